@@ -1,0 +1,63 @@
+/**
+ * The plain reporter for logs (CI, pipes): one line per unit start, finish, failure, retry and
+ * block, a summary at the end, and GitHub Actions annotations when running there.
+ */
+import type { RunEvent } from '../../runner/events.ts';
+import { unreachable } from '../../result.ts';
+import {
+  formatBlocked,
+  formatDone,
+  formatFailure,
+  formatLog,
+  formatRetry,
+  formatSkip,
+  formatStart,
+  formatSummary,
+  formatOptionsFor,
+  type FormatOptions,
+} from './format.ts';
+import type { Reporter, ReporterOptions } from './types.ts';
+
+/** Writes plain lines to `options.stderr`, colored only on a terminal without `NO_COLOR`. */
+export function createCiReporter(options: ReporterOptions): Reporter {
+  const out = options.stderr;
+  const format = formatOptionsFor(out, options);
+  const write = (lines: readonly string[]): void => {
+    if (lines.length > 0) out.write(`${lines.join('\n')}\n`);
+  };
+  return {
+    onEvent(event: RunEvent): void {
+      write(linesFor(event, format, options.verbose));
+    },
+    close: () => Promise.resolve(),
+  };
+}
+
+const NONE: readonly string[] = [];
+
+function linesFor(event: RunEvent, format: FormatOptions, verbose: boolean): readonly string[] {
+  switch (event.type) {
+    // the hot path: a no-op build of 10,000 fresh units is 10,000 of these
+    case 'unit:skip':
+      return verbose ? [formatSkip(event, format)] : NONE;
+    case 'unit:log':
+      return verbose ? formatLog(event, format) : NONE;
+    case 'unit:start':
+      return [formatStart(event, format)];
+    case 'unit:done':
+      return [formatDone(event, format)];
+    case 'unit:fail':
+      return formatFailure(event, format);
+    case 'unit:blocked':
+      return [formatBlocked(event, format)];
+    case 'unit:retry':
+      return [formatRetry(event, format)];
+    case 'run:done':
+      return [formatSummary(event, format)];
+    case 'run:start':
+    case 'plan:update':
+      return NONE;
+    default:
+      return unreachable(event);
+  }
+}

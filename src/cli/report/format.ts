@@ -1,0 +1,274 @@
+/**
+ * Text shared by the reporters and by the `why`/`plan` commands: durations, short reasons, and
+ * the lines for a unit's start, end, failure and the run summary. Pure functions of their inputs.
+ */
+import { isAbsolute, relative, sep } from 'node:path';
+import { unreachable } from '../../result.ts';
+import type { BlockedReason, RunEvent, StaleReason, UnitFailure } from '../../runner/events.ts';
+
+/** The event variant with the given `type`. */
+export type EventOf<T extends RunEvent['type']> = Extract<RunEvent, { readonly type: T }>;
+
+/** Paint functions; each is the identity when colors are off. */
+export interface Palette {
+  readonly green: (text: string) => string;
+  readonly red: (text: string) => string;
+  readonly yellow: (text: string) => string;
+  readonly cyan: (text: string) => string;
+  readonly dim: (text: string) => string;
+  readonly bold: (text: string) => string;
+}
+
+/** What the line formatters need besides the event. */
+export interface FormatOptions {
+  readonly palette: Palette;
+  /** Absolute paths under it are shown relative to it. */
+  readonly cwd: string;
+  /** Emit GitHub Actions workflow commands (`::error`, `::group::`). */
+  readonly github: boolean;
+}
+
+/** Format options for a reporter writing human text to `stream`. */
+export function formatOptionsFor(
+  stream: { readonly isTTY?: boolean },
+  options: { readonly env: Readonly<Record<string, string | undefined>>; readonly cwd: string },
+): FormatOptions {
+  return {
+    palette: createPalette(colorsEnabled(stream, options.env)),
+    cwd: options.cwd,
+    github: options.env['GITHUB_ACTIONS'] === 'true',
+  };
+}
+
+/** The symbols that start each line, shared by every reporter. */
+export const SYMBOLS = {
+  start: '▸',
+  done: '✓',
+  fail: '✗',
+  blocked: '⊘',
+  retry: '↻',
+  fresh: '·',
+} as const;
+
+const identity = (text: string): string => text;
+
+function sgr(open: number, close: number): (text: string) => string {
+  return (text) => `\u001b[${open}m${text}\u001b[${close}m`;
+}
+
+/** A palette with ANSI colors when `enabled`, plain text otherwise. */
+export function createPalette(enabled: boolean): Palette {
+  if (!enabled) {
+    return { green: identity, red: identity, yellow: identity, cyan: identity, dim: identity, bold: identity };
+  }
+  return { green: sgr(32, 39), red: sgr(31, 39), yellow: sgr(33, 39), cyan: sgr(36, 39), dim: sgr(2, 22), bold: sgr(1, 22) };
+}
+
+/**
+ * Colors only on a terminal, and never with `NO_COLOR` set (no-color.org); `FORCE_COLOR` (other
+ * than `0`) turns them on where a log viewer renders ANSI, such as CI.
+ */
+export function colorsEnabled(
+  stream: { readonly isTTY?: boolean },
+  env: Readonly<Record<string, string | undefined>>,
+): boolean {
+  if (env['NO_COLOR'] !== undefined && env['NO_COLOR'] !== '') return false;
+  const force = env['FORCE_COLOR'];
+  if (force !== undefined && force !== '' && force !== '0' && force !== 'false') return true;
+  return stream.isTTY === true;
+}
+
+/** `850ms`, `1.2s`, `2m 03s`, `1h 05m`. */
+export function formatDuration(ms: number): string {
+  const safe = Number.isFinite(ms) && ms > 0 ? ms : 0;
+  if (Math.round(safe) < 1000) return `${Math.round(safe)}ms`;
+  const tenths = Math.round(safe / 100);
+  if (tenths < 600) return `${(tenths / 10).toFixed(1)}s`;
+  const seconds = Math.round(safe / 1000);
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m ${pad2(seconds % 60)}s`;
+  const minutes = Math.round(safe / 60_000);
+  return `${Math.floor(minutes / 60)}h ${pad2(minutes % 60)}m`;
+}
+
+function pad2(n: number): string {
+  return String(n).padStart(2, '0');
+}
+
+/** A path as the user should see it: absolute paths under `cwd` become relative. */
+export function displayPath(file: string, cwd: string): string {
+  if (!isAbsolute(file)) return file;
+  const shown = relative(cwd, file);
+  if (shown === '' || shown.startsWith('..') || isAbsolute(shown)) return file;
+  return shown.split(sep).join('/');
+}
+
+/** Why a unit runs, in a few words: `input newer: work/a/p1.png`. */
+export function describeStale(reason: StaleReason, cwd = ''): string {
+  const show = (file: string): string => (cwd === '' ? file : displayPath(file, cwd));
+  switch (reason.kind) {
+    case 'forced':
+      return 'forced';
+    case 'no_outputs':
+      return 'no outputs to check';
+    case 'missing_output':
+      return `output missing: ${show(reason.output)}`;
+    case 'input_newer':
+      return `input newer: ${show(reason.input)}`;
+    case 'max_age':
+      return `max age: ${show(reason.output)} is ${formatDuration(reason.ageMs)} old`;
+    case 'custom':
+      return 'custom stale check';
+    default:
+      return unreachable(reason);
+  }
+}
+
+/** Why a unit is not running: the runner's message, or a stock text when it has none. */
+export function describeBlocked(reason: BlockedReason): string {
+  if (reason.message !== '') return reason.message;
+  switch (reason.kind) {
+    case 'not_ready':
+      return `waits for ${reason.input}`;
+    case 'upstream_failed':
+      return `upstream ${reason.upstream} failed`;
+    case 'service_full':
+      return `service ${reason.service} is full`;
+    case 'rate_limited':
+      return `service ${reason.service} is rate limited`;
+    case 'waiting_retry':
+      return 'waiting to retry';
+    default:
+      return unreachable(reason);
+  }
+}
+
+/** How a unit failed, in a few words: `exit 1`, `killed by SIGTERM`, `timed out after 2m 00s`. */
+export function describeFailure(failure: UnitFailure): string {
+  const withMessage = (head: string): string => (failure.message === '' ? head : `${head}: ${failure.message}`);
+  switch (failure.reason) {
+    case 'exit-non-zero':
+      return `exit ${failure.exitCode}`;
+    case 'signal':
+      return `killed by ${failure.signal}`;
+    case 'timeout':
+      return `timed out after ${formatDuration(failure.timeoutMs)}`;
+    case 'spawn-error':
+      return withMessage('could not start');
+    case 'function-error':
+      return withMessage('error');
+    case 'check-error':
+      return withMessage(`${failure.check} check failed`);
+    case 'aborted':
+      return withMessage('aborted');
+    default:
+      return unreachable(failure);
+  }
+}
+
+/** `▸ extract[doc=a,page=1] (input newer: work/a/p1.png)`; later attempts say which. */
+export function formatStart(event: EventOf<'unit:start'>, options: FormatOptions): string {
+  const detail = event.attempt > 1 ? `attempt ${event.attempt}` : describeStale(event.reason, options.cwd);
+  return `${options.palette.cyan(SYMBOLS.start)} ${event.unit} ${options.palette.dim(`(${detail})`)}`;
+}
+
+/** `✓ extract[doc=a,page=1] 1.2s`. */
+export function formatDone(event: EventOf<'unit:done'>, options: FormatOptions): string {
+  const { palette } = options;
+  const note = event.inputsChanged ? palette.yellow(' (an input changed while it ran: still stale)') : '';
+  return `${palette.green(SYMBOLS.done)} ${event.unit} ${palette.dim(formatDuration(event.durationMs))}${note}`;
+}
+
+/** `· extract[doc=a,page=1] fresh` (verbose only: a build may have thousands). */
+export function formatSkip(event: EventOf<'unit:skip'>, options: FormatOptions): string {
+  return options.palette.dim(`${SYMBOLS.fresh} ${event.unit} fresh`);
+}
+
+/** `⊘ summarize[doc=a]: waits for work/a/text/*.txt ...`. */
+export function formatBlocked(event: EventOf<'unit:blocked'>, options: FormatOptions): string {
+  return `${options.palette.yellow(SYMBOLS.blocked)} ${event.unit}: ${describeBlocked(event.reason)}`;
+}
+
+/** `↻ extract[doc=a,page=1] attempt 1 failed (exit 1), retrying in 2.0s`. */
+export function formatRetry(event: EventOf<'unit:retry'>, options: FormatOptions): string {
+  const { palette } = options;
+  const what = `attempt ${event.attempt} failed (${describeFailure(event.error)})`;
+  return `${palette.yellow(SYMBOLS.retry)} ${event.unit} ${what}, retrying in ${formatDuration(event.delayMs)}`;
+}
+
+/** A unit's log text, one line per line, each prefixed by the unit id. */
+export function formatLog(event: EventOf<'unit:log'>, options: FormatOptions): string[] {
+  const prefix = options.palette.dim(`${event.unit} │`);
+  return splitLines(event.text).map((line) => `${prefix} ${line}`);
+}
+
+/** Lines of `text` without the final line break's empty line. */
+export function splitLines(text: string): string[] {
+  const lines = text.split(/\r?\n/);
+  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  return lines;
+}
+
+/** The first line of a failure: `✗ extract[doc=a,page=1] exit 1 after 0.3s`. */
+export function formatFailureHeadline(event: EventOf<'unit:fail'>, options: FormatOptions): string {
+  return `${options.palette.red(SYMBOLS.fail)} ${event.unit} ${failureText(event)}`;
+}
+
+function failureText(event: EventOf<'unit:fail'>): string {
+  const attempt = event.attempt > 1 ? ` (attempt ${event.attempt})` : '';
+  return `${describeFailure(event.error)} after ${formatDuration(event.durationMs)}${attempt}`;
+}
+
+const TAIL_INDENT = '    ';
+const ANNOTATION_TAIL_LINES = 3;
+
+/**
+ * Everything about a failed unit: the headline, the command, the indented output tail and the
+ * outputs removed. Under GitHub Actions, an `::error` annotation and the command and tail in a
+ * collapsible `::group::`.
+ */
+export function formatFailure(event: EventOf<'unit:fail'>, options: FormatOptions): string[] {
+  const { palette } = options;
+  const lines = [formatFailureHeadline(event, options)];
+  const tail = splitLines(event.outputTail);
+  if (options.github) lines.push(githubError(event, tail));
+  const body: string[] = [];
+  if (event.command !== undefined) body.push(`  ${palette.dim('$')} ${event.command}`);
+  for (const line of tail) body.push(`${TAIL_INDENT}${line}`);
+  if (options.github && body.length > 0) {
+    lines.push(`::group::${event.unit}`, ...body, '::endgroup::');
+  } else {
+    lines.push(...body);
+  }
+  if (event.removed.length > 0) {
+    const removed = event.removed.map((file) => displayPath(file, options.cwd)).join(', ');
+    lines.push(`  ${palette.dim(`removed: ${removed}`)}`);
+  }
+  return lines;
+}
+
+function githubError(event: EventOf<'unit:fail'>, tail: readonly string[]): string {
+  const last = tail.filter((line) => line.trim() !== '').slice(-ANNOTATION_TAIL_LINES);
+  const message = [failureText(event), ...last].join('\n');
+  return `::error title=${githubProperty(`runcue: ${event.unit}`)}::${githubData(message)}`;
+}
+
+/** Escapes the message of a GitHub Actions workflow command. */
+export function githubData(text: string): string {
+  return text.replaceAll('%', '%25').replaceAll('\r', '%0D').replaceAll('\n', '%0A');
+}
+
+/** Escapes a property value (`title=...`) of a GitHub Actions workflow command. */
+export function githubProperty(text: string): string {
+  return githubData(text).replaceAll(':', '%3A').replaceAll(',', '%2C');
+}
+
+/** `runcue: 12 built, 30 fresh, 1 failed, 0 blocked in 3.4s`, plus `, interrupted by SIGINT`. */
+export function formatSummary(event: EventOf<'run:done'>, options: FormatOptions): string {
+  const { palette } = options;
+  const { built, fresh, failed, blocked } = event.counts;
+  const failedText = failed > 0 ? palette.red(`${failed} failed`) : `${failed} failed`;
+  const blockedText = blocked > 0 ? palette.yellow(`${blocked} blocked`) : `${blocked} blocked`;
+  const interrupted = event.interrupted === undefined ? '' : `, ${palette.yellow(`interrupted by ${event.interrupted}`)}`;
+  const counts = `${built} built, ${fresh} fresh, ${failedText}, ${blockedText}`;
+  return `${palette.bold('runcue:')} ${counts} in ${formatDuration(event.durationMs)}${interrupted}`;
+}

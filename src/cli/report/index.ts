@@ -1,0 +1,103 @@
+/**
+ * Renderers that turn runner events into a UI: `tty` (listr2, live), `ci` (plain lines, GitHub
+ * Actions annotations), `json` (the `--json` contract on stdout) and `silent`. Chosen in one place
+ * here; a renderer bug never stops the run.
+ */
+import { unreachable } from '../../result.ts';
+import type { RunEvent } from '../../runner/events.ts';
+import { createCiReporter } from './ci.ts';
+import { createJsonReporter } from './json.ts';
+import type { Reporter, ReporterKind, ReporterOptions, ReportStream } from './types.ts';
+
+export type { Reporter, ReporterKind, ReporterOptions, ReportStream } from './types.ts';
+export {
+  describeBlocked,
+  describeFailure,
+  describeStale,
+  formatDuration,
+  formatFailure,
+  formatSummary,
+  type FormatOptions,
+  type Palette,
+} from './format.ts';
+
+/** `auto` is the live display on an interactive terminal outside CI, plain lines otherwise. */
+export function chooseReporterKind(
+  requested: 'auto' | ReporterKind,
+  opts: { readonly isTTY: boolean; readonly ci: boolean },
+): ReporterKind {
+  if (requested !== 'auto') return requested;
+  return opts.isTTY && !opts.ci ? 'tty' : 'ci';
+}
+
+/** Builds a reporter; listr2 is imported only for `tty`. */
+export async function createReporter(kind: ReporterKind, options: ReporterOptions): Promise<Reporter> {
+  const guard = new Guard(options.stderr, kind);
+  switch (kind) {
+    case 'tty': {
+      const { createTtyReporter } = await import('./tty.ts');
+      return guard.wrap(createTtyReporter({ ...options, onInternalError: guard.fail }));
+    }
+    case 'ci':
+      return guard.wrap(createCiReporter(options));
+    case 'json':
+      return guard.wrap(createJsonReporter(options));
+    case 'silent':
+      return silentReporter;
+    default:
+      return unreachable(kind);
+  }
+}
+
+const silentReporter: Reporter = {
+  onEvent: () => undefined,
+  close: () => Promise.resolve(),
+};
+
+/**
+ * Catches a renderer's own errors: the first is reported once on stderr and later events are
+ * dropped; `close` still runs so a live display can release the terminal.
+ */
+class Guard {
+  private broken = false;
+  private readonly stderr: ReportStream;
+  private readonly kind: ReporterKind;
+
+  constructor(stderr: ReportStream, kind: ReporterKind) {
+    this.stderr = stderr;
+    this.kind = kind;
+  }
+
+  readonly fail = (error: unknown): void => {
+    if (this.broken) return;
+    this.broken = true;
+    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    try {
+      this.stderr.write(
+        `runcue: internal error in the ${this.kind} reporter; progress output stopped, the run goes on.\n${detail}\n`,
+      );
+    } catch {
+      // nowhere left to report it
+    }
+  };
+
+  wrap(inner: Reporter): Reporter {
+    return {
+      onEvent: (event: RunEvent): void => {
+        if (this.broken) return;
+        try {
+          inner.onEvent(event);
+        } catch (error) {
+          this.fail(error);
+        }
+      },
+      close: async (): Promise<void> => {
+        try {
+          await inner.close();
+        } catch (error) {
+          this.fail(error);
+        }
+      },
+    };
+  }
+}

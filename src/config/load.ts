@@ -1,0 +1,145 @@
+/**
+ * Finds and loads the config file: the only caller of cosmiconfig. TypeScript configs are
+ * imported by Node itself (type stripping), so they may use erasable TypeScript only.
+ */
+import { cosmiconfig, type CosmiconfigResult, type Loader } from 'cosmiconfig';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { err, type Result } from '../result.ts';
+import type { ConfigFailure, ResolvedConfig } from './resolved.ts';
+import { resolveConfig } from './resolve.ts';
+
+/** Where a config is looked for in each directory, first match wins. */
+export const SEARCH_PLACES: readonly string[] = [
+  'package.json',
+  'runcue.config.ts',
+  'runcue.config.mts',
+  'runcue.config.js',
+  'runcue.config.mjs',
+  'runcue.config.json',
+  'runcue.config.yaml',
+  'runcue.config.yml',
+];
+
+/** Where and how to find the config. */
+export interface LoadOptions {
+  /** The directory to search from (and to resolve `configPath` against). */
+  readonly cwd: string;
+  /** An explicit config file (`--config`): no search. */
+  readonly configPath?: string;
+  /** Default `concurrent` of the `cpu` service (the core count when absent). */
+  readonly cores?: number;
+}
+
+let importCount = 0;
+
+/**
+ * Imports a module config and returns its default export. Every load gets a new URL, so a
+ * reload in watch mode runs the edited file instead of Node's cached module.
+ */
+const importDefault: Loader = async (file) => {
+  importCount += 1;
+  const url = `${pathToFileURL(file).href}?t=${String(importCount)}`;
+  const module = (await import(/* @vite-ignore */ url)) as { readonly default?: unknown };
+  if (module.default === undefined) {
+    throw new Error('the file has no default export (expected `export default defineConfig({ ... })`)');
+  }
+  return module.default;
+};
+
+/**
+ * Finds the config (`configPath`, or a search from `cwd` up to the file system root), loads
+ * and resolves it. Every failure is a value: not found, not loadable, or invalid.
+ */
+export async function loadConfig(options: LoadOptions): Promise<Result<ResolvedConfig, ConfigFailure>> {
+  const cwd = path.resolve(options.cwd);
+  const explorer = cosmiconfig('runcue', {
+    searchPlaces: [...SEARCH_PLACES],
+    loaders: { '.ts': importDefault, '.mts': importDefault, '.js': importDefault, '.mjs': importDefault },
+    // One directory per search call: the walk up is ours, so it stops at the root and never
+    // falls back to a per-user config directory as cosmiconfig's 'global' strategy does.
+    searchStrategy: 'none',
+    // An empty runcue.config.ts is an error, not a reason to use a parent directory's config.
+    ignoreEmptySearchPlaces: false,
+    cache: false,
+  });
+  let found: CosmiconfigResult = null;
+  if (options.configPath !== undefined) {
+    const file = path.resolve(cwd, options.configPath);
+    try {
+      found = await explorer.load(file);
+    } catch (error) {
+      return err(loadFailure(file, error));
+    }
+    if (found === null) return err({ reason: 'config-load', file, message: 'no "runcue" key in package.json' });
+  } else {
+    for (const dir of ancestors(cwd)) {
+      try {
+        found = await explorer.search(dir);
+      } catch (error) {
+        return err(loadFailure(failedFile(error) ?? dir, error));
+      }
+      if (found !== null) break;
+    }
+    if (found === null) return err(notFound(cwd));
+  }
+  if (found.isEmpty === true) return err({ reason: 'config-load', file: found.filepath, message: 'the file is empty' });
+  return resolveConfig(found.config, found.filepath, options.cores === undefined ? {} : { cores: options.cores });
+}
+
+function ancestors(dir: string): string[] {
+  const dirs = [dir];
+  for (let parent = path.dirname(dir); parent !== dirs.at(-1); parent = path.dirname(parent)) dirs.push(parent);
+  return dirs;
+}
+
+function notFound(cwd: string): ConfigFailure {
+  const names = 'runcue.config.ts (or .mts, .js, .mjs, .json, .yaml, .yml) or a "runcue" key in package.json';
+  const message =
+    `no runcue config found in ${cwd} or any parent directory (looked for ${names}); ` +
+    'run `runcue init` to create one';
+  return { reason: 'config-not-found', cwd, message };
+}
+
+/** cosmiconfig tags loader errors with the file they came from. */
+function failedFile(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null || !('filepath' in error)) return undefined;
+  return typeof error.filepath === 'string' ? error.filepath : undefined;
+}
+
+function loadFailure(file: string, error: unknown): ConfigFailure {
+  return { reason: 'config-load', file, message: loadMessage(file, error) };
+}
+
+/** The loader's message, with the line it points at when the error carries one. */
+function loadMessage(file: string, error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  if ('code' in error && error.code === 'ENOENT' && !error.message.includes('import')) return 'no such file';
+  // cosmiconfig's JSON and YAML loaders prefix the message with the file, which we print anyway.
+  const message = error.message.replace(/^(JSON|YAML) Error in .*:\n/, (_, kind: string) => `${kind} error: `);
+  const head = error.name === 'Error' || message.startsWith(`${error.name}:`) ? message : `${error.name}: ${message}`;
+  const location = errorLocation(file, error.stack ?? '');
+  return location === undefined ? head : `${head} (${location})`;
+}
+
+/**
+ * Where an import failed: Node decorates a syntax error's stack with a `path:line` first line;
+ * an exception thrown while the config runs has the config file in a stack frame.
+ */
+function errorLocation(file: string, stack: string): string | undefined {
+  const firstLine = stack.split('\n', 1)[0] ?? '';
+  const decorated = /^(\S.*):(\d+)$/.exec(firstLine);
+  if (decorated !== null) {
+    const [, where = '', line = ''] = decorated;
+    return samePath(where, file) ? `line ${line}` : `at ${where}:${line}`;
+  }
+  for (const frame of stack.matchAll(/^\s+at (?:.*\()?(\S+?)(?:\?t=\d+)?:(\d+):\d+\)?$/gm)) {
+    const [, where = '', line = ''] = frame;
+    if (samePath(where, file)) return `line ${line}`;
+  }
+  return undefined;
+}
+
+function samePath(where: string, file: string): boolean {
+  return where === file || where === pathToFileURL(file).href;
+}

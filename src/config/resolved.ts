@@ -1,0 +1,89 @@
+/**
+ * The config after validation and resolution: defaults applied, durations in milliseconds,
+ * patterns parsed, paths absolute. Everything below `config` works on these types only.
+ */
+import type { Pattern } from './pattern.ts';
+import type { Hooks, StaleContext, TaskFunction, UnitInfo, Wildcards } from './types.ts';
+
+export type ResolvedInput =
+  | { readonly name: string; readonly kind: 'pattern'; readonly pattern: Pattern }
+  /** A record entry given as a function of the wildcards; resolved per unit. */
+  | { readonly name: string; readonly kind: 'function'; readonly fn: (wildcards: Wildcards) => string };
+
+export interface ResolvedOutput {
+  readonly name: string;
+  readonly pattern: Pattern;
+}
+
+export type RunSpec =
+  | { readonly kind: 'shell'; readonly command: string }
+  | { readonly kind: 'argv'; readonly argv: readonly string[] }
+  | { readonly kind: 'function'; readonly fn: TaskFunction };
+
+export interface ResolvedTask {
+  readonly name: string;
+  /** Service names, never empty (`['cpu']` by default). */
+  readonly uses: readonly string[];
+  readonly inputs: readonly ResolvedInput[];
+  readonly outputs: readonly ResolvedOutput[];
+  /** The wildcards of the outputs: one unit per distinct binding of these. */
+  readonly wildcards: readonly string[];
+  readonly run: RunSpec;
+  readonly after: readonly string[];
+  readonly ready: ((unit: UnitInfo) => boolean | Promise<boolean>) | undefined;
+  readonly stale: ((unit: UnitInfo, ctx: StaleContext) => boolean | Promise<boolean>) | undefined;
+  readonly maxAgeMs: number | undefined;
+  readonly retries: number;
+  readonly backoffMs: number;
+  readonly timeoutMs: number | undefined;
+  readonly priority: number;
+  readonly freshness: 'mtime' | 'hash';
+  readonly env: Readonly<Record<string, string>>;
+  readonly keepFailedOutputs: boolean;
+  readonly description: string | undefined;
+}
+
+/** At most `count` starts in any window of `windowMs`. */
+export interface RateLimit {
+  readonly count: number;
+  readonly windowMs: number;
+  /** As written, for messages (`'60/min'`). */
+  readonly source: string;
+}
+
+export interface ResolvedService {
+  readonly name: string;
+  readonly concurrent: number | undefined;
+  readonly rates: readonly RateLimit[];
+  readonly burst: number | undefined;
+}
+
+export interface ResolvedConfig {
+  /** Absolute path of the config file. */
+  readonly file: string;
+  /** Absolute directory of the config file: the root of every pattern and every command's cwd. */
+  readonly root: string;
+  /** Always contains `cpu`. */
+  readonly services: ReadonlyMap<string, ResolvedService>;
+  /** In declaration order. */
+  readonly tasks: ReadonlyMap<string, ResolvedTask>;
+  readonly stallTimeoutMs: number | undefined;
+  readonly pendingTimeoutMs: number | undefined;
+  readonly stallWarnAfterMs: number | undefined;
+  readonly pendingWarnAfterMs: number | undefined;
+  readonly hooks: Hooks;
+}
+
+/** One problem in a config, at a key path such as `tasks.extract.uses`. */
+export interface ConfigIssue {
+  readonly path: string;
+  readonly message: string;
+}
+
+export type ConfigFailure =
+  /** No config file was found from the directory upward. */
+  | { readonly reason: 'config-not-found'; readonly cwd: string; readonly message: string }
+  /** The file exists but could not be loaded (syntax error, import error, not an object). */
+  | { readonly reason: 'config-load'; readonly file: string; readonly message: string }
+  /** The file loaded but its content is wrong; every issue names its key path. */
+  | { readonly reason: 'config-invalid'; readonly file: string; readonly issues: readonly ConfigIssue[] };

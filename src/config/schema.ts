@@ -1,0 +1,230 @@
+/**
+ * The valibot schema of a user config ({@link RuncueConfig}): shapes and value formats only.
+ * Checks that need the whole config (service and task names, wildcards, templates) are in
+ * `resolve.ts`. Every message says what was expected and what was found.
+ */
+import * as v from 'valibot';
+import { err, ok, type Result } from '../result.ts';
+import { DURATION_EXPECTED, parseDuration, parseRate } from './duration.ts';
+import { didYouMean } from './suggest.ts';
+import type { Hook, Hooks, RuncueConfig, TaskConfig, TaskFunction, Wildcards } from './types.ts';
+
+/** A problem at a key path given as segments (`['tasks', 'a', 'input', 1]`). */
+export interface PathIssue {
+  readonly path: readonly (string | number)[];
+  readonly message: string;
+}
+
+type Message = (issue: v.BaseIssue<unknown>) => string;
+
+/** How a value appears in a message: strings quoted, containers by kind. */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'function') return 'a function';
+  if (value === null) return 'null';
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'symbol') return 'a symbol';
+  return `${value as number | boolean | bigint | undefined}`;
+}
+
+/** A plain object: not null, not an array. */
+export function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function expect(what: string): Message {
+  return (issue) => `expected ${what}, got ${describeValue(issue.input)}`;
+}
+
+// The unknown-key issue is raised on a value, so its message cannot see the key or the valid
+// keys; they are attached here and the message is written when the issue's path is known.
+const knownKeysOfIssue = new WeakMap<object, readonly string[]>();
+const UNKNOWN_KEY = 'unknown key';
+
+/**
+ * A plain object with exactly these keys: every unknown key is an issue (valibot's strictObject
+ * stops at the first). `required` says what a missing required key should have held.
+ */
+function strictObject<const TEntries extends v.ObjectEntries>(
+  entries: TEntries,
+  what: string,
+  required: Readonly<Record<string, string>> = {},
+) {
+  const keys = Object.keys(entries);
+  const unknownKey = v.never((issue) => {
+    knownKeysOfIssue.set(issue, keys);
+    return UNKNOWN_KEY;
+  });
+  const missing: Message = (issue) => {
+    const key = issue.expected?.slice(1, -1) ?? '';
+    return `missing; expected ${required[key] ?? 'a value'}`;
+  };
+  return v.pipe(
+    v.custom<Record<string, unknown>>(isRecord, expect(what)),
+    v.objectWithRest(entries, unknownKey, missing),
+  );
+}
+
+/** A plain object of any keys whose values match `value`. */
+function recordOf<const TValue extends v.GenericSchema>(value: TValue, what: string) {
+  return v.pipe(v.custom<Record<string, unknown>>(isRecord, expect(what)), v.record(v.string(), value));
+}
+
+function fn<T>(what = 'a function') {
+  return v.custom<T>((value) => typeof value === 'function', expect(what));
+}
+
+const str = (what = 'a string') => v.string(expect(what));
+
+function integer(what: string, min: number) {
+  const message = expect(what);
+  return v.pipe(v.number(message), v.integer(message), v.minValue(min, message));
+}
+
+const positiveInteger = integer('a positive integer', 1);
+const nonNegativeInteger = integer('a non-negative integer', 0);
+const finiteNumber = v.pipe(v.number(expect('a number')), v.finite(expect('a number')));
+const durationMessage: Message = (issue) => `${DURATION_EXPECTED}, got ${describeValue(issue.input)}`;
+const duration = v.pipe(
+  v.union([v.string(), v.number()], durationMessage),
+  v.check((value) => parseDuration(value).ok, durationMessage),
+);
+
+const rate = v.pipe(
+  v.string(expect("a rate like '60/min'")),
+  v.check(
+    (value) => parseRate(value).ok,
+    (issue) => {
+      const parsed = typeof issue.input === 'string' ? parseRate(issue.input) : undefined;
+      return `${parsed?.ok === false ? parsed.error : 'invalid rate'}, got ${describeValue(issue.input)}`;
+    },
+  ),
+);
+
+const freshness = v.picklist(['mtime', 'hash'], expect("'mtime' or 'hash'"));
+
+const RUN_EXPECTED = 'a shell command string, an argv array or a function';
+const PATTERNS_EXPECTED = 'a pattern string, an array of patterns or a record of named patterns';
+
+const inputEntry = v.union(
+  [str(), fn<(wildcards: Wildcards) => string>()],
+  expect('a pattern string or a function of the wildcards'),
+);
+
+const serviceSchema = strictObject(
+  {
+    concurrent: v.optional(positiveInteger),
+    rate: v.optional(
+      v.union([rate, v.array(rate)], expect("a rate string like '60/min' or an array of them")),
+    ),
+    burst: v.optional(positiveInteger),
+  },
+  "a service object like { concurrent: 2, rate: '60/min' }",
+);
+
+const taskSchema = strictObject(
+  {
+    uses: v.optional(
+      v.union(
+        [str(), v.pipe(v.array(str()), v.minLength(1, 'expected at least one service name'))],
+        expect('a service name or an array of service names'),
+      ),
+    ),
+    input: v.optional(
+      v.union(
+        [str(), v.array(str('a pattern string')), recordOf(inputEntry, 'a record of named patterns')],
+        expect(PATTERNS_EXPECTED),
+      ),
+    ),
+    output: v.optional(
+      v.union(
+        [str(), v.array(str('a pattern string')), recordOf(str('a pattern string'), 'a record of named patterns')],
+        expect(PATTERNS_EXPECTED),
+      ),
+    ),
+    run: v.union(
+      [
+        v.pipe(v.string(), v.minLength(1, 'expected a non-empty shell command')),
+        v.pipe(v.array(str()), v.minLength(1, 'expected a non-empty argv array')),
+        fn<TaskFunction>(),
+      ],
+      expect(RUN_EXPECTED),
+    ),
+    after: v.optional(v.array(str('a task name'), expect('an array of task names'))),
+    ready: v.optional(fn<NonNullable<TaskConfig['ready']>>()),
+    stale: v.optional(fn<NonNullable<TaskConfig['stale']>>()),
+    maxAge: v.optional(duration),
+    retries: v.optional(nonNegativeInteger),
+    backoff: v.optional(duration),
+    timeout: v.optional(duration),
+    priority: v.optional(finiteNumber),
+    freshness: v.optional(freshness),
+    env: v.optional(recordOf(str(), 'an object of environment variables')),
+    keepFailedOutputs: v.optional(v.boolean(expect('true or false'))),
+    description: v.optional(str()),
+  },
+  'a task object with a "run" key',
+  { run: RUN_EXPECTED },
+);
+
+const hooksSchema = strictObject(
+  {
+    start: v.optional(fn<Hook>()),
+    complete: v.optional(fn<Hook>()),
+    failure: v.optional(fn<Hook>()),
+    skip: v.optional(fn<Hook>()),
+    stallWarning: v.optional(fn<NonNullable<Hooks['stallWarning']>>()),
+  },
+  'an object of hook functions',
+);
+
+const TASKS_EXPECTED = 'an object of tasks like { build: { run: "make" } }';
+
+/** The whole user config; its inferred types mirror {@link RuncueConfig}. */
+export const configSchema = strictObject(
+  {
+    services: v.optional(recordOf(serviceSchema, 'an object of services')),
+    tasks: v.pipe(
+      recordOf(taskSchema, TASKS_EXPECTED),
+      v.check((tasks) => Object.keys(tasks).length > 0, 'expected at least one task'),
+    ),
+    freshness: v.optional(freshness),
+    stallTimeout: v.optional(duration),
+    pendingTimeout: v.optional(duration),
+    stallWarnAfter: v.optional(duration),
+    pendingWarnAfter: v.optional(duration),
+    on: v.optional(hooksSchema),
+  },
+  'a config object',
+  { tasks: TASKS_EXPECTED },
+);
+
+/**
+ * Checks the shape of a user config and the format of its values. Every issue is reported, in
+ * the order of the schema's keys within each object (unknown keys after known ones).
+ */
+export function validateConfig(raw: unknown): Result<RuncueConfig, PathIssue[]> {
+  const result = v.safeParse(configSchema, raw, { abortPipeEarly: true });
+  if (result.success) return ok(result.output);
+  return err(result.issues.flatMap((issue) => toPathIssues(issue)));
+}
+
+/**
+ * A union whose input had the right container type but a bad element (`run: ['node', 3]`)
+ * fails as a whole; the element's own issue, deeper in the value, is the useful one.
+ */
+function toPathIssues(issue: v.BaseIssue<unknown>, prefix: readonly (string | number)[] = []): PathIssue[] {
+  const path = [...prefix, ...(issue.path ?? []).map((item) => item.key as string | number)];
+  const nested = issue.type === 'union' ? (issue.issues ?? []).filter((sub) => (sub.path?.length ?? 0) > 0) : [];
+  if (nested.length > 0) return nested.flatMap((sub) => toPathIssues(sub, path));
+  const known = knownKeysOfIssue.get(issue);
+  if (known === undefined) return [{ path, message: issue.message }];
+  const key = String(path.at(-1));
+  const suggestion = didYouMean(key, known);
+  const message =
+    suggestion === undefined
+      ? `${UNKNOWN_KEY} (expected one of: ${known.join(', ')})`
+      : `${UNKNOWN_KEY}; did you mean "${suggestion}"?`;
+  return [{ path, message }];
+}

@@ -1,0 +1,139 @@
+/**
+ * Target selection: which units a command acts on. Targets are task names, output paths, output
+ * globs, or unit filters `task[key=glob,...]` over wildcard values (SPEC §3). Pure.
+ */
+import picomatch from 'picomatch';
+import { globsIntersect } from '../config/glob-intersect.ts';
+import { isGlobPath } from '../config/pattern.ts';
+import type { ResolvedConfig } from '../config/resolved.ts';
+import { didYouMean } from '../config/suggest.ts';
+import { err, ok, type Result } from '../result.ts';
+import type { TaskGraph } from './tasks.ts';
+import type { Unit, UnitGraph } from './unit.ts';
+
+export interface Selection {
+  /** No targets: every task. */
+  readonly all: boolean;
+  /** Tasks that may hold selected units. */
+  readonly tasks: ReadonlySet<string>;
+  matches(unit: Unit): boolean;
+}
+
+export interface TargetFailure {
+  readonly reason: 'unknown-target';
+  readonly target: string;
+  readonly message: string;
+}
+
+type Matcher = (unit: Unit) => boolean;
+
+const FILTER = /^([A-Za-z_][\w-]*)\[(.*)\]$/;
+
+function parseOne(target: string, config: ResolvedConfig): Result<{ tasks: string[]; match: Matcher }, TargetFailure> {
+  const spec = target.replace(/^(\.\/)+/, '');
+  if (config.tasks.has(spec)) return ok({ tasks: [spec], match: (u) => u.task === spec });
+
+  const filter = FILTER.exec(spec);
+  if (filter) {
+    const [, task = '', body = ''] = filter;
+    if (!config.tasks.has(task)) return unknown(target, config);
+    const conditions: [string, (v: string) => boolean][] = [];
+    for (const part of body.split(',').filter((p) => p.trim() !== '')) {
+      const eq = part.indexOf('=');
+      const key = part.slice(0, eq).trim();
+      if (eq < 1 || !config.tasks.get(task)?.wildcards.includes(key)) {
+        const known = config.tasks.get(task)?.wildcards.join(', ') || 'none';
+        return err({ reason: 'unknown-target', target, message: `${target}: "${part}" is not key=glob over a wildcard of ${task} (wildcards: ${known})` });
+      }
+      conditions.push([key, picomatch(part.slice(eq + 1).trim())]);
+    }
+    return ok({
+      tasks: [task],
+      match: (u) => u.task === task && conditions.every(([k, m]) => { const v = u.wildcards[k]; return v !== undefined && m(v); }),
+    });
+  }
+
+  // An output path or glob: the tasks whose output patterns could produce it.
+  const tasks: string[] = [];
+  for (const [name, task] of config.tasks) {
+    if (task.outputs.some((o) => globsIntersect(o.pattern.glob, spec))) tasks.push(name);
+  }
+  if (tasks.length === 0) return unknown(target, config);
+  const isMatch = picomatch(spec);
+  const globTarget = isGlobPath(spec);
+  return ok({
+    tasks,
+    match: (u) =>
+      u.outputs.some((o) => (o.isGlob ? globsIntersect(o.path, spec) : globTarget ? isMatch(o.path) : o.path === spec)),
+  });
+}
+
+function unknown(target: string, config: ResolvedConfig): { ok: false; error: TargetFailure } {
+  const names = [...config.tasks.keys()];
+  const near = didYouMean(target.replace(/\[.*$/, ''), names);
+  const hint = near ? `; did you mean "${near}"?` : ` (tasks: ${names.join(', ')})`;
+  return err({ reason: 'unknown-target', target, message: `unknown target "${target}": not a task, and no task's output matches it${hint}` });
+}
+
+export function parseTargets(targets: readonly string[], config: ResolvedConfig): Result<Selection, TargetFailure> {
+  if (targets.length === 0) return ok({ all: true, tasks: new Set(config.tasks.keys()), matches: () => true });
+  const matchers: Matcher[] = [];
+  const tasks = new Set<string>();
+  for (const t of targets) {
+    const parsed = parseOne(t, config);
+    if (!parsed.ok) return parsed;
+    matchers.push(parsed.value.match);
+    for (const name of parsed.value.tasks) tasks.add(name);
+  }
+  return ok({ all: false, tasks, matches: (u) => matchers.some((m) => m(u)) });
+}
+
+/** Selected tasks and every task they may need (data upstream and `after`), transitively. */
+export function tasksNeeded(selection: Selection, graph: TaskGraph): Set<string> {
+  const needed = new Set<string>();
+  const stack = [...selection.tasks];
+  while (stack.length > 0) {
+    const name = stack.pop() ?? '';
+    if (needed.has(name)) continue;
+    needed.add(name);
+    stack.push(...(graph.upstream.get(name) ?? []), ...(graph.after.get(name) ?? []));
+  }
+  return needed;
+}
+
+/**
+ * Units the selection matches, plus (unless `noDeps`) every unit they transitively depend on,
+ * including all units of the tasks named in `after`.
+ */
+export function selectUnits(
+  graph: UnitGraph,
+  selection: Selection,
+  options: { readonly noDeps: boolean; readonly after: ReadonlyMap<string, readonly string[]> },
+): Set<string> {
+  const selected = new Set<string>();
+  for (const unit of graph.units.values()) if (selection.matches(unit)) selected.add(unit.id);
+  if (options.noDeps) return selected;
+  const byTask = new Map<string, string[]>();
+  for (const unit of graph.units.values()) {
+    let list = byTask.get(unit.task);
+    if (!list) byTask.set(unit.task, (list = []));
+    list.push(unit.id);
+  }
+  const tasksDone = new Set<string>();
+  const stack = [...selected];
+  const add = (id: string): void => {
+    if (!selected.has(id)) {
+      selected.add(id);
+      stack.push(id);
+    }
+  };
+  while (stack.length > 0) {
+    const id = stack.pop() ?? '';
+    for (const d of graph.deps.get(id) ?? []) add(d);
+    const task = graph.units.get(id)?.task ?? '';
+    if (tasksDone.has(task)) continue;
+    tasksDone.add(task);
+    for (const before of options.after.get(task) ?? []) for (const u of byTask.get(before) ?? []) add(u);
+  }
+  return selected;
+}

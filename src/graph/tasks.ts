@@ -1,0 +1,112 @@
+/**
+ * The task graph: which tasks may consume what other tasks produce. An edge `a -> b` exists when
+ * an output pattern of `a` could match an input pattern of `b` (pattern intersection, so it is
+ * known before any file exists) or `b` lists `a` in `after`. Pure.
+ */
+import { globsIntersect } from '../config/glob-intersect.ts';
+import type { ResolvedConfig, ResolvedInput, ResolvedTask } from '../config/resolved.ts';
+import { err, ok, type Result } from '../result.ts';
+
+export interface TaskGraph {
+  /** Task names, every producer before its consumers; ties in declaration order. */
+  readonly order: readonly string[];
+  /** Task -> the tasks it consumes from (data edges only). */
+  readonly upstream: ReadonlyMap<string, readonly string[]>;
+  /** Task -> the tasks named in its `after`. */
+  readonly after: ReadonlyMap<string, readonly string[]>;
+  /** Task -> tasks that consume from it or run after it. */
+  readonly downstream: ReadonlyMap<string, readonly string[]>;
+}
+
+export interface CycleFailure {
+  readonly reason: 'cycle';
+  /** Task names along the cycle, first repeated at the end: `['extract', 'summarize', 'extract']`. */
+  readonly cycle: readonly string[];
+  readonly message: string;
+}
+
+/** The glob an input could take for any wildcard values (a function input is asked with `*`). */
+export function inputGlob(input: ResolvedInput, wildcards: readonly string[]): string | undefined {
+  if (input.kind === 'pattern') return input.pattern.glob;
+  try {
+    const anyValues = Object.fromEntries(wildcards.map((name) => [name, '*']));
+    return input.fn(anyValues);
+  } catch {
+    // A function that cannot handle '*' gives no task-level edge; unit-level edges still apply.
+    return undefined;
+  }
+}
+
+function consumes(consumer: ResolvedTask, producer: ResolvedTask): boolean {
+  for (const input of consumer.inputs) {
+    const glob = inputGlob(input, consumer.wildcards);
+    if (glob === undefined) continue;
+    for (const output of producer.outputs) {
+      if (globsIntersect(output.pattern.glob, glob)) return true;
+    }
+  }
+  return false;
+}
+
+export function buildTaskGraph(config: ResolvedConfig): Result<TaskGraph, CycleFailure> {
+  const names = [...config.tasks.keys()];
+  const upstream = new Map<string, string[]>();
+  const after = new Map<string, string[]>();
+  const downstream = new Map<string, string[]>(names.map((n) => [n, []]));
+  for (const [name, task] of config.tasks) {
+    const producers = names.filter((other) => {
+      const producer = config.tasks.get(other);
+      return producer !== undefined && consumes(task, producer);
+    });
+    upstream.set(name, producers);
+    after.set(name, [...task.after]);
+    for (const p of new Set([...producers, ...task.after])) downstream.get(p)?.push(name);
+  }
+  const cycle = findCycle(names, (n) => [...(upstream.get(n) ?? []), ...(after.get(n) ?? [])]);
+  if (cycle) {
+    return err({ reason: 'cycle', cycle, message: `dependency cycle: ${cycle.join(' -> ')}` });
+  }
+  return ok({ order: topoOrder(names, (n) => [...(upstream.get(n) ?? []), ...(after.get(n) ?? [])]), upstream, after, downstream });
+}
+
+/** A cycle in producer -> consumer direction, or undefined. Deterministic: declaration order. */
+function findCycle(names: readonly string[], depsOf: (n: string) => readonly string[]): string[] | undefined {
+  const state = new Map<string, 'visiting' | 'done'>();
+  const stack: string[] = [];
+  const visit = (n: string): string[] | undefined => {
+    if (state.get(n) === 'done') return undefined;
+    if (state.get(n) === 'visiting') {
+      // stack holds consumers after their producers' discovery: reverse to read producer -> consumer
+      const from = stack.indexOf(n);
+      const loop = stack.slice(from).reverse();
+      return [...loop, loop[0] ?? n];
+    }
+    state.set(n, 'visiting');
+    stack.push(n);
+    for (const d of depsOf(n)) {
+      const found = visit(d);
+      if (found) return found;
+    }
+    stack.pop();
+    state.set(n, 'done');
+    return undefined;
+  };
+  for (const n of names) {
+    const found = visit(n);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function topoOrder(names: readonly string[], depsOf: (n: string) => readonly string[]): string[] {
+  const seen = new Set<string>();
+  const order: string[] = [];
+  const visit = (n: string): void => {
+    if (seen.has(n)) return;
+    seen.add(n);
+    for (const d of depsOf(n)) visit(d);
+    order.push(n);
+  };
+  for (const n of names) visit(n);
+  return order;
+}

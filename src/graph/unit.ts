@@ -1,0 +1,38 @@
+/** Units of work and the graph between them. Pure data: no I/O here. */
+import type { Wildcards } from '../config/types.ts';
+
+/** One input or output of a unit: a concrete path, or a glob for a set (fan-in input, dynamic output). */
+export interface UnitPath {
+  /** The record key, or `input0`/`output0`... for string and array forms. */
+  readonly name: string;
+  /** Relative POSIX path from the config directory. */
+  readonly path: string;
+  readonly isGlob: boolean;
+}
+
+export interface Unit {
+  /** `task[key=value,...]` with keys in the task's wildcard order; the task name when it has none. */
+  readonly id: string;
+  readonly task: string;
+  readonly wildcards: Wildcards;
+  readonly inputs: readonly UnitPath[];
+  readonly outputs: readonly UnitPath[];
+  /**
+   * Stands for the units a pending dynamic producer will create (some wildcards unbound, shown as
+   * `*`). It never runs; it keeps fan-in consumers waiting and disappears when re-expanded.
+   */
+  readonly placeholder: boolean;
+}
+
+/** The unit graph: `deps` maps a unit to the units it waits for. */
+export interface UnitGraph {
+  readonly units: ReadonlyMap<string, Unit>;
+  readonly deps: ReadonlyMap<string, ReadonlySet<string>>;
+  readonly dependents: ReadonlyMap<string, ReadonlySet<string>>;
+}
+
+export function unitId(task: string, wildcardOrder: readonly string[], values: Wildcards): string {
+  if (wildcardOrder.length === 0) return task;
+  const parts = wildcardOrder.map((name) => `${name}=${values[name] ?? '*'}`);
+  return `${task}[${parts.join(',')}]`;
+}

@@ -1,0 +1,70 @@
+/** `build`: plan the selected units and run what is stale, emitting events. */
+import { availableParallelism } from 'node:os';
+import type { ResolvedConfig } from '../config/resolved.ts';
+import { parseTargets, tasksNeeded, type TargetFailure } from '../graph/select.ts';
+import { buildTaskGraph, type CycleFailure } from '../graph/tasks.ts';
+import { ok, type Result } from '../result.ts';
+import type { RunEventListener } from './events.ts';
+import { createLimiter } from './limiter.ts';
+import { Scheduler, type BuildResult } from './scheduler.ts';
+import { createFileLister } from './walk.ts';
+
+export type { BuildResult } from './scheduler.ts';
+
+export interface BuildOptions {
+  readonly config: ResolvedConfig;
+  /** Task names, output paths or globs, unit filters; empty means every task. */
+  readonly targets?: readonly string[];
+  /** Treat the selected units as stale. */
+  readonly force?: boolean;
+  /** Run everything not downstream of a failure. */
+  readonly keepGoing?: boolean;
+  /** Cap on units running at once, over all services. */
+  readonly jobs?: number;
+  /** Build only the selected units, not their upstream. */
+  readonly noDeps?: boolean;
+  /** Emit `unit:log` events with live output. */
+  readonly verbose?: boolean;
+  /** Stops the run: running process trees get SIGTERM, then SIGKILL after `killGraceMs`. */
+  readonly signal?: AbortSignal;
+  readonly onEvent?: RunEventListener;
+  /** Environment of the commands (default: none but what tasks declare). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly killGraceMs?: number;
+  /** The clock, in milliseconds since the epoch. */
+  readonly now?: () => number;
+}
+
+export type BuildFailure = CycleFailure | TargetFailure;
+
+export async function build(options: BuildOptions): Promise<Result<BuildResult, BuildFailure>> {
+  const { config } = options;
+  const tasks = buildTaskGraph(config);
+  if (!tasks.ok) return tasks;
+  const selection = parseTargets(options.targets ?? [], config);
+  if (!selection.ok) return selection;
+  const listener = options.onEvent;
+  const scheduler = new Scheduler({
+    config,
+    tasks: tasks.value,
+    neededTasks: options.noDeps ? selection.value.tasks : tasksNeeded(selection.value, tasks.value),
+    selection: selection.value,
+    files: createFileLister(config.root),
+    limiter: createLimiter(config.services, options.jobs),
+    force: options.force ?? false,
+    keepGoing: options.keepGoing ?? false,
+    noDeps: options.noDeps ?? false,
+    verbose: options.verbose ?? false,
+    env: options.env ?? {},
+    killGraceMs: options.killGraceMs ?? 3000,
+    now: options.now ?? Date.now,
+    emit: listener ? (event) => listener(event) : () => undefined,
+    signal: options.signal,
+  });
+  return ok(await scheduler.run());
+}
+
+/** Default concurrency of the `cpu` service. */
+export function coreCount(): number {
+  return availableParallelism();
+}

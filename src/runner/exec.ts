@@ -1,0 +1,145 @@
+/**
+ * Runs one command as its own process group, so a timeout, Ctrl-C or stop can end the whole
+ * tree it starts (SIGTERM, then SIGKILL after a grace period). Keeps only the tail of its output.
+ */
+import { spawn } from 'node:child_process';
+import type { UnitFailure } from './events.ts';
+
+export interface ExecOptions {
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Aborting stops the process tree; the outcome is then 'aborted'. */
+  readonly signal: AbortSignal;
+  readonly timeoutMs: number | undefined;
+  readonly killGraceMs: number;
+  /** Called per chunk when the caller wants live output (--verbose); the tail is kept regardless. */
+  readonly onOutput?: (stream: 'stdout' | 'stderr', text: string) => void;
+}
+
+export type ExecOutcome =
+  | { readonly ok: true; readonly outputTail: string }
+  | { readonly ok: false; readonly failure: UnitFailure; readonly outputTail: string };
+
+const TAIL_BYTES = 16 * 1024;
+
+/** The last bytes of the interleaved output, cheap to append to. */
+export class OutputTail {
+  private chunks: string[] = [];
+  private size = 0;
+
+  push(text: string): void {
+    this.chunks.push(text);
+    this.size += text.length;
+    while (this.size > TAIL_BYTES * 2 && this.chunks.length > 1) this.size -= this.chunks.shift()?.length ?? 0;
+  }
+
+  /** The last `lines` lines. */
+  text(lines = 40): string {
+    const all = this.chunks.join('').slice(-TAIL_BYTES);
+    const split = all.split('\n');
+    if (split.at(-1) === '') split.pop();
+    return split.slice(-lines).join('\n');
+  }
+}
+
+export function execProcess(argv: readonly string[], options: ExecOptions): Promise<ExecOutcome> {
+  const [file, ...args] = argv;
+  const tail = new OutputTail();
+  return new Promise((resolve) => {
+    if (file === undefined) {
+      resolve({ ok: false, failure: { reason: 'spawn-error', message: 'empty command' }, outputTail: '' });
+      return;
+    }
+    if (options.signal.aborted) {
+      resolve({ ok: false, failure: { reason: 'aborted', message: 'stopped before it started' }, outputTail: '' });
+      return;
+    }
+    const child = spawn(file, args, {
+      cwd: options.cwd,
+      env: options.env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stopping: 'timeout' | 'aborted' | undefined;
+    let killDeadline = 0;
+    const killTree = (why: 'timeout' | 'aborted'): void => {
+      if (stopping) return;
+      stopping = why;
+      killDeadline = Date.now() + options.killGraceMs;
+      signalGroup(child.pid, 'SIGTERM');
+      // The direct child may ignore SIGTERM too, and then 'close' never comes without this.
+      setTimeout(() => signalGroup(child.pid, 'SIGKILL'), options.killGraceMs).unref();
+    };
+    const onAbort = (): void => killTree('aborted');
+    options.signal.addEventListener('abort', onAbort, { once: true });
+    const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => killTree('timeout'), options.timeoutMs);
+
+    const collect = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      tail.push(text);
+      options.onOutput?.(stream, text);
+    };
+    child.stdout.on('data', collect('stdout'));
+    child.stderr.on('data', collect('stderr'));
+
+    let spawnError: Error | undefined;
+    child.on('error', (e) => {
+      spawnError = e;
+    });
+    child.on('close', (code, signal) => {
+      if (timer) clearTimeout(timer);
+      options.signal.removeEventListener('abort', onAbort);
+      // A stopped tree may keep members that ignore SIGTERM: wait for them, SIGKILL at the deadline.
+      const settled = stopping ? reapGroup(child.pid, killDeadline) : Promise.resolve();
+      void settled.then(() => report(code, signal));
+    });
+    const report = (code: number | null, signal: NodeJS.Signals | null): void => {
+      const outputTail = tail.text();
+      if (spawnError) {
+        resolve({ ok: false, failure: { reason: 'spawn-error', message: `could not start ${file}: ${spawnError.message}` }, outputTail });
+      } else if (stopping === 'timeout') {
+        resolve({ ok: false, failure: { reason: 'timeout', timeoutMs: options.timeoutMs ?? 0, message: `timed out after ${options.timeoutMs ?? 0} ms` }, outputTail });
+      } else if (stopping === 'aborted') {
+        resolve({ ok: false, failure: { reason: 'aborted', message: 'stopped' }, outputTail });
+      } else if (signal) {
+        resolve({ ok: false, failure: { reason: 'signal', signal, message: `killed by ${signal}` }, outputTail });
+      } else if (code !== 0) {
+        resolve({ ok: false, failure: { reason: 'exit-non-zero', exitCode: code ?? 1, message: `exit code ${code ?? 1}` }, outputTail });
+      } else {
+        resolve({ ok: true, outputTail });
+      }
+    };
+  });
+}
+
+function groupAlive(pid: number | undefined): boolean {
+  if (pid === undefined) return false;
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Resolves once the process group is gone, sending SIGKILL when the grace deadline passes. */
+async function reapGroup(pid: number | undefined, deadline: number): Promise<void> {
+  while (groupAlive(pid)) {
+    if (Date.now() >= deadline) {
+      signalGroup(pid, 'SIGKILL');
+      await new Promise((r) => setTimeout(r, 20));
+      if (groupAlive(pid)) await new Promise((r) => setTimeout(r, 100));
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // The group is already gone.
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * The runner's view of the file system: synchronous stats (3x faster than promise-based stats
+ * for 10,000s of files, and a no-op build is mostly stats) and glob resolution at run time.
+ */
+import { mkdirSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import picomatch from 'picomatch';
+import { staticBase } from '../graph/expand.ts';
+import type { UnitPath } from '../graph/unit.ts';
+import { listFiles } from './walk.ts';
+
+export interface FileStat {
+  readonly mtimeMs: number;
+  readonly size: number;
+}
+
+export function statPath(root: string, rel: string): FileStat | undefined {
+  const s = statSync(join(root, rel), { throwIfNoEntry: false });
+  if (!s || !s.isFile()) return undefined;
+  return { mtimeMs: s.mtimeMs, size: s.size };
+}
+
+const matchers = new Map<string, (p: string) => boolean>();
+
+/** Files that exist now for a unit path: the path itself, or every file a glob matches. */
+export function filesOf(root: string, path: UnitPath): string[] {
+  if (!path.isGlob) return statPath(root, path.path) ? [path.path] : [];
+  let isMatch = matchers.get(path.path);
+  if (!isMatch) matchers.set(path.path, (isMatch = picomatch(path.path)));
+  return listFiles(root, staticBase(path.path)).filter(isMatch);
+}
+
+/** Stats of every file of the given unit paths that exists now. */
+export function snapshot(root: string, paths: readonly UnitPath[]): Map<string, FileStat> {
+  const out = new Map<string, FileStat>();
+  for (const p of paths) {
+    for (const file of filesOf(root, p)) {
+      const s = statPath(root, file);
+      if (s) out.set(file, s);
+    }
+  }
+  return out;
+}
+
+/** Creates the directories a unit writes into: each output's parent, a glob's static base. */
+export function makeOutputDirs(root: string, outputs: readonly UnitPath[]): void {
+  for (const o of outputs) {
+    const dir = o.isGlob ? staticBase(o.path) : dirname(o.path);
+    if (dir !== '' && dir !== '.') mkdirSync(join(root, dir), { recursive: true });
+  }
+}
+
+/**
+ * Removes outputs a failed unit created or changed (Make's .DELETE_ON_ERROR), comparing with the
+ * snapshot taken before it started. Returns the removed paths.
+ */
+export function removeChangedOutputs(root: string, outputs: readonly UnitPath[], before: ReadonlyMap<string, FileStat>): string[] {
+  const removed: string[] = [];
+  for (const [file, now] of snapshot(root, outputs)) {
+    const was = before.get(file);
+    if (!was || was.mtimeMs !== now.mtimeMs || was.size !== now.size) {
+      rmSync(join(root, file), { force: true });
+      removed.push(file);
+    }
+  }
+  return removed.sort();
+}
+
+/** Sets files' mtime (used to keep outputs older than an input that changed during the run). */
+export function setMtime(root: string, files: Iterable<string>, mtimeMs: number): void {
+  const t = new Date(mtimeMs);
+  for (const f of files) {
+    try {
+      utimesSync(join(root, f), t, t);
+    } catch {
+      // The output vanished meanwhile: nothing to mark.
+    }
+  }
+}

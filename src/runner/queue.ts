@@ -1,0 +1,69 @@
+/**
+ * Stale units waiting for service slots. Units that use the same services form one FIFO lane
+ * ordered by priority; admission only ever looks at lane heads, so a full service costs one
+ * check per pump, not one per waiting unit (10,000 queued units stay linear).
+ */
+interface Entry {
+  readonly id: string;
+  readonly priority: number;
+  readonly seq: number;
+}
+
+interface Lane {
+  readonly services: readonly string[];
+  readonly entries: Entry[];
+  head: number;
+}
+
+export class RunQueue {
+  private readonly lanes = new Map<string, Lane>();
+  private seq = 0;
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  push(id: string, services: readonly string[], priority: number): void {
+    const key = services.join('\u0000');
+    let lane = this.lanes.get(key);
+    if (!lane) this.lanes.set(key, (lane = { services, entries: [], head: 0 }));
+    const entry = { id, priority, seq: this.seq++ };
+    const last = lane.entries.at(-1);
+    if (!last || lane.entries.length === lane.head || last.priority >= priority) {
+      lane.entries.push(entry);
+    } else {
+      // Higher priority than the tail: insert after the last entry with priority >= its own.
+      let i = lane.entries.length;
+      while (i > lane.head && (lane.entries[i - 1]?.priority ?? 0) < priority) i--;
+      lane.entries.splice(i, 0, entry);
+    }
+    this.count++;
+  }
+
+  /**
+   * Offers lane heads, highest priority first, to `admit` until it refuses; a lane whose head
+   * is refused waits for the next drain.
+   */
+  drain(admit: (id: string, services: readonly string[]) => boolean): void {
+    const lanes = [...this.lanes.values()].filter((l) => l.head < l.entries.length);
+    lanes.sort((a, b) => compare(a.entries[a.head], b.entries[b.head]));
+    for (const lane of lanes) {
+      while (lane.head < lane.entries.length) {
+        const entry = lane.entries[lane.head];
+        if (!entry || !admit(entry.id, lane.services)) break;
+        lane.head++;
+        this.count--;
+      }
+      if (lane.head > 1024 && lane.head * 2 > lane.entries.length) {
+        lane.entries.splice(0, lane.head);
+        lane.head = 0;
+      }
+    }
+  }
+}
+
+function compare(a: Entry | undefined, b: Entry | undefined): number {
+  if (!a || !b) return 0;
+  return b.priority - a.priority || a.seq - b.seq;
+}

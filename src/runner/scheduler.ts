@@ -1,0 +1,524 @@
+/**
+ * The build scheduler. Each unit moves through an explicit lifecycle:
+ *
+ *   waiting --deps settled--> checkable --check--> fresh | queued | blocked | not-ready
+ *   queued --slot--> running --> done | failed | retrying --backoff--> queued
+ *
+ * `fresh` and `done` are settled (downstream may go on); `failed` and `blocked` block everything
+ * downstream. Freshness checks take no service slot. When a unit with a dynamic (glob) output
+ * settles, the graph is expanded again so consumers of the files it made appear.
+ */
+import type { ResolvedConfig, ResolvedTask } from '../config/resolved.ts';
+import type { UnitInfo } from '../config/types.ts';
+import { expandGraph, type FileSource } from '../graph/expand.ts';
+import { selectUnits, type Selection } from '../graph/select.ts';
+import type { TaskGraph } from '../graph/tasks.ts';
+import type { Unit, UnitGraph } from '../graph/unit.ts';
+import type { BlockedReason, RunCounts, RunEvent, StaleReason, UnitFailure } from './events.ts';
+import type { FileStat } from './files.ts';
+import type { Limiter } from './limiter.ts';
+import { checkUnit, observeInputs, type CheckOutcome } from './staleness.ts';
+import { inputsByName, resolveCommand, runUnit, unitInfo } from './unit-run.ts';
+import { RunQueue } from './queue.ts';
+
+type Status = 'waiting' | 'checkable' | 'checking' | 'not-ready' | 'queued' | 'running' | 'retrying' | 'fresh' | 'done' | 'failed' | 'blocked';
+
+export interface SchedulerOptions {
+  readonly config: ResolvedConfig;
+  readonly tasks: TaskGraph;
+  readonly neededTasks: ReadonlySet<string>;
+  readonly selection: Selection;
+  readonly files: FileSource & { invalidate(): void };
+  readonly limiter: Limiter;
+  readonly force: boolean;
+  readonly keepGoing: boolean;
+  readonly noDeps: boolean;
+  readonly verbose: boolean;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly killGraceMs: number;
+  readonly now: () => number;
+  readonly emit: (event: RunEvent) => void;
+  readonly signal: AbortSignal | undefined;
+}
+
+export interface UnitProblem {
+  readonly unit: string;
+  readonly task: string;
+}
+
+export interface BuildResult {
+  readonly ok: boolean;
+  readonly counts: RunCounts;
+  readonly durationMs: number;
+  readonly failures: readonly (UnitProblem & { readonly error: UnitFailure })[];
+  readonly blocked: readonly (UnitProblem & { readonly reason: BlockedReason })[];
+  /** The abort reason when the run was stopped (`SIGINT`, `SIGTERM`, ...). */
+  readonly interrupted?: string;
+}
+
+interface Pending {
+  readonly reason: StaleReason;
+  readonly inputs: ReadonlyMap<string, FileStat>;
+  attempt: number;
+}
+
+const SETTLED: ReadonlySet<Status> = new Set(['fresh', 'done']);
+const BAD: ReadonlySet<Status> = new Set(['failed', 'blocked']);
+
+export class Scheduler {
+  private graph: UnitGraph = { units: new Map(), deps: new Map(), dependents: new Map() };
+  private wanted = new Set<string>();
+  private readonly status = new Map<string, Status>();
+  private readonly remaining = new Map<string, number>();
+  private readonly checkable: string[] = [];
+  /** Parked on `after` or a custom `ready`: re-checked whenever something settles. */
+  private readonly notReady = new Set<string>();
+  /** Per task, wanted units not settled yet (placeholders included): gates `after`. */
+  private unsettledByTask = new Map<string, number>();
+  private readonly pending = new Map<string, Pending>();
+  private readonly queue = new RunQueue();
+  private readonly running = new Map<string, AbortController>();
+  private readonly retryTimers = new Map<string, NodeJS.Timeout>();
+  private readonly hooks: Promise<void>[] = [];
+  private readonly failures: (UnitProblem & { error: UnitFailure })[] = [];
+  private readonly blocked: (UnitProblem & { reason: BlockedReason })[] = [];
+  private readonly counts = { built: 0, fresh: 0, failed: 0, blocked: 0 };
+  private asyncChecks = 0;
+  private dirty = false;
+  private stopping = false;
+  private interrupted: string | undefined;
+  private pumping = false;
+  private pumpAgain = false;
+  private wakeTimer: NodeJS.Timeout | undefined;
+  private finished = false;
+  private readonly startTime: number;
+  private resolveDone: (r: BuildResult) => void = () => undefined;
+
+  private readonly o: SchedulerOptions;
+
+  constructor(options: SchedulerOptions) {
+    this.o = options;
+    this.startTime = options.now();
+  }
+
+  run(): Promise<BuildResult> {
+    const done = new Promise<BuildResult>((resolve) => (this.resolveDone = resolve));
+    this.expand();
+    this.o.emit({ type: 'run:start', time: this.o.now(), tasks: this.taskCounts(), services: this.serviceInfo() });
+    if (this.o.signal) {
+      const signal = this.o.signal;
+      if (signal.aborted) this.abort(String(signal.reason));
+      else signal.addEventListener('abort', () => this.abort(String(signal.reason)), { once: true });
+    }
+    this.pump();
+    return done;
+  }
+
+  private abort(reason: string): void {
+    if (this.finished) return;
+    this.interrupted ??= reason;
+    this.stopping = true;
+    for (const controller of this.running.values()) controller.abort(reason);
+    for (const timer of this.retryTimers.values()) clearTimeout(timer);
+    this.retryTimers.clear();
+    this.pump();
+  }
+
+  // ---- graph ----------------------------------------------------------------------------
+
+  private expand(): void {
+    this.o.files.invalidate();
+    const graph = expandGraph({
+      config: this.o.config,
+      tasks: this.o.tasks,
+      files: this.o.files,
+      isSettled: (id) => SETTLED.has(this.status.get(id) ?? 'waiting'),
+      only: this.o.neededTasks,
+    });
+    const wanted = selectUnits(graph, this.o.selection, { noDeps: this.o.noDeps, after: this.o.tasks.after });
+    const units = new Map(graph.units);
+    for (const id of this.wanted) {
+      if (wanted.has(id)) continue;
+      const old = this.graph.units.get(id);
+      const st = this.status.get(id);
+      if (old && !old.placeholder && st !== undefined && !SETTLED.has(st)) {
+        // A unit whose inputs vanished (a dynamic producer made no matching file) is kept, so
+        // its check reports what it waits for instead of it disappearing silently.
+        units.set(id, old);
+        wanted.add(id);
+      } else if (st !== 'running') {
+        this.status.delete(id);
+      }
+    }
+    this.graph = { units, deps: graph.deps, dependents: graph.dependents };
+    this.wanted = wanted;
+    this.unsettledByTask = new Map();
+    for (const id of wanted) {
+      const unit = graph.units.get(id);
+      if (unit && !SETTLED.has(this.status.get(id) ?? 'waiting')) this.unsettledByTask.set(unit.task, (this.unsettledByTask.get(unit.task) ?? 0) + 1);
+    }
+    for (const id of wanted) {
+      const st = this.status.get(id);
+      if (st === undefined || st === 'waiting') this.updateRemaining(id);
+    }
+    this.dirty = false;
+  }
+
+  /** Recounts a waiting unit's unsettled deps; blocks it if one failed. */
+  private updateRemaining(id: string): void {
+    let count = 0;
+    for (const d of this.deps(id)) {
+      const st = this.status.get(d) ?? 'waiting';
+      if (BAD.has(st)) {
+        this.status.set(id, 'waiting');
+        this.block(id, { kind: 'upstream_failed', upstream: d, message: `upstream ${d} ${st === 'failed' ? 'failed' : 'is blocked'}` });
+        return;
+      }
+      if (!SETTLED.has(st)) count++;
+    }
+    this.status.set(id, 'waiting');
+    this.remaining.set(id, count);
+    if (count === 0) this.makeCheckable(id);
+  }
+
+  /** Data deps plus, for `no-deps` runs, nothing outside the selection. */
+  private deps(id: string): Iterable<string> {
+    const all = this.graph.deps.get(id) ?? new Set<string>();
+    if (!this.o.noDeps) return all;
+    return [...all].filter((d) => this.wanted.has(d));
+  }
+
+  private makeCheckable(id: string): void {
+    const unit = this.graph.units.get(id);
+    if (!unit || unit.placeholder) return;
+    this.status.set(id, 'checkable');
+    this.checkable.push(id);
+  }
+
+  private taskCounts(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const name of this.o.tasks.order) if (this.o.neededTasks.has(name)) counts[name] = 0;
+    for (const id of this.wanted) {
+      const unit = this.graph.units.get(id);
+      if (unit && !unit.placeholder) counts[unit.task] = (counts[unit.task] ?? 0) + 1;
+    }
+    return counts;
+  }
+
+  private serviceInfo(): Record<string, { concurrent: number | null; rates: string[] }> {
+    const out: Record<string, { concurrent: number | null; rates: string[] }> = {};
+    for (const [name, s] of this.o.config.services) out[name] = { concurrent: s.concurrent ?? null, rates: s.rates.map((r) => r.source) };
+    return out;
+  }
+
+  // ---- the loop -------------------------------------------------------------------------
+
+  private pump(): void {
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = true;
+    try {
+      do {
+        this.pumpAgain = false;
+        if (this.dirty && !this.stopping) {
+          const before = JSON.stringify(this.taskCounts());
+          this.expand();
+          const counts = this.taskCounts();
+          if (JSON.stringify(counts) !== before) this.o.emit({ type: 'plan:update', time: this.o.now(), tasks: counts });
+        }
+        while (this.checkable.length > 0 && !this.stopping) {
+          const id = this.checkable.shift() ?? '';
+          if (this.status.get(id) === 'checkable') this.check(id);
+        }
+        this.startQueued();
+      } while (this.pumpAgain);
+    } finally {
+      this.pumping = false;
+    }
+    this.maybeFinish();
+  }
+
+  private check(id: string): void {
+    const unit = this.graph.units.get(id);
+    const task = unit ? this.o.config.tasks.get(unit.task) : undefined;
+    if (!unit || !task) return;
+    if (!this.afterSettled(task)) {
+      this.park(id);
+      return;
+    }
+    const force = this.o.force && this.o.selection.matches(unit);
+    const ctx = { root: this.o.config.root, now: this.o.now(), maxAgeMs: task.maxAgeMs, force };
+    if (!task.ready && !task.stale) {
+      this.onChecked(unit, checkUnit(unit.inputs, unit.outputs, ctx));
+      return;
+    }
+    this.status.set(id, 'checking');
+    this.asyncChecks++;
+    void this.customCheck(unit, task, ctx).then(
+      (outcome) => {
+        this.asyncChecks--;
+        if (outcome === 'not-ready') this.park(id);
+        else this.onChecked(unit, outcome);
+        this.pump();
+      },
+      (error: unknown) => {
+        this.asyncChecks--;
+        const check = error instanceof CheckError ? error.check : 'stale';
+        const message = error instanceof CheckError ? error.message : String(error);
+        this.fail(unit, { reason: 'check-error', check, message }, 1, '', []);
+        this.pump();
+      },
+    );
+  }
+
+  private async customCheck(unit: Unit, task: ResolvedTask, ctx: Parameters<typeof checkUnit>[2]): Promise<CheckOutcome | 'not-ready'> {
+    const observed = observeInputs(ctx.root, unit.inputs);
+    if ('missing' in observed) return { kind: 'missing-input', input: observed.missing };
+    const info = unitInfo(unit, inputsByName(unit, observed.files), 1);
+    if (task.ready) {
+      const ready = await guard('ready', () => task.ready?.(info));
+      if (!ready) return 'not-ready';
+    }
+    const defaultOutcome = checkUnit(unit.inputs, unit.outputs, ctx);
+    if (!task.stale || defaultOutcome.kind === 'missing-input') return defaultOutcome;
+    const stale = await guard('stale', () => task.stale?.(info, { defaultStale: () => Promise.resolve(defaultOutcome.kind === 'stale') }));
+    if (ctx.force) return { kind: 'stale', reason: { kind: 'forced' }, inputs: observed.files };
+    if (!stale) return { kind: 'fresh', inputs: observed.files };
+    const reason = defaultOutcome.kind === 'stale' ? defaultOutcome.reason : { kind: 'custom' as const };
+    return { kind: 'stale', reason, inputs: observed.files };
+  }
+
+  private park(id: string): void {
+    this.status.set(id, 'not-ready');
+    this.notReady.add(id);
+  }
+
+  private afterSettled(task: ResolvedTask): boolean {
+    return task.after.every((name) => (this.unsettledByTask.get(name) ?? 0) === 0);
+  }
+
+  private onChecked(unit: Unit, outcome: CheckOutcome): void {
+    switch (outcome.kind) {
+      case 'missing-input': {
+        const producer = [...(this.graph.deps.get(unit.id) ?? [])].find((d) =>
+          this.graph.units.get(d)?.outputs.some((o) => o.path === outcome.input.path || o.isGlob),
+        );
+        const message = producer
+          ? `${unit.id} waits for ${outcome.input.path}: ${producer} did not produce it`
+          : `${unit.id} waits for ${outcome.input.path}: no file matches and no task produces it`;
+        this.block(unit.id, { kind: 'not_ready', input: outcome.input.path, ...(producer ? { producer } : {}), message });
+        return;
+      }
+      case 'fresh':
+        this.status.set(unit.id, 'fresh');
+        this.counts.fresh++;
+        this.o.emit({ type: 'unit:skip', time: this.o.now(), task: unit.task, unit: unit.id });
+        this.callHook('skip', unit, outcome.inputs, {});
+        this.settle(unit);
+        return;
+      case 'stale': {
+        const task = this.o.config.tasks.get(unit.task);
+        this.status.set(unit.id, 'queued');
+        this.pending.set(unit.id, { reason: outcome.reason, inputs: outcome.inputs, attempt: 1 });
+        this.queue.push(unit.id, task?.uses ?? ['cpu'], task?.priority ?? 0);
+        return;
+      }
+    }
+  }
+
+  private startQueued(): void {
+    if (this.stopping) return;
+    const now = this.o.now();
+    let wakeAt: number | undefined;
+    this.queue.drain((id, services) => {
+      const admission = this.o.limiter.tryAcquire(services, now);
+      if (admission.ok) {
+        this.start(id, services);
+        return true;
+      }
+      if (admission.kind === 'rate_limited') wakeAt = Math.min(wakeAt ?? Infinity, admission.until);
+      return false;
+    });
+    if (wakeAt !== undefined) this.wakeAt(wakeAt);
+  }
+
+  private wakeAt(time: number): void {
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.wakeTimer = setTimeout(() => {
+      this.wakeTimer = undefined;
+      this.pump();
+    }, Math.max(0, time - this.o.now()));
+  }
+
+  private start(id: string, services: readonly string[]): void {
+    const unit = this.graph.units.get(id);
+    const task = unit ? this.o.config.tasks.get(unit.task) : undefined;
+    const pending = this.pending.get(id);
+    if (!unit || !task || !pending) return;
+    this.status.set(id, 'running');
+    const controller = new AbortController();
+    this.running.set(id, controller);
+    const named = inputsByName(unit, pending.inputs);
+    const command = resolveCommand(task, unit, named)?.text;
+    const startedAt = this.o.now();
+    this.o.emit({ type: 'unit:start', time: startedAt, task: unit.task, unit: id, attempt: pending.attempt, reason: pending.reason, ...(command ? { command } : {}) });
+    this.callHook('start', unit, pending.inputs, { attempt: pending.attempt });
+    const onLog = this.o.verbose
+      ? (stream: 'stdout' | 'stderr' | 'log', text: string) => this.o.emit({ type: 'unit:log', time: this.o.now(), task: unit.task, unit: id, stream, text })
+      : undefined;
+    void runUnit({
+      unit,
+      task,
+      root: this.o.config.root,
+      attempt: pending.attempt,
+      inputs: pending.inputs,
+      env: this.o.env,
+      signal: controller.signal,
+      killGraceMs: this.o.killGraceMs,
+      ...(onLog ? { onLog } : {}),
+    }).then((outcome) => {
+      this.running.delete(id);
+      this.o.limiter.release(services);
+      const durationMs = this.o.now() - startedAt;
+      if (outcome.ok) {
+        this.status.set(id, 'done');
+        this.counts.built++;
+        this.o.emit({ type: 'unit:done', time: this.o.now(), task: unit.task, unit: id, durationMs, inputsChanged: outcome.inputsChanged });
+        this.callHook('complete', unit, pending.inputs, { durationMs, attempt: pending.attempt });
+        this.settle(unit);
+      } else if (outcome.failure.reason !== 'aborted' && !this.stopping && pending.attempt <= task.retries) {
+        this.retry(unit, task, pending, outcome.failure);
+      } else {
+        this.fail(unit, outcome.failure, pending.attempt, outcome.outputTail, outcome.removed, durationMs, command);
+      }
+      this.pump();
+    });
+  }
+
+  private retry(unit: Unit, task: ResolvedTask, pending: Pending, error: UnitFailure): void {
+    // Exponential backoff with full jitter, so simultaneous failures do not retry in lockstep.
+    const delayMs = Math.round(Math.random() * task.backoffMs * 2 ** (pending.attempt - 1));
+    this.status.set(unit.id, 'retrying');
+    this.o.emit({ type: 'unit:retry', time: this.o.now(), task: unit.task, unit: unit.id, attempt: pending.attempt, delayMs, error });
+    pending.attempt++;
+    this.retryTimers.set(
+      unit.id,
+      setTimeout(() => {
+        this.retryTimers.delete(unit.id);
+        this.status.set(unit.id, 'queued');
+        this.queue.push(unit.id, task.uses, task.priority);
+        this.pump();
+      }, delayMs),
+    );
+  }
+
+  private fail(unit: Unit, error: UnitFailure, attempt: number, outputTail: string, removed: readonly string[], durationMs = 0, command?: string): void {
+    this.status.set(unit.id, 'failed');
+    this.counts.failed++;
+    this.failures.push({ unit: unit.id, task: unit.task, error });
+    this.o.emit({ type: 'unit:fail', time: this.o.now(), task: unit.task, unit: unit.id, durationMs, attempt, error, outputTail, removed, ...(command ? { command } : {}) });
+    const info: { durationMs: number; attempt: number; error: string; exitCode?: number } = { durationMs, attempt, error: error.message };
+    if (error.reason === 'exit-non-zero') info.exitCode = error.exitCode;
+    this.callHook('failure', unit, new Map(), info);
+    if (!this.o.keepGoing && error.reason !== 'aborted') this.stopping = true;
+    this.blockDownstream(unit.id);
+  }
+
+  private block(id: string, reason: BlockedReason): void {
+    const unit = this.graph.units.get(id);
+    this.status.set(id, 'blocked');
+    if (unit && !unit.placeholder) {
+      this.counts.blocked++;
+      this.blocked.push({ unit: id, task: unit.task, reason });
+      this.o.emit({ type: 'unit:blocked', time: this.o.now(), task: unit.task, unit: id, reason });
+    }
+    this.blockDownstream(id);
+  }
+
+  private blockDownstream(id: string): void {
+    for (const d of this.graph.dependents.get(id) ?? []) {
+      if (!this.wanted.has(d)) continue;
+      const st = this.status.get(d);
+      if (st === 'waiting' || st === 'checkable' || st === 'not-ready') {
+        this.block(d, { kind: 'upstream_failed', upstream: id, message: `upstream ${id} ${this.status.get(id) === 'failed' ? 'failed' : 'is blocked'}` });
+      }
+    }
+  }
+
+  private settle(unit: Unit): void {
+    if (unit.outputs.some((o) => o.isGlob)) this.dirty = true;
+    for (const d of this.graph.dependents.get(unit.id) ?? []) {
+      if (this.status.get(d) !== 'waiting' || !this.wanted.has(d)) continue;
+      const left = (this.remaining.get(d) ?? 1) - 1;
+      this.remaining.set(d, left);
+      if (left === 0) this.makeCheckable(d);
+    }
+    this.unsettledByTask.set(unit.task, (this.unsettledByTask.get(unit.task) ?? 1) - 1);
+    // Units parked on `after` or a custom `ready` may go on now that something changed.
+    for (const id of this.notReady) if (this.status.get(id) === 'not-ready') this.makeCheckable(id);
+    this.notReady.clear();
+  }
+
+  private callHook(name: 'start' | 'complete' | 'failure' | 'skip', unit: Unit, inputs: ReadonlyMap<string, FileStat>, info: Record<string, unknown>): void {
+    const hook = this.o.config.hooks[name];
+    if (!hook) return;
+    const unitView: UnitInfo = unitInfo(unit, inputsByName(unit, inputs), typeof info['attempt'] === 'number' ? info['attempt'] : 1);
+    this.hooks.push(
+      (async () => {
+        try {
+          await hook(unitView, info);
+        } catch (error) {
+          const text = `on.${name} hook failed: ${error instanceof Error ? error.message : String(error)}`;
+          this.o.emit({ type: 'unit:log', time: this.o.now(), task: unit.task, unit: unit.id, stream: 'log', text });
+        }
+      })(),
+    );
+  }
+
+  private maybeFinish(): void {
+    if (this.finished || this.running.size > 0 || this.asyncChecks > 0 || this.retryTimers.size > 0) return;
+    if (this.checkable.length > 0 && !this.stopping) return;
+    if (!this.stopping && this.queue.size > 0) return;
+    if (this.dirty && !this.stopping) {
+      this.pump();
+      return;
+    }
+    if (!this.stopping) {
+      // Nothing can progress: whatever still waits is blocked (SPEC §2 "ready").
+      for (const id of this.notReady) {
+        if (this.status.get(id) !== 'not-ready') continue;
+        const task = this.o.config.tasks.get(this.graph.units.get(id)?.task ?? '');
+        const message = task?.ready ? `${id} is not ready: ready() returned false` : `${id} waits for ${task?.after.join(', ') ?? ''} (after)`;
+        this.block(id, { kind: 'not_ready', input: '', message });
+      }
+    }
+    this.finished = true;
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    void Promise.all(this.hooks).then(() => {
+      const durationMs = this.o.now() - this.startTime;
+      const ok = this.failures.length === 0 && this.blocked.length === 0 && this.interrupted === undefined;
+      this.o.emit({ type: 'run:done', time: this.o.now(), ok, durationMs, counts: { ...this.counts }, ...(this.interrupted ? { interrupted: this.interrupted } : {}) });
+      this.resolveDone({ ok, counts: { ...this.counts }, durationMs, failures: this.failures, blocked: this.blocked, ...(this.interrupted ? { interrupted: this.interrupted } : {}) });
+    });
+  }
+}
+
+class CheckError extends Error {
+  readonly check: 'ready' | 'stale';
+
+  constructor(check: 'ready' | 'stale', message: string) {
+    super(message);
+    this.check = check;
+  }
+}
+
+/** Runs a custom check; a throw becomes a CheckError (it fails the unit, never "run it anyway"). */
+async function guard(check: 'ready' | 'stale', fn: () => boolean | Promise<boolean> | undefined): Promise<boolean> {
+  try {
+    return Boolean(await fn());
+  } catch (error) {
+    throw new CheckError(check, `${check}() threw: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}

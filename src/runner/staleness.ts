@@ -1,0 +1,81 @@
+/**
+ * The two checks of SPEC §2: is a unit ready (every input exists), and is it stale (Make's
+ * mtime rule, maxAge, --force)? Custom `ready`/`stale` hooks are applied by the scheduler.
+ */
+import type { UnitPath } from '../graph/unit.ts';
+import type { StaleReason } from './events.ts';
+import { filesOf, statPath, type FileStat } from './files.ts';
+
+export interface CheckContext {
+  readonly root: string;
+  readonly now: number;
+  readonly maxAgeMs: number | undefined;
+  readonly force: boolean;
+}
+
+export type CheckOutcome =
+  /** An input does not exist (a glob input matches no file). */
+  | { readonly kind: 'missing-input'; readonly input: UnitPath }
+  | { readonly kind: 'fresh'; readonly inputs: ReadonlyMap<string, FileStat> }
+  | { readonly kind: 'stale'; readonly reason: StaleReason; readonly inputs: ReadonlyMap<string, FileStat> };
+
+/** Input files with their stats as observed now, or the first missing input. */
+export function observeInputs(root: string, inputs: readonly UnitPath[]): { missing: UnitPath } | { files: Map<string, FileStat> } {
+  const files = new Map<string, FileStat>();
+  for (const input of inputs) {
+    if (!input.isGlob) {
+      const s = statPath(root, input.path);
+      if (!s) return { missing: input };
+      files.set(input.path, s);
+      continue;
+    }
+    const matched = filesOf(root, input);
+    if (matched.length === 0) return { missing: input };
+    for (const f of matched) {
+      const s = statPath(root, f);
+      if (s) files.set(f, s);
+    }
+  }
+  return { files };
+}
+
+export function checkUnit(inputs: readonly UnitPath[], outputs: readonly UnitPath[], ctx: CheckContext): CheckOutcome {
+  const observed = observeInputs(ctx.root, inputs);
+  if ('missing' in observed) return { kind: 'missing-input', input: observed.missing };
+  const files = observed.files;
+  const reason = staleReason(files, outputs, ctx);
+  return reason ? { kind: 'stale', reason, inputs: files } : { kind: 'fresh', inputs: files };
+}
+
+function staleReason(inputs: ReadonlyMap<string, FileStat>, outputs: readonly UnitPath[], ctx: CheckContext): StaleReason | undefined {
+  if (ctx.force) return { kind: 'forced' };
+  if (outputs.length === 0) return { kind: 'no_outputs' };
+  let oldest: { file: string; mtimeMs: number } | undefined;
+  for (const out of outputs) {
+    const files = filesOf(ctx.root, out);
+    if (files.length === 0) return { kind: 'missing_output', output: out.path };
+    for (const f of files) {
+      const s = statPath(ctx.root, f);
+      if (!s) return { kind: 'missing_output', output: f };
+      if (!oldest || s.mtimeMs < oldest.mtimeMs) oldest = { file: f, mtimeMs: s.mtimeMs };
+    }
+  }
+  if (!oldest) return { kind: 'no_outputs' };
+  for (const [file, s] of inputs) {
+    if (s.mtimeMs > oldest.mtimeMs) return { kind: 'input_newer', input: file, output: oldest.file };
+  }
+  if (ctx.maxAgeMs !== undefined && ctx.now - oldest.mtimeMs > ctx.maxAgeMs) {
+    return { kind: 'max_age', output: oldest.file, ageMs: ctx.now - oldest.mtimeMs };
+  }
+  return undefined;
+}
+
+/** Inputs whose stats differ from what was observed when the unit started. */
+export function changedInputs(root: string, observed: ReadonlyMap<string, FileStat>): string[] {
+  const changed: string[] = [];
+  for (const [file, was] of observed) {
+    const now = statPath(root, file);
+    if (!now || now.mtimeMs !== was.mtimeMs || now.size !== was.size) changed.push(file);
+  }
+  return changed;
+}

@@ -1,0 +1,163 @@
+/**
+ * One attempt of one unit: create output directories, render and run its command or function,
+ * then either check that its inputs did not change meanwhile, or remove the outputs it left.
+ */
+import picomatch from 'picomatch';
+import type { ResolvedTask } from '../config/resolved.ts';
+import { renderArgv, renderShell, splitSimpleCommand, type TemplateValues } from '../config/template.ts';
+import type { UnitInfo } from '../config/types.ts';
+import type { Unit } from '../graph/unit.ts';
+import type { UnitFailure } from './events.ts';
+import { execProcess, OutputTail } from './exec.ts';
+import { makeOutputDirs, removeChangedOutputs, setMtime, snapshot, type FileStat } from './files.ts';
+import { changedInputs } from './staleness.ts';
+
+export interface UnitRunRequest {
+  readonly unit: Unit;
+  readonly task: ResolvedTask;
+  readonly root: string;
+  readonly attempt: number;
+  /** Input files and their stats as observed when the unit was found stale. */
+  readonly inputs: ReadonlyMap<string, FileStat>;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly signal: AbortSignal;
+  readonly killGraceMs: number;
+  readonly onLog?: (stream: 'stdout' | 'stderr' | 'log', text: string) => void;
+}
+
+export type UnitRunOutcome =
+  | { readonly ok: true; readonly inputsChanged: boolean }
+  | { readonly ok: false; readonly failure: UnitFailure; readonly outputTail: string; readonly removed: readonly string[] };
+
+/** Input files by input name: a glob input gives every file it matched when observed. */
+export function inputsByName(unit: Unit, observed: ReadonlyMap<string, FileStat>): Record<string, string[]> {
+  const byName: Record<string, string[]> = {};
+  const files = [...observed.keys()];
+  for (const input of unit.inputs) {
+    if (!input.isGlob) byName[input.name] = observed.has(input.path) ? [input.path] : [];
+    else byName[input.name] = files.filter((f) => matchesGlobInput(input.path, f));
+  }
+  return byName;
+}
+
+const globCache = new Map<string, (p: string) => boolean>();
+function matchesGlobInput(glob: string, file: string): boolean {
+  let m = globCache.get(glob);
+  if (!m) globCache.set(glob, (m = picomatch(glob)));
+  return m(file);
+}
+
+export function unitInfo(unit: Unit, named: Record<string, string[]>, attempt: number): UnitInfo {
+  const inputs = Object.values(named).flat();
+  const outputs = unit.outputs.map((o) => o.path);
+  return {
+    id: unit.id,
+    task: unit.task,
+    wildcards: unit.wildcards,
+    input: inputs[0] ?? '',
+    inputs,
+    namedInputs: named,
+    output: outputs[0] ?? '',
+    outputs,
+    namedOutputs: Object.fromEntries(unit.outputs.map((o) => [o.name, o.path])),
+    attempt,
+  };
+}
+
+/** The command a unit runs, as argv, and as text for messages. */
+export function resolveCommand(task: ResolvedTask, unit: Unit, named: Record<string, string[]>): { argv: string[]; text: string } | undefined {
+  const values: TemplateValues = {
+    inputs: named,
+    outputs: Object.fromEntries(unit.outputs.map((o) => [o.name, [o.path]])),
+    wildcards: unit.wildcards,
+  };
+  switch (task.run.kind) {
+    case 'shell': {
+      const text = renderShell(task.run.command, values);
+      return { argv: splitSimpleCommand(text) ?? ['sh', '-c', text], text };
+    }
+    case 'argv': {
+      const argv = renderArgv(task.run.argv, values);
+      return { argv, text: argv.map((a) => (/^[\w./=:,+@%^-]+$/.test(a) ? a : JSON.stringify(a))).join(' ') };
+    }
+    case 'function':
+      return undefined;
+  }
+}
+
+export async function runUnit(req: UnitRunRequest): Promise<UnitRunOutcome> {
+  const { unit, task, root } = req;
+  const before = snapshot(root, unit.outputs);
+  makeOutputDirs(root, unit.outputs);
+  const named = inputsByName(unit, req.inputs);
+  const result = await execute(req, named);
+  if (result.ok) {
+    const changed = changedInputs(root, req.inputs);
+    if (changed.length > 0) {
+      // Keep the outputs older than the changed input so the unit stays stale (SPEC §2).
+      const oldest = Math.min(...changed.map((f) => req.inputs.get(f)?.mtimeMs ?? 0));
+      setMtime(root, snapshot(root, unit.outputs).keys(), oldest);
+    }
+    return { ok: true, inputsChanged: changed.length > 0 };
+  }
+  const removed = task.keepFailedOutputs ? [] : removeChangedOutputs(root, unit.outputs, before);
+  return { ok: false, failure: result.failure, outputTail: result.outputTail, removed };
+}
+
+async function execute(req: UnitRunRequest, named: Record<string, string[]>): Promise<{ ok: true } | { ok: false; failure: UnitFailure; outputTail: string }> {
+  const { task, unit } = req;
+  const env = { ...req.env, ...task.env, RUNCUE_UNIT: unit.id, RUNCUE_TASK: unit.task, RUNCUE_ATTEMPT: String(req.attempt) };
+  if (task.run.kind === 'function') return runFunction(req, named);
+  const command = resolveCommand(task, unit, named);
+  if (!command) return { ok: false, failure: { reason: 'spawn-error', message: 'no command' }, outputTail: '' };
+  const onLog = req.onLog;
+  const outcome = await execProcess(command.argv, {
+    cwd: req.root,
+    env,
+    signal: req.signal,
+    timeoutMs: task.timeoutMs,
+    killGraceMs: req.killGraceMs,
+    ...(onLog ? { onOutput: (stream: 'stdout' | 'stderr', text: string) => onLog(stream, text) } : {}),
+  });
+  return outcome;
+}
+
+async function runFunction(req: UnitRunRequest, named: Record<string, string[]>): Promise<{ ok: true } | { ok: false; failure: UnitFailure; outputTail: string }> {
+  if (req.task.run.kind !== 'function') throw new Error('internal error: not a function task');
+  const fn = req.task.run.fn;
+  const tail = new OutputTail();
+  const controller = new AbortController();
+  const onAbort = (): void => controller.abort(req.signal.reason);
+  req.signal.addEventListener('abort', onAbort, { once: true });
+  let timedOut = false;
+  const timer =
+    req.task.timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          timedOut = true;
+          controller.abort(new Error('timeout'));
+        }, req.task.timeoutMs);
+  const log = (message: string): void => {
+    tail.push(`${message}\n`);
+    req.onLog?.('log', message);
+  };
+  try {
+    const work = Promise.resolve(fn(unitInfo(req.unit, named, req.attempt), { signal: controller.signal, log }));
+    // A function that ignores its signal must not hold the run forever after a timeout or stop.
+    const stopped = new Promise<'stopped'>((resolve) => controller.signal.addEventListener('abort', () => setTimeout(() => resolve('stopped'), req.killGraceMs), { once: true }));
+    const winner = await Promise.race([work.then(() => 'done' as const), stopped]);
+    if (winner === 'done' && !controller.signal.aborted) return { ok: true };
+    if (timedOut) return { ok: false, failure: { reason: 'timeout', timeoutMs: req.task.timeoutMs ?? 0, message: `timed out after ${req.task.timeoutMs ?? 0} ms` }, outputTail: tail.text() };
+    if (controller.signal.aborted) return { ok: false, failure: { reason: 'aborted', message: 'stopped' }, outputTail: tail.text() };
+    return { ok: true };
+  } catch (error) {
+    if (timedOut) return { ok: false, failure: { reason: 'timeout', timeoutMs: req.task.timeoutMs ?? 0, message: `timed out after ${req.task.timeoutMs ?? 0} ms` }, outputTail: tail.text() };
+    if (controller.signal.aborted) return { ok: false, failure: { reason: 'aborted', message: 'stopped' }, outputTail: tail.text() };
+    const message = error instanceof Error ? error.message : String(error);
+    if (error instanceof Error && error.stack) tail.push(`${error.stack}\n`);
+    return { ok: false, failure: { reason: 'function-error', message }, outputTail: tail.text() };
+  } finally {
+    if (timer) clearTimeout(timer);
+    req.signal.removeEventListener('abort', onAbort);
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * Lists the files patterns are matched against. A plain synchronous `readdirSync` walk replaced
+ * fast-glob: importing fast-glob alone cost ~13 ms on every no-op build, and a synchronous walk
+ * with `withFileTypes` is about 3x faster than promise-based stat calls over 10,000s of files.
+ */
+import { readdirSync, realpathSync, statSync, type Dirent, type Stats } from 'node:fs';
+import type { Pattern } from '../config/pattern.ts';
+
+/** Directory names never walked into (besides every name starting with `.`). */
+const SKIPPED = new Set(['node_modules']);
+
+/**
+ * Every regular file under `root/base`, recursively, as sorted relative POSIX paths from `root`.
+ * Skips `node_modules` and every entry starting with `.` (`.git`, `.runcue`; picomatch's
+ * `dot: false` would never match them anyway). Symlinks are followed (a cycle is walked once).
+ * A missing or unreadable `base` gives `[]`.
+ */
+export function listFiles(root: string, base: string): string[] {
+  const walk: Walk = { root, start: base === '' ? root : `${root}/${base}`, out: [], linkedDirs: new Set() };
+  visit(walk, base === '' ? '' : `${base}/`);
+  return walk.out.sort();
+}
+
+interface Walk {
+  readonly root: string;
+  readonly start: string;
+  readonly out: string[];
+  /** Real paths of the directories entered through a symlink (and of `start`), against cycles. */
+  readonly linkedDirs: Set<string>;
+}
+
+/** Walks `root/prefix` (prefix is `''` or ends with `/`), appending relative paths to `out`. */
+function visit(walk: Walk, prefix: string): void {
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(prefix === '' ? walk.root : `${walk.root}/${prefix}`, { withFileTypes: true });
+  } catch {
+    return; // missing, not a directory, or unreadable: nothing to list
+  }
+  for (const entry of entries) {
+    const name = entry.name;
+    if (name.startsWith('.') || SKIPPED.has(name)) continue;
+    const rel = prefix + name;
+    if (entry.isFile()) walk.out.push(rel);
+    else if (entry.isDirectory()) visit(walk, `${rel}/`);
+    else if (entry.isSymbolicLink()) followLink(walk, rel);
+  }
+}
+
+function followLink(walk: Walk, rel: string): void {
+  let stat: Stats;
+  let real: string;
+  try {
+    stat = statSync(`${walk.root}/${rel}`);
+    real = stat.isDirectory() ? realpathSync(`${walk.root}/${rel}`) : '';
+    if (walk.linkedDirs.size === 0) walk.linkedDirs.add(realpathSync(walk.start));
+  } catch {
+    return; // a dangling link is not a file
+  }
+  if (stat.isFile()) walk.out.push(rel);
+  else if (stat.isDirectory() && !walk.linkedDirs.has(real)) {
+    walk.linkedDirs.add(real);
+    visit(walk, `${rel}/`);
+  }
+}
+
+/** Lists files matching patterns, walking each directory once until `invalidate()`. */
+export interface FileLister {
+  /** The files that match `pattern`, sorted. */
+  list(pattern: Pattern): string[];
+  /** Forgets every walk (files changed). */
+  invalidate(): void;
+}
+
+/** Covers `base` with the walk of `walked`? (`''` covers everything; `a` covers `a/b`.) */
+function covers(walked: string, base: string): boolean {
+  return walked === '' || base === walked || base.startsWith(`${walked}/`);
+}
+
+/**
+ * A lister over `root` that caches one walk per distinct pattern base: when `a` was walked, a
+ * pattern based in `a/b` is served by filtering that walk. A pattern with no wildcard or glob is
+ * checked with one `stat` instead of a walk.
+ */
+export function createFileLister(root: string): FileLister {
+  let walks = new Map<string, string[]>();
+  const exists = new Map<string, boolean>();
+  const filesUnder = (base: string): readonly string[] => {
+    for (const [walked, files] of walks) {
+      if (!covers(walked, base)) continue;
+      if (walked === base) return files;
+      const prefix = base === '' ? '' : `${base}/`;
+      return files.filter((f) => f.startsWith(prefix));
+    }
+    const files = listFiles(root, base);
+    // A wider walk replaces the narrower ones it covers.
+    walks = new Map([...walks].filter(([walked]) => !covers(base, walked)));
+    walks.set(base, files);
+    return files;
+  };
+  return {
+    list(pattern) {
+      if (pattern.wildcards.length === 0 && !pattern.isGlob) {
+        let found = exists.get(pattern.source);
+        if (found === undefined) {
+          found = isFile(`${root}/${pattern.source}`);
+          exists.set(pattern.source, found);
+        }
+        return found ? [pattern.source] : [];
+      }
+      return filesUnder(pattern.base).filter((f) => pattern.match(f) !== undefined);
+    },
+    invalidate() {
+      walks = new Map();
+      exists.clear();
+    },
+  };
+}
+
+function isFile(file: string): boolean {
+  try {
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,439 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import {
+  chooseReporterKind,
+  createReporter,
+  describeBlocked,
+  describeFailure,
+  describeStale,
+  formatDuration,
+  type ReporterKind,
+  type ReporterOptions,
+} from '../src/cli/report/index.ts';
+import { RunProgress, TaskProgress } from '../src/cli/report/progress.ts';
+import { createPalette } from '../src/cli/report/format.ts';
+import type { RunEvent } from '../src/runner/events.ts';
+
+/** An in-memory stream that records what was written. */
+function sink(isTTY = false): { stream: Writable & { isTTY?: boolean; columns?: number }; text: () => string } {
+  const chunks: string[] = [];
+  const stream: Writable & { isTTY?: boolean; columns?: number } = new Writable({
+    write(chunk: Buffer | string, _encoding, callback) {
+      chunks.push(String(chunk));
+      callback();
+    },
+  });
+  stream.isTTY = isTTY;
+  stream.columns = 100;
+  return { stream, text: () => chunks.join('') };
+}
+
+interface Harness {
+  readonly stdout: () => string;
+  readonly stderr: () => string;
+  readonly run: (events: readonly RunEvent[]) => Promise<void>;
+}
+
+async function harness(
+  kind: ReporterKind,
+  overrides: { env?: Record<string, string>; verbose?: boolean; tty?: boolean } = {},
+): Promise<Harness> {
+  const out = sink();
+  const err = sink(overrides.tty ?? false);
+  const options: ReporterOptions = {
+    stdout: out.stream,
+    stderr: err.stream,
+    env: overrides.env ?? {},
+    verbose: overrides.verbose ?? false,
+    cwd: '/proj',
+  };
+  const reporter = await createReporter(kind, options);
+  return {
+    stdout: out.text,
+    stderr: err.text,
+    run: async (events) => {
+      for (const event of events) reporter.onEvent(event);
+      await reporter.close();
+    },
+  };
+}
+
+const T = 1_700_000_000_000;
+
+/** A small build: one fresh unit, one built after a retry, one failed, one blocked behind it. */
+const build: readonly RunEvent[] = [
+  {
+    type: 'run:start',
+    time: T,
+    tasks: { extract: 3, summarize: 1 },
+    services: { cpu: { concurrent: 2, rates: [] } },
+  },
+  { type: 'unit:skip', time: T + 1, task: 'extract', unit: 'extract[doc=a,page=1]' },
+  {
+    type: 'unit:start',
+    time: T + 2,
+    task: 'extract',
+    unit: 'extract[doc=a,page=2]',
+    attempt: 1,
+    reason: { kind: 'input_newer', input: '/proj/work/a/2.png', output: 'work/a/2.txt' },
+    command: 'ocr work/a/2.png work/a/2.txt',
+  },
+  {
+    type: 'unit:start',
+    time: T + 3,
+    task: 'extract',
+    unit: 'extract[doc=a,page=3]',
+    attempt: 1,
+    reason: { kind: 'missing_output', output: 'work/a/3.txt' },
+    command: 'ocr work/a/3.png work/a/3.txt',
+  },
+  { type: 'unit:log', time: T + 4, task: 'extract', unit: 'extract[doc=a,page=2]', stream: 'stdout', text: 'page 2\nok\n' },
+  {
+    type: 'unit:retry',
+    time: T + 5,
+    task: 'extract',
+    unit: 'extract[doc=a,page=2]',
+    attempt: 1,
+    delayMs: 1000,
+    error: { reason: 'exit-non-zero', exitCode: 75, message: 'exited with code 75' },
+  },
+  {
+    type: 'unit:start',
+    time: T + 1005,
+    task: 'extract',
+    unit: 'extract[doc=a,page=2]',
+    attempt: 2,
+    reason: { kind: 'input_newer', input: '/proj/work/a/2.png', output: 'work/a/2.txt' },
+    command: 'ocr work/a/2.png work/a/2.txt',
+  },
+  { type: 'unit:done', time: T + 2205, task: 'extract', unit: 'extract[doc=a,page=2]', durationMs: 1200, inputsChanged: false },
+  {
+    type: 'unit:fail',
+    time: T + 2300,
+    task: 'extract',
+    unit: 'extract[doc=a,page=3]',
+    durationMs: 300,
+    attempt: 1,
+    error: { reason: 'exit-non-zero', exitCode: 1, message: 'exited with code 1' },
+    command: 'ocr work/a/3.png work/a/3.txt',
+    outputTail: 'reading work/a/3.png\nError: quota exceeded, 100% used\n',
+    removed: ['/proj/work/a/3.txt'],
+  },
+  {
+    type: 'unit:blocked',
+    time: T + 2301,
+    task: 'summarize',
+    unit: 'summarize[doc=a]',
+    reason: { kind: 'upstream_failed', upstream: 'extract[doc=a,page=3]', message: 'extract[doc=a,page=3] failed' },
+  },
+  {
+    type: 'run:done',
+    time: T + 3400,
+    ok: false,
+    durationMs: 3400,
+    counts: { built: 1, fresh: 1, failed: 1, blocked: 1 },
+  },
+];
+
+describe('formatting helpers', () => {
+  it('formats durations', () => {
+    const cases = [0, 12, 850, 999.6, 1000, 1234, 59_949, 59_960, 123_000, 3_599_600, 3_780_000];
+    expect(cases.map(formatDuration)).toEqual([
+      '0ms',
+      '12ms',
+      '850ms',
+      '1.0s',
+      '1.0s',
+      '1.2s',
+      '59.9s',
+      '1m 00s',
+      '2m 03s',
+      '1h 00m',
+      '1h 03m',
+    ]);
+  });
+
+  it('describes stale reasons, relative to cwd when given', () => {
+    expect(describeStale({ kind: 'input_newer', input: '/proj/a.png', output: 'a.txt' }, '/proj')).toBe('input newer: a.png');
+    expect(describeStale({ kind: 'input_newer', input: '/elsewhere/a.png', output: 'a.txt' }, '/proj')).toBe(
+      'input newer: /elsewhere/a.png',
+    );
+    expect(describeStale({ kind: 'missing_output', output: 'out/a.md' })).toBe('output missing: out/a.md');
+    expect(describeStale({ kind: 'max_age', output: 'out/a.md', ageMs: 26 * 3_600_000 })).toBe(
+      'max age: out/a.md is 26h 00m old',
+    );
+    expect(describeStale({ kind: 'forced' })).toBe('forced');
+    expect(describeStale({ kind: 'no_outputs' })).toBe('no outputs to check');
+    expect(describeStale({ kind: 'custom' })).toBe('custom stale check');
+  });
+
+  it('describes failures and blocks', () => {
+    expect(describeFailure({ reason: 'exit-non-zero', exitCode: 2, message: 'x' })).toBe('exit 2');
+    expect(describeFailure({ reason: 'signal', signal: 'SIGKILL', message: 'x' })).toBe('killed by SIGKILL');
+    expect(describeFailure({ reason: 'timeout', timeoutMs: 120_000, message: 'x' })).toBe('timed out after 2m 00s');
+    expect(describeFailure({ reason: 'spawn-error', message: 'ENOENT: ocr' })).toBe('could not start: ENOENT: ocr');
+    expect(describeFailure({ reason: 'function-error', message: 'boom' })).toBe('error: boom');
+    expect(describeFailure({ reason: 'check-error', check: 'ready', message: 'boom' })).toBe('ready check failed: boom');
+    expect(describeFailure({ reason: 'aborted', message: '' })).toBe('aborted');
+    expect(describeBlocked({ kind: 'not_ready', input: 'a.txt', message: 'waits for a.txt: no task makes it' })).toBe(
+      'waits for a.txt: no task makes it',
+    );
+    expect(describeBlocked({ kind: 'service_full', service: 'ocr', message: '' })).toBe('service ocr is full');
+  });
+});
+
+describe('chooseReporterKind', () => {
+  it('picks tty only on an interactive terminal outside CI', () => {
+    expect(chooseReporterKind('auto', { isTTY: true, ci: false })).toBe('tty');
+    expect(chooseReporterKind('auto', { isTTY: true, ci: true })).toBe('ci');
+    expect(chooseReporterKind('auto', { isTTY: false, ci: false })).toBe('ci');
+    expect(chooseReporterKind('json', { isTTY: true, ci: false })).toBe('json');
+  });
+});
+
+describe('ci reporter', () => {
+  it('prints a line per start, finish, retry, failure and block, then the summary', async () => {
+    const h = await harness('ci');
+    await h.run(build);
+    expect(h.stdout()).toBe('');
+    expect(h.stderr()).toMatchInlineSnapshot(`
+      "▸ extract[doc=a,page=2] (input newer: work/a/2.png)
+      ▸ extract[doc=a,page=3] (output missing: work/a/3.txt)
+      ↻ extract[doc=a,page=2] attempt 1 failed (exit 75), retrying in 1.0s
+      ▸ extract[doc=a,page=2] (attempt 2)
+      ✓ extract[doc=a,page=2] 1.2s
+      ✗ extract[doc=a,page=3] exit 1 after 300ms
+        $ ocr work/a/3.png work/a/3.txt
+          reading work/a/3.png
+          Error: quota exceeded, 100% used
+        removed: work/a/3.txt
+      ⊘ summarize[doc=a]: extract[doc=a,page=3] failed
+      runcue: 1 built, 1 fresh, 1 failed, 1 blocked in 3.4s
+      "
+    `);
+  });
+
+  it('annotates failures and groups their logs under GitHub Actions', async () => {
+    const h = await harness('ci', { env: { GITHUB_ACTIONS: 'true' } });
+    const fail = build.filter((event) => event.type === 'unit:fail');
+    await h.run(fail);
+    expect(h.stderr()).toMatchInlineSnapshot(`
+      "✗ extract[doc=a,page=3] exit 1 after 300ms
+      ::error title=runcue%3A extract[doc=a%2Cpage=3]::exit 1 after 300ms%0Areading work/a/3.png%0AError: quota exceeded, 100%25 used
+      ::group::extract[doc=a,page=3]
+        $ ocr work/a/3.png work/a/3.txt
+          reading work/a/3.png
+          Error: quota exceeded, 100% used
+      ::endgroup::
+        removed: work/a/3.txt
+      "
+    `);
+  });
+
+  it('shows fresh units and logs only when verbose', async () => {
+    const h = await harness('ci', { verbose: true });
+    await h.run(build.slice(0, 5));
+    expect(h.stderr()).toMatchInlineSnapshot(`
+      "· extract[doc=a,page=1] fresh
+      ▸ extract[doc=a,page=2] (input newer: work/a/2.png)
+      ▸ extract[doc=a,page=3] (output missing: work/a/3.txt)
+      extract[doc=a,page=2] │ page 2
+      extract[doc=a,page=2] │ ok
+      "
+    `);
+  });
+
+  it('notes inputs changed mid-run and interruptions', async () => {
+    const h = await harness('ci');
+    await h.run([
+      { type: 'unit:done', time: T, task: 'x', unit: 'x', durationMs: 2_000, inputsChanged: true },
+      {
+        type: 'run:done',
+        time: T,
+        ok: false,
+        durationMs: 125_000,
+        counts: { built: 1, fresh: 0, failed: 0, blocked: 0 },
+        interrupted: 'SIGINT',
+      },
+    ]);
+    expect(h.stderr()).toMatchInlineSnapshot(`
+      "✓ x 2.0s (an input changed while it ran: still stale)
+      runcue: 1 built, 0 fresh, 0 failed, 0 blocked in 2m 05s, interrupted by SIGINT
+      "
+    `);
+  });
+
+  it('colors only on a terminal without NO_COLOR', async () => {
+    const colored = await harness('ci', { tty: true });
+    await colored.run(build.slice(-1));
+    expect(colored.stderr()).toContain('\u001b[31m1 failed\u001b[39m');
+    const plain = await harness('ci', { tty: true, env: { NO_COLOR: '1' } });
+    await plain.run(build.slice(-1));
+    expect(plain.stderr()).not.toContain('\u001b[');
+  });
+
+  it('prints nothing per fresh unit when not verbose, however many there are', async () => {
+    const h = await harness('ci');
+    const skips: RunEvent[] = Array.from({ length: 10_000 }, (_, i) => ({
+      type: 'unit:skip',
+      time: T,
+      task: 'extract',
+      unit: `extract[page=${i}]`,
+    }));
+    await h.run(skips);
+    expect(h.stderr()).toBe('');
+  });
+});
+
+describe('json reporter', () => {
+  it('writes one JSON line per event to stdout and nothing to stderr', async () => {
+    const h = await harness('json');
+    await h.run(build);
+    expect(h.stderr()).toBe('');
+    const lines = h.stdout().split('\n');
+    expect(lines.pop()).toBe('');
+    const parsed: unknown[] = lines.map((line) => JSON.parse(line) as unknown);
+    expect(parsed).toEqual(build.filter((event) => event.type !== 'unit:log'));
+  });
+
+  it('includes unit:log events when verbose', async () => {
+    const h = await harness('json', { verbose: true });
+    await h.run(build);
+    expect(h.stdout().trimEnd().split('\n')).toHaveLength(build.length);
+  });
+});
+
+describe('silent reporter', () => {
+  it('writes nothing at all', async () => {
+    const h = await harness('silent');
+    await h.run(build);
+    expect(h.stdout() + h.stderr()).toBe('');
+  });
+});
+
+describe('a broken renderer', () => {
+  it('reports once on stderr, stops rendering and never throws', async () => {
+    const err = sink();
+    let writes = 0;
+    const stdout = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        callback();
+        if (chunk.length === 0) return; // close() flushes with an empty write
+        writes += 1;
+        throw new Error('renderer bug');
+      },
+    });
+    const reporter = await createReporter('json', { stdout, stderr: err.stream, env: {}, verbose: false, cwd: '/' });
+    for (const event of build) reporter.onEvent(event);
+    await reporter.close();
+    expect(writes).toBe(1);
+    expect(err.text().match(/internal error in the json reporter/g)).toHaveLength(1);
+    expect(err.text()).toContain('renderer bug');
+  });
+});
+
+describe('task progress', () => {
+  const plain = createPalette(false);
+
+  it('counts finished units of the total and lists a few running ones', () => {
+    const progress = new RunProgress();
+    progress.apply({ type: 'run:start', time: T, tasks: { extract: 120, ocr: 1 }, services: {} });
+    for (let i = 0; i < 37; i += 1) progress.apply({ type: 'unit:skip', time: T, task: 'extract', unit: `e${i}` });
+    for (let i = 37; i < 44; i += 1) {
+      progress.apply({ type: 'unit:start', time: T, task: 'extract', unit: `e${i}`, attempt: 1, reason: { kind: 'forced' } });
+    }
+    progress.apply({ type: 'unit:log', time: T, task: 'extract', unit: 'e37', stream: 'log', text: 'half way\n' });
+    progress.apply({
+      type: 'unit:fail',
+      time: T,
+      task: 'extract',
+      unit: 'e43',
+      durationMs: 1,
+      attempt: 1,
+      error: { reason: 'aborted', message: '' },
+      outputTail: '',
+      removed: [],
+    });
+    const extract = progress.tasks.get('extract');
+    expect(extract?.title(progress.nameWidth, plain)).toBe('extract  37/120 ✓  6 ▸  1 ✗');
+    expect(extract?.runningLines(true, plain)).toEqual(['e37 │ half way', 'e38', 'e39', 'e40', 'e41', '+1 more']);
+    expect(progress.takeDirty().map((task) => task.name)).toEqual(['extract', 'ocr']);
+    expect(progress.takeDirty()).toEqual([]);
+  });
+
+  it('settles a unit once, whatever order its events come in', () => {
+    const task = new TaskProgress('t');
+    task.total = 1;
+    task.settle('u', 'blocked');
+    expect(task.allSettled).toBe(true);
+    task.start('u');
+    expect(task.allSettled).toBe(false);
+    task.settle('u', 'done');
+    task.settle('u', 'done');
+    expect(task.title(1, plain)).toBe('t  1/1 ✓');
+    expect(task.allSettled).toBe(true);
+  });
+});
+
+describe('tty reporter', () => {
+  it('draws with the line renderer when stderr is not a terminal, then prints details', async () => {
+    const h = await harness('tty');
+    await h.run(build);
+    expect(h.stdout()).toBe('');
+    const text = h.stderr();
+    expect(text).toContain('extract');
+    expect(text).toContain('✗ extract[doc=a,page=3] exit 1 after 300ms');
+    expect(text).toContain('    Error: quota exceeded, 100% used');
+    expect(text).toContain('⊘ summarize[doc=a]: extract[doc=a,page=3] failed');
+    expect(text.trimEnd().split('\n').at(-1)).toBe('runcue: 1 built, 1 fresh, 1 failed, 1 blocked in 3.4s');
+  });
+
+  it('draws the live renderer on a terminal stream, never on stdout', async () => {
+    const h = await harness('tty', { tty: true, env: { NO_COLOR: '1' } });
+    await h.run(build);
+    expect(h.stdout()).toBe('');
+    const text = h.stderr();
+    expect(text).toContain('extract    2/3 ✓  1 ✗');
+    expect(text).toContain('summarize  0/1 ✓  1 ⊘');
+    expect(text.trimEnd().split('\n').at(-1)).toBe('runcue: 1 built, 1 fresh, 1 failed, 1 blocked in 3.4s');
+  });
+
+  it('folds thousands of fresh units into one count, and copes with no tasks', async () => {
+    const h = await harness('tty');
+    const skips: RunEvent[] = Array.from({ length: 10_000 }, (_, i) => ({
+      type: 'unit:skip',
+      time: T,
+      task: 'extract',
+      unit: `extract[page=${i}]`,
+    }));
+    const done: RunEvent = {
+      type: 'run:done',
+      time: T,
+      ok: true,
+      durationMs: 850,
+      counts: { built: 0, fresh: 10_000, failed: 0, blocked: 0 },
+    };
+    await h.run([
+      { type: 'run:start', time: T, tasks: { extract: 10_000 }, services: {} },
+      ...skips,
+      done,
+      { type: 'run:start', time: T, tasks: {}, services: {} },
+      { ...done, counts: { built: 0, fresh: 0, failed: 0, blocked: 0 } },
+    ]);
+    const text = h.stderr();
+    expect(text).toContain('extract  10000/10000 ✓');
+    expect(text).not.toContain('extract[page=');
+    expect(text).toContain('runcue: 0 built, 10000 fresh, 0 failed, 0 blocked in 850ms');
+    expect(text).toContain('runcue: 0 built, 0 fresh, 0 failed, 0 blocked in 850ms');
+  });
+
+  it('draws one frame per run (watch) and ends an unfinished one on close', async () => {
+    const h = await harness('tty');
+    const second: RunEvent[] = [
+      { type: 'run:start', time: T, tasks: { extract: 1 }, services: {} },
+      { type: 'unit:start', time: T, task: 'extract', unit: 'e', attempt: 1, reason: { kind: 'forced' } },
+    ];
+    await h.run([...build, ...second]);
+    expect(h.stderr().match(/runcue: /g)).toHaveLength(1);
+  });
+});
