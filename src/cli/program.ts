@@ -21,6 +21,11 @@ export interface CommonOptions {
   readonly verbose?: boolean;
 }
 
+export interface GraphCommandOptions extends CommonOptions {
+  readonly format: 'dot' | 'mermaid' | 'json';
+  readonly units?: boolean;
+}
+
 export interface BuildCommandOptions extends CommonOptions {
   readonly force?: boolean;
   readonly keepGoing?: boolean;
@@ -69,6 +74,67 @@ export function createProgram(context: CliContext): Command {
     .action(async (targets: string[], options: BuildCommandOptions) => {
       const { buildCommand } = await import('./commands/build.ts');
       context.setExitCode(await buildCommand(targets, options, context));
+    });
+
+  buildFlags(program.command('watch').argument('[targets...]', 'as for build'))
+    .description('build, then rebuild what file changes touch, until Ctrl-C')
+    .action(async (targets: string[], options: BuildCommandOptions) => {
+      const { watchCommand } = await import('./commands/watch.ts');
+      context.setExitCode(await watchCommand(targets, options, context));
+    });
+
+  buildFlags(program.command('plan').argument('[targets...]', 'as for build'))
+    .description('what build would do and why, without running anything')
+    .action(async (targets: string[], options: BuildCommandOptions) => {
+      const { planCommand } = await import('./commands/plan.ts');
+      context.setExitCode(await planCommand(targets, options, context));
+    });
+
+  common(program.command('why').argument('<target>', 'a file or a unit id such as extract[doc=a,page=3]'))
+    .description('why a unit is stale, or why it is blocked')
+    .action(async (target: string, options: CommonOptions) => {
+      const { whyCommand } = await import('./commands/why.ts');
+      context.setExitCode(await whyCommand(target, options, context));
+    });
+
+  common(program.command('list'))
+    .description('tasks, services, unit counts and states')
+    .action(async (options: CommonOptions) => {
+      const { listCommand } = await import('./commands/list.ts');
+      context.setExitCode(await listCommand(options, context));
+    });
+
+  common(program.command('graph').argument('[targets...]', 'as for build'))
+    .description('the task graph, or the unit graph with --units')
+    .addOption(new Option('--format <format>', 'output format').choices(['dot', 'mermaid', 'json']).default('dot'))
+    .option('--units', 'one node per unit instead of per task')
+    .action(async (targets: string[], options: GraphCommandOptions) => {
+      const { graphCommand } = await import('./commands/graph.ts');
+      context.setExitCode(await graphCommand(targets, options, context));
+    });
+
+  common(program.command('clean').argument('[targets...]', 'as for build (no target: every task)'))
+    .description('delete the outputs of the selected units (never inputs)')
+    .option('-n, --dry-run', 'only print what would be deleted')
+    .action(async (targets: string[], options: CommonOptions & { readonly dryRun?: boolean }) => {
+      const { cleanCommand } = await import('./commands/clean.ts');
+      context.setExitCode(await cleanCommand(targets, options, context));
+    });
+
+  common(program.command('touch').argument('[targets...]', 'as for build (no target: every task)'))
+    .description('mark the selected units fresh without running them (like make -t)')
+    .action(async (targets: string[], options: CommonOptions) => {
+      const { touchCommand } = await import('./commands/touch.ts');
+      context.setExitCode(await touchCommand(targets, options, context));
+    });
+
+  program
+    .command('init')
+    .description('write a commented starter runcue.config.ts')
+    .option('--cwd <dir>', 'write it in this directory')
+    .action(async (options: { readonly cwd?: string }) => {
+      const { initCommand } = await import('./commands/init.ts');
+      context.setExitCode(await initCommand(options, context));
     });
 
   return program;

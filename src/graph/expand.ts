@@ -8,8 +8,8 @@
  * will make; its consumers get a *placeholder* unit (unbound wildcards shown as `*`) that keeps
  * fan-in consumers waiting until the graph is expanded again after the producer settles.
  */
-import picomatch from 'picomatch';
 import { bindFromGlob, globsIntersect } from '../config/glob-intersect.ts';
+import { globMatcher } from '../config/glob-match.ts';
 import { isGlobPath, type Pattern } from '../config/pattern.ts';
 import type { ResolvedConfig, ResolvedTask } from '../config/resolved.ts';
 import type { Wildcards } from '../config/types.ts';
@@ -46,7 +46,7 @@ class OutputIndex {
   }
 
   addDynamic(glob: string, unit: string): void {
-    this.dynamic.push({ glob, unit, isMatch: picomatch(glob) });
+    this.dynamic.push({ glob, unit, isMatch: globMatcher(glob) });
   }
 
   /** Concrete outputs under `base` (a directory prefix, '' for all). */
@@ -74,7 +74,6 @@ export function expandGraph(options: ExpandOptions): UnitGraph {
   const unitsByTask = new Map<string, Unit[]>();
   const index = new OutputIndex();
   const deps = new Map<string, Set<string>>();
-  const matchers = new Map<string, (p: string) => boolean>();
 
   for (const name of tasks.order) {
     if (only && !only.has(name)) continue;
@@ -89,7 +88,7 @@ export function expandGraph(options: ExpandOptions): UnitGraph {
     }
     // Edges first, then register this task's outputs: a task never consumes its own outputs
     // (that would be a cycle, rejected by the task graph).
-    for (const unit of taskUnits) deps.set(unit.id, producersOf(unit, index, matchers));
+    for (const unit of taskUnits) deps.set(unit.id, producersOf(unit, index));
     for (const unit of taskUnits) {
       const dynamicSource = unit.placeholder || !options.isSettled(unit.id);
       for (const out of unit.outputs) {
@@ -210,7 +209,7 @@ function normalize(path: string): string {
   return path.replace(/^(\.\/)+/, '').replace(/\/{2,}/g, '/');
 }
 
-function producersOf(unit: Unit, index: OutputIndex, matchers: Map<string, (p: string) => boolean>): Set<string> {
+function producersOf(unit: Unit, index: OutputIndex): Set<string> {
   const found = new Set<string>();
   for (const input of unit.inputs) {
     if (!input.isGlob) {
@@ -219,8 +218,7 @@ function producersOf(unit: Unit, index: OutputIndex, matchers: Map<string, (p: s
       for (const d of index.dynamic) if (d.isMatch(input.path)) found.add(d.unit);
       continue;
     }
-    let matcher = matchers.get(input.path);
-    if (!matcher) matchers.set(input.path, (matcher = picomatch(input.path)));
+    const matcher = globMatcher(input.path);
     for (const path of index.under(staticBase(input.path))) {
       if (matcher(path)) {
         const p = index.byPath.get(path);

@@ -2,8 +2,8 @@
  * Target selection: which units a command acts on. Targets are task names, output paths, output
  * globs, or unit filters `task[key=glob,...]` over wildcard values (SPEC §3). Pure.
  */
-import picomatch from 'picomatch';
 import { globsIntersect } from '../config/glob-intersect.ts';
+import { globMatcher } from '../config/glob-match.ts';
 import { isGlobPath } from '../config/pattern.ts';
 import type { ResolvedConfig } from '../config/resolved.ts';
 import { didYouMean } from '../config/suggest.ts';
@@ -45,7 +45,7 @@ function parseOne(target: string, config: ResolvedConfig): Result<{ tasks: strin
         const known = config.tasks.get(task)?.wildcards.join(', ') || 'none';
         return err({ reason: 'unknown-target', target, message: `${target}: "${part}" is not key=glob over a wildcard of ${task} (wildcards: ${known})` });
       }
-      conditions.push([key, picomatch(part.slice(eq + 1).trim())]);
+      conditions.push([key, globMatcher(part.slice(eq + 1).trim())]);
     }
     return ok({
       tasks: [task],
@@ -59,7 +59,7 @@ function parseOne(target: string, config: ResolvedConfig): Result<{ tasks: strin
     if (task.outputs.some((o) => globsIntersect(o.pattern.glob, spec))) tasks.push(name);
   }
   if (tasks.length === 0) return unknown(target, config);
-  const isMatch = picomatch(spec);
+  const isMatch = globMatcher(spec);
   const globTarget = isGlobPath(spec);
   return ok({
     tasks,

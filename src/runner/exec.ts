@@ -96,7 +96,9 @@ export function execProcess(argv: readonly string[], options: ExecOptions): Prom
     const report = (code: number | null, signal: NodeJS.Signals | null): void => {
       const outputTail = tail.text();
       if (spawnError) {
-        resolve({ ok: false, failure: { reason: 'spawn-error', message: `could not start ${file}: ${spawnError.message}` }, outputTail });
+        const notFound = (spawnError as NodeJS.ErrnoException).code === 'ENOENT';
+        const message = notFound ? `${file}: command not found` : `could not start ${file}: ${spawnError.message}`;
+        resolve({ ok: false, failure: { reason: 'spawn-error', message }, outputTail });
       } else if (stopping === 'timeout') {
         resolve({ ok: false, failure: { reason: 'timeout', timeoutMs: options.timeoutMs ?? 0, message: `timed out after ${options.timeoutMs ?? 0} ms` }, outputTail });
       } else if (stopping === 'aborted') {

@@ -4,7 +4,7 @@
  */
 import { mkdirSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import picomatch from 'picomatch';
+import { globMatcher } from '../config/glob-match.ts';
 import { staticBase } from '../graph/expand.ts';
 import type { UnitPath } from '../graph/unit.ts';
 import { listFiles } from './walk.ts';
@@ -20,14 +20,10 @@ export function statPath(root: string, rel: string): FileStat | undefined {
   return { mtimeMs: s.mtimeMs, size: s.size };
 }
 
-const matchers = new Map<string, (p: string) => boolean>();
-
 /** Files that exist now for a unit path: the path itself, or every file a glob matches. */
 export function filesOf(root: string, path: UnitPath): string[] {
   if (!path.isGlob) return statPath(root, path.path) ? [path.path] : [];
-  let isMatch = matchers.get(path.path);
-  if (!isMatch) matchers.set(path.path, (isMatch = picomatch(path.path)));
-  return listFiles(root, staticBase(path.path)).filter(isMatch);
+  return listFiles(root, staticBase(path.path)).filter(globMatcher(path.path));
 }
 
 /** Stats of every file of the given unit paths that exists now. */

@@ -2,7 +2,7 @@
  * One attempt of one unit: create output directories, render and run its command or function,
  * then either check that its inputs did not change meanwhile, or remove the outputs it left.
  */
-import picomatch from 'picomatch';
+import { globMatcher } from '../config/glob-match.ts';
 import type { ResolvedTask } from '../config/resolved.ts';
 import { renderArgv, renderShell, splitSimpleCommand, type TemplateValues } from '../config/template.ts';
 import type { UnitInfo } from '../config/types.ts';
@@ -35,17 +35,11 @@ export function inputsByName(unit: Unit, observed: ReadonlyMap<string, FileStat>
   const files = [...observed.keys()];
   for (const input of unit.inputs) {
     if (!input.isGlob) byName[input.name] = observed.has(input.path) ? [input.path] : [];
-    else byName[input.name] = files.filter((f) => matchesGlobInput(input.path, f));
+    else byName[input.name] = files.filter(globMatcher(input.path));
   }
   return byName;
 }
 
-const globCache = new Map<string, (p: string) => boolean>();
-function matchesGlobInput(glob: string, file: string): boolean {
-  let m = globCache.get(glob);
-  if (!m) globCache.set(glob, (m = picomatch(glob)));
-  return m(file);
-}
 
 export function unitInfo(unit: Unit, named: Record<string, string[]>, attempt: number): UnitInfo {
   const inputs = Object.values(named).flat();

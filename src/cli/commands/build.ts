@@ -1,26 +1,20 @@
 /** `runcue build [targets...]`. */
-import { resolve } from 'node:path';
-import { loadConfig } from '../../config/load.ts';
-import { formatConfigFailure } from '../../config/resolve.ts';
 import { build } from '../../runner/build.ts';
 import type { BuildCommandOptions, CliContext } from '../program.ts';
 import { chooseReporterKind, createReporter } from '../report/index.ts';
-import { EXIT_CODES, withSignals } from './shared.ts';
+import { EXIT_CODES, isCI, loadForCommand, withSignals } from './shared.ts';
 
 export async function buildCommand(targets: readonly string[], options: BuildCommandOptions, context: CliContext): Promise<number> {
-  const cwd = resolve(context.cwd, options.cwd ?? '.');
-  const loaded = await loadConfig({ cwd, ...(options.config ? { configPath: options.config } : {}) });
-  if (!loaded.ok) {
-    context.stderr.write(`${formatConfigFailure(loaded.error, cwd)}\n`);
-    return EXIT_CODES.usage;
-  }
+  const loaded = await loadForCommand(options, context);
+  if (!loaded.ok) return loaded.exitCode;
+  const { cwd } = loaded;
   const requested = options.json ? 'json' : options.reporter;
   const kind = chooseReporterKind(requested, { isTTY: context.stderr.isTTY, ci: isCI(context.env) });
   const reporter = await createReporter(kind, { stdout: context.stdout, stderr: context.stderr, env: context.env, verbose: Boolean(options.verbose), cwd });
 
   const outcome = await withSignals(async (signal) =>
     build({
-      config: loaded.value,
+      config: loaded.config,
       targets,
       force: Boolean(options.force),
       keepGoing: Boolean(options.keepGoing),
@@ -41,9 +35,4 @@ export async function buildCommand(targets: readonly string[], options: BuildCom
   if (result.interrupted === 'SIGINT') return EXIT_CODES.sigint;
   if (result.interrupted === 'SIGTERM') return EXIT_CODES.sigterm;
   return result.ok ? EXIT_CODES.ok : EXIT_CODES.failed;
-}
-
-function isCI(env: Readonly<Record<string, string | undefined>>): boolean {
-  const ci = env['CI'];
-  return ci !== undefined && ci !== '' && ci !== '0' && ci !== 'false';
 }

@@ -1,4 +1,9 @@
 /** Pieces every command shares: exit codes and the signal handling around a run. */
+import { resolve } from 'node:path';
+import { loadConfig } from '../../config/load.ts';
+import type { ResolvedConfig } from '../../config/resolved.ts';
+import { formatConfigFailure } from '../../config/resolve.ts';
+import type { CliContext, CommonOptions } from '../program.ts';
 
 export const EXIT_CODES = { ok: 0, failed: 1, usage: 2, sigint: 130, sigterm: 143 } as const;
 
@@ -22,4 +27,27 @@ export async function withSignals<T>(work: (signal: AbortSignal) => Promise<T>):
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+
+/**
+ * Finds and loads the config for a command (`--cwd`, `--config`). On failure the message is
+ * already written to stderr and the value is the exit code (2).
+ */
+export async function loadForCommand(
+  options: Pick<CommonOptions, 'config' | 'cwd'>,
+  context: CliContext,
+): Promise<{ ok: true; config: ResolvedConfig; cwd: string } | { ok: false; exitCode: number }> {
+  const cwd = resolve(context.cwd, options.cwd ?? '.');
+  const loaded = await loadConfig({ cwd, ...(options.config ? { configPath: options.config } : {}) });
+  if (!loaded.ok) {
+    context.stderr.write(`${formatConfigFailure(loaded.error, cwd)}\n`);
+    return { ok: false, exitCode: EXIT_CODES.usage };
+  }
+  return { ok: true, config: loaded.value, cwd };
+}
+
+export function isCI(env: Readonly<Record<string, string | undefined>>): boolean {
+  const ci = env['CI'];
+  return ci !== undefined && ci !== '' && ci !== '0' && ci !== 'false';
 }

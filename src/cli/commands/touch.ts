@@ -1,0 +1,7 @@
+/** `runcue touch` (not implemented yet). */
+import type { CliContext, CommonOptions } from '../program.ts';
+
+export function touchCommand(_targets: readonly string[], _options: CommonOptions, context: CliContext): Promise<number> {
+  context.stderr.write('runcue touch: not implemented yet\n');
+  return Promise.resolve(2);
+}

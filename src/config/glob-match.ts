@@ -1,0 +1,12 @@
+/** Compiled picomatch matchers, one per distinct glob for the life of the process. */
+import picomatch from 'picomatch';
+import { PICOMATCH_OPTIONS } from './pattern.ts';
+
+const cache = new Map<string, (path: string) => boolean>();
+
+/** A matcher for `glob` with runcue's picomatch options (POSIX classes, no dotfiles, no extglob). */
+export function globMatcher(glob: string): (path: string) => boolean {
+  let m = cache.get(glob);
+  if (!m) cache.set(glob, (m = picomatch(glob, PICOMATCH_OPTIONS)));
+  return m;
+}
