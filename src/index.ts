@@ -9,3 +9,4 @@ export { build } from './runner/build.ts';
 export type { BuildOptions, BuildResult, BuildFailure } from './runner/build.ts';
 export type * from './runner/events.ts';
 export type { Result } from './result.ts';
+export { RateLimited } from './runner/push-back.ts';

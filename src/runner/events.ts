@@ -31,7 +31,18 @@ export type UnitFailure =
   | { readonly reason: 'timeout'; readonly timeoutMs: number; readonly message: string }
   | { readonly reason: 'function-error'; readonly message: string }
   | { readonly reason: 'check-error'; readonly check: 'ready' | 'stale'; readonly message: string }
-  | { readonly reason: 'aborted'; readonly message: string };
+  | { readonly reason: 'aborted'; readonly message: string }
+  /** The service pushed back (exit 75 / RateLimited) more often than the cap allows. */
+  | { readonly reason: 'push-back-limit'; readonly pushBacks: number; readonly message: string }
+  /** The run hit `stallTimeout` or `pendingTimeout` while this unit was running. */
+  | { readonly reason: 'stalled'; readonly message: string };
+
+/** One unit that is not running, and why (for stall diagnostics and `runcue why`). */
+export interface BlockedUnit {
+  readonly task: string;
+  readonly unit: string;
+  readonly reason: BlockedReason;
+}
 
 export interface RunCounts {
   readonly built: number;
@@ -82,8 +93,28 @@ export type RunEvent =
     })
   | (UnitEventBase & { readonly type: 'unit:skip' })
   | (UnitEventBase & { readonly type: 'unit:blocked'; readonly reason: BlockedReason })
-  | (UnitEventBase & { readonly type: 'unit:retry'; readonly attempt: number; readonly delayMs: number; readonly error: UnitFailure })
-  | (UnitEventBase & { readonly type: 'unit:log'; readonly stream: 'stdout' | 'stderr' | 'log'; readonly text: string })
+  | (UnitEventBase & {
+      readonly type: 'unit:retry';
+      /** The attempt that failed (a push-back does not use up an attempt). */
+      readonly attempt: number;
+      readonly delayMs: number;
+      /** `retry`: the unit failed and has retries left; `push-back`: its service asked to slow down. */
+      readonly kind: 'retry' | 'push-back';
+      readonly error: UnitFailure;
+    })
+  /**
+   * Nothing finished for `stallTimeout`/`stallWarnAfter`, or a unit waited `pendingTimeout`/
+   * `pendingWarnAfter`: `fatal` runs fail, warnings only report. Lists what is blocked and why.
+   */
+  | {
+      readonly type: 'run:stall';
+      readonly time: number;
+      readonly fatal: boolean;
+      readonly message: string;
+      readonly blocked: readonly BlockedUnit[];
+    }
+  /** Live output (with --verbose), a function task's `log()`, or (`hook`) a hook that threw. */
+  | (UnitEventBase & { readonly type: 'unit:log'; readonly stream: 'stdout' | 'stderr' | 'log' | 'hook'; readonly text: string })
   | {
       readonly type: 'run:done';
       readonly time: number;

@@ -5,9 +5,15 @@
  * Written by hand: no library combines readiness gating, all-or-nothing multi-service admission
  * and blocked reasons (p-queue, Bottleneck and BullMQ use fixed windows that let 2N through
  * across a boundary). Times are integer milliseconds from an injected clock; nothing here sleeps.
+ *
+ * With a {@link RateStore}, starts of rate-limited services are shared with other runcue
+ * processes of the project and with later runs: each start that passes the local check is
+ * re-checked against the store and recorded there under its lock.
  */
 import type { ResolvedService } from '../config/resolved.ts';
+import type { RateStore } from './rate-store.ts';
 
+/** The answer of {@link Limiter.tryAcquire}: admitted, or why not. */
 export type Admission =
   | { readonly ok: true }
   | { readonly ok: false; readonly kind: 'service_full'; readonly service: string }
@@ -22,70 +28,158 @@ export interface Limiter {
   running(service: string): number;
 }
 
+/** Optional parts of a limiter. */
+export interface LimiterOptions {
+  /** Shares the windows of rate-limited services with other processes and later runs. */
+  readonly store?: RateStore;
+  /** How long to wait before asking again when the store's lock is busy (default 50 ms). */
+  readonly lockRetryMs?: number;
+}
+
+/** At most `count` starts in any window of `windowMs`. */
 interface Window {
   readonly count: number;
   readonly windowMs: number;
 }
 
 interface ServiceState {
+  readonly name: string;
   readonly concurrent: number | undefined;
+  /** The rates, then their pacing windows. */
   readonly windows: readonly Window[];
-  /** Start times, ascending; trimmed to the longest window. */
-  readonly starts: number[];
+  /** The longest window: older starts can never matter again. */
+  readonly horizonMs: number;
+  /** Start times, ascending, at least those inside the horizon. */
+  starts: number[];
   running: number;
 }
 
-export function createLimiter(services: ReadonlyMap<string, ResolvedService>, jobs: number | undefined): Limiter {
+/** The windows a service enforces: each rate, and the pacing window that spreads it. */
+export function windowsOf(service: Pick<ResolvedService, 'rates' | 'burst'>): Window[] {
+  const windows: Window[] = [];
+  for (const rate of service.rates) {
+    windows.push({ count: rate.count, windowMs: rate.windowMs });
+    // Pacing: at most `burst` starts in burst/N of the window (60/min -> 1 per second).
+    const burst = service.burst ?? defaultBurst(rate.count, rate.windowMs);
+    if (burst < rate.count) windows.push({ count: burst, windowMs: Math.ceil((burst * rate.windowMs) / rate.count) });
+  }
+  return windows;
+}
+
+/** `max(1, ceil(N per second))`, in integers so that 600/min gives exactly 10. */
+export function defaultBurst(count: number, windowMs: number): number {
+  return Math.max(1, Math.ceil((count * 1000) / windowMs));
+}
+
+/** A limiter over the resolved services, with `jobs` as a cap on all units at once. */
+export function createLimiter(services: ReadonlyMap<string, ResolvedService>, jobs: number | undefined, options: LimiterOptions = {}): Limiter {
   const states = new Map<string, ServiceState>();
   for (const [name, s] of services) {
-    const windows: Window[] = [];
-    for (const rate of s.rates) {
-      windows.push({ count: rate.count, windowMs: rate.windowMs });
-      // Pacing: at most `burst` starts in burst/N of the window (60/min -> 1 per second).
-      const perSecond = (rate.count * 1000) / rate.windowMs;
-      const burst = s.burst ?? Math.max(1, Math.ceil(perSecond));
-      if (burst < rate.count) windows.push({ count: burst, windowMs: Math.ceil((burst * rate.windowMs) / rate.count) });
-    }
-    states.set(name, { concurrent: s.concurrent, windows, starts: [], running: 0 });
+    const windows = windowsOf(s);
+    const horizonMs = Math.max(0, ...windows.map((w) => w.windowMs));
+    states.set(name, { name, concurrent: s.concurrent, windows, horizonMs, starts: [], running: 0 });
   }
+  const { store } = options;
+  const lockRetryMs = options.lockRetryMs ?? 50;
   let runningAll = 0;
-  const longest = (st: ServiceState): number => Math.max(0, ...st.windows.map((w) => w.windowMs));
+
+  /** The service states of `names`, each once; unknown names have no limits. */
+  const statesOf = (names: readonly string[]): ServiceState[] => {
+    const out: ServiceState[] = [];
+    for (const name of names) {
+      const st = states.get(name);
+      if (st && !out.includes(st)) out.push(st);
+    }
+    return out;
+  };
+
+  /** Re-checks against every process's starts and records ours, all under the store's lock. */
+  const acquireShared = (store: RateStore, rated: readonly ServiceState[], now: number): Admission => {
+    const result = store.exclusive((): Admission => {
+      for (const st of rated) st.starts = store.load(st.name, now - st.horizonMs);
+      const refusal = latestRefusal(rated, now, false);
+      if (refusal) return refusal;
+      for (const st of rated) store.record(st.name, now);
+      return { ok: true };
+    });
+    if (result.ok) return result.value;
+    const first = rated[0];
+    return { ok: false, kind: 'rate_limited', service: first?.name ?? '', until: now + lockRetryMs };
+  };
 
   return {
     tryAcquire(names, now) {
       if (jobs !== undefined && runningAll >= jobs) return { ok: false, kind: 'service_full', service: '--jobs' };
-      for (const name of names) {
-        const st = states.get(name);
-        if (!st) continue;
-        if (st.concurrent !== undefined && st.running >= st.concurrent) return { ok: false, kind: 'service_full', service: name };
-        const cutoff = now - longest(st);
-        while (st.starts.length > 0 && (st.starts[0] ?? 0) <= cutoff) st.starts.shift();
-        for (const w of st.windows) {
-          // The start `count` places back must have left the window (now - windowMs, now].
-          const anchor = st.starts[st.starts.length - w.count];
-          if (anchor !== undefined && anchor > now - w.windowMs) {
-            return { ok: false, kind: 'rate_limited', service: name, until: anchor + w.windowMs };
-          }
-        }
+      const wanted = statesOf(names);
+      for (const st of wanted) {
+        if (st.concurrent !== undefined && st.running >= st.concurrent) return { ok: false, kind: 'service_full', service: st.name };
       }
-      for (const name of names) {
-        const st = states.get(name);
-        if (!st) continue;
+      // What this process knows is a subset of every process's starts, so a local refusal is
+      // final and costs no I/O; only a local yes is confirmed against the store.
+      const local = latestRefusal(wanted, now, true);
+      if (local) return local;
+      const rated = wanted.filter((st) => st.windows.length > 0);
+      if (store && rated.length > 0) {
+        const shared = acquireShared(store, rated, now);
+        if (!shared.ok) return shared;
+      }
+      for (const st of wanted) {
         st.running++;
-        if (st.windows.length > 0) st.starts.push(now);
+        if (st.windows.length > 0) insertSorted(st.starts, now);
       }
       runningAll++;
       return { ok: true };
     },
     release(names) {
       runningAll--;
-      for (const name of names) {
-        const st = states.get(name);
-        if (st) st.running--;
-      }
+      for (const st of statesOf(names)) st.running--;
     },
     running(service) {
       return states.get(service)?.running ?? 0;
     },
   };
+}
+
+type RateLimited = Extract<Admission, { kind: 'rate_limited' }>;
+
+/**
+ * The refusal that lasts longest: before its `until` some window of some service says no, and
+ * at it every window says yes (unless more starts come), so a caller can sleep until then.
+ */
+function latestRefusal(list: readonly ServiceState[], now: number, trimFirst: boolean): RateLimited | undefined {
+  let latest: RateLimited | undefined;
+  for (const st of list) {
+    if (trimFirst) trim(st, now);
+    const refusal = rateRefusal(st, now);
+    if (refusal && (latest === undefined || refusal.until > latest.until)) latest = refusal;
+  }
+  return latest;
+}
+
+/** Drops starts that left the longest window: they can never refuse anything again. */
+function trim(st: ServiceState, now: number): void {
+  const cutoff = now - st.horizonMs;
+  let drop = 0;
+  while (drop < st.starts.length && (st.starts[drop] ?? 0) <= cutoff) drop++;
+  if (drop > 0) st.starts.splice(0, drop);
+}
+
+/**
+ * A start at `now` is allowed when, for every window, fewer than `count` starts are later than
+ * `now - windowMs` (so `s[i + count] - s[i] >= windowMs` keeps holding). Starts later than `now`
+ * (recorded by another process a moment after our clock was read) count as inside the window.
+ */
+function rateRefusal(st: ServiceState, now: number): RateLimited | undefined {
+  let until: number | undefined;
+  for (const w of st.windows) {
+    const anchor = st.starts[st.starts.length - w.count];
+    if (anchor !== undefined && anchor > now - w.windowMs) until = Math.max(until ?? 0, anchor + w.windowMs);
+  }
+  return until === undefined ? undefined : { ok: false, kind: 'rate_limited', service: st.name, until };
+}
+
+function insertSorted(list: number[], value: number): void {
+  let i = list.length;
+  while (i > 0 && (list[i - 1] ?? 0) > value) i--;
+  list.splice(i, 0, value);
 }

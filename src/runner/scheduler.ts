@@ -14,12 +14,13 @@ import { expandGraph, type FileSource } from '../graph/expand.ts';
 import { selectUnits, type Selection } from '../graph/select.ts';
 import type { TaskGraph } from '../graph/tasks.ts';
 import type { Unit, UnitGraph } from '../graph/unit.ts';
-import type { BlockedReason, RunCounts, RunEvent, StaleReason, UnitFailure } from './events.ts';
+import type { BlockedReason, BlockedUnit, RunCounts, RunEvent, StaleReason, UnitFailure } from './events.ts';
 import type { FileStat } from './files.ts';
 import type { Limiter } from './limiter.ts';
 import { checkUnit, observeInputs, type CheckOutcome } from './staleness.ts';
 import { inputsByName, resolveCommand, runUnit, unitInfo } from './unit-run.ts';
 import { RunQueue } from './queue.ts';
+import { unreachable } from '../result.ts';
 
 type Status = 'waiting' | 'checkable' | 'checking' | 'not-ready' | 'queued' | 'running' | 'retrying' | 'fresh' | 'done' | 'failed' | 'blocked';
 
@@ -60,7 +61,11 @@ interface Pending {
   readonly reason: StaleReason;
   readonly inputs: ReadonlyMap<string, FileStat>;
   attempt: number;
+  pushBacks: number;
 }
+
+/** Push-backs per unit before it fails: an endless 429 loop becomes a clear failure. */
+const MAX_PUSH_BACKS = 10;
 
 const SETTLED: ReadonlySet<Status> = new Set(['fresh', 'done']);
 const BAD: ReadonlySet<Status> = new Set(['failed', 'blocked']);
@@ -78,7 +83,20 @@ export class Scheduler {
   private readonly pending = new Map<string, Pending>();
   private readonly queue = new RunQueue();
   private readonly running = new Map<string, AbortController>();
-  private readonly retryTimers = new Map<string, NodeJS.Timeout>();
+  private readonly retryTimers = new Map<string, { timer: NodeJS.Timeout; until: number }>();
+  /** Services paused by a push-back, until when. */
+  private readonly pausedUntil = new Map<string, number>();
+  /** Consecutive push-backs per service, for exponential backoff when no Retry-After is given. */
+  private readonly pushBackStreak = new Map<string, number>();
+  /** Why each lane's head was last refused a slot (for diagnostics). */
+  private readonly laneRefusal = new Map<string, BlockedReason>();
+  private readonly blockedReasons = new Map<string, BlockedReason>();
+  /** When each unit started waiting (for pendingTimeout). */
+  private readonly waitingSince = new Map<string, number>();
+  private lastProgress = 0;
+  private stallTimer: NodeJS.Timeout | undefined;
+  private readonly warned = { stall: false, pending: false };
+  private stalled: string | undefined;
   private readonly hooks: Promise<void>[] = [];
   private readonly failures: (UnitProblem & { error: UnitFailure })[] = [];
   private readonly blocked: (UnitProblem & { reason: BlockedReason })[] = [];
@@ -110,6 +128,8 @@ export class Scheduler {
       if (signal.aborted) this.abort(String(signal.reason));
       else signal.addEventListener('abort', () => this.abort(String(signal.reason)), { once: true });
     }
+    this.lastProgress = this.o.now();
+    this.watchStalls();
     this.pump();
     return done;
   }
@@ -119,7 +139,7 @@ export class Scheduler {
     this.interrupted ??= reason;
     this.stopping = true;
     for (const controller of this.running.values()) controller.abort(reason);
-    for (const timer of this.retryTimers.values()) clearTimeout(timer);
+    for (const { timer } of this.retryTimers.values()) clearTimeout(timer);
     this.retryTimers.clear();
     this.pump();
   }
@@ -177,6 +197,7 @@ export class Scheduler {
       if (!SETTLED.has(st)) count++;
     }
     this.status.set(id, 'waiting');
+    if (!this.waitingSince.has(id)) this.waitingSince.set(id, this.o.now());
     this.remaining.set(id, count);
     if (count === 0) this.makeCheckable(id);
   }
@@ -321,7 +342,7 @@ export class Scheduler {
       case 'stale': {
         const task = this.o.config.tasks.get(unit.task);
         this.status.set(unit.id, 'queued');
-        this.pending.set(unit.id, { reason: outcome.reason, inputs: outcome.inputs, attempt: 1 });
+        this.pending.set(unit.id, { reason: outcome.reason, inputs: outcome.inputs, attempt: 1, pushBacks: 0 });
         this.queue.push(unit.id, task?.uses ?? ['cpu'], task?.priority ?? 0);
         return;
       }
@@ -333,12 +354,27 @@ export class Scheduler {
     const now = this.o.now();
     let wakeAt: number | undefined;
     this.queue.drain((id, services) => {
+      const lane = services.join('\u0000');
+      for (const s of services) {
+        const paused = this.pausedUntil.get(s) ?? 0;
+        if (paused > now) {
+          wakeAt = Math.min(wakeAt ?? Infinity, paused);
+          this.laneRefusal.set(lane, { kind: 'rate_limited', service: s, until: paused, message: `${s} pushed back; paused until ${new Date(paused).toISOString()}` });
+          return false;
+        }
+      }
       const admission = this.o.limiter.tryAcquire(services, now);
       if (admission.ok) {
+        this.laneRefusal.delete(lane);
         this.start(id, services);
         return true;
       }
-      if (admission.kind === 'rate_limited') wakeAt = Math.min(wakeAt ?? Infinity, admission.until);
+      if (admission.kind === 'rate_limited') {
+        wakeAt = Math.min(wakeAt ?? Infinity, admission.until);
+        this.laneRefusal.set(lane, { kind: 'rate_limited', service: admission.service, until: admission.until, message: `${admission.service} rate limit reached; next start at ${new Date(admission.until).toISOString()}` });
+      } else {
+        this.laneRefusal.set(lane, { kind: 'service_full', service: admission.service, message: `${admission.service} is full (${this.o.limiter.running(admission.service)} running)` });
+      }
       return false;
     });
     if (wakeAt !== undefined) this.wakeAt(wakeAt);
@@ -358,6 +394,7 @@ export class Scheduler {
     const pending = this.pending.get(id);
     if (!unit || !task || !pending) return;
     this.status.set(id, 'running');
+    this.waitingSince.delete(id);
     const controller = new AbortController();
     this.running.set(id, controller);
     const named = inputsByName(unit, pending.inputs);
@@ -382,7 +419,11 @@ export class Scheduler {
       this.running.delete(id);
       this.o.limiter.release(services);
       const durationMs = this.o.now() - startedAt;
-      if (outcome.ok) {
+      if (outcome.ok === 'push-back') {
+        this.pushBack(unit, task, pending, outcome.retryAfterMs);
+      } else if (outcome.ok) {
+        for (const s of task.uses) this.pushBackStreak.delete(s);
+        this.waitingSince.delete(id);
         this.status.set(id, 'done');
         this.counts.built++;
         this.o.emit({ type: 'unit:done', time: this.o.now(), task: unit.task, unit: id, durationMs, inputsChanged: outcome.inputsChanged });
@@ -391,7 +432,8 @@ export class Scheduler {
       } else if (outcome.failure.reason !== 'aborted' && !this.stopping && pending.attempt <= task.retries) {
         this.retry(unit, task, pending, outcome.failure);
       } else {
-        this.fail(unit, outcome.failure, pending.attempt, outcome.outputTail, outcome.removed, durationMs, command);
+        const failure: UnitFailure = this.stalled && outcome.failure.reason === 'aborted' ? { reason: 'stalled', message: this.stalled } : outcome.failure;
+        this.fail(unit, failure, pending.attempt, outcome.outputTail, outcome.removed, durationMs, command);
       }
       this.pump();
     });
@@ -401,21 +443,56 @@ export class Scheduler {
     // Exponential backoff with full jitter, so simultaneous failures do not retry in lockstep.
     const delayMs = Math.round(Math.random() * task.backoffMs * 2 ** (pending.attempt - 1));
     this.status.set(unit.id, 'retrying');
-    this.o.emit({ type: 'unit:retry', time: this.o.now(), task: unit.task, unit: unit.id, attempt: pending.attempt, delayMs, error });
+    this.o.emit({ type: 'unit:retry', time: this.o.now(), task: unit.task, unit: unit.id, attempt: pending.attempt, delayMs, kind: 'retry', error });
     pending.attempt++;
-    this.retryTimers.set(
-      unit.id,
-      setTimeout(() => {
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(unit.id);
+      this.status.set(unit.id, 'queued');
+      this.queue.push(unit.id, task.uses, task.priority);
+      this.pump();
+    }, delayMs);
+    this.retryTimers.set(unit.id, { timer, until: this.o.now() + delayMs });
+  }
+
+  /**
+   * The service said "too many requests": requeue the unit (not a retry) and pause the service
+   * for the longest pause asked so far (simultaneous 429s do not stack), or back off
+   * exponentially with full jitter when no Retry-After was given.
+   */
+  private pushBack(unit: Unit, task: ResolvedTask, pending: Pending, retryAfterMs: number | undefined): void {
+    pending.pushBacks++;
+    const error: UnitFailure = { reason: 'push-back-limit', pushBacks: pending.pushBacks, message: `pushed back ${pending.pushBacks} times` };
+    if (pending.pushBacks > MAX_PUSH_BACKS) {
+      this.fail(unit, { ...error, message: `its service pushed back ${pending.pushBacks} times (limit ${MAX_PUSH_BACKS})` }, pending.attempt, '', []);
+      return;
+    }
+    const services = pausableServices(task, this.o.config);
+    const streak = Math.max(0, ...services.map((s) => (this.pushBackStreak.get(s) ?? 0) + 1));
+    for (const s of services) this.pushBackStreak.set(s, streak);
+    const delayMs = retryAfterMs ?? Math.round(Math.random() * task.backoffMs * 2 ** Math.max(0, streak - 1));
+    const until = this.o.now() + delayMs;
+    for (const s of services) this.pausedUntil.set(s, Math.max(this.pausedUntil.get(s) ?? 0, until));
+    this.o.emit({ type: 'unit:retry', time: this.o.now(), task: unit.task, unit: unit.id, attempt: pending.attempt, delayMs, kind: 'push-back', error });
+    if (services.length === 0) {
+      // Only the default cpu service: delay this unit alone rather than every local task.
+      this.status.set(unit.id, 'retrying');
+      const timer = setTimeout(() => {
         this.retryTimers.delete(unit.id);
         this.status.set(unit.id, 'queued');
         this.queue.push(unit.id, task.uses, task.priority);
         this.pump();
-      }, delayMs),
-    );
+      }, delayMs);
+      this.retryTimers.set(unit.id, { timer, until });
+      return;
+    }
+    this.status.set(unit.id, 'queued');
+    this.queue.push(unit.id, task.uses, task.priority);
   }
 
   private fail(unit: Unit, error: UnitFailure, attempt: number, outputTail: string, removed: readonly string[], durationMs = 0, command?: string): void {
     this.status.set(unit.id, 'failed');
+    this.waitingSince.delete(unit.id);
+    this.lastProgress = this.o.now();
     this.counts.failed++;
     this.failures.push({ unit: unit.id, task: unit.task, error });
     this.o.emit({ type: 'unit:fail', time: this.o.now(), task: unit.task, unit: unit.id, durationMs, attempt, error, outputTail, removed, ...(command ? { command } : {}) });
@@ -429,6 +506,8 @@ export class Scheduler {
   private block(id: string, reason: BlockedReason): void {
     const unit = this.graph.units.get(id);
     this.status.set(id, 'blocked');
+    this.blockedReasons.set(id, reason);
+    this.waitingSince.delete(id);
     if (unit && !unit.placeholder) {
       this.counts.blocked++;
       this.blocked.push({ unit: id, task: unit.task, reason });
@@ -448,6 +527,8 @@ export class Scheduler {
   }
 
   private settle(unit: Unit): void {
+    this.lastProgress = this.o.now();
+    this.waitingSince.delete(unit.id);
     if (unit.outputs.some((o) => o.isGlob)) this.dirty = true;
     for (const d of this.graph.dependents.get(unit.id) ?? []) {
       if (this.status.get(d) !== 'waiting' || !this.wanted.has(d)) continue;
@@ -471,10 +552,111 @@ export class Scheduler {
           await hook(unitView, info);
         } catch (error) {
           const text = `on.${name} hook failed: ${error instanceof Error ? error.message : String(error)}`;
-          this.o.emit({ type: 'unit:log', time: this.o.now(), task: unit.task, unit: unit.id, stream: 'log', text });
+          this.o.emit({ type: 'unit:log', time: this.o.now(), task: unit.task, unit: unit.id, stream: 'hook', text });
         }
       })(),
     );
+  }
+
+  // ---- stalls and diagnostics --------------------------------------------------------------
+
+  private watchStalls(): void {
+    const c = this.o.config;
+    const limits = [c.stallTimeoutMs, c.pendingTimeoutMs, c.stallWarnAfterMs, c.pendingWarnAfterMs].filter((v): v is number => v !== undefined);
+    if (limits.length === 0) return;
+    const tick = Math.max(10, Math.min(1000, Math.floor(Math.min(...limits) / 4)));
+    this.stallTimer = setInterval(() => this.checkStalls(), tick);
+    this.stallTimer.unref();
+  }
+
+  private checkStalls(): void {
+    if (this.finished || this.stopping) return;
+    const c = this.o.config;
+    const now = this.o.now();
+    const idle = now - this.lastProgress;
+    let oldest: [string, number] | undefined;
+    for (const entry of this.waitingSince) if (!oldest || entry[1] < oldest[1]) oldest = entry;
+    const waited = oldest ? now - oldest[1] : 0;
+    if (c.stallTimeoutMs !== undefined && idle >= c.stallTimeoutMs) {
+      this.stall(true, `nothing finished for ${idle} ms (stallTimeout ${c.stallTimeoutMs} ms)`);
+    } else if (c.pendingTimeoutMs !== undefined && oldest && waited >= c.pendingTimeoutMs) {
+      this.stall(true, `${oldest[0]} waited ${waited} ms (pendingTimeout ${c.pendingTimeoutMs} ms)`);
+    } else if (c.stallWarnAfterMs !== undefined && idle >= c.stallWarnAfterMs && !this.warned.stall) {
+      this.warned.stall = true;
+      this.stall(false, `nothing finished for ${idle} ms (stallWarnAfter ${c.stallWarnAfterMs} ms)`);
+    } else if (c.pendingWarnAfterMs !== undefined && oldest && waited >= c.pendingWarnAfterMs && !this.warned.pending) {
+      this.warned.pending = true;
+      this.stall(false, `${oldest[0]} waited ${waited} ms (pendingWarnAfter ${c.pendingWarnAfterMs} ms)`);
+    }
+  }
+
+  private stall(fatal: boolean, message: string): void {
+    const blocked = this.diagnose();
+    this.o.emit({ type: 'run:stall', time: this.o.now(), fatal, message, blocked });
+    const hook = this.o.config.hooks.stallWarning;
+    if (hook) {
+      const lines = blocked.map((b) => `${b.unit}: ${b.reason.kind}: ${b.reason.message}`);
+      this.hooks.push(Promise.resolve().then(() => hook(lines)).catch(() => undefined));
+    }
+    if (!fatal) return;
+    this.stalled = message;
+    this.stopping = true;
+    for (const controller of this.running.values()) controller.abort('stalled');
+    for (const { timer } of this.retryTimers.values()) clearTimeout(timer);
+    this.retryTimers.clear();
+    this.pump();
+  }
+
+  /** Every wanted unit that is not running or finished, and why. */
+  diagnose(): BlockedUnit[] {
+    const out: BlockedUnit[] = [];
+    for (const id of this.wanted) {
+      const unit = this.graph.units.get(id);
+      if (!unit || unit.placeholder) continue;
+      const reason = this.reasonFor(unit);
+      if (reason) out.push({ task: unit.task, unit: id, reason });
+    }
+    return out;
+  }
+
+  private reasonFor(unit: Unit): BlockedReason | undefined {
+    const id = unit.id;
+    const st = this.status.get(id) ?? 'waiting';
+    switch (st) {
+      case 'blocked':
+        return this.blockedReasons.get(id);
+      case 'waiting': {
+        for (const d of this.deps(id)) {
+          const ds = this.status.get(d) ?? 'waiting';
+          if (SETTLED.has(ds)) continue;
+          const producer = this.graph.units.get(d);
+          const input = unit.inputs.find((i) => producer?.outputs.some((o) => o.path === i.path || o.isGlob || i.isGlob))?.path ?? '';
+          const what = producer?.placeholder ? `the units ${d} will discover` : `${d} (${ds})`;
+          return { kind: 'not_ready', input, producer: d, message: `waits for ${input || 'its inputs'} from ${what}` };
+        }
+        return undefined;
+      }
+      case 'not-ready':
+        return { kind: 'not_ready', input: '', message: 'waits for `after` tasks or its ready() check' };
+      case 'queued': {
+        const task = this.o.config.tasks.get(unit.task);
+        const lane = (task?.uses ?? ['cpu']).join('\u0000');
+        return this.laneRefusal.get(lane) ?? { kind: 'service_full', service: task?.uses[0] ?? 'cpu', message: 'waits for a slot behind other queued units' };
+      }
+      case 'retrying': {
+        const until = this.retryTimers.get(id)?.until ?? this.o.now();
+        return { kind: 'waiting_retry', until, message: `retries at ${new Date(until).toISOString()}` };
+      }
+      case 'checkable':
+      case 'checking':
+      case 'running':
+      case 'fresh':
+      case 'done':
+      case 'failed':
+        return undefined;
+      default:
+        return unreachable(st);
+    }
   }
 
   private maybeFinish(): void {
@@ -496,9 +678,10 @@ export class Scheduler {
     }
     this.finished = true;
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    if (this.stallTimer) clearInterval(this.stallTimer);
     void Promise.all(this.hooks).then(() => {
       const durationMs = this.o.now() - this.startTime;
-      const ok = this.failures.length === 0 && this.blocked.length === 0 && this.interrupted === undefined;
+      const ok = this.failures.length === 0 && this.blocked.length === 0 && this.interrupted === undefined && this.stalled === undefined;
       this.o.emit({ type: 'run:done', time: this.o.now(), ok, durationMs, counts: { ...this.counts }, ...(this.interrupted ? { interrupted: this.interrupted } : {}) });
       this.resolveDone({ ok, counts: { ...this.counts }, durationMs, failures: this.failures, blocked: this.blocked, ...(this.interrupted ? { interrupted: this.interrupted } : {}) });
     });
@@ -521,4 +704,14 @@ async function guard(check: 'ready' | 'stale', fn: () => boolean | Promise<boole
   } catch (error) {
     throw new CheckError(check, `${check}() threw: ${error instanceof Error ? error.message : String(error)}`);
   }
+}
+
+/**
+ * The services a push-back pauses: the task's rate-limited ones; failing that, every service it
+ * uses except the default `cpu` (a 429 says nothing about local cores).
+ */
+function pausableServices(task: ResolvedTask, config: ResolvedConfig): string[] {
+  const limited = task.uses.filter((s) => (config.services.get(s)?.rates.length ?? 0) > 0);
+  if (limited.length > 0) return limited;
+  return task.uses.filter((s) => s !== 'cpu');
 }

@@ -2,6 +2,9 @@
  * One attempt of one unit: create output directories, render and run its command or function,
  * then either check that its inputs did not change meanwhile, or remove the outputs it left.
  */
+import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { globMatcher } from '../config/glob-match.ts';
 import type { ResolvedTask } from '../config/resolved.ts';
 import { renderArgv, renderShell, splitSimpleCommand, type TemplateValues } from '../config/template.ts';
@@ -10,7 +13,9 @@ import type { Unit } from '../graph/unit.ts';
 import type { UnitFailure } from './events.ts';
 import { execProcess, OutputTail } from './exec.ts';
 import { makeOutputDirs, removeChangedOutputs, setMtime, snapshot, type FileStat } from './files.ts';
+import { asRateLimited, EX_TEMPFAIL, takeRetryAfterFile } from './push-back.ts';
 import { changedInputs } from './staleness.ts';
+
 
 export interface UnitRunRequest {
   readonly unit: Unit;
@@ -27,6 +32,8 @@ export interface UnitRunRequest {
 
 export type UnitRunOutcome =
   | { readonly ok: true; readonly inputsChanged: boolean }
+  /** The service pushed back: requeue, and pause the service (for `retryAfterMs` when given). */
+  | { readonly ok: 'push-back'; readonly retryAfterMs: number | undefined; readonly removed: readonly string[] }
   | { readonly ok: false; readonly failure: UnitFailure; readonly outputTail: string; readonly removed: readonly string[] };
 
 /** Input files by input name: a glob input gives every file it matched when observed. */
@@ -85,6 +92,10 @@ export async function runUnit(req: UnitRunRequest): Promise<UnitRunOutcome> {
   makeOutputDirs(root, unit.outputs);
   const named = inputsByName(unit, req.inputs);
   const result = await execute(req, named);
+  if (result.ok === 'push-back') {
+    const removed = task.keepFailedOutputs ? [] : removeChangedOutputs(root, unit.outputs, before);
+    return { ok: 'push-back', retryAfterMs: result.retryAfterMs, removed };
+  }
   if (result.ok) {
     const changed = changedInputs(root, req.inputs);
     if (changed.length > 0) {
@@ -98,9 +109,19 @@ export async function runUnit(req: UnitRunRequest): Promise<UnitRunOutcome> {
   return { ok: false, failure: result.failure, outputTail: result.outputTail, removed };
 }
 
-async function execute(req: UnitRunRequest, named: Record<string, string[]>): Promise<{ ok: true } | { ok: false; failure: UnitFailure; outputTail: string }> {
+type Attempt = { ok: true } | { ok: 'push-back'; retryAfterMs: number | undefined } | { ok: false; failure: UnitFailure; outputTail: string };
+
+async function execute(req: UnitRunRequest, named: Record<string, string[]>): Promise<Attempt> {
   const { task, unit } = req;
-  const env = { ...req.env, ...task.env, RUNCUE_UNIT: unit.id, RUNCUE_TASK: unit.task, RUNCUE_ATTEMPT: String(req.attempt) };
+  const retryAfterFile = join(tmpdir(), `runcue-retry-after-${randomUUID()}`);
+  const env = {
+    ...req.env,
+    ...task.env,
+    RUNCUE_UNIT: unit.id,
+    RUNCUE_TASK: unit.task,
+    RUNCUE_ATTEMPT: String(req.attempt),
+    RUNCUE_RETRY_AFTER_FILE: retryAfterFile,
+  };
   if (task.run.kind === 'function') return runFunction(req, named);
   const command = resolveCommand(task, unit, named);
   if (!command) return { ok: false, failure: { reason: 'spawn-error', message: 'no command' }, outputTail: '' };
@@ -113,10 +134,14 @@ async function execute(req: UnitRunRequest, named: Record<string, string[]>): Pr
     killGraceMs: req.killGraceMs,
     ...(onLog ? { onOutput: (stream: 'stdout' | 'stderr', text: string) => onLog(stream, text) } : {}),
   });
+  const retryAfterMs = takeRetryAfterFile(retryAfterFile, Date.now());
+  if (!outcome.ok && outcome.failure.reason === 'exit-non-zero' && outcome.failure.exitCode === EX_TEMPFAIL) {
+    return { ok: 'push-back', retryAfterMs };
+  }
   return outcome;
 }
 
-async function runFunction(req: UnitRunRequest, named: Record<string, string[]>): Promise<{ ok: true } | { ok: false; failure: UnitFailure; outputTail: string }> {
+async function runFunction(req: UnitRunRequest, named: Record<string, string[]>): Promise<Attempt> {
   if (req.task.run.kind !== 'function') throw new Error('internal error: not a function task');
   const fn = req.task.run.fn;
   const tail = new OutputTail();
@@ -124,6 +149,7 @@ async function runFunction(req: UnitRunRequest, named: Record<string, string[]>)
   const onAbort = (): void => controller.abort(req.signal.reason);
   req.signal.addEventListener('abort', onAbort, { once: true });
   let timedOut = false;
+  let graceTimer: NodeJS.Timeout | undefined;
   const timer =
     req.task.timeoutMs === undefined
       ? undefined
@@ -138,7 +164,9 @@ async function runFunction(req: UnitRunRequest, named: Record<string, string[]>)
   try {
     const work = Promise.resolve(fn(unitInfo(req.unit, named, req.attempt), { signal: controller.signal, log }));
     // A function that ignores its signal must not hold the run forever after a timeout or stop.
-    const stopped = new Promise<'stopped'>((resolve) => controller.signal.addEventListener('abort', () => setTimeout(() => resolve('stopped'), req.killGraceMs), { once: true }));
+    const stopped = new Promise<'stopped'>((resolve) =>
+      controller.signal.addEventListener('abort', () => (graceTimer = setTimeout(() => resolve('stopped'), req.killGraceMs)), { once: true }),
+    );
     const winner = await Promise.race([work.then(() => 'done' as const), stopped]);
     if (winner === 'done' && !controller.signal.aborted) return { ok: true };
     if (timedOut) return { ok: false, failure: { reason: 'timeout', timeoutMs: req.task.timeoutMs ?? 0, message: `timed out after ${req.task.timeoutMs ?? 0} ms` }, outputTail: tail.text() };
@@ -147,11 +175,14 @@ async function runFunction(req: UnitRunRequest, named: Record<string, string[]>)
   } catch (error) {
     if (timedOut) return { ok: false, failure: { reason: 'timeout', timeoutMs: req.task.timeoutMs ?? 0, message: `timed out after ${req.task.timeoutMs ?? 0} ms` }, outputTail: tail.text() };
     if (controller.signal.aborted) return { ok: false, failure: { reason: 'aborted', message: 'stopped' }, outputTail: tail.text() };
+    const pushBack = asRateLimited(error);
+    if (pushBack) return { ok: 'push-back', retryAfterMs: pushBack.retryAfterMs };
     const message = error instanceof Error ? error.message : String(error);
     if (error instanceof Error && error.stack) tail.push(`${error.stack}\n`);
     return { ok: false, failure: { reason: 'function-error', message }, outputTail: tail.text() };
   } finally {
     if (timer) clearTimeout(timer);
+    if (graceTimer) clearTimeout(graceTimer);
     req.signal.removeEventListener('abort', onAbort);
   }
 }

@@ -10,6 +10,7 @@ import {
   formatFailure,
   formatLog,
   formatRetry,
+  formatStall,
   formatSkip,
   formatStart,
   formatSummary,
@@ -41,7 +42,7 @@ function linesFor(event: RunEvent, format: FormatOptions, verbose: boolean): rea
     case 'unit:skip':
       return verbose ? [formatSkip(event, format)] : NONE;
     case 'unit:log':
-      return verbose ? formatLog(event, format) : NONE;
+      return verbose || event.stream === 'hook' ? formatLog(event, format) : NONE;
     case 'unit:start':
       return [formatStart(event, format)];
     case 'unit:done':
@@ -52,6 +53,8 @@ function linesFor(event: RunEvent, format: FormatOptions, verbose: boolean): rea
       return [formatBlocked(event, format)];
     case 'unit:retry':
       return [formatRetry(event, format)];
+    case 'run:stall':
+      return formatStall(event, format);
     case 'run:done':
       return [formatSummary(event, format)];
     case 'run:start':

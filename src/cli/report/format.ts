@@ -160,6 +160,10 @@ export function describeFailure(failure: UnitFailure): string {
       return withMessage(`${failure.check} check failed`);
     case 'aborted':
       return withMessage('aborted');
+    case 'push-back-limit':
+      return failure.message;
+    case 'stalled':
+      return withMessage('stopped: the run stalled');
     default:
       return unreachable(failure);
   }
@@ -191,8 +195,24 @@ export function formatBlocked(event: EventOf<'unit:blocked'>, options: FormatOpt
 /** `↻ extract[doc=a,page=1] attempt 1 failed (exit 1), retrying in 2.0s`. */
 export function formatRetry(event: EventOf<'unit:retry'>, options: FormatOptions): string {
   const { palette } = options;
+  if (event.kind === 'push-back') {
+    return `${palette.yellow(SYMBOLS.retry)} ${event.unit} pushed back by its service, waiting ${formatDuration(event.delayMs)}`;
+  }
   const what = `attempt ${event.attempt} failed (${describeFailure(event.error)})`;
   return `${palette.yellow(SYMBOLS.retry)} ${event.unit} ${what}, retrying in ${formatDuration(event.delayMs)}`;
+}
+
+const MAX_STALLED_SHOWN = 20;
+
+/** A stall warning or failure, with what is blocked and why. */
+export function formatStall(event: EventOf<'run:stall'>, options: FormatOptions): string[] {
+  const { palette } = options;
+  const head = event.fatal ? palette.red(`✗ run stalled: ${event.message}`) : palette.yellow(`⚠ run is slow: ${event.message}`);
+  const lines = [head];
+  if (event.blocked.length === 0) lines.push('  (nothing is waiting)');
+  for (const b of event.blocked.slice(0, MAX_STALLED_SHOWN)) lines.push(`  ${b.unit}: ${b.reason.kind}: ${b.reason.message}`);
+  if (event.blocked.length > MAX_STALLED_SHOWN) lines.push(palette.dim(`  … and ${event.blocked.length - MAX_STALLED_SHOWN} more`));
+  return lines;
 }
 
 /** A unit's log text, one line per line, each prefixed by the unit id. */

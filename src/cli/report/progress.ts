@@ -110,6 +110,8 @@ export class RunProgress {
   readonly tasks = new Map<string, TaskProgress>();
   readonly failures = new Map<string, EventOf<'unit:fail'>>();
   readonly blocked = new Map<string, EventOf<'unit:blocked'>>();
+  readonly stalls: EventOf<'run:stall'>[] = [];
+  readonly hookErrors: EventOf<'unit:log'>[] = [];
   private readonly dirty = new Set<TaskProgress>();
 
   /** Folds one event in; returns whether anything visible changed. */
@@ -121,7 +123,11 @@ export class RunProgress {
         return true;
       case 'run:done':
         return false;
+      case 'run:stall':
+        this.stalls.push(event);
+        return false;
       case 'unit:log':
+        if (event.stream === 'hook') this.hookErrors.push(event);
         this.task(event.task).log(event.unit, event.text);
         return this.touch(event.task);
       case 'unit:start':

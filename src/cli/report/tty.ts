@@ -4,7 +4,7 @@
  * printed after the listr2 frame ends. Loaded lazily: only this file imports listr2.
  */
 import type { RunEvent } from '../../runner/events.ts';
-import { formatBlocked, formatFailure, formatFailureHeadline, formatOptionsFor, formatSummary } from './format.ts';
+import { formatBlocked, formatFailure, formatFailureHeadline, formatLog, formatOptionsFor, formatStall, formatSummary } from './format.ts';
 import type { EventOf, FormatOptions } from './format.ts';
 import { RunProgress, type TaskProgress } from './progress.ts';
 import type { Reporter, ReporterOptions, ReportStream } from './types.ts';
@@ -146,6 +146,8 @@ class Session {
 
   private details(done: EventOf<'run:done'> | undefined): string[] {
     const lines: string[] = [];
+    for (const stall of this.progress.stalls) lines.push(...formatStall(stall, this.format));
+    for (const hook of this.progress.hookErrors) lines.push(...formatLog(hook, this.format));
     let shown = 0;
     for (const failure of this.progress.failures.values()) {
       shown += 1;
