@@ -33,6 +33,10 @@ export interface BuildOptions {
   readonly killGraceMs?: number;
   /** The clock, in milliseconds since the epoch. */
   readonly now?: () => number;
+  /** Plan only: run nothing, write nothing; the result's `plan` says what would happen. */
+  readonly dryRun?: boolean;
+  /** (watch) Units that failed earlier and their input signatures: not rerun until inputs change. */
+  readonly failedEarlier?: ReadonlyMap<string, string>;
 }
 
 export type BuildFailure = CycleFailure | TargetFailure;
@@ -60,6 +64,8 @@ export async function build(options: BuildOptions): Promise<Result<BuildResult, 
     now: options.now ?? Date.now,
     emit: listener ? (event) => listener(event) : () => undefined,
     signal: options.signal,
+    dryRun: options.dryRun ?? false,
+    ...(options.failedEarlier ? { failedEarlier: options.failedEarlier } : {}),
   });
   return ok(await scheduler.run());
 }

@@ -12,7 +12,9 @@ export type BlockedReason =
   | { readonly kind: 'upstream_failed'; readonly upstream: string; readonly message: string }
   | { readonly kind: 'service_full'; readonly service: string; readonly message: string }
   | { readonly kind: 'rate_limited'; readonly service: string; readonly until: number; readonly message: string }
-  | { readonly kind: 'waiting_retry'; readonly until: number; readonly message: string };
+  | { readonly kind: 'waiting_retry'; readonly until: number; readonly message: string }
+  /** (watch) It failed in an earlier cycle and none of its inputs changed since. */
+  | { readonly kind: 'failed_earlier'; readonly message: string };
 
 /** Why a unit was stale (why it runs). */
 export type StaleReason =
@@ -21,7 +23,15 @@ export type StaleReason =
   | { readonly kind: 'missing_output'; readonly output: string }
   | { readonly kind: 'input_newer'; readonly input: string; readonly output: string }
   | { readonly kind: 'max_age'; readonly output: string; readonly ageMs: number }
-  | { readonly kind: 'custom' };
+  | { readonly kind: 'custom' }
+  /** (plan) An upstream unit would run first, so this one will be stale after it. */
+  | { readonly kind: 'upstream'; readonly upstream: string };
+
+/** One unit in `runcue plan`: what build would do with it, and why. */
+export type PlanEntry =
+  | { readonly unit: string; readonly task: string; readonly verdict: 'run'; readonly reason: StaleReason }
+  | { readonly unit: string; readonly task: string; readonly verdict: 'fresh' }
+  | { readonly unit: string; readonly task: string; readonly verdict: 'blocked' | 'waiting'; readonly reason: BlockedReason };
 
 /** How a unit failed. */
 export type UnitFailure =

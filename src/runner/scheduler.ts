@@ -14,8 +14,8 @@ import { expandGraph, type FileSource } from '../graph/expand.ts';
 import { selectUnits, type Selection } from '../graph/select.ts';
 import type { TaskGraph } from '../graph/tasks.ts';
 import type { Unit, UnitGraph } from '../graph/unit.ts';
-import type { BlockedReason, BlockedUnit, RunCounts, RunEvent, StaleReason, UnitFailure } from './events.ts';
-import type { FileStat } from './files.ts';
+import type { BlockedReason, BlockedUnit, PlanEntry, RunCounts, RunEvent, StaleReason, UnitFailure } from './events.ts';
+import { snapshot, type FileStat } from './files.ts';
 import type { Limiter } from './limiter.ts';
 import { checkUnit, observeInputs, type CheckOutcome } from './staleness.ts';
 import { inputsByName, resolveCommand, runUnit, unitInfo } from './unit-run.ts';
@@ -40,6 +40,10 @@ export interface SchedulerOptions {
   readonly now: () => number;
   readonly emit: (event: RunEvent) => void;
   readonly signal: AbortSignal | undefined;
+  /** Plan only: stale units are recorded as "would run" and treated as done; nothing runs. */
+  readonly dryRun?: boolean;
+  /** (watch) Units that failed earlier, with the input signature they failed on. */
+  readonly failedEarlier?: ReadonlyMap<string, string>;
 }
 
 export interface UnitProblem {
@@ -55,6 +59,14 @@ export interface BuildResult {
   readonly blocked: readonly (UnitProblem & { readonly reason: BlockedReason })[];
   /** The abort reason when the run was stopped (`SIGINT`, `SIGTERM`, ...). */
   readonly interrupted?: string;
+  /** With dryRun: every wanted unit in the order build would take it. */
+  readonly plan: readonly PlanEntry[];
+  /** Units that failed in this run (or earlier, unchanged), with their input signatures. */
+  readonly failedInputs: ReadonlyMap<string, string>;
+  /** Output files this run wrote, with their mtimes (so a watcher can ignore its own writes). */
+  readonly written: ReadonlyMap<string, number>;
+  /** The earliest time a fresh unit's `maxAge` runs out, if any has one. */
+  readonly nextExpiry: number | undefined;
 }
 
 interface Pending {
@@ -97,6 +109,11 @@ export class Scheduler {
   private stallTimer: NodeJS.Timeout | undefined;
   private readonly warned = { stall: false, pending: false };
   private stalled: string | undefined;
+  private readonly plan: PlanEntry[] = [];
+  private readonly wouldRun = new Set<string>();
+  private readonly failedInputs = new Map<string, string>();
+  private readonly written = new Map<string, number>();
+  private nextExpiry: number | undefined;
   private readonly hooks: Promise<void>[] = [];
   private readonly failures: (UnitProblem & { error: UnitFailure })[] = [];
   private readonly blocked: (UnitProblem & { reason: BlockedReason })[] = [];
@@ -152,7 +169,7 @@ export class Scheduler {
       config: this.o.config,
       tasks: this.o.tasks,
       files: this.o.files,
-      isSettled: (id) => SETTLED.has(this.status.get(id) ?? 'waiting'),
+      isSettled: (id) => SETTLED.has(this.status.get(id) ?? 'waiting') && !this.wouldRun.has(id),
       only: this.o.neededTasks,
     });
     const wanted = selectUnits(graph, this.o.selection, { noDeps: this.o.noDeps, after: this.o.tasks.after });
@@ -269,6 +286,13 @@ export class Scheduler {
       this.park(id);
       return;
     }
+    if (this.o.dryRun) {
+      const upstream = [...this.deps(id)].find((d) => this.wouldRun.has(d));
+      if (upstream !== undefined) {
+        this.onChecked(unit, { kind: 'stale', reason: { kind: 'upstream', upstream }, inputs: new Map() });
+        return;
+      }
+    }
     const force = this.o.force && this.o.selection.matches(unit);
     const ctx = { root: this.o.config.root, now: this.o.now(), maxAgeMs: task.maxAgeMs, force };
     if (!task.ready && !task.stale) {
@@ -333,6 +357,8 @@ export class Scheduler {
         return;
       }
       case 'fresh':
+        if (outcome.expiresAt !== undefined) this.nextExpiry = Math.min(this.nextExpiry ?? Infinity, outcome.expiresAt);
+        if (this.o.dryRun) this.plan.push({ unit: unit.id, task: unit.task, verdict: 'fresh' });
         this.status.set(unit.id, 'fresh');
         this.counts.fresh++;
         this.o.emit({ type: 'unit:skip', time: this.o.now(), task: unit.task, unit: unit.id });
@@ -341,6 +367,19 @@ export class Scheduler {
         return;
       case 'stale': {
         const task = this.o.config.tasks.get(unit.task);
+        const earlier = this.o.failedEarlier?.get(unit.id);
+        if (earlier !== undefined && earlier === inputSignature(outcome.inputs)) {
+          this.failedInputs.set(unit.id, earlier);
+          this.block(unit.id, { kind: 'failed_earlier', message: `${unit.id} failed earlier; waits for one of its inputs to change` });
+          return;
+        }
+        if (this.o.dryRun) {
+          this.plan.push({ unit: unit.id, task: unit.task, verdict: 'run', reason: outcome.reason });
+          this.wouldRun.add(unit.id);
+          this.status.set(unit.id, 'done');
+          this.settle(unit);
+          return;
+        }
         this.status.set(unit.id, 'queued');
         this.pending.set(unit.id, { reason: outcome.reason, inputs: outcome.inputs, attempt: 1, pushBacks: 0 });
         this.queue.push(unit.id, task?.uses ?? ['cpu'], task?.priority ?? 0);
@@ -426,6 +465,7 @@ export class Scheduler {
         this.waitingSince.delete(id);
         this.status.set(id, 'done');
         this.counts.built++;
+        for (const [file, st] of snapshot(this.o.config.root, unit.outputs)) this.written.set(file, st.mtimeMs);
         this.o.emit({ type: 'unit:done', time: this.o.now(), task: unit.task, unit: id, durationMs, inputsChanged: outcome.inputsChanged });
         this.callHook('complete', unit, pending.inputs, { durationMs, attempt: pending.attempt });
         this.settle(unit);
@@ -495,6 +535,8 @@ export class Scheduler {
     this.lastProgress = this.o.now();
     this.counts.failed++;
     this.failures.push({ unit: unit.id, task: unit.task, error });
+    const pending = this.pending.get(unit.id);
+    if (pending) this.failedInputs.set(unit.id, inputSignature(pending.inputs));
     this.o.emit({ type: 'unit:fail', time: this.o.now(), task: unit.task, unit: unit.id, durationMs, attempt, error, outputTail, removed, ...(command ? { command } : {}) });
     const info: { durationMs: number; attempt: number; error: string; exitCode?: number } = { durationMs, attempt, error: error.message };
     if (error.reason === 'exit-non-zero') info.exitCode = error.exitCode;
@@ -507,6 +549,7 @@ export class Scheduler {
     const unit = this.graph.units.get(id);
     this.status.set(id, 'blocked');
     this.blockedReasons.set(id, reason);
+    if (this.o.dryRun && unit && !unit.placeholder) this.plan.push({ unit: id, task: unit.task, verdict: 'blocked', reason });
     this.waitingSince.delete(id);
     if (unit && !unit.placeholder) {
       this.counts.blocked++;
@@ -529,7 +572,8 @@ export class Scheduler {
   private settle(unit: Unit): void {
     this.lastProgress = this.o.now();
     this.waitingSince.delete(unit.id);
-    if (unit.outputs.some((o) => o.isGlob)) this.dirty = true;
+    // A unit that only would run (plan) made no files: its consumers stay placeholders.
+    if (!this.wouldRun.has(unit.id) && unit.outputs.some((o) => o.isGlob)) this.dirty = true;
     for (const d of this.graph.dependents.get(unit.id) ?? []) {
       if (this.status.get(d) !== 'waiting' || !this.wanted.has(d)) continue;
       const left = (this.remaining.get(d) ?? 1) - 1;
@@ -676,6 +720,9 @@ export class Scheduler {
         this.block(id, { kind: 'not_ready', input: '', message });
       }
     }
+    if (this.o.dryRun) {
+      for (const b of this.diagnose()) this.plan.push({ unit: b.unit, task: b.task, verdict: 'waiting', reason: b.reason });
+    }
     this.finished = true;
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     if (this.stallTimer) clearInterval(this.stallTimer);
@@ -683,7 +730,18 @@ export class Scheduler {
       const durationMs = this.o.now() - this.startTime;
       const ok = this.failures.length === 0 && this.blocked.length === 0 && this.interrupted === undefined && this.stalled === undefined;
       this.o.emit({ type: 'run:done', time: this.o.now(), ok, durationMs, counts: { ...this.counts }, ...(this.interrupted ? { interrupted: this.interrupted } : {}) });
-      this.resolveDone({ ok, counts: { ...this.counts }, durationMs, failures: this.failures, blocked: this.blocked, ...(this.interrupted ? { interrupted: this.interrupted } : {}) });
+      this.resolveDone({
+        ok,
+        counts: { ...this.counts },
+        durationMs,
+        failures: this.failures,
+        blocked: this.blocked,
+        plan: this.plan,
+        failedInputs: this.failedInputs,
+        written: this.written,
+        nextExpiry: this.nextExpiry,
+        ...(this.interrupted ? { interrupted: this.interrupted } : {}),
+      });
     });
   }
 }
@@ -714,4 +772,9 @@ function pausableServices(task: ResolvedTask, config: ResolvedConfig): string[] 
   const limited = task.uses.filter((s) => (config.services.get(s)?.rates.length ?? 0) > 0);
   if (limited.length > 0) return limited;
   return task.uses.filter((s) => s !== 'cpu');
+}
+
+/** What a unit's inputs looked like: changes when any input is added, removed or modified. */
+export function inputSignature(inputs: ReadonlyMap<string, FileStat>): string {
+  return JSON.stringify([...inputs].sort(([a], [b]) => (a < b ? -1 : 1)).map(([f, s]) => [f, s.mtimeMs, s.size]));
 }

@@ -16,7 +16,8 @@ export interface CheckContext {
 export type CheckOutcome =
   /** An input does not exist (a glob input matches no file). */
   | { readonly kind: 'missing-input'; readonly input: UnitPath }
-  | { readonly kind: 'fresh'; readonly inputs: ReadonlyMap<string, FileStat> }
+  /** `expiresAt`: when `maxAge` will make it stale (undefined without maxAge). */
+  | { readonly kind: 'fresh'; readonly inputs: ReadonlyMap<string, FileStat>; readonly expiresAt?: number }
   | { readonly kind: 'stale'; readonly reason: StaleReason; readonly inputs: ReadonlyMap<string, FileStat> };
 
 /** Input files with their stats as observed now, or the first missing input. */
@@ -43,11 +44,19 @@ export function checkUnit(inputs: readonly UnitPath[], outputs: readonly UnitPat
   const observed = observeInputs(ctx.root, inputs);
   if ('missing' in observed) return { kind: 'missing-input', input: observed.missing };
   const files = observed.files;
-  const reason = staleReason(files, outputs, ctx);
-  return reason ? { kind: 'stale', reason, inputs: files } : { kind: 'fresh', inputs: files };
+  const verdict = staleReason(files, outputs, ctx);
+  if (verdict.reason) return { kind: 'stale', reason: verdict.reason, inputs: files };
+  const expiresAt = ctx.maxAgeMs !== undefined && verdict.oldest !== undefined ? verdict.oldest + ctx.maxAgeMs : undefined;
+  return { kind: 'fresh', inputs: files, ...(expiresAt !== undefined ? { expiresAt } : {}) };
 }
 
-function staleReason(inputs: ReadonlyMap<string, FileStat>, outputs: readonly UnitPath[], ctx: CheckContext): StaleReason | undefined {
+function staleReason(inputs: ReadonlyMap<string, FileStat>, outputs: readonly UnitPath[], ctx: CheckContext): { reason?: StaleReason; oldest?: number } {
+  const reason = staleReasonOf(inputs, outputs, ctx);
+  return typeof reason === 'number' ? { oldest: reason } : { reason };
+}
+
+/** A reason to run, or the oldest output's mtime when the unit is fresh. */
+function staleReasonOf(inputs: ReadonlyMap<string, FileStat>, outputs: readonly UnitPath[], ctx: CheckContext): StaleReason | number {
   if (ctx.force) return { kind: 'forced' };
   if (outputs.length === 0) return { kind: 'no_outputs' };
   let oldest: { file: string; mtimeMs: number } | undefined;
@@ -67,7 +76,7 @@ function staleReason(inputs: ReadonlyMap<string, FileStat>, outputs: readonly Un
   if (ctx.maxAgeMs !== undefined && ctx.now - oldest.mtimeMs > ctx.maxAgeMs) {
     return { kind: 'max_age', output: oldest.file, ageMs: ctx.now - oldest.mtimeMs };
   }
-  return undefined;
+  return oldest.mtimeMs;
 }
 
 /** Inputs whose stats differ from what was observed when the unit started. */

@@ -5,6 +5,10 @@ import { chooseReporterKind, createReporter } from '../report/index.ts';
 import { EXIT_CODES, isCI, loadForCommand, withSignals } from './shared.ts';
 
 export async function buildCommand(targets: readonly string[], options: BuildCommandOptions, context: CliContext): Promise<number> {
+  if (options.dryRun) {
+    const { planCommand } = await import('./plan.ts');
+    return planCommand(targets, options, context);
+  }
   const loaded = await loadForCommand(options, context);
   if (!loaded.ok) return loaded.exitCode;
   const { cwd } = loaded;

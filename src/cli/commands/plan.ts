@@ -1,7 +1,54 @@
-/** `runcue plan` (not implemented yet). */
+/** `runcue plan [targets]` (= `build --dry-run`): what build would do and why; runs nothing. */
+import { build } from '../../runner/build.ts';
+import type { PlanEntry } from '../../runner/events.ts';
 import type { BuildCommandOptions, CliContext } from '../program.ts';
+import { describeBlocked, describeStale } from '../report/format.ts';
+import { EXIT_CODES, loadForCommand } from './shared.ts';
 
-export function planCommand(_targets: readonly string[], _options: BuildCommandOptions, context: CliContext): Promise<number> {
-  context.stderr.write('runcue plan: not implemented yet\n');
-  return Promise.resolve(2);
+export async function planCommand(targets: readonly string[], options: BuildCommandOptions, context: CliContext): Promise<number> {
+  const loaded = await loadForCommand(options, context);
+  if (!loaded.ok) return loaded.exitCode;
+  const outcome = await build({
+    config: loaded.config,
+    targets,
+    force: Boolean(options.force),
+    noDeps: !options.deps,
+    dryRun: true,
+    env: context.env,
+  });
+  if (!outcome.ok) {
+    context.stderr.write(`runcue: ${outcome.error.message}\n`);
+    return EXIT_CODES.usage;
+  }
+  const plan = outcome.value.plan;
+  if (options.json || options.reporter === 'json') {
+    context.stdout.write(`${JSON.stringify({ version: 1, counts: countPlan(plan), units: plan })}\n`);
+  } else {
+    context.stdout.write(renderPlan(plan, Boolean(options.verbose)));
+  }
+  return EXIT_CODES.ok;
+}
+
+function countPlan(plan: readonly PlanEntry[]): Record<PlanEntry['verdict'], number> {
+  const counts = { run: 0, fresh: 0, blocked: 0, waiting: 0 };
+  for (const e of plan) counts[e.verdict]++;
+  return counts;
+}
+
+/** Human text: what would run in order with the reason, then blocked and waiting units. */
+export function renderPlan(plan: readonly PlanEntry[], verbose: boolean): string {
+  const counts = countPlan(plan);
+  const width = Math.min(48, Math.max(0, ...plan.map((e) => e.unit.length)));
+  const lines: string[] = [];
+  const section = (title: string, entries: readonly PlanEntry[], why: (e: PlanEntry) => string): void => {
+    if (entries.length === 0) return;
+    lines.push(`${title} (${entries.length}):`);
+    for (const e of entries) lines.push(`  ${e.unit.padEnd(width)}  ${why(e)}`.trimEnd());
+  };
+  section('would run, in this order', plan.filter((e) => e.verdict === 'run'), (e) => (e.verdict === 'run' ? describeStale(e.reason) : ''));
+  section('blocked', plan.filter((e) => e.verdict === 'blocked'), (e) => ('reason' in e && e.verdict !== 'run' ? describeBlocked(e.reason) : ''));
+  section('waiting on work that would run first', plan.filter((e) => e.verdict === 'waiting'), (e) => ('reason' in e && e.verdict !== 'run' ? describeBlocked(e.reason) : ''));
+  if (verbose) section('fresh', plan.filter((e) => e.verdict === 'fresh'), () => '');
+  lines.push(`plan: ${counts.run} to run, ${counts.fresh} fresh, ${counts.blocked} blocked, ${counts.waiting} waiting`);
+  return `${lines.join('\n')}\n`;
 }

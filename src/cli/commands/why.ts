@@ -1,7 +1,106 @@
-/** `runcue why` (not implemented yet). */
+/**
+ * `runcue why <file|unit>`: one unit's story: its inputs and their producers, each freshness
+ * comparison with the mtimes it used, and the verdict build would reach (from a dry run).
+ */
+import { globMatcher } from '../../config/glob-match.ts';
+import type { ResolvedConfig } from '../../config/resolved.ts';
+import type { Unit } from '../../graph/unit.ts';
+import { build } from '../../runner/build.ts';
+import type { PlanEntry } from '../../runner/events.ts';
+import { filesOf, statPath } from '../../runner/files.ts';
+import { staticPlan } from '../../runner/inspect.ts';
 import type { CliContext, CommonOptions } from '../program.ts';
+import { describeBlocked, describeStale } from '../report/format.ts';
+import { EXIT_CODES, loadForCommand } from './shared.ts';
 
-export function whyCommand(_target: string, _options: CommonOptions, context: CliContext): Promise<number> {
-  context.stderr.write('runcue why: not implemented yet\n');
-  return Promise.resolve(2);
+export async function whyCommand(target: string, options: CommonOptions, context: CliContext): Promise<number> {
+  const loaded = await loadForCommand(options, context);
+  if (!loaded.ok) return loaded.exitCode;
+  const { config } = loaded;
+  const spec = target.replace(/^(\.\/)+/, '');
+  const planned = staticPlan(config, []);
+  if (!planned.ok) {
+    context.stderr.write(`runcue: ${planned.error.message}\n`);
+    return EXIT_CODES.usage;
+  }
+  const { graph } = planned.value;
+  const unit = graph.units.get(spec) ?? [...graph.units.values()].find((u) => u.outputs.some((o) => (o.isGlob ? globMatcher(o.path)(spec) : o.path === spec)));
+  if (!unit) {
+    const consumers = [...graph.units.values()].filter((u) => u.inputs.some((i) => (i.isGlob ? globMatcher(i.path)(spec) : i.path === spec)));
+    if (consumers.length === 0) {
+      context.stderr.write(`runcue: "${target}" is neither a unit nor a file that a unit produces or reads\n`);
+      return EXIT_CODES.usage;
+    }
+    context.stdout.write(`${spec} is a source file: no task produces it. Read by:\n${consumers.map((u) => `  ${u.id}`).join('\n')}\n`);
+    return EXIT_CODES.ok;
+  }
+  const dry = await build({ config, targets: [unit.task], dryRun: true, env: context.env });
+  const plan = dry.ok ? dry.value.plan : [];
+  context.stdout.write(story(unit, config, plan, graph.deps.get(unit.id) ?? new Set()));
+  return EXIT_CODES.ok;
+}
+
+function time(ms: number | undefined): string {
+  return ms === undefined ? 'missing' : new Date(ms).toISOString();
+}
+
+function verdictOf(entry: PlanEntry | undefined): string {
+  if (!entry) return 'not planned (waits on work whose outputs are not known yet)';
+  switch (entry.verdict) {
+    case 'run':
+      return `stale: would run (${describeStale(entry.reason)})`;
+    case 'fresh':
+      return 'fresh: would be skipped';
+    case 'blocked':
+      return `blocked: ${describeBlocked(entry.reason)}`;
+    case 'waiting':
+      return `waiting: ${describeBlocked(entry.reason)}`;
+  }
+}
+
+function story(unit: Unit, config: ResolvedConfig, plan: readonly PlanEntry[], deps: ReadonlySet<string>): string {
+  const byUnit = new Map(plan.map((e) => [e.unit, e]));
+  const task = config.tasks.get(unit.task);
+  const lines = [`${unit.id}  (task ${unit.task})`, ''];
+  lines.push('inputs:');
+  let newest: { file: string; mtime: number } | undefined;
+  for (const input of unit.inputs) {
+    const files = filesOf(config.root, input);
+    if (files.length === 0) lines.push(`  ${input.path}  missing${input.isGlob ? ' (no file matches)' : ''}`);
+    for (const f of files) {
+      const m = statPath(config.root, f)?.mtimeMs;
+      if (m !== undefined && (!newest || m > newest.mtime)) newest = { file: f, mtime: m };
+      lines.push(`  ${f}  ${time(m)}`);
+    }
+    if (input.isGlob && files.length > 0) lines.push(`    (${files.length} files match ${input.path})`);
+  }
+  if (unit.inputs.length === 0) lines.push('  (none)');
+  lines.push('', 'produced by:');
+  if (deps.size === 0) lines.push('  (no upstream units: inputs are source files)');
+  for (const d of deps) lines.push(`  ${d}: ${verdictOf(byUnit.get(d))}`);
+  lines.push('', 'outputs:');
+  let oldest: { file: string; mtime: number } | undefined;
+  for (const output of unit.outputs) {
+    const files = filesOf(config.root, output);
+    if (files.length === 0) lines.push(`  ${output.path}  missing`);
+    for (const f of files) {
+      const m = statPath(config.root, f)?.mtimeMs;
+      if (m !== undefined && (!oldest || m < oldest.mtime)) oldest = { file: f, mtime: m };
+      lines.push(`  ${f}  ${time(m)}`);
+    }
+  }
+  if (unit.outputs.length === 0) lines.push('  (none: the unit runs on every build)');
+  lines.push('', 'checks:');
+  if (newest && oldest) {
+    const cmp = newest.mtime > oldest.mtime ? 'newer than' : 'not newer than';
+    lines.push(`  newest input ${newest.file} (${time(newest.mtime)}) is ${cmp} oldest output ${oldest.file} (${time(oldest.mtime)})`);
+  }
+  if (task?.maxAgeMs !== undefined && oldest) {
+    const age = Date.now() - oldest.mtime;
+    lines.push(`  maxAge ${task.maxAgeMs} ms: oldest output is ${Math.round(age)} ms old${age > task.maxAgeMs ? ' (expired)' : ''}`);
+  }
+  if (task?.stale) lines.push('  custom stale() check: decides the verdict');
+  if (task?.ready) lines.push('  custom ready() check: must return true first');
+  lines.push('', `verdict: ${verdictOf(byUnit.get(unit.id))}`);
+  return `${lines.join('\n')}\n`;
 }

@@ -118,6 +118,8 @@ export function describeStale(reason: StaleReason, cwd = ''): string {
       return `max age: ${show(reason.output)} is ${formatDuration(reason.ageMs)} old`;
     case 'custom':
       return 'custom stale check';
+    case 'upstream':
+      return `${reason.upstream} runs first`;
     default:
       return unreachable(reason);
   }
@@ -137,6 +139,8 @@ export function describeBlocked(reason: BlockedReason): string {
       return `service ${reason.service} is rate limited`;
     case 'waiting_retry':
       return 'waiting to retry';
+    case 'failed_earlier':
+      return 'failed earlier; waits for an input to change';
     default:
       return unreachable(reason);
   }

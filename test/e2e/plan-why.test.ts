@@ -1,0 +1,85 @@
+/** `runcue plan` / `build --dry-run` and `runcue why`: answers without running or writing. */
+import { readdirSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Rig } from '../rig.ts';
+
+let rig: Rig;
+afterEach(() => rig.cleanup());
+
+const CONFIG = `export default { tasks: {
+  upper: { input: 'src/{name}.txt', output: 'work/{name}.up', run: "tr a-z A-Z < {input} > {output}" },
+  wrap: { input: 'work/{name}.up', output: 'out/{name}.md', run: "cp {input} {output}" },
+  split: { input: 'docs/{doc}.txt', output: 'parts/{doc}/*.txt', run: "mkdir -p parts/{doc} && cp {input} parts/{doc}/x.txt" },
+  join: { input: 'parts/{doc}/*.txt', output: 'out/{doc}.all', run: "cat {inputs} > {output}" },
+} };`;
+
+function project(): void {
+  rig = new Rig();
+  rig.write({ 'runcue.config.mjs': CONFIG, 'src/a.txt': 'a', 'src/b.txt': 'b', 'docs/d.txt': 'd' });
+  rig.age(['src/a.txt', 'src/b.txt', 'docs/d.txt'], -60_000);
+}
+
+function tree(dir = ''): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(rig.path(dir), { withFileTypes: true })) {
+    const rel = dir === '' ? e.name : `${dir}/${e.name}`;
+    if (e.name === 'node_modules') continue;
+    out.push(rel);
+    if (e.isDirectory()) out.push(...tree(rel));
+  }
+  return out.sort();
+}
+
+describe('plan', () => {
+  it('lists what would run in order with reasons, and writes nothing', async () => {
+    project();
+    const before = tree();
+    const result = await rig.run(['plan']);
+    expect(result.code).toBe(0);
+    expect(tree()).toEqual(before);
+    expect(result.stdout).toMatch(/would run, in this order \(6\):/);
+    expect(result.stdout).toMatch(/upper\[name=a\]\s+output missing: work\/a\.up/);
+    expect(result.stdout).toMatch(/wrap\[name=a\]\s+upper\[name=a\] runs first/);
+    expect(result.stdout).toMatch(/join\[doc=d\]\s+split\[doc=d\] runs first/);
+  });
+
+  it('after a build, says what a touched input makes stale; build --dry-run is the same', async () => {
+    project();
+    expect((await rig.run(['build'])).code).toBe(0);
+    rig.touch('src/b.txt', 5_000);
+    const plan = await rig.run(['plan', '--json']);
+    const doc = JSON.parse(plan.stdout) as { counts: Record<string, number>; units: { unit: string; verdict: string; reason?: { kind: string } }[] };
+    expect(doc.counts).toEqual({ run: 2, fresh: 4, blocked: 0, waiting: 0 });
+    expect(doc.units.filter((u) => u.verdict === 'run').map((u) => [u.unit, u.reason?.kind])).toEqual([
+      ['upper[name=b]', 'input_newer'],
+      ['wrap[name=b]', 'upstream'],
+    ]);
+    const dry = await rig.run(['build', '--dry-run']);
+    expect(dry.stdout).toContain('plan: 2 to run, 4 fresh');
+  });
+});
+
+describe('why', () => {
+  it('tells a unit story: inputs, producers, the mtime comparison and the verdict', async () => {
+    project();
+    await rig.run(['build']);
+    rig.touch('src/b.txt', 5_000);
+    const result = await rig.run(['why', 'out/b.md']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('wrap[name=b]');
+    expect(result.stdout).toContain('upper[name=b]: stale: would run (input newer: src/b.txt)');
+    expect(result.stdout).toContain('verdict: stale: would run (upper[name=b] runs first)');
+    const fresh = await rig.run(['why', 'wrap[name=a]']);
+    expect(fresh.stdout).toContain('is not newer than oldest output out/a.md');
+    expect(fresh.stdout).toContain('verdict: fresh');
+  });
+
+  it('a source file names its readers; an unknown name is an error', async () => {
+    project();
+    const source = await rig.run(['why', 'src/a.txt']);
+    expect(source.stdout).toContain('src/a.txt is a source file');
+    expect(source.stdout).toContain('upper[name=a]');
+    const unknown = await rig.run(['why', 'nope.txt']);
+    expect(unknown.code).toBe(2);
+  });
+});
