@@ -140,6 +140,23 @@ describe('build', () => {
     expect(rig.read('index.txt')).toBe('one\ntwo\nthree\n');
   });
 
+  it('a fan-in glob input sees exactly the files it matches, beside files it does not', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default {
+        tasks: {
+          plan: { input: 'spec.txt', output: 'd/*.a', run: "mkdir -p d && touch d/x.a d/y.a d/z.a" },
+          conv: { input: 'd/{n}.a', output: 'd/{n}.b', run: "echo {n} > {output}" },
+          fanin: { input: 'd/*.b', output: 'all.txt', run: "echo {inputs} > {output}" },
+        },
+      };`,
+      'spec.txt': 'x',
+    });
+    const result = await rig.run(['build']);
+    expect(result.code).toBe(0);
+    expect(rig.read('all.txt')).toBe('d/x.b d/y.b d/z.b\n');
+  });
+
   it('dynamic glob outputs: consumers are discovered after the producer runs, and fan-in waits for all of them', async () => {
     rig = new Rig();
     rig.write({
