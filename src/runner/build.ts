@@ -37,6 +37,8 @@ export interface BuildOptions {
   readonly dryRun?: boolean;
   /** (watch) Units that failed earlier and their input signatures: not rerun until inputs change. */
   readonly failedEarlier?: ReadonlyMap<string, string>;
+  /** (watch) Paths changed since the last cycle; only the units they affect are checked. */
+  readonly affected?: ReadonlySet<string>;
 }
 
 export type BuildFailure = CycleFailure | TargetFailure;
@@ -66,6 +68,7 @@ export async function build(options: BuildOptions): Promise<Result<BuildResult, 
     signal: options.signal,
     dryRun: options.dryRun ?? false,
     ...(options.failedEarlier ? { failedEarlier: options.failedEarlier } : {}),
+    ...(options.affected ? { affected: options.affected } : {}),
   });
   return ok(await scheduler.run());
 }

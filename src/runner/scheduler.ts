@@ -21,6 +21,7 @@ import { checkUnit, observeInputs, type CheckOutcome } from './staleness.ts';
 import { inputsByName, resolveCommand, runUnit, unitInfo } from './unit-run.ts';
 import { RunQueue } from './queue.ts';
 import { unreachable } from '../result.ts';
+import { globMatcher } from '../config/glob-match.ts';
 
 type Status = 'waiting' | 'checkable' | 'checking' | 'not-ready' | 'queued' | 'running' | 'retrying' | 'fresh' | 'done' | 'failed' | 'blocked';
 
@@ -44,6 +45,8 @@ export interface SchedulerOptions {
   readonly dryRun?: boolean;
   /** (watch) Units that failed earlier, with the input signature they failed on. */
   readonly failedEarlier?: ReadonlyMap<string, string>;
+  /** (watch) Paths changed since the last cycle: only units touching them (and around them) are checked. */
+  readonly affected?: ReadonlySet<string>;
 }
 
 export interface UnitProblem {
@@ -172,7 +175,8 @@ export class Scheduler {
       isSettled: (id) => SETTLED.has(this.status.get(id) ?? 'waiting') && !this.wouldRun.has(id),
       only: this.o.neededTasks,
     });
-    const wanted = selectUnits(graph, this.o.selection, { noDeps: this.o.noDeps, after: this.o.tasks.after });
+    const selected = selectUnits(graph, this.o.selection, { noDeps: this.o.noDeps, after: this.o.tasks.after });
+    const wanted = this.o.affected ? affectedUnits(graph, selected, this.o.affected) : selected;
     const units = new Map(graph.units);
     for (const id of this.wanted) {
       if (wanted.has(id)) continue;
@@ -777,4 +781,43 @@ function pausableServices(task: ResolvedTask, config: ResolvedConfig): string[] 
 /** What a unit's inputs looked like: changes when any input is added, removed or modified. */
 export function inputSignature(inputs: ReadonlyMap<string, FileStat>): string {
   return JSON.stringify([...inputs].sort(([a], [b]) => (a < b ? -1 : 1)).map(([f, s]) => [f, s.mtimeMs, s.size]));
+}
+
+/**
+ * The part of `wanted` a set of changed paths can affect: units that read or write one of them,
+ * everything downstream of those, and what those need (their upstream, which is cheap to confirm
+ * fresh). A watch cycle checks this instead of every unit.
+ */
+function affectedUnits(graph: UnitGraph, wanted: ReadonlySet<string>, changed: ReadonlySet<string>): Set<string> {
+  const paths = [...changed];
+  const touches = (p: { readonly path: string; readonly isGlob: boolean }): boolean =>
+    p.isGlob ? paths.some(globMatcher(p.path)) : changed.has(p.path);
+  const down = new Set<string>();
+  const stack: string[] = [];
+  for (const id of wanted) {
+    const unit = graph.units.get(id);
+    if (unit && (unit.inputs.some(touches) || unit.outputs.some(touches))) {
+      down.add(id);
+      stack.push(id);
+    }
+  }
+  while (stack.length > 0) {
+    for (const d of graph.dependents.get(stack.pop() ?? '') ?? []) {
+      if (wanted.has(d) && !down.has(d)) {
+        down.add(d);
+        stack.push(d);
+      }
+    }
+  }
+  const result = new Set(down);
+  const up = [...down];
+  while (up.length > 0) {
+    for (const d of graph.deps.get(up.pop() ?? '') ?? []) {
+      if (wanted.has(d) && !result.has(d)) {
+        result.add(d);
+        up.push(d);
+      }
+    }
+  }
+  return result;
 }
