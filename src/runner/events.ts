@@ -24,6 +24,8 @@ export type StaleReason =
   | { readonly kind: 'input_newer'; readonly input: string; readonly output: string }
   | { readonly kind: 'max_age'; readonly output: string; readonly ageMs: number }
   | { readonly kind: 'custom' }
+  /** (freshness 'hash') The content fingerprint differs from the recorded one: which part, and how. */
+  | { readonly kind: 'fingerprint'; readonly part: 'new' | 'inputs' | 'command' | 'env' | 'outputs'; readonly detail: string }
   /** (plan) An upstream unit would run first, so this one will be stale after it. */
   | { readonly kind: 'upstream'; readonly upstream: string };
 

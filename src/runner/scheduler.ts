@@ -16,6 +16,7 @@ import type { TaskGraph } from '../graph/tasks.ts';
 import type { Unit, UnitGraph } from '../graph/unit.ts';
 import type { BlockedReason, BlockedUnit, PlanEntry, RunCounts, RunEvent, StaleReason, UnitFailure } from './events.ts';
 import { snapshot, type FileStat } from './files.ts';
+import { fingerprintParts, fingerprintStale, recordFingerprint, type FingerprintParts } from './fingerprint.ts';
 import type { Limiter } from './limiter.ts';
 import { checkUnit, observeInputs, type CheckOutcome } from './staleness.ts';
 import { inputsByName, resolveCommand, runUnit, unitInfo } from './unit-run.ts';
@@ -117,6 +118,8 @@ export class Scheduler {
   private readonly failedInputs = new Map<string, string>();
   private readonly written = new Map<string, number>();
   private nextExpiry: number | undefined;
+  /** Fingerprints computed at check time (hash freshness), recorded when the unit succeeds. */
+  private readonly fingerprints = new Map<string, FingerprintParts>();
   private readonly hooks: Promise<void>[] = [];
   private readonly failures: (UnitProblem & { error: UnitFailure })[] = [];
   private readonly blocked: (UnitProblem & { reason: BlockedReason })[] = [];
@@ -300,7 +303,7 @@ export class Scheduler {
     const force = this.o.force && this.o.selection.matches(unit);
     const ctx = { root: this.o.config.root, now: this.o.now(), maxAgeMs: task.maxAgeMs, force };
     if (!task.ready && !task.stale) {
-      this.onChecked(unit, checkUnit(unit.inputs, unit.outputs, ctx));
+      this.onChecked(unit, this.defaultCheck(unit, task, ctx));
       return;
     }
     this.status.set(id, 'checking');
@@ -330,13 +333,32 @@ export class Scheduler {
       const ready = await guard('ready', () => task.ready?.(info));
       if (!ready) return 'not-ready';
     }
-    const defaultOutcome = checkUnit(unit.inputs, unit.outputs, ctx);
+    const defaultOutcome = this.defaultCheck(unit, task, ctx);
     if (!task.stale || defaultOutcome.kind === 'missing-input') return defaultOutcome;
     const stale = await guard('stale', () => task.stale?.(info, { defaultStale: () => Promise.resolve(defaultOutcome.kind === 'stale') }));
     if (ctx.force) return { kind: 'stale', reason: { kind: 'forced' }, inputs: observed.files };
     if (!stale) return { kind: 'fresh', inputs: observed.files };
     const reason = defaultOutcome.kind === 'stale' ? defaultOutcome.reason : { kind: 'custom' as const };
     return { kind: 'stale', reason, inputs: observed.files };
+  }
+
+  /** Make's mtime rule, or with `freshness: 'hash'` the content fingerprint. */
+  private defaultCheck(unit: Unit, task: ResolvedTask, ctx: Parameters<typeof checkUnit>[2]): CheckOutcome {
+    if (task.freshness !== 'hash') return checkUnit(unit.inputs, unit.outputs, ctx);
+    const observed = observeInputs(ctx.root, unit.inputs);
+    if ('missing' in observed) return { kind: 'missing-input', input: observed.missing };
+    const inputs = observed.files;
+    const command = task.run.kind === 'function' ? task.run.fn.toString() : (resolveCommand(task, unit, inputsByName(unit, inputs))?.text ?? '');
+    const parts = fingerprintParts(ctx.root, task, inputs, command);
+    this.fingerprints.set(unit.id, parts);
+    if (ctx.force) return { kind: 'stale', reason: { kind: 'forced' }, inputs };
+    if (unit.outputs.length === 0) return { kind: 'stale', reason: { kind: 'no_outputs' }, inputs };
+    const reason = fingerprintStale(ctx.root, unit, parts);
+    if (reason) return { kind: 'stale', reason, inputs };
+    // maxAge still counts by the outputs' age.
+    const byAge = checkUnit([], unit.outputs, ctx);
+    if (byAge.kind === 'stale' && byAge.reason.kind === 'max_age') return { kind: 'stale', reason: byAge.reason, inputs };
+    return byAge.kind === 'fresh' && byAge.expiresAt !== undefined ? { kind: 'fresh', inputs, expiresAt: byAge.expiresAt } : { kind: 'fresh', inputs };
   }
 
   private park(id: string): void {
@@ -469,6 +491,8 @@ export class Scheduler {
         this.waitingSince.delete(id);
         this.status.set(id, 'done');
         this.counts.built++;
+        const parts = this.fingerprints.get(id);
+        if (parts && !outcome.inputsChanged) recordFingerprint(this.o.config.root, unit, parts);
         for (const [file, st] of snapshot(this.o.config.root, unit.outputs)) this.written.set(file, st.mtimeMs);
         this.o.emit({ type: 'unit:done', time: this.o.now(), task: unit.task, unit: id, durationMs, inputsChanged: outcome.inputsChanged });
         this.callHook('complete', unit, pending.inputs, { durationMs, attempt: pending.attempt });

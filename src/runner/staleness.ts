@@ -61,6 +61,13 @@ function staleReasonOf(inputs: ReadonlyMap<string, FileStat>, outputs: readonly 
   if (outputs.length === 0) return { kind: 'no_outputs' };
   let oldest: { file: string; mtimeMs: number } | undefined;
   for (const out of outputs) {
+    if (!out.isGlob) {
+      // One stat per concrete output: this loop is most of a no-op build.
+      const s = statPath(ctx.root, out.path);
+      if (!s) return { kind: 'missing_output', output: out.path };
+      if (!oldest || s.mtimeMs < oldest.mtimeMs) oldest = { file: out.path, mtimeMs: s.mtimeMs };
+      continue;
+    }
     const files = filesOf(ctx.root, out);
     if (files.length === 0) return { kind: 'missing_output', output: out.path };
     for (const f of files) {

@@ -120,6 +120,8 @@ export function describeStale(reason: StaleReason, cwd = ''): string {
       return 'custom stale check';
     case 'upstream':
       return `${reason.upstream} runs first`;
+    case 'fingerprint':
+      return reason.detail;
     default:
       return unreachable(reason);
   }

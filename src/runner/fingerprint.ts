@@ -1,0 +1,88 @@
+/**
+ * Content-hash freshness (`freshness: 'hash'`), for where mtimes lie (git checkouts, CI caches).
+ * A unit's fingerprint covers its input contents, its resolved command and its declared `env`;
+ * a manifest (size, mtime) of its outputs notices an output deleted or edited by hand. Records
+ * live in `.runcue/fingerprints/`: a cache (deleting it only causes rebuilds), written
+ * atomically (temp file + rename) so concurrent runcue processes never read half a record.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import type { ResolvedTask } from '../config/resolved.ts';
+import type { Unit } from '../graph/unit.ts';
+import type { StaleReason } from './events.ts';
+import { snapshot, type FileStat } from './files.ts';
+
+export interface FingerprintParts {
+  /** Input path -> sha256 of its content. */
+  readonly inputs: Readonly<Record<string, string>>;
+  readonly command: string;
+  readonly env: string;
+}
+
+interface FingerprintRecord {
+  readonly version: 1;
+  readonly unit: string;
+  readonly parts: FingerprintParts;
+  /** Output path -> [size, mtimeMs] when the record was written. */
+  readonly outputs: Readonly<Record<string, readonly [number, number]>>;
+}
+
+const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
+
+function recordPath(root: string, unitId: string): string {
+  return `${root}/.runcue/fingerprints/${sha256(unitId).slice(0, 32)}.json`;
+}
+
+export function fingerprintParts(root: string, task: ResolvedTask, inputs: ReadonlyMap<string, FileStat>, command: string): FingerprintParts {
+  const hashed: Record<string, string> = {};
+  for (const file of [...inputs.keys()].sort()) hashed[file] = sha256(readFileSync(`${root}/${file}`));
+  const env = Object.entries(task.env).sort(([a], [b]) => (a < b ? -1 : 1));
+  return { inputs: hashed, command: sha256(command), env: sha256(JSON.stringify(env)) };
+}
+
+function readRecord(root: string, unitId: string): FingerprintRecord | undefined {
+  try {
+    const record = JSON.parse(readFileSync(recordPath(root, unitId), 'utf8')) as FingerprintRecord;
+    return record.version === 1 && record.unit === unitId ? record : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Why the unit is stale by its fingerprint, or undefined when it matches the record. */
+export function fingerprintStale(root: string, unit: Unit, parts: FingerprintParts): StaleReason | undefined {
+  const record = readRecord(root, unit.id);
+  if (!record) return { kind: 'fingerprint', part: 'new', detail: 'no fingerprint recorded yet' };
+  const was = record.parts;
+  for (const [file, hash] of Object.entries(parts.inputs)) {
+    if (was.inputs[file] === undefined) return { kind: 'fingerprint', part: 'inputs', detail: `new input ${file}` };
+    if (was.inputs[file] !== hash) return { kind: 'fingerprint', part: 'inputs', detail: `content of ${file} changed` };
+  }
+  for (const file of Object.keys(was.inputs)) {
+    if (parts.inputs[file] === undefined) return { kind: 'fingerprint', part: 'inputs', detail: `input ${file} is gone` };
+  }
+  if (was.command !== parts.command) return { kind: 'fingerprint', part: 'command', detail: 'the command changed' };
+  if (was.env !== parts.env) return { kind: 'fingerprint', part: 'env', detail: 'the declared env changed' };
+  const now = snapshot(root, unit.outputs);
+  for (const [file, [size, mtime]] of Object.entries(record.outputs)) {
+    const s = now.get(file);
+    if (!s) return { kind: 'missing_output', output: file };
+    if (s.size !== size || s.mtimeMs !== mtime) return { kind: 'fingerprint', part: 'outputs', detail: `output ${file} was changed after it was built` };
+  }
+  for (const file of now.keys()) {
+    if (record.outputs[file] === undefined) return { kind: 'fingerprint', part: 'outputs', detail: `unrecorded output ${file}` };
+  }
+  return undefined;
+}
+
+/** Records the unit as fresh: its fingerprint and the outputs as they are now. */
+export function recordFingerprint(root: string, unit: Unit, parts: FingerprintParts): void {
+  const outputs: Record<string, readonly [number, number]> = {};
+  for (const [file, s] of snapshot(root, unit.outputs)) outputs[file] = [s.size, s.mtimeMs];
+  const record: FingerprintRecord = { version: 1, unit: unit.id, parts, outputs };
+  const path = recordPath(root, unit.id);
+  mkdirSync(`${root}/.runcue/fingerprints`, { recursive: true });
+  const tmp = `${path}.${randomUUID()}.tmp`;
+  writeFileSync(tmp, JSON.stringify(record));
+  renameSync(tmp, path);
+}
