@@ -93,6 +93,7 @@ const build: readonly RunEvent[] = [
     time: T + 5,
     task: 'extract',
     unit: 'extract[doc=a,page=2]',
+    kind: 'retry',
     attempt: 1,
     delayMs: 1000,
     error: { reason: 'exit-non-zero', exitCode: 75, message: 'exited with code 75' },

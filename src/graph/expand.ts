@@ -37,16 +37,19 @@ type Binding = Record<string, string>;
 class OutputIndex {
   readonly byPath = new Map<string, string>();
   private sorted: string[] | undefined;
-  /** Dynamic (glob) outputs of units that have not settled, and of placeholders. */
-  readonly dynamic: { glob: string; unit: string; isMatch: (p: string) => boolean }[] = [];
+  /**
+   * Dynamic (glob) outputs. `open` ones (unsettled producers, placeholders) stand for files still
+   * to come and bind consumers' wildcards; settled ones only give edges (the files exist).
+   */
+  readonly dynamic: { glob: string; unit: string; open: boolean; isMatch: (p: string) => boolean }[] = [];
 
   addConcrete(path: string, unit: string): void {
     this.byPath.set(path, unit);
     this.sorted = undefined;
   }
 
-  addDynamic(glob: string, unit: string): void {
-    this.dynamic.push({ glob, unit, isMatch: globMatcher(glob) });
+  addDynamic(glob: string, unit: string, open: boolean): void {
+    this.dynamic.push({ glob, unit, open, isMatch: globMatcher(glob) });
   }
 
   /** Concrete outputs under `base` (a directory prefix, '' for all). */
@@ -90,10 +93,10 @@ export function expandGraph(options: ExpandOptions): UnitGraph {
     // (that would be a cycle, rejected by the task graph).
     for (const unit of taskUnits) deps.set(unit.id, producersOf(unit, index));
     for (const unit of taskUnits) {
-      const dynamicSource = unit.placeholder || !options.isSettled(unit.id);
+      const open = unit.placeholder || !options.isSettled(unit.id);
       for (const out of unit.outputs) {
         if (!out.isGlob) index.addConcrete(out.path, unit.id);
-        else if (dynamicSource) index.addDynamic(out.path, unit.id);
+        else index.addDynamic(out.path, unit.id, open);
       }
     }
     unitsByTask.set(name, taskUnits);
@@ -155,6 +158,7 @@ function matchesOf(pattern: Pattern, options: ExpandOptions, index: OutputIndex)
     if (b) add(b);
   }
   for (const d of index.dynamic) {
+    if (!d.open) continue;
     const b = bindFromGlob(pattern, d.glob);
     if (b) add(b);
   }

@@ -19,7 +19,7 @@ import { snapshot, type FileStat } from './files.ts';
 import { fingerprintParts, fingerprintStale, recordFingerprint, type FingerprintParts } from './fingerprint.ts';
 import type { Limiter } from './limiter.ts';
 import { checkUnit, observeInputs, type CheckOutcome } from './staleness.ts';
-import { inputsByName, resolveCommand, runUnit, unitInfo } from './unit-run.ts';
+import { fingerprintCommand, inputsByName, resolveCommand, runUnit, unitInfo } from './unit-run.ts';
 import { RunQueue } from './queue.ts';
 import { unreachable } from '../result.ts';
 import { globMatcher } from '../config/glob-match.ts';
@@ -348,8 +348,7 @@ export class Scheduler {
     const observed = observeInputs(ctx.root, unit.inputs);
     if ('missing' in observed) return { kind: 'missing-input', input: observed.missing };
     const inputs = observed.files;
-    const command = task.run.kind === 'function' ? task.run.fn.toString() : (resolveCommand(task, unit, inputsByName(unit, inputs))?.text ?? '');
-    const parts = fingerprintParts(ctx.root, task, inputs, command);
+    const parts = fingerprintParts(ctx.root, task, inputs, fingerprintCommand(task, unit, inputs));
     this.fingerprints.set(unit.id, parts);
     if (ctx.force) return { kind: 'stale', reason: { kind: 'forced' }, inputs };
     if (unit.outputs.length === 0) return { kind: 'stale', reason: { kind: 'no_outputs' }, inputs };
@@ -749,7 +748,9 @@ export class Scheduler {
       }
     }
     if (this.o.dryRun) {
-      for (const b of this.diagnose()) this.plan.push({ unit: b.unit, task: b.task, verdict: 'waiting', reason: b.reason });
+      for (const b of this.diagnose()) {
+        if (this.status.get(b.unit) !== 'blocked') this.plan.push({ unit: b.unit, task: b.task, verdict: 'waiting', reason: b.reason });
+      }
     }
     this.finished = true;
     if (this.wakeTimer) clearTimeout(this.wakeTimer);

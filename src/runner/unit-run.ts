@@ -86,6 +86,12 @@ export function resolveCommand(task: ResolvedTask, unit: Unit, named: Record<str
   }
 }
 
+/** What a hash fingerprint records as "the command": the resolved text, or a function's source. */
+export function fingerprintCommand(task: ResolvedTask, unit: Unit, inputs: ReadonlyMap<string, FileStat>): string {
+  if (task.run.kind === 'function') return task.run.fn.toString();
+  return resolveCommand(task, unit, inputsByName(unit, inputs))?.text ?? '';
+}
+
 export async function runUnit(req: UnitRunRequest): Promise<UnitRunOutcome> {
   const { unit, task, root } = req;
   const before = snapshot(root, unit.outputs);

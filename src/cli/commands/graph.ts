@@ -1,7 +1,34 @@
-/** `runcue graph` (not implemented yet). */
+/** `runcue graph [targets...]`: the task graph, or with `--units` the unit graph, on stdout. */
+import { renderGraph } from '../../graph/render.ts';
+import { tasksNeeded } from '../../graph/select.ts';
+import { taskGraphView, unitGraphView } from '../../graph/view.ts';
+import { staticPlan } from '../../runner/inspect.ts';
 import type { CliContext, GraphCommandOptions } from '../program.ts';
+import { EXIT_CODES, loadForCommand } from './shared.ts';
 
-export function graphCommand(_targets: readonly string[], _options: GraphCommandOptions, context: CliContext): Promise<number> {
-  context.stderr.write('runcue graph: not implemented yet\n');
-  return Promise.resolve(2);
+/** Prints the graph of the targets (all tasks when none) in the chosen format; exit 0, or 2 on a bad target. */
+export async function graphCommand(targets: readonly string[], options: GraphCommandOptions, context: CliContext): Promise<number> {
+  const loaded = await loadForCommand(options, context);
+  if (!loaded.ok) return loaded.exitCode;
+  const { config } = loaded;
+  const plan = staticPlan(config, targets);
+  if (!plan.ok) {
+    context.stderr.write(`runcue: ${plan.error.message}\n`);
+    return EXIT_CODES.usage;
+  }
+  const { tasks, graph, selection, needed } = plan.value;
+  let view;
+  if (options.units) {
+    view = unitGraphView(graph, needed, tasks.after);
+  } else {
+    const unitCounts = new Map<string, number>();
+    for (const unit of graph.units.values()) {
+      if (!unit.placeholder) unitCounts.set(unit.task, (unitCounts.get(unit.task) ?? 0) + 1);
+    }
+    const only = tasksNeeded(selection, tasks);
+    for (const name of only) if (!unitCounts.has(name)) unitCounts.set(name, 0);
+    view = taskGraphView(config, tasks, { only, unitCounts });
+  }
+  context.stdout.write(renderGraph(view, options.json ? 'json' : options.format));
+  return EXIT_CODES.ok;
 }

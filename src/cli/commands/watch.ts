@@ -1,7 +1,39 @@
-/** `runcue watch` (not implemented yet). */
+/**
+ * `runcue watch [targets...]`: build, then rebuild what file changes touch, until Ctrl-C.
+ * Watching never ends on its own: a failure is reported and watching goes on (`--keep-going` is
+ * implied); only a signal (exit 130/143) or a bad config or target at startup (exit 2) end it.
+ */
+import { watch } from '../../watch/session.ts';
 import type { BuildCommandOptions, CliContext } from '../program.ts';
+import { chooseReporterKind, createReporter } from '../report/index.ts';
+import { EXIT_CODES, isCI, loadForCommand, withSignals } from './shared.ts';
 
-export function watchCommand(_targets: readonly string[], _options: BuildCommandOptions, context: CliContext): Promise<number> {
-  context.stderr.write('runcue watch: not implemented yet\n');
-  return Promise.resolve(2);
+export async function watchCommand(targets: readonly string[], options: BuildCommandOptions, context: CliContext): Promise<number> {
+  const loaded = await loadForCommand(options, context);
+  if (!loaded.ok) return loaded.exitCode;
+  const { cwd } = loaded;
+  const requested = options.json ? 'json' : options.reporter;
+  const kind = chooseReporterKind(requested, { isTTY: context.stderr.isTTY, ci: isCI(context.env) });
+  const reporter = await createReporter(kind, { stdout: context.stdout, stderr: context.stderr, env: context.env, verbose: Boolean(options.verbose), cwd });
+
+  const outcome = await withSignals((signal) =>
+    watch({
+      config: loaded.config,
+      targets,
+      force: Boolean(options.force),
+      ...(options.jobs ? { jobs: options.jobs } : {}),
+      noDeps: !options.deps,
+      verbose: Boolean(options.verbose),
+      signal,
+      env: context.env,
+      onEvent: (event) => reporter.onEvent(event),
+      onWarning: (message) => context.stderr.write(`runcue: ${message}\n`),
+    }),
+  );
+  await reporter.close();
+  if (!outcome.ok) {
+    context.stderr.write(`runcue: ${outcome.error.message}\n`);
+    return EXIT_CODES.usage;
+  }
+  return outcome.value.interrupted === 'SIGTERM' ? EXIT_CODES.sigterm : EXIT_CODES.sigint;
 }

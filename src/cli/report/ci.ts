@@ -2,7 +2,7 @@
  * The plain reporter for logs (CI, pipes): one line per unit start, finish, failure, retry and
  * block, a summary at the end, and GitHub Actions annotations when running there.
  */
-import type { RunEvent } from '../../runner/events.ts';
+import type { RunEvent, WatchEvent } from '../../runner/events.ts';
 import { unreachable } from '../../result.ts';
 import {
   formatBlocked,
@@ -18,6 +18,7 @@ import {
   type FormatOptions,
 } from './format.ts';
 import type { Reporter, ReporterOptions } from './types.ts';
+import { formatCycle, formatWatchNotice, isWatchEvent, type CycleStart } from './watch.ts';
 
 /** Writes plain lines to `options.stderr`, colored only on a terminal without `NO_COLOR`. */
 export function createCiReporter(options: ReporterOptions): Reporter {
@@ -26,9 +27,19 @@ export function createCiReporter(options: ReporterOptions): Reporter {
   const write = (lines: readonly string[]): void => {
     if (lines.length > 0) out.write(`${lines.join('\n')}\n`);
   };
+  // In watch mode the line per cycle replaces each run's summary.
+  let watching = false;
+  let cycleStart: CycleStart | undefined;
   return {
-    onEvent(event: RunEvent): void {
-      write(linesFor(event, format, options.verbose));
+    onEvent(event: RunEvent | WatchEvent): void {
+      if (!isWatchEvent(event)) {
+        if (!(watching && event.type === 'run:done')) write(linesFor(event, format, options.verbose));
+        return;
+      }
+      watching = true;
+      if (event.type !== 'watch:cycle') write(formatWatchNotice(event, format));
+      else if (event.phase === 'start') cycleStart = event;
+      else write([formatCycle(cycleStart, event, format)]);
     },
     close: () => Promise.resolve(),
   };

@@ -4,7 +4,7 @@
  * here; a renderer bug never stops the run.
  */
 import { unreachable } from '../../result.ts';
-import type { RunEvent } from '../../runner/events.ts';
+import type { RunEvent, WatchEvent } from '../../runner/events.ts';
 import { createCiReporter } from './ci.ts';
 import { createJsonReporter } from './json.ts';
 import type { Reporter, ReporterKind, ReporterOptions, ReportStream } from './types.ts';
@@ -83,7 +83,7 @@ class Guard {
 
   wrap(inner: Reporter): Reporter {
     return {
-      onEvent: (event: RunEvent): void => {
+      onEvent: (event: RunEvent | WatchEvent): void => {
         if (this.broken) return;
         try {
           inner.onEvent(event);

@@ -1,12 +1,12 @@
 /** The `--json` reporter: each event as one line of JSON on stdout, and nothing else anywhere. */
-import type { RunEvent } from '../../runner/events.ts';
+import type { RunEvent, WatchEvent } from '../../runner/events.ts';
 import type { Reporter, ReporterOptions } from './types.ts';
 
 /** One `JSON.stringify(event)` line per event on `options.stdout`; `unit:log` only when verbose. */
 export function createJsonReporter(options: ReporterOptions): Reporter {
   const out = options.stdout;
   return {
-    onEvent(event: RunEvent): void {
+    onEvent(event: RunEvent | WatchEvent): void {
       if (event.type === 'unit:log' && !options.verbose) return;
       out.write(`${JSON.stringify(event)}\n`);
     },

@@ -33,6 +33,8 @@ export interface ListrFrameOptions {
   /** The redrawing default renderer (a terminal), or the line-based simple one. */
   readonly live: boolean;
   readonly palette: Palette;
+  /** Erase the frame when it ends (watch: a one-line result per cycle stays instead). */
+  readonly clear?: boolean;
 }
 
 /** Starts drawing; resolves when every task has ended and the last frame is written. */
@@ -68,6 +70,7 @@ export async function startListr(specs: readonly ListrTaskSpec[], options: Listr
       showErrorMessage: false,
       formatOutput: 'truncate',
       color: liveColors(options.palette),
+      clearOutput: options.clear ?? false,
     } as const;
     // the default renderer needs a TTY stdout unless it is also the fallback: our TTY is stderr
     const listr = new Listr(tasks, {

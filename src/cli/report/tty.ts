@@ -3,12 +3,13 @@
  * its running units beneath, never a line per unit. Failures, blocked units and the summary are
  * printed after the listr2 frame ends. Loaded lazily: only this file imports listr2.
  */
-import type { RunEvent } from '../../runner/events.ts';
+import type { RunEvent, WatchEvent } from '../../runner/events.ts';
 import { formatBlocked, formatFailure, formatFailureHeadline, formatLog, formatOptionsFor, formatStall, formatSummary } from './format.ts';
 import type { EventOf, FormatOptions } from './format.ts';
 import { RunProgress, type TaskProgress } from './progress.ts';
 import type { Reporter, ReporterOptions, ReportStream } from './types.ts';
 import { startListr, type ListrTaskSpec, type TaskHandle, type TaskOutcome } from './listr.ts';
+import { formatCycle, formatWatchNotice, isWatchEvent, type CycleStart } from './watch.ts';
 
 /** Redraws at most this often, however many events arrive. */
 const THROTTLE_MS = 80;
@@ -25,7 +26,8 @@ export interface TtyReporterOptions extends ReporterOptions {
 /**
  * A reporter drawing with listr2 on `options.stderr`: its default renderer when stderr is a
  * terminal, the line-based `simple` renderer otherwise. Each `run:start` ... `run:done` pair (one
- * per watch iteration) is one listr2 frame.
+ * per watch iteration) is one listr2 frame. In watch mode a frame is erased when its cycle ends
+ * and a timestamped line per cycle stays instead of each run's summary.
  */
 export function createTtyReporter(options: TtyReporterOptions): Reporter {
   let session: Session | undefined;
@@ -39,11 +41,27 @@ export function createTtyReporter(options: TtyReporterOptions): Reporter {
     session = undefined;
     if (ending !== undefined) enqueue(() => ending.finish(done));
   };
+  let watching = false;
+  let cycleStart: CycleStart | undefined;
+  const format = formatOptionsFor(options.stderr, options);
+  const onWatchEvent = (event: WatchEvent): void => {
+    watching = true;
+    if (event.type === 'watch:cycle' && event.phase === 'start') {
+      cycleStart = event;
+      return;
+    }
+    const lines = event.type === 'watch:cycle' ? [formatCycle(cycleStart, event, format)] : formatWatchNotice(event, format);
+    enqueue(() => writeLines(options.stderr, lines));
+  };
   return {
-    onEvent(event: RunEvent): void {
+    onEvent(event: RunEvent | WatchEvent): void {
+      if (isWatchEvent(event)) {
+        onWatchEvent(event);
+        return;
+      }
       if (event.type === 'run:start') {
         end(undefined);
-        const started = new Session(options);
+        const started = new Session(options, watching);
         session = started;
         started.apply(event);
         enqueue(() => {
@@ -72,9 +90,12 @@ class Session {
   private listrDone: Promise<void> = Promise.resolve();
   private started = false;
   private ended = false;
+  /** A watch cycle: erase the frame at the end, and leave the summary to the cycle line. */
+  private readonly watching: boolean;
 
-  constructor(options: TtyReporterOptions) {
+  constructor(options: TtyReporterOptions, watching: boolean) {
     this.options = options;
+    this.watching = watching;
     this.format = formatOptionsFor(options.stderr, options);
     this.live = options.stderr.isTTY === true;
   }
@@ -95,7 +116,7 @@ class Session {
       this.views.set(task.name, view);
       specs.push(view.spec());
     }
-    const frame = { stream: this.options.stderr, live: this.live, palette: this.format.palette };
+    const frame = { stream: this.options.stderr, live: this.live, palette: this.format.palette, clear: this.watching };
     // handled at once: a rejection left for finish() would be an unhandled one until then
     this.listrDone = startListr(specs, frame).catch(this.options.onInternalError);
     this.started = true;
@@ -159,7 +180,7 @@ class Session {
     if (blocked.length > MAX_BLOCKED_SHOWN) {
       lines.push(this.format.palette.dim(`… and ${blocked.length - MAX_BLOCKED_SHOWN} more blocked`));
     }
-    if (done !== undefined) lines.push(formatSummary(done, this.format));
+    if (done !== undefined && !this.watching) lines.push(formatSummary(done, this.format));
     return lines;
   }
 }

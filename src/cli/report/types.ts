@@ -1,5 +1,5 @@
 /** The contract between the CLI and the renderers; re-exported by ./index.ts. */
-import type { RunEvent } from '../../runner/events.ts';
+import type { RunEvent, WatchEvent } from '../../runner/events.ts';
 
 /** Which renderer draws a run. */
 export type ReporterKind = 'tty' | 'ci' | 'json' | 'silent';
@@ -23,7 +23,7 @@ export interface ReporterOptions {
 /** Turns runner events into a UI. */
 export interface Reporter {
   /** Never throws: a renderer bug is reported once on stderr and rendering stops; the run goes on. */
-  onEvent(event: RunEvent): void;
+  onEvent(event: RunEvent | WatchEvent): void;
   /** Flushes and stops any live display; called once, after `run:done`. */
   close(): Promise<void>;
 }

@@ -1,0 +1,271 @@
+/**
+ * When `runcue watch` starts a cycle, and with which changes: a pure state machine over injected
+ * time, so every rule below is tested on a fake clock.
+ *
+ *                 change                      timer (quiet, or max wait since the first change)
+ *   idle ─────────────────────▶ debouncing ─────────────────────────────────────▶ running
+ *    ▲   expiry: start at once ─────────────────────────────────────────────────▶   │ │
+ *    │                                                                  change │ │ done
+ *    │                          done: pending left after dropping own writes   ▼ │
+ *    │            debouncing ◀────────────────────────────────────────── running-dirty
+ *    └──────────────────────── done (nothing pending) ◀── running ◀─────────────┘
+ *
+ * - Debounce: a cycle starts `quietMs` after the last change, but no later than `maxWaitMs` after
+ *   the first one, so a save storm or a `git checkout` of 1,000 files is one cycle.
+ * - Changes during a cycle never interrupt it (a running unit may be a paid API call): they queue
+ *   exactly one follow-up cycle with everything that changed meanwhile.
+ * - runcue's own writes never trigger a cycle: a change to a file a cycle wrote, whose mtime is
+ *   still the one the cycle recorded, is dropped (also when it arrives after the cycle ended), and
+ *   so is the removal of an output a failed unit's cleanup deleted. `.runcue/` never triggers.
+ * - `maxAge`: a cycle starts when the earliest expiry among fresh units comes.
+ */
+import { unreachable } from '../result.ts';
+
+/** The policy's states; `stopped` is terminal. */
+export type PolicyState = 'idle' | 'debouncing' | 'running' | 'running-dirty' | 'stopped';
+
+/** Time as the policy sees it: injected, so tests run on a fake clock. */
+export interface PolicyClock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+  /** Calls `fn` once after `delayMs`; the returned function cancels it. */
+  schedule(delayMs: number, fn: () => void): () => void;
+}
+
+/** A cycle the policy wants started. */
+export interface CycleRequest {
+  /** The first build of the session. */
+  readonly initial: boolean;
+  /** Paths (relative to the config directory) changed since the last cycle started, sorted. */
+  readonly changed: readonly string[];
+  /** The config file changed: reload it before this cycle. */
+  readonly config: boolean;
+  /** A fresh unit's `maxAge` ran out. */
+  readonly expired: boolean;
+}
+
+/** What a finished cycle tells the policy. */
+export interface CycleOutcome {
+  /** Every selected unit was checked (not only those the changes affect). */
+  readonly full: boolean;
+  /** Files the cycle wrote, with the mtimes it recorded. */
+  readonly written: ReadonlyMap<string, number>;
+  /** Outputs that failed units' cleanup removed. */
+  readonly removed: readonly string[];
+  /** The earliest time a unit checked in this cycle goes stale by `maxAge`. */
+  readonly nextExpiry: number | undefined;
+}
+
+export interface RerunPolicyOptions {
+  readonly clock: PolicyClock;
+  /** A file's mtime now, or undefined when it does not exist (relative to the config directory). */
+  readonly mtimeOf: (path: string) => number | undefined;
+  /** Starts a cycle; the caller reports its end with `cycleFinished`. */
+  readonly startCycle: (request: CycleRequest) => void;
+  /** Quiet time after the last change before a cycle starts (default 100 ms). */
+  readonly quietMs?: number;
+  /** Longest wait after the first change of a storm (default 1,000 ms). */
+  readonly maxWaitMs?: number;
+  /** An expiry cycle is never scheduled sooner than this from now (default 50 ms). */
+  readonly minExpiryDelayMs?: number;
+}
+
+/** Margin after an expiry so the unit is strictly older than its `maxAge` when checked. */
+const EXPIRY_MARGIN_MS = 5;
+
+/** Changes gathered for the next cycle. */
+class Pending {
+  readonly paths = new Set<string>();
+  config = false;
+  expired = false;
+  /** When the first and the last change of this batch arrived. */
+  first = 0;
+  last = 0;
+
+  get empty(): boolean {
+    return this.paths.size === 0 && !this.config && !this.expired;
+  }
+
+  note(now: number): void {
+    if (this.empty) this.first = now;
+    this.last = now;
+  }
+}
+
+/** The rerun policy of `runcue watch` (see the module comment for the state diagram). */
+export class RerunPolicy {
+  private current: PolicyState = 'idle';
+  private pending = new Pending();
+  private cancelDebounce: (() => void) | undefined;
+  private cancelExpiry: (() => void) | undefined;
+  private expiry: number | undefined;
+  /** Files runcue wrote, with the mtimes it recorded: their change events are its own. */
+  private readonly ownWrites = new Map<string, number>();
+  /** Outputs a failed unit's cleanup removed: their removal events are runcue's own. */
+  private readonly ownRemovals = new Set<string>();
+  private readonly o: RerunPolicyOptions;
+  private readonly quietMs: number;
+  private readonly maxWaitMs: number;
+
+  constructor(options: RerunPolicyOptions) {
+    this.o = options;
+    this.quietMs = options.quietMs ?? 100;
+    this.maxWaitMs = options.maxWaitMs ?? 1000;
+  }
+
+  get state(): PolicyState {
+    return this.current;
+  }
+
+  /** The time the next expiry cycle is due, if one is scheduled. */
+  get nextExpiry(): number | undefined {
+    return this.expiry;
+  }
+
+  /** Starts the initial cycle. */
+  start(): void {
+    if (this.current !== 'idle') throw new Error(`internal error: watch policy started in state ${this.current}`);
+    this.current = 'running';
+    this.o.startCycle({ initial: true, changed: [], config: false, expired: false });
+  }
+
+  /** A file was added, changed or removed (`path` relative to the config directory). */
+  fileChanged(path: string): void {
+    if (path === '.runcue' || path.startsWith('.runcue/')) return;
+    if (this.isOwnWrite(path)) return;
+    this.pending.note(this.o.clock.now());
+    this.pending.paths.add(path);
+    this.changed();
+  }
+
+  /** The config file changed. */
+  configChanged(): void {
+    this.pending.note(this.o.clock.now());
+    this.pending.config = true;
+    this.changed();
+  }
+
+  /** The running cycle ended. */
+  cycleFinished(outcome: CycleOutcome): void {
+    const state = this.current;
+    if (state === 'stopped') return;
+    if (state !== 'running' && state !== 'running-dirty') {
+      throw new Error(`internal error: watch cycle finished in state ${state}`);
+    }
+    for (const [path, mtime] of outcome.written) {
+      this.ownWrites.set(path, mtime);
+      this.ownRemovals.delete(path);
+    }
+    for (const path of outcome.removed) this.ownRemovals.add(path);
+    this.updateExpiry(outcome);
+    // Changes seen while the cycle ran may be its own writes, which it only now has reported.
+    for (const path of this.pending.paths) if (this.isOwnWrite(path)) this.pending.paths.delete(path);
+    if (this.pending.empty) {
+      this.current = 'idle';
+      return;
+    }
+    this.current = 'debouncing';
+    this.armDebounce();
+  }
+
+  /** Stops for good: no timer stays armed, nothing starts. */
+  stop(): void {
+    this.current = 'stopped';
+    this.cancelDebounce?.();
+    this.cancelDebounce = undefined;
+    this.cancelExpiry?.();
+    this.cancelExpiry = undefined;
+  }
+
+  private changed(): void {
+    const state = this.current;
+    switch (state) {
+      case 'idle':
+        this.current = 'debouncing';
+        this.armDebounce();
+        return;
+      case 'debouncing':
+        this.armDebounce();
+        return;
+      case 'running':
+        this.current = 'running-dirty';
+        return;
+      case 'running-dirty':
+      case 'stopped':
+        return;
+      default:
+        unreachable(state);
+    }
+  }
+
+  /** Re-arms the debounce timer for the earlier of "quiet since the last change" and the cap. */
+  private armDebounce(): void {
+    this.cancelDebounce?.();
+    const due = Math.min(this.pending.last + this.quietMs, this.pending.first + this.maxWaitMs);
+    this.cancelDebounce = this.o.clock.schedule(Math.max(0, due - this.o.clock.now()), () => {
+      this.cancelDebounce = undefined;
+      if (this.current === 'debouncing') this.launch();
+    });
+  }
+
+  private launch(): void {
+    const batch = this.pending;
+    this.pending = new Pending();
+    this.cancelDebounce?.();
+    this.cancelDebounce = undefined;
+    if (batch.config || batch.expired) {
+      // A full cycle reports a fresh expiry; an old timer would only start a redundant one.
+      this.cancelExpiry?.();
+      this.cancelExpiry = undefined;
+      this.expiry = undefined;
+    }
+    this.current = 'running';
+    this.o.startCycle({ initial: false, changed: [...batch.paths].sort(), config: batch.config, expired: batch.expired });
+  }
+
+  /**
+   * A full cycle saw every unit: its expiry replaces the old one. A partial cycle saw only some,
+   * so the earlier of both stands.
+   */
+  private updateExpiry(outcome: CycleOutcome): void {
+    const next = outcome.full ? outcome.nextExpiry : minDefined(this.expiry, outcome.nextExpiry);
+    this.cancelExpiry?.();
+    this.cancelExpiry = undefined;
+    this.expiry = next;
+    if (next === undefined) return;
+    const now = this.o.clock.now();
+    const delay = Math.max(Math.ceil(next) + EXPIRY_MARGIN_MS - now, this.o.minExpiryDelayMs ?? 50);
+    this.cancelExpiry = this.o.clock.schedule(delay, () => this.expired());
+  }
+
+  private expired(): void {
+    this.cancelExpiry = undefined;
+    this.expiry = undefined;
+    if (this.current === 'stopped') return;
+    this.pending.note(this.o.clock.now());
+    this.pending.expired = true;
+    // Nothing to wait for: a clock, unlike an editor, does not fire in storms.
+    if (this.current === 'idle') this.launch();
+    else if (this.current === 'running') this.current = 'running-dirty';
+  }
+
+  /** A change runcue made itself: a file it wrote, unchanged since, or an output it removed. */
+  private isOwnWrite(path: string): boolean {
+    const recorded = this.ownWrites.get(path);
+    const removed = this.ownRemovals.has(path);
+    if (recorded === undefined && !removed) return false;
+    const mtime = this.o.mtimeOf(path);
+    if (recorded !== undefined && mtime === recorded) return true;
+    if (removed && mtime === undefined) return true;
+    // Someone else changed it since: later events for it are theirs.
+    this.ownWrites.delete(path);
+    this.ownRemovals.delete(path);
+    return false;
+  }
+}
+
+function minDefined(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Math.min(a, b);
+}

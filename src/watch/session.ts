@@ -1,0 +1,265 @@
+/**
+ * The `runcue watch` loop: the initial build, then one cycle each time the rerun policy asks for
+ * one, until the signal aborts. A cycle is a `build` over the changed paths (or over everything
+ * after a config reload or a maxAge expiry); failures are reported and watching goes on.
+ *
+ * Session states: `starting` (opening the watcher) -> `watching` (cycles come and go) ->
+ * `stopping` (the signal fired: the running cycle is aborted and awaited, the watcher closed).
+ */
+import { statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { loadConfig } from '../config/load.ts';
+import { formatConfigFailure } from '../config/resolve.ts';
+import type { ConfigFailure, ResolvedConfig } from '../config/resolved.ts';
+import { ok, type Result } from '../result.ts';
+import { build, type BuildOptions, type BuildResult } from '../runner/build.ts';
+import type { RunEvent, WatchEvent } from '../runner/events.ts';
+import type { TargetFailure } from '../graph/select.ts';
+import type { CycleFailure } from '../graph/tasks.ts';
+import { RerunPolicy, type CycleOutcome, type CycleRequest, type PolicyClock } from './policy.ts';
+import { watchScope, type WatchScope } from './scope.ts';
+import { openChokidarWatcher, type FileWatcher, type OpenWatcher } from './watcher.ts';
+
+/** How to watch; the build options apply to every cycle (`force` to the initial one only). */
+export interface WatchOptions {
+  readonly config: ResolvedConfig;
+  /** As for build; empty means every task. */
+  readonly targets?: readonly string[];
+  /** Treat the selected units as stale in the initial cycle. */
+  readonly force?: boolean;
+  readonly jobs?: number;
+  readonly noDeps?: boolean;
+  readonly verbose?: boolean;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly killGraceMs?: number;
+  /** Stops watching: the running cycle's process trees get SIGTERM, then SIGKILL after the grace. */
+  readonly signal: AbortSignal;
+  /** Watch events, and each cycle's run events between its `watch:cycle` start and done. */
+  readonly onEvent: (event: RunEvent | WatchEvent) => void;
+  /** A watcher error (too many watches, permissions): watching goes on. */
+  readonly onWarning?: (message: string) => void;
+  /** Loads the config file again (default: `loadConfig` on that file). */
+  readonly reload?: (file: string) => Promise<Result<ResolvedConfig, ConfigFailure>>;
+  /** Default: chokidar. */
+  readonly openWatcher?: OpenWatcher;
+  /** Default: the system clock and `setTimeout`. */
+  readonly clock?: PolicyClock;
+  /** Debounce: quiet time after the last change, and longest wait after the first. */
+  readonly quietMs?: number;
+  readonly maxWaitMs?: number;
+}
+
+/** How a watch session ended. */
+export interface WatchSummary {
+  /** The abort reason (`SIGINT`, `SIGTERM`, ...). */
+  readonly interrupted: string;
+  readonly cycles: number;
+}
+
+/** A failure before watching starts: the targets or the task graph are invalid. */
+export type WatchFailure = CycleFailure | TargetFailure;
+
+/** Watches until `options.signal` aborts. Fails only when the targets or the graph are invalid. */
+export async function watch(options: WatchOptions): Promise<Result<WatchSummary, WatchFailure>> {
+  const scope = watchScope(options.config, options.targets ?? []);
+  if (!scope.ok) return scope;
+  return ok(await new WatchSession(options, scope.value).run());
+}
+
+const systemClock: PolicyClock = {
+  now: () => Date.now(),
+  schedule: (delayMs, fn) => {
+    const timer = setTimeout(fn, delayMs);
+    return () => clearTimeout(timer);
+  },
+};
+
+/** Events of one cycle that the session keeps after it. */
+interface CycleLog {
+  readonly settled: Set<string>;
+  readonly removed: string[];
+  builtExpiry: number | undefined;
+}
+
+class WatchSession {
+  private state: 'starting' | 'watching' | 'stopping' = 'starting';
+  private config: ResolvedConfig;
+  private scope: WatchScope;
+  private watcher: FileWatcher | undefined;
+  private readonly policy: RerunPolicy;
+  /** Units that failed and the inputs they failed on: not rerun until one changes. */
+  private readonly failedEarlier = new Map<string, string>();
+  private cycles = 0;
+  private running: Promise<void> = Promise.resolve();
+  private crash: (error: unknown) => void = () => undefined;
+  private readonly o: WatchOptions;
+  private readonly clock: PolicyClock;
+
+  constructor(options: WatchOptions, scope: WatchScope) {
+    this.o = options;
+    this.clock = options.clock ?? systemClock;
+    this.config = options.config;
+    this.scope = scope;
+    this.policy = new RerunPolicy({
+      clock: this.clock,
+      mtimeOf: (path) => statSync(join(this.config.root, path), { throwIfNoEntry: false })?.mtimeMs,
+      startCycle: (request) => {
+        this.running = this.cycle(request).catch((error: unknown) => this.crash(error));
+      },
+      ...(options.quietMs !== undefined ? { quietMs: options.quietMs } : {}),
+      ...(options.maxWaitMs !== undefined ? { maxWaitMs: options.maxWaitMs } : {}),
+    });
+  }
+
+  async run(): Promise<WatchSummary> {
+    const { signal } = this.o;
+    const crashed = new Promise<never>((_, reject) => (this.crash = reject));
+    const stopped = new Promise<string>((resolve) => {
+      if (signal.aborted) resolve(String(signal.reason));
+      else signal.addEventListener('abort', () => resolve(String(signal.reason)), { once: true });
+    });
+    try {
+      await this.openWatcher();
+      if (!signal.aborted) {
+        this.state = 'watching';
+        this.policy.start();
+      }
+      const reason = await Promise.race([stopped, crashed]);
+      this.state = 'stopping';
+      this.policy.stop();
+      await Promise.race([this.running, crashed]);
+      return { interrupted: reason, cycles: this.cycles };
+    } finally {
+      this.policy.stop();
+      await this.watcher?.close();
+    }
+  }
+
+  private async openWatcher(): Promise<void> {
+    await this.watcher?.close();
+    const open = this.o.openWatcher ?? openChokidarWatcher;
+    this.watcher = await open({
+      root: this.config.root,
+      scope: this.scope,
+      onChange: (path) => {
+        if (path === this.scope.configFile) this.policy.configChanged();
+        else this.policy.fileChanged(path);
+      },
+      onError: (error) => this.o.onWarning?.(`watcher: ${error.message}`),
+    });
+    const watching = this.scope.roots.map((r) => (r === '' ? '.' : r));
+    this.o.onEvent({ type: 'watch:ready', time: this.clock.now(), watching });
+  }
+
+  /** One cycle: reload the config if asked, build, then tell the policy what was written. */
+  private async cycle(request: CycleRequest): Promise<void> {
+    const reloaded = request.config && (await this.reloadConfig());
+    if (this.state !== 'watching') return;
+    const trigger = request.initial ? 'initial' : reloaded ? 'config' : request.expired ? 'max-age' : request.changed.length > 0 ? 'files' : undefined;
+    if (trigger === undefined) {
+      // Only a broken config edit: nothing to build.
+      this.policy.cycleFinished({ full: false, written: new Map(), removed: [], nextExpiry: undefined });
+      return;
+    }
+    const cycle = ++this.cycles;
+    const changed = reloaded ? [this.scope.configFile, ...request.changed] : request.changed;
+    this.o.onEvent({ type: 'watch:cycle', time: this.clock.now(), cycle, phase: 'start', trigger, changed: changed.slice(0, 100) });
+    const log: CycleLog = { settled: new Set(), removed: [], builtExpiry: undefined };
+    const full = trigger !== 'files';
+    const outcome = await build(this.buildOptions(request, full ? undefined : new Set(request.changed), log));
+    // The graph and targets were checked when this config was adopted.
+    if (!outcome.ok) throw new Error(`internal error: watch cycle failed to plan: ${outcome.error.message}`);
+    const result = outcome.value;
+    this.rememberFailures(result, log);
+    this.o.onEvent({ type: 'watch:cycle', time: this.clock.now(), cycle, phase: 'done', ok: result.ok, durationMs: result.durationMs, counts: result.counts });
+    if (result.interrupted !== undefined) return;
+    const finished: CycleOutcome = {
+      full,
+      written: result.written,
+      removed: log.removed,
+      nextExpiry: minDefined(result.nextExpiry, log.builtExpiry),
+    };
+    this.policy.cycleFinished(finished);
+  }
+
+  private buildOptions(request: CycleRequest, affected: ReadonlySet<string> | undefined, log: CycleLog): BuildOptions {
+    const o = this.o;
+    return {
+      config: this.config,
+      targets: o.targets ?? [],
+      force: request.initial && (o.force ?? false),
+      // A failure never stops watching, nor the rest of the cycle.
+      keepGoing: true,
+      noDeps: o.noDeps ?? false,
+      verbose: o.verbose ?? false,
+      signal: o.signal,
+      failedEarlier: this.failedEarlier,
+      onEvent: (event) => {
+        this.observe(event, log);
+        o.onEvent(event);
+      },
+      ...(o.jobs !== undefined ? { jobs: o.jobs } : {}),
+      ...(o.env !== undefined ? { env: o.env } : {}),
+      ...(o.killGraceMs !== undefined ? { killGraceMs: o.killGraceMs } : {}),
+      ...(affected !== undefined ? { affected } : {}),
+    };
+  }
+
+  private observe(event: RunEvent, log: CycleLog): void {
+    switch (event.type) {
+      case 'unit:done': {
+        log.settled.add(event.unit);
+        // The runner reports expiries of fresh units only; a unit built now expires maxAge later.
+        const maxAge = this.config.tasks.get(event.task)?.maxAgeMs;
+        if (maxAge !== undefined) log.builtExpiry = minDefined(log.builtExpiry, event.time + maxAge);
+        return;
+      }
+      case 'unit:skip':
+        log.settled.add(event.unit);
+        return;
+      case 'unit:fail':
+        log.removed.push(...event.removed);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** A unit that built or was fresh no longer fails; this cycle's failures (new or kept) are added. */
+  private rememberFailures(result: BuildResult, log: CycleLog): void {
+    for (const unit of log.settled) this.failedEarlier.delete(unit);
+    for (const [unit, signature] of result.failedInputs) this.failedEarlier.set(unit, signature);
+  }
+
+  /**
+   * Loads the edited config. A good one replaces the current config (and its watch scope) and
+   * forgets earlier failures, since the fix may be in the config; a broken one is reported and
+   * the last good config stays.
+   */
+  private async reloadConfig(): Promise<boolean> {
+    const file = this.config.file;
+    const reload = this.o.reload ?? ((f: string) => loadConfig({ cwd: dirname(f), configPath: f }));
+    const loaded = await reload(file);
+    if (this.state !== 'watching') return false;
+    const fail = (message: string): false => {
+      this.o.onEvent({ type: 'watch:config', time: this.clock.now(), ok: false, message: `${message}\n(keeping the last good config)` });
+      return false;
+    };
+    if (!loaded.ok) return fail(formatConfigFailure(loaded.error, this.config.root));
+    const scope = watchScope(loaded.value, this.o.targets ?? []);
+    if (!scope.ok) return fail(`${this.scope.configFile}: ${scope.error.message}`);
+    this.config = loaded.value;
+    this.scope = scope.value;
+    this.failedEarlier.clear();
+    this.o.onEvent({ type: 'watch:config', time: this.clock.now(), ok: true, message: `reloaded ${this.scope.configFile}` });
+    // A new scope needs a new watcher; the full cycle that follows sees whatever changed meanwhile.
+    await this.openWatcher();
+    return this.state === 'watching';
+  }
+}
+
+function minDefined(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Math.min(a, b);
+}
