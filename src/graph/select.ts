@@ -110,6 +110,8 @@ export function selectUnits(
   selection: Selection,
   options: { readonly noDeps: boolean; readonly after: ReadonlyMap<string, readonly string[]> },
 ): Set<string> {
+  // Everything selected: nothing upstream can be missing (the no-op path for `runcue build`).
+  if (selection.all) return new Set(graph.units.keys());
   const selected = new Set<string>();
   for (const unit of graph.units.values()) if (selection.matches(unit)) selected.add(unit.id);
   if (options.noDeps) return selected;

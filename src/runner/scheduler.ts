@@ -180,7 +180,7 @@ export class Scheduler {
     });
     const selected = selectUnits(graph, this.o.selection, { noDeps: this.o.noDeps, after: this.o.tasks.after });
     const wanted = this.o.affected ? affectedUnits(graph, selected, this.o.affected) : selected;
-    const units = new Map(graph.units);
+    const kept: Unit[] = [];
     for (const id of this.wanted) {
       if (wanted.has(id)) continue;
       const old = this.graph.units.get(id);
@@ -188,12 +188,13 @@ export class Scheduler {
       if (old && !old.placeholder && st !== undefined && !SETTLED.has(st)) {
         // A unit whose inputs vanished (a dynamic producer made no matching file) is kept, so
         // its check reports what it waits for instead of it disappearing silently.
-        units.set(id, old);
+        kept.push(old);
         wanted.add(id);
       } else if (st !== 'running') {
         this.status.delete(id);
       }
     }
+    const units = kept.length === 0 ? graph.units : new Map([...graph.units, ...kept.map((u) => [u.id, u] as const)]);
     this.graph = { units, deps: graph.deps, dependents: graph.dependents };
     this.wanted = wanted;
     this.unsettledByTask = new Map();
