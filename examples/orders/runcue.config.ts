@@ -1,11 +1,12 @@
 /**
  * runcue example: side effects that must happen once.
  *
- *   orders/{order}.json ──charge (payment API)──▶ proof/charges/{order}.json    the payment id
- *                       ──email (mail API)──▶ proof/emails/{order}.json         the message id
- *   proof/charges/*.json ──ledger (fan-in)──▶ out/ledger.csv
+ *   orders/{order}.json ──charge (payment API)──▶ out/proof/charges/{order}.json   the payment id
+ *        out/proof/charges/{order}.json ──email (mail API)──▶ out/proof/emails/{order}.json
+ *        out/proof/charges/*.json ──ledger (fan-in)──▶ out/ledger.csv
  *
  * The proofs are the record of what was done: a charge whose proof exists is never repeated.
+ * (They sit under out/ only so that git ignores them here; in a real project, back them up.)
  * The APIs are a local fake (scripts/fake-api.mjs) that counts what it does; the task scripts
  * read its address from $PAYMENTS_URL and $MAIL_URL. `node scripts/demo.mjs` runs it all.
  */
@@ -28,9 +29,9 @@ export default defineConfig({
       description: 'charge the customer for one order',
       uses: 'payments',
       input: 'orders/{order}.json',
-      output: 'proof/charges/{order}.json',
+      output: 'out/proof/charges/{order}.json',
       // The intent file holds the idempotency key while a charge is in flight (scripts/call-once.mjs).
-      run: ['node', 'scripts/charge.mjs', '{input}', '{output}', 'proof/intents/charge-{order}.json'],
+      run: ['node', 'scripts/charge.mjs', '{input}', '{output}', 'out/proof/intents/charge-{order}.json'],
       // Make's rule would charge again whenever the order file is newer than its proof: an edit
       // of the address, a git checkout. A payment is owed once, so only a missing proof is stale.
       stale: ({ output }) => !existsSync(here(output)),
@@ -43,9 +44,9 @@ export default defineConfig({
       description: 'email the receipt for one charge',
       uses: 'mail',
       // Make's rule is right here: a new charge (a newer proof) deserves a new receipt.
-      input: 'proof/charges/{order}.json',
-      output: 'proof/emails/{order}.json',
-      run: ['node', 'scripts/email.mjs', '{input}', '{output}', 'proof/intents/email-{order}.json'],
+      input: 'out/proof/charges/{order}.json',
+      output: 'out/proof/emails/{order}.json',
+      run: ['node', 'scripts/email.mjs', '{input}', '{output}', 'out/proof/intents/email-{order}.json'],
       retries: 2,
       timeout: '30s',
     },
@@ -53,7 +54,7 @@ export default defineConfig({
     // Fan-in over every charge proof: a CSV for the accountant. No side effects, so no care needed.
     ledger: {
       description: 'one line per payment',
-      input: 'proof/charges/*.json',
+      input: 'out/proof/charges/*.json',
       output: 'out/ledger.csv',
       run: async ({ inputs, output }, { log }) => {
         const rows = ['order,payment,amount,currency,charged'];

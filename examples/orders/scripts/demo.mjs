@@ -8,6 +8,7 @@
 //
 // The API keeps its counts and idempotency keys in work/fake-api.json, so runs add up.
 // The first request of every session is answered 429, to show runcue's push-back handling.
+// $FAKE_API_FLAGS adds flags for the API (`FAKE_API_FLAGS='--delay 5000'`: see fake-api.mjs).
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -20,10 +21,14 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const runcue = join(dirname(createRequire(import.meta.url).resolve('runcue/package.json')), 'bin', 'runcue.js');
 
 mkdirSync(join(root, 'work'), { recursive: true });
-const api = spawn(process.execPath, ['scripts/fake-api.mjs', '--state', 'work/fake-api.json', '--busy', '1'], {
+const flags = (process.env.FAKE_API_FLAGS ?? '').split(/\s+/).filter(Boolean);
+const api = spawn(process.execPath, ['scripts/fake-api.mjs', '--state', 'work/fake-api.json', '--busy', '1', ...flags], {
   cwd: root,
   stdio: ['ignore', 'pipe', 'inherit'],
+  // Its own process group: a Ctrl-C in the terminal stops the build, not the API we report from.
+  detached: true,
 });
+process.on('exit', () => api.kill('SIGTERM'));
 const lines = createInterface({ input: api.stdout });
 const url = await new Promise((resolve, reject) => {
   api.on('exit', (code) => reject(new Error(`fake API exited with ${code}`)));
