@@ -6,6 +6,7 @@ import { buildTaskGraph, type CycleFailure } from '../graph/tasks.ts';
 import { ok, type Result } from '../result.ts';
 import type { RunEventListener } from './events.ts';
 import { createLimiter } from './limiter.ts';
+import { createRateStore } from './rate-store.ts';
 import { Scheduler, type BuildResult } from './scheduler.ts';
 import { createFileLister } from './walk.ts';
 
@@ -56,7 +57,8 @@ export async function build(options: BuildOptions): Promise<Result<BuildResult, 
     neededTasks: options.noDeps ? selection.value.tasks : tasksNeeded(selection.value, tasks.value),
     selection: selection.value,
     files: createFileLister(config.root),
-    limiter: createLimiter(config.services, options.jobs),
+    // Dry runs never ask for a slot, so the store is only written by real starts.
+    limiter: createLimiter(config.services, options.jobs, { store: createRateStore(config.root) }),
     force: options.force ?? false,
     keepGoing: options.keepGoing ?? false,
     noDeps: options.noDeps ?? false,

@@ -55,7 +55,7 @@ interface ServiceState {
 }
 
 /** The windows a service enforces: each rate, and the pacing window that spreads it. */
-export function windowsOf(service: Pick<ResolvedService, 'rates' | 'burst'>): Window[] {
+function windowsOf(service: Pick<ResolvedService, 'rates' | 'burst'>): Window[] {
   const windows: Window[] = [];
   for (const rate of service.rates) {
     windows.push({ count: rate.count, windowMs: rate.windowMs });
@@ -66,8 +66,8 @@ export function windowsOf(service: Pick<ResolvedService, 'rates' | 'burst'>): Wi
   return windows;
 }
 
-/** `max(1, ceil(N per second))`, in integers so that 600/min gives exactly 10. */
-export function defaultBurst(count: number, windowMs: number): number {
+/** `max(1, ceil(N per second))`; the division is exact whenever N per second is a whole number. */
+function defaultBurst(count: number, windowMs: number): number {
   return Math.max(1, Math.ceil((count * 1000) / windowMs));
 }
 

@@ -416,9 +416,11 @@ export class Scheduler {
 
   private startQueued(): void {
     if (this.stopping) return;
-    const now = this.o.now();
     let wakeAt: number | undefined;
     this.queue.drain((id, services) => {
+      // One clock reading per unit, shared by the limiter and unit:start: starting a burst of
+      // units takes real time, and a stale reading would let the window admit too many.
+      const now = this.o.now();
       const lane = services.join('\u0000');
       for (const s of services) {
         const paused = this.pausedUntil.get(s) ?? 0;
@@ -431,7 +433,7 @@ export class Scheduler {
       const admission = this.o.limiter.tryAcquire(services, now);
       if (admission.ok) {
         this.laneRefusal.delete(lane);
-        this.start(id, services);
+        this.start(id, services, now);
         return true;
       }
       if (admission.kind === 'rate_limited') {
@@ -453,7 +455,7 @@ export class Scheduler {
     }, Math.max(0, time - this.o.now()));
   }
 
-  private start(id: string, services: readonly string[]): void {
+  private start(id: string, services: readonly string[], startedAt: number): void {
     const unit = this.graph.units.get(id);
     const task = unit ? this.o.config.tasks.get(unit.task) : undefined;
     const pending = this.pending.get(id);
@@ -464,7 +466,6 @@ export class Scheduler {
     this.running.set(id, controller);
     const named = inputsByName(unit, pending.inputs);
     const command = resolveCommand(task, unit, named)?.text;
-    const startedAt = this.o.now();
     this.o.emit({ type: 'unit:start', time: startedAt, task: unit.task, unit: id, attempt: pending.attempt, reason: pending.reason, ...(command ? { command } : {}) });
     this.callHook('start', unit, pending.inputs, { attempt: pending.attempt });
     const onLog = this.o.verbose

@@ -380,3 +380,24 @@ export default defineConfig({ tasks: { t: { input: 'in/{n}.txt', output: \`out/{
     expect(rig.read('out/a b.out')).toBe('spaces');
   });
 });
+
+describe('working directory', () => {
+  it('function tasks and commands work from the config directory, also with --cwd', async () => {
+    rig = new Rig();
+    rig.write({
+      'project/runcue.config.mjs': `import { readFileSync, writeFileSync } from 'node:fs';
+      export default { tasks: {
+        fn: { input: 'in.txt', output: 'out/fn.txt', run: ({ input, output }) => writeFileSync(output, readFileSync(input, 'utf8') + '!') },
+        sh: { input: 'in.txt', output: 'out/sh.txt', run: 'cp {input} {output}' },
+      } };`,
+      'project/in.txt': 'hi',
+    });
+    const result = await rig.run(['build', '--cwd', 'project']);
+    expect(result.stderr).toContain('2 built');
+    expect(rig.read('project/out/fn.txt')).toBe('hi!');
+    expect(rig.read('project/out/sh.txt')).toBe('hi');
+    const sub = await rig.run(['build'], { cwd: 'project/out' });
+    expect(sub.code).toBe(0);
+    expect(sub.stderr).toContain('0 built, 2 fresh');
+  });
+});

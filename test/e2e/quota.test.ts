@@ -81,7 +81,7 @@ describe('rate limits against a real quota', () => {
   // Needs the scheduler to read the clock for each admitted unit and give that same time to
   // the limiter and to unit:start: with one clock reading per drain, spawning a burst of units
   // takes long enough that real starts drift past the times the limiter recorded.
-  it.todo('unit:start times never put more than N starts in any window', async () => {
+  it('unit:start times never put more than N starts in any window', async () => {
     rig = new Rig();
     rig.write({
       'runcue.config.mjs': `export default {
@@ -98,7 +98,7 @@ describe('rate limits against a real quota', () => {
   });
 
   // Needs build() to give the limiter a rate store: createRateStore(config.root).
-  it.todo('Ctrl-C and a rerun within the window do not exceed the quota', async () => {
+  it('Ctrl-C and a rerun within the window do not exceed the quota', async () => {
     server = await startQuotaServer({ limit: 10, windowMs: 4000, slackMs: SLACK_MS });
     const s = server;
     rig = new Rig();
@@ -119,7 +119,7 @@ describe('rate limits against a real quota', () => {
   });
 
   // Needs build() to give the limiter a rate store, as above.
-  it.todo('two runcue processes in one project share the quota', async () => {
+  it('two runcue processes in one project share the quota', async () => {
     server = await startQuotaServer({ limit: 10, windowMs: 2000, slackMs: SLACK_MS });
     rig = new Rig();
     const files: Record<string, string> = {

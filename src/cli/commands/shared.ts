@@ -44,6 +44,9 @@ export async function loadForCommand(
     context.stderr.write(`${formatConfigFailure(loaded.error, cwd)}\n`);
     return { ok: false, exitCode: EXIT_CODES.usage };
   }
+  // The config directory is every command's working directory (SPEC §2); function tasks get
+  // paths relative to it, so the process works from there too.
+  process.chdir(loaded.value.root);
   return { ok: true, config: loaded.value, cwd };
 }
 
