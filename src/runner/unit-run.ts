@@ -140,9 +140,9 @@ async function execute(req: UnitRunRequest, named: Record<string, string[]>): Pr
     killGraceMs: req.killGraceMs,
     ...(onLog ? { onOutput: (stream: 'stdout' | 'stderr', text: string) => onLog(stream, text) } : {}),
   });
-  const retryAfterMs = takeRetryAfterFile(retryAfterFile, Date.now());
+  // Read only on exit 75: a failed read throws, and doing it for every unit showed in profiles.
   if (!outcome.ok && outcome.failure.reason === 'exit-non-zero' && outcome.failure.exitCode === EX_TEMPFAIL) {
-    return { ok: 'push-back', retryAfterMs };
+    return { ok: 'push-back', retryAfterMs: takeRetryAfterFile(retryAfterFile, Date.now()) };
   }
   return outcome;
 }
