@@ -10,3 +10,5 @@ export type { BuildOptions, BuildResult, BuildFailure } from './runner/build.ts'
 export type * from './runner/events.ts';
 export type { Result } from './result.ts';
 export { RateLimited } from './runner/push-back.ts';
+export { watch } from './watch/session.ts';
+export type { WatchOptions, WatchSummary, WatchFailure } from './watch/session.ts';

@@ -65,22 +65,24 @@ describe('buildTaskGraph: edges', () => {
     expect(graph.upstream['ocr']).toEqual(['settings']);
   });
 
-  it('skips a function input that throws on `*` instead of failing', () => {
-    const lookup: Record<string, { file: string }> = { '1': { file: 'one' } };
+  it('asks a function input with `*`, and skips one that throws instead of failing', () => {
+    const settings: Record<string, { readonly file: string }> = { '1': { file: 'one' } };
     const config = configOf({
-      settings: { input: 'raw/{x}.yaml', output: 'cfg/{x}.json' },
-      ocr: { input: { image: 'pages/{page}.png', cfg: ({ page }) => `cfg/${lookup[page ?? '']?.file ?? ''}.json` }, output: 'text/{page}.txt' },
+      ocr: {
+        input: {
+          image: 'pages/{page}.png',
+          cfg: ({ page }) => `cfg/${page ?? ''}.json`,
+          named: ({ page }) => `cfg/${(settings[page ?? ''] as { file: string }).file}.json`,
+        },
+        output: 'text/{page}.txt',
+      },
     });
-    const task = config.tasks.get('ocr');
-    const fn = task?.inputs[1];
-    expect(fn?.kind).toBe('function');
-    if (fn) expect(inputGlob(fn, ['page'])).toBe('cfg/.json');
-    const throwing = configOf({
-      ocr: { input: { image: 'pages/{page}.png', cfg: ({ page }) => `cfg/${(lookup[page ?? ''] as { file: string }).file}.json` }, output: 'text/{page}.txt' },
-    });
-    const input = throwing.tasks.get('ocr')?.inputs[1];
-    if (input) expect(inputGlob(input, ['page'])).toBeUndefined();
-    expect(buildTaskGraph(throwing).ok).toBe(true);
+    const [image, cfg, named] = config.tasks.get('ocr')?.inputs ?? [];
+    if (!image || !cfg || !named) throw new Error('expected three inputs');
+    expect(inputGlob(image, ['page'])).toBe('pages/*.png');
+    expect(inputGlob(cfg, ['page'])).toBe('cfg/*.json');
+    expect(inputGlob(named, ['page'])).toBeUndefined();
+    expect(buildTaskGraph(config).ok).toBe(true);
   });
 
   it('keeps `after` apart from data edges and adds it downstream', () => {

@@ -33,6 +33,25 @@ export interface ExpandOptions {
 
 type Binding = Record<string, string>;
 
+interface DynamicOutput {
+  readonly glob: string;
+  readonly unit: string;
+  readonly open: boolean;
+  readonly isMatch: (path: string) => boolean;
+}
+
+/** The first index of a sorted array whose element is >= `key`. */
+function lowerBound(sorted: readonly string[], key: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] ?? '') < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** Concrete outputs in one sorted array, so a glob's static base is a binary-searched range. */
 class OutputIndex {
   readonly byPath = new Map<string, string>();
@@ -41,7 +60,10 @@ class OutputIndex {
    * Dynamic (glob) outputs. `open` ones (unsettled producers, placeholders) stand for files still
    * to come and bind consumers' wildcards; settled ones only give edges (the files exist).
    */
-  readonly dynamic: { glob: string; unit: string; open: boolean; isMatch: (p: string) => boolean }[] = [];
+  readonly dynamic: DynamicOutput[] = [];
+  /** The same, by static base directory, so a path meets only the globs that could match it. */
+  private readonly dynamicByBase = new Map<string, DynamicOutput[]>();
+  private sortedBases: string[] | undefined;
 
   addConcrete(path: string, unit: string): void {
     this.byPath.set(path, unit);
@@ -49,7 +71,41 @@ class OutputIndex {
   }
 
   addDynamic(glob: string, unit: string, open: boolean): void {
-    this.dynamic.push({ glob, unit, open, isMatch: globMatcher(glob) });
+    const entry = { glob, unit, open, isMatch: globMatcher(glob) };
+    this.dynamic.push(entry);
+    const base = staticBase(glob);
+    let list = this.dynamicByBase.get(base);
+    if (!list) {
+      this.dynamicByBase.set(base, (list = []));
+      this.sortedBases = undefined;
+    }
+    list.push(entry);
+  }
+
+  /**
+   * Dynamic outputs that could meet `path`: those whose base is an ancestor of the path's
+   * directory (or of a glob's base), and for a glob also those based below its base. Without
+   * this, planning 1,000 documents compared every page with every document's glob.
+   */
+  dynamicNear(path: string, isGlob: boolean): DynamicOutput[] {
+    if (this.dynamic.length === 0) return [];
+    const dir = isGlob ? staticBase(path) : path.slice(0, Math.max(0, path.lastIndexOf('/')));
+    const out: DynamicOutput[] = [...(this.dynamicByBase.get('') ?? [])];
+    for (let i = dir.indexOf('/'); ; i = dir.indexOf('/', i + 1)) {
+      const ancestor = i === -1 ? dir : dir.slice(0, i);
+      if (ancestor !== '') out.push(...(this.dynamicByBase.get(ancestor) ?? []));
+      if (i === -1) break;
+    }
+    if (isGlob) {
+      this.sortedBases ??= [...this.dynamicByBase.keys()].sort();
+      const prefix = dir === '' ? '' : `${dir}/`;
+      for (let i = lowerBound(this.sortedBases, prefix); i < this.sortedBases.length; i++) {
+        const base = this.sortedBases[i] ?? '';
+        if (!base.startsWith(prefix)) break;
+        if (base !== '' && base !== dir) out.push(...(this.dynamicByBase.get(base) ?? []));
+      }
+    }
+    return out;
   }
 
   /** Concrete outputs under `base` (a directory prefix, '' for all). */
@@ -58,15 +114,8 @@ class OutputIndex {
     if (base === '') return this.sorted;
     const prefix = base.endsWith('/') ? base : `${base}/`;
     const all = this.sorted;
-    let lo = 0;
-    let hi = all.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((all[mid] ?? '') < prefix) lo = mid + 1;
-      else hi = mid;
-    }
     const out: string[] = [];
-    for (let i = lo; i < all.length && (all[i] ?? '').startsWith(prefix); i++) out.push(all[i] ?? '');
+    for (let i = lowerBound(all, prefix); i < all.length && (all[i] ?? '').startsWith(prefix); i++) out.push(all[i] ?? '');
     return out;
   }
 }
@@ -89,9 +138,6 @@ export function expandGraph(options: ExpandOptions): UnitGraph {
       units.set(unit.id, unit);
       taskUnits.push(unit);
     }
-    // Edges first, then register this task's outputs: a task never consumes its own outputs
-    // (that would be a cycle, rejected by the task graph).
-    for (const unit of taskUnits) deps.set(unit.id, producersOf(unit, index));
     for (const unit of taskUnits) {
       const open = unit.placeholder || !options.isSettled(unit.id);
       for (const out of unit.outputs) {
@@ -101,6 +147,9 @@ export function expandGraph(options: ExpandOptions): UnitGraph {
     }
     unitsByTask.set(name, taskUnits);
   }
+  // Edges once every output is known: a function input the task graph could not place may
+  // read from a task expanded after it. A task never consumes its own outputs (a cycle).
+  for (const unit of units.values()) deps.set(unit.id, producersOf(unit, index, units));
 
   const dependents = new Map<string, Set<string>>();
   for (const [id, ds] of deps) {
@@ -191,15 +240,24 @@ function makeUnit(task: ResolvedTask, binding: Binding): Unit {
     const v = binding[w];
     if (v !== undefined) values[w] = v;
   }
-  const inputs: UnitPath[] = task.inputs.map((input) => {
+  const inputs: UnitPath[] = task.inputs.flatMap((input): UnitPath[] => {
     if (input.kind === 'pattern') {
       const path = input.pattern.fill(values);
       const open = input.pattern.wildcards.some((w) => values[w] === undefined);
-      return { name: input.name, path, isGlob: input.pattern.isGlob || open };
+      return [{ name: input.name, path, isGlob: input.pattern.isGlob || open }];
     }
     const anyValues = { ...Object.fromEntries(task.wildcards.map((w) => [w, '*'])), ...values };
-    const path = normalize(input.fn(anyValues));
-    return { name: input.name, path, isGlob: isGlobPath(path) };
+    try {
+      const path = normalize(input.fn(anyValues));
+      return [{ name: input.name, path, isGlob: isGlobPath(path) }];
+    } catch (error) {
+      // A placeholder asks with '*', which the function may not handle: leave the input out.
+      if (placeholder) return [];
+      // Expansion is pure and must not throw: the unit waits for a path nobody can make, and
+      // its diagnostic says why.
+      const why = error instanceof Error ? error.message : String(error);
+      return [{ name: input.name, path: `(input ${input.name}: its function threw: ${why})`, isGlob: false }];
+    }
   });
   const outputs: UnitPath[] = task.outputs.map((output) => {
     const path = output.pattern.fill(values);
@@ -213,13 +271,13 @@ function normalize(path: string): string {
   return path.replace(/^(\.\/)+/, '').replace(/\/{2,}/g, '/');
 }
 
-function producersOf(unit: Unit, index: OutputIndex): Set<string> {
+function producersOf(unit: Unit, index: OutputIndex, units: ReadonlyMap<string, Unit>): Set<string> {
   const found = new Set<string>();
   for (const input of unit.inputs) {
     if (!input.isGlob) {
       const p = index.byPath.get(input.path);
       if (p !== undefined) found.add(p);
-      for (const d of index.dynamic) if (d.isMatch(input.path)) found.add(d.unit);
+      for (const d of index.dynamicNear(input.path, false)) if (d.isMatch(input.path)) found.add(d.unit);
       continue;
     }
     const matcher = globMatcher(input.path);
@@ -229,9 +287,9 @@ function producersOf(unit: Unit, index: OutputIndex): Set<string> {
         if (p !== undefined) found.add(p);
       }
     }
-    for (const d of index.dynamic) if (globsIntersect(d.glob, input.path)) found.add(d.unit);
+    for (const d of index.dynamicNear(input.path, true)) if (globsIntersect(d.glob, input.path)) found.add(d.unit);
   }
-  found.delete(unit.id);
+  for (const id of found) if (units.get(id)?.task === unit.task) found.delete(id);
   return found;
 }
 

@@ -34,11 +34,11 @@ function parseOne(target: string, config: ResolvedConfig): Result<{ tasks: strin
   if (config.tasks.has(spec)) return ok({ tasks: [spec], match: (u) => u.task === spec });
 
   const filter = FILTER.exec(spec);
-  if (filter) {
+  // `name[...]` is a unit filter only when `name` is a task; otherwise it may be an output glob.
+  if (filter && config.tasks.has(filter[1] ?? '')) {
     const [, task = '', body = ''] = filter;
-    if (!config.tasks.has(task)) return unknown(target, config);
     const conditions: [string, (v: string) => boolean][] = [];
-    for (const part of body.split(',').filter((p) => p.trim() !== '')) {
+    for (const part of splitTopLevel(body).filter((p) => p.trim() !== '')) {
       const eq = part.indexOf('=');
       const key = part.slice(0, eq).trim();
       if (eq < 1 || !config.tasks.get(task)?.wildcards.includes(key)) {
@@ -66,6 +66,24 @@ function parseOne(target: string, config: ResolvedConfig): Result<{ tasks: strin
     match: (u) =>
       u.outputs.some((o) => (o.isGlob ? globsIntersect(o.path, spec) : globTarget ? isMatch(o.path) : o.path === spec)),
   });
+}
+
+/** Splits on commas outside `{}` and `[]`, so `page={001,010}` stays one condition. */
+function splitTopLevel(body: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i];
+    if (c === '{' || c === '[') depth++;
+    else if ((c === '}' || c === ']') && depth > 0) depth--;
+    else if (c === ',' && depth === 0) {
+      parts.push(body.slice(start, i));
+      start = i + 1;
+    }
+  }
+  parts.push(body.slice(start));
+  return parts;
 }
 
 function unknown(target: string, config: ResolvedConfig): { ok: false; error: TargetFailure } {

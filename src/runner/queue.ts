@@ -42,19 +42,32 @@ export class RunQueue {
   }
 
   /**
-   * Offers lane heads, highest priority first, to `admit` until it refuses; a lane whose head
-   * is refused waits for the next drain.
+   * Offers the best lane head (highest priority, then first come) to `admit`, again and again,
+   * until every lane is empty or refused in this drain. Always taking the best head across lanes
+   * keeps priority and arrival order between lanes that share a service.
    */
   drain(admit: (id: string, services: readonly string[]) => boolean): void {
-    const lanes = [...this.lanes.values()].filter((l) => l.head < l.entries.length);
-    lanes.sort((a, b) => compare(a.entries[a.head], b.entries[b.head]));
-    for (const lane of lanes) {
-      while (lane.head < lane.entries.length) {
-        const entry = lane.entries[lane.head];
-        if (!entry || !admit(entry.id, lane.services)) break;
-        lane.head++;
-        this.count--;
+    const open = [...this.lanes.values()].filter((l) => l.head < l.entries.length);
+    while (open.length > 0) {
+      let best = 0;
+      for (let i = 1; i < open.length; i++) {
+        const a = open[i];
+        const b = open[best];
+        if (a && b && compare(a.entries[a.head], b.entries[b.head]) < 0) best = i;
       }
+      const lane = open[best];
+      const entry = lane?.entries[lane.head];
+      if (!lane || !entry) break;
+      if (!admit(entry.id, lane.services)) {
+        open.splice(best, 1);
+        continue;
+      }
+      lane.head++;
+      this.count--;
+      if (lane.head === lane.entries.length) open.splice(best, 1);
+    }
+    // Popping moves a head index; drop the popped prefix once it is most of the array.
+    for (const lane of this.lanes.values()) {
       if (lane.head > 1024 && lane.head * 2 > lane.entries.length) {
         lane.entries.splice(0, lane.head);
         lane.head = 0;

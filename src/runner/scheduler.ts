@@ -134,6 +134,7 @@ export class Scheduler {
   private finished = false;
   private readonly startTime: number;
   private resolveDone: (r: BuildResult) => void = () => undefined;
+  private detachSignal: () => void = () => undefined;
 
   private readonly o: SchedulerOptions;
 
@@ -149,7 +150,12 @@ export class Scheduler {
     if (this.o.signal) {
       const signal = this.o.signal;
       if (signal.aborted) this.abort(String(signal.reason));
-      else signal.addEventListener('abort', () => this.abort(String(signal.reason)), { once: true });
+      else {
+        const onAbort = (): void => this.abort(String(signal.reason));
+        signal.addEventListener('abort', onAbort, { once: true });
+        // A long-lived signal (watch, embedders) must not keep every finished run alive.
+        this.detachSignal = () => signal.removeEventListener('abort', onAbort);
+      }
     }
     this.lastProgress = this.o.now();
     this.watchStalls();
@@ -492,6 +498,7 @@ export class Scheduler {
         this.waitingSince.delete(id);
         this.status.set(id, 'done');
         this.counts.built++;
+        if (task.maxAgeMs !== undefined) this.nextExpiry = Math.min(this.nextExpiry ?? Infinity, this.o.now() + task.maxAgeMs);
         const parts = this.fingerprints.get(id);
         if (parts && !outcome.inputsChanged) recordFingerprint(this.o.config.root, unit, parts);
         for (const [file, st] of snapshot(this.o.config.root, unit.outputs)) this.written.set(file, st.mtimeMs);
@@ -748,6 +755,13 @@ export class Scheduler {
         const message = task?.ready ? `${id} is not ready: ready() returned false` : `${id} waits for ${task?.after.join(', ') ?? ''} (after)`;
         this.block(id, { kind: 'not_ready', input: '', message });
       }
+      // Anything still waiting now waits for something that cannot happen (say, a cycle that
+      // only unit-level edges reveal): report it rather than end silently.
+      if (!this.o.dryRun) {
+        for (const b of this.diagnose()) {
+          if (this.status.get(b.unit) === 'waiting') this.block(b.unit, b.reason);
+        }
+      }
     }
     if (this.o.dryRun) {
       for (const b of this.diagnose()) {
@@ -755,6 +769,7 @@ export class Scheduler {
       }
     }
     this.finished = true;
+    this.detachSignal();
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     if (this.stallTimer) clearInterval(this.stallTimer);
     void Promise.all(this.hooks).then(() => {

@@ -86,12 +86,19 @@ function staleReasonOf(inputs: ReadonlyMap<string, FileStat>, outputs: readonly 
   return oldest.mtimeMs;
 }
 
-/** Inputs whose stats differ from what was observed when the unit started. */
-export function changedInputs(root: string, observed: ReadonlyMap<string, FileStat>): string[] {
+/**
+ * Inputs whose stats differ from what was observed when the unit started, plus files that
+ * appeared meanwhile in a glob input (pass `inputs` to look for those).
+ */
+export function changedInputs(root: string, observed: ReadonlyMap<string, FileStat>, inputs: readonly UnitPath[] = []): string[] {
   const changed: string[] = [];
   for (const [file, was] of observed) {
     const now = statPath(root, file);
     if (!now || now.mtimeMs !== was.mtimeMs || now.size !== was.size) changed.push(file);
+  }
+  for (const input of inputs) {
+    if (!input.isGlob) continue;
+    for (const file of filesOf(root, input)) if (!observed.has(file)) changed.push(file);
   }
   return changed;
 }

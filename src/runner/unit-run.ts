@@ -12,7 +12,7 @@ import type { UnitInfo } from '../config/types.ts';
 import type { Unit } from '../graph/unit.ts';
 import type { UnitFailure } from './events.ts';
 import { execProcess, OutputTail } from './exec.ts';
-import { makeOutputDirs, removeChangedOutputs, setMtime, snapshot, type FileStat } from './files.ts';
+import { makeOutputDirs, removeChangedOutputs, setMtime, snapshot, statPath, type FileStat } from './files.ts';
 import { asRateLimited, EX_TEMPFAIL, takeRetryAfterFile } from './push-back.ts';
 import { changedInputs } from './staleness.ts';
 
@@ -103,10 +103,12 @@ export async function runUnit(req: UnitRunRequest): Promise<UnitRunOutcome> {
     return { ok: 'push-back', retryAfterMs: result.retryAfterMs, removed };
   }
   if (result.ok) {
-    const changed = changedInputs(root, req.inputs);
+    const changed = changedInputs(root, req.inputs, unit.inputs);
     if (changed.length > 0) {
-      // Keep the outputs older than the changed input so the unit stays stale (SPEC §2).
-      const oldest = Math.min(...changed.map((f) => req.inputs.get(f)?.mtimeMs ?? 0));
+      // Keep the outputs older than the changed input so the unit stays stale (SPEC §2); for a
+      // file that appeared meanwhile, just older than it (file times run on a coarser clock than
+      // Date.now(), so "the run's start" could be later than the new file).
+      const oldest = Math.min(...changed.map((f) => req.inputs.get(f)?.mtimeMs ?? (statPath(root, f)?.mtimeMs ?? 1) - 1));
       setMtime(root, snapshot(root, unit.outputs).keys(), oldest);
     }
     return { ok: true, inputsChanged: changed.length > 0 };

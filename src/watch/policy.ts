@@ -2,13 +2,13 @@
  * When `runcue watch` starts a cycle, and with which changes: a pure state machine over injected
  * time, so every rule below is tested on a fake clock.
  *
- *                 change                      timer (quiet, or max wait since the first change)
- *   idle ─────────────────────▶ debouncing ─────────────────────────────────────▶ running
- *    ▲   expiry: start at once ─────────────────────────────────────────────────▶   │ │
- *    │                                                                  change │ │ done
- *    │                          done: pending left after dropping own writes   ▼ │
- *    │            debouncing ◀────────────────────────────────────────── running-dirty
- *    └──────────────────────── done (nothing pending) ◀── running ◀─────────────┘
+ *   idle ──change──▶ debouncing ──change──▶ debouncing (timer re-armed)
+ *   idle ──expiry──▶ running                (a clock does not fire in storms: no debounce)
+ *   debouncing ──timer──▶ running
+ *   running ──change / expiry──▶ running-dirty ──change──▶ running-dirty
+ *   running ──cycle done──▶ idle
+ *   running-dirty ──cycle done──▶ debouncing, or idle when every change was its own write
+ *   any ──stop──▶ stopped
  *
  * - Debounce: a cycle starts `quietMs` after the last change, but no later than `maxWaitMs` after
  *   the first one, so a save storm or a `git checkout` of 1,000 files is one cycle.

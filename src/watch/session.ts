@@ -166,7 +166,7 @@ class WatchSession {
     this.o.onEvent({ type: 'watch:cycle', time: this.clock.now(), cycle, phase: 'start', trigger, changed: changed.slice(0, 100) });
     const log: CycleLog = { settled: new Set(), removed: [], builtExpiry: undefined };
     const full = trigger !== 'files';
-    const outcome = await build(this.buildOptions(request, full ? undefined : new Set(request.changed), log));
+    const outcome = await withCycleSignal(this.o.signal, (signal) => build(this.buildOptions(request, { signal, log, affected: full ? undefined : new Set(request.changed) })));
     // The graph and targets were checked when this config was adopted.
     if (!outcome.ok) throw new Error(`internal error: watch cycle failed to plan: ${outcome.error.message}`);
     const result = outcome.value;
@@ -182,8 +182,9 @@ class WatchSession {
     this.policy.cycleFinished(finished);
   }
 
-  private buildOptions(request: CycleRequest, affected: ReadonlySet<string> | undefined, log: CycleLog): BuildOptions {
+  private buildOptions(request: CycleRequest, cycle: { signal: AbortSignal; log: CycleLog; affected: ReadonlySet<string> | undefined }): BuildOptions {
     const o = this.o;
+    const { log, affected } = cycle;
     return {
       config: this.config,
       targets: o.targets ?? [],
@@ -192,7 +193,7 @@ class WatchSession {
       keepGoing: true,
       noDeps: o.noDeps ?? false,
       verbose: o.verbose ?? false,
-      signal: o.signal,
+      signal: cycle.signal,
       failedEarlier: this.failedEarlier,
       onEvent: (event) => {
         this.observe(event, log);
@@ -255,6 +256,22 @@ class WatchSession {
     // A new scope needs a new watcher; the full cycle that follows sees whatever changed meanwhile.
     await this.openWatcher();
     return this.state === 'watching';
+  }
+}
+
+/**
+ * Runs one cycle under its own AbortSignal, aborted with the session's: a listener the runner
+ * adds to it then lives as long as the cycle, not as long as the session.
+ */
+async function withCycleSignal<T>(session: AbortSignal, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const forward = (): void => controller.abort(session.reason);
+  if (session.aborted) forward();
+  else session.addEventListener('abort', forward, { once: true });
+  try {
+    return await work(controller.signal);
+  } finally {
+    session.removeEventListener('abort', forward);
   }
 }
 

@@ -28,7 +28,7 @@ export interface ConfigOptions {
 }
 
 /** The raw config for `tasks`, each task's `run` defaulted. */
-export function rawConfig(tasks: Readonly<Record<string, TaskSpec>>, extra: Omit<RuncueConfig, 'tasks'> = {}): RuncueConfig {
+function rawConfig(tasks: Readonly<Record<string, TaskSpec>>, extra: Omit<RuncueConfig, 'tasks'> = {}): RuncueConfig {
   const full: Record<string, TaskConfig> = {};
   for (const [name, spec] of Object.entries(tasks)) full[name] = { ...spec, run: spec.run ?? 'true' };
   return { ...extra, tasks: full };
