@@ -19,6 +19,8 @@ import { unitId, type Unit, type UnitGraph, type UnitPath } from './unit.ts';
 /** Existing files, as sorted relative POSIX paths. */
 export interface FileSource {
   list(pattern: Pattern): readonly string[];
+  /** The same files with their bindings, when the source has them at hand (saves a match each). */
+  listMatches?(pattern: Pattern): readonly (readonly [string, Wildcards])[];
 }
 
 export interface ExpandOptions {
@@ -198,9 +200,13 @@ function matchesOf(pattern: Pattern, options: ExpandOptions, index: OutputIndex)
     seen.add(key);
     out.push({ ...b });
   };
-  for (const file of options.files.list(pattern)) {
-    const b = pattern.match(file);
-    if (b) add(b);
+  if (options.files.listMatches) {
+    for (const [, b] of options.files.listMatches(pattern)) add(b);
+  } else {
+    for (const file of options.files.list(pattern)) {
+      const b = pattern.match(file);
+      if (b) add(b);
+    }
   }
   for (const path of index.under(pattern.base)) {
     const b = pattern.match(path);

@@ -76,6 +76,8 @@ export type RunEvent =
       /** Selected tasks with their current unit counts (grows as dynamic outputs are discovered). */
       readonly tasks: Readonly<Record<string, number>>;
       readonly services: Readonly<Record<string, { readonly concurrent: number | null; readonly rates: readonly string[] }>>;
+      /** The services each selected task uses (task -> service names), for per-service progress. */
+      readonly uses?: Readonly<Record<string, readonly string[]>>;
     }
   /** Unit counts changed after a dynamic output was discovered. */
   | { readonly type: 'plan:update'; readonly time: number; readonly tasks: Readonly<Record<string, number>> }

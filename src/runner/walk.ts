@@ -5,6 +5,7 @@
  */
 import { readdirSync, realpathSync, statSync, type Dirent, type Stats } from 'node:fs';
 import type { Pattern } from '../config/pattern.ts';
+import type { Wildcards } from '../config/types.ts';
 
 /** Directory names never walked into (besides every name starting with `.`). */
 const SKIPPED = new Set(['node_modules']);
@@ -68,6 +69,8 @@ function followLink(walk: Walk, rel: string): void {
 export interface FileLister {
   /** The files that match `pattern`, sorted. */
   list(pattern: Pattern): string[];
+  /** The same with each file's wildcard values (one match per file, not two). */
+  listMatches(pattern: Pattern): (readonly [string, Wildcards])[];
   /** Forgets every walk (files changed). */
   invalidate(): void;
 }
@@ -98,18 +101,25 @@ export function createFileLister(root: string): FileLister {
     walks.set(base, files);
     return files;
   };
-  return {
-    list(pattern) {
-      if (pattern.wildcards.length === 0 && !pattern.isGlob) {
-        let found = exists.get(pattern.source);
-        if (found === undefined) {
-          found = isFile(`${root}/${pattern.source}`);
-          exists.set(pattern.source, found);
-        }
-        return found ? [pattern.source] : [];
+  const listMatches = (pattern: Pattern): (readonly [string, Wildcards])[] => {
+    if (pattern.wildcards.length === 0 && !pattern.isGlob) {
+      let found = exists.get(pattern.source);
+      if (found === undefined) {
+        found = isFile(`${root}/${pattern.source}`);
+        exists.set(pattern.source, found);
       }
-      return filesUnder(pattern.base).filter((f) => pattern.match(f) !== undefined);
-    },
+      return found ? [[pattern.source, {}]] : [];
+    }
+    const out: (readonly [string, Wildcards])[] = [];
+    for (const f of filesUnder(pattern.base)) {
+      const b = pattern.match(f);
+      if (b) out.push([f, b]);
+    }
+    return out;
+  };
+  return {
+    list: (pattern) => listMatches(pattern).map(([f]) => f),
+    listMatches,
     invalidate() {
       walks = new Map();
       exists.clear();
