@@ -172,13 +172,17 @@ function bindingsOf(task: ResolvedTask, options: ExpandOptions, index: OutputInd
   // (`summarize[doc=a] waits for work/a/text/*.txt`) instead of silently giving no unit.
   const patterns = task.inputs.flatMap((i) => (i.kind === 'pattern' ? [i.pattern] : []));
   patterns.sort((a, b) => Number(a.isGlob) - Number(b.isGlob));
+  let joins = 0;
   for (const pattern of patterns) {
     if (pattern.wildcards.every((w) => bound.has(w))) continue;
     const found = matchesOf(pattern, options, index);
-    bindings = join(bindings, found);
+    // The first pattern's distinct matches are the bindings as they are: no join, no copy.
+    bindings = joins++ === 0 ? found : join(bindings, found);
     for (const w of pattern.wildcards) bound.add(w);
     if (bindings.length === 0) return [];
   }
+  // One pattern binding exactly the output wildcards: matchesOf already made them distinct.
+  if (joins === 1 && patterns.some((p) => p.wildcards.length === task.wildcards.length)) return bindings;
   // Keep only output wildcards: an input wildcard must appear in the output (config rule).
   const seen = new Set<string>();
   const result: Binding[] = [];
@@ -194,8 +198,11 @@ function bindingsOf(task: ResolvedTask, options: ExpandOptions, index: OutputInd
 function matchesOf(pattern: Pattern, options: ExpandOptions, index: OutputIndex): Binding[] {
   const out: Binding[] = [];
   const seen = new Set<string>();
+  const names = pattern.wildcards;
+  const only = names.length === 1 ? (names[0] ?? '') : undefined;
   const add = (b: Wildcards): void => {
-    const key = pattern.wildcards.map((w) => b[w] ?? '\u0000').join('\u0001');
+    // A one-wildcard pattern (the common case) keys by its value: no array, no join.
+    const key = only !== undefined ? (b[only] ?? '\u0000') : names.map((w) => b[w] ?? '\u0000').join('\u0001');
     if (seen.has(key)) return;
     seen.add(key);
     out.push({ ...b });
