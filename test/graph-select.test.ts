@@ -129,9 +129,12 @@ describe('parseTargets', () => {
     );
   });
 
-  it('lists the tasks when nothing is near', () => {
+  it('lists the output patterns for a path-like target, the tasks otherwise', () => {
     expect(failure(['nothing/here.txt']).message).toBe(
-      'unknown target "nothing/here.txt": not a task, and no task\'s output matches it (tasks: split, extract, summarize, report, lint)',
+      'unknown target "nothing/here.txt": not a task, and no task\'s output matches it (outputs: work/{doc}/pages/*.png, work/{doc}/text/{page}.txt, out/{doc}.md, report.txt, lint/{file}.log)',
+    );
+    expect(failure(['zzzzzzzz']).message).toBe(
+      'unknown target "zzzzzzzz": not a task, and no task\'s output matches it (tasks: split, extract, summarize, report, lint)',
     );
   });
 

@@ -89,7 +89,10 @@ function splitTopLevel(body: string): string[] {
 function unknown(target: string, config: ResolvedConfig): { ok: false; error: TargetFailure } {
   const names = [...config.tasks.keys()];
   const near = didYouMean(target.replace(/\[.*$/, ''), names);
-  const hint = near ? `; did you mean "${near}"?` : ` (tasks: ${names.join(', ')})`;
+  // A path-like target is compared with the output patterns it could have meant.
+  const outputs = [...config.tasks.values()].flatMap((t) => t.outputs.map((o) => o.pattern.source));
+  const pathHint = target.includes('/') ? ` (outputs: ${outputs.join(', ')})` : ` (tasks: ${names.join(', ')})`;
+  const hint = near ? `; did you mean "${near}"?` : pathHint;
   return err({ reason: 'unknown-target', target, message: `unknown target "${target}": not a task, and no task's output matches it${hint}` });
 }
 
