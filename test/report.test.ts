@@ -10,7 +10,7 @@ import {
   type ReporterKind,
   type ReporterOptions,
 } from '../src/cli/report/index.ts';
-import { RunProgress, TaskProgress } from '../src/cli/report/progress.ts';
+import { RunProgress, ServiceProgress, TaskProgress, formatPerWindow } from '../src/cli/report/progress.ts';
 import { createPalette } from '../src/cli/report/format.ts';
 import type { RunEvent } from '../src/runner/events.ts';
 
@@ -436,5 +436,180 @@ describe('tty reporter', () => {
     ];
     await h.run([...build, ...second]);
     expect(h.stderr().match(/runcue: /g)).toHaveLength(1);
+  });
+});
+
+describe('service progress', () => {
+  const plain = createPalette(false);
+  const start = (task: string, unit: string, time: number): RunEvent => ({ type: 'unit:start', time, task, unit, attempt: 1, reason: { kind: 'forced' } });
+  const done = (task: string, unit: string, time: number): RunEvent => ({ type: 'unit:done', time, task, unit, durationMs: 1, inputsChanged: false });
+
+  /** A run of `extract` (ocr + cpu) and `pack` (cpu only) with ocr at 60/min and 5 at once. */
+  function ocrRun(): RunProgress {
+    const progress = new RunProgress();
+    progress.apply({
+      type: 'run:start',
+      time: T,
+      tasks: { extract: 120, pack: 2 },
+      services: { ocr: { concurrent: 5, rates: ['5000/hour', '60/min'] }, cpu: { concurrent: 8, rates: [] } },
+      uses: { extract: ['ocr', 'cpu'], pack: ['cpu'] },
+    });
+    return progress;
+  }
+
+  it('names rate windows', () => {
+    expect(formatPerWindow(1000)).toBe('per s');
+    expect(formatPerWindow(60_000)).toBe('per min');
+    expect(formatPerWindow(3_600_000)).toBe('per hour');
+    expect(formatPerWindow(86_400_000)).toBe('per day');
+    expect(formatPerWindow(10_000)).toBe('per 10s');
+    expect(formatPerWindow(90_000)).toBe('per 90s');
+    expect(formatPerWindow(300_000)).toBe('per 5min');
+    expect(formatPerWindow(7_200_000)).toBe('per 2h');
+    expect(formatPerWindow(1500)).toBe('per 1500ms');
+  });
+
+  it('formats a service: the rate part only with a rate, the cap only with one', () => {
+    const both = new ServiceProgress('ocr', { concurrent: 5, rates: ['60/min'] });
+    for (let i = 0; i < 42; i += 1) both.start(T + i);
+    both.running = 5;
+    expect(both.text(plain)).toBe('ocr 42/60 per min, 5/5 running');
+    const uncapped = new ServiceProgress('api', { concurrent: null, rates: ['100/10s'] });
+    uncapped.running = 3;
+    expect(uncapped.text(plain)).toBe('api 0/100 per 10s, 3 running');
+    const capped = new ServiceProgress('gpu', { concurrent: 2, rates: [] });
+    capped.start(T);
+    expect(capped.recentStarts).toBe(0);
+    expect(capped.text(plain)).toBe('gpu 0/2 running');
+    expect(new ServiceProgress('db', { concurrent: null, rates: [] }).text(plain)).toBe('db 0 running');
+    // the shortest window is the one that shows
+    expect(new ServiceProgress('x', { concurrent: null, rates: ['5000/hour', '900/min'] }).text(plain)).toBe('x 0/900 per min, 0 running');
+  });
+
+  it('highlights a service at its limit', () => {
+    const colors = createPalette(true);
+    const ocr = new ServiceProgress('ocr', { concurrent: 5, rates: ['2/s'] });
+    expect(ocr.text(colors)).toBe(colors.dim('ocr 0/2 per s, 0/5 running'));
+    ocr.start(T);
+    ocr.start(T + 1);
+    expect(ocr.full).toBe(true);
+    expect(ocr.text(colors)).toBe(colors.yellow('ocr 2/2 per s, 0/5 running'));
+  });
+
+  it('counts starts in the window by event time, dropping them as later events move time on', () => {
+    const ocr = new ServiceProgress('ocr', { concurrent: null, rates: ['3/s'] });
+    ocr.start(T);
+    ocr.start(T + 500);
+    ocr.start(T + 999);
+    expect(ocr.recentStarts).toBe(3);
+    // a start exactly one window later no longer shares a window with the first
+    ocr.start(T + 1000);
+    expect(ocr.recentStarts).toBe(3);
+    expect(ocr.trim(T + 1499)).toBe(false);
+    expect(ocr.trim(T + 1500)).toBe(true);
+    expect(ocr.recentStarts).toBe(2);
+    expect(ocr.trim(T + 10_000)).toBe(true);
+    expect(ocr.recentStarts).toBe(0);
+  });
+
+  it('keeps about one window of start times however long the run', () => {
+    const ocr = new ServiceProgress('ocr', { concurrent: null, rates: ['10/s'] });
+    for (let i = 0; i < 100_000; i += 1) ocr.start(T + i * 100);
+    expect(ocr.recentStarts).toBe(10);
+    const queue = (ocr as unknown as { starts: number[] }).starts;
+    expect(queue.length).toBeLessThan(2100);
+  });
+
+  it('counts running units per service across tasks, through retries and failures', () => {
+    const progress = ocrRun();
+    for (let i = 0; i < 5; i += 1) progress.apply(start('extract', `e${i}`, T + i * 1000));
+    progress.apply(start('pack', 'p0', T + 5000));
+    const extract = progress.tasks.get('extract');
+    const pack = progress.tasks.get('pack');
+    expect(extract?.serviceText(plain)).toBe('ocr 5/60 per min, 5/5 running');
+    expect(pack?.serviceText(plain)).toBe('cpu 6/8 running');
+
+    progress.apply(done('extract', 'e0', T + 6000));
+    progress.apply({ type: 'unit:retry', time: T + 6001, task: 'extract', unit: 'e1', attempt: 1, delayMs: 10, kind: 'push-back', error: { reason: 'exit-non-zero', exitCode: 75, message: '' } });
+    progress.apply({
+      type: 'unit:fail', time: T + 6002, task: 'extract', unit: 'e2', durationMs: 1, attempt: 1,
+      error: { reason: 'aborted', message: '' }, outputTail: '', removed: [],
+    });
+    expect(extract?.serviceText(plain)).toBe('ocr 5/60 per min, 2/5 running');
+    // the retry is a new start for the window; a second done for the same unit changes nothing
+    progress.apply(start('extract', 'e1', T + 7000));
+    progress.apply(done('extract', 'e0', T + 7001));
+    expect(extract?.serviceText(plain)).toBe('ocr 6/60 per min, 3/5 running');
+    // a unit that fails a check without starting was never running
+    progress.apply({
+      type: 'unit:fail', time: T + 7002, task: 'extract', unit: 'e9', durationMs: 0, attempt: 1,
+      error: { reason: 'check-error', check: 'ready', message: '' }, outputTail: '', removed: [],
+    });
+    expect(extract?.serviceText(plain)).toBe('ocr 6/60 per min, 3/5 running');
+    expect(extract?.title(progress.nameWidth, plain)).toBe('extract  1/120 ✓  3 ▸  2 ✗');
+  });
+
+  it('shows cpu only as a task’s one service with units running, and nothing once a task settled', () => {
+    const progress = ocrRun();
+    const pack = progress.tasks.get('pack');
+    expect(pack?.serviceText(plain)).toBe('');
+    progress.apply(start('pack', 'p0', T));
+    expect(pack?.serviceText(plain)).toBe('cpu 1/8 running');
+    progress.apply(done('pack', 'p0', T + 1));
+    progress.apply({ type: 'unit:skip', time: T + 2, task: 'pack', unit: 'p1' });
+    expect(pack?.allSettled).toBe(true);
+    expect(pack?.serviceText(plain)).toBe('');
+    // a task with no running unit still shows the services it waits on
+    expect(progress.tasks.get('extract')?.serviceText(plain)).toBe('ocr 0/60 per min, 0/5 running');
+  });
+
+  it('marks every task sharing a service dirty, and trims windows on render by event time or advance()', () => {
+    const progress = new RunProgress();
+    progress.apply({
+      type: 'run:start',
+      time: T,
+      tasks: { a: 2, b: 2, c: 1 },
+      services: { ocr: { concurrent: null, rates: ['10/s'] }, cpu: { concurrent: 2, rates: [] } },
+      uses: { a: ['ocr'], b: ['ocr'], c: ['cpu'] },
+    });
+    progress.takeDirty();
+    progress.apply(start('a', 'a0', T + 100));
+    expect(progress.takeDirty().map((task) => task.name).sort()).toEqual(['a', 'b']);
+    expect(progress.takeDirty()).toEqual([]);
+    // a later event moves time on: the start left the window, so both titles change again
+    progress.apply({ type: 'unit:log', time: T + 1100, task: 'c', unit: 'c0', stream: 'log', text: 'x' });
+    expect(progress.takeDirty().map((task) => task.name).sort()).toEqual(['a', 'b', 'c']);
+    expect(progress.tasks.get('b')?.serviceText(plain)).toBe('ocr 0/10 per s, 1 running');
+    progress.apply(start('b', 'b0', T + 1200));
+    progress.takeDirty();
+    // no events: only advance() (the periodic redraw) empties the window
+    expect(progress.takeDirty()).toEqual([]);
+    progress.advance(T + 2200);
+    expect(progress.takeDirty().map((task) => task.name).sort()).toEqual(['a', 'b']);
+    expect(progress.tasks.get('a')?.serviceText(plain)).toBe('ocr 0/10 per s, 2 running');
+    expect(progress.hasRateLimits).toBe(true);
+  });
+
+  it('draws service state in the live frame only', async () => {
+    const events: RunEvent[] = [
+      {
+        type: 'run:start',
+        time: T,
+        tasks: { extract: 10 },
+        services: { ocr: { concurrent: 5, rates: ['60/min'] }, cpu: { concurrent: 2, rates: [] } },
+        uses: { extract: ['ocr'] },
+      },
+      start('extract', 'e0', T + 1),
+      start('extract', 'e1', T + 2),
+      start('extract', 'e2', T + 3),
+      done('extract', 'e0', T + 4),
+    ];
+    const live = await harness('tty', { tty: true, env: { NO_COLOR: '1' } });
+    await live.run(events);
+    expect(live.stderr()).toContain('extract  1/10 ✓  2 ▸  ocr 3/60 per min, 2/5 running');
+    const lines = await harness('tty');
+    await lines.run(events);
+    expect(lines.stderr()).toContain('extract  1/10 ✓');
+    expect(lines.stderr()).not.toContain('per min');
   });
 });

@@ -116,3 +116,13 @@ export async function waitFor(condition: () => boolean, timeoutMs = 20_000, what
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/** Whether a process id is still alive (signal 0 probes without signalling). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -521,9 +521,14 @@ export class Scheduler {
   private retry(unit: Unit, task: ResolvedTask, pending: Pending, error: UnitFailure): void {
     // Exponential backoff with full jitter, so simultaneous failures do not retry in lockstep.
     const delayMs = Math.round(Math.random() * task.backoffMs * 2 ** (pending.attempt - 1));
-    this.status.set(unit.id, 'retrying');
     this.o.emit({ type: 'unit:retry', time: this.o.now(), task: unit.task, unit: unit.id, attempt: pending.attempt, delayMs, kind: 'retry', error });
     pending.attempt++;
+    this.requeueAfter(unit, task, delayMs);
+  }
+
+  /** Waits `delayMs` (status `retrying`), then queues the unit for a slot again. */
+  private requeueAfter(unit: Unit, task: ResolvedTask, delayMs: number): void {
+    this.status.set(unit.id, 'retrying');
     const timer = setTimeout(() => {
       this.retryTimers.delete(unit.id);
       this.status.set(unit.id, 'queued');
@@ -554,14 +559,7 @@ export class Scheduler {
     this.o.emit({ type: 'unit:retry', time: this.o.now(), task: unit.task, unit: unit.id, attempt: pending.attempt, delayMs, kind: 'push-back', error });
     if (services.length === 0) {
       // Only the default cpu service: delay this unit alone rather than every local task.
-      this.status.set(unit.id, 'retrying');
-      const timer = setTimeout(() => {
-        this.retryTimers.delete(unit.id);
-        this.status.set(unit.id, 'queued');
-        this.queue.push(unit.id, task.uses, task.priority);
-        this.pump();
-      }, delayMs);
-      this.retryTimers.set(unit.id, { timer, until });
+      this.requeueAfter(unit, task, delayMs);
       return;
     }
     this.status.set(unit.id, 'queued');

@@ -18,7 +18,7 @@ type Fields<T> = { readonly [K in keyof T]-?: undefined extends T[K] ? 'optional
 type Variants<U, K extends keyof U & string> = { readonly [V in U[K] & string]: Fields<Extract<U, Record<K, V>>> };
 
 const EVENT_FIELDS = {
-  'run:start': { type: 'required', time: 'required', tasks: 'required', services: 'required' },
+  'run:start': { type: 'required', time: 'required', tasks: 'required', services: 'required', uses: 'optional' },
   'plan:update': { type: 'required', time: 'required', tasks: 'required' },
   'unit:start': { type: 'required', time: 'required', task: 'required', unit: 'required', attempt: 'required', reason: 'required', command: 'optional' },
   'unit:done': { type: 'required', time: 'required', task: 'required', unit: 'required', durationMs: 'required', inputsChanged: 'required' },

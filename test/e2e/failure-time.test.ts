@@ -3,19 +3,11 @@
  * retries" and "Services"). Waits are bounded; nothing depends on the machine being fast.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { Rig } from '../rig.ts';
+import { alive, Rig } from '../rig.ts';
 
 let rig: Rig;
 afterEach(() => rig.cleanup());
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function events(stdout: string): { type: string; [k: string]: unknown }[] {
   return stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string });

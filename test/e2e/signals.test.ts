@@ -1,18 +1,10 @@
 /** Ctrl-C and SIGTERM: every child tree stopped, partial outputs removed, exit 130 / 143. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { collect, Rig, waitFor } from '../rig.ts';
+import { alive, collect, Rig, waitFor } from '../rig.ts';
 
 let rig: Rig;
 afterEach(() => rig.cleanup());
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function project(): void {
   rig = new Rig();

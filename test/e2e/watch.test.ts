@@ -5,7 +5,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunEvent, WatchEvent } from '../../src/runner/events.ts';
-import { collect, Rig, waitFor, type RunResult } from '../rig.ts';
+import { alive, collect, Rig, type RunResult, waitFor } from '../rig.ts';
 
 type Event = RunEvent | WatchEvent;
 
@@ -90,14 +90,6 @@ function lines(file: string): string[] {
   return rig.exists(file) ? rig.read(file).trim().split('\n').filter(Boolean) : [];
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const CHAIN = `export default {
   tasks: {

@@ -3,11 +3,14 @@ import { build } from '../../runner/build.ts';
 import type { PlanEntry } from '../../runner/events.ts';
 import type { BuildCommandOptions, CliContext } from '../program.ts';
 import { describeBlocked, describeStale } from '../report/format.ts';
+import { createReporter, withDebugLogFromEnv } from '../report/index.ts';
 import { EXIT_CODES, loadForCommand } from './shared.ts';
 
 export async function planCommand(targets: readonly string[], options: BuildCommandOptions, context: CliContext): Promise<number> {
   const loaded = await loadForCommand(options, context);
   if (!loaded.ok) return loaded.exitCode;
+  const silent = await createReporter('silent', { stdout: context.stdout, stderr: context.stderr, env: context.env, verbose: false, cwd: loaded.cwd });
+  const log = withDebugLogFromEnv(silent, { env: context.env, cwd: context.cwd, stderr: context.stderr });
   const outcome = await build({
     config: loaded.config,
     targets,
@@ -15,7 +18,9 @@ export async function planCommand(targets: readonly string[], options: BuildComm
     noDeps: !options.deps,
     dryRun: true,
     env: context.env,
+    onEvent: (event) => log.onEvent(event),
   });
+  await log.close();
   if (!outcome.ok) {
     context.stderr.write(`runcue: ${outcome.error.message}\n`);
     return EXIT_CODES.usage;

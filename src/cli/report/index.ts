@@ -1,7 +1,7 @@
 /**
  * Renderers that turn runner events into a UI: `tty` (listr2, live), `ci` (plain lines, GitHub
  * Actions annotations), `json` (the `--json` contract on stdout) and `silent`. Chosen in one place
- * here; a renderer bug never stops the run.
+ * here; a renderer bug never stops the run. `withDebugLog` adds a JSON-lines copy to a file.
  */
 import { unreachable } from '../../result.ts';
 import type { RunEvent, WatchEvent } from '../../runner/events.ts';
@@ -10,6 +10,7 @@ import { createJsonReporter } from './json.ts';
 import type { Reporter, ReporterKind, ReporterOptions, ReportStream } from './types.ts';
 
 export type { Reporter, ReporterKind, ReporterOptions, ReportStream } from './types.ts';
+export { withDebugLog, withDebugLogFromEnv } from './debug-log.ts';
 export {
   describeBlocked,
   describeFailure,

@@ -1,7 +1,9 @@
 /**
  * Per-task progress of one run, folded from events: what the live (tty) display draws. O(1) per
- * event, so a build of 10,000 fresh units costs 10,000 map updates and no drawing.
+ * event (amortised), so a build of 10,000 fresh units costs 10,000 map updates and no drawing.
+ * Services are tracked too: units running on each, and starts within its shortest rate window.
  */
+import { parseRate } from '../../config/duration.ts';
 import { unreachable } from '../../result.ts';
 import type { RunEvent } from '../../runner/events.ts';
 import { SYMBOLS, type EventOf, type Palette } from './format.ts';
@@ -10,6 +12,106 @@ type Outcome = 'done' | 'fresh' | 'failed' | 'blocked';
 
 /** How many running units a task shows beneath its title before `+N more`. */
 export const MAX_RUNNING_SHOWN = 5;
+
+type UnitEvent = Extract<RunEvent, { readonly unit: string }>;
+type RunLevelEvent = Exclude<RunEvent, UnitEvent>;
+
+/** A service's limits as `run:start` announces them. */
+export interface ServiceLimits {
+  readonly concurrent: number | null;
+  /** As written (`'60/min'`); ones that do not parse are ignored. */
+  readonly rates: readonly string[];
+}
+
+/** Compaction threshold of the start-time queue: below it, dropped entries just wait. */
+const COMPACT_AT = 1024;
+
+/** One service's live use: units running on it now, and its starts within its shortest rate window. */
+export class ServiceProgress {
+  readonly name: string;
+  readonly concurrent: number | null;
+  /** The rate with the shortest window (what the display counts against), when it has any. */
+  readonly rate: { readonly count: number; readonly windowMs: number } | undefined;
+  /** Units using it that are running now. */
+  running = 0;
+  /** Start times, oldest first; those before `head` have left the window (a queue without shifts). */
+  private readonly starts: number[] = [];
+  private head = 0;
+
+  constructor(name: string, limits: ServiceLimits) {
+    this.name = name;
+    this.concurrent = limits.concurrent;
+    let shortest: { count: number; windowMs: number } | undefined;
+    for (const source of limits.rates) {
+      const parsed = parseRate(source);
+      if (parsed.ok && (shortest === undefined || parsed.value.windowMs < shortest.windowMs)) shortest = parsed.value;
+    }
+    this.rate = shortest;
+  }
+
+  /** A unit using it started at `time` (every attempt counts, as it does for the limiter). */
+  start(time: number): void {
+    if (this.rate === undefined) return;
+    this.starts.push(time);
+    // trimming here too keeps the queue at about one window's starts even if nothing renders
+    this.trim(time);
+  }
+
+  /** Forgets starts that left the window by `now`; returns whether any did. */
+  trim(now: number): boolean {
+    if (this.rate === undefined) return false;
+    const edge = now - this.rate.windowMs;
+    let dropped = 0;
+    for (;;) {
+      const time = this.starts[this.head];
+      if (time === undefined || time > edge) break;
+      this.head += 1;
+      dropped += 1;
+    }
+    if (this.head >= COMPACT_AT && this.head * 2 >= this.starts.length) {
+      this.starts.splice(0, this.head);
+      this.head = 0;
+    }
+    return dropped > 0;
+  }
+
+  /** Starts within the window as of the last trim. */
+  get recentStarts(): number {
+    return this.starts.length - this.head;
+  }
+
+  /** At its rate or concurrency limit: the display highlights it as the bottleneck. */
+  get full(): boolean {
+    const rateFull = this.rate !== undefined && this.recentStarts >= this.rate.count;
+    return rateFull || (this.concurrent !== null && this.running >= this.concurrent);
+  }
+
+  /** `ocr 42/60 per min, 5/5 running` (rate part only with a rate, `/5` only with a cap). */
+  text(palette: Palette): string {
+    const parts: string[] = [];
+    if (this.rate !== undefined) parts.push(`${this.recentStarts}/${this.rate.count} ${formatPerWindow(this.rate.windowMs)}`);
+    parts.push(this.concurrent === null ? `${this.running} running` : `${this.running}/${this.concurrent} running`);
+    const text = `${this.name} ${parts.join(', ')}`;
+    return this.full ? palette.yellow(text) : palette.dim(text);
+  }
+}
+
+/** Window lengths by name: one of them reads `per min`, several `per 5min`. */
+const WINDOW_UNITS: readonly (readonly [ms: number, one: string, several: string])[] = [
+  [86_400_000, 'day', 'd'],
+  [3_600_000, 'hour', 'h'],
+  [60_000, 'min', 'min'],
+  [1000, 's', 's'],
+];
+
+/** `per s`, `per min`, `per hour`, `per day`; `per 10s`, `per 5min`, `per 1500ms` for other windows. */
+export function formatPerWindow(windowMs: number): string {
+  for (const [ms, one, several] of WINDOW_UNITS) {
+    if (windowMs === ms) return `per ${one}`;
+    if (windowMs % ms === 0) return `per ${windowMs / ms}${several}`;
+  }
+  return `per ${windowMs}ms`;
+}
 
 /** One task's unit counts and running units. */
 export class TaskProgress {
@@ -20,6 +122,8 @@ export class TaskProgress {
   private readonly counts: Record<Outcome, number> = { done: 0, fresh: 0, failed: 0, blocked: 0 };
   /** Running units in start order, each with its last log line ('' when none). */
   private readonly running = new Map<string, string>();
+  /** The services its units use (from `run:start.uses`), in the order the config lists them. */
+  services: readonly ServiceProgress[] = [];
 
   constructor(name: string) {
     this.name = name;
@@ -54,6 +158,11 @@ export class TaskProgress {
     if (last !== undefined) this.running.set(unit, last);
   }
 
+  /** Whether a unit is running now. */
+  isRunning(unit: string): boolean {
+    return this.running.has(unit);
+  }
+
   /** Units running now. */
   get runningCount(): number {
     return this.running.size;
@@ -82,6 +191,17 @@ export class TaskProgress {
     if (this.counts.failed > 0) title += `  ${palette.red(`${this.counts.failed} ${SYMBOLS.fail}`)}`;
     if (this.counts.blocked > 0) title += `  ${palette.yellow(`${this.counts.blocked} ${SYMBOLS.blocked}`)}`;
     return title;
+  }
+
+  /**
+   * `ocr 42/60 per min, 5/5 running` for each service it uses, while it has work left ('' after).
+   * `cpu` only when it is the task's one service and has units running: elsewhere it is noise.
+   */
+  serviceText(palette: Palette): string {
+    if (this.services.length === 0 || this.allSettled) return '';
+    const only = this.services.length === 1;
+    const shown = this.services.filter((service) => service.name !== 'cpu' || (only && service.running > 0));
+    return shown.map((service) => service.text(palette)).join('  ');
   }
 
   /** The running unit ids (with their last log line when verbose), at most a few, then `+N more`. */
@@ -113,52 +233,48 @@ export class RunProgress {
   readonly stalls: EventOf<'run:stall'>[] = [];
   readonly hookErrors: EventOf<'unit:log'>[] = [];
   private readonly dirty = new Set<TaskProgress>();
+  /** Services announced by `run:start`, and the tasks whose titles show each. */
+  private readonly services = new Map<string, ServiceProgress>();
+  private readonly shownIn = new Map<ServiceProgress, TaskProgress[]>();
+  private readonly dirtyServices = new Set<ServiceProgress>();
+  /** The latest event time (or `advance` time): rate windows are trimmed against it. */
+  private now = Number.NEGATIVE_INFINITY;
 
   /** Folds one event in; returns whether anything visible changed. */
   apply(event: RunEvent): boolean {
-    switch (event.type) {
-      case 'run:start':
-      case 'plan:update':
-        this.setTotals(event.tasks);
-        return true;
-      case 'run:done':
-        return false;
-      case 'run:stall':
-        this.stalls.push(event);
-        return false;
-      case 'unit:log':
-        if (event.stream === 'hook') this.hookErrors.push(event);
-        this.task(event.task).log(event.unit, event.text);
-        return this.touch(event.task);
-      case 'unit:start':
-        this.blocked.delete(event.unit);
-        this.failures.delete(event.unit);
-        this.task(event.task).start(event.unit);
-        return this.touch(event.task);
-      case 'unit:done':
-        this.task(event.task).settle(event.unit, 'done');
-        return this.touch(event.task);
-      case 'unit:skip':
-        this.task(event.task).settle(event.unit, 'fresh');
-        return this.touch(event.task);
-      case 'unit:fail':
-        this.failures.set(event.unit, event);
-        this.task(event.task).settle(event.unit, 'failed');
-        return this.touch(event.task);
-      case 'unit:blocked':
-        this.blocked.set(event.unit, event);
-        this.task(event.task).settle(event.unit, 'blocked');
-        return this.touch(event.task);
-      case 'unit:retry':
-        this.task(event.task).pause(event.unit);
-        return this.touch(event.task);
-      default:
-        return unreachable(event);
+    if (event.time > this.now) this.now = event.time;
+    if (!('unit' in event)) return this.applyRun(event);
+    const task = this.task(event.task);
+    const wasRunning = task.isRunning(event.unit);
+    this.applyUnit(event, task);
+    const delta = Number(task.isRunning(event.unit)) - Number(wasRunning);
+    if (delta !== 0 || event.type === 'unit:start') {
+      for (const service of task.services) {
+        service.running += delta;
+        if (event.type === 'unit:start') service.start(event.time);
+        this.dirtyServices.add(service);
+      }
     }
+    this.dirty.add(task);
+    return true;
   }
 
-  /** Tasks changed since the last call. */
+  /** Moves the clock on without an event (a periodic redraw), so rate windows empty as time passes. */
+  advance(now: number): void {
+    if (now > this.now) this.now = now;
+  }
+
+  /** Some service has a rate limit: its window count changes with time alone. */
+  get hasRateLimits(): boolean {
+    for (const service of this.services.values()) if (service.rate !== undefined) return true;
+    return false;
+  }
+
+  /** Tasks changed since the last call, counting services whose window emptied a little since. */
   takeDirty(): TaskProgress[] {
+    for (const service of this.services.values()) if (service.trim(this.now)) this.dirtyServices.add(service);
+    for (const service of this.dirtyServices) for (const task of this.shownIn.get(service) ?? []) this.dirty.add(task);
+    this.dirtyServices.clear();
     const changed = [...this.dirty];
     this.dirty.clear();
     return changed;
@@ -171,11 +287,84 @@ export class RunProgress {
     return width;
   }
 
+  private applyRun(event: RunLevelEvent): boolean {
+    switch (event.type) {
+      case 'run:start':
+        this.setTotals(event.tasks);
+        this.setServices(event.services, event.uses ?? {});
+        return true;
+      case 'plan:update':
+        this.setTotals(event.tasks);
+        return true;
+      case 'run:done':
+        return false;
+      case 'run:stall':
+        this.stalls.push(event);
+        return false;
+      default:
+        return unreachable(event);
+    }
+  }
+
+  private applyUnit(event: UnitEvent, task: TaskProgress): void {
+    switch (event.type) {
+      case 'unit:log':
+        if (event.stream === 'hook') this.hookErrors.push(event);
+        task.log(event.unit, event.text);
+        return;
+      case 'unit:start':
+        this.blocked.delete(event.unit);
+        this.failures.delete(event.unit);
+        task.start(event.unit);
+        return;
+      case 'unit:done':
+        task.settle(event.unit, 'done');
+        return;
+      case 'unit:skip':
+        task.settle(event.unit, 'fresh');
+        return;
+      case 'unit:fail':
+        this.failures.set(event.unit, event);
+        task.settle(event.unit, 'failed');
+        return;
+      case 'unit:blocked':
+        this.blocked.set(event.unit, event);
+        task.settle(event.unit, 'blocked');
+        return;
+      case 'unit:retry':
+        task.pause(event.unit);
+        return;
+      default:
+        return unreachable(event);
+    }
+  }
+
   private setTotals(totals: Readonly<Record<string, number>>): void {
     for (const [name, total] of Object.entries(totals)) {
       const task = this.task(name);
       task.total = total;
       this.dirty.add(task);
+    }
+  }
+
+  private setServices(limits: Readonly<Record<string, ServiceLimits>>, uses: Readonly<Record<string, readonly string[]>>): void {
+    for (const [name, limit] of Object.entries(limits)) this.services.set(name, new ServiceProgress(name, limit));
+    for (const [name, serviceNames] of Object.entries(uses)) {
+      const task = this.task(name);
+      const services: ServiceProgress[] = [];
+      for (const serviceName of serviceNames) {
+        // a service missing from `services` has no known limits: still worth counting
+        let service = this.services.get(serviceName);
+        if (service === undefined) {
+          service = new ServiceProgress(serviceName, { concurrent: null, rates: [] });
+          this.services.set(serviceName, service);
+        }
+        services.push(service);
+        const shown = this.shownIn.get(service);
+        if (shown === undefined) this.shownIn.set(service, [task]);
+        else shown.push(task);
+      }
+      task.services = services;
     }
   }
 
@@ -186,11 +375,5 @@ export class RunProgress {
       this.tasks.set(name, task);
     }
     return task;
-  }
-
-  private touch(name: string): true {
-    const task = this.tasks.get(name);
-    if (task !== undefined) this.dirty.add(task);
-    return true;
   }
 }

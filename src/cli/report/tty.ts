@@ -13,6 +13,8 @@ import { formatCycle, formatWatchNotice, isWatchEvent, type CycleStart } from '.
 
 /** Redraws at most this often, however many events arrive. */
 const THROTTLE_MS = 80;
+/** How often a live frame redraws without events, so rate windows visibly empty while work waits. */
+const TICK_MS = 1000;
 /** Failures printed in full after the frame; later ones get their headline only. */
 const MAX_DETAILED_FAILURES = 10;
 const MAX_BLOCKED_SHOWN = 20;
@@ -87,6 +89,7 @@ class Session {
   private readonly format: FormatOptions;
   private readonly live: boolean;
   private timer: NodeJS.Timeout | undefined;
+  private ticker: NodeJS.Timeout | undefined;
   private listrDone: Promise<void> = Promise.resolve();
   private started = false;
   private ended = false;
@@ -110,7 +113,7 @@ class Session {
     const specs: ListrTaskSpec[] = [];
     for (const task of this.progress.tasks.values()) {
       const view = new TaskView({
-        title: () => task.title(width, this.format.palette),
+        title: () => this.title(task, width),
         output: () => (this.live ? task.runningLines(this.options.verbose, this.format.palette).join('\n') : ''),
       });
       this.views.set(task.name, view);
@@ -121,6 +124,7 @@ class Session {
     this.listrDone = startListr(specs, frame).catch(this.options.onInternalError);
     this.started = true;
     this.flush();
+    if (this.live && this.progress.hasRateLimits) this.startTicking();
   }
 
   /** Completes every task, waits for listr2 to draw its last frame, then prints the details. */
@@ -128,6 +132,7 @@ class Session {
     if (!this.started) this.start();
     this.ended = true;
     clearTimeout(this.timer);
+    clearInterval(this.ticker);
     this.flush();
     for (const [name, view] of this.views) view.end(finalOutcome(this.progress.tasks.get(name), done));
     await this.listrDone;
@@ -145,6 +150,27 @@ class Session {
       }
     }, THROTTLE_MS);
     this.timer.unref();
+  }
+
+  /** The task's counts; on a terminal, also the state of the services it uses. */
+  private title(task: TaskProgress, width: number): string {
+    const title = task.title(width, this.format.palette);
+    if (!this.live) return title;
+    const services = task.serviceText(this.format.palette);
+    return services === '' ? title : `${title}  ${services}`;
+  }
+
+  private startTicking(): void {
+    this.ticker = setInterval(() => {
+      try {
+        // the one place wall time is read: event times drive everything else
+        this.progress.advance(Date.now());
+        this.flush();
+      } catch (error) {
+        this.options.onInternalError(error);
+      }
+    }, TICK_MS);
+    this.ticker.unref();
   }
 
   private flush(): void {
