@@ -119,9 +119,12 @@ export async function runUnit(req: UnitRunRequest): Promise<UnitRunOutcome> {
 
 type Attempt = { ok: true } | { ok: 'push-back'; retryAfterMs: number | undefined } | { ok: false; failure: UnitFailure; outputTail: string };
 
+/** os.tmpdir() reads the environment on every call: once is enough. */
+let tempDir: string | undefined;
+
 async function execute(req: UnitRunRequest, named: Record<string, string[]>): Promise<Attempt> {
   const { task, unit } = req;
-  const retryAfterFile = join(tmpdir(), `runcue-retry-after-${randomUUID()}`);
+  const retryAfterFile = join((tempDir ??= tmpdir()), `runcue-retry-after-${randomUUID()}`);
   const env = {
     ...req.env,
     ...task.env,

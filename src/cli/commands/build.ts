@@ -1,8 +1,7 @@
 /** `runcue build [targets...]`. */
 import { build } from '../../runner/build.ts';
 import type { BuildCommandOptions, CliContext } from '../program.ts';
-import { chooseReporterKind, createReporter, withDebugLogFromEnv } from '../report/index.ts';
-import { EXIT_CODES, isCI, loadForCommand, withSignals } from './shared.ts';
+import { EXIT_CODES, loadForCommand, reporterFor, withSignals } from './shared.ts';
 
 export async function buildCommand(targets: readonly string[], options: BuildCommandOptions, context: CliContext): Promise<number> {
   if (options.dryRun) {
@@ -12,10 +11,7 @@ export async function buildCommand(targets: readonly string[], options: BuildCom
   const loaded = await loadForCommand(options, context);
   if (!loaded.ok) return loaded.exitCode;
   const { cwd } = loaded;
-  const requested = options.json ? 'json' : options.reporter;
-  const kind = chooseReporterKind(requested, { isTTY: context.stderr.isTTY, ci: isCI(context.env) });
-  const chosen = await createReporter(kind, { stdout: context.stdout, stderr: context.stderr, env: context.env, verbose: Boolean(options.verbose), cwd });
-  const reporter = withDebugLogFromEnv(chosen, { env: context.env, cwd: context.cwd, stderr: context.stderr });
+  const reporter = await reporterFor(options, context, cwd);
 
   const outcome = await withSignals(async (signal) =>
     build({

@@ -11,9 +11,8 @@ import { globMatcher } from '../../config/glob-match.ts';
 import type { ResolvedConfig } from '../../config/resolved.ts';
 import type { UnitGraph } from '../../graph/unit.ts';
 import { filesOf } from '../../runner/files.ts';
-import { staticPlan } from '../../runner/inspect.ts';
 import type { CliContext, CommonOptions } from '../program.ts';
-import { EXIT_CODES, loadForCommand } from './shared.ts';
+import { EXIT_CODES, loadPlan } from './shared.ts';
 
 /** What `clean` would do: files to remove (with the unit that owns each) and files it keeps. */
 export interface CleanPlan {
@@ -27,15 +26,10 @@ export async function cleanCommand(
   options: CommonOptions & { readonly dryRun?: boolean },
   context: CliContext,
 ): Promise<number> {
-  const loaded = await loadForCommand(options, context);
+  const loaded = await loadPlan(targets, options, context, true);
   if (!loaded.ok) return loaded.exitCode;
   const { config } = loaded;
-  const plan = staticPlan(config, targets, true);
-  if (!plan.ok) {
-    context.stderr.write(`runcue: ${plan.error.message}\n`);
-    return EXIT_CODES.usage;
-  }
-  const cleanPlan = planClean(config, plan.value.graph, plan.value.selected);
+  const cleanPlan = planClean(config, loaded.plan.graph, loaded.plan.selected);
   const dryRun = Boolean(options.dryRun);
   const removed: string[] = [];
   const failed: { path: string; reason: string }[] = [];

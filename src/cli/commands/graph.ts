@@ -2,21 +2,15 @@
 import { renderGraph } from '../../graph/render.ts';
 import { tasksNeeded } from '../../graph/select.ts';
 import { taskGraphView, unitGraphView } from '../../graph/view.ts';
-import { staticPlan } from '../../runner/inspect.ts';
 import type { CliContext, GraphCommandOptions } from '../program.ts';
-import { EXIT_CODES, loadForCommand } from './shared.ts';
+import { EXIT_CODES, loadPlan } from './shared.ts';
 
 /** Prints the graph of the targets (all tasks when none) in the chosen format; exit 0, or 2 on a bad target. */
 export async function graphCommand(targets: readonly string[], options: GraphCommandOptions, context: CliContext): Promise<number> {
-  const loaded = await loadForCommand(options, context);
+  const loaded = await loadPlan(targets, options, context);
   if (!loaded.ok) return loaded.exitCode;
   const { config } = loaded;
-  const plan = staticPlan(config, targets);
-  if (!plan.ok) {
-    context.stderr.write(`runcue: ${plan.error.message}\n`);
-    return EXIT_CODES.usage;
-  }
-  const { tasks, graph, selection, needed } = plan.value;
+  const { tasks, graph, selection, needed } = loaded.plan;
   let view;
   if (options.units) {
     view = unitGraphView(graph, needed, tasks.after);

@@ -5,10 +5,9 @@
  */
 import type { ResolvedConfig } from '../../config/resolved.ts';
 import { taskPatterns } from '../../graph/view.ts';
-import { staticPlan } from '../../runner/inspect.ts';
 import type { CliContext, CommonOptions } from '../program.ts';
 import { colorsEnabled, createPalette } from '../report/format.ts';
-import { EXIT_CODES, loadForCommand } from './shared.ts';
+import { EXIT_CODES, loadPlan } from './shared.ts';
 import { formatTable } from './table.ts';
 import { countStates, UNIT_STATES, type TaskStateCounts } from './unit-states.ts';
 
@@ -17,15 +16,10 @@ export const LIST_JSON_VERSION = 1;
 
 /** Prints the task and service tables (or `--json`); exit 0, or 2 on a bad config. */
 export async function listCommand(options: CommonOptions, context: CliContext): Promise<number> {
-  const loaded = await loadForCommand(options, context);
+  const loaded = await loadPlan([], options, context);
   if (!loaded.ok) return loaded.exitCode;
   const { config } = loaded;
-  const plan = staticPlan(config, []);
-  if (!plan.ok) {
-    context.stderr.write(`runcue: ${plan.error.message}\n`);
-    return EXIT_CODES.usage;
-  }
-  const counts = await countStates(config, plan.value.graph, context.env);
+  const counts = await countStates(config, loaded.plan.graph, context.env);
   if (!counts.ok) {
     context.stderr.write(`runcue: ${counts.error.message}\n`);
     return EXIT_CODES.usage;

@@ -2,8 +2,10 @@
 import { resolve } from 'node:path';
 import { loadConfig } from '../../config/load.ts';
 import type { ResolvedConfig } from '../../config/resolved.ts';
+import { staticPlan, type StaticPlan } from '../../runner/inspect.ts';
 import { formatConfigFailure } from '../../config/resolve.ts';
 import type { CliContext, CommonOptions } from '../program.ts';
+import { chooseReporterKind, createReporter, withDebugLogFromEnv, type Reporter } from '../report/index.ts';
 
 export const EXIT_CODES = { ok: 0, failed: 1, usage: 2, sigint: 130, sigterm: 143 } as const;
 
@@ -53,4 +55,32 @@ export async function loadForCommand(
 export function isCI(env: Readonly<Record<string, string | undefined>>): boolean {
   const ci = env['CI'];
   return ci !== undefined && ci !== '' && ci !== '0' && ci !== 'false';
+}
+
+/** The reporter a command's flags ask for (`--reporter`, `--json`), plus the debug log when set. */
+export async function reporterFor(options: CommonOptions, context: CliContext, cwd: string): Promise<Reporter> {
+  const requested = options.json ? 'json' : options.reporter;
+  const kind = chooseReporterKind(requested, { isTTY: context.stderr.isTTY, ci: isCI(context.env) });
+  const chosen = await createReporter(kind, { stdout: context.stdout, stderr: context.stderr, env: context.env, verbose: Boolean(options.verbose), cwd });
+  return withDebugLogFromEnv(chosen, { env: context.env, cwd: context.cwd, stderr: context.stderr });
+}
+
+/**
+ * Loads the config and plans the targets without running anything (list, graph, clean, touch,
+ * why). On failure the message is on stderr and the value is the exit code.
+ */
+export async function loadPlan(
+  targets: readonly string[],
+  options: Pick<CommonOptions, 'config' | 'cwd'>,
+  context: CliContext,
+  noDeps = false,
+): Promise<{ ok: true; config: ResolvedConfig; cwd: string; plan: StaticPlan } | { ok: false; exitCode: number }> {
+  const loaded = await loadForCommand(options, context);
+  if (!loaded.ok) return loaded;
+  const plan = staticPlan(loaded.config, targets, noDeps);
+  if (!plan.ok) {
+    context.stderr.write(`runcue: ${plan.error.message}\n`);
+    return { ok: false, exitCode: EXIT_CODES.usage };
+  }
+  return { ...loaded, plan: plan.value };
 }

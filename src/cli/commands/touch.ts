@@ -12,11 +12,10 @@ import type { ResolvedConfig } from '../../config/resolved.ts';
 import type { Unit } from '../../graph/unit.ts';
 import { filesOf, type FileStat } from '../../runner/files.ts';
 import { fingerprintParts, recordFingerprint } from '../../runner/fingerprint.ts';
-import { staticPlan } from '../../runner/inspect.ts';
 import { observeInputs } from '../../runner/staleness.ts';
 import { fingerprintCommand } from '../../runner/unit-run.ts';
 import type { CliContext, CommonOptions } from '../program.ts';
-import { EXIT_CODES, loadForCommand } from './shared.ts';
+import { EXIT_CODES, loadPlan } from './shared.ts';
 
 /** A unit to touch: its existing output files and its inputs as observed now. */
 export interface Touchable {
@@ -33,16 +32,11 @@ export interface TouchPlan {
 
 /** Touches the outputs of the selected units; exit 1 when some unit could not be marked fresh. */
 export async function touchCommand(targets: readonly string[], options: CommonOptions, context: CliContext): Promise<number> {
-  const loaded = await loadForCommand(options, context);
+  const loaded = await loadPlan(targets, options, context, true);
   if (!loaded.ok) return loaded.exitCode;
   const { config } = loaded;
-  const plan = staticPlan(config, targets, true);
-  if (!plan.ok) {
-    context.stderr.write(`runcue: ${plan.error.message}\n`);
-    return EXIT_CODES.usage;
-  }
-  const units = [...plan.value.selected].flatMap((id) => {
-    const unit = plan.value.graph.units.get(id);
+  const units = [...loaded.plan.selected].flatMap((id) => {
+    const unit = loaded.plan.graph.units.get(id);
     return unit ? [unit] : [];
   });
   const touchPlan = planTouch(config, units);

@@ -5,17 +5,13 @@
  */
 import { watch } from '../../watch/session.ts';
 import type { BuildCommandOptions, CliContext } from '../program.ts';
-import { chooseReporterKind, createReporter, withDebugLogFromEnv } from '../report/index.ts';
-import { EXIT_CODES, isCI, loadForCommand, withSignals } from './shared.ts';
+import { EXIT_CODES, loadForCommand, reporterFor, withSignals } from './shared.ts';
 
 export async function watchCommand(targets: readonly string[], options: BuildCommandOptions, context: CliContext): Promise<number> {
   const loaded = await loadForCommand(options, context);
   if (!loaded.ok) return loaded.exitCode;
   const { cwd } = loaded;
-  const requested = options.json ? 'json' : options.reporter;
-  const kind = chooseReporterKind(requested, { isTTY: context.stderr.isTTY, ci: isCI(context.env) });
-  const chosen = await createReporter(kind, { stdout: context.stdout, stderr: context.stderr, env: context.env, verbose: Boolean(options.verbose), cwd });
-  const reporter = withDebugLogFromEnv(chosen, { env: context.env, cwd: context.cwd, stderr: context.stderr });
+  const reporter = await reporterFor(options, context, cwd);
 
   const outcome = await withSignals((signal) =>
     watch({

@@ -8,22 +8,16 @@ import type { Unit } from '../../graph/unit.ts';
 import { build } from '../../runner/build.ts';
 import type { PlanEntry } from '../../runner/events.ts';
 import { filesOf, statPath } from '../../runner/files.ts';
-import { staticPlan } from '../../runner/inspect.ts';
 import type { CliContext, CommonOptions } from '../program.ts';
 import { describeBlocked, describeStale } from '../report/format.ts';
-import { EXIT_CODES, loadForCommand } from './shared.ts';
+import { EXIT_CODES, loadPlan } from './shared.ts';
 
 export async function whyCommand(target: string, options: CommonOptions, context: CliContext): Promise<number> {
-  const loaded = await loadForCommand(options, context);
+  const loaded = await loadPlan([], options, context);
   if (!loaded.ok) return loaded.exitCode;
   const { config } = loaded;
   const spec = target.replace(/^(\.\/)+/, '');
-  const planned = staticPlan(config, []);
-  if (!planned.ok) {
-    context.stderr.write(`runcue: ${planned.error.message}\n`);
-    return EXIT_CODES.usage;
-  }
-  const { graph } = planned.value;
+  const { graph } = loaded.plan;
   const unit = graph.units.get(spec) ?? [...graph.units.values()].find((u) => u.outputs.some((o) => (o.isGlob ? globMatcher(o.path)(spec) : o.path === spec)));
   if (!unit) {
     const consumers = [...graph.units.values()].filter((u) => u.inputs.some((i) => (i.isGlob ? globMatcher(i.path)(spec) : i.path === spec)));
