@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import picomatch from 'picomatch';
 import { bindFromGlob, globsIntersect } from '../src/config/glob-intersect.ts';
-import { parsePattern, PICOMATCH_OPTIONS, type Pattern } from '../src/config/pattern.ts';
+import { PICOMATCH_OPTIONS } from '../src/config/glob-syntax.ts';
+import { parsePattern, type Pattern } from '../src/config/pattern.ts';
 
 function p(source: string): Pattern {
   const parsed = parsePattern(source);

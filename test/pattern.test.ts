@@ -1,14 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import picomatch from 'picomatch';
-import {
-  expandBraces,
-  isGlobPath,
-  parsePattern,
-  PICOMATCH_OPTIONS,
-  segmentsOf,
-  type Pattern,
-} from '../src/config/pattern.ts';
+import { expandBraces, isGlobPath, PICOMATCH_OPTIONS, segmentsOf } from '../src/config/glob-syntax.ts';
+import { parsePattern, type Pattern } from '../src/config/pattern.ts';
 
 function p(source: string): Pattern {
   const parsed = parsePattern(source);

@@ -14,7 +14,8 @@
  */
 import { unreachable } from '../result.ts';
 import type { Wildcards } from './types.ts';
-import { classToRegex, expandBraces, hexEscape, isGlobPath, parseClass, SLASH, type CharClass, type Pattern } from './pattern.ts';
+import { classToRegex, expandBraces, hexEscape, isGlobPath, parseClass, SLASH, type CharClass } from './glob-syntax.ts';
+import type { Pattern } from './pattern.ts';
 
 // ---- per-segment automata ----
 

@@ -1,6 +1,6 @@
 /** Compiled picomatch matchers, one per distinct glob for the life of the process. */
 import picomatch from 'picomatch';
-import { PICOMATCH_OPTIONS } from './pattern.ts';
+import { PICOMATCH_OPTIONS } from './glob-syntax.ts';
 
 const cache = new Map<string, (path: string) => boolean>();
 

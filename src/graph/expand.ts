@@ -10,7 +10,8 @@
  */
 import { bindFromGlob, globsIntersect } from '../config/glob-intersect.ts';
 import { globMatcher } from '../config/glob-match.ts';
-import { isGlobPath, type Pattern } from '../config/pattern.ts';
+import { isGlobPath } from '../config/glob-syntax.ts';
+import type { Pattern } from '../config/pattern.ts';
 import type { ResolvedConfig, ResolvedTask } from '../config/resolved.ts';
 import type { Wildcards } from '../config/types.ts';
 import type { TaskGraph } from './tasks.ts';

@@ -4,7 +4,7 @@
  */
 import { globsIntersect } from '../config/glob-intersect.ts';
 import { globMatcher } from '../config/glob-match.ts';
-import { isGlobPath } from '../config/pattern.ts';
+import { isGlobPath } from '../config/glob-syntax.ts';
 import type { ResolvedConfig } from '../config/resolved.ts';
 import { didYouMean } from '../config/suggest.ts';
 import { err, ok, type Result } from '../result.ts';

@@ -4,6 +4,7 @@
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { parseDuration } from '../config/duration.ts';
+import type { ResolvedConfig, ResolvedTask } from '../config/resolved.ts';
 import type { Duration } from '../config/types.ts';
 
 export const EX_TEMPFAIL = 75;
@@ -54,4 +55,14 @@ export function takeRetryAfterFile(path: string, now: number): number | undefine
   } finally {
     rmSync(path, { force: true });
   }
+}
+
+/**
+ * The services a push-back pauses: the task's rate-limited ones; failing that, every service it
+ * uses except the default `cpu` (a 429 says nothing about local cores).
+ */
+export function pausableServices(task: ResolvedTask, config: ResolvedConfig): string[] {
+  const limited = task.uses.filter((s) => (config.services.get(s)?.rates.length ?? 0) > 0);
+  if (limited.length > 0) return limited;
+  return task.uses.filter((s) => s !== 'cpu');
 }

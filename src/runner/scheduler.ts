@@ -16,13 +16,16 @@ import type { TaskGraph } from '../graph/tasks.ts';
 import type { Unit, UnitGraph } from '../graph/unit.ts';
 import type { BlockedReason, BlockedUnit, PlanEntry, RunCounts, RunEvent, StaleReason, UnitFailure } from './events.ts';
 import { snapshot, type FileStat } from './files.ts';
-import { fingerprintParts, fingerprintStale, recordFingerprint, type FingerprintParts } from './fingerprint.ts';
+import { recordFingerprint, type FingerprintParts } from './fingerprint.ts';
 import type { Limiter } from './limiter.ts';
-import { checkUnit, observeInputs, type CheckOutcome } from './staleness.ts';
-import { fingerprintCommand, inputsByName, resolveCommand, runUnit, unitInfo } from './unit-run.ts';
+import { StallWatch } from './stall-watch.ts';
+import { inputSignature, type CheckOutcome } from './staleness.ts';
+import { CheckError, customCheck, defaultCheck } from './unit-check.ts';
+import { inputsByName, resolveCommand, runUnit, unitInfo } from './unit-run.ts';
 import { RunQueue } from './queue.ts';
 import { unreachable } from '../result.ts';
-import { globMatcher } from '../config/glob-match.ts';
+import { affectedUnits } from './affected.ts';
+import { pausableServices } from './push-back.ts';
 
 type Status = 'waiting' | 'checkable' | 'checking' | 'not-ready' | 'queued' | 'running' | 'retrying' | 'fresh' | 'done' | 'failed' | 'blocked';
 
@@ -108,10 +111,8 @@ export class Scheduler {
   private readonly laneRefusal = new Map<string, BlockedReason>();
   private readonly blockedReasons = new Map<string, BlockedReason>();
   /** When each unit started waiting (for pendingTimeout). */
-  private readonly waitingSince = new Map<string, number>();
-  private lastProgress = 0;
+  private readonly stalls: StallWatch;
   private stallTimer: NodeJS.Timeout | undefined;
-  private readonly warned = { stall: false, pending: false };
   private stalled: string | undefined;
   private readonly plan: PlanEntry[] = [];
   private readonly wouldRun = new Set<string>();
@@ -141,6 +142,7 @@ export class Scheduler {
   constructor(options: SchedulerOptions) {
     this.o = options;
     this.startTime = options.now();
+    this.stalls = new StallWatch(options.config, this.startTime);
   }
 
   run(): Promise<BuildResult> {
@@ -157,7 +159,6 @@ export class Scheduler {
         this.detachSignal = () => signal.removeEventListener('abort', onAbort);
       }
     }
-    this.lastProgress = this.o.now();
     this.watchStalls();
     this.pump();
     return done;
@@ -228,7 +229,7 @@ export class Scheduler {
       if (!SETTLED.has(st)) count++;
     }
     this.status.set(id, 'waiting');
-    if (!this.waitingSince.has(id)) this.waitingSince.set(id, this.o.now());
+    this.stalls.waiting(id, this.o.now());
     this.remaining.set(id, count);
     if (count === 0) this.makeCheckable(id);
   }
@@ -313,12 +314,14 @@ export class Scheduler {
     const force = this.o.force && this.o.selection.matches(unit);
     const ctx = { root: this.o.config.root, now: this.o.now(), maxAgeMs: task.maxAgeMs, force };
     if (!task.ready && !task.stale) {
-      this.onChecked(unit, this.defaultCheck(unit, task, ctx));
+      const { outcome, fingerprint } = defaultCheck(unit, task, ctx);
+      if (fingerprint) this.fingerprints.set(id, fingerprint);
+      this.onChecked(unit, outcome);
       return;
     }
     this.status.set(id, 'checking');
     this.asyncChecks++;
-    void this.customCheck(unit, task, ctx).then(
+    void customCheck(unit, task, ctx, (parts) => this.fingerprints.set(id, parts)).then(
       (outcome) => {
         this.asyncChecks--;
         if (outcome === 'not-ready') this.park(id);
@@ -333,41 +336,6 @@ export class Scheduler {
         this.pump();
       },
     );
-  }
-
-  private async customCheck(unit: Unit, task: ResolvedTask, ctx: Parameters<typeof checkUnit>[2]): Promise<CheckOutcome | 'not-ready'> {
-    const observed = observeInputs(ctx.root, unit.inputs);
-    if ('missing' in observed) return { kind: 'missing-input', input: observed.missing };
-    const info = unitInfo(unit, inputsByName(unit, observed.files), 1);
-    if (task.ready) {
-      const ready = await guard('ready', () => task.ready?.(info));
-      if (!ready) return 'not-ready';
-    }
-    const defaultOutcome = this.defaultCheck(unit, task, ctx);
-    if (!task.stale || defaultOutcome.kind === 'missing-input') return defaultOutcome;
-    const stale = await guard('stale', () => task.stale?.(info, { defaultStale: () => Promise.resolve(defaultOutcome.kind === 'stale') }));
-    if (ctx.force) return { kind: 'stale', reason: { kind: 'forced' }, inputs: observed.files };
-    if (!stale) return { kind: 'fresh', inputs: observed.files };
-    const reason = defaultOutcome.kind === 'stale' ? defaultOutcome.reason : { kind: 'custom' as const };
-    return { kind: 'stale', reason, inputs: observed.files };
-  }
-
-  /** Make's mtime rule, or with `freshness: 'hash'` the content fingerprint. */
-  private defaultCheck(unit: Unit, task: ResolvedTask, ctx: Parameters<typeof checkUnit>[2]): CheckOutcome {
-    if (task.freshness !== 'hash') return checkUnit(unit.inputs, unit.outputs, ctx);
-    const observed = observeInputs(ctx.root, unit.inputs);
-    if ('missing' in observed) return { kind: 'missing-input', input: observed.missing };
-    const inputs = observed.files;
-    const parts = fingerprintParts(ctx.root, task, inputs, fingerprintCommand(task, unit, inputs));
-    this.fingerprints.set(unit.id, parts);
-    if (ctx.force) return { kind: 'stale', reason: { kind: 'forced' }, inputs };
-    if (unit.outputs.length === 0) return { kind: 'stale', reason: { kind: 'no_outputs' }, inputs };
-    const reason = fingerprintStale(ctx.root, unit, parts);
-    if (reason) return { kind: 'stale', reason, inputs };
-    // maxAge still counts by the outputs' age.
-    const byAge = checkUnit([], unit.outputs, ctx);
-    if (byAge.kind === 'stale' && byAge.reason.kind === 'max_age') return { kind: 'stale', reason: byAge.reason, inputs };
-    return byAge.kind === 'fresh' && byAge.expiresAt !== undefined ? { kind: 'fresh', inputs, expiresAt: byAge.expiresAt } : { kind: 'fresh', inputs };
   }
 
   private park(id: string): void {
@@ -470,7 +438,7 @@ export class Scheduler {
     const pending = this.pending.get(id);
     if (!unit || !task || !pending) return;
     this.status.set(id, 'running');
-    this.waitingSince.delete(id);
+    this.stalls.running(id);
     const controller = new AbortController();
     this.running.set(id, controller);
     const named = inputsByName(unit, pending.inputs);
@@ -498,7 +466,6 @@ export class Scheduler {
         this.pushBack(unit, task, pending, outcome.retryAfterMs);
       } else if (outcome.ok) {
         for (const s of task.uses) this.pushBackStreak.delete(s);
-        this.waitingSince.delete(id);
         this.status.set(id, 'done');
         this.counts.built++;
         if (task.maxAgeMs !== undefined) this.nextExpiry = Math.min(this.nextExpiry ?? Infinity, this.o.now() + task.maxAgeMs);
@@ -568,8 +535,7 @@ export class Scheduler {
 
   private fail(unit: Unit, error: UnitFailure, attempt: number, outputTail: string, removed: readonly string[], durationMs = 0, command?: string): void {
     this.status.set(unit.id, 'failed');
-    this.waitingSince.delete(unit.id);
-    this.lastProgress = this.o.now();
+    this.stalls.progress(unit.id, this.o.now());
     this.counts.failed++;
     this.failures.push({ unit: unit.id, task: unit.task, error });
     const pending = this.pending.get(unit.id);
@@ -587,7 +553,7 @@ export class Scheduler {
     this.status.set(id, 'blocked');
     this.blockedReasons.set(id, reason);
     if (this.o.dryRun && unit && !unit.placeholder) this.plan.push({ unit: id, task: unit.task, verdict: 'blocked', reason });
-    this.waitingSince.delete(id);
+    this.stalls.progress(id, this.o.now());
     if (unit && !unit.placeholder) {
       this.counts.blocked++;
       this.blocked.push({ unit: id, task: unit.task, reason });
@@ -607,8 +573,7 @@ export class Scheduler {
   }
 
   private settle(unit: Unit): void {
-    this.lastProgress = this.o.now();
-    this.waitingSince.delete(unit.id);
+    this.stalls.progress(unit.id, this.o.now());
     // A unit that only would run (plan) made no files: its consumers stay placeholders.
     if (!this.wouldRun.has(unit.id) && unit.outputs.some((o) => o.isGlob)) this.dirty = true;
     for (const d of this.graph.dependents.get(unit.id) ?? []) {
@@ -642,33 +607,14 @@ export class Scheduler {
   // ---- stalls and diagnostics --------------------------------------------------------------
 
   private watchStalls(): void {
-    const c = this.o.config;
-    const limits = [c.stallTimeoutMs, c.pendingTimeoutMs, c.stallWarnAfterMs, c.pendingWarnAfterMs].filter((v): v is number => v !== undefined);
-    if (limits.length === 0) return;
-    const tick = Math.max(10, Math.min(1000, Math.floor(Math.min(...limits) / 4)));
-    this.stallTimer = setInterval(() => this.checkStalls(), tick);
+    const tick = this.stalls.tickMs;
+    if (tick === undefined) return;
+    this.stallTimer = setInterval(() => {
+      if (this.finished || this.stopping) return;
+      const stall = this.stalls.check(this.o.now());
+      if (stall) this.stall(stall.fatal, stall.message);
+    }, tick);
     this.stallTimer.unref();
-  }
-
-  private checkStalls(): void {
-    if (this.finished || this.stopping) return;
-    const c = this.o.config;
-    const now = this.o.now();
-    const idle = now - this.lastProgress;
-    let oldest: [string, number] | undefined;
-    for (const entry of this.waitingSince) if (!oldest || entry[1] < oldest[1]) oldest = entry;
-    const waited = oldest ? now - oldest[1] : 0;
-    if (c.stallTimeoutMs !== undefined && idle >= c.stallTimeoutMs) {
-      this.stall(true, `nothing finished for ${idle} ms (stallTimeout ${c.stallTimeoutMs} ms)`);
-    } else if (c.pendingTimeoutMs !== undefined && oldest && waited >= c.pendingTimeoutMs) {
-      this.stall(true, `${oldest[0]} waited ${waited} ms (pendingTimeout ${c.pendingTimeoutMs} ms)`);
-    } else if (c.stallWarnAfterMs !== undefined && idle >= c.stallWarnAfterMs && !this.warned.stall) {
-      this.warned.stall = true;
-      this.stall(false, `nothing finished for ${idle} ms (stallWarnAfter ${c.stallWarnAfterMs} ms)`);
-    } else if (c.pendingWarnAfterMs !== undefined && oldest && waited >= c.pendingWarnAfterMs && !this.warned.pending) {
-      this.warned.pending = true;
-      this.stall(false, `${oldest[0]} waited ${waited} ms (pendingWarnAfter ${c.pendingWarnAfterMs} ms)`);
-    }
   }
 
   private stall(fatal: boolean, message: string): void {
@@ -794,74 +740,6 @@ export class Scheduler {
   }
 }
 
-class CheckError extends Error {
-  readonly check: 'ready' | 'stale';
 
-  constructor(check: 'ready' | 'stale', message: string) {
-    super(message);
-    this.check = check;
-  }
-}
 
-/** Runs a custom check; a throw becomes a CheckError (it fails the unit, never "run it anyway"). */
-async function guard(check: 'ready' | 'stale', fn: () => boolean | Promise<boolean> | undefined): Promise<boolean> {
-  try {
-    return Boolean(await fn());
-  } catch (error) {
-    throw new CheckError(check, `${check}() threw: ${error instanceof Error ? error.message : String(error)}`);
-  }
-}
 
-/**
- * The services a push-back pauses: the task's rate-limited ones; failing that, every service it
- * uses except the default `cpu` (a 429 says nothing about local cores).
- */
-function pausableServices(task: ResolvedTask, config: ResolvedConfig): string[] {
-  const limited = task.uses.filter((s) => (config.services.get(s)?.rates.length ?? 0) > 0);
-  if (limited.length > 0) return limited;
-  return task.uses.filter((s) => s !== 'cpu');
-}
-
-/** What a unit's inputs looked like: changes when any input is added, removed or modified. */
-export function inputSignature(inputs: ReadonlyMap<string, FileStat>): string {
-  return JSON.stringify([...inputs].sort(([a], [b]) => (a < b ? -1 : 1)).map(([f, s]) => [f, s.mtimeMs, s.size]));
-}
-
-/**
- * The part of `wanted` a set of changed paths can affect: units that read or write one of them,
- * everything downstream of those, and what those need (their upstream, which is cheap to confirm
- * fresh). A watch cycle checks this instead of every unit.
- */
-function affectedUnits(graph: UnitGraph, wanted: ReadonlySet<string>, changed: ReadonlySet<string>): Set<string> {
-  const paths = [...changed];
-  const touches = (p: { readonly path: string; readonly isGlob: boolean }): boolean =>
-    p.isGlob ? paths.some(globMatcher(p.path)) : changed.has(p.path);
-  const down = new Set<string>();
-  const stack: string[] = [];
-  for (const id of wanted) {
-    const unit = graph.units.get(id);
-    if (unit && (unit.inputs.some(touches) || unit.outputs.some(touches))) {
-      down.add(id);
-      stack.push(id);
-    }
-  }
-  while (stack.length > 0) {
-    for (const d of graph.dependents.get(stack.pop() ?? '') ?? []) {
-      if (wanted.has(d) && !down.has(d)) {
-        down.add(d);
-        stack.push(d);
-      }
-    }
-  }
-  const result = new Set(down);
-  const up = [...down];
-  while (up.length > 0) {
-    for (const d of graph.deps.get(up.pop() ?? '') ?? []) {
-      if (wanted.has(d) && !result.has(d)) {
-        result.add(d);
-        up.push(d);
-      }
-    }
-  }
-  return result;
-}

@@ -102,3 +102,8 @@ export function changedInputs(root: string, observed: ReadonlyMap<string, FileSt
   }
   return changed;
 }
+
+/** What a unit's inputs looked like: changes when any input is added, removed or modified. */
+export function inputSignature(inputs: ReadonlyMap<string, FileStat>): string {
+  return JSON.stringify([...inputs].sort(([a], [b]) => (a < b ? -1 : 1)).map(([f, s]) => [f, s.mtimeMs, s.size]));
+}
