@@ -8,10 +8,11 @@ import type { Palette } from './format.ts';
 import type { ReportStream } from './types.ts';
 
 /** How a task's listr2 entry ends: anything but `done` draws listr2's failure mark. */
-export type TaskOutcome = 'done' | 'failed' | 'incomplete';
+export type TaskOutcome = 'done' | 'failed' | 'blocked' | 'incomplete';
 
 const FAILURE_TEXT = {
   failed: 'a unit failed',
+  blocked: 'some units are blocked',
   incomplete: 'stopped before all its units finished',
 } as const;
 

@@ -173,6 +173,11 @@ export class TaskProgress {
     return this.counts.failed;
   }
 
+  /** Units that could not run (missing input, upstream failure). */
+  get blocked(): number {
+    return this.counts.blocked;
+  }
+
   /** The announced total, or more when more units were seen than announced. */
   get shownTotal(): number {
     return Math.max(this.total, this.outcomes.size + this.running.size);

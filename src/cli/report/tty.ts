@@ -187,7 +187,7 @@ class Session {
       if (view.finished) continue;
       const task = this.progress.tasks.get(name);
       if (task === undefined || task.shownTotal === 0 || !task.allSettled) return;
-      view.end(task.failed > 0 ? 'failed' : 'done');
+      view.end(task.failed > 0 ? 'failed' : task.blocked > 0 ? 'blocked' : 'done');
     }
   }
 
@@ -265,6 +265,8 @@ class TaskView {
 function finalOutcome(task: TaskProgress | undefined, done: EventOf<'run:done'> | undefined): TaskOutcome {
   if (task === undefined) return 'done';
   if (task.failed > 0) return 'failed';
+  // A task with blocked units did not do all it was asked to: no success mark.
+  if (task.blocked > 0) return 'blocked';
   // a successful run settled everything it meant to, whatever the announced totals said
   return task.allSettled || done?.ok === true ? 'done' : 'incomplete';
 }
