@@ -15,7 +15,7 @@ import type { Pattern } from '../config/pattern.ts';
 import type { ResolvedConfig, ResolvedTask } from '../config/resolved.ts';
 import type { Wildcards } from '../config/types.ts';
 import type { TaskGraph } from './tasks.ts';
-import { unitId, type Unit, type UnitGraph, type UnitPath } from './unit.ts';
+import { unitId, type OutputConflict, type Unit, type UnitGraph, type UnitPath } from './unit.ts';
 
 /** Existing files, as sorted relative POSIX paths. */
 export interface FileSource {
@@ -68,7 +68,13 @@ class OutputIndex {
   private readonly dynamicByBase = new Map<string, DynamicOutput[]>();
   private sortedBases: string[] | undefined;
 
-  addConcrete(path: string, unit: string): void {
+  readonly conflicts: OutputConflict[] = [];
+
+  addConcrete(path: string, unit: string, task: string): void {
+    const owner = this.byPath.get(path);
+    if (owner !== undefined && owner !== unit && !owner.startsWith(`${task}[`) && owner !== task) {
+      this.conflicts.push({ path, units: [owner, unit] });
+    }
     this.byPath.set(path, unit);
     this.sorted = undefined;
   }
@@ -144,7 +150,7 @@ export function expandGraph(options: ExpandOptions): UnitGraph {
     for (const unit of taskUnits) {
       const open = unit.placeholder || !options.isSettled(unit.id);
       for (const out of unit.outputs) {
-        if (!out.isGlob) index.addConcrete(out.path, unit.id);
+        if (!out.isGlob) index.addConcrete(out.path, unit.id, unit.task);
         else index.addDynamic(out.path, unit.id, open);
       }
     }
@@ -162,7 +168,7 @@ export function expandGraph(options: ExpandOptions): UnitGraph {
       set.add(id);
     }
   }
-  return { units, deps, dependents };
+  return index.conflicts.length > 0 ? { units, deps, dependents, conflicts: index.conflicts } : { units, deps, dependents };
 }
 
 /** Distinct wildcard bindings of a task's units (partial ones become placeholders). */

@@ -14,6 +14,8 @@ import type { Unit, UnitGraph } from './unit.ts';
 export interface Selection {
   /** No targets: every task. */
   readonly all: boolean;
+  /** Each target with its own matcher; `task` targets may legitimately match no unit yet. */
+  readonly targets: readonly { readonly target: string; readonly isTask: boolean; readonly matches: (unit: Unit) => boolean }[];
   /** Tasks that may hold selected units. */
   readonly tasks: ReadonlySet<string>;
   matches(unit: Unit): boolean;
@@ -97,16 +99,18 @@ function unknown(target: string, config: ResolvedConfig): { ok: false; error: Ta
 }
 
 export function parseTargets(targets: readonly string[], config: ResolvedConfig): Result<Selection, TargetFailure> {
-  if (targets.length === 0) return ok({ all: true, tasks: new Set(config.tasks.keys()), matches: () => true });
+  if (targets.length === 0) return ok({ all: true, targets: [], tasks: new Set(config.tasks.keys()), matches: () => true });
   const matchers: Matcher[] = [];
+  const parsedTargets: Selection['targets'][number][] = [];
   const tasks = new Set<string>();
   for (const t of targets) {
     const parsed = parseOne(t, config);
     if (!parsed.ok) return parsed;
     matchers.push(parsed.value.match);
+    parsedTargets.push({ target: t, isTask: config.tasks.has(t.replace(/^(\.\/)+/, '')), matches: parsed.value.match });
     for (const name of parsed.value.tasks) tasks.add(name);
   }
-  return ok({ all: false, tasks, matches: (u) => matchers.some((m) => m(u)) });
+  return ok({ all: false, targets: parsedTargets, tasks, matches: (u) => matchers.some((m) => m(u)) });
 }
 
 /** Selected tasks and every task they may need (data upstream and `after`), transitively. */
@@ -159,4 +163,42 @@ export function selectUnits(
     for (const before of options.after.get(task) ?? []) for (const u of byTask.get(before) ?? []) add(u);
   }
   return selected;
+}
+
+/**
+ * A path, glob or filter target that no unit (not even one a dynamic producer will discover)
+ * matches: Make's "No rule to make target". A task name with no units yet is fine.
+ */
+export function unmatchedTarget(graph: UnitGraph, selection: Selection): TargetFailure | undefined {
+  for (const t of selection.targets) {
+    if (t.isTask) continue;
+    let found = false;
+    for (const unit of graph.units.values()) {
+      if (t.matches(unit)) {
+        found = true;
+        break;
+      }
+    }
+    if (!found) {
+      return { reason: 'unknown-target', target: t.target, message: `no unit makes "${t.target}": it fits an output pattern, but no input gives those wildcard values` };
+    }
+  }
+  return undefined;
+}
+
+/** Two tasks claim the same output file: which one should make it is ambiguous. */
+export interface OutputConflictFailure {
+  readonly reason: 'output-conflict';
+  readonly path: string;
+  readonly message: string;
+}
+
+/** What makes a run impossible before it starts: an output two tasks claim, or an unmatched target. */
+export function checkSelection(graph: UnitGraph, selection: Selection): OutputConflictFailure | TargetFailure | undefined {
+  const conflict = graph.conflicts?.[0];
+  if (conflict) {
+    const [a, b] = conflict.units;
+    return { reason: 'output-conflict', path: conflict.path, message: `${a} and ${b} both produce ${conflict.path}: an output file belongs to one task` };
+  }
+  return unmatchedTarget(graph, selection);
 }

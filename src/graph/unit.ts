@@ -29,6 +29,13 @@ export interface UnitGraph {
   readonly units: ReadonlyMap<string, Unit>;
   readonly deps: ReadonlyMap<string, ReadonlySet<string>>;
   readonly dependents: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Output files that units of two different tasks both claim (an ambiguous config). */
+  readonly conflicts?: readonly OutputConflict[];
+}
+
+export interface OutputConflict {
+  readonly path: string;
+  readonly units: readonly [string, string];
 }
 
 export function unitId(task: string, wildcardOrder: readonly string[], values: Wildcards): string {

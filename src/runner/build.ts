@@ -1,9 +1,9 @@
 /** `build`: plan the selected units and run what is stale, emitting events. */
 import { availableParallelism } from 'node:os';
 import type { ResolvedConfig } from '../config/resolved.ts';
-import { parseTargets, tasksNeeded, type TargetFailure } from '../graph/select.ts';
+import { parseTargets, tasksNeeded, type OutputConflictFailure, type TargetFailure } from '../graph/select.ts';
 import { buildTaskGraph, type CycleFailure } from '../graph/tasks.ts';
-import { ok, type Result } from '../result.ts';
+import { err, ok, type Result } from '../result.ts';
 import type { RunEventListener } from './events.ts';
 import { createLimiter } from './limiter.ts';
 import { createRateStore } from './rate-store.ts';
@@ -42,7 +42,7 @@ export interface BuildOptions {
   readonly affected?: ReadonlySet<string>;
 }
 
-export type BuildFailure = CycleFailure | TargetFailure;
+export type BuildFailure = CycleFailure | TargetFailure | OutputConflictFailure;
 
 export async function build(options: BuildOptions): Promise<Result<BuildResult, BuildFailure>> {
   const { config } = options;
@@ -54,7 +54,9 @@ export async function build(options: BuildOptions): Promise<Result<BuildResult, 
   const scheduler = new Scheduler({
     config,
     tasks: tasks.value,
-    neededTasks: options.noDeps ? selection.value.tasks : tasksNeeded(selection.value, tasks.value),
+    // Upstream tasks are expanded even with --no-deps: their planned outputs bind the selected
+    // units' wildcards, so a selected unit whose inputs are missing is reported, not dropped.
+    neededTasks: tasksNeeded(selection.value, tasks.value),
     selection: selection.value,
     files: createFileLister(config.root),
     // Dry runs never ask for a slot, so the store is only written by real starts.
@@ -72,6 +74,8 @@ export async function build(options: BuildOptions): Promise<Result<BuildResult, 
     ...(options.failedEarlier ? { failedEarlier: options.failedEarlier } : {}),
     ...(options.affected ? { affected: options.affected } : {}),
   });
+  const impossible = scheduler.prepare();
+  if (impossible) return err(impossible);
   return ok(await scheduler.run());
 }
 

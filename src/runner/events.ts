@@ -33,7 +33,9 @@ export type StaleReason =
 export type PlanEntry =
   | { readonly unit: string; readonly task: string; readonly verdict: 'run'; readonly reason: StaleReason }
   | { readonly unit: string; readonly task: string; readonly verdict: 'fresh' }
-  | { readonly unit: string; readonly task: string; readonly verdict: 'blocked' | 'waiting'; readonly reason: BlockedReason };
+  | { readonly unit: string; readonly task: string; readonly verdict: 'blocked' | 'waiting'; readonly reason: BlockedReason }
+  /** Its custom ready() or stale() threw: build would fail it. */
+  | { readonly unit: string; readonly task: string; readonly verdict: 'fails'; readonly error: UnitFailure };
 
 /** How a unit failed. */
 export type UnitFailure =
@@ -44,6 +46,8 @@ export type UnitFailure =
   | { readonly reason: 'function-error'; readonly message: string }
   | { readonly reason: 'check-error'; readonly check: 'ready' | 'stale'; readonly message: string }
   | { readonly reason: 'aborted'; readonly message: string }
+  /** (unit:retry) The service pushed back (exit 75 / RateLimited); the unit is requeued. */
+  | { readonly reason: 'pushed-back'; readonly pushBacks: number; readonly retryAfterMs?: number; readonly message: string }
   /** The service pushed back (exit 75 / RateLimited) more often than the cap allows. */
   | { readonly reason: 'push-back-limit'; readonly pushBacks: number; readonly message: string }
   /** The run hit `stallTimeout` or `pendingTimeout` while this unit was running. */
@@ -137,6 +141,8 @@ export type RunEvent =
       readonly counts: RunCounts;
       /** Set when the run was stopped by a signal or an AbortSignal. */
       readonly interrupted?: string;
+      /** Stale units that never started because the run stopped (a failure without --keep-going, a stall, a signal). */
+      readonly notStarted?: number;
     };
 
 /** Events of `runcue watch`, around each cycle's run events. */

@@ -5,10 +5,10 @@
  */
 import type { ResolvedConfig } from '../config/resolved.ts';
 import { expandGraph } from '../graph/expand.ts';
-import { parseTargets, selectUnits, tasksNeeded, type Selection } from '../graph/select.ts';
+import { checkSelection, parseTargets, selectUnits, tasksNeeded, type Selection } from '../graph/select.ts';
 import { buildTaskGraph, type TaskGraph } from '../graph/tasks.ts';
 import type { UnitGraph } from '../graph/unit.ts';
-import { ok, type Result } from '../result.ts';
+import { err, ok, type Result } from '../result.ts';
 import type { BuildFailure } from './build.ts';
 import { filesOf } from './files.ts';
 import { createFileLister } from './walk.ts';
@@ -42,6 +42,8 @@ export function staticPlan(config: ResolvedConfig, targets: readonly string[], n
     if (!unit.placeholder && unit.outputs.some((o) => o.isGlob) && unit.outputs.every((o) => filesOf(config.root, o).length > 0)) settled.add(unit.id);
   }
   const final = settled.size === 0 ? graph : expandGraph({ config, tasks: tasks.value, files, isSettled: (id) => settled.has(id), only: tasksNeeded(selection.value, tasks.value) });
+  const impossible = checkSelection(final, selection.value);
+  if (impossible) return err(impossible);
   const after = tasks.value.after;
   return ok({
     tasks: tasks.value,

@@ -11,7 +11,7 @@
 import type { ResolvedConfig, ResolvedTask } from '../config/resolved.ts';
 import type { UnitInfo } from '../config/types.ts';
 import { expandGraph, type FileSource } from '../graph/expand.ts';
-import { selectUnits, type Selection } from '../graph/select.ts';
+import { checkSelection, selectUnits, type OutputConflictFailure, type Selection, type TargetFailure } from '../graph/select.ts';
 import type { TaskGraph } from '../graph/tasks.ts';
 import type { Unit, UnitGraph } from '../graph/unit.ts';
 import type { BlockedReason, BlockedUnit, PlanEntry, RunCounts, RunEvent, StaleReason, UnitFailure } from './events.ts';
@@ -97,6 +97,8 @@ export class Scheduler {
   private readonly checkable: string[] = [];
   /** Parked on `after` or a custom `ready`: re-checked whenever something settles. */
   private readonly notReady = new Set<string>();
+  /** Per task, its first unit that failed or was blocked: units that run `after` it are blocked. */
+  private readonly badByTask = new Map<string, string>();
   /** Per task, wanted units not settled yet (placeholders included): gates `after`. */
   private unsettledByTask = new Map<string, number>();
   private readonly pending = new Map<string, Pending>();
@@ -133,6 +135,7 @@ export class Scheduler {
   private pumpAgain = false;
   private wakeTimer: NodeJS.Timeout | undefined;
   private finished = false;
+  private prepared = false;
   private readonly startTime: number;
   private resolveDone: (r: BuildResult) => void = () => undefined;
   private detachSignal: () => void = () => undefined;
@@ -145,9 +148,19 @@ export class Scheduler {
     this.stalls = new StallWatch(options.config, this.startTime);
   }
 
+  /**
+   * Plans the units (the first expansion) and says what makes the run impossible before it
+   * starts: two tasks claiming one output, or a target that no unit makes.
+   */
+  prepare(): OutputConflictFailure | TargetFailure | undefined {
+    this.expand();
+    this.prepared = true;
+    return checkSelection(this.graph, this.o.selection);
+  }
+
   run(): Promise<BuildResult> {
     const done = new Promise<BuildResult>((resolve) => (this.resolveDone = resolve));
-    this.expand();
+    if (!this.prepared) this.expand();
     this.o.emit({ type: 'run:start', time: this.o.now(), tasks: this.taskCounts(), services: this.serviceInfo(), uses: Object.fromEntries([...this.o.neededTasks].map((t) => [t, this.o.config.tasks.get(t)?.uses ?? ['cpu']])) });
     if (this.o.signal) {
       const signal = this.o.signal;
@@ -202,7 +215,7 @@ export class Scheduler {
       }
     }
     const units = kept.length === 0 ? graph.units : new Map([...graph.units, ...kept.map((u) => [u.id, u] as const)]);
-    this.graph = { units, deps: graph.deps, dependents: graph.dependents };
+    this.graph = { ...graph, units };
     this.wanted = wanted;
     this.unsettledByTask = new Map();
     for (const id of wanted) {
@@ -301,6 +314,11 @@ export class Scheduler {
     const task = unit ? this.o.config.tasks.get(unit.task) : undefined;
     if (!unit || !task) return;
     if (!this.afterSettled(task)) {
+      const failedBefore = task.after.map((name) => this.badByTask.get(name)).find((u) => u !== undefined);
+      if (failedBefore !== undefined) {
+        this.block(id, { kind: 'upstream_failed', upstream: failedBefore, message: `${failedBefore} (of a task it runs after) did not finish` });
+        return;
+      }
       this.park(id);
       return;
     }
@@ -512,11 +530,18 @@ export class Scheduler {
    */
   private pushBack(unit: Unit, task: ResolvedTask, pending: Pending, retryAfterMs: number | undefined): void {
     pending.pushBacks++;
-    const error: UnitFailure = { reason: 'push-back-limit', pushBacks: pending.pushBacks, message: `pushed back ${pending.pushBacks} times` };
     if (pending.pushBacks > MAX_PUSH_BACKS) {
-      this.fail(unit, { ...error, message: `its service pushed back ${pending.pushBacks} times (limit ${MAX_PUSH_BACKS})` }, pending.attempt, '', []);
+      const message = `its service pushed back ${pending.pushBacks} times (limit ${MAX_PUSH_BACKS})`;
+      this.fail(unit, { reason: 'push-back-limit', pushBacks: pending.pushBacks, message }, pending.attempt, '', []);
       return;
     }
+    const times = pending.pushBacks === 1 ? 'once' : `${pending.pushBacks} times`;
+    const error: UnitFailure = {
+      reason: 'pushed-back',
+      pushBacks: pending.pushBacks,
+      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+      message: `its service pushed back (${times})`,
+    };
     const services = pausableServices(task, this.o.config);
     const streak = Math.max(0, ...services.map((s) => (this.pushBackStreak.get(s) ?? 0) + 1));
     for (const s of services) this.pushBackStreak.set(s, streak);
@@ -535,9 +560,11 @@ export class Scheduler {
 
   private fail(unit: Unit, error: UnitFailure, attempt: number, outputTail: string, removed: readonly string[], durationMs = 0, command?: string): void {
     this.status.set(unit.id, 'failed');
+    if (!this.badByTask.has(unit.task)) this.badByTask.set(unit.task, unit.id);
     this.stalls.progress(unit.id, this.o.now());
     this.counts.failed++;
     this.failures.push({ unit: unit.id, task: unit.task, error });
+    if (this.o.dryRun) this.plan.push({ unit: unit.id, task: unit.task, verdict: 'fails', error });
     const pending = this.pending.get(unit.id);
     if (pending) this.failedInputs.set(unit.id, inputSignature(pending.inputs));
     this.o.emit({ type: 'unit:fail', time: this.o.now(), task: unit.task, unit: unit.id, durationMs, attempt, error, outputTail, removed, ...(command ? { command } : {}) });
@@ -546,11 +573,13 @@ export class Scheduler {
     this.callHook('failure', unit, new Map(), info);
     if (!this.o.keepGoing && error.reason !== 'aborted') this.stopping = true;
     this.blockDownstream(unit.id);
+    this.wakeParked();
   }
 
   private block(id: string, reason: BlockedReason): void {
     const unit = this.graph.units.get(id);
     this.status.set(id, 'blocked');
+    if (unit && !unit.placeholder && !this.badByTask.has(unit.task)) this.badByTask.set(unit.task, id);
     this.blockedReasons.set(id, reason);
     if (this.o.dryRun && unit && !unit.placeholder) this.plan.push({ unit: id, task: unit.task, verdict: 'blocked', reason });
     this.stalls.progress(id, this.o.now());
@@ -583,7 +612,11 @@ export class Scheduler {
       if (left === 0) this.makeCheckable(d);
     }
     this.unsettledByTask.set(unit.task, (this.unsettledByTask.get(unit.task) ?? 1) - 1);
-    // Units parked on `after` or a custom `ready` may go on now that something changed.
+    this.wakeParked();
+  }
+
+  /** Units parked on `after` or a custom `ready` may go on (or be blocked) now that something changed. */
+  private wakeParked(): void {
     for (const id of this.notReady) if (this.status.get(id) === 'not-ready') this.makeCheckable(id);
     this.notReady.clear();
   }
@@ -602,6 +635,17 @@ export class Scheduler {
         }
       })(),
     );
+  }
+
+  /** Wanted units that neither ran nor settled (the run stopped before them). */
+  private notStarted(): number {
+    let n = 0;
+    for (const id of this.wanted) {
+      if (this.graph.units.get(id)?.placeholder) continue;
+      const st = this.status.get(id) ?? 'waiting';
+      if (st !== 'fresh' && st !== 'done' && st !== 'failed' && st !== 'blocked' && st !== 'running') n++;
+    }
+    return n;
   }
 
   // ---- stalls and diagnostics --------------------------------------------------------------
@@ -723,7 +767,16 @@ export class Scheduler {
     void Promise.all(this.hooks).then(() => {
       const durationMs = this.o.now() - this.startTime;
       const ok = this.failures.length === 0 && this.blocked.length === 0 && this.interrupted === undefined && this.stalled === undefined;
-      this.o.emit({ type: 'run:done', time: this.o.now(), ok, durationMs, counts: { ...this.counts }, ...(this.interrupted ? { interrupted: this.interrupted } : {}) });
+      const notStarted = this.notStarted();
+      this.o.emit({
+        type: 'run:done',
+        time: this.o.now(),
+        ok,
+        durationMs,
+        counts: { ...this.counts },
+        ...(this.interrupted ? { interrupted: this.interrupted } : {}),
+        ...(notStarted > 0 ? { notStarted } : {}),
+      });
       this.resolveDone({
         ok,
         counts: { ...this.counts },

@@ -167,8 +167,15 @@ class WatchSession {
     const log: CycleLog = { settled: new Set(), removed: [], builtExpiry: undefined };
     const full = trigger !== 'files';
     const outcome = await withCycleSignal(this.o.signal, (signal) => build(this.buildOptions(request, { signal, log, affected: full ? undefined : new Set(request.changed) })));
-    // The graph and targets were checked when this config was adopted.
-    if (!outcome.ok) throw new Error(`internal error: watch cycle failed to plan: ${outcome.error.message}`);
+    if (!outcome.ok) {
+      // Files changed under the config (a target's source is gone, two tasks now claim one
+      // output): report it and keep watching, as with any failure.
+      this.o.onWarning?.(outcome.error.message);
+      const counts = { built: 0, fresh: 0, failed: 0, blocked: 0 };
+      this.o.onEvent({ type: 'watch:cycle', time: this.clock.now(), cycle, phase: 'done', ok: false, durationMs: 0, counts });
+      this.policy.cycleFinished({ full, written: new Map(), removed: log.removed, nextExpiry: undefined });
+      return;
+    }
     const result = outcome.value;
     this.rememberFailures(result, log);
     this.o.onEvent({ type: 'watch:cycle', time: this.clock.now(), cycle, phase: 'done', ok: result.ok, durationMs: result.durationMs, counts: result.counts });

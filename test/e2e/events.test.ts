@@ -31,7 +31,7 @@ const EVENT_FIELDS = {
   'unit:retry': { type: 'required', time: 'required', task: 'required', unit: 'required', attempt: 'required', delayMs: 'required', kind: 'required', error: 'required' },
   'run:stall': { type: 'required', time: 'required', fatal: 'required', message: 'required', blocked: 'required' },
   'unit:log': { type: 'required', time: 'required', task: 'required', unit: 'required', stream: 'required', text: 'required' },
-  'run:done': { type: 'required', time: 'required', ok: 'required', durationMs: 'required', counts: 'required', interrupted: 'optional' },
+  'run:done': { type: 'required', time: 'required', ok: 'required', durationMs: 'required', counts: 'required', interrupted: 'optional', notStarted: 'optional' },
 } as const satisfies Variants<RunEvent, 'type'>;
 
 type CycleOf<P> = Extract<WatchEvent, { type: 'watch:cycle'; phase: P }>;
@@ -80,6 +80,7 @@ const FAILURE_FIELDS = {
   'function-error': { reason: 'required', message: 'required' },
   'check-error': { reason: 'required', check: 'required', message: 'required' },
   aborted: { reason: 'required', message: 'required' },
+  'pushed-back': { reason: 'required', pushBacks: 'required', retryAfterMs: 'optional', message: 'required' },
   'push-back-limit': { reason: 'required', pushBacks: 'required', message: 'required' },
   stalled: { reason: 'required', message: 'required' },
 } as const satisfies Variants<UnitFailure, 'reason'>;

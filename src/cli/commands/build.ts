@@ -1,7 +1,7 @@
 /** `runcue build [targets...]`. */
 import { build } from '../../runner/build.ts';
 import type { BuildCommandOptions, CliContext } from '../program.ts';
-import { EXIT_CODES, loadForCommand, reporterFor, withSignals } from './shared.ts';
+import { EXIT_CODES, interruptedExitCode, loadForCommand, reporterFor, withSignals } from './shared.ts';
 
 export async function buildCommand(targets: readonly string[], options: BuildCommandOptions, context: CliContext): Promise<number> {
   if (options.dryRun) {
@@ -26,6 +26,7 @@ export async function buildCommand(targets: readonly string[], options: BuildCom
       env: context.env,
       onEvent: (event) => reporter.onEvent(event),
     }),
+    context.stdout,
   );
   await reporter.close();
   if (!outcome.ok) {
@@ -33,7 +34,5 @@ export async function buildCommand(targets: readonly string[], options: BuildCom
     return EXIT_CODES.usage;
   }
   const result = outcome.value;
-  if (result.interrupted === 'SIGINT') return EXIT_CODES.sigint;
-  if (result.interrupted === 'SIGTERM') return EXIT_CODES.sigterm;
-  return result.ok ? EXIT_CODES.ok : EXIT_CODES.failed;
+  return interruptedExitCode(result.interrupted) ?? (result.ok ? EXIT_CODES.ok : EXIT_CODES.failed);
 }

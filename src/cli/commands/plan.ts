@@ -35,7 +35,7 @@ export async function planCommand(targets: readonly string[], options: BuildComm
 }
 
 function countPlan(plan: readonly PlanEntry[]): Record<PlanEntry['verdict'], number> {
-  const counts = { run: 0, fresh: 0, blocked: 0, waiting: 0 };
+  const counts = { run: 0, fresh: 0, blocked: 0, waiting: 0, fails: 0 };
   for (const e of plan) counts[e.verdict]++;
   return counts;
 }
@@ -51,9 +51,11 @@ export function renderPlan(plan: readonly PlanEntry[], verbose: boolean): string
     for (const e of entries) lines.push(`  ${e.unit.padEnd(width)}  ${why(e)}`.trimEnd());
   };
   section('would run, in this order', plan.filter((e) => e.verdict === 'run'), (e) => (e.verdict === 'run' ? describeStale(e.reason) : ''));
+  section('would fail (a custom check throws)', plan.filter((e) => e.verdict === 'fails'), (e) => (e.verdict === 'fails' ? e.error.message : ''));
   section('blocked', plan.filter((e) => e.verdict === 'blocked'), (e) => ('reason' in e && e.verdict !== 'run' ? describeBlocked(e.reason) : ''));
   section('waiting on work that would run first', plan.filter((e) => e.verdict === 'waiting'), (e) => ('reason' in e && e.verdict !== 'run' ? describeBlocked(e.reason) : ''));
   if (verbose) section('fresh', plan.filter((e) => e.verdict === 'fresh'), () => '');
-  lines.push(`plan: ${counts.run} to run, ${counts.fresh} fresh, ${counts.blocked} blocked, ${counts.waiting} waiting`);
+  const fails = counts.fails > 0 ? `, ${counts.fails} would fail` : '';
+  lines.push(`plan: ${counts.run} to run, ${counts.fresh} fresh, ${counts.blocked} blocked, ${counts.waiting} waiting${fails}`);
   return `${lines.join('\n')}\n`;
 }

@@ -7,13 +7,14 @@ import { formatConfigFailure } from '../../config/resolve.ts';
 import type { CliContext, CommonOptions } from '../program.ts';
 import { chooseReporterKind, createReporter, withDebugLogFromEnv, type Reporter } from '../report/index.ts';
 
-export const EXIT_CODES = { ok: 0, failed: 1, usage: 2, sigint: 130, sigterm: 143 } as const;
+export const EXIT_CODES = { ok: 0, failed: 1, usage: 2, sigint: 130, sigpipe: 141, sigterm: 143 } as const;
 
 /**
  * Runs `work` with an AbortSignal that SIGINT/SIGTERM abort (the runner then stops every child
- * tree and removes partial outputs). A second signal exits at once.
+ * tree and removes partial outputs). A second signal exits at once. A closed stdout (`runcue
+ * build --json | head -1`) stops the run the same way, as SIGPIPE would stop make.
  */
-export async function withSignals<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function withSignals<T>(work: (signal: AbortSignal) => Promise<T>, stdout?: NodeJS.WritableStream): Promise<T> {
   const controller = new AbortController();
   const onSignal = (name: NodeJS.Signals): void => {
     if (controller.signal.aborted) {
@@ -21,21 +22,31 @@ export async function withSignals<T>(work: (signal: AbortSignal) => Promise<T>):
     }
     controller.abort(name);
   };
+  const onStdoutError = (error: NodeJS.ErrnoException): void => {
+    if (error.code === 'EPIPE' && !controller.signal.aborted) controller.abort('SIGPIPE');
+  };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  stdout?.on('error', onStdoutError);
   try {
     return await work(controller.signal);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    // Later writes to a broken pipe must not crash the process either.
+    if (controller.signal.reason === 'SIGPIPE') stdout?.on('error', () => undefined);
+    stdout?.off('error', onStdoutError);
   }
 }
 
+/** The exit code for a run stopped by `reason` (a signal name), or undefined. */
+export function interruptedExitCode(reason: string | undefined): number | undefined {
+  if (reason === 'SIGINT') return EXIT_CODES.sigint;
+  if (reason === 'SIGTERM') return EXIT_CODES.sigterm;
+  if (reason === 'SIGPIPE') return EXIT_CODES.sigpipe;
+  return undefined;
+}
 
-/**
- * Finds and loads the config for a command (`--cwd`, `--config`). On failure the message is
- * already written to stderr and the value is the exit code (2).
- */
 export async function loadForCommand(
   options: Pick<CommonOptions, 'config' | 'cwd'>,
   context: CliContext,

@@ -12,7 +12,7 @@ import type { PlanEntry } from '../../runner/events.ts';
 /**
  * `fresh`: up to date; `stale`: build would run it (its own check, or upstream work first);
  * `waiting`: it waits for units a dynamic producer has yet to reveal; `blocked`: an input is
- * missing and nothing will produce it.
+ * missing and nothing will produce it, or a custom check throws.
  */
 export type UnitState = 'fresh' | 'stale' | 'waiting' | 'blocked';
 
@@ -35,6 +35,7 @@ function stateOf(entry: PlanEntry): UnitState {
     case 'waiting':
       return 'waiting';
     case 'blocked':
+    case 'fails':
       return 'blocked';
     default:
       return unreachable(entry);

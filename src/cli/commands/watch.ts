@@ -5,7 +5,7 @@
  */
 import { watch } from '../../watch/session.ts';
 import type { BuildCommandOptions, CliContext } from '../program.ts';
-import { EXIT_CODES, loadForCommand, reporterFor, withSignals } from './shared.ts';
+import { EXIT_CODES, interruptedExitCode, loadForCommand, reporterFor, withSignals } from './shared.ts';
 
 export async function watchCommand(targets: readonly string[], options: BuildCommandOptions, context: CliContext): Promise<number> {
   const loaded = await loadForCommand(options, context);
@@ -26,11 +26,12 @@ export async function watchCommand(targets: readonly string[], options: BuildCom
       onEvent: (event) => reporter.onEvent(event),
       onWarning: (message) => context.stderr.write(`runcue: ${message}\n`),
     }),
+    context.stdout,
   );
   await reporter.close();
   if (!outcome.ok) {
     context.stderr.write(`runcue: ${outcome.error.message}\n`);
     return EXIT_CODES.usage;
   }
-  return outcome.value.interrupted === 'SIGTERM' ? EXIT_CODES.sigterm : EXIT_CODES.sigint;
+  return interruptedExitCode(outcome.value.interrupted) ?? EXIT_CODES.sigint;
 }

@@ -49,6 +49,8 @@ function verdictOf(entry: PlanEntry | undefined): string {
       return `blocked: ${describeBlocked(entry.reason)}`;
     case 'waiting':
       return `waiting: ${describeBlocked(entry.reason)}`;
+    case 'fails':
+      return `fails: ${entry.error.message}`;
   }
 }
 

@@ -166,6 +166,7 @@ export function describeFailure(failure: UnitFailure): string {
       return withMessage(`${failure.check} check failed`);
     case 'aborted':
       return withMessage('aborted');
+    case 'pushed-back':
     case 'push-back-limit':
       return failure.message;
     case 'stalled':
@@ -295,6 +296,7 @@ export function formatSummary(event: EventOf<'run:done'>, options: FormatOptions
   const failedText = failed > 0 ? palette.red(`${failed} failed`) : `${failed} failed`;
   const blockedText = blocked > 0 ? palette.yellow(`${blocked} blocked`) : `${blocked} blocked`;
   const interrupted = event.interrupted === undefined ? '' : `, ${palette.yellow(`interrupted by ${event.interrupted}`)}`;
-  const counts = `${built} built, ${fresh} fresh, ${failedText}, ${blockedText}`;
+  const notStarted = event.notStarted === undefined ? '' : `, ${palette.yellow(`${event.notStarted} not started`)}`;
+  const counts = `${built} built, ${fresh} fresh, ${failedText}, ${blockedText}${notStarted}`;
   return `${palette.bold('runcue:')} ${counts} in ${formatDuration(event.durationMs)}${interrupted}`;
 }

@@ -2,12 +2,13 @@
 import type { RunEvent, WatchEvent } from '../../runner/events.ts';
 import type { Reporter, ReporterOptions } from './types.ts';
 
-/** One `JSON.stringify(event)` line per event on `options.stdout`; `unit:log` only when verbose. */
+/** One `JSON.stringify(event)` line per event on `options.stdout`; `unit:log` only when verbose (hook errors always). */
 export function createJsonReporter(options: ReporterOptions): Reporter {
   const out = options.stdout;
   return {
     onEvent(event: RunEvent | WatchEvent): void {
-      if (event.type === 'unit:log' && !options.verbose) return;
+      // A hook that threw is always reported (SPEC §2); live output only with --verbose.
+      if (event.type === 'unit:log' && !options.verbose && event.stream !== 'hook') return;
       out.write(`${JSON.stringify(event)}\n`);
     },
     close: () => flush(out),
