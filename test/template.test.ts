@@ -181,3 +181,24 @@ describe('splitSimpleCommand', () => {
     );
   });
 });
+
+describe('renderShell inside quotes the template already has', () => {
+  const values = { inputs: { input0: ['src/a b.txt'] }, outputs: { output0: ['out/it\'s "x" $y.txt'] }, wildcards: { n: 'a b' } };
+
+  it('escapes for double quotes instead of adding single quotes', () => {
+    expect(renderShell('echo "name={n}" "{input}" > "{output}"', values)).toBe('echo "name=a b" "src/a b.txt" > "out/it\'s \\"x\\" \\$y.txt"');
+  });
+
+  it('closes and reopens single quotes around a quote in the value', () => {
+    expect(renderShell("printf '%s' '{output}'", values)).toBe("printf '%s' 'out/it'\\''s \"x\" $y.txt'");
+  });
+
+  it('still quotes bare placeholders', () => {
+    expect(renderShell('cp {input} {output}', values)).toBe("cp 'src/a b.txt' 'out/it'\\''s \"x\" $y.txt'");
+  });
+
+  it('round-trips through sh', () => {
+    const printed = execFileSync('sh', ['-c', renderShell('printf "%s|" "{input}" {output} \'{n}\'', values)], { encoding: 'utf8' });
+    expect(printed).toBe('src/a b.txt|out/it\'s "x" $y.txt|a b|');
+  });
+});

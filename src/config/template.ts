@@ -164,21 +164,51 @@ function forceQuote(word: string): string {
   return `'${word.replaceAll("'", `'\\''`)}'`;
 }
 
-/** Renders a `sh -c` command: each substituted path is one shell-quoted word. */
+type QuoteState = 'none' | 'single' | 'double';
+
+/** The shell quoting state after `text`, starting from `state` (enough of POSIX sh for templates). */
+function quoteStateAfter(text: string, state: QuoteState): QuoteState {
+  let s = state;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (s === 'single') {
+      if (c === "'") s = 'none';
+    } else if (c === '\\') {
+      i++;
+    } else if (s === 'double') {
+      if (c === '"') s = 'none';
+    } else if (c === "'") {
+      s = 'single';
+    } else if (c === '"') {
+      s = 'double';
+    }
+  }
+  return s;
+}
+
+/**
+ * Renders a `sh -c` command: each substituted path is one shell-quoted word. A placeholder the
+ * template already quotes (`"{output}"`, Make's habit) is escaped for that quoting instead, so
+ * the quotes are not doubled.
+ */
 export function renderShell(template: string | CompiledTemplate, values: TemplateValues): string {
   const parts = typeof template === 'string' ? compileTemplate(template) : template;
   let out = '';
+  let state: QuoteState = 'none';
   for (const part of parts) {
     if (typeof part === 'string') {
       out += part;
+      state = quoteStateAfter(part, state);
       continue;
     }
     const words = valuesOf(part, values);
     for (let k = 0; k < words.length; k++) {
       const word = words[k] ?? '';
       if (k > 0) out += ' ';
+      if (state === 'double') out += word.replace(/[\\"$`]/g, '\\$&');
+      else if (state === 'single') out += word.replaceAll("'", `'\\''`);
       // An unquoted `a=b` as the first word would be an environment assignment, not a command.
-      out += word.includes('=') && out.trim() === '' ? forceQuote(word) : quoteShell(word);
+      else out += word.includes('=') && out.trim() === '' ? forceQuote(word) : quoteShell(word);
     }
   }
   return out;

@@ -43,6 +43,24 @@ describe('targets that cannot be built', () => {
   });
 });
 
+describe('paths typed from elsewhere', () => {
+  it('takes an absolute path, or one relative to the shell directory, as that output', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: { t: { input: 'src/{n}.txt', output: 'out/{n}.txt', run: 'cp {input} {output}' } } };`,
+      'src/a.txt': 'a',
+      'src/b.txt': 'b',
+      'sub/keep.txt': '',
+    });
+    expect((await rig.run(['build', rig.path('out/a.txt')])).code).toBe(0);
+    expect(rig.exists('out/a.txt')).toBe(true);
+    expect(rig.exists('out/b.txt')).toBe(false);
+    const fromSub = await rig.run(['build', '../out/b.txt'], { cwd: 'sub' });
+    expect(fromSub.code).toBe(0);
+    expect(rig.exists('out/b.txt')).toBe(true);
+  });
+});
+
 describe('reporting', () => {
   it('counts the units a failure kept from starting, and blocks units that run after a failed task', async () => {
     rig = new Rig();

@@ -69,6 +69,8 @@ describe('why', () => {
     expect(result.stdout).toContain('wrap[name=b]');
     expect(result.stdout).toContain('upper[name=b]: stale: would run (input newer: src/b.txt)');
     expect(result.stdout).toContain('verdict: stale: would run (upper[name=b] runs first)');
+    const json = JSON.parse((await rig.run(['why', '--json', 'out/b.md'])).stdout) as { unit: string; plan: { verdict: string }; producers: { unit: string }[] };
+    expect(json).toMatchObject({ unit: 'wrap[name=b]', plan: { verdict: 'run' }, producers: [{ unit: 'upper[name=b]' }] });
     const fresh = await rig.run(['why', 'wrap[name=a]']);
     expect(fresh.stdout).toContain('is not newer than oldest output out/a.md');
     expect(fresh.stdout).toContain('verdict: fresh');

@@ -1,7 +1,7 @@
 /** `runcue build [targets...]`. */
 import { build } from '../../runner/build.ts';
 import type { BuildCommandOptions, CliContext } from '../program.ts';
-import { EXIT_CODES, interruptedExitCode, loadForCommand, reporterFor, withSignals } from './shared.ts';
+import { EXIT_CODES, interruptedExitCode, loadForCommand, reporterFor, resolveTargets, withSignals } from './shared.ts';
 
 export async function buildCommand(targets: readonly string[], options: BuildCommandOptions, context: CliContext): Promise<number> {
   if (options.dryRun) {
@@ -16,7 +16,7 @@ export async function buildCommand(targets: readonly string[], options: BuildCom
   const outcome = await withSignals(async (signal) =>
     build({
       config: loaded.config,
-      targets,
+      targets: resolveTargets(targets, loaded.config, cwd),
       force: Boolean(options.force),
       keepGoing: Boolean(options.keepGoing),
       ...(options.jobs ? { jobs: options.jobs } : {}),

@@ -4,7 +4,7 @@ import type { PlanEntry } from '../../runner/events.ts';
 import type { BuildCommandOptions, CliContext } from '../program.ts';
 import { describeBlocked, describeStale } from '../report/format.ts';
 import { createReporter, withDebugLogFromEnv } from '../report/index.ts';
-import { EXIT_CODES, loadForCommand } from './shared.ts';
+import { EXIT_CODES, loadForCommand, resolveTargets } from './shared.ts';
 
 export async function planCommand(targets: readonly string[], options: BuildCommandOptions, context: CliContext): Promise<number> {
   const loaded = await loadForCommand(options, context);
@@ -13,7 +13,7 @@ export async function planCommand(targets: readonly string[], options: BuildComm
   const log = withDebugLogFromEnv(silent, { env: context.env, cwd: context.cwd, stderr: context.stderr });
   const outcome = await build({
     config: loaded.config,
-    targets,
+    targets: resolveTargets(targets, loaded.config, loaded.cwd),
     force: Boolean(options.force),
     noDeps: !options.deps,
     dryRun: true,

@@ -1,5 +1,6 @@
 /** Pieces every command shares: exit codes and the signal handling around a run. */
-import { resolve } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
+import { parseTargets } from '../../graph/select.ts';
 import { loadConfig } from '../../config/load.ts';
 import type { ResolvedConfig } from '../../config/resolved.ts';
 import { staticPlan, type StaticPlan } from '../../runner/inspect.ts';
@@ -88,10 +89,28 @@ export async function loadPlan(
 ): Promise<{ ok: true; config: ResolvedConfig; cwd: string; plan: StaticPlan } | { ok: false; exitCode: number }> {
   const loaded = await loadForCommand(options, context);
   if (!loaded.ok) return loaded;
-  const plan = staticPlan(loaded.config, targets, noDeps);
+  const plan = staticPlan(loaded.config, resolveTargets(targets, loaded.config, loaded.cwd), noDeps);
   if (!plan.ok) {
     context.stderr.write(`runcue: ${plan.error.message}\n`);
     return { ok: false, exitCode: EXIT_CODES.usage };
   }
   return { ...loaded, plan: plan.value };
+}
+
+/**
+ * Targets are relative to the config directory (SPEC §2). A path typed from elsewhere, absolute
+ * or relative to the shell's directory (`../out/a.txt` from a subdirectory), is taken as that
+ * file when the config-relative reading names nothing.
+ */
+export function resolveTargets(targets: readonly string[], config: ResolvedConfig, cwd: string): string[] {
+  return targets.map((target) => {
+    const inRoot = (abs: string): string | undefined => {
+      const rel = relative(config.root, abs).split('\\').join('/');
+      return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : undefined;
+    };
+    if (isAbsolute(target)) return inRoot(target) ?? target;
+    if (cwd === config.root || parseTargets([target], config).ok) return target;
+    const fromCwd = inRoot(resolve(cwd, target));
+    return fromCwd !== undefined && parseTargets([fromCwd], config).ok ? fromCwd : target;
+  });
 }

@@ -5,7 +5,7 @@
  */
 import { watch } from '../../watch/session.ts';
 import type { BuildCommandOptions, CliContext } from '../program.ts';
-import { EXIT_CODES, interruptedExitCode, loadForCommand, reporterFor, withSignals } from './shared.ts';
+import { EXIT_CODES, interruptedExitCode, loadForCommand, reporterFor, resolveTargets, withSignals } from './shared.ts';
 
 export async function watchCommand(targets: readonly string[], options: BuildCommandOptions, context: CliContext): Promise<number> {
   const loaded = await loadForCommand(options, context);
@@ -16,7 +16,7 @@ export async function watchCommand(targets: readonly string[], options: BuildCom
   const outcome = await withSignals((signal) =>
     watch({
       config: loaded.config,
-      targets,
+      targets: resolveTargets(targets, loaded.config, cwd),
       force: Boolean(options.force),
       ...(options.jobs ? { jobs: options.jobs } : {}),
       noDeps: !options.deps,

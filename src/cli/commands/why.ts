@@ -10,13 +10,13 @@ import type { PlanEntry } from '../../runner/events.ts';
 import { filesOf, statPath } from '../../runner/files.ts';
 import type { CliContext, CommonOptions } from '../program.ts';
 import { describeBlocked, describeStale } from '../report/format.ts';
-import { EXIT_CODES, loadPlan } from './shared.ts';
+import { EXIT_CODES, loadPlan, resolveTargets } from './shared.ts';
 
 export async function whyCommand(target: string, options: CommonOptions, context: CliContext): Promise<number> {
   const loaded = await loadPlan([], options, context);
   if (!loaded.ok) return loaded.exitCode;
   const { config } = loaded;
-  const spec = target.replace(/^(\.\/)+/, '');
+  const spec = (resolveTargets([target], config, loaded.cwd)[0] ?? target).replace(/^(\.\/)+/, '');
   const { graph } = loaded.plan;
   const unit = graph.units.get(spec) ?? [...graph.units.values()].find((u) => u.outputs.some((o) => (o.isGlob ? globMatcher(o.path)(spec) : o.path === spec)));
   if (!unit) {
@@ -30,8 +30,30 @@ export async function whyCommand(target: string, options: CommonOptions, context
   }
   const dry = await build({ config, targets: [unit.task], dryRun: true, env: context.env });
   const plan = dry.ok ? dry.value.plan : [];
-  context.stdout.write(story(unit, config, plan, graph.deps.get(unit.id) ?? new Set()));
+  const deps = graph.deps.get(unit.id) ?? new Set<string>();
+  if (options.json || options.reporter === 'json') {
+    context.stdout.write(`${JSON.stringify(storyData(unit, config, plan, deps))}\n`);
+  } else {
+    context.stdout.write(story(unit, config, plan, deps));
+  }
   return EXIT_CODES.ok;
+}
+
+/** The same story as data (`why --json`): files with their mtimes, producers and verdicts. */
+function storyData(unit: Unit, config: ResolvedConfig, plan: readonly PlanEntry[], deps: ReadonlySet<string>): object {
+  const byUnit = new Map(plan.map((e) => [e.unit, e]));
+  const files = (paths: Unit['inputs']): object[] =>
+    paths.map((p) => ({ pattern: p.path, files: filesOf(config.root, p).map((f) => ({ path: f, mtimeMs: statPath(config.root, f)?.mtimeMs ?? null })) }));
+  return {
+    version: 1,
+    unit: unit.id,
+    task: unit.task,
+    wildcards: unit.wildcards,
+    inputs: files(unit.inputs),
+    producers: [...deps].map((d) => ({ unit: d, plan: byUnit.get(d) ?? null })),
+    outputs: files(unit.outputs),
+    plan: byUnit.get(unit.id) ?? null,
+  };
 }
 
 function time(ms: number | undefined): string {
