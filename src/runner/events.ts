@@ -131,8 +131,12 @@ export type RunEvent =
       readonly message: string;
       readonly blocked: readonly BlockedUnit[];
     }
-  /** Live output (with --verbose), a function task's `log()`, or (`hook`) a hook that threw. */
-  | (UnitEventBase & { readonly type: 'unit:log'; readonly stream: 'stdout' | 'stderr' | 'log' | 'hook'; readonly text: string })
+  /**
+   * Live output (with --verbose), a function task's `log()`, (`hook`) a hook that threw, or
+   * (`warning`) something the user should know, such as a declared output a unit did not write.
+   * `hook` and `warning` lines are always shown.
+   */
+  | (UnitEventBase & { readonly type: 'unit:log'; readonly stream: 'stdout' | 'stderr' | 'log' | 'hook' | 'warning'; readonly text: string })
   | {
       readonly type: 'run:done';
       readonly time: number;

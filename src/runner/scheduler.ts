@@ -24,6 +24,7 @@ import { CheckError, customCheck, defaultCheck } from './unit-check.ts';
 import { inputsByName, resolveCommand, runUnit, unitInfo } from './unit-run.ts';
 import { RunQueue } from './queue.ts';
 import { unreachable } from '../result.ts';
+import { globMatcher } from '../config/glob-match.ts';
 import { affectedUnits } from './affected.ts';
 import { pausableServices } from './push-back.ts';
 
@@ -489,7 +490,14 @@ export class Scheduler {
         if (task.maxAgeMs !== undefined) this.nextExpiry = Math.min(this.nextExpiry ?? Infinity, this.o.now() + task.maxAgeMs);
         const parts = this.fingerprints.get(id);
         if (parts && !outcome.inputsChanged) recordFingerprint(this.o.config.root, unit, parts);
-        for (const [file, st] of snapshot(this.o.config.root, unit.outputs)) this.written.set(file, st.mtimeMs);
+        const made = snapshot(this.o.config.root, unit.outputs);
+        for (const [file, st] of made) this.written.set(file, st.mtimeMs);
+        const missing = unit.outputs.filter((o) => (o.isGlob ? ![...made.keys()].some(globMatcher(o.path)) : !made.has(o.path)));
+        if (missing.length > 0) {
+          // Make says nothing here; Snakemake fails. A warning: the unit will run again next time.
+          const text = `finished but did not write ${missing.map((o) => o.path).join(', ')}: it will run again on the next build`;
+          this.o.emit({ type: 'unit:log', time: this.o.now(), task: unit.task, unit: id, stream: 'warning', text });
+        }
         this.o.emit({ type: 'unit:done', time: this.o.now(), task: unit.task, unit: id, durationMs, inputsChanged: outcome.inputsChanged });
         this.callHook('complete', unit, pending.inputs, { durationMs, attempt: pending.attempt });
         this.settle(unit);
@@ -667,7 +675,11 @@ export class Scheduler {
     const hook = this.o.config.hooks.stallWarning;
     if (hook) {
       const lines = blocked.map((b) => `${b.unit}: ${b.reason.kind}: ${b.reason.message}`);
-      this.hooks.push(Promise.resolve().then(() => hook(lines)).catch(() => undefined));
+      const report = (error: unknown): void => {
+        const text = `on.stallWarning hook failed: ${error instanceof Error ? error.message : String(error)}`;
+        this.o.emit({ type: 'unit:log', time: this.o.now(), task: '', unit: '(run)', stream: 'hook', text });
+      };
+      this.hooks.push(Promise.resolve().then(() => hook(lines)).catch(report));
     }
     if (!fatal) return;
     this.stalled = message;

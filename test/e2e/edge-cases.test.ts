@@ -108,6 +108,21 @@ describe('reporting', () => {
     expect(result.stdout).toMatch(/"stream":"hook","text":"on.complete hook failed: hook boom"/);
   });
 
+  it('warns when a unit succeeds without writing a declared output', async () => {
+    rig = new Rig();
+    rig.write({ 'runcue.config.mjs': `export default { tasks: { t: { output: 'never.txt', run: 'true' } } };` });
+    const result = await rig.run(['build']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('finished but did not write never.txt');
+  });
+
+  it('a --cwd that does not exist says so', async () => {
+    rig = new Rig();
+    const result = await rig.run(['build', '--cwd', 'nowhere']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--cwd nowhere: no such directory');
+  });
+
   it('plan names a unit whose custom check throws', async () => {
     rig = new Rig();
     rig.write({

@@ -1,7 +1,7 @@
 /** `runcue build [targets...]`. */
 import { build } from '../../runner/build.ts';
 import type { BuildCommandOptions, CliContext } from '../program.ts';
-import { EXIT_CODES, interruptedExitCode, loadForCommand, reporterFor, resolveTargets, withSignals } from './shared.ts';
+import { describeBuildFailure, EXIT_CODES, interruptedExitCode, loadForCommand, reporterFor, resolveTargets, withSignals } from './shared.ts';
 
 export async function buildCommand(targets: readonly string[], options: BuildCommandOptions, context: CliContext): Promise<number> {
   if (options.dryRun) {
@@ -30,7 +30,7 @@ export async function buildCommand(targets: readonly string[], options: BuildCom
   );
   await reporter.close();
   if (!outcome.ok) {
-    context.stderr.write(`runcue: ${outcome.error.message}\n`);
+    context.stderr.write(`${describeBuildFailure(outcome.error, loaded.config, loaded.cwd)}\n`);
     return EXIT_CODES.usage;
   }
   const result = outcome.value;

@@ -4,7 +4,7 @@ import type { PlanEntry } from '../../runner/events.ts';
 import type { BuildCommandOptions, CliContext } from '../program.ts';
 import { describeBlocked, describeStale } from '../report/format.ts';
 import { createReporter, withDebugLogFromEnv } from '../report/index.ts';
-import { EXIT_CODES, loadForCommand, resolveTargets } from './shared.ts';
+import { describeBuildFailure, EXIT_CODES, loadForCommand, resolveTargets } from './shared.ts';
 
 export async function planCommand(targets: readonly string[], options: BuildCommandOptions, context: CliContext): Promise<number> {
   const loaded = await loadForCommand(options, context);
@@ -22,7 +22,7 @@ export async function planCommand(targets: readonly string[], options: BuildComm
   });
   await log.close();
   if (!outcome.ok) {
-    context.stderr.write(`runcue: ${outcome.error.message}\n`);
+    context.stderr.write(`${describeBuildFailure(outcome.error, loaded.config, loaded.cwd)}\n`);
     return EXIT_CODES.usage;
   }
   const plan = outcome.value.plan;

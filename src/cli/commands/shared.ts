@@ -1,4 +1,5 @@
 /** Pieces every command shares: exit codes and the signal handling around a run. */
+import { existsSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { parseTargets } from '../../graph/select.ts';
 import { loadConfig } from '../../config/load.ts';
@@ -53,6 +54,10 @@ export async function loadForCommand(
   context: CliContext,
 ): Promise<{ ok: true; config: ResolvedConfig; cwd: string } | { ok: false; exitCode: number }> {
   const cwd = resolve(context.cwd, options.cwd ?? '.');
+  if (!existsSync(cwd)) {
+    context.stderr.write(`runcue: --cwd ${options.cwd ?? cwd}: no such directory\n`);
+    return { ok: false, exitCode: EXIT_CODES.usage };
+  }
   const loaded = await loadConfig({ cwd, ...(options.config ? { configPath: options.config } : {}) });
   if (!loaded.ok) {
     context.stderr.write(`${formatConfigFailure(loaded.error, cwd)}\n`);
@@ -91,7 +96,7 @@ export async function loadPlan(
   if (!loaded.ok) return loaded;
   const plan = staticPlan(loaded.config, resolveTargets(targets, loaded.config, loaded.cwd), noDeps);
   if (!plan.ok) {
-    context.stderr.write(`runcue: ${plan.error.message}\n`);
+    context.stderr.write(`${describeBuildFailure(plan.error, loaded.config, loaded.cwd)}\n`);
     return { ok: false, exitCode: EXIT_CODES.usage };
   }
   return { ...loaded, plan: plan.value };
@@ -113,4 +118,13 @@ export function resolveTargets(targets: readonly string[], config: ResolvedConfi
     const fromCwd = inRoot(resolve(cwd, target));
     return fromCwd !== undefined && parseTargets([fromCwd], config).ok ? fromCwd : target;
   });
+}
+
+/**
+ * The line for a run that could not start: a problem of the config itself (a cycle, two tasks
+ * claiming one output) names the config file, as every config error does; a bad target does not.
+ */
+export function describeBuildFailure(error: { readonly reason: string; readonly message: string }, config: ResolvedConfig, cwd: string): string {
+  const inConfig = error.reason === 'cycle' || error.reason === 'output-conflict';
+  return inConfig ? `${relative(cwd, config.file) || config.file}: ${error.message}` : `runcue: ${error.message}`;
 }

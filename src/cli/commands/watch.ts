@@ -5,7 +5,7 @@
  */
 import { watch } from '../../watch/session.ts';
 import type { BuildCommandOptions, CliContext } from '../program.ts';
-import { EXIT_CODES, interruptedExitCode, loadForCommand, reporterFor, resolveTargets, withSignals } from './shared.ts';
+import { describeBuildFailure, EXIT_CODES, interruptedExitCode, loadForCommand, reporterFor, resolveTargets, withSignals } from './shared.ts';
 
 export async function watchCommand(targets: readonly string[], options: BuildCommandOptions, context: CliContext): Promise<number> {
   const loaded = await loadForCommand(options, context);
@@ -30,7 +30,7 @@ export async function watchCommand(targets: readonly string[], options: BuildCom
   );
   await reporter.close();
   if (!outcome.ok) {
-    context.stderr.write(`runcue: ${outcome.error.message}\n`);
+    context.stderr.write(`${describeBuildFailure(outcome.error, loaded.config, loaded.cwd)}\n`);
     return EXIT_CODES.usage;
   }
   return interruptedExitCode(outcome.value.interrupted) ?? EXIT_CODES.sigint;

@@ -53,7 +53,7 @@ function linesFor(event: RunEvent, format: FormatOptions, verbose: boolean): rea
     case 'unit:skip':
       return verbose ? [formatSkip(event, format)] : NONE;
     case 'unit:log':
-      return verbose || event.stream === 'hook' ? formatLog(event, format) : NONE;
+      return verbose || event.stream === 'hook' || event.stream === 'warning' ? formatLog(event, format) : NONE;
     case 'unit:start':
       return [formatStart(event, format)];
     case 'unit:done':

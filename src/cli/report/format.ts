@@ -196,7 +196,10 @@ export function formatSkip(event: EventOf<'unit:skip'>, options: FormatOptions):
 
 /** `⊘ summarize[doc=a]: waits for work/a/text/*.txt ...`. */
 export function formatBlocked(event: EventOf<'unit:blocked'>, options: FormatOptions): string {
-  return `${options.palette.yellow(SYMBOLS.blocked)} ${event.unit}: ${describeBlocked(event.reason)}`;
+  const reason = describeBlocked(event.reason);
+  // The runner's messages that start with the unit id are SPEC's diagnostic wording: print them whole.
+  const text = reason.startsWith(`${event.unit} `) ? reason : `${event.unit}: ${reason}`;
+  return `${options.palette.yellow(SYMBOLS.blocked)} ${text}`;
 }
 
 /** `↻ extract[doc=a,page=1] attempt 1 failed (exit 1), retrying in 2.0s`. */
@@ -242,7 +245,9 @@ export function formatFailureHeadline(event: EventOf<'unit:fail'>, options: Form
 
 function failureText(event: EventOf<'unit:fail'>): string {
   const attempt = event.attempt > 1 ? ` (attempt ${event.attempt})` : '';
-  return `${describeFailure(event.error)} after ${formatDuration(event.durationMs)}${attempt}`;
+  // A timeout already says how long it ran.
+  const after = event.error.reason === 'timeout' ? '' : ` after ${formatDuration(event.durationMs)}`;
+  return `${describeFailure(event.error)}${after}${attempt}`;
 }
 
 const TAIL_INDENT = '    ';

@@ -8,7 +8,7 @@ export function createJsonReporter(options: ReporterOptions): Reporter {
   return {
     onEvent(event: RunEvent | WatchEvent): void {
       // A hook that threw is always reported (SPEC §2); live output only with --verbose.
-      if (event.type === 'unit:log' && !options.verbose && event.stream !== 'hook') return;
+      if (event.type === 'unit:log' && !options.verbose && event.stream !== 'hook' && event.stream !== 'warning') return;
       out.write(`${JSON.stringify(event)}\n`);
     },
     close: () => flush(out),

@@ -314,7 +314,7 @@ export class RunProgress {
   private applyUnit(event: UnitEvent, task: TaskProgress): void {
     switch (event.type) {
       case 'unit:log':
-        if (event.stream === 'hook') this.hookErrors.push(event);
+        if (event.stream === 'hook' || event.stream === 'warning') this.hookErrors.push(event);
         task.log(event.unit, event.text);
         return;
       case 'unit:start':
