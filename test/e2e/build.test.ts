@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Rig } from '../rig.ts';
+import { CHAIN_CONFIG } from '../support/fixtures.ts';
 
 let rig: Rig;
 afterEach(() => rig.cleanup());
@@ -16,21 +17,7 @@ function clearRuns(): void {
   rig.write({ 'runs.log': '' });
 }
 
-const CHAIN = `export default {
-  tasks: {
-    upper: {
-      input: 'src/{name}.txt',
-      output: 'work/{name}.up',
-      run: "tr a-z A-Z < {input} > {output} && echo upper:{name} >> runs.log",
-    },
-    wrap: {
-      input: 'work/{name}.up',
-      output: 'out/{name}.md',
-      run: "printf '# %s' \\"$(cat {input})\\" > {output} && echo wrap:{name} >> runs.log",
-    },
-  },
-};
-`;
+const CHAIN = CHAIN_CONFIG;
 
 function chainProject(): void {
   rig = new Rig();

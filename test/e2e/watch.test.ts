@@ -6,6 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunEvent, WatchEvent } from '../../src/runner/events.ts';
 import { alive, collect, Rig, type RunResult, waitFor } from '../rig.ts';
+import { CHAIN_CONFIG } from '../support/fixtures.ts';
 
 type Event = RunEvent | WatchEvent;
 
@@ -91,21 +92,7 @@ function lines(file: string): string[] {
 }
 
 
-const CHAIN = `export default {
-  tasks: {
-    upper: {
-      input: 'src/{name}.txt',
-      output: 'work/{name}.up',
-      run: "tr a-z A-Z < {input} > {output} && echo upper:{name} >> runs.log",
-    },
-    wrap: {
-      input: 'work/{name}.up',
-      output: 'out/{name}.md',
-      run: "printf '# %s' \\"$(cat {input})\\" > {output} && echo wrap:{name} >> runs.log",
-    },
-  },
-};
-`;
+const CHAIN = CHAIN_CONFIG;
 
 function chainProject(): void {
   rig = new Rig();
