@@ -88,6 +88,7 @@ interface Pending {
 const MAX_PUSH_BACKS = 10;
 
 const SETTLED: ReadonlySet<Status> = new Set(['fresh', 'done']);
+const NO_DEPS: ReadonlySet<string> = new Set();
 const BAD: ReadonlySet<Status> = new Set(['failed', 'blocked']);
 
 export class Scheduler {
@@ -248,9 +249,9 @@ export class Scheduler {
     if (count === 0) this.makeCheckable(id);
   }
 
-  /** Data deps plus, for `no-deps` runs, nothing outside the selection. */
+  /** A unit's data deps; with --no-deps only those inside the selection. */
   private deps(id: string): Iterable<string> {
-    const all = this.graph.deps.get(id) ?? new Set<string>();
+    const all = this.graph.deps.get(id) ?? NO_DEPS;
     if (!this.o.noDeps) return all;
     return [...all].filter((d) => this.wanted.has(d));
   }
