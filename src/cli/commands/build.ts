@@ -1,7 +1,7 @@
 /** `runcue build [targets...]`. */
 import { build } from '../../runner/build.ts';
 import type { BuildCommandOptions, CliContext } from '../program.ts';
-import { describeBuildFailure, EXIT_CODES, interruptedExitCode, loadForCommand, reporterFor, resolveTargets, withSignals } from './shared.ts';
+import { describeBuildFailure, EXIT_CODES, interruptedExitCode, loadForCommand, reporterFor, runFlags, withSignals } from './shared.ts';
 
 export async function buildCommand(targets: readonly string[], options: BuildCommandOptions, context: CliContext): Promise<number> {
   if (options.dryRun) {
@@ -15,15 +15,9 @@ export async function buildCommand(targets: readonly string[], options: BuildCom
 
   const outcome = await withSignals(async (signal) =>
     build({
-      config: loaded.config,
-      targets: resolveTargets(targets, loaded.config, cwd),
-      force: Boolean(options.force),
+      ...runFlags(targets, options, loaded, context),
       keepGoing: Boolean(options.keepGoing),
-      ...(options.jobs ? { jobs: options.jobs } : {}),
-      noDeps: !options.deps,
-      verbose: Boolean(options.verbose),
       signal,
-      env: context.env,
       onEvent: (event) => reporter.onEvent(event),
     }),
     context.stdout,

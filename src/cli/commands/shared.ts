@@ -6,7 +6,7 @@ import { loadConfig } from '../../config/load.ts';
 import type { ResolvedConfig } from '../../config/resolved.ts';
 import { staticPlan, type StaticPlan } from '../../runner/inspect.ts';
 import { formatConfigFailure } from '../../config/resolve.ts';
-import type { CliContext, CommonOptions } from '../program.ts';
+import type { BuildCommandOptions, CliContext, CommonOptions } from '../program.ts';
 import { chooseReporterKind, createReporter, withDebugLogFromEnv, type Reporter } from '../report/index.ts';
 
 export const EXIT_CODES = { ok: 0, failed: 1, usage: 2, sigint: 130, sigpipe: 141, sigterm: 143 } as const;
@@ -127,4 +127,30 @@ export function resolveTargets(targets: readonly string[], config: ResolvedConfi
 export function describeBuildFailure(error: { readonly reason: string; readonly message: string }, config: ResolvedConfig, cwd: string): string {
   const inConfig = error.reason === 'cycle' || error.reason === 'output-conflict';
   return inConfig ? `${relative(cwd, config.file) || config.file}: ${error.message}` : `runcue: ${error.message}`;
+}
+
+/** What build and watch take from the command line alike. */
+export function runFlags(
+  targets: readonly string[],
+  options: BuildCommandOptions,
+  loaded: { readonly config: ResolvedConfig; readonly cwd: string },
+  context: CliContext,
+): {
+  config: ResolvedConfig;
+  targets: string[];
+  force: boolean;
+  jobs?: number;
+  noDeps: boolean;
+  verbose: boolean;
+  env: Readonly<Record<string, string | undefined>>;
+} {
+  return {
+    config: loaded.config,
+    targets: resolveTargets(targets, loaded.config, loaded.cwd),
+    force: Boolean(options.force),
+    ...(options.jobs ? { jobs: options.jobs } : {}),
+    noDeps: !options.deps,
+    verbose: Boolean(options.verbose),
+    env: context.env,
+  };
 }

@@ -5,7 +5,7 @@
  */
 import { watch } from '../../watch/session.ts';
 import type { BuildCommandOptions, CliContext } from '../program.ts';
-import { describeBuildFailure, EXIT_CODES, interruptedExitCode, loadForCommand, reporterFor, resolveTargets, withSignals } from './shared.ts';
+import { describeBuildFailure, EXIT_CODES, interruptedExitCode, loadForCommand, reporterFor, runFlags, withSignals } from './shared.ts';
 
 export async function watchCommand(targets: readonly string[], options: BuildCommandOptions, context: CliContext): Promise<number> {
   const loaded = await loadForCommand(options, context);
@@ -15,14 +15,8 @@ export async function watchCommand(targets: readonly string[], options: BuildCom
 
   const outcome = await withSignals((signal) =>
     watch({
-      config: loaded.config,
-      targets: resolveTargets(targets, loaded.config, cwd),
-      force: Boolean(options.force),
-      ...(options.jobs ? { jobs: options.jobs } : {}),
-      noDeps: !options.deps,
-      verbose: Boolean(options.verbose),
+      ...runFlags(targets, options, loaded, context),
       signal,
-      env: context.env,
       onEvent: (event) => reporter.onEvent(event),
       onWarning: (message) => context.stderr.write(`runcue: ${message}\n`),
     }),
