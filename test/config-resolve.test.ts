@@ -64,6 +64,7 @@ describe('resolveConfig: defaults and normalisation', () => {
       stale: undefined,
       maxAgeMs: undefined,
       retries: 0,
+      maxPushBacks: 10,
       backoffMs: 1000,
       timeoutMs: undefined,
       priority: 0,
@@ -245,7 +246,7 @@ describe('resolveConfig: mistakes', () => {
         path: 'tasks.extract.zzz',
         message:
           'unknown key (expected one of: uses, input, output, run, after, ready, stale, maxAge, retries, ' +
-          'backoff, timeout, priority, freshness, env, keepFailedOutputs, description)',
+          'maxPushBacks, backoff, timeout, priority, freshness, env, keepFailedOutputs, description)',
       },
     ]);
     expect(issues({ services: { ocr: { concurent: 2 } }, tasks: { a: { run: 'x' } }, on: { strat: () => 1 } })).toEqual([

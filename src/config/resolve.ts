@@ -319,6 +319,7 @@ function buildTask(name: string, task: TaskConfig, shape: TaskShape, config: Run
     stale: task.stale,
     maxAgeMs: toMs(task.maxAge),
     retries: task.retries ?? 0,
+    maxPushBacks: task.maxPushBacks ?? 10,
     backoffMs: toMs(task.backoff) ?? 1000,
     timeoutMs: toMs(task.timeout),
     priority: task.priority ?? 0,

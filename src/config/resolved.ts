@@ -34,6 +34,8 @@ export interface ResolvedTask {
   readonly stale: ((unit: UnitInfo, ctx: StaleContext) => boolean | Promise<boolean>) | undefined;
   readonly maxAgeMs: number | undefined;
   readonly retries: number;
+  /** Push-backs one unit may get before it fails (an endless 429 loop becomes a failure). */
+  readonly maxPushBacks: number;
   readonly backoffMs: number;
   readonly timeoutMs: number | undefined;
   readonly priority: number;

@@ -156,6 +156,7 @@ const taskSchema = strictObject(
     stale: v.optional(fn<NonNullable<TaskConfig['stale']>>()),
     maxAge: v.optional(duration),
     retries: v.optional(nonNegativeInteger),
+    maxPushBacks: v.optional(nonNegativeInteger),
     backoff: v.optional(duration),
     timeout: v.optional(duration),
     priority: v.optional(finiteNumber),

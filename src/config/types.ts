@@ -74,6 +74,8 @@ export interface TaskConfig {
   /** Outputs older than this are stale. */
   readonly maxAge?: Duration;
   readonly retries?: number;
+  /** Push-backs (exit 75 / RateLimited) one unit may get before it fails; default 10. */
+  readonly maxPushBacks?: number;
   readonly backoff?: Duration;
   readonly timeout?: Duration;
   readonly priority?: number;

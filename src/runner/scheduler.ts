@@ -84,8 +84,6 @@ interface Pending {
   pushBacks: number;
 }
 
-/** Push-backs per unit before it fails: an endless 429 loop becomes a clear failure. */
-const MAX_PUSH_BACKS = 10;
 
 const SETTLED: ReadonlySet<Status> = new Set(['fresh', 'done']);
 const NO_DEPS: ReadonlySet<string> = new Set();
@@ -539,8 +537,8 @@ export class Scheduler {
    */
   private pushBack(unit: Unit, task: ResolvedTask, pending: Pending, retryAfterMs: number | undefined): void {
     pending.pushBacks++;
-    if (pending.pushBacks > MAX_PUSH_BACKS) {
-      const message = `its service pushed back ${pending.pushBacks} times (limit ${MAX_PUSH_BACKS})`;
+    if (pending.pushBacks > task.maxPushBacks) {
+      const message = `its service pushed back ${pending.pushBacks} times (limit ${task.maxPushBacks}); the task's maxPushBacks sets the limit`;
       this.fail(unit, { reason: 'push-back-limit', pushBacks: pending.pushBacks, message }, pending.attempt, '', []);
       return;
     }

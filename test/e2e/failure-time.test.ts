@@ -121,6 +121,18 @@ describe('push-back', () => {
     expect(rig.read('once.out')).toBe('ok');
     expect(result.stderr).toContain('pushed back 11 times (limit 10)');
   });
+
+  it('maxPushBacks sets the cap', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { services: { api: {} }, tasks: { t: { uses: 'api', output: 'o.txt', maxPushBacks: 2, backoff: '1ms',
+        run: "echo x >> tries; exit 75" } } };`,
+    });
+    const result = await rig.run(['build']);
+    expect(result.code).toBe(1);
+    expect(rig.read('tries').trim().split('\n')).toHaveLength(3);
+    expect(result.stderr).toContain('pushed back 3 times (limit 2)');
+  });
 });
 
 describe('stalls', () => {
