@@ -100,7 +100,9 @@ class Session {
     this.options = options;
     this.watching = watching;
     this.format = formatOptionsFor(options.stderr, options);
-    this.live = options.stderr.isTTY === true;
+    // A pseudo-terminal that reports no width (`script` without a size) gets nothing from the
+    // redrawing renderer: use the line-based one there.
+    this.live = options.stderr.isTTY === true && (options.stderr.columns ?? 0) > 0;
   }
 
   apply(event: RunEvent): void {
