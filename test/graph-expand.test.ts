@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import * as intersect from '../src/config/glob-intersect.ts';
 import { globMatcher } from '../src/config/glob-match.ts';
-import { staticBase } from '../src/graph/expand.ts';
+import { staticBase } from '../src/config/glob-syntax.ts';
 import type { Unit, UnitGraph } from '../src/graph/unit.ts';
 import { configOf, depsOf, expand, memoryFiles, type TaskSpec } from './support/config-builder.ts';
 

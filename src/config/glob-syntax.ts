@@ -207,3 +207,14 @@ export function segmentsOf(source: string): string[] {
   out.push(source.slice(from));
   return out;
 }
+
+/** The directory prefix of a glob before its first segment with glob syntax. */
+export function staticBase(glob: string): string {
+  const segments = glob.split('/');
+  const fixed: string[] = [];
+  for (const s of segments.slice(0, -1)) {
+    if (isGlobPath(s)) break;
+    fixed.push(s);
+  }
+  return fixed.join('/');
+}

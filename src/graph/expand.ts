@@ -10,7 +10,7 @@
  */
 import { bindFromGlob, globsIntersect } from '../config/glob-intersect.ts';
 import { globMatcher } from '../config/glob-match.ts';
-import { isGlobPath } from '../config/glob-syntax.ts';
+import { isGlobPath, staticBase } from '../config/glob-syntax.ts';
 import type { Pattern } from '../config/pattern.ts';
 import type { ResolvedConfig, ResolvedTask } from '../config/resolved.ts';
 import type { Wildcards } from '../config/types.ts';
@@ -70,12 +70,14 @@ class OutputIndex {
 
   readonly conflicts: OutputConflict[] = [];
 
+  /** Concrete output path -> the task of the unit that makes it (to spot two tasks claiming one). */
+  private readonly ownerTask = new Map<string, string>();
+
   addConcrete(path: string, unit: string, task: string): void {
     const owner = this.byPath.get(path);
-    if (owner !== undefined && owner !== unit && !owner.startsWith(`${task}[`) && owner !== task) {
-      this.conflicts.push({ path, units: [owner, unit] });
-    }
+    if (owner !== undefined && this.ownerTask.get(path) !== task) this.conflicts.push({ path, units: [owner, unit] });
     this.byPath.set(path, unit);
+    this.ownerTask.set(path, task);
     this.sorted = undefined;
   }
 
@@ -132,7 +134,6 @@ class OutputIndex {
 export function expandGraph(options: ExpandOptions): UnitGraph {
   const { config, tasks, only } = options;
   const units = new Map<string, Unit>();
-  const unitsByTask = new Map<string, Unit[]>();
   const index = new OutputIndex();
   const deps = new Map<string, Set<string>>();
 
@@ -154,7 +155,6 @@ export function expandGraph(options: ExpandOptions): UnitGraph {
         else index.addDynamic(out.path, unit.id, open);
       }
     }
-    unitsByTask.set(name, taskUnits);
   }
   // Edges once every output is known: a function input the task graph could not place may
   // read from a task expanded after it. A task never consumes its own outputs (a cycle).
@@ -311,16 +311,4 @@ function producersOf(unit: Unit, index: OutputIndex, units: ReadonlyMap<string, 
   }
   for (const id of found) if (units.get(id)?.task === unit.task) found.delete(id);
   return found;
-}
-
-
-/** The directory prefix of a glob before its first segment with glob syntax. */
-export function staticBase(glob: string): string {
-  const segments = glob.split('/');
-  const fixed: string[] = [];
-  for (const s of segments.slice(0, -1)) {
-    if (isGlobPath(s)) break;
-    fixed.push(s);
-  }
-  return fixed.join('/');
 }

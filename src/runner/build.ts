@@ -1,5 +1,4 @@
 /** `build`: plan the selected units and run what is stale, emitting events. */
-import { availableParallelism } from 'node:os';
 import type { ResolvedConfig } from '../config/resolved.ts';
 import { parseTargets, tasksNeeded, type OutputConflictFailure, type TargetFailure } from '../graph/select.ts';
 import { buildTaskGraph, type CycleFailure } from '../graph/tasks.ts';
@@ -77,9 +76,4 @@ export async function build(options: BuildOptions): Promise<Result<BuildResult, 
   const impossible = scheduler.prepare();
   if (impossible) return err(impossible);
   return ok(await scheduler.run());
-}
-
-/** Default concurrency of the `cpu` service. */
-export function coreCount(): number {
-  return availableParallelism();
 }

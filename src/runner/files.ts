@@ -5,7 +5,7 @@
 import { mkdirSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { globMatcher } from '../config/glob-match.ts';
-import { staticBase } from '../graph/expand.ts';
+import { staticBase } from '../config/glob-syntax.ts';
 import type { UnitPath } from '../graph/unit.ts';
 import { listFiles } from './walk.ts';
 

@@ -7,9 +7,8 @@
 import { relative, sep } from 'node:path';
 import picomatch from 'picomatch';
 import { globMatcher } from '../config/glob-match.ts';
-import { isGlobPath, PICOMATCH_OPTIONS } from '../config/glob-syntax.ts';
+import { isGlobPath, PICOMATCH_OPTIONS, staticBase } from '../config/glob-syntax.ts';
 import type { ResolvedConfig } from '../config/resolved.ts';
-import { staticBase } from '../graph/expand.ts';
 import { parseTargets, tasksNeeded, type TargetFailure } from '../graph/select.ts';
 import { buildTaskGraph, inputGlob, type CycleFailure } from '../graph/tasks.ts';
 import { ok, type Result } from '../result.ts';
