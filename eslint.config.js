@@ -28,8 +28,8 @@ export default tseslint.config(
     },
   },
   {
-    // Spawning and signalling process groups is the executor's job.
-    files: ['src/runner/exec.ts'],
+    // Spawning and signalling process groups is the executor's job (and its watchdog's).
+    files: ['src/runner/exec.ts', 'src/runner/process-groups.ts'],
     rules: { 'no-restricted-globals': 'off' },
   },
   {

@@ -3,7 +3,9 @@ import type { ResolvedConfig } from '../config/resolved.ts';
 import { parseTargets, tasksNeeded, type OutputConflictFailure, type TargetFailure } from '../graph/select.ts';
 import { buildTaskGraph, type CycleFailure } from '../graph/tasks.ts';
 import { err, ok, type Result } from '../result.ts';
-import type { RunEventListener } from './events.ts';
+import type { RunEvent, RunEventListener } from './events.ts';
+import { createInflightRecords } from './inflight.ts';
+import { createProcessGroups } from './process-groups.ts';
 import { createLimiter } from './limiter.ts';
 import { createRateStore } from './rate-store.ts';
 import { Scheduler, type BuildResult } from './scheduler.ts';
@@ -27,6 +29,11 @@ export interface BuildOptions {
   readonly verbose?: boolean;
   /** Stops the run: running process trees get SIGTERM, then SIGKILL after `killGraceMs`. */
   readonly signal?: AbortSignal;
+  /**
+   * Aborted after `signal` (a second Ctrl-C): the grace period ends now, every process tree
+   * gets SIGKILL. Partial outputs are still removed before the run ends.
+   */
+  readonly stopNow?: AbortSignal;
   readonly onEvent?: RunEventListener;
   /** Environment of the commands (default: none but what tasks declare). */
   readonly env?: Readonly<Record<string, string | undefined>>;
@@ -50,6 +57,18 @@ export async function build(options: BuildOptions): Promise<Result<BuildResult, 
   const selection = parseTargets(options.targets ?? [], config);
   if (!selection.ok) return selection;
   const listener = options.onEvent;
+  const emit = listener ? (event: RunEvent) => listener(event) : () => undefined;
+  const now = options.now ?? Date.now;
+  const killGraceMs = options.killGraceMs ?? 3000;
+  const groups = createProcessGroups({ graceMs: killGraceMs });
+  const inflight = createInflightRecords({
+    root: config.root,
+    now,
+    onError: (error) => {
+      const text = `cannot record units in flight under .runcue/inflight (${error.message}): if runcue is killed, outputs it was writing may look fresh`;
+      emit({ type: 'unit:log', time: now(), task: '', unit: '(run)', stream: 'warning', text });
+    },
+  });
   const scheduler = new Scheduler({
     config,
     tasks: tasks.value,
@@ -65,9 +84,11 @@ export async function build(options: BuildOptions): Promise<Result<BuildResult, 
     noDeps: options.noDeps ?? false,
     verbose: options.verbose ?? false,
     env: options.env ?? {},
-    killGraceMs: options.killGraceMs ?? 3000,
-    now: options.now ?? Date.now,
-    emit: listener ? (event) => listener(event) : () => undefined,
+    killGraceMs,
+    now,
+    emit,
+    inflight,
+    groups,
     signal: options.signal,
     dryRun: options.dryRun ?? false,
     ...(options.failedEarlier ? { failedEarlier: options.failedEarlier } : {}),
@@ -75,5 +96,12 @@ export async function build(options: BuildOptions): Promise<Result<BuildResult, 
   });
   const impossible = scheduler.prepare();
   if (impossible) return err(impossible);
-  return ok(await scheduler.run());
+  const killNow = (): void => groups.killAll('SIGKILL');
+  options.stopNow?.addEventListener('abort', killNow, { once: true });
+  try {
+    return ok(await scheduler.run());
+  } finally {
+    options.stopNow?.removeEventListener('abort', killNow);
+    groups.close();
+  }
 }

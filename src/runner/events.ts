@@ -14,7 +14,9 @@ export type BlockedReason =
   | { readonly kind: 'rate_limited'; readonly service: string; readonly until: number; readonly message: string }
   | { readonly kind: 'waiting_retry'; readonly until: number; readonly message: string }
   /** (watch) It failed in an earlier cycle and none of its inputs changed since. */
-  | { readonly kind: 'failed_earlier'; readonly message: string };
+  | { readonly kind: 'failed_earlier'; readonly message: string }
+  /** Another runcue process (pid `pid` on `host`) has been running it since `since`: it waits for that run. */
+  | { readonly kind: 'running_elsewhere'; readonly pid: number; readonly host: string; readonly since: number; readonly message: string };
 
 /** Why a unit was stale (why it runs). */
 export type StaleReason =
@@ -27,7 +29,12 @@ export type StaleReason =
   /** (freshness 'hash') The content fingerprint differs from the recorded one: which part, and how. */
   | { readonly kind: 'fingerprint'; readonly part: 'new' | 'inputs' | 'command' | 'env' | 'outputs'; readonly detail: string }
   /** (plan) An upstream unit would run first, so this one will be stale after it. */
-  | { readonly kind: 'upstream'; readonly upstream: string };
+  | { readonly kind: 'upstream'; readonly upstream: string }
+  /**
+   * A run that started it at `startedAt` died before it settled (runcue was killed, the machine
+   * lost power): its outputs may be half-written. `pid` 0: the record itself was cut short.
+   */
+  | { readonly kind: 'interrupted'; readonly pid: number; readonly startedAt: number };
 
 /** One unit in `runcue plan`: what build would do with it, and why. */
 export type PlanEntry =

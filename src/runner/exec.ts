@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { UnitFailure } from './events.ts';
+import { groupAlive, signalGroup, type ProcessGroups } from './process-groups.ts';
 
 export interface ExecOptions {
   readonly cwd: string;
@@ -14,6 +15,8 @@ export interface ExecOptions {
   readonly killGraceMs: number;
   /** Called per chunk when the caller wants live output (--verbose); the tail is kept regardless. */
   readonly onOutput?: (stream: 'stdout' | 'stderr', text: string) => void;
+  /** The run's process groups: the watchdog stops them if runcue dies. */
+  readonly groups?: ProcessGroups;
 }
 
 export type ExecOutcome =
@@ -21,6 +24,8 @@ export type ExecOutcome =
   | { readonly ok: false; readonly failure: UnitFailure; readonly outputTail: string };
 
 const TAIL_BYTES = 16 * 1024;
+/** How long output may still arrive after the direct child exited. */
+const PIPE_DRAIN_MS = 200;
 
 /** The last bytes of the interleaved output, cheap to append to. */
 export class OutputTail {
@@ -60,6 +65,7 @@ export function execProcess(argv: readonly string[], options: ExecOptions): Prom
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    if (child.pid !== undefined) options.groups?.add(child.pid);
     let stopping: 'timeout' | 'aborted' | undefined;
     let killDeadline = 0;
     const killTree = (why: 'timeout' | 'aborted'): void => {
@@ -86,13 +92,34 @@ export function execProcess(argv: readonly string[], options: ExecOptions): Prom
     child.on('error', (e) => {
       spawnError = e;
     });
-    child.on('close', (code, signal) => {
+    let finished = false;
+    let drainTimer: NodeJS.Timeout | undefined;
+    const finish = (code: number | null, signal: NodeJS.Signals | null): void => {
+      if (finished) return;
+      finished = true;
       if (timer) clearTimeout(timer);
+      if (drainTimer) clearTimeout(drainTimer);
       options.signal.removeEventListener('abort', onAbort);
+      // A background job the command left (`sleep 15 & ...`, `setsid daemon &`) may still hold
+      // the pipes: the unit's outcome is its direct child's, so stop reading them.
+      child.stdout.destroy();
+      child.stderr.destroy();
       // A stopped tree may keep members that ignore SIGTERM: wait for them, SIGKILL at the deadline.
       const settled = stopping ? reapGroup(child.pid, killDeadline) : Promise.resolve();
-      void settled.then(() => report(code, signal));
+      void settled.then(() => {
+        if (child.pid !== undefined) options.groups?.settle(child.pid);
+        report(code, signal);
+      });
+    };
+    child.on('exit', (code, signal) => {
+      // The outcome is decided: a timeout or stop from now on is for lingering members only,
+      // which the run's process groups stop at its end.
+      if (timer) clearTimeout(timer);
+      options.signal.removeEventListener('abort', onAbort);
+      // 'close' follows at once unless another process holds the pipes; give its output a moment.
+      drainTimer = setTimeout(() => finish(code, signal), PIPE_DRAIN_MS);
     });
+    child.on('close', finish);
     const report = (code: number | null, signal: NodeJS.Signals | null): void => {
       const outputTail = tail.text();
       if (spawnError) {
@@ -114,16 +141,6 @@ export function execProcess(argv: readonly string[], options: ExecOptions): Prom
   });
 }
 
-function groupAlive(pid: number | undefined): boolean {
-  if (pid === undefined) return false;
-  try {
-    process.kill(-pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Resolves once the process group is gone, sending SIGKILL when the grace deadline passes. */
 async function reapGroup(pid: number | undefined, deadline: number): Promise<void> {
   while (groupAlive(pid)) {
@@ -134,14 +151,5 @@ async function reapGroup(pid: number | undefined, deadline: number): Promise<voi
       return;
     }
     await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // The group is already gone.
   }
 }

@@ -27,8 +27,11 @@ import { unreachable } from '../result.ts';
 import { globMatcher } from '../config/glob-match.ts';
 import { affectedUnits } from './affected.ts';
 import { pausableServices } from './push-back.ts';
+import type { InflightRecord, InflightRecords } from './inflight.ts';
+import { ElsewhereWaits, interruptedOutcome, runningElsewhere } from './inflight-wait.ts';
+import type { ProcessGroups } from './process-groups.ts';
 
-type Status = 'waiting' | 'checkable' | 'checking' | 'not-ready' | 'queued' | 'running' | 'retrying' | 'fresh' | 'done' | 'failed' | 'blocked';
+type Status = 'waiting' | 'checkable' | 'checking' | 'not-ready' | 'queued' | 'running' | 'retrying' | 'elsewhere' | 'fresh' | 'done' | 'failed' | 'blocked';
 
 export interface SchedulerOptions {
   readonly config: ResolvedConfig;
@@ -52,6 +55,10 @@ export interface SchedulerOptions {
   readonly failedEarlier?: ReadonlyMap<string, string>;
   /** (watch) Paths changed since the last cycle: only units touching them (and around them) are checked. */
   readonly affected?: ReadonlySet<string>;
+  /** Records of units in flight: claimed before a unit runs, consulted after its check. */
+  readonly inflight?: InflightRecords;
+  /** The run's process groups, stopped by a watchdog if runcue dies. */
+  readonly groups?: ProcessGroups;
 }
 
 export interface UnitProblem {
@@ -104,6 +111,8 @@ export class Scheduler {
   private readonly pending = new Map<string, Pending>();
   private readonly queue = new RunQueue();
   private readonly running = new Map<string, AbortController>();
+  /** Units another runcue process is running: polled until it is done with them. */
+  private readonly elsewhere = new ElsewhereWaits();
   private readonly retryTimers = new Map<string, { timer: NodeJS.Timeout; until: number }>();
   /** Services paused by a push-back, until when. */
   private readonly pausedUntil = new Map<string, number>();
@@ -182,6 +191,7 @@ export class Scheduler {
     this.interrupted ??= reason;
     this.stopping = true;
     for (const controller of this.running.values()) controller.abort(reason);
+    this.elsewhere.cancelAll();
     for (const { timer } of this.retryTimers.values()) clearTimeout(timer);
     this.retryTimers.clear();
     this.pump();
@@ -334,7 +344,7 @@ export class Scheduler {
     if (!task.ready && !task.stale) {
       const { outcome, fingerprint } = defaultCheck(unit, task, ctx);
       if (fingerprint) this.fingerprints.set(id, fingerprint);
-      this.onChecked(unit, outcome);
+      this.afterCheck(unit, outcome);
       return;
     }
     this.status.set(id, 'checking');
@@ -343,7 +353,7 @@ export class Scheduler {
       (outcome) => {
         this.asyncChecks--;
         if (outcome === 'not-ready') this.park(id);
-        else this.onChecked(unit, outcome);
+        else this.afterCheck(unit, outcome);
         this.pump();
       },
       (error: unknown) => {
@@ -354,6 +364,34 @@ export class Scheduler {
         this.pump();
       },
     );
+  }
+
+  /**
+   * The in-flight record has the last word, read after the outputs were: a unit another process
+   * runs waits for it (its outputs may be half-written), one whose earlier run died is stale.
+   */
+  private afterCheck(unit: Unit, outcome: CheckOutcome): void {
+    const state = outcome.kind === 'missing-input' ? undefined : this.o.inflight?.inspect(unit.id);
+    if (state?.kind === 'elsewhere') this.awaitElsewhere(unit, state.record);
+    else this.onChecked(unit, state?.kind === 'interrupted' ? interruptedOutcome(outcome, state.record) : outcome);
+  }
+
+  private awaitElsewhere(unit: Unit, record: InflightRecord): void {
+    const reason = runningElsewhere(record);
+    if (this.o.dryRun) {
+      this.plan.push({ unit: unit.id, task: unit.task, verdict: 'waiting', reason });
+      this.wouldRun.add(unit.id);
+      this.status.set(unit.id, 'done');
+      this.settle(unit);
+      return;
+    }
+    this.status.set(unit.id, 'elsewhere');
+    this.o.emit({ type: 'unit:log', time: this.o.now(), task: unit.task, unit: unit.id, stream: 'warning', text: reason.message });
+    const stillHeld = (): boolean => this.o.inflight?.inspect(unit.id).kind === 'elsewhere';
+    this.elsewhere.wait(unit.id, record, stillHeld, () => {
+      this.makeCheckable(unit.id);
+      this.pump();
+    });
   }
 
   private park(id: string): void {
@@ -416,6 +454,13 @@ export class Scheduler {
       // One clock reading per unit, shared by the limiter and unit:start: starting a burst of
       // units takes real time, and a stale reading would let the window admit too many.
       const now = this.o.now();
+      const held = this.o.inflight?.inspect(id);
+      const heldUnit = this.graph.units.get(id);
+      if (held?.kind === 'elsewhere' && heldUnit) {
+        // Started elsewhere since it was checked: wait for it without spending a rate slot.
+        this.awaitElsewhere(heldUnit, held.record);
+        return true;
+      }
       const lane = services.join('\u0000');
       for (const s of services) {
         const paused = this.pausedUntil.get(s) ?? 0;
@@ -455,6 +500,12 @@ export class Scheduler {
     const task = unit ? this.o.config.tasks.get(unit.task) : undefined;
     const pending = this.pending.get(id);
     if (!unit || !task || !pending) return;
+    const claim = this.o.inflight?.claim(unit);
+    if (claim && !claim.ok) {
+      this.o.limiter.release(services);
+      this.awaitElsewhere(unit, claim.record);
+      return;
+    }
     this.status.set(id, 'running');
     this.stalls.running(id);
     const controller = new AbortController();
@@ -475,6 +526,7 @@ export class Scheduler {
       env: this.o.env,
       signal: controller.signal,
       killGraceMs: this.o.killGraceMs,
+      ...(this.o.groups ? { groups: this.o.groups } : {}),
       ...(onLog ? { onLog } : {}),
     }).then((outcome) => {
       this.running.delete(id);
@@ -484,6 +536,7 @@ export class Scheduler {
         this.pushBack(unit, task, pending, outcome.retryAfterMs);
       } else if (outcome.ok) {
         for (const s of task.uses) this.pushBackStreak.delete(s);
+        this.o.inflight?.release(id);
         this.status.set(id, 'done');
         this.counts.built++;
         if (task.maxAgeMs !== undefined) this.nextExpiry = Math.min(this.nextExpiry ?? Infinity, this.o.now() + task.maxAgeMs);
@@ -566,6 +619,7 @@ export class Scheduler {
   }
 
   private fail(unit: Unit, error: UnitFailure, attempt: number, outputTail: string, removed: readonly string[], durationMs = 0, command?: string): void {
+    this.o.inflight?.release(unit.id);
     this.status.set(unit.id, 'failed');
     if (!this.badByTask.has(unit.task)) this.badByTask.set(unit.task, unit.id);
     this.stalls.progress(unit.id, this.o.now());
@@ -725,6 +779,8 @@ export class Scheduler {
         const lane = (task?.uses ?? ['cpu']).join('\u0000');
         return this.laneRefusal.get(lane) ?? { kind: 'service_full', service: task?.uses[0] ?? 'cpu', message: 'waits for a slot behind other queued units' };
       }
+      case 'elsewhere':
+        return this.elsewhere.reasonOf(id);
       case 'retrying': {
         const until = this.retryTimers.get(id)?.until ?? this.o.now();
         return { kind: 'waiting_retry', until, message: `retries at ${new Date(until).toISOString()}` };
@@ -742,7 +798,7 @@ export class Scheduler {
   }
 
   private maybeFinish(): void {
-    if (this.finished || this.running.size > 0 || this.asyncChecks > 0 || this.retryTimers.size > 0) return;
+    if (this.finished || this.running.size > 0 || this.asyncChecks > 0 || this.retryTimers.size > 0 || this.elsewhere.size > 0) return;
     if (this.checkable.length > 0 && !this.stopping) return;
     if (!this.stopping && this.queue.size > 0) return;
     if (this.dirty && !this.stopping) {
@@ -772,6 +828,8 @@ export class Scheduler {
       }
     }
     this.finished = true;
+    // Units stopped between attempts (a retry's backoff, a push-back) still hold their records.
+    this.o.inflight?.releaseAll();
     this.detachSignal();
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     if (this.stallTimer) clearInterval(this.stallTimer);

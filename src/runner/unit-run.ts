@@ -13,6 +13,7 @@ import type { Unit } from '../graph/unit.ts';
 import type { UnitFailure } from './events.ts';
 import { execProcess, OutputTail } from './exec.ts';
 import { makeOutputDirs, removeChangedOutputs, setMtime, snapshot, statPath, type FileStat } from './files.ts';
+import type { ProcessGroups } from './process-groups.ts';
 import { asRateLimited, EX_TEMPFAIL, takeRetryAfterFile } from './push-back.ts';
 import { changedInputs } from './staleness.ts';
 
@@ -27,6 +28,8 @@ export interface UnitRunRequest {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly signal: AbortSignal;
   readonly killGraceMs: number;
+  /** The run's process groups (see process-groups.ts). */
+  readonly groups?: ProcessGroups;
   readonly onLog?: (stream: 'stdout' | 'stderr' | 'log', text: string) => void;
 }
 
@@ -143,6 +146,7 @@ async function execute(req: UnitRunRequest, named: Record<string, string[]>): Pr
     signal: req.signal,
     timeoutMs: task.timeoutMs,
     killGraceMs: req.killGraceMs,
+    ...(req.groups ? { groups: req.groups } : {}),
     ...(onLog ? { onOutput: (stream: 'stdout' | 'stderr', text: string) => onLog(stream, text) } : {}),
   });
   // Read only on exit 75: a failed read throws, and doing it for every unit showed in profiles.

@@ -34,6 +34,8 @@ export interface WatchOptions {
   readonly killGraceMs?: number;
   /** Stops watching: the running cycle's process trees get SIGTERM, then SIGKILL after the grace. */
   readonly signal: AbortSignal;
+  /** Aborted after `signal`: the grace period ends, trees get SIGKILL now (see build's `stopNow`). */
+  readonly stopNow?: AbortSignal;
   /** Watch events, and each cycle's run events between its `watch:cycle` start and done. */
   readonly onEvent: (event: RunEvent | WatchEvent) => void;
   /** A watcher error (too many watches, permissions): watching goes on. */
@@ -201,6 +203,7 @@ class WatchSession {
       noDeps: o.noDeps ?? false,
       verbose: o.verbose ?? false,
       signal: cycle.signal,
+      ...(o.stopNow ? { stopNow: o.stopNow } : {}),
       failedEarlier: this.failedEarlier,
       onEvent: (event) => {
         this.observe(event, log);

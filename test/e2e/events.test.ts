@@ -61,6 +61,7 @@ const STALE_FIELDS = {
   custom: { kind: 'required' },
   fingerprint: { kind: 'required', part: 'required', detail: 'required' },
   upstream: { kind: 'required', upstream: 'required' },
+  interrupted: { kind: 'required', pid: 'required', startedAt: 'required' },
 } as const satisfies Variants<StaleReason, 'kind'>;
 
 const BLOCKED_FIELDS = {
@@ -70,6 +71,7 @@ const BLOCKED_FIELDS = {
   rate_limited: { kind: 'required', service: 'required', until: 'required', message: 'required' },
   waiting_retry: { kind: 'required', until: 'required', message: 'required' },
   failed_earlier: { kind: 'required', message: 'required' },
+  running_elsewhere: { kind: 'required', pid: 'required', host: 'required', since: 'required', message: 'required' },
 } as const satisfies Variants<BlockedReason, 'kind'>;
 
 const FAILURE_FIELDS = {

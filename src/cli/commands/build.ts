@@ -13,14 +13,15 @@ export async function buildCommand(targets: readonly string[], options: BuildCom
   const { cwd } = loaded;
   const reporter = await reporterFor(options, context, cwd);
 
-  const outcome = await withSignals(async (signal) =>
+  const outcome = await withSignals(async (signal, stopNow) =>
     build({
       ...runFlags(targets, options, loaded, context),
       keepGoing: Boolean(options.keepGoing),
       signal,
+      stopNow,
       onEvent: (event) => reporter.onEvent(event),
     }),
-    context.stdout,
+    context,
   );
   await reporter.close();
   if (!outcome.ok) {

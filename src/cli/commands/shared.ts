@@ -9,35 +9,61 @@ import { formatConfigFailure } from '../../config/resolve.ts';
 import type { BuildCommandOptions, CliContext, CommonOptions } from '../program.ts';
 import { chooseReporterKind, createReporter, withDebugLogFromEnv, type Reporter } from '../report/index.ts';
 
-export const EXIT_CODES = { ok: 0, failed: 1, usage: 2, sigint: 130, sigpipe: 141, sigterm: 143 } as const;
+/** 129, 130 and 143 are 128 + the signal's number, as shells report a command killed by it. */
+export const EXIT_CODES = { ok: 0, failed: 1, usage: 2, sighup: 129, sigint: 130, sigpipe: 141, sigterm: 143 } as const;
+
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /**
- * Runs `work` with an AbortSignal that SIGINT/SIGTERM abort (the runner then stops every child
- * tree and removes partial outputs). A second signal exits at once. A closed stdout (`runcue
- * build --json | head -1`) stops the run the same way, as SIGPIPE would stop make.
+ * Runs `work` with an AbortSignal that SIGINT, SIGTERM and SIGHUP (a closed terminal or SSH
+ * session) abort: the runner then stops every child tree and removes partial outputs. A second
+ * signal aborts `stopNow`: the grace period ends and every tree gets SIGKILL, but cleanup still
+ * happens. A third exits at once (the watchdog still stops the trees, and the in-flight records
+ * make the next run redo the units). A closed stdout (`runcue build --json | head -1`) stops the
+ * run as the first signal does, as SIGPIPE would stop make.
  */
-export async function withSignals<T>(work: (signal: AbortSignal) => Promise<T>, stdout?: NodeJS.WritableStream): Promise<T> {
+export async function withSignals<T>(
+  work: (signal: AbortSignal, stopNow: AbortSignal) => Promise<T>,
+  streams: { readonly stdout: NodeJS.WritableStream; readonly stderr: NodeJS.WritableStream },
+): Promise<T> {
+  const { stdout, stderr } = streams;
   const controller = new AbortController();
+  const now = new AbortController();
+  let received = 0;
+  const say = (text: string): void => {
+    stderr.write(`runcue: ${text}\n`);
+  };
   const onSignal = (name: NodeJS.Signals): void => {
-    if (controller.signal.aborted) {
-      process.exit(name === 'SIGTERM' ? EXIT_CODES.sigterm : EXIT_CODES.sigint);
+    received++;
+    if (name === 'SIGHUP') {
+      // The terminal is gone: writing to it fails (EIO), which must not end the cleanup.
+      stdout.on('error', () => undefined);
+      stderr.on('error', () => undefined);
     }
-    controller.abort(name);
+    if (received === 1 && !controller.signal.aborted) {
+      say(`stopping (${name}): waiting for running commands to stop; again to kill them at once`);
+      controller.abort(name);
+    } else if (!now.signal.aborted) {
+      say('killing running commands now');
+      if (!controller.signal.aborted) controller.abort(name);
+      now.abort(name);
+    } else {
+      say('exiting at once: the watchdog kills what still runs; interrupted units rerun next time');
+      process.exit(interruptedExitCode(String(controller.signal.reason)) ?? EXIT_CODES.sigint);
+    }
   };
   const onStdoutError = (error: NodeJS.ErrnoException): void => {
     if (error.code === 'EPIPE' && !controller.signal.aborted) controller.abort('SIGPIPE');
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  stdout?.on('error', onStdoutError);
+  for (const name of STOP_SIGNALS) process.on(name, onSignal);
+  stdout.on('error', onStdoutError);
   try {
-    return await work(controller.signal);
+    return await work(controller.signal, now.signal);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const name of STOP_SIGNALS) process.off(name, onSignal);
     // Later writes to a broken pipe must not crash the process either.
-    if (controller.signal.reason === 'SIGPIPE') stdout?.on('error', () => undefined);
-    stdout?.off('error', onStdoutError);
+    if (controller.signal.reason === 'SIGPIPE') stdout.on('error', () => undefined);
+    stdout.off('error', onStdoutError);
   }
 }
 
@@ -45,6 +71,7 @@ export async function withSignals<T>(work: (signal: AbortSignal) => Promise<T>, 
 export function interruptedExitCode(reason: string | undefined): number | undefined {
   if (reason === 'SIGINT') return EXIT_CODES.sigint;
   if (reason === 'SIGTERM') return EXIT_CODES.sigterm;
+  if (reason === 'SIGHUP') return EXIT_CODES.sighup;
   if (reason === 'SIGPIPE') return EXIT_CODES.sigpipe;
   return undefined;
 }

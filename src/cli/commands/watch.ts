@@ -13,14 +13,15 @@ export async function watchCommand(targets: readonly string[], options: BuildCom
   const { cwd } = loaded;
   const reporter = await reporterFor(options, context, cwd);
 
-  const outcome = await withSignals((signal) =>
+  const outcome = await withSignals((signal, stopNow) =>
     watch({
       ...runFlags(targets, options, loaded, context),
       signal,
+      stopNow,
       onEvent: (event) => reporter.onEvent(event),
       onWarning: (message) => context.stderr.write(`runcue: ${message}\n`),
     }),
-    context.stdout,
+    context,
   );
   await reporter.close();
   if (!outcome.ok) {

@@ -122,6 +122,8 @@ export function describeStale(reason: StaleReason, cwd = ''): string {
       return `${reason.upstream} runs first`;
     case 'fingerprint':
       return reason.detail;
+    case 'interrupted':
+      return `was interrupted while running in an earlier run${reason.pid > 0 ? ` (pid ${reason.pid})` : ''}`;
     default:
       return unreachable(reason);
   }
@@ -143,6 +145,8 @@ export function describeBlocked(reason: BlockedReason): string {
       return 'waiting to retry';
     case 'failed_earlier':
       return 'failed earlier; waits for an input to change';
+    case 'running_elsewhere':
+      return `runs in another runcue process (pid ${reason.pid})`;
     default:
       return unreachable(reason);
   }

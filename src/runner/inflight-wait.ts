@@ -1,0 +1,63 @@
+/**
+ * What the scheduler does with in-flight records of other runs: a unit running elsewhere is
+ * polled (with bounded backoff) until its record is gone or its owner died, then checked again;
+ * a unit whose earlier run was interrupted is stale, whatever its outputs' mtimes say.
+ */
+import type { BlockedReason } from './events.ts';
+import type { InflightRecord } from './inflight.ts';
+import type { CheckOutcome } from './staleness.ts';
+
+const FIRST_POLL_MS = 100;
+const LONGEST_POLL_MS = 2_000;
+
+/** Units waiting for another process to finish them. */
+export class ElsewhereWaits {
+  private readonly waits = new Map<string, { timer: NodeJS.Timeout; reason: BlockedReason }>();
+
+  get size(): number {
+    return this.waits.size;
+  }
+
+  /** Polls `stillHeld` until it says no, then calls `onFree` (never after {@link cancelAll}). */
+  wait(id: string, record: InflightRecord, stillHeld: () => boolean, onFree: () => void): void {
+    const reason = runningElsewhere(record);
+    let delayMs = FIRST_POLL_MS;
+    const poll = (): void => {
+      if (!stillHeld()) {
+        this.waits.delete(id);
+        onFree();
+        return;
+      }
+      delayMs = Math.min(delayMs * 1.5, LONGEST_POLL_MS);
+      this.waits.set(id, { timer: setTimeout(poll, delayMs), reason });
+    };
+    this.waits.set(id, { timer: setTimeout(poll, delayMs), reason });
+  }
+
+  reasonOf(id: string): BlockedReason | undefined {
+    return this.waits.get(id)?.reason;
+  }
+
+  cancelAll(): void {
+    for (const { timer } of this.waits.values()) clearTimeout(timer);
+    this.waits.clear();
+  }
+}
+
+export function runningElsewhere(record: InflightRecord): Extract<BlockedReason, { kind: 'running_elsewhere' }> {
+  const where = record.host === '' ? '' : ` on ${record.host}`;
+  const since = new Date(record.startedAt).toISOString();
+  return {
+    kind: 'running_elsewhere',
+    pid: record.pid,
+    host: record.host,
+    since: record.startedAt,
+    message: `runs in another runcue process (pid ${record.pid}${where}) since ${since}: waiting for it to finish`,
+  };
+}
+
+/** A unit whose earlier run died while it ran is stale (unless forced, which says more). */
+export function interruptedOutcome(outcome: CheckOutcome, record: InflightRecord): CheckOutcome {
+  if (outcome.kind === 'missing-input' || (outcome.kind === 'stale' && outcome.reason.kind === 'forced')) return outcome;
+  return { kind: 'stale', reason: { kind: 'interrupted', pid: record.pid, startedAt: record.startedAt }, inputs: outcome.inputs };
+}

@@ -1,0 +1,183 @@
+/**
+ * Records of units in flight, under `<root>/.runcue/inflight/` (like Snakemake's incomplete
+ * markers): one file per unit, named by a hash of its id, written before its command is spawned
+ * or its function called and removed once it settled (after a failed unit's outputs were removed).
+ *
+ * A record whose owner is gone (runcue was killed, the machine lost power) means the unit was
+ * interrupted: its outputs may be half-written whatever their mtimes say, so it is stale. A
+ * record whose owner is alive means the unit runs in another runcue process (or another build in
+ * this one): it must not run twice, and its outputs must not be called fresh while being written.
+ * The file is created with O_EXCL, so it is also the unit's lock between processes.
+ *
+ * The owner is alive when, on this host, its pid is alive (and on Linux was started at the same
+ * time, so a reused pid does not count); from another host (a shared disk), when the record was
+ * touched within {@link FOREIGN_STALE_MS}: owners touch their records every {@link HEARTBEAT_MS}.
+ */
+import { hash } from 'node:crypto';
+import { mkdirSync, readFileSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Unit } from '../graph/unit.ts';
+import { processAlive, thisProcess, type ProcessIdentity } from './process-groups.ts';
+
+/** What a record holds (JSON). */
+export interface InflightRecord extends ProcessIdentity {
+  readonly version: 1;
+  readonly unit: string;
+  readonly task: string;
+  /** When the unit started, ms since the epoch. */
+  readonly startedAt: number;
+  readonly outputs: readonly string[];
+}
+
+/** What the record of a unit says. */
+export type InflightState =
+  | { readonly kind: 'none' }
+  /** A run that died while the unit ran (pid 0: the record itself was cut short). */
+  | { readonly kind: 'interrupted'; readonly record: InflightRecord }
+  /** The unit runs now in another runcue process, or another build of this one. */
+  | { readonly kind: 'elsewhere'; readonly record: InflightRecord };
+
+export interface InflightRecords {
+  /** The state of `unitId`'s record (`none` when this object holds it); one stat when there is none. */
+  inspect(unitId: string): InflightState;
+  /** Records that this process runs `unit`, or says who else does (the record is theirs). */
+  claim(unit: Unit): { readonly ok: true } | { readonly ok: false; readonly record: InflightRecord };
+  /** The unit settled: remove its record (no-op unless this object claimed it). */
+  release(unitId: string): void;
+  /** The run ended: remove every record it still holds (units stopped before they ran again). */
+  releaseAll(): void;
+  /** Removes `unitId`'s record whoever wrote it, unless its owner is alive (`touch` marks it fresh). */
+  forget(unitId: string): void;
+}
+
+export const HEARTBEAT_MS = 30_000;
+export const FOREIGN_STALE_MS = 120_000;
+
+/** Records this process holds, by path: process-wide, since each build or watch cycle has its own view. */
+const heldHere = new Set<string>();
+let heartbeat: NodeJS.Timeout | undefined;
+
+export function createInflightRecords(options: { readonly root: string; readonly now: () => number; readonly onError?: (error: Error) => void }): InflightRecords {
+  const dir = join(options.root, '.runcue', 'inflight');
+  const self = thisProcess();
+  /** Records this object claimed (this build's). */
+  const mine = new Set<string>();
+  let reported = false;
+  let made = false;
+  const report = (error: unknown): void => {
+    if (reported) return;
+    reported = true;
+    options.onError?.(error instanceof Error ? error : new Error(String(error)));
+  };
+  const pathOf = (unitId: string): string => join(dir, `${hash('sha1', unitId)}.json`);
+
+  const inspectPath = (path: string): InflightState => {
+    const st = statSync(path, { throwIfNoEntry: false });
+    if (!st) return { kind: 'none' };
+    const record = readRecord(path);
+    if (!record) return { kind: 'interrupted', record: { version: 1, pid: 0, host: '', unit: '', task: '', startedAt: st.mtimeMs, outputs: [] } };
+    const alive =
+      record.host !== self.host
+        ? options.now() - st.mtimeMs < FOREIGN_STALE_MS
+        : record.pid === self.pid && record.started === self.started
+          ? heldHere.has(path)
+          : processAlive(record);
+    return { kind: alive ? 'elsewhere' : 'interrupted', record };
+  };
+
+  const create = (path: string, record: InflightRecord): 'ok' | 'exists' => {
+    try {
+      if (!made) mkdirSync(dir, { recursive: true });
+      made = true;
+      writeFileSync(path, `${JSON.stringify(record)}\n`, { flag: 'wx' });
+      return 'ok';
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return 'exists';
+      report(error);
+      return 'ok';
+    }
+  };
+
+  return {
+    inspect(unitId) {
+      const path = pathOf(unitId);
+      return mine.has(path) ? { kind: 'none' } : inspectPath(path);
+    },
+    claim(unit) {
+      const path = pathOf(unit.id);
+      // Claimed for an earlier attempt: a unit keeps its record through retries and push-backs.
+      if (mine.has(path)) return { ok: true };
+      const record: InflightRecord = { version: 1, ...self, unit: unit.id, task: unit.task, startedAt: options.now(), outputs: unit.outputs.map((o) => o.path) };
+      for (let tries = 0; tries < 3; tries++) {
+        if (create(path, record) === 'ok') {
+          mine.add(path);
+          hold(path);
+          return { ok: true };
+        }
+        const state = inspectPath(path);
+        if (state.kind === 'elsewhere') return { ok: false, record: state.record };
+        // Left by a run that died: take it over (it makes this unit stale, and it is about to run).
+        removeFile(path);
+      }
+      report(new Error(`could not take over ${path}`));
+      return { ok: true };
+    },
+    release(unitId) {
+      const path = pathOf(unitId);
+      if (mine.delete(path)) unhold(path);
+    },
+    releaseAll() {
+      for (const path of mine) unhold(path);
+      mine.clear();
+    },
+    forget(unitId) {
+      const path = pathOf(unitId);
+      if (inspectPath(path).kind === 'interrupted') removeFile(path);
+    },
+  };
+}
+
+function unhold(path: string): void {
+  heldHere.delete(path);
+  removeFile(path);
+  if (heldHere.size === 0 && heartbeat) {
+    clearInterval(heartbeat);
+    heartbeat = undefined;
+  }
+}
+
+function hold(path: string): void {
+  heldHere.add(path);
+  if (heartbeat) return;
+  heartbeat = setInterval(() => {
+    const now = new Date();
+    for (const p of heldHere) {
+      try {
+        utimesSync(p, now, now);
+      } catch {
+        // Removed meanwhile (released, or deleted by hand): nothing to keep alive.
+      }
+    }
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
+}
+
+function readRecord(path: string): InflightRecord | undefined {
+  try {
+    const value: unknown = JSON.parse(readFileSync(path, 'utf8'));
+    if (typeof value !== 'object' || value === null) return undefined;
+    const r = value as Partial<InflightRecord>;
+    if (typeof r.pid !== 'number' || typeof r.host !== 'string' || typeof r.unit !== 'string' || typeof r.startedAt !== 'number') return undefined;
+    return value as InflightRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+function removeFile(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // Already gone.
+  }
+}

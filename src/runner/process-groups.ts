@@ -1,0 +1,156 @@
+/**
+ * The process groups of a run's commands, and the watchdog that stops them when runcue dies.
+ *
+ * Every command runs as its own process group. Node has no PR_SET_PDEATHSIG, so when runcue is
+ * killed with SIGKILL (or dies any other way that runs no handler) nothing would stop those
+ * groups. One small `sh` per run holds the read end of a pipe and the list of live groups (runcue
+ * writes `+ PGID` when a command starts and `- PGID` when its group is gone); when the pipe
+ * closes (EOF: runcue exited, whatever the way) it sends SIGTERM to every group still listed,
+ * then SIGKILL after the grace period. One process per run, two short pipe writes per unit: a
+ * wrapper per command would cost a process per unit.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
+import { hostname } from 'node:os';
+
+/** The groups of one run's commands. */
+export interface ProcessGroups {
+  /** A command started as process group `pgid`. */
+  add(pgid: number): void;
+  /**
+   * Its direct child exited: forget the group if it is empty; otherwise it lingers (a background
+   * job the command left) and is stopped with the rest on {@link killAll} or {@link close}.
+   */
+  settle(pgid: number): void;
+  /** Signals every group still known (the second Ctrl-C sends SIGKILL to all at once). */
+  killAll(signal: NodeJS.Signals): void;
+  /** End of the run: lingering groups get SIGTERM now and SIGKILL from the watchdog later. */
+  close(): void;
+}
+
+/** sh, not node: it starts in a millisecond. `$1` is the grace period in tenths of a second. */
+const WATCHDOG = `trap '' HUP INT
+groups=' '
+while read -r op pg; do
+  case $op in
+    +) groups="$groups$pg " ;;
+    -) rest=' '; for g in $groups; do [ "$g" = "$pg" ] || rest="$rest$g "; done; groups=$rest ;;
+  esac
+done
+[ "$groups" = ' ' ] && exit 0
+for g in $groups; do kill -s TERM -- "-$g" 2>/dev/null; done
+t=0
+while [ "$t" -lt "$1" ]; do
+  left=
+  for g in $groups; do kill -s 0 -- "-$g" 2>/dev/null && left=1; done
+  [ -z "$left" ] && exit 0
+  sleep 0.1
+  t=$((t + 1))
+done
+for g in $groups; do kill -s KILL -- "-$g" 2>/dev/null; done`;
+
+export function createProcessGroups(options: { readonly graceMs: number }): ProcessGroups {
+  const live = new Set<number>();
+  let watchdog: ChildProcess | undefined;
+  let broken = false;
+  const tell = (line: string): void => {
+    if (broken) return;
+    if (!watchdog) {
+      watchdog = spawn('/bin/sh', ['-c', WATCHDOG, 'runcue-watchdog', String(Math.ceil(options.graceMs / 100))], {
+        // Its own group: a Ctrl-C or hangup sent to runcue's group must not reach it.
+        detached: true,
+        stdio: ['pipe', 'ignore', 'ignore'],
+      });
+      watchdog.on('error', () => (broken = true));
+      watchdog.stdin?.on('error', () => (broken = true));
+      watchdog.unref();
+      // The pipe must not keep runcue alive; it closes when runcue exits.
+      (watchdog.stdin as Socket | null)?.unref();
+    }
+    watchdog.stdin?.write(line);
+  };
+  return {
+    add(pgid) {
+      live.add(pgid);
+      tell(`+ ${pgid}\n`);
+    },
+    settle(pgid) {
+      if (!live.has(pgid) || groupAlive(pgid)) return;
+      live.delete(pgid);
+      tell(`- ${pgid}\n`);
+    },
+    killAll(signal) {
+      for (const pgid of live) signalGroup(pgid, signal);
+    },
+    close() {
+      for (const pgid of live) {
+        if (groupAlive(pgid)) signalGroup(pgid, 'SIGTERM');
+        else tell(`- ${pgid}\n`);
+      }
+      live.clear();
+      watchdog?.stdin?.end();
+    },
+  };
+}
+
+/** Whether any process of group `pgid` is alive. */
+export function groupAlive(pgid: number | undefined): boolean {
+  if (pgid === undefined) return false;
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function signalGroup(pgid: number | undefined, signal: NodeJS.Signals): void {
+  if (pgid === undefined) return;
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // The group is already gone.
+  }
+}
+
+/** This process, as an in-flight record names its owner. */
+export interface ProcessIdentity {
+  readonly pid: number;
+  readonly host: string;
+  /** The kernel's start time of the process (Linux), so a reused pid is not taken for it. */
+  readonly started?: string;
+}
+
+let self: ProcessIdentity | undefined;
+
+export function thisProcess(): ProcessIdentity {
+  if (self) return self;
+  const started = processStartTime(process.pid);
+  self = { pid: process.pid, host: hostname(), ...(started !== undefined ? { started } : {}) };
+  return self;
+}
+
+/** Whether the process that wrote a record on this host still runs (and is the same process). */
+export function processAlive(owner: ProcessIdentity): boolean {
+  try {
+    process.kill(owner.pid, 0);
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  if (owner.started === undefined) return true;
+  const now = processStartTime(owner.pid);
+  return now === undefined || now === owner.started;
+}
+
+/** Field 22 of /proc/PID/stat (start time in clock ticks since boot); undefined off Linux. */
+function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}

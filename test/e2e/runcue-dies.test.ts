@@ -1,0 +1,126 @@
+/**
+ * When runcue itself dies or is stopped hard (SPEC §2): kill -9, a closed terminal (SIGHUP), a
+ * second Ctrl-C. Its commands die with it, and a unit that was running is stale on the next run
+ * (the in-flight record under .runcue/inflight says so), whatever its half-written outputs' mtimes say.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { alive, collect, Rig, waitFor } from '../rig.ts';
+
+let rig: Rig;
+afterEach(() => {
+  for (const pid of pids()) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  rig.cleanup();
+});
+
+/**
+ * One slow unit per input: it writes a partial output, records its shell's and its background
+ * child's pids, then waits, unless the file `fast` exists (then it writes the whole output).
+ * `trap` makes the tree ignore SIGTERM (an ignored signal stays ignored across exec).
+ */
+function project(options: { ignoreTerm?: boolean } = {}): void {
+  rig = new Rig();
+  const trap = options.ignoreTerm ? "trap '' TERM; " : '';
+  rig.write({
+    'runcue.config.mjs': `export default {
+      tasks: {
+        slow: {
+          input: 'in/{n}.txt',
+          output: 'out/{n}.txt',
+          run: ${JSON.stringify(`${trap}echo partial > {output}; [ -e fast ] || { sleep 60 & echo $$ $! >> pids.txt; wait; }; echo complete > {output}`)},
+        },
+      },
+    };`,
+    'in/a.txt': 'a',
+  });
+  rig.age(['in/a.txt'], -60_000);
+}
+
+function pids(): number[] {
+  return rig?.exists('pids.txt') ? rig.read('pids.txt').trim().split(/\s+/).filter(Boolean).map(Number) : [];
+}
+
+/**
+ * Alive and not a zombie: a command orphaned by kill -9 is reparented to pid 1, which in some
+ * containers never reaps it, and `kill(pid, 0)` succeeds on a zombie.
+ */
+function running(pid: number): boolean {
+  if (!alive(pid)) return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return true;
+  }
+}
+
+function inflightRecords(): string[] {
+  return rig.exists('.runcue/inflight') ? readdirSync(rig.path('.runcue/inflight')) : [];
+}
+
+describe('kill -9 of runcue', () => {
+  it('kills its commands, and the next run reruns the unit it was running and says why', async () => {
+    project();
+    const child = rig.spawn(['build']);
+    const done = collect(child);
+    await waitFor(() => pids().length === 2, 20_000, 'the unit to start');
+    expect(inflightRecords()).toHaveLength(1);
+    child.kill('SIGKILL');
+    await done;
+    await waitFor(() => pids().every((pid) => !running(pid)), 10_000, 'the commands to die with runcue');
+    // The partial output is newer than its input: by mtimes alone it looks fresh.
+    expect(rig.read('out/a.txt')).toBe('partial\n');
+    expect(rig.mtime('out/a.txt')).toBeGreaterThan(rig.mtime('in/a.txt'));
+
+    const plan = await rig.run(['plan']);
+    expect(plan.stdout + plan.stderr).toContain(`was interrupted while running in an earlier run (pid ${child.pid ?? 0})`);
+    const why = await rig.run(['why', 'out/a.txt']);
+    expect(why.stdout).toContain('was interrupted while running in an earlier run');
+
+    rig.write({ fast: '' });
+    const rerun = await rig.run(['build', '--json']);
+    expect(rerun.code).toBe(0);
+    const start = rerun.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; reason?: { kind: string; pid: number } }).find((e) => e.type === 'unit:start');
+    expect(start?.reason).toMatchObject({ kind: 'interrupted', pid: child.pid });
+    expect(rig.read('out/a.txt')).toBe('complete\n');
+    expect(inflightRecords()).toEqual([]);
+
+    const again = await rig.run(['build']);
+    expect(again.stderr).toContain('0 built, 1 fresh');
+  });
+});
+
+describe('SIGHUP (a closed terminal)', () => {
+  it('is handled like SIGTERM: trees stopped, partial output removed, exit 129', async () => {
+    project();
+    const child = rig.spawn(['build']);
+    const done = collect(child);
+    await waitFor(() => pids().length === 2, 20_000, 'the unit to start');
+    child.kill('SIGHUP');
+    const result = await done;
+    expect(result.code).toBe(129);
+    for (const pid of pids()) expect(running(pid)).toBe(false);
+    expect(rig.exists('out/a.txt')).toBe(false);
+    expect(inflightRecords()).toEqual([]);
+  });
+});
+
+describe('a second Ctrl-C', () => {
+  it('kills trees that ignore SIGTERM at once, still removes partial outputs, and exits 130', async () => {
+    project({ ignoreTerm: true });
+    const child = rig.spawn(['build']);
+    const done = collect(child);
+    let stderr = '';
+    child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+    await waitFor(() => pids().length === 2, 20_000, 'the unit to start');
+    child.kill('SIGINT');
+    await waitFor(() => stderr.includes('stopping'), 10_000, '"stopping" on stderr');
+    child.kill('SIGINT');
+    const result = await done;
+    expect(result.code).toBe(130);
+    for (const pid of pids()) expect(running(pid)).toBe(false);
+    expect(rig.exists('out/a.txt')).toBe(false);
+    expect(inflightRecords()).toEqual([]);
+    expect(result.stderr).toContain('killing running commands now');
+  });
+});
