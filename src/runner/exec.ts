@@ -59,6 +59,7 @@ export function execProcess(argv: readonly string[], options: ExecOptions): Prom
       resolve({ ok: false, failure: { reason: 'aborted', message: 'stopped before it started' }, outputTail: '' });
       return;
     }
+    options.groups?.prepare();
     const child = spawn(file, args, {
       cwd: options.cwd,
       env: options.env,

@@ -16,6 +16,12 @@ import { hostname } from 'node:os';
 
 /** The groups of one run's commands. */
 export interface ProcessGroups {
+  /**
+   * Call before spawning a command: starts the watchdog if it is not running yet. Started after
+   * the command, it would leave a window (a fork of a large process takes milliseconds) in which
+   * a kill -9 of runcue orphans the command.
+   */
+  prepare(): void;
   /** A command started as process group `pgid`. */
   add(pgid: number): void;
   /**
@@ -54,9 +60,8 @@ export function createProcessGroups(options: { readonly graceMs: number }): Proc
   const live = new Set<number>();
   let watchdog: ChildProcess | undefined;
   let broken = false;
-  const tell = (line: string): void => {
-    if (broken) return;
-    if (!watchdog) {
+  const prepare = (): void => {
+    if (!watchdog && !broken) {
       watchdog = spawn('/bin/sh', ['-c', WATCHDOG, 'runcue-watchdog', String(Math.ceil(options.graceMs / 100))], {
         // Its own group: a Ctrl-C or hangup sent to runcue's group must not reach it.
         detached: true,
@@ -68,9 +73,14 @@ export function createProcessGroups(options: { readonly graceMs: number }): Proc
       // The pipe must not keep runcue alive; it closes when runcue exits.
       (watchdog.stdin as Socket | null)?.unref();
     }
-    watchdog.stdin?.write(line);
+  };
+  const tell = (line: string): void => {
+    if (broken) return;
+    prepare();
+    watchdog?.stdin?.write(line);
   };
   return {
+    prepare,
     add(pgid) {
       live.add(pgid);
       tell(`+ ${pgid}\n`);

@@ -90,6 +90,23 @@ describe('kill -9 of runcue', () => {
   });
 });
 
+describe('after kill -9, touch', () => {
+  it('marks the interrupted unit fresh: its record is forgotten', async () => {
+    project();
+    const child = rig.spawn(['build']);
+    const done = collect(child);
+    await waitFor(() => pids().length === 2, 20_000, 'the unit to start');
+    child.kill('SIGKILL');
+    await done;
+    await waitFor(() => pids().every((pid) => !running(pid)), 10_000, 'the commands to die with runcue');
+    const touched = await rig.run(['touch', 'slow']);
+    expect(touched.code).toBe(0);
+    expect(inflightRecords()).toEqual([]);
+    const build = await rig.run(['build']);
+    expect(build.stderr).toContain('0 built, 1 fresh');
+  });
+});
+
 describe('SIGHUP (a closed terminal)', () => {
   it('is handled like SIGTERM: trees stopped, partial output removed, exit 129', async () => {
     project();

@@ -54,3 +54,28 @@ describe('two runcue builds at once', () => {
     expect(b.stderr).toContain('1 built, 1 fresh');
   });
 });
+
+describe('watch in one terminal, build in another', () => {
+  it('build waits for the units watch is running and finds them fresh', async () => {
+    project();
+    const watch = rig.spawn(['watch']);
+    const watchDone = collect(watch);
+    try {
+      await waitFor(() => runs().length === 2, 20_000, 'watch to start both units');
+      const build = rig.spawn(['build']);
+      let buildErr = '';
+      build.stderr?.on('data', (c: Buffer) => (buildErr += c.toString()));
+      const buildDone = collect(build);
+      await waitFor(() => buildErr.includes('runs in another runcue process'), 20_000, 'build to wait for watch');
+      rig.write({ go: '' });
+      const result = await buildDone;
+      expect(result.code).toBe(0);
+      expect(result.stderr).toContain('0 built, 2 fresh');
+      expect(runs()).toEqual(['a', 'b']);
+      expect(rig.read('out/a.txt')).toBe('complete\n');
+    } finally {
+      watch.kill('SIGINT');
+      await watchDone;
+    }
+  });
+});

@@ -12,6 +12,7 @@ import type { ResolvedConfig } from '../../config/resolved.ts';
 import type { Unit } from '../../graph/unit.ts';
 import { filesOf, type FileStat } from '../../runner/files.ts';
 import { fingerprintParts, recordFingerprint } from '../../runner/fingerprint.ts';
+import { createInflightRecords, type InflightRecords } from '../../runner/inflight.ts';
 import { observeInputs } from '../../runner/staleness.ts';
 import { fingerprintCommand } from '../../runner/unit-run.ts';
 import type { CliContext, CommonOptions } from '../program.ts';
@@ -41,12 +42,13 @@ export async function touchCommand(targets: readonly string[], options: CommonOp
   });
   const touchPlan = planTouch(config, units);
   const now = new Date();
+  const inflight = createInflightRecords({ root: config.root, now: Date.now });
   const skipped = [...touchPlan.skipped];
   let touched = 0;
   let files = 0;
   for (const entry of touchPlan.touch) {
     try {
-      markFresh(config, entry, now);
+      markFresh(config, entry, now, inflight);
       touched++;
       files += entry.files.length;
     } catch (error) {
@@ -64,7 +66,9 @@ export async function touchCommand(targets: readonly string[], options: CommonOp
 }
 
 /** Sets the outputs' mtimes; for a hash task, then records the fingerprint of what is there now. */
-function markFresh(config: ResolvedConfig, entry: Touchable, now: Date): void {
+function markFresh(config: ResolvedConfig, entry: Touchable, now: Date, inflight: InflightRecords): void {
+  const state = inflight.inspect(entry.unit.id);
+  if (state.kind === 'elsewhere') throw new Error(`it runs in another runcue process (pid ${state.record.pid}) now`);
   const task = config.tasks.get(entry.unit.task);
   // Computed before touching anything, so a failure (an unreadable input) leaves no half-done unit.
   const parts =
@@ -73,6 +77,8 @@ function markFresh(config: ResolvedConfig, entry: Touchable, now: Date): void {
       : undefined;
   for (const file of entry.files) utimesSync(join(config.root, file), now, now);
   if (parts) recordFingerprint(config.root, entry.unit, parts);
+  // An interrupted run's record would keep the unit stale: touching says its outputs are good.
+  if (state.kind === 'interrupted') inflight.forget(entry.unit.id);
 }
 
 /** Which units can be touched: those whose inputs exist and whose every output exists (a glob: one file or more). */

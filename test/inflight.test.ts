@@ -1,0 +1,102 @@
+/** In-flight records (.runcue/inflight): who holds a unit, and what a dead holder's record means. */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Unit } from '../src/graph/unit.ts';
+import { createInflightRecords, FOREIGN_STALE_MS } from '../src/runner/inflight.ts';
+
+let root: string;
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'runcue-inflight-'));
+});
+afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+const unit = { id: 'copy[n=a]', task: 'copy', wildcards: { n: 'a' }, inputs: [], outputs: [{ name: 'out', path: 'out/a.txt', isGlob: false }] } as unknown as Unit;
+const records = () => createInflightRecords({ root, now: Date.now });
+const dir = () => join(root, '.runcue', 'inflight');
+
+/** Writes the record another process would have written for `unit`, via a throwaway claim. */
+function foreignRecord(fields: Record<string, unknown>, ageMs = 0): void {
+  rmSync(dir(), { recursive: true, force: true });
+  const mine = records();
+  expect(mine.claim(unit).ok).toBe(true);
+  const file = readdirSync(dir())[0] ?? '';
+  mine.releaseAll();
+  const path = join(dir(), file);
+  writeFileSync(path, JSON.stringify({ version: 1, unit: unit.id, task: 'copy', startedAt: Date.now() - ageMs, outputs: ['out/a.txt'], ...fields }));
+  const t = new Date(Date.now() - ageMs);
+  utimesSync(path, t, t);
+}
+
+function deadPid(): number {
+  return spawnSync('true').pid ?? 999_999;
+}
+
+describe('in-flight records', () => {
+  it('a claimed unit is held elsewhere for every other build, and released by its own', () => {
+    const a = records();
+    const b = records();
+    expect(a.claim(unit)).toEqual({ ok: true });
+    expect(a.inspect(unit.id)).toEqual({ kind: 'none' });
+    expect(b.inspect(unit.id).kind).toBe('elsewhere');
+    expect(b.claim(unit)).toMatchObject({ ok: false, record: { unit: unit.id, pid: process.pid } });
+    // A retry of the same build keeps its claim.
+    expect(a.claim(unit)).toEqual({ ok: true });
+    a.release(unit.id);
+    expect(b.inspect(unit.id)).toEqual({ kind: 'none' });
+    expect(readdirSync(dir())).toEqual([]);
+  });
+
+  it('a record whose process is dead means the unit was interrupted; a new claim takes it over', () => {
+    const pid = deadPid();
+    foreignRecord({ pid, host: hostname() });
+    const r = records();
+    expect(r.inspect(unit.id)).toMatchObject({ kind: 'interrupted', record: { pid } });
+    expect(r.claim(unit)).toEqual({ ok: true });
+    r.release(unit.id);
+    expect(readdirSync(dir())).toEqual([]);
+  });
+
+  it('a live process on this host holds the unit', () => {
+    foreignRecord({ pid: process.ppid, host: hostname() });
+    expect(records().inspect(unit.id).kind).toBe('elsewhere');
+    expect(records().claim(unit).ok).toBe(false);
+  });
+
+  it('a record from another host is live while its owner keeps touching it', () => {
+    foreignRecord({ pid: 1, host: 'elsewhere.example' });
+    expect(records().inspect(unit.id).kind).toBe('elsewhere');
+    foreignRecord({ pid: 1, host: 'elsewhere.example' }, FOREIGN_STALE_MS + 1000);
+    expect(records().inspect(unit.id).kind).toBe('interrupted');
+  });
+
+  it('a record cut short (power loss while writing it) means interrupted', () => {
+    foreignRecord({ pid: 1 });
+    const file = readdirSync(dir())[0] ?? '';
+    writeFileSync(join(dir(), file), '{"version":1,"pi');
+    expect(records().inspect(unit.id)).toMatchObject({ kind: 'interrupted', record: { pid: 0 } });
+  });
+
+  it('forget removes an interrupted record, never a live one', () => {
+    foreignRecord({ pid: deadPid(), host: hostname() });
+    records().forget(unit.id);
+    expect(records().inspect(unit.id)).toEqual({ kind: 'none' });
+    const live = records();
+    live.claim(unit);
+    records().forget(unit.id);
+    expect(records().inspect(unit.id).kind).toBe('elsewhere');
+    live.releaseAll();
+  });
+
+  it('an unwritable state dir is reported once and the unit still runs', () => {
+    writeFileSync(join(root, '.runcue'), 'not a directory');
+    const errors: string[] = [];
+    const r = createInflightRecords({ root, now: Date.now, onError: (e) => errors.push(e.message) });
+    expect(r.claim(unit)).toEqual({ ok: true });
+    expect(r.claim({ ...unit, id: 'copy[n=b]' } as Unit)).toEqual({ ok: true });
+    expect(errors).toHaveLength(1);
+    r.releaseAll();
+  });
+});
