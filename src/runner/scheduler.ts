@@ -89,6 +89,8 @@ interface Pending {
   readonly inputs: ReadonlyMap<string, FileStat>;
   attempt: number;
   pushBacks: number;
+  /** Its outputs when it was found stale: another runcue process may build it before it starts. */
+  readonly outputs: string;
 }
 
 
@@ -394,6 +396,18 @@ export class Scheduler {
     });
   }
 
+  /**
+   * Before its first start: did its outputs change since it was found stale? Then another runcue
+   * process built it meanwhile (and released it): check it again rather than run it twice.
+   */
+  private builtElsewhere(unit: Unit): boolean {
+    const pending = this.pending.get(unit.id);
+    if (!pending || pending.attempt > 1 || pending.pushBacks > 0 || outputsSignature(this.o.config.root, unit) === pending.outputs) return false;
+    this.makeCheckable(unit.id);
+    this.pump();
+    return true;
+  }
+
   private park(id: string): void {
     this.status.set(id, 'not-ready');
     this.notReady.add(id);
@@ -440,7 +454,7 @@ export class Scheduler {
           return;
         }
         this.status.set(unit.id, 'queued');
-        this.pending.set(unit.id, { reason: outcome.reason, inputs: outcome.inputs, attempt: 1, pushBacks: 0 });
+        this.pending.set(unit.id, { reason: outcome.reason, inputs: outcome.inputs, attempt: 1, pushBacks: 0, outputs: outputsSignature(this.o.config.root, unit) });
         this.queue.push(unit.id, task?.uses ?? ['cpu'], task?.priority ?? 0);
         return;
       }
@@ -461,6 +475,7 @@ export class Scheduler {
         this.awaitElsewhere(heldUnit, held.record);
         return true;
       }
+      if (heldUnit && this.builtElsewhere(heldUnit)) return true;
       const lane = services.join('\u0000');
       for (const s of services) {
         const paused = this.pausedUntil.get(s) ?? 0;
@@ -862,6 +877,6 @@ export class Scheduler {
   }
 }
 
-
-
-
+function outputsSignature(root: string, unit: Unit): string {
+  return inputSignature(snapshot(root, unit.outputs));
+}

@@ -9,7 +9,7 @@ import { collect, Rig, waitFor } from '../rig.ts';
 let rig: Rig;
 afterEach(() => rig.cleanup());
 
-/** Each unit logs that it started, then holds until the file `go` exists. */
+/** Each unit logs that it started, then holds until the file `go-<n>` exists. */
 function project(): void {
   rig = new Rig();
   rig.write({
@@ -18,7 +18,7 @@ function project(): void {
         slow: {
           input: 'in/{n}.txt',
           output: 'out/{n}.txt',
-          run: 'echo {n} >> runs.log; echo partial > {output}; while [ ! -e go ]; do sleep 0.05; done; echo complete > {output}',
+          run: 'echo {n} >> runs.log; echo partial > {output}; while [ ! -e go-{n} ]; do sleep 0.05; done; echo complete > {output}',
         },
       },
     };`,
@@ -43,7 +43,10 @@ describe('two runcue builds at once', () => {
     second.stderr?.on('data', (c: Buffer) => (secondErr += c.toString()));
     const secondDone = collect(second);
     await waitFor(() => secondErr.includes('runs in another runcue process') && runs().length === 2, 20_000, 'the second build to wait and run the other unit');
-    rig.write({ go: '' });
+    // The second finishes b while the first still runs a and has b queued, found stale earlier.
+    rig.write({ 'go-b': '' });
+    await waitFor(() => rig.exists('out/b.txt') && rig.read('out/b.txt') === 'complete\n', 20_000, 'the second build to finish b');
+    rig.write({ 'go-a': '' });
     const [a, b] = await Promise.all([firstDone, secondDone]);
     expect(a.code).toBe(0);
     expect(b.code).toBe(0);
@@ -67,7 +70,7 @@ describe('watch in one terminal, build in another', () => {
       build.stderr?.on('data', (c: Buffer) => (buildErr += c.toString()));
       const buildDone = collect(build);
       await waitFor(() => buildErr.includes('runs in another runcue process'), 20_000, 'build to wait for watch');
-      rig.write({ go: '' });
+      rig.write({ 'go-a': '', 'go-b': '' });
       const result = await buildDone;
       expect(result.code).toBe(0);
       expect(result.stderr).toContain('0 built, 2 fresh');
