@@ -3,14 +3,14 @@
  * outcome is its direct child's, so runcue stops reading the pipes shortly after that child
  * exits, and stops the background job's group with the run.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { alive, collect, Rig, waitFor } from '../rig.ts';
 
 let rig: Rig;
 const strays: number[] = [];
 afterEach(() => {
-  for (const pid of strays.splice(0)) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  for (const pid of strays.splice(0)) if (running(pid)) process.kill(pid, 'SIGKILL');
   rig.cleanup();
 });
 
@@ -18,9 +18,11 @@ function running(pid: number): boolean {
   if (!alive(pid)) return false;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+    // pid_max may be 32768: on a busy machine a pid is reused within seconds, so the process
+    // must also still work in this test's directory.
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z' && realpathSync(`/proc/${pid}/cwd`) === realpathSync(rig.dir);
   } catch {
-    return true;
+    return existsSync(`/proc/${pid}`) ? false : alive(pid);
   }
 }
 

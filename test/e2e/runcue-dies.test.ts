@@ -3,13 +3,13 @@
  * second Ctrl-C. Its commands die with it, and a unit that was running is stale on the next run
  * (the in-flight record under .runcue/inflight says so), whatever its half-written outputs' mtimes say.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { alive, collect, Rig, waitFor } from '../rig.ts';
 
 let rig: Rig;
 afterEach(() => {
-  for (const pid of pids()) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  for (const pid of pids()) if (running(pid)) process.kill(pid, 'SIGKILL');
   rig.cleanup();
 });
 
@@ -48,9 +48,11 @@ function running(pid: number): boolean {
   if (!alive(pid)) return false;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+    // pid_max may be 32768: on a busy machine a pid is reused within seconds, so the process
+    // must also still work in this test's directory.
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z' && realpathSync(`/proc/${pid}/cwd`) === realpathSync(rig.dir);
   } catch {
-    return true;
+    return existsSync(`/proc/${pid}`) ? false : alive(pid);
   }
 }
 
