@@ -1,6 +1,6 @@
 /** In-flight records (.runcue/inflight): who holds a unit, and what a dead holder's record means. */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -57,6 +57,21 @@ describe('in-flight records', () => {
     expect(r.claim(unit)).toEqual({ ok: true });
     r.release(unit.id);
     expect(readdirSync(dir())).toEqual([]);
+  });
+
+  it('a zombie (a killed runcue its parent never reaped) holds nothing', async () => {
+    // `sleep 0` becomes a zombie: its parent execs `sleep 5`, which never reaps it.
+    const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const pid = await new Promise<number>((resolve) => parent.stdout.once('data', (c: Buffer) => resolve(Number(c.toString().trim()))));
+    try {
+      const zombie = (): boolean => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z') ?? false;
+      const deadline = Date.now() + 10_000;
+      while (!zombie() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      foreignRecord({ pid, host: hostname() });
+      expect(records().inspect(unit.id).kind).toBe('interrupted');
+    } finally {
+      parent.kill('SIGKILL');
+    }
   });
 
   it('a live process on this host holds the unit', () => {

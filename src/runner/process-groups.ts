@@ -149,17 +149,23 @@ export function processAlive(owner: ProcessIdentity): boolean {
     // EPERM: it exists but belongs to someone else.
     if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
-  if (owner.started === undefined) return true;
-  const now = processStartTime(owner.pid);
-  return now === undefined || now === owner.started;
+  const stat = procStat(owner.pid);
+  // A zombie is dead: a killed runcue whose parent never reaps it (pid 1 in some containers).
+  if (stat?.state === 'Z') return false;
+  return owner.started === undefined || stat === undefined || stat.started === owner.started;
 }
 
-/** Field 22 of /proc/PID/stat (start time in clock ticks since boot); undefined off Linux. */
+/** Start time of a process (field 22 of /proc/PID/stat, clock ticks since boot); undefined off Linux. */
 function processStartTime(pid: number): string | undefined {
+  return procStat(pid)?.started;
+}
+
+function procStat(pid: number): { state: string; started: string } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0] ?? '', started: fields[19] ?? '' };
   } catch {
     return undefined;
   }
