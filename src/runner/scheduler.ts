@@ -27,6 +27,8 @@ import { unreachable } from '../result.ts';
 import { globMatcher } from '../config/glob-match.ts';
 import { affectedUnits } from './affected.ts';
 import { pausableServices } from './push-back.ts';
+import { describeThrown } from '../describe-thrown.ts';
+import { AbandonedAttempts, type AbandonedAttempt } from './abandoned.ts';
 
 type Status = 'waiting' | 'checkable' | 'checking' | 'not-ready' | 'queued' | 'running' | 'retrying' | 'fresh' | 'done' | 'failed' | 'blocked';
 
@@ -128,6 +130,15 @@ export class Scheduler {
   private readonly blocked: (UnitProblem & { reason: BlockedReason })[] = [];
   private readonly counts = { built: 0, fresh: 0, failed: 0, blocked: 0 };
   private asyncChecks = 0;
+  /** Units whose custom check is in flight: which check, since when (for stall diagnostics). */
+  private readonly checking = new Map<string, { check: 'ready' | 'stale'; since: number }>();
+  /** Ends custom checks still in flight when the run stops (they may never settle). */
+  private readonly stopChecks = new AbortController();
+  /** Function attempts that ignored their abort signal and may still write. */
+  private readonly abandoned = new AbandonedAttempts();
+  /** Pending user promises hold no handle: without this, Node would exit 13 mid-run. */
+  private keepAlive: NodeJS.Timeout | undefined;
+  private reported = false;
   private dirty = false;
   private stopping = false;
   private interrupted: string | undefined;
@@ -173,6 +184,7 @@ export class Scheduler {
       }
     }
     this.watchStalls();
+    this.keepAlive = setInterval(() => undefined, 1 << 30);
     this.pump();
     return done;
   }
@@ -181,6 +193,7 @@ export class Scheduler {
     if (this.finished) return;
     this.interrupted ??= reason;
     this.stopping = true;
+    this.stopChecks.abort(reason);
     for (const controller of this.running.values()) controller.abort(reason);
     for (const { timer } of this.retryTimers.values()) clearTimeout(timer);
     this.retryTimers.clear();
@@ -339,21 +352,33 @@ export class Scheduler {
     }
     this.status.set(id, 'checking');
     this.asyncChecks++;
-    void customCheck(unit, task, ctx, (parts) => this.fingerprints.set(id, parts)).then(
+    const limits = { signal: this.stopChecks.signal, onCheck: (check: 'ready' | 'stale') => this.checking.set(id, { check, since: this.o.now() }) };
+    void customCheck(unit, task, ctx, (parts) => this.fingerprints.set(id, parts), limits).then(
       (outcome) => {
         this.asyncChecks--;
+        this.checking.delete(id);
         if (outcome === 'not-ready') this.park(id);
         else this.onChecked(unit, outcome);
         this.pump();
       },
       (error: unknown) => {
         this.asyncChecks--;
-        const check = error instanceof CheckError ? error.check : 'stale';
-        const message = error instanceof CheckError ? error.message : String(error);
-        this.fail(unit, { reason: 'check-error', check, message }, 1, '', []);
+        this.checking.delete(id);
+        this.onCheckFailed(unit, error);
         this.pump();
       },
     );
+  }
+
+  private onCheckFailed(unit: Unit, error: unknown): void {
+    const check = error instanceof CheckError ? error.check : 'stale';
+    if (error instanceof CheckError && error.kind === 'stopped') {
+      // Stopped by a signal: the unit was never checked, so it did not start.
+      if (this.stalled === undefined) this.status.set(unit.id, 'checkable');
+      else this.fail(unit, { reason: 'stalled', message: `${this.stalled}; its ${check}() check had not settled` }, 1, '', []);
+      return;
+    }
+    this.fail(unit, { reason: 'check-error', check, message: error instanceof CheckError ? error.message : describeThrown(error) }, 1, '', []);
   }
 
   private park(id: string): void {
@@ -500,6 +525,10 @@ export class Scheduler {
         this.o.emit({ type: 'unit:done', time: this.o.now(), task: unit.task, unit: id, durationMs, inputsChanged: outcome.inputsChanged });
         this.callHook('complete', unit, pending.inputs, { durationMs, attempt: pending.attempt });
         this.settle(unit);
+      } else if (outcome.abandoned) {
+        this.abandon(unit, outcome.abandoned, !this.stopping && pending.attempt <= task.retries);
+        const failure: UnitFailure = this.stalled && outcome.failure.reason === 'aborted' ? { reason: 'stalled', message: this.stalled } : outcome.failure;
+        this.fail(unit, failure, pending.attempt, outcome.outputTail, outcome.removed, durationMs, command);
       } else if (outcome.failure.reason !== 'aborted' && !this.stopping && pending.attempt <= task.retries) {
         this.retry(unit, task, pending, outcome.failure);
       } else {
@@ -508,6 +537,23 @@ export class Scheduler {
       }
       this.pump();
     });
+  }
+
+  /** Its function ignored the abort: no retry beside it, and its late writes are swept. */
+  private abandon(unit: Unit, attempt: AbandonedAttempt, couldRetry: boolean): void {
+    const retry = couldRetry ? 'it is not retried while it may still run, and ' : '';
+    this.warn(unit.id, `attempt ${attempt.attempt} ignored its abort signal for ${this.o.killGraceMs} ms: ${retry}what it writes from now on is removed`);
+    this.abandoned.add(attempt, (a, removed) => this.lateWrite(a, removed));
+  }
+
+  private lateWrite(attempt: AbandonedAttempt, removed: readonly string[]): void {
+    this.warn(attempt.unit, `removed what attempt ${attempt.attempt} wrote after it failed: ${removed.join(', ')}`);
+  }
+
+  /** A warning about a unit; none after run:done (an abandoned attempt may settle any time). */
+  private warn(id: string, text: string): void {
+    if (this.reported) return;
+    this.o.emit({ type: 'unit:log', time: this.o.now(), task: this.graph.units.get(id)?.task ?? '', unit: id, stream: 'warning', text });
   }
 
   private retry(unit: Unit, task: ResolvedTask, pending: Pending, error: UnitFailure): void {
@@ -637,7 +683,7 @@ export class Scheduler {
         try {
           await hook(unitView, info);
         } catch (error) {
-          const text = `on.${name} hook failed: ${error instanceof Error ? error.message : String(error)}`;
+          const text = `on.${name} hook failed: ${describeThrown(error)}`;
           this.o.emit({ type: 'unit:log', time: this.o.now(), task: unit.task, unit: unit.id, stream: 'hook', text });
         }
       })(),
@@ -675,7 +721,7 @@ export class Scheduler {
     if (hook) {
       const lines = blocked.map((b) => `${b.unit}: ${b.reason.kind}: ${b.reason.message}`);
       const report = (error: unknown): void => {
-        const text = `on.stallWarning hook failed: ${error instanceof Error ? error.message : String(error)}`;
+        const text = `on.stallWarning hook failed: ${describeThrown(error)}`;
         this.o.emit({ type: 'unit:log', time: this.o.now(), task: '', unit: '(run)', stream: 'hook', text });
       };
       this.hooks.push(Promise.resolve().then(() => hook(lines)).catch(report));
@@ -683,6 +729,7 @@ export class Scheduler {
     if (!fatal) return;
     this.stalled = message;
     this.stopping = true;
+    this.stopChecks.abort('stalled');
     for (const controller of this.running.values()) controller.abort('stalled');
     for (const { timer } of this.retryTimers.values()) clearTimeout(timer);
     this.retryTimers.clear();
@@ -729,8 +776,13 @@ export class Scheduler {
         const until = this.retryTimers.get(id)?.until ?? this.o.now();
         return { kind: 'waiting_retry', until, message: `retries at ${new Date(until).toISOString()}` };
       }
+      case 'checking': {
+        const pending = this.checking.get(id);
+        if (!pending) return undefined;
+        const message = `waits for its ${pending.check}() check, pending for ${this.o.now() - pending.since} ms`;
+        return { kind: 'not_ready', input: '', message };
+      }
       case 'checkable':
-      case 'checking':
       case 'running':
       case 'fresh':
       case 'done':
@@ -775,32 +827,37 @@ export class Scheduler {
     this.detachSignal();
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     if (this.stallTimer) clearInterval(this.stallTimer);
-    void Promise.all(this.hooks).then(() => {
-      const durationMs = this.o.now() - this.startTime;
-      const ok = this.failures.length === 0 && this.blocked.length === 0 && this.interrupted === undefined && this.stalled === undefined;
-      const notStarted = this.notStarted();
-      this.o.emit({
-        type: 'run:done',
-        time: this.o.now(),
-        ok,
-        durationMs,
-        counts: { ...this.counts },
-        ...(this.interrupted ? { interrupted: this.interrupted } : {}),
-        ...(notStarted > 0 ? { notStarted } : {}),
+    void Promise.all(this.hooks)
+      // A stopped run ends at once (the CLI exits, and the function with it): only sweep.
+      .then(() => this.abandoned.drain(this.interrupted !== undefined || this.stalled !== undefined ? 0 : this.o.killGraceMs, (a, removed) => this.lateWrite(a, removed)))
+      .then(() => {
+        this.reported = true;
+        clearInterval(this.keepAlive);
+        const durationMs = this.o.now() - this.startTime;
+        const ok = this.failures.length === 0 && this.blocked.length === 0 && this.interrupted === undefined && this.stalled === undefined;
+        const notStarted = this.notStarted();
+        this.o.emit({
+          type: 'run:done',
+          time: this.o.now(),
+          ok,
+          durationMs,
+          counts: { ...this.counts },
+          ...(this.interrupted ? { interrupted: this.interrupted } : {}),
+          ...(notStarted > 0 ? { notStarted } : {}),
+        });
+        this.resolveDone({
+          ok,
+          counts: { ...this.counts },
+          durationMs,
+          failures: this.failures,
+          blocked: this.blocked,
+          plan: this.plan,
+          failedInputs: this.failedInputs,
+          written: this.written,
+          nextExpiry: this.nextExpiry,
+          ...(this.interrupted ? { interrupted: this.interrupted } : {}),
+        });
       });
-      this.resolveDone({
-        ok,
-        counts: { ...this.counts },
-        durationMs,
-        failures: this.failures,
-        blocked: this.blocked,
-        plan: this.plan,
-        failedInputs: this.failedInputs,
-        written: this.written,
-        nextExpiry: this.nextExpiry,
-        ...(this.interrupted ? { interrupted: this.interrupted } : {}),
-      });
-    });
   }
 }
 
