@@ -6,6 +6,7 @@
  * after a bounded wait. The unit is not retried while its attempt may still run.
  */
 import type { Unit } from '../graph/unit.ts';
+import { settlesWithin } from './bounded-wait.ts';
 import { removeChangedOutputs, snapshot } from './files.ts';
 
 export interface AbandonedAttempt {
@@ -58,10 +59,7 @@ export class AbandonedAttempts {
    */
   async drain(boundMs: number, onLateWrite: LateWriteListener): Promise<AbandonedAttempt[]> {
     if (this.live.size === 0) return [];
-    let timer: NodeJS.Timeout | undefined;
-    const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, boundMs)));
-    await Promise.race([Promise.all([...this.live].map((a) => a.settled)), bound]);
-    clearTimeout(timer);
+    await settlesWithin(Promise.all([...this.live].map((a) => a.settled)), boundMs);
     const still = [...this.live];
     for (const attempt of still) {
       const removed = attempt.sweep();

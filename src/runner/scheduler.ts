@@ -29,6 +29,7 @@ import { affectedUnits } from './affected.ts';
 import { pausableServices } from './push-back.ts';
 import { describeThrown } from '../describe-thrown.ts';
 import { AbandonedAttempts, type AbandonedAttempt } from './abandoned.ts';
+import { settlesWithin } from './bounded-wait.ts';
 
 type Status = 'waiting' | 'checkable' | 'checking' | 'not-ready' | 'queued' | 'running' | 'retrying' | 'fresh' | 'done' | 'failed' | 'blocked';
 
@@ -87,6 +88,8 @@ interface Pending {
 }
 
 
+/** How long the end of a run waits for hooks still running (a Slack post, say). */
+const HOOKS_BOUND_MS = 60_000;
 const SETTLED: ReadonlySet<Status> = new Set(['fresh', 'done']);
 const NO_DEPS: ReadonlySet<string> = new Set();
 const BAD: ReadonlySet<Status> = new Set(['failed', 'blocked']);
@@ -190,10 +193,12 @@ export class Scheduler {
   }
 
   private abort(reason: string): void {
-    if (this.finished) return;
+    if (this.reported) return;
     this.interrupted ??= reason;
-    this.stopping = true;
+    // Also ends the wait for hooks once every unit has finished.
     this.stopChecks.abort(reason);
+    if (this.finished) return;
+    this.stopping = true;
     for (const controller of this.running.values()) controller.abort(reason);
     for (const { timer } of this.retryTimers.values()) clearTimeout(timer);
     this.retryTimers.clear();
@@ -824,14 +829,17 @@ export class Scheduler {
       }
     }
     this.finished = true;
-    this.detachSignal();
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     if (this.stallTimer) clearInterval(this.stallTimer);
-    void Promise.all(this.hooks)
+    void settlesWithin(Promise.all(this.hooks), HOOKS_BOUND_MS, this.stopChecks.signal)
+      .then((settled) => {
+        if (!settled) this.warn('(run)', 'on.* hooks had not settled as the run ended: not waited for');
+      })
       // A stopped run ends at once (the CLI exits, and the function with it): only sweep.
       .then(() => this.abandoned.drain(this.interrupted !== undefined || this.stalled !== undefined ? 0 : this.o.killGraceMs, (a, removed) => this.lateWrite(a, removed)))
       .then(() => {
         this.reported = true;
+        this.detachSignal();
         clearInterval(this.keepAlive);
         const durationMs = this.o.now() - this.startTime;
         const ok = this.failures.length === 0 && this.blocked.length === 0 && this.interrupted === undefined && this.stalled === undefined;

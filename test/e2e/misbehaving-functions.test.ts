@@ -76,6 +76,21 @@ describe('custom checks that never settle', () => {
     expect(rig.exists('out.txt')).toBe(false);
   });
 
+  it('the first SIGTERM ends a run whose on.complete hook never settles', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `import { writeFileSync } from 'node:fs';
+      export default { on: { complete: () => new Promise(() => { writeFileSync('hooked', ''); setInterval(() => {}, 1000); }) },
+        tasks: { t: { input: 'in.txt', output: 'out.txt', run: 'cp in.txt out.txt' } } };`,
+      'in.txt': 'x',
+    });
+    const child = rig.spawn(['build']);
+    const done = collect(child, 20_000);
+    await waitFor(() => rig.exists('hooked'), 20_000, 'the hook to start');
+    child.kill('SIGTERM');
+    expect((await done).code).toBe(143);
+  });
+
   it('a function that never settles, with nothing else alive, ends at stallTimeout (never exit 13)', async () => {
     rig = new Rig();
     rig.write({
