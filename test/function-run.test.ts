@@ -50,7 +50,7 @@ describe('runFunction', () => {
         }),
     );
     expect(result).toMatchObject({ ok: false, failure: { reason: 'function-error', message: 'uncaught exception: {"code":42}' } });
-    expect(routed).toEqual({ unit: 't', failed: true });
+    expect(routed).toEqual({ unit: 't', handled: true });
     expect(routeEscaped(new Error('outside'), 'uncaught exception')).toBeUndefined();
   });
 

@@ -1,5 +1,5 @@
 /**
- * Which user function (a function task's attempt, a custom check) raised an error that no
+ * Which user function (a function task's attempt, a custom check, a hook) raised an error that no
  * `await` caught: a timer that throws, a promise nobody awaits. Node reports those to process
  * handlers only (the CLI installs them); the async context the user code ran in survives into
  * timers and promise callbacks it created, so the handler can ask here whose error it was.
@@ -10,11 +10,12 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 export type EscapeKind = 'uncaught exception' | 'unhandled rejection';
 
 export interface FunctionScope {
-  /** The unit whose code this is. */
+  /** The unit whose code this is (for a hook: the unit it was called for). */
   readonly unit: string;
   /**
-   * Fails the unit with the escaped error. False when the unit had already settled: the error
-   * came from work it left behind, and can only be reported.
+   * Fails the unit with the escaped error (a hook's error is reported instead, as when it
+   * throws). False when the owner had already settled: the error came from work it left
+   * behind, and can only be reported.
    */
   readonly fail: (error: unknown, kind: EscapeKind) => boolean;
 }
@@ -27,11 +28,12 @@ export function runInScope<T>(scope: FunctionScope, fn: () => T): T {
 }
 
 /**
- * Routes an escaped error to the unit whose code raised it. Returns that unit and whether it
- * was failed by it (false: it had settled already), or undefined when no user function owns it.
+ * Routes an escaped error to the unit whose code raised it. Returns that unit and whether the
+ * error was dealt with (false: its owner had settled already), or undefined when no user
+ * function owns it.
  */
-export function routeEscaped(error: unknown, kind: EscapeKind): { readonly unit: string; readonly failed: boolean } | undefined {
+export function routeEscaped(error: unknown, kind: EscapeKind): { readonly unit: string; readonly handled: boolean } | undefined {
   const scope = scopes.getStore();
   if (scope === undefined) return undefined;
-  return { unit: scope.unit, failed: scope.fail(error, kind) };
+  return { unit: scope.unit, handled: scope.fail(error, kind) };
 }

@@ -30,6 +30,7 @@ import { pausableServices } from './push-back.ts';
 import { describeThrown } from '../describe-thrown.ts';
 import { AbandonedAttempts, type AbandonedAttempt } from './abandoned.ts';
 import { settlesWithin } from './bounded-wait.ts';
+import { runInScope, type EscapeKind } from './function-scope.ts';
 
 type Status = 'waiting' | 'checkable' | 'checking' | 'not-ready' | 'queued' | 'running' | 'retrying' | 'fresh' | 'done' | 'failed' | 'blocked';
 
@@ -683,15 +684,24 @@ export class Scheduler {
     const hook = this.o.config.hooks[name];
     if (!hook) return;
     const unitView: UnitInfo = unitInfo(unit, inputsByName(unit, inputs), typeof info['attempt'] === 'number' ? info['attempt'] : 1);
+    const report = (text: string): void => this.o.emit({ type: 'unit:log', time: this.o.now(), task: unit.task, unit: unit.id, stream: 'hook', text });
+    // An error escaping from a timer the hook started is the hook's failure too: reported only.
+    const scope = {
+      unit: unit.id,
+      fail: (error: unknown, kind: EscapeKind): boolean => {
+        if (this.reported) return false;
+        report(`on.${name} hook raised an ${kind}: ${describeThrown(error)}`);
+        return true;
+      },
+    };
     this.hooks.push(
-      (async () => {
+      runInScope(scope, async () => {
         try {
           await hook(unitView, info);
         } catch (error) {
-          const text = `on.${name} hook failed: ${describeThrown(error)}`;
-          this.o.emit({ type: 'unit:log', time: this.o.now(), task: unit.task, unit: unit.id, stream: 'hook', text });
+          report(`on.${name} hook failed: ${describeThrown(error)}`);
         }
-      })(),
+      }),
     );
   }
 

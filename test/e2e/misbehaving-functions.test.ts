@@ -189,18 +189,32 @@ describe('exceptions thrown outside the awaited chain', () => {
     rig = new Rig();
     rig.write({
       'runcue.config.mjs': `import { existsSync } from 'node:fs';
-      export default {
-        on: { start: () => { const t = setInterval(() => { if (existsSync('sh.pid')) { clearInterval(t); throw new Error('hook timer boom'); } }, 20); } },
-        tasks: { sh: { input: 'in.txt', output: 'sh.out', run: 'echo partial > sh.out; echo $$ > sh.pid; sleep 60' } },
-      };`,
+      // A timer of the config module itself belongs to no unit.
+      const poll = setInterval(() => { if (existsSync('sh.pid')) { clearInterval(poll); throw new Error('config timer boom'); } }, 20);
+      export default { tasks: { sh: { input: 'in.txt', output: 'sh.out', run: 'echo partial > sh.out; echo $$ > sh.pid; sleep 60' } } };`,
       'in.txt': 'x',
     });
     const result = await rig.run(['build'], { timeoutMs: 30_000 });
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('internal error: uncaught exception: hook timer boom');
+    expect(result.stderr).toContain('internal error: uncaught exception: config timer boom');
     expect(alive(Number(rig.read('sh.pid')))).toBe(false);
     expect(rig.exists('sh.out')).toBe(false);
-    expectNoInternalStack(result.stderr);
+    expect(result.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  it("an exception from a hook's timer is reported as the hook's failure and changes no outcome", async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default {
+        on: { start: () => { setTimeout(() => { throw new Error('hook timer boom'); }, 10); } },
+        tasks: { t: { input: 'in.txt', output: 'out.txt', run: async () => { await new Promise((r) => setTimeout(r, 200)); } } },
+      };`,
+      'in.txt': 'x',
+    });
+    const result = await rig.run(['build', '--json']);
+    expect(result.code).toBe(0);
+    const hooks = events(result.stdout).filter((e) => e.type === 'unit:log' && e['stream'] === 'hook');
+    expect(hooks.map((e) => e['text'])).toEqual(['on.start hook raised an uncaught exception: hook timer boom']);
   });
 });
 

@@ -28,7 +28,7 @@ export function installLastResort(stderr: NodeJS.WritableStream): LastResort {
   };
   const onEscape = (error: unknown, kind: EscapeKind): void => {
     const routed = routeEscaped(error, kind);
-    if (routed?.failed) return;
+    if (routed?.handled) return;
     if (routed) {
       stderr.write(`runcue: ${routed.unit}: ${kind} after the unit had ended: ${describeThrown(error)}\n`);
       return;
