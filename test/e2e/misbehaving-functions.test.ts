@@ -218,6 +218,23 @@ describe('exceptions thrown outside the awaited chain', () => {
   });
 });
 
+describe('plan', () => {
+  it('an error escaping from a check fails that unit in the plan, not the process', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: { t: { input: 'in.txt', output: 'out.txt', run: 'cp in.txt out.txt',
+        stale: () => new Promise(() => { setTimeout(() => { throw new Error('check timer boom'); }, 10); }) } } };`,
+      'in.txt': 'x',
+    });
+    const result = await rig.run(['plan', '--json']);
+    expect(result.code).toBe(0);
+    const plan = JSON.parse(result.stdout) as { units: { unit: string; verdict: string; error?: { message: string } }[] };
+    expect(plan.units).toEqual([
+      expect.objectContaining({ unit: 't', verdict: 'fails', error: expect.objectContaining({ message: 'stale() raised an uncaught exception: check timer boom' }) }),
+    ]);
+  });
+});
+
 describe('a function that ignores its abort signal', () => {
   it('is not retried beside itself, and its late write does not look fresh', async () => {
     rig = new Rig();

@@ -12,7 +12,7 @@ const FATAL_EXIT_AFTER_MS = 15_000;
 
 export interface LastResort {
   /** `parent`, also aborted (reason `internal error`) when an error no unit owns escapes. */
-  bind(parent: AbortSignal): AbortSignal;
+  bind(parent?: AbortSignal): AbortSignal;
   /** The line to print for the error that ended the run, if one did (the exit code is then 1). */
   fatalMessage(verbose: boolean): string | undefined;
   dispose(): void;
@@ -47,7 +47,7 @@ export function installLastResort(stderr: NodeJS.WritableStream): LastResort {
   process.on('uncaughtException', onUncaught);
   process.on('unhandledRejection', onUnhandled);
   return {
-    bind: (parent) => AbortSignal.any([parent, controller.signal]),
+    bind: (parent) => (parent ? AbortSignal.any([parent, controller.signal]) : controller.signal),
     fatalMessage,
     dispose: () => {
       process.off('uncaughtException', onUncaught);
