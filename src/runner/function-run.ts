@@ -62,8 +62,11 @@ export async function runFunction(req: FunctionRunRequest): Promise<FunctionAtte
   };
   const escaped = (error: unknown, kind: EscapeKind): boolean => {
     if (over) return false;
+    const message = `${kind}: ${describeThrown(error)}`;
+    // A second escape, or one after a timeout, is not the failure's message: keep it in the tail.
+    if (cause !== undefined) tail.push(`${message}\n`);
     if (error instanceof Error && error.stack) tail.push(`${error.stack}\n`);
-    stop({ kind: 'escaped', message: `${kind}: ${describeThrown(error)}` }, error);
+    stop({ kind: 'escaped', message }, error);
     return true;
   };
   const info = req.info;
