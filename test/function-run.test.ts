@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { TaskFunction } from '../src/config/types.ts';
 import type { Unit } from '../src/graph/unit.ts';
 import { abandonAttempt, AbandonedAttempts } from '../src/runner/abandoned.ts';
+import { build } from '../src/runner/build.ts';
 import { runFunction, type FunctionAttempt } from '../src/runner/function-run.ts';
 import { routeEscaped } from '../src/runner/function-scope.ts';
 import { unitInfo } from '../src/runner/unit-run.ts';
@@ -85,5 +86,34 @@ describe('AbandonedAttempts', () => {
     project.write('out.txt', { content: 'written later, never settles' });
     expect((await never.drain(20, () => undefined)).map((a) => a.attempt)).toEqual([2]);
     expect(existsSync(project.path('out.txt'))).toBe(false);
+  });
+});
+
+describe('a unit whose abandoned attempt still runs', () => {
+  let project: TempProject | undefined;
+  afterEach(() => project?.remove());
+
+  it('is not started again by a later run in the same process (a watch cycle) until it settles', async () => {
+    project = tempProject();
+    project.write('in.txt');
+    const starts: number[] = [];
+    const releases: (() => void)[] = [];
+    // Ignores its signal: each attempt runs until the test releases it.
+    const fn: TaskFunction = ({ attempt }) => {
+      starts.push(attempt);
+      return new Promise<void>((resolve) => releases.push(resolve));
+    };
+    const config = configOf({ t: { input: 'in.txt', output: 'out.txt', timeout: '10ms', run: fn } }, { file: project.file });
+    const first = await build({ config, killGraceMs: 20 });
+    expect(first.ok && first.value.failures.map((f) => f.unit)).toEqual(['t']);
+    const second = await build({ config, killGraceMs: 20 });
+    expect(second.ok && second.value.blocked.map((b) => [b.unit, b.reason.kind])).toEqual([['t', 'failed_earlier']]);
+    expect(starts).toHaveLength(1);
+    releases.shift()?.();
+    await new Promise((resolve) => setImmediate(resolve));
+    const third = await build({ config, killGraceMs: 20 });
+    expect(third.ok && third.value.failures.map((f) => f.unit)).toEqual(['t']);
+    expect(starts).toHaveLength(2);
+    for (const release of releases) release();
   });
 });

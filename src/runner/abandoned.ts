@@ -18,6 +18,17 @@ export interface AbandonedAttempt {
   sweep(): string[];
 }
 
+/**
+ * Units whose abandoned attempt still runs in this process, by project root and unit id. It
+ * outlives one run: in watch, a later cycle must not start the unit beside it either.
+ */
+const stillRunning = new Set<string>();
+
+/** Whether an abandoned attempt of this unit may still be running in this process. */
+export function abandonedAttemptRuns(root: string, unit: string): boolean {
+  return stillRunning.has(`${root}\u0000${unit}`);
+}
+
 /** Call right after the failed attempt's outputs were removed: later changes are its late writes. */
 export function abandonAttempt(options: {
   readonly root: string;
@@ -29,6 +40,9 @@ export function abandonAttempt(options: {
 }): AbandonedAttempt {
   const { root, unit } = options;
   const after = snapshot(root, unit.outputs);
+  const key = `${root}\u0000${unit.id}`;
+  stillRunning.add(key);
+  void options.settled.then(() => stillRunning.delete(key));
   return {
     unit: unit.id,
     attempt: options.attempt,

@@ -28,7 +28,7 @@ import { globMatcher } from '../config/glob-match.ts';
 import { affectedUnits } from './affected.ts';
 import { pausableServices } from './push-back.ts';
 import { describeThrown } from '../describe-thrown.ts';
-import { AbandonedAttempts, type AbandonedAttempt } from './abandoned.ts';
+import { abandonedAttemptRuns, AbandonedAttempts, type AbandonedAttempt } from './abandoned.ts';
 import { settlesWithin } from './bounded-wait.ts';
 import { runInScope, type EscapeKind } from './function-scope.ts';
 
@@ -420,6 +420,10 @@ export class Scheduler {
       case 'stale': {
         const task = this.o.config.tasks.get(unit.task);
         const earlier = this.o.failedEarlier?.get(unit.id);
+        if (abandonedAttemptRuns(this.o.config.root, unit.id)) {
+          this.block(unit.id, { kind: 'failed_earlier', message: `${unit.id} failed earlier and its function still runs (it ignored its abort signal)` });
+          return;
+        }
         if (earlier !== undefined && earlier === inputSignature(outcome.inputs)) {
           this.failedInputs.set(unit.id, earlier);
           this.block(unit.id, { kind: 'failed_earlier', message: `${unit.id} failed earlier; waits for one of its inputs to change` });
