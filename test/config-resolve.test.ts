@@ -67,6 +67,7 @@ describe('resolveConfig: defaults and normalisation', () => {
       maxPushBacks: 10,
       backoffMs: 1000,
       timeoutMs: undefined,
+      checkTimeoutMs: 60_000,
       priority: 0,
       freshness: 'mtime',
       env: {},
@@ -246,7 +247,7 @@ describe('resolveConfig: mistakes', () => {
         path: 'tasks.extract.zzz',
         message:
           'unknown key (expected one of: uses, input, output, run, after, ready, stale, maxAge, retries, ' +
-          'maxPushBacks, backoff, timeout, priority, freshness, env, keepFailedOutputs, description)',
+          'maxPushBacks, backoff, timeout, checkTimeout, priority, freshness, env, keepFailedOutputs, description)',
       },
     ]);
     expect(issues({ services: { ocr: { concurent: 2 } }, tasks: { a: { run: 'x' } }, on: { strat: () => 1 } })).toEqual([
@@ -332,6 +333,16 @@ describe('resolveConfig: mistakes', () => {
       { path: 'tasks.a.maxAge', message: `${expected}, got "a day"` },
       { path: 'tasks.a.backoff', message: `${expected}, got ""` },
       { path: 'tasks.a.timeout', message: `${expected}, got "2"` },
+    ]);
+  });
+
+  it('takes checkTimeout from the task, else the top level, else 60 s, and refuses 0', () => {
+    const config = resolve({ checkTimeout: '5s', tasks: { a: { run: 'x', checkTimeout: 250 }, b: { run: 'x' } } });
+    expect([task(config, 'a').checkTimeoutMs, task(config, 'b').checkTimeoutMs]).toEqual([250, 5000]);
+    expect(task(resolve({ tasks: { a: { run: 'x' } } }), 'a').checkTimeoutMs).toBe(60_000);
+    expect(issues({ checkTimeout: '0s', tasks: { a: { run: 'x', checkTimeout: 'soon' } } })).toEqual([
+      { path: 'checkTimeout', message: 'expected a duration above 0, got "0s"' },
+      { path: 'tasks.a.checkTimeout', message: `expected a duration like '30s', '2m' or '1h', got "soon"` },
     ]);
   });
 

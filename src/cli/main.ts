@@ -8,6 +8,9 @@ import { VERSION } from './version.ts';
 
 import { EXIT_CODES as EXIT } from "./commands/shared.ts";
 
+/** Long enough for stdout and stderr to drain where writes are asynchronous (TTYs, macOS pipes). */
+const LINGER_MS = 250;
+
 export async function main(argv: readonly string[]): Promise<void> {
   const context: CliContext = {
     cwd: process.cwd(),
@@ -21,6 +24,9 @@ export async function main(argv: readonly string[]): Promise<void> {
   const program = createProgram(context);
   try {
     await program.parseAsync([...argv]);
+    // The command is done. A function task or check may have left timers or sockets behind
+    // (one that ignored its abort signal, say): they must not keep runcue from exiting.
+    setTimeout(() => process.exit(), LINGER_MS).unref();
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and --version exit 0; any usage mistake is exit 2 (SPEC §3).

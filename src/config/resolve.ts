@@ -322,6 +322,7 @@ function buildTask(name: string, task: TaskConfig, shape: TaskShape, config: Run
     maxPushBacks: task.maxPushBacks ?? 10,
     backoffMs: toMs(task.backoff) ?? 1000,
     timeoutMs: toMs(task.timeout),
+    checkTimeoutMs: toMs(task.checkTimeout ?? config.checkTimeout) ?? DEFAULT_CHECK_TIMEOUT_MS,
     priority: task.priority ?? 0,
     freshness: task.freshness ?? config.freshness ?? 'mtime',
     env: task.env ?? {},
@@ -329,6 +330,9 @@ function buildTask(name: string, task: TaskConfig, shape: TaskShape, config: Run
     description: task.description,
   };
 }
+
+/** A check that takes a minute is stuck, not slow (SPEC §2: the unit fails, never runs). */
+const DEFAULT_CHECK_TIMEOUT_MS = 60_000;
 
 function toRunSpec(run: TaskConfig['run']): RunSpec {
   if (typeof run === 'string') return { kind: 'shell', command: run };

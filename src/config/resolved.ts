@@ -38,6 +38,8 @@ export interface ResolvedTask {
   readonly maxPushBacks: number;
   readonly backoffMs: number;
   readonly timeoutMs: number | undefined;
+  /** How long a custom `ready`/`stale` may take (task, else top-level, else 60 s). */
+  readonly checkTimeoutMs: number;
   readonly priority: number;
   readonly freshness: 'mtime' | 'hash';
   readonly env: Readonly<Record<string, string>>;

@@ -102,6 +102,18 @@ const rate = v.pipe(
   ),
 );
 
+/** How long a custom ready()/stale() may take: 0 would fail every check, so it is refused. */
+const checkTimeout = v.pipe(
+  duration,
+  v.check(
+    (value) => {
+      const parsed = parseDuration(value);
+      return !parsed.ok || parsed.value > 0;
+    },
+    (issue) => `expected a duration above 0, got ${describeValue(issue.input)}`,
+  ),
+);
+
 const freshness = v.picklist(['mtime', 'hash'], expect("'mtime' or 'hash'"));
 
 const RUN_EXPECTED = 'a shell command string, an argv array or a function';
@@ -159,6 +171,7 @@ const taskSchema = strictObject(
     maxPushBacks: v.optional(nonNegativeInteger),
     backoff: v.optional(duration),
     timeout: v.optional(duration),
+    checkTimeout: v.optional(checkTimeout),
     priority: v.optional(finiteNumber),
     freshness: v.optional(freshness),
     env: v.optional(recordOf(str(), 'an object of environment variables')),
@@ -193,6 +206,7 @@ export const configSchema = strictObject(
     freshness: v.optional(freshness),
     stallTimeout: v.optional(duration),
     pendingTimeout: v.optional(duration),
+    checkTimeout: v.optional(checkTimeout),
     stallWarnAfter: v.optional(duration),
     pendingWarnAfter: v.optional(duration),
     on: v.optional(hooksSchema),

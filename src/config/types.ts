@@ -78,6 +78,8 @@ export interface TaskConfig {
   readonly maxPushBacks?: number;
   readonly backoff?: Duration;
   readonly timeout?: Duration;
+  /** How long a custom `ready`/`stale` may take before the unit fails; default the top-level one. */
+  readonly checkTimeout?: Duration;
   readonly priority?: number;
   readonly freshness?: 'mtime' | 'hash';
   readonly env?: Readonly<Record<string, string>>;
@@ -108,6 +110,8 @@ export interface RuncueConfig {
   readonly freshness?: 'mtime' | 'hash';
   readonly stallTimeout?: Duration;
   readonly pendingTimeout?: Duration;
+  /** How long a custom `ready`/`stale` may take before its unit fails; default `'60s'`. */
+  readonly checkTimeout?: Duration;
   readonly stallWarnAfter?: Duration;
   readonly pendingWarnAfter?: Duration;
   readonly on?: Hooks;

@@ -44,8 +44,11 @@ export interface InflightRecords {
   claim(unit: Unit): { readonly ok: true } | { readonly ok: false; readonly record: InflightRecord };
   /** The unit settled: remove its record (no-op unless this object claimed it). */
   release(unitId: string): void;
-  /** The run ended: remove every record it still holds (units stopped before they ran again). */
-  releaseAll(): void;
+  /**
+   * The run ended: remove every record it still holds (units stopped before they ran again),
+   * except those `keep` names (an abandoned function attempt that may still write).
+   */
+  releaseAll(keep?: Iterable<string>): void;
   /** Removes `unitId`'s record whoever wrote it, unless its owner is alive (`touch` marks it fresh). */
   forget(unitId: string): void;
 }
@@ -126,9 +129,10 @@ export function createInflightRecords(options: { readonly root: string; readonly
       const path = pathOf(unitId);
       if (mine.delete(path)) unhold(path);
     },
-    releaseAll() {
-      for (const path of mine) unhold(path);
-      mine.clear();
+    releaseAll(keep = []) {
+      const kept = new Set([...keep].map(pathOf));
+      for (const path of mine) if (!kept.has(path)) unhold(path);
+      for (const path of [...mine]) if (!kept.has(path)) mine.delete(path);
     },
     forget(unitId) {
       const path = pathOf(unitId);

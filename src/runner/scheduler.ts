@@ -30,6 +30,10 @@ import { pausableServices } from './push-back.ts';
 import type { InflightRecord, InflightRecords } from './inflight.ts';
 import { ElsewhereWaits, interruptedOutcome, runningElsewhere } from './inflight-wait.ts';
 import type { ProcessGroups } from './process-groups.ts';
+import { describeThrown } from '../describe-thrown.ts';
+import { abandonedAttemptRuns, AbandonedAttempts, type AbandonedAttempt } from './abandoned.ts';
+import { settlesWithin } from './bounded-wait.ts';
+import { runInScope, type EscapeKind } from './function-scope.ts';
 
 type Status = 'waiting' | 'checkable' | 'checking' | 'not-ready' | 'queued' | 'running' | 'retrying' | 'elsewhere' | 'fresh' | 'done' | 'failed' | 'blocked';
 
@@ -94,6 +98,8 @@ interface Pending {
 }
 
 
+/** How long the end of a run waits for hooks still running (a Slack post, say). */
+const HOOKS_BOUND_MS = 60_000;
 const SETTLED: ReadonlySet<Status> = new Set(['fresh', 'done']);
 const NO_DEPS: ReadonlySet<string> = new Set();
 const BAD: ReadonlySet<Status> = new Set(['failed', 'blocked']);
@@ -139,6 +145,15 @@ export class Scheduler {
   private readonly blocked: (UnitProblem & { reason: BlockedReason })[] = [];
   private readonly counts = { built: 0, fresh: 0, failed: 0, blocked: 0 };
   private asyncChecks = 0;
+  /** Units whose custom check is in flight: which check, since when (for stall diagnostics). */
+  private readonly checking = new Map<string, { check: 'ready' | 'stale'; since: number }>();
+  /** Ends custom checks still in flight when the run stops (they may never settle). */
+  private readonly stopChecks = new AbortController();
+  /** Function attempts that ignored their abort signal and may still write. */
+  private readonly abandoned = new AbandonedAttempts();
+  /** Pending user promises hold no handle: without this, Node would exit 13 mid-run. */
+  private keepAlive: NodeJS.Timeout | undefined;
+  private reported = false;
   private dirty = false;
   private stopping = false;
   private interrupted: string | undefined;
@@ -184,13 +199,17 @@ export class Scheduler {
       }
     }
     this.watchStalls();
+    this.keepAlive = setInterval(() => undefined, 1 << 30);
     this.pump();
     return done;
   }
 
   private abort(reason: string): void {
-    if (this.finished) return;
+    if (this.reported) return;
     this.interrupted ??= reason;
+    // Also ends the wait for hooks once every unit has finished.
+    this.stopChecks.abort(reason);
+    if (this.finished) return;
     this.stopping = true;
     for (const controller of this.running.values()) controller.abort(reason);
     this.elsewhere.cancelAll();
@@ -351,18 +370,19 @@ export class Scheduler {
     }
     this.status.set(id, 'checking');
     this.asyncChecks++;
-    void customCheck(unit, task, ctx, (parts) => this.fingerprints.set(id, parts)).then(
+    const limits = { signal: this.stopChecks.signal, onCheck: (check: 'ready' | 'stale') => this.checking.set(id, { check, since: this.o.now() }) };
+    void customCheck(unit, task, ctx, (parts) => this.fingerprints.set(id, parts), limits).then(
       (outcome) => {
         this.asyncChecks--;
+        this.checking.delete(id);
         if (outcome === 'not-ready') this.park(id);
         else this.afterCheck(unit, outcome);
         this.pump();
       },
       (error: unknown) => {
         this.asyncChecks--;
-        const check = error instanceof CheckError ? error.check : 'stale';
-        const message = error instanceof CheckError ? error.message : String(error);
-        this.fail(unit, { reason: 'check-error', check, message }, 1, '', []);
+        this.checking.delete(id);
+        this.onCheckFailed(unit, error);
         this.pump();
       },
     );
@@ -408,6 +428,17 @@ export class Scheduler {
     return true;
   }
 
+  private onCheckFailed(unit: Unit, error: unknown): void {
+    const check = error instanceof CheckError ? error.check : 'stale';
+    if (error instanceof CheckError && error.kind === 'stopped') {
+      // Stopped by a signal: the unit was never checked, so it did not start.
+      if (this.stalled === undefined) this.status.set(unit.id, 'checkable');
+      else this.fail(unit, { reason: 'stalled', message: `${this.stalled}; its ${check}() check had not settled` }, 1, '', []);
+      return;
+    }
+    this.fail(unit, { reason: 'check-error', check, message: error instanceof CheckError ? error.message : describeThrown(error) }, 1, '', []);
+  }
+
   private park(id: string): void {
     this.status.set(id, 'not-ready');
     this.notReady.add(id);
@@ -441,6 +472,10 @@ export class Scheduler {
       case 'stale': {
         const task = this.o.config.tasks.get(unit.task);
         const earlier = this.o.failedEarlier?.get(unit.id);
+        if (abandonedAttemptRuns(this.o.config.root, unit.id)) {
+          this.block(unit.id, { kind: 'failed_earlier', message: `${unit.id} failed earlier and its function still runs (it ignored its abort signal)` });
+          return;
+        }
         if (earlier !== undefined && earlier === inputSignature(outcome.inputs)) {
           this.failedInputs.set(unit.id, earlier);
           this.block(unit.id, { kind: 'failed_earlier', message: `${unit.id} failed earlier; waits for one of its inputs to change` });
@@ -568,6 +603,10 @@ export class Scheduler {
         this.o.emit({ type: 'unit:done', time: this.o.now(), task: unit.task, unit: id, durationMs, inputsChanged: outcome.inputsChanged });
         this.callHook('complete', unit, pending.inputs, { durationMs, attempt: pending.attempt });
         this.settle(unit);
+      } else if (outcome.abandoned) {
+        this.abandon(unit, outcome.abandoned, !this.stopping && pending.attempt <= task.retries);
+        const failure: UnitFailure = this.stalled && outcome.failure.reason === 'aborted' ? { reason: 'stalled', message: this.stalled } : outcome.failure;
+        this.fail(unit, failure, pending.attempt, outcome.outputTail, outcome.removed, durationMs, command);
       } else if (outcome.failure.reason !== 'aborted' && !this.stopping && pending.attempt <= task.retries) {
         this.retry(unit, task, pending, outcome.failure);
       } else {
@@ -576,6 +615,27 @@ export class Scheduler {
       }
       this.pump();
     });
+  }
+
+  /** Its function ignored the abort: no retry beside it, and its late writes are swept. */
+  private abandon(unit: Unit, attempt: AbandonedAttempt, couldRetry: boolean): void {
+    const retry = couldRetry ? 'it is not retried while it may still run, and ' : '';
+    this.warn(unit.id, `attempt ${attempt.attempt} ignored its abort signal for ${this.o.killGraceMs} ms: ${retry}what it writes from now on is removed`);
+    this.abandoned.add(
+      attempt,
+      (a, removed) => this.lateWrite(a, removed),
+      () => this.o.inflight?.release(unit.id),
+    );
+  }
+
+  private lateWrite(attempt: AbandonedAttempt, removed: readonly string[]): void {
+    this.warn(attempt.unit, `removed what attempt ${attempt.attempt} wrote after it failed: ${removed.join(', ')}`);
+  }
+
+  /** A warning about a unit; none after run:done (an abandoned attempt may settle any time). */
+  private warn(id: string, text: string): void {
+    if (this.reported) return;
+    this.o.emit({ type: 'unit:log', time: this.o.now(), task: this.graph.units.get(id)?.task ?? '', unit: id, stream: 'warning', text });
   }
 
   private retry(unit: Unit, task: ResolvedTask, pending: Pending, error: UnitFailure): void {
@@ -634,7 +694,8 @@ export class Scheduler {
   }
 
   private fail(unit: Unit, error: UnitFailure, attempt: number, outputTail: string, removed: readonly string[], durationMs = 0, command?: string): void {
-    this.o.inflight?.release(unit.id);
+    // An abandoned attempt may still write: its record stays until it settles and is swept.
+    if (!this.abandoned.holds(unit.id)) this.o.inflight?.release(unit.id);
     this.status.set(unit.id, 'failed');
     if (!this.badByTask.has(unit.task)) this.badByTask.set(unit.task, unit.id);
     this.stalls.progress(unit.id, this.o.now());
@@ -701,15 +762,24 @@ export class Scheduler {
     const hook = this.o.config.hooks[name];
     if (!hook) return;
     const unitView: UnitInfo = unitInfo(unit, inputsByName(unit, inputs), typeof info['attempt'] === 'number' ? info['attempt'] : 1);
+    const report = (text: string): void => this.o.emit({ type: 'unit:log', time: this.o.now(), task: unit.task, unit: unit.id, stream: 'hook', text });
+    // An error escaping from a timer the hook started is the hook's failure too: reported only.
+    const scope = {
+      unit: unit.id,
+      fail: (error: unknown, kind: EscapeKind): boolean => {
+        if (this.reported) return false;
+        report(`on.${name} hook raised an ${kind}: ${describeThrown(error)}`);
+        return true;
+      },
+    };
     this.hooks.push(
-      (async () => {
+      runInScope(scope, async () => {
         try {
           await hook(unitView, info);
         } catch (error) {
-          const text = `on.${name} hook failed: ${error instanceof Error ? error.message : String(error)}`;
-          this.o.emit({ type: 'unit:log', time: this.o.now(), task: unit.task, unit: unit.id, stream: 'hook', text });
+          report(`on.${name} hook failed: ${describeThrown(error)}`);
         }
-      })(),
+      }),
     );
   }
 
@@ -744,7 +814,7 @@ export class Scheduler {
     if (hook) {
       const lines = blocked.map((b) => `${b.unit}: ${b.reason.kind}: ${b.reason.message}`);
       const report = (error: unknown): void => {
-        const text = `on.stallWarning hook failed: ${error instanceof Error ? error.message : String(error)}`;
+        const text = `on.stallWarning hook failed: ${describeThrown(error)}`;
         this.o.emit({ type: 'unit:log', time: this.o.now(), task: '', unit: '(run)', stream: 'hook', text });
       };
       this.hooks.push(Promise.resolve().then(() => hook(lines)).catch(report));
@@ -752,6 +822,7 @@ export class Scheduler {
     if (!fatal) return;
     this.stalled = message;
     this.stopping = true;
+    this.stopChecks.abort('stalled');
     for (const controller of this.running.values()) controller.abort('stalled');
     for (const { timer } of this.retryTimers.values()) clearTimeout(timer);
     this.retryTimers.clear();
@@ -800,8 +871,13 @@ export class Scheduler {
         const until = this.retryTimers.get(id)?.until ?? this.o.now();
         return { kind: 'waiting_retry', until, message: `retries at ${new Date(until).toISOString()}` };
       }
+      case 'checking': {
+        const pending = this.checking.get(id);
+        if (!pending) return undefined;
+        const message = `waits for its ${pending.check}() check, pending for ${this.o.now() - pending.since} ms`;
+        return { kind: 'not_ready', input: '', message };
+      }
       case 'checkable':
-      case 'checking':
       case 'running':
       case 'fresh':
       case 'done':
@@ -844,36 +920,44 @@ export class Scheduler {
     }
     this.finished = true;
     // Units stopped between attempts (a retry's backoff, a push-back) still hold their records.
-    this.o.inflight?.releaseAll();
-    this.detachSignal();
+    this.o.inflight?.releaseAll(this.abandoned.units());
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     if (this.stallTimer) clearInterval(this.stallTimer);
-    void Promise.all(this.hooks).then(() => {
-      const durationMs = this.o.now() - this.startTime;
-      const ok = this.failures.length === 0 && this.blocked.length === 0 && this.interrupted === undefined && this.stalled === undefined;
-      const notStarted = this.notStarted();
-      this.o.emit({
-        type: 'run:done',
-        time: this.o.now(),
-        ok,
-        durationMs,
-        counts: { ...this.counts },
-        ...(this.interrupted ? { interrupted: this.interrupted } : {}),
-        ...(notStarted > 0 ? { notStarted } : {}),
+    void settlesWithin(Promise.all(this.hooks), HOOKS_BOUND_MS, this.stopChecks.signal)
+      .then((settled) => {
+        if (!settled) this.warn('(run)', 'on.* hooks had not settled as the run ended: not waited for');
+      })
+      // A stopped run ends at once (the CLI exits, and the function with it): only sweep.
+      .then(() => this.abandoned.drain(this.interrupted !== undefined || this.stalled !== undefined ? 0 : this.o.killGraceMs, (a, removed) => this.lateWrite(a, removed)))
+      .then(() => {
+        this.reported = true;
+        this.detachSignal();
+        clearInterval(this.keepAlive);
+        const durationMs = this.o.now() - this.startTime;
+        const ok = this.failures.length === 0 && this.blocked.length === 0 && this.interrupted === undefined && this.stalled === undefined;
+        const notStarted = this.notStarted();
+        this.o.emit({
+          type: 'run:done',
+          time: this.o.now(),
+          ok,
+          durationMs,
+          counts: { ...this.counts },
+          ...(this.interrupted ? { interrupted: this.interrupted } : {}),
+          ...(notStarted > 0 ? { notStarted } : {}),
+        });
+        this.resolveDone({
+          ok,
+          counts: { ...this.counts },
+          durationMs,
+          failures: this.failures,
+          blocked: this.blocked,
+          plan: this.plan,
+          failedInputs: this.failedInputs,
+          written: this.written,
+          nextExpiry: this.nextExpiry,
+          ...(this.interrupted ? { interrupted: this.interrupted } : {}),
+        });
       });
-      this.resolveDone({
-        ok,
-        counts: { ...this.counts },
-        durationMs,
-        failures: this.failures,
-        blocked: this.blocked,
-        plan: this.plan,
-        failedInputs: this.failedInputs,
-        written: this.written,
-        nextExpiry: this.nextExpiry,
-        ...(this.interrupted ? { interrupted: this.interrupted } : {}),
-      });
-    });
   }
 }
 

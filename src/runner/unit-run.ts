@@ -11,10 +11,12 @@ import { renderArgv, renderShell, splitSimpleCommand, type TemplateValues } from
 import type { UnitInfo } from '../config/types.ts';
 import type { Unit } from '../graph/unit.ts';
 import type { UnitFailure } from './events.ts';
-import { execProcess, OutputTail } from './exec.ts';
+import { abandonAttempt, type AbandonedAttempt } from './abandoned.ts';
+import { execProcess } from './exec.ts';
 import { makeOutputDirs, removeChangedOutputs, setMtime, snapshot, statPath, type FileStat } from './files.ts';
 import type { ProcessGroups } from './process-groups.ts';
-import { asRateLimited, EX_TEMPFAIL, takeRetryAfterFile } from './push-back.ts';
+import { runFunction, type FunctionAttempt } from './function-run.ts';
+import { EX_TEMPFAIL, takeRetryAfterFile } from './push-back.ts';
 import { changedInputs } from './staleness.ts';
 
 
@@ -37,7 +39,14 @@ export type UnitRunOutcome =
   | { readonly ok: true; readonly inputsChanged: boolean }
   /** The service pushed back: requeue, and pause the service (for `retryAfterMs` when given). */
   | { readonly ok: 'push-back'; readonly retryAfterMs: number | undefined; readonly removed: readonly string[] }
-  | { readonly ok: false; readonly failure: UnitFailure; readonly outputTail: string; readonly removed: readonly string[] };
+  | {
+      readonly ok: false;
+      readonly failure: UnitFailure;
+      readonly outputTail: string;
+      readonly removed: readonly string[];
+      /** A function that ignored its abort signal and may still run: no retry beside it. */
+      readonly abandoned?: AbandonedAttempt;
+    };
 
 /** Input files by input name: a glob input gives every file it matched when observed. */
 export function inputsByName(unit: Unit, observed: ReadonlyMap<string, FileStat>): Record<string, string[]> {
@@ -117,10 +126,12 @@ export async function runUnit(req: UnitRunRequest): Promise<UnitRunOutcome> {
     return { ok: true, inputsChanged: changed.length > 0 };
   }
   const removed = task.keepFailedOutputs ? [] : removeChangedOutputs(root, unit.outputs, before);
-  return { ok: false, failure: result.failure, outputTail: result.outputTail, removed };
+  if (!result.abandoned) return { ok: false, failure: result.failure, outputTail: result.outputTail, removed };
+  const abandoned = abandonAttempt({ root, unit, attempt: req.attempt, settled: result.abandoned, keepOutputs: task.keepFailedOutputs });
+  return { ok: false, failure: result.failure, outputTail: result.outputTail, removed, abandoned };
 }
 
-type Attempt = { ok: true } | { ok: 'push-back'; retryAfterMs: number | undefined } | { ok: false; failure: UnitFailure; outputTail: string };
+type Attempt = FunctionAttempt;
 
 /** os.tmpdir() reads the environment on every call: once is enough. */
 let tempDir: string | undefined;
@@ -136,7 +147,17 @@ async function execute(req: UnitRunRequest, named: Record<string, string[]>): Pr
     RUNCUE_ATTEMPT: String(req.attempt),
     RUNCUE_RETRY_AFTER_FILE: retryAfterFile,
   };
-  if (task.run.kind === 'function') return runFunction(req, named);
+  if (task.run.kind === 'function') {
+    const { onLog } = req;
+    return runFunction({
+      unit,
+      task,
+      info: unitInfo(unit, named, req.attempt),
+      signal: req.signal,
+      killGraceMs: req.killGraceMs,
+      ...(onLog ? { onLog } : {}),
+    });
+  }
   const command = resolveCommand(task, unit, named);
   if (!command) return { ok: false, failure: { reason: 'spawn-error', message: 'no command' }, outputTail: '' };
   const onLog = req.onLog;
@@ -154,50 +175,4 @@ async function execute(req: UnitRunRequest, named: Record<string, string[]>): Pr
     return { ok: 'push-back', retryAfterMs: takeRetryAfterFile(retryAfterFile, Date.now()) };
   }
   return outcome;
-}
-
-async function runFunction(req: UnitRunRequest, named: Record<string, string[]>): Promise<Attempt> {
-  if (req.task.run.kind !== 'function') throw new Error('internal error: not a function task');
-  const fn = req.task.run.fn;
-  const tail = new OutputTail();
-  const controller = new AbortController();
-  const onAbort = (): void => controller.abort(req.signal.reason);
-  req.signal.addEventListener('abort', onAbort, { once: true });
-  let timedOut = false;
-  let graceTimer: NodeJS.Timeout | undefined;
-  const timer =
-    req.task.timeoutMs === undefined
-      ? undefined
-      : setTimeout(() => {
-          timedOut = true;
-          controller.abort(new Error('timeout'));
-        }, req.task.timeoutMs);
-  const log = (message: string): void => {
-    tail.push(`${message}\n`);
-    req.onLog?.('log', message);
-  };
-  try {
-    const work = Promise.resolve(fn(unitInfo(req.unit, named, req.attempt), { signal: controller.signal, log }));
-    // A function that ignores its signal must not hold the run forever after a timeout or stop.
-    const stopped = new Promise<'stopped'>((resolve) =>
-      controller.signal.addEventListener('abort', () => (graceTimer = setTimeout(() => resolve('stopped'), req.killGraceMs)), { once: true }),
-    );
-    const winner = await Promise.race([work.then(() => 'done' as const), stopped]);
-    if (winner === 'done' && !controller.signal.aborted) return { ok: true };
-    if (timedOut) return { ok: false, failure: { reason: 'timeout', timeoutMs: req.task.timeoutMs ?? 0, message: `timed out after ${req.task.timeoutMs ?? 0} ms` }, outputTail: tail.text() };
-    if (controller.signal.aborted) return { ok: false, failure: { reason: 'aborted', message: 'stopped' }, outputTail: tail.text() };
-    return { ok: true };
-  } catch (error) {
-    if (timedOut) return { ok: false, failure: { reason: 'timeout', timeoutMs: req.task.timeoutMs ?? 0, message: `timed out after ${req.task.timeoutMs ?? 0} ms` }, outputTail: tail.text() };
-    if (controller.signal.aborted) return { ok: false, failure: { reason: 'aborted', message: 'stopped' }, outputTail: tail.text() };
-    const pushBack = asRateLimited(error);
-    if (pushBack) return { ok: 'push-back', retryAfterMs: pushBack.retryAfterMs };
-    const message = error instanceof Error ? error.message : String(error);
-    if (error instanceof Error && error.stack) tail.push(`${error.stack}\n`);
-    return { ok: false, failure: { reason: 'function-error', message }, outputTail: tail.text() };
-  } finally {
-    if (timer) clearTimeout(timer);
-    if (graceTimer) clearTimeout(graceTimer);
-    req.signal.removeEventListener('abort', onAbort);
-  }
 }

@@ -1,6 +1,7 @@
 /** `runcue build [targets...]`. */
 import { build } from '../../runner/build.ts';
 import type { BuildCommandOptions, CliContext } from '../program.ts';
+import { installLastResort } from './last-resort.ts';
 import { describeBuildFailure, EXIT_CODES, interruptedExitCode, loadForCommand, reporterFor, runFlags, withSignals } from './shared.ts';
 
 export async function buildCommand(targets: readonly string[], options: BuildCommandOptions, context: CliContext): Promise<number> {
@@ -13,17 +14,24 @@ export async function buildCommand(targets: readonly string[], options: BuildCom
   const { cwd } = loaded;
   const reporter = await reporterFor(options, context, cwd);
 
+  const lastResort = installLastResort(context.stderr);
   const outcome = await withSignals(async (signal, stopNow) =>
     build({
       ...runFlags(targets, options, loaded, context),
       keepGoing: Boolean(options.keepGoing),
-      signal,
+      signal: lastResort.bind(signal),
       stopNow,
       onEvent: (event) => reporter.onEvent(event),
     }),
     context,
   );
   await reporter.close();
+  lastResort.dispose();
+  const fatal = lastResort.fatalMessage(Boolean(options.verbose));
+  if (fatal !== undefined) {
+    context.stderr.write(`${fatal}\n`);
+    return EXIT_CODES.failed;
+  }
   if (!outcome.ok) {
     context.stderr.write(`${describeBuildFailure(outcome.error, loaded.config, loaded.cwd)}\n`);
     return EXIT_CODES.usage;

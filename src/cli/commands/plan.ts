@@ -4,6 +4,7 @@ import type { PlanEntry } from '../../runner/events.ts';
 import type { BuildCommandOptions, CliContext } from '../program.ts';
 import { describeBlocked, describeStale } from '../report/format.ts';
 import { createReporter, withDebugLogFromEnv } from '../report/index.ts';
+import { installLastResort } from './last-resort.ts';
 import { describeBuildFailure, EXIT_CODES, loadForCommand, resolveTargets } from './shared.ts';
 
 export async function planCommand(targets: readonly string[], options: BuildCommandOptions, context: CliContext): Promise<number> {
@@ -11,7 +12,10 @@ export async function planCommand(targets: readonly string[], options: BuildComm
   if (!loaded.ok) return loaded.exitCode;
   const silent = await createReporter('silent', { stdout: context.stdout, stderr: context.stderr, env: context.env, verbose: false, cwd: loaded.cwd });
   const log = withDebugLogFromEnv(silent, { env: context.env, cwd: context.cwd, stderr: context.stderr });
+  // Custom checks run here too: an error escaping from one fails its unit, not the process.
+  const lastResort = installLastResort(context.stderr);
   const outcome = await build({
+    signal: lastResort.bind(),
     config: loaded.config,
     targets: resolveTargets(targets, loaded.config, loaded.cwd),
     force: Boolean(options.force),
@@ -21,6 +25,12 @@ export async function planCommand(targets: readonly string[], options: BuildComm
     onEvent: (event) => log.onEvent(event),
   });
   await log.close();
+  lastResort.dispose();
+  const fatal = lastResort.fatalMessage(Boolean(options.verbose));
+  if (fatal !== undefined) {
+    context.stderr.write(`${fatal}\n`);
+    return EXIT_CODES.failed;
+  }
   if (!outcome.ok) {
     context.stderr.write(`${describeBuildFailure(outcome.error, loaded.config, loaded.cwd)}\n`);
     return EXIT_CODES.usage;

@@ -5,6 +5,7 @@
  */
 import { watch } from '../../watch/session.ts';
 import type { BuildCommandOptions, CliContext } from '../program.ts';
+import { installLastResort } from './last-resort.ts';
 import { describeBuildFailure, EXIT_CODES, interruptedExitCode, loadForCommand, reporterFor, runFlags, withSignals } from './shared.ts';
 
 export async function watchCommand(targets: readonly string[], options: BuildCommandOptions, context: CliContext): Promise<number> {
@@ -13,10 +14,11 @@ export async function watchCommand(targets: readonly string[], options: BuildCom
   const { cwd } = loaded;
   const reporter = await reporterFor(options, context, cwd);
 
+  const lastResort = installLastResort(context.stderr);
   const outcome = await withSignals((signal, stopNow) =>
     watch({
       ...runFlags(targets, options, loaded, context),
-      signal,
+      signal: lastResort.bind(signal),
       stopNow,
       onEvent: (event) => reporter.onEvent(event),
       onWarning: (message) => context.stderr.write(`runcue: ${message}\n`),
@@ -24,6 +26,12 @@ export async function watchCommand(targets: readonly string[], options: BuildCom
     context,
   );
   await reporter.close();
+  lastResort.dispose();
+  const fatal = lastResort.fatalMessage(Boolean(options.verbose));
+  if (fatal !== undefined) {
+    context.stderr.write(`${fatal}\n`);
+    return EXIT_CODES.failed;
+  }
   if (!outcome.ok) {
     context.stderr.write(`${describeBuildFailure(outcome.error, loaded.config, loaded.cwd)}\n`);
     return EXIT_CODES.usage;

@@ -1,0 +1,57 @@
+/**
+ * The run's last-resort handlers for errors no `await` caught: a timer that throws inside a
+ * function task, a promise nobody awaits. One raised by a unit's own code fails that unit (the
+ * runner knows whose it was); any other ends the run cleanly (children stopped, partial outputs
+ * removed) and exits 1 with "internal error", never a crash that orphans running commands.
+ */
+import { describeThrown } from '../../describe-thrown.ts';
+import { routeEscaped, type EscapeKind } from '../../runner/function-scope.ts';
+
+/** How long a run stopped by an internal error may take to end before the process exits anyway. */
+const FATAL_EXIT_AFTER_MS = 15_000;
+
+export interface LastResort {
+  /** `parent`, also aborted (reason `internal error`) when an error no unit owns escapes. */
+  bind(parent?: AbortSignal): AbortSignal;
+  /** The line to print for the error that ended the run, if one did (the exit code is then 1). */
+  fatalMessage(verbose: boolean): string | undefined;
+  dispose(): void;
+}
+
+export function installLastResort(stderr: NodeJS.WritableStream): LastResort {
+  const controller = new AbortController();
+  let fatal: { message: string; stack: string | undefined } | undefined;
+  const fatalMessage = (verbose: boolean): string | undefined => {
+    if (fatal === undefined) return undefined;
+    const stack = verbose && fatal.stack !== undefined ? `\n${fatal.stack}` : '';
+    return `runcue: internal error: ${fatal.message}${stack}`;
+  };
+  const onEscape = (error: unknown, kind: EscapeKind): void => {
+    const routed = routeEscaped(error, kind);
+    if (routed?.handled) return;
+    if (routed) {
+      stderr.write(`runcue: ${routed.unit}: ${kind} after the unit had ended: ${describeThrown(error)}\n`);
+      return;
+    }
+    if (fatal !== undefined) return;
+    fatal = { message: `${kind}: ${describeThrown(error)}`, stack: error instanceof Error ? error.stack : undefined };
+    controller.abort('internal error');
+    // The broken part may be the run itself: if it cannot end, the process still must.
+    setTimeout(() => {
+      stderr.write(`${fatalMessage(false) ?? ''} (the run did not stop within ${FATAL_EXIT_AFTER_MS / 1000}s)\n`);
+      process.exit(1);
+    }, FATAL_EXIT_AFTER_MS).unref();
+  };
+  const onUncaught = (error: unknown): void => onEscape(error, 'uncaught exception');
+  const onUnhandled = (reason: unknown): void => onEscape(reason, 'unhandled rejection');
+  process.on('uncaughtException', onUncaught);
+  process.on('unhandledRejection', onUnhandled);
+  return {
+    bind: (parent) => (parent ? AbortSignal.any([parent, controller.signal]) : controller.signal),
+    fatalMessage,
+    dispose: () => {
+      process.off('uncaughtException', onUncaught);
+      process.off('unhandledRejection', onUnhandled);
+    },
+  };
+}

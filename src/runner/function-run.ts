@@ -1,0 +1,113 @@
+/**
+ * One attempt of a function task. The function gets an AbortSignal (timeout, stop, or an error
+ * escaping from a timer it started); one that ignores it is given `killGraceMs` to settle, and
+ * is then abandoned: the attempt fails, and its promise is handed back so that nothing retries
+ * the unit beside it and a late write can be swept (see abandoned.ts).
+ */
+import type { ResolvedTask } from '../config/resolved.ts';
+import type { UnitInfo } from '../config/types.ts';
+import { describeThrown } from '../describe-thrown.ts';
+import type { Unit } from '../graph/unit.ts';
+import type { UnitFailure } from './events.ts';
+import { OutputTail } from './exec.ts';
+import { runInScope, type EscapeKind } from './function-scope.ts';
+import { asRateLimited } from './push-back.ts';
+
+export interface FunctionRunRequest {
+  readonly unit: Unit;
+  readonly task: ResolvedTask;
+  /** What the function is given as its first argument. */
+  readonly info: UnitInfo;
+  readonly signal: AbortSignal;
+  readonly killGraceMs: number;
+  readonly onLog?: (stream: 'log', text: string) => void;
+}
+
+export type FunctionAttempt =
+  | { readonly ok: true }
+  | { readonly ok: 'push-back'; readonly retryAfterMs: number | undefined }
+  | {
+      readonly ok: false;
+      readonly failure: UnitFailure;
+      readonly outputTail: string;
+      /** Set when the function ignored its signal past the grace period: settles when it does. */
+      readonly abandoned?: Promise<void>;
+    };
+
+/** Why the attempt was stopped before its function settled. */
+type StopCause = { readonly kind: 'stopped' } | { readonly kind: 'timeout'; readonly ms: number } | { readonly kind: 'escaped'; readonly message: string };
+
+type Settled = { readonly ok: true } | { readonly ok: false; readonly error: unknown };
+
+export async function runFunction(req: FunctionRunRequest): Promise<FunctionAttempt> {
+  if (req.task.run.kind !== 'function') throw new Error('internal error: not a function task');
+  const fn = req.task.run.fn;
+  const tail = new OutputTail();
+  const controller = new AbortController();
+  let cause: StopCause | undefined;
+  let over = false;
+  const stop = (why: StopCause, reason: unknown): void => {
+    if (cause !== undefined || over) return;
+    cause = why;
+    controller.abort(reason);
+  };
+  const onAbort = (): void => stop({ kind: 'stopped' }, req.signal.reason);
+  if (req.signal.aborted) onAbort();
+  else req.signal.addEventListener('abort', onAbort, { once: true });
+  const timeoutMs = req.task.timeoutMs;
+  const timer = timeoutMs === undefined ? undefined : setTimeout(() => stop({ kind: 'timeout', ms: timeoutMs }, new Error('timeout')), timeoutMs);
+  const log = (message: string): void => {
+    tail.push(`${message}\n`);
+    req.onLog?.('log', message);
+  };
+  const escaped = (error: unknown, kind: EscapeKind): boolean => {
+    if (over) return false;
+    const message = `${kind}: ${describeThrown(error)}`;
+    // A second escape, or one after a timeout, is not the failure's message: keep it in the tail.
+    if (cause !== undefined) tail.push(`${message}\n`);
+    if (error instanceof Error && error.stack) tail.push(`${error.stack}\n`);
+    stop({ kind: 'escaped', message }, error);
+    return true;
+  };
+  const info = req.info;
+  // An async wrapper turns a synchronous throw into a rejection like any other.
+  const work: Promise<Settled> = runInScope({ unit: req.unit.id, fail: escaped }, async () => fn(info, { signal: controller.signal, log })).then(
+    () => ({ ok: true }),
+    (error: unknown) => ({ ok: false, error }),
+  );
+  let graceTimer: NodeJS.Timeout | undefined;
+  // A function that ignores its signal must not hold the run forever after a timeout or stop.
+  const graceOver = new Promise<'abandoned'>((resolve) => {
+    const startGrace = (): void => void (graceTimer = setTimeout(() => resolve('abandoned'), req.killGraceMs));
+    if (controller.signal.aborted) startGrace();
+    else controller.signal.addEventListener('abort', startGrace, { once: true });
+  });
+  const end = await Promise.race([work, graceOver]);
+  over = true;
+  if (timer) clearTimeout(timer);
+  if (graceTimer) clearTimeout(graceTimer);
+  req.signal.removeEventListener('abort', onAbort);
+  if (cause === undefined) return settledAttempt(end === 'abandoned' ? { ok: true } : end, tail);
+  const failure = stopFailure(cause);
+  if (end !== 'abandoned') return { ok: false, failure, outputTail: tail.text() };
+  return { ok: false, failure, outputTail: tail.text(), abandoned: work.then(() => undefined) };
+}
+
+function settledAttempt(end: Settled, tail: OutputTail): FunctionAttempt {
+  if (end.ok) return { ok: true };
+  const pushBack = asRateLimited(end.error);
+  if (pushBack) return { ok: 'push-back', retryAfterMs: pushBack.retryAfterMs };
+  if (end.error instanceof Error && end.error.stack) tail.push(`${end.error.stack}\n`);
+  return { ok: false, failure: { reason: 'function-error', message: describeThrown(end.error) }, outputTail: tail.text() };
+}
+
+function stopFailure(cause: StopCause): UnitFailure {
+  switch (cause.kind) {
+    case 'timeout':
+      return { reason: 'timeout', timeoutMs: cause.ms, message: `timed out after ${cause.ms} ms` };
+    case 'stopped':
+      return { reason: 'aborted', message: 'stopped' };
+    case 'escaped':
+      return { reason: 'function-error', message: cause.message };
+  }
+}

@@ -1,0 +1,270 @@
+/**
+ * Function tasks and custom checks that misbehave (issue 9, items 4, 11, 12): promises that never
+ * settle, signals ignored past the grace period, odd thrown values, exceptions thrown from timers.
+ * Each must fail its unit (or end the run) with a readable message, never crash, hang or exit 13.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { alive, collect, Rig, waitFor } from '../rig.ts';
+
+let rig: Rig;
+afterEach(() => rig.cleanup());
+
+type Event = { type: string; unit?: string; [k: string]: unknown };
+
+function events(stdout: string): Event[] {
+  return stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Event);
+}
+
+function failures(stdout: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of events(stdout)) if (e.type === 'unit:fail') out[e.unit ?? ''] = (e['error'] as { message: string }).message;
+  return out;
+}
+
+/** No stack of runcue's own code reached the user (a function's own stack may, in its output tail). */
+function expectNoInternalStack(text: string): void {
+  expect(text).not.toMatch(/^\s+at .*\/(dist|src)\/(cli|runner|config|graph)\//m);
+  expect(text).not.toContain('node:internal/process');
+  expect(text).not.toContain('[object Object]');
+}
+
+describe('custom checks that never settle', () => {
+  it('a stale() that never settles fails its unit at checkTimeout (never exit 13)', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: { t: { input: 'in.txt', output: 'out.txt', checkTimeout: '300ms',
+        stale: () => new Promise(() => {}), run: 'cp in.txt out.txt' } } };`,
+      'in.txt': 'x',
+    });
+    const result = await rig.run(['build']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('stale() did not settle within 300ms');
+    expect(rig.exists('out.txt')).toBe(false);
+    expectNoInternalStack(result.stderr);
+  });
+
+  it('a ready() that never settles, with a timer alive, ends at stallTimeout naming the unit and the check', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { stallTimeout: '400ms', tasks: { t: { input: 'in/{n}.txt', output: 'out/{n}.txt',
+        ready: () => new Promise(() => { setInterval(() => {}, 1000); }), run: 'cp {input} {output}' } } };`,
+      'in/a.txt': 'x',
+    });
+    const result = await rig.run(['build', '--json'], { timeoutMs: 20_000 });
+    expect(result.code).toBe(1);
+    const stall = events(result.stdout).find((e) => e.type === 'run:stall');
+    expect(stall?.['fatal']).toBe(true);
+    const blocked = stall?.['blocked'] as { unit: string; reason: { message: string } }[];
+    expect(blocked.map((b) => [b.unit, b.reason.message])).toEqual([['t[n=a]', expect.stringContaining('ready()')]]);
+    expect(failures(result.stdout)['t[n=a]']).toContain('ready()');
+  });
+
+  it('the first SIGTERM ends a run whose stale() never settles', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `import { writeFileSync } from 'node:fs';
+      export default { tasks: { t: { input: 'in.txt', output: 'out.txt',
+        stale: () => new Promise(() => { writeFileSync('checking', ''); setInterval(() => {}, 1000); }), run: 'cp in.txt out.txt' } } };`,
+      'in.txt': 'x',
+    });
+    const child = rig.spawn(['build']);
+    const done = collect(child, 20_000);
+    await waitFor(() => rig.exists('checking'), 20_000, 'the check to start');
+    child.kill('SIGTERM');
+    const result = await done;
+    expect(result.code).toBe(143);
+    expect(rig.exists('out.txt')).toBe(false);
+  });
+
+  it('the first SIGTERM ends a run whose on.complete hook never settles', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `import { writeFileSync } from 'node:fs';
+      export default { on: { complete: () => new Promise(() => { writeFileSync('hooked', ''); setInterval(() => {}, 1000); }) },
+        tasks: { t: { input: 'in.txt', output: 'out.txt', run: 'cp in.txt out.txt' } } };`,
+      'in.txt': 'x',
+    });
+    const child = rig.spawn(['build']);
+    const done = collect(child, 20_000);
+    await waitFor(() => rig.exists('hooked'), 20_000, 'the hook to start');
+    child.kill('SIGTERM');
+    expect((await done).code).toBe(143);
+  });
+
+  it('a function that never settles, with nothing else alive, ends at stallTimeout (never exit 13)', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { stallTimeout: '300ms', tasks: { t: { input: 'in.txt', output: 'out.txt',
+        run: () => new Promise(() => {}) } } };`,
+      'in.txt': 'x',
+    });
+    const result = await rig.run(['build'], { timeoutMs: 20_000 });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('stalled');
+    expect(result.stderr).toContain('t');
+  });
+});
+
+describe('odd thrown values', () => {
+  it('fail only their unit, with a readable message', async () => {
+    rig = new Rig();
+    const odd: Record<string, string> = {
+      nullproto: 'Object.create(null)',
+      str: "'a string'",
+      code: '({ code: 42 })',
+      undef: 'undefined',
+      sym: "Symbol('odd')",
+      big: '42n',
+      cyclic: "(() => { const o = { name: 'loop' }; o.self = o; return o; })()",
+      getter: "Object.defineProperty({}, 'x', { enumerable: true, get() { throw new Error('no'); } })",
+    };
+    const files = Object.fromEntries([...Object.keys(odd), 'sync'].map((n) => [`in/${n}.txt`, n]));
+    rig.write({
+      'runcue.config.mjs': `const odd = { ${Object.entries(odd).map(([k, v]) => `${k}: () => ${v}`).join(', ')} };
+      export default { tasks: { t: { input: 'in/{n}.txt', output: 'out/{n}.txt',
+        run: ({ wildcards }) => { if (wildcards.n === 'sync') throw 'thrown synchronously'; return Promise.resolve().then(() => { throw odd[wildcards.n](); }); } } } };`,
+      ...files,
+    });
+    const result = await rig.run(['build', '--keep-going', '--json']);
+    expect(result.code).toBe(1);
+    expect(failures(result.stdout)).toEqual({
+      't[n=nullproto]': '{}',
+      't[n=str]': 'a string',
+      't[n=code]': '{"code":42}',
+      't[n=undef]': 'undefined',
+      't[n=sym]': 'Symbol(odd)',
+      't[n=big]': '42n',
+      't[n=cyclic]': '{"name":"loop","self":"(circular)"}',
+      't[n=getter]': '{"x":"(getter threw)"}',
+      't[n=sync]': 'thrown synchronously',
+    });
+    expectNoInternalStack(result.stderr);
+  });
+
+  it('a ready() rejecting with a null-prototype object fails its unit readably', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: { t: { input: 'in.txt', output: 'out.txt',
+        ready: async () => { throw Object.assign(Object.create(null), { code: 42 }); }, run: 'cp in.txt out.txt' } } };`,
+      'in.txt': 'x',
+    });
+    const result = await rig.run(['build']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('ready() threw: {"code":42}');
+    expectNoInternalStack(result.stderr);
+  });
+});
+
+describe('exceptions thrown outside the awaited chain', () => {
+  // The shell unit waits until the function's timer has thrown, so it is running beside it.
+  const config = (raise: string): string => `import { existsSync, writeFileSync } from 'node:fs';
+    export default { tasks: {
+      sh: { input: 'in.txt', output: 'sh.out', run: 'echo $$ > sh.pid; while [ ! -f thrown ]; do sleep 0.05; done; cp in.txt sh.out' },
+      fn: { input: 'in.txt', output: 'fn.out', run: (unit, { signal }) => new Promise((resolve, reject) => {
+        const poll = setInterval(() => {
+          if (!existsSync('sh.pid')) return;
+          clearInterval(poll);
+          setTimeout(() => { writeFileSync('thrown', ''); ${raise}; }, 10);
+        }, 20);
+        signal.addEventListener('abort', () => { clearInterval(poll); reject(new Error('stopped')); });
+      }) },
+    } };`;
+
+  it.each([
+    ['an uncaught exception', "throw new Error('timer boom')", 'uncaught exception: timer boom'],
+    ['an unhandled rejection', 'void Promise.reject({ code: 7 })', 'unhandled rejection: {"code":7}'],
+  ])('%s in a function task fails that unit; the shell unit beside it completes', async (_name, raise, message) => {
+    rig = new Rig();
+    rig.write({ 'runcue.config.mjs': config(raise), 'in.txt': 'x' });
+    const result = await rig.run(['build', '--json']);
+    expect(result.code).toBe(1);
+    expect(failures(result.stdout)).toEqual({ fn: message });
+    expect(rig.read('sh.out')).toBe('x');
+    expect(alive(Number(rig.read('sh.pid')))).toBe(false);
+    expect(rig.exists('fn.out')).toBe(false);
+    expectNoInternalStack(result.stderr);
+  });
+
+  it('an exception no unit owns fails the run cleanly: children stopped, outputs removed, no stack', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `import { existsSync } from 'node:fs';
+      // A timer of the config module itself belongs to no unit.
+      const poll = setInterval(() => { if (existsSync('sh.pid')) { clearInterval(poll); throw new Error('config timer boom'); } }, 20);
+      export default { tasks: { sh: { input: 'in.txt', output: 'sh.out', run: 'echo partial > sh.out; echo $$ > sh.pid; sleep 60' } } };`,
+      'in.txt': 'x',
+    });
+    const result = await rig.run(['build'], { timeoutMs: 30_000 });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('internal error: uncaught exception: config timer boom');
+    expect(alive(Number(rig.read('sh.pid')))).toBe(false);
+    expect(rig.exists('sh.out')).toBe(false);
+    expect(result.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  it("an exception from a hook's timer is reported as the hook's failure and changes no outcome", async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default {
+        on: { start: () => { setTimeout(() => { throw new Error('hook timer boom'); }, 10); } },
+        tasks: { t: { input: 'in.txt', output: 'out.txt', run: async () => { await new Promise((r) => setTimeout(r, 200)); } } },
+      };`,
+      'in.txt': 'x',
+    });
+    const result = await rig.run(['build', '--json']);
+    expect(result.code).toBe(0);
+    const hooks = events(result.stdout).filter((e) => e.type === 'unit:log' && e['stream'] === 'hook');
+    expect(hooks.map((e) => e['text'])).toEqual(['on.start hook raised an uncaught exception: hook timer boom']);
+  });
+});
+
+describe('plan', () => {
+  it('an error escaping from a check fails that unit in the plan, not the process', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: { t: { input: 'in.txt', output: 'out.txt', run: 'cp in.txt out.txt',
+        stale: () => new Promise(() => { setTimeout(() => { throw new Error('check timer boom'); }, 10); }) } } };`,
+      'in.txt': 'x',
+    });
+    const result = await rig.run(['plan', '--json']);
+    expect(result.code).toBe(0);
+    const plan = JSON.parse(result.stdout) as { units: { unit: string; verdict: string; error?: { message: string } }[] };
+    expect(plan.units).toEqual([
+      expect.objectContaining({ unit: 't', verdict: 'fails', error: expect.objectContaining({ message: 'stale() raised an uncaught exception: check timer boom' }) }),
+    ]);
+  });
+});
+
+describe('a function that ignores its abort signal', () => {
+  it('is not retried beside itself, and its late write does not look fresh', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `import { appendFileSync, writeFileSync } from 'node:fs';
+      export default { tasks: { t: { input: 'in.txt', output: 'out.txt', timeout: '200ms', retries: 2, backoff: '1ms',
+        run: async ({ attempt, output }) => {
+          appendFileSync('log', 'start ' + attempt + ' ' + Date.now() + '\\n');
+          // Ignores its signal and outlives the 3 s grace period after the timeout.
+          await new Promise((resolve) => setTimeout(resolve, 3600));
+          writeFileSync(output, 'late');
+          appendFileSync('log', 'end ' + attempt + ' ' + Date.now() + '\\n');
+        } } } };`,
+      'in.txt': 'x',
+    });
+    const result = await rig.run(['build', '--json'], { timeoutMs: 30_000 });
+    expect(result.code).toBe(1);
+    const log = rig.read('log').trim().split('\n').map((l) => l.split(' '));
+    const starts = log.filter(([what]) => what === 'start').map(([, attempt, time]) => [Number(attempt), Number(time)] as const);
+    const ends = new Map(log.filter(([what]) => what === 'end').map(([, attempt, time]) => [Number(attempt), Number(time)]));
+    for (const [attempt, time] of starts) {
+      if (attempt === 1) continue;
+      // Each later attempt starts only after the one before it has really ended.
+      expect(ends.get(attempt - 1)).toBeDefined();
+      expect(time).toBeGreaterThanOrEqual(ends.get(attempt - 1) ?? Infinity);
+    }
+    expect(rig.exists('out.txt')).toBe(false);
+    const notes = events(result.stdout).filter((e) => e.type === 'unit:log' && e['stream'] === 'warning').map((e) => String(e['text']));
+    expect(notes.join('\n')).toContain('ignored its abort signal');
+    const plan = JSON.parse((await rig.run(['plan', '--json'])).stdout) as { units: { unit: string; verdict: string }[] };
+    expect(plan.units).toEqual([expect.objectContaining({ unit: 't', verdict: 'run' })]);
+  });
+});
