@@ -16,7 +16,7 @@ import type { TaskGraph } from '../graph/tasks.ts';
 import type { Unit, UnitGraph } from '../graph/unit.ts';
 import type { BlockedReason, BlockedUnit, PlanEntry, RunCounts, RunEvent, StaleReason, UnitFailure } from './events.ts';
 import { snapshot, type FileStat } from './files.ts';
-import { recordFingerprint, type FingerprintParts } from './fingerprint.ts';
+import type { FingerprintParts } from './fingerprint.ts';
 import type { Limiter } from './limiter.ts';
 import { StallWatch } from './stall-watch.ts';
 import { inputSignature, type CheckOutcome } from './staleness.ts';
@@ -463,6 +463,7 @@ export class Scheduler {
     const command = resolveCommand(task, unit, named)?.text;
     this.o.emit({ type: 'unit:start', time: startedAt, task: unit.task, unit: id, attempt: pending.attempt, reason: pending.reason, ...(command ? { command } : {}) });
     this.callHook('start', unit, pending.inputs, { attempt: pending.attempt });
+    const fingerprint = this.fingerprints.get(id);
     const onLog = this.o.verbose
       ? (stream: 'stdout' | 'stderr' | 'log', text: string) => this.o.emit({ type: 'unit:log', time: this.o.now(), task: unit.task, unit: id, stream, text })
       : undefined;
@@ -476,6 +477,7 @@ export class Scheduler {
       signal: controller.signal,
       killGraceMs: this.o.killGraceMs,
       ...(onLog ? { onLog } : {}),
+      ...(fingerprint ? { fingerprint } : {}),
     }).then((outcome) => {
       this.running.delete(id);
       this.o.limiter.release(services);
@@ -487,8 +489,6 @@ export class Scheduler {
         this.status.set(id, 'done');
         this.counts.built++;
         if (task.maxAgeMs !== undefined) this.nextExpiry = Math.min(this.nextExpiry ?? Infinity, this.o.now() + task.maxAgeMs);
-        const parts = this.fingerprints.get(id);
-        if (parts && !outcome.inputsChanged) recordFingerprint(this.o.config.root, unit, parts);
         const made = snapshot(this.o.config.root, unit.outputs);
         for (const [file, st] of made) this.written.set(file, st.mtimeMs);
         const missing = unit.outputs.filter((o) => (o.isGlob ? ![...made.keys()].some(globMatcher(o.path)) : !made.has(o.path)));
@@ -500,7 +500,7 @@ export class Scheduler {
         this.o.emit({ type: 'unit:done', time: this.o.now(), task: unit.task, unit: id, durationMs, inputsChanged: outcome.inputsChanged });
         this.callHook('complete', unit, pending.inputs, { durationMs, attempt: pending.attempt });
         this.settle(unit);
-      } else if (outcome.failure.reason !== 'aborted' && !this.stopping && pending.attempt <= task.retries) {
+      } else if (outcome.failure.reason !== 'aborted' && outcome.failure.reason !== 'file-error' && !this.stopping && pending.attempt <= task.retries) {
         this.retry(unit, task, pending, outcome.failure);
       } else {
         const failure: UnitFailure = this.stalled && outcome.failure.reason === 'aborted' ? { reason: 'stalled', message: this.stalled } : outcome.failure;

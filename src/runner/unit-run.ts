@@ -12,7 +12,8 @@ import type { UnitInfo } from '../config/types.ts';
 import type { Unit } from '../graph/unit.ts';
 import type { UnitFailure } from './events.ts';
 import { execProcess, OutputTail } from './exec.ts';
-import { makeOutputDirs, removeChangedOutputs, setMtime, snapshot, statPath, type FileStat } from './files.ts';
+import { FINGERPRINT_DIR, recordFingerprint, type FingerprintParts } from './fingerprint.ts';
+import { makeDir, makeOutputDirs, removeChangedOutputs, setMtime, snapshot, statPath, type FileStat } from './files.ts';
 import { asRateLimited, EX_TEMPFAIL, takeRetryAfterFile } from './push-back.ts';
 import { changedInputs } from './staleness.ts';
 
@@ -28,6 +29,8 @@ export interface UnitRunRequest {
   readonly signal: AbortSignal;
   readonly killGraceMs: number;
   readonly onLog?: (stream: 'stdout' | 'stderr' | 'log', text: string) => void;
+  /** (freshness 'hash') The fingerprint taken at check time: recorded when the unit succeeds. */
+  readonly fingerprint?: FingerprintParts;
 }
 
 export type UnitRunOutcome =
@@ -95,7 +98,10 @@ export function fingerprintCommand(task: ResolvedTask, unit: Unit, inputs: Reado
 export async function runUnit(req: UnitRunRequest): Promise<UnitRunOutcome> {
   const { unit, task, root } = req;
   const before = snapshot(root, unit.outputs);
-  makeOutputDirs(root, unit.outputs);
+  // Checked before running: a unit whose outputs or fingerprint cannot be kept is not worth
+  // running (it may be a paid call).
+  const noDir = makeOutputDirs(root, unit.outputs) ?? (req.fingerprint ? makeDir(root, FINGERPRINT_DIR, 'to record the fingerprint of this unit') : undefined);
+  if (noDir) return { ok: false, failure: noDir, outputTail: '', removed: [] };
   const named = inputsByName(unit, req.inputs);
   const result = await execute(req, named);
   if (result.ok === 'push-back') {
@@ -111,6 +117,9 @@ export async function runUnit(req: UnitRunRequest): Promise<UnitRunOutcome> {
       const oldest = Math.min(...changed.map((f) => req.inputs.get(f)?.mtimeMs ?? (statPath(root, f)?.mtimeMs ?? 1) - 1));
       setMtime(root, snapshot(root, unit.outputs).keys(), oldest);
     }
+    // The outputs stay: without a record they are stale to a hash task, so nothing lies.
+    const unsaved = req.fingerprint && changed.length === 0 ? recordFingerprint(root, unit, req.fingerprint) : undefined;
+    if (unsaved) return { ok: false, failure: unsaved, outputTail: '', removed: [] };
     return { ok: true, inputsChanged: changed.length > 0 };
   }
   const removed = task.keepFailedOutputs ? [] : removeChangedOutputs(root, unit.outputs, before);

@@ -71,8 +71,10 @@ function markFresh(config: ResolvedConfig, entry: Touchable, now: Date): void {
     task?.freshness === 'hash'
       ? fingerprintParts(config.root, task, entry.inputs, fingerprintCommand(task, entry.unit, entry.inputs))
       : undefined;
+  if (parts && !parts.ok) throw new Error(`cannot read input ${parts.error.input}`);
   for (const file of entry.files) utimesSync(join(config.root, file), now, now);
-  if (parts) recordFingerprint(config.root, entry.unit, parts);
+  const failure = parts ? recordFingerprint(config.root, entry.unit, parts.value) : undefined;
+  if (failure) throw new Error(failure.message);
 }
 
 /** Which units can be touched: those whose inputs exist and whose every output exists (a glob: one file or more). */

@@ -162,6 +162,8 @@ export function describeFailure(failure: UnitFailure): string {
       return withMessage('could not start');
     case 'function-error':
       return withMessage('error');
+    case 'file-error':
+      return failure.message;
     case 'check-error':
       return withMessage(`${failure.check} check failed`);
     case 'aborted':
