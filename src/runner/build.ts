@@ -5,7 +5,8 @@ import { buildTaskGraph, type CycleFailure } from '../graph/tasks.ts';
 import { err, ok, type Result } from '../result.ts';
 import type { RunEventListener } from './events.ts';
 import { createLimiter } from './limiter.ts';
-import { createRateStore } from './rate-store.ts';
+import type { RateStore } from './rate-store.ts';
+import { createWarningRateStore } from './rate-warnings.ts';
 import { Scheduler, type BuildResult } from './scheduler.ts';
 import { createFileLister } from './walk.ts';
 
@@ -39,6 +40,13 @@ export interface BuildOptions {
   readonly failedEarlier?: ReadonlyMap<string, string>;
   /** (watch) Paths changed since the last cycle; only the units they affect are checked. */
   readonly affected?: ReadonlySet<string>;
+  /** (watch) One store for every cycle, so starts it could not write are still remembered. */
+  readonly rateStore?: RateStore;
+}
+
+/** Reports a run-level warning as every reporter shows one: a `unit:log` warning from `(run)`. */
+export function runWarning(listener: RunEventListener | undefined, now: () => number): (text: string) => void {
+  return (text) => listener?.({ type: 'unit:log', time: now(), task: '', unit: '(run)', stream: 'warning', text });
 }
 
 export type BuildFailure = CycleFailure | TargetFailure | OutputConflictFailure;
@@ -50,6 +58,7 @@ export async function build(options: BuildOptions): Promise<Result<BuildResult, 
   const selection = parseTargets(options.targets ?? [], config);
   if (!selection.ok) return selection;
   const listener = options.onEvent;
+  const now = options.now ?? Date.now;
   const scheduler = new Scheduler({
     config,
     tasks: tasks.value,
@@ -59,14 +68,14 @@ export async function build(options: BuildOptions): Promise<Result<BuildResult, 
     selection: selection.value,
     files: createFileLister(config.root),
     // Dry runs never ask for a slot, so the store is only written by real starts.
-    limiter: createLimiter(config.services, options.jobs, { store: createRateStore(config.root) }),
+    limiter: createLimiter(config.services, options.jobs, { store: options.rateStore ?? createWarningRateStore(config.root, runWarning(listener, now)) }),
     force: options.force ?? false,
     keepGoing: options.keepGoing ?? false,
     noDeps: options.noDeps ?? false,
     verbose: options.verbose ?? false,
     env: options.env ?? {},
     killGraceMs: options.killGraceMs ?? 3000,
-    now: options.now ?? Date.now,
+    now,
     emit: listener ? (event) => listener(event) : () => undefined,
     signal: options.signal,
     dryRun: options.dryRun ?? false,

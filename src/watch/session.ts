@@ -12,7 +12,9 @@ import { loadConfig } from '../config/load.ts';
 import { formatConfigFailure } from '../config/resolve.ts';
 import type { ConfigFailure, ResolvedConfig } from '../config/resolved.ts';
 import { ok, type Result } from '../result.ts';
-import { build, type BuildOptions, type BuildResult } from '../runner/build.ts';
+import { build, runWarning, type BuildOptions, type BuildResult } from '../runner/build.ts';
+import type { RateStore } from '../runner/rate-store.ts';
+import { createWarningRateStore } from '../runner/rate-warnings.ts';
 import type { RunEvent, WatchEvent } from '../runner/events.ts';
 import type { TargetFailure } from '../graph/select.ts';
 import type { CycleFailure } from '../graph/tasks.ts';
@@ -94,15 +96,18 @@ class WatchSession {
   private crash: (error: unknown) => void = () => undefined;
   private readonly o: WatchOptions;
   private readonly clock: PolicyClock;
+  /** Shared by every cycle: starts it could not write stay remembered, and it warns once. */
+  private readonly rateStore: RateStore;
 
   constructor(options: WatchOptions, scope: WatchScope) {
     this.o = options;
     this.clock = options.clock ?? systemClock;
     this.config = options.config;
     this.scope = scope;
+    this.rateStore = createWarningRateStore(this.config.root, runWarning(options.onEvent, () => this.clock.now()));
     this.policy = new RerunPolicy({
       clock: this.clock,
-      mtimeOf: (path) => statSync(join(this.config.root, path), { throwIfNoEntry: false })?.mtimeMs,
+      mtimeOf: (path) => mtimeOf(join(this.config.root, path)),
       startCycle: (request) => {
         this.running = this.cycle(request).catch((error: unknown) => this.crash(error));
       },
@@ -202,6 +207,7 @@ class WatchSession {
       verbose: o.verbose ?? false,
       signal: cycle.signal,
       failedEarlier: this.failedEarlier,
+      rateStore: this.rateStore,
       onEvent: (event) => {
         this.observe(event, log);
         o.onEvent(event);
@@ -286,4 +292,13 @@ function minDefined(a: number | undefined, b: number | undefined): number | unde
   if (a === undefined) return b;
   if (b === undefined) return a;
   return Math.min(a, b);
+}
+
+/** A path's mtime; undefined when it is gone or cannot be stat'ed (a link loop, a file in the way). */
+function mtimeOf(path: string): number | undefined {
+  try {
+    return statSync(path, { throwIfNoEntry: false })?.mtimeMs;
+  } catch {
+    return undefined;
+  }
 }
