@@ -8,6 +8,7 @@ import { createLimiter } from './limiter.ts';
 import type { RateStore } from './rate-store.ts';
 import { createWarningRateStore } from './rate-warnings.ts';
 import { Scheduler, type BuildResult } from './scheduler.ts';
+import type { InputRewrite } from './self-rewrite.ts';
 import { createFileLister } from './walk.ts';
 
 export type { BuildResult } from './scheduler.ts';
@@ -40,6 +41,8 @@ export interface BuildOptions {
   readonly failedEarlier?: ReadonlyMap<string, string>;
   /** (watch) Paths changed since the last cycle; only the units they affect are checked. */
   readonly affected?: ReadonlySet<string>;
+  /** (watch) Units whose last run rewrote their own inputs: not rerun until the inputs change again. */
+  readonly rewroteEarlier?: ReadonlyMap<string, InputRewrite>;
   /** (watch) One store for every cycle, so starts it could not write are still remembered. */
   readonly rateStore?: RateStore;
 }
@@ -81,6 +84,7 @@ export async function build(options: BuildOptions): Promise<Result<BuildResult, 
     dryRun: options.dryRun ?? false,
     ...(options.failedEarlier ? { failedEarlier: options.failedEarlier } : {}),
     ...(options.affected ? { affected: options.affected } : {}),
+    ...(options.rewroteEarlier ? { rewroteEarlier: options.rewroteEarlier } : {}),
   });
   const impossible = scheduler.prepare();
   if (impossible) return err(impossible);

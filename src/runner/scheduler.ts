@@ -27,6 +27,7 @@ import { unreachable } from '../result.ts';
 import { globMatcher } from '../config/glob-match.ts';
 import { affectedUnits } from './affected.ts';
 import { pausableServices } from './push-back.ts';
+import { rewriteAfterRun, rewriteWarning, unchangedSinceRewrite, type InputRewrite } from './self-rewrite.ts';
 
 type Status = 'waiting' | 'checkable' | 'checking' | 'not-ready' | 'queued' | 'running' | 'retrying' | 'fresh' | 'done' | 'failed' | 'blocked';
 
@@ -52,6 +53,8 @@ export interface SchedulerOptions {
   readonly failedEarlier?: ReadonlyMap<string, string>;
   /** (watch) Paths changed since the last cycle: only units touching them (and around them) are checked. */
   readonly affected?: ReadonlySet<string>;
+  /** (watch) Units whose last run rewrote their own inputs: not rerun while the inputs stay as it left them. */
+  readonly rewroteEarlier?: ReadonlyMap<string, InputRewrite>;
 }
 
 export interface UnitProblem {
@@ -75,6 +78,8 @@ export interface BuildResult {
   readonly written: ReadonlyMap<string, number>;
   /** The earliest time a fresh unit's `maxAge` runs out, if any has one. */
   readonly nextExpiry: number | undefined;
+  /** Units of this run whose run changed their own inputs (see self-rewrite.ts). */
+  readonly rewrote: ReadonlyMap<string, InputRewrite>;
 }
 
 interface Pending {
@@ -120,6 +125,7 @@ export class Scheduler {
   private readonly wouldRun = new Set<string>();
   private readonly failedInputs = new Map<string, string>();
   private readonly written = new Map<string, number>();
+  private readonly rewrote = new Map<string, InputRewrite>();
   private nextExpiry: number | undefined;
   /** Fingerprints computed at check time (hash freshness), recorded when the unit succeeds. */
   private readonly fingerprints = new Map<string, FingerprintParts>();
@@ -387,6 +393,12 @@ export class Scheduler {
         this.settle(unit);
         return;
       case 'stale': {
+        const rewrite = unchangedSinceRewrite(this.o.rewroteEarlier, unit.id, outcome.inputs);
+        if (rewrite) {
+          this.o.emit({ type: 'unit:log', time: this.o.now(), task: unit.task, unit: unit.id, stream: 'warning', text: rewriteWarning(rewrite) });
+          this.onChecked(unit, { kind: 'fresh', inputs: outcome.inputs });
+          return;
+        }
         const task = this.o.config.tasks.get(unit.task);
         const earlier = this.o.failedEarlier?.get(unit.id);
         if (earlier !== undefined && earlier === inputSignature(outcome.inputs)) {
@@ -491,6 +503,8 @@ export class Scheduler {
         if (task.maxAgeMs !== undefined) this.nextExpiry = Math.min(this.nextExpiry ?? Infinity, this.o.now() + task.maxAgeMs);
         const made = snapshot(this.o.config.root, unit.outputs);
         for (const [file, st] of made) this.written.set(file, st.mtimeMs);
+        const rewrite = rewriteAfterRun(this.o.config.root, unit, outcome.rewrote);
+        if (rewrite) this.rewrote.set(id, rewrite);
         const missing = unit.outputs.filter((o) => (o.isGlob ? ![...made.keys()].some(globMatcher(o.path)) : !made.has(o.path)));
         if (missing.length > 0) {
           // Make says nothing here; Snakemake fails. A warning: the unit will run again next time.
@@ -798,6 +812,7 @@ export class Scheduler {
         failedInputs: this.failedInputs,
         written: this.written,
         nextExpiry: this.nextExpiry,
+        rewrote: this.rewrote,
         ...(this.interrupted ? { interrupted: this.interrupted } : {}),
       });
     });

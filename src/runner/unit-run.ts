@@ -34,7 +34,8 @@ export interface UnitRunRequest {
 }
 
 export type UnitRunOutcome =
-  | { readonly ok: true; readonly inputsChanged: boolean }
+  /** `rewrote`: inputs that existed before and after the run and changed during it (its own writes?). */
+  | { readonly ok: true; readonly inputsChanged: boolean; readonly rewrote: readonly string[] }
   /** The service pushed back: requeue, and pause the service (for `retryAfterMs` when given). */
   | { readonly ok: 'push-back'; readonly retryAfterMs: number | undefined; readonly removed: readonly string[] }
   | { readonly ok: false; readonly failure: UnitFailure; readonly outputTail: string; readonly removed: readonly string[] };
@@ -120,7 +121,8 @@ export async function runUnit(req: UnitRunRequest): Promise<UnitRunOutcome> {
     // The outputs stay: without a record they are stale to a hash task, so nothing lies.
     const unsaved = req.fingerprint && changed.length === 0 ? recordFingerprint(root, unit, req.fingerprint) : undefined;
     if (unsaved) return { ok: false, failure: unsaved, outputTail: '', removed: [] };
-    return { ok: true, inputsChanged: changed.length > 0 };
+    const rewrote = changed.filter((f) => req.inputs.has(f) && statPath(root, f) !== undefined);
+    return { ok: true, inputsChanged: changed.length > 0, rewrote };
   }
   const removed = task.keepFailedOutputs ? [] : removeChangedOutputs(root, unit.outputs, before);
   return { ok: false, failure: result.failure, outputTail: result.outputTail, removed };
