@@ -4,6 +4,7 @@
  * nothing, so "unwritable" is always a file standing where a directory must be (ENOTDIR/EEXIST):
  * the same code path as EACCES or EROFS for a normal user.
  */
+import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Rig } from '../rig.ts';
 
@@ -76,6 +77,27 @@ describe('.runcue is not a directory', () => {
     );
     expect(result.stderr).not.toMatch(NO_STACK);
     expect(rig.exists('runs.log')).toBe(false);
+  });
+
+  it('(hash freshness) a fingerprint that cannot be written fails the unit, keeps its outputs, and reruns it next time', async () => {
+    rig = new Rig();
+    const record = `.runcue/fingerprints/${createHash('sha256').update('t[n=a]').digest('hex').slice(0, 32)}.json`;
+    rig.write({
+      'runcue.config.mjs': `export default { freshness: 'hash', tasks: {
+        t: { input: 'src/{n}.txt', output: 'out/{n}.txt', run: 'cp {input} {output}', retries: 2 },
+      } };`,
+      'src/a.txt': 'a',
+      // A directory where the record goes: the rename onto it fails like a full or read-only disk.
+      [`${record}/x`]: '',
+    });
+    const result = await rig.run(['build', '--json']);
+    expect(result.code).toBe(1);
+    const fail = events(result.stdout).find((e) => e.type === 'unit:fail');
+    expect(fail?.error).toMatchObject({ reason: 'file-error', path: record });
+    expect(fail?.error?.message).toContain(`cannot write ${record} to record the fingerprint of this unit: `);
+    expect(events(result.stdout).filter((e) => e.type === 'unit:retry')).toEqual([]);
+    expect(rig.read('out/a.txt')).toBe('a');
+    expect(result.stderr).not.toMatch(NO_STACK);
   });
 
   const RATED = `export default {
