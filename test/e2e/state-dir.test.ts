@@ -5,8 +5,11 @@
  * the same code path as EACCES or EROFS for a normal user.
  */
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Rig } from '../rig.ts';
+import { REPO, Rig } from '../rig.ts';
 
 let rig: Rig;
 afterEach(() => rig.cleanup());
@@ -19,12 +22,20 @@ interface JsonEvent {
   readonly error?: { readonly reason: string; readonly path?: string; readonly message: string };
 }
 
+const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
+const validate = ajv.compile(JSON.parse(readFileSync(join(REPO, 'docs', 'events.schema.json'), 'utf8')) as object);
+
+/** Every stdout line as a schema-valid event. */
 const events = (stdout: string): JsonEvent[] =>
   stdout
     .trim()
     .split('\n')
     .filter(Boolean)
-    .map((line) => JSON.parse(line) as JsonEvent);
+    .map((line) => {
+      const event = JSON.parse(line) as JsonEvent;
+      if (!validate(event)) throw new Error(`invalid event ${line}\n${ajv.errorsText(validate.errors)}`);
+      return event;
+    });
 
 const NO_STACK = /\n\s+at /;
 
