@@ -277,6 +277,20 @@ describe('limiter (examples)', () => {
     expect(limiter.tryAcquire(['cpu'], 50)).toEqual({ ok: false, kind: 'service_full', service: '--jobs' });
   });
 
+  it('a clock stepped back an hour holds a service for one window, not for the hour', () => {
+    const limiter = one({ rates: [{ count: 2, windowMs: 1000 }], burst: 2 });
+    expect(limiter.tryAcquire(['api'], 3_600_000).ok).toBe(true);
+    expect(limiter.tryAcquire(['api'], 3_600_000).ok).toBe(true);
+    expect(limiter.tryAcquire(['api'], 0)).toEqual({ ok: false, kind: 'rate_limited', service: 'api', until: 1000 });
+    expect(limiter.tryAcquire(['api'], 1000).ok).toBe(true);
+  });
+
+  it('a start a moment ahead of the clock (another process) still counts where it is', () => {
+    const limiter = one({ rates: [{ count: 1, windowMs: 1000 }] });
+    expect(limiter.tryAcquire(['api'], 500).ok).toBe(true);
+    expect(limiter.tryAcquire(['api'], 0)).toEqual({ ok: false, kind: 'rate_limited', service: 'api', until: 1500 });
+  });
+
   it('counts a service named twice once', () => {
     const limiter = one({ concurrent: 1 });
     expect(limiter.tryAcquire(['api', 'api'], 0).ok).toBe(true);

@@ -123,6 +123,46 @@ describe('rate store', () => {
     expect(limiter.tryAcquire(['api'], 10)).toEqual({ ok: false, kind: 'rate_limited', service: 'api', until: 1000 });
     expect(errors).toHaveLength(1);
   });
+
+  // Tests run as root, where chmod stops nothing: a file where a directory should be is the
+  // unwritable state directory that works for every user.
+  it('keeps the starts it could not write, so a later limiter on the same store still sees them', () => {
+    mkdirSync(join(root, '.runcue'));
+    writeFileSync(join(root, '.runcue', 'rates'), 'a file where a directory should be');
+    const errors: Error[] = [];
+    const store = createRateStore(root, { onError: (e) => errors.push(e) });
+    expect(createLimiter(services(1, 1000), undefined, { store }).tryAcquire(['api'], 0).ok).toBe(true);
+    // A watch session runs each cycle with a new limiter over one store.
+    const next = createLimiter(services(1, 1000), undefined, { store });
+    expect(next.tryAcquire(['api'], 10)).toEqual({ ok: false, kind: 'rate_limited', service: 'api', until: 1000 });
+    expect(next.tryAcquire(['api'], 1000).ok).toBe(true);
+    expect(store.load('api', 0)).toEqual([0, 1000]);
+    expect(errors.map((e) => (e as NodeJS.ErrnoException).code)).toEqual(['ENOTDIR']);
+  });
+
+  it('counts starts recorded in the future as starts now, and says so once per file', () => {
+    const skews: [string, number][] = [];
+    const store = createRateStore(root, { onFutureStarts: (file, skew) => skews.push([file, skew]) });
+    mkdirSync(join(root, '.runcue', 'rates'), { recursive: true });
+    writeFileSync(log('api'), '1000\n1500\n3600000\n');
+    expect(store.load('api', 0, 1000)).toEqual([1000, 1000, 1500]);
+    expect(skews).toEqual([[log('api'), 3_599_000]]);
+    appendFileSync(log('api'), '7200000\n');
+    expect(store.load('api', 0, 2000)).toEqual([1000, 1000, 1500, 2000]);
+    expect(skews).toHaveLength(1);
+  });
+
+  it('a stale lock it may not remove makes it go on without the lock, not wait forever', () => {
+    const errors: Error[] = [];
+    const lockPath = join(root, '.runcue', 'rates', '.lock');
+    mkdirSync(lockPath, { recursive: true });
+    writeFileSync(join(lockPath, 'x'), '');
+    const old = new Date(Date.now() - 30_000);
+    utimesSync(lockPath, old, old);
+    const store = createRateStore(root, { staleLockMs: 1000, lockWaitMs: 60_000, onError: (e) => errors.push(e) });
+    expect(store.exclusive(() => 'ran')).toEqual({ ok: true, value: 'ran' });
+    expect(errors).toHaveLength(1);
+  });
 });
 
 describe('limiter with a rate store', () => {
@@ -133,6 +173,23 @@ describe('limiter with a rate store', () => {
     expect(second.tryAcquire(['api'], 30)).toEqual({ ok: false, kind: 'rate_limited', service: 'api', until: 1000 });
     expect(second.tryAcquire(['api'], 1000).ok).toBe(true);
     expect(second.tryAcquire(['api'], 1005)).toEqual({ ok: false, kind: 'rate_limited', service: 'api', until: 1010 });
+  });
+
+  it('a start recorded an hour ahead holds the service for one window, not for the hour', () => {
+    mkdirSync(join(root, '.runcue', 'rates'), { recursive: true });
+    writeFileSync(log('api'), `${10_000 + 3_600_000}\n`);
+    const limiter = createLimiter(services(1, 1000), undefined, { store: createRateStore(root) });
+    expect(limiter.tryAcquire(['api'], 10_000)).toEqual({ ok: false, kind: 'rate_limited', service: 'api', until: 11_000 });
+    expect(limiter.tryAcquire(['api'], 11_000).ok).toBe(true);
+  });
+
+  it('a clock stepped back while running holds the service for a window or two, not for the step', () => {
+    const limiter = createLimiter(services(1, 1000), undefined, { store: createRateStore(root) });
+    expect(limiter.tryAcquire(['api'], 3_600_000).ok).toBe(true);
+    // Its own memory counts the start as one at 0; the file's copy is counted at the next look.
+    expect(limiter.tryAcquire(['api'], 0)).toEqual({ ok: false, kind: 'rate_limited', service: 'api', until: 1000 });
+    expect(limiter.tryAcquire(['api'], 1000)).toEqual({ ok: false, kind: 'rate_limited', service: 'api', until: 2000 });
+    expect(limiter.tryAcquire(['api'], 2000).ok).toBe(true);
   });
 
   it('a service without rates never touches the disk', () => {

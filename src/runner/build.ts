@@ -7,8 +7,10 @@ import type { RunEvent, RunEventListener } from './events.ts';
 import { createInflightRecords } from './inflight.ts';
 import { createProcessGroups } from './process-groups.ts';
 import { createLimiter } from './limiter.ts';
-import { createRateStore } from './rate-store.ts';
+import type { RateStore } from './rate-store.ts';
+import { createWarningRateStore } from './rate-warnings.ts';
 import { Scheduler, type BuildResult } from './scheduler.ts';
+import type { InputRewrite } from './self-rewrite.ts';
 import { createFileLister } from './walk.ts';
 
 export type { BuildResult } from './scheduler.ts';
@@ -46,6 +48,15 @@ export interface BuildOptions {
   readonly failedEarlier?: ReadonlyMap<string, string>;
   /** (watch) Paths changed since the last cycle; only the units they affect are checked. */
   readonly affected?: ReadonlySet<string>;
+  /** (watch) Units whose last run rewrote their own inputs: not rerun until the inputs change again. */
+  readonly rewroteEarlier?: ReadonlyMap<string, InputRewrite>;
+  /** (watch) One store for every cycle, so starts it could not write are still remembered. */
+  readonly rateStore?: RateStore;
+}
+
+/** Reports a run-level warning as every reporter shows one: a `unit:log` warning from `(run)`. */
+export function runWarning(listener: RunEventListener | undefined, now: () => number): (text: string) => void {
+  return (text) => listener?.({ type: 'unit:log', time: now(), task: '', unit: '(run)', stream: 'warning', text });
 }
 
 export type BuildFailure = CycleFailure | TargetFailure | OutputConflictFailure;
@@ -78,7 +89,7 @@ export async function build(options: BuildOptions): Promise<Result<BuildResult, 
     selection: selection.value,
     files: createFileLister(config.root),
     // Dry runs never ask for a slot, so the store is only written by real starts.
-    limiter: createLimiter(config.services, options.jobs, { store: createRateStore(config.root) }),
+    limiter: createLimiter(config.services, options.jobs, { store: options.rateStore ?? createWarningRateStore(config.root, runWarning(listener, now)) }),
     force: options.force ?? false,
     keepGoing: options.keepGoing ?? false,
     noDeps: options.noDeps ?? false,
@@ -93,6 +104,7 @@ export async function build(options: BuildOptions): Promise<Result<BuildResult, 
     dryRun: options.dryRun ?? false,
     ...(options.failedEarlier ? { failedEarlier: options.failedEarlier } : {}),
     ...(options.affected ? { affected: options.affected } : {}),
+    ...(options.rewroteEarlier ? { rewroteEarlier: options.rewroteEarlier } : {}),
   });
   const impossible = scheduler.prepare();
   if (impossible) return err(impossible);

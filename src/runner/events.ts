@@ -51,6 +51,11 @@ export type UnitFailure =
   | { readonly reason: 'spawn-error'; readonly message: string }
   | { readonly reason: 'timeout'; readonly timeoutMs: number; readonly message: string }
   | { readonly reason: 'function-error'; readonly message: string }
+  /**
+   * A file or directory runcue itself had to write could not be (an output's parent directory,
+   * the unit's fingerprint under `.runcue/`): `path` says which, `message` why.
+   */
+  | { readonly reason: 'file-error'; readonly path: string; readonly message: string }
   | { readonly reason: 'check-error'; readonly check: 'ready' | 'stale'; readonly message: string }
   | { readonly reason: 'aborted'; readonly message: string }
   /** (unit:retry) The service pushed back (exit 75 / RateLimited); the unit is requeued. */

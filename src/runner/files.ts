@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { globMatcher } from '../config/glob-match.ts';
 import { staticBase } from '../config/glob-syntax.ts';
 import type { UnitPath } from '../graph/unit.ts';
+import { describeFsError } from './fs-errors.ts';
 import { listFiles } from './walk.ts';
 
 export interface FileStat {
@@ -15,11 +16,16 @@ export interface FileStat {
 }
 
 export function statPath(root: string, rel: string): FileStat | undefined {
-  // rel is normalised (no `.`/`..`, no leading slash), so concatenation is enough; path.join
-  // showed up in no-op profiles.
-  const s = statSync(`${root}/${rel}`, { throwIfNoEntry: false });
-  // fs.Stats is a FileStat already: no copy (a no-op build stats every input and output).
-  return s?.isFile() ? s : undefined;
+  try {
+    // rel is normalised (no `.`/`..`, no leading slash), so concatenation is enough; path.join
+    // showed up in no-op profiles.
+    const s = statSync(`${root}/${rel}`, { throwIfNoEntry: false });
+    // fs.Stats is a FileStat already: no copy (a no-op build stats every input and output).
+    return s?.isFile() ? s : undefined;
+  } catch {
+    // A link loop, a name too long, a directory we may not enter: not a file we can use.
+    return undefined;
+  }
 }
 
 /** Files that exist now for a unit path: the path itself, or every file a glob matches. */
@@ -40,11 +46,35 @@ export function snapshot(root: string, paths: readonly UnitPath[]): Map<string, 
   return out;
 }
 
-/** Creates the directories a unit writes into: each output's parent, a glob's static base. */
-export function makeOutputDirs(root: string, outputs: readonly UnitPath[]): void {
+/** A directory a unit needs could not be created (a file in the way, a read-only disk). */
+export interface DirFailure {
+  readonly reason: 'file-error';
+  readonly path: string;
+  readonly message: string;
+}
+
+/**
+ * Creates the directories a unit writes into: each output's parent, a glob's static base.
+ * Says which one could not be created, and why, instead of throwing.
+ */
+export function makeOutputDirs(root: string, outputs: readonly UnitPath[]): DirFailure | undefined {
   for (const o of outputs) {
     const dir = o.isGlob ? staticBase(o.path) : dirname(o.path);
-    if (dir !== '' && dir !== '.') mkdirSync(join(root, dir), { recursive: true });
+    if (dir === '' || dir === '.') continue;
+    const failure = makeDir(root, dir, `for output ${o.path}`);
+    if (failure) return failure;
+  }
+  return undefined;
+}
+
+/** `mkdir -p root/dir`; a failure names the directory, what it was `for`, and the reason. */
+export function makeDir(root: string, dir: string, purpose: string): DirFailure | undefined {
+  try {
+    mkdirSync(join(root, dir), { recursive: true });
+    return undefined;
+  } catch (error) {
+    const problem = describeFsError(error, root, dir);
+    return { reason: 'file-error', path: dir, message: `cannot create directory ${dir} ${purpose}: ${problem.reason}` };
   }
 }
 

@@ -6,11 +6,13 @@
  * atomically (temp file + rename) so concurrent runcue processes never read half a record.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { ResolvedTask } from '../config/resolved.ts';
 import type { Unit } from '../graph/unit.ts';
 import type { StaleReason } from './events.ts';
-import { snapshot, type FileStat } from './files.ts';
+import { err, ok, type Result } from '../result.ts';
+import { makeDir, snapshot, type DirFailure, type FileStat } from './files.ts';
+import { describeFsError } from './fs-errors.ts';
 
 export interface FingerprintParts {
   /** Input path -> sha256 of its content. */
@@ -33,11 +35,26 @@ function recordPath(root: string, unitId: string): string {
   return `${root}/.runcue/fingerprints/${sha256(unitId).slice(0, 32)}.json`;
 }
 
-export function fingerprintParts(root: string, task: ResolvedTask, inputs: ReadonlyMap<string, FileStat>, command: string): FingerprintParts {
+/**
+ * The fingerprint of a unit's inputs, command and env; or the input that could not be read (it
+ * vanished since it was listed, or may not be read).
+ */
+export function fingerprintParts(
+  root: string,
+  task: ResolvedTask,
+  inputs: ReadonlyMap<string, FileStat>,
+  command: string,
+): Result<FingerprintParts, { readonly input: string }> {
   const hashed: Record<string, string> = {};
-  for (const file of [...inputs.keys()].sort()) hashed[file] = sha256(readFileSync(`${root}/${file}`));
+  for (const file of [...inputs.keys()].sort()) {
+    try {
+      hashed[file] = sha256(readFileSync(`${root}/${file}`));
+    } catch {
+      return err({ input: file });
+    }
+  }
   const env = Object.entries(task.env).sort(([a], [b]) => (a < b ? -1 : 1));
-  return { inputs: hashed, command: sha256(command), env: sha256(JSON.stringify(env)) };
+  return ok({ inputs: hashed, command: sha256(command), env: sha256(JSON.stringify(env)) });
 }
 
 function readRecord(root: string, unitId: string): FingerprintRecord | undefined {
@@ -75,14 +92,29 @@ export function fingerprintStale(root: string, unit: Unit, parts: FingerprintPar
   return undefined;
 }
 
-/** Records the unit as fresh: its fingerprint and the outputs as they are now. */
-export function recordFingerprint(root: string, unit: Unit, parts: FingerprintParts): void {
+/** Where fingerprints are kept, relative to the project root. */
+export const FINGERPRINT_DIR = '.runcue/fingerprints';
+
+/**
+ * Records the unit as fresh: its fingerprint and the outputs as they are now. Says why when the
+ * record cannot be written (`.runcue` is a file, a read-only checkout, a full disk).
+ */
+export function recordFingerprint(root: string, unit: Unit, parts: FingerprintParts): DirFailure | undefined {
   const outputs: Record<string, readonly [number, number]> = {};
   for (const [file, s] of snapshot(root, unit.outputs)) outputs[file] = [s.size, s.mtimeMs];
   const record: FingerprintRecord = { version: 1, unit: unit.id, parts, outputs };
   const path = recordPath(root, unit.id);
-  mkdirSync(`${root}/.runcue/fingerprints`, { recursive: true });
+  const purpose = 'to record the fingerprint of this unit';
+  const noDir = makeDir(root, FINGERPRINT_DIR, purpose);
+  if (noDir) return noDir;
   const tmp = `${path}.${randomUUID()}.tmp`;
-  writeFileSync(tmp, JSON.stringify(record));
-  renameSync(tmp, path);
+  try {
+    writeFileSync(tmp, JSON.stringify(record));
+    renameSync(tmp, path);
+    return undefined;
+  } catch (error) {
+    rmSync(tmp, { force: true });
+    const problem = describeFsError(error, root, path);
+    return { reason: 'file-error', path: problem.path, message: `cannot write ${problem.path} ${purpose}: ${problem.reason}` };
+  }
 }

@@ -11,7 +11,7 @@
  * re-checked against the store and recorded there under its lock.
  */
 import type { ResolvedService } from '../config/resolved.ts';
-import type { RateStore } from './rate-store.ts';
+import { FUTURE_TOLERANCE_MS, type RateStore } from './rate-store.ts';
 
 /** The answer of {@link Limiter.tryAcquire}: admitted, or why not. */
 export type Admission =
@@ -96,7 +96,7 @@ export function createLimiter(services: ReadonlyMap<string, ResolvedService>, jo
   /** Re-checks against every process's starts and records ours, all under the store's lock. */
   const acquireShared = (store: RateStore, rated: readonly ServiceState[], now: number): Admission => {
     const result = store.exclusive((): Admission => {
-      for (const st of rated) st.starts = store.load(st.name, now - st.horizonMs);
+      for (const st of rated) st.starts = store.load(st.name, now - st.horizonMs, now);
       const refusal = latestRefusal(rated, now, false);
       if (refusal) return refusal;
       for (const st of rated) store.record(st.name, now);
@@ -156,12 +156,19 @@ function latestRefusal(list: readonly ServiceState[], now: number, trimFirst: bo
   return latest;
 }
 
-/** Drops starts that left the longest window: they can never refuse anything again. */
+/**
+ * Drops starts that left the longest window: they can never refuse anything again. Starts in
+ * the future beyond the tolerance (the clock stepped back while we ran) count as starts now,
+ * so a clock step holds the service for one window at most, not for the whole step.
+ */
 function trim(st: ServiceState, now: number): void {
   const cutoff = now - st.horizonMs;
   let drop = 0;
   while (drop < st.starts.length && (st.starts[drop] ?? 0) <= cutoff) drop++;
   if (drop > 0) st.starts.splice(0, drop);
+  if ((st.starts.at(-1) ?? now) > now + FUTURE_TOLERANCE_MS) {
+    st.starts = st.starts.map((t) => (t > now + FUTURE_TOLERANCE_MS ? now : t)).sort((a, b) => a - b);
+  }
 }
 
 /**

@@ -26,8 +26,13 @@ export interface RateStore {
    * process held the lock for longer than the store waits.
    */
   exclusive<T>(fn: () => T): Result<T, LockBusy>;
-  /** Starts of `service` at or after `sinceMs`, ascending, from every process (own ones included). */
-  load(service: string, sinceMs: number): number[];
+  /**
+   * Starts of `service` at or after `sinceMs`, ascending, from every process (own ones included).
+   * With `nowMs`, a recorded start later than `nowMs` plus a second (the clock stepped back,
+   * another machine's clock runs ahead) counts as a start at `nowMs`: it still fills the window,
+   * but cannot hold the service for the whole skew.
+   */
+  load(service: string, sinceMs: number, nowMs?: number): number[];
   /** Appends one start. Call it inside `exclusive`: only there may the file be compacted. */
   record(service: string, time: number): void;
 }
@@ -45,11 +50,17 @@ export interface RateStoreOptions {
   /** A lock older than this is taken for a crashed holder's and removed (default 5000 ms). */
   readonly staleLockMs?: number;
   /**
-   * Told once about an I/O failure other than a busy lock (read-only disk, permissions); the
-   * store then goes on with what it holds in memory, so limits still hold within this process.
+   * Told once about an I/O failure other than a busy lock (read-only disk, permissions, `.runcue`
+   * a file); the store then keeps the starts it could not write in memory, so limits still hold
+   * within this process (and this store), but no longer across processes or restarts.
    */
   readonly onError?: (error: Error) => void;
+  /** Told once per file about starts recorded in the future (by more than a second), with the largest skew seen. */
+  readonly onFutureStarts?: (file: string, skewMs: number) => void;
 }
+
+/** How far in the future a recorded start may be before it is taken for clock skew. */
+export const FUTURE_TOLERANCE_MS = 1000;
 
 /** What one process knows of one service's file. */
 interface Tail {
@@ -62,6 +73,8 @@ interface Tail {
   /** Ascending, trimmed to the last `since`. */
   starts: number[];
   since: number;
+  /** Own starts the file could not take (ascending): kept here so the window still holds. */
+  unsaved: number[];
 }
 
 const SUBDIR = join('.runcue', 'rates');
@@ -87,7 +100,7 @@ export function createRateStore(root: string, options: RateStoreOptions = {}): R
   const fileOf = (service: string): string => join(dir, `${encodeURIComponent(service)}.log`);
   const tailOf = (service: string): Tail => {
     let tail = tails.get(service);
-    if (!tail) tails.set(service, (tail = { ino: -1, offset: 0, lines: 0, starts: [], since: -Infinity }));
+    if (!tail) tails.set(service, (tail = { ino: -1, offset: 0, lines: 0, starts: [], since: -Infinity, unsaved: [] }));
     return tail;
   };
 
@@ -109,10 +122,28 @@ export function createRateStore(root: string, options: RateStoreOptions = {}): R
           return undefined;
         }
       }
-      if (breakIfStale(lockPath, staleLockMs)) continue;
+      const broken = breakIfStale(lockPath, staleLockMs);
+      if (broken === true) continue;
+      if (broken !== false) {
+        // A stale lock we may not remove (a read-only checkout): waiting cannot help.
+        report(broken);
+        return undefined;
+      }
       if (Date.now() >= deadline) return false;
       Atomics.wait(sleeper, 0, 0, 1);
     }
+  };
+
+  const skewReported = new Set<string>();
+  /** Clamps ascending starts later than `now` + tolerance to `now`, and says so once per file. */
+  const clampFuture = (file: string, times: number[], now: number | undefined): number[] => {
+    const last = times.at(-1);
+    if (now === undefined || last === undefined || last <= now + FUTURE_TOLERANCE_MS) return times;
+    if (!skewReported.has(file)) {
+      skewReported.add(file);
+      options.onFutureStarts?.(file, last - now);
+    }
+    return times.map((t) => (t > now + FUTURE_TOLERANCE_MS ? now : t)).sort((a, b) => a - b);
   };
 
   const sync = (service: string, tail: Tail): void => {
@@ -173,23 +204,25 @@ export function createRateStore(root: string, options: RateStoreOptions = {}): R
       }
     },
 
-    load(service, sinceMs) {
+    load(service, sinceMs, nowMs) {
       const tail = tailOf(service);
       if (sinceMs > tail.since) {
         tail.since = sinceMs;
         tail.starts = tail.starts.filter((t) => t >= sinceMs);
+        tail.unsaved = tail.unsaved.filter((t) => t >= sinceMs);
       }
       sync(service, tail);
-      return tail.starts.filter((t) => t >= sinceMs);
+      // Clamped where they are kept, so one start is moved once, to the first `now` that saw it.
+      tail.starts = clampFuture(fileOf(service), tail.starts, nowMs);
+      const starts = merge(tail.starts, tail.unsaved);
+      return starts.filter((t) => t >= sinceMs);
     },
 
     record(service, time) {
       const file = fileOf(service);
       const tail = tailOf(service);
-      try {
-        appendLine(file, `${time}\n`, report);
-      } catch (error) {
-        report(error);
+      if (!appendLine(file, `${time}\n`, report)) {
+        tail.unsaved = merge(tail.unsaved, [time]);
         return;
       }
       sync(service, tail);
@@ -198,12 +231,19 @@ export function createRateStore(root: string, options: RateStoreOptions = {}): R
   };
 }
 
-function appendLine(file: string, line: string, report: (e: unknown) => void): void {
-  try {
-    appendFileSync(file, line);
-  } catch (error) {
-    if (codeOf(error) !== 'ENOENT') throw error;
-    if (ensureDir(join(file, '..'), report)) appendFileSync(file, line);
+/** Appends `line`, creating the directory when it is gone; false (reported) when it cannot. */
+function appendLine(file: string, line: string, report: (e: unknown) => void): boolean {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      appendFileSync(file, line);
+      return true;
+    } catch (error) {
+      if (codeOf(error) !== 'ENOENT' || attempt > 0) {
+        report(error);
+        return false;
+      }
+      if (!ensureDir(join(file, '..'), report)) return false;
+    }
   }
 }
 
@@ -239,14 +279,16 @@ function merge(a: number[], b: number[]): number[] {
   return a.concat(sorted).sort((x, y) => x - y);
 }
 
-function breakIfStale(lockPath: string, staleLockMs: number): boolean {
+/** Removes a lock older than `staleLockMs`: true when it is gone, the error when it cannot be removed. */
+function breakIfStale(lockPath: string, staleLockMs: number): boolean | Error {
   try {
     if (Date.now() - statSync(lockPath).mtimeMs < staleLockMs) return false;
     unlinkSync(lockPath);
     return true;
   } catch (error) {
     // Released between our open and our stat: try again at once.
-    return codeOf(error) === 'ENOENT';
+    if (codeOf(error) === 'ENOENT') return true;
+    return error instanceof Error ? error : new Error(String(error));
   }
 }
 

@@ -16,7 +16,7 @@ import type { TaskGraph } from '../graph/tasks.ts';
 import type { Unit, UnitGraph } from '../graph/unit.ts';
 import type { BlockedReason, BlockedUnit, PlanEntry, RunCounts, RunEvent, StaleReason, UnitFailure } from './events.ts';
 import { snapshot, type FileStat } from './files.ts';
-import { recordFingerprint, type FingerprintParts } from './fingerprint.ts';
+import type { FingerprintParts } from './fingerprint.ts';
 import type { Limiter } from './limiter.ts';
 import { StallWatch } from './stall-watch.ts';
 import { inputSignature, type CheckOutcome } from './staleness.ts';
@@ -34,6 +34,7 @@ import { describeThrown } from '../describe-thrown.ts';
 import { abandonedAttemptRuns, AbandonedAttempts, type AbandonedAttempt } from './abandoned.ts';
 import { settlesWithin } from './bounded-wait.ts';
 import { runInScope, type EscapeKind } from './function-scope.ts';
+import { rewriteAfterRun, rewriteWarning, unchangedSinceRewrite, type InputRewrite } from './self-rewrite.ts';
 
 type Status = 'waiting' | 'checkable' | 'checking' | 'not-ready' | 'queued' | 'running' | 'retrying' | 'elsewhere' | 'fresh' | 'done' | 'failed' | 'blocked';
 
@@ -63,6 +64,8 @@ export interface SchedulerOptions {
   readonly inflight?: InflightRecords;
   /** The run's process groups, stopped by a watchdog if runcue dies. */
   readonly groups?: ProcessGroups;
+  /** (watch) Units whose last run rewrote their own inputs: not rerun while the inputs stay as it left them. */
+  readonly rewroteEarlier?: ReadonlyMap<string, InputRewrite>;
 }
 
 export interface UnitProblem {
@@ -86,6 +89,8 @@ export interface BuildResult {
   readonly written: ReadonlyMap<string, number>;
   /** The earliest time a fresh unit's `maxAge` runs out, if any has one. */
   readonly nextExpiry: number | undefined;
+  /** Units of this run whose run changed their own inputs (see self-rewrite.ts). */
+  readonly rewrote: ReadonlyMap<string, InputRewrite>;
 }
 
 interface Pending {
@@ -137,6 +142,7 @@ export class Scheduler {
   private readonly wouldRun = new Set<string>();
   private readonly failedInputs = new Map<string, string>();
   private readonly written = new Map<string, number>();
+  private readonly rewrote = new Map<string, InputRewrite>();
   private nextExpiry: number | undefined;
   /** Fingerprints computed at check time (hash freshness), recorded when the unit succeeds. */
   private readonly fingerprints = new Map<string, FingerprintParts>();
@@ -470,6 +476,12 @@ export class Scheduler {
         this.settle(unit);
         return;
       case 'stale': {
+        const rewrite = unchangedSinceRewrite(this.o.rewroteEarlier, unit.id, outcome.inputs);
+        if (rewrite) {
+          this.o.emit({ type: 'unit:log', time: this.o.now(), task: unit.task, unit: unit.id, stream: 'warning', text: rewriteWarning(rewrite) });
+          this.onChecked(unit, { kind: 'fresh', inputs: outcome.inputs });
+          return;
+        }
         const task = this.o.config.tasks.get(unit.task);
         const earlier = this.o.failedEarlier?.get(unit.id);
         if (abandonedAttemptRuns(this.o.config.root, unit.id)) {
@@ -564,6 +576,7 @@ export class Scheduler {
     const command = resolveCommand(task, unit, named)?.text;
     this.o.emit({ type: 'unit:start', time: startedAt, task: unit.task, unit: id, attempt: pending.attempt, reason: pending.reason, ...(command ? { command } : {}) });
     this.callHook('start', unit, pending.inputs, { attempt: pending.attempt });
+    const fingerprint = this.fingerprints.get(id);
     const onLog = this.o.verbose
       ? (stream: 'stdout' | 'stderr' | 'log', text: string) => this.o.emit({ type: 'unit:log', time: this.o.now(), task: unit.task, unit: id, stream, text })
       : undefined;
@@ -578,6 +591,7 @@ export class Scheduler {
       killGraceMs: this.o.killGraceMs,
       ...(this.o.groups ? { groups: this.o.groups } : {}),
       ...(onLog ? { onLog } : {}),
+      ...(fingerprint ? { fingerprint } : {}),
     }).then((outcome) => {
       this.running.delete(id);
       this.o.limiter.release(services);
@@ -590,10 +604,10 @@ export class Scheduler {
         this.status.set(id, 'done');
         this.counts.built++;
         if (task.maxAgeMs !== undefined) this.nextExpiry = Math.min(this.nextExpiry ?? Infinity, this.o.now() + task.maxAgeMs);
-        const parts = this.fingerprints.get(id);
-        if (parts && !outcome.inputsChanged) recordFingerprint(this.o.config.root, unit, parts);
         const made = snapshot(this.o.config.root, unit.outputs);
         for (const [file, st] of made) this.written.set(file, st.mtimeMs);
+        const rewrite = rewriteAfterRun(this.o.config.root, unit, outcome.rewrote);
+        if (rewrite) this.rewrote.set(id, rewrite);
         const missing = unit.outputs.filter((o) => (o.isGlob ? ![...made.keys()].some(globMatcher(o.path)) : !made.has(o.path)));
         if (missing.length > 0) {
           // Make says nothing here; Snakemake fails. A warning: the unit will run again next time.
@@ -607,7 +621,7 @@ export class Scheduler {
         this.abandon(unit, outcome.abandoned, !this.stopping && pending.attempt <= task.retries);
         const failure: UnitFailure = this.stalled && outcome.failure.reason === 'aborted' ? { reason: 'stalled', message: this.stalled } : outcome.failure;
         this.fail(unit, failure, pending.attempt, outcome.outputTail, outcome.removed, durationMs, command);
-      } else if (outcome.failure.reason !== 'aborted' && !this.stopping && pending.attempt <= task.retries) {
+      } else if (outcome.failure.reason !== 'aborted' && outcome.failure.reason !== 'file-error' && !this.stopping && pending.attempt <= task.retries) {
         this.retry(unit, task, pending, outcome.failure);
       } else {
         const failure: UnitFailure = this.stalled && outcome.failure.reason === 'aborted' ? { reason: 'stalled', message: this.stalled } : outcome.failure;
@@ -955,6 +969,7 @@ export class Scheduler {
           failedInputs: this.failedInputs,
           written: this.written,
           nextExpiry: this.nextExpiry,
+          rewrote: this.rewrote,
           ...(this.interrupted ? { interrupted: this.interrupted } : {}),
         });
       });

@@ -17,7 +17,10 @@ export function defaultCheck(unit: Unit, task: ResolvedTask, ctx: CheckContext):
   const observed = observeInputs(ctx.root, unit.inputs);
   if ('missing' in observed) return { outcome: { kind: 'missing-input', input: observed.missing } };
   const inputs = observed.files;
-  const fingerprint = fingerprintParts(ctx.root, task, inputs, fingerprintCommand(task, unit, inputs));
+  const hashed = fingerprintParts(ctx.root, task, inputs, fingerprintCommand(task, unit, inputs));
+  // An input that vanished (or may not be read) between listing and hashing is not there to use.
+  if (!hashed.ok) return { outcome: { kind: 'missing-input', input: { name: 'input', path: hashed.error.input, isGlob: false } } };
+  const fingerprint = hashed.value;
   const verdict = (outcome: CheckOutcome): { outcome: CheckOutcome; fingerprint: FingerprintParts } => ({ outcome, fingerprint });
   if (ctx.force) return verdict({ kind: 'stale', reason: { kind: 'forced' }, inputs });
   if (unit.outputs.length === 0) return verdict({ kind: 'stale', reason: { kind: 'no_outputs' }, inputs });

@@ -13,7 +13,8 @@ import type { Unit } from '../graph/unit.ts';
 import type { UnitFailure } from './events.ts';
 import { abandonAttempt, type AbandonedAttempt } from './abandoned.ts';
 import { execProcess } from './exec.ts';
-import { makeOutputDirs, removeChangedOutputs, setMtime, snapshot, statPath, type FileStat } from './files.ts';
+import { FINGERPRINT_DIR, recordFingerprint, type FingerprintParts } from './fingerprint.ts';
+import { makeDir, makeOutputDirs, removeChangedOutputs, setMtime, snapshot, statPath, type FileStat } from './files.ts';
 import type { ProcessGroups } from './process-groups.ts';
 import { runFunction, type FunctionAttempt } from './function-run.ts';
 import { EX_TEMPFAIL, takeRetryAfterFile } from './push-back.ts';
@@ -33,10 +34,13 @@ export interface UnitRunRequest {
   /** The run's process groups (see process-groups.ts). */
   readonly groups?: ProcessGroups;
   readonly onLog?: (stream: 'stdout' | 'stderr' | 'log', text: string) => void;
+  /** (freshness 'hash') The fingerprint taken at check time: recorded when the unit succeeds. */
+  readonly fingerprint?: FingerprintParts;
 }
 
 export type UnitRunOutcome =
-  | { readonly ok: true; readonly inputsChanged: boolean }
+  /** `rewrote`: inputs that existed before and after the run and changed during it (its own writes?). */
+  | { readonly ok: true; readonly inputsChanged: boolean; readonly rewrote: readonly string[] }
   /** The service pushed back: requeue, and pause the service (for `retryAfterMs` when given). */
   | { readonly ok: 'push-back'; readonly retryAfterMs: number | undefined; readonly removed: readonly string[] }
   | {
@@ -107,7 +111,10 @@ export function fingerprintCommand(task: ResolvedTask, unit: Unit, inputs: Reado
 export async function runUnit(req: UnitRunRequest): Promise<UnitRunOutcome> {
   const { unit, task, root } = req;
   const before = snapshot(root, unit.outputs);
-  makeOutputDirs(root, unit.outputs);
+  // Checked before running: a unit whose outputs or fingerprint cannot be kept is not worth
+  // running (it may be a paid call).
+  const noDir = makeOutputDirs(root, unit.outputs) ?? (req.fingerprint ? makeDir(root, FINGERPRINT_DIR, 'to record the fingerprint of this unit') : undefined);
+  if (noDir) return { ok: false, failure: noDir, outputTail: '', removed: [] };
   const named = inputsByName(unit, req.inputs);
   const result = await execute(req, named);
   if (result.ok === 'push-back') {
@@ -123,7 +130,11 @@ export async function runUnit(req: UnitRunRequest): Promise<UnitRunOutcome> {
       const oldest = Math.min(...changed.map((f) => req.inputs.get(f)?.mtimeMs ?? (statPath(root, f)?.mtimeMs ?? 1) - 1));
       setMtime(root, snapshot(root, unit.outputs).keys(), oldest);
     }
-    return { ok: true, inputsChanged: changed.length > 0 };
+    // The outputs stay: without a record they are stale to a hash task, so nothing lies.
+    const unsaved = req.fingerprint && changed.length === 0 ? recordFingerprint(root, unit, req.fingerprint) : undefined;
+    if (unsaved) return { ok: false, failure: unsaved, outputTail: '', removed: [] };
+    const rewrote = changed.filter((f) => req.inputs.has(f) && statPath(root, f) !== undefined);
+    return { ok: true, inputsChanged: changed.length > 0, rewrote };
   }
   const removed = task.keepFailedOutputs ? [] : removeChangedOutputs(root, unit.outputs, before);
   if (!result.abandoned) return { ok: false, failure: result.failure, outputTail: result.outputTail, removed };

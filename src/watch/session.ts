@@ -12,10 +12,13 @@ import { loadConfig } from '../config/load.ts';
 import { formatConfigFailure } from '../config/resolve.ts';
 import type { ConfigFailure, ResolvedConfig } from '../config/resolved.ts';
 import { ok, type Result } from '../result.ts';
-import { build, type BuildOptions, type BuildResult } from '../runner/build.ts';
+import { build, runWarning, type BuildOptions, type BuildResult } from '../runner/build.ts';
+import type { RateStore } from '../runner/rate-store.ts';
+import { createWarningRateStore } from '../runner/rate-warnings.ts';
 import type { RunEvent, WatchEvent } from '../runner/events.ts';
 import type { TargetFailure } from '../graph/select.ts';
 import type { CycleFailure } from '../graph/tasks.ts';
+import { SelfRewriters } from './rewriters.ts';
 import { RerunPolicy, type CycleOutcome, type CycleRequest, type PolicyClock } from './policy.ts';
 import { watchScope, type WatchScope } from './scope.ts';
 import { openChokidarWatcher, type FileWatcher, type OpenWatcher } from './watcher.ts';
@@ -79,6 +82,8 @@ const systemClock: PolicyClock = {
 /** Events of one cycle that the session keeps after it. */
 interface CycleLog {
   readonly settled: Set<string>;
+  /** Units that ran to success. */
+  readonly ran: Set<string>;
   readonly removed: string[];
   builtExpiry: number | undefined;
 }
@@ -91,20 +96,25 @@ class WatchSession {
   private readonly policy: RerunPolicy;
   /** Units that failed and the inputs they failed on: not rerun until one changes. */
   private readonly failedEarlier = new Map<string, string>();
+  /** Units that rewrite their own inputs: held back until one changes from outside. */
+  private readonly rewriters = new SelfRewriters();
   private cycles = 0;
   private running: Promise<void> = Promise.resolve();
   private crash: (error: unknown) => void = () => undefined;
   private readonly o: WatchOptions;
   private readonly clock: PolicyClock;
+  /** Shared by every cycle: starts it could not write stay remembered, and it warns once. */
+  private readonly rateStore: RateStore;
 
   constructor(options: WatchOptions, scope: WatchScope) {
     this.o = options;
     this.clock = options.clock ?? systemClock;
     this.config = options.config;
     this.scope = scope;
+    this.rateStore = createWarningRateStore(this.config.root, runWarning(options.onEvent, () => this.clock.now()));
     this.policy = new RerunPolicy({
       clock: this.clock,
-      mtimeOf: (path) => statSync(join(this.config.root, path), { throwIfNoEntry: false })?.mtimeMs,
+      mtimeOf: (path) => mtimeOf(join(this.config.root, path)),
       startCycle: (request) => {
         this.running = this.cycle(request).catch((error: unknown) => this.crash(error));
       },
@@ -166,7 +176,7 @@ class WatchSession {
     const cycle = ++this.cycles;
     const changed = reloaded ? [this.scope.configFile, ...request.changed] : request.changed;
     this.o.onEvent({ type: 'watch:cycle', time: this.clock.now(), cycle, phase: 'start', trigger, changed: changed.slice(0, 100) });
-    const log: CycleLog = { settled: new Set(), removed: [], builtExpiry: undefined };
+    const log: CycleLog = { settled: new Set(), ran: new Set(), removed: [], builtExpiry: undefined };
     const full = trigger !== 'files';
     const outcome = await withCycleSignal(this.o.signal, (signal) => build(this.buildOptions(request, { signal, log, affected: full ? undefined : new Set(request.changed) })));
     if (!outcome.ok) {
@@ -205,6 +215,8 @@ class WatchSession {
       signal: cycle.signal,
       ...(o.stopNow ? { stopNow: o.stopNow } : {}),
       failedEarlier: this.failedEarlier,
+      rewroteEarlier: this.rewriters.held,
+      rateStore: this.rateStore,
       onEvent: (event) => {
         this.observe(event, log);
         o.onEvent(event);
@@ -220,6 +232,7 @@ class WatchSession {
     switch (event.type) {
       case 'unit:done': {
         log.settled.add(event.unit);
+        log.ran.add(event.unit);
         // The runner reports expiries of fresh units only; a unit built now expires maxAge later.
         const maxAge = this.config.tasks.get(event.task)?.maxAgeMs;
         if (maxAge !== undefined) log.builtExpiry = minDefined(log.builtExpiry, event.time + maxAge);
@@ -240,6 +253,7 @@ class WatchSession {
   private rememberFailures(result: BuildResult, log: CycleLog): void {
     for (const unit of log.settled) this.failedEarlier.delete(unit);
     for (const [unit, signature] of result.failedInputs) this.failedEarlier.set(unit, signature);
+    this.rewriters.afterCycle(log.ran, result.rewrote);
   }
 
   /**
@@ -262,6 +276,7 @@ class WatchSession {
     this.config = loaded.value;
     this.scope = scope.value;
     this.failedEarlier.clear();
+    this.rewriters.clear();
     this.o.onEvent({ type: 'watch:config', time: this.clock.now(), ok: true, message: `reloaded ${this.scope.configFile}` });
     // A new scope needs a new watcher; the full cycle that follows sees whatever changed meanwhile.
     await this.openWatcher();
@@ -289,4 +304,13 @@ function minDefined(a: number | undefined, b: number | undefined): number | unde
   if (a === undefined) return b;
   if (b === undefined) return a;
   return Math.min(a, b);
+}
+
+/** A path's mtime; undefined when it is gone or cannot be stat'ed (a link loop, a file in the way). */
+function mtimeOf(path: string): number | undefined {
+  try {
+    return statSync(path, { throwIfNoEntry: false })?.mtimeMs;
+  } catch {
+    return undefined;
+  }
 }

@@ -80,6 +80,7 @@ const FAILURE_FIELDS = {
   'spawn-error': { reason: 'required', message: 'required' },
   timeout: { reason: 'required', timeoutMs: 'required', message: 'required' },
   'function-error': { reason: 'required', message: 'required' },
+  'file-error': { reason: 'required', path: 'required', message: 'required' },
   'check-error': { reason: 'required', check: 'required', message: 'required' },
   aborted: { reason: 'required', message: 'required' },
   'pushed-back': { reason: 'required', pushBacks: 'required', retryAfterMs: 'optional', message: 'required' },

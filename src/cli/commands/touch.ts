@@ -75,8 +75,10 @@ function markFresh(config: ResolvedConfig, entry: Touchable, now: Date, inflight
     task?.freshness === 'hash'
       ? fingerprintParts(config.root, task, entry.inputs, fingerprintCommand(task, entry.unit, entry.inputs))
       : undefined;
+  if (parts && !parts.ok) throw new Error(`cannot read input ${parts.error.input}`);
   for (const file of entry.files) utimesSync(join(config.root, file), now, now);
-  if (parts) recordFingerprint(config.root, entry.unit, parts);
+  const failure = parts ? recordFingerprint(config.root, entry.unit, parts.value) : undefined;
+  if (failure) throw new Error(failure.message);
   // An interrupted run's record would keep the unit stale: touching says its outputs are good.
   if (state.kind === 'interrupted') inflight.forget(entry.unit.id);
 }

@@ -166,6 +166,8 @@ export function describeFailure(failure: UnitFailure): string {
       return withMessage('could not start');
     case 'function-error':
       return withMessage('error');
+    case 'file-error':
+      return failure.message;
     case 'check-error':
       return withMessage(`${failure.check} check failed`);
     case 'aborted':
