@@ -380,11 +380,22 @@ describe('resolveConfig: mistakes', () => {
         path: 'tasks.a.input',
         message: 'expected a pattern string, an array of patterns or a record of named patterns, got 3',
       },
-      { path: 'tasks.a.output.a', message: 'expected a pattern string, got a function' },
+      { path: 'tasks.a.output.a', message: "expected a pattern string or { path: 'pattern', optional: true }, got a function" },
     ]);
     expect(taskIssues({ input: ['a', 3], output: 'out/{x}.txt' })).toEqual([
       { path: 'tasks.a.input[1]', message: 'expected a pattern string, got 3' },
     ]);
+  });
+
+  it('an output record entry may be { path, optional }; a misspelt key or a missing path is named', () => {
+    const t = task(resolve({ tasks: { a: { input: 'in/{x}.txt', output: { main: 'out/{x}.txt', log: { path: 'log/{x}.txt', optional: true } }, run: 'true' } } }), 'a');
+    expect(t.outputs.map((o) => [o.name, o.pattern.source, o.optional])).toEqual([
+      ['main', 'out/{x}.txt', false],
+      ['log', 'log/{x}.txt', true],
+    ]);
+    expect(taskIssues({ output: { log: { path: 'log.txt', optinal: true } } }).map((i) => i.path)).toEqual(['tasks.a.output.log.optinal']);
+    expect(taskIssues({ output: { log: { optional: true } } }).map((i) => i.path)).toEqual(['tasks.a.output.log.path']);
+    expect(taskIssues({ output: { log: { path: 'log/{y.txt' } } }).map((i) => i.path)).toEqual(['tasks.a.output.log.path']);
   });
 
   it('reports an input wildcard missing from the output', () => {

@@ -142,8 +142,11 @@ function checkShape(
   }
   const outputs: { entry: SpecEntry; output: ResolvedOutput }[] = [];
   for (const entry of specEntries(task['output'], 'output', at)) {
-    const pattern = typeof entry.value === 'string' ? parseChecked(entry, issues) : undefined;
-    if (pattern !== undefined) outputs.push({ entry, output: { name: entry.name, pattern } });
+    const { value } = entry;
+    const object = isRecord(value) && typeof value['path'] === 'string' ? { path: value['path'], optional: value['optional'] === true } : undefined;
+    const source = typeof value === 'string' ? { path: value, optional: false } : object;
+    const pattern = source ? parseChecked({ ...entry, path: object ? [...entry.path, 'path'] : entry.path, value: source.path }, issues) : undefined;
+    if (pattern !== undefined && source) outputs.push({ entry, output: { name: entry.name, pattern, optional: source.optional } });
   }
   // A bad pattern or a wrong-typed entry has its issue already; wildcard checks would add noise.
   if (issues.some((issue) => isUnder(issue.path, at('input')) || isUnder(issue.path, at('output')))) return undefined;

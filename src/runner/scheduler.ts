@@ -19,12 +19,12 @@ import { snapshot, type FileStat } from './files.ts';
 import { recordFingerprint, type FingerprintParts } from './fingerprint.ts';
 import type { Limiter } from './limiter.ts';
 import { StallWatch } from './stall-watch.ts';
-import { inputSignature, type CheckOutcome } from './staleness.ts';
+import { inputSignature, type CheckOutcome, type ClockSkew } from './staleness.ts';
 import { CheckError, customCheck, defaultCheck } from './unit-check.ts';
 import { inputsByName, resolveCommand, runUnit, unitInfo } from './unit-run.ts';
 import { RunQueue } from './queue.ts';
 import { unreachable } from '../result.ts';
-import { globMatcher } from '../config/glob-match.ts';
+import { recordOutputs } from './output-record.ts';
 import { affectedUnits } from './affected.ts';
 import { pausableServices } from './push-back.ts';
 
@@ -366,6 +366,7 @@ export class Scheduler {
   }
 
   private onChecked(unit: Unit, outcome: CheckOutcome): void {
+    if (outcome.kind !== 'missing-input' && outcome.skew) this.warnSkew(unit, outcome.skew);
     switch (outcome.kind) {
       case 'missing-input': {
         const producer = [...(this.graph.deps.get(unit.id) ?? [])].find((d) =>
@@ -407,6 +408,12 @@ export class Scheduler {
         return;
       }
     }
+  }
+
+  /** Make's "Clock skew detected": the verdict stands, but mtimes cannot be trusted. */
+  private warnSkew(unit: Unit, skew: ClockSkew): void {
+    const text = `clock skew detected: ${skew.file} has modification time ${(skew.aheadMs / 1000).toFixed(1)} s in the future; freshness by mtime may be wrong (touch the file, or use freshness: 'hash')`;
+    this.o.emit({ type: 'unit:log', time: this.o.now(), task: unit.task, unit: unit.id, stream: 'warning', text });
   }
 
   private startQueued(): void {
@@ -489,14 +496,9 @@ export class Scheduler {
         if (task.maxAgeMs !== undefined) this.nextExpiry = Math.min(this.nextExpiry ?? Infinity, this.o.now() + task.maxAgeMs);
         const parts = this.fingerprints.get(id);
         if (parts && !outcome.inputsChanged) recordFingerprint(this.o.config.root, unit, parts);
-        const made = snapshot(this.o.config.root, unit.outputs);
-        for (const [file, st] of made) this.written.set(file, st.mtimeMs);
-        const missing = unit.outputs.filter((o) => (o.isGlob ? ![...made.keys()].some(globMatcher(o.path)) : !made.has(o.path)));
-        if (missing.length > 0) {
-          // Make says nothing here; Snakemake fails. A warning: the unit will run again next time.
-          const text = `finished but did not write ${missing.map((o) => o.path).join(', ')}: it will run again on the next build`;
-          this.o.emit({ type: 'unit:log', time: this.o.now(), task: unit.task, unit: id, stream: 'warning', text });
-        }
+        for (const [file, st] of snapshot(this.o.config.root, unit.outputs)) this.written.set(file, st.mtimeMs);
+        const unrecorded = recordOutputs(this.o.config.root, unit, outcome.written, pending.inputs);
+        if (unrecorded) this.o.emit({ type: 'unit:log', time: this.o.now(), task: unit.task, unit: id, stream: 'warning', text: unrecorded });
         this.o.emit({ type: 'unit:done', time: this.o.now(), task: unit.task, unit: id, durationMs, inputsChanged: outcome.inputsChanged });
         this.callHook('complete', unit, pending.inputs, { durationMs, attempt: pending.attempt });
         this.settle(unit);

@@ -4,21 +4,37 @@
  */
 import type { UnitPath } from '../graph/unit.ts';
 import type { StaleReason } from './events.ts';
+import { statSync } from 'node:fs';
 import { filesOf, statPath, type FileStat } from './files.ts';
+import { recordedFilesOf, type OutputRecord } from './output-record.ts';
 
 export interface CheckContext {
   readonly root: string;
   readonly now: number;
   readonly maxAgeMs: number | undefined;
   readonly force: boolean;
+  /**
+   * The unit's output record (see output-record.ts): null when it has none, undefined when not
+   * consulted (then a glob output is judged by the files that match it, as before records).
+   */
+  readonly record?: OutputRecord | null;
 }
 
 export type CheckOutcome =
   /** An input does not exist (a glob input matches no file). */
   | { readonly kind: 'missing-input'; readonly input: UnitPath }
   /** `expiresAt`: when `maxAge` will make it stale (undefined without maxAge). */
-  | { readonly kind: 'fresh'; readonly inputs: ReadonlyMap<string, FileStat>; readonly expiresAt?: number }
-  | { readonly kind: 'stale'; readonly reason: StaleReason; readonly inputs: ReadonlyMap<string, FileStat> };
+  | { readonly kind: 'fresh'; readonly inputs: ReadonlyMap<string, FileStat>; readonly expiresAt?: number; readonly skew?: ClockSkew }
+  | { readonly kind: 'stale'; readonly reason: StaleReason; readonly inputs: ReadonlyMap<string, FileStat>; readonly skew?: ClockSkew };
+
+/** A file dated in the future (Make's "Clock skew detected"): freshness by mtime cannot be trusted. */
+export interface ClockSkew {
+  readonly file: string;
+  readonly aheadMs: number;
+}
+
+/** Less than this ahead of the clock is filesystem timestamp noise, not skew. */
+const SKEW_TOLERANCE_MS = 1000;
 
 /** Input files with their stats as observed now, or the first missing input. */
 export function observeInputs(root: string, inputs: readonly UnitPath[]): { missing: UnitPath } | { files: Map<string, FileStat> } {
@@ -45,9 +61,52 @@ export function checkUnit(inputs: readonly UnitPath[], outputs: readonly UnitPat
   if ('missing' in observed) return { kind: 'missing-input', input: observed.missing };
   const files = observed.files;
   const verdict = staleReason(files, outputs, ctx);
-  if (verdict.reason) return { kind: 'stale', reason: verdict.reason, inputs: files };
+  const skew = clockSkew(files, outputs, ctx);
+  const withSkew = skew ? { skew } : {};
+  if (verdict.reason) return { kind: 'stale', reason: verdict.reason, inputs: files, ...withSkew };
   const expiresAt = ctx.maxAgeMs !== undefined && verdict.oldest !== undefined ? verdict.oldest + ctx.maxAgeMs : undefined;
-  return { kind: 'fresh', inputs: files, ...(expiresAt !== undefined ? { expiresAt } : {}) };
+  return { kind: 'fresh', inputs: files, ...(expiresAt !== undefined ? { expiresAt } : {}), ...withSkew };
+}
+
+/** The input or concrete output furthest in the future, if any is beyond the tolerance. */
+function clockSkew(inputs: ReadonlyMap<string, FileStat>, outputs: readonly UnitPath[], ctx: CheckContext): ClockSkew | undefined {
+  let worst: ClockSkew | undefined;
+  const consider = (file: string, mtimeMs: number): void => {
+    const aheadMs = mtimeMs - ctx.now;
+    if (aheadMs > SKEW_TOLERANCE_MS && (!worst || aheadMs > worst.aheadMs)) worst = { file, aheadMs };
+  };
+  for (const [file, s] of inputs) consider(file, s.mtimeMs);
+  for (const out of outputs) {
+    const s = out.isGlob ? undefined : statOutput(ctx.root, out.path);
+    if (s) consider(out.path, s.mtimeMs);
+  }
+  return worst;
+}
+
+/** A concrete output's stat: a file, or a directory (a directory output). */
+function statOutput(root: string, rel: string): FileStat | undefined {
+  const s = statSync(`${root}/${rel}`, { throwIfNoEntry: false });
+  return s?.isFile() || s?.isDirectory() ? s : undefined;
+}
+
+/** The files a glob output stands for: recorded ones when a record is consulted. */
+function globOutputFiles(out: UnitPath, ctx: CheckContext): string[] | StaleReason {
+  if (ctx.record === undefined) return filesOf(ctx.root, out);
+  if (ctx.record === null) {
+    // Matching files that no recorded run wrote may be hand-written: they prove nothing.
+    const found = filesOf(ctx.root, out);
+    return found.length === 0 ? [] : { kind: 'unrecorded', output: out.path, files: found.length };
+  }
+  return recordedFilesOf(ctx.record, [out]);
+}
+
+/** A fan-in member added or removed since the unit's last success (mtime mode misses both). */
+function membersChanged(inputs: ReadonlyMap<string, FileStat>, record: OutputRecord | null | undefined): StaleReason | undefined {
+  if (!record?.members) return undefined;
+  const was = new Set(record.members);
+  for (const file of inputs.keys()) if (!was.has(file)) return { kind: 'members_changed', input: file, change: 'added' };
+  for (const file of record.members) if (!inputs.has(file)) return { kind: 'members_changed', input: file, change: 'removed' };
+  return undefined;
 }
 
 function staleReason(inputs: ReadonlyMap<string, FileStat>, outputs: readonly UnitPath[], ctx: CheckContext): { reason?: StaleReason; oldest?: number } {
@@ -63,13 +122,20 @@ function staleReasonOf(inputs: ReadonlyMap<string, FileStat>, outputs: readonly 
   for (const out of outputs) {
     if (!out.isGlob) {
       // One stat per concrete output: this loop is most of a no-op build.
-      const s = statPath(ctx.root, out.path);
-      if (!s) return { kind: 'missing_output', output: out.path };
+      const s = statPath(ctx.root, out.path) ?? statOutput(ctx.root, out.path);
+      if (!s) {
+        if (out.optional) continue;
+        return { kind: 'missing_output', output: out.path };
+      }
       if (!oldest || s.mtimeMs < oldest.mtimeMs) oldest = { file: out.path, mtimeMs: s.mtimeMs };
       continue;
     }
-    const files = filesOf(ctx.root, out);
-    if (files.length === 0) return { kind: 'missing_output', output: out.path };
+    const files = globOutputFiles(out, ctx);
+    if (!Array.isArray(files)) return files;
+    if (files.length === 0) {
+      if (out.optional) continue;
+      return { kind: 'missing_output', output: out.path };
+    }
     for (const f of files) {
       const s = statPath(ctx.root, f);
       if (!s) return { kind: 'missing_output', output: f };
@@ -77,6 +143,8 @@ function staleReasonOf(inputs: ReadonlyMap<string, FileStat>, outputs: readonly 
     }
   }
   if (!oldest) return { kind: 'no_outputs' };
+  const members = membersChanged(inputs, ctx.record);
+  if (members) return members;
   for (const [file, s] of inputs) {
     if (s.mtimeMs > oldest.mtimeMs) return { kind: 'input_newer', input: file, output: oldest.file };
   }

@@ -5,13 +5,17 @@
  */
 import type { ResolvedTask } from '../config/resolved.ts';
 import type { Unit } from '../graph/unit.ts';
+import { needsRecord, readOutputRecord } from './output-record.ts';
 import { fingerprintParts, fingerprintStale, type FingerprintParts } from './fingerprint.ts';
 import { checkUnit, observeInputs, type CheckContext, type CheckOutcome } from './staleness.ts';
 import { fingerprintCommand, inputsByName, unitInfo } from './unit-run.ts';
 
 /** The default verdict, and for hash tasks the fingerprint to record when the unit succeeds. */
 export function defaultCheck(unit: Unit, task: ResolvedTask, ctx: CheckContext): { outcome: CheckOutcome; fingerprint?: FingerprintParts } {
-  if (task.freshness !== 'hash') return { outcome: checkUnit(unit.inputs, unit.outputs, ctx) };
+  if (task.freshness !== 'hash') {
+    const record = needsRecord(unit) ? readOutputRecord(ctx.root, unit.id) : undefined;
+    return { outcome: checkUnit(unit.inputs, unit.outputs, record === undefined ? ctx : { ...ctx, record }) };
+  }
   const observed = observeInputs(ctx.root, unit.inputs);
   if ('missing' in observed) return { outcome: { kind: 'missing-input', input: observed.missing } };
   const inputs = observed.files;

@@ -13,6 +13,8 @@ import type { Unit } from '../graph/unit.ts';
 import type { UnitFailure } from './events.ts';
 import { execProcess, OutputTail } from './exec.ts';
 import { makeOutputDirs, removeChangedOutputs, setMtime, snapshot, statPath, type FileStat } from './files.ts';
+import { clearRecordedOutputs } from './output-record.ts';
+import { observeOutputs, outputsWritten, touchDirectories } from './outputs-written.ts';
 import { asRateLimited, EX_TEMPFAIL, takeRetryAfterFile } from './push-back.ts';
 import { changedInputs } from './staleness.ts';
 
@@ -31,7 +33,8 @@ export interface UnitRunRequest {
 }
 
 export type UnitRunOutcome =
-  | { readonly ok: true; readonly inputsChanged: boolean }
+  /** `written`: the output files it wrote (for the output record). */
+  | { readonly ok: true; readonly inputsChanged: boolean; readonly written: readonly string[] }
   /** The service pushed back: requeue, and pause the service (for `retryAfterMs` when given). */
   | { readonly ok: 'push-back'; readonly retryAfterMs: number | undefined; readonly removed: readonly string[] }
   | { readonly ok: false; readonly failure: UnitFailure; readonly outputTail: string; readonly removed: readonly string[] };
@@ -94,7 +97,9 @@ export function fingerprintCommand(task: ResolvedTask, unit: Unit, inputs: Reado
 
 export async function runUnit(req: UnitRunRequest): Promise<UnitRunOutcome> {
   const { unit, task, root } = req;
-  const before = snapshot(root, unit.outputs);
+  clearRecordedOutputs(root, unit);
+  const outputsBefore = observeOutputs(root, unit.outputs);
+  const before = outputsBefore.files;
   makeOutputDirs(root, unit.outputs);
   const named = inputsByName(unit, req.inputs);
   const result = await execute(req, named);
@@ -103,15 +108,24 @@ export async function runUnit(req: UnitRunRequest): Promise<UnitRunOutcome> {
     return { ok: 'push-back', retryAfterMs: result.retryAfterMs, removed };
   }
   if (result.ok) {
+    const written = outputsWritten(root, unit.outputs, outputsBefore);
+    if (written.missing.length > 0) {
+      const removed = task.keepFailedOutputs ? [] : removeChangedOutputs(root, unit.outputs, before);
+      const paths = written.missing.map((o) => o.path);
+      const message = `exited 0 without writing ${paths.join(', ')} (mark an output { path, optional: true } if it may be absent)`;
+      return { ok: false, failure: { reason: 'missing-output', outputs: paths, message }, outputTail: '', removed };
+    }
+    touchDirectories(root, written.dirs, new Date());
     const changed = changedInputs(root, req.inputs, unit.inputs);
     if (changed.length > 0) {
       // Keep the outputs older than the changed input so the unit stays stale (SPEC §2); for a
       // file that appeared meanwhile, just older than it (file times run on a coarser clock than
       // Date.now(), so "the run's start" could be later than the new file).
       const oldest = Math.min(...changed.map((f) => req.inputs.get(f)?.mtimeMs ?? (statPath(root, f)?.mtimeMs ?? 1) - 1));
-      setMtime(root, snapshot(root, unit.outputs).keys(), oldest);
+      setMtime(root, [...snapshot(root, unit.outputs).keys(), ...written.dirs], oldest);
     }
-    return { ok: true, inputsChanged: changed.length > 0 };
+    const concrete = unit.outputs.filter((o) => !o.isGlob && statPath(root, o.path)).map((o) => o.path);
+    return { ok: true, inputsChanged: changed.length > 0, written: [...new Set([...written.files, ...concrete])] };
   }
   const removed = task.keepFailedOutputs ? [] : removeChangedOutputs(root, unit.outputs, before);
   return { ok: false, failure: result.failure, outputTail: result.outputTail, removed };

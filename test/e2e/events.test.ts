@@ -59,6 +59,8 @@ const STALE_FIELDS = {
   input_newer: { kind: 'required', input: 'required', output: 'required' },
   max_age: { kind: 'required', output: 'required', ageMs: 'required' },
   custom: { kind: 'required' },
+  unrecorded: { kind: 'required', output: 'required', files: 'required' },
+  members_changed: { kind: 'required', input: 'required', change: 'required' },
   fingerprint: { kind: 'required', part: 'required', detail: 'required' },
   upstream: { kind: 'required', upstream: 'required' },
 } as const satisfies Variants<StaleReason, 'kind'>;
@@ -78,6 +80,7 @@ const FAILURE_FIELDS = {
   'spawn-error': { reason: 'required', message: 'required' },
   timeout: { reason: 'required', timeoutMs: 'required', message: 'required' },
   'function-error': { reason: 'required', message: 'required' },
+  'missing-output': { reason: 'required', outputs: 'required', message: 'required' },
   'check-error': { reason: 'required', check: 'required', message: 'required' },
   aborted: { reason: 'required', message: 'required' },
   'pushed-back': { reason: 'required', pushBacks: 'required', retryAfterMs: 'optional', message: 'required' },

@@ -122,6 +122,10 @@ export function describeStale(reason: StaleReason, cwd = ''): string {
       return `${reason.upstream} runs first`;
     case 'fingerprint':
       return reason.detail;
+    case 'unrecorded':
+      return `no record of the files it wrote for ${show(reason.output)} (${reason.files} match)`;
+    case 'members_changed':
+      return `input ${reason.change}: ${show(reason.input)}`;
     default:
       return unreachable(reason);
   }
@@ -168,6 +172,7 @@ export function describeFailure(failure: UnitFailure): string {
       return withMessage('aborted');
     case 'pushed-back':
     case 'push-back-limit':
+    case 'missing-output':
       return failure.message;
     case 'stalled':
       return withMessage('stopped: the run stalled');
