@@ -19,6 +19,7 @@ import type {
   ResolvedTask,
   RunSpec,
 } from './resolved.ts';
+import { outputOverlapIssues } from './overlap.ts';
 import { describeValue, isRecord, validateConfig, type PathIssue } from './schema.ts';
 import { didYouMean } from './suggest.ts';
 import { checkTemplate } from './template.ts';
@@ -56,6 +57,7 @@ export function resolveConfig(
   const validated = validateConfig(raw);
   const issues: PathIssue[] = validated.ok ? [] : [...validated.error];
   const shapes = checkTasks(raw, issues);
+  if (issues.length === 0) issues.push(...outputOverlapIssues(shapes));
   if (!validated.ok || issues.length > 0) {
     return err({ reason: 'config-invalid', file: absolute, issues: orderIssues(raw, issues) });
   }

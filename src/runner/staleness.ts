@@ -61,25 +61,26 @@ export function checkUnit(inputs: readonly UnitPath[], outputs: readonly UnitPat
   if ('missing' in observed) return { kind: 'missing-input', input: observed.missing };
   const files = observed.files;
   const verdict = staleReason(files, outputs, ctx);
-  const skew = clockSkew(files, outputs, ctx);
+  const skew = clockSkew(files, verdict.oldestFile !== undefined && verdict.oldest !== undefined ? { file: verdict.oldestFile, mtimeMs: verdict.oldest } : undefined, ctx.now);
   const withSkew = skew ? { skew } : {};
   if (verdict.reason) return { kind: 'stale', reason: verdict.reason, inputs: files, ...withSkew };
   const expiresAt = ctx.maxAgeMs !== undefined && verdict.oldest !== undefined ? verdict.oldest + ctx.maxAgeMs : undefined;
   return { kind: 'fresh', inputs: files, ...(expiresAt !== undefined ? { expiresAt } : {}), ...withSkew };
 }
 
-/** The input or concrete output furthest in the future, if any is beyond the tolerance. */
-function clockSkew(inputs: ReadonlyMap<string, FileStat>, outputs: readonly UnitPath[], ctx: CheckContext): ClockSkew | undefined {
+/**
+ * The file furthest in the future beyond the tolerance, among the inputs (newer than any output
+ * forever: a rebuild every time) and the oldest output of a fresh unit (no input ever newer: no
+ * rebuild ever). Make warns and goes on; so does runcue.
+ */
+function clockSkew(inputs: ReadonlyMap<string, FileStat>, oldestOutput: { file: string; mtimeMs: number } | undefined, now: number): ClockSkew | undefined {
   let worst: ClockSkew | undefined;
   const consider = (file: string, mtimeMs: number): void => {
-    const aheadMs = mtimeMs - ctx.now;
+    const aheadMs = mtimeMs - now;
     if (aheadMs > SKEW_TOLERANCE_MS && (!worst || aheadMs > worst.aheadMs)) worst = { file, aheadMs };
   };
   for (const [file, s] of inputs) consider(file, s.mtimeMs);
-  for (const out of outputs) {
-    const s = out.isGlob ? undefined : statOutput(ctx.root, out.path);
-    if (s) consider(out.path, s.mtimeMs);
-  }
+  if (oldestOutput) consider(oldestOutput.file, oldestOutput.mtimeMs);
   return worst;
 }
 
@@ -109,13 +110,13 @@ function membersChanged(inputs: ReadonlyMap<string, FileStat>, record: OutputRec
   return undefined;
 }
 
-function staleReason(inputs: ReadonlyMap<string, FileStat>, outputs: readonly UnitPath[], ctx: CheckContext): { reason?: StaleReason; oldest?: number } {
+function staleReason(inputs: ReadonlyMap<string, FileStat>, outputs: readonly UnitPath[], ctx: CheckContext): { reason?: StaleReason; oldest?: number; oldestFile?: string } {
   const reason = staleReasonOf(inputs, outputs, ctx);
-  return typeof reason === 'number' ? { oldest: reason } : { reason };
+  return 'mtimeMs' in reason ? { oldest: reason.mtimeMs, oldestFile: reason.file } : { reason };
 }
 
-/** A reason to run, or the oldest output's mtime when the unit is fresh. */
-function staleReasonOf(inputs: ReadonlyMap<string, FileStat>, outputs: readonly UnitPath[], ctx: CheckContext): StaleReason | number {
+/** A reason to run, or the oldest output when the unit is fresh. */
+function staleReasonOf(inputs: ReadonlyMap<string, FileStat>, outputs: readonly UnitPath[], ctx: CheckContext): StaleReason | { file: string; mtimeMs: number } {
   if (ctx.force) return { kind: 'forced' };
   if (outputs.length === 0) return { kind: 'no_outputs' };
   let oldest: { file: string; mtimeMs: number } | undefined;
@@ -151,7 +152,7 @@ function staleReasonOf(inputs: ReadonlyMap<string, FileStat>, outputs: readonly 
   if (ctx.maxAgeMs !== undefined && ctx.now - oldest.mtimeMs > ctx.maxAgeMs) {
     return { kind: 'max_age', output: oldest.file, ageMs: ctx.now - oldest.mtimeMs };
   }
-  return oldest.mtimeMs;
+  return oldest;
 }
 
 /**

@@ -102,7 +102,6 @@ describe('dynamic output sets are what the producer recorded writing', () => {
     rig.write({
       'runcue.config.mjs': `export default { tasks: {
         gen: { input: 'src/list.txt', output: 'data/*.json', run: 'for n in $(cat {input}); do echo "{}" > data/$n.json; done' },
-        use: { input: 'data/config.json', output: 'out/used.txt', run: 'cp {input} {output}' },
       } };`,
       'src/list.txt': 'a b',
       'data/config.json': '{"mine":true}',
@@ -119,6 +118,24 @@ describe('dynamic output sets are what the producer recorded writing', () => {
     expect(rig.read('data/config.json')).toBe('{"mine":true}');
     // With its recorded files gone, gen is stale again although data/config.json still matches.
     expect((await rig.run(['build', 'gen', '--json'])).stdout).toContain('"type":"unit:done"');
+  });
+
+  it("a glob output over another task's source file is a config error (exit 2) naming both keys", async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: {
+        gen: { input: 'src/list.txt', output: 'data/*.json', run: 'true' },
+        use: { input: 'data/config.json', output: 'out/used.txt', run: 'cp {input} {output}' },
+      } };`,
+      'src/list.txt': 'a',
+      'data/config.json': '{}',
+    });
+    for (const command of ['build', 'clean']) {
+      const result = await rig.run([command]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain('tasks.gen.output: glob output "data/*.json" also matches tasks.use.input "data/config.json"');
+    }
+    expect(rig.read('data/config.json')).toBe('{}');
   });
 
   it('a shorter re-split removes the pages it wrote last time, and clean --orphans removes their downstream', async () => {
