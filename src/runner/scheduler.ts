@@ -24,6 +24,7 @@ import { CheckError, customCheck, defaultCheck } from './unit-check.ts';
 import { inputsByName, resolveCommand, runUnit, unitInfo } from './unit-run.ts';
 import { RunQueue } from './queue.ts';
 import { unreachable } from '../result.ts';
+import { missingInputMessage } from './missing-input.ts';
 import { recordOutputs } from './output-record.ts';
 import { affectedUnits } from './affected.ts';
 import { pausableServices } from './push-back.ts';
@@ -374,7 +375,7 @@ export class Scheduler {
         );
         const message = producer
           ? `${unit.id} waits for ${outcome.input.path}: ${producer} did not produce it`
-          : `${unit.id} waits for ${outcome.input.path}: no file matches and no task produces it`;
+          : missingInputMessage(this.o.config, unit, outcome.input.path);
         this.block(unit.id, { kind: 'not_ready', input: outcome.input.path, ...(producer ? { producer } : {}), message });
         return;
       }
