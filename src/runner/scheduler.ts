@@ -26,6 +26,7 @@ import { RunQueue } from './queue.ts';
 import { unreachable } from '../result.ts';
 import { missingInputMessage } from './missing-input.ts';
 import { recordOutputs } from './output-record.ts';
+import { orphanCheck } from './orphans.ts';
 import { affectedUnits } from './affected.ts';
 import { pausableServices } from './push-back.ts';
 
@@ -125,6 +126,8 @@ export class Scheduler {
   /** Fingerprints computed at check time (hash freshness), recorded when the unit succeeds. */
   private readonly fingerprints = new Map<string, FingerprintParts>();
   private readonly hooks: Promise<void>[] = [];
+  /** Outputs of units that no longer exist: never read by a glob input (orphans.ts). */
+  private isOrphan: (file: string) => boolean = () => false;
   private readonly failures: (UnitProblem & { error: UnitFailure })[] = [];
   private readonly blocked: (UnitProblem & { reason: BlockedReason })[] = [];
   private readonly counts = { built: 0, fresh: 0, failed: 0, blocked: 0 };
@@ -206,7 +209,7 @@ export class Scheduler {
       if (wanted.has(id)) continue;
       const old = this.graph.units.get(id);
       const st = this.status.get(id);
-      if (old && !old.placeholder && st !== undefined && !SETTLED.has(st)) {
+      if (old && !old.placeholder && st !== undefined && !SETTLED.has(st) && !this.droppedByRerun(id)) {
         // A unit whose inputs vanished (a dynamic producer made no matching file) is kept, so
         // its check reports what it waits for instead of it disappearing silently.
         kept.push(old);
@@ -217,6 +220,7 @@ export class Scheduler {
     }
     const units = kept.length === 0 ? graph.units : new Map([...graph.units, ...kept.map((u) => [u.id, u] as const)]);
     this.graph = { ...graph, units };
+    this.isOrphan = orphanCheck(this.o.config, this.graph, this.o.neededTasks);
     this.wanted = wanted;
     this.unsettledByTask = new Map();
     for (const id of wanted) {
@@ -228,6 +232,17 @@ export class Scheduler {
       if (st === undefined || st === 'waiting') this.updateRemaining(id);
     }
     this.dirty = false;
+  }
+
+  /**
+   * A dynamic producer this unit came from reran in this run and did not make its input again:
+   * the unit no longer exists (its outputs are orphans), it is not waiting for anything.
+   */
+  private droppedByRerun(id: string): boolean {
+    for (const d of this.graph.deps.get(id) ?? []) {
+      if (this.status.get(d) === 'done' && this.graph.units.get(d)?.outputs.some((o) => o.isGlob)) return true;
+    }
+    return false;
   }
 
   /** Recounts a waiting unit's unsettled deps; blocks it if one failed. */
@@ -331,7 +346,7 @@ export class Scheduler {
       }
     }
     const force = this.o.force && this.o.selection.matches(unit);
-    const ctx = { root: this.o.config.root, now: this.o.now(), maxAgeMs: task.maxAgeMs, force };
+    const ctx = { root: this.o.config.root, now: this.o.now(), maxAgeMs: task.maxAgeMs, force, isOrphan: this.isOrphan };
     if (!task.ready && !task.stale) {
       const { outcome, fingerprint } = defaultCheck(unit, task, ctx);
       if (fingerprint) this.fingerprints.set(id, fingerprint);
@@ -483,6 +498,7 @@ export class Scheduler {
       env: this.o.env,
       signal: controller.signal,
       killGraceMs: this.o.killGraceMs,
+      isOrphan: this.isOrphan,
       ...(onLog ? { onLog } : {}),
     }).then((outcome) => {
       this.running.delete(id);

@@ -18,6 +18,8 @@ export interface CheckContext {
    * consulted (then a glob output is judged by the files that match it, as before records).
    */
   readonly record?: OutputRecord | null;
+  /** Files a glob input must not read: outputs of units that no longer exist (orphans.ts). */
+  readonly isOrphan?: (file: string) => boolean;
 }
 
 export type CheckOutcome =
@@ -37,7 +39,11 @@ export interface ClockSkew {
 const SKEW_TOLERANCE_MS = 1000;
 
 /** Input files with their stats as observed now, or the first missing input. */
-export function observeInputs(root: string, inputs: readonly UnitPath[]): { missing: UnitPath } | { files: Map<string, FileStat> } {
+export function observeInputs(
+  root: string,
+  inputs: readonly UnitPath[],
+  isOrphan?: (file: string) => boolean,
+): { missing: UnitPath } | { files: Map<string, FileStat> } {
   const files = new Map<string, FileStat>();
   for (const input of inputs) {
     if (!input.isGlob) {
@@ -46,7 +52,8 @@ export function observeInputs(root: string, inputs: readonly UnitPath[]): { miss
       files.set(input.path, s);
       continue;
     }
-    const matched = filesOf(root, input);
+    const found = filesOf(root, input);
+    const matched = isOrphan ? found.filter((f) => !isOrphan(f)) : found;
     if (matched.length === 0) return { missing: input };
     for (const f of matched) {
       const s = statPath(root, f);
@@ -57,7 +64,7 @@ export function observeInputs(root: string, inputs: readonly UnitPath[]): { miss
 }
 
 export function checkUnit(inputs: readonly UnitPath[], outputs: readonly UnitPath[], ctx: CheckContext): CheckOutcome {
-  const observed = observeInputs(ctx.root, inputs);
+  const observed = observeInputs(ctx.root, inputs, ctx.isOrphan);
   if ('missing' in observed) return { kind: 'missing-input', input: observed.missing };
   const files = observed.files;
   const verdict = staleReason(files, outputs, ctx);
@@ -159,7 +166,12 @@ function staleReasonOf(inputs: ReadonlyMap<string, FileStat>, outputs: readonly 
  * Inputs whose stats differ from what was observed when the unit started, plus files that
  * appeared meanwhile in a glob input (pass `inputs` to look for those).
  */
-export function changedInputs(root: string, observed: ReadonlyMap<string, FileStat>, inputs: readonly UnitPath[] = []): string[] {
+export function changedInputs(
+  root: string,
+  observed: ReadonlyMap<string, FileStat>,
+  inputs: readonly UnitPath[] = [],
+  isOrphan?: (file: string) => boolean,
+): string[] {
   const changed: string[] = [];
   for (const [file, was] of observed) {
     const now = statPath(root, file);
@@ -167,7 +179,7 @@ export function changedInputs(root: string, observed: ReadonlyMap<string, FileSt
   }
   for (const input of inputs) {
     if (!input.isGlob) continue;
-    for (const file of filesOf(root, input)) if (!observed.has(file)) changed.push(file);
+    for (const file of filesOf(root, input)) if (!observed.has(file) && !isOrphan?.(file)) changed.push(file);
   }
   return changed;
 }

@@ -16,7 +16,7 @@ export function defaultCheck(unit: Unit, task: ResolvedTask, ctx: CheckContext):
     const record = needsRecord(unit) ? readOutputRecord(ctx.root, unit.id) : undefined;
     return { outcome: checkUnit(unit.inputs, unit.outputs, record === undefined ? ctx : { ...ctx, record }) };
   }
-  const observed = observeInputs(ctx.root, unit.inputs);
+  const observed = observeInputs(ctx.root, unit.inputs, ctx.isOrphan);
   if ('missing' in observed) return { outcome: { kind: 'missing-input', input: observed.missing } };
   const inputs = observed.files;
   const fingerprint = fingerprintParts(ctx.root, task, inputs, fingerprintCommand(task, unit, inputs));
@@ -59,7 +59,7 @@ export async function customCheck(
   ctx: CheckContext,
   onFingerprint: (parts: FingerprintParts) => void,
 ): Promise<CheckOutcome | 'not-ready'> {
-  const observed = observeInputs(ctx.root, unit.inputs);
+  const observed = observeInputs(ctx.root, unit.inputs, ctx.isOrphan);
   if ('missing' in observed) return { kind: 'missing-input', input: observed.missing };
   const info = unitInfo(unit, inputsByName(unit, observed.files), 1);
   if (task.ready) {

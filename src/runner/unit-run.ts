@@ -30,6 +30,8 @@ export interface UnitRunRequest {
   readonly signal: AbortSignal;
   readonly killGraceMs: number;
   readonly onLog?: (stream: 'stdout' | 'stderr' | 'log', text: string) => void;
+  /** Files a glob input must not read (outputs of units that no longer exist). */
+  readonly isOrphan?: (file: string) => boolean;
 }
 
 export type UnitRunOutcome =
@@ -116,7 +118,7 @@ export async function runUnit(req: UnitRunRequest): Promise<UnitRunOutcome> {
       return { ok: false, failure: { reason: 'missing-output', outputs: paths, message }, outputTail: '', removed };
     }
     touchDirectories(root, written.dirs, new Date());
-    const changed = changedInputs(root, req.inputs, unit.inputs);
+    const changed = changedInputs(root, req.inputs, unit.inputs, req.isOrphan);
     if (changed.length > 0) {
       // Keep the outputs older than the changed input so the unit stays stale (SPEC §2); for a
       // file that appeared meanwhile, just older than it (file times run on a coarser clock than
