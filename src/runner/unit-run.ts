@@ -100,9 +100,10 @@ export function fingerprintCommand(task: ResolvedTask, unit: Unit, inputs: Reado
 export async function runUnit(req: UnitRunRequest): Promise<UnitRunOutcome> {
   const { unit, task, root } = req;
   clearRecordedOutputs(root, unit);
+  makeOutputDirs(root, unit.outputs);
+  // After makeOutputDirs: a directory output that runcue itself created does not count as written.
   const outputsBefore = observeOutputs(root, unit.outputs);
   const before = outputsBefore.files;
-  makeOutputDirs(root, unit.outputs);
   const named = inputsByName(unit, req.inputs);
   const result = await execute(req, named);
   if (result.ok === 'push-back') {
