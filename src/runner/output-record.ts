@@ -110,6 +110,8 @@ export function clearRecordedOutputs(root: string, unit: Unit): string[] {
  */
 export function recordOutputs(root: string, unit: Unit, written: readonly string[], inputs: ReadonlyMap<string, unknown>): string | undefined {
   const members = unit.inputs.some((i) => i.isGlob) ? [...inputs.keys()] : undefined;
+  // A task without outputs (it runs on every build) has nothing to record.
+  if (unit.outputs.length === 0) return undefined;
   try {
     writeOutputRecord(root, unit, written, members);
     return undefined;
