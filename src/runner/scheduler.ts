@@ -25,7 +25,7 @@ import { inputsByName, resolveCommand, runUnit, unitInfo } from './unit-run.ts';
 import { RunQueue } from './queue.ts';
 import { unreachable } from '../result.ts';
 import { missingInputMessage } from './missing-input.ts';
-import { recordOutputs } from './output-record.ts';
+import { clearRecordedOutputs, recordOutputs } from './output-record.ts';
 import { orphanCheck } from './orphans.ts';
 import { affectedUnits } from './affected.ts';
 import { pausableServices } from './push-back.ts';
@@ -75,6 +75,8 @@ export interface BuildResult {
   readonly failedInputs: ReadonlyMap<string, string>;
   /** Output files this run wrote, with their mtimes (so a watcher can ignore its own writes). */
   readonly written: ReadonlyMap<string, number>;
+  /** Files of dynamic sets removed before their producer reran (a watcher ignores these too). */
+  readonly cleared: readonly string[];
   /** The earliest time a fresh unit's `maxAge` runs out, if any has one. */
   readonly nextExpiry: number | undefined;
 }
@@ -122,6 +124,7 @@ export class Scheduler {
   private readonly wouldRun = new Set<string>();
   private readonly failedInputs = new Map<string, string>();
   private readonly written = new Map<string, number>();
+  private readonly cleared: string[] = [];
   private nextExpiry: number | undefined;
   /** Fingerprints computed at check time (hash freshness), recorded when the unit succeeds. */
   private readonly fingerprints = new Map<string, FingerprintParts>();
@@ -489,6 +492,8 @@ export class Scheduler {
     const onLog = this.o.verbose
       ? (stream: 'stdout' | 'stderr' | 'log', text: string) => this.o.emit({ type: 'unit:log', time: this.o.now(), task: unit.task, unit: id, stream, text })
       : undefined;
+    // Before its snapshot in runUnit: a dynamic set starts empty of what this unit made last time.
+    for (const file of clearRecordedOutputs(this.o.config.root, unit)) this.cleared.push(file);
     void runUnit({
       unit,
       task,
@@ -816,6 +821,7 @@ export class Scheduler {
         plan: this.plan,
         failedInputs: this.failedInputs,
         written: this.written,
+        cleared: this.cleared,
         nextExpiry: this.nextExpiry,
         ...(this.interrupted ? { interrupted: this.interrupted } : {}),
       });

@@ -13,7 +13,6 @@ import type { Unit } from '../graph/unit.ts';
 import type { UnitFailure } from './events.ts';
 import { execProcess, OutputTail } from './exec.ts';
 import { makeOutputDirs, removeChangedOutputs, setMtime, snapshot, statPath, type FileStat } from './files.ts';
-import { clearRecordedOutputs } from './output-record.ts';
 import { observeOutputs, outputsWritten, touchDirectories } from './outputs-written.ts';
 import { asRateLimited, EX_TEMPFAIL, takeRetryAfterFile } from './push-back.ts';
 import { changedInputs } from './staleness.ts';
@@ -99,7 +98,6 @@ export function fingerprintCommand(task: ResolvedTask, unit: Unit, inputs: Reado
 
 export async function runUnit(req: UnitRunRequest): Promise<UnitRunOutcome> {
   const { unit, task, root } = req;
-  clearRecordedOutputs(root, unit);
   makeOutputDirs(root, unit.outputs);
   // After makeOutputDirs: a directory output that runcue itself created does not count as written.
   const outputsBefore = observeOutputs(root, unit.outputs);
