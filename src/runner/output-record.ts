@@ -9,8 +9,8 @@
  * many concrete units reads none.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { globMatcher } from '../config/glob-match.ts';
 import type { Unit, UnitPath } from '../graph/unit.ts';
 
@@ -98,10 +98,21 @@ export function clearRecordedOutputs(root: string, unit: Unit): string[] {
   const record = readOutputRecord(root, unit.id);
   if (!record) return [];
   const globs = unit.outputs.filter((o) => o.isGlob);
-  const files = recordedFilesOf(record, globs);
+  const realRoot = realpathSync(root);
+  // A directory replaced by a symlink since the record was written must not lead outside.
+  const files = recordedFilesOf(record, globs).filter((file) => insideRoot(realRoot, join(root, file)));
   for (const file of files) rmSync(join(root, file), { force: true });
   deleteOutputRecord(root, unit.id);
   return files;
+}
+
+function insideRoot(realRoot: string, file: string): boolean {
+  try {
+    const rel = relative(realRoot, realpathSync(dirname(file)));
+    return rel === '' || (rel.split(sep)[0] !== '..' && !isAbsolute(rel));
+  } catch {
+    return false;
+  }
 }
 
 /**
