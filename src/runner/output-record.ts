@@ -52,7 +52,7 @@ export function readOutputRecord(root: string, unitId: string): OutputRecord | n
   }
 }
 
-export function writeOutputRecord(root: string, unit: Unit, files: readonly string[], members: readonly string[] | undefined): void {
+function writeOutputRecord(root: string, unit: Unit, files: readonly string[], members: readonly string[] | undefined): void {
   const record: OutputRecord = { version: 1, unit: unit.id, task: unit.task, files: [...files].sort(), ...(members ? { members: [...members].sort() } : {}) };
   const path = recordPath(root, unit.id);
   mkdirSync(`${root}/${DIR}`, { recursive: true });
