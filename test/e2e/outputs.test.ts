@@ -168,6 +168,35 @@ describe('dynamic output sets are what the producer recorded writing', () => {
     expect((await rig.run(['clean', '--orphans', 'split'])).code).toBe(2);
   });
 
+  it('records, clears and cleans hostile file names exactly, and keeps a hand-written one', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `import { writeFileSync } from 'node:fs';
+      export default { tasks: {
+        gen: { input: 'src/n.txt', output: 'set/*.txt', run: async ({ input }) => {
+          const names = ["a b 'q'.txt", '-n.txt', '$(touch pwned).txt', 'tab\\there.txt'];
+          const n = Number((await import('node:fs')).readFileSync(input, 'utf8'));
+          for (const name of names.slice(0, n)) writeFileSync('set/' + name, 'x');
+        } },
+      } };`,
+      'src/n.txt': '4',
+      'set/mine\nline.txt': 'mine',
+    });
+    rig.age(['src/n.txt'], -60_000);
+    expect((await rig.run(['build'])).code).toBe(0);
+    expect(rig.exists('set/tab\there.txt')).toBe(true);
+    rig.write({ 'src/n.txt': '2' });
+    expect((await rig.run(['build'])).code).toBe(0);
+    expect(rig.exists('set/$(touch pwned).txt')).toBe(false);
+    expect(rig.exists('set/tab\there.txt')).toBe(false);
+    expect(rig.exists("set/a b 'q'.txt")).toBe(true);
+    expect((await rig.run(['clean'])).code).toBe(0);
+    expect(rig.exists("set/a b 'q'.txt")).toBe(false);
+    expect(rig.exists('set/-n.txt')).toBe(false);
+    expect(rig.read('set/mine\nline.txt')).toBe('mine');
+    expect(rig.exists('pwned')).toBe(false);
+  });
+
   it('runcue touch adopts the files a glob output matches (the way to keep a set built before records)', async () => {
     rig = new Rig();
     rig.write({ 'runcue.config.mjs': SPLIT, 'docs/a.txt': '2', 'work/a/pages/p1.txt': 'x', 'work/a/pages/p2.txt': 'y' });
