@@ -391,11 +391,51 @@ describe('resolveConfig: mistakes', () => {
         path: 'tasks.a.input',
         message: 'expected a pattern string, an array of patterns or a record of named patterns, got 3',
       },
-      { path: 'tasks.a.output.a', message: 'expected a pattern string, got a function' },
+      { path: 'tasks.a.output.a', message: "expected a pattern string or { path: 'pattern', optional: true }, got a function" },
     ]);
     expect(taskIssues({ input: ['a', 3], output: 'out/{x}.txt' })).toEqual([
       { path: 'tasks.a.input[1]', message: 'expected a pattern string, got 3' },
     ]);
+  });
+
+  it('an output record entry may be { path, optional }; a misspelt key or a missing path is named', () => {
+    const t = task(resolve({ tasks: { a: { input: 'in/{x}.txt', output: { main: 'out/{x}.txt', log: { path: 'log/{x}.txt', optional: true } }, run: 'true' } } }), 'a');
+    expect(t.outputs.map((o) => [o.name, o.pattern.source, o.optional])).toEqual([
+      ['main', 'out/{x}.txt', false],
+      ['log', 'log/{x}.txt', true],
+    ]);
+    expect(taskIssues({ output: { log: { path: 'log.txt', optinal: true } } }).map((i) => i.path)).toEqual(['tasks.a.output.log.optinal']);
+    expect(taskIssues({ output: { log: { optional: true } } }).map((i) => i.path)).toEqual(['tasks.a.output.log.path']);
+    expect(taskIssues({ output: { log: { path: 'log/{y.txt' } } }).map((i) => i.path)).toEqual(['tasks.a.output.log.path']);
+  });
+
+  it("a glob output that covers another task's plain input or output is an error naming both keys", () => {
+    const found = issues({
+      tasks: {
+        gen: { input: 'src/list.txt', output: 'data/*.json', run: 'true' },
+        use: { input: 'data/config.json', output: 'out/used.txt', run: 'true' },
+        other: { input: 'src/{n}.txt', output: 'data/{n}.json', run: 'true' },
+      },
+    });
+    expect(found).toEqual([
+      {
+        path: 'tasks.gen.output',
+        message: 'glob output "data/*.json" also matches tasks.use.input "data/config.json" (if gen writes it, declare it as an output of gen too; if it is a source, move it out of data/*.json)',
+      },
+      { path: 'tasks.gen.output', message: 'glob output "data/*.json" overlaps tasks.other.output "data/{n}.json": a file in both belongs to neither task' },
+    ]);
+  });
+
+  it('a glob output feeding a pattern with wildcards, or its own concrete output, is no overlap', () => {
+    expect(() =>
+      resolve({
+        tasks: {
+          split: { input: 'docs/{doc}.pdf', output: ['work/{doc}/pages/*.png', 'work/{doc}/pages/cover.png'], run: 'true' },
+          extract: { input: 'work/{doc}/pages/{page}.png', output: 'work/{doc}/text/{page}.txt', run: 'true' },
+          all: { input: 'work/{doc}/pages/*.png', output: 'out/{doc}.txt', run: 'true' },
+        },
+      }),
+    ).not.toThrow();
   });
 
   it('reports an input wildcard missing from the output', () => {

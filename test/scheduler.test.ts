@@ -90,7 +90,7 @@ describe('build --dry-run: the plan', () => {
         reason: {
           kind: 'not_ready',
           input: 'text/b/*.txt',
-          message: 'summarize[doc=b] waits for text/b/*.txt: no file matches and no task produces it',
+          message: 'summarize[doc=b] waits for text/b/*.txt: no file matches; task extract would produce it but has no unit for it (no file matches its input pages/b/*.png)',
         },
       },
       { unit: 'summarize[doc=a]', task: 'summarize', verdict: 'run', reason: { kind: 'upstream', upstream: 'extract[doc=a,page=2]' } },
@@ -125,7 +125,7 @@ describe('build --dry-run: the plan', () => {
     ]);
   });
 
-  it('names what a unit waits for when its producer is missing a file', async () => {
+  it('names what a unit waits for when its producer task has no unit for it, and why (not "no task produces it")', async () => {
     files({ 'meta/d.json': T });
     const { result } = await run({ config: config(TASKS), dryRun: true, targets: ['summarize[doc=d]'] });
     expect(result.plan).toEqual([
@@ -133,7 +133,7 @@ describe('build --dry-run: the plan', () => {
         unit: 'summarize[doc=d]',
         task: 'summarize',
         verdict: 'blocked',
-        reason: { kind: 'not_ready', input: 'text/d/*.txt', message: 'summarize[doc=d] waits for text/d/*.txt: no file matches and no task produces it' },
+        reason: { kind: 'not_ready', input: 'text/d/*.txt', message: 'summarize[doc=d] waits for text/d/*.txt: no file matches; task extract would produce it but has no unit for it (no file matches its input pages/d/*.png)' },
       },
     ]);
   });

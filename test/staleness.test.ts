@@ -203,3 +203,42 @@ describe('changedInputs', () => {
   });
 });
 
+
+describe('checkUnit: output records', () => {
+  const record = (files: string[], members?: string[]) => ({ version: 1 as const, unit: 'u', task: 't', files, ...(members ? { members } : {}) });
+
+  it('judges a glob output by the files the unit recorded, not by whatever matches', () => {
+    files({ 'src/in.txt': T, 'data/mine.json': T + MINUTE, 'data/a.json': T + MINUTE });
+    const out = glob('data/*.json', 'output0');
+    expect(checkUnit([file('src/in.txt')], [out], ctx({ record: null }))).toMatchObject({ kind: 'stale', reason: { kind: 'unrecorded', output: 'data/*.json', files: 2 } });
+    expect(checkUnit([file('src/in.txt')], [out], ctx({ record: record(['data/a.json']) })).kind).toBe('fresh');
+    expect(checkUnit([file('src/in.txt')], [out], ctx({ record: record(['data/a.json', 'data/b.json']) }))).toMatchObject({ kind: 'stale', reason: { kind: 'missing_output', output: 'data/b.json' } });
+    rmSync(`${project.root}/data/a.json`);
+    rmSync(`${project.root}/data/mine.json`);
+    expect(checkUnit([file('src/in.txt')], [out], ctx({ record: null }))).toMatchObject({ kind: 'stale', reason: { kind: 'missing_output', output: 'data/*.json' } });
+  });
+
+  it('a fan-in is stale when a member was added or removed since its record', () => {
+    files({ 'parts/a.txt': T, 'parts/c.txt': T, 'all.txt': T + MINUTE });
+    const inputs = [glob('parts/*.txt')];
+    const outputs = [file('all.txt', 'output0')];
+    expect(checkUnit(inputs, outputs, ctx({ record: record(['all.txt'], ['parts/a.txt', 'parts/c.txt']) })).kind).toBe('fresh');
+    expect(checkUnit(inputs, outputs, ctx({ record: record(['all.txt'], ['parts/a.txt']) }))).toMatchObject({ reason: { kind: 'members_changed', input: 'parts/c.txt', change: 'added' } });
+    expect(checkUnit(inputs, outputs, ctx({ record: record(['all.txt'], ['parts/a.txt', 'parts/b.txt', 'parts/c.txt']) }))).toMatchObject({ reason: { kind: 'members_changed', input: 'parts/b.txt', change: 'removed' } });
+    // Without a member list (a record from before, or none) the mtime rule alone decides.
+    expect(checkUnit(inputs, outputs, ctx({ record: null })).kind).toBe('fresh');
+  });
+
+  it('an optional output that is absent neither makes the unit stale nor counts as its oldest', () => {
+    files({ 'src/a.txt': T, 'out/a.txt': T + MINUTE });
+    const outputs = [file('out/a.txt', 'main'), { ...file('out/a.log', 'log'), optional: true as const }];
+    expect(checkUnit([file('src/a.txt')], outputs, ctx()).kind).toBe('fresh');
+  });
+
+  it('reports the file furthest in the future as clock skew, without changing the verdict', () => {
+    files({ 'src/a.txt': T, 'out/a.txt': T + 60 * MINUTE });
+    expect(checkUnit([file('src/a.txt')], [file('out/a.txt', 'output0')], ctx())).toMatchObject({ kind: 'fresh', skew: { file: 'out/a.txt', aheadMs: 50 * MINUTE } });
+    files({ 'src/a.txt': T + 20 * MINUTE, 'out/a.txt': T });
+    expect(checkUnit([file('src/a.txt')], [file('out/a.txt', 'output0')], ctx())).toMatchObject({ kind: 'stale', skew: { file: 'src/a.txt', aheadMs: 10 * MINUTE } });
+  });
+});

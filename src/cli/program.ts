@@ -116,7 +116,8 @@ export function createProgram(context: CliContext): Command {
   common(program.command('clean').argument('[targets...]', 'as for build (no target: every task)'))
     .description('delete the outputs of the selected units (never inputs)')
     .option('-n, --dry-run', 'only print what would be deleted')
-    .action(async (targets: string[], options: CommonOptions & { readonly dryRun?: boolean }) => {
+    .option('--orphans', 'delete outputs recorded by units that no longer exist (with --dry-run: list them)')
+    .action(async (targets: string[], options: CommonOptions & { readonly dryRun?: boolean; readonly orphans?: boolean }) => {
       const { cleanCommand } = await import('./commands/clean.ts');
       context.setExitCode(await cleanCommand(targets, options, context));
     });

@@ -19,6 +19,7 @@ import type {
   ResolvedTask,
   RunSpec,
 } from './resolved.ts';
+import { outputOverlapIssues } from './overlap.ts';
 import { describeValue, isRecord, validateConfig, type PathIssue } from './schema.ts';
 import { didYouMean } from './suggest.ts';
 import { checkTemplate } from './template.ts';
@@ -56,6 +57,7 @@ export function resolveConfig(
   const validated = validateConfig(raw);
   const issues: PathIssue[] = validated.ok ? [] : [...validated.error];
   const shapes = checkTasks(raw, issues);
+  if (issues.length === 0) issues.push(...outputOverlapIssues(shapes));
   if (!validated.ok || issues.length > 0) {
     return err({ reason: 'config-invalid', file: absolute, issues: orderIssues(raw, issues) });
   }
@@ -142,8 +144,11 @@ function checkShape(
   }
   const outputs: { entry: SpecEntry; output: ResolvedOutput }[] = [];
   for (const entry of specEntries(task['output'], 'output', at)) {
-    const pattern = typeof entry.value === 'string' ? parseChecked(entry, issues) : undefined;
-    if (pattern !== undefined) outputs.push({ entry, output: { name: entry.name, pattern } });
+    const { value } = entry;
+    const object = isRecord(value) && typeof value['path'] === 'string' ? { path: value['path'], optional: value['optional'] === true } : undefined;
+    const source = typeof value === 'string' ? { path: value, optional: false } : object;
+    const pattern = source ? parseChecked({ ...entry, path: object ? [...entry.path, 'path'] : entry.path, value: source.path }, issues) : undefined;
+    if (pattern !== undefined && source) outputs.push({ entry, output: { name: entry.name, pattern, optional: source.optional } });
   }
   // A bad pattern or a wrong-typed entry has its issue already; wildcard checks would add noise.
   if (issues.some((issue) => isUnder(issue.path, at('input')) || isUnder(issue.path, at('output')))) return undefined;

@@ -13,6 +13,8 @@ export type ResolvedInput =
 export interface ResolvedOutput {
   readonly name: string;
   readonly pattern: Pattern;
+  /** A unit that exits 0 without writing it still succeeds (`{ path, optional: true }`). */
+  readonly optional: boolean;
 }
 
 export type RunSpec =

@@ -119,6 +119,12 @@ const freshness = v.picklist(['mtime', 'hash'], expect("'mtime' or 'hash'"));
 const RUN_EXPECTED = 'a shell command string, an argv array or a function';
 const PATTERNS_EXPECTED = 'a pattern string, an array of patterns or a record of named patterns';
 
+/** A named output: a pattern, or `{ path, optional }` for an output a unit may leave unwritten. */
+const outputEntry = v.union(
+  [str(), strictObject({ path: str('a pattern string'), optional: v.optional(v.boolean(expect('true or false'))) }, "an output like { path: 'out/x.txt', optional: true }", { path: 'a pattern string' })],
+  expect("a pattern string or { path: 'pattern', optional: true }"),
+);
+
 const inputEntry = v.union(
   [str(), fn<(wildcards: Wildcards) => string>()],
   expect('a pattern string or a function of the wildcards'),
@@ -151,7 +157,7 @@ const taskSchema = strictObject(
     ),
     output: v.optional(
       v.union(
-        [str(), v.array(str('a pattern string')), recordOf(str('a pattern string'), 'a record of named patterns')],
+        [str(), v.array(str('a pattern string')), recordOf(outputEntry, 'a record of named patterns')],
         expect(PATTERNS_EXPECTED),
       ),
     ),

@@ -23,7 +23,13 @@ export interface ServiceConfig {
 export type InputPattern = string | ((wildcards: Wildcards) => string);
 
 export type InputSpec = string | readonly string[] | Readonly<Record<string, InputPattern>>;
-export type OutputSpec = string | readonly string[] | Readonly<Record<string, string>>;
+/** A named output that may be left unwritten: a unit that exits 0 without it still succeeds. */
+export interface OutputEntry {
+  readonly path: string;
+  readonly optional?: boolean;
+}
+
+export type OutputSpec = string | readonly string[] | Readonly<Record<string, string | OutputEntry>>;
 
 /** What a function task and the `ready`/`stale` hooks see of one unit. */
 export interface UnitInfo {

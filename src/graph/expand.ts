@@ -282,7 +282,7 @@ function makeUnit(task: ResolvedTask, binding: Binding): Unit {
   const outputs: UnitPath[] = task.outputs.map((output) => {
     const path = output.pattern.fill(values);
     const open = output.pattern.wildcards.some((w) => values[w] === undefined);
-    return { name: output.name, path, isGlob: output.pattern.isGlob || open };
+    return { name: output.name, path, isGlob: output.pattern.isGlob || open, ...(output.optional ? { optional: true } : {}) };
   });
   return { id: unitId(task.name, task.wildcards, values), task: task.name, wildcards: values, inputs, outputs, placeholder };
 }

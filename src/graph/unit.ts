@@ -8,6 +8,8 @@ export interface UnitPath {
   /** Relative POSIX path from the config directory. */
   readonly path: string;
   readonly isGlob: boolean;
+  /** (outputs) A unit that exits 0 without writing it still succeeds. */
+  readonly optional?: true;
 }
 
 export interface Unit {

@@ -26,6 +26,10 @@ export type StaleReason =
   | { readonly kind: 'input_newer'; readonly input: string; readonly output: string }
   | { readonly kind: 'max_age'; readonly output: string; readonly ageMs: number }
   | { readonly kind: 'custom' }
+  /** Files match its glob output but no record says this unit wrote them (never built, or built before records). */
+  | { readonly kind: 'unrecorded'; readonly output: string; readonly files: number }
+  /** (fan-in) An input file was added or removed since its last success. */
+  | { readonly kind: 'members_changed'; readonly input: string; readonly change: 'added' | 'removed' }
   /** (freshness 'hash') The content fingerprint differs from the recorded one: which part, and how. */
   | { readonly kind: 'fingerprint'; readonly part: 'new' | 'inputs' | 'command' | 'env' | 'outputs'; readonly detail: string }
   /** (plan) An upstream unit would run first, so this one will be stale after it. */
@@ -56,6 +60,8 @@ export type UnitFailure =
    * the unit's fingerprint under `.runcue/`): `path` says which, `message` why.
    */
   | { readonly reason: 'file-error'; readonly path: string; readonly message: string }
+  /** It exited 0 (or returned) without writing these declared, non-optional outputs. */
+  | { readonly reason: 'missing-output'; readonly outputs: readonly string[]; readonly message: string }
   | { readonly reason: 'check-error'; readonly check: 'ready' | 'stale'; readonly message: string }
   | { readonly reason: 'aborted'; readonly message: string }
   /** (unit:retry) The service pushed back (exit 75 / RateLimited); the unit is requeued. */

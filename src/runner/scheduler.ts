@@ -19,12 +19,14 @@ import { snapshot, type FileStat } from './files.ts';
 import type { FingerprintParts } from './fingerprint.ts';
 import type { Limiter } from './limiter.ts';
 import { StallWatch } from './stall-watch.ts';
-import { inputSignature, type CheckOutcome } from './staleness.ts';
+import { inputSignature, type CheckOutcome, type ClockSkew } from './staleness.ts';
 import { CheckError, customCheck, defaultCheck } from './unit-check.ts';
 import { inputsByName, resolveCommand, runUnit, unitInfo } from './unit-run.ts';
 import { RunQueue } from './queue.ts';
 import { unreachable } from '../result.ts';
-import { globMatcher } from '../config/glob-match.ts';
+import { missingInputMessage } from './missing-input.ts';
+import { clearRecordedOutputs, recordOutputs } from './output-record.ts';
+import { orphanCheck } from './orphans.ts';
 import { affectedUnits } from './affected.ts';
 import { pausableServices } from './push-back.ts';
 import type { InflightRecord, InflightRecords } from './inflight.ts';
@@ -87,6 +89,8 @@ export interface BuildResult {
   readonly failedInputs: ReadonlyMap<string, string>;
   /** Output files this run wrote, with their mtimes (so a watcher can ignore its own writes). */
   readonly written: ReadonlyMap<string, number>;
+  /** Files of dynamic sets removed before their producer reran (a watcher ignores these too). */
+  readonly cleared: readonly string[];
   /** The earliest time a fresh unit's `maxAge` runs out, if any has one. */
   readonly nextExpiry: number | undefined;
   /** Units of this run whose run changed their own inputs (see self-rewrite.ts). */
@@ -143,10 +147,13 @@ export class Scheduler {
   private readonly failedInputs = new Map<string, string>();
   private readonly written = new Map<string, number>();
   private readonly rewrote = new Map<string, InputRewrite>();
+  private readonly cleared: string[] = [];
   private nextExpiry: number | undefined;
   /** Fingerprints computed at check time (hash freshness), recorded when the unit succeeds. */
   private readonly fingerprints = new Map<string, FingerprintParts>();
   private readonly hooks: Promise<void>[] = [];
+  /** Outputs of units that no longer exist: never read by a glob input (orphans.ts). */
+  private isOrphan: (file: string) => boolean = () => false;
   private readonly failures: (UnitProblem & { error: UnitFailure })[] = [];
   private readonly blocked: (UnitProblem & { reason: BlockedReason })[] = [];
   private readonly counts = { built: 0, fresh: 0, failed: 0, blocked: 0 };
@@ -242,7 +249,7 @@ export class Scheduler {
       if (wanted.has(id)) continue;
       const old = this.graph.units.get(id);
       const st = this.status.get(id);
-      if (old && !old.placeholder && st !== undefined && !SETTLED.has(st)) {
+      if (old && !old.placeholder && st !== undefined && !SETTLED.has(st) && !this.droppedByRerun(id)) {
         // A unit whose inputs vanished (a dynamic producer made no matching file) is kept, so
         // its check reports what it waits for instead of it disappearing silently.
         kept.push(old);
@@ -253,6 +260,7 @@ export class Scheduler {
     }
     const units = kept.length === 0 ? graph.units : new Map([...graph.units, ...kept.map((u) => [u.id, u] as const)]);
     this.graph = { ...graph, units };
+    this.isOrphan = orphanCheck(this.o.config, this.graph, this.o.neededTasks);
     this.wanted = wanted;
     this.unsettledByTask = new Map();
     for (const id of wanted) {
@@ -264,6 +272,17 @@ export class Scheduler {
       if (st === undefined || st === 'waiting') this.updateRemaining(id);
     }
     this.dirty = false;
+  }
+
+  /**
+   * A dynamic producer this unit came from reran in this run and did not make its input again:
+   * the unit no longer exists (its outputs are orphans), it is not waiting for anything.
+   */
+  private droppedByRerun(id: string): boolean {
+    for (const d of this.graph.deps.get(id) ?? []) {
+      if (this.status.get(d) === 'done' && this.graph.units.get(d)?.outputs.some((o) => o.isGlob)) return true;
+    }
+    return false;
   }
 
   /** Recounts a waiting unit's unsettled deps; blocks it if one failed. */
@@ -367,7 +386,7 @@ export class Scheduler {
       }
     }
     const force = this.o.force && this.o.selection.matches(unit);
-    const ctx = { root: this.o.config.root, now: this.o.now(), maxAgeMs: task.maxAgeMs, force };
+    const ctx = { root: this.o.config.root, now: this.o.now(), maxAgeMs: task.maxAgeMs, force, isOrphan: this.isOrphan };
     if (!task.ready && !task.stale) {
       const { outcome, fingerprint } = defaultCheck(unit, task, ctx);
       if (fingerprint) this.fingerprints.set(id, fingerprint);
@@ -455,6 +474,7 @@ export class Scheduler {
   }
 
   private onChecked(unit: Unit, outcome: CheckOutcome): void {
+    if (outcome.kind !== 'missing-input' && outcome.skew) this.warnSkew(unit, outcome.skew);
     switch (outcome.kind) {
       case 'missing-input': {
         const producer = [...(this.graph.deps.get(unit.id) ?? [])].find((d) =>
@@ -462,7 +482,7 @@ export class Scheduler {
         );
         const message = producer
           ? `${unit.id} waits for ${outcome.input.path}: ${producer} did not produce it`
-          : `${unit.id} waits for ${outcome.input.path}: no file matches and no task produces it`;
+          : missingInputMessage(this.o.config, unit, outcome.input.path);
         this.block(unit.id, { kind: 'not_ready', input: outcome.input.path, ...(producer ? { producer } : {}), message });
         return;
       }
@@ -506,6 +526,12 @@ export class Scheduler {
         return;
       }
     }
+  }
+
+  /** Make's "Clock skew detected": the verdict stands, but mtimes cannot be trusted. */
+  private warnSkew(unit: Unit, skew: ClockSkew): void {
+    const text = `clock skew detected: ${skew.file} has modification time ${(skew.aheadMs / 1000).toFixed(1)} s in the future; freshness by mtime may be wrong (touch the file, or use freshness: 'hash')`;
+    this.o.emit({ type: 'unit:log', time: this.o.now(), task: unit.task, unit: unit.id, stream: 'warning', text });
   }
 
   private startQueued(): void {
@@ -580,6 +606,8 @@ export class Scheduler {
     const onLog = this.o.verbose
       ? (stream: 'stdout' | 'stderr' | 'log', text: string) => this.o.emit({ type: 'unit:log', time: this.o.now(), task: unit.task, unit: id, stream, text })
       : undefined;
+    // Before its snapshot in runUnit: a dynamic set starts empty of what this unit made last time.
+    for (const file of clearRecordedOutputs(this.o.config.root, unit)) this.cleared.push(file);
     void runUnit({
       unit,
       task,
@@ -590,6 +618,7 @@ export class Scheduler {
       signal: controller.signal,
       killGraceMs: this.o.killGraceMs,
       ...(this.o.groups ? { groups: this.o.groups } : {}),
+      isOrphan: this.isOrphan,
       ...(onLog ? { onLog } : {}),
       ...(fingerprint ? { fingerprint } : {}),
     }).then((outcome) => {
@@ -604,16 +633,11 @@ export class Scheduler {
         this.status.set(id, 'done');
         this.counts.built++;
         if (task.maxAgeMs !== undefined) this.nextExpiry = Math.min(this.nextExpiry ?? Infinity, this.o.now() + task.maxAgeMs);
-        const made = snapshot(this.o.config.root, unit.outputs);
-        for (const [file, st] of made) this.written.set(file, st.mtimeMs);
+        for (const [file, st] of snapshot(this.o.config.root, unit.outputs)) this.written.set(file, st.mtimeMs);
         const rewrite = rewriteAfterRun(this.o.config.root, unit, outcome.rewrote);
         if (rewrite) this.rewrote.set(id, rewrite);
-        const missing = unit.outputs.filter((o) => (o.isGlob ? ![...made.keys()].some(globMatcher(o.path)) : !made.has(o.path)));
-        if (missing.length > 0) {
-          // Make says nothing here; Snakemake fails. A warning: the unit will run again next time.
-          const text = `finished but did not write ${missing.map((o) => o.path).join(', ')}: it will run again on the next build`;
-          this.o.emit({ type: 'unit:log', time: this.o.now(), task: unit.task, unit: id, stream: 'warning', text });
-        }
+        const unrecorded = recordOutputs(this.o.config.root, unit, outcome.written, pending.inputs);
+        if (unrecorded) this.o.emit({ type: 'unit:log', time: this.o.now(), task: unit.task, unit: id, stream: 'warning', text: unrecorded });
         this.o.emit({ type: 'unit:done', time: this.o.now(), task: unit.task, unit: id, durationMs, inputsChanged: outcome.inputsChanged });
         this.callHook('complete', unit, pending.inputs, { durationMs, attempt: pending.attempt });
         this.settle(unit);
@@ -968,6 +992,7 @@ export class Scheduler {
           plan: this.plan,
           failedInputs: this.failedInputs,
           written: this.written,
+          cleared: this.cleared,
           nextExpiry: this.nextExpiry,
           rewrote: this.rewrote,
           ...(this.interrupted ? { interrupted: this.interrupted } : {}),

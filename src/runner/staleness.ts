@@ -4,24 +4,46 @@
  */
 import type { UnitPath } from '../graph/unit.ts';
 import type { StaleReason } from './events.ts';
+import { statSync } from 'node:fs';
 import { filesOf, statPath, type FileStat } from './files.ts';
+import { recordedFilesOf, type OutputRecord } from './output-record.ts';
 
 export interface CheckContext {
   readonly root: string;
   readonly now: number;
   readonly maxAgeMs: number | undefined;
   readonly force: boolean;
+  /**
+   * The unit's output record (see output-record.ts): null when it has none, undefined when not
+   * consulted (then a glob output is judged by the files that match it, as before records).
+   */
+  readonly record?: OutputRecord | null;
+  /** Files a glob input must not read: outputs of units that no longer exist (orphans.ts). */
+  readonly isOrphan?: (file: string) => boolean;
 }
 
 export type CheckOutcome =
   /** An input does not exist (a glob input matches no file). */
   | { readonly kind: 'missing-input'; readonly input: UnitPath }
   /** `expiresAt`: when `maxAge` will make it stale (undefined without maxAge). */
-  | { readonly kind: 'fresh'; readonly inputs: ReadonlyMap<string, FileStat>; readonly expiresAt?: number }
-  | { readonly kind: 'stale'; readonly reason: StaleReason; readonly inputs: ReadonlyMap<string, FileStat> };
+  | { readonly kind: 'fresh'; readonly inputs: ReadonlyMap<string, FileStat>; readonly expiresAt?: number; readonly skew?: ClockSkew }
+  | { readonly kind: 'stale'; readonly reason: StaleReason; readonly inputs: ReadonlyMap<string, FileStat>; readonly skew?: ClockSkew };
+
+/** A file dated in the future (Make's "Clock skew detected"): freshness by mtime cannot be trusted. */
+export interface ClockSkew {
+  readonly file: string;
+  readonly aheadMs: number;
+}
+
+/** Less than this ahead of the clock is filesystem timestamp noise, not skew. */
+const SKEW_TOLERANCE_MS = 1000;
 
 /** Input files with their stats as observed now, or the first missing input. */
-export function observeInputs(root: string, inputs: readonly UnitPath[]): { missing: UnitPath } | { files: Map<string, FileStat> } {
+export function observeInputs(
+  root: string,
+  inputs: readonly UnitPath[],
+  isOrphan?: (file: string) => boolean,
+): { missing: UnitPath } | { files: Map<string, FileStat> } {
   const files = new Map<string, FileStat>();
   for (const input of inputs) {
     if (!input.isGlob) {
@@ -30,7 +52,8 @@ export function observeInputs(root: string, inputs: readonly UnitPath[]): { miss
       files.set(input.path, s);
       continue;
     }
-    const matched = filesOf(root, input);
+    const found = filesOf(root, input);
+    const matched = isOrphan ? found.filter((f) => !isOrphan(f)) : found;
     if (matched.length === 0) return { missing: input };
     for (const f of matched) {
       const s = statPath(root, f);
@@ -41,35 +64,86 @@ export function observeInputs(root: string, inputs: readonly UnitPath[]): { miss
 }
 
 export function checkUnit(inputs: readonly UnitPath[], outputs: readonly UnitPath[], ctx: CheckContext): CheckOutcome {
-  const observed = observeInputs(ctx.root, inputs);
+  const observed = observeInputs(ctx.root, inputs, ctx.isOrphan);
   if ('missing' in observed) return { kind: 'missing-input', input: observed.missing };
   const files = observed.files;
   const verdict = staleReason(files, outputs, ctx);
-  if (verdict.reason) return { kind: 'stale', reason: verdict.reason, inputs: files };
+  const skew = clockSkew(files, verdict.oldestFile !== undefined && verdict.oldest !== undefined ? { file: verdict.oldestFile, mtimeMs: verdict.oldest } : undefined, ctx.now);
+  const withSkew = skew ? { skew } : {};
+  if (verdict.reason) return { kind: 'stale', reason: verdict.reason, inputs: files, ...withSkew };
   const expiresAt = ctx.maxAgeMs !== undefined && verdict.oldest !== undefined ? verdict.oldest + ctx.maxAgeMs : undefined;
-  return { kind: 'fresh', inputs: files, ...(expiresAt !== undefined ? { expiresAt } : {}) };
+  return { kind: 'fresh', inputs: files, ...(expiresAt !== undefined ? { expiresAt } : {}), ...withSkew };
 }
 
-function staleReason(inputs: ReadonlyMap<string, FileStat>, outputs: readonly UnitPath[], ctx: CheckContext): { reason?: StaleReason; oldest?: number } {
+/**
+ * The file furthest in the future beyond the tolerance, among the inputs (newer than any output
+ * forever: a rebuild every time) and the oldest output of a fresh unit (no input ever newer: no
+ * rebuild ever). Make warns and goes on; so does runcue.
+ */
+function clockSkew(inputs: ReadonlyMap<string, FileStat>, oldestOutput: { file: string; mtimeMs: number } | undefined, now: number): ClockSkew | undefined {
+  let worst: ClockSkew | undefined;
+  const consider = (file: string, mtimeMs: number): void => {
+    const aheadMs = mtimeMs - now;
+    if (aheadMs > SKEW_TOLERANCE_MS && (!worst || aheadMs > worst.aheadMs)) worst = { file, aheadMs };
+  };
+  for (const [file, s] of inputs) consider(file, s.mtimeMs);
+  if (oldestOutput) consider(oldestOutput.file, oldestOutput.mtimeMs);
+  return worst;
+}
+
+/** A concrete output's stat: a file, or a directory (a directory output). */
+function statOutput(root: string, rel: string): FileStat | undefined {
+  const s = statSync(`${root}/${rel}`, { throwIfNoEntry: false });
+  return s?.isFile() || s?.isDirectory() ? s : undefined;
+}
+
+/** The files a glob output stands for: recorded ones when a record is consulted. */
+function globOutputFiles(out: UnitPath, ctx: CheckContext): string[] | StaleReason {
+  if (ctx.record === undefined) return filesOf(ctx.root, out);
+  if (ctx.record === null) {
+    // Matching files that no recorded run wrote may be hand-written: they prove nothing.
+    const found = filesOf(ctx.root, out);
+    return found.length === 0 ? [] : { kind: 'unrecorded', output: out.path, files: found.length };
+  }
+  return recordedFilesOf(ctx.record, [out]);
+}
+
+/** A fan-in member added or removed since the unit's last success (mtime mode misses both). */
+function membersChanged(inputs: ReadonlyMap<string, FileStat>, record: OutputRecord | null | undefined): StaleReason | undefined {
+  if (!record?.members) return undefined;
+  const was = new Set(record.members);
+  for (const file of inputs.keys()) if (!was.has(file)) return { kind: 'members_changed', input: file, change: 'added' };
+  for (const file of record.members) if (!inputs.has(file)) return { kind: 'members_changed', input: file, change: 'removed' };
+  return undefined;
+}
+
+function staleReason(inputs: ReadonlyMap<string, FileStat>, outputs: readonly UnitPath[], ctx: CheckContext): { reason?: StaleReason; oldest?: number; oldestFile?: string } {
   const reason = staleReasonOf(inputs, outputs, ctx);
-  return typeof reason === 'number' ? { oldest: reason } : { reason };
+  return 'mtimeMs' in reason ? { oldest: reason.mtimeMs, oldestFile: reason.file } : { reason };
 }
 
-/** A reason to run, or the oldest output's mtime when the unit is fresh. */
-function staleReasonOf(inputs: ReadonlyMap<string, FileStat>, outputs: readonly UnitPath[], ctx: CheckContext): StaleReason | number {
+/** A reason to run, or the oldest output when the unit is fresh. */
+function staleReasonOf(inputs: ReadonlyMap<string, FileStat>, outputs: readonly UnitPath[], ctx: CheckContext): StaleReason | { file: string; mtimeMs: number } {
   if (ctx.force) return { kind: 'forced' };
   if (outputs.length === 0) return { kind: 'no_outputs' };
   let oldest: { file: string; mtimeMs: number } | undefined;
   for (const out of outputs) {
     if (!out.isGlob) {
       // One stat per concrete output: this loop is most of a no-op build.
-      const s = statPath(ctx.root, out.path);
-      if (!s) return { kind: 'missing_output', output: out.path };
+      const s = statPath(ctx.root, out.path) ?? statOutput(ctx.root, out.path);
+      if (!s) {
+        if (out.optional) continue;
+        return { kind: 'missing_output', output: out.path };
+      }
       if (!oldest || s.mtimeMs < oldest.mtimeMs) oldest = { file: out.path, mtimeMs: s.mtimeMs };
       continue;
     }
-    const files = filesOf(ctx.root, out);
-    if (files.length === 0) return { kind: 'missing_output', output: out.path };
+    const files = globOutputFiles(out, ctx);
+    if (!Array.isArray(files)) return files;
+    if (files.length === 0) {
+      if (out.optional) continue;
+      return { kind: 'missing_output', output: out.path };
+    }
     for (const f of files) {
       const s = statPath(ctx.root, f);
       if (!s) return { kind: 'missing_output', output: f };
@@ -77,20 +151,27 @@ function staleReasonOf(inputs: ReadonlyMap<string, FileStat>, outputs: readonly 
     }
   }
   if (!oldest) return { kind: 'no_outputs' };
+  const members = membersChanged(inputs, ctx.record);
+  if (members) return members;
   for (const [file, s] of inputs) {
     if (s.mtimeMs > oldest.mtimeMs) return { kind: 'input_newer', input: file, output: oldest.file };
   }
   if (ctx.maxAgeMs !== undefined && ctx.now - oldest.mtimeMs > ctx.maxAgeMs) {
     return { kind: 'max_age', output: oldest.file, ageMs: ctx.now - oldest.mtimeMs };
   }
-  return oldest.mtimeMs;
+  return oldest;
 }
 
 /**
  * Inputs whose stats differ from what was observed when the unit started, plus files that
  * appeared meanwhile in a glob input (pass `inputs` to look for those).
  */
-export function changedInputs(root: string, observed: ReadonlyMap<string, FileStat>, inputs: readonly UnitPath[] = []): string[] {
+export function changedInputs(
+  root: string,
+  observed: ReadonlyMap<string, FileStat>,
+  inputs: readonly UnitPath[] = [],
+  isOrphan?: (file: string) => boolean,
+): string[] {
   const changed: string[] = [];
   for (const [file, was] of observed) {
     const now = statPath(root, file);
@@ -98,7 +179,7 @@ export function changedInputs(root: string, observed: ReadonlyMap<string, FileSt
   }
   for (const input of inputs) {
     if (!input.isGlob) continue;
-    for (const file of filesOf(root, input)) if (!observed.has(file)) changed.push(file);
+    for (const file of filesOf(root, input)) if (!observed.has(file) && !isOrphan?.(file)) changed.push(file);
   }
   return changed;
 }

@@ -7,14 +7,18 @@ import type { ResolvedTask } from '../config/resolved.ts';
 import { describeThrown } from '../describe-thrown.ts';
 import type { Unit } from '../graph/unit.ts';
 import { runInScope, type EscapeKind } from './function-scope.ts';
+import { needsRecord, readOutputRecord } from './output-record.ts';
 import { fingerprintParts, fingerprintStale, type FingerprintParts } from './fingerprint.ts';
 import { checkUnit, observeInputs, type CheckContext, type CheckOutcome } from './staleness.ts';
 import { fingerprintCommand, inputsByName, unitInfo } from './unit-run.ts';
 
 /** The default verdict, and for hash tasks the fingerprint to record when the unit succeeds. */
 export function defaultCheck(unit: Unit, task: ResolvedTask, ctx: CheckContext): { outcome: CheckOutcome; fingerprint?: FingerprintParts } {
-  if (task.freshness !== 'hash') return { outcome: checkUnit(unit.inputs, unit.outputs, ctx) };
-  const observed = observeInputs(ctx.root, unit.inputs);
+  if (task.freshness !== 'hash') {
+    const record = needsRecord(unit) ? readOutputRecord(ctx.root, unit.id) : undefined;
+    return { outcome: checkUnit(unit.inputs, unit.outputs, record === undefined ? ctx : { ...ctx, record }) };
+  }
+  const observed = observeInputs(ctx.root, unit.inputs, ctx.isOrphan);
   if ('missing' in observed) return { outcome: { kind: 'missing-input', input: observed.missing } };
   const inputs = observed.files;
   const hashed = fingerprintParts(ctx.root, task, inputs, fingerprintCommand(task, unit, inputs));
@@ -108,7 +112,7 @@ export async function customCheck(
   onFingerprint: (parts: FingerprintParts) => void,
   limits: CheckLimits,
 ): Promise<CheckOutcome | 'not-ready'> {
-  const observed = observeInputs(ctx.root, unit.inputs);
+  const observed = observeInputs(ctx.root, unit.inputs, ctx.isOrphan);
   if ('missing' in observed) return { kind: 'missing-input', input: observed.missing };
   const info = unitInfo(unit, inputsByName(unit, observed.files), 1);
   if (task.ready) {

@@ -18,6 +18,7 @@ import { makeDir, makeOutputDirs, removeChangedOutputs, setMtime, snapshot, stat
 import type { ProcessGroups } from './process-groups.ts';
 import { runFunction, type FunctionAttempt } from './function-run.ts';
 import { EX_TEMPFAIL, takeRetryAfterFile } from './push-back.ts';
+import { observeOutputs, outputsWritten, touchDirectories } from './outputs-written.ts';
 import { changedInputs } from './staleness.ts';
 
 
@@ -36,11 +37,16 @@ export interface UnitRunRequest {
   readonly onLog?: (stream: 'stdout' | 'stderr' | 'log', text: string) => void;
   /** (freshness 'hash') The fingerprint taken at check time: recorded when the unit succeeds. */
   readonly fingerprint?: FingerprintParts;
+  /** Files a glob input must not read (outputs of units that no longer exist). */
+  readonly isOrphan?: (file: string) => boolean;
 }
 
 export type UnitRunOutcome =
-  /** `rewrote`: inputs that existed before and after the run and changed during it (its own writes?). */
-  | { readonly ok: true; readonly inputsChanged: boolean; readonly rewrote: readonly string[] }
+  /**
+   * `rewrote`: inputs that existed before and after the run and changed during it (its own
+   * writes?); `written`: the output files it wrote (for the output record).
+   */
+  | { readonly ok: true; readonly inputsChanged: boolean; readonly rewrote: readonly string[]; readonly written: readonly string[] }
   /** The service pushed back: requeue, and pause the service (for `retryAfterMs` when given). */
   | { readonly ok: 'push-back'; readonly retryAfterMs: number | undefined; readonly removed: readonly string[] }
   | {
@@ -110,11 +116,13 @@ export function fingerprintCommand(task: ResolvedTask, unit: Unit, inputs: Reado
 
 export async function runUnit(req: UnitRunRequest): Promise<UnitRunOutcome> {
   const { unit, task, root } = req;
-  const before = snapshot(root, unit.outputs);
   // Checked before running: a unit whose outputs or fingerprint cannot be kept is not worth
   // running (it may be a paid call).
   const noDir = makeOutputDirs(root, unit.outputs) ?? (req.fingerprint ? makeDir(root, FINGERPRINT_DIR, 'to record the fingerprint of this unit') : undefined);
   if (noDir) return { ok: false, failure: noDir, outputTail: '', removed: [] };
+  // After makeOutputDirs: a directory output that runcue itself created does not count as written.
+  const outputsBefore = observeOutputs(root, unit.outputs);
+  const before = outputsBefore.files;
   const named = inputsByName(unit, req.inputs);
   const result = await execute(req, named);
   if (result.ok === 'push-back') {
@@ -122,19 +130,28 @@ export async function runUnit(req: UnitRunRequest): Promise<UnitRunOutcome> {
     return { ok: 'push-back', retryAfterMs: result.retryAfterMs, removed };
   }
   if (result.ok) {
-    const changed = changedInputs(root, req.inputs, unit.inputs);
+    const written = outputsWritten(root, unit.outputs, outputsBefore);
+    if (written.missing.length > 0) {
+      const removed = task.keepFailedOutputs ? [] : removeChangedOutputs(root, unit.outputs, before);
+      const paths = written.missing.map((o) => o.path);
+      const message = `exited 0 without writing ${paths.join(', ')} (mark an output { path, optional: true } if it may be absent)`;
+      return { ok: false, failure: { reason: 'missing-output', outputs: paths, message }, outputTail: '', removed };
+    }
+    touchDirectories(root, written.dirs, new Date());
+    const changed = changedInputs(root, req.inputs, unit.inputs, req.isOrphan);
     if (changed.length > 0) {
       // Keep the outputs older than the changed input so the unit stays stale (SPEC §2); for a
       // file that appeared meanwhile, just older than it (file times run on a coarser clock than
       // Date.now(), so "the run's start" could be later than the new file).
       const oldest = Math.min(...changed.map((f) => req.inputs.get(f)?.mtimeMs ?? (statPath(root, f)?.mtimeMs ?? 1) - 1));
-      setMtime(root, snapshot(root, unit.outputs).keys(), oldest);
+      setMtime(root, [...snapshot(root, unit.outputs).keys(), ...written.dirs], oldest);
     }
     // The outputs stay: without a record they are stale to a hash task, so nothing lies.
     const unsaved = req.fingerprint && changed.length === 0 ? recordFingerprint(root, unit, req.fingerprint) : undefined;
     if (unsaved) return { ok: false, failure: unsaved, outputTail: '', removed: [] };
     const rewrote = changed.filter((f) => req.inputs.has(f) && statPath(root, f) !== undefined);
-    return { ok: true, inputsChanged: changed.length > 0, rewrote };
+    const concrete = unit.outputs.filter((o) => !o.isGlob && statPath(root, o.path)).map((o) => o.path);
+    return { ok: true, inputsChanged: changed.length > 0, rewrote, written: [...new Set([...written.files, ...concrete])] };
   }
   const removed = task.keepFailedOutputs ? [] : removeChangedOutputs(root, unit.outputs, before);
   if (!result.abandoned) return { ok: false, failure: result.failure, outputTail: result.outputTail, removed };

@@ -195,7 +195,7 @@ class WatchSession {
     const finished: CycleOutcome = {
       full,
       written: result.written,
-      removed: log.removed,
+      removed: [...log.removed, ...result.cleared],
       nextExpiry: minDefined(result.nextExpiry, log.builtExpiry),
     };
     this.policy.cycleFinished(finished);

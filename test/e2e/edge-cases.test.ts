@@ -108,12 +108,12 @@ describe('reporting', () => {
     expect(result.stdout).toMatch(/"stream":"hook","text":"on.complete hook failed: hook boom"/);
   });
 
-  it('warns when a unit succeeds without writing a declared output', async () => {
+  it('fails a unit that exits 0 without writing a declared output (as Snakemake does)', async () => {
     rig = new Rig();
     rig.write({ 'runcue.config.mjs': `export default { tasks: { t: { output: 'never.txt', run: 'true' } } };` });
     const result = await rig.run(['build']);
-    expect(result.code).toBe(0);
-    expect(result.stderr).toContain('finished but did not write never.txt');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('exited 0 without writing never.txt');
   });
 
   it('a --cwd that does not exist says so', async () => {

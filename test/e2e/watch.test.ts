@@ -186,6 +186,32 @@ describe('watch: file changes', () => {
   });
 });
 
+describe('watch: dynamic sets', () => {
+  it('a shorter re-split clears its old pages without a cycle for its own removals', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: {
+        split: { input: 'docs/{doc}.txt', output: 'work/{doc}/pages/*.txt',
+          run: 'mkdir -p work/{doc}/pages && for i in $(seq 1 $(cat {input})); do echo page$i > work/{doc}/pages/p$i.txt; done' },
+        join: { input: 'work/{doc}/pages/*.txt', output: 'out/{doc}.txt', run: 'cat {inputs} > {output}' },
+      } };`,
+      'docs/a.txt': '3',
+    });
+    rig.age(['docs/a.txt'], -60_000);
+    const w = watch();
+    await w.untilCycles(1);
+    rig.age(['work/a/pages/p1.txt', 'work/a/pages/p2.txt', 'work/a/pages/p3.txt'], -30_000);
+    rig.write({ 'docs/a.txt': '2' });
+    await w.untilCycles(2);
+    expect(rig.exists('work/a/pages/p3.txt')).toBe(false);
+    expect(rig.read('out/a.txt')).toBe('page1\npage2\n');
+    // The next cycle is the next outside change, not the removal of p3.txt.
+    rig.write({ 'docs/b.txt': '1' });
+    await w.untilCycles(3);
+    expect(w.cycleEvents('start')[2]?.changed).toEqual(['docs/b.txt']);
+  });
+});
+
 describe('watch: failures and running units', () => {
   it('a failed unit is not rerun until one of its inputs changes', async () => {
     rig = new Rig();

@@ -11,6 +11,8 @@ import { globMatcher } from '../../config/glob-match.ts';
 import type { ResolvedConfig } from '../../config/resolved.ts';
 import type { UnitGraph } from '../../graph/unit.ts';
 import { filesOf } from '../../runner/files.ts';
+import { deleteOutputRecord, readOutputRecord, recordedFilesOf } from '../../runner/output-record.ts';
+import { planOrphans } from './clean-orphans.ts';
 import type { CliContext, CommonOptions } from '../program.ts';
 import { EXIT_CODES, loadPlan } from './shared.ts';
 
@@ -23,17 +25,22 @@ export interface CleanPlan {
 /** Removes (or with --dry-run lists) the outputs of the selected units; exit 1 if a removal failed. */
 export async function cleanCommand(
   targets: readonly string[],
-  options: CommonOptions & { readonly dryRun?: boolean },
+  options: CommonOptions & { readonly dryRun?: boolean; readonly orphans?: boolean },
   context: CliContext,
 ): Promise<number> {
+  if (options.orphans && targets.length > 0) {
+    context.stderr.write('runcue: clean --orphans takes no targets: orphans are outputs of units that no longer exist\n');
+    return EXIT_CODES.usage;
+  }
   const loaded = await loadPlan(targets, options, context, true);
   if (!loaded.ok) return loaded.exitCode;
   const { config } = loaded;
-  const cleanPlan = planClean(config, loaded.plan.graph, loaded.plan.selected);
+  const cleanPlan = options.orphans ? planOrphans(config, loaded.plan.graph) : planClean(config, loaded.plan.graph, loaded.plan.selected);
   const dryRun = Boolean(options.dryRun);
   const removed: string[] = [];
   const failed: { path: string; reason: string }[] = [];
-  for (const { path } of cleanPlan.remove) {
+  const cleanedUnits = new Set<string>();
+  for (const { path, unit } of cleanPlan.remove) {
     if (dryRun) {
       removed.push(path);
       continue;
@@ -41,10 +48,13 @@ export async function cleanCommand(
     try {
       rmSync(join(config.root, path), { force: true });
       removed.push(path);
+      cleanedUnits.add(unit);
     } catch (error) {
       failed.push({ path, reason: error instanceof Error ? error.message : String(error) });
     }
   }
+  // Its record would name files that are gone; a later build then starts from "never built".
+  for (const unit of cleanedUnits) deleteOutputRecord(config.root, unit);
   if (options.json) {
     context.stdout.write(`${JSON.stringify({ version: 1, dryRun, removed, kept: cleanPlan.kept, failed }, null, 2)}\n`);
   } else {
@@ -65,23 +75,34 @@ function plural(n: number, word: string): string {
 /** The existing outputs of `selected` units, each checked against the safety rules. */
 export function planClean(config: ResolvedConfig, graph: UnitGraph, selected: ReadonlySet<string>): CleanPlan {
   const owners = new Map<string, string>();
+  const kept: { path: string; reason: string }[] = [];
   for (const id of selected) {
     const unit = graph.units.get(id);
     if (!unit) continue;
+    const record = unit.outputs.some((o) => o.isGlob) ? readOutputRecord(config.root, unit.id) : null;
+    const recorded = new Set(record ? recordedFilesOf(record, unit.outputs) : []);
     for (const output of unit.outputs) {
-      for (const file of filesOf(config.root, output)) if (!owners.has(file)) owners.set(file, unit.id);
+      for (const file of filesOf(config.root, output)) {
+        // A glob output only says what a unit may write: a file it did not record writing may be the user's.
+        if (output.isGlob && !recorded.has(file)) kept.push({ path: file, reason: `no record says ${unit.id} wrote it` });
+        else if (!owners.has(file)) owners.set(file, unit.id);
+      }
     }
   }
+  return checkRemovals(config, owners, kept);
+}
+
+/** Applies the safety rules to files about to be removed (file -> the unit that owns it). */
+export function checkRemovals(config: ResolvedConfig, owners: ReadonlyMap<string, string>, kept: { path: string; reason: string }[] = []): CleanPlan {
   const outputMatchers = [...config.tasks.values()].flatMap((t) => t.outputs.map((o) => globMatcher(o.pattern.glob)));
   const realRoot = realpathSync(config.root);
   const remove: { path: string; unit: string }[] = [];
-  const kept: { path: string; reason: string }[] = [];
   for (const [path, unit] of [...owners].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     if (!outputMatchers.some((m) => m(path))) kept.push({ path, reason: 'no output pattern matches it' });
     else if (!insideRoot(realRoot, join(config.root, path))) kept.push({ path, reason: 'it is outside the project (through a symlink)' });
     else remove.push({ path, unit });
   }
-  return { remove, kept };
+  return { remove, kept: kept.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)) };
 }
 
 /** True when the file's directory, symlinks resolved, is `realRoot` or under it. */

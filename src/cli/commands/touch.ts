@@ -4,7 +4,7 @@
  * mtime, so an output that is also a downstream input is never newer than that unit's outputs
  * (equal mtimes are fresh). With `freshness: 'hash'` the unit's fingerprint is recorded too.
  * Inputs are untouched and no output is ever created: a unit with a missing output or input is
- * skipped.
+ * skipped. The files a glob output matches are recorded as the unit's (.runcue/outputs/).
  */
 import { utimesSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import type { Unit } from '../../graph/unit.ts';
 import { filesOf, type FileStat } from '../../runner/files.ts';
 import { fingerprintParts, recordFingerprint } from '../../runner/fingerprint.ts';
 import { createInflightRecords, type InflightRecords } from '../../runner/inflight.ts';
+import { recordOutputs } from '../../runner/output-record.ts';
 import { observeInputs } from '../../runner/staleness.ts';
 import { fingerprintCommand } from '../../runner/unit-run.ts';
 import type { CliContext, CommonOptions } from '../program.ts';
@@ -81,6 +82,8 @@ function markFresh(config: ResolvedConfig, entry: Touchable, now: Date, inflight
   if (failure) throw new Error(failure.message);
   // An interrupted run's record would keep the unit stale: touching says its outputs are good.
   if (state.kind === 'interrupted') inflight.forget(entry.unit.id);
+  // The files matching a glob output now become the unit's own: touch is how a user adopts them.
+  recordOutputs(config.root, entry.unit, entry.files, entry.inputs);
 }
 
 /** Which units can be touched: those whose inputs exist and whose every output exists (a glob: one file or more). */

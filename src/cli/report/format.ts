@@ -124,6 +124,10 @@ export function describeStale(reason: StaleReason, cwd = ''): string {
       return reason.detail;
     case 'interrupted':
       return `was interrupted while running in an earlier run${reason.pid > 0 ? ` (pid ${reason.pid})` : ''}`;
+    case 'unrecorded':
+      return `no record of the files it wrote for ${show(reason.output)} (${reason.files} match)`;
+    case 'members_changed':
+      return `input ${reason.change}: ${show(reason.input)}`;
     default:
       return unreachable(reason);
   }
@@ -174,6 +178,7 @@ export function describeFailure(failure: UnitFailure): string {
       return withMessage('aborted');
     case 'pushed-back':
     case 'push-back-limit':
+    case 'missing-output':
       return failure.message;
     case 'stalled':
       return withMessage('stopped: the run stalled');

@@ -1,0 +1,21 @@
+/**
+ * What to say about an input that does not exist and that no unit in the graph will make. "No
+ * task produces it" is only true when no task's output pattern could match it; when one could,
+ * the truth is that the producing task has no unit for it, and why: its own input matches nothing.
+ */
+import { bindFromGlob, globsIntersect } from '../config/glob-intersect.ts';
+import type { ResolvedConfig } from '../config/resolved.ts';
+import type { Unit } from '../graph/unit.ts';
+
+export function missingInputMessage(config: ResolvedConfig, unit: Unit, input: string): string {
+  for (const task of config.tasks.values()) {
+    if (task.name === unit.task) continue;
+    const output = task.outputs.find((o) => globsIntersect(o.pattern.glob, input));
+    if (!output) continue;
+    const values = bindFromGlob(output.pattern, input) ?? {};
+    const sources = task.inputs.flatMap((i) => (i.kind === 'pattern' ? [i.pattern.fill(values)] : []));
+    const why = sources.length === 0 ? '' : ` (no file matches its input ${sources.join(', ')})`;
+    return `${unit.id} waits for ${input}: no file matches; task ${task.name} would produce it but has no unit for it${why}`;
+  }
+  return `${unit.id} waits for ${input}: no file matches and no task produces it`;
+}

@@ -1,0 +1,132 @@
+/**
+ * Which files each unit wrote on its last success, kept in `.runcue/outputs/` (one small JSON
+ * file per unit, keyed by a hash of its id, written atomically). A glob output only says which
+ * files a unit *may* write; the record says which it *did*, so a hand-written file that happens
+ * to match the glob never makes the producer look fresh, is never cleared before a rerun and is
+ * never deleted by `clean`. For a unit with glob inputs (a fan-in) it also keeps the input files
+ * it was built from, so a member removed, or added with an old mtime, makes it stale in mtime
+ * mode too. Records are read only for units with a glob input or output, so a no-op build of
+ * many concrete units reads none.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, sep } from 'node:path';
+import { globMatcher } from '../config/glob-match.ts';
+import type { Unit, UnitPath } from '../graph/unit.ts';
+
+/** What a unit wrote on its last success. */
+export interface OutputRecord {
+  readonly version: 1;
+  readonly unit: string;
+  readonly task: string;
+  /** Output files it wrote (concrete outputs that exist, and the files of its glob outputs it created or changed). */
+  readonly files: readonly string[];
+  /** Input files it was built from; present for units with a glob input. */
+  readonly members?: readonly string[];
+}
+
+const DIR = '.runcue/outputs';
+
+function recordPath(root: string, unitId: string): string {
+  return `${root}/${DIR}/${createHash('sha256').update(unitId).digest('hex').slice(0, 32)}.json`;
+}
+
+function parse(text: string): OutputRecord | undefined {
+  const record = JSON.parse(text) as Partial<OutputRecord>;
+  const ok = record.version === 1 && typeof record.unit === 'string' && typeof record.task === 'string' && Array.isArray(record.files);
+  return ok ? (record as OutputRecord) : undefined;
+}
+
+/** True when a unit's freshness or cleaning depends on its record. */
+export function needsRecord(unit: Unit): boolean {
+  return unit.outputs.some((o) => o.isGlob) || unit.inputs.some((i) => i.isGlob);
+}
+
+/** The unit's record, or null when none was written (or it cannot be read). */
+export function readOutputRecord(root: string, unitId: string): OutputRecord | null {
+  try {
+    const record = parse(readFileSync(recordPath(root, unitId), 'utf8'));
+    return record?.unit === unitId ? record : null;
+  } catch {
+    return null;
+  }
+}
+
+function writeOutputRecord(root: string, unit: Unit, files: readonly string[], members: readonly string[] | undefined): void {
+  const record: OutputRecord = { version: 1, unit: unit.id, task: unit.task, files: [...files].sort(), ...(members ? { members: [...members].sort() } : {}) };
+  const path = recordPath(root, unit.id);
+  mkdirSync(`${root}/${DIR}`, { recursive: true });
+  const tmp = `${path}.${randomUUID()}.tmp`;
+  writeFileSync(tmp, JSON.stringify(record));
+  renameSync(tmp, path);
+}
+
+export function deleteOutputRecord(root: string, unitId: string): void {
+  rmSync(recordPath(root, unitId), { force: true });
+}
+
+/** Every record on disk (for `clean --orphans`). */
+export function allOutputRecords(root: string): OutputRecord[] {
+  let names: string[];
+  try {
+    names = readdirSync(join(root, DIR)).filter((n) => n.endsWith('.json'));
+  } catch {
+    return [];
+  }
+  return names.flatMap((name) => {
+    try {
+      const record = parse(readFileSync(join(root, DIR, name), 'utf8'));
+      return record ? [record] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** Recorded files that one of `outputs` still claims (a record never reaches outside them). */
+export function recordedFilesOf(record: OutputRecord, outputs: readonly UnitPath[]): string[] {
+  const claims = outputs.map((o) => (o.isGlob ? globMatcher(o.path) : (file: string) => file === o.path));
+  return record.files.filter((file) => claims.some((claim) => claim(file)));
+}
+
+/**
+ * Before a unit with a glob output reruns, removes the files it recorded last time, so a shorter
+ * run leaves no stale members of its set behind (files it did not write stay). Returns them.
+ */
+export function clearRecordedOutputs(root: string, unit: Unit): string[] {
+  if (!unit.outputs.some((o) => o.isGlob)) return [];
+  const record = readOutputRecord(root, unit.id);
+  if (!record) return [];
+  const globs = unit.outputs.filter((o) => o.isGlob);
+  const realRoot = realpathSync(root);
+  // A directory replaced by a symlink since the record was written must not lead outside.
+  const files = recordedFilesOf(record, globs).filter((file) => insideRoot(realRoot, join(root, file)));
+  for (const file of files) rmSync(join(root, file), { force: true });
+  deleteOutputRecord(root, unit.id);
+  return files;
+}
+
+function insideRoot(realRoot: string, file: string): boolean {
+  try {
+    const rel = relative(realRoot, realpathSync(dirname(file)));
+    return rel === '' || (rel.split(sep)[0] !== '..' && !isAbsolute(rel));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * After a success: what the unit wrote and, for a fan-in, the input files it was built from.
+ * Returns why it could not be recorded (the unit then looks unrecorded, so stale, next time).
+ */
+export function recordOutputs(root: string, unit: Unit, written: readonly string[], inputs: ReadonlyMap<string, unknown>): string | undefined {
+  const members = unit.inputs.some((i) => i.isGlob) ? [...inputs.keys()] : undefined;
+  // A task without outputs (it runs on every build) has nothing to record.
+  if (unit.outputs.length === 0) return undefined;
+  try {
+    writeOutputRecord(root, unit, written, members);
+    return undefined;
+  } catch (error) {
+    return `could not record its outputs under .runcue/outputs: ${error instanceof Error ? error.message : String(error)}`;
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * Did a unit write its declared outputs? SPEC §2: a unit that exits 0 without writing every
+ * declared (non-optional) output fails. A concrete file output counts when it exists; a glob
+ * output when one matching file was created or changed by the run (a hand-written file that
+ * merely matches does not count); a directory output when it was created or changed (its own
+ * mtime, or any file beneath it).
+ */
+import { statSync, utimesSync } from 'node:fs';
+import { globMatcher } from '../config/glob-match.ts';
+import type { UnitPath } from '../graph/unit.ts';
+import { snapshot, type FileStat } from './files.ts';
+import { listFiles } from './walk.ts';
+
+/** The outputs as they were before the run. */
+export interface OutputsBefore {
+  readonly files: ReadonlyMap<string, FileStat>;
+  /** Concrete outputs that were directories: path -> a signature of the directory and its files. */
+  readonly dirs: ReadonlyMap<string, string>;
+}
+
+function isDirectory(root: string, rel: string): boolean {
+  return statSync(`${root}/${rel}`, { throwIfNoEntry: false })?.isDirectory() ?? false;
+}
+
+function directorySignature(root: string, rel: string): string {
+  const own = statSync(`${root}/${rel}`, { throwIfNoEntry: false })?.mtimeMs ?? 0;
+  const files = listFiles(root, rel).map((f) => {
+    const s = statSync(`${root}/${f}`, { throwIfNoEntry: false });
+    return `${f}\u0000${s?.mtimeMs ?? 0}\u0000${s?.size ?? 0}`;
+  });
+  return `${own}\u0001${files.join('\u0001')}`;
+}
+
+export function observeOutputs(root: string, outputs: readonly UnitPath[]): OutputsBefore {
+  const dirs = new Map<string, string>();
+  for (const o of outputs) if (!o.isGlob && isDirectory(root, o.path)) dirs.set(o.path, directorySignature(root, o.path));
+  return { files: snapshot(root, outputs), dirs };
+}
+
+/** What the run wrote: files it created or changed, directory outputs it created or changed. */
+export interface OutputsWritten {
+  /** Output files created or changed by the run (for glob outputs: the members it wrote). */
+  readonly files: readonly string[];
+  /** Declared, non-optional outputs the run did not write. */
+  readonly missing: readonly UnitPath[];
+  /** Directory outputs the run created or changed. */
+  readonly dirs: readonly string[];
+}
+
+export function outputsWritten(root: string, outputs: readonly UnitPath[], before: OutputsBefore): OutputsWritten {
+  const now = snapshot(root, outputs);
+  const files = [...now].filter(([f, s]) => {
+    const was = before.files.get(f);
+    return !was || was.mtimeMs !== s.mtimeMs || was.size !== s.size;
+  }).map(([f]) => f);
+  const missing: UnitPath[] = [];
+  const dirs: string[] = [];
+  for (const o of outputs) {
+    if (o.isGlob) {
+      const matches = globMatcher(o.path);
+      if (!files.some((f) => matches(f)) && !o.optional) missing.push(o);
+    } else if (isDirectory(root, o.path)) {
+      if (before.dirs.get(o.path) !== directorySignature(root, o.path)) dirs.push(o.path);
+      else if (!o.optional) missing.push(o);
+    } else if (!now.has(o.path) && !o.optional) {
+      missing.push(o);
+    }
+  }
+  return { files: files.sort(), missing, dirs };
+}
+
+/**
+ * Marks directory outputs as written now: a directory's own mtime changes only when its entries
+ * do, so without this a rewritten `site/index.html` would leave `site` older than its inputs.
+ */
+export function touchDirectories(root: string, dirs: readonly string[], time: Date): void {
+  for (const dir of dirs) {
+    try {
+      utimesSync(`${root}/${dir}`, time, time);
+    } catch {
+      // Removed meanwhile: nothing to mark.
+    }
+  }
+}

@@ -1,0 +1,249 @@
+/**
+ * Outputs that lie (issue 9: items 1, 5, 9, 21): a unit must write what it declares, a glob
+ * output is judged by the files the unit recorded writing, `clean` never deletes what no unit
+ * wrote, a dynamic set is cleared before its producer reruns, orphans are found, a fan-in sees
+ * members come and go in mtime mode, and files dated in the future are reported.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { Rig } from '../rig.ts';
+
+let rig: Rig;
+afterEach(() => rig.cleanup());
+
+describe('a unit that exits 0 without writing a declared output', () => {
+  it('fails (missing-output) and removes the outputs it did write', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: {
+        t: { input: 'src/{n}.txt', output: { main: 'out/{n}.txt', side: 'out/{n}.log' }, run: 'cp {input} {output.main}' },
+      } };`,
+      'src/a.txt': 'a',
+    });
+    const result = await rig.run(['build', '--json']);
+    expect(result.code).toBe(1);
+    const fail = result.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; error?: { reason: string; outputs: string[] }; removed?: string[] }).find((e) => e.type === 'unit:fail');
+    expect(fail?.error?.reason).toBe('missing-output');
+    expect(fail?.error?.outputs).toEqual(['out/a.log']);
+    expect(fail?.removed).toEqual(['out/a.txt']);
+    expect(rig.exists('out/a.txt')).toBe(false);
+    expect(rig.read('src/a.txt')).toBe('a');
+  });
+
+  it('succeeds when the unwritten output is marked optional, and stays fresh', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: {
+        t: { input: 'src/{n}.txt', output: { main: 'out/{n}.txt', side: { path: 'out/{n}.log', optional: true } }, run: 'cp {input} {output.main}' },
+      } };`,
+      'src/a.txt': 'a',
+    });
+    expect((await rig.run(['build'])).code).toBe(0);
+    expect(rig.read('out/a.txt')).toBe('a');
+    const again = await rig.run(['build', '--json']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('"type":"unit:skip"');
+  });
+
+  it('a glob output with no file written fails even when a hand-written file matches it', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: { gen: { input: 'src/in.txt', output: 'data/*.json', run: 'true' } } };`,
+      'src/in.txt': 'x',
+      'data/mine.json': '{}',
+    });
+    const result = await rig.run(['build']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('without writing data/*.json');
+    expect(rig.read('data/mine.json')).toBe('{}');
+  });
+
+  it('a directory output counts as written when created or changed, and fails when untouched', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: {
+        site: { input: 'src/page.md', output: 'site', run: 'mkdir -p site && cp src/page.md site/index.html' },
+        lazy: { input: 'src/page.md', output: 'kept', run: 'true' },
+      } };`,
+      'src/page.md': 'v1',
+      'kept/old.html': 'old',
+    });
+    let result = await rig.run(['build', 'site']);
+    expect(result.code).toBe(0);
+    expect(rig.read('site/index.html')).toBe('v1');
+    result = await rig.run(['build', 'site', '--json']);
+    expect(result.stdout).toContain('"type":"unit:skip"');
+    // Rewriting a file inside leaves the directory's own mtime alone: it still counts as built.
+    rig.write({ 'src/page.md': 'v2' });
+    rig.touch('src/page.md', 5_000);
+    result = await rig.run(['build', 'site']);
+    expect(result.code).toBe(0);
+    expect(rig.read('site/index.html')).toBe('v2');
+    rig.touch('src/page.md', -60_000);
+    expect((await rig.run(['build', 'site', '--json'])).stdout).toContain('"type":"unit:skip"');
+
+    rig.touch('src/page.md', 5_000);
+    result = await rig.run(['build', 'lazy']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('without writing kept');
+    expect(rig.read('kept/old.html')).toBe('old');
+  });
+});
+
+const SPLIT = `export default { tasks: {
+  split: { input: 'docs/{doc}.txt', output: 'work/{doc}/pages/*.txt',
+    run: 'mkdir -p work/{doc}/pages && n=$(cat {input}) && i=1 && while [ $i -le $n ]; do echo page$i > work/{doc}/pages/p$i.txt; i=$((i+1)); done' },
+  extract: { input: 'work/{doc}/pages/{page}.txt', output: 'work/{doc}/text/{page}.txt', run: 'cp {input} {output}' },
+  join: { input: 'work/{doc}/text/*.txt', output: 'out/{doc}.txt', run: 'cat {inputs} > {output}' },
+} };`;
+
+describe('dynamic output sets are what the producer recorded writing', () => {
+  it('a hand-written file matching a glob output neither makes the producer fresh nor gets cleaned', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: {
+        gen: { input: 'src/list.txt', output: 'data/*.json', run: 'for n in $(cat {input}); do echo "{}" > data/$n.json; done' },
+      } };`,
+      'src/list.txt': 'a b',
+      'data/config.json': '{"mine":true}',
+    });
+    let result = await rig.run(['build', 'gen', '--json']);
+    expect(result.code).toBe(0);
+    // Before this change the hand-written file made gen look fresh: it never ran.
+    expect(result.stdout).toContain('"type":"unit:done"');
+    expect(rig.exists('data/a.json')).toBe(true);
+    result = await rig.run(['clean', 'gen']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('removed data/a.json\nremoved data/b.json\n');
+    expect(result.stderr).toContain('kept data/config.json: no record says gen wrote it');
+    expect(rig.read('data/config.json')).toBe('{"mine":true}');
+    // With its recorded files gone, gen is stale again although data/config.json still matches.
+    expect((await rig.run(['build', 'gen', '--json'])).stdout).toContain('"type":"unit:done"');
+  });
+
+  it("a glob output over another task's source file is a config error (exit 2) naming both keys", async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: {
+        gen: { input: 'src/list.txt', output: 'data/*.json', run: 'true' },
+        use: { input: 'data/config.json', output: 'out/used.txt', run: 'cp {input} {output}' },
+      } };`,
+      'src/list.txt': 'a',
+      'data/config.json': '{}',
+    });
+    for (const command of ['build', 'clean']) {
+      const result = await rig.run([command]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain('tasks.gen.output: glob output "data/*.json" also matches tasks.use.input "data/config.json"');
+    }
+    expect(rig.read('data/config.json')).toBe('{}');
+  });
+
+  it('a shorter re-split removes the pages it wrote last time; the fan-in ignores their downstream orphans, which clean --orphans removes', async () => {
+    rig = new Rig();
+    rig.write({ 'runcue.config.mjs': SPLIT, 'docs/a.txt': '3', 'work/a/pages/notes.txt': 'mine' });
+    expect((await rig.run(['build', 'split'])).code).toBe(0);
+    // notes.txt matches the glob but is the user's: extract would consume it; keep it out of this test.
+    rig.remove('work/a/pages/notes.txt');
+    expect((await rig.run(['build'])).code).toBe(0);
+    expect(rig.read('out/a.txt')).toBe('page1\npage2\npage3\n');
+
+    rig.age(['work/a/pages/p1.txt', 'work/a/pages/p2.txt', 'work/a/pages/p3.txt'], -60_000);
+    rig.write({ 'docs/a.txt': '2' });
+    expect((await rig.run(['build'])).code).toBe(0);
+    expect(rig.exists('work/a/pages/p3.txt')).toBe(false);
+    expect(rig.exists('work/a/pages/p2.txt')).toBe(true);
+    // work/a/text/p3.txt was written by extract[doc=a,page=p3], which no longer exists: the
+    // fan-in does not read it, and it stays until clean --orphans.
+    expect(rig.read('out/a.txt')).toBe('page1\npage2\n');
+    expect(rig.exists('work/a/text/p3.txt')).toBe(true);
+    expect((await rig.run(['build', '--json'])).stdout).not.toContain('"type":"unit:start"');
+    const listed = await rig.run(['clean', '--orphans', '--dry-run']);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toContain('would remove work/a/text/p3.txt\n');
+    expect(listed.stdout).not.toContain('p1');
+    expect(rig.exists('work/a/text/p3.txt')).toBe(true);
+    expect((await rig.run(['clean', '--orphans'])).code).toBe(0);
+    expect(rig.exists('work/a/text/p3.txt')).toBe(false);
+    expect(rig.read('work/a/text/p2.txt')).toBe('page2\n');
+    expect((await rig.run(['clean', '--orphans', 'split'])).code).toBe(2);
+  });
+
+  it('records, clears and cleans hostile file names exactly, and keeps a hand-written one', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `import { writeFileSync } from 'node:fs';
+      export default { tasks: {
+        gen: { input: 'src/n.txt', output: 'set/*.txt', run: async ({ input }) => {
+          const names = ["a b 'q'.txt", '-n.txt', '$(touch pwned).txt', 'tab\\there.txt'];
+          const n = Number((await import('node:fs')).readFileSync(input, 'utf8'));
+          for (const name of names.slice(0, n)) writeFileSync('set/' + name, 'x');
+        } },
+      } };`,
+      'src/n.txt': '4',
+      'set/mine\nline.txt': 'mine',
+    });
+    rig.age(['src/n.txt'], -60_000);
+    expect((await rig.run(['build'])).code).toBe(0);
+    expect(rig.exists('set/tab\there.txt')).toBe(true);
+    rig.write({ 'src/n.txt': '2' });
+    expect((await rig.run(['build'])).code).toBe(0);
+    expect(rig.exists('set/$(touch pwned).txt')).toBe(false);
+    expect(rig.exists('set/tab\there.txt')).toBe(false);
+    expect(rig.exists("set/a b 'q'.txt")).toBe(true);
+    expect((await rig.run(['clean'])).code).toBe(0);
+    expect(rig.exists("set/a b 'q'.txt")).toBe(false);
+    expect(rig.exists('set/-n.txt')).toBe(false);
+    expect(rig.read('set/mine\nline.txt')).toBe('mine');
+    expect(rig.exists('pwned')).toBe(false);
+  });
+
+  it('runcue touch adopts the files a glob output matches (the way to keep a set built before records)', async () => {
+    rig = new Rig();
+    rig.write({ 'runcue.config.mjs': SPLIT, 'docs/a.txt': '2', 'work/a/pages/p1.txt': 'x', 'work/a/pages/p2.txt': 'y' });
+    rig.age(['docs/a.txt'], -60_000);
+    const plan = await rig.run(['build', 'split', '--dry-run', '--json']);
+    expect(plan.stdout).toContain('"kind":"unrecorded"');
+    expect((await rig.run(['touch', 'split'])).code).toBe(0);
+    const after = await rig.run(['build', 'split', '--json']);
+    expect(after.stdout).toContain('"type":"unit:skip"');
+    expect(rig.read('work/a/pages/p1.txt')).toBe('x');
+  });
+});
+
+describe('a fan-in in mtime mode', () => {
+  it('is stale when a member is removed, or added with an old mtime (cp -p)', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: { join: { input: 'parts/*.txt', output: 'all.txt', run: 'cat {inputs} > {output}' } } };`,
+      'parts/a.txt': 'a\n',
+      'parts/b.txt': 'b\n',
+    });
+    rig.age(['parts/a.txt', 'parts/b.txt'], -60_000);
+    expect((await rig.run(['build'])).code).toBe(0);
+    expect((await rig.run(['build', '--json'])).stdout).toContain('"type":"unit:skip"');
+    rig.remove('parts/b.txt');
+    let result = await rig.run(['build', '--json']);
+    expect(result.stdout).toContain('"kind":"members_changed","input":"parts/b.txt","change":"removed"');
+    expect(rig.read('all.txt')).toBe('a\n');
+    rig.write({ 'parts/c.txt': 'c\n' });
+    rig.touch('parts/c.txt', -120_000);
+    result = await rig.run(['build', '--json']);
+    expect(result.stdout).toContain('"kind":"members_changed","input":"parts/c.txt","change":"added"');
+    expect(rig.read('all.txt')).toBe('a\nc\n');
+  });
+});
+
+describe('files dated in the future', () => {
+  it('warn about clock skew, naming the file and how far ahead it is', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: { t: { input: 'src/{n}.txt', output: 'out/{n}.txt', run: 'cp {input} {output}' } } };`,
+      'src/a.txt': 'a',
+    });
+    expect((await rig.run(['build'])).code).toBe(0);
+    rig.touch('out/a.txt', 3_600_000);
+    const result = await rig.run(['build']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/clock skew detected: out\/a\.txt has modification time 3\d{3}\.\d s in the future/);
+  });
+});
