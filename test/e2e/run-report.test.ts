@@ -93,3 +93,19 @@ describe('push-back', () => {
     expect(all.at(-1)).toMatchObject({ type: 'run:done', ok: true, pushBacks: 1 });
   });
 });
+
+describe('output tails', () => {
+  it('a failed unit that printed binary and escape sequences shows them escaped in the log', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: {
+        dump: { output: 'x.bin', run: "printf 'head\\\\033]0;title\\\\007\\\\033[2J\\\\001\\\\377\\\\376\\\\n\\\\033[31mred\\\\033[0m\\\\n'; exit 3" },
+      } };`,
+    });
+    const result = await rig.run(['build']);
+    expect(result.code).toBe(1);
+    // eslint-disable-next-line no-control-regex
+    expect(result.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
+    expect(result.stderr).toContain('    head\\x1b]0;title\\x07\\x1b[2J\\x01\uFFFD\uFFFD\n    red\n');
+  });
+});

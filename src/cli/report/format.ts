@@ -5,6 +5,7 @@
 import { isAbsolute, relative, sep } from 'node:path';
 import { unreachable } from '../../result.ts';
 import type { BlockedReason, RunEvent, StaleReason, UnitFailure } from '../../runner/events.ts';
+import { safeLine } from './terminal-text.ts';
 
 /** The event variant with the given `type`. */
 export type EventOf<T extends RunEvent['type']> = Extract<RunEvent, { readonly type: T }>;
@@ -26,6 +27,8 @@ export interface FormatOptions {
   readonly cwd: string;
   /** Emit GitHub Actions workflow commands (`::error`, `::group::`). */
   readonly github: boolean;
+  /** The palette paints: a tool's own colour in its output is kept too (see terminal-text.ts). */
+  readonly color?: boolean;
 }
 
 /** Format options for a reporter writing human text to `stream`. */
@@ -33,8 +36,10 @@ export function formatOptionsFor(
   stream: { readonly isTTY?: boolean },
   options: { readonly env: Readonly<Record<string, string | undefined>>; readonly cwd: string },
 ): FormatOptions {
+  const color = colorsEnabled(stream, options.env);
   return {
-    palette: createPalette(colorsEnabled(stream, options.env)),
+    palette: createPalette(color),
+    color,
     cwd: options.cwd,
     github: options.env['GITHUB_ACTIONS'] === 'true',
   };
@@ -243,10 +248,10 @@ export function formatStall(event: EventOf<'run:stall'>, options: FormatOptions)
   return lines;
 }
 
-/** A unit's log text, one line per line, each prefixed by the unit id. */
+/** A unit's log text, one line per line, each prefixed by the unit id, made safe to print. */
 export function formatLog(event: EventOf<'unit:log'>, options: FormatOptions): string[] {
   const prefix = options.palette.dim(`${event.unit} │`);
-  return splitLines(event.text).map((line) => `${prefix} ${line}`);
+  return splitLines(event.text).map((line) => `${prefix} ${safeLine(line, options.color === true)}`);
 }
 
 /** Lines of `text` without the final line break's empty line. */
@@ -284,10 +289,12 @@ export function formatFailure(event: EventOf<'unit:fail'>, options: FormatOption
   const lines = [formatFailureHeadline(event, options)];
   // Stopped on request: its output says nothing about a problem, and it is no error to annotate.
   const tail = isInterrupted(event) ? [] : splitLines(event.outputTail);
-  if (options.github && !isInterrupted(event)) lines.push(githubError(event, tail));
+  const shownTail = tail.map((line) => safeLine(line, options.color === true));
+  // annotations render no colour
+  if (options.github && !isInterrupted(event)) lines.push(githubError(event, tail.map((line) => safeLine(line, false))));
   const body: string[] = [];
   if (event.command !== undefined && !isInterrupted(event)) body.push(`  ${palette.dim('$')} ${event.command}`);
-  for (const line of tail) body.push(`${TAIL_INDENT}${line}`);
+  for (const line of shownTail) body.push(`${TAIL_INDENT}${line}`);
   if (options.github && body.length > 0) {
     lines.push(`::group::${event.unit}`, ...body, '::endgroup::');
   } else {

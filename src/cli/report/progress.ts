@@ -7,6 +7,7 @@ import { parseRate } from '../../config/duration.ts';
 import { unreachable } from '../../result.ts';
 import type { RunEvent } from '../../runner/events.ts';
 import { formatTimeOfDay, isInterrupted, SYMBOLS, type EventOf, type Palette } from './format.ts';
+import { safeLine } from './terminal-text.ts';
 
 type Outcome = 'done' | 'fresh' | 'failed' | 'blocked' | 'interrupted';
 
@@ -177,7 +178,8 @@ export class TaskProgress {
   log(unit: string, text: string): void {
     if (!this.running.has(unit)) return;
     const last = text.split(/\r?\n/).findLast((line) => line.trim() !== '');
-    if (last !== undefined) this.running.set(unit, last);
+    // listr2 truncates it to the terminal width: colour codes would be cut, so they go
+    if (last !== undefined) this.running.set(unit, safeLine(last, false));
   }
 
   /** Whether a unit is running now. */
