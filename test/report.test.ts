@@ -612,6 +612,24 @@ describe('service progress', () => {
     expect(extract?.serviceText(plain)).toBe('ocr 1/60 per min, 0/5 running');
   });
 
+  it('draws a push-back pause in the live frame, and the push-back count in the summary', async () => {
+    const pushBack: RunEvent = {
+      type: 'unit:retry', time: T + 2, task: 'extract', unit: 'e0', attempt: 1, delayMs: 3000, kind: 'push-back', services: ['ocr'],
+      error: { reason: 'pushed-back', pushBacks: 1, message: 'its service pushed back (once)' },
+    };
+    const events: RunEvent[] = [
+      { type: 'run:start', time: T, tasks: { extract: 1 }, services: { ocr: { concurrent: 2, rates: [] } }, uses: { extract: ['ocr'] } },
+      start('extract', 'e0', T + 1),
+      pushBack,
+      // stopped while paused, so the last frame still shows the pause
+      { type: 'run:done', time: T + 5, ok: false, durationMs: 3000, counts: { built: 0, fresh: 0, failed: 0, blocked: 0 }, interrupted: 'SIGINT', notStarted: 1, pushBacks: 1 },
+    ];
+    const live = await harness('tty', { tty: true, env: { NO_COLOR: '1' } });
+    await live.run(events);
+    expect(live.stderr()).toContain(`ocr 0/2 running, paused until ${formatTimeOfDay(T + 3002)} (pushed back by e0)`);
+    expect(live.stderr()).toContain('0 blocked, 1 not started in 3.0s, interrupted by SIGINT, 1 push-back');
+  });
+
   it('draws service state in the live frame only', async () => {
     const events: RunEvent[] = [
       {
