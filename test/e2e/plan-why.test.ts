@@ -104,6 +104,15 @@ describe('why', () => {
     expect(full.stdout).not.toContain('... and');
   });
 
+  it('a source file read by many units names the first 10 readers', async () => {
+    rig = new Rig();
+    const tasks = Array.from({ length: 12 }, (_, i) => `t${String(i).padStart(2, '0')}: { input: 'shared.txt', output: 'o${i}.txt', run: 'true' }`);
+    rig.write({ 'runcue.config.mjs': `export default { tasks: { ${tasks.join(', ')} } };`, 'shared.txt': 'x' });
+    const result = await rig.run(['why', 'shared.txt']);
+    expect(result.stdout).toContain('  t09\n  ... and 2 more (--verbose lists all)');
+    expect(result.stdout).not.toContain('t10');
+  });
+
   it('a source file names its readers; an unknown name is an error', async () => {
     project();
     const source = await rig.run(['why', 'src/a.txt']);

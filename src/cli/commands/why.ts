@@ -25,7 +25,9 @@ export async function whyCommand(target: string, options: CommonOptions, context
       context.stderr.write(`runcue: "${target}" is neither a unit nor a file that a unit produces or reads\n`);
       return EXIT_CODES.usage;
     }
-    context.stdout.write(`${spec} is a source file: no task produces it. Read by:\n${consumers.map((u) => `  ${u.id}`).join('\n')}\n`);
+    const limit = options.verbose === true ? Infinity : LIST_LIMIT;
+    const readers = [...consumers.slice(0, limit).map((u) => `  ${u.id}`), ...more(consumers.length, limit, '  ')];
+    context.stdout.write(`${spec} is a source file: no task produces it. Read by:\n${readers.join('\n')}\n`);
     return EXIT_CODES.ok;
   }
   const dry = await build({ config, targets: [unit.task], dryRun: true, env: context.env });
