@@ -56,7 +56,8 @@ function hintFor(file: string, error: Error): string | undefined {
   if (/Cannot use import statement outside a module|Unexpected token 'export'/.test(error.message) && (extension === '.ts' || extension === '.js')) {
     const packageJson = commonjsPackageJson(path.dirname(file));
     const why = packageJson === undefined ? 'Node loads it as CommonJS' : `${shortPath(packageJson, file)} says "type": "commonjs", so Node loads it as CommonJS`;
-    return `${why}: rename it to runcue.config.m${extension.slice(1)} (or set "type": "module" in package.json)`;
+    const renamed = `${path.basename(file, extension)}.m${extension.slice(1)}`;
+    return `${why}: rename it to ${renamed} (or set "type": "module" in package.json)`;
   }
   return undefined;
 }
