@@ -33,6 +33,11 @@ export default tseslint.config(
     rules: { 'no-restricted-globals': 'off' },
   },
   {
+    // Runs `node --check` (process.execPath) to place a config's syntax error.
+    files: ['src/config/check-syntax.ts'],
+    rules: { 'no-restricted-globals': 'off' },
+  },
+  {
     files: ['**/*.js', '**/*.mjs', 'bench/**', 'examples/**', 'test/**'],
     ...tseslint.configs.disableTypeChecked,
   },

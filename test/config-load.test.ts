@@ -198,20 +198,30 @@ describe('loadConfig', () => {
 // Node, whose type stripping and error messages are what users see. One child process checks
 // those, with the sources loaded by Node directly.
 describe('loadConfig on Node itself', () => {
-  it('strips types, and reports syntax errors and exceptions with their line', () => {
+  it('strips types, and reports syntax errors and exceptions as file:line:col with the line', () => {
     const dir = project({
       'typed/runcue.config.ts': TS_CONFIG,
       'syntax/runcue.config.ts': 'const a: number = 1;\nexport default { tasks: {{ };\n',
+      'enum/runcue.config.ts': 'const a = 1;\n\tenum Mode { Fast }\nexport default { tasks: {} };\n',
       'syntax-js/runcue.config.mjs': 'const a = 1;\nexport default { tasks: {{ };\n',
       'throws/runcue.config.ts': `const x: number = 1;\nthrow new Error('boom ' + String(x));\nexport default {};\n`,
+      'helper/runcue.config.mjs': `import './lib/helper.mjs';\nexport default {};\n`,
+      'helper/lib/helper.mjs': `\nthrow new TypeError('bad helper');\n`,
+      'cjs/package.json': '{ "name": "x", "type": "commonjs" }',
+      'cjs/runcue.config.ts': `import { defineConfig } from 'runcue';\nexport default defineConfig({ tasks: {} });\n`,
     });
+    const names = ['typed', 'syntax', 'enum', 'syntax-js', 'throws', 'helper', 'cjs'];
     const load = pathToFileURL(fileURLToPath(new URL('../src/config/load.ts', import.meta.url))).href;
+    const resolve = pathToFileURL(fileURLToPath(new URL('../src/config/resolve.ts', import.meta.url))).href;
     const script = `
       import { loadConfig } from ${JSON.stringify(load)};
+      import { formatConfigFailure } from ${JSON.stringify(resolve)};
       const out = {};
-      for (const name of ['typed', 'syntax', 'syntax-js', 'throws']) {
+      for (const name of ${JSON.stringify(names)}) {
+        // a second load (as watch reloads) must not show its cache-busting query
+        await loadConfig({ cwd: ${JSON.stringify(dir)} + '/' + name });
         const result = await loadConfig({ cwd: ${JSON.stringify(dir)} + '/' + name });
-        out[name] = result.ok ? { run: result.value.tasks.get('build').run } : result.error;
+        out[name] = result.ok ? { run: result.value.tasks.get('build').run } : formatConfigFailure(result.error, ${JSON.stringify(dir)} + '/' + name);
       }
       process.stdout.write(JSON.stringify(out));
     `;
@@ -220,20 +230,28 @@ describe('loadConfig on Node itself', () => {
     });
     const out = JSON.parse(stdout) as Record<string, unknown>;
     expect(out['typed']).toEqual({ run: { kind: 'shell', command: 'echo 2' } });
-    expect(out['syntax']).toEqual({
-      reason: 'config-load',
-      file: path.join(dir, 'syntax/runcue.config.ts'),
-      message: expect.stringMatching(/^SyntaxError: .* \(line 2\)$/) as unknown,
-    });
-    expect(out['syntax-js']).toEqual({
-      reason: 'config-load',
-      file: path.join(dir, 'syntax-js/runcue.config.mjs'),
-      message: expect.stringMatching(/^SyntaxError: /) as unknown,
-    });
-    expect(out['throws']).toEqual({
-      reason: 'config-load',
-      file: path.join(dir, 'throws/runcue.config.ts'),
-      message: 'boom 1 (line 2)',
-    });
+    expect(out['syntax']).toBe(
+      'runcue.config.ts:2:26: SyntaxError: Unexpected token `{`. Expected identifier, string literal, numeric literal or [ for the computed key\n' +
+        '  2 | export default { tasks: {{ };\n' +
+        '    |                          ^',
+    );
+    expect(out['enum']).toBe(
+      'runcue.config.ts:2:2: SyntaxError: TypeScript enum is not supported in strip-only mode\n' +
+        '  2 | \tenum Mode { Fast }\n' +
+        '    | \t^\n' +
+        "runcue loads TypeScript configs with Node's type stripping, which runs erasable TypeScript only: " +
+        'use a union of string literals or an `as const` object instead of an enum, and plain properties instead of namespaces or parameter properties',
+    );
+    expect(out['syntax-js']).toBe(
+      "runcue.config.mjs:2:26: SyntaxError: Unexpected token '{'\n" + '  2 | export default { tasks: {{ };\n' + '    |                          ^',
+    );
+    expect(out['throws']).toBe('runcue.config.ts:2:7: boom 1');
+    expect(out['helper']).toBe('runcue.config.mjs: TypeError: bad helper (at lib/helper.mjs:2:7)');
+    expect(out['cjs']).toBe(
+      'runcue.config.ts:1:1: SyntaxError: Cannot use import statement outside a module\n' +
+        "  1 | import { defineConfig } from 'runcue';\n" +
+        '    | ^\n' +
+        'package.json says "type": "commonjs", so Node loads it as CommonJS: rename it to runcue.config.mts (or set "type": "module" in package.json)',
+    );
   });
 });

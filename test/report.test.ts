@@ -11,7 +11,7 @@ import {
   type ReporterOptions,
 } from '../src/cli/report/index.ts';
 import { RunProgress, ServiceProgress, TaskProgress, formatPerWindow } from '../src/cli/report/progress.ts';
-import { createPalette } from '../src/cli/report/format.ts';
+import { createPalette, formatTimeOfDay } from '../src/cli/report/format.ts';
 import type { RunEvent } from '../src/runner/events.ts';
 
 /** An in-memory stream that records what was written. */
@@ -356,7 +356,7 @@ describe('task progress', () => {
       removed: [],
     });
     const extract = progress.tasks.get('extract');
-    expect(extract?.title(progress.nameWidth, plain)).toBe('extract  37/120 ✓  6 ▸  1 ✗');
+    expect(extract?.title(progress.nameWidth, plain)).toBe('extract  37/120 ✓  6 ▸  1 ■');
     expect(extract?.runningLines(true, plain)).toEqual(['e37 │ half way', 'e38', 'e39', 'e40', 'e41', '+1 more']);
     expect(progress.takeDirty().map((task) => task.name)).toEqual(['extract', 'ocr']);
     expect(progress.takeDirty()).toEqual([]);
@@ -546,7 +546,7 @@ describe('service progress', () => {
       error: { reason: 'check-error', check: 'ready', message: '' }, outputTail: '', removed: [],
     });
     expect(extract?.serviceText(plain)).toBe('ocr 6/60 per min, 3/5 running');
-    expect(extract?.title(progress.nameWidth, plain)).toBe('extract  1/120 ✓  3 ▸  2 ✗');
+    expect(extract?.title(progress.nameWidth, plain)).toBe('extract  1/120 ✓  3 ▸  1 ✗  1 ■');
   });
 
   it('shows cpu only as a task’s one service with units running, and nothing once a task settled', () => {
@@ -587,7 +587,47 @@ describe('service progress', () => {
     progress.advance(T + 2200);
     expect(progress.takeDirty().map((task) => task.name).sort()).toEqual(['a', 'b']);
     expect(progress.tasks.get('a')?.serviceText(plain)).toBe('ocr 0/10 per s, 2 running');
-    expect(progress.hasRateLimits).toBe(true);
+    expect(progress.changesWithTime).toBe(true);
+  });
+
+  it('shows a push-back pause with its end and the unit that caused it, until it ends', () => {
+    const progress = ocrRun();
+    progress.apply(start('extract', 'e1', T));
+    progress.takeDirty();
+    const pushBack = (unit: string, time: number, delayMs: number): RunEvent => ({
+      type: 'unit:retry', time, task: 'extract', unit, attempt: 1, delayMs, kind: 'push-back', services: ['ocr'],
+      error: { reason: 'pushed-back', pushBacks: 1, message: 'its service pushed back (once)' },
+    });
+    progress.apply(pushBack('e1', T + 1000, 4000));
+    const until = formatTimeOfDay(T + 5000);
+    const extract = progress.tasks.get('extract');
+    expect(extract?.serviceText(plain)).toBe(`ocr 1/60 per min, 0/5 running, paused until ${until} (pushed back by e1)`);
+    expect(progress.changesWithTime).toBe(true);
+    // a shorter pause asked later does not shorten it
+    progress.apply(pushBack('e2', T + 2000, 1000));
+    expect(extract?.serviceText(plain)).toContain(`paused until ${until} (pushed back by e1)`);
+    progress.takeDirty();
+    progress.advance(T + 5000);
+    expect(progress.takeDirty().map((task) => task.name)).toContain('extract');
+    expect(extract?.serviceText(plain)).toBe('ocr 1/60 per min, 0/5 running');
+  });
+
+  it('draws a push-back pause in the live frame, and the push-back count in the summary', async () => {
+    const pushBack: RunEvent = {
+      type: 'unit:retry', time: T + 2, task: 'extract', unit: 'e0', attempt: 1, delayMs: 3000, kind: 'push-back', services: ['ocr'],
+      error: { reason: 'pushed-back', pushBacks: 1, message: 'its service pushed back (once)' },
+    };
+    const events: RunEvent[] = [
+      { type: 'run:start', time: T, tasks: { extract: 1 }, services: { ocr: { concurrent: 2, rates: [] } }, uses: { extract: ['ocr'] } },
+      start('extract', 'e0', T + 1),
+      pushBack,
+      // stopped while paused, so the last frame still shows the pause
+      { type: 'run:done', time: T + 5, ok: false, durationMs: 3000, counts: { built: 0, fresh: 0, failed: 0, blocked: 0 }, interrupted: 'SIGINT', notStarted: 1, pushBacks: 1 },
+    ];
+    const live = await harness('tty', { tty: true, env: { NO_COLOR: '1' } });
+    await live.run(events);
+    expect(live.stderr()).toContain(`ocr 0/2 running, paused until ${formatTimeOfDay(T + 3002)} (pushed back by e0)`);
+    expect(live.stderr()).toContain('0 blocked, 1 not started in 3.0s, interrupted by SIGINT, 1 push-back');
   });
 
   it('draws service state in the live frame only', async () => {

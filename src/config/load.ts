@@ -6,6 +6,7 @@ import { cosmiconfig, type CosmiconfigResult, type Loader } from 'cosmiconfig';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { err, type Result } from '../result.ts';
+import { loadFailure } from './load-error.ts';
 import type { ConfigFailure, ResolvedConfig } from './resolved.ts';
 import { resolveConfig } from './resolve.ts';
 
@@ -105,41 +106,4 @@ function notFound(cwd: string): ConfigFailure {
 function failedFile(error: unknown): string | undefined {
   if (typeof error !== 'object' || error === null || !('filepath' in error)) return undefined;
   return typeof error.filepath === 'string' ? error.filepath : undefined;
-}
-
-function loadFailure(file: string, error: unknown): ConfigFailure {
-  return { reason: 'config-load', file, message: loadMessage(file, error) };
-}
-
-/** The loader's message, with the line it points at when the error carries one. */
-function loadMessage(file: string, error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  if ('code' in error && error.code === 'ENOENT' && !error.message.includes('import')) return 'no such file';
-  // cosmiconfig's JSON and YAML loaders prefix the message with the file, which we print anyway.
-  const message = error.message.replace(/^(JSON|YAML) Error in .*:\n/, (_, kind: string) => `${kind} error: `);
-  const head = error.name === 'Error' || message.startsWith(`${error.name}:`) ? message : `${error.name}: ${message}`;
-  const location = errorLocation(file, error.stack ?? '');
-  return location === undefined ? head : `${head} (${location})`;
-}
-
-/**
- * Where an import failed: Node decorates a syntax error's stack with a `path:line` first line;
- * an exception thrown while the config runs has the config file in a stack frame.
- */
-function errorLocation(file: string, stack: string): string | undefined {
-  const firstLine = stack.split('\n', 1)[0] ?? '';
-  const decorated = /^(\S.*):(\d+)$/.exec(firstLine);
-  if (decorated !== null) {
-    const [, where = '', line = ''] = decorated;
-    return samePath(where, file) ? `line ${line}` : `at ${where}:${line}`;
-  }
-  for (const frame of stack.matchAll(/^\s+at (?:.*\()?(\S+?)(?:\?t=\d+)?:(\d+):\d+\)?$/gm)) {
-    const [, where = '', line = ''] = frame;
-    if (samePath(where, file)) return `line ${line}`;
-  }
-  return undefined;
-}
-
-function samePath(where: string, file: string): boolean {
-  return where === file || where === pathToFileURL(file).href;
 }

@@ -252,7 +252,7 @@ export function formatConfigFailure(failure: ConfigFailure, cwd: string): string
     case 'config-not-found':
       return failure.message;
     case 'config-load':
-      return `${relativeFile(failure.file, cwd)}: ${failure.message}`;
+      return formatLoadFailure(failure, relativeFile(failure.file, cwd));
     case 'config-invalid': {
       const file = relativeFile(failure.file, cwd);
       return failure.issues.map((issue) => `${file}: ${issue.path}: ${issue.message}`).join('\n');
@@ -260,6 +260,24 @@ export function formatConfigFailure(failure: ConfigFailure, cwd: string): string
     default:
       return unreachable(failure);
   }
+}
+
+/**
+ * `runcue.config.ts:2:26: SyntaxError: ...`, then the line with a caret under the column, then
+ * the rest of the message (a hint).
+ */
+function formatLoadFailure(failure: Extract<ConfigFailure, { reason: 'config-load' }>, file: string): string {
+  const at = failure.position;
+  if (at === undefined) return `${file}: ${failure.message}`;
+  const [first = '', ...rest] = failure.message.split('\n');
+  const lines = [`${file}:${at.line}${at.column === undefined ? '' : `:${at.column}`}: ${first}`];
+  if (at.text !== undefined && at.column !== undefined) {
+    const gutter = String(at.line);
+    // tabs kept so the caret lines up however the terminal draws them
+    const indent = at.text.slice(0, at.column - 1).replace(/[^\t]/g, ' ');
+    lines.push(`  ${gutter} | ${at.text}`, `  ${' '.repeat(gutter.length)} | ${indent}^`);
+  }
+  return [...lines, ...rest].join('\n');
 }
 
 function relativeFile(file: string, cwd: string): string {

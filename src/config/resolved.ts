@@ -86,10 +86,20 @@ export interface ConfigIssue {
   readonly message: string;
 }
 
+/** A place in a file: 1-based line and column, and the text of that line when known. */
+export interface SourcePosition {
+  readonly line: number;
+  readonly column?: number;
+  readonly text?: string;
+}
+
 export type ConfigFailure =
   /** No config file was found from the directory upward. */
   | { readonly reason: 'config-not-found'; readonly cwd: string; readonly message: string }
-  /** The file exists but could not be loaded (syntax error, import error, not an object). */
-  | { readonly reason: 'config-load'; readonly file: string; readonly message: string }
+  /**
+   * The file exists but could not be loaded (syntax error, import error, not an object);
+   * `position` is where in it, when Node said.
+   */
+  | { readonly reason: 'config-load'; readonly file: string; readonly message: string; readonly position?: SourcePosition }
   /** The file loaded but its content is wrong; every issue names its key path. */
   | { readonly reason: 'config-invalid'; readonly file: string; readonly issues: readonly ConfigIssue[] };

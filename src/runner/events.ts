@@ -81,8 +81,11 @@ export interface BlockedUnit {
 export interface RunCounts {
   readonly built: number;
   readonly fresh: number;
+  /** Units that failed; units a signal stopped while they ran count as `interrupted` instead. */
   readonly failed: number;
   readonly blocked: number;
+  /** Units stopped by a signal (Ctrl-C, SIGTERM, an AbortSignal) while they ran; absent when 0. */
+  readonly interrupted?: number;
 }
 
 export interface UnitEventBase {
@@ -137,6 +140,11 @@ export type RunEvent =
       /** `retry`: the unit failed and has retries left; `push-back`: its service asked to slow down. */
       readonly kind: 'retry' | 'push-back';
       readonly error: UnitFailure;
+      /**
+       * (push-back) The services paused until `time + delayMs` (a longer pause already under way
+       * is kept); empty when only this unit waits (a task on the default `cpu` service alone).
+       */
+      readonly services?: readonly string[];
     })
   /**
    * Nothing finished for `stallTimeout`/`stallWarnAfter`, or a unit waited `pendingTimeout`/
@@ -165,6 +173,8 @@ export type RunEvent =
       readonly interrupted?: string;
       /** Stale units that never started because the run stopped (a failure without --keep-going, a stall, a signal). */
       readonly notStarted?: number;
+      /** How often a service pushed back (exit 75 / RateLimited) in this run; absent when 0. */
+      readonly pushBacks?: number;
     };
 
 /** Events of `runcue watch`, around each cycle's run events. */

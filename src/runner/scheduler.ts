@@ -157,6 +157,8 @@ export class Scheduler {
   private readonly failures: (UnitProblem & { error: UnitFailure })[] = [];
   private readonly blocked: (UnitProblem & { reason: BlockedReason })[] = [];
   private readonly counts = { built: 0, fresh: 0, failed: 0, blocked: 0 };
+  /** Units a signal stopped while they ran (not counted as failed), and push-backs seen. */
+  private readonly tally = { interrupted: 0, pushBacks: 0 };
   private asyncChecks = 0;
   /** Units whose custom check is in flight: which check, since when (for stall diagnostics). */
   private readonly checking = new Map<string, { check: 'ready' | 'stale'; since: number }>();
@@ -703,6 +705,7 @@ export class Scheduler {
    */
   private pushBack(unit: Unit, task: ResolvedTask, pending: Pending, retryAfterMs: number | undefined): void {
     pending.pushBacks++;
+    this.tally.pushBacks++;
     if (pending.pushBacks > task.maxPushBacks) {
       const message = `its service pushed back ${pending.pushBacks} times (limit ${task.maxPushBacks}); the task's maxPushBacks sets the limit`;
       this.fail(unit, { reason: 'push-back-limit', pushBacks: pending.pushBacks, message }, pending.attempt, '', []);
@@ -721,7 +724,7 @@ export class Scheduler {
     const delayMs = retryAfterMs ?? Math.round(Math.random() * task.backoffMs * 2 ** Math.max(0, streak - 1));
     const until = this.o.now() + delayMs;
     for (const s of services) this.pausedUntil.set(s, Math.max(this.pausedUntil.get(s) ?? 0, until));
-    this.o.emit({ type: 'unit:retry', time: this.o.now(), task: unit.task, unit: unit.id, attempt: pending.attempt, delayMs, kind: 'push-back', error });
+    this.o.emit({ type: 'unit:retry', time: this.o.now(), task: unit.task, unit: unit.id, attempt: pending.attempt, delayMs, kind: 'push-back', error, services });
     if (services.length === 0) {
       // Only the default cpu service: delay this unit alone rather than every local task.
       this.requeueAfter(unit, task, delayMs);
@@ -737,7 +740,10 @@ export class Scheduler {
     this.status.set(unit.id, 'failed');
     if (!this.badByTask.has(unit.task)) this.badByTask.set(unit.task, unit.id);
     this.stalls.progress(unit.id, this.o.now());
-    this.counts.failed++;
+    // Stopped by a signal: not the unit's fault, and its downstream is "not started", not blocked.
+    const interrupted = error.reason === 'aborted' && this.interrupted !== undefined;
+    if (interrupted) this.tally.interrupted++;
+    else this.counts.failed++;
     this.failures.push({ unit: unit.id, task: unit.task, error });
     if (this.o.dryRun) this.plan.push({ unit: unit.id, task: unit.task, verdict: 'fails', error });
     const pending = this.pending.get(unit.id);
@@ -747,7 +753,7 @@ export class Scheduler {
     if (error.reason === 'exit-non-zero') info.exitCode = error.exitCode;
     this.callHook('failure', unit, new Map(), info);
     if (!this.o.keepGoing && error.reason !== 'aborted') this.stopping = true;
-    this.blockDownstream(unit.id);
+    if (!interrupted) this.blockDownstream(unit.id);
     this.wakeParked();
   }
 
@@ -974,18 +980,20 @@ export class Scheduler {
         const durationMs = this.o.now() - this.startTime;
         const ok = this.failures.length === 0 && this.blocked.length === 0 && this.interrupted === undefined && this.stalled === undefined;
         const notStarted = this.notStarted();
+        const counts = { ...this.counts, ...(this.tally.interrupted > 0 ? { interrupted: this.tally.interrupted } : {}) };
         this.o.emit({
           type: 'run:done',
           time: this.o.now(),
           ok,
           durationMs,
-          counts: { ...this.counts },
+          counts,
           ...(this.interrupted ? { interrupted: this.interrupted } : {}),
           ...(notStarted > 0 ? { notStarted } : {}),
+          ...(this.tally.pushBacks > 0 ? { pushBacks: this.tally.pushBacks } : {}),
         });
         this.resolveDone({
           ok,
-          counts: { ...this.counts },
+          counts,
           durationMs,
           failures: this.failures,
           blocked: this.blocked,

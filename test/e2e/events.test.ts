@@ -28,10 +28,10 @@ const EVENT_FIELDS = {
   },
   'unit:skip': { type: 'required', time: 'required', task: 'required', unit: 'required' },
   'unit:blocked': { type: 'required', time: 'required', task: 'required', unit: 'required', reason: 'required' },
-  'unit:retry': { type: 'required', time: 'required', task: 'required', unit: 'required', attempt: 'required', delayMs: 'required', kind: 'required', error: 'required' },
+  'unit:retry': { type: 'required', time: 'required', task: 'required', unit: 'required', attempt: 'required', delayMs: 'required', kind: 'required', error: 'required', services: 'optional' },
   'run:stall': { type: 'required', time: 'required', fatal: 'required', message: 'required', blocked: 'required' },
   'unit:log': { type: 'required', time: 'required', task: 'required', unit: 'required', stream: 'required', text: 'required' },
-  'run:done': { type: 'required', time: 'required', ok: 'required', durationMs: 'required', counts: 'required', interrupted: 'optional', notStarted: 'optional' },
+  'run:done': { type: 'required', time: 'required', ok: 'required', durationMs: 'required', counts: 'required', interrupted: 'optional', notStarted: 'optional', pushBacks: 'optional' },
 } as const satisfies Variants<RunEvent, 'type'>;
 
 type CycleOf<P> = Extract<WatchEvent, { type: 'watch:cycle'; phase: P }>;

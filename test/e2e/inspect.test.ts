@@ -370,6 +370,33 @@ describe('init', () => {
     expect((await rig.run(['build'])).stderr).toContain('0 built, 2 fresh');
   });
 
+  it('in a "type": "commonjs" package writes runcue.config.mts, which builds', async () => {
+    rig = new Rig();
+    // what `npm init -y` writes with npm 11
+    rig.write({ 'package.json': '{ "name": "x", "version": "1.0.0", "type": "commonjs" }\n' });
+    const result = await rig.run(['init']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('runcue.config.mts (.mts: ');
+    expect(rig.exists('runcue.config.ts')).toBe(false);
+    rig.write({ 'input/hello.txt': 'hello\n' });
+    const build = await rig.run(['build']);
+    expect(build.stderr).toContain('2 built');
+    expect(build.code).toBe(0);
+  });
+
+  it.each([
+    ['no .gitignore', undefined, '.runcue/\n', true],
+    ['one without a final newline', 'node_modules', 'node_modules\n.runcue/\n', true],
+    ['one that already ignores it', 'dist/\n/.runcue\n', 'dist/\n/.runcue\n', false],
+  ])('adds .runcue/ to .gitignore (%s)', async (_, before, after, added) => {
+    rig = new Rig();
+    if (before !== undefined) rig.write({ '.gitignore': before });
+    const result = await rig.run(['init']);
+    expect(result.code).toBe(0);
+    expect(result.stdout.includes('added .runcue/')).toBe(added);
+    expect(rig.read('.gitignore')).toBe(after);
+  });
+
   it('refuses to overwrite an existing config of any kind (exit 2)', async () => {
     rig = new Rig();
     rig.write({ 'runcue.config.ts': '// mine\n' });

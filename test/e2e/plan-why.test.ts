@@ -76,6 +76,43 @@ describe('why', () => {
     expect(fresh.stdout).toContain('verdict: fresh');
   });
 
+  it('summarises a big fan-in: the first inputs and producers, then how many more; --verbose lists all', async () => {
+    rig = new Rig();
+    const files: Record<string, string> = {
+      'runcue.config.mjs': `export default { tasks: {
+        upper: { input: 'src/{name}.txt', output: 'work/{name}.up', run: "tr a-z A-Z < {input} > {output}" },
+        all: { input: 'work/*.up', output: 'out/all.txt', run: "cat {inputs} > {output}" },
+      } };`,
+    };
+    for (let i = 0; i < 25; i++) files[`src/f${String(i).padStart(2, '0')}.txt`] = 'x';
+    rig.write(files);
+    expect((await rig.run(['build'])).code).toBe(0);
+    rig.touch('src/f24.txt', 5_000);
+    const short = await rig.run(['why', 'out/all.txt']);
+    expect(short.code).toBe(0);
+    expect(short.stdout).toContain('  work/f09.up  ');
+    expect(short.stdout).not.toContain('work/f10.up');
+    expect(short.stdout).toContain('  ... and 15 more (--verbose lists all)');
+    expect(short.stdout).toContain('(25 files match work/*.up)');
+    expect(short.stdout).toContain('  upper[name=f09]: fresh');
+    expect(short.stdout).not.toContain('upper[name=f10]');
+    expect(short.stdout).toContain('  ... and 15 more: 14 fresh, 1 would run (--verbose lists all)');
+    expect(short.stdout.split('\n').length).toBeLessThan(40);
+    const full = await rig.run(['why', '--verbose', 'out/all.txt']);
+    expect(full.stdout).toContain('work/f24.up');
+    expect(full.stdout).toContain('upper[name=f24]: stale: would run');
+    expect(full.stdout).not.toContain('... and');
+  });
+
+  it('a source file read by many units names the first 10 readers', async () => {
+    rig = new Rig();
+    const tasks = Array.from({ length: 12 }, (_, i) => `t${String(i).padStart(2, '0')}: { input: 'shared.txt', output: 'o${i}.txt', run: 'true' }`);
+    rig.write({ 'runcue.config.mjs': `export default { tasks: { ${tasks.join(', ')} } };`, 'shared.txt': 'x' });
+    const result = await rig.run(['why', 'shared.txt']);
+    expect(result.stdout).toContain('  t09\n  ... and 2 more (--verbose lists all)');
+    expect(result.stdout).not.toContain('t10');
+  });
+
   it('a source file names its readers; an unknown name is an error', async () => {
     project();
     const source = await rig.run(['why', 'src/a.txt']);

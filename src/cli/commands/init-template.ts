@@ -2,6 +2,8 @@
 
 /** File name `runcue init` writes. */
 export const STARTER_FILE = 'runcue.config.ts';
+/** ... in a `"type": "commonjs"` package, where Node would load a `.ts` file as CommonJS. */
+export const STARTER_FILE_ESM = 'runcue.config.mts';
 
 /** A commented starter: a rate-limited service, cpu, a per-file task and a fan-in. */
 export const STARTER_CONFIG = `// runcue config (the runcue README describes every option).

@@ -1,13 +1,17 @@
 /**
  * `runcue init [--cwd DIR]`: writes a commented starter runcue.config.ts (creating DIR if need
- * be), and refuses (exit 2) when the directory already has a runcue config of any kind.
+ * be), and refuses (exit 2) when the directory already has a runcue config of any kind. In a
+ * CommonJS package it writes runcue.config.mts, which Node loads as an ES module there. It adds
+ * `.runcue/` (runcue's cache) to the directory's .gitignore.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { SEARCH_PLACES } from '../../config/load.ts';
+import { commonjsPackageJson } from '../../config/package-type.ts';
+import { err, ok, type Result } from '../../result.ts';
 import type { CliContext } from '../program.ts';
-import { STARTER_CONFIG, STARTER_FILE } from './init-template.ts';
+import { STARTER_CONFIG, STARTER_FILE, STARTER_FILE_ESM } from './init-template.ts';
 import { EXIT_CODES } from './shared.ts';
 
 /** Writes the starter config into `--cwd` (default: the working directory); exit 2 if a config exists. */
@@ -18,19 +22,51 @@ export function initCommand(options: { readonly cwd?: string }, context: CliCont
     context.stderr.write(`runcue init: ${join(dir, existing)} already exists; not overwriting it\n`);
     return Promise.resolve(EXIT_CODES.usage);
   }
+  // A .ts config in a "type": "commonjs" package (npm 11's `npm init -y`) would load as CommonJS.
+  const commonjs = commonjsPackageJson(dir);
+  const file = join(dir, commonjs === undefined ? STARTER_FILE : STARTER_FILE_ESM);
   try {
     mkdirSync(dir, { recursive: true });
     // 'wx': never replace a file that appeared since the check
-    writeFileSync(join(dir, STARTER_FILE), STARTER_CONFIG, { flag: 'wx' });
+    writeFileSync(file, STARTER_CONFIG, { flag: 'wx' });
   } catch (error) {
-    context.stderr.write(`runcue init: could not write ${join(dir, STARTER_FILE)}: ${error instanceof Error ? error.message : String(error)}\n`);
+    context.stderr.write(`runcue init: could not write ${file}: ${errorText(error)}\n`);
     return Promise.resolve(EXIT_CODES.usage);
   }
-  context.stdout.write(`wrote ${join(dir, STARTER_FILE)}\nnext: put some .txt files in input/, then run \`runcue build\`\n`);
+  const why = commonjs === undefined ? '' : ` (.mts: ${commonjs} says "type": "commonjs")`;
+  context.stdout.write(`wrote ${file}${why}\n`);
+  const ignored = ignoreStateDir(dir);
+  if (ignored.ok) {
+    if (ignored.value) context.stdout.write(`added .runcue/ (runcue's cache) to ${join(dir, '.gitignore')}\n`);
+  } else {
+    context.stderr.write(`runcue init: note: could not add .runcue/ to ${join(dir, '.gitignore')}: ${ignored.error}\n`);
+  }
+  context.stdout.write('next: put some .txt files in input/, then run `runcue build`\n');
   if (!canImportRuncue(dir)) {
     context.stderr.write("runcue init: note: 'runcue' is not installed here, so the config's import will fail; run `npm install --save-dev runcue`\n");
   }
   return Promise.resolve(EXIT_CODES.ok);
+}
+
+/**
+ * Adds `.runcue/` to `dir`/.gitignore (creating it) unless a line there already ignores it;
+ * `true` when it added the line.
+ */
+function ignoreStateDir(dir: string): Result<boolean, string> {
+  const file = join(dir, '.gitignore');
+  try {
+    const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    if (text.split(/\r?\n/).some((line) => /^\/?\.runcue\/?\s*$/.test(line))) return ok(false);
+    const separator = text === '' || text.endsWith('\n') ? '' : '\n';
+    appendFileSync(file, `${separator}.runcue/\n`);
+    return ok(true);
+  } catch (error) {
+    return err(errorText(error));
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** The config file name in `dir` that loading would find, or undefined. */

@@ -25,7 +25,9 @@ export async function whyCommand(target: string, options: CommonOptions, context
       context.stderr.write(`runcue: "${target}" is neither a unit nor a file that a unit produces or reads\n`);
       return EXIT_CODES.usage;
     }
-    context.stdout.write(`${spec} is a source file: no task produces it. Read by:\n${consumers.map((u) => `  ${u.id}`).join('\n')}\n`);
+    const limit = options.verbose === true ? Infinity : LIST_LIMIT;
+    const readers = [...consumers.slice(0, limit).map((u) => `  ${u.id}`), ...more(consumers.length, limit, '  ')];
+    context.stdout.write(`${spec} is a source file: no task produces it. Read by:\n${readers.join('\n')}\n`);
     return EXIT_CODES.ok;
   }
   const dry = await build({ config, targets: [unit.task], dryRun: true, env: context.env });
@@ -34,7 +36,7 @@ export async function whyCommand(target: string, options: CommonOptions, context
   if (options.json || options.reporter === 'json') {
     context.stdout.write(`${JSON.stringify(storyData(unit, config, plan, deps))}\n`);
   } else {
-    context.stdout.write(story(unit, config, plan, deps));
+    context.stdout.write(story(unit, config, plan, deps, options.verbose === true ? Infinity : LIST_LIMIT));
   }
   return EXIT_CODES.ok;
 }
@@ -76,7 +78,26 @@ function verdictOf(entry: PlanEntry | undefined): string {
   }
 }
 
-function story(unit: Unit, config: ResolvedConfig, plan: readonly PlanEntry[], deps: ReadonlySet<string>): string {
+/** How many files of one pattern, or upstream units, the story lists before `... and N more`. */
+const LIST_LIMIT = 10;
+
+/** `    ... and 290 more (--verbose lists all)` when `total` exceeds `limit`. */
+function more(total: number, limit: number, indent: string, detail = ''): string[] {
+  return total > limit ? [`${indent}... and ${total - limit} more${detail} (--verbose lists all)`] : [];
+}
+
+/** `: 280 fresh, 10 would run` over the verdicts of units not listed. */
+function verdictTally(units: readonly string[], byUnit: ReadonlyMap<string, PlanEntry>): string {
+  const tally = new Map<string, number>();
+  for (const id of units) {
+    const verdict = byUnit.get(id)?.verdict;
+    const word = verdict === undefined ? 'not planned' : verdict === 'run' ? 'would run' : verdict;
+    tally.set(word, (tally.get(word) ?? 0) + 1);
+  }
+  return `: ${[...tally].map(([word, n]) => `${n} ${word}`).join(', ')}`;
+}
+
+function story(unit: Unit, config: ResolvedConfig, plan: readonly PlanEntry[], deps: ReadonlySet<string>, limit: number): string {
   const byUnit = new Map(plan.map((e) => [e.unit, e]));
   const task = config.tasks.get(unit.task);
   const lines = [`${unit.id}  (task ${unit.task})`, ''];
@@ -85,27 +106,31 @@ function story(unit: Unit, config: ResolvedConfig, plan: readonly PlanEntry[], d
   for (const input of unit.inputs) {
     const files = filesOf(config.root, input);
     if (files.length === 0) lines.push(`  ${input.path}  missing${input.isGlob ? ' (no file matches)' : ''}`);
-    for (const f of files) {
+    files.forEach((f, i) => {
       const m = statPath(config.root, f)?.mtimeMs;
       if (m !== undefined && (!newest || m > newest.mtime)) newest = { file: f, mtime: m };
-      lines.push(`  ${f}  ${time(m)}`);
-    }
+      if (i < limit) lines.push(`  ${f}  ${time(m)}`);
+    });
+    lines.push(...more(files.length, limit, '  '));
     if (input.isGlob && files.length > 0) lines.push(`    (${files.length} files match ${input.path})`);
   }
   if (unit.inputs.length === 0) lines.push('  (none)');
   lines.push('', 'produced by:');
   if (deps.size === 0) lines.push('  (no upstream units: inputs are source files)');
-  for (const d of deps) lines.push(`  ${d}: ${verdictOf(byUnit.get(d))}`);
+  const upstream = [...deps];
+  for (const d of upstream.slice(0, limit)) lines.push(`  ${d}: ${verdictOf(byUnit.get(d))}`);
+  if (upstream.length > limit) lines.push(...more(upstream.length, limit, '  ', verdictTally(upstream.slice(limit), byUnit)));
   lines.push('', 'outputs:');
   let oldest: { file: string; mtime: number } | undefined;
   for (const output of unit.outputs) {
     const files = filesOf(config.root, output);
     if (files.length === 0) lines.push(`  ${output.path}  missing`);
-    for (const f of files) {
+    files.forEach((f, i) => {
       const m = statPath(config.root, f)?.mtimeMs;
       if (m !== undefined && (!oldest || m < oldest.mtime)) oldest = { file: f, mtime: m };
-      lines.push(`  ${f}  ${time(m)}`);
-    }
+      if (i < limit) lines.push(`  ${f}  ${time(m)}`);
+    });
+    lines.push(...more(files.length, limit, '  '));
   }
   if (unit.outputs.length === 0) lines.push('  (none: the unit runs on every build)');
   lines.push('', 'checks:');

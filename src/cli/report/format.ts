@@ -5,6 +5,7 @@
 import { isAbsolute, relative, sep } from 'node:path';
 import { unreachable } from '../../result.ts';
 import type { BlockedReason, RunEvent, StaleReason, UnitFailure } from '../../runner/events.ts';
+import { safeLine } from './terminal-text.ts';
 
 /** The event variant with the given `type`. */
 export type EventOf<T extends RunEvent['type']> = Extract<RunEvent, { readonly type: T }>;
@@ -26,6 +27,8 @@ export interface FormatOptions {
   readonly cwd: string;
   /** Emit GitHub Actions workflow commands (`::error`, `::group::`). */
   readonly github: boolean;
+  /** The palette paints: a tool's own colour in its output is kept too (see terminal-text.ts). */
+  readonly color?: boolean;
 }
 
 /** Format options for a reporter writing human text to `stream`. */
@@ -33,8 +36,10 @@ export function formatOptionsFor(
   stream: { readonly isTTY?: boolean },
   options: { readonly env: Readonly<Record<string, string | undefined>>; readonly cwd: string },
 ): FormatOptions {
+  const color = colorsEnabled(stream, options.env);
   return {
-    palette: createPalette(colorsEnabled(stream, options.env)),
+    palette: createPalette(color),
+    color,
     cwd: options.cwd,
     github: options.env['GITHUB_ACTIONS'] === 'true',
   };
@@ -48,6 +53,7 @@ export const SYMBOLS = {
   blocked: '⊘',
   retry: '↻',
   fresh: '·',
+  interrupted: '■',
 } as const;
 
 const identity = (text: string): string => text;
@@ -92,6 +98,17 @@ export function formatDuration(ms: number): string {
 
 function pad2(n: number): string {
   return String(n).padStart(2, '0');
+}
+
+/** `14:03:22`, local time. */
+export function formatTimeOfDay(time: number): string {
+  const d = new Date(time);
+  return `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
+}
+
+/** A unit the run's interruption (Ctrl-C, SIGTERM) stopped while it ran: not a failure of its own. */
+export function isInterrupted(event: EventOf<'unit:fail'>): boolean {
+  return event.error.reason === 'aborted';
 }
 
 /** A path as the user should see it: absolute paths under `cwd` become relative. */
@@ -213,11 +230,17 @@ export function formatBlocked(event: EventOf<'unit:blocked'>, options: FormatOpt
   return `${options.palette.yellow(SYMBOLS.blocked)} ${text}`;
 }
 
-/** `↻ extract[doc=a,page=1] attempt 1 failed (exit 1), retrying in 2.0s`. */
+/**
+ * `↻ extract[doc=a,page=1] attempt 1 failed (exit 1), retrying in 2.0s`;
+ * `↻ extract[doc=a,page=1] pushed back: api paused until 12:03:05 (2.0s)`.
+ */
 export function formatRetry(event: EventOf<'unit:retry'>, options: FormatOptions): string {
   const { palette } = options;
   if (event.kind === 'push-back') {
-    return `${palette.yellow(SYMBOLS.retry)} ${event.unit} pushed back by its service, waiting ${formatDuration(event.delayMs)}`;
+    const services = event.services ?? [];
+    const what = services.length === 0 ? 'it waits' : `${services.join(', ')} paused`;
+    const until = `until ${formatTimeOfDay(event.time + event.delayMs)} (${formatDuration(event.delayMs)})`;
+    return `${palette.yellow(SYMBOLS.retry)} ${event.unit} pushed back by its service: ${what} ${until}`;
   }
   const what = `attempt ${event.attempt} failed (${describeFailure(event.error)})`;
   return `${palette.yellow(SYMBOLS.retry)} ${event.unit} ${what}, retrying in ${formatDuration(event.delayMs)}`;
@@ -236,10 +259,10 @@ export function formatStall(event: EventOf<'run:stall'>, options: FormatOptions)
   return lines;
 }
 
-/** A unit's log text, one line per line, each prefixed by the unit id. */
+/** A unit's log text, one line per line, each prefixed by the unit id, made safe to print. */
 export function formatLog(event: EventOf<'unit:log'>, options: FormatOptions): string[] {
   const prefix = options.palette.dim(`${event.unit} │`);
-  return splitLines(event.text).map((line) => `${prefix} ${line}`);
+  return splitLines(event.text).map((line) => `${prefix} ${safeLine(line, options.color === true)}`);
 }
 
 /** Lines of `text` without the final line break's empty line. */
@@ -249,8 +272,11 @@ export function splitLines(text: string): string[] {
   return lines;
 }
 
-/** The first line of a failure: `✗ extract[doc=a,page=1] exit 1 after 0.3s`. */
+/** The first line of a failure: `✗ extract[doc=a,page=1] exit 1 after 0.3s`, or `■ ... interrupted after 2.1s`. */
 export function formatFailureHeadline(event: EventOf<'unit:fail'>, options: FormatOptions): string {
+  if (isInterrupted(event)) {
+    return `${options.palette.yellow(SYMBOLS.interrupted)} ${event.unit} interrupted after ${formatDuration(event.durationMs)}`;
+  }
   return `${options.palette.red(SYMBOLS.fail)} ${event.unit} ${failureText(event)}`;
 }
 
@@ -272,11 +298,14 @@ const ANNOTATION_TAIL_LINES = 3;
 export function formatFailure(event: EventOf<'unit:fail'>, options: FormatOptions): string[] {
   const { palette } = options;
   const lines = [formatFailureHeadline(event, options)];
-  const tail = splitLines(event.outputTail);
-  if (options.github) lines.push(githubError(event, tail));
+  // Stopped on request: its output says nothing about a problem, and it is no error to annotate.
+  const tail = isInterrupted(event) ? [] : splitLines(event.outputTail);
+  const shownTail = tail.map((line) => safeLine(line, options.color === true));
+  // annotations render no colour
+  if (options.github && !isInterrupted(event)) lines.push(githubError(event, tail.map((line) => safeLine(line, false))));
   const body: string[] = [];
-  if (event.command !== undefined) body.push(`  ${palette.dim('$')} ${event.command}`);
-  for (const line of tail) body.push(`${TAIL_INDENT}${line}`);
+  if (event.command !== undefined && !isInterrupted(event)) body.push(`  ${palette.dim('$')} ${event.command}`);
+  for (const line of shownTail) body.push(`${TAIL_INDENT}${line}`);
   if (options.github && body.length > 0) {
     lines.push(`::group::${event.unit}`, ...body, '::endgroup::');
   } else {
@@ -305,14 +334,23 @@ export function githubProperty(text: string): string {
   return githubData(text).replaceAll(':', '%3A').replaceAll(',', '%2C');
 }
 
-/** `runcue: 12 built, 30 fresh, 1 failed, 0 blocked in 3.4s`, plus `, interrupted by SIGINT`. */
+/**
+ * `runcue: 12 built, 30 fresh, 1 failed, 0 blocked in 3.4s`, plus `, 2 interrupted, 5 not
+ * started` and `, interrupted by SIGINT` after a signal, and `, 3 push-backs` when services pushed back.
+ */
 export function formatSummary(event: EventOf<'run:done'>, options: FormatOptions): string {
   const { palette } = options;
-  const { built, fresh, failed, blocked } = event.counts;
+  const { built, fresh, failed, blocked, interrupted = 0 } = event.counts;
   const failedText = failed > 0 ? palette.red(`${failed} failed`) : `${failed} failed`;
   const blockedText = blocked > 0 ? palette.yellow(`${blocked} blocked`) : `${blocked} blocked`;
-  const interrupted = event.interrupted === undefined ? '' : `, ${palette.yellow(`interrupted by ${event.interrupted}`)}`;
+  const interruptedUnits = interrupted > 0 ? `, ${palette.yellow(`${interrupted} interrupted`)}` : '';
+  const by = event.interrupted === undefined ? '' : `, ${palette.yellow(`interrupted by ${event.interrupted}`)}`;
   const notStarted = event.notStarted === undefined ? '' : `, ${palette.yellow(`${event.notStarted} not started`)}`;
-  const counts = `${built} built, ${fresh} fresh, ${failedText}, ${blockedText}${notStarted}`;
-  return `${palette.bold('runcue:')} ${counts} in ${formatDuration(event.durationMs)}${interrupted}`;
+  const pushBacks = event.pushBacks === undefined ? '' : `, ${palette.yellow(plural(event.pushBacks, 'push-back'))}`;
+  const counts = `${built} built, ${fresh} fresh, ${failedText}, ${blockedText}${interruptedUnits}${notStarted}`;
+  return `${palette.bold('runcue:')} ${counts} in ${formatDuration(event.durationMs)}${by}${pushBacks}`;
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }

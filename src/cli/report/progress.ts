@@ -6,9 +6,10 @@
 import { parseRate } from '../../config/duration.ts';
 import { unreachable } from '../../result.ts';
 import type { RunEvent } from '../../runner/events.ts';
-import { SYMBOLS, type EventOf, type Palette } from './format.ts';
+import { formatTimeOfDay, isInterrupted, SYMBOLS, type EventOf, type Palette } from './format.ts';
+import { safeLine } from './terminal-text.ts';
 
-type Outcome = 'done' | 'fresh' | 'failed' | 'blocked';
+type Outcome = 'done' | 'fresh' | 'failed' | 'blocked' | 'interrupted';
 
 /** How many running units a task shows beneath its title before `+N more`. */
 export const MAX_RUNNING_SHOWN = 5;
@@ -37,6 +38,8 @@ export class ServiceProgress {
   /** Start times, oldest first; those before `head` have left the window (a queue without shifts). */
   private readonly starts: number[] = [];
   private head = 0;
+  /** A push-back's pause: until when, and the unit whose push-back set it. */
+  private pause: { readonly until: number; readonly unit: string } | undefined;
 
   constructor(name: string, limits: ServiceLimits) {
     this.name = name;
@@ -57,8 +60,19 @@ export class ServiceProgress {
     this.trim(time);
   }
 
-  /** Forgets starts that left the window by `now`; returns whether any did. */
+  /** A unit's push-back paused the service until `until`; a longer pause already set stays. */
+  pauseUntil(until: number, unit: string): void {
+    if (this.pause === undefined || until > this.pause.until) this.pause = { until, unit };
+  }
+
+  /** Forgets starts that left the window, and a pause that ended, by `now`; returns whether any did. */
   trim(now: number): boolean {
+    const pauseEnded = this.pause !== undefined && this.pause.until <= now;
+    if (pauseEnded) this.pause = undefined;
+    return this.trimStarts(now) || pauseEnded;
+  }
+
+  private trimStarts(now: number): boolean {
     if (this.rate === undefined) return false;
     const edge = now - this.rate.windowMs;
     let dropped = 0;
@@ -86,13 +100,22 @@ export class ServiceProgress {
     return rateFull || (this.concurrent !== null && this.running >= this.concurrent);
   }
 
-  /** `ocr 42/60 per min, 5/5 running` (rate part only with a rate, `/5` only with a cap). */
+  /** Paused by a push-back (as of the last trim). */
+  get paused(): boolean {
+    return this.pause !== undefined;
+  }
+
+  /**
+   * `ocr 42/60 per min, 5/5 running` (rate part only with a rate, `/5` only with a cap), and
+   * `, paused until 12:03:05 (pushed back by extract[page=3])` while a push-back pauses it.
+   */
   text(palette: Palette): string {
     const parts: string[] = [];
     if (this.rate !== undefined) parts.push(`${this.recentStarts}/${this.rate.count} ${formatPerWindow(this.rate.windowMs)}`);
     parts.push(this.concurrent === null ? `${this.running} running` : `${this.running}/${this.concurrent} running`);
+    if (this.pause !== undefined) parts.push(`paused until ${formatTimeOfDay(this.pause.until)} (pushed back by ${this.pause.unit})`);
     const text = `${this.name} ${parts.join(', ')}`;
-    return this.full ? palette.yellow(text) : palette.dim(text);
+    return this.full || this.paused ? palette.yellow(text) : palette.dim(text);
   }
 }
 
@@ -119,7 +142,7 @@ export class TaskProgress {
   /** Unit count announced by the runner (`run:start`, `plan:update`). */
   total = 0;
   private readonly outcomes = new Map<string, Outcome>();
-  private readonly counts: Record<Outcome, number> = { done: 0, fresh: 0, failed: 0, blocked: 0 };
+  private readonly counts: Record<Outcome, number> = { done: 0, fresh: 0, failed: 0, blocked: 0, interrupted: 0 };
   /** Running units in start order, each with its last log line ('' when none). */
   private readonly running = new Map<string, string>();
   /** The services its units use (from `run:start.uses`), in the order the config lists them. */
@@ -155,7 +178,8 @@ export class TaskProgress {
   log(unit: string, text: string): void {
     if (!this.running.has(unit)) return;
     const last = text.split(/\r?\n/).findLast((line) => line.trim() !== '');
-    if (last !== undefined) this.running.set(unit, last);
+    // listr2 truncates it to the terminal width: colour codes would be cut, so they go
+    if (last !== undefined) this.running.set(unit, safeLine(last, false));
   }
 
   /** Whether a unit is running now. */
@@ -178,6 +202,11 @@ export class TaskProgress {
     return this.counts.blocked;
   }
 
+  /** Units a signal stopped while they ran. */
+  get interrupted(): number {
+    return this.counts.interrupted;
+  }
+
   /** The announced total, or more when more units were seen than announced. */
   get shownTotal(): number {
     return Math.max(this.total, this.outcomes.size + this.running.size);
@@ -195,6 +224,7 @@ export class TaskProgress {
     if (this.running.size > 0) title += `  ${palette.cyan(`${this.running.size} ${SYMBOLS.start}`)}`;
     if (this.counts.failed > 0) title += `  ${palette.red(`${this.counts.failed} ${SYMBOLS.fail}`)}`;
     if (this.counts.blocked > 0) title += `  ${palette.yellow(`${this.counts.blocked} ${SYMBOLS.blocked}`)}`;
+    if (this.counts.interrupted > 0) title += `  ${palette.yellow(`${this.counts.interrupted} ${SYMBOLS.interrupted}`)}`;
     return title;
   }
 
@@ -269,9 +299,9 @@ export class RunProgress {
     if (now > this.now) this.now = now;
   }
 
-  /** Some service has a rate limit: its window count changes with time alone. */
-  get hasRateLimits(): boolean {
-    for (const service of this.services.values()) if (service.rate !== undefined) return true;
+  /** Some service has a rate limit or a pause: what it shows changes with time alone. */
+  get changesWithTime(): boolean {
+    for (const service of this.services.values()) if (service.rate !== undefined || service.paused) return true;
     return false;
   }
 
@@ -330,7 +360,7 @@ export class RunProgress {
         return;
       case 'unit:fail':
         this.failures.set(event.unit, event);
-        task.settle(event.unit, 'failed');
+        task.settle(event.unit, isInterrupted(event) ? 'interrupted' : 'failed');
         return;
       case 'unit:blocked':
         this.blocked.set(event.unit, event);
@@ -338,9 +368,19 @@ export class RunProgress {
         return;
       case 'unit:retry':
         task.pause(event.unit);
+        if (event.kind === 'push-back') this.pauseServices(event);
         return;
       default:
         return unreachable(event);
+    }
+  }
+
+  private pauseServices(event: EventOf<'unit:retry'>): void {
+    for (const name of event.services ?? []) {
+      const service = this.services.get(name);
+      if (service === undefined) continue;
+      service.pauseUntil(event.time + event.delayMs, event.unit);
+      this.dirtyServices.add(service);
     }
   }
 

@@ -107,6 +107,8 @@ class Session {
 
   apply(event: RunEvent): void {
     if (this.progress.apply(event) && this.started) this.schedule();
+    // a pause on a service without a rate must still disappear from the display when it ends
+    if (this.started && this.live && this.ticker === undefined && event.type === 'unit:retry' && event.kind === 'push-back') this.startTicking();
   }
 
   /** Opens the listr2 frame with one task per runcue task known so far. */
@@ -126,7 +128,7 @@ class Session {
     this.listrDone = startListr(specs, frame).catch(this.options.onInternalError);
     this.started = true;
     this.flush();
-    if (this.live && this.progress.hasRateLimits) this.startTicking();
+    if (this.live && this.progress.changesWithTime) this.startTicking();
   }
 
   /** Completes every task, waits for listr2 to draw its last frame, then prints the details. */
@@ -163,6 +165,7 @@ class Session {
   }
 
   private startTicking(): void {
+    if (this.ended) return;
     this.ticker = setInterval(() => {
       try {
         // the one place wall time is read: event times drive everything else
@@ -189,7 +192,7 @@ class Session {
       if (view.finished) continue;
       const task = this.progress.tasks.get(name);
       if (task === undefined || task.shownTotal === 0 || !task.allSettled) return;
-      view.end(task.failed > 0 ? 'failed' : task.blocked > 0 ? 'blocked' : 'done');
+      view.end(task.failed > 0 ? 'failed' : task.blocked > 0 ? 'blocked' : task.interrupted > 0 ? 'incomplete' : 'done');
     }
   }
 
@@ -267,6 +270,7 @@ class TaskView {
 function finalOutcome(task: TaskProgress | undefined, done: EventOf<'run:done'> | undefined): TaskOutcome {
   if (task === undefined) return 'done';
   if (task.failed > 0) return 'failed';
+  if (task.interrupted > 0) return 'incomplete';
   // A task with blocked units did not do all it was asked to: no success mark.
   if (task.blocked > 0) return 'blocked';
   // a successful run settled everything it meant to, whatever the announced totals said

@@ -5,7 +5,7 @@
  */
 import { unreachable } from '../../result.ts';
 import type { RunEvent, WatchEvent } from '../../runner/events.ts';
-import { formatDuration, type FormatOptions } from './format.ts';
+import { formatDuration, formatTimeOfDay, type FormatOptions } from './format.ts';
 
 /** The watch event variant with the given `type` and `phase`. */
 export type CycleStart = Extract<WatchEvent, { readonly type: 'watch:cycle'; readonly phase: 'start' }>;
@@ -18,18 +18,17 @@ export function isWatchEvent(event: RunEvent | WatchEvent): event is WatchEvent 
 
 /** `[14:03:22]` in local time. */
 export function formatClock(time: number): string {
-  const d = new Date(time);
-  const pad = (n: number): string => String(n).padStart(2, '0');
-  return `[${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}]`;
+  return `[${formatTimeOfDay(time)}]`;
 }
 
 /** `[14:03:22] cycle 3: 2 built, 40 fresh, 1 failed in 1.2s (src/a.txt changed)`. */
 export function formatCycle(start: CycleStart | undefined, done: CycleDone, options: FormatOptions): string {
   const { palette } = options;
-  const { built, fresh, failed, blocked } = done.counts;
+  const { built, fresh, failed, blocked, interrupted = 0 } = done.counts;
   const counts = [`${built} built`, `${fresh} fresh`];
   if (failed > 0) counts.push(palette.red(`${failed} failed`));
   if (blocked > 0) counts.push(palette.yellow(`${blocked} blocked`));
+  if (interrupted > 0) counts.push(palette.yellow(`${interrupted} interrupted`));
   const why = start === undefined || start.cycle !== done.cycle ? '' : ` ${palette.dim(`(${describeTrigger(start)})`)}`;
   return `${palette.dim(formatClock(done.time))} cycle ${done.cycle}: ${counts.join(', ')} in ${formatDuration(done.durationMs)}${why}`;
 }
