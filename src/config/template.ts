@@ -9,6 +9,7 @@
  * A template is parsed once (`compileTemplate`, cached by text); rendering runs once per unit.
  */
 import { unreachable } from '../result.ts';
+import { placeholderContexts, type Layer, type PlaceholderContext, type Spot } from './shell-context.ts';
 import { didYouMean } from './suggest.ts';
 import type { Wildcards } from './types.ts';
 
@@ -18,11 +19,13 @@ export interface TemplateValues {
   readonly inputs: Readonly<Record<string, readonly string[]>>;
   readonly outputs: Readonly<Record<string, readonly string[]>>;
   readonly wildcards: Wildcards;
+  /** The file `{inputs_file}` names (it lists the inputs); `{inputs_file}` itself when absent. */
+  readonly inputsFile?: string;
 }
 
 /** What a placeholder stands for. `text` is its name as written (`input.image`, `page`). */
 interface Placeholder {
-  readonly kind: 'input' | 'inputs' | 'output' | 'outputs' | 'named-input' | 'named-output' | 'wildcard';
+  readonly kind: 'input' | 'inputs' | 'inputs-file' | 'output' | 'outputs' | 'named-input' | 'named-output' | 'wildcard';
   readonly name: string;
   readonly text: string;
 }
@@ -34,6 +37,7 @@ const KEY = '[A-Za-z0-9_][A-Za-z0-9_-]*';
 const PLACEHOLDER = new RegExp(`^(?:(input|output)s?|(input|output)\\.(${KEY})|(?:wildcards\\.)?([A-Za-z_][A-Za-z0-9_]*))$`);
 
 function placeholderOf(text: string): Placeholder | undefined {
+  if (text === 'inputs_file') return { kind: 'inputs-file', name: '', text };
   const m = PLACEHOLDER.exec(text);
   if (m === null) return undefined;
   const [, plain, namedSide, name, wildcard] = m;
@@ -99,6 +103,7 @@ export function checkTemplate(
   const known = [
     'input',
     'inputs',
+    'inputs_file',
     ...names.inputs.map((n) => `input.${n}`),
     'output',
     'outputs',
@@ -134,6 +139,8 @@ function valuesOf(p: Placeholder, values: TemplateValues): readonly string[] {
       return [all(values.inputs)[0] ?? ''];
     case 'inputs':
       return all(values.inputs);
+    case 'inputs-file':
+      return [values.inputsFile ?? '{inputs_file}'];
     case 'named-input':
       return values.inputs[p.name] ?? [];
     case 'output':
@@ -156,7 +163,7 @@ function valuesOf(p: Placeholder, values: TemplateValues): readonly string[] {
 const SAFE_WORD = /^[A-Za-z0-9_\-./=:,+@%^]+$/;
 
 /** POSIX shell quoting, only when needed: `a.txt` stays, `it's` becomes `'it'\''s'`. */
-export function quoteShell(word: string): string {
+function quoteShell(word: string): string {
   return SAFE_WORD.test(word) ? word : forceQuote(word);
 }
 
@@ -164,75 +171,146 @@ function forceQuote(word: string): string {
   return `'${word.replaceAll("'", `'\\''`)}'`;
 }
 
-type QuoteState = 'none' | 'single' | 'double';
+/** A template parsed for the shell: its parts, and where each placeholder stands. */
+interface ShellTemplate {
+  readonly parts: CompiledTemplate;
+  readonly contexts: readonly PlaceholderContext[];
+  /** The words of a template with no shell syntax in its text, run without a shell. */
+  readonly direct: readonly DirectWord[] | undefined;
+}
 
-/** The shell quoting state after `text`, starting from `state` (enough of POSIX sh for templates). */
-function quoteStateAfter(text: string, state: QuoteState): QuoteState {
-  let s = state;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (s === 'single') {
-      if (c === "'") s = 'none';
-    } else if (c === '\\') {
-      i++;
-    } else if (s === 'double') {
-      if (c === '"') s = 'none';
-    } else if (c === "'") {
-      s = 'single';
-    } else if (c === '"') {
-      s = 'double';
-    }
+const shellTemplates = new Map<string, ShellTemplate>();
+
+function compileShell(template: string): ShellTemplate {
+  const cached = shellTemplates.get(template);
+  if (cached) return cached;
+  const parts = compileTemplate(template);
+  const contexts = placeholderContexts(parts);
+  // A value inside code another shell will read (`sh -c "..."`) needs the shell's references.
+  const nested = contexts.some((c) => c.through.length > 0);
+  const compiledShell = { parts, contexts, direct: nested ? undefined : directWords(parts) };
+  if (shellTemplates.size > 1_000) shellTemplates.clear();
+  shellTemplates.set(template, compiledShell);
+  return compiledShell;
+}
+
+/** Writes `text` so that the quoting it passes through, innermost first, gives it back. */
+function through(text: string, layers: readonly Layer[]): string {
+  let out = text;
+  for (const layer of layers) {
+    if (out === '') return '';
+    if (layer === 'dq') out = out.replace(/[\\"$`]/g, '\\$&');
+    else if (layer === 'sq') out = out.replaceAll("'", `'\\''`);
+    else out = forceQuote(out);
   }
-  return s;
+  return out;
+}
+
+/** A reference to environment variables `names` (holding `words`) that fits `spot`. */
+function reference(spot: Spot, names: readonly string[], words: readonly string[]): string {
+  const refs = names.map((n) => `\${${n}}`);
+  switch (spot) {
+    case 'code':
+      return refs.map((r) => `"${r}"`).join(' ');
+    case 'dq':
+    case 'heredoc':
+      return refs.join(' ');
+    case 'sq':
+      return refs.length === 0 ? '' : `'"${refs.join(' ')}"'`;
+    case 'literal':
+      // A quoted here-document expands nothing: the text is written as is, on one line.
+      return words.join(' ').replaceAll('\n', ' ');
+    case 'comment':
+      return '';
+    default:
+      return unreachable(spot);
+  }
+}
+
+/** The values themselves, quoted for `spot`, for the command as people read it. */
+function display(spot: Spot, words: readonly string[], commandStart: boolean): string {
+  const joined = words.join(' ');
+  switch (spot) {
+    case 'code':
+      // An unquoted `a=b` as the first word would be an environment assignment, not a command.
+      return words.map((w, k) => (k === 0 && commandStart && w.includes('=') ? forceQuote(w) : quoteShell(w))).join(' ');
+    case 'dq':
+      return joined.replace(/[\\"$`]/g, '\\$&');
+    case 'sq':
+      return joined.replaceAll("'", `'\\''`);
+    case 'heredoc':
+      return joined.replace(/[\\$`]/g, '\\$&');
+    case 'comment':
+      return words.map(quoteShell).join(' ').replaceAll('\n', ' ');
+    case 'literal':
+      return joined.replaceAll('\n', ' ');
+    default:
+      return unreachable(spot);
+  }
 }
 
 /**
- * Renders a `sh -c` command: each substituted path is one shell-quoted word. A placeholder the
- * template already quotes (`"{output}"`, Make's habit) is escaped for that quoting instead, so
- * the quotes are not doubled.
+ * The command as text, each value shell-quoted for where it stands (also inside `"..."`,
+ * `'...'`, `$(...)` and `sh -c '...'`). For messages and fingerprints: it is not what runs.
  */
-export function renderShell(template: string | CompiledTemplate, values: TemplateValues): string {
-  const parts = typeof template === 'string' ? compileTemplate(template) : template;
+export function renderShell(template: string, values: TemplateValues): string {
+  const { parts, contexts } = compileShell(template);
   let out = '';
-  let state: QuoteState = 'none';
+  let k = 0;
+  for (const part of parts) {
+    if (typeof part === 'string') out += part;
+    else {
+      const context = contexts[k++];
+      if (context === undefined) throw new Error('internal error: placeholder without a shell context');
+      out += through(display(context.spot, valuesOf(part, values), context.commandStart), context.through);
+    }
+  }
+  return out;
+}
+
+/** What a shell `run` executes: an argv, and the environment variables that carry the values. */
+export interface ShellInvocation {
+  readonly argv: string[];
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/** The prefix of the environment variables that carry placeholder values into `sh -c`. */
+export const VALUE_VAR_PREFIX = 'RUNCUE_P_';
+
+/**
+ * What a shell `run` executes. Values never enter the script's text: each is an environment
+ * variable (`RUNCUE_P_0`, ...) and the script references it in the form its spot needs, so
+ * nested shells and `$(...)` inherit it and no value is parsed as code. A template whose own
+ * text has no shell syntax runs without a shell, each value one word.
+ */
+export function shellInvocation(template: string, values: TemplateValues): ShellInvocation {
+  const { parts, contexts, direct } = compileShell(template);
+  if (direct) return { argv: renderDirect(direct, values), env: {} };
+  const env: Record<string, string> = {};
+  const namesOf = new Map<string, string[]>();
+  let next = 0;
+  let script = '';
+  let k = 0;
   for (const part of parts) {
     if (typeof part === 'string') {
-      out += part;
-      state = quoteStateAfter(part, state);
+      script += part;
       continue;
     }
+    const context = contexts[k++];
+    if (context === undefined) throw new Error('internal error: placeholder without a shell context');
     const words = valuesOf(part, values);
-    for (let k = 0; k < words.length; k++) {
-      const word = words[k] ?? '';
-      if (k > 0) out += ' ';
-      if (state === 'double') out += word.replace(/[\\"$`]/g, '\\$&');
-      else if (state === 'single') out += word.replaceAll("'", `'\\''`);
-      // An unquoted `a=b` as the first word would be an environment assignment, not a command.
-      else out += word.includes('=') && out.trim() === '' ? forceQuote(word) : quoteShell(word);
+    let names = namesOf.get(part.text);
+    if (names === undefined) {
+      names = words.map((word) => {
+        const name = `${VALUE_VAR_PREFIX}${next++}`;
+        env[name] = word;
+        return name;
+      });
+      namesOf.set(part.text, names);
     }
+    script += through(reference(context.spot, names, words), context.through);
   }
-  return out;
-}
-
-/**
- * Renders an argv `run`: an element that is exactly `{inputs}`, `{outputs}` or a named input or
- * output expands to one argument per file (possibly none); other placeholders are substituted
- * inside their element, unquoted.
- */
-export function renderArgv(argv: readonly string[], values: TemplateValues): string[] {
-  const out: string[] = [];
-  for (const element of argv) {
-    const parts = compileTemplate(element);
-    const only = parts.length === 1 ? parts[0] : undefined;
-    if (only !== undefined && typeof only !== 'string' && only.kind !== 'input' && only.kind !== 'output' && only.kind !== 'wildcard') {
-      out.push(...valuesOf(only, values));
-      continue;
-    }
-    let arg = '';
-    for (const part of parts) arg += typeof part === 'string' ? part : valuesOf(part, values).join(' ');
-    out.push(arg);
-  }
-  return out;
+  return { argv: ['sh', '-c', script], env };
 }
 
 /** Builtins and keywords: as a first word they behave differently, or only exist, in a shell. */
@@ -245,41 +323,97 @@ const SHELL_WORDS = new Set(
   ).split(' '),
 );
 
+/** A word of a direct (shell-free) command: literal text and placeholders, quoted or bare. */
+type DirectWord = readonly (string | { readonly placeholder: Placeholder; readonly quoted: boolean })[];
+
 /**
- * The argv of a rendered shell command that has no shell syntax at all (plain safe words and
- * single-quoted strings, as `quoteShell` writes them), so the runner can spawn it without
- * `sh -c`. Undefined whenever the shell could read it differently: when in doubt, use the shell.
+ * The words of a template whose literal text has no shell syntax (safe characters, spaces,
+ * `'...'`, and `"..."` without `$`, backticks or backslashes), else undefined.
  */
-export function splitSimpleCommand(command: string): string[] | undefined {
-  const words: string[] = [];
-  let word = '';
-  let inWord = false;
-  let j = 0;
-  while (j < command.length) {
-    const c = command[j] ?? '';
-    if (c === ' ' || c === '\t') {
-      if (inWord) words.push(word);
-      word = '';
-      inWord = false;
-      j++;
-    } else if (c === "'") {
-      const close = command.indexOf("'", j + 1);
-      if (close < 0) return undefined;
-      word += command.slice(j + 1, close);
-      inWord = true;
-      j = close + 1;
-    } else if (c === '\\' && command[j + 1] === "'") {
-      word += "'";
-      inWord = true;
-      j += 2;
-    } else if (SAFE_WORD.test(c)) {
-      word += c;
-      inWord = true;
-      j++;
-    } else return undefined;
+function directWords(parts: CompiledTemplate): DirectWord[] | undefined {
+  const words: (string | { placeholder: Placeholder; quoted: boolean })[][] = [];
+  let word: (string | { placeholder: Placeholder; quoted: boolean })[] | undefined;
+  let quote: '' | "'" | '"' = '';
+  const add = (item: string | { placeholder: Placeholder; quoted: boolean }): void => {
+    if (word === undefined) words.push((word = []));
+    word.push(item);
+  };
+  for (const part of parts) {
+    if (typeof part !== 'string') {
+      add({ placeholder: part, quoted: quote !== '' });
+      continue;
+    }
+    for (const c of part) {
+      if (quote === "'" ? c === "'" : quote === '"' && c === '"') quote = '';
+      else if (quote === "'") add(c);
+      else if (quote === '"') {
+        if (c === '$' || c === '`' || c === '\\') return undefined;
+        add(c);
+      } else if (c === ' ' || c === '\t') word = undefined;
+      else if (c === "'" || c === '"') {
+        quote = c;
+        add('');
+      } else if (SAFE_WORD.test(c)) add(c);
+      else return undefined;
+    }
   }
-  if (inWord) words.push(word);
+  if (quote !== '') return undefined;
   const first = words[0];
-  if (first === undefined || first === '' || first.includes('=') || SHELL_WORDS.has(first)) return undefined;
+  if (first === undefined) return undefined;
+  let command = '';
+  for (const item of first) {
+    if (typeof item !== 'string') return undefined;
+    command += item;
+  }
+  if (command === '' || command.includes('=') || SHELL_WORDS.has(command)) return undefined;
   return words;
+}
+
+function renderDirect(words: readonly DirectWord[], values: TemplateValues): string[] {
+  const argv: string[] = [];
+  for (const word of words) {
+    const out: string[] = [];
+    let last = '';
+    // A bare list with no files adds no word, as `"$@"` does; anything else keeps the word.
+    let keep = false;
+    for (const item of word) {
+      if (typeof item === 'string') {
+        last += item;
+        keep = true;
+        continue;
+      }
+      const vs = valuesOf(item.placeholder, values);
+      if (item.quoted) {
+        last += vs.join(' ');
+        keep = true;
+      } else if (vs.length > 0) {
+        out.push(last + (vs[0] ?? ''), ...vs.slice(1, -1));
+        last = vs.length > 1 ? (vs.at(-1) ?? '') : out.pop() ?? '';
+        keep = true;
+      }
+    }
+    if (keep) argv.push(...out, last);
+  }
+  return argv;
+}
+
+/**
+ * Renders an argv `run`: an element that is exactly `{inputs}`, `{outputs}` or a named input or
+ * output expands to one argument per file (possibly none); other placeholders are substituted
+ * inside their element, unquoted.
+ */
+export function renderArgv(argv: readonly string[], values: TemplateValues): string[] {
+  const out: string[] = [];
+  for (const element of argv) {
+    const parts = compileTemplate(element);
+    const only = parts.length === 1 ? parts[0] : undefined;
+    if (only !== undefined && typeof only !== 'string' && only.kind !== 'input' && only.kind !== 'output' && only.kind !== 'wildcard' && only.kind !== 'inputs-file') {
+      out.push(...valuesOf(only, values));
+      continue;
+    }
+    let arg = '';
+    for (const part of parts) arg += typeof part === 'string' ? part : valuesOf(part, values).join(' ');
+    out.push(arg);
+  }
+  return out;
 }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { globMatcher } from '../config/glob-match.ts';
 import type { ResolvedTask } from '../config/resolved.ts';
-import { renderArgv, renderShell, splitSimpleCommand, type TemplateValues } from '../config/template.ts';
+import { renderArgv, renderShell, shellInvocation, type TemplateValues } from '../config/template.ts';
 import type { UnitInfo } from '../config/types.ts';
 import type { Unit } from '../graph/unit.ts';
 import type { UnitFailure } from './events.ts';
@@ -65,21 +65,33 @@ export function unitInfo(unit: Unit, named: Record<string, string[]>, attempt: n
   };
 }
 
-/** The command a unit runs, as argv, and as text for messages. */
-export function resolveCommand(task: ResolvedTask, unit: Unit, named: Record<string, string[]>): { argv: string[]; text: string } | undefined {
+/** The command a unit runs: argv, the environment it adds, and its text for messages. */
+export interface ResolvedCommand {
+  readonly argv: string[];
+  /** Placeholder values of a shell command, passed out of band (never in the script's text). */
+  readonly env: Readonly<Record<string, string>>;
+  readonly text: string;
+}
+
+/**
+ * The command of a unit. `inputsFile` is the path `{inputs_file}` stands for; without it the
+ * text shows `{inputs_file}` itself (stable across runs, so fingerprints do not change).
+ */
+export function resolveCommand(task: ResolvedTask, unit: Unit, named: Record<string, string[]>, inputsFile?: string): ResolvedCommand | undefined {
   const values: TemplateValues = {
     inputs: named,
     outputs: Object.fromEntries(unit.outputs.map((o) => [o.name, [o.path]])),
     wildcards: unit.wildcards,
+    ...(inputsFile === undefined ? {} : { inputsFile }),
   };
   switch (task.run.kind) {
     case 'shell': {
-      const text = renderShell(task.run.command, values);
-      return { argv: splitSimpleCommand(text) ?? ['sh', '-c', text], text };
+      const { argv, env } = shellInvocation(task.run.command, values);
+      return { argv, env, text: renderShell(task.run.command, values) };
     }
     case 'argv': {
       const argv = renderArgv(task.run.argv, values);
-      return { argv, text: argv.map((a) => (/^[\w./=:,+@%^-]+$/.test(a) ? a : JSON.stringify(a))).join(' ') };
+      return { argv, env: {}, text: argv.map((a) => (/^[\w./=:,+@%^-]+$/.test(a) ? a : JSON.stringify(a))).join(' ') };
     }
     case 'function':
       return undefined;
@@ -139,7 +151,7 @@ async function execute(req: UnitRunRequest, named: Record<string, string[]>): Pr
   const onLog = req.onLog;
   const outcome = await execProcess(command.argv, {
     cwd: req.root,
-    env,
+    env: { ...env, ...command.env },
     signal: req.signal,
     timeoutMs: task.timeoutMs,
     killGraceMs: req.killGraceMs,
