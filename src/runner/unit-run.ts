@@ -3,13 +3,15 @@
  * then either check that its inputs did not change meanwhile, or remove the outputs it left.
  */
 import { randomUUID } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { globMatcher } from '../config/glob-match.ts';
 import type { ResolvedTask } from '../config/resolved.ts';
-import { renderArgv, renderShell, shellInvocation, type TemplateValues } from '../config/template.ts';
+import { renderArgv, renderShell, shellInvocation, templatePlaceholders, type TemplateValues } from '../config/template.ts';
 import type { UnitInfo } from '../config/types.ts';
 import type { Unit } from '../graph/unit.ts';
+import { err, ok, type Result } from '../result.ts';
 import type { UnitFailure } from './events.ts';
 import { execProcess, OutputTail } from './exec.ts';
 import { makeOutputDirs, removeChangedOutputs, setMtime, snapshot, statPath, type FileStat } from './files.ts';
@@ -146,8 +148,19 @@ async function execute(req: UnitRunRequest, named: Record<string, string[]>): Pr
     RUNCUE_RETRY_AFTER_FILE: retryAfterFile,
   };
   if (task.run.kind === 'function') return runFunction(req, named);
-  const command = resolveCommand(task, unit, named);
-  if (!command) return { ok: false, failure: { reason: 'spawn-error', message: 'no command' }, outputTail: '' };
+  const inputsFile = usesInputsFile(task) ? writeInputsFile(named) : undefined;
+  if (inputsFile?.ok === false) return { ok: false, failure: { reason: 'spawn-error', message: inputsFile.error }, outputTail: '' };
+  try {
+    const command = resolveCommand(task, unit, named, inputsFile?.value);
+    if (!command) return { ok: false, failure: { reason: 'spawn-error', message: 'no command' }, outputTail: '' };
+    return await execCommand(req, command, env, retryAfterFile);
+  } finally {
+    if (inputsFile?.ok) rmSync(inputsFile.value, { force: true });
+  }
+}
+
+async function execCommand(req: UnitRunRequest, command: ResolvedCommand, env: Record<string, string | undefined>, retryAfterFile: string): Promise<Attempt> {
+  const { task } = req;
   const onLog = req.onLog;
   const outcome = await execProcess(command.argv, {
     cwd: req.root,
@@ -161,7 +174,35 @@ async function execute(req: UnitRunRequest, named: Record<string, string[]>): Pr
   if (!outcome.ok && outcome.failure.reason === 'exit-non-zero' && outcome.failure.exitCode === EX_TEMPFAIL) {
     return { ok: 'push-back', retryAfterMs: takeRetryAfterFile(retryAfterFile, Date.now()) };
   }
+  if (!outcome.ok && outcome.failure.reason === 'spawn-error' && outcome.failure.message.includes('E2BIG')) {
+    const hint = task.run.kind === 'shell' ? ' use the argv form of run, or' : '';
+    const message = `${outcome.failure.message}: too many or too long paths for one command line;${hint} pass the list as a file with {inputs_file}`;
+    return { ...outcome, failure: { reason: 'spawn-error', message } };
+  }
   return outcome;
+}
+
+/** Whether the task's command names `{inputs_file}`. */
+function usesInputsFile(task: ResolvedTask): boolean {
+  const templates = task.run.kind === 'shell' ? [task.run.command] : task.run.kind === 'argv' ? task.run.argv : [];
+  return templates.some((t) => templatePlaceholders(t).includes('inputs_file'));
+}
+
+/**
+ * The temporary file `{inputs_file}` names: the unit's inputs, one per line. A path with a
+ * newline cannot be listed that way, so the unit fails rather than list a wrong path.
+ */
+function writeInputsFile(named: Record<string, string[]>): Result<string, string> {
+  const inputs = Object.values(named).flat();
+  const bad = inputs.find((p) => p.includes('\n'));
+  if (bad !== undefined) return err(`{inputs_file} lists one path per line, and ${JSON.stringify(bad)} contains a newline: rename it, or use {inputs}`);
+  const file = join((tempDir ??= tmpdir()), `runcue-inputs-${randomUUID()}.txt`);
+  try {
+    writeFileSync(file, inputs.map((p) => `${p}\n`).join(''));
+  } catch (error) {
+    return err(`could not write the {inputs_file} list ${file}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return ok(file);
 }
 
 async function runFunction(req: UnitRunRequest, named: Record<string, string[]>): Promise<Attempt> {
