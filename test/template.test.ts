@@ -243,6 +243,8 @@ const POSITIONS: readonly [string, (value: string) => string][] = [
   [`printf '%s|' "\${UNSET_VAR:-{input}}"`, (v) => `${v}|`],
   ['cat <<EOF\n{input}|\nEOF', (v) => `${v}|\n`],
   [`printf '%s|' {input} # it's {input} $(`, (v) => `${v}|`],
+  [`x=abc; printf '%s|' "\${#x}" {input} $((1<<2)) {input}`, (v) => `3|${v}|4|${v}|`],
+  [`cat <<-'EOF' && printf '%s|' {input}\n\tquoted 'x' "{output}"\n\tEOF`, (v) => `quoted 'x' "o/${v.replaceAll('/', '_').replaceAll('\n', ' ') || 'empty'}"\n${v}|`],
   [`mkdir -p "$(dirname {output})" && printf '%s' {input} > {output} && cat {output}`, (v) => v],
 ];
 

@@ -21,7 +21,7 @@ export type Spot =
   | 'heredoc'
   /** A quoted here-document body: nothing expands, the value is written as text. */
   | 'literal'
-  /** A comment: nothing runs. */
+  /** A comment: nothing runs, but it gets the code form in case the lexer guessed wrong. */
   | 'comment';
 
 /** The quoting a string written at an inner spot passes through on its way out, innermost first. */
@@ -48,6 +48,10 @@ interface CodeFrame {
   escape: boolean;
   /** `<<` was read: the next finished word is a here-document delimiter. */
   heredoc: { strip: boolean; armed: boolean } | undefined;
+  /** No character read yet (so `$((` can be told from `$(`). */
+  fresh: boolean;
+  /** `$((...))`: arithmetic, where `<<` is a shift and `#` no comment. */
+  arithmetic: boolean;
 }
 
 interface QuoteFrame {
@@ -71,7 +75,19 @@ const SHELL = /^(?:.*\/)?(?:sh|bash|dash|zsh|ksh|mksh|ash|yash|posh)$/;
 const DASH_C = /^-[A-Za-z]*c[A-Za-z]*$/;
 
 function codeFrame(closer: CodeFrame['closer']): CodeFrame {
-  return { kind: 'code', closer, depth: 0, words: [], word: undefined, wordHasPlaceholder: false, child: undefined, escape: false, heredoc: undefined };
+  return {
+    kind: 'code',
+    closer,
+    depth: 0,
+    words: [],
+    word: undefined,
+    wordHasPlaceholder: false,
+    child: undefined,
+    escape: false,
+    heredoc: undefined,
+    fresh: true,
+    arithmetic: false,
+  };
 }
 
 /** Whether a word starting after `words` is code for another shell. */
@@ -246,6 +262,10 @@ export class ShellLexer {
   }
 
   private codeChar(frame: CodeFrame, c: string, dollar: boolean): void {
+    if (frame.fresh) {
+      frame.fresh = false;
+      frame.arithmetic = frame.closer === ')' && c === '(';
+    }
     if (frame.escape) {
       frame.escape = false;
       if (c !== '\n') this.decoded(frame, c, frame.child);
@@ -299,14 +319,15 @@ export class ShellLexer {
       case '<':
       case '>':
         this.endWord(frame);
-        if (c === '<' && frame.word === undefined && this.lastWasLess) frame.heredoc = { strip: false, armed: false };
+        if (c === '<' && this.lastWasLess && !frame.arithmetic) frame.heredoc = { strip: false, armed: false };
         this.lastWasLess = c === '<' && !this.lastWasLess;
         return;
       default:
         break;
     }
     this.lastWasLess = false;
-    if (c === '#' && frame.word === undefined) {
+    // `${#x}` is a length and `$((16#ff))` a base, not comments.
+    if (c === '#' && frame.word === undefined && frame.closer !== '}' && !frame.arithmetic) {
       this.stack.push({ kind: 'comment' });
       return;
     }

@@ -211,6 +211,7 @@ function reference(spot: Spot, names: readonly string[], words: readonly string[
   const refs = names.map((n) => `\${${n}}`);
   switch (spot) {
     case 'code':
+    case 'comment':
       return refs.map((r) => `"${r}"`).join(' ');
     case 'dq':
     case 'heredoc':
@@ -220,8 +221,6 @@ function reference(spot: Spot, names: readonly string[], words: readonly string[
     case 'literal':
       // A quoted here-document expands nothing: the text is written as is, on one line.
       return words.join(' ').replaceAll('\n', ' ');
-    case 'comment':
-      return '';
     default:
       return unreachable(spot);
   }
@@ -232,6 +231,7 @@ function display(spot: Spot, words: readonly string[], commandStart: boolean): s
   const joined = words.join(' ');
   switch (spot) {
     case 'code':
+    case 'comment':
       // An unquoted `a=b` as the first word would be an environment assignment, not a command.
       return words.map((w, k) => (k === 0 && commandStart && w.includes('=') ? forceQuote(w) : quoteShell(w))).join(' ');
     case 'dq':
@@ -240,8 +240,6 @@ function display(spot: Spot, words: readonly string[], commandStart: boolean): s
       return joined.replaceAll("'", `'\\''`);
     case 'heredoc':
       return joined.replace(/[\\$`]/g, '\\$&');
-    case 'comment':
-      return words.map(quoteShell).join(' ').replaceAll('\n', ' ');
     case 'literal':
       return joined.replaceAll('\n', ' ');
     default:
