@@ -242,6 +242,8 @@ const POSITIONS: readonly [string, (value: string) => string][] = [
   [`x=$(printf '%s' {input}.); printf '%s|' "\${x%.}"`, (v) => `${v}|`],
   [`printf '%s|' "\${UNSET_VAR:-{input}}"`, (v) => `${v}|`],
   ['cat <<EOF\n{input}|\nEOF', (v) => `${v}|\n`],
+  [`sh <<EOF\nprintf '%s|' {input} "{input}"\nEOF`, (v) => `${v}|${v}|`],
+  [`sh <<'EOF'\nprintf '%s|' {input} "{input}"\nEOF`, (v) => `${v}|${v}|`],
   [`printf '%s|' {input} # it's {input} $(`, (v) => `${v}|`],
   [`x=abc; printf '%s|' "\${#x}" {input} $((1<<2)) {input}`, (v) => `3|${v}|4|${v}|`],
   [`cat <<-'EOF' && printf '%s|' {input}\n\tquoted 'x' "{output}"\n\tEOF`, (v) => `quoted 'x' "o/${v.replaceAll('/', '_').replaceAll('\n', ' ') || 'empty'}"\n${v}|`],

@@ -24,8 +24,11 @@ export type Spot =
   /** A comment: nothing runs, but it gets the code form in case the lexer guessed wrong. */
   | 'comment';
 
-/** The quoting a string written at an inner spot passes through on its way out, innermost first. */
-export type Layer = 'code' | 'dq' | 'sq';
+/**
+ * The quoting a string written at an inner spot passes through on its way out, innermost first:
+ * an unquoted word, "...", '...', an unquoted here-document body, a quoted one (taken as is).
+ */
+export type Layer = 'code' | 'dq' | 'sq' | 'heredoc' | 'literal';
 
 export interface PlaceholderContext {
   readonly spot: Spot;
@@ -66,6 +69,8 @@ interface HeredocFrame {
   readonly delimiter: string;
   readonly quoted: boolean;
   readonly strip: boolean;
+  /** The lexer of the body when a shell reads it as its script (`sh <<EOF`). */
+  readonly sink: ShellLexer | undefined;
   line: string;
 }
 
@@ -100,7 +105,7 @@ function nestedCode(words: readonly string[]): boolean {
 
 export class ShellLexer {
   private readonly stack: Frame[] = [codeFrame('')];
-  private pendingHeredocs: { delimiter: string; quoted: boolean; strip: boolean }[] = [];
+  private pendingHeredocs: { delimiter: string; quoted: boolean; strip: boolean; shell: boolean }[] = [];
   /** The previous character was an unquoted, unescaped `$` (so `(` or `{` opens an expansion). */
   private dollar = false;
   /** The word being read had quotes (a quoted here-document delimiter turns expansion off). */
@@ -125,6 +130,7 @@ export class ShellLexer {
     }
     if (frame.kind === 'heredoc') {
       frame.line += '\0';
+      if (frame.sink) return this.nested(frame.sink, frame.quoted ? 'literal' : 'heredoc');
       return { spot: frame.quoted ? 'literal' : 'heredoc', through: [], commandStart: false };
     }
     if (frame.kind === 'comment') return { spot: 'comment', through: [], commandStart: false };
@@ -161,7 +167,8 @@ export class ShellLexer {
     if (frame.word === undefined) return;
     const word = frame.wordHasPlaceholder ? '\0' : frame.word;
     if (frame.heredoc?.armed) {
-      this.pendingHeredocs.push({ delimiter: frame.word, quoted: this.wordQuoted, strip: frame.heredoc.strip });
+      const shell = frame.words.some((w) => SHELL.test(w));
+      this.pendingHeredocs.push({ delimiter: frame.word, quoted: this.wordQuoted, strip: frame.heredoc.strip, shell });
       frame.heredoc = undefined;
     } else {
       frame.words.push(word);
@@ -245,6 +252,8 @@ export class ShellLexer {
   }
 
   private heredocChar(frame: HeredocFrame, c: string): void {
+    // The delimiter line reaches the nested lexer too: it is at the end, where it changes nothing.
+    frame.sink?.feed(c);
     if (c !== '\n') {
       frame.line += c;
       return;
@@ -258,7 +267,7 @@ export class ShellLexer {
 
   private openHeredoc(): void {
     const next = this.pendingHeredocs.shift();
-    if (next) this.stack.push({ kind: 'heredoc', ...next, line: '' });
+    if (next) this.stack.push({ kind: 'heredoc', ...next, sink: next.shell ? new ShellLexer() : undefined, line: '' });
   }
 
   private codeChar(frame: CodeFrame, c: string, dollar: boolean): void {

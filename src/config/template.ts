@@ -200,8 +200,9 @@ function through(text: string, layers: readonly Layer[]): string {
   for (const layer of layers) {
     if (out === '') return '';
     if (layer === 'dq') out = out.replace(/[\\"$`]/g, '\\$&');
+    else if (layer === 'heredoc') out = out.replace(/[\\$`]/g, '\\$&');
     else if (layer === 'sq') out = out.replaceAll("'", `'\\''`);
-    else out = forceQuote(out);
+    else if (layer === 'code') out = forceQuote(out);
   }
   return out;
 }
