@@ -7,11 +7,10 @@ import {
   checkTemplate,
   compileTemplate,
   renderArgv,
-  renderShell,
-  shellInvocation,
   templatePlaceholders,
   type TemplateValues,
 } from '../src/config/template.ts';
+import { renderShell, shellInvocation } from '../src/config/shell-template.ts';
 
 const values: TemplateValues = {
   inputs: { image: ['pages/a 1.png'], prompt: ['prompt.txt'] },
