@@ -178,7 +178,6 @@ export class ShellLexer {
     frame.child = undefined;
   }
 
-
   private endCommand(frame: CodeFrame): void {
     this.endWord(frame);
     frame.words = [];
