@@ -346,6 +346,26 @@ describe('resolveConfig: mistakes', () => {
     ]);
   });
 
+  it('rejects a zero timeout, which would fail every unit at once', () => {
+    const expected = 'expected a duration above 0 (leave the key out for none)';
+    expect(issues({ stallTimeout: 0, pendingTimeout: '0s', tasks: { a: { run: 'x', timeout: 0 }, b: { run: 'x', timeout: '0ms' } } })).toEqual([
+      { path: 'stallTimeout', message: `${expected}, got 0` },
+      { path: 'pendingTimeout', message: `${expected}, got "0s"` },
+      { path: 'tasks.a.timeout', message: `${expected}, got 0` },
+      { path: 'tasks.b.timeout', message: `${expected}, got "0ms"` },
+    ]);
+    expect(task(resolve({ tasks: { a: { run: 'x', timeout: 1 } } }), 'a').timeoutMs).toBe(1);
+  });
+
+  it('rejects task names that targets cannot name', () => {
+    expect(issues({ tasks: { 'x[y]': { run: 'x' }, 'a*': { run: 'x' }, '-x': { run: 'x' }, ok: { run: 'x' } } })).toEqual([
+      { path: 'tasks["x[y]"]', message: 'task name "x[y]" cannot contain "[": targets use it (task[key=glob], output globs)' },
+      { path: 'tasks["a*"]', message: 'task name "a*" cannot contain "*": targets use it (task[key=glob], output globs)' },
+      { path: 'tasks["-x"]', message: 'task name "-x" cannot start with "-": it would be read as an option' },
+    ]);
+    expect([...resolve({ tasks: { 'build:css': { run: 'x' }, 'make docs': { run: 'x' }, 'a.b': { run: 'x' } } }).tasks.keys()]).toHaveLength(3);
+  });
+
   it('reports bad rates and limits', () => {
     const expected = "expected a rate like '60/min', '10/s' or '100/10s'";
     expect(

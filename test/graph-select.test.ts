@@ -155,6 +155,15 @@ describe('parseTargets', () => {
     expect(failure(['report[x=1]']).message).toBe('report[x=1]: "x=1" is not key=glob over a wildcard of report (wildcards: none)');
   });
 
+  it('rejects an empty or broken glob in a filter as a usage error, not a crash', () => {
+    expect(failure(['extract[doc=]'])).toEqual({
+      reason: 'unknown-target',
+      target: 'extract[doc=]',
+      message: 'extract[doc=]: "doc=": an empty glob matches nothing (use * for any value)',
+    });
+    expect(failure(['extract[doc= ,page=1]']).message).toMatch(/^extract\[doc= ,page=1\]: "doc=": an empty glob/);
+  });
+
   it('accepts a brace alternation in a filter value', () => {
     expect(matched(['extract[page={001,010}]'])).toEqual(['extract[doc=a,page=001]', 'extract[doc=a,page=010]', 'extract[doc=b,page=001]']);
   });

@@ -1,16 +1,16 @@
 import { execFileSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
-import fc from 'fast-check';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   checkTemplate,
   compileTemplate,
-  quoteShell,
   renderArgv,
-  renderShell,
-  splitSimpleCommand,
   templatePlaceholders,
   type TemplateValues,
 } from '../src/config/template.ts';
+import { renderShell, shellInvocation } from '../src/config/shell-template.ts';
 
 const values: TemplateValues = {
   inputs: { image: ['pages/a 1.png'], prompt: ['prompt.txt'] },
@@ -41,7 +41,7 @@ describe('checkTemplate', () => {
 
   it('names an unknown placeholder, with a suggestion', () => {
     expect(checkTemplate('ocr {input} {pgae}', names)).toBe(
-      'unknown placeholder {pgae} (did you mean {page}?); known: {input}, {inputs}, {input.image}, {input.prompt}, ' +
+      'unknown placeholder {pgae} (did you mean {page}?); known: {input}, {inputs}, {inputs_file}, {input.image}, {input.prompt}, ' +
         '{output}, {outputs}, {output.text}, {output.meta}, {page}, {doc}',
     );
     expect(checkTemplate('{input.imgae}', names)).toMatch(/^unknown placeholder \{input\.imgae\} \(did you mean \{input\.image\}\?\)/);
@@ -51,7 +51,7 @@ describe('checkTemplate', () => {
 
   it('knows no named inputs for a task whose input is not a record', () => {
     expect(checkTemplate('{input.x}', { wildcards: [], inputs: [], outputs: [] })).toBe(
-      'unknown placeholder {input.x} (input is not a record of names); known: {input}, {inputs}, {output}, {outputs}',
+      'unknown placeholder {input.x} (input is not a record of names); known: {input}, {inputs}, {inputs_file}, {output}, {outputs}',
     );
   });
 });
@@ -81,7 +81,6 @@ describe('renderShell', () => {
 
   it('reuses the compiled template', () => {
     expect(compileTemplate('a {input}')).toBe(compileTemplate('a {input}'));
-    expect(renderShell(compileTemplate('a {input}'), values)).toBe("a 'pages/a 1.png'");
   });
 
   it('round-trips through a real shell', () => {
@@ -116,72 +115,6 @@ describe('renderArgv', () => {
   });
 });
 
-describe('splitSimpleCommand', () => {
-  it('splits plain words and single-quoted strings', () => {
-    expect(splitSimpleCommand('node scripts/ocr.mjs pages/1.png  out/1.txt')).toEqual(['node', 'scripts/ocr.mjs', 'pages/1.png', 'out/1.txt']);
-    expect(splitSimpleCommand("convert 'a b.png' -resize 50% out/a'b'c.png")).toEqual(['convert', 'a b.png', '-resize', '50%', 'out/abc.png']);
-    expect(splitSimpleCommand("echo 'it'\\''s' ''")).toBeUndefined(); // echo is a builtin
-    expect(splitSimpleCommand("cat 'it'\\''s' ''")).toEqual(['cat', "it's", '']);
-    expect(splitSimpleCommand("\tcat\ta ")).toEqual(['cat', 'a']);
-  });
-
-  it.each([
-    'cat a | wc',
-    'a && b',
-    'a; b',
-    'a > out',
-    'a < in',
-    'a $HOME',
-    'a `b`',
-    'a "b"',
-    'a \\b',
-    'a *.png',
-    'a b?',
-    'a [x]',
-    'a {b,c}',
-    '~/bin/x',
-    'a #comment',
-    '!a',
-    'a (b)',
-    'a\nb',
-    "a 'unclosed",
-    'FOO=1 node x.js',
-    "'A=1' x",
-    'cd dir',
-    'exit 1',
-    'export A',
-    'if',
-    'true',
-    'time sleep 1',
-    '',
-    '   ',
-    "'' a",
-    'é',
-  ])('needs a shell: %j', (command) => {
-    expect(splitSimpleCommand(command)).toBeUndefined();
-  });
-
-  it('gives back quoted words (property)', () => {
-    fc.assert(
-      fc.property(fc.array(fc.string({ unit: 'binary' }), { maxLength: 6 }), (words) => {
-        const command = ['cat', ...words].map(quoteShell).join(' ');
-        expect(splitSimpleCommand(command)).toEqual(['cat', ...words]);
-      }),
-      { numRuns: 500 },
-    );
-  });
-
-  it('agrees with renderShell output (property)', () => {
-    const path = fc.stringMatching(/^[a-z0-9 ._'()$-]{1,12}$/);
-    fc.assert(
-      fc.property(fc.array(path, { minLength: 1, maxLength: 4 }), path, (inputs, output) => {
-        const command = renderShell('node tool.mjs {inputs} -o {output}', { inputs: { in: inputs }, outputs: { out: [output] }, wildcards: {} });
-        expect(splitSimpleCommand(command)).toEqual(['node', 'tool.mjs', ...inputs, '-o', output]);
-      }),
-    );
-  });
-});
-
 describe('renderShell inside quotes the template already has', () => {
   const values = { inputs: { input0: ['src/a b.txt'] }, outputs: { output0: ['out/it\'s "x" $y.txt'] }, wildcards: { n: 'a b' } };
 
@@ -200,5 +133,141 @@ describe('renderShell inside quotes the template already has', () => {
   it('round-trips through sh', () => {
     const printed = execFileSync('sh', ['-c', renderShell('printf "%s|" "{input}" {output} \'{n}\'', values)], { encoding: 'utf8' });
     expect(printed).toBe('src/a b.txt|out/it\'s "x" $y.txt|a b|');
+  });
+});
+
+const one = (name: string): TemplateValues => ({ inputs: { in: [name] }, outputs: { out: ['out/x.txt'] }, wildcards: {} });
+
+describe('shellInvocation without a shell', () => {
+  it.each([
+    ['node tool.mjs {input} -o {output}', ['node', 'tool.mjs', "it's $(x)", '-o', 'out/x.txt']],
+    [`cp '{input}' "{output}"`, ['cp', "it's $(x)", 'out/x.txt']],
+    ['convert {input} -resize 50% --out={output}', ['convert', "it's $(x)", '-resize', '50%', '--out=out/x.txt']],
+    ["\tcat\t'a b'  {input} ''", ['cat', 'a b', "it's $(x)", '']],
+  ])('runs %j directly, each value one word', (template, argv) => {
+    expect(shellInvocation(template, one("it's $(x)"))).toEqual({ argv, env: {} });
+  });
+
+  it('expands a bare list to words (none for no files) and joins a quoted one', () => {
+    const v: TemplateValues = { inputs: { in: ['a b', 'c'] }, outputs: {}, wildcards: {} };
+    expect(shellInvocation('cat {inputs} x{inputs}.bak "{inputs}"', v).argv).toEqual(['cat', 'a b', 'c', 'xa b', 'c.bak', 'a b c']);
+    expect(shellInvocation('cat {inputs} "{inputs}"', { inputs: {}, outputs: {}, wildcards: {} }).argv).toEqual(['cat', '']);
+  });
+
+  it.each([
+    'cat {input} | wc',
+    'a && b {input}',
+    'a {input}; b',
+    'a {input} > out',
+    'a $HOME {input}',
+    'a `b` {input}',
+    'a "$x" {input}',
+    'a \\b {input}',
+    'a *.png {input}',
+    'a {input} #comment',
+    '{input} a',
+    'FOO=1 node {input}',
+    'echo {input}',
+    'cd {input}',
+    `sh -c "cat '{input}'"`,
+    'eval cat {input}',
+  ])('needs a shell: %j', (template) => {
+    expect(shellInvocation(template, one('a')).argv[0]).toBe('sh');
+  });
+});
+
+describe('shellInvocation passes values out of band', () => {
+  it('references environment variables, never the value', () => {
+    const { argv, env } = shellInvocation(`cat {input} "{input}" '{output}' | wc > {output}`, one('$(rm -rf x)'));
+    expect(argv).toEqual(['sh', '-c', `cat "\${RUNCUE_P_0}" "\${RUNCUE_P_0}" ''"\${RUNCUE_P_1}"'' | wc > "\${RUNCUE_P_1}"`]);
+    expect(env).toEqual({ RUNCUE_P_0: '$(rm -rf x)', RUNCUE_P_1: 'out/x.txt' });
+  });
+
+  it('writes references that the nested shell expands', () => {
+    expect(shellInvocation(`sh -c 'cat {input}'`, one('x')).argv[2]).toBe(`sh -c 'cat "\${RUNCUE_P_0}"'`);
+    expect(shellInvocation(`bash -ec "cat {input}"`, one('x')).argv[2]).toBe(`bash -ec "cat \\"\\\${RUNCUE_P_0}\\""`);
+  });
+
+  it('shows the values quoted for where they stand', () => {
+    expect(renderShell(`sh -c 'cat {input}'`, one('a b'))).toBe(`sh -c 'cat '\\''a b'\\'''`);
+    expect(renderShell('echo "$(cat {input})"', one('a b'))).toBe(`echo "$(cat 'a b')"`);
+  });
+});
+
+/** Hostile file names: each must reach the command as one literal word, and run nothing. */
+const HOSTILE = [
+  "it's",
+  'a"b',
+  '$(touch PWNED)',
+  '`touch PWNED`',
+  'x;touch PWNED',
+  "'; touch PWNED; '",
+  '"; touch PWNED; "',
+  '$(touch PWNED).txt',
+  'new\nline',
+  'tab\there',
+  '-n',
+  '--help',
+  '*',
+  '[a]?',
+  'é ü 日本',
+  'a  b',
+  'back\\slash',
+  '$HOME',
+  '${HOME}',
+  '!x',
+  '~',
+  'a=b',
+  'EOF',
+  '',
+];
+
+/** Templates that print the value, in every place a placeholder can stand. */
+const POSITIONS: readonly [string, (value: string) => string][] = [
+  [`printf '%s|' {input}`, (v) => `${v}|`],
+  [`printf '%s|' "{input}"`, (v) => `${v}|`],
+  [`printf '%s|' '{input}'`, (v) => `${v}|`],
+  [`printf '%s|' "pre {input} post"`, (v) => `pre ${v} post|`],
+  [`printf '%s|' "$(printf '%s.' {input})"`, (v) => `${v}.|`],
+  [`printf '%s|' "$(printf '%s.' "{input}")"`, (v) => `${v}.|`],
+  [`printf '%s|' $(printf '%s.' '{input}' | wc -c)`, (v) => `${Buffer.byteLength(v) + 1}|`],
+  ["printf '%s|' \"`printf '%s.' {input}`\"", (v) => `${v}.|`],
+  [`sh -c 'printf "%s|" {input}'`, (v) => `${v}|`],
+  [`sh -c 'printf "%s|" "{input}"'`, (v) => `${v}|`],
+  [`sh -c "printf '%s|' {input}"`, (v) => `${v}|`],
+  [`sh -c "printf '%s|' '{input}'"`, (v) => `${v}|`],
+  [`sh -c 'sh -c "printf %s\\\\| {input}"'`, (v) => `${v}|`],
+  [`eval "printf '%s|' {input}"`, (v) => `${v}|`],
+  [`x=$(printf '%s' {input}.); printf '%s|' "\${x%.}"`, (v) => `${v}|`],
+  [`printf '%s|' "\${UNSET_VAR:-{input}}"`, (v) => `${v}|`],
+  ['cat <<EOF\n{input}|\nEOF', (v) => `${v}|\n`],
+  [`sh <<EOF\nprintf '%s|' {input} "{input}"\nEOF`, (v) => `${v}|${v}|`],
+  [`sh <<'EOF'\nprintf '%s|' {input} "{input}"\nEOF`, (v) => `${v}|${v}|`],
+  [`printf '%s|' {input} # it's {input} $(`, (v) => `${v}|`],
+  [`x=abc; printf '%s|' "\${#x}" {input} $((1<<2)) {input}`, (v) => `3|${v}|4|${v}|`],
+  [`cat <<-'EOF' && printf '%s|' {input}\n\tquoted 'x' "{output}"\n\tEOF`, (v) => `quoted 'x' "o/${v.replaceAll('/', '_').replaceAll('\n', ' ') || 'empty'}"\n${v}|`],
+  [`mkdir -p "$(dirname {output})" && printf '%s' {input} > {output} && cat {output}`, (v) => v],
+];
+
+describe('hostile names in every position (real sh)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'runcue-template-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it.each(POSITIONS)('%j', (template, expected) => {
+    for (const name of HOSTILE) {
+      const values: TemplateValues = { inputs: { in: [name] }, outputs: { out: [`o/${name.replaceAll('/', '_') || 'empty'}`] }, wildcards: {} };
+      const { argv, env } = shellInvocation(template, values);
+      const [file = '', ...args] = argv;
+      const out = execFileSync(file, args, { cwd: dir, env: { PATH: process.env['PATH'], ...env }, encoding: 'utf8' });
+      expect({ name, out }).toEqual({ name, out: expected(name) });
+      expect(existsSync(join(dir, 'PWNED'))).toBe(false);
+    }
+  });
+
+  it('direct commands get each value as one argument', () => {
+    for (const name of HOSTILE) {
+      const { argv } = shellInvocation(`printenv -0 {input} '{input}' "{input}"`, one(name));
+      expect(argv).toEqual(['printenv', '-0', name, name, name]);
+    }
   });
 });

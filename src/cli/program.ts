@@ -52,7 +52,7 @@ function common(cmd: Command): Command {
 function buildFlags(cmd: Command): Command {
   return common(cmd)
     .option('--force', 'treat the selected units as stale')
-    .option('--keep-going', 'run everything not downstream of a failure')
+    .option('-k, --keep-going', 'run everything not downstream of a failure')
     .option('-j, --jobs <n>', 'cap on units running at once', positiveInt)
     .option('--no-deps', 'do not build the upstream units the targets need');
 }

@@ -75,6 +75,8 @@ function checkTasks(raw: Readonly<Record<string, unknown>>, issues: PathIssue[])
   for (const [name, task] of Object.entries(tasks)) {
     if (!isRecord(task)) continue;
     const at = (...rest: Segments): Segments => ['tasks', name, ...rest];
+    const badName = taskNameProblem(name);
+    if (badName !== undefined) issues.push({ path: at(), message: badName });
     // A field with a shape issue is left out here, so one mistake gives one message.
     const field = (key: string): unknown =>
       issues.some((issue) => isUnder(issue.path, at(key))) ? undefined : task[key];
@@ -97,6 +99,18 @@ function checkTasks(raw: Readonly<Record<string, unknown>>, issues: PathIssue[])
     }
   }
   return shapes;
+}
+
+/**
+ * Why a task name could not be typed as a target, or undefined: `[`, `]` open a unit filter
+ * (`extract[doc=a]`), glob characters make it an output glob, and a leading `-` an option.
+ */
+function taskNameProblem(name: string): string | undefined {
+  if (name.trim() === '') return 'a task name cannot be empty';
+  const reserved = /[[\]*?{}]/.exec(name)?.[0];
+  if (reserved !== undefined) return `task name "${name}" cannot contain "${reserved}": targets use it (task[key=glob], output globs)`;
+  if (name.startsWith('-')) return `task name "${name}" cannot start with "-": it would be read as an option`;
+  return undefined;
 }
 
 function hint(name: string, candidates: Iterable<string>): string {

@@ -91,6 +91,18 @@ const duration = v.pipe(
   v.check((value) => parseDuration(value).ok, durationMessage),
 );
 
+// A timeout of 0 would fail every unit at once: no timeout is written by leaving the key out.
+const positiveDuration = v.pipe(
+  duration,
+  v.check(
+    (value) => {
+      const parsed = parseDuration(value);
+      return parsed.ok && parsed.value > 0;
+    },
+    (issue) => `expected a duration above 0 (leave the key out for none), got ${describeValue(issue.input)}`,
+  ),
+);
+
 const rate = v.pipe(
   v.string(expect("a rate like '60/min'")),
   v.check(
@@ -176,7 +188,7 @@ const taskSchema = strictObject(
     retries: v.optional(nonNegativeInteger),
     maxPushBacks: v.optional(nonNegativeInteger),
     backoff: v.optional(duration),
-    timeout: v.optional(duration),
+    timeout: v.optional(positiveDuration),
     checkTimeout: v.optional(checkTimeout),
     priority: v.optional(finiteNumber),
     freshness: v.optional(freshness),
@@ -210,8 +222,8 @@ export const configSchema = strictObject(
       v.check((tasks) => Object.keys(tasks).length > 0, 'expected at least one task'),
     ),
     freshness: v.optional(freshness),
-    stallTimeout: v.optional(duration),
-    pendingTimeout: v.optional(duration),
+    stallTimeout: v.optional(positiveDuration),
+    pendingTimeout: v.optional(positiveDuration),
     checkTimeout: v.optional(checkTimeout),
     stallWarnAfter: v.optional(duration),
     pendingWarnAfter: v.optional(duration),

@@ -7,6 +7,7 @@
  * a literal `{name}` where a bare identifier in braces is meant for the command itself.
  *
  * A template is parsed once (`compileTemplate`, cached by text); rendering runs once per unit.
+ * Shell strings are rendered by `shell-template.ts`.
  */
 import { unreachable } from '../result.ts';
 import { didYouMean } from './suggest.ts';
@@ -18,11 +19,13 @@ export interface TemplateValues {
   readonly inputs: Readonly<Record<string, readonly string[]>>;
   readonly outputs: Readonly<Record<string, readonly string[]>>;
   readonly wildcards: Wildcards;
+  /** The file `{inputs_file}` names (it lists the inputs); `{inputs_file}` itself when absent. */
+  readonly inputsFile?: string;
 }
 
 /** What a placeholder stands for. `text` is its name as written (`input.image`, `page`). */
-interface Placeholder {
-  readonly kind: 'input' | 'inputs' | 'output' | 'outputs' | 'named-input' | 'named-output' | 'wildcard';
+export interface Placeholder {
+  readonly kind: 'input' | 'inputs' | 'inputs-file' | 'output' | 'outputs' | 'named-input' | 'named-output' | 'wildcard';
   readonly name: string;
   readonly text: string;
 }
@@ -34,6 +37,7 @@ const KEY = '[A-Za-z0-9_][A-Za-z0-9_-]*';
 const PLACEHOLDER = new RegExp(`^(?:(input|output)s?|(input|output)\\.(${KEY})|(?:wildcards\\.)?([A-Za-z_][A-Za-z0-9_]*))$`);
 
 function placeholderOf(text: string): Placeholder | undefined {
+  if (text === 'inputs_file') return { kind: 'inputs-file', name: '', text };
   const m = PLACEHOLDER.exec(text);
   if (m === null) return undefined;
   const [, plain, namedSide, name, wildcard] = m;
@@ -99,6 +103,7 @@ export function checkTemplate(
   const known = [
     'input',
     'inputs',
+    'inputs_file',
     ...names.inputs.map((n) => `input.${n}`),
     'output',
     'outputs',
@@ -128,12 +133,14 @@ function all(files: Readonly<Record<string, readonly string[]>>): readonly strin
 }
 
 /** The words a placeholder stands for (several for `{inputs}` and named fan-in inputs). */
-function valuesOf(p: Placeholder, values: TemplateValues): readonly string[] {
+export function valuesOf(p: Placeholder, values: TemplateValues): readonly string[] {
   switch (p.kind) {
     case 'input':
       return [all(values.inputs)[0] ?? ''];
     case 'inputs':
       return all(values.inputs);
+    case 'inputs-file':
+      return [values.inputsFile ?? '{inputs_file}'];
     case 'named-input':
       return values.inputs[p.name] ?? [];
     case 'output':
@@ -153,67 +160,6 @@ function valuesOf(p: Placeholder, values: TemplateValues): readonly string[] {
   }
 }
 
-const SAFE_WORD = /^[A-Za-z0-9_\-./=:,+@%^]+$/;
-
-/** POSIX shell quoting, only when needed: `a.txt` stays, `it's` becomes `'it'\''s'`. */
-export function quoteShell(word: string): string {
-  return SAFE_WORD.test(word) ? word : forceQuote(word);
-}
-
-function forceQuote(word: string): string {
-  return `'${word.replaceAll("'", `'\\''`)}'`;
-}
-
-type QuoteState = 'none' | 'single' | 'double';
-
-/** The shell quoting state after `text`, starting from `state` (enough of POSIX sh for templates). */
-function quoteStateAfter(text: string, state: QuoteState): QuoteState {
-  let s = state;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (s === 'single') {
-      if (c === "'") s = 'none';
-    } else if (c === '\\') {
-      i++;
-    } else if (s === 'double') {
-      if (c === '"') s = 'none';
-    } else if (c === "'") {
-      s = 'single';
-    } else if (c === '"') {
-      s = 'double';
-    }
-  }
-  return s;
-}
-
-/**
- * Renders a `sh -c` command: each substituted path is one shell-quoted word. A placeholder the
- * template already quotes (`"{output}"`, Make's habit) is escaped for that quoting instead, so
- * the quotes are not doubled.
- */
-export function renderShell(template: string | CompiledTemplate, values: TemplateValues): string {
-  const parts = typeof template === 'string' ? compileTemplate(template) : template;
-  let out = '';
-  let state: QuoteState = 'none';
-  for (const part of parts) {
-    if (typeof part === 'string') {
-      out += part;
-      state = quoteStateAfter(part, state);
-      continue;
-    }
-    const words = valuesOf(part, values);
-    for (let k = 0; k < words.length; k++) {
-      const word = words[k] ?? '';
-      if (k > 0) out += ' ';
-      if (state === 'double') out += word.replace(/[\\"$`]/g, '\\$&');
-      else if (state === 'single') out += word.replaceAll("'", `'\\''`);
-      // An unquoted `a=b` as the first word would be an environment assignment, not a command.
-      else out += word.includes('=') && out.trim() === '' ? forceQuote(word) : quoteShell(word);
-    }
-  }
-  return out;
-}
-
 /**
  * Renders an argv `run`: an element that is exactly `{inputs}`, `{outputs}` or a named input or
  * output expands to one argument per file (possibly none); other placeholders are substituted
@@ -224,7 +170,7 @@ export function renderArgv(argv: readonly string[], values: TemplateValues): str
   for (const element of argv) {
     const parts = compileTemplate(element);
     const only = parts.length === 1 ? parts[0] : undefined;
-    if (only !== undefined && typeof only !== 'string' && only.kind !== 'input' && only.kind !== 'output' && only.kind !== 'wildcard') {
+    if (only !== undefined && typeof only !== 'string' && only.kind !== 'input' && only.kind !== 'output' && only.kind !== 'wildcard' && only.kind !== 'inputs-file') {
       out.push(...valuesOf(only, values));
       continue;
     }
@@ -233,53 +179,4 @@ export function renderArgv(argv: readonly string[], values: TemplateValues): str
     out.push(arg);
   }
   return out;
-}
-
-/** Builtins and keywords: as a first word they behave differently, or only exist, in a shell. */
-const SHELL_WORDS = new Set(
-  (
-    '. : [ [[ ! { } alias bg break case cd command continue do done echo elif else esac eval exec exit ' +
-    'export false fc fg fi for function getopts hash if in jobs kill let local logout newgrp printf pwd ' +
-    'read readonly return select set shift source suspend test then time times trap true type typeset ' +
-    'ulimit umask unalias unset until wait while'
-  ).split(' '),
-);
-
-/**
- * The argv of a rendered shell command that has no shell syntax at all (plain safe words and
- * single-quoted strings, as `quoteShell` writes them), so the runner can spawn it without
- * `sh -c`. Undefined whenever the shell could read it differently: when in doubt, use the shell.
- */
-export function splitSimpleCommand(command: string): string[] | undefined {
-  const words: string[] = [];
-  let word = '';
-  let inWord = false;
-  let j = 0;
-  while (j < command.length) {
-    const c = command[j] ?? '';
-    if (c === ' ' || c === '\t') {
-      if (inWord) words.push(word);
-      word = '';
-      inWord = false;
-      j++;
-    } else if (c === "'") {
-      const close = command.indexOf("'", j + 1);
-      if (close < 0) return undefined;
-      word += command.slice(j + 1, close);
-      inWord = true;
-      j = close + 1;
-    } else if (c === '\\' && command[j + 1] === "'") {
-      word += "'";
-      inWord = true;
-      j += 2;
-    } else if (SAFE_WORD.test(c)) {
-      word += c;
-      inWord = true;
-      j++;
-    } else return undefined;
-  }
-  if (inWord) words.push(word);
-  const first = words[0];
-  if (first === undefined || first === '' || first.includes('=') || SHELL_WORDS.has(first)) return undefined;
-  return words;
 }

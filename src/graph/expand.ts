@@ -13,6 +13,7 @@ import { globMatcher } from '../config/glob-match.ts';
 import { isGlobPath, staticBase } from '../config/glob-syntax.ts';
 import type { Pattern } from '../config/pattern.ts';
 import type { ResolvedConfig, ResolvedTask } from '../config/resolved.ts';
+import { describeValue } from '../config/schema.ts';
 import type { Wildcards } from '../config/types.ts';
 import type { TaskGraph } from './tasks.ts';
 import { unitId, type OutputConflict, type Unit, type UnitGraph, type UnitPath } from './unit.ts';
@@ -268,7 +269,14 @@ function makeUnit(task: ResolvedTask, binding: Binding): Unit {
     }
     const anyValues = { ...Object.fromEntries(task.wildcards.map((w) => [w, '*'])), ...values };
     try {
-      const path = normalize(input.fn(anyValues));
+      const returned: unknown = input.fn(anyValues);
+      const refused = refusedInputPath(returned);
+      // Like a pattern with `..`, the path is refused: the unit waits for it, and says why.
+      if (refused !== undefined) {
+        const what = typeof returned === 'string' ? JSON.stringify(returned) : describeValue(returned);
+        return [{ name: input.name, path: `(input ${input.name}: its function returned ${what}: ${refused})`, isGlob: false }];
+      }
+      const path = normalize(returned as string);
       return [{ name: input.name, path, isGlob: isGlobPath(path) }];
     } catch (error) {
       // A placeholder asks with '*', which the function may not handle: leave the input out.
@@ -285,6 +293,14 @@ function makeUnit(task: ResolvedTask, binding: Binding): Unit {
     return { name: output.name, path, isGlob: output.pattern.isGlob || open, ...(output.optional ? { optional: true } : {}) };
   });
   return { id: unitId(task.name, task.wildcards, values), task: task.name, wildcards: values, inputs, outputs, placeholder };
+}
+
+/** Why a value returned by an input function is not a path inside the config directory. */
+function refusedInputPath(path: unknown): string | undefined {
+  if (typeof path !== 'string' || path === '') return 'expected a path string';
+  if (path.startsWith('/')) return 'absolute paths are not allowed (inputs are relative to the config directory)';
+  if (path.split('/').includes('..')) return '".." segments are not allowed (inputs stay inside the config directory)';
+  return undefined;
 }
 
 function normalize(path: string): string {

@@ -29,7 +29,7 @@ export interface TargetFailure {
 
 type Matcher = (unit: Unit) => boolean;
 
-const FILTER = /^([A-Za-z_][\w-]*)\[(.*)\]$/;
+const FILTER = /^([^[\]]+)\[(.*)\]$/s;
 
 function parseOne(target: string, config: ResolvedConfig): Result<{ tasks: string[]; match: Matcher }, TargetFailure> {
   const spec = target.replace(/^(\.\/)+/, '');
@@ -47,7 +47,13 @@ function parseOne(target: string, config: ResolvedConfig): Result<{ tasks: strin
         const known = config.tasks.get(task)?.wildcards.join(', ') || 'none';
         return err({ reason: 'unknown-target', target, message: `${target}: "${part}" is not key=glob over a wildcard of ${task} (wildcards: ${known})` });
       }
-      conditions.push([key, globMatcher(part.slice(eq + 1).trim())]);
+      const glob = part.slice(eq + 1).trim();
+      const matcher = glob === '' ? undefined : tryGlobMatcher(glob);
+      if (matcher === undefined) {
+        const why = glob === '' ? 'an empty glob matches nothing (use * for any value)' : `"${glob}" is not a valid glob`;
+        return err({ reason: 'unknown-target', target, message: `${target}: "${part.trim()}": ${why}` });
+      }
+      conditions.push([key, matcher]);
     }
     return ok({
       tasks: [task],
@@ -68,6 +74,15 @@ function parseOne(target: string, config: ResolvedConfig): Result<{ tasks: strin
     match: (u) =>
       u.outputs.some((o) => (o.isGlob ? globsIntersect(o.path, spec) : globTarget ? isMatch(o.path) : o.path === spec)),
   });
+}
+
+/** A matcher for a user-typed glob, or undefined when picomatch cannot compile it. */
+function tryGlobMatcher(glob: string): ((value: string) => boolean) | undefined {
+  try {
+    return globMatcher(glob);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Splits on commas outside `{}` and `[]`, so `page={001,010}` stays one condition. */

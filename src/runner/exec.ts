@@ -60,12 +60,12 @@ export function execProcess(argv: readonly string[], options: ExecOptions): Prom
       return;
     }
     options.groups?.prepare();
-    const child = spawn(file, args, {
-      cwd: options.cwd,
-      env: options.env,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const spawned = trySpawn(file, args, options);
+    if (spawned instanceof Error) {
+      resolve({ ok: false, failure: { reason: 'spawn-error', message: spawnErrorMessage(file, spawned) }, outputTail: '' });
+      return;
+    }
+    const child = spawned;
     if (child.pid !== undefined) options.groups?.add(child.pid);
     let stopping: 'timeout' | 'aborted' | undefined;
     let killDeadline = 0;
@@ -124,9 +124,7 @@ export function execProcess(argv: readonly string[], options: ExecOptions): Prom
     const report = (code: number | null, signal: NodeJS.Signals | null): void => {
       const outputTail = tail.text();
       if (spawnError) {
-        const notFound = (spawnError as NodeJS.ErrnoException).code === 'ENOENT';
-        const message = notFound ? `${file}: command not found` : `could not start ${file}: ${spawnError.message}`;
-        resolve({ ok: false, failure: { reason: 'spawn-error', message }, outputTail });
+        resolve({ ok: false, failure: { reason: 'spawn-error', message: spawnErrorMessage(file, spawnError) }, outputTail });
       } else if (stopping === 'timeout') {
         resolve({ ok: false, failure: { reason: 'timeout', timeoutMs: options.timeoutMs ?? 0, message: `timed out after ${options.timeoutMs ?? 0} ms` }, outputTail });
       } else if (stopping === 'aborted') {
@@ -140,6 +138,22 @@ export function execProcess(argv: readonly string[], options: ExecOptions): Prom
       }
     };
   });
+}
+
+/** Some exec errors (E2BIG: arguments and environment over the OS limit) throw instead of emitting 'error'. */
+function trySpawn(file: string, args: readonly string[], options: ExecOptions) {
+  try {
+    return spawn(file, args, { cwd: options.cwd, env: options.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (error) {
+    return error instanceof Error ? error : new Error(String(error));
+  }
+}
+
+function spawnErrorMessage(file: string, error: Error): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return `${file}: command not found`;
+  if (code === 'E2BIG') return `could not start ${file}: its arguments and environment are over the operating system's limit (E2BIG)`;
+  return `could not start ${file}: ${error.message}`;
 }
 
 /** Resolves once the process group is gone, sending SIGKILL when the grace deadline passes. */

@@ -3,13 +3,16 @@
  * then either check that its inputs did not change meanwhile, or remove the outputs it left.
  */
 import { randomUUID } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { globMatcher } from '../config/glob-match.ts';
 import type { ResolvedTask } from '../config/resolved.ts';
-import { renderArgv, renderShell, splitSimpleCommand, type TemplateValues } from '../config/template.ts';
+import { renderShell, shellInvocation } from '../config/shell-template.ts';
+import { renderArgv, templatePlaceholders, type TemplateValues } from '../config/template.ts';
 import type { UnitInfo } from '../config/types.ts';
 import type { Unit } from '../graph/unit.ts';
+import { err, ok, type Result } from '../result.ts';
 import type { UnitFailure } from './events.ts';
 import { abandonAttempt, type AbandonedAttempt } from './abandoned.ts';
 import { execProcess } from './exec.ts';
@@ -87,21 +90,33 @@ export function unitInfo(unit: Unit, named: Record<string, string[]>, attempt: n
   };
 }
 
-/** The command a unit runs, as argv, and as text for messages. */
-export function resolveCommand(task: ResolvedTask, unit: Unit, named: Record<string, string[]>): { argv: string[]; text: string } | undefined {
+/** The command a unit runs: argv, the environment it adds, and its text for messages. */
+export interface ResolvedCommand {
+  readonly argv: string[];
+  /** Placeholder values of a shell command, passed out of band (never in the script's text). */
+  readonly env: Readonly<Record<string, string>>;
+  readonly text: string;
+}
+
+/**
+ * The command of a unit. `inputsFile` is the path `{inputs_file}` stands for; without it the
+ * text shows `{inputs_file}` itself (stable across runs, so fingerprints do not change).
+ */
+export function resolveCommand(task: ResolvedTask, unit: Unit, named: Record<string, string[]>, inputsFile?: string): ResolvedCommand | undefined {
   const values: TemplateValues = {
     inputs: named,
     outputs: Object.fromEntries(unit.outputs.map((o) => [o.name, [o.path]])),
     wildcards: unit.wildcards,
+    ...(inputsFile === undefined ? {} : { inputsFile }),
   };
   switch (task.run.kind) {
     case 'shell': {
-      const text = renderShell(task.run.command, values);
-      return { argv: splitSimpleCommand(text) ?? ['sh', '-c', text], text };
+      const { argv, env } = shellInvocation(task.run.command, values);
+      return { argv, env, text: renderShell(task.run.command, values) };
     }
     case 'argv': {
       const argv = renderArgv(task.run.argv, values);
-      return { argv, text: argv.map((a) => (/^[\w./=:,+@%^-]+$/.test(a) ? a : JSON.stringify(a))).join(' ') };
+      return { argv, env: {}, text: argv.map((a) => (/^[\w./=:,+@%^-]+$/.test(a) ? a : JSON.stringify(a))).join(' ') };
     }
     case 'function':
       return undefined;
@@ -186,12 +201,23 @@ async function execute(req: UnitRunRequest, named: Record<string, string[]>): Pr
       ...(onLog ? { onLog } : {}),
     });
   }
-  const command = resolveCommand(task, unit, named);
-  if (!command) return { ok: false, failure: { reason: 'spawn-error', message: 'no command' }, outputTail: '' };
+  const inputsFile = usesInputsFile(task) ? writeInputsFile(named) : undefined;
+  if (inputsFile?.ok === false) return { ok: false, failure: { reason: 'spawn-error', message: inputsFile.error }, outputTail: '' };
+  try {
+    const command = resolveCommand(task, unit, named, inputsFile?.value);
+    if (!command) return { ok: false, failure: { reason: 'spawn-error', message: 'no command' }, outputTail: '' };
+    return await execCommand(req, command, env, retryAfterFile);
+  } finally {
+    if (inputsFile?.ok) rmSync(inputsFile.value, { force: true });
+  }
+}
+
+async function execCommand(req: UnitRunRequest, command: ResolvedCommand, env: Record<string, string | undefined>, retryAfterFile: string): Promise<Attempt> {
+  const { task } = req;
   const onLog = req.onLog;
   const outcome = await execProcess(command.argv, {
     cwd: req.root,
-    env,
+    env: { ...env, ...command.env },
     signal: req.signal,
     timeoutMs: task.timeoutMs,
     killGraceMs: req.killGraceMs,
@@ -202,5 +228,33 @@ async function execute(req: UnitRunRequest, named: Record<string, string[]>): Pr
   if (!outcome.ok && outcome.failure.reason === 'exit-non-zero' && outcome.failure.exitCode === EX_TEMPFAIL) {
     return { ok: 'push-back', retryAfterMs: takeRetryAfterFile(retryAfterFile, Date.now()) };
   }
+  if (!outcome.ok && outcome.failure.reason === 'spawn-error' && outcome.failure.message.includes('E2BIG')) {
+    const hint = task.run.kind === 'shell' ? ' use the argv form of run, or' : '';
+    const message = `${outcome.failure.message}: too many or too long paths for one command line;${hint} pass the list as a file with {inputs_file}`;
+    return { ...outcome, failure: { reason: 'spawn-error', message } };
+  }
   return outcome;
+}
+
+/** Whether the task's command names `{inputs_file}`. */
+function usesInputsFile(task: ResolvedTask): boolean {
+  const templates = task.run.kind === 'shell' ? [task.run.command] : task.run.kind === 'argv' ? task.run.argv : [];
+  return templates.some((t) => templatePlaceholders(t).includes('inputs_file'));
+}
+
+/**
+ * The temporary file `{inputs_file}` names: the unit's inputs, one per line. A path with a
+ * newline cannot be listed that way, so the unit fails rather than list a wrong path.
+ */
+function writeInputsFile(named: Record<string, string[]>): Result<string, string> {
+  const inputs = Object.values(named).flat();
+  const bad = inputs.find((p) => p.includes('\n'));
+  if (bad !== undefined) return err(`{inputs_file} lists one path per line, and ${JSON.stringify(bad)} contains a newline: rename it, or use {inputs}`);
+  const file = join((tempDir ??= tmpdir()), `runcue-inputs-${randomUUID()}.txt`);
+  try {
+    writeFileSync(file, inputs.map((p) => `${p}\n`).join(''));
+  } catch (error) {
+    return err(`could not write the {inputs_file} list ${file}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return ok(file);
 }
