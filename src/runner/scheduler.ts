@@ -148,6 +148,7 @@ export class Scheduler {
   private readonly written = new Map<string, number>();
   private readonly rewrote = new Map<string, InputRewrite>();
   private readonly cleared: string[] = [];
+  private unrecordedWarned = false;
   private nextExpiry: number | undefined;
   /** Fingerprints computed at check time (hash freshness), recorded when the unit succeeds. */
   private readonly fingerprints = new Map<string, FingerprintParts>();
@@ -420,7 +421,9 @@ export class Scheduler {
    * runs waits for it (its outputs may be half-written), one whose earlier run died is stale.
    */
   private afterCheck(unit: Unit, outcome: CheckOutcome): void {
-    const state = outcome.kind === 'missing-input' ? undefined : this.o.inflight?.inspect(unit.id);
+    // An abandoned attempt of this process still holds the record: onChecked blocks the unit.
+    const mineAbandoned = abandonedAttemptRuns(this.o.config.root, unit.id);
+    const state = outcome.kind === 'missing-input' || mineAbandoned ? undefined : this.o.inflight?.inspect(unit.id);
     if (state?.kind === 'elsewhere') this.awaitElsewhere(unit, state.record);
     else this.onChecked(unit, state?.kind === 'interrupted' ? interruptedOutcome(outcome, state.record) : outcome);
   }
@@ -639,7 +642,11 @@ export class Scheduler {
         const rewrite = rewriteAfterRun(this.o.config.root, unit, outcome.rewrote);
         if (rewrite) this.rewrote.set(id, rewrite);
         const unrecorded = recordOutputs(this.o.config.root, unit, outcome.written, pending.inputs);
-        if (unrecorded) this.o.emit({ type: 'unit:log', time: this.o.now(), task: unit.task, unit: id, stream: 'warning', text: unrecorded });
+        // Once a run: a .runcue/ that cannot be written fails every unit's record the same way.
+        if (unrecorded && !this.unrecordedWarned) {
+          this.unrecordedWarned = true;
+          this.o.emit({ type: 'unit:log', time: this.o.now(), task: unit.task, unit: id, stream: 'warning', text: unrecorded });
+        }
         this.o.emit({ type: 'unit:done', time: this.o.now(), task: unit.task, unit: id, durationMs, inputsChanged: outcome.inputsChanged });
         this.callHook('complete', unit, pending.inputs, { durationMs, attempt: pending.attempt });
         this.settle(unit);

@@ -205,9 +205,10 @@ describe('exceptions thrown outside the awaited chain', () => {
   it("an exception from a hook's timer is reported as the hook's failure and changes no outcome", async () => {
     rig = new Rig();
     rig.write({
-      'runcue.config.mjs': `export default {
+      'runcue.config.mjs': `import { writeFileSync } from 'node:fs';
+      export default {
         on: { start: () => { setTimeout(() => { throw new Error('hook timer boom'); }, 10); } },
-        tasks: { t: { input: 'in.txt', output: 'out.txt', run: async () => { await new Promise((r) => setTimeout(r, 200)); } } },
+        tasks: { t: { input: 'in.txt', output: 'out.txt', run: async ({ output }) => { await new Promise((r) => setTimeout(r, 200)); writeFileSync(output, 'x'); } } },
       };`,
       'in.txt': 'x',
     });
