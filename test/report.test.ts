@@ -11,7 +11,7 @@ import {
   type ReporterOptions,
 } from '../src/cli/report/index.ts';
 import { RunProgress, ServiceProgress, TaskProgress, formatPerWindow } from '../src/cli/report/progress.ts';
-import { createPalette, formatTimeOfDay } from '../src/cli/report/format.ts';
+import { createPalette, formatTimeOfDay, shortCommand } from '../src/cli/report/format.ts';
 import type { RunEvent } from '../src/runner/events.ts';
 
 /** An in-memory stream that records what was written. */
@@ -651,5 +651,13 @@ describe('service progress', () => {
     await lines.run(events);
     expect(lines.stderr()).toContain('extract  1/10 ✓');
     expect(lines.stderr()).not.toContain('per min');
+  });
+});
+
+describe('shortCommand', () => {
+  it('shows a huge command (a fan-in over thousands of paths) by its start and size', () => {
+    expect(shortCommand('cat a b > c')).toBe('cat a b > c');
+    const long = `cat ${'x'.repeat(5_000)}`;
+    expect(shortCommand(long)).toBe(`${long.slice(0, 2_000)} ... (${long.length - 2_000} more characters)`);
   });
 });

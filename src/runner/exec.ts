@@ -105,8 +105,15 @@ export function execProcess(argv: readonly string[], options: ExecOptions): Prom
       // the pipes: the unit's outcome is its direct child's, so stop reading them.
       child.stdout.destroy();
       child.stderr.destroy();
+      // A failed command's background jobs (`(sleep 1; echo x > out) & exit 1`) must not write
+      // after its outputs are removed: stop its group first, as a timeout or stop would.
+      const failed = spawnError !== undefined || signal !== null || code !== 0;
+      if (!stopping && failed && groupAlive(child.pid)) {
+        killDeadline = Date.now() + options.killGraceMs;
+        signalGroup(child.pid, 'SIGTERM');
+      }
       // A stopped tree may keep members that ignore SIGTERM: wait for them, SIGKILL at the deadline.
-      const settled = stopping ? reapGroup(child.pid, killDeadline) : Promise.resolve();
+      const settled = stopping || failed ? reapGroup(child.pid, killDeadline) : Promise.resolve();
       void settled.then(() => {
         if (child.pid !== undefined) options.groups?.settle(child.pid);
         report(code, signal);

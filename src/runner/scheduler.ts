@@ -33,7 +33,7 @@ import type { InflightRecord, InflightRecords } from './inflight.ts';
 import { ElsewhereWaits, interruptedOutcome, runningElsewhere } from './inflight-wait.ts';
 import type { ProcessGroups } from './process-groups.ts';
 import { describeThrown } from '../describe-thrown.ts';
-import { abandonedAttemptRuns, AbandonedAttempts, type AbandonedAttempt } from './abandoned.ts';
+import { abandonAttempt, abandonedAttemptRuns, AbandonedAttempts, type AbandonedAttempt } from './abandoned.ts';
 import { settlesWithin } from './bounded-wait.ts';
 import { runInScope, type EscapeKind } from './function-scope.ts';
 import { rewriteAfterRun, rewriteWarning, unchangedSinceRewrite, type InputRewrite } from './self-rewrite.ts';
@@ -167,6 +167,9 @@ export class Scheduler {
   private readonly stopChecks = new AbortController();
   /** Function attempts that ignored their abort signal and may still write. */
   private readonly abandoned = new AbandonedAttempts();
+  /** Resolves as the run ends: failed function units are swept for late writes then. */
+  private endRun: () => void = () => undefined;
+  private readonly runEnded = new Promise<void>((resolve) => (this.endRun = resolve));
   /** Pending user promises hold no handle: without this, Node would exit 13 mid-run. */
   private keepAlive: NodeJS.Timeout | undefined;
   private reported = false;
@@ -409,8 +412,9 @@ export class Scheduler {
       },
       (error: unknown) => {
         this.asyncChecks--;
+        const since = this.checking.get(id)?.since ?? ctx.now;
         this.checking.delete(id);
-        this.onCheckFailed(unit, error);
+        this.onCheckFailed(unit, error, this.o.now() - since);
         this.pump();
       },
     );
@@ -458,15 +462,15 @@ export class Scheduler {
     return true;
   }
 
-  private onCheckFailed(unit: Unit, error: unknown): void {
+  private onCheckFailed(unit: Unit, error: unknown, durationMs: number): void {
     const check = error instanceof CheckError ? error.check : 'stale';
     if (error instanceof CheckError && error.kind === 'stopped') {
       // Stopped by a signal: the unit was never checked, so it did not start.
       if (this.stalled === undefined) this.status.set(unit.id, 'checkable');
-      else this.fail(unit, { reason: 'stalled', message: `${this.stalled}; its ${check}() check had not settled` }, 1, '', []);
+      else this.fail(unit, { reason: 'stalled', message: `${this.stalled}; its ${check}() check had not settled` }, 1, '', [], durationMs);
       return;
     }
-    this.fail(unit, { reason: 'check-error', check, message: error instanceof CheckError ? error.message : describeThrown(error) }, 1, '', []);
+    this.fail(unit, { reason: 'check-error', check, message: error instanceof CheckError ? error.message : describeThrown(error) }, 1, '', [], durationMs);
   }
 
   private park(id: string): void {
@@ -658,6 +662,7 @@ export class Scheduler {
         this.retry(unit, task, pending, outcome.failure);
       } else {
         const failure: UnitFailure = this.stalled && outcome.failure.reason === 'aborted' ? { reason: 'stalled', message: this.stalled } : outcome.failure;
+        if (task.run.kind === 'function') this.sweepAtEnd(unit, task, pending.attempt);
         this.fail(unit, failure, pending.attempt, outcome.outputTail, outcome.removed, durationMs, command);
       }
       this.pump();
@@ -670,6 +675,19 @@ export class Scheduler {
     this.warn(unit.id, `attempt ${attempt.attempt} ignored its abort signal for ${this.o.killGraceMs} ms: ${retry}what it writes from now on is removed`);
     this.abandoned.add(
       attempt,
+      (a, removed) => this.lateWrite(a, removed),
+      () => this.o.inflight?.release(unit.id),
+    );
+  }
+
+  /**
+   * A function that failed may have left a timer or a promise that writes later: what it writes
+   * before the run ends is removed then (its in-flight record stays until that sweep).
+   */
+  private sweepAtEnd(unit: Unit, task: ResolvedTask, attempt: number): void {
+    const swept = abandonAttempt({ root: this.o.config.root, unit, attempt, settled: this.runEnded, keepOutputs: task.keepFailedOutputs });
+    this.abandoned.add(
+      swept,
       (a, removed) => this.lateWrite(a, removed),
       () => this.o.inflight?.release(unit.id),
     );
@@ -972,9 +990,12 @@ export class Scheduler {
     this.finished = true;
     // Units stopped between attempts (a retry's backoff, a push-back) still hold their records.
     this.o.inflight?.releaseAll(this.abandoned.units());
+    this.endRun();
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     if (this.stallTimer) clearInterval(this.stallTimer);
-    void settlesWithin(Promise.all(this.hooks), HOOKS_BOUND_MS, this.stopChecks.signal)
+    // No hooks, nothing to wait for (and no warning about them when the run was stopped).
+    const hooksSettled = this.hooks.length === 0 ? Promise.resolve(true) : settlesWithin(Promise.all(this.hooks), HOOKS_BOUND_MS, this.stopChecks.signal);
+    void hooksSettled
       .then((settled) => {
         if (!settled) this.warn('(run)', 'on.* hooks had not settled as the run ended: not waited for');
       })

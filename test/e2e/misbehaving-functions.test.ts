@@ -39,6 +39,8 @@ describe('custom checks that never settle', () => {
     const result = await rig.run(['build']);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('stale() did not settle within 300ms');
+    // The failure says how long the check ran, not "after 0ms".
+    expect(result.stderr).not.toContain('after 0ms');
     expect(rig.exists('out.txt')).toBe(false);
     expectNoInternalStack(result.stderr);
   });
@@ -74,6 +76,8 @@ describe('custom checks that never settle', () => {
     const result = await done;
     expect(result.code).toBe(143);
     expect(rig.exists('out.txt')).toBe(false);
+    // There are no hooks: nothing to say about hooks that did not settle.
+    expect(result.stderr).not.toContain('hooks had not settled');
   });
 
   it('the first SIGTERM ends a run whose on.complete hook never settles', async () => {
@@ -267,5 +271,47 @@ describe('a function that ignores its abort signal', () => {
     expect(notes.join('\n')).toContain('ignored its abort signal');
     const plan = JSON.parse((await rig.run(['plan', '--json'])).stdout) as { units: { unit: string; verdict: string }[] };
     expect(plan.units).toEqual([expect.objectContaining({ unit: 't', verdict: 'run' })]);
+  });
+});
+
+describe('late writes after a unit failed', () => {
+  it("a function that throws but left a timer: what the timer writes during the run is removed, and plan says it would run", async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `import { writeFileSync } from 'node:fs';
+      export default { tasks: {
+        g: { input: 'src/{n}.txt', output: 'out/{n}.g', run: async ({ output }) => {
+          setTimeout(() => { writeFileSync(output, 'late'); writeFileSync('late-written', ''); }, 300);
+          throw new Error('nope');
+        } },
+        slow: { input: 'src/{n}.txt', output: 'out/{n}.s', run: 'sleep 1.5; cp {input} {output}' },
+      } };`,
+      'src/a.txt': 'a',
+    });
+    const result = await rig.run(['build', '-k', '--json'], { timeoutMs: 30_000 });
+    expect(result.code).toBe(1);
+    expect(rig.exists('late-written')).toBe(true);
+    expect(rig.exists('out/a.g')).toBe(false);
+    expect(rig.read('out/a.s')).toBe('a');
+    const plan = JSON.parse((await rig.run(['plan', '--json'])).stdout) as { units: { unit: string; verdict: string }[] };
+    expect(plan.units).toContainEqual(expect.objectContaining({ unit: 'g[n=a]', verdict: 'run' }));
+  });
+
+  it("a shell command that fails leaving a background job: the job is stopped before its outputs are removed", async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: {
+        t: { input: 'src/{n}.txt', output: 'out/{n}.x', run: 'mkdir -p out; (sleep 0.5; echo late > {output}; touch late-written) & exit 1' },
+        slow: { input: 'src/{n}.txt', output: 'out/{n}.s', run: 'sleep 1.5; cp {input} {output}' },
+      } };`,
+      'src/a.txt': 'a',
+    });
+    const result = await rig.run(['build', '-k', '--json'], { timeoutMs: 30_000 });
+    expect(result.code).toBe(1);
+    expect(rig.read('out/a.s')).toBe('a');
+    expect(rig.exists('out/a.x')).toBe(false);
+    expect(rig.exists('late-written')).toBe(false);
+    const plan = JSON.parse((await rig.run(['plan', '--json'])).stdout) as { units: { unit: string; verdict: string }[] };
+    expect(plan.units).toContainEqual(expect.objectContaining({ unit: 't[n=a]', verdict: 'run' }));
   });
 });

@@ -304,7 +304,7 @@ export function formatFailure(event: EventOf<'unit:fail'>, options: FormatOption
   // annotations render no colour
   if (options.github && !isInterrupted(event)) lines.push(githubError(event, tail.map((line) => safeLine(line, false))));
   const body: string[] = [];
-  if (event.command !== undefined && !isInterrupted(event)) body.push(`  ${palette.dim('$')} ${event.command}`);
+  if (event.command !== undefined && !isInterrupted(event)) body.push(`  ${palette.dim('$')} ${shortCommand(event.command)}`);
   for (const line of shownTail) body.push(`${TAIL_INDENT}${line}`);
   if (options.github && body.length > 0) {
     lines.push(`::group::${event.unit}`, ...body, '::endgroup::');
@@ -353,4 +353,12 @@ export function formatSummary(event: EventOf<'run:done'>, options: FormatOptions
 
 function plural(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
+const COMMAND_SHOWN = 2_000;
+
+/** A fan-in's command can list thousands of paths (an E2BIG failure): show its start and its size. */
+export function shortCommand(command: string): string {
+  if (command.length <= COMMAND_SHOWN) return command;
+  return `${command.slice(0, COMMAND_SHOWN)} ... (${command.length - COMMAND_SHOWN} more characters)`;
 }
