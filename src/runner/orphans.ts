@@ -8,23 +8,33 @@ import type { ResolvedConfig } from '../config/resolved.ts';
 import { unitId, type UnitGraph } from '../graph/unit.ts';
 import { readOutputRecord } from './output-record.ts';
 
-/** A predicate over files, memoised for one graph: true for a file only a vanished unit wrote. */
+/**
+ * A predicate over files, memoised for one graph: true for a file only a vanished unit wrote.
+ * A record is read only for a file whose producing unit is missing from the graph, so a build
+ * without orphans reads none.
+ */
 export function orphanCheck(config: ResolvedConfig, graph: UnitGraph, tasks: ReadonlySet<string>): (file: string) => boolean {
   // Only tasks whose units this graph expanded: for any other task, a missing unit proves nothing.
+  // Glob outputs count too: the pages of a split whose source was deleted are orphans, and the
+  // record (not the glob) says which of the matching files that unit wrote.
   const producers = [...config.tasks.values()]
     .filter((t) => tasks.has(t.name))
-    .flatMap((task) => task.outputs.filter((o) => !o.pattern.isGlob).map((o) => ({ task, pattern: o.pattern })));
+    .flatMap((task) => task.outputs.map((o) => ({ task, pattern: o.pattern })));
   const cache = new Map<string, boolean>();
+  // One read per vanished unit, however many pages it left behind.
+  const records = new Map<string, ReadonlySet<string>>();
   return (file) => {
     const known = cache.get(file);
     if (known !== undefined) return known;
     let orphan = false;
     for (const { task, pattern } of producers) {
       const values = pattern.match(file);
-      if (!values) continue;
+      // A glob output that does not bind every wildcard names no single unit.
+      if (!values || task.wildcards.some((w) => values[w] === undefined)) continue;
       const id = unitId(task.name, task.wildcards, values);
       if (graph.units.has(id)) break;
-      if (readOutputRecord(config.root, id)?.files.includes(file)) {
+      if (!records.has(id)) records.set(id, new Set(readOutputRecord(config.root, id)?.files));
+      if (records.get(id)?.has(file) === true) {
         orphan = true;
         break;
       }

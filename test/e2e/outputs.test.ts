@@ -10,6 +10,11 @@ import { Rig } from '../rig.ts';
 let rig: Rig;
 afterEach(() => rig.cleanup());
 
+/** The units a `--json` build started. */
+function started(stdout: string): string[] {
+  return stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; unit?: string }).filter((e) => e.type === 'unit:start').map((e) => e.unit ?? '');
+}
+
 describe('a unit that exits 0 without writing a declared output', () => {
   it('fails (missing-output) and removes the outputs it did write', async () => {
     rig = new Rig();
@@ -166,6 +171,62 @@ describe('dynamic output sets are what the producer recorded writing', () => {
     expect(rig.exists('work/a/text/p3.txt')).toBe(false);
     expect(rig.read('work/a/text/p2.txt')).toBe('page2\n');
     expect((await rig.run(['clean', '--orphans', 'split'])).code).toBe(2);
+  });
+
+  it('the pages of a split whose source was deleted are orphans: the fan-in reruns without them, also with --force, and why agrees', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: {
+        split: { input: 'src/{d}.txt', output: 'pages/{d}/*.p', run: 'mkdir -p pages/{d} && echo 1{d} > pages/{d}/1.p && echo 2{d} > pages/{d}/2.p' },
+        all: { input: 'pages/*/*.p', output: 'out/all.txt', run: 'cat {inputs} > {output}' },
+      } };`,
+      'src/x.txt': 'x',
+      'src/y.txt': 'y',
+    });
+    expect((await rig.run(['build'])).code).toBe(0);
+    expect(rig.read('out/all.txt')).toBe('1x\n2x\n1y\n2y\n');
+    rig.remove('src/x.txt');
+    // split[d=x] no longer exists: its pages stay on disk, but its member list changed.
+    const rebuilt = await rig.run(['build', '--json']);
+    expect(rebuilt.code).toBe(0);
+    expect(started(rebuilt.stdout)).toEqual(['all']);
+    expect(rig.read('out/all.txt')).toBe('1y\n2y\n');
+    expect(rig.exists('pages/x/1.p')).toBe(true);
+    expect(started((await rig.run(['build', '--json'])).stdout)).toEqual([]);
+    expect((await rig.run(['build', '--force'])).code).toBe(0);
+    expect(rig.read('out/all.txt')).toBe('1y\n2y\n');
+    const why = await rig.run(['why', 'all']);
+    expect(why.stdout).toContain('pages/y/1.p');
+    expect(why.stdout).not.toContain('pages/x/');
+    expect((await rig.run(['why', 'all', '--json'])).stdout).not.toContain('pages/x/');
+    const listed = await rig.run(['clean', '--orphans', '--dry-run']);
+    expect(listed.stdout).toContain('would remove pages/x/1.p\n');
+    expect(listed.stdout).toContain('would remove pages/x/2.p\n');
+  });
+
+  it('the output of a plain unit whose source was deleted is an orphan for the fan-in, why and touch', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: {
+        mid: { input: 'src/{d}.txt', output: 'mid/{d}.txt', run: 'cp {input} {output}' },
+        all: { input: 'mid/*.txt', output: 'out/all.txt', run: 'cat {inputs} > {output}' },
+      } };`,
+      'src/x.txt': 'x\n',
+      'src/y.txt': 'y\n',
+    });
+    expect((await rig.run(['build'])).code).toBe(0);
+    rig.remove('src/x.txt');
+    const why = (await rig.run(['why', 'all'])).stdout;
+    // Not listed as an input; the verdict may still say the member list lost it.
+    expect(why).toMatch(/^ {2}mid\/y\.txt {2}/m);
+    expect(why).not.toMatch(/^ {2}mid\/x\.txt {2}/m);
+    // touch records the members build would read, so the fan-in is fresh afterwards.
+    expect((await rig.run(['touch', 'all'])).code).toBe(0);
+    expect(started((await rig.run(['build', '--json'])).stdout)).toEqual([]);
+    expect((await rig.run(['build', '--force'])).code).toBe(0);
+    expect(rig.read('out/all.txt')).toBe('y\n');
+    expect(rig.read('mid/x.txt')).toBe('x\n');
+    expect((await rig.run(['clean', '--orphans', '--dry-run'])).stdout).toContain('would remove mid/x.txt\n');
   });
 
   it('records, clears and cleans hostile file names exactly, and keeps a hand-written one', async () => {

@@ -9,10 +9,12 @@
 import { utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../../config/resolved.ts';
+import { tasksNeeded } from '../../graph/select.ts';
 import type { Unit } from '../../graph/unit.ts';
 import { filesOf, type FileStat } from '../../runner/files.ts';
 import { fingerprintParts, recordFingerprint } from '../../runner/fingerprint.ts';
 import { createInflightRecords, type InflightRecords } from '../../runner/inflight.ts';
+import { orphanCheck } from '../../runner/orphans.ts';
 import { recordOutputs } from '../../runner/output-record.ts';
 import { observeInputs } from '../../runner/staleness.ts';
 import { fingerprintCommand } from '../../runner/unit-run.ts';
@@ -41,7 +43,9 @@ export async function touchCommand(targets: readonly string[], options: CommonOp
     const unit = loaded.plan.graph.units.get(id);
     return unit ? [unit] : [];
   });
-  const touchPlan = planTouch(config, units);
+  // A fan-in's recorded members are what build would read: never an orphan (orphans.ts).
+  const isOrphan = orphanCheck(config, loaded.plan.graph, tasksNeeded(loaded.plan.selection, loaded.plan.tasks));
+  const touchPlan = planTouch(config, units, isOrphan);
   const now = new Date();
   const inflight = createInflightRecords({ root: config.root, now: Date.now });
   const skipped = [...touchPlan.skipped];
@@ -87,7 +91,7 @@ function markFresh(config: ResolvedConfig, entry: Touchable, now: Date, inflight
 }
 
 /** Which units can be touched: those whose inputs exist and whose every output exists (a glob: one file or more). */
-export function planTouch(config: ResolvedConfig, units: readonly Unit[]): TouchPlan {
+export function planTouch(config: ResolvedConfig, units: readonly Unit[], isOrphan?: (file: string) => boolean): TouchPlan {
   const touch: Touchable[] = [];
   const skipped: { unit: string; reason: string }[] = [];
   for (const unit of units) {
@@ -109,7 +113,7 @@ export function planTouch(config: ResolvedConfig, units: readonly Unit[]): Touch
       skipped.push({ unit: unit.id, reason: `output missing: ${missing.path}` });
       continue;
     }
-    const observed = observeInputs(config.root, unit.inputs);
+    const observed = observeInputs(config.root, unit.inputs, isOrphan);
     if ('missing' in observed) skipped.push({ unit: unit.id, reason: `input missing: ${observed.missing.path}` });
     else touch.push({ unit, files, inputs: observed.files });
   }

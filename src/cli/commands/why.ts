@@ -8,6 +8,7 @@ import type { Unit } from '../../graph/unit.ts';
 import { build } from '../../runner/build.ts';
 import type { PlanEntry } from '../../runner/events.ts';
 import { filesOf, statPath } from '../../runner/files.ts';
+import { orphanCheck } from '../../runner/orphans.ts';
 import type { CliContext, CommonOptions } from '../program.ts';
 import { describeBlocked, describeStale } from '../report/format.ts';
 import { EXIT_CODES, loadPlan, resolveTargets } from './shared.ts';
@@ -33,27 +34,29 @@ export async function whyCommand(target: string, options: CommonOptions, context
   const dry = await build({ config, targets: [unit.task], dryRun: true, env: context.env });
   const plan = dry.ok ? dry.value.plan : [];
   const deps = graph.deps.get(unit.id) ?? new Set<string>();
+  // As build sees them: a glob input never reads an orphan (orphans.ts).
+  const isOrphan = orphanCheck(config, graph, new Set(config.tasks.keys()));
   if (options.json || options.reporter === 'json') {
-    context.stdout.write(`${JSON.stringify(storyData(unit, config, plan, deps))}\n`);
+    context.stdout.write(`${JSON.stringify(storyData(unit, config, plan, deps, isOrphan))}\n`);
   } else {
-    context.stdout.write(story(unit, config, plan, deps, options.verbose === true ? Infinity : LIST_LIMIT));
+    context.stdout.write(story(unit, config, plan, deps, options.verbose === true ? Infinity : LIST_LIMIT, isOrphan));
   }
   return EXIT_CODES.ok;
 }
 
 /** The same story as data (`why --json`): files with their mtimes, producers and verdicts. */
-function storyData(unit: Unit, config: ResolvedConfig, plan: readonly PlanEntry[], deps: ReadonlySet<string>): object {
+function storyData(unit: Unit, config: ResolvedConfig, plan: readonly PlanEntry[], deps: ReadonlySet<string>, isOrphan: (file: string) => boolean): object {
   const byUnit = new Map(plan.map((e) => [e.unit, e]));
-  const files = (paths: Unit['inputs']): object[] =>
-    paths.map((p) => ({ pattern: p.path, files: filesOf(config.root, p).map((f) => ({ path: f, mtimeMs: statPath(config.root, f)?.mtimeMs ?? null })) }));
+  const files = (paths: Unit['inputs'], skipOrphans: boolean): object[] =>
+    paths.map((p) => ({ pattern: p.path, files: filesOf(config.root, p).filter((f) => !(skipOrphans && p.isGlob && isOrphan(f))).map((f) => ({ path: f, mtimeMs: statPath(config.root, f)?.mtimeMs ?? null })) }));
   return {
     version: 1,
     unit: unit.id,
     task: unit.task,
     wildcards: unit.wildcards,
-    inputs: files(unit.inputs),
+    inputs: files(unit.inputs, true),
     producers: [...deps].map((d) => ({ unit: d, plan: byUnit.get(d) ?? null })),
-    outputs: files(unit.outputs),
+    outputs: files(unit.outputs, false),
     plan: byUnit.get(unit.id) ?? null,
   };
 }
@@ -97,14 +100,14 @@ function verdictTally(units: readonly string[], byUnit: ReadonlyMap<string, Plan
   return `: ${[...tally].map(([word, n]) => `${n} ${word}`).join(', ')}`;
 }
 
-function story(unit: Unit, config: ResolvedConfig, plan: readonly PlanEntry[], deps: ReadonlySet<string>, limit: number): string {
+function story(unit: Unit, config: ResolvedConfig, plan: readonly PlanEntry[], deps: ReadonlySet<string>, limit: number, isOrphan: (file: string) => boolean): string {
   const byUnit = new Map(plan.map((e) => [e.unit, e]));
   const task = config.tasks.get(unit.task);
   const lines = [`${unit.id}  (task ${unit.task})`, ''];
   lines.push('inputs:');
   let newest: { file: string; mtime: number } | undefined;
   for (const input of unit.inputs) {
-    const files = filesOf(config.root, input);
+    const files = input.isGlob ? filesOf(config.root, input).filter((f) => !isOrphan(f)) : filesOf(config.root, input);
     if (files.length === 0) lines.push(`  ${input.path}  missing${input.isGlob ? ' (no file matches)' : ''}`);
     files.forEach((f, i) => {
       const m = statPath(config.root, f)?.mtimeMs;
