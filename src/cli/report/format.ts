@@ -144,7 +144,8 @@ export function describeStale(reason: StaleReason, cwd = ''): string {
     case 'unrecorded':
       return `no record of the files it wrote for ${show(reason.output)} (${reason.files} match)`;
     case 'members_changed':
-      return `input ${reason.change}: ${show(reason.input)}`;
+      // "removed" from the members: the file may still exist (an orphan no unit makes any more).
+      return `${reason.change === 'added' ? 'new input' : 'no longer an input'}: ${show(reason.input)}`;
     default:
       return unreachable(reason);
   }
