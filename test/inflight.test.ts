@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Unit } from '../src/graph/unit.ts';
 import { createInflightRecords, FOREIGN_STALE_MS } from '../src/runner/inflight.ts';
+import { runningElsewhere } from '../src/runner/inflight-wait.ts';
 
 let root: string;
 beforeEach(() => {
@@ -72,6 +73,41 @@ describe('in-flight records', () => {
     } finally {
       parent.kill('SIGKILL');
     }
+  });
+
+  it('a dead owner whose watchdog still runs (its command is being stopped) holds the unit, saying so', () => {
+    const pid = deadPid();
+    foreignRecord({ pid, host: hostname(), watchdog: { pid: process.ppid, host: hostname() } });
+    const r = records();
+    expect(r.inspect(unit.id)).toMatchObject({ kind: 'elsewhere', stopping: true, record: { pid } });
+    expect(r.claim(unit)).toMatchObject({ ok: false, stopping: true, record: { pid } });
+    // touch must not forget it either: the command may still write.
+    r.forget(unit.id);
+    expect(readdirSync(dir())).toHaveLength(1);
+    const reason = runningElsewhere({ version: 1, pid, host: hostname(), unit: unit.id, task: 'copy', startedAt: 0, outputs: [], watchdog: { pid: 7, host: hostname() } }, true);
+    expect(reason.message).toBe(`a runcue that died (pid ${pid} on ${hostname()}) is still stopping its command (watchdog pid 7): waiting`);
+  });
+
+  it('a dead owner whose watchdog exited (or whose watchdog pid was reused) was interrupted', () => {
+    const pid = deadPid();
+    foreignRecord({ pid, host: hostname(), watchdog: { pid: deadPid(), host: hostname() } });
+    expect(records().inspect(unit.id).kind).toBe('interrupted');
+    foreignRecord({ pid, host: hostname(), watchdog: { pid: process.ppid, host: hostname(), started: '1' } });
+    expect(records().inspect(unit.id).kind).toBe('interrupted');
+    // Garbage in the field is ignored, not trusted.
+    foreignRecord({ pid, host: hostname(), watchdog: { pid: 'x', host: hostname() } });
+    expect(records().inspect(unit.id).kind).toBe('interrupted');
+  });
+
+  it('a claim asks for the watchdog first and names it in the record', () => {
+    const watchdog = { pid: 4242, host: hostname(), started: '99' };
+    const asked: string[] = [];
+    const r = createInflightRecords({ root, now: Date.now, watchdog: (u) => (asked.push(u.id), watchdog) });
+    expect(r.claim(unit)).toEqual({ ok: true });
+    expect(asked).toEqual([unit.id]);
+    const file = readdirSync(dir())[0] ?? '';
+    expect(JSON.parse(readFileSync(join(dir(), file), 'utf8'))).toMatchObject({ pid: process.pid, watchdog });
+    r.release(unit.id);
   });
 
   it('a live process on this host holds the unit', () => {

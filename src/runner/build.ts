@@ -75,6 +75,8 @@ export async function build(options: BuildOptions): Promise<Result<BuildResult, 
   const inflight = createInflightRecords({
     root: config.root,
     now,
+    // Started before the first record is written, so every command unit's record names it.
+    watchdog: (unit) => (config.tasks.get(unit.task)?.run.kind === 'function' ? undefined : groups.prepare()),
     onError: (error) => {
       const text = `cannot record units in flight under .runcue/inflight (${error.message}): if runcue is killed, outputs it was writing may look fresh`;
       emit({ type: 'unit:log', time: now(), task: '', unit: '(run)', stream: 'warning', text });

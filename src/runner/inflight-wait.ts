@@ -19,8 +19,7 @@ export class ElsewhereWaits {
   }
 
   /** Polls `stillHeld` until it says no, then calls `onFree` (never after {@link cancelAll}). */
-  wait(id: string, record: InflightRecord, stillHeld: () => boolean, onFree: () => void): void {
-    const reason = runningElsewhere(record);
+  wait(id: string, reason: BlockedReason, stillHeld: () => boolean, onFree: () => void): void {
     let delayMs = FIRST_POLL_MS;
     const poll = (): void => {
       if (!stillHeld()) {
@@ -44,7 +43,8 @@ export class ElsewhereWaits {
   }
 }
 
-export function runningElsewhere(record: InflightRecord): Extract<BlockedReason, { kind: 'running_elsewhere' }> {
+/** `stopping`: its runcue died and its watchdog is still stopping the command (see inflight.ts). */
+export function runningElsewhere(record: InflightRecord, stopping = false): Extract<BlockedReason, { kind: 'running_elsewhere' }> {
   const where = record.host === '' ? '' : ` on ${record.host}`;
   const since = new Date(record.startedAt).toISOString();
   return {
@@ -52,7 +52,9 @@ export function runningElsewhere(record: InflightRecord): Extract<BlockedReason,
     pid: record.pid,
     host: record.host,
     since: record.startedAt,
-    message: `runs in another runcue process (pid ${record.pid}${where}) since ${since}: waiting for it to finish`,
+    message: stopping
+      ? `a runcue that died (pid ${record.pid}${where}) is still stopping its command (watchdog pid ${record.watchdog?.pid ?? 0}): waiting`
+      : `runs in another runcue process (pid ${record.pid}${where}) since ${since}: waiting for it to finish`,
   };
 }
 

@@ -27,6 +27,11 @@ export interface InflightRecord extends ProcessIdentity {
   /** When the unit started, ms since the epoch. */
   readonly startedAt: number;
   readonly outputs: readonly string[];
+  /**
+   * The run's watchdog, which stops its commands after it died (SIGTERM, SIGKILL after the
+   * grace period). While it lives, the dead run's commands may still write.
+   */
+  readonly watchdog?: ProcessIdentity;
 }
 
 /** What the record of a unit says. */
@@ -34,14 +39,17 @@ export type InflightState =
   | { readonly kind: 'none' }
   /** A run that died while the unit ran (pid 0: the record itself was cut short). */
   | { readonly kind: 'interrupted'; readonly record: InflightRecord }
-  /** The unit runs now in another runcue process, or another build of this one. */
-  | { readonly kind: 'elsewhere'; readonly record: InflightRecord };
+  /**
+   * The unit runs now in another runcue process, or another build of this one; `stopping`: that
+   * runcue died, but its watchdog is still stopping the unit's command, which may still write.
+   */
+  | { readonly kind: 'elsewhere'; readonly record: InflightRecord; readonly stopping?: boolean };
 
 export interface InflightRecords {
   /** The state of `unitId`'s record (`none` when this object holds it); one stat when there is none. */
   inspect(unitId: string): InflightState;
   /** Records that this process runs `unit`, or says who else does (the record is theirs). */
-  claim(unit: Unit): { readonly ok: true } | { readonly ok: false; readonly record: InflightRecord };
+  claim(unit: Unit): { readonly ok: true } | { readonly ok: false; readonly record: InflightRecord; readonly stopping?: boolean };
   /** The unit settled: remove its record (no-op unless this object claimed it). */
   release(unitId: string): void;
   /**
@@ -60,7 +68,13 @@ export const FOREIGN_STALE_MS = 120_000;
 const heldHere = new Set<string>();
 let heartbeat: NodeJS.Timeout | undefined;
 
-export function createInflightRecords(options: { readonly root: string; readonly now: () => number; readonly onError?: (error: Error) => void }): InflightRecords {
+export function createInflightRecords(options: {
+  readonly root: string;
+  readonly now: () => number;
+  readonly onError?: (error: Error) => void;
+  /** Starts (once) and names the watchdog of `unit`'s command, before its record is written. */
+  readonly watchdog?: (unit: Unit) => ProcessIdentity | undefined;
+}): InflightRecords {
   const dir = join(options.root, '.runcue', 'inflight');
   const self = thisProcess();
   /** Records this object claimed (this build's). */
@@ -85,7 +99,12 @@ export function createInflightRecords(options: { readonly root: string; readonly
         : record.pid === self.pid && record.started === self.started
           ? heldHere.has(path)
           : processAlive(record);
-    return { kind: alive ? 'elsewhere' : 'interrupted', record };
+    if (alive) return { kind: 'elsewhere', record };
+    // Dead owner, live watchdog: its commands get SIGTERM, then SIGKILL after the grace period.
+    // A rerun now would race their late writes; once the watchdog exits, they are gone.
+    const { watchdog } = record;
+    if (record.host === self.host && watchdog?.host === self.host && Number.isInteger(watchdog.pid) && watchdog.pid > 0 && processAlive(watchdog)) return { kind: 'elsewhere', record, stopping: true };
+    return { kind: 'interrupted', record };
   };
 
   const create = (path: string, record: InflightRecord): 'ok' | 'exists' => {
@@ -110,7 +129,16 @@ export function createInflightRecords(options: { readonly root: string; readonly
       const path = pathOf(unit.id);
       // Claimed for an earlier attempt: a unit keeps its record through retries and push-backs.
       if (mine.has(path)) return { ok: true };
-      const record: InflightRecord = { version: 1, ...self, unit: unit.id, task: unit.task, startedAt: options.now(), outputs: unit.outputs.map((o) => o.path) };
+      const watchdog = options.watchdog?.(unit);
+      const record: InflightRecord = {
+        version: 1,
+        ...self,
+        unit: unit.id,
+        task: unit.task,
+        startedAt: options.now(),
+        outputs: unit.outputs.map((o) => o.path),
+        ...(watchdog ? { watchdog } : {}),
+      };
       for (let tries = 0; tries < 3; tries++) {
         if (create(path, record) === 'ok') {
           mine.add(path);
@@ -118,7 +146,7 @@ export function createInflightRecords(options: { readonly root: string; readonly
           return { ok: true };
         }
         const state = inspectPath(path);
-        if (state.kind === 'elsewhere') return { ok: false, record: state.record };
+        if (state.kind === 'elsewhere') return { ok: false, record: state.record, ...(state.stopping ? { stopping: true } : {}) };
         // Left by a run that died: take it over (it makes this unit stale, and it is about to run).
         removeFile(path);
       }

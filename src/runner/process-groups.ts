@@ -19,9 +19,10 @@ export interface ProcessGroups {
   /**
    * Call before spawning a command: starts the watchdog if it is not running yet. Started after
    * the command, it would leave a window (a fork of a large process takes milliseconds) in which
-   * a kill -9 of runcue orphans the command.
+   * a kill -9 of runcue orphans the command. Returns the watchdog (undefined if it could not
+   * start): in-flight records name it, so a later run knows a dead run's commands may still stop.
    */
-  prepare(): void;
+  prepare(): ProcessIdentity | undefined;
   /** A command started as process group `pgid`. */
   add(pgid: number): void;
   /**
@@ -37,6 +38,19 @@ export interface ProcessGroups {
 
 /** sh, not node: it starts in a millisecond. `$1` is the grace period in tenths of a second. */
 const WATCHDOG = `trap '' HUP INT
+# A group is gone when its members are all zombies: a command orphaned by runcue's death may never
+# be reaped (pid 1 in some containers), and kill -0 succeeds on a zombie. Without /proc, kill -0.
+live() {
+  kill -s 0 -- "-$1" 2>/dev/null || return 1
+  [ -r /proc/self/stat ] || return 0
+  want=$1
+  for f in /proc/[0-9]*/stat; do
+    { read -r s; } <"$f" 2>/dev/null || continue
+    set -- \${s##*')'}
+    [ "$3" = "$want" ] && [ "$1" != Z ] && return 0
+  done
+  return 1
+}
 groups=' '
 while read -r op pg; do
   case $op in
@@ -49,7 +63,7 @@ for g in $groups; do kill -s TERM -- "-$g" 2>/dev/null; done
 t=0
 while [ "$t" -lt "$1" ]; do
   left=
-  for g in $groups; do kill -s 0 -- "-$g" 2>/dev/null && left=1; done
+  for g in $groups; do live "$g" && left=1 && break; done
   [ -z "$left" ] && exit 0
   sleep 0.1
   t=$((t + 1))
@@ -59,8 +73,9 @@ for g in $groups; do kill -s KILL -- "-$g" 2>/dev/null; done`;
 export function createProcessGroups(options: { readonly graceMs: number }): ProcessGroups {
   const live = new Set<number>();
   let watchdog: ChildProcess | undefined;
+  let identity: ProcessIdentity | undefined;
   let broken = false;
-  const prepare = (): void => {
+  const prepare = (): ProcessIdentity | undefined => {
     if (!watchdog && !broken) {
       watchdog = spawn('/bin/sh', ['-c', WATCHDOG, 'runcue-watchdog', String(Math.ceil(options.graceMs / 100))], {
         // Its own group: a Ctrl-C or hangup sent to runcue's group must not reach it.
@@ -72,7 +87,12 @@ export function createProcessGroups(options: { readonly graceMs: number }): Proc
       watchdog.unref();
       // The pipe must not keep runcue alive; it closes when runcue exits.
       (watchdog.stdin as Socket | null)?.unref();
+      if (watchdog.pid !== undefined) {
+        const started = processStartTime(watchdog.pid);
+        identity = { pid: watchdog.pid, host: hostname(), ...(started !== undefined ? { started } : {}) };
+      }
     }
+    return broken ? undefined : identity;
   };
   const tell = (line: string): void => {
     if (broken) return;

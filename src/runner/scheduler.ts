@@ -428,12 +428,12 @@ export class Scheduler {
     // An abandoned attempt of this process still holds the record: onChecked blocks the unit.
     const mineAbandoned = abandonedAttemptRuns(this.o.config.root, unit.id);
     const state = outcome.kind === 'missing-input' || mineAbandoned ? undefined : this.o.inflight?.inspect(unit.id);
-    if (state?.kind === 'elsewhere') this.awaitElsewhere(unit, state.record);
+    if (state?.kind === 'elsewhere') this.awaitElsewhere(unit, state);
     else this.onChecked(unit, state?.kind === 'interrupted' ? interruptedOutcome(outcome, state.record) : outcome);
   }
 
-  private awaitElsewhere(unit: Unit, record: InflightRecord): void {
-    const reason = runningElsewhere(record);
+  private awaitElsewhere(unit: Unit, held: { readonly record: InflightRecord; readonly stopping?: boolean }): void {
+    const reason = runningElsewhere(held.record, held.stopping);
     if (this.o.dryRun) {
       this.plan.push({ unit: unit.id, task: unit.task, verdict: 'waiting', reason });
       this.wouldRun.add(unit.id);
@@ -444,7 +444,7 @@ export class Scheduler {
     this.status.set(unit.id, 'elsewhere');
     this.o.emit({ type: 'unit:log', time: this.o.now(), task: unit.task, unit: unit.id, stream: 'warning', text: reason.message });
     const stillHeld = (): boolean => this.o.inflight?.inspect(unit.id).kind === 'elsewhere';
-    this.elsewhere.wait(unit.id, record, stillHeld, () => {
+    this.elsewhere.wait(unit.id, reason, stillHeld, () => {
       this.makeCheckable(unit.id);
       this.pump();
     });
@@ -554,7 +554,7 @@ export class Scheduler {
       const heldUnit = this.graph.units.get(id);
       if (held?.kind === 'elsewhere' && heldUnit) {
         // Started elsewhere since it was checked: wait for it without spending a rate slot.
-        this.awaitElsewhere(heldUnit, held.record);
+        this.awaitElsewhere(heldUnit, held);
         return true;
       }
       if (heldUnit && this.builtElsewhere(heldUnit)) return true;
@@ -600,7 +600,7 @@ export class Scheduler {
     const claim = this.o.inflight?.claim(unit);
     if (claim && !claim.ok) {
       this.o.limiter.release(services);
-      this.awaitElsewhere(unit, claim.record);
+      this.awaitElsewhere(unit, claim);
       return;
     }
     this.status.set(id, 'running');

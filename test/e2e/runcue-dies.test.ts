@@ -56,6 +56,14 @@ function running(pid: number): boolean {
   }
 }
 
+/** The watchdogs the in-flight records name have exited (until then a unit counts as still stopping). */
+function watchdogsGone(): boolean {
+  return inflightRecords().every((name) => {
+    const record = JSON.parse(rig.read(`.runcue/inflight/${name}`)) as { watchdog?: { pid: number } };
+    return record.watchdog === undefined || !running(record.watchdog.pid);
+  });
+}
+
 function inflightRecords(): string[] {
   return rig.exists('.runcue/inflight') ? readdirSync(rig.path('.runcue/inflight')) : [];
 }
@@ -70,6 +78,7 @@ describe('kill -9 of runcue', () => {
     child.kill('SIGKILL');
     await done;
     await waitFor(() => pids().every((pid) => !running(pid)), 10_000, 'the commands to die with runcue');
+    await waitFor(watchdogsGone, 10_000, 'the watchdog to exit');
     // The partial output is newer than its input: by mtimes alone it looks fresh.
     expect(rig.read('out/a.txt')).toBe('partial\n');
     expect(rig.mtime('out/a.txt')).toBeGreaterThan(rig.mtime('in/a.txt'));
@@ -101,6 +110,7 @@ describe('after kill -9, touch', () => {
     child.kill('SIGKILL');
     await done;
     await waitFor(() => pids().every((pid) => !running(pid)), 10_000, 'the commands to die with runcue');
+    await waitFor(watchdogsGone, 10_000, 'the watchdog to exit');
     const touched = await rig.run(['touch', 'slow']);
     expect(touched.code).toBe(0);
     expect(inflightRecords()).toEqual([]);
@@ -141,5 +151,39 @@ describe('a second Ctrl-C', () => {
     expect(rig.exists('out/a.txt')).toBe(false);
     expect(inflightRecords()).toEqual([]);
     expect(result.stderr).toContain('killing running commands now');
+  });
+});
+
+describe('a build right after kill -9, while the dead run\'s command is still being stopped', () => {
+  it('waits for the watchdog to stop it, then reruns the unit: the late write cannot corrupt the new output', async () => {
+    rig = new Rig();
+    // The first attempt ignores SIGTERM and writes again 2 s later (within the 3 s grace); the
+    // second writes the whole output at once.
+    rig.write({
+      'runcue.config.mjs': `export default {
+        tasks: {
+          t: {
+            input: 'in/{n}.txt',
+            output: 'out/{n}',
+            run: ${JSON.stringify("mkdir -p out; if [ -e second ]; then echo good > {output}; exit 0; fi; touch second; trap '' TERM; echo partial > {output}; sleep 2 & echo $$ $! >> pids.txt; wait; echo CORRUPT >> {output}")},
+          },
+        },
+      };`,
+      'in/a.txt': 'a',
+    });
+    rig.age(['in/a.txt'], -60_000);
+    const child = rig.spawn(['build']);
+    const done = collect(child);
+    await waitFor(() => pids().length === 2 && rig.exists('out/a'), 20_000, 'the unit to start');
+    child.kill('SIGKILL');
+    await done;
+
+    const rerun = await rig.run(['build']);
+    expect(rerun.code).toBe(0);
+    await waitFor(() => pids().every((pid) => !running(pid)), 10_000, 'the old command to end');
+    expect(rig.read('out/a')).toBe('good\n');
+    expect(rerun.stderr).toMatch(new RegExp(`a runcue that died \\(pid ${child.pid ?? 0}[^)]*\\) is still stopping its command`));
+    expect(rerun.stderr).toContain('1 built');
+    expect(inflightRecords()).toEqual([]);
   });
 });
