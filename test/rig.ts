@@ -3,7 +3,7 @@
  * real CLI binary run in it (dist must be built: `npm test` builds first).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -118,6 +118,21 @@ export async function waitFor(condition: () => boolean, timeoutMs = 20_000, what
 }
 
 /** Whether a process id is still alive (signal 0 probes without signalling). */
+/**
+ * `pid` is alive, not a zombie, and works in `dir`: a command orphaned by kill -9 is reparented
+ * to pid 1, which in some containers never reaps it (`kill(pid, 0)` succeeds on a zombie), and
+ * with a pid_max of 32768 a busy machine reuses a pid within seconds.
+ */
+export function runsIn(dir: string, pid: number): boolean {
+  if (!alive(pid)) return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z' && realpathSync(`/proc/${pid}/cwd`) === realpathSync(dir);
+  } catch {
+    return existsSync(`/proc/${pid}`) ? false : alive(pid);
+  }
+}
+
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);

@@ -3,9 +3,8 @@
  * outcome is its direct child's, so runcue stops reading the pipes shortly after that child
  * exits, and stops the background job's group with the run.
  */
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { alive, collect, Rig, waitFor } from '../rig.ts';
+import { collect, Rig, runsIn, waitFor } from '../rig.ts';
 
 let rig: Rig;
 const strays: number[] = [];
@@ -14,17 +13,7 @@ afterEach(() => {
   rig.cleanup();
 });
 
-function running(pid: number): boolean {
-  if (!alive(pid)) return false;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // pid_max may be 32768: on a busy machine a pid is reused within seconds, so the process
-    // must also still work in this test's directory.
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z' && realpathSync(`/proc/${pid}/cwd`) === realpathSync(rig.dir);
-  } catch {
-    return existsSync(`/proc/${pid}`) ? false : alive(pid);
-  }
-}
+const running = (pid: number): boolean => runsIn(rig.dir, pid);
 
 function project(run: string, extra = ''): void {
   rig = new Rig();

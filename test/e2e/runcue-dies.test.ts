@@ -3,9 +3,9 @@
  * second Ctrl-C. Its commands die with it, and a unit that was running is stale on the next run
  * (the in-flight record under .runcue/inflight says so), whatever its half-written outputs' mtimes say.
  */
-import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { alive, collect, Rig, waitFor } from '../rig.ts';
+import { collect, Rig, runsIn, waitFor } from '../rig.ts';
 
 let rig: Rig;
 afterEach(() => {
@@ -40,21 +40,7 @@ function pids(): number[] {
   return rig?.exists('pids.txt') ? rig.read('pids.txt').trim().split(/\s+/).filter(Boolean).map(Number) : [];
 }
 
-/**
- * Alive and not a zombie: a command orphaned by kill -9 is reparented to pid 1, which in some
- * containers never reaps it, and `kill(pid, 0)` succeeds on a zombie.
- */
-function running(pid: number): boolean {
-  if (!alive(pid)) return false;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // pid_max may be 32768: on a busy machine a pid is reused within seconds, so the process
-    // must also still work in this test's directory.
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z' && realpathSync(`/proc/${pid}/cwd`) === realpathSync(rig.dir);
-  } catch {
-    return existsSync(`/proc/${pid}`) ? false : alive(pid);
-  }
-}
+const running = (pid: number): boolean => runsIn(rig.dir, pid);
 
 /** The watchdogs the in-flight records name have exited (until then a unit counts as still stopping). */
 function watchdogsGone(): boolean {
