@@ -5,8 +5,7 @@
 import { CommanderError } from 'commander';
 import { createProgram, type CliContext } from './program.ts';
 import { VERSION } from './version.ts';
-
-import { EXIT_CODES as EXIT } from "./commands/shared.ts";
+import { EXIT_CODES as EXIT } from './exit-codes.ts';
 
 /** Long enough for stdout and stderr to drain where writes are asynchronous (TTYs, macOS pipes). */
 const LINGER_MS = 250;

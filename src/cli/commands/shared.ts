@@ -9,8 +9,9 @@ import { formatConfigFailure } from '../../config/resolve.ts';
 import type { BuildCommandOptions, CliContext, CommonOptions } from '../program.ts';
 import { chooseReporterKind, createReporter, withDebugLogFromEnv, type Reporter } from '../report/index.ts';
 
-/** 129, 130 and 143 are 128 + the signal's number, as shells report a command killed by it. */
-export const EXIT_CODES = { ok: 0, failed: 1, usage: 2, sighup: 129, sigint: 130, sigpipe: 141, sigterm: 143 } as const;
+import { EXIT_CODES } from '../exit-codes.ts';
+
+export { EXIT_CODES };
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
