@@ -63,8 +63,8 @@ describe('kill -9 of runcue', () => {
     expect(inflightRecords()).toHaveLength(1);
     child.kill('SIGKILL');
     await done;
-    await waitFor(() => pids().every((pid) => !running(pid)), 10_000, 'the commands to die with runcue');
-    await waitFor(watchdogsGone, 10_000, 'the watchdog to exit');
+    await waitFor(() => pids().every((pid) => !running(pid)), 30_000, 'the commands to die with runcue');
+    await waitFor(watchdogsGone, 30_000, 'the watchdog to exit');
     // The partial output is newer than its input: by mtimes alone it looks fresh.
     expect(rig.read('out/a.txt')).toBe('partial\n');
     expect(rig.mtime('out/a.txt')).toBeGreaterThan(rig.mtime('in/a.txt'));
@@ -95,8 +95,8 @@ describe('after kill -9, touch', () => {
     await waitFor(() => pids().length === 2, 20_000, 'the unit to start');
     child.kill('SIGKILL');
     await done;
-    await waitFor(() => pids().every((pid) => !running(pid)), 10_000, 'the commands to die with runcue');
-    await waitFor(watchdogsGone, 10_000, 'the watchdog to exit');
+    await waitFor(() => pids().every((pid) => !running(pid)), 30_000, 'the commands to die with runcue');
+    await waitFor(watchdogsGone, 30_000, 'the watchdog to exit');
     const touched = await rig.run(['touch', 'slow']);
     expect(touched.code).toBe(0);
     expect(inflightRecords()).toEqual([]);
