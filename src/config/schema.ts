@@ -91,17 +91,22 @@ const duration = v.pipe(
   v.check((value) => parseDuration(value).ok, durationMessage),
 );
 
+/** A duration above 0; `hint` follows "expected a duration above 0" in the message. */
+function durationAbove0(hint: string) {
+  return v.pipe(
+    duration,
+    v.check(
+      (value) => {
+        const parsed = parseDuration(value);
+        return !parsed.ok || parsed.value > 0;
+      },
+      (issue) => `expected a duration above 0${hint}, got ${describeValue(issue.input)}`,
+    ),
+  );
+}
+
 // A timeout of 0 would fail every unit at once: no timeout is written by leaving the key out.
-const positiveDuration = v.pipe(
-  duration,
-  v.check(
-    (value) => {
-      const parsed = parseDuration(value);
-      return parsed.ok && parsed.value > 0;
-    },
-    (issue) => `expected a duration above 0 (leave the key out for none), got ${describeValue(issue.input)}`,
-  ),
-);
+const positiveDuration = durationAbove0(' (leave the key out for none)');
 
 const rate = v.pipe(
   v.string(expect("a rate like '60/min'")),
@@ -114,17 +119,8 @@ const rate = v.pipe(
   ),
 );
 
-/** How long a custom ready()/stale() may take: 0 would fail every check, so it is refused. */
-const checkTimeout = v.pipe(
-  duration,
-  v.check(
-    (value) => {
-      const parsed = parseDuration(value);
-      return !parsed.ok || parsed.value > 0;
-    },
-    (issue) => `expected a duration above 0, got ${describeValue(issue.input)}`,
-  ),
-);
+/** How long a custom ready()/stale() may take: 0 would fail every check (left out, it is 60 s). */
+const checkTimeout = durationAbove0('');
 
 const freshness = v.picklist(['mtime', 'hash'], expect("'mtime' or 'hash'"));
 
