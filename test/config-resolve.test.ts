@@ -346,6 +346,12 @@ describe('resolveConfig: mistakes', () => {
     ]);
   });
 
+  it('takes killGrace from the top level, else 3 s, and refuses 0', () => {
+    expect(resolve({ killGrace: '10s', tasks: { a: { run: 'x' } } }).killGraceMs).toBe(10_000);
+    expect(resolve({ tasks: { a: { run: 'x' } } }).killGraceMs).toBe(3000);
+    expect(issues({ killGrace: 0, tasks: { a: { run: 'x' } } })).toEqual([{ path: 'killGrace', message: 'expected a duration above 0, got 0' }]);
+  });
+
   it('rejects a zero timeout, which would fail every unit at once', () => {
     const expected = 'expected a duration above 0 (leave the key out for none)';
     expect(issues({ stallTimeout: 0, pendingTimeout: '0s', tasks: { a: { run: 'x', timeout: 0 }, b: { run: 'x', timeout: '0ms' } } })).toEqual([

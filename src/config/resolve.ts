@@ -325,6 +325,7 @@ function buildConfig(config: RuncueConfig, shapes: ReadonlyMap<string, TaskShape
     tasks,
     stallTimeoutMs: toMs(config.stallTimeout),
     pendingTimeoutMs: toMs(config.pendingTimeout),
+    killGraceMs: toMs(config.killGrace) ?? DEFAULT_KILL_GRACE_MS,
     stallWarnAfterMs: toMs(config.stallWarnAfter),
     pendingWarnAfterMs: toMs(config.pendingWarnAfter),
     hooks: config.on ?? {},
@@ -370,6 +371,7 @@ function buildTask(name: string, task: TaskConfig, shape: TaskShape, config: Run
 
 /** A check that takes a minute is stuck, not slow (SPEC §2: the unit fails, never runs). */
 const DEFAULT_CHECK_TIMEOUT_MS = 60_000;
+const DEFAULT_KILL_GRACE_MS = 3000;
 
 function toRunSpec(run: TaskConfig['run']): RunSpec {
   if (typeof run === 'string') return { kind: 'shell', command: run };

@@ -75,6 +75,8 @@ export interface ResolvedConfig {
   readonly tasks: ReadonlyMap<string, ResolvedTask>;
   readonly stallTimeoutMs: number | undefined;
   readonly pendingTimeoutMs: number | undefined;
+  /** Between SIGTERM and SIGKILL for a stopped or timed-out command (and the watchdog's). */
+  readonly killGraceMs: number;
   readonly stallWarnAfterMs: number | undefined;
   readonly pendingWarnAfterMs: number | undefined;
   readonly hooks: Hooks;

@@ -221,6 +221,7 @@ export const configSchema = strictObject(
     stallTimeout: v.optional(positiveDuration),
     pendingTimeout: v.optional(positiveDuration),
     checkTimeout: v.optional(checkTimeout),
+    killGrace: v.optional(durationAbove0('')),
     stallWarnAfter: v.optional(duration),
     pendingWarnAfter: v.optional(duration),
     on: v.optional(hooksSchema),

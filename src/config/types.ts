@@ -118,6 +118,8 @@ export interface RuncueConfig {
   readonly pendingTimeout?: Duration;
   /** How long a custom `ready`/`stale` may take before its unit fails; default `'60s'`. */
   readonly checkTimeout?: Duration;
+  /** How long a stopped or timed-out command gets between SIGTERM and SIGKILL; default `'3s'`. */
+  readonly killGrace?: Duration;
   readonly stallWarnAfter?: Duration;
   readonly pendingWarnAfter?: Duration;
   readonly on?: Hooks;

@@ -70,7 +70,7 @@ export async function build(options: BuildOptions): Promise<Result<BuildResult, 
   const listener = options.onEvent;
   const emit = listener ? (event: RunEvent) => listener(event) : () => undefined;
   const now = options.now ?? Date.now;
-  const killGraceMs = options.killGraceMs ?? 3000;
+  const killGraceMs = options.killGraceMs ?? config.killGraceMs;
   const groups = createProcessGroups({ graceMs: killGraceMs });
   const inflight = createInflightRecords({
     root: config.root,

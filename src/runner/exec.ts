@@ -150,7 +150,8 @@ export function execProcess(argv: readonly string[], options: ExecOptions): Prom
 /** Some exec errors (E2BIG: arguments and environment over the OS limit) throw instead of emitting 'error'. */
 function trySpawn(file: string, args: readonly string[], options: ExecOptions) {
   try {
-    return spawn(file, args, { cwd: options.cwd, env: options.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const env = options.groups ? { ...options.env, ...options.groups.environment } : options.env;
+    return spawn(file, args, { cwd: options.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (error) {
     return error instanceof Error ? error : new Error(String(error));
   }

@@ -4,18 +4,28 @@
  * Every command runs as its own process group. Node has no PR_SET_PDEATHSIG, so when runcue is
  * killed with SIGKILL (or dies any other way that runs no handler) nothing would stop those
  * groups. One small `sh` per run holds the read end of a pipe and the list of live groups (runcue
- * writes `+ PGID` when a command starts and `- PGID` when its group is gone); when the pipe
- * closes (EOF: runcue exited, whatever the way) it sends SIGTERM to every group still listed,
- * then SIGKILL after the grace period. One process per run, two short pipe writes per unit: a
- * wrapper per command would cost a process per unit.
+ * writes `+ PGID` when a command starts and `- PGID` when its group is gone, and `.` before an
+ * orderly end); when the pipe closes (EOF: runcue exited, whatever the way) it sends SIGTERM to
+ * every group still listed, then SIGKILL after the grace period. One process per run, two short
+ * pipe writes per unit: a wrapper per command would cost a process per unit.
+ *
+ * A command can run before runcue has written its `+ PGID` line (runcue may be descheduled right
+ * after the fork while the command already works on the other core), and a kill -9 in that gap
+ * would orphan it. So every command also carries the run's marker in its environment
+ * ({@link ProcessGroups.environment}), and a watchdog whose pipe closed without the orderly `.`
+ * also stops the group of every process whose environment holds the marker (one `grep` over
+ * /proc/PID/environ, on that path only).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { hostname } from 'node:os';
 
 /** The groups of one run's commands. */
 export interface ProcessGroups {
+  /** Variables every command of the run gets: the watchdog finds commands it was not told of by them. */
+  readonly environment: Readonly<Record<typeof MARKER, string>>;
   /**
    * Call before spawning a command: starts the watchdog if it is not running yet. Started after
    * the command, it would leave a window (a fork of a large process takes milliseconds) in which
@@ -36,8 +46,14 @@ export interface ProcessGroups {
   close(): void;
 }
 
-/** sh, not node: it starts in a millisecond. `$1` is the grace period in tenths of a second. */
+const MARKER = 'RUNCUE_RUN';
+
+/**
+ * sh, not node: it starts in a millisecond. `$1` is the grace period in tenths of a second, `$2`
+ * the run's marker.
+ */
 const WATCHDOG = `trap '' HUP INT
+grace=$1 marker="${MARKER}=$2"
 # A group is gone when its members are all zombies: a command orphaned by runcue's death may never
 # be reaped (pid 1 in some containers), and kill -0 succeeds on a zombie. Without /proc, kill -0.
 live() {
@@ -51,17 +67,26 @@ live() {
   done
   return 1
 }
-groups=' '
+groups=' ' orderly=
 while read -r op pg; do
   case $op in
     +) groups="$groups$pg " ;;
     -) rest=' '; for g in $groups; do [ "$g" = "$pg" ] || rest="$rest$g "; done; groups=$rest ;;
+    .) orderly=1 ;;
   esac
 done
+if [ -z "$orderly" ]; then
+  for f in $(grep -lzxF -e "$marker" /proc/[0-9]*/environ 2>/dev/null); do
+    p=\${f#/proc/}
+    { read -r s; } <"/proc/\${p%/environ}/stat" 2>/dev/null || continue
+    set -- \${s##*')'}
+    case $groups in *" $3 "*) ;; *) [ "$3" -gt 1 ] 2>/dev/null && groups="$groups$3 " ;; esac
+  done
+fi
 [ "$groups" = ' ' ] && exit 0
 for g in $groups; do kill -s TERM -- "-$g" 2>/dev/null; done
 t=0
-while [ "$t" -lt "$1" ]; do
+while [ "$t" -lt "$grace" ]; do
   left=
   for g in $groups; do live "$g" && left=1 && break; done
   [ -z "$left" ] && exit 0
@@ -75,11 +100,16 @@ export function createProcessGroups(options: { readonly graceMs: number }): Proc
   let watchdog: ChildProcess | undefined;
   let identity: ProcessIdentity | undefined;
   let broken = false;
+  const marker = randomBytes(8).toString('hex');
   const prepare = (): ProcessIdentity | undefined => {
     if (!watchdog && !broken) {
-      watchdog = spawn('/bin/sh', ['-c', WATCHDOG, 'runcue-watchdog', String(Math.ceil(options.graceMs / 100))], {
+      // A runcue run by a command of another runcue inherits that run's marker; its watchdog must
+      // not carry it, or the outer watchdog would stop it and orphan this run's commands.
+      const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== MARKER));
+      watchdog = spawn('/bin/sh', ['-c', WATCHDOG, 'runcue-watchdog', String(Math.ceil(options.graceMs / 100)), marker], {
         // Its own group: a Ctrl-C or hangup sent to runcue's group must not reach it.
         detached: true,
+        env,
         stdio: ['pipe', 'ignore', 'ignore'],
       });
       watchdog.on('error', () => (broken = true));
@@ -100,6 +130,7 @@ export function createProcessGroups(options: { readonly graceMs: number }): Proc
     watchdog?.stdin?.write(line);
   };
   return {
+    environment: { [MARKER]: marker },
     prepare,
     add(pgid) {
       live.add(pgid);
@@ -119,6 +150,7 @@ export function createProcessGroups(options: { readonly graceMs: number }): Proc
         else tell(`- ${pgid}\n`);
       }
       live.clear();
+      if (watchdog && !broken) watchdog.stdin?.write('.\n');
       watchdog?.stdin?.end();
     },
   };

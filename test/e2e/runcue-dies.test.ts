@@ -143,15 +143,16 @@ describe('a second Ctrl-C', () => {
 describe('a build right after kill -9, while the dead run\'s command is still being stopped', () => {
   it('waits for the watchdog to stop it, then reruns the unit: the late write cannot corrupt the new output', async () => {
     rig = new Rig();
-    // The first attempt ignores SIGTERM and writes again 2 s later (within the 3 s grace); the
-    // second writes the whole output at once.
+    // The first attempt ignores SIGTERM and goes on until the test releases it (within the 30 s
+    // grace), then writes again; the second writes the whole output at once.
     rig.write({
       'runcue.config.mjs': `export default {
+        killGrace: '30s',
         tasks: {
           t: {
             input: 'in/{n}.txt',
             output: 'out/{n}',
-            run: ${JSON.stringify("mkdir -p out; if [ -e second ]; then echo good > {output}; exit 0; fi; touch second; trap '' TERM; echo partial > {output}; sleep 2 & echo $$ $! >> pids.txt; wait; echo CORRUPT >> {output}")},
+            run: ${JSON.stringify("mkdir -p out; if [ -e second ]; then echo good > {output}; exit 0; fi; touch second; trap '' TERM; echo partial > {output}; { while [ ! -e release ]; do sleep 0.1; done; } & echo $$ $! >> pids.txt; wait; echo CORRUPT >> {output}")},
           },
         },
       };`,
@@ -164,7 +165,14 @@ describe('a build right after kill -9, while the dead run\'s command is still be
     child.kill('SIGKILL');
     await done;
 
-    const rerun = await rig.run(['build']);
+    const second = rig.spawn(['build']);
+    const rerunDone = collect(second);
+    let stderr = '';
+    second.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+    await waitFor(() => stderr.includes('is still stopping its command'), 20_000, 'the rerun to wait for the watchdog');
+    expect(pids().every((pid) => running(pid))).toBe(true);
+    rig.write({ release: '' });
+    const rerun = await rerunDone;
     expect(rerun.code).toBe(0);
     await waitFor(() => pids().every((pid) => !running(pid)), 10_000, 'the old command to end');
     expect(rig.read('out/a')).toBe('good\n');
