@@ -5,7 +5,7 @@
  * name the two keys. A glob output feeding a downstream pattern with wildcards
  * (`pages/*.png` -> `pages/{page}.png`) is the normal case and is not checked here.
  */
-import { globsIntersect } from './glob-intersect.ts';
+import { globsIntersect } from '../patterns/glob-intersect.ts';
 import type { ResolvedInput, ResolvedOutput } from './resolved.ts';
 import type { PathIssue } from './schema.ts';
 

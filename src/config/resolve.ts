@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { err, ok, unreachable, type Result } from '../result.ts';
 import { parseDuration, parseRate } from './duration.ts';
-import { parsePattern, type Pattern } from './pattern.ts';
+import { parsePattern, type Pattern } from '../patterns/pattern.ts';
 import type {
   ConfigFailure,
   ConfigIssue,
@@ -21,8 +21,8 @@ import type {
 } from './resolved.ts';
 import { outputOverlapIssues } from './overlap.ts';
 import { describeValue, isRecord, validateConfig, type PathIssue } from './schema.ts';
-import { didYouMean } from './suggest.ts';
-import { checkTemplate } from './template.ts';
+import { didYouMean } from '../suggest.ts';
+import { checkTemplate } from '../patterns/template.ts';
 import type { Duration, RuncueConfig, ServiceConfig, TaskConfig, Wildcards } from './types.ts';
 
 /** Inputs of {@link resolveConfig} besides the config itself. */

@@ -2,7 +2,7 @@
  * The config after validation and resolution: defaults applied, durations in milliseconds,
  * patterns parsed, paths absolute. Everything below `config` works on these types only.
  */
-import type { Pattern } from './pattern.ts';
+import type { Pattern } from '../patterns/pattern.ts';
 import type { Hooks, StaleContext, TaskFunction, UnitInfo, Wildcards } from './types.ts';
 
 export type ResolvedInput =

@@ -6,7 +6,7 @@
 import * as v from 'valibot';
 import { err, ok, type Result } from '../result.ts';
 import { DURATION_EXPECTED, parseDuration, parseRate } from './duration.ts';
-import { didYouMean } from './suggest.ts';
+import { didYouMean } from '../suggest.ts';
 import type { Hook, Hooks, RuncueConfig, TaskConfig, TaskFunction, Wildcards } from './types.ts';
 
 /** A problem at a key path given as segments (`['tasks', 'a', 'input', 1]`). */

@@ -5,7 +5,7 @@
  */
 import { unreachable } from '../result.ts';
 import { placeholderContexts, type Layer, type PlaceholderContext, type Spot } from './shell-context.ts';
-import { compileTemplate, valuesOf, type CompiledTemplate, type Placeholder, type TemplateValues } from './template.ts';
+import { compileTemplate, valuesOf, type CompiledTemplate, type Placeholder, type TemplateValues } from '../patterns/template.ts';
 
 const SAFE_WORD = /^[A-Za-z0-9_\-./=:,+@%^]+$/;
 

@@ -2,12 +2,12 @@
  * The config as a user writes it (`runcue.config.ts`). Everything here is optional sugar that
  * `resolve.ts` turns into a {@link ResolvedConfig}.
  */
+import type { Wildcards } from '../patterns/wildcards.ts';
+
+export type { Wildcards };
 
 /** `'500ms'`, `'30s'`, `'2m'`, `'1h'`, `'1d'`, or a number of milliseconds. */
 export type Duration = string | number;
-
-/** Values of the named wildcards of one unit, e.g. `{ doc: 'a', page: '001' }`. */
-export type Wildcards = Readonly<Record<string, string>>;
 
 /** A limit bucket (not a long-running server): how many units may start and run. */
 export interface ServiceConfig {

@@ -8,10 +8,10 @@
  * will make; its consumers get a *placeholder* unit (unbound wildcards shown as `*`) that keeps
  * fan-in consumers waiting until the graph is expanded again after the producer settles.
  */
-import { bindFromGlob, globsIntersect } from '../config/glob-intersect.ts';
-import { globMatcher } from '../config/glob-match.ts';
-import { isGlobPath, staticBase } from '../config/glob-syntax.ts';
-import type { Pattern } from '../config/pattern.ts';
+import { bindFromGlob, globsIntersect } from '../patterns/glob-intersect.ts';
+import { globMatcher } from '../patterns/glob-match.ts';
+import { isGlobPath, staticBase } from '../patterns/glob-syntax.ts';
+import type { Pattern } from '../patterns/pattern.ts';
 import type { ResolvedConfig, ResolvedTask } from '../config/resolved.ts';
 import { describeValue } from '../config/schema.ts';
 import type { Wildcards } from '../config/types.ts';

@@ -2,11 +2,11 @@
  * Target selection: which units a command acts on. Targets are task names, output paths, output
  * globs, or unit filters `task[key=glob,...]` over wildcard values (SPEC §3). Pure.
  */
-import { globsIntersect } from '../config/glob-intersect.ts';
-import { globMatcher } from '../config/glob-match.ts';
-import { isGlobPath } from '../config/glob-syntax.ts';
+import { globsIntersect } from '../patterns/glob-intersect.ts';
+import { globMatcher } from '../patterns/glob-match.ts';
+import { isGlobPath } from '../patterns/glob-syntax.ts';
 import type { ResolvedConfig } from '../config/resolved.ts';
-import { didYouMean } from '../config/suggest.ts';
+import { didYouMean } from '../suggest.ts';
 import { err, ok, type Result } from '../result.ts';
 import type { TaskGraph } from './tasks.ts';
 import type { Unit, UnitGraph } from './unit.ts';

@@ -3,7 +3,7 @@
  * an output pattern of `a` could match an input pattern of `b` (pattern intersection, so it is
  * known before any file exists) or `b` lists `a` in `after`. Pure.
  */
-import { globsIntersect } from '../config/glob-intersect.ts';
+import { globsIntersect } from '../patterns/glob-intersect.ts';
 import type { ResolvedConfig, ResolvedInput, ResolvedTask } from '../config/resolved.ts';
 import { err, ok, type Result } from '../result.ts';
 

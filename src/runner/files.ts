@@ -4,8 +4,8 @@
  */
 import { mkdirSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { globMatcher } from '../config/glob-match.ts';
-import { staticBase } from '../config/glob-syntax.ts';
+import { globMatcher } from '../patterns/glob-match.ts';
+import { staticBase } from '../patterns/glob-syntax.ts';
 import type { UnitPath } from '../graph/unit.ts';
 import { describeFsError } from './fs-errors.ts';
 import { listFiles } from './walk.ts';

@@ -11,7 +11,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
-import { globMatcher } from '../config/glob-match.ts';
+import { globMatcher } from '../patterns/glob-match.ts';
 import type { Unit, UnitPath } from '../graph/unit.ts';
 
 /** What a unit wrote on its last success. */

@@ -6,7 +6,7 @@
  * mtime, or any file beneath it).
  */
 import { statSync, utimesSync } from 'node:fs';
-import { globMatcher } from '../config/glob-match.ts';
+import { globMatcher } from '../patterns/glob-match.ts';
 import type { UnitPath } from '../graph/unit.ts';
 import { snapshot, type FileStat } from './files.ts';
 import { listFiles } from './walk.ts';

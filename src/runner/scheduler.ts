@@ -27,7 +27,7 @@ import { unreachable } from '../result.ts';
 import { missingInputMessage } from './missing-input.ts';
 import { clearRecordedOutputs, recordOutputs } from './output-record.ts';
 import { orphanCheck } from './orphans.ts';
-import { affectedUnits } from './affected.ts';
+import { affectedUnits } from '../graph/affected.ts';
 import { pausableServices } from './push-back.ts';
 import type { InflightRecord, InflightRecords } from './inflight.ts';
 import { ElsewhereWaits, interruptedOutcome, runningElsewhere } from './inflight-wait.ts';

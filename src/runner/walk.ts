@@ -4,7 +4,7 @@
  * with `withFileTypes` is about 3x faster than promise-based stat calls over 10,000s of files.
  */
 import { readdirSync, realpathSync, statSync, type Dirent, type Stats } from 'node:fs';
-import type { Pattern } from '../config/pattern.ts';
+import type { Pattern } from '../patterns/pattern.ts';
 import type { Wildcards } from '../config/types.ts';
 
 /** Directory names never walked into (besides every name starting with `.`). */

@@ -6,8 +6,8 @@
  */
 import { relative, sep } from 'node:path';
 import picomatch from 'picomatch';
-import { globMatcher } from '../config/glob-match.ts';
-import { isGlobPath, PICOMATCH_OPTIONS, staticBase } from '../config/glob-syntax.ts';
+import { globMatcher } from '../patterns/glob-match.ts';
+import { isGlobPath, PICOMATCH_OPTIONS, staticBase } from '../patterns/glob-syntax.ts';
 import type { ResolvedConfig } from '../config/resolved.ts';
 import { parseTargets, tasksNeeded, type TargetFailure } from '../graph/select.ts';
 import { buildTaskGraph, inputGlob, type CycleFailure } from '../graph/tasks.ts';

@@ -3,8 +3,8 @@
  * output. Commands append to runs.log so a test can see exactly which units ran.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { Rig } from '../rig.ts';
-import { CHAIN_CONFIG } from '../support/fixtures.ts';
+import { Rig } from '../rig/index.ts';
+import { CHAIN_CONFIG } from '../rig/fixtures.ts';
 
 let rig: Rig;
 afterEach(() => rig.cleanup());

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { REPO, Rig } from '../rig.ts';
+import { REPO, Rig } from '../rig/index.ts';
 
 let rig: Rig;
 afterEach(() => rig.cleanup());

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunEvent, WatchEvent } from '../../src/runner/events.ts';
-import { REPO, Rig, collect, waitFor } from '../rig.ts';
+import { REPO, Rig, collect, waitFor } from '../rig/index.ts';
 
 type AnyEvent = RunEvent | WatchEvent;
 

@@ -1,7 +1,7 @@
 /** Behaviour found by black-box review: each case once surprised a user of Make or Snakemake. */
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { alive, BIN, Rig, waitFor } from '../rig.ts';
+import { alive, BIN, Rig, waitFor } from '../rig/index.ts';
 
 let rig: Rig;
 afterEach(() => rig.cleanup());

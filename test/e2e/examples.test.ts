@@ -7,7 +7,7 @@ import { cpSync, existsSync, readdirSync } from 'node:fs';
 import { delimiter, join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
-import { collect, REPO, Rig, waitFor } from '../rig.ts';
+import { collect, REPO, Rig, waitFor } from '../rig/index.ts';
 
 let rig: Rig | undefined;
 let api: FakeApi | undefined;

@@ -3,7 +3,7 @@
  * retries" and "Services"). Waits are bounded; nothing depends on the machine being fast.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { alive, Rig } from '../rig.ts';
+import { alive, Rig } from '../rig/index.ts';
 
 let rig: Rig;
 afterEach(() => rig.cleanup());

@@ -2,7 +2,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Rig } from '../rig.ts';
+import { Rig } from '../rig/index.ts';
 
 let rig: Rig;
 afterEach(() => rig.cleanup());

@@ -1,7 +1,7 @@
 /** `freshness: 'hash'`: content fingerprints under .runcue/, for when mtimes lie. */
 import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Rig } from '../rig.ts';
+import { Rig } from '../rig/index.ts';
 
 let rig: Rig;
 afterEach(() => rig.cleanup());

@@ -4,7 +4,7 @@
  * exits, and stops the background job's group with the run.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { collect, Rig, runsIn, waitFor } from '../rig.ts';
+import { collect, Rig, runsIn, waitFor } from '../rig/index.ts';
 
 let rig: Rig;
 const strays: number[] = [];

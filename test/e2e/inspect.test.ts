@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, existsSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Rig } from '../rig.ts';
+import { Rig } from '../rig/index.ts';
 
 let rig: Rig;
 afterEach(() => rig.cleanup());

@@ -4,7 +4,7 @@
  * Each must fail its unit (or end the run) with a readable message, never crash, hang or exit 13.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { alive, collect, Rig, waitFor } from '../rig.ts';
+import { alive, collect, Rig, waitFor } from '../rig/index.ts';
 
 let rig: Rig;
 afterEach(() => rig.cleanup());

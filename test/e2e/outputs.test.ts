@@ -5,7 +5,7 @@
  * members come and go in mtime mode, and files dated in the future are reported.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { Rig } from '../rig.ts';
+import { Rig } from '../rig/index.ts';
 
 let rig: Rig;
 afterEach(() => rig.cleanup());

@@ -1,7 +1,7 @@
 /** `runcue plan` / `build --dry-run` and `runcue why`: answers without running or writing. */
 import { readdirSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Rig } from '../rig.ts';
+import { Rig } from '../rig/index.ts';
 
 let rig: Rig;
 afterEach(() => rig.cleanup());

@@ -3,8 +3,8 @@
  * HTTP request to a real server that enforces the same quota and answers 429 past it.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { collect, Rig, waitFor } from '../rig.ts';
-import { clientScript, startQuotaServer, type QuotaServer } from '../support/quota-server.ts';
+import { collect, Rig, waitFor } from '../rig/index.ts';
+import { clientScript, startQuotaServer, type QuotaServer } from '../rig/quota-server.ts';
 
 let rig: Rig | undefined;
 let server: QuotaServer | undefined;

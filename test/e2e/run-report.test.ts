@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../src/runner/events.ts';
-import { collect, Rig, waitFor } from '../rig.ts';
+import { collect, Rig, waitFor } from '../rig/index.ts';
 
 let rig: Rig;
 afterEach(() => rig.cleanup());

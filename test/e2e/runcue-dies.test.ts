@@ -5,7 +5,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { collect, Rig, runsIn, waitFor } from '../rig.ts';
+import { collect, Rig, runsIn, waitFor } from '../rig/index.ts';
 
 let rig: Rig;
 afterEach(() => {

@@ -1,6 +1,6 @@
 /** Ctrl-C and SIGTERM: every child tree stopped, partial outputs removed, exit 130 / 143. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { alive, collect, Rig, waitFor } from '../rig.ts';
+import { alive, collect, Rig, waitFor } from '../rig/index.ts';
 
 let rig: Rig;
 afterEach(() => rig.cleanup());

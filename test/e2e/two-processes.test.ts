@@ -4,7 +4,7 @@
  * record is the unit's lock; the second process waits for it and checks the unit again.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { collect, Rig, waitFor } from '../rig.ts';
+import { collect, Rig, waitFor } from '../rig/index.ts';
 
 let rig: Rig;
 afterEach(() => rig.cleanup());

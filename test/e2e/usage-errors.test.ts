@@ -1,6 +1,6 @@
 /** Usage mistakes get a clear message and the usage exit code, never an internal error. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { Rig } from '../rig.ts';
+import { Rig } from '../rig/index.ts';
 
 let rig: Rig;
 afterEach(() => rig.cleanup());

@@ -6,7 +6,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunEvent, WatchEvent } from '../../src/runner/events.ts';
-import { collect, Rig, type RunResult, waitFor } from '../rig.ts';
+import { collect, Rig, type RunResult, waitFor } from '../rig/index.ts';
 
 type Event = RunEvent | WatchEvent;
 

@@ -7,7 +7,7 @@
  */
 import { realpathSync, rmSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
-import { globMatcher } from '../../config/glob-match.ts';
+import { globMatcher } from '../../patterns/glob-match.ts';
 import type { ResolvedConfig } from '../../config/resolved.ts';
 import type { UnitGraph } from '../../graph/unit.ts';
 import { filesOf } from '../../runner/files.ts';

@@ -2,7 +2,7 @@
  * `runcue why <file|unit>`: one unit's story: its inputs and their producers, each freshness
  * comparison with the mtimes it used, and the verdict build would reach (from a dry run).
  */
-import { globMatcher } from '../../config/glob-match.ts';
+import { globMatcher } from '../../patterns/glob-match.ts';
 import type { ResolvedConfig } from '../../config/resolved.ts';
 import type { Unit } from '../../graph/unit.ts';
 import { build } from '../../runner/build.ts';

@@ -1,0 +1,143 @@
+/**
+ * Test rig for end-to-end tests: a temp project dir, helpers to write and inspect files, and the
+ * real CLI binary run in it (dist must be built: `npm test` builds first).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const BIN = join(REPO, 'bin', 'runcue.js');
+
+export interface RunResult {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface RunOptions {
+  readonly env?: Record<string, string | undefined>;
+  /** Relative to the rig dir. */
+  readonly cwd?: string;
+  readonly timeoutMs?: number;
+}
+
+export class Rig {
+  readonly dir: string;
+
+  constructor() {
+    this.dir = mkdtempSync(join(tmpdir(), 'runcue-e2e-'));
+    // Lets configs `import { defineConfig } from 'runcue'` as users do.
+    mkdirSync(join(this.dir, 'node_modules'), { recursive: true });
+    symlinkSync(REPO, join(this.dir, 'node_modules', 'runcue'), 'dir');
+  }
+
+  path(rel: string): string {
+    return join(this.dir, rel);
+  }
+
+  write(files: Record<string, string>): void {
+    for (const [rel, content] of Object.entries(files)) {
+      mkdirSync(dirname(this.path(rel)), { recursive: true });
+      writeFileSync(this.path(rel), content);
+    }
+  }
+
+  read(rel: string): string {
+    return readFileSync(this.path(rel), 'utf8');
+  }
+
+  exists(rel: string): boolean {
+    return existsSync(this.path(rel));
+  }
+
+  remove(rel: string): void {
+    rmSync(this.path(rel), { force: true });
+  }
+
+  mtime(rel: string): number {
+    return statSync(this.path(rel)).mtimeMs;
+  }
+
+  /** Sets a file's mtime to `Date.now() + offsetMs` (explicit times keep tests independent of fs granularity). */
+  touch(rel: string, offsetMs = 0): void {
+    const t = new Date(Date.now() + offsetMs);
+    utimesSync(this.path(rel), t, t);
+  }
+
+  /** Sets mtimes of several files to the same instant, `offsetMs` from now. */
+  age(rels: readonly string[], offsetMs: number): void {
+    for (const rel of rels) this.touch(rel, offsetMs);
+  }
+
+  spawn(args: readonly string[], options: RunOptions = {}): ChildProcess {
+    return spawn(process.execPath, [BIN, ...args], {
+      cwd: options.cwd ? this.path(options.cwd) : this.dir,
+      env: { PATH: process.env['PATH'], HOME: process.env['HOME'], CI: 'true', ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  }
+
+  run(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+    const child = this.spawn(args, options);
+    return collect(child, options.timeoutMs ?? 60_000);
+  }
+
+  cleanup(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export function collect(child: ChildProcess, timeoutMs = 60_000): Promise<RunResult> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+  return new Promise((resolvePromise, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`runcue did not finish in ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, timeoutMs);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolvePromise({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/** Polls `condition` until it holds; fails after `timeoutMs` (a bound, not a sleep). */
+export async function waitFor(condition: () => boolean, timeoutMs = 20_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Whether a process id is still alive (signal 0 probes without signalling). */
+/**
+ * `pid` is alive, not a zombie, and works in `dir`: a command orphaned by kill -9 is reparented
+ * to pid 1, which in some containers never reaps it (`kill(pid, 0)` succeeds on a zombie), and
+ * with a pid_max of 32768 a busy machine reuses a pid within seconds.
+ */
+export function runsIn(dir: string, pid: number): boolean {
+  if (!alive(pid)) return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z' && realpathSync(`/proc/${pid}/cwd`) === realpathSync(dir);
+  } catch {
+    return existsSync(`/proc/${pid}`) ? false : alive(pid);
+  }
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * The watchdog of a run's process groups, driven by a real process that dies by SIGKILL. The gap
+ * it covers cannot be hit reliably through the CLI: a command that runs before runcue has told
+ * the watchdog of it (here: never told at all).
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { alive, collect, REPO, waitFor } from '../../rig/index.ts';
+
+const started: number[] = [];
+afterEach(() => {
+  for (const pid of started.splice(0)) if (alive(pid)) process.kill(pid, 'SIGKILL');
+});
+
+/**
+ * A node process that starts the watchdog and a `sleep` command in its own group, tells the
+ * watchdog of it only if `register`, prints `watchdog command` pids and waits to be killed.
+ */
+function owner(register: boolean) {
+  const script = `
+    import { spawn } from 'node:child_process';
+    import { createProcessGroups } from ${JSON.stringify(join(REPO, 'src/runner/process-groups.ts'))};
+    process.env.RUNCUE_RUN = 'outer-run';
+    const groups = createProcessGroups({ graceMs: 5000 });
+    const watchdog = groups.prepare();
+    const command = spawn('sleep', ['60'], { detached: true, stdio: 'ignore', env: { ...process.env, ...groups.environment } });
+    if (${register}) groups.add(command.pid);
+    console.log(watchdog.pid, command.pid);
+    setInterval(() => {}, 1000);
+  `;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  return { child, pids: () => out.trim().split(/\s+/).filter(Boolean).map(Number) };
+}
+
+describe('the watchdog', () => {
+  for (const register of [true, false]) {
+    it(`stops a command ${register ? 'it was told of' : 'started but not yet registered'} when its owner is killed with SIGKILL`, async () => {
+      const { child, pids } = owner(register);
+      await waitFor(() => pids().length === 2, 20_000, 'the owner to start');
+      const [watchdog = 0, command = 0] = pids();
+      started.push(watchdog, command);
+      // A nested runcue inherits the outer run's marker; its own watchdog must not carry it.
+      expect(readFileSync(`/proc/${watchdog}/environ`, 'utf8').split('\0')).not.toContain('RUNCUE_RUN=outer-run');
+      expect(readFileSync(`/proc/${command}/environ`, 'utf8').split('\0').filter((v) => v.startsWith('RUNCUE_RUN='))).toHaveLength(1);
+      expect(alive(command)).toBe(true);
+      const done = collect(child);
+      child.kill('SIGKILL');
+      await done;
+      await waitFor(() => !alive(command) || zombie(command), 30_000, 'the command to be stopped');
+      await waitFor(() => !alive(watchdog) || zombie(watchdog), 30_000, 'the watchdog to exit');
+    });
+  }
+});
+
+function zombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return true;
+  }
+}
