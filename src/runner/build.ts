@@ -1,7 +1,8 @@
 /** `build`: plan the selected units and run what is stale, emitting events. */
 import type { ResolvedConfig } from '../config/resolved.ts';
-import { parseTargets, tasksNeeded, type OutputConflictFailure, type TargetFailure } from '../graph/select.ts';
-import { buildTaskGraph, type CycleFailure } from '../graph/tasks.ts';
+import { planTargets } from '../graph/plan.ts';
+import type { OutputConflictFailure, TargetFailure } from '../graph/select.ts';
+import type { CycleFailure } from '../graph/tasks.ts';
 import { err, ok, type Result } from '../result.ts';
 import type { RunEvent, RunEventListener } from './events.ts';
 import { createInflightRecords } from './inflight.ts';
@@ -63,10 +64,8 @@ export type BuildFailure = CycleFailure | TargetFailure | OutputConflictFailure;
 
 export async function build(options: BuildOptions): Promise<Result<BuildResult, BuildFailure>> {
   const { config } = options;
-  const tasks = buildTaskGraph(config);
-  if (!tasks.ok) return tasks;
-  const selection = parseTargets(options.targets ?? [], config);
-  if (!selection.ok) return selection;
+  const target = planTargets(config, options.targets ?? []);
+  if (!target.ok) return target;
   const listener = options.onEvent;
   const emit = listener ? (event: RunEvent) => listener(event) : () => undefined;
   const now = options.now ?? Date.now;
@@ -84,11 +83,9 @@ export async function build(options: BuildOptions): Promise<Result<BuildResult, 
   });
   const scheduler = new Scheduler({
     config,
-    tasks: tasks.value,
     // Upstream tasks are expanded even with --no-deps: their planned outputs bind the selected
     // units' wildcards, so a selected unit whose inputs are missing is reported, not dropped.
-    neededTasks: tasksNeeded(selection.value, tasks.value),
-    selection: selection.value,
+    ...target.value,
     files: createFileLister(config.root),
     // Dry runs never ask for a slot, so the store is only written by real starts.
     limiter: createLimiter(config.services, options.jobs, { store: options.rateStore ?? createWarningRateStore(config.root, runWarning(listener, now)) }),

@@ -4,15 +4,16 @@
  * the units built from the files it made last time are visible.
  */
 import type { ResolvedConfig } from '../config/resolved.ts';
-import { expandGraph } from '../graph/expand.ts';
-import { checkSelection, parseTargets, selectUnits, tasksNeeded, type Selection } from '../graph/select.ts';
-import { buildTaskGraph, type TaskGraph } from '../graph/tasks.ts';
+import { planTargets, planUnits, type PlanUnitsOptions } from '../graph/plan.ts';
+import { checkSelection, selectUnits, type Selection } from '../graph/select.ts';
+import type { TaskGraph } from '../graph/tasks.ts';
 import type { UnitGraph } from '../graph/unit.ts';
 import { err, ok, type Result } from '../result.ts';
 import type { BuildFailure } from './build.ts';
 import { filesOf } from './files.ts';
 import { createFileLister } from './walk.ts';
 
+/** The units of a static view, and which of them the targets select. */
 export interface StaticPlan {
   readonly tasks: TaskGraph;
   readonly graph: UnitGraph;
@@ -23,33 +24,26 @@ export interface StaticPlan {
   readonly needed: ReadonlySet<string>;
 }
 
+/** Plans `targets` as they stand on disk, running nothing. */
 export function staticPlan(config: ResolvedConfig, targets: readonly string[], noDeps = false): Result<StaticPlan, BuildFailure> {
-  const tasks = buildTaskGraph(config);
-  if (!tasks.ok) return tasks;
-  const selection = parseTargets(targets, config);
-  if (!selection.ok) return selection;
-  const files = createFileLister(config.root);
-  const graph = expandGraph({
-    config,
-    tasks: tasks.value,
-    files,
-    isSettled: () => false,
-    only: tasksNeeded(selection.value, tasks.value),
-  });
+  const target = planTargets(config, targets);
+  if (!target.ok) return target;
+  const options: PlanUnitsOptions = { ...target.value, config, files: createFileLister(config.root), isSettled: () => false, noDeps };
+  const first = planUnits(options);
   // Second pass: producers whose dynamic outputs exist are treated as settled.
   const settled = new Set<string>();
-  for (const unit of graph.units.values()) {
+  for (const unit of first.graph.units.values()) {
     if (!unit.placeholder && unit.outputs.some((o) => o.isGlob) && unit.outputs.every((o) => filesOf(config.root, o).length > 0)) settled.add(unit.id);
   }
-  const final = settled.size === 0 ? graph : expandGraph({ config, tasks: tasks.value, files, isSettled: (id) => settled.has(id), only: tasksNeeded(selection.value, tasks.value) });
-  const impossible = checkSelection(final, selection.value);
+  const final = settled.size === 0 ? first : planUnits({ ...options, isSettled: (id) => settled.has(id) });
+  const impossible = checkSelection(final.graph, target.value.selection);
   if (impossible) return err(impossible);
-  const after = tasks.value.after;
+  const { tasks, selection } = target.value;
   return ok({
-    tasks: tasks.value,
-    graph: final,
-    selection: selection.value,
-    selected: selectUnits(final, selection.value, { noDeps: true, after }),
-    needed: selectUnits(final, selection.value, { noDeps, after }),
+    tasks,
+    graph: final.graph,
+    selection,
+    selected: selectUnits(final.graph, selection, { noDeps: true, after: tasks.after }),
+    needed: final.wanted,
   });
 }

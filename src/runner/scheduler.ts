@@ -10,8 +10,9 @@
  */
 import type { ResolvedConfig, ResolvedTask } from '../config/resolved.ts';
 import type { UnitInfo } from '../config/types.ts';
-import { expandGraph, type FileSource } from '../graph/expand.ts';
-import { checkSelection, selectUnits, type OutputConflictFailure, type Selection, type TargetFailure } from '../graph/select.ts';
+import type { FileSource } from '../graph/expand.ts';
+import { planUnits } from '../graph/plan.ts';
+import { checkSelection, type OutputConflictFailure, type Selection, type TargetFailure } from '../graph/select.ts';
 import type { TaskGraph } from '../graph/tasks.ts';
 import type { Unit, UnitGraph } from '../graph/unit.ts';
 import type { BlockedReason, BlockedUnit, PlanEntry, RunCounts, RunEvent, StaleReason, UnitFailure } from './events.ts';
@@ -27,7 +28,6 @@ import { unreachable } from '../result.ts';
 import { missingInputMessage } from './missing-input.ts';
 import { clearRecordedOutputs, recordOutputs } from './output-record.ts';
 import { orphanCheck } from './orphans.ts';
-import { affectedUnits } from '../graph/affected.ts';
 import { pausableServices } from './push-back.ts';
 import type { InflightRecord, InflightRecords } from './inflight.ts';
 import { ElsewhereWaits, interruptedOutcome, runningElsewhere } from './inflight-wait.ts';
@@ -241,15 +241,10 @@ export class Scheduler {
 
   private expand(): void {
     this.o.files.invalidate();
-    const graph = expandGraph({
-      config: this.o.config,
-      tasks: this.o.tasks,
-      files: this.o.files,
+    const { graph, wanted } = planUnits({
+      ...this.o,
       isSettled: (id) => SETTLED.has(this.status.get(id) ?? 'waiting') && !this.wouldRun.has(id),
-      only: this.o.neededTasks,
     });
-    const selected = selectUnits(graph, this.o.selection, { noDeps: this.o.noDeps, after: this.o.tasks.after });
-    const wanted = this.o.affected ? affectedUnits(graph, selected, this.o.affected) : selected;
     const kept: Unit[] = [];
     for (const id of this.wanted) {
       if (wanted.has(id)) continue;
