@@ -43,11 +43,11 @@ export interface PlanUnitsOptions extends TargetPlan {
 /** The units of one expansion and the ones the run wants. */
 export interface UnitPlan {
   readonly graph: UnitGraph;
-  readonly wanted: Set<string>;
+  readonly wanted: ReadonlySet<string>;
 }
 
 /** Expands the units of the needed tasks and selects the wanted ones. */
-export function planUnits(options: PlanUnitsOptions): UnitPlan {
+export function planUnits(options: PlanUnitsOptions): UnitPlan & { readonly wanted: Set<string> } {
   const { config, tasks, selection } = options;
   const graph = expandGraph({ config, tasks, files: options.files, isSettled: options.isSettled, only: options.neededTasks });
   const selected = selectUnits(graph, selection, { noDeps: options.noDeps, after: tasks.after });

@@ -8,6 +8,7 @@
 import type { Unit } from '../graph/unit.ts';
 import { settlesWithin } from './bounded-wait.ts';
 import { removeChangedOutputs, snapshot } from './files.ts';
+import { systemTimers, type Timers } from './ports.ts';
 
 export interface AbandonedAttempt {
   readonly unit: string;
@@ -51,11 +52,18 @@ export function abandonAttempt(options: {
   };
 }
 
+/** Told what a late write of an abandoned attempt left, once it was removed. */
 export type LateWriteListener = (attempt: AbandonedAttempt, removed: readonly string[]) => void;
 
 /** The abandoned attempts of one run. */
 export class AbandonedAttempts {
   private readonly live = new Set<AbandonedAttempt>();
+  private readonly timers: Timers;
+
+  /** `timers` measure the bound of {@link drain}. */
+  constructor(timers: Timers = systemTimers) {
+    this.timers = timers;
+  }
 
   /** Tracks `attempt`, sweeping it as soon as it settles; then `onSwept` (its in-flight record may go). */
   add(attempt: AbandonedAttempt, onLateWrite: LateWriteListener, onSwept: () => void = () => undefined): void {
@@ -84,7 +92,7 @@ export class AbandonedAttempts {
    */
   async drain(boundMs: number, onLateWrite: LateWriteListener): Promise<AbandonedAttempt[]> {
     if (this.live.size === 0) return [];
-    await settlesWithin(Promise.all([...this.live].map((a) => a.settled)), boundMs);
+    await settlesWithin(Promise.all([...this.live].map((a) => a.settled)), boundMs, { timers: this.timers });
     const still = [...this.live];
     for (const attempt of still) {
       const removed = attempt.sweep();

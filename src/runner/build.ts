@@ -6,6 +6,7 @@ import type { CycleFailure } from '../graph/tasks.ts';
 import { err, ok, type Result } from '../result.ts';
 import type { RunEvent, RunEventListener } from './events.ts';
 import { createInflightRecords } from './inflight.ts';
+import { systemPorts, type RunnerPorts } from './ports.ts';
 import { createProcessGroups } from './process-groups.ts';
 import { createLimiter } from './limiter.ts';
 import type { RateStore } from './rate-store.ts';
@@ -16,6 +17,7 @@ import { createFileLister } from './walk.ts';
 
 export type { BuildResult } from './scheduler.ts';
 
+/** What to build, and how. */
 export interface BuildOptions {
   readonly config: ResolvedConfig;
   /** Task names, output paths or globs, unit filters; empty means every task. */
@@ -41,8 +43,10 @@ export interface BuildOptions {
   /** Environment of the commands (default: none but what tasks declare). */
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly killGraceMs?: number;
-  /** The clock, in milliseconds since the epoch. */
+  /** The clock, in milliseconds since the epoch (overrides the clock of `ports`). */
   readonly now?: () => number;
+  /** Clock, timers and randomness of the run; default the system's (a test passes a virtual clock). */
+  readonly ports?: RunnerPorts;
   /** Plan only: run nothing, write nothing; the result's `plan` says what would happen. */
   readonly dryRun?: boolean;
   /** (watch) Units that failed earlier and their input signatures: not rerun until inputs change. */
@@ -60,15 +64,19 @@ export function runWarning(listener: RunEventListener | undefined, now: () => nu
   return (text) => listener?.({ type: 'unit:log', time: now(), task: '', unit: '(run)', stream: 'warning', text });
 }
 
+/** Why a build could not start: a dependency cycle, an unknown target, or an output two tasks claim. */
 export type BuildFailure = CycleFailure | TargetFailure | OutputConflictFailure;
 
+/** Plans the targets and runs what is stale; the result says how it went, never rejects for a unit. */
 export async function build(options: BuildOptions): Promise<Result<BuildResult, BuildFailure>> {
   const { config } = options;
   const target = planTargets(config, options.targets ?? []);
   if (!target.ok) return target;
   const listener = options.onEvent;
   const emit = listener ? (event: RunEvent) => listener(event) : () => undefined;
-  const now = options.now ?? Date.now;
+  const basePorts = options.ports ?? systemPorts;
+  const ports: RunnerPorts = options.now ? { ...basePorts, clock: { now: options.now } } : basePorts;
+  const now = (): number => ports.clock.now();
   const killGraceMs = options.killGraceMs ?? config.killGraceMs;
   const groups = createProcessGroups({ graceMs: killGraceMs });
   const inflight = createInflightRecords({
@@ -95,7 +103,7 @@ export async function build(options: BuildOptions): Promise<Result<BuildResult, 
     verbose: options.verbose ?? false,
     env: options.env ?? {},
     killGraceMs,
-    now,
+    ports,
     emit,
     inflight,
     groups,

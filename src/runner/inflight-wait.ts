@@ -5,6 +5,7 @@
  */
 import type { BlockedReason } from './events.ts';
 import type { InflightRecord } from './inflight.ts';
+import type { TimerHandle, Timers } from './ports.ts';
 import type { CheckOutcome } from './staleness.ts';
 
 const FIRST_POLL_MS = 100;
@@ -12,8 +13,14 @@ const LONGEST_POLL_MS = 2_000;
 
 /** Units waiting for another process to finish them. */
 export class ElsewhereWaits {
-  private readonly waits = new Map<string, { timer: NodeJS.Timeout; reason: BlockedReason }>();
+  private readonly waits = new Map<string, { timer: TimerHandle; reason: BlockedReason }>();
+  private readonly timers: Timers;
 
+  constructor(timers: Timers) {
+    this.timers = timers;
+  }
+
+  /** How many units are waited for. */
   get size(): number {
     return this.waits.size;
   }
@@ -28,17 +35,19 @@ export class ElsewhereWaits {
         return;
       }
       delayMs = Math.min(delayMs * 1.5, LONGEST_POLL_MS);
-      this.waits.set(id, { timer: setTimeout(poll, delayMs), reason });
+      this.waits.set(id, { timer: this.timers.set(poll, delayMs), reason });
     };
-    this.waits.set(id, { timer: setTimeout(poll, delayMs), reason });
+    this.waits.set(id, { timer: this.timers.set(poll, delayMs), reason });
   }
 
+  /** Why `id` waits, while it does. */
   reasonOf(id: string): BlockedReason | undefined {
     return this.waits.get(id)?.reason;
   }
 
+  /** Stops every wait; none calls its `onFree` any more. */
   cancelAll(): void {
-    for (const { timer } of this.waits.values()) clearTimeout(timer);
+    for (const { timer } of this.waits.values()) this.timers.clear(timer);
     this.waits.clear();
   }
 }

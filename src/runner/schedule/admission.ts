@@ -1,0 +1,121 @@
+/**
+ * Who may start now: the queue drained against service pauses (push-backs) and the limiter, with
+ * the reason each lane was last refused (for stall diagnostics) and the time to look again.
+ */
+import type { ResolvedConfig, ResolvedTask } from '../../config/resolved.ts';
+import type { BlockedReason } from '../events.ts';
+import type { Limiter } from '../limiter.ts';
+import type { Clock, Random } from '../ports.ts';
+import { pausableServices } from '../push-back.ts';
+import type { RunQueue } from '../queue.ts';
+import { fullJitter } from './backoff.ts';
+
+/** What the loop does with a unit at the head of its lane. */
+export interface AdmissionLoop {
+  /** True when the unit was dealt with another way (it leaves the queue without a slot). */
+  divert(id: string): boolean;
+  /** The unit got its slots at `now` (one clock reading, shared with `unit:start`). */
+  start(id: string, services: readonly string[], now: number): void;
+}
+
+/** One pass over the queue: how many started, and when a refused lane may go on. */
+export interface AdmissionPass {
+  readonly started: number;
+  readonly wakeAt: number | undefined;
+}
+
+/** A push-back's effect: how long the unit waits, and which services pause with it. */
+export interface PushBackPause {
+  readonly delayMs: number;
+  readonly services: readonly string[];
+}
+
+export interface AdmissionOptions {
+  readonly config: ResolvedConfig;
+  readonly limiter: Limiter;
+  readonly clock: Clock;
+  readonly random: Random;
+}
+
+const LANE_SEPARATOR = '\u0000';
+
+export class Admission {
+  private readonly o: AdmissionOptions;
+  /** Services paused by a push-back, until when. */
+  private readonly pausedUntil = new Map<string, number>();
+  /** Consecutive push-backs per service, for exponential backoff when no Retry-After is given. */
+  private readonly pushBackStreak = new Map<string, number>();
+  /** Why each lane's head was last refused a slot (for diagnostics). */
+  private readonly laneRefusal = new Map<string, BlockedReason>();
+
+  constructor(options: AdmissionOptions) {
+    this.o = options;
+  }
+
+  /** Starts every queued unit that may start now. */
+  admit(queue: RunQueue, loop: AdmissionLoop): AdmissionPass {
+    let wakeAt: number | undefined;
+    let started = 0;
+    queue.drain((id, services) => {
+      // One clock reading per unit, shared by the limiter and unit:start: starting a burst of
+      // units takes real time, and a stale reading would let the window admit too many.
+      const now = this.o.clock.now();
+      if (loop.divert(id)) return true;
+      const lane = services.join(LANE_SEPARATOR);
+      const paused = this.paused(services, now);
+      if (paused) {
+        wakeAt = Math.min(wakeAt ?? Infinity, paused.until);
+        this.laneRefusal.set(lane, paused);
+        return false;
+      }
+      const admission = this.o.limiter.tryAcquire(services, now);
+      if (admission.ok) {
+        this.laneRefusal.delete(lane);
+        started++;
+        loop.start(id, services, now);
+        return true;
+      }
+      if (admission.kind === 'rate_limited') {
+        wakeAt = Math.min(wakeAt ?? Infinity, admission.until);
+        this.laneRefusal.set(lane, { kind: 'rate_limited', service: admission.service, until: admission.until, message: `${admission.service} rate limit reached; next start at ${new Date(admission.until).toISOString()}` });
+      } else {
+        this.laneRefusal.set(lane, { kind: 'service_full', service: admission.service, message: `${admission.service} is full (${this.o.limiter.running(admission.service)} running)` });
+      }
+      return false;
+    });
+    return { started, wakeAt };
+  }
+
+  private paused(services: readonly string[], now: number): Extract<BlockedReason, { kind: 'rate_limited' }> | undefined {
+    for (const s of services) {
+      const until = this.pausedUntil.get(s) ?? 0;
+      if (until > now) return { kind: 'rate_limited', service: s, until, message: `${s} pushed back; paused until ${new Date(until).toISOString()}` };
+    }
+    return undefined;
+  }
+
+  /**
+   * The service said "too many requests": pause it for the longest pause asked so far
+   * (simultaneous 429s do not stack), or back off exponentially with full jitter when no
+   * Retry-After was given.
+   */
+  pushBack(task: ResolvedTask, retryAfterMs: number | undefined): PushBackPause {
+    const services = pausableServices(task, this.o.config);
+    const streak = Math.max(0, ...services.map((s) => (this.pushBackStreak.get(s) ?? 0) + 1));
+    for (const s of services) this.pushBackStreak.set(s, streak);
+    const delayMs = retryAfterMs ?? fullJitter(this.o.random, task.backoffMs, streak - 1);
+    const until = this.o.clock.now() + delayMs;
+    for (const s of services) this.pausedUntil.set(s, Math.max(this.pausedUntil.get(s) ?? 0, until));
+    return { delayMs, services };
+  }
+
+  /** A unit of `services` succeeded: their push-back streak ends. */
+  succeeded(services: readonly string[]): void {
+    for (const s of services) this.pushBackStreak.delete(s);
+  }
+
+  /** Why the lane of `services` was last refused, if it was. */
+  refusal(services: readonly string[]): BlockedReason | undefined {
+    return this.laneRefusal.get(services.join(LANE_SEPARATOR));
+  }
+}

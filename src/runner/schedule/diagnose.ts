@@ -1,0 +1,135 @@
+/**
+ * Why units do not run (the blocked list of `run:stall` and of a plan's waiting units), and the
+ * stall watch: a timer that asks {@link StallWatch} now and then whether the run stalled, fed by
+ * the book's moves.
+ */
+import type { ResolvedConfig } from '../../config/resolved.ts';
+import type { Unit } from '../../graph/unit.ts';
+import { unreachable } from '../../result.ts';
+import type { BlockedReason, BlockedUnit } from '../events.ts';
+import type { Clock, TimerHandle, Timers } from '../ports.ts';
+import type { StallWatch } from '../stall-watch.ts';
+import { isSettled, type Book } from './book.ts';
+
+/** What the diagnosis reads besides the book: the loop's waits, by unit. */
+export interface DiagnoseSources {
+  readonly book: Book;
+  readonly config: ResolvedConfig;
+  readonly clock: Clock;
+  /** Why the lane of these services was last refused a slot. */
+  readonly refusal: (services: readonly string[]) => BlockedReason | undefined;
+  /** Why a unit waits for another runcue process. */
+  readonly elsewhere: (id: string) => BlockedReason | undefined;
+  /** When a unit in backoff retries. */
+  readonly retryAt: (id: string) => number | undefined;
+  /** The custom check in flight for a unit, and since when. */
+  readonly checking: (id: string) => { readonly check: 'ready' | 'stale'; readonly since: number } | undefined;
+}
+
+/** Every wanted unit that is not running or finished, and why. */
+export function diagnose(sources: DiagnoseSources): BlockedUnit[] {
+  const out: BlockedUnit[] = [];
+  for (const id of sources.book.wanted) {
+    const unit = sources.book.unit(id);
+    if (!unit || unit.placeholder) continue;
+    const reason = reasonFor(sources, unit);
+    if (reason) out.push({ task: unit.task, unit: id, reason });
+  }
+  return out;
+}
+
+function reasonFor(sources: DiagnoseSources, unit: Unit): BlockedReason | undefined {
+  const { book } = sources;
+  const id = unit.id;
+  const st = book.statusOf(id) ?? 'waiting';
+  switch (st) {
+    case 'blocked':
+      return book.blockedReason(id);
+    case 'waiting':
+      return waitingReason(book, unit);
+    case 'not-ready':
+      return { kind: 'not_ready', input: '', message: 'waits for `after` tasks or its ready() check' };
+    case 'queued': {
+      const uses = sources.config.tasks.get(unit.task)?.uses ?? ['cpu'];
+      return sources.refusal(uses) ?? { kind: 'service_full', service: uses[0] ?? 'cpu', message: 'waits for a slot behind other queued units' };
+    }
+    case 'elsewhere':
+      return sources.elsewhere(id);
+    case 'retrying': {
+      const until = sources.retryAt(id) ?? sources.clock.now();
+      return { kind: 'waiting_retry', until, message: `retries at ${new Date(until).toISOString()}` };
+    }
+    case 'checking': {
+      const pending = sources.checking(id);
+      if (!pending) return undefined;
+      const message = `waits for its ${pending.check}() check, pending for ${sources.clock.now() - pending.since} ms`;
+      return { kind: 'not_ready', input: '', message };
+    }
+    case 'checkable':
+    case 'running':
+    case 'fresh':
+    case 'done':
+    case 'would-run':
+    case 'failed':
+      return undefined;
+    default:
+      return unreachable(st);
+  }
+}
+
+/** The first dep a waiting unit still waits for, and through which input. */
+function waitingReason(book: Book, unit: Unit): BlockedReason | undefined {
+  for (const d of book.deps(unit.id)) {
+    const ds = book.statusOf(d) ?? 'waiting';
+    if (isSettled(ds)) continue;
+    const producer = book.unit(d);
+    const input = unit.inputs.find((i) => producer?.outputs.some((o) => o.path === i.path || o.isGlob || i.isGlob))?.path ?? '';
+    const what = producer?.placeholder ? `the units ${d} will discover` : `${d} (${ds})`;
+    return { kind: 'not_ready', input, producer: d, message: `waits for ${input || 'its inputs'} from ${what}` };
+  }
+  return undefined;
+}
+
+/** Feeds `watch` from the book's moves: waiting, running, and finishing (progress). */
+export function watchMoves(book: Book, watch: StallWatch, clock: Clock): void {
+  book.onMove((id, _unit, to) => {
+    if (to === 'waiting') watch.waiting(id, clock.now());
+    else if (to === 'running') watch.running(id);
+    else if (to === 'fresh' || to === 'done' || to === 'would-run' || to === 'failed' || to === 'blocked') watch.progress(id, clock.now());
+  });
+}
+
+/** Asks the stall watch every `tickMs` (when a limit is set) until stopped. */
+export class StallTimer {
+  private readonly timers: Timers;
+  private readonly onTick: () => void;
+  private timer: TimerHandle | undefined;
+  private stopped = false;
+
+  constructor(timers: Timers, onTick: () => void) {
+    this.timers = timers;
+    this.onTick = onTick;
+  }
+
+  /** Starts ticking; a watch without limits never ticks. */
+  start(tickMs: number | undefined): void {
+    if (tickMs === undefined) return;
+    const tick = (): void => {
+      if (this.stopped) return;
+      this.timer = this.timers.set(tick, tickMs, { unref: true });
+      this.onTick();
+    };
+    this.timer = this.timers.set(tick, tickMs, { unref: true });
+  }
+
+  /** No tick after this. */
+  stop(): void {
+    this.stopped = true;
+    this.timers.clear(this.timer);
+  }
+}
+
+/** The blocked list as `on.stallWarning` gets it: one line per unit. */
+export function stallLines(blocked: readonly BlockedUnit[]): string[] {
+  return blocked.map((b) => `${b.unit}: ${b.reason.kind}: ${b.reason.message}`);
+}

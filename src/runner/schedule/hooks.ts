@@ -1,0 +1,82 @@
+/**
+ * The one place the config's `on.*` hooks are called. A hook never fails the run: what it throws
+ * (or what escapes from a timer it started) is reported as a `hook` log line. The end of a run
+ * waits for hooks still running, within a bound.
+ */
+import type { ResolvedConfig } from '../../config/resolved.ts';
+import type { UnitInfo } from '../../config/types.ts';
+import type { Unit } from '../../graph/unit.ts';
+import { describeThrown } from '../../describe-thrown.ts';
+import { settlesWithin } from '../bounded-wait.ts';
+import type { RunEvent } from '../events.ts';
+import type { FileStat } from '../files.ts';
+import { runInScope, type EscapeKind } from '../function-scope.ts';
+import type { Clock, Timers } from '../ports.ts';
+import { inputsByName, unitInfo } from '../unit-run.ts';
+
+/** How long the end of a run waits for hooks still running (a Slack post, say). */
+const HOOKS_BOUND_MS = 60_000;
+
+/** The hooks about one unit. */
+export type UnitHook = 'start' | 'complete' | 'failure' | 'skip';
+
+export interface HooksOptions {
+  readonly config: ResolvedConfig;
+  readonly clock: Clock;
+  readonly timers: Timers;
+  readonly emit: (event: RunEvent) => void;
+  /** True once `run:done` went out: an escape reported after it would break the stream's end. */
+  readonly reported: () => boolean;
+}
+
+export class Hooks {
+  private readonly o: HooksOptions;
+  private readonly running: Promise<void>[] = [];
+
+  constructor(options: HooksOptions) {
+    this.o = options;
+  }
+
+  /** Calls hook `name` about `unit` (if the config has one), without waiting for it. */
+  unit(name: UnitHook, unit: Unit, inputs: ReadonlyMap<string, FileStat>, info: Record<string, unknown>): void {
+    const hook = this.o.config.hooks[name];
+    if (!hook) return;
+    const unitView: UnitInfo = unitInfo(unit, inputsByName(unit, inputs), typeof info['attempt'] === 'number' ? info['attempt'] : 1);
+    const report = (text: string): void => this.o.emit({ type: 'unit:log', time: this.o.clock.now(), task: unit.task, unit: unit.id, stream: 'hook', text });
+    // An error escaping from a timer the hook started is the hook's failure too: reported only.
+    const scope = {
+      unit: unit.id,
+      fail: (error: unknown, kind: EscapeKind): boolean => {
+        if (this.o.reported()) return false;
+        report(`on.${name} hook raised an ${kind}: ${describeThrown(error)}`);
+        return true;
+      },
+    };
+    this.running.push(
+      runInScope(scope, async () => {
+        try {
+          await hook(unitView, info);
+        } catch (error) {
+          report(`on.${name} hook failed: ${describeThrown(error)}`);
+        }
+      }),
+    );
+  }
+
+  /** Calls `on.stallWarning` with one line per unit that waits. */
+  stall(lines: readonly string[]): void {
+    const hook = this.o.config.hooks.stallWarning;
+    if (!hook) return;
+    const report = (error: unknown): void => {
+      const text = `on.stallWarning hook failed: ${describeThrown(error)}`;
+      this.o.emit({ type: 'unit:log', time: this.o.clock.now(), task: '', unit: '(run)', stream: 'hook', text });
+    };
+    this.running.push(Promise.resolve().then(() => hook(lines)).catch(report));
+  }
+
+  /** True when every hook called so far settled within the bound (none: at once), false if cut short. */
+  settled(signal: AbortSignal): Promise<boolean> {
+    if (this.running.length === 0) return Promise.resolve(true);
+    return settlesWithin(Promise.all(this.running), HOOKS_BOUND_MS, { signal, timers: this.o.timers });
+  }
+}

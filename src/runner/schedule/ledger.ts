@@ -1,0 +1,66 @@
+/**
+ * What a run leaves behind for its caller (a watcher, mostly): the files it wrote and cleared,
+ * the units that failed and on which inputs, those that rewrote their own inputs, and when the
+ * first fresh unit's `maxAge` runs out.
+ */
+import type { Unit } from '../../graph/unit.ts';
+import { snapshot, type FileStat } from '../files.ts';
+import { recordOutputs } from '../output-record.ts';
+import { rewriteAfterRun, type InputRewrite } from '../self-rewrite.ts';
+import { inputSignature } from '../staleness.ts';
+
+/** What a successful run of a unit reported about its files. */
+export interface RunFiles {
+  /** Outputs it wrote (a dynamic set's members). */
+  readonly written: readonly string[];
+  /** Its own inputs it changed. */
+  readonly rewrote: readonly string[];
+  readonly inputs: ReadonlyMap<string, FileStat>;
+}
+
+export class Ledger {
+  private readonly root: string;
+  /** Units that failed in this run (or earlier, unchanged), with their input signatures. */
+  readonly failedInputs = new Map<string, string>();
+  /** Output files this run wrote, with their mtimes. */
+  readonly written = new Map<string, number>();
+  /** Files of dynamic sets removed before their producer reran. */
+  readonly cleared: string[] = [];
+  /** Units of this run whose run changed their own inputs. */
+  readonly rewrote = new Map<string, InputRewrite>();
+  private expiry: number | undefined;
+  private unrecordedWarned = false;
+
+  constructor(root: string) {
+    this.root = root;
+  }
+
+  /** The earliest time a fresh unit's `maxAge` runs out, if any has one. */
+  get nextExpiry(): number | undefined {
+    return this.expiry;
+  }
+
+  /** A fresh or built unit goes stale again at `time`. */
+  expiresAt(time: number): void {
+    this.expiry = Math.min(this.expiry ?? Infinity, time);
+  }
+
+  /** A unit failed on these inputs (a watcher does not rerun it until one changes). */
+  failedOn(id: string, inputs: ReadonlyMap<string, FileStat> | string): void {
+    this.failedInputs.set(id, typeof inputs === 'string' ? inputs : inputSignature(inputs));
+  }
+
+  /**
+   * Records what a successful run wrote; returns a warning the first time the record under
+   * `.runcue/` cannot be written (it fails every unit's record the same way).
+   */
+  succeeded(unit: Unit, files: RunFiles): string | undefined {
+    for (const [file, st] of snapshot(this.root, unit.outputs)) this.written.set(file, st.mtimeMs);
+    const rewrite = rewriteAfterRun(this.root, unit, files.rewrote);
+    if (rewrite) this.rewrote.set(unit.id, rewrite);
+    const unrecorded = recordOutputs(this.root, unit, files.written, files.inputs);
+    if (!unrecorded || this.unrecordedWarned) return undefined;
+    this.unrecordedWarned = true;
+    return unrecorded;
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * Planning during a run, pure: the next expansion (when a dynamic producer settled) merged with
+ * what the run already knows, the per-task unit counts of `run:start`/`plan:update`, and the
+ * services as `run:start` describes them.
+ */
+import type { ResolvedConfig } from '../../config/resolved.ts';
+import { planUnits, type PlanUnitsOptions, type UnitPlan } from '../../graph/plan.ts';
+import type { TaskGraph } from '../../graph/tasks.ts';
+import type { Unit } from '../../graph/unit.ts';
+import { isSettled, type Status } from './book.ts';
+
+/** What a replan needs besides the plan pipeline's inputs: the plan so far and each status. */
+export interface ReplanOptions extends Omit<PlanUnitsOptions, 'isSettled'> {
+  readonly previous: UnitPlan;
+  readonly statusOf: (id: string) => Status | undefined;
+}
+
+/** The new plan, and the units whose status goes (no longer wanted, not running). */
+export interface Replan {
+  readonly plan: UnitPlan;
+  readonly forget: readonly string[];
+}
+
+/** Expands again and keeps the units the run still waits on. */
+export function replan(options: ReplanOptions): Replan {
+  const { previous, statusOf } = options;
+  // A unit that only would run (plan) made no files: its consumers stay placeholders.
+  const { graph, wanted } = planUnits({ ...options, isSettled: (id) => statusOf(id) === 'fresh' || statusOf(id) === 'done' });
+  const kept: Unit[] = [];
+  const forget: string[] = [];
+  for (const id of previous.wanted) {
+    if (wanted.has(id)) continue;
+    const old = previous.graph.units.get(id);
+    const st = statusOf(id);
+    if (old && !old.placeholder && st !== undefined && !isSettled(st) && !droppedByRerun(previous, id, statusOf)) {
+      // A unit whose inputs vanished (a dynamic producer made no matching file) is kept, so
+      // its check reports what it waits for instead of it disappearing silently.
+      kept.push(old);
+      wanted.add(id);
+    } else if (st !== 'running') {
+      forget.push(id);
+    }
+  }
+  const units = kept.length === 0 ? graph.units : new Map([...graph.units, ...kept.map((u) => [u.id, u] as const)]);
+  return { plan: { graph: { ...graph, units }, wanted }, forget };
+}
+
+/**
+ * A dynamic producer this unit came from reran in this run and did not make its input again:
+ * the unit no longer exists (its outputs are orphans), it is not waiting for anything.
+ */
+function droppedByRerun(previous: UnitPlan, id: string, statusOf: (id: string) => Status | undefined): boolean {
+  for (const d of previous.graph.deps.get(id) ?? []) {
+    const st = statusOf(d);
+    if ((st === 'done' || st === 'would-run') && previous.graph.units.get(d)?.outputs.some((o) => o.isGlob)) return true;
+  }
+  return false;
+}
+
+/** Wanted units per needed task (placeholders not counted), in task order. */
+export function taskCounts(plan: UnitPlan, tasks: TaskGraph, neededTasks: ReadonlySet<string>): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const name of tasks.order) if (neededTasks.has(name)) counts[name] = 0;
+  for (const id of plan.wanted) {
+    const unit = plan.graph.units.get(id);
+    if (unit && !unit.placeholder) counts[unit.task] = (counts[unit.task] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/** Each service's limits as `run:start` gives them. */
+export function serviceInfo(config: ResolvedConfig): Record<string, { concurrent: number | null; rates: string[] }> {
+  const out: Record<string, { concurrent: number | null; rates: string[] }> = {};
+  for (const [name, s] of config.services) out[name] = { concurrent: s.concurrent ?? null, rates: s.rates.map((r) => r.source) };
+  return out;
+}
