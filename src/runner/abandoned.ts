@@ -10,6 +10,7 @@ import { settlesWithin } from './bounded-wait.ts';
 import { removeChangedOutputs, snapshot } from './files.ts';
 import { systemTimers, type Timers } from './ports.ts';
 
+/** A function attempt that may still write after its unit failed. */
 export interface AbandonedAttempt {
   readonly unit: string;
   readonly attempt: number;

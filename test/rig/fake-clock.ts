@@ -15,6 +15,7 @@ interface Pending {
 /** How many event-loop turns {@link FakeClock.flush} gives pending promises (and real fs callbacks). */
 const FLUSH_TURNS = 20;
 
+/** Virtual time and its timers (see the module comment). */
 export class FakeClock implements Clock, Timers {
   private time: number;
   private nextId = 1;

@@ -30,6 +30,7 @@ export interface PushBackPause {
   readonly services: readonly string[];
 }
 
+/** What admission reads: the services (for push-back pauses), the limiter, time and chance. */
 export interface AdmissionOptions {
   readonly config: ResolvedConfig;
   readonly limiter: Limiter;
@@ -39,6 +40,7 @@ export interface AdmissionOptions {
 
 const LANE_SEPARATOR = '\u0000';
 
+/** The run's admission: pauses, push-back streaks and lane refusals live here. */
 export class Admission {
   private readonly o: AdmissionOptions;
   /** Services paused by a push-back, until when. */

@@ -80,6 +80,7 @@ export function isSettled(st: Status | undefined): boolean {
   return st !== undefined && SETTLED.has(st);
 }
 
+/** What the book needs besides its units: --no-deps, the clock, and where `unit:blocked` goes. */
 export interface BookOptions {
   /** With --no-deps a unit waits only for deps inside the selection. */
   readonly noDeps: boolean;
@@ -87,6 +88,7 @@ export interface BookOptions {
   readonly emit: (event: RunEvent) => void;
 }
 
+/** The units of one run and where each one is (see the module comment). */
 export class Book {
   private current: UnitPlan = { graph: { units: new Map(), deps: new Map(), dependents: new Map() }, wanted: new Set() };
   private readonly status = new Map<string, Status>();

@@ -90,6 +90,25 @@ function waitingReason(book: Book, unit: Unit): BlockedReason | undefined {
   return undefined;
 }
 
+/**
+ * Nothing can progress: whatever still waits is blocked (a `ready` that stays false, say). A
+ * plan (`planning`) leaves units behind one that would run waiting: it reports them as such.
+ */
+export function blockStuck(sources: DiagnoseSources, options: { readonly planning: boolean }): void {
+  const { book, config } = sources;
+  for (const id of book.stillParked()) {
+    const task = config.tasks.get(book.unit(id)?.task ?? '');
+    const message = task?.ready ? `${id} is not ready: ready() returned false` : `${id} waits for ${task?.after.join(', ') ?? ''} (after)`;
+    book.block(id, { kind: 'not_ready', input: '', message });
+  }
+  // Anything still waiting now waits for something that cannot happen (say, a cycle that only
+  // unit-level edges reveal): report it rather than end silently.
+  if (options.planning || book.finishedCount >= book.wanted.size) return;
+  for (const b of diagnose(sources)) {
+    if (book.statusOf(b.unit) === 'waiting') book.block(b.unit, b.reason);
+  }
+}
+
 /** Feeds `watch` from the book's moves: waiting, running, and finishing (progress). */
 export function watchMoves(book: Book, watch: StallWatch, clock: Clock): void {
   book.onMove((id, _unit, to) => {

@@ -20,6 +20,7 @@ const HOOKS_BOUND_MS = 60_000;
 /** The hooks about one unit. */
 export type UnitHook = 'start' | 'complete' | 'failure' | 'skip';
 
+/** The config's hooks, and where their failures are reported. */
 export interface HooksOptions {
   readonly config: ResolvedConfig;
   readonly clock: Clock;
@@ -29,6 +30,7 @@ export interface HooksOptions {
   readonly reported: () => boolean;
 }
 
+/** The hooks of one run, and the promises of those still running. */
 export class Hooks {
   private readonly o: HooksOptions;
   private readonly running: Promise<void>[] = [];

@@ -18,6 +18,7 @@ export interface RunFiles {
   readonly inputs: ReadonlyMap<string, FileStat>;
 }
 
+/** The files and units one run reports to its caller. */
 export class Ledger {
   private readonly root: string;
   /** Units that failed in this run (or earlier, unchanged), with their input signatures. */

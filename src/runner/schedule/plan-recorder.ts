@@ -6,6 +6,7 @@
 import type { BlockedUnit, PlanEntry } from '../events.ts';
 import type { Book } from './book.ts';
 
+/** Records the plan of a dry run from the moves of its book. */
 export class PlanRecorder {
   /** Every wanted unit in the order build would take it. */
   readonly entries: PlanEntry[] = [];

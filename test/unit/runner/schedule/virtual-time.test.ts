@@ -70,9 +70,9 @@ describe('scheduler in virtual time: retries', () => {
   it('backs off with full jitter between attempts (deterministic jitter 0.5)', async () => {
     inputs('in/a.txt');
     let calls = 0;
-    const flaky: TaskFunction = (unit) => {
+    const flaky: TaskFunction = (unit, ctx) => {
       if (++calls < 3) throw new Error(`attempt ${calls}`);
-      writer()(unit);
+      writer()(unit, ctx);
     };
     const { result, events } = await run({ work: { input: 'in/{n}.txt', output: 'out/{n}.txt', run: flaky, retries: 2, backoff: '10m' } });
     expect(result.counts).toEqual({ built: 1, fresh: 0, failed: 0, blocked: 0 });
@@ -100,12 +100,12 @@ describe('scheduler in virtual time: push-back', () => {
   it('pauses the service for the Retry-After it was given, then runs everything queued', async () => {
     inputs('in/a.txt', 'in/b.txt');
     let pushedBack = false;
-    const api: TaskFunction = (unit) => {
+    const api: TaskFunction = (unit, ctx) => {
       if (!pushedBack) {
         pushedBack = true;
         throw new RateLimited({ retryAfter: '30s' });
       }
-      writer()(unit);
+      writer()(unit, ctx);
     };
     const { result, events } = await run(
       { call: { input: 'in/{n}.txt', output: 'out/{n}.txt', run: api, uses: 'api' } },
@@ -121,9 +121,9 @@ describe('scheduler in virtual time: push-back', () => {
   it('backs off exponentially with jitter when no Retry-After is given', async () => {
     inputs('in/a.txt');
     let calls = 0;
-    const api: TaskFunction = (unit) => {
+    const api: TaskFunction = (unit, ctx) => {
       if (++calls <= 2) throw new RateLimited();
-      writer()(unit);
+      writer()(unit, ctx);
     };
     const { events } = await run({ call: { input: 'in/{n}.txt', output: 'out/{n}.txt', run: api, uses: 'api', backoff: '1m' } }, { services: { api: {} } });
     expect(events.flatMap((e) => (e.type === 'unit:retry' ? [e.delayMs] : []))).toEqual([30 * SECOND, MINUTE]);
@@ -147,9 +147,9 @@ describe('scheduler in virtual time: stalls', () => {
   it('warns once when nothing finished for stallWarnAfter, and goes on', async () => {
     inputs('in/a.txt');
     let release = (): void => undefined;
-    const slow: TaskFunction = async (unit) => {
+    const slow: TaskFunction = async (unit, ctx) => {
       await new Promise<void>((resolve) => (release = resolve));
-      writer()(unit);
+      writer()(unit, ctx);
     };
     const started = start({ work: { input: 'in/{n}.txt', output: 'out/{n}.txt', run: slow } }, { stallWarnAfter: '10s' });
     await clock.advance(9 * SECOND);

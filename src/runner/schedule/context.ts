@@ -1,0 +1,113 @@
+/**
+ * What the scheduler's parts share during one run: its options and result types, the record of
+ * a unit waiting to run, the run's flags, and the context the loop hands to its parts.
+ */
+import type { ResolvedConfig } from '../../config/resolved.ts';
+import type { FileSource } from '../../graph/expand.ts';
+import type { TargetPlan } from '../../graph/plan.ts';
+import type { Unit } from '../../graph/unit.ts';
+import type { BlockedReason, PlanEntry, RunCounts, RunEvent, StaleReason, UnitFailure } from '../events.ts';
+import type { FileStat } from '../files.ts';
+import type { InflightRecords } from '../inflight.ts';
+import type { Limiter } from '../limiter.ts';
+import type { RunnerPorts } from '../ports.ts';
+import type { ProcessGroups } from '../process-groups.ts';
+import type { RunQueue } from '../queue.ts';
+import type { InputRewrite } from '../self-rewrite.ts';
+import type { Book, UnitProblem } from './book.ts';
+import type { Hooks } from './hooks.ts';
+import type { Ledger } from './ledger.ts';
+
+/** Everything one run of the scheduler works with. */
+export interface SchedulerOptions extends TargetPlan {
+  readonly config: ResolvedConfig;
+  readonly files: FileSource & { invalidate(): void };
+  readonly limiter: Limiter;
+  readonly force: boolean;
+  readonly keepGoing: boolean;
+  readonly noDeps: boolean;
+  readonly verbose: boolean;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly killGraceMs: number;
+  /** Clock, timers and randomness (the system's in a real run). */
+  readonly ports: RunnerPorts;
+  readonly emit: (event: RunEvent) => void;
+  readonly signal: AbortSignal | undefined;
+  /** Plan only: stale units are recorded as "would run" and treated as done; nothing runs. */
+  readonly dryRun?: boolean;
+  /** (watch) Units that failed earlier, with the input signature they failed on. */
+  readonly failedEarlier?: ReadonlyMap<string, string>;
+  /** (watch) Paths changed since the last cycle: only units touching them (and around them) are checked. */
+  readonly affected?: ReadonlySet<string>;
+  /** Records of units in flight: claimed before a unit runs, consulted after its check. */
+  readonly inflight?: InflightRecords;
+  /** The run's process groups, stopped by a watchdog if runcue dies. */
+  readonly groups?: ProcessGroups;
+  /** (watch) Units whose last run rewrote their own inputs: not rerun while the inputs stay as it left them. */
+  readonly rewroteEarlier?: ReadonlyMap<string, InputRewrite>;
+}
+
+/** How a run ended, for the caller. */
+export interface BuildResult {
+  readonly ok: boolean;
+  readonly counts: RunCounts;
+  readonly durationMs: number;
+  readonly failures: readonly (UnitProblem & { readonly error: UnitFailure })[];
+  readonly blocked: readonly (UnitProblem & { readonly reason: BlockedReason })[];
+  /** The abort reason when the run was stopped (`SIGINT`, `SIGTERM`, ...). */
+  readonly interrupted?: string;
+  /** With dryRun: every wanted unit in the order build would take it. */
+  readonly plan: readonly PlanEntry[];
+  /** Units that failed in this run (or earlier, unchanged), with their input signatures. */
+  readonly failedInputs: ReadonlyMap<string, string>;
+  /** Output files this run wrote, with their mtimes (so a watcher can ignore its own writes). */
+  readonly written: ReadonlyMap<string, number>;
+  /** Files of dynamic sets removed before their producer reran (a watcher ignores these too). */
+  readonly cleared: readonly string[];
+  /** The earliest time a fresh unit's `maxAge` runs out, if any has one. */
+  readonly nextExpiry: number | undefined;
+  /** Units of this run whose run changed their own inputs (see self-rewrite.ts). */
+  readonly rewrote: ReadonlyMap<string, InputRewrite>;
+}
+
+/** A stale unit from its check until it settles: why it runs, on which inputs, which attempt. */
+export interface Pending {
+  readonly reason: StaleReason;
+  readonly inputs: ReadonlyMap<string, FileStat>;
+  attempt: number;
+  pushBacks: number;
+  /** Its outputs when it was found stale: another runcue process may build it before it starts. */
+  readonly outputs: string;
+}
+
+/** The run's flags, read and set by the loop and its parts. */
+export interface RunState {
+  /** Nothing new starts (a failure without keepGoing, a signal, a fatal stall). */
+  stopping: boolean;
+  /** A dynamic producer made files: expand again before the next checks. */
+  dirty: boolean;
+  /** The abort reason of a signal that stopped the run. */
+  interrupted: string | undefined;
+  /** The message of a fatal stall that stopped the run. */
+  stalled: string | undefined;
+  /** `run:done` went out: nothing more is reported. */
+  reported: boolean;
+}
+
+/** What the loop hands its parts: shared state, and the loop's own few operations. */
+export interface RunContext {
+  readonly o: SchedulerOptions;
+  readonly book: Book;
+  readonly ledger: Ledger;
+  readonly hooks: Hooks;
+  readonly queue: RunQueue;
+  readonly pending: Map<string, Pending>;
+  readonly state: RunState;
+  now(): number;
+  /** Runs the loop again (checks, starts, the end). */
+  pump(): void;
+  /** A fresh, built or would-run unit settles. */
+  settle(unit: Unit): void;
+  /** A warning about a unit; none after `run:done`. */
+  warn(id: string, text: string): void;
+}
