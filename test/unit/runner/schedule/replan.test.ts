@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { planTargets } from '../../../../src/graph/plan.ts';
+import type { Status } from '../../../../src/runner/schedule/book.ts';
+import { replan, serviceInfo, taskCounts } from '../../../../src/runner/schedule/replan.ts';
+import { configOf, expand, memoryFiles } from '../../../rig/config-builder.ts';
+
+const config = configOf(
+  {
+    split: { input: 'docs/{doc}.pdf', output: 'pages/{doc}/*.png' },
+    extract: { input: 'pages/{doc}/{page}.png', output: 'text/{doc}/{page}.txt' },
+  },
+  { extra: { services: { ocr: { rate: '60/min', concurrent: 2 } } } },
+);
+const target = (() => {
+  const plan = planTargets(config, []);
+  if (!plan.ok) throw new Error(plan.error.message);
+  return plan.value;
+})();
+
+function again(files: string[], previousFiles: string[], statuses: Record<string, Status>): ReturnType<typeof replan> {
+  const graph = expand(config, previousFiles, { settled: Object.keys(statuses).filter((id) => statuses[id] === 'done' || statuses[id] === 'fresh') });
+  return replan({
+    ...target,
+    config,
+    files: memoryFiles(files),
+    noDeps: false,
+    previous: { graph, wanted: new Set(graph.units.keys()) },
+    statusOf: (id) => statuses[id],
+  });
+}
+
+describe('replan', () => {
+  it('finds the units a dynamic producer made files for', () => {
+    const next = again(['docs/a.pdf', 'pages/a/1.png', 'pages/a/2.png'], ['docs/a.pdf'], { 'split[doc=a]': 'done' });
+    expect([...next.plan.wanted].sort()).toEqual(['extract[doc=a,page=1]', 'extract[doc=a,page=2]', 'split[doc=a]']);
+    expect(taskCounts(next.plan, target.tasks, target.neededTasks)).toEqual({ split: 1, extract: 2 });
+  });
+
+  it('keeps a unit the run still waits on whose inputs vanished, and forgets settled ones', () => {
+    const previous = ['docs/a.pdf', 'pages/a/1.png', 'pages/a/2.png'];
+    const next = again(['docs/a.pdf', 'pages/a/1.png'], previous, { 'split[doc=a]': 'fresh', 'extract[doc=a,page=2]': 'queued' });
+    expect(next.plan.wanted.has('extract[doc=a,page=2]')).toBe(true);
+    const settled = again(['docs/a.pdf', 'pages/a/1.png'], previous, { 'split[doc=a]': 'fresh', 'extract[doc=a,page=2]': 'fresh' });
+    expect(settled.plan.wanted.has('extract[doc=a,page=2]')).toBe(false);
+    expect(settled.forget).toEqual(['extract[doc=a,page=2]']);
+  });
+
+  it('drops a unit whose dynamic producer reran without making its input again', () => {
+    const previous = ['docs/a.pdf', 'pages/a/1.png', 'pages/a/2.png'];
+    const next = again(['docs/a.pdf', 'pages/a/1.png'], previous, { 'split[doc=a]': 'done', 'extract[doc=a,page=2]': 'waiting' });
+    expect(next.plan.wanted.has('extract[doc=a,page=2]')).toBe(false);
+    expect(next.forget).toEqual(['extract[doc=a,page=2]']);
+  });
+});
+
+describe('serviceInfo', () => {
+  it('gives each service its limits', () => {
+    expect(serviceInfo(config)['ocr']).toEqual({ concurrent: 2, rates: ['60/min'] });
+  });
+});
