@@ -4,6 +4,7 @@ import { parseTargets, tasksNeeded, type OutputConflictFailure, type TargetFailu
 import { buildTaskGraph, type CycleFailure } from '../graph/tasks.ts';
 import { err, ok, type Result } from '../result.ts';
 import type { RunEvent, RunEventListener } from './events.ts';
+import { localExecutors } from './execute/local.ts';
 import { createInflightRecords } from './inflight.ts';
 import { createProcessGroups } from './process-groups.ts';
 import { createLimiter } from './limiter.ts';
@@ -96,12 +97,11 @@ export async function build(options: BuildOptions): Promise<Result<BuildResult, 
     keepGoing: options.keepGoing ?? false,
     noDeps: options.noDeps ?? false,
     verbose: options.verbose ?? false,
-    env: options.env ?? {},
     killGraceMs,
+    executorFor: localExecutors({ root: config.root, env: options.env ?? {}, killGraceMs, groups }),
     now,
     emit,
     inflight,
-    groups,
     signal: options.signal,
     dryRun: options.dryRun ?? false,
     ...(options.failedEarlier ? { failedEarlier: options.failedEarlier } : {}),

@@ -1,11 +1,14 @@
 /**
  * Runs one command as its own process group, so a timeout, Ctrl-C or stop can end the whole
  * tree it starts (SIGTERM, then SIGKILL after a grace period). Keeps only the tail of its output.
+ * Its timers (timeout, kill grace, pipe drain, reaping) are real: they bound a real process.
  */
 import { spawn } from 'node:child_process';
-import type { UnitFailure } from './events.ts';
-import { groupAlive, signalGroup, type ProcessGroups } from './process-groups.ts';
+import type { UnitFailure } from '../events.ts';
+import { groupAlive, signalGroup, type ProcessGroups } from '../process-groups.ts';
+import { OutputTail } from './output-tail.ts';
 
+/** How to run one command. */
 export interface ExecOptions {
   readonly cwd: string;
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -19,34 +22,15 @@ export interface ExecOptions {
   readonly groups?: ProcessGroups;
 }
 
+/** How a command ended: exit 0, or why not. */
 export type ExecOutcome =
   | { readonly ok: true; readonly outputTail: string }
   | { readonly ok: false; readonly failure: UnitFailure; readonly outputTail: string };
 
-const TAIL_BYTES = 16 * 1024;
 /** How long output may still arrive after the direct child exited. */
 const PIPE_DRAIN_MS = 200;
 
-/** The last bytes of the interleaved output, cheap to append to. */
-export class OutputTail {
-  private chunks: string[] = [];
-  private size = 0;
-
-  push(text: string): void {
-    this.chunks.push(text);
-    this.size += text.length;
-    while (this.size > TAIL_BYTES * 2 && this.chunks.length > 1) this.size -= this.chunks.shift()?.length ?? 0;
-  }
-
-  /** The last `lines` lines. */
-  text(lines = 40): string {
-    const all = this.chunks.join('').slice(-TAIL_BYTES);
-    const split = all.split('\n');
-    if (split.at(-1) === '') split.pop();
-    return split.slice(-lines).join('\n');
-  }
-}
-
+/** Runs `argv` (no shell) in its own process group until it and its group are gone. */
 export function execProcess(argv: readonly string[], options: ExecOptions): Promise<ExecOutcome> {
   const [file, ...args] = argv;
   const tail = new OutputTail();
