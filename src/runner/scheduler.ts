@@ -151,8 +151,6 @@ export class Scheduler {
   private readonly cleared: string[] = [];
   private unrecordedWarned = false;
   private nextExpiry: number | undefined;
-  /** Views built by checks (hash freshness fingerprints them): reused when the unit is found stale. */
-  private readonly checkedViews = new Map<string, UnitView>();
   private readonly hooks: Promise<void>[] = [];
   /** Outputs of units that no longer exist: never read by a glob input (orphans.ts). */
   private isOrphan: (file: string) => boolean = () => false;
@@ -396,8 +394,7 @@ export class Scheduler {
     const ctx = { root: this.o.config.root, now: this.o.now(), maxAgeMs: task.maxAgeMs, force, isOrphan: this.isOrphan };
     if (!task.ready && !task.stale) {
       const { outcome, view } = defaultCheck(unit, task, ctx);
-      if (view) this.checkedViews.set(id, view);
-      this.afterCheck(unit, outcome);
+      this.afterCheck(unit, outcome, view);
       return;
     }
     this.status.set(id, 'checking');
@@ -419,8 +416,7 @@ export class Scheduler {
             this.onCheckFailed(unit, result, this.o.now() - since);
             break;
           case 'checked':
-            if (result.view) this.checkedViews.set(id, result.view);
-            this.afterCheck(unit, result.outcome);
+            this.afterCheck(unit, result.outcome, result.view);
             break;
         }
         this.pump();
@@ -430,13 +426,14 @@ export class Scheduler {
   /**
    * The in-flight record has the last word, read after the outputs were: a unit another process
    * runs waits for it (its outputs may be half-written), one whose earlier run died is stale.
+   * `view`: the unit's view when the check built one (see onChecked).
    */
-  private afterCheck(unit: Unit, outcome: CheckOutcome): void {
+  private afterCheck(unit: Unit, outcome: CheckOutcome, view?: UnitView): void {
     // An abandoned attempt of this process still holds the record: onChecked blocks the unit.
     const mineAbandoned = abandonedAttemptRuns(this.o.config.root, unit.id);
     const state = outcome.kind === 'missing-input' || mineAbandoned ? undefined : this.o.inflight?.inspect(unit.id);
     if (state?.kind === 'elsewhere') this.awaitElsewhere(unit, state);
-    else this.onChecked(unit, state?.kind === 'interrupted' ? interruptedOutcome(outcome, state.record) : outcome);
+    else this.onChecked(unit, state?.kind === 'interrupted' ? interruptedOutcome(outcome, state.record) : outcome, view);
   }
 
   private awaitElsewhere(unit: Unit, held: { readonly record: InflightRecord; readonly stopping?: boolean }): void {
@@ -489,7 +486,8 @@ export class Scheduler {
     return task.after.every((name) => (this.unsettledByTask.get(name) ?? 0) === 0);
   }
 
-  private onChecked(unit: Unit, outcome: CheckOutcome): void {
+  /** `checked`: the view the check built (hash freshness fingerprints it), reused when the unit is stale. */
+  private onChecked(unit: Unit, outcome: CheckOutcome, checked?: UnitView): void {
     if (outcome.kind !== 'missing-input' && outcome.skew) this.warnSkew(unit, outcome.skew);
     switch (outcome.kind) {
       case 'missing-input': {
@@ -538,8 +536,7 @@ export class Scheduler {
         }
         if (!task) return;
         this.status.set(unit.id, 'queued');
-        const view = viewFor(unit, task, outcome.inputs, this.checkedViews.get(unit.id));
-        this.checkedViews.delete(unit.id);
+        const view = viewFor(unit, task, outcome.inputs, checked);
         this.pending.set(unit.id, { reason: outcome.reason, inputs: outcome.inputs, attempt: 1, pushBacks: 0, outputs: outputsSignature(this.o.config.root, unit), view });
         this.queue.push(unit.id, task.uses, task.priority);
         return;
