@@ -9,6 +9,7 @@ import type { Unit } from '../graph/unit.ts';
 import { err, ok, type Result } from '../result.ts';
 import { attemptInfo, unitView, viewCommand, type UnitView } from './execute/unit-view.ts';
 import { runInScope, type EscapeKind } from './function-scope.ts';
+import { systemTimers, type TimerHandle, type Timers } from './ports.ts';
 import { needsRecord, readOutputRecord } from './output-record.ts';
 import { fingerprintParts, fingerprintStale } from './fingerprint.ts';
 import { checkUnit, observeInputs, type CheckContext, type CheckOutcome } from './staleness.ts';
@@ -66,6 +67,8 @@ export interface CheckLimits {
   readonly signal: AbortSignal;
   /** Called as each custom check starts (stall diagnostics name the check a unit waits for). */
   readonly onCheck?: (check: 'ready' | 'stale') => void;
+  /** The run's timers, for `checkTimeout` (a scheduler on a virtual clock times checks out on it); default: real ones. */
+  readonly timers?: Timers;
 }
 
 /**
@@ -81,13 +84,14 @@ async function guard(
   fn: () => boolean | Promise<boolean> | undefined,
 ): Promise<Result<boolean, CheckFailure>> {
   limits.onCheck?.(check);
+  const timers = limits.timers ?? systemTimers;
   let over = false;
-  let timer: NodeJS.Timeout | undefined;
+  let timer: TimerHandle | undefined;
   let onStop = (): void => undefined;
   try {
     return await new Promise<Result<boolean, CheckFailure>>((resolve) => {
       const fail = (why: CheckFailure['why'], message: string): void => resolve(err({ kind: 'check-failed', check, why, message }));
-      timer = setTimeout(() => fail('timeout', `${check}() did not settle within ${shortDuration(timeoutMs)} (checkTimeout)`), timeoutMs);
+      timer = timers.set(() => fail('timeout', `${check}() did not settle within ${shortDuration(timeoutMs)} (checkTimeout)`), timeoutMs);
       onStop = () => fail('stopped', `${check}() had not settled when the run stopped`);
       if (limits.signal.aborted) onStop();
       else limits.signal.addEventListener('abort', onStop, { once: true });
@@ -106,7 +110,7 @@ async function guard(
     });
   } finally {
     over = true;
-    clearTimeout(timer);
+    timers.clear(timer);
     limits.signal.removeEventListener('abort', onStop);
   }
 }

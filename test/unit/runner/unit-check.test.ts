@@ -5,6 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Unit } from '../../../src/graph/unit.ts';
 import type { ResolvedTask } from '../../../src/config/resolved.ts';
+import type { TimerHandle, Timers } from '../../../src/runner/ports.ts';
 import { customCheck, defaultCheck, type CheckLimits } from '../../../src/runner/unit-check.ts';
 import { configOf, expand, tempProject, type TaskSpec, type TempProject } from '../../rig/config-builder.ts';
 
@@ -47,6 +48,17 @@ describe('customCheck', () => {
     const pending = customCheck(stopped.unit, stopped.task, ctx(), limits(stop.signal));
     stop.abort('SIGINT');
     expect(await pending).toMatchObject({ kind: 'check-failed', check: 'ready', why: 'stopped' });
+  });
+
+  it('times a check out on the timers it is given (a virtual clock), not on real time', async () => {
+    const due: (() => void)[] = [];
+    const timers: Timers = { set: (fn) => (due.push(fn), due.length as unknown as TimerHandle), clear: () => undefined };
+    const hangs = setUp({ stale: () => new Promise<boolean>(() => undefined), checkTimeout: '1h' });
+    const pending = customCheck(hangs.unit, hangs.task, ctx(), { signal: new AbortController().signal, timers });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(due).toHaveLength(1);
+    due[0]?.();
+    expect(await pending).toEqual({ kind: 'check-failed', check: 'stale', why: 'timeout', message: 'stale() did not settle within 3600s (checkTimeout)' });
   });
 });
 
