@@ -5,6 +5,8 @@ import type { OutputConflictFailure, TargetFailure } from '../graph/select.ts';
 import type { CycleFailure } from '../graph/tasks.ts';
 import { err, ok, type Result } from '../result.ts';
 import type { RunEvent, RunEventListener } from './events.ts';
+import type { ExecutorFor } from './execute/executor.ts';
+import { localExecutors } from './execute/local.ts';
 import { createInflightRecords } from './inflight.ts';
 import { systemPorts, type RunnerPorts } from './ports.ts';
 import { createProcessGroups } from './process-groups.ts';
@@ -57,6 +59,8 @@ export interface BuildOptions {
   readonly rewroteEarlier?: ReadonlyMap<string, InputRewrite>;
   /** (watch) One store for every cycle, so starts it could not write are still remembered. */
   readonly rateStore?: RateStore;
+  /** Who runs each task's units; default: local processes and in-process functions. */
+  readonly executorFor?: ExecutorFor;
 }
 
 /** Reports a run-level warning as every reporter shows one: a `unit:log` warning from `(run)`. */
@@ -101,12 +105,11 @@ export async function build(options: BuildOptions): Promise<Result<BuildResult, 
     keepGoing: options.keepGoing ?? false,
     noDeps: options.noDeps ?? false,
     verbose: options.verbose ?? false,
-    env: options.env ?? {},
     killGraceMs,
     ports,
+    executorFor: options.executorFor ?? localExecutors({ root: config.root, env: options.env ?? {}, killGraceMs, groups }),
     emit,
     inflight,
-    groups,
     signal: options.signal,
     dryRun: options.dryRun ?? false,
     ...(options.failedEarlier ? { failedEarlier: options.failedEarlier } : {}),

@@ -12,15 +12,16 @@ import { checkSelection, type OutputConflictFailure, type TargetFailure } from '
 import type { Unit } from '../graph/unit.ts';
 import { describeThrown } from '../describe-thrown.ts';
 import type { BlockedUnit } from './events.ts';
-import type { FingerprintParts } from './fingerprint.ts';
 import { ElsewhereWaits } from './inflight-wait.ts';
 import { clearRecordedOutputs } from './output-record.ts';
 import { orphanCheck } from './orphans.ts';
 import type { TimerHandle } from './ports.ts';
 import { RunQueue } from './queue.ts';
 import { StallWatch } from './stall-watch.ts';
-import { CheckError, customCheck, defaultCheck } from './unit-check.ts';
-import { inputsByName, resolveCommand, runUnit } from './unit-run.ts';
+import { customCheck, defaultCheck, type CheckFailure } from './unit-check.ts';
+import { runUnit } from './execute/attempt.ts';
+import type { LogStream } from './execute/executor.ts';
+import { attemptInfo } from './execute/unit-view.ts';
 import { Admission } from './schedule/admission.ts';
 import { Attempts } from './schedule/attempts.ts';
 import { Book } from './schedule/book.ts';
@@ -58,8 +59,6 @@ export class Scheduler {
   private readonly elsewhere: ElsewhereWaits;
   private readonly stalls: StallWatch;
   private readonly stallTimer: StallTimer;
-  /** Fingerprints computed at check time (hash freshness), recorded when the unit succeeds. */
-  private readonly fingerprints = new Map<string, FingerprintParts>();
   /** Outputs of units that no longer exist: never read by a glob input (orphans.ts). */
   private isOrphan: (file: string) => boolean = () => false;
   private asyncChecks = 0;
@@ -219,41 +218,45 @@ export class Scheduler {
     const force = this.o.force && this.o.selection.matches(unit);
     const ctx = { root: this.o.config.root, now: this.now(), maxAgeMs: task.maxAgeMs, force, isOrphan: this.isOrphan };
     if (!task.ready && !task.stale) {
-      const { outcome, fingerprint } = defaultCheck(unit, task, ctx);
-      if (fingerprint) this.fingerprints.set(id, fingerprint);
-      this.verdicts.afterCheck(unit, outcome);
+      const { outcome, view } = defaultCheck(unit, task, ctx);
+      this.verdicts.afterCheck(unit, outcome, view);
       return;
     }
     this.book.transition(id, 'checking');
     this.asyncChecks++;
-    const limits = { signal: this.stopChecks.signal, onCheck: (check: 'ready' | 'stale') => this.checking.set(id, { check, since: this.now() }) };
-    void customCheck(unit, task, ctx, (parts) => this.fingerprints.set(id, parts), limits).then(
-      (outcome) => {
-        this.asyncChecks--;
-        this.checking.delete(id);
-        if (outcome === 'not-ready') this.book.park(id);
-        else this.verdicts.afterCheck(unit, outcome);
-        this.pump();
-      },
-      (error: unknown) => {
+    const limits = { signal: this.stopChecks.signal, timers: this.o.ports.timers, onCheck: (check: 'ready' | 'stale') => this.checking.set(id, { check, since: this.now() }) };
+    // A throw here is a bug in runcue, not in the check: the unit fails all the same.
+    const bug = (error: unknown): CheckFailure => ({ kind: 'check-failed', check: 'stale', why: 'threw', message: describeThrown(error) });
+    void customCheck(unit, task, ctx, limits)
+      .catch(bug)
+      .then((result) => {
         this.asyncChecks--;
         const since = this.checking.get(id)?.since ?? ctx.now;
         this.checking.delete(id);
-        this.onCheckFailed(unit, error, this.now() - since);
+        switch (result.kind) {
+          case 'not-ready':
+            this.book.park(id);
+            break;
+          case 'check-failed':
+            this.onCheckFailed(unit, result, this.now() - since);
+            break;
+          case 'checked':
+            this.verdicts.afterCheck(unit, result.outcome, result.view);
+            break;
+        }
         this.pump();
-      },
-    );
+      });
   }
 
-  private onCheckFailed(unit: Unit, error: unknown, durationMs: number): void {
-    const check = error instanceof CheckError ? error.check : 'stale';
-    if (error instanceof CheckError && error.kind === 'stopped') {
+  private onCheckFailed(unit: Unit, failure: CheckFailure, durationMs: number): void {
+    const { check } = failure;
+    if (failure.why === 'stopped') {
       // Stopped by a signal: the unit was never checked, so it did not start.
       if (this.state.stalled === undefined) this.book.transition(unit.id, 'checkable');
       else this.attempts.fail(unit, { reason: 'stalled', message: `${this.state.stalled}; its ${check}() check had not settled` }, { attempt: 1, outputTail: '', removed: [], durationMs });
       return;
     }
-    this.attempts.fail(unit, { reason: 'check-error', check, message: error instanceof CheckError ? error.message : describeThrown(error) }, { attempt: 1, outputTail: '', removed: [], durationMs });
+    this.attempts.fail(unit, { reason: 'check-error', check, message: failure.message }, { attempt: 1, outputTail: '', removed: [], durationMs });
   }
 
   private startQueued(): void {
@@ -288,30 +291,17 @@ export class Scheduler {
     this.book.transition(id, 'running');
     const controller = new AbortController();
     this.running.set(id, controller);
-    const named = inputsByName(unit, pending.inputs);
-    const command = resolveCommand(task, unit, named)?.text;
-    this.o.emit({ type: 'unit:start', time: startedAt, task: unit.task, unit: id, attempt: pending.attempt, reason: pending.reason, ...(command ? { command } : {}) });
-    this.hooks.unit('start', unit, pending.inputs, { attempt: pending.attempt });
-    const fingerprint = this.fingerprints.get(id);
-    const onLog = this.o.verbose
-      ? (stream: 'stdout' | 'stderr' | 'log', text: string) => this.o.emit({ type: 'unit:log', time: this.now(), task: unit.task, unit: id, stream, text })
+    const { view, attempt } = pending;
+    const command = view.run.kind === 'command' ? view.run.text : undefined;
+    this.o.emit({ type: 'unit:start', time: startedAt, task: unit.task, unit: id, attempt, reason: pending.reason, ...(command ? { command } : {}) });
+    this.hooks.unit('start', unit, () => attemptInfo(view, attempt), { attempt });
+    const log = this.o.verbose
+      ? (stream: LogStream, text: string) => this.o.emit({ type: 'unit:log', time: this.now(), task: unit.task, unit: id, stream, text })
       : undefined;
     // Before its snapshot in runUnit: a dynamic set starts empty of what this unit made last time.
     for (const file of clearRecordedOutputs(this.o.config.root, unit)) this.ledger.cleared.push(file);
-    void runUnit({
-      unit,
-      task,
-      root: this.o.config.root,
-      attempt: pending.attempt,
-      inputs: pending.inputs,
-      env: this.o.env,
-      signal: controller.signal,
-      killGraceMs: this.o.killGraceMs,
-      ...(this.o.groups ? { groups: this.o.groups } : {}),
-      isOrphan: this.isOrphan,
-      ...(onLog ? { onLog } : {}),
-      ...(fingerprint ? { fingerprint } : {}),
-    }).then((outcome) => {
+    const request = { view, attempt, signal: controller.signal, root: this.o.config.root, isOrphan: this.isOrphan, ...(log ? { log } : {}) };
+    void runUnit(request, this.o.executorFor(task)).then((outcome) => {
       this.running.delete(id);
       this.o.limiter.release(services);
       this.attempts.ended(unit, task, pending, outcome, { durationMs: this.now() - startedAt, command });

@@ -17,7 +17,7 @@ import { createInflightRecords, type InflightRecords } from '../../runner/inflig
 import { orphanCheck } from '../../runner/orphans.ts';
 import { recordOutputs } from '../../runner/output-record.ts';
 import { observeInputs } from '../../runner/staleness.ts';
-import { fingerprintCommand } from '../../runner/unit-run.ts';
+import { fingerprintCommand } from '../../runner/execute/unit-view.ts';
 import type { CliContext, CommonOptions } from '../program.ts';
 import { EXIT_CODES, loadPlan } from './shared.ts';
 

@@ -8,7 +8,8 @@ import type { Unit } from '../../graph/unit.ts';
 import { abandonAttempt, AbandonedAttempts, type AbandonedAttempt } from '../abandoned.ts';
 import type { UnitFailure } from '../events.ts';
 import type { TimerHandle } from '../ports.ts';
-import type { UnitRunOutcome } from '../unit-run.ts';
+import type { UnitRunOutcome } from '../execute/attempt.ts';
+import { attemptInfo, inputsByName, unitInfo } from '../execute/unit-view.ts';
 import type { Admission } from './admission.ts';
 import { fullJitter } from './backoff.ts';
 import type { Pending, RunContext } from './context.ts';
@@ -73,9 +74,9 @@ export class Attempts {
   ended(unit: Unit, task: ResolvedTask, pending: Pending, outcome: UnitRunOutcome, detail: { readonly durationMs: number; readonly command: string | undefined }): void {
     const { state } = this.ctx;
     const { durationMs, command } = detail;
-    if (outcome.ok === 'push-back') {
+    if (outcome.kind === 'push-back') {
       this.pushBack(unit, task, pending, outcome.retryAfterMs);
-    } else if (outcome.ok) {
+    } else if (outcome.kind === 'done') {
       this.succeed(unit, task, pending, { ...outcome, durationMs });
     } else if (outcome.abandoned) {
       this.abandon(unit, outcome.abandoned, !state.stopping && pending.attempt <= task.retries);
@@ -100,7 +101,7 @@ export class Attempts {
     const unrecorded = ctx.ledger.succeeded(unit, { written: run.written, rewrote: run.rewrote, inputs: pending.inputs });
     if (unrecorded) ctx.o.emit({ type: 'unit:log', time: ctx.now(), task: unit.task, unit: unit.id, stream: 'warning', text: unrecorded });
     ctx.o.emit({ type: 'unit:done', time: ctx.now(), task: unit.task, unit: unit.id, durationMs: run.durationMs, inputsChanged: run.inputsChanged });
-    ctx.hooks.unit('complete', unit, pending.inputs, { durationMs: run.durationMs, attempt: pending.attempt });
+    ctx.hooks.unit('complete', unit, () => attemptInfo(pending.view, pending.attempt), { durationMs: run.durationMs, attempt: pending.attempt });
     ctx.settle(unit);
   }
 
@@ -167,7 +168,7 @@ export class Attempts {
     ctx.o.emit({ type: 'unit:fail', time: ctx.now(), task: unit.task, unit: unit.id, durationMs, attempt, error, outputTail, removed, ...(command ? { command } : {}) });
     const info: { durationMs: number; attempt: number; error: string; exitCode?: number } = { durationMs, attempt, error: error.message };
     if (error.reason === 'exit-non-zero') info.exitCode = error.exitCode;
-    ctx.hooks.unit('failure', unit, new Map(), info);
+    ctx.hooks.unit('failure', unit, () => unitInfo(unit, inputsByName(unit, new Map()), attempt), info);
     if (!ctx.o.keepGoing && error.reason !== 'aborted') ctx.state.stopping = true;
     ctx.book.afterFailure(unit.id, interrupted);
   }

@@ -7,11 +7,12 @@ import type { FileSource } from '../../graph/expand.ts';
 import type { TargetPlan } from '../../graph/plan.ts';
 import type { Unit } from '../../graph/unit.ts';
 import type { BlockedReason, PlanEntry, RunCounts, RunEvent, StaleReason, UnitFailure } from '../events.ts';
+import type { ExecutorFor } from '../execute/executor.ts';
+import type { UnitView } from '../execute/unit-view.ts';
 import type { FileStat } from '../files.ts';
 import type { InflightRecords } from '../inflight.ts';
 import type { Limiter } from '../limiter.ts';
 import type { RunnerPorts } from '../ports.ts';
-import type { ProcessGroups } from '../process-groups.ts';
 import type { RunQueue } from '../queue.ts';
 import type { InputRewrite } from '../self-rewrite.ts';
 import type { Book, UnitProblem } from './book.ts';
@@ -27,7 +28,6 @@ export interface SchedulerOptions extends TargetPlan {
   readonly keepGoing: boolean;
   readonly noDeps: boolean;
   readonly verbose: boolean;
-  readonly env: Readonly<Record<string, string | undefined>>;
   readonly killGraceMs: number;
   /** Clock, timers and randomness (the system's in a real run). */
   readonly ports: RunnerPorts;
@@ -41,10 +41,10 @@ export interface SchedulerOptions extends TargetPlan {
   readonly affected?: ReadonlySet<string>;
   /** Records of units in flight: claimed before a unit runs, consulted after its check. */
   readonly inflight?: InflightRecords;
-  /** The run's process groups, stopped by a watchdog if runcue dies. */
-  readonly groups?: ProcessGroups;
   /** (watch) Units whose last run rewrote their own inputs: not rerun while the inputs stay as it left them. */
   readonly rewroteEarlier?: ReadonlyMap<string, InputRewrite>;
+  /** Who carries out each task's attempts: the scheduler knows nothing of processes. */
+  readonly executorFor: ExecutorFor;
 }
 
 /** How a run ended, for the caller. */
@@ -78,6 +78,8 @@ export interface Pending {
   pushBacks: number;
   /** Its outputs when it was found stale: another runcue process may build it before it starts. */
   readonly outputs: string;
+  /** What every attempt runs, decided when it was found stale. */
+  readonly view: UnitView;
 }
 
 /** The run's flags, read and set by the loop and its parts. */

@@ -9,10 +9,8 @@ import type { Unit } from '../../graph/unit.ts';
 import { describeThrown } from '../../describe-thrown.ts';
 import { settlesWithin } from '../bounded-wait.ts';
 import type { RunEvent } from '../events.ts';
-import type { FileStat } from '../files.ts';
 import { runInScope, type EscapeKind } from '../function-scope.ts';
 import type { Clock, Timers } from '../ports.ts';
-import { inputsByName, unitInfo } from '../unit-run.ts';
 
 /** How long the end of a run waits for hooks still running (a Slack post, say). */
 const HOOKS_BOUND_MS = 60_000;
@@ -39,11 +37,14 @@ export class Hooks {
     this.o = options;
   }
 
-  /** Calls hook `name` about `unit` (if the config has one), without waiting for it. */
-  unit(name: UnitHook, unit: Unit, inputs: ReadonlyMap<string, FileStat>, info: Record<string, unknown>): void {
+  /**
+   * Calls hook `name` about `unit` (if the config has one), without waiting for it. `describe`:
+   * what the hook is told about the unit, asked only when there is a hook.
+   */
+  unit(name: UnitHook, unit: Unit, describe: () => UnitInfo, info: Record<string, unknown>): void {
     const hook = this.o.config.hooks[name];
     if (!hook) return;
-    const unitView: UnitInfo = unitInfo(unit, inputsByName(unit, inputs), typeof info['attempt'] === 'number' ? info['attempt'] : 1);
+    const unitView = describe();
     const report = (text: string): void => this.o.emit({ type: 'unit:log', time: this.o.clock.now(), task: unit.task, unit: unit.id, stream: 'hook', text });
     // An error escaping from a timer the hook started is the hook's failure too: reported only.
     const scope = {

@@ -6,6 +6,7 @@ import type { Unit } from '../../graph/unit.ts';
 import type { StaleReason } from '../events.ts';
 import { snapshot, type FileStat } from '../files.ts';
 import { abandonedAttemptRuns } from '../abandoned.ts';
+import { inputsByName, unitInfo, viewFor, type UnitView } from '../execute/unit-view.ts';
 import type { InflightRecord } from '../inflight.ts';
 import { interruptedOutcome, runningElsewhere, type ElsewhereWaits } from '../inflight-wait.ts';
 import { missingInputMessage } from '../missing-input.ts';
@@ -35,13 +36,14 @@ export class Verdicts {
   /**
    * The in-flight record has the last word, read after the outputs were: a unit another process
    * runs waits for it (its outputs may be half-written), one whose earlier run died is stale.
+   * `view`: the unit's view when the check built one (see onChecked).
    */
-  afterCheck(unit: Unit, outcome: CheckOutcome): void {
+  afterCheck(unit: Unit, outcome: CheckOutcome, view?: UnitView): void {
     // An abandoned attempt of this process still holds the record: onChecked blocks the unit.
     const mineAbandoned = abandonedAttemptRuns(this.ctx.o.config.root, unit.id);
     const state = outcome.kind === 'missing-input' || mineAbandoned ? undefined : this.ctx.o.inflight?.inspect(unit.id);
     if (state?.kind === 'elsewhere') this.awaitElsewhere(unit, state);
-    else this.onChecked(unit, state?.kind === 'interrupted' ? interruptedOutcome(outcome, state.record) : outcome);
+    else this.onChecked(unit, state?.kind === 'interrupted' ? interruptedOutcome(outcome, state.record) : outcome, view);
   }
 
   /** Waits (polling its record) for another runcue process to finish `unit`, then checks it again. */
@@ -85,8 +87,8 @@ export class Verdicts {
     return true;
   }
 
-  /** Acts on a check's verdict. */
-  onChecked(unit: Unit, outcome: CheckOutcome): void {
+  /** Acts on a check's verdict. `checked`: the view the check built (hash freshness fingerprints it), reused when the unit is stale. */
+  onChecked(unit: Unit, outcome: CheckOutcome, checked?: UnitView): void {
     const { ctx } = this;
     if (outcome.kind !== 'missing-input' && outcome.skew) this.warnSkew(unit, outcome.skew);
     switch (outcome.kind) {
@@ -105,16 +107,16 @@ export class Verdicts {
         ctx.book.transition(unit.id, 'fresh');
         ctx.book.counts.fresh++;
         ctx.o.emit({ type: 'unit:skip', time: ctx.now(), task: unit.task, unit: unit.id });
-        ctx.hooks.unit('skip', unit, outcome.inputs, {});
+        ctx.hooks.unit('skip', unit, () => unitInfo(unit, inputsByName(unit, outcome.inputs), 1), {});
         ctx.settle(unit);
         return;
       case 'stale':
-        this.onStale(unit, outcome.reason, outcome.inputs);
+        this.onStale(unit, outcome.reason, outcome.inputs, checked);
         return;
     }
   }
 
-  private onStale(unit: Unit, reason: StaleReason, inputs: ReadonlyMap<string, FileStat>): void {
+  private onStale(unit: Unit, reason: StaleReason, inputs: ReadonlyMap<string, FileStat>, checked: UnitView | undefined): void {
     const { ctx } = this;
     const rewrite = unchangedSinceRewrite(ctx.o.rewroteEarlier, unit.id, inputs);
     if (rewrite) {
@@ -138,8 +140,10 @@ export class Verdicts {
       this.wouldRun(unit);
       return;
     }
-    ctx.pending.set(unit.id, { reason, inputs, attempt: 1, pushBacks: 0, outputs: outputsSignature(ctx.o.config.root, unit) });
-    ctx.queue.push(unit.id, task?.uses ?? ['cpu'], task?.priority ?? 0);
+    if (!task) return;
+    const view = viewFor(unit, task, inputs, checked);
+    ctx.pending.set(unit.id, { reason, inputs, attempt: 1, pushBacks: 0, outputs: outputsSignature(ctx.o.config.root, unit), view });
+    ctx.queue.push(unit.id, task.uses, task.priority);
   }
 
   /** (plan) Settles a unit that a real build would run (or wait for) without running it. */
