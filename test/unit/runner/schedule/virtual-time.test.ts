@@ -174,6 +174,17 @@ describe('scheduler in virtual time: stalls', () => {
   });
 });
 
+describe('scheduler in virtual time: custom checks', () => {
+  it('fails a ready() check that never settles after checkTimeout', async () => {
+    inputs('in/a.txt');
+    const { result, events } = await run({
+      work: { input: 'in/{n}.txt', output: 'out/{n}.txt', run: writer(), ready: () => new Promise<boolean>(() => undefined), checkTimeout: '5m' },
+    });
+    expect(result.failures.map((f) => f.error.reason)).toEqual(['check-error']);
+    expect(times(events, 'unit:fail')).toEqual([['work[n=a]', 5 * MINUTE]]);
+  });
+});
+
 describe('scheduler in virtual time: maxAge', () => {
   const TASKS = (log: string[]): Record<string, TaskSpec> => ({ fetch: { input: 'in/{n}.txt', output: 'out/{n}.txt', run: writer(log), maxAge: '1h' } });
 
