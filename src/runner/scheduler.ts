@@ -1,12 +1,13 @@
 /**
  * The build scheduler: the loop that checks units whose deps settled, starts the stale ones as
  * slots free up, and settles them when they finish. Its parts live in ./schedule/: the book of
- * unit states (the lifecycle is drawn there), replanning, admission, backoff, hooks, diagnosis
- * and the dry-run plan. Freshness checks take no service slot. When a unit with a dynamic (glob)
- * output settles, the graph is expanded again so consumers of the files it made appear.
+ * unit states (the lifecycle is drawn there), replanning, what follows a check (verdicts.ts) and
+ * an attempt (attempts.ts), admission, backoff, hooks, diagnosis, the ledger of what the run
+ * wrote, and the dry-run plan. Freshness checks take no service slot. When a unit with a dynamic
+ * (glob) output settles, the graph is expanded again so consumers of the files it made appear.
  *
- * Time and chance come from the injected {@link RunnerPorts}, so the loop runs on a virtual clock
- * in tests.
+ * Time and chance come from the injected ports (`SchedulerOptions.ports`), so the loop runs on a
+ * virtual clock in tests.
  */
 import { checkSelection, type OutputConflictFailure, type TargetFailure } from '../graph/select.ts';
 import type { Unit } from '../graph/unit.ts';
@@ -334,7 +335,7 @@ export class Scheduler {
   }
 
   /** Every wanted unit that is not running or finished, and why. */
-  diagnose(): BlockedUnit[] {
+  private diagnose(): BlockedUnit[] {
     return diagnose(this.diagnoseSources());
   }
 
