@@ -103,7 +103,7 @@ function nestedCode(words: readonly string[]): boolean {
   return words.slice(0, -1).some((w) => SHELL.test(w));
 }
 
-export class ShellLexer {
+class ShellLexer {
   private readonly stack: Frame[] = [codeFrame('')];
   private pendingHeredocs: { delimiter: string; quoted: boolean; strip: boolean; shell: boolean }[] = [];
   /** The previous character was an unquoted, unescaped `$` (so `(` or `{` opens an expansion). */

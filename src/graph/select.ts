@@ -184,7 +184,7 @@ export function selectUnits(
  * A path, glob or filter target that no unit (not even one a dynamic producer will discover)
  * matches: Make's "No rule to make target". A task name with no units yet is fine.
  */
-export function unmatchedTarget(graph: UnitGraph, selection: Selection): TargetFailure | undefined {
+function unmatchedTarget(graph: UnitGraph, selection: Selection): TargetFailure | undefined {
   for (const t of selection.targets) {
     if (t.isTask) continue;
     let found = false;

@@ -15,7 +15,7 @@ import { buildTaskGraph, type CycleFailure, type TaskGraph } from '../../src/gra
 import type { UnitGraph } from '../../src/graph/unit.ts';
 
 /** Where pure tests pretend the config lives: patterns resolve under `/virtual`, never touched. */
-export const VIRTUAL_FILE = '/virtual/runcue.config.ts';
+const VIRTUAL_FILE = '/virtual/runcue.config.ts';
 
 /** A task as a test writes it: `run` defaults to a shell command that is never run. */
 export type TaskSpec = Omit<TaskConfig, 'run'> & { readonly run?: TaskConfig['run'] };
