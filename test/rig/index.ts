@@ -18,6 +18,29 @@ export interface RunResult {
   readonly stderr: string;
 }
 
+/**
+ * One `--json` event as a test reads it: the `type` and loosely typed fields (the schema tests
+ * check the exact shapes).
+ */
+export interface JsonEvent {
+  readonly type: string;
+  readonly unit?: string;
+  readonly [field: string]: unknown;
+}
+
+/** A `--json` run: the raw result and its stdout parsed as events. */
+export interface JsonRunResult extends RunResult {
+  readonly events: readonly JsonEvent[];
+}
+
+/** Parses `--json` (NDJSON) output: one event per non-empty line. */
+export function parseEvents(stdout: string): JsonEvent[] {
+  return stdout
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as JsonEvent);
+}
+
 export interface RunOptions {
   readonly env?: Record<string, string | undefined>;
   /** Relative to the rig dir. */
@@ -84,6 +107,12 @@ export class Rig {
   run(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
     const child = this.spawn(args, options);
     return collect(child, options.timeoutMs ?? 60_000);
+  }
+
+  /** Runs the CLI with `--json` added and parses the event stream it prints. */
+  async runJson(args: readonly string[], options: RunOptions = {}): Promise<JsonRunResult> {
+    const result = await this.run([...args, '--json'], options);
+    return { ...result, events: parseEvents(result.stdout) };
   }
 
   cleanup(): void {
