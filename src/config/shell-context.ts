@@ -30,6 +30,7 @@ export type Spot =
  */
 export type Layer = 'code' | 'dq' | 'sq' | 'heredoc' | 'literal';
 
+/** Where in a shell command a placeholder stands, and the quoting its value must pass through. */
 export interface PlaceholderContext {
   readonly spot: Spot;
   readonly through: readonly Layer[];

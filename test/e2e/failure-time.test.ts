@@ -1,6 +1,6 @@
 /**
- * Retries, timeouts, push-back, stalls and hooks, end to end (SPEC §2 "Failure, time and
- * retries" and "Services"). Waits are bounded; nothing depends on the machine being fast.
+ * Retries, timeouts, push-back, stalls and hooks, end to end (the task options `retries`,
+ * `timeout` and `maxPushBacks`, the stall timeouts and `on`). Waits are bounded; nothing depends on the machine being fast.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { alive, Rig } from '../rig/index.ts';

@@ -1,5 +1,5 @@
 /**
- * When runcue itself dies or is stopped hard (SPEC §2): kill -9, a closed terminal (SIGHUP), a
+ * When runcue itself dies or is stopped hard: kill -9, a closed terminal (SIGHUP), a
  * second Ctrl-C. Its commands die with it, and a unit that was running is stale on the next run
  * (the in-flight record under .runcue/inflight says so), whatever its half-written outputs' mtimes say.
  */
