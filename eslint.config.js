@@ -40,7 +40,8 @@ export default tseslint.config(
   // scheduler split of issue 10 covers most of them).
   { files: ['src/cli/report/progress.ts', 'src/runner/scheduler.ts'], rules: { 'max-lines': 'off' } },
   {
-    files: ['src/cli/program.ts', 'src/runner/exec.ts', 'src/runner/inflight.ts', 'src/runner/rate-store.ts'],
+    // scheduler.ts: start and maybeFinish are 76 and 78 lines today, over 80 once Prettier wraps them.
+    files: ['src/cli/program.ts', 'src/runner/exec.ts', 'src/runner/inflight.ts', 'src/runner/rate-store.ts', 'src/runner/scheduler.ts'],
     rules: { 'max-lines-per-function': 'off' },
   },
   {
