@@ -8,9 +8,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** The repository root. */
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+/** The CLI entry point the e2e tests run (it loads dist: build first). */
 export const BIN = join(REPO, 'bin', 'runcue.js');
 
+/** How a CLI run ended and what it printed. */
 export interface RunResult {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
@@ -41,6 +44,7 @@ export function parseEvents(stdout: string): JsonEvent[] {
     .map((line) => JSON.parse(line) as JsonEvent);
 }
 
+/** Environment, directory and time bound of a CLI run. */
 export interface RunOptions {
   readonly env?: Record<string, string | undefined>;
   /** Relative to the rig dir. */
@@ -48,6 +52,7 @@ export interface RunOptions {
   readonly timeoutMs?: number;
 }
 
+/** A temp project that configs can import `runcue` in, and runs of the real CLI there. */
 export class Rig {
   readonly dir: string;
 
@@ -120,6 +125,7 @@ export class Rig {
   }
 }
 
+/** Waits for a spawned CLI to close and collects its output; kills it after `timeoutMs`. */
 export function collect(child: ChildProcess, timeoutMs = 60_000): Promise<RunResult> {
   let stdout = '';
   let stderr = '';
@@ -146,7 +152,6 @@ export async function waitFor(condition: () => boolean, timeoutMs = 20_000, what
   }
 }
 
-/** Whether a process id is still alive (signal 0 probes without signalling). */
 /**
  * `pid` is alive, not a zombie, and works in `dir`: a command orphaned by kill -9 is reparented
  * to pid 1, which in some containers never reaps it (`kill(pid, 0)` succeeds on a zombie), and
@@ -162,6 +167,7 @@ export function runsIn(dir: string, pid: number): boolean {
   }
 }
 
+/** Whether a process id is still alive (signal 0 probes without signalling). */
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
