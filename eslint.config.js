@@ -36,12 +36,10 @@ export default tseslint.config(
       'max-lines-per-function': ['error', { max: 80, skipBlankLines: false, skipComments: false }],
     },
   },
-  // Temporary: the files over the limits today. Remove each entry as its file is split (the
-  // scheduler split of issue 10 covers most of them).
-  { files: ['src/cli/report/progress.ts', 'src/runner/scheduler.ts'], rules: { 'max-lines': 'off' } },
+  // Temporary: the files over the limits today. Remove each entry as its file is split.
+  { files: ['src/cli/report/progress.ts'], rules: { 'max-lines': 'off' } },
   {
-    // scheduler.ts: start and maybeFinish are 76 and 78 lines today, over 80 once Prettier wraps them.
-    files: ['src/cli/program.ts', 'src/runner/exec.ts', 'src/runner/inflight.ts', 'src/runner/rate-store.ts', 'src/runner/scheduler.ts'],
+    files: ['src/cli/program.ts', 'src/runner/exec.ts', 'src/runner/inflight.ts', 'src/runner/rate-store.ts'],
     rules: { 'max-lines-per-function': 'off' },
   },
   {

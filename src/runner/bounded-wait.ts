@@ -19,7 +19,13 @@ export async function settlesWithin(work: Promise<unknown>, ms: number, options:
     signal?.addEventListener('abort', onAbort, { once: true });
   });
   try {
-    return await Promise.race([work.then(() => true, () => true), cut]);
+    return await Promise.race([
+      work.then(
+        () => true,
+        () => true,
+      ),
+      cut,
+    ]);
   } finally {
     timers.clear(timer);
     signal?.removeEventListener('abort', onAbort);

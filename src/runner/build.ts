@@ -100,7 +100,9 @@ export async function build(options: BuildOptions): Promise<Result<BuildResult, 
     ...target.value,
     files: createFileLister(config.root),
     // Dry runs never ask for a slot, so the store is only written by real starts.
-    limiter: createLimiter(config.services, options.jobs, { store: options.rateStore ?? createWarningRateStore(config.root, runWarning(listener, now)) }),
+    limiter: createLimiter(config.services, options.jobs, {
+      store: options.rateStore ?? createWarningRateStore(config.root, runWarning(listener, now)),
+    }),
     force: options.force ?? false,
     keepGoing: options.keepGoing ?? false,
     noDeps: options.noDeps ?? false,

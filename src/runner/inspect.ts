@@ -33,7 +33,8 @@ export function staticPlan(config: ResolvedConfig, targets: readonly string[], n
   // Second pass: producers whose dynamic outputs exist are treated as settled.
   const settled = new Set<string>();
   for (const unit of first.graph.units.values()) {
-    if (!unit.placeholder && unit.outputs.some((o) => o.isGlob) && unit.outputs.every((o) => filesOf(config.root, o).length > 0)) settled.add(unit.id);
+    if (!unit.placeholder && unit.outputs.some((o) => o.isGlob) && unit.outputs.every((o) => filesOf(config.root, o).length > 0))
+      settled.add(unit.id);
   }
   const final = settled.size === 0 ? first : planUnits({ ...options, isSettled: (id) => settled.has(id) });
   const impossible = checkSelection(final.graph, target.value.selection);

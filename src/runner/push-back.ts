@@ -36,7 +36,7 @@ export function asRateLimited(error: unknown): { retryAfterMs: number | undefine
  * A Retry-After value as HTTP sends it: delta-seconds or an HTTP date; also a runcue duration
  * (`30s`). Undefined when absent or unreadable.
  */
-export function parseRetryAfter(text: string, now: number): number | undefined {
+function parseRetryAfter(text: string, now: number): number | undefined {
   const value = text.trim();
   if (value === '') return undefined;
   if (/^\d+(\.\d+)?$/.test(value)) return Math.round(Number(value) * 1000);

@@ -14,7 +14,7 @@ export function createWarningRateStore(root: string, warn: (text: string) => voi
   });
 }
 
-export function storeFailureText(root: string, error: Error): string {
+function storeFailureText(root: string, error: Error): string {
   const path = 'path' in error && typeof error.path === 'string' ? error.path : `${root}/.runcue/rates`;
   const problem = errorCode(error) === undefined ? { path: '.runcue/rates', reason: error.message } : describeFsError(error, root, path);
   return (
@@ -24,7 +24,7 @@ export function storeFailureText(root: string, error: Error): string {
   );
 }
 
-export function futureStartsText(root: string, file: string, skewMs: number): string {
+function futureStartsText(root: string, file: string, skewMs: number): string {
   const shown = projectPath(root, file);
   return (
     `${shown} holds rate-limit starts up to ${formatSkew(skewMs)} in the future (the clock stepped back, ` +

@@ -11,23 +11,23 @@
  */
 import { checkSelection, type OutputConflictFailure, type TargetFailure } from '../graph/select.ts';
 import type { Unit } from '../graph/unit.ts';
-import { describeThrown } from '../describe-thrown.ts';
-import type { BlockedUnit } from './events.ts';
 import { ElsewhereWaits } from './inflight-wait.ts';
 import { clearRecordedOutputs } from './output-record.ts';
 import { orphanCheck } from './orphans.ts';
 import type { TimerHandle } from './ports.ts';
 import { RunQueue } from './queue.ts';
-import { StallWatch } from './stall-watch.ts';
-import { customCheck, defaultCheck, type CheckFailure } from './unit-check.ts';
+import type { Stall } from './stall-watch.ts';
+import { defaultCheck, type CheckFailure } from './unit-check.ts';
 import { runUnit } from './execute/attempt.ts';
 import type { LogStream } from './execute/executor.ts';
 import { attemptInfo } from './execute/unit-view.ts';
 import { Admission } from './schedule/admission.ts';
 import { Attempts } from './schedule/attempts.ts';
 import { Book } from './schedule/book.ts';
+import { CustomChecks } from './schedule/custom-checks.ts';
 import type { BuildResult, Pending, RunContext, RunState, SchedulerOptions } from './schedule/context.ts';
-import { blockStuck, diagnose, stallLines, StallTimer, watchMoves, type DiagnoseSources } from './schedule/diagnose.ts';
+import { blockStuck, diagnose, stallLines, StallAlarm, type DiagnoseSources } from './schedule/diagnose.ts';
+import { holdOpen, listenAbort } from './schedule/lifetime.ts';
 import { Hooks } from './schedule/hooks.ts';
 import { Ledger } from './schedule/ledger.ts';
 import { runOutcome } from './schedule/outcome.ts';
@@ -36,7 +36,6 @@ import { replan, serviceInfo, taskCounts } from './schedule/replan.ts';
 import { Verdicts } from './schedule/verdicts.ts';
 
 export type { BuildResult, SchedulerOptions } from './schedule/context.ts';
-export type { UnitProblem } from './schedule/book.ts';
 
 /** Why a run stops early: a signal (SIGINT, an embedder's abort), or a fatal stall. */
 type StopReason = { readonly kind: 'interrupted'; readonly signal: string } | { readonly kind: 'stalled'; readonly message: string };
@@ -58,17 +57,13 @@ export class Scheduler {
   private readonly running = new Map<string, AbortController>();
   /** Units another runcue process is running: polled until it is done with them. */
   private readonly elsewhere: ElsewhereWaits;
-  private readonly stalls: StallWatch;
-  private readonly stallTimer: StallTimer;
+  private readonly stalls: StallAlarm;
+  private readonly diagnosis: DiagnoseSources;
   /** Outputs of units that no longer exist: never read by a glob input (orphans.ts). */
   private isOrphan: (file: string) => boolean = () => false;
-  private asyncChecks = 0;
-  /** Units whose custom check is in flight: which check, since when (for stall diagnostics). */
-  private readonly checking = new Map<string, { check: 'ready' | 'stale'; since: number }>();
-  /** Ends custom checks still in flight when the run stops (they may never settle). */
-  private readonly stopChecks = new AbortController();
-  /** Pending user promises hold no handle: without this, Node would exit 13 mid-run. */
-  private keepAlive: TimerHandle | undefined;
+  private readonly checks: CustomChecks;
+  /** Ends what keeps the process alive during the run. */
+  private letGo: () => void = () => undefined;
   private pumping = false;
   private pumpAgain = false;
   private wakeTimer: TimerHandle | undefined;
@@ -88,14 +83,28 @@ export class Scheduler {
     this.ledger = new Ledger(options.config.root);
     this.recorder = options.dryRun ? new PlanRecorder(this.book) : undefined;
     this.elsewhere = new ElsewhereWaits(timers);
+    this.checks = new CustomChecks(clock, timers);
     const { book, ledger, hooks, queue, pending, state } = this;
-    const loop = { now: () => this.now(), pump: () => this.pump(), settle: (unit: Unit) => this.settle(unit), warn: (id: string, text: string) => this.warn(id, text) };
+    const loop = {
+      now: () => this.now(),
+      pump: () => this.pump(),
+      settle: (unit: Unit) => this.settle(unit),
+      warn: (id: string, text: string) => this.warn(id, text),
+    };
     const ctx: RunContext = { o: options, book, ledger, hooks, queue, pending, state, ...loop };
     this.verdicts = new Verdicts(ctx, this.elsewhere);
     this.attempts = new Attempts(ctx, this.admission);
-    this.stalls = new StallWatch(options.config, this.startTime);
-    watchMoves(this.book, this.stalls, clock);
-    this.stallTimer = new StallTimer(timers, () => this.checkStall());
+    const quiet = (): boolean => this.finished || this.state.stopping;
+    this.stalls = new StallAlarm({ limits: options.config, book, clock, timers, quiet, onStall: (stall) => this.onStall(stall) });
+    this.diagnosis = {
+      book,
+      config: options.config,
+      clock,
+      refusal: (services) => this.admission.refusal(services),
+      elsewhere: (id) => this.elsewhere.reasonOf(id),
+      retryAt: (id) => this.attempts.retryAt(id),
+      checking: (id) => this.checks.of(id),
+    };
   }
 
   private now(): number {
@@ -118,25 +127,11 @@ export class Scheduler {
     if (!this.prepared) this.expand();
     const uses = Object.fromEntries([...this.o.neededTasks].map((t) => [t, this.o.config.tasks.get(t)?.uses ?? ['cpu']]));
     this.o.emit({ type: 'run:start', time: this.now(), tasks: this.taskCounts(), services: serviceInfo(this.o.config), uses });
-    if (this.o.signal) {
-      const signal = this.o.signal;
-      if (signal.aborted) this.stop({ kind: 'interrupted', signal: String(signal.reason) });
-      else {
-        const onAbort = (): void => this.stop({ kind: 'interrupted', signal: String(signal.reason) });
-        signal.addEventListener('abort', onAbort, { once: true });
-        // A long-lived signal (watch, embedders) must not keep every finished run alive.
-        this.detachSignal = () => signal.removeEventListener('abort', onAbort);
-      }
-    }
-    this.stallTimer.start(this.stalls.tickMs);
-    this.holdProcess();
+    this.detachSignal = listenAbort(this.o.signal, (signal) => this.stop({ kind: 'interrupted', signal }));
+    this.stalls.start();
+    this.letGo = holdOpen(this.o.ports.timers);
     this.pump();
     return done;
-  }
-
-  /** Keeps the process alive until the run ends (re-armed: one timer cannot wait forever). */
-  private holdProcess(): void {
-    this.keepAlive = this.o.ports.timers.set(() => this.holdProcess(), 1 << 30);
   }
 
   /**
@@ -148,7 +143,7 @@ export class Scheduler {
     const why = reason.kind === 'interrupted' ? reason.signal : 'stalled';
     if (reason.kind === 'interrupted') this.state.interrupted ??= reason.signal;
     else this.state.stalled = reason.message;
-    this.stopChecks.abort(why);
+    this.checks.stop(why);
     if (this.finished) return;
     this.state.stopping = true;
     for (const controller of this.running.values()) controller.abort(why);
@@ -188,7 +183,10 @@ export class Scheduler {
           const counts = this.taskCounts();
           if (JSON.stringify(counts) !== before) this.o.emit({ type: 'plan:update', time: this.now(), tasks: counts });
         }
-        this.book.checkDue(() => !this.state.stopping, (id) => this.check(id));
+        this.book.checkDue(
+          () => !this.state.stopping,
+          (id) => this.check(id),
+        );
         this.startQueued();
       } while (this.pumpAgain);
     } finally {
@@ -204,7 +202,11 @@ export class Scheduler {
     if (!this.book.afterSettled(task)) {
       const failedBefore = this.book.badBefore(task);
       if (failedBefore !== undefined) {
-        this.book.block(id, { kind: 'upstream_failed', upstream: failedBefore, message: `${failedBefore} (of a task it runs after) did not finish` });
+        this.book.block(id, {
+          kind: 'upstream_failed',
+          upstream: failedBefore,
+          message: `${failedBefore} (of a task it runs after) did not finish`,
+        });
         return;
       }
       this.book.park(id);
@@ -224,29 +226,12 @@ export class Scheduler {
       return;
     }
     this.book.transition(id, 'checking');
-    this.asyncChecks++;
-    const limits = { signal: this.stopChecks.signal, timers: this.o.ports.timers, onCheck: (check: 'ready' | 'stale') => this.checking.set(id, { check, since: this.now() }) };
-    // A throw here is a bug in runcue, not in the check: the unit fails all the same.
-    const bug = (error: unknown): CheckFailure => ({ kind: 'check-failed', check: 'stale', why: 'threw', message: describeThrown(error) });
-    void customCheck(unit, task, ctx, limits)
-      .catch(bug)
-      .then((result) => {
-        this.asyncChecks--;
-        const since = this.checking.get(id)?.since ?? ctx.now;
-        this.checking.delete(id);
-        switch (result.kind) {
-          case 'not-ready':
-            this.book.park(id);
-            break;
-          case 'check-failed':
-            this.onCheckFailed(unit, result, this.now() - since);
-            break;
-          case 'checked':
-            this.verdicts.afterCheck(unit, result.outcome, result.view);
-            break;
-        }
-        this.pump();
-      });
+    this.checks.run(unit, task, ctx, (result, durationMs) => {
+      if (result.kind === 'not-ready') this.book.park(id);
+      else if (result.kind === 'check-failed') this.onCheckFailed(unit, result, durationMs);
+      else this.verdicts.afterCheck(unit, result.outcome, result.view);
+      this.pump();
+    });
   }
 
   private onCheckFailed(unit: Unit, failure: CheckFailure, durationMs: number): void {
@@ -254,10 +239,19 @@ export class Scheduler {
     if (failure.why === 'stopped') {
       // Stopped by a signal: the unit was never checked, so it did not start.
       if (this.state.stalled === undefined) this.book.transition(unit.id, 'checkable');
-      else this.attempts.fail(unit, { reason: 'stalled', message: `${this.state.stalled}; its ${check}() check had not settled` }, { attempt: 1, outputTail: '', removed: [], durationMs });
+      else
+        this.attempts.fail(
+          unit,
+          { reason: 'stalled', message: `${this.state.stalled}; its ${check}() check had not settled` },
+          { attempt: 1, outputTail: '', removed: [], durationMs },
+        );
       return;
     }
-    this.attempts.fail(unit, { reason: 'check-error', check, message: failure.message }, { attempt: 1, outputTail: '', removed: [], durationMs });
+    this.attempts.fail(
+      unit,
+      { reason: 'check-error', check, message: failure.message },
+      { attempt: 1, outputTail: '', removed: [], durationMs },
+    );
   }
 
   private startQueued(): void {
@@ -272,10 +266,13 @@ export class Scheduler {
   private wakeAt(time: number): void {
     const { timers } = this.o.ports;
     timers.clear(this.wakeTimer);
-    this.wakeTimer = timers.set(() => {
-      this.wakeTimer = undefined;
-      this.pump();
-    }, Math.max(0, time - this.now()));
+    this.wakeTimer = timers.set(
+      () => {
+        this.wakeTimer = undefined;
+        this.pump();
+      },
+      Math.max(0, time - this.now()),
+    );
   }
 
   private start(id: string, services: readonly string[], startedAt: number): void {
@@ -294,14 +291,29 @@ export class Scheduler {
     this.running.set(id, controller);
     const { view, attempt } = pending;
     const command = view.run.kind === 'command' ? view.run.text : undefined;
-    this.o.emit({ type: 'unit:start', time: startedAt, task: unit.task, unit: id, attempt, reason: pending.reason, ...(command ? { command } : {}) });
+    this.o.emit({
+      type: 'unit:start',
+      time: startedAt,
+      task: unit.task,
+      unit: id,
+      attempt,
+      reason: pending.reason,
+      ...(command ? { command } : {}),
+    });
     this.hooks.unit('start', unit, () => attemptInfo(view, attempt), { attempt });
     const log = this.o.verbose
       ? (stream: LogStream, text: string) => this.o.emit({ type: 'unit:log', time: this.now(), task: unit.task, unit: id, stream, text })
       : undefined;
     // Before its snapshot in runUnit: a dynamic set starts empty of what this unit made last time.
     for (const file of clearRecordedOutputs(this.o.config.root, unit)) this.ledger.cleared.push(file);
-    const request = { view, attempt, signal: controller.signal, root: this.o.config.root, isOrphan: this.isOrphan, ...(log ? { log } : {}) };
+    const request = {
+      view,
+      attempt,
+      signal: controller.signal,
+      root: this.o.config.root,
+      isOrphan: this.isOrphan,
+      ...(log ? { log } : {}),
+    };
     void runUnit(request, this.o.executorFor(task)).then((outcome) => {
       this.running.delete(id);
       this.o.limiter.release(services);
@@ -324,64 +336,52 @@ export class Scheduler {
 
   // ---- stalls and the end -----------------------------------------------------------------
 
-  private checkStall(): void {
-    if (this.finished || this.state.stopping) return;
-    const stall = this.stalls.check(this.now());
-    if (!stall) return;
-    const blocked = this.diagnose();
+  private onStall(stall: Stall): void {
+    const blocked = diagnose(this.diagnosis);
     this.o.emit({ type: 'run:stall', time: this.now(), fatal: stall.fatal, message: stall.message, blocked });
     this.hooks.stall(stallLines(blocked));
     if (stall.fatal) this.stop({ kind: 'stalled', message: stall.message });
   }
 
-  /** Every wanted unit that is not running or finished, and why. */
-  private diagnose(): BlockedUnit[] {
-    return diagnose(this.diagnoseSources());
-  }
-
-  private diagnoseSources(): DiagnoseSources {
-    return {
-      book: this.book,
-      config: this.o.config,
-      clock: this.o.ports.clock,
-      refusal: (services) => this.admission.refusal(services),
-      elsewhere: (id) => this.elsewhere.reasonOf(id),
-      retryAt: (id) => this.attempts.retryAt(id),
-      checking: (id) => this.checking.get(id),
-    };
-  }
-
   private maybeFinish(): void {
-    if (this.finished || this.running.size > 0 || this.asyncChecks > 0 || this.attempts.backingOff > 0 || this.elsewhere.size > 0) return;
+    if (this.finished || this.running.size > 0 || this.checks.count > 0 || this.attempts.backingOff > 0 || this.elsewhere.size > 0) return;
     if (this.book.dueCount > 0 && !this.state.stopping) return;
     if (!this.state.stopping && this.queue.size > 0) return;
     if (this.state.dirty && !this.state.stopping) {
       this.pump();
       return;
     }
-    if (!this.state.stopping) blockStuck(this.diagnoseSources(), { planning: this.recorder !== undefined });
-    if (this.recorder) this.recorder.finish(this.diagnose().filter((b) => this.book.statusOf(b.unit) !== 'blocked'));
+    if (!this.state.stopping) blockStuck(this.diagnosis, { planning: this.recorder !== undefined });
+    if (this.recorder) this.recorder.finish(diagnose(this.diagnosis).filter((b) => this.book.statusOf(b.unit) !== 'blocked'));
     this.finished = true;
     // Units stopped between attempts (a retry's backoff, a push-back) still hold their records.
     this.attempts.releaseRecords();
     this.attempts.endRun();
     this.o.ports.timers.clear(this.wakeTimer);
-    this.stallTimer.stop();
+    this.stalls.stop();
     void this.report();
   }
 
   /** Waits for hooks and abandoned attempts (bounded), then emits `run:done` and resolves the run. */
   private async report(): Promise<void> {
     // No hooks, nothing to wait for (and no warning about them when the run was stopped).
-    const hooksSettled = await this.hooks.settled(this.stopChecks.signal);
+    const hooksSettled = await this.hooks.settled(this.checks.signal);
     if (!hooksSettled) this.warn('(run)', 'on.* hooks had not settled as the run ended: not waited for');
     // A stopped run ends at once (the CLI exits, and the function with it): only sweep.
     await this.attempts.drain(this.state.interrupted !== undefined || this.state.stalled !== undefined ? 0 : this.o.killGraceMs);
     this.state.reported = true;
     this.detachSignal();
-    this.o.ports.timers.clear(this.keepAlive);
+    this.letGo();
     const { book, ledger, state, recorder } = this;
-    const { event, result } = runOutcome({ book, ledger, state, recorder, pushBacks: this.attempts.pushBacks, durationMs: this.now() - this.startTime, time: this.now() });
+    const { event, result } = runOutcome({
+      book,
+      ledger,
+      state,
+      recorder,
+      pushBacks: this.attempts.pushBacks,
+      durationMs: this.now() - this.startTime,
+      time: this.now(),
+    });
     this.o.emit(event);
     this.resolveDone(result);
   }

@@ -85,7 +85,8 @@ export class FakeClock implements Clock, Timers {
   /** The earliest timer due by `end`. */
   private due(end: number): Pending | undefined {
     let first: Pending | undefined;
-    for (const t of this.timers.values()) if (t.at <= end && (!first || t.at < first.at || (t.at === first.at && t.id < first.id))) first = t;
+    for (const t of this.timers.values())
+      if (t.at <= end && (!first || t.at < first.at || (t.at === first.at && t.id < first.id))) first = t;
     return first;
   }
 }

@@ -79,9 +79,18 @@ export class Admission {
       }
       if (admission.kind === 'rate_limited') {
         wakeAt = Math.min(wakeAt ?? Infinity, admission.until);
-        this.laneRefusal.set(lane, { kind: 'rate_limited', service: admission.service, until: admission.until, message: `${admission.service} rate limit reached; next start at ${new Date(admission.until).toISOString()}` });
+        this.laneRefusal.set(lane, {
+          kind: 'rate_limited',
+          service: admission.service,
+          until: admission.until,
+          message: `${admission.service} rate limit reached; next start at ${new Date(admission.until).toISOString()}`,
+        });
       } else {
-        this.laneRefusal.set(lane, { kind: 'service_full', service: admission.service, message: `${admission.service} is full (${this.o.limiter.running(admission.service)} running)` });
+        this.laneRefusal.set(lane, {
+          kind: 'service_full',
+          service: admission.service,
+          message: `${admission.service} is full (${this.o.limiter.running(admission.service)} running)`,
+        });
       }
       return false;
     });
@@ -91,7 +100,8 @@ export class Admission {
   private paused(services: readonly string[], now: number): Extract<BlockedReason, { kind: 'rate_limited' }> | undefined {
     for (const s of services) {
       const until = this.pausedUntil.get(s) ?? 0;
-      if (until > now) return { kind: 'rate_limited', service: s, until, message: `${s} pushed back; paused until ${new Date(until).toISOString()}` };
+      if (until > now)
+        return { kind: 'rate_limited', service: s, until, message: `${s} pushed back; paused until ${new Date(until).toISOString()}` };
     }
     return undefined;
   }

@@ -71,7 +71,13 @@ export class Attempts {
   }
 
   /** Acts on how an attempt ended: success, push-back, retry or failure. */
-  ended(unit: Unit, task: ResolvedTask, pending: Pending, outcome: UnitRunOutcome, detail: { readonly durationMs: number; readonly command: string | undefined }): void {
+  ended(
+    unit: Unit,
+    task: ResolvedTask,
+    pending: Pending,
+    outcome: UnitRunOutcome,
+    detail: { readonly durationMs: number; readonly command: string | undefined },
+  ): void {
     const { state } = this.ctx;
     const { durationMs, command } = detail;
     if (outcome.kind === 'push-back') {
@@ -80,12 +86,19 @@ export class Attempts {
       this.succeed(unit, task, pending, { ...outcome, durationMs });
     } else if (outcome.abandoned) {
       this.abandon(unit, outcome.abandoned, !state.stopping && pending.attempt <= task.retries);
-      const failure: UnitFailure = state.stalled && outcome.failure.reason === 'aborted' ? { reason: 'stalled', message: state.stalled } : outcome.failure;
+      const failure: UnitFailure =
+        state.stalled && outcome.failure.reason === 'aborted' ? { reason: 'stalled', message: state.stalled } : outcome.failure;
       this.fail(unit, failure, { attempt: pending.attempt, outputTail: outcome.outputTail, removed: outcome.removed, durationMs, command });
-    } else if (outcome.failure.reason !== 'aborted' && outcome.failure.reason !== 'file-error' && !state.stopping && pending.attempt <= task.retries) {
+    } else if (
+      outcome.failure.reason !== 'aborted' &&
+      outcome.failure.reason !== 'file-error' &&
+      !state.stopping &&
+      pending.attempt <= task.retries
+    ) {
       this.retry(unit, task, pending, outcome.failure);
     } else {
-      const failure: UnitFailure = state.stalled && outcome.failure.reason === 'aborted' ? { reason: 'stalled', message: state.stalled } : outcome.failure;
+      const failure: UnitFailure =
+        state.stalled && outcome.failure.reason === 'aborted' ? { reason: 'stalled', message: state.stalled } : outcome.failure;
       if (task.run.kind === 'function') this.sweepAtEnd(unit, task, pending.attempt);
       this.fail(unit, failure, { attempt: pending.attempt, outputTail: outcome.outputTail, removed: outcome.removed, durationMs, command });
     }
@@ -100,15 +113,34 @@ export class Attempts {
     if (task.maxAgeMs !== undefined) ctx.ledger.expiresAt(ctx.now() + task.maxAgeMs);
     const unrecorded = ctx.ledger.succeeded(unit, { written: run.written, rewrote: run.rewrote, inputs: pending.inputs });
     if (unrecorded) ctx.o.emit({ type: 'unit:log', time: ctx.now(), task: unit.task, unit: unit.id, stream: 'warning', text: unrecorded });
-    ctx.o.emit({ type: 'unit:done', time: ctx.now(), task: unit.task, unit: unit.id, durationMs: run.durationMs, inputsChanged: run.inputsChanged });
-    ctx.hooks.unit('complete', unit, () => attemptInfo(pending.view, pending.attempt), { durationMs: run.durationMs, attempt: pending.attempt });
+    ctx.o.emit({
+      type: 'unit:done',
+      time: ctx.now(),
+      task: unit.task,
+      unit: unit.id,
+      durationMs: run.durationMs,
+      inputsChanged: run.inputsChanged,
+    });
+    ctx.hooks.unit('complete', unit, () => attemptInfo(pending.view, pending.attempt), {
+      durationMs: run.durationMs,
+      attempt: pending.attempt,
+    });
     ctx.settle(unit);
   }
 
   private retry(unit: Unit, task: ResolvedTask, pending: Pending, error: UnitFailure): void {
     const { ctx } = this;
     const delayMs = fullJitter(ctx.o.ports.random, task.backoffMs, pending.attempt - 1);
-    ctx.o.emit({ type: 'unit:retry', time: ctx.now(), task: unit.task, unit: unit.id, attempt: pending.attempt, delayMs, kind: 'retry', error });
+    ctx.o.emit({
+      type: 'unit:retry',
+      time: ctx.now(),
+      task: unit.task,
+      unit: unit.id,
+      attempt: pending.attempt,
+      delayMs,
+      kind: 'retry',
+      error,
+    });
     pending.attempt++;
     this.requeueAfter(unit, task, delayMs);
   }
@@ -133,7 +165,11 @@ export class Attempts {
     this.pushBacks++;
     if (pending.pushBacks > task.maxPushBacks) {
       const message = `its service pushed back ${pending.pushBacks} times (limit ${task.maxPushBacks}); the task's maxPushBacks sets the limit`;
-      this.fail(unit, { reason: 'push-back-limit', pushBacks: pending.pushBacks, message }, { attempt: pending.attempt, outputTail: '', removed: [] });
+      this.fail(
+        unit,
+        { reason: 'push-back-limit', pushBacks: pending.pushBacks, message },
+        { attempt: pending.attempt, outputTail: '', removed: [] },
+      );
       return;
     }
     const times = pending.pushBacks === 1 ? 'once' : `${pending.pushBacks} times`;
@@ -144,7 +180,17 @@ export class Attempts {
       message: `its service pushed back (${times})`,
     };
     const { delayMs, services } = this.admission.pushBack(task, retryAfterMs);
-    ctx.o.emit({ type: 'unit:retry', time: ctx.now(), task: unit.task, unit: unit.id, attempt: pending.attempt, delayMs, kind: 'push-back', error, services: [...services] });
+    ctx.o.emit({
+      type: 'unit:retry',
+      time: ctx.now(),
+      task: unit.task,
+      unit: unit.id,
+      attempt: pending.attempt,
+      delayMs,
+      kind: 'push-back',
+      error,
+      services: [...services],
+    });
     if (services.length === 0) {
       // Only the default cpu service: delay this unit alone rather than every local task.
       this.requeueAfter(unit, task, delayMs);
@@ -165,7 +211,18 @@ export class Attempts {
     const pending = ctx.pending.get(unit.id);
     if (pending) ctx.ledger.failedOn(unit.id, pending.inputs);
     const { attempt, outputTail, removed, durationMs = 0, command } = detail;
-    ctx.o.emit({ type: 'unit:fail', time: ctx.now(), task: unit.task, unit: unit.id, durationMs, attempt, error, outputTail, removed, ...(command ? { command } : {}) });
+    ctx.o.emit({
+      type: 'unit:fail',
+      time: ctx.now(),
+      task: unit.task,
+      unit: unit.id,
+      durationMs,
+      attempt,
+      error,
+      outputTail,
+      removed,
+      ...(command ? { command } : {}),
+    });
     const info: { durationMs: number; attempt: number; error: string; exitCode?: number } = { durationMs, attempt, error: error.message };
     if (error.reason === 'exit-non-zero') info.exitCode = error.exitCode;
     ctx.hooks.unit('failure', unit, () => unitInfo(unit, inputsByName(unit, new Map()), attempt), info);
@@ -176,7 +233,10 @@ export class Attempts {
   /** Its function ignored the abort: no retry beside it, and its late writes are swept. */
   private abandon(unit: Unit, attempt: AbandonedAttempt, couldRetry: boolean): void {
     const retry = couldRetry ? 'it is not retried while it may still run, and ' : '';
-    this.ctx.warn(unit.id, `attempt ${attempt.attempt} ignored its abort signal for ${this.ctx.o.killGraceMs} ms: ${retry}what it writes from now on is removed`);
+    this.ctx.warn(
+      unit.id,
+      `attempt ${attempt.attempt} ignored its abort signal for ${this.ctx.o.killGraceMs} ms: ${retry}what it writes from now on is removed`,
+    );
     this.track(unit, attempt);
   }
 
@@ -185,7 +245,10 @@ export class Attempts {
    * before the run ends is removed then (its in-flight record stays until that sweep).
    */
   private sweepAtEnd(unit: Unit, task: ResolvedTask, attempt: number): void {
-    this.track(unit, abandonAttempt({ root: this.ctx.o.config.root, unit, attempt, settled: this.runEnded, keepOutputs: task.keepFailedOutputs }));
+    this.track(
+      unit,
+      abandonAttempt({ root: this.ctx.o.config.root, unit, attempt, settled: this.runEnded, keepOutputs: task.keepFailedOutputs }),
+    );
   }
 
   private track(unit: Unit, attempt: AbandonedAttempt): void {

@@ -294,7 +294,11 @@ export class Book {
       if (!this.wanted.has(d)) continue;
       const st = this.status.get(d);
       if (st === 'waiting' || st === 'checkable' || st === 'not-ready') {
-        this.block(d, { kind: 'upstream_failed', upstream: id, message: `upstream ${id} ${this.status.get(id) === 'failed' ? 'failed' : 'is blocked'}` });
+        this.block(d, {
+          kind: 'upstream_failed',
+          upstream: id,
+          message: `upstream ${id} ${this.status.get(id) === 'failed' ? 'failed' : 'is blocked'}`,
+        });
       }
     }
   }

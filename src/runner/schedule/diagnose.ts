@@ -1,6 +1,6 @@
 /**
  * Why units do not run (the blocked list of `run:stall` and of a plan's waiting units), and the
- * stall watch: a timer that asks {@link StallWatch} now and then whether the run stalled, fed by
+ * stall alarm: a timer that asks {@link StallWatch} now and then whether the run stalled, fed by
  * the book's moves.
  */
 import type { ResolvedConfig } from '../../config/resolved.ts';
@@ -8,7 +8,7 @@ import type { Unit } from '../../graph/unit.ts';
 import { unreachable } from '../../result.ts';
 import type { BlockedReason, BlockedUnit } from '../events.ts';
 import type { Clock, TimerHandle, Timers } from '../ports.ts';
-import type { StallWatch } from '../stall-watch.ts';
+import { StallWatch, type Stall, type StallLimits } from '../stall-watch.ts';
 import { isSettled, type Book } from './book.ts';
 
 /** What the diagnosis reads besides the book: the loop's waits, by unit. */
@@ -51,7 +51,9 @@ function reasonFor(sources: DiagnoseSources, unit: Unit): BlockedReason | undefi
       return { kind: 'not_ready', input: '', message: 'waits for `after` tasks or its ready() check' };
     case 'queued': {
       const uses = sources.config.tasks.get(unit.task)?.uses ?? ['cpu'];
-      return sources.refusal(uses) ?? { kind: 'service_full', service: uses[0] ?? 'cpu', message: 'waits for a slot behind other queued units' };
+      return (
+        sources.refusal(uses) ?? { kind: 'service_full', service: uses[0] ?? 'cpu', message: 'waits for a slot behind other queued units' }
+      );
     }
     case 'elsewhere':
       return sources.elsewhere(id);
@@ -109,42 +111,57 @@ export function blockStuck(sources: DiagnoseSources, options: { readonly plannin
   }
 }
 
-/** Feeds `watch` from the book's moves: waiting, running, and finishing (progress). */
-export function watchMoves(book: Book, watch: StallWatch, clock: Clock): void {
-  book.onMove((id, _unit, to) => {
-    if (to === 'waiting') watch.waiting(id, clock.now());
-    else if (to === 'running') watch.running(id);
-    else if (to === 'fresh' || to === 'done' || to === 'would-run' || to === 'failed' || to === 'blocked') watch.progress(id, clock.now());
-  });
+/** What a {@link StallAlarm} watches, and whom it tells. */
+export interface StallAlarmOptions {
+  readonly limits: StallLimits;
+  readonly book: Book;
+  readonly clock: Clock;
+  readonly timers: Timers;
+  /** True while no stall should be reported (the run finished or is stopping). */
+  readonly quiet: () => boolean;
+  readonly onStall: (stall: Stall) => void;
 }
 
-/** Asks the stall watch every `tickMs` (when a limit is set) until stopped. */
-export class StallTimer {
-  private readonly timers: Timers;
-  private readonly onTick: () => void;
+/**
+ * The stall watch of a run: fed by the book's moves (waiting, running, finishing), asked every
+ * tick (when a limit is set) whether the run stalled.
+ */
+export class StallAlarm {
+  private readonly o: StallAlarmOptions;
+  private readonly watch: StallWatch;
   private timer: TimerHandle | undefined;
   private stopped = false;
 
-  constructor(timers: Timers, onTick: () => void) {
-    this.timers = timers;
-    this.onTick = onTick;
+  constructor(options: StallAlarmOptions) {
+    this.o = options;
+    const { clock } = options;
+    const watch = (this.watch = new StallWatch(options.limits, clock.now()));
+    options.book.onMove((id, _unit, to) => {
+      if (to === 'waiting') watch.waiting(id, clock.now());
+      else if (to === 'running') watch.running(id);
+      else if (to === 'fresh' || to === 'done' || to === 'would-run' || to === 'failed' || to === 'blocked')
+        watch.progress(id, clock.now());
+    });
   }
 
   /** Starts ticking; a watch without limits never ticks. */
-  start(tickMs: number | undefined): void {
+  start(): void {
+    const tickMs = this.watch.tickMs;
     if (tickMs === undefined) return;
     const tick = (): void => {
       if (this.stopped) return;
-      this.timer = this.timers.set(tick, tickMs, { unref: true });
-      this.onTick();
+      this.timer = this.o.timers.set(tick, tickMs, { unref: true });
+      if (this.o.quiet()) return;
+      const stall = this.watch.check(this.o.clock.now());
+      if (stall) this.o.onStall(stall);
     };
-    this.timer = this.timers.set(tick, tickMs, { unref: true });
+    this.timer = this.o.timers.set(tick, tickMs, { unref: true });
   }
 
   /** No tick after this. */
   stop(): void {
     this.stopped = true;
-    this.timers.clear(this.timer);
+    this.o.timers.clear(this.timer);
   }
 }
 

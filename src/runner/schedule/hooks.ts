@@ -45,7 +45,8 @@ export class Hooks {
     const hook = this.o.config.hooks[name];
     if (!hook) return;
     const unitView = describe();
-    const report = (text: string): void => this.o.emit({ type: 'unit:log', time: this.o.clock.now(), task: unit.task, unit: unit.id, stream: 'hook', text });
+    const report = (text: string): void =>
+      this.o.emit({ type: 'unit:log', time: this.o.clock.now(), task: unit.task, unit: unit.id, stream: 'hook', text });
     // An error escaping from a timer the hook started is the hook's failure too: reported only.
     const scope = {
       unit: unit.id,
@@ -74,7 +75,11 @@ export class Hooks {
       const text = `on.stallWarning hook failed: ${describeThrown(error)}`;
       this.o.emit({ type: 'unit:log', time: this.o.clock.now(), task: '', unit: '(run)', stream: 'hook', text });
     };
-    this.running.push(Promise.resolve().then(() => hook(lines)).catch(report));
+    this.running.push(
+      Promise.resolve()
+        .then(() => hook(lines))
+        .catch(report),
+    );
   }
 
   /** True when every hook called so far settled within the bound (none: at once), false if cut short. */

@@ -17,7 +17,10 @@ export interface OutcomeSources {
 }
 
 /** The run's `run:done` event and its result. */
-export function runOutcome(sources: OutcomeSources): { readonly event: Extract<RunEvent, { type: 'run:done' }>; readonly result: BuildResult } {
+export function runOutcome(sources: OutcomeSources): {
+  readonly event: Extract<RunEvent, { type: 'run:done' }>;
+  readonly result: BuildResult;
+} {
   const { book, ledger, state, durationMs } = sources;
   const ok = book.failures.length === 0 && book.blocked.length === 0 && state.interrupted === undefined && state.stalled === undefined;
   const notStarted = book.notStarted();

@@ -81,7 +81,8 @@ export class Verdicts {
    */
   private builtElsewhere(unit: Unit): boolean {
     const pending = this.ctx.pending.get(unit.id);
-    if (!pending || pending.attempt > 1 || pending.pushBacks > 0 || outputsSignature(this.ctx.o.config.root, unit) === pending.outputs) return false;
+    if (!pending || pending.attempt > 1 || pending.pushBacks > 0 || outputsSignature(this.ctx.o.config.root, unit) === pending.outputs)
+      return false;
     this.ctx.book.makeCheckable(unit.id);
     this.ctx.pump();
     return true;
@@ -127,7 +128,10 @@ export class Verdicts {
     const task = ctx.o.config.tasks.get(unit.task);
     const earlier = ctx.o.failedEarlier?.get(unit.id);
     if (abandonedAttemptRuns(ctx.o.config.root, unit.id)) {
-      ctx.book.block(unit.id, { kind: 'failed_earlier', message: `${unit.id} failed earlier and its function still runs (it ignored its abort signal)` });
+      ctx.book.block(unit.id, {
+        kind: 'failed_earlier',
+        message: `${unit.id} failed earlier and its function still runs (it ignored its abort signal)`,
+      });
       return;
     }
     if (earlier !== undefined && earlier === inputSignature(inputs)) {

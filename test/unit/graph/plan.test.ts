@@ -32,7 +32,14 @@ describe('planTargets', () => {
 
 describe('planUnits', () => {
   const plan = (list: readonly string[], extra: { noDeps?: boolean; affected?: ReadonlySet<string> } = {}): string[] => {
-    const { wanted } = planUnits({ ...targets(list), config, files: memoryFiles(FILES), isSettled: () => false, noDeps: extra.noDeps ?? false, affected: extra.affected });
+    const { wanted } = planUnits({
+      ...targets(list),
+      config,
+      files: memoryFiles(FILES),
+      isSettled: () => false,
+      noDeps: extra.noDeps ?? false,
+      affected: extra.affected,
+    });
     return [...wanted].sort();
   };
 
@@ -46,6 +53,10 @@ describe('planUnits', () => {
 
   it('with changed paths wants what they affect, and what that needs', () => {
     expect(plan([], { affected: new Set(['pages/b/1.png']) })).toEqual(['extract[doc=b,page=1]', 'summarize[doc=b]']);
-    expect(plan([], { affected: new Set(['text/a/1.txt']) })).toEqual(['extract[doc=a,page=1]', 'extract[doc=a,page=2]', 'summarize[doc=a]']);
+    expect(plan([], { affected: new Set(['text/a/1.txt']) })).toEqual([
+      'extract[doc=a,page=1]',
+      'extract[doc=a,page=2]',
+      'summarize[doc=a]',
+    ]);
   });
 });

@@ -21,7 +21,10 @@ function book(): { book: Book; events: RunEvent[] } {
 
 function due(b: Book): string[] {
   const ids: string[] = [];
-  b.checkDue(() => true, (id) => ids.push(id));
+  b.checkDue(
+    () => true,
+    (id) => ids.push(id),
+  );
   return ids;
 }
 

@@ -18,7 +18,9 @@ const target = (() => {
 })();
 
 function again(files: string[], previousFiles: string[], statuses: Record<string, Status>): ReturnType<typeof replan> {
-  const graph = expand(config, previousFiles, { settled: Object.keys(statuses).filter((id) => statuses[id] === 'done' || statuses[id] === 'fresh') });
+  const graph = expand(config, previousFiles, {
+    settled: Object.keys(statuses).filter((id) => statuses[id] === 'done' || statuses[id] === 'fresh'),
+  });
   return replan({
     ...target,
     config,

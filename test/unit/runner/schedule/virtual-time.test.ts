@@ -40,7 +40,11 @@ function inputs(...rels: string[]): void {
   for (const rel of rels) project.write(rel, { mtimeMs: t0 - HOUR });
 }
 
-function start(tasks: Record<string, TaskSpec>, extra: Omit<RuncueConfig, 'tasks'> = {}, options: Partial<BuildOptions> = {}): { done: Promise<Run>; events: RunEvent[] } {
+function start(
+  tasks: Record<string, TaskSpec>,
+  extra: Omit<RuncueConfig, 'tasks'> = {},
+  options: Partial<BuildOptions> = {},
+): { done: Promise<Run>; events: RunEvent[] } {
   const events: RunEvent[] = [];
   const config = configOf(tasks, { file: project.file, extra });
   const done = build({ config, ports: fakePorts(clock, fixedRandom(0.5)), ...options, onEvent: (e) => events.push(e) }).then((result) => {
@@ -125,7 +129,10 @@ describe('scheduler in virtual time: push-back', () => {
       if (++calls <= 2) throw new RateLimited();
       writer()(unit, ctx);
     };
-    const { events } = await run({ call: { input: 'in/{n}.txt', output: 'out/{n}.txt', run: api, uses: 'api', backoff: '1m' } }, { services: { api: {} } });
+    const { events } = await run(
+      { call: { input: 'in/{n}.txt', output: 'out/{n}.txt', run: api, uses: 'api', backoff: '1m' } },
+      { services: { api: {} } },
+    );
     expect(events.flatMap((e) => (e.type === 'unit:retry' ? [e.delayMs] : []))).toEqual([30 * SECOND, MINUTE]);
     expect(times(events, 'unit:start').map(([, t]) => t)).toEqual([0, 30 * SECOND, 90 * SECOND]);
   });
@@ -156,7 +163,9 @@ describe('scheduler in virtual time: stalls', () => {
     expect(started.events.some((e) => e.type === 'run:stall')).toBe(false);
     await clock.advance(2 * SECOND);
     const stalls = started.events.filter((e) => e.type === 'run:stall');
-    expect(stalls).toMatchObject([{ fatal: false, time: t0 + 10 * SECOND, message: 'nothing finished for 10000 ms (stallWarnAfter 10000 ms)' }]);
+    expect(stalls).toMatchObject([
+      { fatal: false, time: t0 + 10 * SECOND, message: 'nothing finished for 10000 ms (stallWarnAfter 10000 ms)' },
+    ]);
     expect(stalls[0]?.type === 'run:stall' && stalls[0].blocked).toEqual([]);
     release();
     const { result } = await clock.runUntil(started.done);
@@ -169,7 +178,9 @@ describe('scheduler in virtual time: stalls', () => {
       new Promise<void>((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true }));
     const { result, events } = await run({ work: { input: 'in/{n}.txt', output: 'out/{n}.txt', run: stuck } }, { stallTimeout: '1m' });
     expect(result.ok).toBe(false);
-    expect(result.failures).toEqual([{ unit: 'work[n=a]', task: 'work', error: { reason: 'stalled', message: 'nothing finished for 60000 ms (stallTimeout 60000 ms)' } }]);
+    expect(result.failures).toEqual([
+      { unit: 'work[n=a]', task: 'work', error: { reason: 'stalled', message: 'nothing finished for 60000 ms (stallTimeout 60000 ms)' } },
+    ]);
     expect(events.find((e) => e.type === 'run:stall')).toMatchObject({ fatal: true, time: t0 + MINUTE });
   });
 });
@@ -178,7 +189,13 @@ describe('scheduler in virtual time: custom checks', () => {
   it('fails a ready() check that never settles after checkTimeout', async () => {
     inputs('in/a.txt');
     const { result, events } = await run({
-      work: { input: 'in/{n}.txt', output: 'out/{n}.txt', run: writer(), ready: () => new Promise<boolean>(() => undefined), checkTimeout: '5m' },
+      work: {
+        input: 'in/{n}.txt',
+        output: 'out/{n}.txt',
+        run: writer(),
+        ready: () => new Promise<boolean>(() => undefined),
+        checkTimeout: '5m',
+      },
     });
     expect(result.failures.map((f) => f.error.reason)).toEqual(['check-error']);
     expect(times(events, 'unit:fail')).toEqual([['work[n=a]', 5 * MINUTE]]);
@@ -186,7 +203,9 @@ describe('scheduler in virtual time: custom checks', () => {
 });
 
 describe('scheduler in virtual time: maxAge', () => {
-  const TASKS = (log: string[]): Record<string, TaskSpec> => ({ fetch: { input: 'in/{n}.txt', output: 'out/{n}.txt', run: writer(log), maxAge: '1h' } });
+  const TASKS = (log: string[]): Record<string, TaskSpec> => ({
+    fetch: { input: 'in/{n}.txt', output: 'out/{n}.txt', run: writer(log), maxAge: '1h' },
+  });
 
   it('says when a built unit expires, keeps it fresh until then, and rebuilds it after', async () => {
     inputs('in/a.txt');
