@@ -7,6 +7,7 @@ import { parseDuration } from '../config/duration.ts';
 import type { ResolvedConfig, ResolvedTask } from '../config/resolved.ts';
 import type { Duration } from '../config/types.ts';
 
+/** The exit code of a command whose service pushed back (sysexits.h EX_TEMPFAIL). */
 export const EX_TEMPFAIL = 75;
 
 /** Thrown by a function task when its service answered "too many requests". */
