@@ -138,6 +138,30 @@ describe('scheduler in virtual time: push-back', () => {
   });
 });
 
+describe('scheduler in virtual time: push-back on local work', () => {
+  it('delays only the unit when its task uses no service but cpu', async () => {
+    inputs('in/a.txt', 'in/b.txt');
+    let pushedBack = false;
+    const local: TaskFunction = (unit, ctx) => {
+      if (unit.id === 'work[n=a]' && !pushedBack) {
+        pushedBack = true;
+        throw new RateLimited({ retryAfter: '10s' });
+      }
+      writer()(unit, ctx);
+    };
+    const { events } = await run(
+      { work: { input: 'in/{n}.txt', output: 'out/{n}.txt', run: local } },
+      { services: { cpu: { concurrent: 1 } } },
+    );
+    expect(events.find((e) => e.type === 'unit:retry')).toMatchObject({ kind: 'push-back', delayMs: 10 * SECOND, services: [] });
+    expect(times(events, 'unit:start')).toEqual([
+      ['work[n=a]', 0],
+      ['work[n=b]', 0],
+      ['work[n=a]', 10 * SECOND],
+    ]);
+  });
+});
+
 describe('scheduler in virtual time: rate windows', () => {
   it('starts a third unit of a 2/min service when the window has room again', async () => {
     inputs('in/a.txt', 'in/b.txt', 'in/c.txt');
@@ -182,6 +206,27 @@ describe('scheduler in virtual time: stalls', () => {
       { unit: 'work[n=a]', task: 'work', error: { reason: 'stalled', message: 'nothing finished for 60000 ms (stallTimeout 60000 ms)' } },
     ]);
     expect(events.find((e) => e.type === 'run:stall')).toMatchObject({ fatal: true, time: t0 + MINUTE });
+  });
+});
+
+describe('scheduler in virtual time: a signal', () => {
+  it('stops a run waiting out a backoff at once, the unit not started again', async () => {
+    inputs('in/a.txt');
+    const stop = new AbortController();
+    const broken: TaskFunction = () => {
+      throw new Error('flaky');
+    };
+    const started = start(
+      { work: { input: 'in/{n}.txt', output: 'out/{n}.txt', run: broken, retries: 3, backoff: '1h' } },
+      {},
+      { signal: stop.signal },
+    );
+    await clock.advance(MINUTE);
+    stop.abort('SIGINT');
+    const { result, events } = await clock.runUntil(started.done);
+    expect(result.interrupted).toBe('SIGINT');
+    expect(times(events, 'unit:start')).toEqual([['work[n=a]', 0]]);
+    expect(events.at(-1)).toMatchObject({ type: 'run:done', time: t0 + MINUTE, ok: false, interrupted: 'SIGINT', notStarted: 1 });
   });
 });
 
