@@ -3,7 +3,8 @@
  * terminal and sets the exit code. One error boundary for bugs; expected failures are values.
  */
 import { CommanderError } from 'commander';
-import { createProgram, type CliContext } from './program.ts';
+import type { CliContext } from './options.ts';
+import { createProgram } from './program.ts';
 import { VERSION } from './version.ts';
 import { EXIT_CODES as EXIT } from './exit-codes.ts';
 

@@ -1,8 +1,9 @@
 /** `runcue build [targets...]`. */
 import { build } from '../../runner/build.ts';
-import type { BuildCommandOptions, CliContext } from '../program.ts';
+import type { BuildCommandOptions, CliContext } from '../options.ts';
 import { installLastResort } from './last-resort.ts';
-import { describeBuildFailure, EXIT_CODES, interruptedExitCode, loadForCommand, reporterFor, runFlags, withSignals } from './shared.ts';
+import { EXIT_CODES } from '../exit-codes.ts';
+import { describeBuildFailure, interruptedExitCode, loadForCommand, reporterFor, runFlags, withSignals } from './shared.ts';
 
 export async function buildCommand(targets: readonly string[], options: BuildCommandOptions, context: CliContext): Promise<number> {
   if (options.dryRun) {

@@ -13,8 +13,9 @@ import type { UnitGraph } from '../../graph/unit.ts';
 import { filesOf } from '../../runner/files.ts';
 import { deleteOutputRecord, readOutputRecord, recordedFilesOf } from '../../runner/output-record.ts';
 import { planOrphans } from './clean-orphans.ts';
-import type { CliContext, CommonOptions } from '../program.ts';
-import { EXIT_CODES, loadPlan } from './shared.ts';
+import type { CleanCommandOptions, CliContext } from '../options.ts';
+import { EXIT_CODES } from '../exit-codes.ts';
+import { loadPlan } from './shared.ts';
 
 /** What `clean` would do: files to remove (with the unit that owns each) and files it keeps. */
 export interface CleanPlan {
@@ -25,7 +26,7 @@ export interface CleanPlan {
 /** Removes (or with --dry-run lists) the outputs of the selected units; exit 1 if a removal failed. */
 export async function cleanCommand(
   targets: readonly string[],
-  options: CommonOptions & { readonly dryRun?: boolean; readonly orphans?: boolean },
+  options: CleanCommandOptions,
   context: CliContext,
 ): Promise<number> {
   if (options.orphans && targets.length > 0) {

@@ -5,9 +5,10 @@
  */
 import type { ResolvedConfig } from '../../config/resolved.ts';
 import { taskPatterns } from '../../graph/view.ts';
-import type { CliContext, CommonOptions } from '../program.ts';
+import type { CliContext, CommonOptions } from '../options.ts';
 import { colorsEnabled, createPalette } from '../report/format.ts';
-import { EXIT_CODES, loadPlan } from './shared.ts';
+import { EXIT_CODES } from '../exit-codes.ts';
+import { loadPlan } from './shared.ts';
 import { formatTable } from './table.ts';
 import { countStates, UNIT_STATES, type TaskStateCounts } from './unit-states.ts';
 

@@ -1,11 +1,12 @@
 /** `runcue plan [targets]` (= `build --dry-run`): what build would do and why; runs nothing. */
 import { build } from '../../runner/build.ts';
 import type { PlanEntry } from '../../runner/events.ts';
-import type { BuildCommandOptions, CliContext } from '../program.ts';
+import type { BuildCommandOptions, CliContext } from '../options.ts';
 import { describeBlocked, describeStale } from '../report/format.ts';
 import { createReporter, withDebugLogFromEnv } from '../report/index.ts';
 import { installLastResort } from './last-resort.ts';
-import { describeBuildFailure, EXIT_CODES, loadForCommand, resolveTargets } from './shared.ts';
+import { EXIT_CODES } from '../exit-codes.ts';
+import { describeBuildFailure, loadForCommand, resolveTargets } from './shared.ts';
 
 export async function planCommand(targets: readonly string[], options: BuildCommandOptions, context: CliContext): Promise<number> {
   const loaded = await loadForCommand(options, context);

@@ -6,12 +6,9 @@ import { loadConfig } from '../../config/load.ts';
 import type { ResolvedConfig } from '../../config/resolved.ts';
 import { staticPlan, type StaticPlan } from '../../runner/inspect.ts';
 import { formatConfigFailure } from '../../config/resolve.ts';
-import type { BuildCommandOptions, CliContext, CommonOptions } from '../program.ts';
+import type { BuildCommandOptions, CliContext, CommonOptions } from '../options.ts';
 import { chooseReporterKind, createReporter, withDebugLogFromEnv, type Reporter } from '../report/index.ts';
-
 import { EXIT_CODES } from '../exit-codes.ts';
-
-export { EXIT_CODES };
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 

@@ -18,8 +18,9 @@ import { orphanCheck } from '../../runner/orphans.ts';
 import { recordOutputs } from '../../runner/output-record.ts';
 import { observeInputs } from '../../runner/staleness.ts';
 import { fingerprintCommand } from '../../runner/unit-run.ts';
-import type { CliContext, CommonOptions } from '../program.ts';
-import { EXIT_CODES, loadPlan } from './shared.ts';
+import type { CliContext, CommonOptions } from '../options.ts';
+import { EXIT_CODES } from '../exit-codes.ts';
+import { loadPlan } from './shared.ts';
 
 /** A unit to touch: its existing output files and its inputs as observed now. */
 export interface Touchable {

@@ -4,9 +4,10 @@
  * implied); only a signal (exit 130/143) or a bad config or target at startup (exit 2) end it.
  */
 import { watch } from '../../watch/session.ts';
-import type { BuildCommandOptions, CliContext } from '../program.ts';
+import type { BuildCommandOptions, CliContext } from '../options.ts';
 import { installLastResort } from './last-resort.ts';
-import { describeBuildFailure, EXIT_CODES, interruptedExitCode, loadForCommand, reporterFor, runFlags, withSignals } from './shared.ts';
+import { EXIT_CODES } from '../exit-codes.ts';
+import { describeBuildFailure, interruptedExitCode, loadForCommand, reporterFor, runFlags, withSignals } from './shared.ts';
 
 export async function watchCommand(targets: readonly string[], options: BuildCommandOptions, context: CliContext): Promise<number> {
   const loaded = await loadForCommand(options, context);

@@ -9,9 +9,10 @@ import { build } from '../../runner/build.ts';
 import type { PlanEntry } from '../../runner/events.ts';
 import { filesOf, statPath } from '../../runner/files.ts';
 import { orphanCheck } from '../../runner/orphans.ts';
-import type { CliContext, CommonOptions } from '../program.ts';
+import type { CliContext, CommonOptions } from '../options.ts';
 import { describeBlocked, describeStale } from '../report/format.ts';
-import { EXIT_CODES, loadPlan, resolveTargets } from './shared.ts';
+import { EXIT_CODES } from '../exit-codes.ts';
+import { loadPlan, resolveTargets } from './shared.ts';
 
 export async function whyCommand(target: string, options: CommonOptions, context: CliContext): Promise<number> {
   const loaded = await loadPlan([], options, context);
