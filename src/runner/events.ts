@@ -88,6 +88,21 @@ export interface RunCounts {
   readonly interrupted?: number;
 }
 
+/** A rate limit as data: at most `count` starts in any window of `windowMs` milliseconds (`60/min` is 60 in 60000). */
+export interface RateWindow {
+  readonly count: number;
+  readonly windowMs: number;
+}
+
+/** A service's limits as `run:start` announces them. */
+export interface ServiceLimits {
+  /** Its cap on running units; `null`: no cap. */
+  readonly concurrent: number | null;
+  /** Its rate limits, in config order. */
+  readonly rates: readonly RateWindow[];
+}
+
+/** The fields every unit event has. */
 export interface UnitEventBase {
   readonly time: number;
   readonly task: string;
@@ -100,7 +115,8 @@ export type RunEvent =
       readonly time: number;
       /** Selected tasks with their current unit counts (grows as dynamic outputs are discovered). */
       readonly tasks: Readonly<Record<string, number>>;
-      readonly services: Readonly<Record<string, { readonly concurrent: number | null; readonly rates: readonly string[] }>>;
+      /** Every service's limits, by name. */
+      readonly services: Readonly<Record<string, ServiceLimits>>;
       /** The services each selected task uses (task -> service names), for per-service progress. */
       readonly uses?: Readonly<Record<string, readonly string[]>>;
     }

@@ -333,9 +333,12 @@ export class Scheduler {
     return counts;
   }
 
-  private serviceInfo(): Record<string, { concurrent: number | null; rates: string[] }> {
-    const out: Record<string, { concurrent: number | null; rates: string[] }> = {};
-    for (const [name, s] of this.o.config.services) out[name] = { concurrent: s.concurrent ?? null, rates: s.rates.map((r) => r.source) };
+  /** Each service's limits as data (`run:start`), so renderers never re-parse `'60/min'`. */
+  private serviceInfo(): Record<string, { concurrent: number | null; rates: { count: number; windowMs: number }[] }> {
+    const out: Record<string, { concurrent: number | null; rates: { count: number; windowMs: number }[] }> = {};
+    for (const [name, s] of this.o.config.services) {
+      out[name] = { concurrent: s.concurrent ?? null, rates: s.rates.map((r) => ({ count: r.count, windowMs: r.windowMs })) };
+    }
     return out;
   }
 

@@ -198,6 +198,23 @@ describe('build --json', () => {
     expect(ofType(skipped, 'unit:skip').map((e) => e.unit).sort()).toEqual(['upper[name=a]', 'upper[name=b]', 'wrap[name=a]', 'wrap[name=b]']);
   });
 
+  it('run:start gives each service its limits as data: rates as { count, windowMs }', async () => {
+    const config = `export default {
+  services: { api: { rate: ['60/min', '100/10s'], concurrent: 3 } },
+  tasks: { upper: { input: 'src/{name}.txt', output: 'out/{name}.up', uses: ['api'], run: 'cp {input} {output}' } },
+};
+`;
+    const { code, events } = await buildJson(config, { 'src/a.txt': 'a' });
+    expect(code).toBe(0);
+    expect(ofType(events, 'run:start')[0]?.services['api']).toEqual({
+      concurrent: 3,
+      rates: [
+        { count: 60, windowMs: 60_000 },
+        { count: 100, windowMs: 10_000 },
+      ],
+    });
+  });
+
   it('failures of every kind, and units blocked by them or by a missing input', async () => {
     const config = `export default { tasks: {
       exits: { output: 'e.txt', run: 'echo partial > e.txt; echo oops; exit 3' },

@@ -3,9 +3,8 @@
  * event (amortised), so a build of 10,000 fresh units costs 10,000 map updates and no drawing.
  * Services are tracked too: units running on each, and starts within its shortest rate window.
  */
-import { parseRate } from '../../config/duration.ts';
 import { unreachable } from '../../result.ts';
-import type { RunEvent } from '../../runner/events.ts';
+import type { RateWindow, RunEvent, ServiceLimits } from '../../runner/events.ts';
 import { formatTimeOfDay, isInterrupted, SYMBOLS, type EventOf, type Palette } from './format.ts';
 import { safeLine } from './terminal-text.ts';
 
@@ -17,13 +16,6 @@ export const MAX_RUNNING_SHOWN = 5;
 type UnitEvent = Extract<RunEvent, { readonly unit: string }>;
 type RunLevelEvent = Exclude<RunEvent, UnitEvent>;
 
-/** A service's limits as `run:start` announces them. */
-export interface ServiceLimits {
-  readonly concurrent: number | null;
-  /** As written (`'60/min'`); ones that do not parse are ignored. */
-  readonly rates: readonly string[];
-}
-
 /** Compaction threshold of the start-time queue: below it, dropped entries just wait. */
 const COMPACT_AT = 1024;
 
@@ -32,7 +24,7 @@ export class ServiceProgress {
   readonly name: string;
   readonly concurrent: number | null;
   /** The rate with the shortest window (what the display counts against), when it has any. */
-  readonly rate: { readonly count: number; readonly windowMs: number } | undefined;
+  readonly rate: RateWindow | undefined;
   /** Units using it that are running now. */
   running = 0;
   /** Start times, oldest first; those before `head` have left the window (a queue without shifts). */
@@ -44,11 +36,8 @@ export class ServiceProgress {
   constructor(name: string, limits: ServiceLimits) {
     this.name = name;
     this.concurrent = limits.concurrent;
-    let shortest: { count: number; windowMs: number } | undefined;
-    for (const source of limits.rates) {
-      const parsed = parseRate(source);
-      if (parsed.ok && (shortest === undefined || parsed.value.windowMs < shortest.windowMs)) shortest = parsed.value;
-    }
+    let shortest: RateWindow | undefined;
+    for (const rate of limits.rates) if (shortest === undefined || rate.windowMs < shortest.windowMs) shortest = rate;
     this.rate = shortest;
   }
 

@@ -451,7 +451,7 @@ describe('service progress', () => {
       type: 'run:start',
       time: T,
       tasks: { extract: 120, pack: 2 },
-      services: { ocr: { concurrent: 5, rates: ['5000/hour', '60/min'] }, cpu: { concurrent: 8, rates: [] } },
+      services: { ocr: { concurrent: 5, rates: [{ count: 5000, windowMs: 3_600_000 }, { count: 60, windowMs: 60_000 }] }, cpu: { concurrent: 8, rates: [] } },
       uses: { extract: ['ocr', 'cpu'], pack: ['cpu'] },
     });
     return progress;
@@ -470,11 +470,11 @@ describe('service progress', () => {
   });
 
   it('formats a service: the rate part only with a rate, the cap only with one', () => {
-    const both = new ServiceProgress('ocr', { concurrent: 5, rates: ['60/min'] });
+    const both = new ServiceProgress('ocr', { concurrent: 5, rates: [{ count: 60, windowMs: 60_000 }] });
     for (let i = 0; i < 42; i += 1) both.start(T + i);
     both.running = 5;
     expect(both.text(plain)).toBe('ocr 42/60 per min, 5/5 running');
-    const uncapped = new ServiceProgress('api', { concurrent: null, rates: ['100/10s'] });
+    const uncapped = new ServiceProgress('api', { concurrent: null, rates: [{ count: 100, windowMs: 10_000 }] });
     uncapped.running = 3;
     expect(uncapped.text(plain)).toBe('api 0/100 per 10s, 3 running');
     const capped = new ServiceProgress('gpu', { concurrent: 2, rates: [] });
@@ -483,12 +483,12 @@ describe('service progress', () => {
     expect(capped.text(plain)).toBe('gpu 0/2 running');
     expect(new ServiceProgress('db', { concurrent: null, rates: [] }).text(plain)).toBe('db 0 running');
     // the shortest window is the one that shows
-    expect(new ServiceProgress('x', { concurrent: null, rates: ['5000/hour', '900/min'] }).text(plain)).toBe('x 0/900 per min, 0 running');
+    expect(new ServiceProgress('x', { concurrent: null, rates: [{ count: 5000, windowMs: 3_600_000 }, { count: 900, windowMs: 60_000 }] }).text(plain)).toBe('x 0/900 per min, 0 running');
   });
 
   it('highlights a service at its limit', () => {
     const colors = createPalette(true);
-    const ocr = new ServiceProgress('ocr', { concurrent: 5, rates: ['2/s'] });
+    const ocr = new ServiceProgress('ocr', { concurrent: 5, rates: [{ count: 2, windowMs: 1000 }] });
     expect(ocr.text(colors)).toBe(colors.dim('ocr 0/2 per s, 0/5 running'));
     ocr.start(T);
     ocr.start(T + 1);
@@ -497,7 +497,7 @@ describe('service progress', () => {
   });
 
   it('counts starts in the window by event time, dropping them as later events move time on', () => {
-    const ocr = new ServiceProgress('ocr', { concurrent: null, rates: ['3/s'] });
+    const ocr = new ServiceProgress('ocr', { concurrent: null, rates: [{ count: 3, windowMs: 1000 }] });
     ocr.start(T);
     ocr.start(T + 500);
     ocr.start(T + 999);
@@ -513,7 +513,7 @@ describe('service progress', () => {
   });
 
   it('keeps about one window of start times however long the run', () => {
-    const ocr = new ServiceProgress('ocr', { concurrent: null, rates: ['10/s'] });
+    const ocr = new ServiceProgress('ocr', { concurrent: null, rates: [{ count: 10, windowMs: 1000 }] });
     for (let i = 0; i < 100_000; i += 1) ocr.start(T + i * 100);
     expect(ocr.recentStarts).toBe(10);
     const queue = (ocr as unknown as { starts: number[] }).starts;
@@ -569,7 +569,7 @@ describe('service progress', () => {
       type: 'run:start',
       time: T,
       tasks: { a: 2, b: 2, c: 1 },
-      services: { ocr: { concurrent: null, rates: ['10/s'] }, cpu: { concurrent: 2, rates: [] } },
+      services: { ocr: { concurrent: null, rates: [{ count: 10, windowMs: 1000 }] }, cpu: { concurrent: 2, rates: [] } },
       uses: { a: ['ocr'], b: ['ocr'], c: ['cpu'] },
     });
     progress.takeDirty();
@@ -636,7 +636,7 @@ describe('service progress', () => {
         type: 'run:start',
         time: T,
         tasks: { extract: 10 },
-        services: { ocr: { concurrent: 5, rates: ['60/min'] }, cpu: { concurrent: 2, rates: [] } },
+        services: { ocr: { concurrent: 5, rates: [{ count: 60, windowMs: 60_000 }] }, cpu: { concurrent: 2, rates: [] } },
         uses: { extract: ['ocr'] },
       },
       start('extract', 'e0', T + 1),
