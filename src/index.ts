@@ -12,3 +12,4 @@ export type { Result } from './result.ts';
 export { RateLimited } from './runner/push-back.ts';
 export { watch } from './watch/session.ts';
 export type { WatchOptions, WatchSummary, WatchFailure } from './watch/session.ts';
+export type { WatchEvent } from './watch/events.ts';

@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { BlockedReason, RunEvent, StaleReason, UnitFailure, WatchEvent } from '../../src/runner/events.ts';
+import type { BlockedReason, RunEvent, StaleReason, UnitFailure } from '../../src/runner/events.ts';
+import type { WatchEvent } from '../../src/watch/events.ts';
 import { REPO, Rig, collect, waitFor } from '../rig/index.ts';
 
 // ---- the schema follows the types ------------------------------------------------------------

@@ -6,7 +6,8 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { err, ok, type Result } from '../../result.ts';
-import type { RunEvent, WatchEvent } from '../../runner/events.ts';
+import type { RunEvent } from '../../runner/events.ts';
+import type { WatchEvent } from '../../watch/events.ts';
 import type { Reporter, ReportStream } from './types.ts';
 
 /** The environment variable naming the debug log file. */

@@ -4,7 +4,8 @@
  * here; a renderer bug never stops the run. `withDebugLog` adds a JSON-lines copy to a file.
  */
 import { unreachable } from '../../result.ts';
-import type { RunEvent, WatchEvent } from '../../runner/events.ts';
+import type { RunEvent } from '../../runner/events.ts';
+import type { WatchEvent } from '../../watch/events.ts';
 import { createCiReporter } from './ci.ts';
 import { createJsonReporter } from './json.ts';
 import type { Reporter, ReporterKind, ReporterOptions, ReportStream } from './types.ts';

@@ -1,5 +1,6 @@
 /** The `--json` reporter: each event as one line of JSON on stdout, and nothing else anywhere. */
-import type { RunEvent, WatchEvent } from '../../runner/events.ts';
+import type { RunEvent } from '../../runner/events.ts';
+import type { WatchEvent } from '../../watch/events.ts';
 import type { Reporter, ReporterOptions } from './types.ts';
 
 /** One `JSON.stringify(event)` line per event on `options.stdout`; `unit:log` only when verbose (hook errors always). */

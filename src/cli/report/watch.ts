@@ -4,7 +4,8 @@
  * and what is watched. Pure functions of their inputs.
  */
 import { unreachable } from '../../result.ts';
-import type { RunEvent, WatchEvent } from '../../runner/events.ts';
+import type { RunEvent } from '../../runner/events.ts';
+import type { WatchEvent } from '../../watch/events.ts';
 import { formatDuration, formatTimeOfDay, type FormatOptions } from './format.ts';
 
 /** The watch event variant with the given `type` and `phase`. */
