@@ -10,7 +10,7 @@ import { colorsEnabled, createPalette } from '../report/format.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import { loadPlan } from './shared.ts';
 import { formatTable } from './table.ts';
-import { countStates, UNIT_STATES, type TaskStateCounts } from './unit-states.ts';
+import { countStates, UNIT_STATES, type TaskStateCounts } from '../../runner/unit-states.ts';
 
 /** Version of the `list --json` document; fields are only ever added within a version. */
 export const LIST_JSON_VERSION = 1;
