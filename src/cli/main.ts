@@ -11,6 +11,7 @@ import { EXIT_CODES as EXIT } from './exit-codes.ts';
 /** Long enough for stdout and stderr to drain where writes are asynchronous (TTYs, macOS pipes). */
 const LINGER_MS = 250;
 
+/** Runs runcue with `argv` (as `process.argv`: node, script, then the arguments) and sets the exit code. */
 export async function main(argv: readonly string[]): Promise<void> {
   const context: CliContext = {
     cwd: process.cwd(),
@@ -29,7 +30,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     setTimeout(() => process.exit(), LINGER_MS).unref();
   } catch (error) {
     if (error instanceof CommanderError) {
-      // Help and --version exit 0; any usage mistake is exit 2 (SPEC §3).
+      // Help and --version exit 0; any usage mistake is exit 2, as for a bad config.
       process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
       return;
     }

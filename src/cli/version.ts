@@ -1,3 +1,4 @@
+/** runcue's version, for `--version` and the internal-error line; loads nothing but package.json. */
 import { readFileSync } from 'node:fs';
 
 /** The package version, read once from package.json (two levels up from dist/cli or src/cli). */

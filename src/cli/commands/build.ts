@@ -5,6 +5,7 @@ import { installLastResort } from './last-resort.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import { describeBuildFailure, interruptedExitCode, loadForCommand, reporterFor, runFlags, withSignals } from './shared.ts';
 
+/** Builds the targets with the chosen reporter, stopping cleanly on a signal; resolves to the exit code. */
 export async function buildCommand(targets: readonly string[], options: BuildCommandOptions, context: CliContext): Promise<number> {
   if (options.dryRun) {
     const { planCommand } = await import('./plan.ts');

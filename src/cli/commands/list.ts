@@ -55,7 +55,7 @@ function listDocument(config: ResolvedConfig, counts: ReadonlyMap<string, TaskSt
     name: service.name,
     concurrent: service.concurrent ?? null,
     rates: service.rates.map((r) => r.source),
-    // The effective burst: SPEC's default max(1, ceil(N per second)) of the first rate.
+    // The effective burst: by default max(1, ceil(N per second)) of the first rate, as the limiter uses.
     burst: service.burst ?? (service.rates[0] ? Math.max(1, Math.ceil((service.rates[0].count * 1000) / service.rates[0].windowMs)) : null),
     tasks: tasks.filter((t) => t.uses.includes(service.name)).map((t) => t.name),
   }));

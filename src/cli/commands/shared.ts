@@ -74,6 +74,10 @@ export function interruptedExitCode(reason: string | undefined): number | undefi
   return undefined;
 }
 
+/**
+ * Loads the config `--config`/`--cwd` name and moves the process into its directory. On failure
+ * the message is on stderr and the value is the exit code (2).
+ */
 export async function loadForCommand(
   options: Pick<CommonOptions, 'config' | 'cwd'>,
   context: CliContext,
@@ -88,12 +92,13 @@ export async function loadForCommand(
     context.stderr.write(`${formatConfigFailure(loaded.error, cwd)}\n`);
     return { ok: false, exitCode: EXIT_CODES.usage };
   }
-  // The config directory is every command's working directory (SPEC §2); function tasks get
+  // The config directory is every command's working directory; function tasks get
   // paths relative to it, so the process works from there too.
   process.chdir(loaded.value.root);
   return { ok: true, config: loaded.value, cwd };
 }
 
+/** True when `CI` is set to anything but empty, `0` or `false` (as CI services set it). */
 export function isCI(env: Readonly<Record<string, string | undefined>>): boolean {
   const ci = env['CI'];
   return ci !== undefined && ci !== '' && ci !== '0' && ci !== 'false';
@@ -128,7 +133,7 @@ export async function loadPlan(
 }
 
 /**
- * Targets are relative to the config directory (SPEC §2). A path typed from elsewhere, absolute
+ * Targets are relative to the config directory, as every path in the config is. A path typed from elsewhere, absolute
  * or relative to the shell's directory (`../out/a.txt` from a subdirectory), is taken as that
  * file when the config-relative reading names nothing.
  */

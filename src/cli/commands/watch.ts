@@ -9,6 +9,7 @@ import { installLastResort } from './last-resort.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import { describeBuildFailure, interruptedExitCode, loadForCommand, reporterFor, runFlags, withSignals } from './shared.ts';
 
+/** Builds, then rebuilds on changes until a signal; resolves to 130/143 (or 2 when it cannot start). */
 export async function watchCommand(targets: readonly string[], options: BuildCommandOptions, context: CliContext): Promise<number> {
   const loaded = await loadForCommand(options, context);
   if (!loaded.ok) return loaded.exitCode;

@@ -226,7 +226,7 @@ export function formatSkip(event: EventOf<'unit:skip'>, options: FormatOptions):
 /** `⊘ summarize[doc=a]: waits for work/a/text/*.txt ...`. */
 export function formatBlocked(event: EventOf<'unit:blocked'>, options: FormatOptions): string {
   const reason = describeBlocked(event.reason);
-  // The runner's messages that start with the unit id are SPEC's diagnostic wording: print them whole.
+  // The runner's messages that start with the unit id are complete diagnostics: print them whole.
   const text = reason.startsWith(`${event.unit} `) ? reason : `${event.unit}: ${reason}`;
   return `${options.palette.yellow(SYMBOLS.blocked)} ${text}`;
 }

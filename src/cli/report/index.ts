@@ -10,6 +10,7 @@ import { createCiReporter } from './ci.ts';
 import { createJsonReporter } from './json.ts';
 import type { Reporter, ReporterKind, ReporterOptions, ReportStream } from './types.ts';
 
+/** The renderer contract, and the event formatting the commands share with the renderers. */
 export type { Reporter, ReporterKind, ReporterOptions, ReportStream } from './types.ts';
 export { withDebugLog, withDebugLogFromEnv } from './debug-log.ts';
 export {

@@ -8,7 +8,7 @@ export function createJsonReporter(options: ReporterOptions): Reporter {
   const out = options.stdout;
   return {
     onEvent(event: RunEvent | WatchEvent): void {
-      // A hook that threw is always reported (SPEC §2); live output only with --verbose.
+      // A hook that threw is always reported, even without --verbose; live output only with it.
       if (event.type === 'unit:log' && !options.verbose && event.stream !== 'hook' && event.stream !== 'warning') return;
       out.write(`${JSON.stringify(event)}\n`);
     },

@@ -8,8 +8,9 @@ import type { RunEvent } from '../../runner/events.ts';
 import type { WatchEvent } from '../../watch/events.ts';
 import { formatDuration, formatTimeOfDay, type FormatOptions } from './format.ts';
 
-/** The watch event variant with the given `type` and `phase`. */
+/** The `watch:cycle` event that starts a cycle. */
 export type CycleStart = Extract<WatchEvent, { readonly type: 'watch:cycle'; readonly phase: 'start' }>;
+/** The `watch:cycle` event that ends a cycle. */
 export type CycleDone = Extract<WatchEvent, { readonly type: 'watch:cycle'; readonly phase: 'done' }>;
 
 /** Whether an event is one of watch's own (not a run event). */
