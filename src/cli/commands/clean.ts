@@ -6,7 +6,7 @@
 import { cleanFiles, planClean, planOrphans, type CleanResult } from '../../runner/clean.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import type { CleanCommandOptions, CliContext } from '../options.ts';
-import { loadPlan } from './shared.ts';
+import { loadPlan } from './load.ts';
 
 /** Removes (or with --dry-run lists) the outputs of the selected units; exit 1 if a removal failed. */
 export async function cleanCommand(targets: readonly string[], options: CleanCommandOptions, context: CliContext): Promise<number> {

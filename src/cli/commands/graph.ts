@@ -4,7 +4,7 @@ import { tasksNeeded } from '../../graph/select.ts';
 import { taskGraphView, unitGraphView } from '../../graph/view.ts';
 import type { CliContext, GraphCommandOptions } from '../options.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
-import { loadPlan } from './shared.ts';
+import { loadPlan } from './load.ts';
 
 /** Prints the graph of the targets (all tasks when none) in the chosen format; exit 0, or 2 on a bad target. */
 export async function graphCommand(targets: readonly string[], options: GraphCommandOptions, context: CliContext): Promise<number> {

@@ -8,7 +8,7 @@ import { taskPatterns } from '../../graph/view.ts';
 import type { CliContext, CommonOptions } from '../options.ts';
 import { colorsEnabled, createPalette } from '../report/format.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
-import { loadPlan } from './shared.ts';
+import { loadPlan } from './load.ts';
 import { formatTable } from './table.ts';
 import { countStates, UNIT_STATES, type TaskStateCounts } from '../../runner/unit-states.ts';
 

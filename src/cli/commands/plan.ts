@@ -6,7 +6,7 @@ import { describeBlocked, describeStale } from '../report/format.ts';
 import { createReporter, withDebugLogFromEnv } from '../report/index.ts';
 import { installLastResort } from './last-resort.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
-import { describeBuildFailure, loadForCommand, resolveTargets } from './shared.ts';
+import { describeBuildFailure, loadForCommand, resolveTargets } from './load.ts';
 
 /** Prints what build would do with the targets (text, or one JSON document); exit 0, or 2 on a bad config or target. */
 export async function planCommand(targets: readonly string[], options: BuildCommandOptions, context: CliContext): Promise<number> {

@@ -6,7 +6,7 @@
 import { touchUnits } from '../../runner/touch.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import type { CliContext, CommonOptions } from '../options.ts';
-import { loadPlan } from './shared.ts';
+import { loadPlan } from './load.ts';
 
 /** Touches the outputs of the selected units; exit 1 when some unit could not be marked fresh. */
 export async function touchCommand(targets: readonly string[], options: CommonOptions, context: CliContext): Promise<number> {

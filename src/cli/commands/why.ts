@@ -9,7 +9,7 @@ import { findWhyTarget, unitStory, type StoryPattern, type UnitStory } from '../
 import { EXIT_CODES } from '../exit-codes.ts';
 import type { CliContext, CommonOptions } from '../options.ts';
 import { describeBlocked, describeStale } from '../report/format.ts';
-import { loadPlan, resolveTargets } from './shared.ts';
+import { loadPlan, resolveTargets } from './load.ts';
 
 /** Prints the story of the unit `target` names (or the readers of a source file); exit 2 if it names nothing. */
 export async function whyCommand(target: string, options: CommonOptions, context: CliContext): Promise<number> {
