@@ -10,7 +10,8 @@ import {
   type ReporterKind,
   type ReporterOptions,
 } from '../../../src/cli/report/index.ts';
-import { RunProgress, ServiceProgress, TaskProgress, formatPerWindow } from '../../../src/cli/report/progress.ts';
+import { RunProgress, TaskProgress } from '../../../src/cli/report/progress.ts';
+import { ServiceProgress, formatPerWindow } from '../../../src/cli/report/service-progress.ts';
 import { createPalette, formatTimeOfDay, shortCommand } from '../../../src/cli/report/format.ts';
 import type { RunEvent } from '../../../src/runner/events.ts';
 
