@@ -28,6 +28,23 @@ export default tseslint.config(
     },
   },
   {
+    // Small modules and functions (issue 10): every line counts, blank lines and comments included.
+    // `npm run sizes` lists the largest files and longest functions.
+    files: ['src/**/*.ts'],
+    rules: {
+      'max-lines': ['error', { max: 400, skipBlankLines: false, skipComments: false }],
+      'max-lines-per-function': ['error', { max: 80, skipBlankLines: false, skipComments: false }],
+    },
+  },
+  // Temporary: the files over the limits today. Remove each entry as its file is split (the
+  // scheduler split of issue 10 covers most of them).
+  { files: ['src/cli/report/progress.ts', 'src/runner/scheduler.ts'], rules: { 'max-lines': 'off' } },
+  {
+    // scheduler.ts: start and maybeFinish are 76 and 78 lines today, over 80 once Prettier wraps them.
+    files: ['src/cli/program.ts', 'src/runner/exec.ts', 'src/runner/inflight.ts', 'src/runner/rate-store.ts', 'src/runner/scheduler.ts'],
+    rules: { 'max-lines-per-function': 'off' },
+  },
+  {
     // Spawning and signalling process groups is the executor's job (and its watchdog's).
     files: ['src/runner/exec.ts', 'src/runner/process-groups.ts'],
     rules: { 'no-restricted-globals': 'off' },

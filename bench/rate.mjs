@@ -40,7 +40,7 @@ function findNode() {
   return existsSync(local) ? local : process.execPath;
 }
 
-/** The exact schedule the rules allow for `k` units all ready at 0 (SPEC §2: rate and pacing). */
+/** The exact schedule the rules allow for `k` units all ready at 0 (at most `count` starts in any `windowMs`, and no more than `burst` at once). */
 function idealStarts(k, count, windowMs, burst) {
   const windows = [{ count, windowMs }];
   if (burst < count) windows.push({ count: burst, windowMs: Math.ceil((burst * windowMs) / count) });

@@ -8,6 +8,7 @@ const MAX_LENGTH = 500;
 const MAX_DEPTH = 3;
 const MAX_KEYS = 20;
 
+/** One readable line, of bounded length, for whatever was thrown; never throws itself. */
 export function describeThrown(value: unknown): string {
   try {
     return clip(describe(value));

@@ -19,11 +19,8 @@ const KINDS = {
   ],
 };
 
-/** Names of the workload kinds. */
-export const WORKLOAD_KINDS = Object.keys(KINDS);
-
 /** The path of item `i` in a stage directory, e.g. `src/17.in`. */
-export function itemPath([dir, ext], i) {
+function itemPath([dir, ext], i) {
   return `${dir}/${i}.${ext}`;
 }
 

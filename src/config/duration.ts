@@ -43,7 +43,7 @@ const PARTS = new RegExp(PART, 'g');
 export const DURATION_EXPECTED = "expected a duration like '30s', '2m' or '1h'";
 
 /** The message of every rate error, also used by the config schema. */
-export const RATE_EXPECTED = "expected a rate like '60/min', '10/s' or '100/10s'";
+const RATE_EXPECTED = "expected a rate like '60/min', '10/s' or '100/10s'";
 
 /**
  * Milliseconds (an integer) of a duration: `'500ms'`, `'30s'`, `'2m'`, `'1.5h'`, `'1d'`, `'1h30m'`,

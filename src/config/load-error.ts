@@ -68,7 +68,7 @@ function hintFor(file: string, error: Error): string | undefined {
  * innermost frame in `file`, else the innermost one in a project module it imports (never Node's,
  * a dependency's or runcue's own).
  */
-export function locate(stack: string, file: string): Located | undefined {
+function locate(stack: string, file: string): Located | undefined {
   const lines = stack.split('\n');
   const decorated = /^(\S.*):(\d+)$/.exec(lines[0] ?? '');
   if (decorated !== null) {

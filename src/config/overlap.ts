@@ -14,6 +14,7 @@ interface TaskPatterns {
   readonly outputs: readonly ResolvedOutput[];
 }
 
+/** Config issues for glob outputs that also cover another task's source or outputs. */
 export function outputOverlapIssues(tasks: ReadonlyMap<string, TaskPatterns>): PathIssue[] {
   const issues: PathIssue[] = [];
   for (const [name, task] of tasks) {

@@ -369,7 +369,10 @@ function buildTask(name: string, task: TaskConfig, shape: TaskShape, config: Run
   };
 }
 
-/** A check that takes a minute is stuck, not slow (SPEC §2: the unit fails, never runs). */
+/**
+ * A check that takes a minute is stuck, not slow: its unit fails (a check that times out never
+ * means "run it").
+ */
 const DEFAULT_CHECK_TIMEOUT_MS = 60_000;
 const DEFAULT_KILL_GRACE_MS = 3000;
 

@@ -5,11 +5,13 @@
 import type { Pattern } from '../patterns/pattern.ts';
 import type { Hooks, StaleContext, TaskFunction, UnitInfo, Wildcards } from './types.ts';
 
+/** One input of a task: a parsed pattern, or a function of the wildcards that gives one per unit. */
 export type ResolvedInput =
   | { readonly name: string; readonly kind: 'pattern'; readonly pattern: Pattern }
   /** A record entry given as a function of the wildcards; resolved per unit. */
   | { readonly name: string; readonly kind: 'function'; readonly fn: (wildcards: Wildcards) => string };
 
+/** One output of a task, named (`output0`... for arrays) and parsed. */
 export interface ResolvedOutput {
   readonly name: string;
   readonly pattern: Pattern;
@@ -17,11 +19,13 @@ export interface ResolvedOutput {
   readonly optional: boolean;
 }
 
+/** What a task runs: a shell string, an argv array (no shell), or a function. */
 export type RunSpec =
   | { readonly kind: 'shell'; readonly command: string }
   | { readonly kind: 'argv'; readonly argv: readonly string[] }
   | { readonly kind: 'function'; readonly fn: TaskFunction };
 
+/** A task with defaults applied, durations in milliseconds and patterns parsed. */
 export interface ResolvedTask {
   readonly name: string;
   /** Service names, never empty (`['cpu']` by default). */
@@ -57,6 +61,7 @@ export interface RateLimit {
   readonly source: string;
 }
 
+/** A service with its rates parsed; `concurrent` absent means no cap. */
 export interface ResolvedService {
   readonly name: string;
   readonly concurrent: number | undefined;
@@ -64,6 +69,7 @@ export interface ResolvedService {
   readonly burst: number | undefined;
 }
 
+/** The whole config, validated and resolved: what every layer below `config` reads. */
 export interface ResolvedConfig {
   /** Absolute path of the config file. */
   readonly file: string;
@@ -95,6 +101,7 @@ export interface SourcePosition {
   readonly text?: string;
 }
 
+/** Why a config could not be had: not found, not loadable, or invalid. */
 export type ConfigFailure =
   /** No config file was found from the directory upward. */
   | { readonly reason: 'config-not-found'; readonly cwd: string; readonly message: string }

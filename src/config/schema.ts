@@ -210,7 +210,7 @@ const hooksSchema = strictObject(
 const TASKS_EXPECTED = 'an object of tasks like { build: { run: "make" } }';
 
 /** The whole user config; its inferred types mirror {@link RuncueConfig}. */
-export const configSchema = strictObject(
+const configSchema = strictObject(
   {
     services: v.optional(recordOf(serviceSchema, 'an object of services')),
     tasks: v.pipe(

@@ -30,6 +30,7 @@ export type Spot =
  */
 export type Layer = 'code' | 'dq' | 'sq' | 'heredoc' | 'literal';
 
+/** Where in a shell command a placeholder stands, and the quoting its value must pass through. */
 export interface PlaceholderContext {
   readonly spot: Spot;
   readonly through: readonly Layer[];
@@ -103,7 +104,7 @@ function nestedCode(words: readonly string[]): boolean {
   return words.slice(0, -1).some((w) => SHELL.test(w));
 }
 
-export class ShellLexer {
+class ShellLexer {
   private readonly stack: Frame[] = [codeFrame('')];
   private pendingHeredocs: { delimiter: string; quoted: boolean; strip: boolean; shell: boolean }[] = [];
   /** The previous character was an unquoted, unescaped `$` (so `(` or `{` opens an expansion). */

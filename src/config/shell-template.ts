@@ -1,5 +1,5 @@
 /**
- * Shell `run` strings (SPEC §2): what runs, and the text people read. Values never enter the
+ * Shell `run` strings (a task's `run` written as one string): what runs, and the text people read. Values never enter the
  * script: each is an environment variable, referenced in the form its lexical spot needs (see
  * `shell-context.ts`). A template whose own text has no shell syntax runs without a shell.
  */

@@ -4,6 +4,7 @@
  */
 import type { Wildcards } from '../patterns/wildcards.ts';
 
+/** The values a unit binds to its task's named wildcards (`{ doc: 'a', page: '3' }`). */
 export type { Wildcards };
 
 /** `'500ms'`, `'30s'`, `'2m'`, `'1h'`, `'1d'`, or a number of milliseconds. */
@@ -22,20 +23,26 @@ export interface ServiceConfig {
 /** An input pattern, or a function of the wildcards that returns one (record form only). */
 export type InputPattern = string | ((wildcards: Wildcards) => string);
 
+/** A task's `input`: a pattern, several, or named patterns (`{ image: ..., prompt: ... }`). */
 export type InputSpec = string | readonly string[] | Readonly<Record<string, InputPattern>>;
 /** A named output that may be left unwritten: a unit that exits 0 without it still succeeds. */
 export interface OutputEntry {
+  /** The output pattern. */
   readonly path: string;
+  /** `true`: a unit that exits 0 without writing it still succeeds. */
   readonly optional?: boolean;
 }
 
+/** A task's `output`: a pattern, several, or named outputs (an entry may be optional). */
 export type OutputSpec = string | readonly string[] | Readonly<Record<string, string | OutputEntry>>;
 
 /** What a function task and the `ready`/`stale` hooks see of one unit. */
 export interface UnitInfo {
   /** `task[key=value,...]`, or the task name for a task without wildcards. */
   readonly id: string;
+  /** The task the unit belongs to. */
   readonly task: string;
+  /** The unit's wildcard values. */
   readonly wildcards: Wildcards;
   /** The first input file (empty when the task has none). */
   readonly input: string;
@@ -45,12 +52,15 @@ export interface UnitInfo {
   readonly namedInputs: Readonly<Record<string, readonly string[]>>;
   /** The first output path (a glob for a dynamic output set). */
   readonly output: string;
+  /** Every output path (globs for dynamic output sets). */
   readonly outputs: readonly string[];
+  /** Output paths by the names of a record `output` (`output0`, `output1`... for arrays). */
   readonly namedOutputs: Readonly<Record<string, string>>;
   /** 1 for the first attempt. */
   readonly attempt: number;
 }
 
+/** What a function task gets besides its unit: how to stop and where to log. */
 export interface TaskContext {
   /** Aborted on timeout, Ctrl-C or when the run stops. */
   readonly signal: AbortSignal;
@@ -58,16 +68,20 @@ export interface TaskContext {
   readonly log: (message: string) => void;
 }
 
+/** A task's `run` as a function: does the unit's work, resolves when its outputs are written. */
 export type TaskFunction = (unit: UnitInfo, ctx: TaskContext) => void | Promise<void>;
 
+/** What a custom `stale` check gets besides its unit. */
 export interface StaleContext {
   /** The default verdict (Make's mtime rule, maxAge, --force), so a check can extend it. */
   readonly defaultStale: () => Promise<boolean>;
 }
 
+/** One task: how to turn its inputs into its outputs, one unit per binding of its wildcards. */
 export interface TaskConfig {
   /** Service name(s) this task takes a slot in; default `cpu`. */
   readonly uses?: string | readonly string[];
+  /** Input patterns; the files whose changes make a unit stale. */
   readonly input?: InputSpec;
   /** Output patterns; a task without outputs runs on every build (like a phony Make target). */
   readonly output?: OutputSpec;
@@ -75,53 +89,84 @@ export interface TaskConfig {
   readonly run: string | readonly string[] | TaskFunction;
   /** Ordering-only dependencies on other tasks. */
   readonly after?: readonly string[];
+  /** A custom check: `false` keeps the unit waiting (it takes no slot meanwhile). */
   readonly ready?: (unit: UnitInfo) => boolean | Promise<boolean>;
+  /** Replaces Make's freshness rule for this task (`ctx.defaultStale()` gives that verdict). */
   readonly stale?: (unit: UnitInfo, ctx: StaleContext) => boolean | Promise<boolean>;
   /** Outputs older than this are stale. */
   readonly maxAge?: Duration;
+  /** How many times a failed unit is run again; default 0. */
   readonly retries?: number;
   /** Push-backs (exit 75 / RateLimited) one unit may get before it fails; default 10. */
   readonly maxPushBacks?: number;
+  /** The base of the exponential, jittered wait between retries; default `'1s'`. */
   readonly backoff?: Duration;
+  /** Per attempt: the command's process tree is killed, a function's `signal` aborted. */
   readonly timeout?: Duration;
   /** How long a custom `ready`/`stale` may take before the unit fails; default the top-level one. */
   readonly checkTimeout?: Duration;
+  /** Among units waiting for the same service, higher starts first; default 0. */
   readonly priority?: number;
+  /** Compare mtimes (default) or content fingerprints to decide staleness. */
   readonly freshness?: 'mtime' | 'hash';
+  /** Environment variables for the command (part of the fingerprint with `freshness: 'hash'`). */
   readonly env?: Readonly<Record<string, string>>;
+  /** Keep what a failed unit wrote instead of removing it. */
   readonly keepFailedOutputs?: boolean;
+  /** Shown by `runcue list`. */
   readonly description?: string;
 }
 
+/** What a hook learns about the event besides the unit (each field only where it applies). */
 export interface HookInfo {
+  /** How long the unit ran. */
   readonly durationMs?: number;
+  /** 1 for the first attempt. */
   readonly attempt?: number;
+  /** Why the unit failed. */
   readonly error?: string;
+  /** The command's exit code, when it exited with one. */
   readonly exitCode?: number;
 }
 
+/** A hook: called for a unit event; what it throws is reported and changes nothing. */
 export type Hook = (unit: UnitInfo, info: HookInfo) => void | Promise<void>;
 
+/** The config's `on`: hooks called as units start, finish, fail or are skipped. */
 export interface Hooks {
+  /** A unit started (each attempt). */
   readonly start?: Hook;
+  /** A unit succeeded. */
   readonly complete?: Hook;
+  /** A unit failed (after its last retry). */
   readonly failure?: Hook;
+  /** A unit was fresh and did not run. */
   readonly skip?: Hook;
+  /** Work waited past `stallWarnAfter`/`pendingWarnAfter`: one line per waiting unit. */
   readonly stallWarning?: (blocked: readonly string[]) => void | Promise<void>;
 }
 
+/** A config file's default export (`export default defineConfig({ ... })`). */
 export interface RuncueConfig {
+  /** Limit buckets by name; `cpu` always exists (default `concurrent`: the core count). */
   readonly services?: Readonly<Record<string, ServiceConfig>>;
+  /** Tasks by name. */
   readonly tasks: Readonly<Record<string, TaskConfig>>;
+  /** The default `freshness` of every task: `'mtime'` unless set. */
   readonly freshness?: 'mtime' | 'hash';
+  /** Fail the run when nothing finished for this long while work is pending. */
   readonly stallTimeout?: Duration;
+  /** Fail the run when one unit waited this long. */
   readonly pendingTimeout?: Duration;
   /** How long a custom `ready`/`stale` may take before its unit fails; default `'60s'`. */
   readonly checkTimeout?: Duration;
   /** How long a stopped or timed-out command gets between SIGTERM and SIGKILL; default `'3s'`. */
   readonly killGrace?: Duration;
+  /** Like `stallTimeout`, but warn once (and call `on.stallWarning`) instead of failing. */
   readonly stallWarnAfter?: Duration;
+  /** Like `pendingTimeout`, but warn once (and call `on.stallWarning`) instead of failing. */
   readonly pendingWarnAfter?: Duration;
+  /** Hooks called as units start, finish, fail or are skipped. */
   readonly on?: Hooks;
 }
 

@@ -25,6 +25,7 @@ export interface FileSource {
   listMatches?(pattern: Pattern): readonly (readonly [string, Wildcards])[];
 }
 
+/** What the unit graph is expanded from: the config, its task graph and the files on disk. */
 export interface ExpandOptions {
   readonly config: ResolvedConfig;
   readonly tasks: TaskGraph;
@@ -132,6 +133,7 @@ class OutputIndex {
   }
 }
 
+/** The units of the (selected) tasks and the edges between them, from patterns and existing files. */
 export function expandGraph(options: ExpandOptions): UnitGraph {
   const { config, tasks, only } = options;
   const units = new Map<string, Unit>();

@@ -7,7 +7,7 @@ import { unreachable } from '../result.ts';
 import type { GraphEdge, GraphView, TaskNode, UnitNode } from './view.ts';
 
 /** Version of the JSON graph document; fields are only ever added within a version. */
-export const GRAPH_JSON_VERSION = 1;
+const GRAPH_JSON_VERSION = 1;
 
 /** The output formats of `runcue graph`. */
 export type GraphFormat = 'dot' | 'mermaid' | 'json';
@@ -42,7 +42,7 @@ export function dotLabel(text: string): string {
 }
 
 /** `doc=a, page=001`, or the task name for a unit without wildcards. */
-export function unitLabel(node: UnitNode): string {
+function unitLabel(node: UnitNode): string {
   const parts = Object.entries(node.wildcards).map(([k, v]) => `${k}=${v}`);
   const unbound = /\[(.*)\]$/.exec(node.id)?.[1];
   // A placeholder's unbound wildcards are only in its id (`page=*`).

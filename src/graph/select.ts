@@ -1,6 +1,7 @@
 /**
- * Target selection: which units a command acts on. Targets are task names, output paths, output
- * globs, or unit filters `task[key=glob,...]` over wildcard values (SPEC §3). Pure.
+ * Target selection: which units a command acts on. Targets, as typed on the command line, are
+ * task names, output paths, output globs, or unit filters `task[key=glob,...]` over wildcard
+ * values. Pure.
  */
 import { globsIntersect } from '../patterns/glob-intersect.ts';
 import { globMatcher } from '../patterns/glob-match.ts';
@@ -11,6 +12,7 @@ import { err, ok, type Result } from '../result.ts';
 import type { TaskGraph } from './tasks.ts';
 import type { Unit, UnitGraph } from './unit.ts';
 
+/** The parsed targets of a command: which units it acts on. */
 export interface Selection {
   /** No targets: every task. */
   readonly all: boolean;
@@ -21,6 +23,7 @@ export interface Selection {
   matches(unit: Unit): boolean;
 }
 
+/** A target that names no task and matches no task's output. */
 export interface TargetFailure {
   readonly reason: 'unknown-target';
   readonly target: string;
@@ -113,6 +116,7 @@ function unknown(target: string, config: ResolvedConfig): { ok: false; error: Ta
   return err({ reason: 'unknown-target', target, message: `unknown target "${target}": not a task, and no task's output matches it${hint}` });
 }
 
+/** Parses command-line targets into a selection, or names the first unknown target. */
 export function parseTargets(targets: readonly string[], config: ResolvedConfig): Result<Selection, TargetFailure> {
   if (targets.length === 0) return ok({ all: true, targets: [], tasks: new Set(config.tasks.keys()), matches: () => true });
   const matchers: Matcher[] = [];
@@ -184,7 +188,7 @@ export function selectUnits(
  * A path, glob or filter target that no unit (not even one a dynamic producer will discover)
  * matches: Make's "No rule to make target". A task name with no units yet is fine.
  */
-export function unmatchedTarget(graph: UnitGraph, selection: Selection): TargetFailure | undefined {
+function unmatchedTarget(graph: UnitGraph, selection: Selection): TargetFailure | undefined {
   for (const t of selection.targets) {
     if (t.isTask) continue;
     let found = false;

@@ -7,6 +7,7 @@ import { globsIntersect } from '../patterns/glob-intersect.ts';
 import type { ResolvedConfig, ResolvedInput, ResolvedTask } from '../config/resolved.ts';
 import { err, ok, type Result } from '../result.ts';
 
+/** Tasks ordered producers first, with their data and `after` edges both ways. */
 export interface TaskGraph {
   /** Task names, every producer before its consumers; ties in declaration order. */
   readonly order: readonly string[];
@@ -18,6 +19,7 @@ export interface TaskGraph {
   readonly downstream: ReadonlyMap<string, readonly string[]>;
 }
 
+/** The tasks depend on each other in a circle, so no order exists. */
 export interface CycleFailure {
   readonly reason: 'cycle';
   /** Task names along the cycle, first repeated at the end: `['extract', 'summarize', 'extract']`. */
@@ -48,6 +50,7 @@ function consumes(consumer: ResolvedTask, producer: ResolvedTask): boolean {
   return false;
 }
 
+/** Orders the tasks and finds their edges, or the first cycle among them. */
 export function buildTaskGraph(config: ResolvedConfig): Result<TaskGraph, CycleFailure> {
   const names = [...config.tasks.keys()];
   const upstream = new Map<string, string[]>();

@@ -12,6 +12,7 @@ export interface UnitPath {
   readonly optional?: true;
 }
 
+/** One run of a task: the task with its wildcards bound, and its concrete inputs and outputs. */
 export interface Unit {
   /** `task[key=value,...]` with keys in the task's wildcard order; the task name when it has none. */
   readonly id: string;
@@ -35,11 +36,13 @@ export interface UnitGraph {
   readonly conflicts?: readonly OutputConflict[];
 }
 
+/** A file that units of two different tasks both claim as output. */
 export interface OutputConflict {
   readonly path: string;
   readonly units: readonly [string, string];
 }
 
+/** A unit's id, `task[key=value,...]` in the task's wildcard order (`*` for an unbound one). */
 export function unitId(task: string, wildcardOrder: readonly string[], values: Wildcards): string {
   if (wildcardOrder.length === 0) return task;
   const parts = wildcardOrder.map((name) => `${name}=${values[name] ?? '*'}`);

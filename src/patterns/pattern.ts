@@ -1,6 +1,6 @@
 /**
  * Artifact patterns: named wildcards (`{page}`) mixed with ordinary globs (`*`, `**`, `?`,
- * `[...]`, `{a,b}`), as SPEC §2 "Patterns and units" defines them.
+ * `[...]`, `{a,b}`), as a task's `input` and `output` are written (the README's "Patterns").
  *
  * A `{name}` matches one or more characters within one path segment and binds `name`; glob
  * syntax binds nothing. A brace group is a wildcard only when it is a bare identifier.
@@ -13,6 +13,7 @@ import { braceEnd, classToRegex, parseClass, PICOMATCH_OPTIONS, splitAlternative
 import type { CharClass } from './glob-syntax.ts';
 import type { Wildcards } from './wildcards.ts';
 
+/** A parsed artifact pattern: matches paths to bindings and fills bindings into paths. */
 export interface Pattern {
   /** As written (normalised: no leading `./`, no duplicate slashes). */
   readonly source: string;
@@ -30,6 +31,7 @@ export interface Pattern {
   fill(values: Wildcards): string;
 }
 
+/** Why a pattern could not be parsed. */
 export interface PatternError {
   readonly reason: 'pattern-empty' | 'pattern-invalid';
   readonly message: string;
@@ -248,7 +250,7 @@ function fillParts(source: string, tokens: readonly Token[], names: readonly str
 const NO_WILDCARDS: Wildcards = Object.freeze({});
 
 /**
- * Parses an artifact pattern (SPEC §2). The matcher is built once here: `match` runs for every
+ * Parses an artifact pattern (a task's `input` or `output`). The matcher is built once here: `match` runs for every
  * listed file, so it is one `startsWith`, one regex and (only for glob patterns) one picomatch
  * regex test, with no allocation besides the returned bindings.
  */

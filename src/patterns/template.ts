@@ -1,5 +1,5 @@
 /**
- * `run` templates (SPEC §2): `{input}`, `{inputs}`, `{input.NAME}`, `{output}`, `{outputs}`,
+ * `run` templates, the placeholders a task's command may use: `{input}`, `{inputs}`, `{input.NAME}`, `{output}`, `{outputs}`,
  * `{output.NAME}`, `{wildcards.NAME}` and `{NAME}` (a wildcard).
  *
  * Any other brace group is literal text, so shell and awk syntax pass through (`${HOME}`,

@@ -4,6 +4,8 @@ import { parseTargets, tasksNeeded, type OutputConflictFailure, type TargetFailu
 import { buildTaskGraph, type CycleFailure } from '../graph/tasks.ts';
 import { err, ok, type Result } from '../result.ts';
 import type { RunEvent, RunEventListener } from './events.ts';
+import type { ExecutorFor } from './execute/executor.ts';
+import { localExecutors } from './execute/local.ts';
 import { createInflightRecords } from './inflight.ts';
 import { createProcessGroups } from './process-groups.ts';
 import { createLimiter } from './limiter.ts';
@@ -52,6 +54,8 @@ export interface BuildOptions {
   readonly rewroteEarlier?: ReadonlyMap<string, InputRewrite>;
   /** (watch) One store for every cycle, so starts it could not write are still remembered. */
   readonly rateStore?: RateStore;
+  /** Who runs each task's units; default: local processes and in-process functions. */
+  readonly executorFor?: ExecutorFor;
 }
 
 /** Reports a run-level warning as every reporter shows one: a `unit:log` warning from `(run)`. */
@@ -96,12 +100,11 @@ export async function build(options: BuildOptions): Promise<Result<BuildResult, 
     keepGoing: options.keepGoing ?? false,
     noDeps: options.noDeps ?? false,
     verbose: options.verbose ?? false,
-    env: options.env ?? {},
     killGraceMs,
+    executorFor: options.executorFor ?? localExecutors({ root: config.root, env: options.env ?? {}, killGraceMs, groups }),
     now,
     emit,
     inflight,
-    groups,
     signal: options.signal,
     dryRun: options.dryRun ?? false,
     ...(options.failedEarlier ? { failedEarlier: options.failedEarlier } : {}),

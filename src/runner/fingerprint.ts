@@ -14,6 +14,7 @@ import { err, ok, type Result } from '../result.ts';
 import { makeDir, snapshot, type DirFailure, type FileStat } from './files.ts';
 import { describeFsError } from './fs-errors.ts';
 
+/** What a unit's fingerprint is made of, each part hashed. */
 export interface FingerprintParts {
   /** Input path -> sha256 of its content. */
   readonly inputs: Readonly<Record<string, string>>;

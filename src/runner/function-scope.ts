@@ -9,6 +9,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 /** How the error escaped: thrown in a callback, or a rejected promise nobody handled. */
 export type EscapeKind = 'uncaught exception' | 'unhandled rejection';
 
+/** Whose user code runs, and how an error escaping from it fails its owner. */
 export interface FunctionScope {
   /** The unit whose code this is (for a hook: the unit it was called for). */
   readonly unit: string;

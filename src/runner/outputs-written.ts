@@ -1,6 +1,6 @@
 /**
- * Did a unit write its declared outputs? SPEC §2: a unit that exits 0 without writing every
- * declared (non-optional) output fails. A concrete file output counts when it exists; a glob
+ * Did a unit write its declared outputs? A unit that exits 0 without writing every declared
+ * (non-optional) output fails. A concrete file output counts when it exists; a glob
  * output when one matching file was created or changed by the run (a hand-written file that
  * merely matches does not count); a directory output when it was created or changed (its own
  * mtime, or any file beneath it).
@@ -31,6 +31,7 @@ function directorySignature(root: string, rel: string): string {
   return `${own}\u0001${files.join('\u0001')}`;
 }
 
+/** The outputs as they are before an attempt: their files, and a signature of each directory output. */
 export function observeOutputs(root: string, outputs: readonly UnitPath[]): OutputsBefore {
   const dirs = new Map<string, string>();
   for (const o of outputs) if (!o.isGlob && isDirectory(root, o.path)) dirs.set(o.path, directorySignature(root, o.path));
@@ -47,6 +48,7 @@ export interface OutputsWritten {
   readonly dirs: readonly string[];
 }
 
+/** Compares the outputs with what they were before the attempt. */
 export function outputsWritten(root: string, outputs: readonly UnitPath[], before: OutputsBefore): OutputsWritten {
   const now = snapshot(root, outputs);
   const files = [...now].filter(([f, s]) => {

@@ -16,12 +16,13 @@ import type { TaskGraph } from '../graph/tasks.ts';
 import type { Unit, UnitGraph } from '../graph/unit.ts';
 import type { BlockedReason, BlockedUnit, PlanEntry, RunCounts, RunEvent, StaleReason, UnitFailure } from './events.ts';
 import { snapshot, type FileStat } from './files.ts';
-import type { FingerprintParts } from './fingerprint.ts';
 import type { Limiter } from './limiter.ts';
 import { StallWatch } from './stall-watch.ts';
 import { inputSignature, type CheckOutcome, type ClockSkew } from './staleness.ts';
-import { CheckError, customCheck, defaultCheck } from './unit-check.ts';
-import { inputsByName, resolveCommand, runUnit, unitInfo } from './unit-run.ts';
+import { customCheck, defaultCheck, type CheckFailure } from './unit-check.ts';
+import { runUnit } from './execute/attempt.ts';
+import type { ExecutorFor, LogStream } from './execute/executor.ts';
+import { attemptInfo, inputsByName, unitInfo, viewFor, type UnitView } from './execute/unit-view.ts';
 import { RunQueue } from './queue.ts';
 import { unreachable } from '../result.ts';
 import { missingInputMessage } from './missing-input.ts';
@@ -31,7 +32,6 @@ import { affectedUnits } from '../graph/affected.ts';
 import { pausableServices } from './push-back.ts';
 import type { InflightRecord, InflightRecords } from './inflight.ts';
 import { ElsewhereWaits, interruptedOutcome, runningElsewhere } from './inflight-wait.ts';
-import type { ProcessGroups } from './process-groups.ts';
 import { describeThrown } from '../describe-thrown.ts';
 import { abandonAttempt, abandonedAttemptRuns, AbandonedAttempts, type AbandonedAttempt } from './abandoned.ts';
 import { settlesWithin } from './bounded-wait.ts';
@@ -51,7 +51,6 @@ export interface SchedulerOptions {
   readonly keepGoing: boolean;
   readonly noDeps: boolean;
   readonly verbose: boolean;
-  readonly env: Readonly<Record<string, string | undefined>>;
   readonly killGraceMs: number;
   readonly now: () => number;
   readonly emit: (event: RunEvent) => void;
@@ -64,10 +63,10 @@ export interface SchedulerOptions {
   readonly affected?: ReadonlySet<string>;
   /** Records of units in flight: claimed before a unit runs, consulted after its check. */
   readonly inflight?: InflightRecords;
-  /** The run's process groups, stopped by a watchdog if runcue dies. */
-  readonly groups?: ProcessGroups;
   /** (watch) Units whose last run rewrote their own inputs: not rerun while the inputs stay as it left them. */
   readonly rewroteEarlier?: ReadonlyMap<string, InputRewrite>;
+  /** Who carries out each task's attempts: the scheduler knows nothing of processes. */
+  readonly executorFor: ExecutorFor;
 }
 
 export interface UnitProblem {
@@ -104,6 +103,8 @@ interface Pending {
   pushBacks: number;
   /** Its outputs when it was found stale: another runcue process may build it before it starts. */
   readonly outputs: string;
+  /** What every attempt runs, decided when it was found stale. */
+  readonly view: UnitView;
 }
 
 
@@ -150,8 +151,6 @@ export class Scheduler {
   private readonly cleared: string[] = [];
   private unrecordedWarned = false;
   private nextExpiry: number | undefined;
-  /** Fingerprints computed at check time (hash freshness), recorded when the unit succeeds. */
-  private readonly fingerprints = new Map<string, FingerprintParts>();
   private readonly hooks: Promise<void>[] = [];
   /** Outputs of units that no longer exist: never read by a glob input (orphans.ts). */
   private isOrphan: (file: string) => boolean = () => false;
@@ -397,42 +396,47 @@ export class Scheduler {
     const force = this.o.force && this.o.selection.matches(unit);
     const ctx = { root: this.o.config.root, now: this.o.now(), maxAgeMs: task.maxAgeMs, force, isOrphan: this.isOrphan };
     if (!task.ready && !task.stale) {
-      const { outcome, fingerprint } = defaultCheck(unit, task, ctx);
-      if (fingerprint) this.fingerprints.set(id, fingerprint);
-      this.afterCheck(unit, outcome);
+      const { outcome, view } = defaultCheck(unit, task, ctx);
+      this.afterCheck(unit, outcome, view);
       return;
     }
     this.status.set(id, 'checking');
     this.asyncChecks++;
     const limits = { signal: this.stopChecks.signal, onCheck: (check: 'ready' | 'stale') => this.checking.set(id, { check, since: this.o.now() }) };
-    void customCheck(unit, task, ctx, (parts) => this.fingerprints.set(id, parts), limits).then(
-      (outcome) => {
-        this.asyncChecks--;
-        this.checking.delete(id);
-        if (outcome === 'not-ready') this.park(id);
-        else this.afterCheck(unit, outcome);
-        this.pump();
-      },
-      (error: unknown) => {
+    // A throw here is a bug in runcue, not in the check: the unit fails all the same.
+    const bug = (error: unknown): CheckFailure => ({ kind: 'check-failed', check: 'stale', why: 'threw', message: describeThrown(error) });
+    void customCheck(unit, task, ctx, limits)
+      .catch(bug)
+      .then((result) => {
         this.asyncChecks--;
         const since = this.checking.get(id)?.since ?? ctx.now;
         this.checking.delete(id);
-        this.onCheckFailed(unit, error, this.o.now() - since);
+        switch (result.kind) {
+          case 'not-ready':
+            this.park(id);
+            break;
+          case 'check-failed':
+            this.onCheckFailed(unit, result, this.o.now() - since);
+            break;
+          case 'checked':
+            this.afterCheck(unit, result.outcome, result.view);
+            break;
+        }
         this.pump();
-      },
-    );
+      });
   }
 
   /**
    * The in-flight record has the last word, read after the outputs were: a unit another process
    * runs waits for it (its outputs may be half-written), one whose earlier run died is stale.
+   * `view`: the unit's view when the check built one (see onChecked).
    */
-  private afterCheck(unit: Unit, outcome: CheckOutcome): void {
+  private afterCheck(unit: Unit, outcome: CheckOutcome, view?: UnitView): void {
     // An abandoned attempt of this process still holds the record: onChecked blocks the unit.
     const mineAbandoned = abandonedAttemptRuns(this.o.config.root, unit.id);
     const state = outcome.kind === 'missing-input' || mineAbandoned ? undefined : this.o.inflight?.inspect(unit.id);
     if (state?.kind === 'elsewhere') this.awaitElsewhere(unit, state);
-    else this.onChecked(unit, state?.kind === 'interrupted' ? interruptedOutcome(outcome, state.record) : outcome);
+    else this.onChecked(unit, state?.kind === 'interrupted' ? interruptedOutcome(outcome, state.record) : outcome, view);
   }
 
   private awaitElsewhere(unit: Unit, held: { readonly record: InflightRecord; readonly stopping?: boolean }): void {
@@ -465,15 +469,15 @@ export class Scheduler {
     return true;
   }
 
-  private onCheckFailed(unit: Unit, error: unknown, durationMs: number): void {
-    const check = error instanceof CheckError ? error.check : 'stale';
-    if (error instanceof CheckError && error.kind === 'stopped') {
+  private onCheckFailed(unit: Unit, failure: CheckFailure, durationMs: number): void {
+    const { check } = failure;
+    if (failure.why === 'stopped') {
       // Stopped by a signal: the unit was never checked, so it did not start.
       if (this.stalled === undefined) this.status.set(unit.id, 'checkable');
       else this.fail(unit, { reason: 'stalled', message: `${this.stalled}; its ${check}() check had not settled` }, 1, '', [], durationMs);
       return;
     }
-    this.fail(unit, { reason: 'check-error', check, message: error instanceof CheckError ? error.message : describeThrown(error) }, 1, '', [], durationMs);
+    this.fail(unit, { reason: 'check-error', check, message: failure.message }, 1, '', [], durationMs);
   }
 
   private park(id: string): void {
@@ -485,7 +489,8 @@ export class Scheduler {
     return task.after.every((name) => (this.unsettledByTask.get(name) ?? 0) === 0);
   }
 
-  private onChecked(unit: Unit, outcome: CheckOutcome): void {
+  /** `checked`: the view the check built (hash freshness fingerprints it), reused when the unit is stale. */
+  private onChecked(unit: Unit, outcome: CheckOutcome, checked?: UnitView): void {
     if (outcome.kind !== 'missing-input' && outcome.skew) this.warnSkew(unit, outcome.skew);
     switch (outcome.kind) {
       case 'missing-input': {
@@ -504,7 +509,7 @@ export class Scheduler {
         this.status.set(unit.id, 'fresh');
         this.counts.fresh++;
         this.o.emit({ type: 'unit:skip', time: this.o.now(), task: unit.task, unit: unit.id });
-        this.callHook('skip', unit, outcome.inputs, {});
+        this.callHook('skip', unit, () => unitInfo(unit, inputsByName(unit, outcome.inputs), 1), {});
         this.settle(unit);
         return;
       case 'stale': {
@@ -532,9 +537,11 @@ export class Scheduler {
           this.settle(unit);
           return;
         }
+        if (!task) return;
         this.status.set(unit.id, 'queued');
-        this.pending.set(unit.id, { reason: outcome.reason, inputs: outcome.inputs, attempt: 1, pushBacks: 0, outputs: outputsSignature(this.o.config.root, unit) });
-        this.queue.push(unit.id, task?.uses ?? ['cpu'], task?.priority ?? 0);
+        const view = viewFor(unit, task, outcome.inputs, checked);
+        this.pending.set(unit.id, { reason: outcome.reason, inputs: outcome.inputs, attempt: 1, pushBacks: 0, outputs: outputsSignature(this.o.config.root, unit), view });
+        this.queue.push(unit.id, task.uses, task.priority);
         return;
       }
     }
@@ -610,36 +617,23 @@ export class Scheduler {
     this.stalls.running(id);
     const controller = new AbortController();
     this.running.set(id, controller);
-    const named = inputsByName(unit, pending.inputs);
-    const command = resolveCommand(task, unit, named)?.text;
-    this.o.emit({ type: 'unit:start', time: startedAt, task: unit.task, unit: id, attempt: pending.attempt, reason: pending.reason, ...(command ? { command } : {}) });
-    this.callHook('start', unit, pending.inputs, { attempt: pending.attempt });
-    const fingerprint = this.fingerprints.get(id);
-    const onLog = this.o.verbose
-      ? (stream: 'stdout' | 'stderr' | 'log', text: string) => this.o.emit({ type: 'unit:log', time: this.o.now(), task: unit.task, unit: id, stream, text })
+    const { view, attempt } = pending;
+    const command = view.run.kind === 'command' ? view.run.text : undefined;
+    this.o.emit({ type: 'unit:start', time: startedAt, task: unit.task, unit: id, attempt, reason: pending.reason, ...(command ? { command } : {}) });
+    this.callHook('start', unit, () => attemptInfo(view, attempt), { attempt });
+    const log = this.o.verbose
+      ? (stream: LogStream, text: string) => this.o.emit({ type: 'unit:log', time: this.o.now(), task: unit.task, unit: id, stream, text })
       : undefined;
     // Before its snapshot in runUnit: a dynamic set starts empty of what this unit made last time.
     for (const file of clearRecordedOutputs(this.o.config.root, unit)) this.cleared.push(file);
-    void runUnit({
-      unit,
-      task,
-      root: this.o.config.root,
-      attempt: pending.attempt,
-      inputs: pending.inputs,
-      env: this.o.env,
-      signal: controller.signal,
-      killGraceMs: this.o.killGraceMs,
-      ...(this.o.groups ? { groups: this.o.groups } : {}),
-      isOrphan: this.isOrphan,
-      ...(onLog ? { onLog } : {}),
-      ...(fingerprint ? { fingerprint } : {}),
-    }).then((outcome) => {
+    const request = { view, attempt, signal: controller.signal, root: this.o.config.root, isOrphan: this.isOrphan, ...(log ? { log } : {}) };
+    void runUnit(request, this.o.executorFor(task)).then((outcome) => {
       this.running.delete(id);
       this.o.limiter.release(services);
       const durationMs = this.o.now() - startedAt;
-      if (outcome.ok === 'push-back') {
+      if (outcome.kind === 'push-back') {
         this.pushBack(unit, task, pending, outcome.retryAfterMs);
-      } else if (outcome.ok) {
+      } else if (outcome.kind === 'done') {
         for (const s of task.uses) this.pushBackStreak.delete(s);
         this.o.inflight?.release(id);
         this.status.set(id, 'done');
@@ -655,7 +649,7 @@ export class Scheduler {
           this.o.emit({ type: 'unit:log', time: this.o.now(), task: unit.task, unit: id, stream: 'warning', text: unrecorded });
         }
         this.o.emit({ type: 'unit:done', time: this.o.now(), task: unit.task, unit: id, durationMs, inputsChanged: outcome.inputsChanged });
-        this.callHook('complete', unit, pending.inputs, { durationMs, attempt: pending.attempt });
+        this.callHook('complete', unit, () => attemptInfo(view, attempt), { durationMs, attempt });
         this.settle(unit);
       } else if (outcome.abandoned) {
         this.abandon(unit, outcome.abandoned, !this.stopping && pending.attempt <= task.retries);
@@ -779,7 +773,7 @@ export class Scheduler {
     this.o.emit({ type: 'unit:fail', time: this.o.now(), task: unit.task, unit: unit.id, durationMs, attempt, error, outputTail, removed, ...(command ? { command } : {}) });
     const info: { durationMs: number; attempt: number; error: string; exitCode?: number } = { durationMs, attempt, error: error.message };
     if (error.reason === 'exit-non-zero') info.exitCode = error.exitCode;
-    this.callHook('failure', unit, new Map(), info);
+    this.callHook('failure', unit, () => unitInfo(unit, inputsByName(unit, new Map()), attempt), info);
     if (!this.o.keepGoing && error.reason !== 'aborted') this.stopping = true;
     if (!interrupted) this.blockDownstream(unit.id);
     this.wakeParked();
@@ -830,10 +824,11 @@ export class Scheduler {
     this.notReady.clear();
   }
 
-  private callHook(name: 'start' | 'complete' | 'failure' | 'skip', unit: Unit, inputs: ReadonlyMap<string, FileStat>, info: Record<string, unknown>): void {
+  /** `describe`: what the hook is told about the unit, asked only when there is a hook. */
+  private callHook(name: 'start' | 'complete' | 'failure' | 'skip', unit: Unit, describe: () => UnitInfo, info: Record<string, unknown>): void {
     const hook = this.o.config.hooks[name];
     if (!hook) return;
-    const unitView: UnitInfo = unitInfo(unit, inputsByName(unit, inputs), typeof info['attempt'] === 'number' ? info['attempt'] : 1);
+    const unitView = describe();
     const report = (text: string): void => this.o.emit({ type: 'unit:log', time: this.o.now(), task: unit.task, unit: unit.id, stream: 'hook', text });
     // An error escaping from a timer the hook started is the hook's failure too: reported only.
     const scope = {

@@ -1,6 +1,6 @@
 /**
- * The two checks of SPEC §2: is a unit ready (every input exists), and is it stale (Make's
- * mtime rule, maxAge, --force)? Custom `ready`/`stale` hooks are applied by the scheduler.
+ * The two checks of a unit: is it ready (every input exists), and is it stale (Make's
+ * mtime rule, maxAge, --force)? Custom `ready`/`stale` checks are added in unit-check.ts.
  */
 import type { UnitPath } from '../graph/unit.ts';
 import type { StaleReason } from './events.ts';
@@ -8,6 +8,7 @@ import { statSync } from 'node:fs';
 import { filesOf, statPath, type FileStat } from './files.ts';
 import { recordedFilesOf, type OutputRecord } from './output-record.ts';
 
+/** What a freshness check needs besides the unit. */
 export interface CheckContext {
   readonly root: string;
   readonly now: number;
@@ -22,6 +23,7 @@ export interface CheckContext {
   readonly isOrphan?: (file: string) => boolean;
 }
 
+/** A unit's verdict, with its inputs as observed (what a run of it will be compared against). */
 export type CheckOutcome =
   /** An input does not exist (a glob input matches no file). */
   | { readonly kind: 'missing-input'; readonly input: UnitPath }
@@ -63,6 +65,7 @@ export function observeInputs(
   return { files };
 }
 
+/** Make's rule: stale when an output is missing or older than an input; also maxAge and --force. */
 export function checkUnit(inputs: readonly UnitPath[], outputs: readonly UnitPath[], ctx: CheckContext): CheckOutcome {
   const observed = observeInputs(ctx.root, inputs, ctx.isOrphan);
   if ('missing' in observed) return { kind: 'missing-input', input: observed.missing };

@@ -21,7 +21,7 @@ import { orphanCheck } from './orphans.ts';
 import { recordOutputs } from './output-record.ts';
 import { systemClock, type Clock } from './ports.ts';
 import { observeInputs } from './staleness.ts';
-import { fingerprintCommand } from './unit-run.ts';
+import { fingerprintCommand } from './execute/unit-view.ts';
 
 /** A unit to touch: its existing output files and its inputs as observed now. */
 export interface Touchable {

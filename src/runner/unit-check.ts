@@ -6,26 +6,40 @@
 import type { ResolvedTask } from '../config/resolved.ts';
 import { describeThrown } from '../describe-thrown.ts';
 import type { Unit } from '../graph/unit.ts';
+import { err, ok, type Result } from '../result.ts';
+import { attemptInfo, unitView, viewCommand, type UnitView } from './execute/unit-view.ts';
 import { runInScope, type EscapeKind } from './function-scope.ts';
+import { systemTimers, type TimerHandle, type Timers } from './ports.ts';
 import { needsRecord, readOutputRecord } from './output-record.ts';
-import { fingerprintParts, fingerprintStale, type FingerprintParts } from './fingerprint.ts';
+import { fingerprintParts, fingerprintStale } from './fingerprint.ts';
 import { checkUnit, observeInputs, type CheckContext, type CheckOutcome } from './staleness.ts';
-import { fingerprintCommand, inputsByName, unitInfo } from './unit-run.ts';
 
-/** The default verdict, and for hash tasks the fingerprint to record when the unit succeeds. */
-export function defaultCheck(unit: Unit, task: ResolvedTask, ctx: CheckContext): { outcome: CheckOutcome; fingerprint?: FingerprintParts } {
+/**
+ * A verdict. `view`: the unit's view, when the check built one (hash freshness renders the
+ * command to fingerprint it; the view carries that fingerprint, recorded when the unit succeeds).
+ */
+export interface Checked {
+  readonly kind: 'checked';
+  readonly outcome: CheckOutcome;
+  readonly view?: UnitView;
+}
+
+/** The default verdict: Make's mtime rule, or the content fingerprint of a hash task. */
+export function defaultCheck(unit: Unit, task: ResolvedTask, ctx: CheckContext): Checked {
   if (task.freshness !== 'hash') {
     const record = needsRecord(unit) ? readOutputRecord(ctx.root, unit.id) : undefined;
-    return { outcome: checkUnit(unit.inputs, unit.outputs, record === undefined ? ctx : { ...ctx, record }) };
+    return { kind: 'checked', outcome: checkUnit(unit.inputs, unit.outputs, record === undefined ? ctx : { ...ctx, record }) };
   }
   const observed = observeInputs(ctx.root, unit.inputs, ctx.isOrphan);
-  if ('missing' in observed) return { outcome: { kind: 'missing-input', input: observed.missing } };
+  if ('missing' in observed) return { kind: 'checked', outcome: { kind: 'missing-input', input: observed.missing } };
   const inputs = observed.files;
-  const hashed = fingerprintParts(ctx.root, task, inputs, fingerprintCommand(task, unit, inputs));
+  const unhashed = unitView(unit, task, inputs);
+  const hashed = fingerprintParts(ctx.root, task, inputs, viewCommand(unhashed));
   // An input that vanished (or may not be read) between listing and hashing is not there to use.
-  if (!hashed.ok) return { outcome: { kind: 'missing-input', input: { name: 'input', path: hashed.error.input, isGlob: false } } };
+  if (!hashed.ok) return { kind: 'checked', outcome: { kind: 'missing-input', input: { name: 'input', path: hashed.error.input, isGlob: false } } };
   const fingerprint = hashed.value;
-  const verdict = (outcome: CheckOutcome): { outcome: CheckOutcome; fingerprint: FingerprintParts } => ({ outcome, fingerprint });
+  const view: UnitView = { ...unhashed, fingerprint };
+  const verdict = (outcome: CheckOutcome): Checked => ({ kind: 'checked', outcome, view });
   if (ctx.force) return verdict({ kind: 'stale', reason: { kind: 'forced' }, inputs });
   if (unit.outputs.length === 0) return verdict({ kind: 'stale', reason: { kind: 'no_outputs' }, inputs });
   const reason = fingerprintStale(ctx.root, unit, fingerprint);
@@ -36,27 +50,25 @@ export function defaultCheck(unit: Unit, task: ResolvedTask, ctx: CheckContext):
   return verdict(byAge.kind === 'fresh' && byAge.expiresAt !== undefined ? { kind: 'fresh', inputs, expiresAt: byAge.expiresAt } : { kind: 'fresh', inputs });
 }
 
-/** How a custom check ended without a verdict. */
-export type CheckErrorKind = 'threw' | 'timeout' | 'stopped';
-
 /** A custom check threw or never settled (the unit fails), or the run stopped while it ran. */
-export class CheckError extends Error {
+export interface CheckFailure {
+  readonly kind: 'check-failed';
   readonly check: 'ready' | 'stale';
-  readonly kind: CheckErrorKind;
-
-  constructor(check: 'ready' | 'stale', kind: CheckErrorKind, message: string) {
-    super(message);
-    this.check = check;
-    this.kind = kind;
-  }
+  readonly why: 'threw' | 'timeout' | 'stopped';
+  readonly message: string;
 }
+
+/** How a custom check ends: a verdict, "not ready yet" (ready() said no), or a failure. */
+export type CustomCheckResult = Checked | { readonly kind: 'not-ready' } | CheckFailure;
 
 /** What bounds the custom checks of a run. */
 export interface CheckLimits {
-  /** Aborted when the run stops: checks still in flight end with a `stopped` {@link CheckError}. */
+  /** Aborted when the run stops: checks still in flight end with a `stopped` {@link CheckFailure}. */
   readonly signal: AbortSignal;
   /** Called as each custom check starts (stall diagnostics name the check a unit waits for). */
   readonly onCheck?: (check: 'ready' | 'stale') => void;
+  /** The run's timers, for `checkTimeout` (a scheduler on a virtual clock times checks out on it); default: real ones. */
+  readonly timers?: Timers;
 }
 
 /**
@@ -64,15 +76,22 @@ export interface CheckLimits {
  * let Node exit with 13 once nothing else is pending): it fails after `timeoutMs`, and ends at
  * once when the run stops. Errors escaping from timers the check started fail it too.
  */
-async function guard(check: 'ready' | 'stale', unit: Unit, timeoutMs: number, limits: CheckLimits, fn: () => boolean | Promise<boolean> | undefined): Promise<boolean> {
+async function guard(
+  check: 'ready' | 'stale',
+  unit: Unit,
+  timeoutMs: number,
+  limits: CheckLimits,
+  fn: () => boolean | Promise<boolean> | undefined,
+): Promise<Result<boolean, CheckFailure>> {
   limits.onCheck?.(check);
+  const timers = limits.timers ?? systemTimers;
   let over = false;
-  let timer: NodeJS.Timeout | undefined;
+  let timer: TimerHandle | undefined;
   let onStop = (): void => undefined;
   try {
-    return await new Promise<boolean>((resolve, reject) => {
-      const fail = (kind: CheckErrorKind, message: string): void => reject(new CheckError(check, kind, message));
-      timer = setTimeout(() => fail('timeout', `${check}() did not settle within ${shortDuration(timeoutMs)} (checkTimeout)`), timeoutMs);
+    return await new Promise<Result<boolean, CheckFailure>>((resolve) => {
+      const fail = (why: CheckFailure['why'], message: string): void => resolve(err({ kind: 'check-failed', check, why, message }));
+      timer = timers.set(() => fail('timeout', `${check}() did not settle within ${shortDuration(timeoutMs)} (checkTimeout)`), timeoutMs);
       onStop = () => fail('stopped', `${check}() had not settled when the run stopped`);
       if (limits.signal.aborted) onStop();
       else limits.signal.addEventListener('abort', onStop, { once: true });
@@ -85,13 +104,13 @@ async function guard(check: 'ready' | 'stale', unit: Unit, timeoutMs: number, li
         },
       };
       runInScope(scope, async () => fn()).then(
-        (verdict) => resolve(Boolean(verdict)),
+        (verdict) => resolve(ok(Boolean(verdict))),
         (error: unknown) => fail('threw', `${check}() threw: ${describeThrown(error)}`),
       );
     });
   } finally {
     over = true;
-    clearTimeout(timer);
+    timers.clear(timer);
     limits.signal.removeEventListener('abort', onStop);
   }
 }
@@ -102,30 +121,29 @@ function shortDuration(ms: number): string {
 }
 
 /**
- * The check of a task with a custom `ready` or `stale`: `'not-ready'` when ready() says no.
- * Rejects with a {@link CheckError} when a custom check throws, times out or is stopped.
+ * The check of a task with a custom `ready` or `stale`: `not-ready` when ready() says no, a
+ * {@link CheckFailure} when a custom check throws, times out or is stopped.
  */
-export async function customCheck(
-  unit: Unit,
-  task: ResolvedTask,
-  ctx: CheckContext,
-  onFingerprint: (parts: FingerprintParts) => void,
-  limits: CheckLimits,
-): Promise<CheckOutcome | 'not-ready'> {
+export async function customCheck(unit: Unit, task: ResolvedTask, ctx: CheckContext, limits: CheckLimits): Promise<CustomCheckResult> {
   const observed = observeInputs(ctx.root, unit.inputs, ctx.isOrphan);
-  if ('missing' in observed) return { kind: 'missing-input', input: observed.missing };
-  const info = unitInfo(unit, inputsByName(unit, observed.files), 1);
+  if ('missing' in observed) return { kind: 'checked', outcome: { kind: 'missing-input', input: observed.missing } };
+  const view = unitView(unit, task, observed.files);
+  const info = attemptInfo(view, 1);
   if (task.ready) {
     const ready = await guard('ready', unit, task.checkTimeoutMs, limits, () => task.ready?.(info));
-    if (!ready) return 'not-ready';
+    if (!ready.ok) return ready.error;
+    if (!ready.value) return { kind: 'not-ready' };
   }
   const byDefault = defaultCheck(unit, task, ctx);
-  if (byDefault.fingerprint) onFingerprint(byDefault.fingerprint);
   const defaultOutcome = byDefault.outcome;
-  if (!task.stale || defaultOutcome.kind === 'missing-input') return defaultOutcome;
+  if (!task.stale || defaultOutcome.kind === 'missing-input') return byDefault;
   const stale = await guard('stale', unit, task.checkTimeoutMs, limits, () => task.stale?.(info, { defaultStale: () => Promise.resolve(defaultOutcome.kind === 'stale') }));
-  if (ctx.force) return { kind: 'stale', reason: { kind: 'forced' }, inputs: observed.files };
-  if (!stale) return { kind: 'fresh', inputs: observed.files };
+  if (!stale.ok) return stale.error;
+  // A hash task's view holds the fingerprint of the inputs its default check read.
+  const checked = byDefault.view ?? view;
+  const verdict = (outcome: CheckOutcome): Checked => ({ kind: 'checked', outcome, view: checked });
+  if (ctx.force) return verdict({ kind: 'stale', reason: { kind: 'forced' }, inputs: checked.inputs });
+  if (!stale.value) return verdict({ kind: 'fresh', inputs: checked.inputs });
   const reason = defaultOutcome.kind === 'stale' ? defaultOutcome.reason : { kind: 'custom' as const };
-  return { kind: 'stale', reason, inputs: observed.files };
+  return verdict({ kind: 'stale', reason, inputs: checked.inputs });
 }

@@ -92,9 +92,9 @@ describe('reporting', () => {
       'runcue.config.mjs': `export default { services: { api: { concurrent: 1 } }, tasks: { t: { uses: 'api', output: 'o.txt',
         run: "if [ ! -e seen ]; then touch seen; exit 75; fi; touch o.txt" } } };`,
     });
-    const result = await rig.run(['build', '--json']);
+    const result = await rig.runJson(['build']);
     expect(result.code).toBe(0);
-    const retry = result.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; error?: { reason: string; message: string } }).find((e) => e.type === 'unit:retry');
+    const retry = result.events.find((e) => e.type === 'unit:retry');
     expect(retry?.error).toMatchObject({ reason: 'pushed-back', message: 'its service pushed back (once)' });
   });
 

@@ -1,17 +1,12 @@
 /**
- * Retries, timeouts, push-back, stalls and hooks, end to end (SPEC §2 "Failure, time and
- * retries" and "Services"). Waits are bounded; nothing depends on the machine being fast.
+ * Retries, timeouts, push-back, stalls and hooks, end to end (the task options `retries`,
+ * `timeout` and `maxPushBacks`, the stall timeouts and `on`). Waits are bounded; nothing depends on the machine being fast.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { alive, Rig } from '../rig/index.ts';
 
 let rig: Rig;
 afterEach(() => rig.cleanup());
-
-
-function events(stdout: string): { type: string; [k: string]: unknown }[] {
-  return stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string });
-}
 
 describe('retries', () => {
   it('retries a failing unit with backoff until it succeeds', async () => {
@@ -23,10 +18,10 @@ describe('retries', () => {
       } } };`,
       'in.txt': 'x',
     });
-    const result = await rig.run(['build', '--json']);
+    const result = await rig.runJson(['build']);
     expect(result.code).toBe(0);
     expect(rig.read('count').trim()).toBe('3');
-    const retries = events(result.stdout).filter((e) => e.type === 'unit:retry');
+    const retries = result.events.filter((e) => e.type === 'unit:retry');
     expect(retries.map((e) => [e['attempt'], e['kind']])).toEqual([[1, 'retry'], [2, 'retry']]);
   });
 
@@ -89,11 +84,11 @@ describe('push-back', () => {
       'in/a.txt': 'a',
       'in/b.txt': 'b',
     });
-    const result = await rig.run(['build', '--json']);
+    const result = await rig.runJson(['build']);
     expect(result.code).toBe(0);
     expect(rig.read('out/a.txt')).toBe('a');
     expect(rig.read('out/b.txt')).toBe('b');
-    const pushBacks = events(result.stdout).filter((e) => e.type === 'unit:retry');
+    const pushBacks = result.events.filter((e) => e.type === 'unit:retry');
     expect(pushBacks.length).toBe(2);
     expect(pushBacks.every((e) => e['kind'] === 'push-back' && e['delayMs'] === 200)).toBe(true);
   });

@@ -1,5 +1,5 @@
 /**
- * File names are data, never code (SPEC §2): real files with hostile names, run through the
+ * File names are data, never code (a name is never read as shell syntax): real files with hostile names, run through the
  * real binary, with the placeholder in every position a shell template can put it.
  */
 import { readdirSync } from 'node:fs';

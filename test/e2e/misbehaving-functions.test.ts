@@ -4,20 +4,14 @@
  * Each must fail its unit (or end the run) with a readable message, never crash, hang or exit 13.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { alive, collect, Rig, waitFor } from '../rig/index.ts';
+import { alive, collect, Rig, waitFor, type JsonEvent } from '../rig/index.ts';
 
 let rig: Rig;
 afterEach(() => rig.cleanup());
 
-type Event = { type: string; unit?: string; [k: string]: unknown };
-
-function events(stdout: string): Event[] {
-  return stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Event);
-}
-
-function failures(stdout: string): Record<string, string> {
+function failures(events: readonly JsonEvent[]): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const e of events(stdout)) if (e.type === 'unit:fail') out[e.unit ?? ''] = (e['error'] as { message: string }).message;
+  for (const e of events) if (e.type === 'unit:fail') out[e.unit ?? ''] = (e['error'] as { message: string }).message;
   return out;
 }
 
@@ -52,13 +46,13 @@ describe('custom checks that never settle', () => {
         ready: () => new Promise(() => { setInterval(() => {}, 1000); }), run: 'cp {input} {output}' } } };`,
       'in/a.txt': 'x',
     });
-    const result = await rig.run(['build', '--json'], { timeoutMs: 20_000 });
+    const result = await rig.runJson(['build'], { timeoutMs: 20_000 });
     expect(result.code).toBe(1);
-    const stall = events(result.stdout).find((e) => e.type === 'run:stall');
+    const stall = result.events.find((e) => e.type === 'run:stall');
     expect(stall?.['fatal']).toBe(true);
     const blocked = stall?.['blocked'] as { unit: string; reason: { message: string } }[];
     expect(blocked.map((b) => [b.unit, b.reason.message])).toEqual([['t[n=a]', expect.stringContaining('ready()')]]);
-    expect(failures(result.stdout)['t[n=a]']).toContain('ready()');
+    expect(failures(result.events)['t[n=a]']).toContain('ready()');
   });
 
   it('the first SIGTERM ends a run whose stale() never settles', async () => {
@@ -129,9 +123,9 @@ describe('odd thrown values', () => {
         run: ({ wildcards }) => { if (wildcards.n === 'sync') throw 'thrown synchronously'; return Promise.resolve().then(() => { throw odd[wildcards.n](); }); } } } };`,
       ...files,
     });
-    const result = await rig.run(['build', '--keep-going', '--json']);
+    const result = await rig.runJson(['build', '--keep-going']);
     expect(result.code).toBe(1);
-    expect(failures(result.stdout)).toEqual({
+    expect(failures(result.events)).toEqual({
       't[n=nullproto]': '{}',
       't[n=str]': 'a string',
       't[n=code]': '{"code":42}',
@@ -180,9 +174,9 @@ describe('exceptions thrown outside the awaited chain', () => {
   ])('%s in a function task fails that unit; the shell unit beside it completes', async (_name, raise, message) => {
     rig = new Rig();
     rig.write({ 'runcue.config.mjs': config(raise), 'in.txt': 'x' });
-    const result = await rig.run(['build', '--json']);
+    const result = await rig.runJson(['build']);
     expect(result.code).toBe(1);
-    expect(failures(result.stdout)).toEqual({ fn: message });
+    expect(failures(result.events)).toEqual({ fn: message });
     expect(rig.read('sh.out')).toBe('x');
     expect(alive(Number(rig.read('sh.pid')))).toBe(false);
     expect(rig.exists('fn.out')).toBe(false);
@@ -216,9 +210,9 @@ describe('exceptions thrown outside the awaited chain', () => {
       };`,
       'in.txt': 'x',
     });
-    const result = await rig.run(['build', '--json']);
+    const result = await rig.runJson(['build']);
     expect(result.code).toBe(0);
-    const hooks = events(result.stdout).filter((e) => e.type === 'unit:log' && e['stream'] === 'hook');
+    const hooks = result.events.filter((e) => e.type === 'unit:log' && e['stream'] === 'hook');
     expect(hooks.map((e) => e['text'])).toEqual(['on.start hook raised an uncaught exception: hook timer boom']);
   });
 });
@@ -255,7 +249,7 @@ describe('a function that ignores its abort signal', () => {
         } } } };`,
       'in.txt': 'x',
     });
-    const result = await rig.run(['build', '--json'], { timeoutMs: 30_000 });
+    const result = await rig.runJson(['build'], { timeoutMs: 30_000 });
     expect(result.code).toBe(1);
     const log = rig.read('log').trim().split('\n').map((l) => l.split(' '));
     const starts = log.filter(([what]) => what === 'start').map(([, attempt, time]) => [Number(attempt), Number(time)] as const);
@@ -267,7 +261,7 @@ describe('a function that ignores its abort signal', () => {
       expect(time).toBeGreaterThanOrEqual(ends.get(attempt - 1) ?? Infinity);
     }
     expect(rig.exists('out.txt')).toBe(false);
-    const notes = events(result.stdout).filter((e) => e.type === 'unit:log' && e['stream'] === 'warning').map((e) => String(e['text']));
+    const notes = result.events.filter((e) => e.type === 'unit:log' && e['stream'] === 'warning').map((e) => String(e['text']));
     expect(notes.join('\n')).toContain('ignored its abort signal');
     const plan = JSON.parse((await rig.run(['plan', '--json'])).stdout) as { units: { unit: string; verdict: string }[] };
     expect(plan.units).toEqual([expect.objectContaining({ unit: 't', verdict: 'run' })]);

@@ -5,14 +5,14 @@
  * members come and go in mtime mode, and files dated in the future are reported.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { Rig } from '../rig/index.ts';
+import { Rig, type JsonEvent } from '../rig/index.ts';
 
 let rig: Rig;
 afterEach(() => rig.cleanup());
 
 /** The units a `--json` build started. */
-function started(stdout: string): string[] {
-  return stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; unit?: string }).filter((e) => e.type === 'unit:start').map((e) => e.unit ?? '');
+function started(events: readonly JsonEvent[]): string[] {
+  return events.filter((e) => e.type === 'unit:start').map((e) => e.unit ?? '');
 }
 
 describe('a unit that exits 0 without writing a declared output', () => {
@@ -24,9 +24,9 @@ describe('a unit that exits 0 without writing a declared output', () => {
       } };`,
       'src/a.txt': 'a',
     });
-    const result = await rig.run(['build', '--json']);
+    const result = await rig.runJson(['build']);
     expect(result.code).toBe(1);
-    const fail = result.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; error?: { reason: string; outputs: string[] }; removed?: string[] }).find((e) => e.type === 'unit:fail');
+    const fail = result.events.find((e) => e.type === 'unit:fail') as { error?: { reason: string; outputs: string[] }; removed?: string[] } | undefined;
     expect(fail?.error?.reason).toBe('missing-output');
     expect(fail?.error?.outputs).toEqual(['out/a.log']);
     expect(fail?.removed).toEqual(['out/a.txt']);
@@ -187,12 +187,12 @@ describe('dynamic output sets are what the producer recorded writing', () => {
     expect(rig.read('out/all.txt')).toBe('1x\n2x\n1y\n2y\n');
     rig.remove('src/x.txt');
     // split[d=x] no longer exists: its pages stay on disk, but its member list changed.
-    const rebuilt = await rig.run(['build', '--json']);
+    const rebuilt = await rig.runJson(['build']);
     expect(rebuilt.code).toBe(0);
-    expect(started(rebuilt.stdout)).toEqual(['all']);
+    expect(started(rebuilt.events)).toEqual(['all']);
     expect(rig.read('out/all.txt')).toBe('1y\n2y\n');
     expect(rig.exists('pages/x/1.p')).toBe(true);
-    expect(started((await rig.run(['build', '--json'])).stdout)).toEqual([]);
+    expect(started((await rig.runJson(['build'])).events)).toEqual([]);
     expect((await rig.run(['build', '--force'])).code).toBe(0);
     expect(rig.read('out/all.txt')).toBe('1y\n2y\n');
     const why = await rig.run(['why', 'all']);
@@ -222,7 +222,7 @@ describe('dynamic output sets are what the producer recorded writing', () => {
     expect(why).not.toMatch(/^ {2}mid\/x\.txt {2}/m);
     // touch records the members build would read, so the fan-in is fresh afterwards.
     expect((await rig.run(['touch', 'all'])).code).toBe(0);
-    expect(started((await rig.run(['build', '--json'])).stdout)).toEqual([]);
+    expect(started((await rig.runJson(['build'])).events)).toEqual([]);
     expect((await rig.run(['build', '--force'])).code).toBe(0);
     expect(rig.read('out/all.txt')).toBe('y\n');
     expect(rig.read('mid/x.txt')).toBe('x\n');

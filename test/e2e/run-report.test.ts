@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../src/runner/events.ts';
-import { collect, Rig, waitFor } from '../rig/index.ts';
+import { collect, parseEvents, Rig, waitFor } from '../rig/index.ts';
 
 let rig: Rig;
 afterEach(() => rig.cleanup());
@@ -18,10 +18,7 @@ const CHAIN = `export default {
 };`;
 
 function events(stdout: string): RunEvent[] {
-  return stdout
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => JSON.parse(line) as RunEvent);
+  return parseEvents(stdout) as RunEvent[];
 }
 
 /** Starts a build of CHAIN, interrupts it with SIGINT once `slow` runs, and returns its output. */

@@ -1,5 +1,5 @@
 /**
- * When runcue itself dies or is stopped hard (SPEC §2): kill -9, a closed terminal (SIGHUP), a
+ * When runcue itself dies or is stopped hard: kill -9, a closed terminal (SIGHUP), a
  * second Ctrl-C. Its commands die with it, and a unit that was running is stale on the next run
  * (the in-flight record under .runcue/inflight says so), whatever its half-written outputs' mtimes say.
  */
@@ -75,9 +75,9 @@ describe('kill -9 of runcue', () => {
     expect(why.stdout).toContain('was interrupted while running in an earlier run');
 
     rig.write({ fast: '' });
-    const rerun = await rig.run(['build', '--json']);
+    const rerun = await rig.runJson(['build']);
     expect(rerun.code).toBe(0);
-    const start = rerun.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; reason?: { kind: string; pid: number } }).find((e) => e.type === 'unit:start');
+    const start = rerun.events.find((e) => e.type === 'unit:start');
     expect(start?.reason).toMatchObject({ kind: 'interrupted', pid: child.pid });
     expect(rig.read('out/a.txt')).toBe('complete\n');
     expect(inflightRecords()).toEqual([]);

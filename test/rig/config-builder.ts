@@ -15,11 +15,12 @@ import { buildTaskGraph, type CycleFailure, type TaskGraph } from '../../src/gra
 import type { UnitGraph } from '../../src/graph/unit.ts';
 
 /** Where pure tests pretend the config lives: patterns resolve under `/virtual`, never touched. */
-export const VIRTUAL_FILE = '/virtual/runcue.config.ts';
+const VIRTUAL_FILE = '/virtual/runcue.config.ts';
 
 /** A task as a test writes it: `run` defaults to a shell command that is never run. */
 export type TaskSpec = Omit<TaskConfig, 'run'> & { readonly run?: TaskConfig['run'] };
 
+/** Where a built config lives and what it holds besides tasks. */
 export interface ConfigOptions {
   /** The config file (its directory is the project root); default {@link VIRTUAL_FILE}. */
   readonly file?: string;
@@ -68,6 +69,7 @@ export interface MemoryFiles extends FileSource {
   readonly calls: number;
 }
 
+/** A {@link MemoryFiles} over `files` (deduplicated and sorted, as a real listing is). */
 export function memoryFiles(files: Iterable<string>): MemoryFiles {
   const sorted = [...new Set(files)].sort();
   let calls = 0;
@@ -83,6 +85,7 @@ export function memoryFiles(files: Iterable<string>): MemoryFiles {
   };
 }
 
+/** What a test says about the run state when it expands a graph. */
 export interface ExpandInput {
   /** Unit ids that have finished: their glob outputs are real files now. */
   readonly settled?: Iterable<string>;
@@ -121,6 +124,7 @@ export interface TempProject {
   remove(): void;
 }
 
+/** Creates a {@link TempProject} in a new temp directory; call `remove()` when done. */
 export function tempProject(): TempProject {
   const root = mkdtempSync(join(tmpdir(), 'runcue-'));
   const path = (rel: string): string => join(root, rel);

@@ -8,9 +8,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** The repository root. */
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+/** The CLI entry point the e2e tests run (it loads dist: build first). */
 export const BIN = join(REPO, 'bin', 'runcue.js');
 
+/** How a CLI run ended and what it printed. */
 export interface RunResult {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
@@ -18,6 +21,30 @@ export interface RunResult {
   readonly stderr: string;
 }
 
+/**
+ * One `--json` event as a test reads it: the `type` and loosely typed fields (the schema tests
+ * check the exact shapes).
+ */
+export interface JsonEvent {
+  readonly type: string;
+  readonly unit?: string;
+  readonly [field: string]: unknown;
+}
+
+/** A `--json` run: the raw result and its stdout parsed as events. */
+export interface JsonRunResult extends RunResult {
+  readonly events: readonly JsonEvent[];
+}
+
+/** Parses `--json` (NDJSON) output: one event per non-empty line. */
+export function parseEvents(stdout: string): JsonEvent[] {
+  return stdout
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as JsonEvent);
+}
+
+/** Environment, directory and time bound of a CLI run. */
 export interface RunOptions {
   readonly env?: Record<string, string | undefined>;
   /** Relative to the rig dir. */
@@ -25,6 +52,7 @@ export interface RunOptions {
   readonly timeoutMs?: number;
 }
 
+/** A temp project that configs can import `runcue` in, and runs of the real CLI there. */
 export class Rig {
   readonly dir: string;
 
@@ -86,11 +114,18 @@ export class Rig {
     return collect(child, options.timeoutMs ?? 60_000);
   }
 
+  /** Runs the CLI with `--json` added and parses the event stream it prints. */
+  async runJson(args: readonly string[], options: RunOptions = {}): Promise<JsonRunResult> {
+    const result = await this.run([...args, '--json'], options);
+    return { ...result, events: parseEvents(result.stdout) };
+  }
+
   cleanup(): void {
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
+/** Waits for a spawned CLI to close and collects its output; kills it after `timeoutMs`. */
 export function collect(child: ChildProcess, timeoutMs = 60_000): Promise<RunResult> {
   let stdout = '';
   let stderr = '';
@@ -117,7 +152,6 @@ export async function waitFor(condition: () => boolean, timeoutMs = 20_000, what
   }
 }
 
-/** Whether a process id is still alive (signal 0 probes without signalling). */
 /**
  * `pid` is alive, not a zombie, and works in `dir`: a command orphaned by kill -9 is reparented
  * to pid 1, which in some containers never reaps it (`kill(pid, 0)` succeeds on a zombie), and
@@ -133,6 +167,7 @@ export function runsIn(dir: string, pid: number): boolean {
   }
 }
 
+/** Whether a process id is still alive (signal 0 probes without signalling). */
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);

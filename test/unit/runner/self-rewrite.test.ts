@@ -113,7 +113,7 @@ describe('which units watch holds back', () => {
   const rw = (signature: string): InputRewrite => ({ signature, paths: ['src/a.txt'] });
   const held = (r: SelfRewriters): string[] => [...r.held.keys()];
 
-  it('one run that changed its input is a suspect, rerun as SPEC says; a second in a row holds it', () => {
+  it('one run that changed its input is a suspect, rerun like any unit whose input changed while it ran; a second in a row holds it', () => {
     const r = new SelfRewriters();
     r.afterCycle(new Set(['u', 'v']), new Map([['u', rw('1')]]));
     expect(held(r)).toEqual([]);

@@ -1,33 +1,34 @@
 /**
- * One function attempt (runner/function-run.ts) and the sweep of abandoned attempts, on real
+ * One function attempt (runner/execute/function-executor.ts) and the sweep of abandoned attempts, on real
  * timers with a short grace period: a signal ignored past the grace, errors escaping from timers
  * the function started, odd thrown values.
  */
 import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { TaskFunction } from '../../../src/config/types.ts';
-import type { Unit } from '../../../src/graph/unit.ts';
-import { abandonAttempt, AbandonedAttempts } from '../../../src/runner/abandoned.ts';
-import { build } from '../../../src/runner/build.ts';
-import { runFunction, type FunctionAttempt } from '../../../src/runner/function-run.ts';
-import { routeEscaped } from '../../../src/runner/function-scope.ts';
-import { unitInfo } from '../../../src/runner/unit-run.ts';
-import { configOf, tempProject, type TempProject } from '../../rig/config-builder.ts';
+import type { TaskFunction } from '../../../../src/config/types.ts';
+import type { Unit } from '../../../../src/graph/unit.ts';
+import { abandonAttempt, AbandonedAttempts } from '../../../../src/runner/abandoned.ts';
+import { build } from '../../../../src/runner/build.ts';
+import type { ExecutorOutcome } from '../../../../src/runner/execute/executor.ts';
+import { runFunction } from '../../../../src/runner/execute/function-executor.ts';
+import { routeEscaped } from '../../../../src/runner/function-scope.ts';
+import { unitView } from '../../../../src/runner/execute/unit-view.ts';
+import { configOf, tempProject, type TempProject } from '../../../rig/config-builder.ts';
 
 const unit: Unit = { id: 't', task: 't', wildcards: {}, inputs: [], outputs: [{ name: 'output0', path: 'out.txt', isGlob: false }], placeholder: false };
 
-function attempt(fn: TaskFunction, timeout?: string): Promise<FunctionAttempt> {
+function attempt(fn: TaskFunction, timeout?: string): Promise<ExecutorOutcome> {
   const task = configOf({ t: { output: 'out.txt', run: fn, ...(timeout ? { timeout } : {}) } }).tasks.get('t');
   if (!task) throw new Error('no task');
-  return runFunction({ unit, task, info: unitInfo(unit, {}, 1), signal: new AbortController().signal, killGraceMs: 30 });
+  return runFunction({ view: unitView(unit, task, new Map()), attempt: 1, signal: new AbortController().signal }, { killGraceMs: 30 });
 }
 
 describe('runFunction', () => {
   it('abandons a function that ignores its signal past the grace period, handing back its promise', async () => {
     let finish = (): void => undefined;
     const result = await attempt(() => new Promise<void>((resolve) => (finish = resolve)), '10ms');
-    expect(result).toMatchObject({ ok: false, failure: { reason: 'timeout', timeoutMs: 10 } });
-    if (result.ok !== false || !result.abandoned) throw new Error('expected an abandoned attempt');
+    expect(result).toMatchObject({ kind: 'failed', failure: { reason: 'timeout', timeoutMs: 10 } });
+    if (result.kind !== 'failed' || !result.abandoned) throw new Error('expected an abandoned attempt');
     let settled = false;
     void result.abandoned.then(() => (settled = true));
     finish();
@@ -37,8 +38,8 @@ describe('runFunction', () => {
 
   it('does not abandon a function that stops when its signal asks', async () => {
     const result = await attempt((_, { signal }) => new Promise<void>((_resolve, reject) => signal.addEventListener('abort', () => reject(new Error('stopped')))), '10ms');
-    expect(result).toMatchObject({ ok: false, failure: { reason: 'timeout' } });
-    expect(result.ok === false && result.abandoned).toBeFalsy();
+    expect(result).toMatchObject({ kind: 'failed', failure: { reason: 'timeout' } });
+    expect(result.kind === 'failed' && result.abandoned).toBeFalsy();
   });
 
   it('fails with an error escaping from a timer the function started, naming how it escaped', async () => {
@@ -50,7 +51,7 @@ describe('runFunction', () => {
           signal.addEventListener('abort', () => resolve());
         }),
     );
-    expect(result).toMatchObject({ ok: false, failure: { reason: 'function-error', message: 'uncaught exception: {"code":42}' } });
+    expect(result).toMatchObject({ kind: 'failed', failure: { reason: 'function-error', message: 'uncaught exception: {"code":42}' } });
     expect(routed).toEqual({ unit: 't', handled: true });
     expect(routeEscaped(new Error('outside'), 'uncaught exception')).toBeUndefined();
   });

@@ -1,47 +1,40 @@
 /**
- * One attempt of a function task. The function gets an AbortSignal (timeout, stop, or an error
- * escaping from a timer it started); one that ignores it is given `killGraceMs` to settle, and
- * is then abandoned: the attempt fails, and its promise is handed back so that nothing retries
- * the unit beside it and a late write can be swept (see abandoned.ts).
+ * The function executor: one attempt of a function task. The function gets an AbortSignal
+ * (timeout, stop, or an error escaping from a timer it started); one that ignores it is given
+ * `killGraceMs` to settle, and is then abandoned: the attempt fails, and its promise is handed
+ * back so that nothing retries the unit beside it and a late write can be swept (see
+ * abandoned.ts). The timeout and the grace period run on real timers: they bound user code that
+ * runs on real time, not the scheduler's virtual time.
  */
-import type { ResolvedTask } from '../config/resolved.ts';
-import type { UnitInfo } from '../config/types.ts';
-import { describeThrown } from '../describe-thrown.ts';
-import type { Unit } from '../graph/unit.ts';
-import type { UnitFailure } from './events.ts';
-import { OutputTail } from './exec.ts';
-import { runInScope, type EscapeKind } from './function-scope.ts';
-import { asRateLimited } from './push-back.ts';
+import { describeThrown } from '../../describe-thrown.ts';
+import type { UnitFailure } from '../events.ts';
+import { runInScope, type EscapeKind } from '../function-scope.ts';
+import { asRateLimited } from '../push-back.ts';
+import type { AttemptRequest, Executor, ExecutorOutcome } from './executor.ts';
+import { OutputTail } from './output-tail.ts';
+import { attemptInfo } from './unit-view.ts';
 
-export interface FunctionRunRequest {
-  readonly unit: Unit;
-  readonly task: ResolvedTask;
-  /** What the function is given as its first argument. */
-  readonly info: UnitInfo;
-  readonly signal: AbortSignal;
+/** What every function attempt of a run shares. */
+export interface FunctionContext {
+  /** How long a function that ignores its abort signal has before it is abandoned. */
   readonly killGraceMs: number;
-  readonly onLog?: (stream: 'log', text: string) => void;
 }
 
-export type FunctionAttempt =
-  | { readonly ok: true }
-  | { readonly ok: 'push-back'; readonly retryAfterMs: number | undefined }
-  | {
-      readonly ok: false;
-      readonly failure: UnitFailure;
-      readonly outputTail: string;
-      /** Set when the function ignored its signal past the grace period: settles when it does. */
-      readonly abandoned?: Promise<void>;
-    };
+/** An executor that calls function tasks' functions in this process. */
+export function functionExecutor(context: FunctionContext): Executor {
+  return { run: (request) => runFunction(request, context) };
+}
 
 /** Why the attempt was stopped before its function settled. */
 type StopCause = { readonly kind: 'stopped' } | { readonly kind: 'timeout'; readonly ms: number } | { readonly kind: 'escaped'; readonly message: string };
 
 type Settled = { readonly ok: true } | { readonly ok: false; readonly error: unknown };
 
-export async function runFunction(req: FunctionRunRequest): Promise<FunctionAttempt> {
-  if (req.task.run.kind !== 'function') throw new Error('internal error: not a function task');
-  const fn = req.task.run.fn;
+/** Runs one attempt of a function task. */
+export async function runFunction(req: AttemptRequest, context: FunctionContext): Promise<ExecutorOutcome> {
+  const { view } = req;
+  if (view.run.kind !== 'function') throw new Error(`internal error: ${view.unit.id} is not a function task`);
+  const fn = view.run.fn;
   const tail = new OutputTail();
   const controller = new AbortController();
   let cause: StopCause | undefined;
@@ -54,11 +47,11 @@ export async function runFunction(req: FunctionRunRequest): Promise<FunctionAtte
   const onAbort = (): void => stop({ kind: 'stopped' }, req.signal.reason);
   if (req.signal.aborted) onAbort();
   else req.signal.addEventListener('abort', onAbort, { once: true });
-  const timeoutMs = req.task.timeoutMs;
+  const timeoutMs = view.timeoutMs;
   const timer = timeoutMs === undefined ? undefined : setTimeout(() => stop({ kind: 'timeout', ms: timeoutMs }, new Error('timeout')), timeoutMs);
   const log = (message: string): void => {
     tail.push(`${message}\n`);
-    req.onLog?.('log', message);
+    req.log?.('log', message);
   };
   const escaped = (error: unknown, kind: EscapeKind): boolean => {
     if (over) return false;
@@ -69,16 +62,16 @@ export async function runFunction(req: FunctionRunRequest): Promise<FunctionAtte
     stop({ kind: 'escaped', message }, error);
     return true;
   };
-  const info = req.info;
+  const info = attemptInfo(view, req.attempt);
   // An async wrapper turns a synchronous throw into a rejection like any other.
-  const work: Promise<Settled> = runInScope({ unit: req.unit.id, fail: escaped }, async () => fn(info, { signal: controller.signal, log })).then(
+  const work: Promise<Settled> = runInScope({ unit: view.unit.id, fail: escaped }, async () => fn(info, { signal: controller.signal, log })).then(
     () => ({ ok: true }),
     (error: unknown) => ({ ok: false, error }),
   );
   let graceTimer: NodeJS.Timeout | undefined;
   // A function that ignores its signal must not hold the run forever after a timeout or stop.
   const graceOver = new Promise<'abandoned'>((resolve) => {
-    const startGrace = (): void => void (graceTimer = setTimeout(() => resolve('abandoned'), req.killGraceMs));
+    const startGrace = (): void => void (graceTimer = setTimeout(() => resolve('abandoned'), context.killGraceMs));
     if (controller.signal.aborted) startGrace();
     else controller.signal.addEventListener('abort', startGrace, { once: true });
   });
@@ -89,16 +82,16 @@ export async function runFunction(req: FunctionRunRequest): Promise<FunctionAtte
   req.signal.removeEventListener('abort', onAbort);
   if (cause === undefined) return settledAttempt(end === 'abandoned' ? { ok: true } : end, tail);
   const failure = stopFailure(cause);
-  if (end !== 'abandoned') return { ok: false, failure, outputTail: tail.text() };
-  return { ok: false, failure, outputTail: tail.text(), abandoned: work.then(() => undefined) };
+  if (end !== 'abandoned') return { kind: 'failed', failure, outputTail: tail.text() };
+  return { kind: 'failed', failure, outputTail: tail.text(), abandoned: work.then(() => undefined) };
 }
 
-function settledAttempt(end: Settled, tail: OutputTail): FunctionAttempt {
-  if (end.ok) return { ok: true };
+function settledAttempt(end: Settled, tail: OutputTail): ExecutorOutcome {
+  if (end.ok) return { kind: 'done' };
   const pushBack = asRateLimited(end.error);
-  if (pushBack) return { ok: 'push-back', retryAfterMs: pushBack.retryAfterMs };
+  if (pushBack) return { kind: 'push-back', retryAfterMs: pushBack.retryAfterMs };
   if (end.error instanceof Error && end.error.stack) tail.push(`${end.error.stack}\n`);
-  return { ok: false, failure: { reason: 'function-error', message: describeThrown(end.error) }, outputTail: tail.text() };
+  return { kind: 'failed', failure: { reason: 'function-error', message: describeThrown(end.error) }, outputTail: tail.text() };
 }
 
 function stopFailure(cause: StopCause): UnitFailure {

@@ -1,0 +1,102 @@
+/**
+ * One attempt of one unit, around its executor: what is common to every attempt of every kind.
+ * Output directories are made first; the outputs are observed before and after; then either the
+ * written outputs are checked and the inputs compared with what the check observed (a changed
+ * input keeps the unit stale) and the fingerprint recorded, or the outputs the attempt left are
+ * removed.
+ */
+import type { UnitFailure } from '../events.ts';
+import { abandonAttempt, type AbandonedAttempt } from '../abandoned.ts';
+import { FINGERPRINT_DIR, recordFingerprint } from '../fingerprint.ts';
+import { makeDir, makeOutputDirs, removeChangedOutputs, setMtime, snapshot, statPath, type FileStat } from '../files.ts';
+import { observeOutputs, outputsWritten, touchDirectories, type OutputsBefore } from '../outputs-written.ts';
+import { changedInputs } from '../staleness.ts';
+import type { AttemptRequest, Executor } from './executor.ts';
+import type { UnitView } from './unit-view.ts';
+
+/** One attempt, with what the common part around the executor needs. */
+export interface UnitRunRequest extends AttemptRequest {
+  readonly root: string;
+  /** Files a glob input must not read (outputs of units that no longer exist). */
+  readonly isOrphan?: (file: string) => boolean;
+}
+
+/** How an attempt ended, its outputs checked (or removed). */
+export type UnitRunOutcome =
+  /**
+   * `rewrote`: inputs that existed before and after the run and changed during it (its own
+   * writes?); `written`: the output files it wrote (for the output record).
+   */
+  | { readonly kind: 'done'; readonly inputsChanged: boolean; readonly rewrote: readonly string[]; readonly written: readonly string[] }
+  /** The service pushed back: requeue, and pause the service (for `retryAfterMs` when given). */
+  | { readonly kind: 'push-back'; readonly retryAfterMs: number | undefined; readonly removed: readonly string[] }
+  | {
+      readonly kind: 'failed';
+      readonly failure: UnitFailure;
+      readonly outputTail: string;
+      readonly removed: readonly string[];
+      /** A function that ignored its abort signal and may still run: no retry beside it. */
+      readonly abandoned?: AbandonedAttempt;
+    };
+
+/** Runs one attempt of a unit on `executor`, with everything common to every attempt around it. */
+export async function runUnit(req: UnitRunRequest, executor: Executor): Promise<UnitRunOutcome> {
+  const { view, root } = req;
+  const { unit } = view;
+  // Checked before running: a unit whose outputs or fingerprint cannot be kept is not worth
+  // running (it may be a paid call).
+  const noDir = makeOutputDirs(root, unit.outputs) ?? (view.fingerprint ? makeDir(root, FINGERPRINT_DIR, 'to record the fingerprint of this unit') : undefined);
+  if (noDir) return { kind: 'failed', failure: noDir, outputTail: '', removed: [] };
+  // After makeOutputDirs: a directory output that runcue itself created does not count as written.
+  const outputsBefore = observeOutputs(root, unit.outputs);
+  const before = outputsBefore.files;
+  const removeLeft = (): string[] => (view.keepFailedOutputs ? [] : removeChangedOutputs(root, unit.outputs, before));
+  const result = await executor.run({ view, attempt: req.attempt, signal: req.signal, ...(req.log ? { log: req.log } : {}) });
+  switch (result.kind) {
+    case 'push-back':
+      return { kind: 'push-back', retryAfterMs: result.retryAfterMs, removed: removeLeft() };
+    case 'done':
+      return afterSuccess(req, outputsBefore, removeLeft);
+    case 'failed': {
+      const removed = removeLeft();
+      if (!result.abandoned) return { kind: 'failed', failure: result.failure, outputTail: result.outputTail, removed };
+      const abandoned = abandonAttempt({ root, unit, attempt: req.attempt, settled: result.abandoned, keepOutputs: view.keepFailedOutputs });
+      return { kind: 'failed', failure: result.failure, outputTail: result.outputTail, removed, abandoned };
+    }
+  }
+}
+
+/**
+ * A finished attempt: it must have written its outputs; an input that changed while it ran
+ * keeps the unit stale; otherwise its fingerprint (hash freshness) is recorded.
+ */
+function afterSuccess(req: UnitRunRequest, outputsBefore: OutputsBefore, removeLeft: () => string[]): UnitRunOutcome {
+  const { view, root } = req;
+  const { unit } = view;
+  const written = outputsWritten(root, unit.outputs, outputsBefore);
+  if (written.missing.length > 0) {
+    const paths = written.missing.map((o) => o.path);
+    const message = `exited 0 without writing ${paths.join(', ')} (mark an output { path, optional: true } if it may be absent)`;
+    return { kind: 'failed', failure: { reason: 'missing-output', outputs: paths, message }, outputTail: '', removed: removeLeft() };
+  }
+  touchDirectories(root, written.dirs, new Date());
+  const changed = changedInputs(root, view.inputs, unit.inputs, req.isOrphan);
+  if (changed.length > 0) keepStale(root, view, changed, written.dirs);
+  // The outputs stay: without a record they are stale to a hash task, so nothing lies.
+  const unsaved = view.fingerprint && changed.length === 0 ? recordFingerprint(root, unit, view.fingerprint) : undefined;
+  if (unsaved) return { kind: 'failed', failure: unsaved, outputTail: '', removed: [] };
+  const rewrote = changed.filter((f) => view.inputs.has(f) && statPath(root, f) !== undefined);
+  const concrete = unit.outputs.filter((o) => !o.isGlob && statPath(root, o.path)).map((o) => o.path);
+  return { kind: 'done', inputsChanged: changed.length > 0, rewrote, written: [...new Set([...written.files, ...concrete])] };
+}
+
+/**
+ * Keeps the outputs older than the changed input so the unit stays stale; for a file that
+ * appeared meanwhile, just older than it (file times run on a coarser clock than Date.now(), so
+ * "the run's start" could be later than the new file).
+ */
+function keepStale(root: string, view: UnitView, changed: readonly string[], dirs: readonly string[]): void {
+  const inputs: ReadonlyMap<string, FileStat> = view.inputs;
+  const oldest = Math.min(...changed.map((f) => inputs.get(f)?.mtimeMs ?? (statPath(root, f)?.mtimeMs ?? 1) - 1));
+  setMtime(root, [...snapshot(root, view.unit.outputs).keys(), ...dirs], oldest);
+}

@@ -1,0 +1,47 @@
+/**
+ * The executor seam: how one attempt of a unit is carried out, apart from everything common to
+ * every attempt (output directories, the before/after snapshots, the changed-inputs check,
+ * fingerprints: attempt.ts). Today a process executor (shell and argv commands) and a function
+ * executor; persistent workers, a remote queue or a simulated executor fit behind the same
+ * interface. The scheduler is given an {@link ExecutorFor} and knows nothing of processes.
+ */
+import type { ResolvedTask } from '../../config/resolved.ts';
+import type { UnitFailure } from '../events.ts';
+import type { UnitView } from './unit-view.ts';
+
+/** Where a line of live output came from: a command's pipes, or a function's `log()`. */
+export type LogStream = 'stdout' | 'stderr' | 'log';
+
+/** One attempt, as an executor is asked to run it. */
+export interface AttemptRequest {
+  readonly view: UnitView;
+  /** 1 for the first attempt. */
+  readonly attempt: number;
+  /** Aborted when the run stops: the attempt ends as soon as it can, failing with `aborted`. */
+  readonly signal: AbortSignal;
+  /** Live output, when the run wants it (--verbose); the tail of a failure is kept regardless. */
+  readonly log?: (stream: LogStream, text: string) => void;
+}
+
+/** How an attempt ended, as its executor saw it. */
+export type ExecutorOutcome =
+  /** The work finished; whether it wrote its outputs is checked around the executor. */
+  | { readonly kind: 'done' }
+  /** The service said "too many requests" (exit 75, RateLimitError): requeue, not a failure. */
+  | { readonly kind: 'push-back'; readonly retryAfterMs: number | undefined }
+  | {
+      readonly kind: 'failed';
+      readonly failure: UnitFailure;
+      /** The last lines of its output, for the failure report. */
+      readonly outputTail: string;
+      /** Work that ignored its abort signal and may still write: settles when it ends. */
+      readonly abandoned?: Promise<void>;
+    };
+
+/** Carries out attempts of units. */
+export interface Executor {
+  run(request: AttemptRequest): Promise<ExecutorOutcome>;
+}
+
+/** Chooses the executor of a task's units. */
+export type ExecutorFor = (task: ResolvedTask) => Executor;
