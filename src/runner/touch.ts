@@ -103,7 +103,7 @@ function markFresh(config: ResolvedConfig, entry: Touchable, now: Date, inflight
 }
 
 /** Which units can be touched: those whose inputs exist and whose every output exists (a glob: one file or more). */
-export function planTouch(config: ResolvedConfig, units: readonly Unit[], isOrphan?: (file: string) => boolean): TouchPlan {
+function planTouch(config: ResolvedConfig, units: readonly Unit[], isOrphan?: (file: string) => boolean): TouchPlan {
   const touch: Touchable[] = [];
   const skipped: TouchSkip[] = [];
   for (const unit of units) {

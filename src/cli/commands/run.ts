@@ -20,7 +20,7 @@ function isCI(env: Readonly<Record<string, string | undefined>>): boolean {
 }
 
 /** The reporter a command's flags ask for (`--reporter`, `--json`), plus the debug log when set. */
-export async function reporterFor(options: CommonOptions, context: CliContext, cwd: string): Promise<Reporter> {
+async function reporterFor(options: CommonOptions, context: CliContext, cwd: string): Promise<Reporter> {
   const requested = options.json ? 'json' : options.reporter;
   const kind = chooseReporterKind(requested, { isTTY: context.stderr.isTTY, ci: isCI(context.env) });
   const chosen = await createReporter(kind, { stdout: context.stdout, stderr: context.stderr, env: context.env, verbose: Boolean(options.verbose), cwd });

@@ -112,7 +112,7 @@ export function isInterrupted(event: EventOf<'unit:fail'>): boolean {
 }
 
 /** A path as the user should see it: absolute paths under `cwd` become relative. */
-export function displayPath(file: string, cwd: string): string {
+function displayPath(file: string, cwd: string): string {
   if (!isAbsolute(file)) return file;
   const shown = relative(cwd, file);
   if (shown === '' || shown.startsWith('..') || isAbsolute(shown)) return file;
@@ -267,7 +267,7 @@ export function formatLog(event: EventOf<'unit:log'>, options: FormatOptions): s
 }
 
 /** Lines of `text` without the final line break's empty line. */
-export function splitLines(text: string): string[] {
+function splitLines(text: string): string[] {
   const lines = text.split(/\r?\n/);
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
   return lines;
@@ -326,12 +326,12 @@ function githubError(event: EventOf<'unit:fail'>, tail: readonly string[]): stri
 }
 
 /** Escapes the message of a GitHub Actions workflow command. */
-export function githubData(text: string): string {
+function githubData(text: string): string {
   return text.replaceAll('%', '%25').replaceAll('\r', '%0D').replaceAll('\n', '%0A');
 }
 
 /** Escapes a property value (`title=...`) of a GitHub Actions workflow command. */
-export function githubProperty(text: string): string {
+function githubProperty(text: string): string {
   return githubData(text).replaceAll(':', '%3A').replaceAll(',', '%2C');
 }
 

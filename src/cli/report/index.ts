@@ -11,18 +11,9 @@ import { createJsonReporter } from './json.ts';
 import type { Reporter, ReporterKind, ReporterOptions, ReportStream } from './types.ts';
 
 /** The renderer contract, and the event formatting the commands share with the renderers. */
-export type { Reporter, ReporterKind, ReporterOptions, ReportStream } from './types.ts';
-export { withDebugLog, withDebugLogFromEnv } from './debug-log.ts';
-export {
-  describeBlocked,
-  describeFailure,
-  describeStale,
-  formatDuration,
-  formatFailure,
-  formatSummary,
-  type FormatOptions,
-  type Palette,
-} from './format.ts';
+export type { Reporter, ReporterKind, ReporterOptions } from './types.ts';
+export { withDebugLogFromEnv } from './debug-log.ts';
+export { describeBlocked, describeFailure, describeStale, formatDuration } from './format.ts';
 
 /** `auto` is the live display on an interactive terminal outside CI, plain lines otherwise. */
 export function chooseReporterKind(

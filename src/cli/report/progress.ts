@@ -12,7 +12,7 @@ import { safeLine } from './terminal-text.ts';
 type Outcome = 'done' | 'fresh' | 'failed' | 'blocked' | 'interrupted';
 
 /** How many running units a task shows beneath its title before `+N more`. */
-export const MAX_RUNNING_SHOWN = 5;
+const MAX_RUNNING_SHOWN = 5;
 
 type UnitEvent = Extract<RunEvent, { readonly unit: string }>;
 type RunLevelEvent = Exclude<RunEvent, UnitEvent>;

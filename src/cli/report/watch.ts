@@ -19,7 +19,7 @@ export function isWatchEvent(event: RunEvent | WatchEvent): event is WatchEvent 
 }
 
 /** `[14:03:22]` in local time. */
-export function formatClock(time: number): string {
+function formatClock(time: number): string {
   return `[${formatTimeOfDay(time)}]`;
 }
 
@@ -36,7 +36,7 @@ export function formatCycle(start: CycleStart | undefined, done: CycleDone, opti
 }
 
 /** What started a cycle, in a few words. */
-export function describeTrigger(start: CycleStart): string {
+function describeTrigger(start: CycleStart): string {
   switch (start.trigger) {
     case 'initial':
       return 'initial build';
