@@ -79,7 +79,11 @@ export function resolveTargets(targets: readonly string[], config: ResolvedConfi
  * The line for a run that could not start: a problem of the config itself (a cycle, two tasks
  * claiming one output) names the config file, as every config error does; a bad target does not.
  */
-export function describeBuildFailure(error: { readonly reason: string; readonly message: string }, config: ResolvedConfig, cwd: string): string {
+export function describeBuildFailure(
+  error: { readonly reason: string; readonly message: string },
+  config: ResolvedConfig,
+  cwd: string,
+): string {
   const inConfig = error.reason === 'cycle' || error.reason === 'output-conflict';
   return inConfig ? `${relative(cwd, config.file) || config.file}: ${error.message}` : `runcue: ${error.message}`;
 }

@@ -23,7 +23,13 @@ function isCI(env: Readonly<Record<string, string | undefined>>): boolean {
 async function reporterFor(options: CommonOptions, context: CliContext, cwd: string): Promise<Reporter> {
   const requested = options.json ? 'json' : options.reporter;
   const kind = chooseReporterKind(requested, { isTTY: context.stderr.isTTY, ci: isCI(context.env) });
-  const chosen = await createReporter(kind, { stdout: context.stdout, stderr: context.stderr, env: context.env, verbose: Boolean(options.verbose), cwd });
+  const chosen = await createReporter(kind, {
+    stdout: context.stdout,
+    stderr: context.stderr,
+    env: context.env,
+    verbose: Boolean(options.verbose),
+    cwd,
+  });
   return withDebugLogFromEnv(chosen, { env: context.env, cwd: context.cwd, stderr: context.stderr });
 }
 
@@ -69,7 +75,11 @@ export async function runReported<T>(
   options: CommonOptions,
   context: CliContext,
   loaded: { readonly config: ResolvedConfig; readonly cwd: string },
-  work: (hooks: RunHooks) => Promise<{ readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: { readonly reason: string; readonly message: string } }>,
+  work: (
+    hooks: RunHooks,
+  ) => Promise<
+    { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: { readonly reason: string; readonly message: string } }
+  >,
 ): Promise<{ ok: true; value: T } | { ok: false; exitCode: number }> {
   const reporter = await reporterFor(options, context, loaded.cwd);
   const lastResort = installLastResort(context.stderr);

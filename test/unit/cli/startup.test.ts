@@ -21,10 +21,14 @@ process.on('exit', () => process.stderr.write('\\n--loaded--\\n' + [...seen].joi
 /** The files `runcue <args>` loads: repo files relative to the repo, packages by name. */
 function loadedBy(args: readonly string[]): { stdout: string; files: string[]; packages: string[] } {
   const script = `const { main } = await import('./src/cli/main.ts'); await main(['node', 'runcue', ...${JSON.stringify(args)}]);`;
-  const child = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(HOOK)}`, '--input-type=module', '-e', script], {
-    cwd: REPO,
-    encoding: 'utf8',
-  });
+  const child = spawnSync(
+    process.execPath,
+    ['--import', `data:text/javascript,${encodeURIComponent(HOOK)}`, '--input-type=module', '-e', script],
+    {
+      cwd: REPO,
+      encoding: 'utf8',
+    },
+  );
   const urls = (child.stderr.split('\n--loaded--\n')[1] ?? '').split('\n').filter((line) => line !== '');
   const paths = urls.map((url) => fileURLToPath(url));
   const packages = new Set(paths.flatMap((p) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(p)?.[1] ?? []));
@@ -40,7 +44,7 @@ describe('start-up', () => {
     expect(loaded.files).toEqual(['src/cli/exit-codes.ts', 'src/cli/main.ts', 'src/cli/program.ts', 'src/cli/version.ts']);
   });
 
-  it('--help and a command\'s --help load no more', () => {
+  it("--help and a command's --help load no more", () => {
     for (const args of [['--help'], ['build', '--help']]) {
       const loaded = loadedBy(args);
       expect(loaded.stdout).toContain('Usage: runcue');

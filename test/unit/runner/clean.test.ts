@@ -91,7 +91,14 @@ describe('planOrphans', () => {
       index: { input: 'src/{doc}.txt', output: 'index/{doc}.txt' },
     });
     // A unit of a task since renamed, whose record names a file a current unit now writes.
-    const gone = { id: 'old[doc=gone]', task: 'old', wildcards: { doc: 'gone' }, inputs: [], outputs: [{ name: '', path: '*/*', isGlob: true }], placeholder: false };
+    const gone = {
+      id: 'old[doc=gone]',
+      task: 'old',
+      wildcards: { doc: 'gone' },
+      inputs: [],
+      outputs: [{ name: '', path: '*/*', isGlob: true }],
+      placeholder: false,
+    };
     recordOutputs(config.root, gone, ['index/a.txt', 'pages/gone/1.txt'], new Map());
     expect(planOrphans(config, plan.graph)).toEqual({
       remove: [{ path: 'pages/gone/1.txt', unit: 'old[doc=gone]' }],

@@ -25,7 +25,7 @@ const NOW = T0 + 60_000;
 const clock = { now: () => NOW };
 
 describe('touchUnits', () => {
-  it('gives every output of every touchable unit the clock\'s time and leaves inputs alone', () => {
+  it("gives every output of every touchable unit the clock's time and leaves inputs alone", () => {
     project.write('src/a.txt', { mtimeMs: T0 + 5000 });
     project.write('src/b.txt', { mtimeMs: T0 + 5000 });
     project.write('work/a.up', { mtimeMs: T0 });
@@ -56,7 +56,7 @@ describe('touchUnits', () => {
     ]);
   });
 
-  it('records the files a glob output matches as the unit\'s own', () => {
+  it("records the files a glob output matches as the unit's own", () => {
     project.write('src/doc.txt');
     project.write('pages/doc/1.txt');
     project.write('pages/doc/2.txt');
