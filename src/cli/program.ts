@@ -4,7 +4,14 @@
  * loader, the engine nor listr2.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { BuildCommandOptions, CleanCommandOptions, CliContext, CommonOptions, GraphCommandOptions, InitCommandOptions } from './options.ts';
+import type {
+  BuildCommandOptions,
+  CleanCommandOptions,
+  CliContext,
+  CommonOptions,
+  GraphCommandOptions,
+  InitCommandOptions,
+} from './options.ts';
 import { VERSION } from './version.ts';
 
 /** A command's entry point: its parsed arguments and options, then the context; resolves to the exit code. */

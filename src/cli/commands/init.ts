@@ -43,7 +43,9 @@ export function initCommand(options: InitCommandOptions, context: CliContext): P
   }
   context.stdout.write('next: put some .txt files in input/, then run `runcue build`\n');
   if (!canImportRuncue(dir)) {
-    context.stderr.write("runcue init: note: 'runcue' is not installed here, so the config's import will fail; run `npm install --save-dev runcue`\n");
+    context.stderr.write(
+      "runcue init: note: 'runcue' is not installed here, so the config's import will fail; run `npm install --save-dev runcue`\n",
+    );
   }
   return Promise.resolve(EXIT_CODES.ok);
 }

@@ -82,6 +82,9 @@ function renderList(doc: ListDocument, bold: (text: string) => string): string[]
     s.burst === null ? '-' : String(s.burst),
     s.tasks.join(', ') || '-',
   ]);
-  lines.push('', ...formatTable(['SERVICE', 'CONCURRENT', 'RATE', 'BURST', 'TASKS'], serviceRows, { right: new Set([1, 3]), header: bold }));
+  lines.push(
+    '',
+    ...formatTable(['SERVICE', 'CONCURRENT', 'RATE', 'BURST', 'TASKS'], serviceRows, { right: new Set([1, 3]), header: bold }),
+  );
   return lines;
 }

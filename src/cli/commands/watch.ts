@@ -15,7 +15,11 @@ export async function watchCommand(targets: readonly string[], options: BuildCom
   const loaded = await loadForCommand(options, context);
   if (!loaded.ok) return loaded.exitCode;
   const ran = await runReported(options, context, loaded, (hooks) =>
-    watch({ ...runFlags(targets, options, loaded, context), ...hooks, onWarning: (message) => context.stderr.write(`runcue: ${message}\n`) }),
+    watch({
+      ...runFlags(targets, options, loaded, context),
+      ...hooks,
+      onWarning: (message) => context.stderr.write(`runcue: ${message}\n`),
+    }),
   );
   if (!ran.ok) return ran.exitCode;
   return interruptedExitCode(ran.value.interrupted) ?? EXIT_CODES.sigint;

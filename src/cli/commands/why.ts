@@ -97,7 +97,12 @@ interface Dated {
 }
 
 /** The file lines of one pattern (its first `limit` files), and the file whose mtime `better` prefers. */
-function patternLines(p: StoryPattern, limit: number, missing: string, better: (a: number, b: number) => boolean): { lines: string[]; extreme: Dated | undefined } {
+function patternLines(
+  p: StoryPattern,
+  limit: number,
+  missing: string,
+  better: (a: number, b: number) => boolean,
+): { lines: string[]; extreme: Dated | undefined } {
   const lines: string[] = [];
   if (p.files.length === 0) lines.push(`  ${p.pattern}  ${missing}`);
   let extreme: Dated | undefined;

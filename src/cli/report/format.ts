@@ -74,10 +74,7 @@ export function createPalette(enabled: boolean): Palette {
  * Colors only on a terminal, and never with `NO_COLOR` set (no-color.org); `FORCE_COLOR` (other
  * than `0`) turns them on where a log viewer renders ANSI, such as CI.
  */
-export function colorsEnabled(
-  stream: { readonly isTTY?: boolean },
-  env: Readonly<Record<string, string | undefined>>,
-): boolean {
+export function colorsEnabled(stream: { readonly isTTY?: boolean }, env: Readonly<Record<string, string | undefined>>): boolean {
   if (env['NO_COLOR'] !== undefined && env['NO_COLOR'] !== '') return false;
   const force = env['FORCE_COLOR'];
   if (force !== undefined && force !== '' && force !== '0' && force !== 'false') return true;
@@ -303,7 +300,13 @@ export function formatFailure(event: EventOf<'unit:fail'>, options: FormatOption
   const tail = isInterrupted(event) ? [] : splitLines(event.outputTail);
   const shownTail = tail.map((line) => safeLine(line, options.color === true));
   // annotations render no colour
-  if (options.github && !isInterrupted(event)) lines.push(githubError(event, tail.map((line) => safeLine(line, false))));
+  if (options.github && !isInterrupted(event))
+    lines.push(
+      githubError(
+        event,
+        tail.map((line) => safeLine(line, false)),
+      ),
+    );
   const body: string[] = [];
   if (event.command !== undefined && !isInterrupted(event)) body.push(`  ${palette.dim('$')} ${shortCommand(event.command)}`);
   for (const line of shownTail) body.push(`${TAIL_INDENT}${line}`);

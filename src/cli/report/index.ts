@@ -67,9 +67,7 @@ class Guard {
     this.broken = true;
     const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
     try {
-      this.stderr.write(
-        `runcue: internal error in the ${this.kind} reporter; progress output stopped, the run goes on.\n${detail}\n`,
-      );
+      this.stderr.write(`runcue: internal error in the ${this.kind} reporter; progress output stopped, the run goes on.\n${detail}\n`);
     } catch {
       // nowhere left to report it
     }

@@ -109,7 +109,8 @@ class Session {
   apply(event: RunEvent): void {
     if (this.progress.apply(event) && this.started) this.schedule();
     // a pause on a service without a rate must still disappear from the display when it ends
-    if (this.started && this.live && this.ticker === undefined && event.type === 'unit:retry' && event.kind === 'push-back') this.startTicking();
+    if (this.started && this.live && this.ticker === undefined && event.type === 'unit:retry' && event.kind === 'push-back')
+      this.startTicking();
   }
 
   /** Opens the listr2 frame with one task per runcue task known so far. */

@@ -161,9 +161,7 @@ describe('formatting helpers', () => {
       'input newer: /elsewhere/a.png',
     );
     expect(describeStale({ kind: 'missing_output', output: 'out/a.md' })).toBe('output missing: out/a.md');
-    expect(describeStale({ kind: 'max_age', output: 'out/a.md', ageMs: 26 * 3_600_000 })).toBe(
-      'max age: out/a.md is 26h 00m old',
-    );
+    expect(describeStale({ kind: 'max_age', output: 'out/a.md', ageMs: 26 * 3_600_000 })).toBe('max age: out/a.md is 26h 00m old');
     expect(describeStale({ kind: 'forced' })).toBe('forced');
     expect(describeStale({ kind: 'no_outputs' })).toBe('no outputs to check');
     expect(describeStale({ kind: 'custom' })).toBe('custom stale check');
@@ -442,8 +440,22 @@ describe('tty reporter', () => {
 
 describe('service progress', () => {
   const plain = createPalette(false);
-  const start = (task: string, unit: string, time: number): RunEvent => ({ type: 'unit:start', time, task, unit, attempt: 1, reason: { kind: 'forced' } });
-  const done = (task: string, unit: string, time: number): RunEvent => ({ type: 'unit:done', time, task, unit, durationMs: 1, inputsChanged: false });
+  const start = (task: string, unit: string, time: number): RunEvent => ({
+    type: 'unit:start',
+    time,
+    task,
+    unit,
+    attempt: 1,
+    reason: { kind: 'forced' },
+  });
+  const done = (task: string, unit: string, time: number): RunEvent => ({
+    type: 'unit:done',
+    time,
+    task,
+    unit,
+    durationMs: 1,
+    inputsChanged: false,
+  });
 
   /** A run of `extract` (ocr + cpu) and `pack` (cpu only) with ocr at 60/min and 5 at once. */
   function ocrRun(): RunProgress {
@@ -452,7 +464,16 @@ describe('service progress', () => {
       type: 'run:start',
       time: T,
       tasks: { extract: 120, pack: 2 },
-      services: { ocr: { concurrent: 5, rates: [{ count: 5000, windowMs: 3_600_000 }, { count: 60, windowMs: 60_000 }] }, cpu: { concurrent: 8, rates: [] } },
+      services: {
+        ocr: {
+          concurrent: 5,
+          rates: [
+            { count: 5000, windowMs: 3_600_000 },
+            { count: 60, windowMs: 60_000 },
+          ],
+        },
+        cpu: { concurrent: 8, rates: [] },
+      },
       uses: { extract: ['ocr', 'cpu'], pack: ['cpu'] },
     });
     return progress;
@@ -484,7 +505,15 @@ describe('service progress', () => {
     expect(capped.text(plain)).toBe('gpu 0/2 running');
     expect(new ServiceProgress('db', { concurrent: null, rates: [] }).text(plain)).toBe('db 0 running');
     // the shortest window is the one that shows
-    expect(new ServiceProgress('x', { concurrent: null, rates: [{ count: 5000, windowMs: 3_600_000 }, { count: 900, windowMs: 60_000 }] }).text(plain)).toBe('x 0/900 per min, 0 running');
+    expect(
+      new ServiceProgress('x', {
+        concurrent: null,
+        rates: [
+          { count: 5000, windowMs: 3_600_000 },
+          { count: 900, windowMs: 60_000 },
+        ],
+      }).text(plain),
+    ).toBe('x 0/900 per min, 0 running');
   });
 
   it('highlights a service at its limit', () => {
@@ -531,10 +560,26 @@ describe('service progress', () => {
     expect(pack?.serviceText(plain)).toBe('cpu 6/8 running');
 
     progress.apply(done('extract', 'e0', T + 6000));
-    progress.apply({ type: 'unit:retry', time: T + 6001, task: 'extract', unit: 'e1', attempt: 1, delayMs: 10, kind: 'push-back', error: { reason: 'exit-non-zero', exitCode: 75, message: '' } });
     progress.apply({
-      type: 'unit:fail', time: T + 6002, task: 'extract', unit: 'e2', durationMs: 1, attempt: 1,
-      error: { reason: 'aborted', message: '' }, outputTail: '', removed: [],
+      type: 'unit:retry',
+      time: T + 6001,
+      task: 'extract',
+      unit: 'e1',
+      attempt: 1,
+      delayMs: 10,
+      kind: 'push-back',
+      error: { reason: 'exit-non-zero', exitCode: 75, message: '' },
+    });
+    progress.apply({
+      type: 'unit:fail',
+      time: T + 6002,
+      task: 'extract',
+      unit: 'e2',
+      durationMs: 1,
+      attempt: 1,
+      error: { reason: 'aborted', message: '' },
+      outputTail: '',
+      removed: [],
     });
     expect(extract?.serviceText(plain)).toBe('ocr 5/60 per min, 2/5 running');
     // the retry is a new start for the window; a second done for the same unit changes nothing
@@ -543,8 +588,15 @@ describe('service progress', () => {
     expect(extract?.serviceText(plain)).toBe('ocr 6/60 per min, 3/5 running');
     // a unit that fails a check without starting was never running
     progress.apply({
-      type: 'unit:fail', time: T + 7002, task: 'extract', unit: 'e9', durationMs: 0, attempt: 1,
-      error: { reason: 'check-error', check: 'ready', message: '' }, outputTail: '', removed: [],
+      type: 'unit:fail',
+      time: T + 7002,
+      task: 'extract',
+      unit: 'e9',
+      durationMs: 0,
+      attempt: 1,
+      error: { reason: 'check-error', check: 'ready', message: '' },
+      outputTail: '',
+      removed: [],
     });
     expect(extract?.serviceText(plain)).toBe('ocr 6/60 per min, 3/5 running');
     expect(extract?.title(progress.nameWidth, plain)).toBe('extract  1/120 ✓  3 ▸  1 ✗  1 ■');
@@ -575,18 +627,33 @@ describe('service progress', () => {
     });
     progress.takeDirty();
     progress.apply(start('a', 'a0', T + 100));
-    expect(progress.takeDirty().map((task) => task.name).sort()).toEqual(['a', 'b']);
+    expect(
+      progress
+        .takeDirty()
+        .map((task) => task.name)
+        .sort(),
+    ).toEqual(['a', 'b']);
     expect(progress.takeDirty()).toEqual([]);
     // a later event moves time on: the start left the window, so both titles change again
     progress.apply({ type: 'unit:log', time: T + 1100, task: 'c', unit: 'c0', stream: 'log', text: 'x' });
-    expect(progress.takeDirty().map((task) => task.name).sort()).toEqual(['a', 'b', 'c']);
+    expect(
+      progress
+        .takeDirty()
+        .map((task) => task.name)
+        .sort(),
+    ).toEqual(['a', 'b', 'c']);
     expect(progress.tasks.get('b')?.serviceText(plain)).toBe('ocr 0/10 per s, 1 running');
     progress.apply(start('b', 'b0', T + 1200));
     progress.takeDirty();
     // no events: only advance() (the periodic redraw) empties the window
     expect(progress.takeDirty()).toEqual([]);
     progress.advance(T + 2200);
-    expect(progress.takeDirty().map((task) => task.name).sort()).toEqual(['a', 'b']);
+    expect(
+      progress
+        .takeDirty()
+        .map((task) => task.name)
+        .sort(),
+    ).toEqual(['a', 'b']);
     expect(progress.tasks.get('a')?.serviceText(plain)).toBe('ocr 0/10 per s, 2 running');
     expect(progress.changesWithTime).toBe(true);
   });
@@ -596,7 +663,14 @@ describe('service progress', () => {
     progress.apply(start('extract', 'e1', T));
     progress.takeDirty();
     const pushBack = (unit: string, time: number, delayMs: number): RunEvent => ({
-      type: 'unit:retry', time, task: 'extract', unit, attempt: 1, delayMs, kind: 'push-back', services: ['ocr'],
+      type: 'unit:retry',
+      time,
+      task: 'extract',
+      unit,
+      attempt: 1,
+      delayMs,
+      kind: 'push-back',
+      services: ['ocr'],
       error: { reason: 'pushed-back', pushBacks: 1, message: 'its service pushed back (once)' },
     });
     progress.apply(pushBack('e1', T + 1000, 4000));
@@ -615,7 +689,14 @@ describe('service progress', () => {
 
   it('draws a push-back pause in the live frame, and the push-back count in the summary', async () => {
     const pushBack: RunEvent = {
-      type: 'unit:retry', time: T + 2, task: 'extract', unit: 'e0', attempt: 1, delayMs: 3000, kind: 'push-back', services: ['ocr'],
+      type: 'unit:retry',
+      time: T + 2,
+      task: 'extract',
+      unit: 'e0',
+      attempt: 1,
+      delayMs: 3000,
+      kind: 'push-back',
+      services: ['ocr'],
       error: { reason: 'pushed-back', pushBacks: 1, message: 'its service pushed back (once)' },
     };
     const events: RunEvent[] = [
@@ -623,7 +704,16 @@ describe('service progress', () => {
       start('extract', 'e0', T + 1),
       pushBack,
       // stopped while paused, so the last frame still shows the pause
-      { type: 'run:done', time: T + 5, ok: false, durationMs: 3000, counts: { built: 0, fresh: 0, failed: 0, blocked: 0 }, interrupted: 'SIGINT', notStarted: 1, pushBacks: 1 },
+      {
+        type: 'run:done',
+        time: T + 5,
+        ok: false,
+        durationMs: 3000,
+        counts: { built: 0, fresh: 0, failed: 0, blocked: 0 },
+        interrupted: 'SIGINT',
+        notStarted: 1,
+        pushBacks: 1,
+      },
     ];
     const live = await harness('tty', { tty: true, env: { NO_COLOR: '1' } });
     await live.run(events);
