@@ -23,3 +23,4 @@ export { RateLimited } from './runner/push-back.ts';
 export { watch } from './watch/session.ts';
 /** What `watch` takes and returns. */
 export type { WatchOptions, WatchSummary, WatchFailure } from './watch/session.ts';
+export type { WatchEvent } from './watch/events.ts';

@@ -3,13 +3,15 @@
  * terminal and sets the exit code. One error boundary for bugs; expected failures are values.
  */
 import { CommanderError } from 'commander';
-import { createProgram, type CliContext } from './program.ts';
+import type { CliContext } from './options.ts';
+import { createProgram } from './program.ts';
 import { VERSION } from './version.ts';
 import { EXIT_CODES as EXIT } from './exit-codes.ts';
 
 /** Long enough for stdout and stderr to drain where writes are asynchronous (TTYs, macOS pipes). */
 const LINGER_MS = 250;
 
+/** Runs runcue with `argv` (as `process.argv`: node, script, then the arguments) and sets the exit code. */
 export async function main(argv: readonly string[]): Promise<void> {
   const context: CliContext = {
     cwd: process.cwd(),
@@ -28,7 +30,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     setTimeout(() => process.exit(), LINGER_MS).unref();
   } catch (error) {
     if (error instanceof CommanderError) {
-      // Help and --version exit 0; any usage mistake is exit 2 (SPEC §3).
+      // Help and --version exit 0; any usage mistake is exit 2, as for a bad config.
       process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
       return;
     }

@@ -1,38 +1,21 @@
 /**
- * The commander program. Each command's implementation is imported when it runs, so
- * `runcue --version` loads neither the engine nor listr2.
+ * The commander program: every command's flags and help text. Each command's implementation is
+ * imported when it runs (`lazy`), so `runcue --version` and `--help` load neither the config
+ * loader, the engine nor listr2.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
+import type {
+  BuildCommandOptions,
+  CleanCommandOptions,
+  CliContext,
+  CommonOptions,
+  GraphCommandOptions,
+  InitCommandOptions,
+} from './options.ts';
 import { VERSION } from './version.ts';
 
-export interface CliContext {
-  readonly cwd: string;
-  readonly env: Readonly<Record<string, string | undefined>>;
-  readonly stdout: NodeJS.WriteStream;
-  readonly stderr: NodeJS.WriteStream;
-  readonly setExitCode: (code: number) => void;
-}
-
-export interface CommonOptions {
-  readonly config?: string;
-  readonly cwd?: string;
-  readonly reporter: 'auto' | 'tty' | 'ci' | 'json' | 'silent';
-  readonly json?: boolean;
-  readonly verbose?: boolean;
-}
-
-export interface GraphCommandOptions extends CommonOptions {
-  readonly format: 'dot' | 'mermaid' | 'json';
-  readonly units?: boolean;
-}
-
-export interface BuildCommandOptions extends CommonOptions {
-  readonly force?: boolean;
-  readonly keepGoing?: boolean;
-  readonly jobs?: number;
-  readonly deps: boolean;
-  readonly dryRun?: boolean;
-}
+/** A command's entry point: its parsed arguments and options, then the context; resolves to the exit code. */
+type CommandRun<A extends unknown[]> = (...args: [...A, CliContext]) => Promise<number>;
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -57,7 +40,20 @@ function buildFlags(cmd: Command): Command {
     .option('--no-deps', 'do not build the upstream units the targets need');
 }
 
+/** The program, writing to `context`'s streams and reporting each command's exit code to it. */
 export function createProgram(context: CliContext): Command {
+  /**
+   * An action that imports its command's module only when the command runs. commander calls an
+   * action with the parsed arguments, then the options, then the Command itself, which is dropped.
+   */
+  const lazy =
+    <A extends unknown[]>(load: () => Promise<CommandRun<A>>) =>
+    async (...args: [...A, Command]): Promise<void> => {
+      const run = await load();
+      const parsed = args.slice(0, -1) as unknown[] as A;
+      context.setExitCode(await run(...parsed, context));
+    };
+
   const program = new Command('runcue')
     .description('Make for work that is slow, rate-limited and file-shaped')
     .version(VERSION, '-V, --version')
@@ -71,72 +67,45 @@ export function createProgram(context: CliContext): Command {
   buildFlags(program.command('build').argument('[targets...]', 'task names, output paths or globs, task[key=glob] filters'))
     .description('run the stale units of the targets and everything they need')
     .option('-n, --dry-run', 'show what would run (same as `runcue plan`)')
-    .action(async (targets: string[], options: BuildCommandOptions) => {
-      const { buildCommand } = await import('./commands/build.ts');
-      context.setExitCode(await buildCommand(targets, options, context));
-    });
+    .action(lazy<[string[], BuildCommandOptions]>(async () => (await import('./commands/build.ts')).buildCommand));
 
   buildFlags(program.command('watch').argument('[targets...]', 'as for build'))
     .description('build, then rebuild what file changes touch, until Ctrl-C')
-    .action(async (targets: string[], options: BuildCommandOptions) => {
-      const { watchCommand } = await import('./commands/watch.ts');
-      context.setExitCode(await watchCommand(targets, options, context));
-    });
+    .action(lazy<[string[], BuildCommandOptions]>(async () => (await import('./commands/watch.ts')).watchCommand));
 
   buildFlags(program.command('plan').argument('[targets...]', 'as for build'))
     .description('what build would do and why, without running anything')
-    .action(async (targets: string[], options: BuildCommandOptions) => {
-      const { planCommand } = await import('./commands/plan.ts');
-      context.setExitCode(await planCommand(targets, options, context));
-    });
+    .action(lazy<[string[], BuildCommandOptions]>(async () => (await import('./commands/plan.ts')).planCommand));
 
   common(program.command('why').argument('<target>', 'a file or a unit id such as extract[doc=a,page=3]'))
     .description('why a unit is stale, or why it is blocked')
-    .action(async (target: string, options: CommonOptions) => {
-      const { whyCommand } = await import('./commands/why.ts');
-      context.setExitCode(await whyCommand(target, options, context));
-    });
+    .action(lazy<[string, CommonOptions]>(async () => (await import('./commands/why.ts')).whyCommand));
 
   common(program.command('list'))
     .description('tasks, services, unit counts and states')
-    .action(async (options: CommonOptions) => {
-      const { listCommand } = await import('./commands/list.ts');
-      context.setExitCode(await listCommand(options, context));
-    });
+    .action(lazy<[CommonOptions]>(async () => (await import('./commands/list.ts')).listCommand));
 
   common(program.command('graph').argument('[targets...]', 'as for build'))
     .description('the task graph, or the unit graph with --units')
     .addOption(new Option('--format <format>', 'output format').choices(['dot', 'mermaid', 'json']).default('dot'))
     .option('--units', 'one node per unit instead of per task')
-    .action(async (targets: string[], options: GraphCommandOptions) => {
-      const { graphCommand } = await import('./commands/graph.ts');
-      context.setExitCode(await graphCommand(targets, options, context));
-    });
+    .action(lazy<[string[], GraphCommandOptions]>(async () => (await import('./commands/graph.ts')).graphCommand));
 
   common(program.command('clean').argument('[targets...]', 'as for build (no target: every task)'))
     .description('delete the outputs of the selected units (never inputs)')
     .option('-n, --dry-run', 'only print what would be deleted')
     .option('--orphans', 'delete outputs recorded by units that no longer exist (with --dry-run: list them)')
-    .action(async (targets: string[], options: CommonOptions & { readonly dryRun?: boolean; readonly orphans?: boolean }) => {
-      const { cleanCommand } = await import('./commands/clean.ts');
-      context.setExitCode(await cleanCommand(targets, options, context));
-    });
+    .action(lazy<[string[], CleanCommandOptions]>(async () => (await import('./commands/clean.ts')).cleanCommand));
 
   common(program.command('touch').argument('[targets...]', 'as for build (no target: every task)'))
     .description('mark the selected units fresh without running them (like make -t)')
-    .action(async (targets: string[], options: CommonOptions) => {
-      const { touchCommand } = await import('./commands/touch.ts');
-      context.setExitCode(await touchCommand(targets, options, context));
-    });
+    .action(lazy<[string[], CommonOptions]>(async () => (await import('./commands/touch.ts')).touchCommand));
 
   program
     .command('init')
     .description('write a commented starter runcue.config.ts')
     .option('--cwd <dir>', 'write it in this directory')
-    .action(async (options: { readonly cwd?: string }) => {
-      const { initCommand } = await import('./commands/init.ts');
-      context.setExitCode(await initCommand(options, context));
-    });
+    .action(lazy<[InitCommandOptions]>(async () => (await import('./commands/init.ts')).initCommand));
 
   return program;
 }

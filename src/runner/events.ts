@@ -88,6 +88,21 @@ export interface RunCounts {
   readonly interrupted?: number;
 }
 
+/** A rate limit as data: at most `count` starts in any window of `windowMs` milliseconds (`60/min` is 60 in 60000). */
+export interface RateWindow {
+  readonly count: number;
+  readonly windowMs: number;
+}
+
+/** A service's limits as `run:start` announces them. */
+export interface ServiceLimits {
+  /** Its cap on running units; `null`: no cap. */
+  readonly concurrent: number | null;
+  /** Its rate limits, in config order. */
+  readonly rates: readonly RateWindow[];
+}
+
+/** The fields every unit event has. */
 export interface UnitEventBase {
   readonly time: number;
   readonly task: string;
@@ -100,7 +115,8 @@ export type RunEvent =
       readonly time: number;
       /** Selected tasks with their current unit counts (grows as dynamic outputs are discovered). */
       readonly tasks: Readonly<Record<string, number>>;
-      readonly services: Readonly<Record<string, { readonly concurrent: number | null; readonly rates: readonly string[] }>>;
+      /** Every service's limits, by name. */
+      readonly services: Readonly<Record<string, ServiceLimits>>;
       /** The services each selected task uses (task -> service names), for per-service progress. */
       readonly uses?: Readonly<Record<string, readonly string[]>>;
     }
@@ -176,30 +192,5 @@ export type RunEvent =
       /** How often a service pushed back (exit 75 / RateLimited) in this run; absent when 0. */
       readonly pushBacks?: number;
     };
-
-/** Events of `runcue watch`, around each cycle's run events. */
-export type WatchEvent =
-  | {
-      readonly type: 'watch:cycle';
-      readonly time: number;
-      readonly cycle: number;
-      readonly phase: 'start';
-      /** What started it: the first build, file changes, a config reload, or a maxAge expiry. */
-      readonly trigger: 'initial' | 'files' | 'config' | 'max-age';
-      /** Changed paths (relative to the config directory), at most 100. */
-      readonly changed: readonly string[];
-    }
-  | {
-      readonly type: 'watch:cycle';
-      readonly time: number;
-      readonly cycle: number;
-      readonly phase: 'done';
-      readonly ok: boolean;
-      readonly durationMs: number;
-      readonly counts: RunCounts;
-    }
-  /** The config file changed: reloaded (`ok`), or broken and the last good config kept. */
-  | { readonly type: 'watch:config'; readonly time: number; readonly ok: boolean; readonly message: string }
-  | { readonly type: 'watch:ready'; readonly time: number; readonly watching: readonly string[] };
 
 export type RunEventListener = (event: RunEvent) => void;

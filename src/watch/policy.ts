@@ -56,6 +56,7 @@ export interface CycleOutcome {
   readonly nextExpiry: number | undefined;
 }
 
+/** What the policy needs from outside: a clock, file mtimes and a way to start a cycle. */
 export interface RerunPolicyOptions {
   readonly clock: PolicyClock;
   /** A file's mtime now, or undefined when it does not exist (relative to the config directory). */

@@ -2,7 +2,7 @@
  * Which units watch holds back because they rewrite their own inputs (`sed -i ... {input}`),
  * which would otherwise loop: run, change the input, be stale again, run...
  *
- * A unit's run cannot be told apart from an edit made while it ran, and SPEC says a unit whose
+ * A unit's run cannot be told apart from an edit made while it ran, and a unit whose
  * input changed while it ran is rerun. So one such run only makes the unit a suspect, and it
  * reruns; when that rerun changes its inputs again, it is taken for a rewriter and held back
  * until its inputs change from outside. A known rewriter is held after its first run of each
@@ -10,6 +10,7 @@
  */
 import type { InputRewrite } from '../runner/self-rewrite.ts';
 
+/** The suspects and known rewriters of one watch session, updated after each cycle. */
 export class SelfRewriters {
   /** Units whose last run changed their inputs, once. */
   private readonly suspects = new Set<string>();

@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RunEvent, WatchEvent } from '../../src/runner/events.ts';
+import type { RunEvent } from '../../src/runner/events.ts';
+import type { WatchEvent } from '../../src/watch/events.ts';
 import { REPO, Rig, collect, waitFor } from '../rig/index.ts';
 
 type AnyEvent = RunEvent | WatchEvent;

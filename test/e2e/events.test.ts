@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { BlockedReason, RunEvent, StaleReason, UnitFailure, WatchEvent } from '../../src/runner/events.ts';
+import type { BlockedReason, RunEvent, StaleReason, UnitFailure } from '../../src/runner/events.ts';
+import type { WatchEvent } from '../../src/watch/events.ts';
 import { REPO, Rig, collect, waitFor } from '../rig/index.ts';
 
 // ---- the schema follows the types ------------------------------------------------------------
@@ -196,6 +197,23 @@ describe('build --json', () => {
     const again = await current().run(['build', '--json']);
     const skipped = parseEvents(again.stdout);
     expect(ofType(skipped, 'unit:skip').map((e) => e.unit).sort()).toEqual(['upper[name=a]', 'upper[name=b]', 'wrap[name=a]', 'wrap[name=b]']);
+  });
+
+  it('run:start gives each service its limits as data: rates as { count, windowMs }', async () => {
+    const config = `export default {
+  services: { api: { rate: ['60/min', '100/10s'], concurrent: 3 } },
+  tasks: { upper: { input: 'src/{name}.txt', output: 'out/{name}.up', uses: ['api'], run: 'cp {input} {output}' } },
+};
+`;
+    const { code, events } = await buildJson(config, { 'src/a.txt': 'a' });
+    expect(code).toBe(0);
+    expect(ofType(events, 'run:start')[0]?.services['api']).toEqual({
+      concurrent: 3,
+      rates: [
+        { count: 60, windowMs: 60_000 },
+        { count: 100, windowMs: 10_000 },
+      ],
+    });
   });
 
   it('failures of every kind, and units blocked by them or by a missing input', async () => {

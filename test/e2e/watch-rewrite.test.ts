@@ -5,7 +5,8 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RunEvent, WatchEvent } from '../../src/runner/events.ts';
+import type { RunEvent } from '../../src/runner/events.ts';
+import type { WatchEvent } from '../../src/watch/events.ts';
 import { collect, Rig, type RunResult, waitFor } from '../rig/index.ts';
 
 type Event = RunEvent | WatchEvent;

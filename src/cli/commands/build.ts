@@ -1,9 +1,12 @@
 /** `runcue build [targets...]`. */
 import { build } from '../../runner/build.ts';
-import type { BuildCommandOptions, CliContext } from '../program.ts';
-import { installLastResort } from './last-resort.ts';
-import { describeBuildFailure, EXIT_CODES, interruptedExitCode, loadForCommand, reporterFor, runFlags, withSignals } from './shared.ts';
+import { EXIT_CODES } from '../exit-codes.ts';
+import type { BuildCommandOptions, CliContext } from '../options.ts';
+import { loadForCommand } from './load.ts';
+import { runFlags, runReported } from './run.ts';
+import { interruptedExitCode } from './signals.ts';
 
+/** Builds the targets with the chosen reporter, stopping cleanly on a signal; resolves to the exit code. */
 export async function buildCommand(targets: readonly string[], options: BuildCommandOptions, context: CliContext): Promise<number> {
   if (options.dryRun) {
     const { planCommand } = await import('./plan.ts');
@@ -11,31 +14,9 @@ export async function buildCommand(targets: readonly string[], options: BuildCom
   }
   const loaded = await loadForCommand(options, context);
   if (!loaded.ok) return loaded.exitCode;
-  const { cwd } = loaded;
-  const reporter = await reporterFor(options, context, cwd);
-
-  const lastResort = installLastResort(context.stderr);
-  const outcome = await withSignals(async (signal, stopNow) =>
-    build({
-      ...runFlags(targets, options, loaded, context),
-      keepGoing: Boolean(options.keepGoing),
-      signal: lastResort.bind(signal),
-      stopNow,
-      onEvent: (event) => reporter.onEvent(event),
-    }),
-    context,
+  const ran = await runReported(options, context, loaded, (hooks) =>
+    build({ ...runFlags(targets, options, loaded, context), keepGoing: Boolean(options.keepGoing), ...hooks }),
   );
-  await reporter.close();
-  lastResort.dispose();
-  const fatal = lastResort.fatalMessage(Boolean(options.verbose));
-  if (fatal !== undefined) {
-    context.stderr.write(`${fatal}\n`);
-    return EXIT_CODES.failed;
-  }
-  if (!outcome.ok) {
-    context.stderr.write(`${describeBuildFailure(outcome.error, loaded.config, loaded.cwd)}\n`);
-    return EXIT_CODES.usage;
-  }
-  const result = outcome.value;
-  return interruptedExitCode(result.interrupted) ?? (result.ok ? EXIT_CODES.ok : EXIT_CODES.failed);
+  if (!ran.ok) return ran.exitCode;
+  return interruptedExitCode(ran.value.interrupted) ?? (ran.value.ok ? EXIT_CODES.ok : EXIT_CODES.failed);
 }

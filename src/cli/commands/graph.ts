@@ -2,8 +2,9 @@
 import { renderGraph } from '../../graph/render.ts';
 import { tasksNeeded } from '../../graph/select.ts';
 import { taskGraphView, unitGraphView } from '../../graph/view.ts';
-import type { CliContext, GraphCommandOptions } from '../program.ts';
-import { EXIT_CODES, loadPlan } from './shared.ts';
+import type { CliContext, GraphCommandOptions } from '../options.ts';
+import { EXIT_CODES } from '../exit-codes.ts';
+import { loadPlan } from './load.ts';
 
 /** Prints the graph of the targets (all tasks when none) in the chosen format; exit 0, or 2 on a bad target. */
 export async function graphCommand(targets: readonly string[], options: GraphCommandOptions, context: CliContext): Promise<number> {

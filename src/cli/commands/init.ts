@@ -10,12 +10,12 @@ import { join, resolve } from 'node:path';
 import { SEARCH_PLACES } from '../../config/load.ts';
 import { commonjsPackageJson } from '../../config/package-type.ts';
 import { err, ok, type Result } from '../../result.ts';
-import type { CliContext } from '../program.ts';
+import type { CliContext, InitCommandOptions } from '../options.ts';
 import { STARTER_CONFIG, STARTER_FILE, STARTER_FILE_ESM } from './init-template.ts';
-import { EXIT_CODES } from './shared.ts';
+import { EXIT_CODES } from '../exit-codes.ts';
 
 /** Writes the starter config into `--cwd` (default: the working directory); exit 2 if a config exists. */
-export function initCommand(options: { readonly cwd?: string }, context: CliContext): Promise<number> {
+export function initCommand(options: InitCommandOptions, context: CliContext): Promise<number> {
   const dir = resolve(context.cwd, options.cwd ?? '.');
   const existing = existingConfig(dir);
   if (existing !== undefined) {
@@ -43,7 +43,9 @@ export function initCommand(options: { readonly cwd?: string }, context: CliCont
   }
   context.stdout.write('next: put some .txt files in input/, then run `runcue build`\n');
   if (!canImportRuncue(dir)) {
-    context.stderr.write("runcue init: note: 'runcue' is not installed here, so the config's import will fail; run `npm install --save-dev runcue`\n");
+    context.stderr.write(
+      "runcue init: note: 'runcue' is not installed here, so the config's import will fail; run `npm install --save-dev runcue`\n",
+    );
   }
   return Promise.resolve(EXIT_CODES.ok);
 }

@@ -10,6 +10,7 @@ import { routeEscaped, type EscapeKind } from '../../runner/function-scope.ts';
 /** How long a run stopped by an internal error may take to end before the process exits anyway. */
 const FATAL_EXIT_AFTER_MS = 15_000;
 
+/** The handlers installed for one command; `dispose` removes them. */
 export interface LastResort {
   /** `parent`, also aborted (reason `internal error`) when an error no unit owns escapes. */
   bind(parent?: AbortSignal): AbortSignal;
@@ -18,6 +19,7 @@ export interface LastResort {
   dispose(): void;
 }
 
+/** Installs the handlers for `uncaughtException` and `unhandledRejection` until `dispose()`. */
 export function installLastResort(stderr: NodeJS.WritableStream): LastResort {
   const controller = new AbortController();
   let fatal: { message: string; stack: string | undefined } | undefined;

@@ -5,11 +5,12 @@
  */
 import type { ResolvedConfig } from '../../config/resolved.ts';
 import { taskPatterns } from '../../graph/view.ts';
-import type { CliContext, CommonOptions } from '../program.ts';
+import type { CliContext, CommonOptions } from '../options.ts';
 import { colorsEnabled, createPalette } from '../report/format.ts';
-import { EXIT_CODES, loadPlan } from './shared.ts';
+import { EXIT_CODES } from '../exit-codes.ts';
+import { loadPlan } from './load.ts';
 import { formatTable } from './table.ts';
-import { countStates, UNIT_STATES, type TaskStateCounts } from './unit-states.ts';
+import { countStates, UNIT_STATES, type TaskStateCounts } from '../../runner/unit-states.ts';
 
 /** Version of the `list --json` document; fields are only ever added within a version. */
 export const LIST_JSON_VERSION = 1;
@@ -54,7 +55,7 @@ function listDocument(config: ResolvedConfig, counts: ReadonlyMap<string, TaskSt
     name: service.name,
     concurrent: service.concurrent ?? null,
     rates: service.rates.map((r) => r.source),
-    // The effective burst: SPEC's default max(1, ceil(N per second)) of the first rate.
+    // The effective burst: by default max(1, ceil(N per second)) of the first rate, as the limiter uses.
     burst: service.burst ?? (service.rates[0] ? Math.max(1, Math.ceil((service.rates[0].count * 1000) / service.rates[0].windowMs)) : null),
     tasks: tasks.filter((t) => t.uses.includes(service.name)).map((t) => t.name),
   }));
@@ -81,6 +82,9 @@ function renderList(doc: ListDocument, bold: (text: string) => string): string[]
     s.burst === null ? '-' : String(s.burst),
     s.tasks.join(', ') || '-',
   ]);
-  lines.push('', ...formatTable(['SERVICE', 'CONCURRENT', 'RATE', 'BURST', 'TASKS'], serviceRows, { right: new Set([1, 3]), header: bold }));
+  lines.push(
+    '',
+    ...formatTable(['SERVICE', 'CONCURRENT', 'RATE', 'BURST', 'TASKS'], serviceRows, { right: new Set([1, 3]), header: bold }),
+  );
   return lines;
 }

@@ -1,5 +1,6 @@
 /** Plain aligned text tables for the inspection commands. */
 
+/** How `formatTable` aligns and styles. */
 export interface TableOptions {
   /** Columns aligned right (numbers). */
   readonly right?: ReadonlySet<number>;

@@ -1,71 +1,62 @@
 /**
  * `runcue why <file|unit>`: one unit's story: its inputs and their producers, each freshness
- * comparison with the mtimes it used, and the verdict build would reach (from a dry run).
+ * comparison with the mtimes it used, and the verdict build would reach (from a dry run). The
+ * story is the runner's (src/runner/why.ts); this command renders it as text or JSON.
  */
-import { globMatcher } from '../../patterns/glob-match.ts';
 import type { ResolvedConfig } from '../../config/resolved.ts';
-import type { Unit } from '../../graph/unit.ts';
-import { build } from '../../runner/build.ts';
 import type { PlanEntry } from '../../runner/events.ts';
-import { filesOf, statPath } from '../../runner/files.ts';
-import { orphanCheck } from '../../runner/orphans.ts';
-import type { CliContext, CommonOptions } from '../program.ts';
+import { findWhyTarget, unitStory, type StoryPattern, type UnitStory } from '../../runner/why.ts';
+import { EXIT_CODES } from '../exit-codes.ts';
+import type { CliContext, CommonOptions } from '../options.ts';
 import { describeBlocked, describeStale } from '../report/format.ts';
-import { EXIT_CODES, loadPlan, resolveTargets } from './shared.ts';
+import { loadPlan, resolveTargets } from './load.ts';
 
+/** Prints the story of the unit `target` names (or the readers of a source file); exit 2 if it names nothing. */
 export async function whyCommand(target: string, options: CommonOptions, context: CliContext): Promise<number> {
   const loaded = await loadPlan([], options, context);
   if (!loaded.ok) return loaded.exitCode;
   const { config } = loaded;
   const spec = (resolveTargets([target], config, loaded.cwd)[0] ?? target).replace(/^(\.\/)+/, '');
-  const { graph } = loaded.plan;
-  const unit = graph.units.get(spec) ?? [...graph.units.values()].find((u) => u.outputs.some((o) => (o.isGlob ? globMatcher(o.path)(spec) : o.path === spec)));
-  if (!unit) {
-    const consumers = [...graph.units.values()].filter((u) => u.inputs.some((i) => (i.isGlob ? globMatcher(i.path)(spec) : i.path === spec)));
-    if (consumers.length === 0) {
-      context.stderr.write(`runcue: "${target}" is neither a unit nor a file that a unit produces or reads\n`);
-      return EXIT_CODES.usage;
-    }
-    const limit = options.verbose === true ? Infinity : LIST_LIMIT;
-    const readers = [...consumers.slice(0, limit).map((u) => `  ${u.id}`), ...more(consumers.length, limit, '  ')];
+  const limit = options.verbose === true ? Infinity : LIST_LIMIT;
+  const found = findWhyTarget(loaded.plan.graph, spec);
+  if (found.kind === 'unknown') {
+    context.stderr.write(`runcue: "${target}" is neither a unit nor a file that a unit produces or reads\n`);
+    return EXIT_CODES.usage;
+  }
+  if (found.kind === 'source') {
+    const readers = [...found.readers.slice(0, limit).map((u) => `  ${u.id}`), ...more(found.readers.length, limit, '  ')];
     context.stdout.write(`${spec} is a source file: no task produces it. Read by:\n${readers.join('\n')}\n`);
     return EXIT_CODES.ok;
   }
-  const dry = await build({ config, targets: [unit.task], dryRun: true, env: context.env });
-  const plan = dry.ok ? dry.value.plan : [];
-  const deps = graph.deps.get(unit.id) ?? new Set<string>();
-  // As build sees them: a glob input never reads an orphan (orphans.ts).
-  const isOrphan = orphanCheck(config, graph, new Set(config.tasks.keys()));
+  const told = await unitStory(config, loaded.plan.graph, found.unit, context.env);
   if (options.json || options.reporter === 'json') {
-    context.stdout.write(`${JSON.stringify(storyData(unit, config, plan, deps, isOrphan))}\n`);
+    context.stdout.write(`${JSON.stringify(storyDocument(told))}\n`);
   } else {
-    context.stdout.write(story(unit, config, plan, deps, options.verbose === true ? Infinity : LIST_LIMIT, isOrphan));
+    context.stdout.write(story(told, config, limit));
   }
   return EXIT_CODES.ok;
 }
 
-/** The same story as data (`why --json`): files with their mtimes, producers and verdicts. */
-function storyData(unit: Unit, config: ResolvedConfig, plan: readonly PlanEntry[], deps: ReadonlySet<string>, isOrphan: (file: string) => boolean): object {
-  const byUnit = new Map(plan.map((e) => [e.unit, e]));
-  const files = (paths: Unit['inputs'], skipOrphans: boolean): object[] =>
-    paths.map((p) => ({ pattern: p.path, files: filesOf(config.root, p).filter((f) => !(skipOrphans && p.isGlob && isOrphan(f))).map((f) => ({ path: f, mtimeMs: statPath(config.root, f)?.mtimeMs ?? null })) }));
+/** The story as `why --json` prints it: files with their mtimes, producers and verdicts. */
+function storyDocument(s: UnitStory): object {
+  const files = (patterns: readonly StoryPattern[]): object[] => patterns.map((p) => ({ pattern: p.pattern, files: p.files }));
   return {
     version: 1,
-    unit: unit.id,
-    task: unit.task,
-    wildcards: unit.wildcards,
-    inputs: files(unit.inputs, true),
-    producers: [...deps].map((d) => ({ unit: d, plan: byUnit.get(d) ?? null })),
-    outputs: files(unit.outputs, false),
-    plan: byUnit.get(unit.id) ?? null,
+    unit: s.unit.id,
+    task: s.unit.task,
+    wildcards: s.unit.wildcards,
+    inputs: files(s.inputs),
+    producers: s.producers,
+    outputs: files(s.outputs),
+    plan: s.plan,
   };
 }
 
-function time(ms: number | undefined): string {
-  return ms === undefined ? 'missing' : new Date(ms).toISOString();
+function time(ms: number | null): string {
+  return ms === null ? 'missing' : new Date(ms).toISOString();
 }
 
-function verdictOf(entry: PlanEntry | undefined): string {
+function verdictOf(entry: PlanEntry | null): string {
   if (!entry) return 'not planned (waits on work whose outputs are not known yet)';
   switch (entry.verdict) {
     case 'run':
@@ -90,53 +81,75 @@ function more(total: number, limit: number, indent: string, detail = ''): string
 }
 
 /** `: 280 fresh, 10 would run` over the verdicts of units not listed. */
-function verdictTally(units: readonly string[], byUnit: ReadonlyMap<string, PlanEntry>): string {
+function verdictTally(producers: UnitStory['producers']): string {
   const tally = new Map<string, number>();
-  for (const id of units) {
-    const verdict = byUnit.get(id)?.verdict;
-    const word = verdict === undefined ? 'not planned' : verdict === 'run' ? 'would run' : verdict;
+  for (const { plan } of producers) {
+    const word = plan === null ? 'not planned' : plan.verdict === 'run' ? 'would run' : plan.verdict;
     tally.set(word, (tally.get(word) ?? 0) + 1);
   }
   return `: ${[...tally].map(([word, n]) => `${n} ${word}`).join(', ')}`;
 }
 
-function story(unit: Unit, config: ResolvedConfig, plan: readonly PlanEntry[], deps: ReadonlySet<string>, limit: number, isOrphan: (file: string) => boolean): string {
-  const byUnit = new Map(plan.map((e) => [e.unit, e]));
+/** A file and its mtime: the newest input or the oldest output. */
+interface Dated {
+  readonly file: string;
+  readonly mtime: number;
+}
+
+/** The file lines of one pattern (its first `limit` files), and the file whose mtime `better` prefers. */
+function patternLines(
+  p: StoryPattern,
+  limit: number,
+  missing: string,
+  better: (a: number, b: number) => boolean,
+): { lines: string[]; extreme: Dated | undefined } {
+  const lines: string[] = [];
+  if (p.files.length === 0) lines.push(`  ${p.pattern}  ${missing}`);
+  let extreme: Dated | undefined;
+  p.files.forEach((f, i) => {
+    if (f.mtimeMs !== null && (!extreme || better(f.mtimeMs, extreme.mtime))) extreme = { file: f.path, mtime: f.mtimeMs };
+    if (i < limit) lines.push(`  ${f.path}  ${time(f.mtimeMs)}`);
+  });
+  lines.push(...more(p.files.length, limit, '  '));
+  return { lines, extreme };
+}
+
+/** Of several patterns' extremes, the one `better` prefers (the first of equals). */
+function pick(dated: readonly (Dated | undefined)[], better: (a: number, b: number) => boolean): Dated | undefined {
+  let found: Dated | undefined;
+  for (const d of dated) if (d && (!found || better(d.mtime, found.mtime))) found = d;
+  return found;
+}
+
+function story(s: UnitStory, config: ResolvedConfig, limit: number): string {
+  const newer = (a: number, b: number): boolean => a > b;
+  const older = (a: number, b: number): boolean => a < b;
+  const { unit } = s;
   const task = config.tasks.get(unit.task);
-  const lines = [`${unit.id}  (task ${unit.task})`, ''];
-  lines.push('inputs:');
-  let newest: { file: string; mtime: number } | undefined;
-  for (const input of unit.inputs) {
-    const files = input.isGlob ? filesOf(config.root, input).filter((f) => !isOrphan(f)) : filesOf(config.root, input);
-    if (files.length === 0) lines.push(`  ${input.path}  missing${input.isGlob ? ' (no file matches)' : ''}`);
-    files.forEach((f, i) => {
-      const m = statPath(config.root, f)?.mtimeMs;
-      if (m !== undefined && (!newest || m > newest.mtime)) newest = { file: f, mtime: m };
-      if (i < limit) lines.push(`  ${f}  ${time(m)}`);
-    });
-    lines.push(...more(files.length, limit, '  '));
-    if (input.isGlob && files.length > 0) lines.push(`    (${files.length} files match ${input.path})`);
+  const lines = [`${unit.id}  (task ${unit.task})`, '', 'inputs:'];
+  const newestOf: (Dated | undefined)[] = [];
+  for (const input of s.inputs) {
+    const shown = patternLines(input, limit, `missing${input.isGlob ? ' (no file matches)' : ''}`, newer);
+    lines.push(...shown.lines);
+    newestOf.push(shown.extreme);
+    if (input.isGlob && input.files.length > 0) lines.push(`    (${input.files.length} files match ${input.pattern})`);
   }
-  if (unit.inputs.length === 0) lines.push('  (none)');
+  if (s.inputs.length === 0) lines.push('  (none)');
   lines.push('', 'produced by:');
-  if (deps.size === 0) lines.push('  (no upstream units: inputs are source files)');
-  const upstream = [...deps];
-  for (const d of upstream.slice(0, limit)) lines.push(`  ${d}: ${verdictOf(byUnit.get(d))}`);
-  if (upstream.length > limit) lines.push(...more(upstream.length, limit, '  ', verdictTally(upstream.slice(limit), byUnit)));
+  if (s.producers.length === 0) lines.push('  (no upstream units: inputs are source files)');
+  for (const p of s.producers.slice(0, limit)) lines.push(`  ${p.unit}: ${verdictOf(p.plan)}`);
+  if (s.producers.length > limit) lines.push(...more(s.producers.length, limit, '  ', verdictTally(s.producers.slice(limit))));
   lines.push('', 'outputs:');
-  let oldest: { file: string; mtime: number } | undefined;
-  for (const output of unit.outputs) {
-    const files = filesOf(config.root, output);
-    if (files.length === 0) lines.push(`  ${output.path}  missing`);
-    files.forEach((f, i) => {
-      const m = statPath(config.root, f)?.mtimeMs;
-      if (m !== undefined && (!oldest || m < oldest.mtime)) oldest = { file: f, mtime: m };
-      if (i < limit) lines.push(`  ${f}  ${time(m)}`);
-    });
-    lines.push(...more(files.length, limit, '  '));
+  const oldestOf: (Dated | undefined)[] = [];
+  for (const output of s.outputs) {
+    const shown = patternLines(output, limit, 'missing', older);
+    lines.push(...shown.lines);
+    oldestOf.push(shown.extreme);
   }
-  if (unit.outputs.length === 0) lines.push('  (none: the unit runs on every build)');
+  if (s.outputs.length === 0) lines.push('  (none: the unit runs on every build)');
   lines.push('', 'checks:');
+  const newest = pick(newestOf, newer);
+  const oldest = pick(oldestOf, older);
   if (newest && oldest) {
     const cmp = newest.mtime > oldest.mtime ? 'newer than' : 'not newer than';
     lines.push(`  newest input ${newest.file} (${time(newest.mtime)}) is ${cmp} oldest output ${oldest.file} (${time(oldest.mtime)})`);
@@ -147,6 +160,6 @@ function story(unit: Unit, config: ResolvedConfig, plan: readonly PlanEntry[], d
   }
   if (task?.stale) lines.push('  custom stale() check: decides the verdict');
   if (task?.ready) lines.push('  custom ready() check: must return true first');
-  lines.push('', `verdict: ${verdictOf(byUnit.get(unit.id))}`);
+  lines.push('', `verdict: ${verdictOf(s.plan)}`);
   return `${lines.join('\n')}\n`;
 }

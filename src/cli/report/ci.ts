@@ -2,7 +2,8 @@
  * The plain reporter for logs (CI, pipes): one line per unit start, finish, failure, retry and
  * block, a summary at the end, and GitHub Actions annotations when running there.
  */
-import type { RunEvent, WatchEvent } from '../../runner/events.ts';
+import type { RunEvent } from '../../runner/events.ts';
+import type { WatchEvent } from '../../watch/events.ts';
 import { unreachable } from '../../result.ts';
 import {
   formatBlocked,

@@ -6,18 +6,19 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { err, ok, type Result } from '../../result.ts';
-import type { RunEvent, WatchEvent } from '../../runner/events.ts';
+import type { RunEvent } from '../../runner/events.ts';
+import type { WatchEvent } from '../../watch/events.ts';
 import type { Reporter, ReportStream } from './types.ts';
 
 /** The environment variable naming the debug log file. */
-export const DEBUG_LOG_ENV = 'RUNCUE_DEBUG_LOG';
+const DEBUG_LOG_ENV = 'RUNCUE_DEBUG_LOG';
 
 /**
  * `reporter`, also appending each event to the file at `path` (created if missing, opened once).
  * Fails only when the file cannot be opened; a later write error stops the log, reported once on
  * `stderr`, and never the run or the inner reporter.
  */
-export function withDebugLog(reporter: Reporter, path: string, stderr: ReportStream): Result<Reporter, string> {
+function withDebugLog(reporter: Reporter, path: string, stderr: ReportStream): Result<Reporter, string> {
   let fd: number | undefined;
   try {
     fd = openSync(path, 'a');

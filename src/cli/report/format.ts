@@ -74,10 +74,7 @@ export function createPalette(enabled: boolean): Palette {
  * Colors only on a terminal, and never with `NO_COLOR` set (no-color.org); `FORCE_COLOR` (other
  * than `0`) turns them on where a log viewer renders ANSI, such as CI.
  */
-export function colorsEnabled(
-  stream: { readonly isTTY?: boolean },
-  env: Readonly<Record<string, string | undefined>>,
-): boolean {
+export function colorsEnabled(stream: { readonly isTTY?: boolean }, env: Readonly<Record<string, string | undefined>>): boolean {
   if (env['NO_COLOR'] !== undefined && env['NO_COLOR'] !== '') return false;
   const force = env['FORCE_COLOR'];
   if (force !== undefined && force !== '' && force !== '0' && force !== 'false') return true;
@@ -112,7 +109,7 @@ export function isInterrupted(event: EventOf<'unit:fail'>): boolean {
 }
 
 /** A path as the user should see it: absolute paths under `cwd` become relative. */
-export function displayPath(file: string, cwd: string): string {
+function displayPath(file: string, cwd: string): string {
   if (!isAbsolute(file)) return file;
   const shown = relative(cwd, file);
   if (shown === '' || shown.startsWith('..') || isAbsolute(shown)) return file;
@@ -226,7 +223,7 @@ export function formatSkip(event: EventOf<'unit:skip'>, options: FormatOptions):
 /** `⊘ summarize[doc=a]: waits for work/a/text/*.txt ...`. */
 export function formatBlocked(event: EventOf<'unit:blocked'>, options: FormatOptions): string {
   const reason = describeBlocked(event.reason);
-  // The runner's messages that start with the unit id are SPEC's diagnostic wording: print them whole.
+  // The runner's messages that start with the unit id are complete diagnostics: print them whole.
   const text = reason.startsWith(`${event.unit} `) ? reason : `${event.unit}: ${reason}`;
   return `${options.palette.yellow(SYMBOLS.blocked)} ${text}`;
 }
@@ -267,7 +264,7 @@ export function formatLog(event: EventOf<'unit:log'>, options: FormatOptions): s
 }
 
 /** Lines of `text` without the final line break's empty line. */
-export function splitLines(text: string): string[] {
+function splitLines(text: string): string[] {
   const lines = text.split(/\r?\n/);
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
   return lines;
@@ -303,7 +300,13 @@ export function formatFailure(event: EventOf<'unit:fail'>, options: FormatOption
   const tail = isInterrupted(event) ? [] : splitLines(event.outputTail);
   const shownTail = tail.map((line) => safeLine(line, options.color === true));
   // annotations render no colour
-  if (options.github && !isInterrupted(event)) lines.push(githubError(event, tail.map((line) => safeLine(line, false))));
+  if (options.github && !isInterrupted(event))
+    lines.push(
+      githubError(
+        event,
+        tail.map((line) => safeLine(line, false)),
+      ),
+    );
   const body: string[] = [];
   if (event.command !== undefined && !isInterrupted(event)) body.push(`  ${palette.dim('$')} ${shortCommand(event.command)}`);
   for (const line of shownTail) body.push(`${TAIL_INDENT}${line}`);
@@ -326,12 +329,12 @@ function githubError(event: EventOf<'unit:fail'>, tail: readonly string[]): stri
 }
 
 /** Escapes the message of a GitHub Actions workflow command. */
-export function githubData(text: string): string {
+function githubData(text: string): string {
   return text.replaceAll('%', '%25').replaceAll('\r', '%0D').replaceAll('\n', '%0A');
 }
 
 /** Escapes a property value (`title=...`) of a GitHub Actions workflow command. */
-export function githubProperty(text: string): string {
+function githubProperty(text: string): string {
   return githubData(text).replaceAll(':', '%3A').replaceAll(',', '%2C');
 }
 

@@ -4,23 +4,16 @@
  * here; a renderer bug never stops the run. `withDebugLog` adds a JSON-lines copy to a file.
  */
 import { unreachable } from '../../result.ts';
-import type { RunEvent, WatchEvent } from '../../runner/events.ts';
+import type { RunEvent } from '../../runner/events.ts';
+import type { WatchEvent } from '../../watch/events.ts';
 import { createCiReporter } from './ci.ts';
 import { createJsonReporter } from './json.ts';
 import type { Reporter, ReporterKind, ReporterOptions, ReportStream } from './types.ts';
 
-export type { Reporter, ReporterKind, ReporterOptions, ReportStream } from './types.ts';
-export { withDebugLog, withDebugLogFromEnv } from './debug-log.ts';
-export {
-  describeBlocked,
-  describeFailure,
-  describeStale,
-  formatDuration,
-  formatFailure,
-  formatSummary,
-  type FormatOptions,
-  type Palette,
-} from './format.ts';
+/** The renderer contract, and the event formatting the commands share with the renderers. */
+export type { Reporter, ReporterKind, ReporterOptions } from './types.ts';
+export { withDebugLogFromEnv } from './debug-log.ts';
+export { describeBlocked, describeFailure, describeStale, formatDuration } from './format.ts';
 
 /** `auto` is the live display on an interactive terminal outside CI, plain lines otherwise. */
 export function chooseReporterKind(
@@ -74,9 +67,7 @@ class Guard {
     this.broken = true;
     const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
     try {
-      this.stderr.write(
-        `runcue: internal error in the ${this.kind} reporter; progress output stopped, the run goes on.\n${detail}\n`,
-      );
+      this.stderr.write(`runcue: internal error in the ${this.kind} reporter; progress output stopped, the run goes on.\n${detail}\n`);
     } catch {
       // nowhere left to report it
     }

@@ -1,5 +1,6 @@
 /** The `--json` reporter: each event as one line of JSON on stdout, and nothing else anywhere. */
-import type { RunEvent, WatchEvent } from '../../runner/events.ts';
+import type { RunEvent } from '../../runner/events.ts';
+import type { WatchEvent } from '../../watch/events.ts';
 import type { Reporter, ReporterOptions } from './types.ts';
 
 /** One `JSON.stringify(event)` line per event on `options.stdout`; `unit:log` only when verbose (hook errors always). */
@@ -7,7 +8,7 @@ export function createJsonReporter(options: ReporterOptions): Reporter {
   const out = options.stdout;
   return {
     onEvent(event: RunEvent | WatchEvent): void {
-      // A hook that threw is always reported (SPEC §2); live output only with --verbose.
+      // A hook that threw is always reported, even without --verbose; live output only with it.
       if (event.type === 'unit:log' && !options.verbose && event.stream !== 'hook' && event.stream !== 'warning') return;
       out.write(`${JSON.stringify(event)}\n`);
     },

@@ -3,7 +3,8 @@
  * its running units beneath, never a line per unit. Failures, blocked units and the summary are
  * printed after the listr2 frame ends. Loaded lazily: only this file imports listr2.
  */
-import type { RunEvent, WatchEvent } from '../../runner/events.ts';
+import type { RunEvent } from '../../runner/events.ts';
+import type { WatchEvent } from '../../watch/events.ts';
 import { formatBlocked, formatFailure, formatFailureHeadline, formatLog, formatOptionsFor, formatStall, formatSummary } from './format.ts';
 import type { EventOf, FormatOptions } from './format.ts';
 import { RunProgress, type TaskProgress } from './progress.ts';
@@ -108,7 +109,8 @@ class Session {
   apply(event: RunEvent): void {
     if (this.progress.apply(event) && this.started) this.schedule();
     // a pause on a service without a rate must still disappear from the display when it ends
-    if (this.started && this.live && this.ticker === undefined && event.type === 'unit:retry' && event.kind === 'push-back') this.startTicking();
+    if (this.started && this.live && this.ticker === undefined && event.type === 'unit:retry' && event.kind === 'push-back')
+      this.startTicking();
   }
 
   /** Opens the listr2 frame with one task per runcue task known so far. */

@@ -1,5 +1,6 @@
 /** The contract between the CLI and the renderers; re-exported by ./index.ts. */
-import type { RunEvent, WatchEvent } from '../../runner/events.ts';
+import type { RunEvent } from '../../runner/events.ts';
+import type { WatchEvent } from '../../watch/events.ts';
 
 /** Which renderer draws a run. */
 export type ReporterKind = 'tty' | 'ci' | 'json' | 'silent';

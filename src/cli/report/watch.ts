@@ -4,11 +4,13 @@
  * and what is watched. Pure functions of their inputs.
  */
 import { unreachable } from '../../result.ts';
-import type { RunEvent, WatchEvent } from '../../runner/events.ts';
+import type { RunEvent } from '../../runner/events.ts';
+import type { WatchEvent } from '../../watch/events.ts';
 import { formatDuration, formatTimeOfDay, type FormatOptions } from './format.ts';
 
-/** The watch event variant with the given `type` and `phase`. */
+/** The `watch:cycle` event that starts a cycle. */
 export type CycleStart = Extract<WatchEvent, { readonly type: 'watch:cycle'; readonly phase: 'start' }>;
+/** The `watch:cycle` event that ends a cycle. */
 export type CycleDone = Extract<WatchEvent, { readonly type: 'watch:cycle'; readonly phase: 'done' }>;
 
 /** Whether an event is one of watch's own (not a run event). */
@@ -17,7 +19,7 @@ export function isWatchEvent(event: RunEvent | WatchEvent): event is WatchEvent 
 }
 
 /** `[14:03:22]` in local time. */
-export function formatClock(time: number): string {
+function formatClock(time: number): string {
   return `[${formatTimeOfDay(time)}]`;
 }
 
@@ -34,7 +36,7 @@ export function formatCycle(start: CycleStart | undefined, done: CycleDone, opti
 }
 
 /** What started a cycle, in a few words. */
-export function describeTrigger(start: CycleStart): string {
+function describeTrigger(start: CycleStart): string {
   switch (start.trigger) {
     case 'initial':
       return 'initial build';

@@ -68,9 +68,13 @@ export function taskCounts(plan: UnitPlan, tasks: TaskGraph, neededTasks: Readon
   return counts;
 }
 
-/** Each service's limits as `run:start` gives them. */
-export function serviceInfo(config: ResolvedConfig): Record<string, { concurrent: number | null; rates: string[] }> {
-  const out: Record<string, { concurrent: number | null; rates: string[] }> = {};
-  for (const [name, s] of config.services) out[name] = { concurrent: s.concurrent ?? null, rates: s.rates.map((r) => r.source) };
+/** Each service's limits as data (`run:start`), so renderers never re-parse `'60/min'`. */
+export function serviceInfo(
+  config: ResolvedConfig,
+): Record<string, { concurrent: number | null; rates: { count: number; windowMs: number }[] }> {
+  const out: Record<string, { concurrent: number | null; rates: { count: number; windowMs: number }[] }> = {};
+  for (const [name, s] of config.services) {
+    out[name] = { concurrent: s.concurrent ?? null, rates: s.rates.map((r) => ({ count: r.count, windowMs: r.windowMs })) };
+  }
   return out;
 }

@@ -10,7 +10,8 @@ import {
   type ReporterKind,
   type ReporterOptions,
 } from '../../../src/cli/report/index.ts';
-import { RunProgress, ServiceProgress, TaskProgress, formatPerWindow } from '../../../src/cli/report/progress.ts';
+import { RunProgress, TaskProgress } from '../../../src/cli/report/progress.ts';
+import { ServiceProgress, formatPerWindow } from '../../../src/cli/report/service-progress.ts';
 import { createPalette, formatTimeOfDay, shortCommand } from '../../../src/cli/report/format.ts';
 import type { RunEvent } from '../../../src/runner/events.ts';
 
@@ -160,9 +161,7 @@ describe('formatting helpers', () => {
       'input newer: /elsewhere/a.png',
     );
     expect(describeStale({ kind: 'missing_output', output: 'out/a.md' })).toBe('output missing: out/a.md');
-    expect(describeStale({ kind: 'max_age', output: 'out/a.md', ageMs: 26 * 3_600_000 })).toBe(
-      'max age: out/a.md is 26h 00m old',
-    );
+    expect(describeStale({ kind: 'max_age', output: 'out/a.md', ageMs: 26 * 3_600_000 })).toBe('max age: out/a.md is 26h 00m old');
     expect(describeStale({ kind: 'forced' })).toBe('forced');
     expect(describeStale({ kind: 'no_outputs' })).toBe('no outputs to check');
     expect(describeStale({ kind: 'custom' })).toBe('custom stale check');
@@ -441,8 +440,22 @@ describe('tty reporter', () => {
 
 describe('service progress', () => {
   const plain = createPalette(false);
-  const start = (task: string, unit: string, time: number): RunEvent => ({ type: 'unit:start', time, task, unit, attempt: 1, reason: { kind: 'forced' } });
-  const done = (task: string, unit: string, time: number): RunEvent => ({ type: 'unit:done', time, task, unit, durationMs: 1, inputsChanged: false });
+  const start = (task: string, unit: string, time: number): RunEvent => ({
+    type: 'unit:start',
+    time,
+    task,
+    unit,
+    attempt: 1,
+    reason: { kind: 'forced' },
+  });
+  const done = (task: string, unit: string, time: number): RunEvent => ({
+    type: 'unit:done',
+    time,
+    task,
+    unit,
+    durationMs: 1,
+    inputsChanged: false,
+  });
 
   /** A run of `extract` (ocr + cpu) and `pack` (cpu only) with ocr at 60/min and 5 at once. */
   function ocrRun(): RunProgress {
@@ -451,7 +464,16 @@ describe('service progress', () => {
       type: 'run:start',
       time: T,
       tasks: { extract: 120, pack: 2 },
-      services: { ocr: { concurrent: 5, rates: ['5000/hour', '60/min'] }, cpu: { concurrent: 8, rates: [] } },
+      services: {
+        ocr: {
+          concurrent: 5,
+          rates: [
+            { count: 5000, windowMs: 3_600_000 },
+            { count: 60, windowMs: 60_000 },
+          ],
+        },
+        cpu: { concurrent: 8, rates: [] },
+      },
       uses: { extract: ['ocr', 'cpu'], pack: ['cpu'] },
     });
     return progress;
@@ -470,11 +492,11 @@ describe('service progress', () => {
   });
 
   it('formats a service: the rate part only with a rate, the cap only with one', () => {
-    const both = new ServiceProgress('ocr', { concurrent: 5, rates: ['60/min'] });
+    const both = new ServiceProgress('ocr', { concurrent: 5, rates: [{ count: 60, windowMs: 60_000 }] });
     for (let i = 0; i < 42; i += 1) both.start(T + i);
     both.running = 5;
     expect(both.text(plain)).toBe('ocr 42/60 per min, 5/5 running');
-    const uncapped = new ServiceProgress('api', { concurrent: null, rates: ['100/10s'] });
+    const uncapped = new ServiceProgress('api', { concurrent: null, rates: [{ count: 100, windowMs: 10_000 }] });
     uncapped.running = 3;
     expect(uncapped.text(plain)).toBe('api 0/100 per 10s, 3 running');
     const capped = new ServiceProgress('gpu', { concurrent: 2, rates: [] });
@@ -483,12 +505,20 @@ describe('service progress', () => {
     expect(capped.text(plain)).toBe('gpu 0/2 running');
     expect(new ServiceProgress('db', { concurrent: null, rates: [] }).text(plain)).toBe('db 0 running');
     // the shortest window is the one that shows
-    expect(new ServiceProgress('x', { concurrent: null, rates: ['5000/hour', '900/min'] }).text(plain)).toBe('x 0/900 per min, 0 running');
+    expect(
+      new ServiceProgress('x', {
+        concurrent: null,
+        rates: [
+          { count: 5000, windowMs: 3_600_000 },
+          { count: 900, windowMs: 60_000 },
+        ],
+      }).text(plain),
+    ).toBe('x 0/900 per min, 0 running');
   });
 
   it('highlights a service at its limit', () => {
     const colors = createPalette(true);
-    const ocr = new ServiceProgress('ocr', { concurrent: 5, rates: ['2/s'] });
+    const ocr = new ServiceProgress('ocr', { concurrent: 5, rates: [{ count: 2, windowMs: 1000 }] });
     expect(ocr.text(colors)).toBe(colors.dim('ocr 0/2 per s, 0/5 running'));
     ocr.start(T);
     ocr.start(T + 1);
@@ -497,7 +527,7 @@ describe('service progress', () => {
   });
 
   it('counts starts in the window by event time, dropping them as later events move time on', () => {
-    const ocr = new ServiceProgress('ocr', { concurrent: null, rates: ['3/s'] });
+    const ocr = new ServiceProgress('ocr', { concurrent: null, rates: [{ count: 3, windowMs: 1000 }] });
     ocr.start(T);
     ocr.start(T + 500);
     ocr.start(T + 999);
@@ -513,7 +543,7 @@ describe('service progress', () => {
   });
 
   it('keeps about one window of start times however long the run', () => {
-    const ocr = new ServiceProgress('ocr', { concurrent: null, rates: ['10/s'] });
+    const ocr = new ServiceProgress('ocr', { concurrent: null, rates: [{ count: 10, windowMs: 1000 }] });
     for (let i = 0; i < 100_000; i += 1) ocr.start(T + i * 100);
     expect(ocr.recentStarts).toBe(10);
     const queue = (ocr as unknown as { starts: number[] }).starts;
@@ -530,10 +560,26 @@ describe('service progress', () => {
     expect(pack?.serviceText(plain)).toBe('cpu 6/8 running');
 
     progress.apply(done('extract', 'e0', T + 6000));
-    progress.apply({ type: 'unit:retry', time: T + 6001, task: 'extract', unit: 'e1', attempt: 1, delayMs: 10, kind: 'push-back', error: { reason: 'exit-non-zero', exitCode: 75, message: '' } });
     progress.apply({
-      type: 'unit:fail', time: T + 6002, task: 'extract', unit: 'e2', durationMs: 1, attempt: 1,
-      error: { reason: 'aborted', message: '' }, outputTail: '', removed: [],
+      type: 'unit:retry',
+      time: T + 6001,
+      task: 'extract',
+      unit: 'e1',
+      attempt: 1,
+      delayMs: 10,
+      kind: 'push-back',
+      error: { reason: 'exit-non-zero', exitCode: 75, message: '' },
+    });
+    progress.apply({
+      type: 'unit:fail',
+      time: T + 6002,
+      task: 'extract',
+      unit: 'e2',
+      durationMs: 1,
+      attempt: 1,
+      error: { reason: 'aborted', message: '' },
+      outputTail: '',
+      removed: [],
     });
     expect(extract?.serviceText(plain)).toBe('ocr 5/60 per min, 2/5 running');
     // the retry is a new start for the window; a second done for the same unit changes nothing
@@ -542,8 +588,15 @@ describe('service progress', () => {
     expect(extract?.serviceText(plain)).toBe('ocr 6/60 per min, 3/5 running');
     // a unit that fails a check without starting was never running
     progress.apply({
-      type: 'unit:fail', time: T + 7002, task: 'extract', unit: 'e9', durationMs: 0, attempt: 1,
-      error: { reason: 'check-error', check: 'ready', message: '' }, outputTail: '', removed: [],
+      type: 'unit:fail',
+      time: T + 7002,
+      task: 'extract',
+      unit: 'e9',
+      durationMs: 0,
+      attempt: 1,
+      error: { reason: 'check-error', check: 'ready', message: '' },
+      outputTail: '',
+      removed: [],
     });
     expect(extract?.serviceText(plain)).toBe('ocr 6/60 per min, 3/5 running');
     expect(extract?.title(progress.nameWidth, plain)).toBe('extract  1/120 ✓  3 ▸  1 ✗  1 ■');
@@ -569,23 +622,38 @@ describe('service progress', () => {
       type: 'run:start',
       time: T,
       tasks: { a: 2, b: 2, c: 1 },
-      services: { ocr: { concurrent: null, rates: ['10/s'] }, cpu: { concurrent: 2, rates: [] } },
+      services: { ocr: { concurrent: null, rates: [{ count: 10, windowMs: 1000 }] }, cpu: { concurrent: 2, rates: [] } },
       uses: { a: ['ocr'], b: ['ocr'], c: ['cpu'] },
     });
     progress.takeDirty();
     progress.apply(start('a', 'a0', T + 100));
-    expect(progress.takeDirty().map((task) => task.name).sort()).toEqual(['a', 'b']);
+    expect(
+      progress
+        .takeDirty()
+        .map((task) => task.name)
+        .sort(),
+    ).toEqual(['a', 'b']);
     expect(progress.takeDirty()).toEqual([]);
     // a later event moves time on: the start left the window, so both titles change again
     progress.apply({ type: 'unit:log', time: T + 1100, task: 'c', unit: 'c0', stream: 'log', text: 'x' });
-    expect(progress.takeDirty().map((task) => task.name).sort()).toEqual(['a', 'b', 'c']);
+    expect(
+      progress
+        .takeDirty()
+        .map((task) => task.name)
+        .sort(),
+    ).toEqual(['a', 'b', 'c']);
     expect(progress.tasks.get('b')?.serviceText(plain)).toBe('ocr 0/10 per s, 1 running');
     progress.apply(start('b', 'b0', T + 1200));
     progress.takeDirty();
     // no events: only advance() (the periodic redraw) empties the window
     expect(progress.takeDirty()).toEqual([]);
     progress.advance(T + 2200);
-    expect(progress.takeDirty().map((task) => task.name).sort()).toEqual(['a', 'b']);
+    expect(
+      progress
+        .takeDirty()
+        .map((task) => task.name)
+        .sort(),
+    ).toEqual(['a', 'b']);
     expect(progress.tasks.get('a')?.serviceText(plain)).toBe('ocr 0/10 per s, 2 running');
     expect(progress.changesWithTime).toBe(true);
   });
@@ -595,7 +663,14 @@ describe('service progress', () => {
     progress.apply(start('extract', 'e1', T));
     progress.takeDirty();
     const pushBack = (unit: string, time: number, delayMs: number): RunEvent => ({
-      type: 'unit:retry', time, task: 'extract', unit, attempt: 1, delayMs, kind: 'push-back', services: ['ocr'],
+      type: 'unit:retry',
+      time,
+      task: 'extract',
+      unit,
+      attempt: 1,
+      delayMs,
+      kind: 'push-back',
+      services: ['ocr'],
       error: { reason: 'pushed-back', pushBacks: 1, message: 'its service pushed back (once)' },
     });
     progress.apply(pushBack('e1', T + 1000, 4000));
@@ -614,7 +689,14 @@ describe('service progress', () => {
 
   it('draws a push-back pause in the live frame, and the push-back count in the summary', async () => {
     const pushBack: RunEvent = {
-      type: 'unit:retry', time: T + 2, task: 'extract', unit: 'e0', attempt: 1, delayMs: 3000, kind: 'push-back', services: ['ocr'],
+      type: 'unit:retry',
+      time: T + 2,
+      task: 'extract',
+      unit: 'e0',
+      attempt: 1,
+      delayMs: 3000,
+      kind: 'push-back',
+      services: ['ocr'],
       error: { reason: 'pushed-back', pushBacks: 1, message: 'its service pushed back (once)' },
     };
     const events: RunEvent[] = [
@@ -622,7 +704,16 @@ describe('service progress', () => {
       start('extract', 'e0', T + 1),
       pushBack,
       // stopped while paused, so the last frame still shows the pause
-      { type: 'run:done', time: T + 5, ok: false, durationMs: 3000, counts: { built: 0, fresh: 0, failed: 0, blocked: 0 }, interrupted: 'SIGINT', notStarted: 1, pushBacks: 1 },
+      {
+        type: 'run:done',
+        time: T + 5,
+        ok: false,
+        durationMs: 3000,
+        counts: { built: 0, fresh: 0, failed: 0, blocked: 0 },
+        interrupted: 'SIGINT',
+        notStarted: 1,
+        pushBacks: 1,
+      },
     ];
     const live = await harness('tty', { tty: true, env: { NO_COLOR: '1' } });
     await live.run(events);
@@ -636,7 +727,7 @@ describe('service progress', () => {
         type: 'run:start',
         time: T,
         tasks: { extract: 10 },
-        services: { ocr: { concurrent: 5, rates: ['60/min'] }, cpu: { concurrent: 2, rates: [] } },
+        services: { ocr: { concurrent: 5, rates: [{ count: 60, windowMs: 60_000 }] }, cpu: { concurrent: 2, rates: [] } },
         uses: { extract: ['ocr'] },
       },
       start('extract', 'e0', T + 1),

@@ -11,9 +11,7 @@ describe('safeLine', () => {
   });
 
   it('escapes control characters, C1 controls, DEL and bidi overrides', () => {
-    expect(safeLine(`x${ESC}[2Jy\u0007z\u0008\u0000\u007f\u009b\u202eevil`, false)).toBe(
-      'x\\x1b[2Jy\\x07z\\x08\\x00\\x7f\\x9b\\u202eevil',
-    );
+    expect(safeLine(`x${ESC}[2Jy\u0007z\u0008\u0000\u007f\u009b\u202eevil`, false)).toBe('x\\x1b[2Jy\\x07z\\x08\\x00\\x7f\\x9b\\u202eevil');
   });
 
   it('keeps only what a terminal shows after carriage returns', () => {

@@ -57,6 +57,6 @@ describe('replan', () => {
 
 describe('serviceInfo', () => {
   it('gives each service its limits', () => {
-    expect(serviceInfo(config)['ocr']).toEqual({ concurrent: 2, rates: ['60/min'] });
+    expect(serviceInfo(config)['ocr']).toEqual({ concurrent: 2, rates: [{ count: 60, windowMs: 60_000 }] });
   });
 });

@@ -3,11 +3,11 @@
  * `runcue plan`), so hash freshness, custom checks and upstream work all count exactly as in a
  * build. Placeholders (units a dynamic producer has yet to reveal) come from the static graph.
  */
-import type { ResolvedConfig } from '../../config/resolved.ts';
-import type { UnitGraph } from '../../graph/unit.ts';
-import { ok, unreachable, type Result } from '../../result.ts';
-import { build, type BuildFailure } from '../../runner/build.ts';
-import type { PlanEntry } from '../../runner/events.ts';
+import type { ResolvedConfig } from '../config/resolved.ts';
+import type { UnitGraph } from '../graph/unit.ts';
+import { ok, unreachable, type Result } from '../result.ts';
+import { build, type BuildFailure } from './build.ts';
+import type { PlanEntry } from './events.ts';
 
 /**
  * `fresh`: up to date; `stale`: build would run it (its own check, or upstream work first);

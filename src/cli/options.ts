@@ -1,0 +1,55 @@
+/**
+ * What every command receives: the process it runs in (`CliContext`) and the options commander
+ * parsed for it. Types only, shared by program.ts (which declares the flags) and the commands
+ * (which read them), so neither imports the other.
+ */
+
+/** The process a command runs in, passed in so commands can be run without touching `process`. */
+export interface CliContext {
+  /** The shell's working directory (not yet `--cwd`). */
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly stdout: NodeJS.WriteStream;
+  readonly stderr: NodeJS.WriteStream;
+  /** Sets the exit code the process ends with; a command never exits the process itself. */
+  readonly setExitCode: (code: number) => void;
+}
+
+/** The progress output `--reporter` chooses (`auto`: tty on a terminal, ci elsewhere). */
+export type ReporterChoice = 'auto' | 'tty' | 'ci' | 'json' | 'silent';
+
+/** Flags every config-reading command takes. */
+export interface CommonOptions {
+  readonly config?: string;
+  readonly cwd?: string;
+  readonly reporter: ReporterChoice;
+  readonly json?: boolean;
+  readonly verbose?: boolean;
+}
+
+/** `runcue graph`: the output format, and units instead of tasks. */
+export interface GraphCommandOptions extends CommonOptions {
+  readonly format: 'dot' | 'mermaid' | 'json';
+  readonly units?: boolean;
+}
+
+/** `runcue build`, `watch` and `plan`. */
+export interface BuildCommandOptions extends CommonOptions {
+  readonly force?: boolean;
+  readonly keepGoing?: boolean;
+  readonly jobs?: number;
+  /** False with `--no-deps`. */
+  readonly deps: boolean;
+  readonly dryRun?: boolean;
+}
+
+/** `runcue clean`: list only (`--dry-run`), and outputs of units that no longer exist (`--orphans`). */
+export interface CleanCommandOptions extends CommonOptions {
+  readonly dryRun?: boolean;
+  readonly orphans?: boolean;
+}
+
+/** `runcue init`: the directory to write the starter config in. */
+export interface InitCommandOptions {
+  readonly cwd?: string;
+}
