@@ -72,7 +72,11 @@ function defaultBurst(count: number, windowMs: number): number {
 }
 
 /** A limiter over the resolved services, with `jobs` as a cap on all units at once. */
-export function createLimiter(services: ReadonlyMap<string, ResolvedService>, jobs: number | undefined, options: LimiterOptions = {}): Limiter {
+export function createLimiter(
+  services: ReadonlyMap<string, ResolvedService>,
+  jobs: number | undefined,
+  options: LimiterOptions = {},
+): Limiter {
   const states = new Map<string, ServiceState>();
   for (const [name, s] of services) {
     const windows = windowsOf(s);

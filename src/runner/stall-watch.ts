@@ -31,7 +31,9 @@ export class StallWatch {
   /** How often to call {@link check}; undefined when no limit is set. */
   get tickMs(): number | undefined {
     const l = this.limits;
-    const set = [l.stallTimeoutMs, l.pendingTimeoutMs, l.stallWarnAfterMs, l.pendingWarnAfterMs].filter((v): v is number => v !== undefined);
+    const set = [l.stallTimeoutMs, l.pendingTimeoutMs, l.stallWarnAfterMs, l.pendingWarnAfterMs].filter(
+      (v): v is number => v !== undefined,
+    );
     if (set.length === 0) return undefined;
     return Math.max(10, Math.min(1000, Math.floor(Math.min(...set) / 4)));
   }

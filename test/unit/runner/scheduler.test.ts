@@ -82,7 +82,12 @@ describe('build --dry-run: the plan', () => {
     expect(result.plan).toEqual([
       { unit: 'extract[doc=a,page=1]', task: 'extract', verdict: 'fresh' },
       { unit: 'extract[doc=a,page=2]', task: 'extract', verdict: 'run', reason: { kind: 'missing_output', output: 'text/a/2.txt' } },
-      { unit: 'extract[doc=c,page=1]', task: 'extract', verdict: 'run', reason: { kind: 'input_newer', input: 'pages/c/1.png', output: 'text/c/1.txt' } },
+      {
+        unit: 'extract[doc=c,page=1]',
+        task: 'extract',
+        verdict: 'run',
+        reason: { kind: 'input_newer', input: 'pages/c/1.png', output: 'text/c/1.txt' },
+      },
       {
         unit: 'summarize[doc=b]',
         task: 'summarize',
@@ -90,7 +95,8 @@ describe('build --dry-run: the plan', () => {
         reason: {
           kind: 'not_ready',
           input: 'text/b/*.txt',
-          message: 'summarize[doc=b] waits for text/b/*.txt: no file matches; task extract would produce it but has no unit for it (no file matches its input pages/b/*.png)',
+          message:
+            'summarize[doc=b] waits for text/b/*.txt: no file matches; task extract would produce it but has no unit for it (no file matches its input pages/b/*.png)',
         },
       },
       { unit: 'summarize[doc=a]', task: 'summarize', verdict: 'run', reason: { kind: 'upstream', upstream: 'extract[doc=a,page=2]' } },
@@ -133,7 +139,12 @@ describe('build --dry-run: the plan', () => {
         unit: 'summarize[doc=d]',
         task: 'summarize',
         verdict: 'blocked',
-        reason: { kind: 'not_ready', input: 'text/d/*.txt', message: 'summarize[doc=d] waits for text/d/*.txt: no file matches; task extract would produce it but has no unit for it (no file matches its input pages/d/*.png)' },
+        reason: {
+          kind: 'not_ready',
+          input: 'text/d/*.txt',
+          message:
+            'summarize[doc=d] waits for text/d/*.txt: no file matches; task extract would produce it but has no unit for it (no file matches its input pages/d/*.png)',
+        },
       },
     ]);
   });
@@ -141,7 +152,10 @@ describe('build --dry-run: the plan', () => {
   it('rejects an unknown target and a cycle before planning', async () => {
     const unknown = await build({ config: config(TASKS), dryRun: true, targets: ['nope'] });
     expect(!unknown.ok && unknown.error.reason).toBe('unknown-target');
-    const cycle = await build({ config: config({ a: { input: 'x/{n}', output: 'y/{n}' }, b: { input: 'y/{n}', output: 'x/{n}' } }), dryRun: true });
+    const cycle = await build({
+      config: config({ a: { input: 'x/{n}', output: 'y/{n}' }, b: { input: 'y/{n}', output: 'x/{n}' } }),
+      dryRun: true,
+    });
     expect(!cycle.ok && cycle.error.message).toBe('dependency cycle: b -> a -> b');
   });
 });
@@ -169,7 +183,8 @@ describe('build: a real run with function tasks', () => {
     // A unit starts only after every unit it depends on is done.
     const done = new Set<string>();
     for (const event of events) {
-      if (event.type === 'unit:start') for (const d of depsOf(planned, event.unit)) expect(done.has(d), `${event.unit} before ${d}`).toBe(true);
+      if (event.type === 'unit:start')
+        for (const d of depsOf(planned, event.unit)) expect(done.has(d), `${event.unit} before ${d}`).toBe(true);
       if (event.type === 'unit:done') done.add(event.unit);
     }
     expect(unitsOf(events, 'unit:done').sort()).toEqual([...planned.units.keys()].sort());
@@ -254,11 +269,13 @@ describe('build: a real run with function tasks', () => {
 });
 
 describe('build: failures', () => {
-  const failing = (bad: string, log: string[]): TaskFunction => ({ id, wildcards, outputs }) => {
-    log.push(id);
-    if (wildcards['n'] === bad) throw new Error(`cannot build ${bad}`);
-    for (const output of outputs) writeFileSync(join(project.root, output), id);
-  };
+  const failing =
+    (bad: string, log: string[]): TaskFunction =>
+    ({ id, wildcards, outputs }) => {
+      log.push(id);
+      if (wildcards['n'] === bad) throw new Error(`cannot build ${bad}`);
+      for (const output of outputs) writeFileSync(join(project.root, output), id);
+    };
   const TASKS = (log: string[]): Record<string, TaskSpec> => ({
     work: { input: 'in/{n}.txt', output: 'out/{n}.txt', run: failing('b', log) },
     next: { input: 'out/{n}.txt', output: 'final/{n}.txt', run: writer(log) },
@@ -276,9 +293,7 @@ describe('build: failures', () => {
     expect(log).toEqual(['work[n=a]', 'work[n=b]']);
     expect(result.ok).toBe(false);
     expect(result.counts).toEqual({ built: 1, fresh: 0, failed: 1, blocked: 1 });
-    expect(result.failures).toEqual([
-      { unit: 'work[n=b]', task: 'work', error: { reason: 'function-error', message: 'cannot build b' } },
-    ]);
+    expect(result.failures).toEqual([{ unit: 'work[n=b]', task: 'work', error: { reason: 'function-error', message: 'cannot build b' } }]);
     expect(result.blocked).toEqual([
       { unit: 'next[n=b]', task: 'next', reason: { kind: 'upstream_failed', upstream: 'work[n=b]', message: 'upstream work[n=b] failed' } },
     ]);
@@ -304,7 +319,10 @@ describe('build: failures', () => {
       writeFileSync(join(project.root, outputs[0] ?? ''), 'half');
       throw new Error('crashed halfway');
     };
-    const { result, events } = await run({ config: config({ work: { input: 'in/{n}.txt', output: 'out/{n}.txt', run: half } }), targets: ['work[n=a]'] });
+    const { result, events } = await run({
+      config: config({ work: { input: 'in/{n}.txt', output: 'out/{n}.txt', run: half } }),
+      targets: ['work[n=a]'],
+    });
     expect(result.counts.failed).toBe(1);
     expect(events.find((e) => e.type === 'unit:fail')).toMatchObject({ removed: ['out/a.txt'] });
     expect(existsSync(project.path('out/a.txt'))).toBe(false);
