@@ -13,6 +13,8 @@ export type { ResolvedConfig, ConfigFailure, ConfigIssue } from './config/resolv
 export { build } from './runner/build.ts';
 /** What `build` takes and returns. */
 export type { BuildOptions, BuildResult, BuildFailure } from './runner/build.ts';
+/** Time and chance as a build sees them (`BuildOptions.ports`): a virtual clock plugs in here. */
+export type { Clock, Random, RunnerPorts, TimerHandle, Timers } from './runner/ports.ts';
 /** The events a run emits (the `--json` stream's types). */
 export type * from './runner/events.ts';
 /** A value or a failure: how every expected failure is returned. */

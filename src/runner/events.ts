@@ -7,29 +7,29 @@
 /** Why a unit that is not running is not running. */
 export type BlockedReason =
   /** An input is missing; `producer` is the unit that will make it, when one exists. */
-  | { readonly kind: 'not_ready'; readonly input: string; readonly producer?: string; readonly message: string }
+  | { readonly kind: 'not-ready'; readonly input: string; readonly producer?: string; readonly message: string }
   /** A unit it depends on failed or was blocked. */
-  | { readonly kind: 'upstream_failed'; readonly upstream: string; readonly message: string }
-  | { readonly kind: 'service_full'; readonly service: string; readonly message: string }
-  | { readonly kind: 'rate_limited'; readonly service: string; readonly until: number; readonly message: string }
-  | { readonly kind: 'waiting_retry'; readonly until: number; readonly message: string }
+  | { readonly kind: 'upstream-failed'; readonly upstream: string; readonly message: string }
+  | { readonly kind: 'service-full'; readonly service: string; readonly message: string }
+  | { readonly kind: 'rate-limited'; readonly service: string; readonly until: number; readonly message: string }
+  | { readonly kind: 'waiting-retry'; readonly until: number; readonly message: string }
   /** (watch) It failed in an earlier cycle and none of its inputs changed since. */
-  | { readonly kind: 'failed_earlier'; readonly message: string }
+  | { readonly kind: 'failed-earlier'; readonly message: string }
   /** Another runcue process (pid `pid` on `host`) has been running it since `since`: it waits for that run. */
-  | { readonly kind: 'running_elsewhere'; readonly pid: number; readonly host: string; readonly since: number; readonly message: string };
+  | { readonly kind: 'running-elsewhere'; readonly pid: number; readonly host: string; readonly since: number; readonly message: string };
 
 /** Why a unit was stale (why it runs). */
 export type StaleReason =
   | { readonly kind: 'forced' }
-  | { readonly kind: 'no_outputs' }
-  | { readonly kind: 'missing_output'; readonly output: string }
-  | { readonly kind: 'input_newer'; readonly input: string; readonly output: string }
-  | { readonly kind: 'max_age'; readonly output: string; readonly ageMs: number }
+  | { readonly kind: 'no-outputs' }
+  | { readonly kind: 'missing-output'; readonly output: string }
+  | { readonly kind: 'input-newer'; readonly input: string; readonly output: string }
+  | { readonly kind: 'max-age'; readonly output: string; readonly ageMs: number }
   | { readonly kind: 'custom' }
   /** Files match its glob output but no record says this unit wrote them (never built, or built before records). */
   | { readonly kind: 'unrecorded'; readonly output: string; readonly files: number }
   /** (fan-in) An input file was added or removed since its last success. */
-  | { readonly kind: 'members_changed'; readonly input: string; readonly change: 'added' | 'removed' }
+  | { readonly kind: 'members-changed'; readonly input: string; readonly change: 'added' | 'removed' }
   /** (freshness 'hash') The content fingerprint differs from the recorded one: which part, and how. */
   | { readonly kind: 'fingerprint'; readonly part: 'new' | 'inputs' | 'command' | 'env' | 'outputs'; readonly detail: string }
   /** (plan) An upstream unit would run first, so this one will be stale after it. */
@@ -113,6 +113,8 @@ export type RunEvent =
   | {
       readonly type: 'run:start';
       readonly time: number;
+      /** The version of this event contract (docs/events.md): 2 since rates became data and discriminants kebab-case. */
+      readonly version: 2;
       /** Selected tasks with their current unit counts (grows as dynamic outputs are discovered). */
       readonly tasks: Readonly<Record<string, number>>;
       /** Every service's limits, by name. */

@@ -84,7 +84,7 @@ export function fingerprintStale(root: string, unit: Unit, parts: FingerprintPar
   const now = snapshot(root, unit.outputs);
   for (const [file, [size, mtime]] of Object.entries(record.outputs)) {
     const s = now.get(file);
-    if (!s) return { kind: 'missing_output', output: file };
+    if (!s) return { kind: 'missing-output', output: file };
     if (s.size !== size || s.mtimeMs !== mtime) return { kind: 'fingerprint', part: 'outputs', detail: `output ${file} was changed after it was built` };
   }
   for (const file of now.keys()) {

@@ -61,7 +61,7 @@ export interface InflightRecords {
   forget(unitId: string): void;
 }
 
-export const HEARTBEAT_MS = 30_000;
+const HEARTBEAT_MS = 30_000;
 export const FOREIGN_STALE_MS = 120_000;
 
 /** Records this process holds, by path: process-wide, since each build or watch cycle has its own view. */

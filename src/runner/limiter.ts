@@ -16,8 +16,8 @@ import { FUTURE_TOLERANCE_MS, type RateStore } from './rate-store.ts';
 /** The answer of {@link Limiter.tryAcquire}: admitted, or why not. */
 export type Admission =
   | { readonly ok: true }
-  | { readonly ok: false; readonly kind: 'service_full'; readonly service: string }
-  | { readonly ok: false; readonly kind: 'rate_limited'; readonly service: string; readonly until: number };
+  | { readonly ok: false; readonly kind: 'service-full'; readonly service: string }
+  | { readonly ok: false; readonly kind: 'rate-limited'; readonly service: string; readonly until: number };
 
 /** Replaceable (a distributed limiter could implement it). */
 export interface Limiter {
@@ -108,15 +108,15 @@ export function createLimiter(
     });
     if (result.ok) return result.value;
     const first = rated[0];
-    return { ok: false, kind: 'rate_limited', service: first?.name ?? '', until: now + lockRetryMs };
+    return { ok: false, kind: 'rate-limited', service: first?.name ?? '', until: now + lockRetryMs };
   };
 
   return {
     tryAcquire(names, now) {
-      if (jobs !== undefined && runningAll >= jobs) return { ok: false, kind: 'service_full', service: '--jobs' };
+      if (jobs !== undefined && runningAll >= jobs) return { ok: false, kind: 'service-full', service: '--jobs' };
       const wanted = statesOf(names);
       for (const st of wanted) {
-        if (st.concurrent !== undefined && st.running >= st.concurrent) return { ok: false, kind: 'service_full', service: st.name };
+        if (st.concurrent !== undefined && st.running >= st.concurrent) return { ok: false, kind: 'service-full', service: st.name };
       }
       // What this process knows is a subset of every process's starts, so a local refusal is
       // final and costs no I/O; only a local yes is confirmed against the store.
@@ -144,7 +144,7 @@ export function createLimiter(
   };
 }
 
-type RateLimited = Extract<Admission, { kind: 'rate_limited' }>;
+type RateLimited = Extract<Admission, { kind: 'rate-limited' }>;
 
 /**
  * The refusal that lasts longest: before its `until` some window of some service says no, and
@@ -186,7 +186,7 @@ function rateRefusal(st: ServiceState, now: number): RateLimited | undefined {
     const anchor = st.starts[st.starts.length - w.count];
     if (anchor !== undefined && anchor > now - w.windowMs) until = Math.max(until ?? 0, anchor + w.windowMs);
   }
-  return until === undefined ? undefined : { ok: false, kind: 'rate_limited', service: st.name, until };
+  return until === undefined ? undefined : { ok: false, kind: 'rate-limited', service: st.name, until };
 }
 
 function insertSorted(list: number[], value: number): void {

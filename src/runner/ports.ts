@@ -49,6 +49,6 @@ export const systemTimers: Timers = {
   },
 };
 
-export const systemRandom: Random = { next: () => Math.random() };
+const systemRandom: Random = { next: () => Math.random() };
 
 export const systemPorts: RunnerPorts = { clock: systemClock, timers: systemTimers, random: systemRandom };

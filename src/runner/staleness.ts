@@ -115,8 +115,8 @@ function globOutputFiles(out: UnitPath, ctx: CheckContext): string[] | StaleReas
 function membersChanged(inputs: ReadonlyMap<string, FileStat>, record: OutputRecord | null | undefined): StaleReason | undefined {
   if (!record?.members) return undefined;
   const was = new Set(record.members);
-  for (const file of inputs.keys()) if (!was.has(file)) return { kind: 'members_changed', input: file, change: 'added' };
-  for (const file of record.members) if (!inputs.has(file)) return { kind: 'members_changed', input: file, change: 'removed' };
+  for (const file of inputs.keys()) if (!was.has(file)) return { kind: 'members-changed', input: file, change: 'added' };
+  for (const file of record.members) if (!inputs.has(file)) return { kind: 'members-changed', input: file, change: 'removed' };
   return undefined;
 }
 
@@ -128,7 +128,7 @@ function staleReason(inputs: ReadonlyMap<string, FileStat>, outputs: readonly Un
 /** A reason to run, or the oldest output when the unit is fresh. */
 function staleReasonOf(inputs: ReadonlyMap<string, FileStat>, outputs: readonly UnitPath[], ctx: CheckContext): StaleReason | { file: string; mtimeMs: number } {
   if (ctx.force) return { kind: 'forced' };
-  if (outputs.length === 0) return { kind: 'no_outputs' };
+  if (outputs.length === 0) return { kind: 'no-outputs' };
   let oldest: { file: string; mtimeMs: number } | undefined;
   for (const out of outputs) {
     if (!out.isGlob) {
@@ -136,7 +136,7 @@ function staleReasonOf(inputs: ReadonlyMap<string, FileStat>, outputs: readonly 
       const s = statPath(ctx.root, out.path) ?? statOutput(ctx.root, out.path);
       if (!s) {
         if (out.optional) continue;
-        return { kind: 'missing_output', output: out.path };
+        return { kind: 'missing-output', output: out.path };
       }
       if (!oldest || s.mtimeMs < oldest.mtimeMs) oldest = { file: out.path, mtimeMs: s.mtimeMs };
       continue;
@@ -145,22 +145,22 @@ function staleReasonOf(inputs: ReadonlyMap<string, FileStat>, outputs: readonly 
     if (!Array.isArray(files)) return files;
     if (files.length === 0) {
       if (out.optional) continue;
-      return { kind: 'missing_output', output: out.path };
+      return { kind: 'missing-output', output: out.path };
     }
     for (const f of files) {
       const s = statPath(ctx.root, f);
-      if (!s) return { kind: 'missing_output', output: f };
+      if (!s) return { kind: 'missing-output', output: f };
       if (!oldest || s.mtimeMs < oldest.mtimeMs) oldest = { file: f, mtimeMs: s.mtimeMs };
     }
   }
-  if (!oldest) return { kind: 'no_outputs' };
+  if (!oldest) return { kind: 'no-outputs' };
   const members = membersChanged(inputs, ctx.record);
   if (members) return members;
   for (const [file, s] of inputs) {
-    if (s.mtimeMs > oldest.mtimeMs) return { kind: 'input_newer', input: file, output: oldest.file };
+    if (s.mtimeMs > oldest.mtimeMs) return { kind: 'input-newer', input: file, output: oldest.file };
   }
   if (ctx.maxAgeMs !== undefined && ctx.now - oldest.mtimeMs > ctx.maxAgeMs) {
-    return { kind: 'max_age', output: oldest.file, ageMs: ctx.now - oldest.mtimeMs };
+    return { kind: 'max-age', output: oldest.file, ageMs: ctx.now - oldest.mtimeMs };
   }
   return oldest;
 }

@@ -41,12 +41,12 @@ export function defaultCheck(unit: Unit, task: ResolvedTask, ctx: CheckContext):
   const view: UnitView = { ...unhashed, fingerprint };
   const verdict = (outcome: CheckOutcome): Checked => ({ kind: 'checked', outcome, view });
   if (ctx.force) return verdict({ kind: 'stale', reason: { kind: 'forced' }, inputs });
-  if (unit.outputs.length === 0) return verdict({ kind: 'stale', reason: { kind: 'no_outputs' }, inputs });
+  if (unit.outputs.length === 0) return verdict({ kind: 'stale', reason: { kind: 'no-outputs' }, inputs });
   const reason = fingerprintStale(ctx.root, unit, fingerprint);
   if (reason) return verdict({ kind: 'stale', reason, inputs });
   // maxAge still counts by the outputs' age.
   const byAge = checkUnit([], unit.outputs, ctx);
-  if (byAge.kind === 'stale' && byAge.reason.kind === 'max_age') return verdict({ kind: 'stale', reason: byAge.reason, inputs });
+  if (byAge.kind === 'stale' && byAge.reason.kind === 'max-age') return verdict({ kind: 'stale', reason: byAge.reason, inputs });
   return verdict(byAge.kind === 'fresh' && byAge.expiresAt !== undefined ? { kind: 'fresh', inputs, expiresAt: byAge.expiresAt } : { kind: 'fresh', inputs });
 }
 

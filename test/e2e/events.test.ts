@@ -19,7 +19,7 @@ type Fields<T> = { readonly [K in keyof T]-?: undefined extends T[K] ? 'optional
 type Variants<U, K extends keyof U & string> = { readonly [V in U[K] & string]: Fields<Extract<U, Record<K, V>>> };
 
 const EVENT_FIELDS = {
-  'run:start': { type: 'required', time: 'required', tasks: 'required', services: 'required', uses: 'optional' },
+  'run:start': { type: 'required', time: 'required', version: 'required', tasks: 'required', services: 'required', uses: 'optional' },
   'plan:update': { type: 'required', time: 'required', tasks: 'required' },
   'unit:start': { type: 'required', time: 'required', task: 'required', unit: 'required', attempt: 'required', reason: 'required', command: 'optional' },
   'unit:done': { type: 'required', time: 'required', task: 'required', unit: 'required', durationMs: 'required', inputsChanged: 'required' },
@@ -55,26 +55,26 @@ const WATCH_PHASES = { start: true, done: true } as const satisfies Record<Extra
 
 const STALE_FIELDS = {
   forced: { kind: 'required' },
-  no_outputs: { kind: 'required' },
-  missing_output: { kind: 'required', output: 'required' },
-  input_newer: { kind: 'required', input: 'required', output: 'required' },
-  max_age: { kind: 'required', output: 'required', ageMs: 'required' },
+  'no-outputs': { kind: 'required' },
+  'missing-output': { kind: 'required', output: 'required' },
+  'input-newer': { kind: 'required', input: 'required', output: 'required' },
+  'max-age': { kind: 'required', output: 'required', ageMs: 'required' },
   custom: { kind: 'required' },
   unrecorded: { kind: 'required', output: 'required', files: 'required' },
-  members_changed: { kind: 'required', input: 'required', change: 'required' },
+  'members-changed': { kind: 'required', input: 'required', change: 'required' },
   fingerprint: { kind: 'required', part: 'required', detail: 'required' },
   upstream: { kind: 'required', upstream: 'required' },
   interrupted: { kind: 'required', pid: 'required', startedAt: 'required' },
 } as const satisfies Variants<StaleReason, 'kind'>;
 
 const BLOCKED_FIELDS = {
-  not_ready: { kind: 'required', input: 'required', producer: 'optional', message: 'required' },
-  upstream_failed: { kind: 'required', upstream: 'required', message: 'required' },
-  service_full: { kind: 'required', service: 'required', message: 'required' },
-  rate_limited: { kind: 'required', service: 'required', until: 'required', message: 'required' },
-  waiting_retry: { kind: 'required', until: 'required', message: 'required' },
-  failed_earlier: { kind: 'required', message: 'required' },
-  running_elsewhere: { kind: 'required', pid: 'required', host: 'required', since: 'required', message: 'required' },
+  'not-ready': { kind: 'required', input: 'required', producer: 'optional', message: 'required' },
+  'upstream-failed': { kind: 'required', upstream: 'required', message: 'required' },
+  'service-full': { kind: 'required', service: 'required', message: 'required' },
+  'rate-limited': { kind: 'required', service: 'required', until: 'required', message: 'required' },
+  'waiting-retry': { kind: 'required', until: 'required', message: 'required' },
+  'failed-earlier': { kind: 'required', message: 'required' },
+  'running-elsewhere': { kind: 'required', pid: 'required', host: 'required', since: 'required', message: 'required' },
 } as const satisfies Variants<BlockedReason, 'kind'>;
 
 const FAILURE_FIELDS = {
@@ -192,7 +192,7 @@ describe('build --json', () => {
     expect(ofType(events, 'unit:start')).toHaveLength(4);
     expect(ofType(events, 'unit:done')).toHaveLength(4);
     expect(ofType(events, 'unit:log').map((e) => e.text.trim())).toContain('making a');
-    expect(ofType(events, 'unit:start')[0]).toMatchObject({ attempt: 1, reason: { kind: 'missing_output' } });
+    expect(ofType(events, 'unit:start')[0]).toMatchObject({ attempt: 1, reason: { kind: 'missing-output' } });
 
     const again = await current().run(['build', '--json']);
     const skipped = parseEvents(again.stdout);
@@ -239,8 +239,8 @@ describe('build --json', () => {
     expect(failures['throws']?.error).toMatchObject({ reason: 'function-error', message: expect.stringContaining('boom') as string });
     expect(failures['badcheck']?.error).toMatchObject({ reason: 'check-error', check: 'stale' });
     const blocked = Object.fromEntries(ofType(events, 'unit:blocked').map((e) => [e.unit, e.reason]));
-    expect(blocked['lonely']).toMatchObject({ kind: 'not_ready', input: 'missing.txt' });
-    expect(blocked['after_exit']?.kind).toBe('upstream_failed');
+    expect(blocked['lonely']).toMatchObject({ kind: 'not-ready', input: 'missing.txt' });
+    expect(blocked['after_exit']?.kind).toBe('upstream-failed');
     expect(events.at(-1)).toMatchObject({ type: 'run:done', ok: false });
   });
 

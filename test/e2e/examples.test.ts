@@ -149,7 +149,7 @@ describe('examples/apple-pie', () => {
     expect(stale.code, stale.stderr).toBe(0);
     expect(started(stale.stdout)).toEqual(units);
     const why = reasons(stale.stdout);
-    for (const unit of units) expect(why.get(unit), unit).toBe(unit.startsWith('slice') ? 'max_age' : 'input_newer');
+    for (const unit of units) expect(why.get(unit), unit).toBe(unit.startsWith('slice') ? 'max-age' : 'input-newer');
     const again = checkBakery(r.read('work/bakery.log'));
     expect(again.knife).toBe(1);
     expect(again.oven).toBeLessThanOrEqual(2);

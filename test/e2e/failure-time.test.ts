@@ -145,7 +145,7 @@ describe('stalls', () => {
     const result = await rig.run(['build']);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('run stalled');
-    expect(result.stderr).toMatch(/t\[n=b\]: service_full: one is full/);
+    expect(result.stderr).toMatch(/t\[n=b\]: service-full: one is full/);
   });
 
   it('stallWarnAfter warns once and calls on.stallWarning, failing nothing', async () => {
@@ -164,7 +164,7 @@ describe('stalls', () => {
     const result = await rig.run(['build']);
     expect(result.code).toBe(0);
     expect(result.stderr.match(/run is slow/g)).toHaveLength(1);
-    expect(rig.read('warned')).toMatch(/t\[n=\w\]: service_full/);
+    expect(rig.read('warned')).toMatch(/t\[n=\w\]: service-full/);
   });
 });
 

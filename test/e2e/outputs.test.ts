@@ -284,12 +284,12 @@ describe('a fan-in in mtime mode', () => {
     expect((await rig.run(['build', '--json'])).stdout).toContain('"type":"unit:skip"');
     rig.remove('parts/b.txt');
     let result = await rig.run(['build', '--json']);
-    expect(result.stdout).toContain('"kind":"members_changed","input":"parts/b.txt","change":"removed"');
+    expect(result.stdout).toContain('"kind":"members-changed","input":"parts/b.txt","change":"removed"');
     expect(rig.read('all.txt')).toBe('a\n');
     rig.write({ 'parts/c.txt': 'c\n' });
     rig.touch('parts/c.txt', -120_000);
     result = await rig.run(['build', '--json']);
-    expect(result.stdout).toContain('"kind":"members_changed","input":"parts/c.txt","change":"added"');
+    expect(result.stdout).toContain('"kind":"members-changed","input":"parts/c.txt","change":"added"');
     expect(rig.read('all.txt')).toBe('a\nc\n');
   });
 });

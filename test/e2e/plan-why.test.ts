@@ -51,7 +51,7 @@ describe('plan', () => {
     const doc = JSON.parse(plan.stdout) as { counts: Record<string, number>; units: { unit: string; verdict: string; reason?: { kind: string } }[] };
     expect(doc.counts).toEqual({ run: 2, fresh: 4, blocked: 0, waiting: 0, fails: 0 });
     expect(doc.units.filter((u) => u.verdict === 'run').map((u) => [u.unit, u.reason?.kind])).toEqual([
-      ['upper[name=b]', 'input_newer'],
+      ['upper[name=b]', 'input-newer'],
       ['wrap[name=b]', 'upstream'],
     ]);
     const dry = await rig.run(['build', '--dry-run']);

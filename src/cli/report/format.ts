@@ -122,13 +122,13 @@ export function describeStale(reason: StaleReason, cwd = ''): string {
   switch (reason.kind) {
     case 'forced':
       return 'forced';
-    case 'no_outputs':
+    case 'no-outputs':
       return 'no outputs to check';
-    case 'missing_output':
+    case 'missing-output':
       return `output missing: ${show(reason.output)}`;
-    case 'input_newer':
+    case 'input-newer':
       return `input newer: ${show(reason.input)}`;
-    case 'max_age':
+    case 'max-age':
       return `max age: ${show(reason.output)} is ${formatDuration(reason.ageMs)} old`;
     case 'custom':
       return 'custom stale check';
@@ -140,7 +140,7 @@ export function describeStale(reason: StaleReason, cwd = ''): string {
       return `was interrupted while running in an earlier run${reason.pid > 0 ? ` (pid ${reason.pid})` : ''}`;
     case 'unrecorded':
       return `no record of the files it wrote for ${show(reason.output)} (${reason.files} match)`;
-    case 'members_changed':
+    case 'members-changed':
       // "removed" from the members: the file may still exist (an orphan no unit makes any more).
       return `${reason.change === 'added' ? 'new input' : 'no longer an input'}: ${show(reason.input)}`;
     default:
@@ -152,19 +152,19 @@ export function describeStale(reason: StaleReason, cwd = ''): string {
 export function describeBlocked(reason: BlockedReason): string {
   if (reason.message !== '') return reason.message;
   switch (reason.kind) {
-    case 'not_ready':
+    case 'not-ready':
       return `waits for ${reason.input}`;
-    case 'upstream_failed':
+    case 'upstream-failed':
       return `upstream ${reason.upstream} failed`;
-    case 'service_full':
+    case 'service-full':
       return `service ${reason.service} is full`;
-    case 'rate_limited':
+    case 'rate-limited':
       return `service ${reason.service} is rate limited`;
-    case 'waiting_retry':
+    case 'waiting-retry':
       return 'waiting to retry';
-    case 'failed_earlier':
+    case 'failed-earlier':
       return 'failed earlier; waits for an input to change';
-    case 'running_elsewhere':
+    case 'running-elsewhere':
       return `runs in another runcue process (pid ${reason.pid})`;
     default:
       return unreachable(reason);

@@ -77,17 +77,17 @@ export class Admission {
         loop.start(id, services, now);
         return true;
       }
-      if (admission.kind === 'rate_limited') {
+      if (admission.kind === 'rate-limited') {
         wakeAt = Math.min(wakeAt ?? Infinity, admission.until);
         this.laneRefusal.set(lane, {
-          kind: 'rate_limited',
+          kind: 'rate-limited',
           service: admission.service,
           until: admission.until,
           message: `${admission.service} rate limit reached; next start at ${new Date(admission.until).toISOString()}`,
         });
       } else {
         this.laneRefusal.set(lane, {
-          kind: 'service_full',
+          kind: 'service-full',
           service: admission.service,
           message: `${admission.service} is full (${this.o.limiter.running(admission.service)} running)`,
         });
@@ -97,11 +97,11 @@ export class Admission {
     return { started, wakeAt };
   }
 
-  private paused(services: readonly string[], now: number): Extract<BlockedReason, { kind: 'rate_limited' }> | undefined {
+  private paused(services: readonly string[], now: number): Extract<BlockedReason, { kind: 'rate-limited' }> | undefined {
     for (const s of services) {
       const until = this.pausedUntil.get(s) ?? 0;
       if (until > now)
-        return { kind: 'rate_limited', service: s, until, message: `${s} pushed back; paused until ${new Date(until).toISOString()}` };
+        return { kind: 'rate-limited', service: s, until, message: `${s} pushed back; paused until ${new Date(until).toISOString()}` };
     }
     return undefined;
   }

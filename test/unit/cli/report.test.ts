@@ -66,6 +66,7 @@ const build: readonly RunEvent[] = [
   {
     type: 'run:start',
     time: T,
+    version: 2,
     tasks: { extract: 3, summarize: 1 },
     services: { cpu: { concurrent: 2, rates: [] } },
   },
@@ -76,7 +77,7 @@ const build: readonly RunEvent[] = [
     task: 'extract',
     unit: 'extract[doc=a,page=2]',
     attempt: 1,
-    reason: { kind: 'input_newer', input: '/proj/work/a/2.png', output: 'work/a/2.txt' },
+    reason: { kind: 'input-newer', input: '/proj/work/a/2.png', output: 'work/a/2.txt' },
     command: 'ocr work/a/2.png work/a/2.txt',
   },
   {
@@ -85,7 +86,7 @@ const build: readonly RunEvent[] = [
     task: 'extract',
     unit: 'extract[doc=a,page=3]',
     attempt: 1,
-    reason: { kind: 'missing_output', output: 'work/a/3.txt' },
+    reason: { kind: 'missing-output', output: 'work/a/3.txt' },
     command: 'ocr work/a/3.png work/a/3.txt',
   },
   { type: 'unit:log', time: T + 4, task: 'extract', unit: 'extract[doc=a,page=2]', stream: 'stdout', text: 'page 2\nok\n' },
@@ -105,7 +106,7 @@ const build: readonly RunEvent[] = [
     task: 'extract',
     unit: 'extract[doc=a,page=2]',
     attempt: 2,
-    reason: { kind: 'input_newer', input: '/proj/work/a/2.png', output: 'work/a/2.txt' },
+    reason: { kind: 'input-newer', input: '/proj/work/a/2.png', output: 'work/a/2.txt' },
     command: 'ocr work/a/2.png work/a/2.txt',
   },
   { type: 'unit:done', time: T + 2205, task: 'extract', unit: 'extract[doc=a,page=2]', durationMs: 1200, inputsChanged: false },
@@ -126,7 +127,7 @@ const build: readonly RunEvent[] = [
     time: T + 2301,
     task: 'summarize',
     unit: 'summarize[doc=a]',
-    reason: { kind: 'upstream_failed', upstream: 'extract[doc=a,page=3]', message: 'extract[doc=a,page=3] failed' },
+    reason: { kind: 'upstream-failed', upstream: 'extract[doc=a,page=3]', message: 'extract[doc=a,page=3] failed' },
   },
   {
     type: 'run:done',
@@ -156,14 +157,14 @@ describe('formatting helpers', () => {
   });
 
   it('describes stale reasons, relative to cwd when given', () => {
-    expect(describeStale({ kind: 'input_newer', input: '/proj/a.png', output: 'a.txt' }, '/proj')).toBe('input newer: a.png');
-    expect(describeStale({ kind: 'input_newer', input: '/elsewhere/a.png', output: 'a.txt' }, '/proj')).toBe(
+    expect(describeStale({ kind: 'input-newer', input: '/proj/a.png', output: 'a.txt' }, '/proj')).toBe('input newer: a.png');
+    expect(describeStale({ kind: 'input-newer', input: '/elsewhere/a.png', output: 'a.txt' }, '/proj')).toBe(
       'input newer: /elsewhere/a.png',
     );
-    expect(describeStale({ kind: 'missing_output', output: 'out/a.md' })).toBe('output missing: out/a.md');
-    expect(describeStale({ kind: 'max_age', output: 'out/a.md', ageMs: 26 * 3_600_000 })).toBe('max age: out/a.md is 26h 00m old');
+    expect(describeStale({ kind: 'missing-output', output: 'out/a.md' })).toBe('output missing: out/a.md');
+    expect(describeStale({ kind: 'max-age', output: 'out/a.md', ageMs: 26 * 3_600_000 })).toBe('max age: out/a.md is 26h 00m old');
     expect(describeStale({ kind: 'forced' })).toBe('forced');
-    expect(describeStale({ kind: 'no_outputs' })).toBe('no outputs to check');
+    expect(describeStale({ kind: 'no-outputs' })).toBe('no outputs to check');
     expect(describeStale({ kind: 'custom' })).toBe('custom stale check');
   });
 
@@ -175,10 +176,10 @@ describe('formatting helpers', () => {
     expect(describeFailure({ reason: 'function-error', message: 'boom' })).toBe('error: boom');
     expect(describeFailure({ reason: 'check-error', check: 'ready', message: 'boom' })).toBe('ready check failed: boom');
     expect(describeFailure({ reason: 'aborted', message: '' })).toBe('aborted');
-    expect(describeBlocked({ kind: 'not_ready', input: 'a.txt', message: 'waits for a.txt: no task makes it' })).toBe(
+    expect(describeBlocked({ kind: 'not-ready', input: 'a.txt', message: 'waits for a.txt: no task makes it' })).toBe(
       'waits for a.txt: no task makes it',
     );
-    expect(describeBlocked({ kind: 'service_full', service: 'ocr', message: '' })).toBe('service ocr is full');
+    expect(describeBlocked({ kind: 'service-full', service: 'ocr', message: '' })).toBe('service ocr is full');
   });
 });
 
@@ -337,7 +338,7 @@ describe('task progress', () => {
 
   it('counts finished units of the total and lists a few running ones', () => {
     const progress = new RunProgress();
-    progress.apply({ type: 'run:start', time: T, tasks: { extract: 120, ocr: 1 }, services: {} });
+    progress.apply({ type: 'run:start', time: T, version: 2, tasks: { extract: 120, ocr: 1 }, services: {} });
     for (let i = 0; i < 37; i += 1) progress.apply({ type: 'unit:skip', time: T, task: 'extract', unit: `e${i}` });
     for (let i = 37; i < 44; i += 1) {
       progress.apply({ type: 'unit:start', time: T, task: 'extract', unit: `e${i}`, attempt: 1, reason: { kind: 'forced' } });
@@ -414,10 +415,10 @@ describe('tty reporter', () => {
       counts: { built: 0, fresh: 10_000, failed: 0, blocked: 0 },
     };
     await h.run([
-      { type: 'run:start', time: T, tasks: { extract: 10_000 }, services: {} },
+      { type: 'run:start', time: T, version: 2, tasks: { extract: 10_000 }, services: {} },
       ...skips,
       done,
-      { type: 'run:start', time: T, tasks: {}, services: {} },
+      { type: 'run:start', time: T, version: 2, tasks: {}, services: {} },
       { ...done, counts: { built: 0, fresh: 0, failed: 0, blocked: 0 } },
     ]);
     const text = h.stderr();
@@ -430,7 +431,7 @@ describe('tty reporter', () => {
   it('draws one frame per run (watch) and ends an unfinished one on close', async () => {
     const h = await harness('tty');
     const second: RunEvent[] = [
-      { type: 'run:start', time: T, tasks: { extract: 1 }, services: {} },
+      { type: 'run:start', time: T, version: 2, tasks: { extract: 1 }, services: {} },
       { type: 'unit:start', time: T, task: 'extract', unit: 'e', attempt: 1, reason: { kind: 'forced' } },
     ];
     await h.run([...build, ...second]);
@@ -463,6 +464,7 @@ describe('service progress', () => {
     progress.apply({
       type: 'run:start',
       time: T,
+      version: 2,
       tasks: { extract: 120, pack: 2 },
       services: {
         ocr: {
@@ -621,6 +623,7 @@ describe('service progress', () => {
     progress.apply({
       type: 'run:start',
       time: T,
+      version: 2,
       tasks: { a: 2, b: 2, c: 1 },
       services: { ocr: { concurrent: null, rates: [{ count: 10, windowMs: 1000 }] }, cpu: { concurrent: 2, rates: [] } },
       uses: { a: ['ocr'], b: ['ocr'], c: ['cpu'] },
@@ -700,7 +703,7 @@ describe('service progress', () => {
       error: { reason: 'pushed-back', pushBacks: 1, message: 'its service pushed back (once)' },
     };
     const events: RunEvent[] = [
-      { type: 'run:start', time: T, tasks: { extract: 1 }, services: { ocr: { concurrent: 2, rates: [] } }, uses: { extract: ['ocr'] } },
+      { type: 'run:start', time: T, version: 2, tasks: { extract: 1 }, services: { ocr: { concurrent: 2, rates: [] } }, uses: { extract: ['ocr'] } },
       start('extract', 'e0', T + 1),
       pushBack,
       // stopped while paused, so the last frame still shows the pause
@@ -726,6 +729,7 @@ describe('service progress', () => {
       {
         type: 'run:start',
         time: T,
+        version: 2,
         tasks: { extract: 10 },
         services: { ocr: { concurrent: 5, rates: [{ count: 60, windowMs: 60_000 }] }, cpu: { concurrent: 2, rates: [] } },
         uses: { extract: ['ocr'] },

@@ -98,7 +98,7 @@ function simulate(limiter: Limiter, specs: Readonly<Record<string, ServiceSpec>>
         expect(now).toBeGreaterThanOrEqual(units[i]?.ready ?? 0);
         starts[i] = now;
         running.set(i, now + (units[i]?.duration ?? 0));
-      } else if (admission.kind === 'rate_limited') {
+      } else if (admission.kind === 'rate-limited') {
         // A wake-up at or before now would spin: the scheduler trusts `until` to move on.
         expect(admission.until).toBeGreaterThan(now);
         refusedUntil = Math.min(refusedUntil ?? Infinity, admission.until);
@@ -228,22 +228,22 @@ describe('limiter (examples)', () => {
   it('paces 60/min to one start a second by default', () => {
     const limiter = one({ rates: [{ count: 60, windowMs: 60_000 }] });
     expect(limiter.tryAcquire(['api'], 0)).toEqual({ ok: true });
-    expect(limiter.tryAcquire(['api'], 999)).toEqual({ ok: false, kind: 'rate_limited', service: 'api', until: 1000 });
+    expect(limiter.tryAcquire(['api'], 999)).toEqual({ ok: false, kind: 'rate-limited', service: 'api', until: 1000 });
     expect(limiter.tryAcquire(['api'], 1000)).toEqual({ ok: true });
   });
 
   it('600/min goes out 10 at a time, once a second', () => {
     const limiter = one({ rates: [{ count: 600, windowMs: 60_000 }] });
     for (let i = 0; i < 10; i++) expect(limiter.tryAcquire(['api'], 5).ok).toBe(true);
-    expect(limiter.tryAcquire(['api'], 5)).toEqual({ ok: false, kind: 'rate_limited', service: 'api', until: 1005 });
+    expect(limiter.tryAcquire(['api'], 5)).toEqual({ ok: false, kind: 'rate-limited', service: 'api', until: 1005 });
   });
 
   it('burst: N lets the whole window go at once, then waits for the first start to leave it', () => {
     const limiter = one({ rates: [{ count: 5, windowMs: 60_000 }], burst: 5 });
     for (let i = 0; i < 5; i++) expect(limiter.tryAcquire(['api'], i).ok).toBe(true);
-    expect(limiter.tryAcquire(['api'], 100)).toEqual({ ok: false, kind: 'rate_limited', service: 'api', until: 60_000 });
+    expect(limiter.tryAcquire(['api'], 100)).toEqual({ ok: false, kind: 'rate-limited', service: 'api', until: 60_000 });
     expect(limiter.tryAcquire(['api'], 60_000).ok).toBe(true);
-    expect(limiter.tryAcquire(['api'], 60_000)).toEqual({ ok: false, kind: 'rate_limited', service: 'api', until: 60_001 });
+    expect(limiter.tryAcquire(['api'], 60_000)).toEqual({ ok: false, kind: 'rate-limited', service: 'api', until: 60_001 });
   });
 
   it('with several rates, waits until every one of them allows a start', () => {
@@ -251,7 +251,7 @@ describe('limiter (examples)', () => {
     expect(limiter.tryAcquire(['api'], 0).ok).toBe(true);
     expect(limiter.tryAcquire(['api'], 0).ok).toBe(true);
     expect(limiter.tryAcquire(['api'], 1000).ok).toBe(true);
-    expect(limiter.tryAcquire(['api'], 2000)).toEqual({ ok: false, kind: 'rate_limited', service: 'api', until: 10_000 });
+    expect(limiter.tryAcquire(['api'], 2000)).toEqual({ ok: false, kind: 'rate-limited', service: 'api', until: 10_000 });
   });
 
   it('a unit that uses two services takes both or neither', () => {
@@ -261,7 +261,7 @@ describe('limiter (examples)', () => {
     );
     expect(limiter.tryAcquire(['b'], 0).ok).toBe(true);
     expect(limiter.tryAcquire(['a'], 0).ok).toBe(true);
-    expect(limiter.tryAcquire(['b', 'a'], 0)).toEqual({ ok: false, kind: 'service_full', service: 'a' });
+    expect(limiter.tryAcquire(['b', 'a'], 0)).toEqual({ ok: false, kind: 'service-full', service: 'a' });
     expect([limiter.running('a'), limiter.running('b')]).toEqual([1, 1]);
     limiter.release(['a']);
     expect(limiter.tryAcquire(['b', 'a'], 0).ok).toBe(true);
@@ -274,21 +274,21 @@ describe('limiter (examples)', () => {
     expect(limiter.tryAcquire(['api'], 50).ok).toBe(false);
     expect(limiter.running('api')).toBe(1);
     expect(limiter.tryAcquire(['cpu'], 50).ok).toBe(true);
-    expect(limiter.tryAcquire(['cpu'], 50)).toEqual({ ok: false, kind: 'service_full', service: '--jobs' });
+    expect(limiter.tryAcquire(['cpu'], 50)).toEqual({ ok: false, kind: 'service-full', service: '--jobs' });
   });
 
   it('a clock stepped back an hour holds a service for one window, not for the hour', () => {
     const limiter = one({ rates: [{ count: 2, windowMs: 1000 }], burst: 2 });
     expect(limiter.tryAcquire(['api'], 3_600_000).ok).toBe(true);
     expect(limiter.tryAcquire(['api'], 3_600_000).ok).toBe(true);
-    expect(limiter.tryAcquire(['api'], 0)).toEqual({ ok: false, kind: 'rate_limited', service: 'api', until: 1000 });
+    expect(limiter.tryAcquire(['api'], 0)).toEqual({ ok: false, kind: 'rate-limited', service: 'api', until: 1000 });
     expect(limiter.tryAcquire(['api'], 1000).ok).toBe(true);
   });
 
   it('a start a moment ahead of the clock (another process) still counts where it is', () => {
     const limiter = one({ rates: [{ count: 1, windowMs: 1000 }] });
     expect(limiter.tryAcquire(['api'], 500).ok).toBe(true);
-    expect(limiter.tryAcquire(['api'], 0)).toEqual({ ok: false, kind: 'rate_limited', service: 'api', until: 1500 });
+    expect(limiter.tryAcquire(['api'], 0)).toEqual({ ok: false, kind: 'rate-limited', service: 'api', until: 1500 });
   });
 
   it('counts a service named twice once', () => {

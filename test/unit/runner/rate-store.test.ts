@@ -120,7 +120,7 @@ describe('rate store', () => {
     const store = createRateStore(root, { onError: (e) => errors.push(e) });
     const limiter = createLimiter(services(1, 1000), undefined, { store });
     expect(limiter.tryAcquire(['api'], 0).ok).toBe(true);
-    expect(limiter.tryAcquire(['api'], 10)).toEqual({ ok: false, kind: 'rate_limited', service: 'api', until: 1000 });
+    expect(limiter.tryAcquire(['api'], 10)).toEqual({ ok: false, kind: 'rate-limited', service: 'api', until: 1000 });
     expect(errors).toHaveLength(1);
   });
 
@@ -134,7 +134,7 @@ describe('rate store', () => {
     expect(createLimiter(services(1, 1000), undefined, { store }).tryAcquire(['api'], 0).ok).toBe(true);
     // A watch session runs each cycle with a new limiter over one store.
     const next = createLimiter(services(1, 1000), undefined, { store });
-    expect(next.tryAcquire(['api'], 10)).toEqual({ ok: false, kind: 'rate_limited', service: 'api', until: 1000 });
+    expect(next.tryAcquire(['api'], 10)).toEqual({ ok: false, kind: 'rate-limited', service: 'api', until: 1000 });
     expect(next.tryAcquire(['api'], 1000).ok).toBe(true);
     expect(store.load('api', 0)).toEqual([0, 1000]);
     expect(errors.map((e) => (e as NodeJS.ErrnoException).code)).toEqual(['ENOTDIR']);
@@ -170,16 +170,16 @@ describe('limiter with a rate store', () => {
     const first = createLimiter(services(3, 1000, 3), undefined, { store: createRateStore(root) });
     for (const t of [0, 10, 20]) expect(first.tryAcquire(['api'], t).ok).toBe(true);
     const second = createLimiter(services(3, 1000, 3), undefined, { store: createRateStore(root) });
-    expect(second.tryAcquire(['api'], 30)).toEqual({ ok: false, kind: 'rate_limited', service: 'api', until: 1000 });
+    expect(second.tryAcquire(['api'], 30)).toEqual({ ok: false, kind: 'rate-limited', service: 'api', until: 1000 });
     expect(second.tryAcquire(['api'], 1000).ok).toBe(true);
-    expect(second.tryAcquire(['api'], 1005)).toEqual({ ok: false, kind: 'rate_limited', service: 'api', until: 1010 });
+    expect(second.tryAcquire(['api'], 1005)).toEqual({ ok: false, kind: 'rate-limited', service: 'api', until: 1010 });
   });
 
   it('a start recorded an hour ahead holds the service for one window, not for the hour', () => {
     mkdirSync(join(root, '.runcue', 'rates'), { recursive: true });
     writeFileSync(log('api'), `${10_000 + 3_600_000}\n`);
     const limiter = createLimiter(services(1, 1000), undefined, { store: createRateStore(root) });
-    expect(limiter.tryAcquire(['api'], 10_000)).toEqual({ ok: false, kind: 'rate_limited', service: 'api', until: 11_000 });
+    expect(limiter.tryAcquire(['api'], 10_000)).toEqual({ ok: false, kind: 'rate-limited', service: 'api', until: 11_000 });
     expect(limiter.tryAcquire(['api'], 11_000).ok).toBe(true);
   });
 
@@ -187,8 +187,8 @@ describe('limiter with a rate store', () => {
     const limiter = createLimiter(services(1, 1000), undefined, { store: createRateStore(root) });
     expect(limiter.tryAcquire(['api'], 3_600_000).ok).toBe(true);
     // Its own memory counts the start as one at 0; the file's copy is counted at the next look.
-    expect(limiter.tryAcquire(['api'], 0)).toEqual({ ok: false, kind: 'rate_limited', service: 'api', until: 1000 });
-    expect(limiter.tryAcquire(['api'], 1000)).toEqual({ ok: false, kind: 'rate_limited', service: 'api', until: 2000 });
+    expect(limiter.tryAcquire(['api'], 0)).toEqual({ ok: false, kind: 'rate-limited', service: 'api', until: 1000 });
+    expect(limiter.tryAcquire(['api'], 1000)).toEqual({ ok: false, kind: 'rate-limited', service: 'api', until: 2000 });
     expect(limiter.tryAcquire(['api'], 2000).ok).toBe(true);
   });
 
@@ -198,11 +198,11 @@ describe('limiter with a rate store', () => {
     expect(existsSync(join(root, '.runcue'))).toBe(false);
   });
 
-  it('a refused lock is a short rate_limited wait, not a slot', () => {
+  it('a refused lock is a short rate-limited wait, not a slot', () => {
     const holder = createRateStore(root);
     const limiter = createLimiter(services(3, 1000), undefined, { store: createRateStore(root, { lockWaitMs: 5 }), lockRetryMs: 40 });
     const inner = holder.exclusive(() => limiter.tryAcquire(['api', 'cpu'], 100));
-    expect(inner).toEqual({ ok: true, value: { ok: false, kind: 'rate_limited', service: 'api', until: 140 } });
+    expect(inner).toEqual({ ok: true, value: { ok: false, kind: 'rate-limited', service: 'api', until: 140 } });
     expect(limiter.running('cpu')).toBe(0);
     expect(limiter.tryAcquire(['api', 'cpu'], 140).ok).toBe(true);
   });

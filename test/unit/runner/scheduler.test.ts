@@ -81,19 +81,19 @@ describe('build --dry-run: the plan', () => {
     const { result } = await run({ config: config(TASKS), dryRun: true });
     expect(result.plan).toEqual([
       { unit: 'extract[doc=a,page=1]', task: 'extract', verdict: 'fresh' },
-      { unit: 'extract[doc=a,page=2]', task: 'extract', verdict: 'run', reason: { kind: 'missing_output', output: 'text/a/2.txt' } },
+      { unit: 'extract[doc=a,page=2]', task: 'extract', verdict: 'run', reason: { kind: 'missing-output', output: 'text/a/2.txt' } },
       {
         unit: 'extract[doc=c,page=1]',
         task: 'extract',
         verdict: 'run',
-        reason: { kind: 'input_newer', input: 'pages/c/1.png', output: 'text/c/1.txt' },
+        reason: { kind: 'input-newer', input: 'pages/c/1.png', output: 'text/c/1.txt' },
       },
       {
         unit: 'summarize[doc=b]',
         task: 'summarize',
         verdict: 'blocked',
         reason: {
-          kind: 'not_ready',
+          kind: 'not-ready',
           input: 'text/b/*.txt',
           message:
             'summarize[doc=b] waits for text/b/*.txt: no file matches; task extract would produce it but has no unit for it (no file matches its input pages/b/*.png)',
@@ -140,7 +140,7 @@ describe('build --dry-run: the plan', () => {
         task: 'summarize',
         verdict: 'blocked',
         reason: {
-          kind: 'not_ready',
+          kind: 'not-ready',
           input: 'text/d/*.txt',
           message:
             'summarize[doc=d] waits for text/d/*.txt: no file matches; task extract would produce it but has no unit for it (no file matches its input pages/d/*.png)',
@@ -197,9 +197,9 @@ describe('build: a real run with function tasks', () => {
     const { events } = await run({ config: config(CHAIN([])) });
     const starts = events.flatMap((e) => (e.type === 'unit:start' ? [[e.unit, e.reason, e.attempt]] : []));
     expect(starts).toEqual([
-      ['compile[n=a]', { kind: 'missing_output', output: 'obj/a.o' }, 1],
-      ['link[n=a]', { kind: 'missing_output', output: 'bin/a' }, 1],
-      ['pack', { kind: 'missing_output', output: 'dist.tar' }, 1],
+      ['compile[n=a]', { kind: 'missing-output', output: 'obj/a.o' }, 1],
+      ['link[n=a]', { kind: 'missing-output', output: 'bin/a' }, 1],
+      ['pack', { kind: 'missing-output', output: 'dist.tar' }, 1],
     ]);
     expect(trace(events, ['unit:start', 'unit:done'])).toEqual([
       'unit:start compile[n=a]',
@@ -295,7 +295,7 @@ describe('build: failures', () => {
     expect(result.counts).toEqual({ built: 1, fresh: 0, failed: 1, blocked: 1 });
     expect(result.failures).toEqual([{ unit: 'work[n=b]', task: 'work', error: { reason: 'function-error', message: 'cannot build b' } }]);
     expect(result.blocked).toEqual([
-      { unit: 'next[n=b]', task: 'next', reason: { kind: 'upstream_failed', upstream: 'work[n=b]', message: 'upstream work[n=b] failed' } },
+      { unit: 'next[n=b]', task: 'next', reason: { kind: 'upstream-failed', upstream: 'work[n=b]', message: 'upstream work[n=b] failed' } },
     ]);
     const fail = events.find((e) => e.type === 'unit:fail');
     expect(fail).toMatchObject({ unit: 'work[n=b]', attempt: 1, removed: [] });

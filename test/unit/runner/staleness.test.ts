@@ -81,20 +81,20 @@ describe('checkUnit: outputs', () => {
   it('is stale when an output is missing, naming it', () => {
     files({ 'src/a.txt': T, 'out/a.txt': T });
     const outcome = checkUnit([file('src/a.txt')], [file('out/a.txt', 'text'), file('out/a.json', 'json')], ctx());
-    expect(outcome.kind === 'stale' && outcome.reason).toEqual({ kind: 'missing_output', output: 'out/a.json' });
+    expect(outcome.kind === 'stale' && outcome.reason).toEqual({ kind: 'missing-output', output: 'out/a.json' });
   });
 
   it('is stale when a glob output matches nothing, naming the glob', () => {
     files({ 'docs/a.pdf': T, 'work/a/pages/readme.md': T + MINUTE });
     const outcome = checkUnit([file('docs/a.pdf')], [glob('work/a/pages/*.png', 'output0')], ctx());
-    expect(outcome.kind === 'stale' && outcome.reason).toEqual({ kind: 'missing_output', output: 'work/a/pages/*.png' });
+    expect(outcome.kind === 'stale' && outcome.reason).toEqual({ kind: 'missing-output', output: 'work/a/pages/*.png' });
   });
 
   it('is stale without outputs (a phony task)', () => {
     files({ 'src/a.txt': T });
     const outcome = checkUnit([file('src/a.txt')], [], ctx());
-    expect(outcome.kind === 'stale' && outcome.reason).toEqual({ kind: 'no_outputs' });
-    expect(checkUnit([], [], ctx())).toMatchObject({ kind: 'stale', reason: { kind: 'no_outputs' } });
+    expect(outcome.kind === 'stale' && outcome.reason).toEqual({ kind: 'no-outputs' });
+    expect(checkUnit([], [], ctx())).toMatchObject({ kind: 'stale', reason: { kind: 'no-outputs' } });
   });
 
   it('is fresh when every output is at least as new as every input', () => {
@@ -122,28 +122,28 @@ describe('checkUnit: input newer than output', () => {
   it('names the newer input and the oldest output', () => {
     files({ 'src/a.txt': T, 'src/b.txt': T + 2 * MINUTE, 'out/new.txt': T + 3 * MINUTE, 'out/old.txt': T + MINUTE });
     const outcome = checkUnit([file('src/a.txt'), file('src/b.txt')], [file('out/new.txt'), file('out/old.txt')], ctx());
-    expect(outcome.kind === 'stale' && outcome.reason).toEqual({ kind: 'input_newer', input: 'src/b.txt', output: 'out/old.txt' });
+    expect(outcome.kind === 'stale' && outcome.reason).toEqual({ kind: 'input-newer', input: 'src/b.txt', output: 'out/old.txt' });
   });
 
   it('is stale by one millisecond', () => {
     files({ 'src/a.txt': T + 1, 'out/a.txt': T });
     expect(checkUnit([file('src/a.txt')], [file('out/a.txt')], ctx())).toMatchObject({
       kind: 'stale',
-      reason: { kind: 'input_newer', input: 'src/a.txt', output: 'out/a.txt' },
+      reason: { kind: 'input-newer', input: 'src/a.txt', output: 'out/a.txt' },
     });
   });
 
   it('compares every file of a glob input', () => {
     files({ 'text/a/1.txt': T, 'text/a/2.txt': T + 2 * MINUTE, 'out/a.md': T + MINUTE });
     const outcome = checkUnit([glob('text/a/*.txt')], [file('out/a.md')], ctx());
-    expect(outcome.kind === 'stale' && outcome.reason).toEqual({ kind: 'input_newer', input: 'text/a/2.txt', output: 'out/a.md' });
+    expect(outcome.kind === 'stale' && outcome.reason).toEqual({ kind: 'input-newer', input: 'text/a/2.txt', output: 'out/a.md' });
     expect(outcome.kind === 'stale' && [...outcome.inputs.keys()].sort()).toEqual(['text/a/1.txt', 'text/a/2.txt']);
   });
 
   it('compares with the oldest file of a glob output', () => {
     files({ 'docs/a.pdf': T + MINUTE, 'pages/a/1.png': T + 2 * MINUTE, 'pages/a/2.png': T });
     const outcome = checkUnit([file('docs/a.pdf')], [glob('pages/a/*.png', 'output0')], ctx());
-    expect(outcome.kind === 'stale' && outcome.reason).toEqual({ kind: 'input_newer', input: 'docs/a.pdf', output: 'pages/a/2.png' });
+    expect(outcome.kind === 'stale' && outcome.reason).toEqual({ kind: 'input-newer', input: 'docs/a.pdf', output: 'pages/a/2.png' });
     project.touch('pages/a/2.png', T + MINUTE);
     expect(checkUnit([file('docs/a.pdf')], [glob('pages/a/*.png', 'output0')], ctx()).kind).toBe('fresh');
   });
@@ -153,7 +153,7 @@ describe('checkUnit: maxAge and force', () => {
   it('is stale when the oldest output is older than maxAge', () => {
     files({ 'src/a.txt': T, 'out/a.txt': T + MINUTE, 'out/b.txt': T + 2 * MINUTE });
     const outcome = checkUnit([file('src/a.txt')], [file('out/a.txt'), file('out/b.txt')], ctx({ maxAgeMs: 5 * MINUTE, now: T + 7 * MINUTE }));
-    expect(outcome.kind === 'stale' && outcome.reason).toEqual({ kind: 'max_age', output: 'out/a.txt', ageMs: 6 * MINUTE });
+    expect(outcome.kind === 'stale' && outcome.reason).toEqual({ kind: 'max-age', output: 'out/a.txt', ageMs: 6 * MINUTE });
   });
 
   it('is fresh within maxAge and says when it expires', () => {
@@ -171,7 +171,7 @@ describe('checkUnit: maxAge and force', () => {
   it('reports a newer input before an expired maxAge', () => {
     files({ 'src/a.txt': T + MINUTE, 'out/a.txt': T });
     const outcome = checkUnit([file('src/a.txt')], [file('out/a.txt')], ctx({ maxAgeMs: 1, now: T + 60 * MINUTE }));
-    expect(outcome.kind === 'stale' && outcome.reason.kind).toBe('input_newer');
+    expect(outcome.kind === 'stale' && outcome.reason.kind).toBe('input-newer');
   });
 
   it('is stale when forced, even with fresh or missing outputs', () => {
@@ -212,10 +212,10 @@ describe('checkUnit: output records', () => {
     const out = glob('data/*.json', 'output0');
     expect(checkUnit([file('src/in.txt')], [out], ctx({ record: null }))).toMatchObject({ kind: 'stale', reason: { kind: 'unrecorded', output: 'data/*.json', files: 2 } });
     expect(checkUnit([file('src/in.txt')], [out], ctx({ record: record(['data/a.json']) })).kind).toBe('fresh');
-    expect(checkUnit([file('src/in.txt')], [out], ctx({ record: record(['data/a.json', 'data/b.json']) }))).toMatchObject({ kind: 'stale', reason: { kind: 'missing_output', output: 'data/b.json' } });
+    expect(checkUnit([file('src/in.txt')], [out], ctx({ record: record(['data/a.json', 'data/b.json']) }))).toMatchObject({ kind: 'stale', reason: { kind: 'missing-output', output: 'data/b.json' } });
     rmSync(`${project.root}/data/a.json`);
     rmSync(`${project.root}/data/mine.json`);
-    expect(checkUnit([file('src/in.txt')], [out], ctx({ record: null }))).toMatchObject({ kind: 'stale', reason: { kind: 'missing_output', output: 'data/*.json' } });
+    expect(checkUnit([file('src/in.txt')], [out], ctx({ record: null }))).toMatchObject({ kind: 'stale', reason: { kind: 'missing-output', output: 'data/*.json' } });
   });
 
   it('a fan-in is stale when a member was added or removed since its record', () => {
@@ -223,8 +223,8 @@ describe('checkUnit: output records', () => {
     const inputs = [glob('parts/*.txt')];
     const outputs = [file('all.txt', 'output0')];
     expect(checkUnit(inputs, outputs, ctx({ record: record(['all.txt'], ['parts/a.txt', 'parts/c.txt']) })).kind).toBe('fresh');
-    expect(checkUnit(inputs, outputs, ctx({ record: record(['all.txt'], ['parts/a.txt']) }))).toMatchObject({ reason: { kind: 'members_changed', input: 'parts/c.txt', change: 'added' } });
-    expect(checkUnit(inputs, outputs, ctx({ record: record(['all.txt'], ['parts/a.txt', 'parts/b.txt', 'parts/c.txt']) }))).toMatchObject({ reason: { kind: 'members_changed', input: 'parts/b.txt', change: 'removed' } });
+    expect(checkUnit(inputs, outputs, ctx({ record: record(['all.txt'], ['parts/a.txt']) }))).toMatchObject({ reason: { kind: 'members-changed', input: 'parts/c.txt', change: 'added' } });
+    expect(checkUnit(inputs, outputs, ctx({ record: record(['all.txt'], ['parts/a.txt', 'parts/b.txt', 'parts/c.txt']) }))).toMatchObject({ reason: { kind: 'members-changed', input: 'parts/b.txt', change: 'removed' } });
     // Without a member list (a record from before, or none) the mtime rule alone decides.
     expect(checkUnit(inputs, outputs, ctx({ record: null })).kind).toBe('fresh');
   });

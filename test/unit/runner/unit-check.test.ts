@@ -33,7 +33,7 @@ describe('customCheck', () => {
     expect(await customCheck(notReady.unit, notReady.task, ctx(), limits())).toEqual({ kind: 'not-ready' });
     const stale = setUp({ stale: () => true });
     const result = await customCheck(stale.unit, stale.task, ctx(), limits());
-    expect(result).toMatchObject({ kind: 'checked', outcome: { kind: 'stale', reason: { kind: 'missing_output' } } });
+    expect(result).toMatchObject({ kind: 'checked', outcome: { kind: 'stale', reason: { kind: 'missing-output' } } });
     if (result.kind !== 'checked') throw new Error('expected a verdict');
     expect(result.view?.inputs).toBe(result.outcome.kind === 'stale' ? result.outcome.inputs : undefined);
   });

@@ -55,7 +55,7 @@ describe('Book', () => {
     b.afterFailure(unit.id, false);
     expect(b.statusOf('next[n=b]')).toBe('blocked');
     expect(b.counts).toEqual({ built: 0, fresh: 0, failed: 1, blocked: 1 });
-    expect(events).toMatchObject([{ type: 'unit:blocked', unit: 'next[n=b]', reason: { kind: 'upstream_failed', upstream: 'work[n=b]' } }]);
+    expect(events).toMatchObject([{ type: 'unit:blocked', unit: 'next[n=b]', reason: { kind: 'upstream-failed', upstream: 'work[n=b]' } }]);
   });
 
   it('tells the plan recorder each verdict as the move that decided it', () => {
@@ -63,11 +63,11 @@ describe('Book', () => {
     const recorder = new PlanRecorder(b);
     due(b);
     b.transition('work[n=a]', 'fresh');
-    b.transition('work[n=b]', 'queued', { stale: { kind: 'missing_output', output: 'out/b.txt' } });
+    b.transition('work[n=b]', 'queued', { stale: { kind: 'missing-output', output: 'out/b.txt' } });
     b.transition('work[n=b]', 'would-run');
     expect(recorder.entries).toEqual([
       { unit: 'work[n=a]', task: 'work', verdict: 'fresh' },
-      { unit: 'work[n=b]', task: 'work', verdict: 'run', reason: { kind: 'missing_output', output: 'out/b.txt' } },
+      { unit: 'work[n=b]', task: 'work', verdict: 'run', reason: { kind: 'missing-output', output: 'out/b.txt' } },
     ]);
   });
 });

@@ -263,7 +263,7 @@ describe('scheduler in virtual time: maxAge', () => {
     expect(Math.abs((fresh.result.nextExpiry ?? 0) - (t0 + HOUR))).toBeLessThan(10 * SECOND);
     await clock.advance(2 * HOUR);
     const expired = await run(TASKS(log));
-    expect(expired.events.find((e) => e.type === 'unit:start')).toMatchObject({ reason: { kind: 'max_age', output: 'out/a.txt' } });
+    expect(expired.events.find((e) => e.type === 'unit:start')).toMatchObject({ reason: { kind: 'max-age', output: 'out/a.txt' } });
     expect(expired.result.nextExpiry).toBe(t0 + 3 * HOUR);
     expect(log).toEqual(['fetch[n=a]', 'fetch[n=a]']);
   });
