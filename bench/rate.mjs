@@ -94,7 +94,9 @@ function runBuild(node, bin, dir) {
     child.stdout.on('data', (c) => (stdout += c));
     child.stderr.on('data', (c) => (stderr += c));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`runcue exited ${code}\n${stderr.slice(-2000)}${stdout.slice(-2000)}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve(stdout) : reject(new Error(`runcue exited ${code}\n${stderr.slice(-2000)}${stdout.slice(-2000)}`)),
+    );
   });
 }
 
@@ -117,7 +119,8 @@ async function main() {
   }
   const units = Number(values.units);
   const scale = Number(values.scale);
-  if (!Number.isInteger(units) || units < 1 || !Number.isInteger(scale) || scale < 1) throw new Error('--units and --scale take positive integers');
+  if (!Number.isInteger(units) || units < 1 || !Number.isInteger(scale) || scale < 1)
+    throw new Error('--units and --scale take positive integers');
   if (values.kind !== 'fn' && values.kind !== 'sh') throw new Error('--kind is fn or sh');
   const base = parseRate(values.rate);
   const { count } = base;
@@ -167,12 +170,18 @@ async function main() {
   }
   const pct = (x) => `${(x * 100).toFixed(2)}%`;
   console.log(`rate ${result.rate} (burst ${result.burst}), ${units} instant ${values.kind === 'fn' ? 'function' : 'shell'} units`);
-  console.log(`  max starts in any ${windowMs} ms window: ${result.maxStartsInWindow} (limit ${count})${result.maxStartsInWindow > count ? '  <-- OVER THE LIMIT' : ''}`);
+  console.log(
+    `  max starts in any ${windowMs} ms window: ${result.maxStartsInWindow} (limit ${count})${result.maxStartsInWindow > count ? '  <-- OVER THE LIMIT' : ''}`,
+  );
   if (result.maxStartsInPaceWindow !== undefined) {
     console.log(`  max starts in any pacing window: ${result.maxStartsInPaceWindow} (burst ${effectiveBurst})`);
   }
-  console.log(`  achieved rate: ${pct(result.utilisation)} of the limit (${(spanMs / 1000).toFixed(2)} s for what the rules allow in ${(idealSpanMs / 1000).toFixed(2)} s)`);
-  console.log(`  lateness vs the ideal schedule: median ${result.latenessMs.median} ms, p99 ${result.latenessMs.p99} ms, max ${result.latenessMs.max} ms`);
+  console.log(
+    `  achieved rate: ${pct(result.utilisation)} of the limit (${(spanMs / 1000).toFixed(2)} s for what the rules allow in ${(idealSpanMs / 1000).toFixed(2)} s)`,
+  );
+  console.log(
+    `  lateness vs the ideal schedule: median ${result.latenessMs.median} ms, p99 ${result.latenessMs.p99} ms, max ${result.latenessMs.max} ms`,
+  );
   console.log(`  wall time: ${(wallMs / 1000).toFixed(1)} s`);
 }
 

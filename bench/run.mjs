@@ -104,8 +104,7 @@ function main() {
   const commit = describeCommit(REPO);
   const date = new Date().toISOString().slice(0, 16).replace('T', ' ');
   log(`machine: ${machine}`);
-  const ctx = { root: WORK, tools: [found.runcue, found.make], reps: options.reps, jobs: options.jobs,
-    rssBuild: options.rssBuild, log };
+  const ctx = { root: WORK, tools: [found.runcue, found.make], reps: options.reps, jobs: options.jobs, rssBuild: options.rssBuild, log };
 
   const rows = [];
   for (const name of options.only) {

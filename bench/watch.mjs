@@ -188,8 +188,12 @@ async function main() {
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     process.stdout.write(
       `write -> unit:start over ${EDITS} edits: median ${result.latencyMs.median} ms, p95 ${result.latencyMs.p95} ms ` +
-        `(includes the 100 ms debounce)\nRSS: ${Object.entries(rss).map(([c, kb]) => `cycle ${c}: ${(kb / 1024).toFixed(1)} MB`).join(', ')}\n` +
-        `heap after GC: ${Object.entries(heap).map(([c, kb]) => `cycle ${c}: ${(kb / 1024).toFixed(1)} MB`).join(', ')}\n`,
+        `(includes the 100 ms debounce)\nRSS: ${Object.entries(rss)
+          .map(([c, kb]) => `cycle ${c}: ${(kb / 1024).toFixed(1)} MB`)
+          .join(', ')}\n` +
+        `heap after GC: ${Object.entries(heap)
+          .map(([c, kb]) => `cycle ${c}: ${(kb / 1024).toFixed(1)} MB`)
+          .join(', ')}\n`,
     );
   } finally {
     if (w.child.exitCode === null) w.child.kill('SIGKILL');

@@ -10,7 +10,11 @@ const PROBE = path.join(import.meta.dirname, 'rss-probe.mjs');
 /** Why a measured command failed: its exit status and the tail of its stderr. */
 class CommandFailed extends Error {
   constructor(cmd, args, result) {
-    const tail = String(result.stderr ?? '').trim().split('\n').slice(-8).join('\n');
+    const tail = String(result.stderr ?? '')
+      .trim()
+      .split('\n')
+      .slice(-8)
+      .join('\n');
     const status = result.error ? result.error.message : `exit ${result.status ?? result.signal}`;
     super(`${[cmd, ...args].join(' ')}: ${status}${tail ? `\n${tail}` : ''}`);
     this.name = 'CommandFailed';

@@ -94,9 +94,7 @@ function met(row) {
 }
 
 function sortRows(rows) {
-  return [...rows].sort(
-    (a, b) => ORDER.indexOf(a.scenario) - ORDER.indexOf(b.scenario) || (a.n ?? 0) - (b.n ?? 0),
-  );
+  return [...rows].sort((a, b) => ORDER.indexOf(a.scenario) - ORDER.indexOf(b.scenario) || (a.n ?? 0) - (b.n ?? 0));
 }
 
 /** The results as a markdown table (also what run.mjs prints). */
@@ -109,9 +107,7 @@ export function renderTable(rows) {
     const r = ratio(row);
     const runs = Math.max(row.runcue?.samples ?? 0, row.make?.samples ?? 0);
     const errors = TOOLS.filter((t) => row[t]?.error).map((t) => `${t} failed: ${row[t].error.split('\n')[0]}`);
-    const missing = TOOLS.filter((t) => row[t]?.missing && row[t].missing !== LEFT_OUT).map(
-      (t) => `${t} not measured: ${row[t].missing}`,
-    );
+    const missing = TOOLS.filter((t) => row[t]?.missing && row[t].missing !== LEFT_OUT).map((t) => `${t} not measured: ${row[t].missing}`);
     const notes = [row.note, ...errors, ...missing].filter(Boolean).join('; ');
     lines.push(
       `| ${row.label} | ${row.n?.toLocaleString('en-US') ?? ''} | ${fmt(row.runcue, row.unit)} | ` +
@@ -139,9 +135,7 @@ export function writeResultsMd(file, rows) {
     'median of several runs, runcue and make alternating, after one untimed warm-up run of each.',
     '`runcue/make` below 1 means runcue was faster. Targets are the goals of issue 6.',
     '',
-    ...(machines.length === 1
-      ? [`Machine: ${machines[0]}.`]
-      : machines.map((m, i) => `Machine ${i + 1}: ${m}.`)),
+    ...(machines.length === 1 ? [`Machine: ${machines[0]}.`] : machines.map((m, i) => `Machine ${i + 1}: ${m}.`)),
     '',
     renderTable(sorted),
     '',

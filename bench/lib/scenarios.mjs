@@ -140,9 +140,7 @@ function build(ctx, n) {
   const w = workload(ctx, 'copy', n);
   const cells = buildCells(ctx, w, `full build N=${n} -j${ctx.jobs}`);
   upToDate(ctx, w);
-  return [
-    { scenario: 'build', label: `full build, -j${ctx.jobs}`, n, unit: 'ms', ...cells, target: { ratio: 1.3 } },
-  ];
+  return [{ scenario: 'build', label: `full build, -j${ctx.jobs}`, n, unit: 'ms', ...cells, target: { ratio: 1.3 } }];
 }
 
 /** Three tasks in a row (src -> a -> b -> out): full build, then no-op. */
@@ -151,8 +149,7 @@ function chain(ctx, n) {
   const built = buildCells(ctx, w, `chain build N=${n}x3 -j${ctx.jobs}`);
   const fresh = noopCells(ctx, w, `chain no-op N=${n}x3`);
   return [
-    { scenario: 'chain-build', label: `3-stage chain, full build, -j${ctx.jobs}`, n, unit: 'ms', ...built,
-      note: `${3 * n} units` },
+    { scenario: 'chain-build', label: `3-stage chain, full build, -j${ctx.jobs}`, n, unit: 'ms', ...built, note: `${3 * n} units` },
     { scenario: 'chain-noop', label: '3-stage chain, no-op', n, unit: 'ms', ...fresh, note: `${3 * n} units` },
   ];
 }
@@ -185,8 +182,7 @@ function rss(ctx, n) {
       { reps: 1, warmup: false },
     );
     upToDate(ctx, w);
-    rows.push({ scenario: 'rss-build', label: `peak RSS, full build, -j${ctx.jobs}`, n, unit: 'MB', ...full,
-      target: { runcue: 400 } });
+    rows.push({ scenario: 'rss-build', label: `peak RSS, full build, -j${ctx.jobs}`, n, unit: 'MB', ...full, target: { runcue: 400 } });
   }
   return rows;
 }
@@ -198,12 +194,17 @@ function startup(ctx) {
     reps,
   });
   const runcue = ctx.tools.find((t) => t.name === 'runcue');
-  const floor = summarize(
-    Array.from({ length: reps }, () => timeCommand({ cmd: runcue.node, args: ['-e', '0'] }, ctx.root)),
-  );
+  const floor = summarize(Array.from({ length: reps }, () => timeCommand({ cmd: runcue.node, args: ['-e', '0'] }, ctx.root)));
   return [
-    { scenario: 'startup', label: '`--version` (startup)', n: undefined, unit: 'ms', ...cells,
-      target: { runcue: 60 }, note: `node -e 0: ${floor.median.toFixed(1)} ms` },
+    {
+      scenario: 'startup',
+      label: '`--version` (startup)',
+      n: undefined,
+      unit: 'ms',
+      ...cells,
+      target: { runcue: 60 },
+      note: `node -e 0: ${floor.median.toFixed(1)} ms`,
+    },
   ];
 }
 

@@ -35,9 +35,7 @@ export default defineConfig({
         await rm(dir, { recursive: true, force: true });
         await mkdir(dir, { recursive: true });
         const tiles = planTiles(spec);
-        await Promise.all(
-          tiles.map((tile) => writeFile(path.join(dir, `${tile.name}.json`), `${JSON.stringify(tile, null, 2)}\n`)),
-        );
+        await Promise.all(tiles.map((tile) => writeFile(path.join(dir, `${tile.name}.json`), `${JSON.stringify(tile, null, 2)}\n`)));
         log(`${tiles.length} tiles for a ${spec.width}x${spec.height} image`);
       },
     },

@@ -48,14 +48,20 @@ function hintFor(file: string, error: Error): string | undefined {
   const code = 'code' in error ? error.code : undefined;
   if (code === 'ERR_UNSUPPORTED_TYPESCRIPT_SYNTAX') {
     return (
-      'runcue loads TypeScript configs with Node\'s type stripping, which runs erasable TypeScript only: ' +
+      "runcue loads TypeScript configs with Node's type stripping, which runs erasable TypeScript only: " +
       'use a union of string literals or an `as const` object instead of an enum, and plain properties instead of namespaces or parameter properties'
     );
   }
   const extension = path.extname(file);
-  if (/Cannot use import statement outside a module|Unexpected token 'export'/.test(error.message) && (extension === '.ts' || extension === '.js')) {
+  if (
+    /Cannot use import statement outside a module|Unexpected token 'export'/.test(error.message) &&
+    (extension === '.ts' || extension === '.js')
+  ) {
     const packageJson = commonjsPackageJson(path.dirname(file));
-    const why = packageJson === undefined ? 'Node loads it as CommonJS' : `${shortPath(packageJson, file)} says "type": "commonjs", so Node loads it as CommonJS`;
+    const why =
+      packageJson === undefined
+        ? 'Node loads it as CommonJS'
+        : `${shortPath(packageJson, file)} says "type": "commonjs", so Node loads it as CommonJS`;
     const renamed = `${path.basename(file, extension)}.m${extension.slice(1)}`;
     return `${why}: rename it to ${renamed} (or set "type": "module" in package.json)`;
   }

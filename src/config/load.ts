@@ -96,9 +96,7 @@ function ancestors(dir: string): string[] {
 
 function notFound(cwd: string): ConfigFailure {
   const names = 'runcue.config.ts (or .mts, .js, .mjs, .json, .yaml, .yml) or a "runcue" key in package.json';
-  const message =
-    `no runcue config found in ${cwd} or any parent directory (looked for ${names}); ` +
-    'run `runcue init` to create one';
+  const message = `no runcue config found in ${cwd} or any parent directory (looked for ${names}); ` + 'run `runcue init` to create one';
   return { reason: 'config-not-found', cwd, message };
 }
 

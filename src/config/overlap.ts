@@ -28,11 +28,17 @@ export function outputOverlapIssues(tasks: ReadonlyMap<string, TaskPatterns>): P
         for (const input of otherTask.inputs) {
           if (input.kind !== 'pattern' || input.pattern.isGlob || input.pattern.wildcards.length > 0) continue;
           if (!globsIntersect(glob, input.pattern.glob)) continue;
-          issues.push({ path: at, message: `glob output "${output.pattern.source}" also matches tasks.${other}.input "${input.pattern.source}" (${writes})` });
+          issues.push({
+            path: at,
+            message: `glob output "${output.pattern.source}" also matches tasks.${other}.input "${input.pattern.source}" (${writes})`,
+          });
         }
         for (const theirs of otherTask.outputs) {
           if (!globsIntersect(glob, theirs.pattern.glob)) continue;
-          issues.push({ path: at, message: `glob output "${output.pattern.source}" overlaps tasks.${other}.output "${theirs.pattern.source}": a file in both belongs to neither task` });
+          issues.push({
+            path: at,
+            message: `glob output "${output.pattern.source}" overlaps tasks.${other}.output "${theirs.pattern.source}": a file in both belongs to neither task`,
+          });
         }
       }
     }

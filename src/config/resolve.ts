@@ -44,11 +44,7 @@ type Segments = readonly (string | number)[];
  * Validates a loaded config (`raw`, the default export of `file`) and resolves it: defaults
  * applied, durations in ms, patterns parsed. Every mistake is reported, grouped by task.
  */
-export function resolveConfig(
-  raw: unknown,
-  file: string,
-  options: ResolveOptions = {},
-): Result<ResolvedConfig, ConfigFailure> {
+export function resolveConfig(raw: unknown, file: string, options: ResolveOptions = {}): Result<ResolvedConfig, ConfigFailure> {
   const absolute = path.resolve(file);
   if (!isRecord(raw)) {
     const message = `expected the default export to be a config object, got ${describeValue(raw)}`;
@@ -78,8 +74,7 @@ function checkTasks(raw: Readonly<Record<string, unknown>>, issues: PathIssue[])
     const badName = taskNameProblem(name);
     if (badName !== undefined) issues.push({ path: at(), message: badName });
     // A field with a shape issue is left out here, so one mistake gives one message.
-    const field = (key: string): unknown =>
-      issues.some((issue) => isUnder(issue.path, at(key))) ? undefined : task[key];
+    const field = (key: string): unknown => (issues.some((issue) => isUnder(issue.path, at(key))) ? undefined : task[key]);
     for (const [segments, service] of namesIn(field('uses'), at('uses'))) {
       if (services.has(service)) continue;
       const known = [...services].sort().join(', ');
@@ -159,9 +154,12 @@ function checkShape(
   const outputs: { entry: SpecEntry; output: ResolvedOutput }[] = [];
   for (const entry of specEntries(task['output'], 'output', at)) {
     const { value } = entry;
-    const object = isRecord(value) && typeof value['path'] === 'string' ? { path: value['path'], optional: value['optional'] === true } : undefined;
+    const object =
+      isRecord(value) && typeof value['path'] === 'string' ? { path: value['path'], optional: value['optional'] === true } : undefined;
     const source = typeof value === 'string' ? { path: value, optional: false } : object;
-    const pattern = source ? parseChecked({ ...entry, path: object ? [...entry.path, 'path'] : entry.path, value: source.path }, issues) : undefined;
+    const pattern = source
+      ? parseChecked({ ...entry, path: object ? [...entry.path, 'path'] : entry.path, value: source.path }, issues)
+      : undefined;
     if (pattern !== undefined && source) outputs.push({ entry, output: { name: entry.name, pattern, optional: source.optional } });
   }
   // A bad pattern or a wrong-typed entry has its issue already; wildcard checks would add noise.
@@ -173,8 +171,7 @@ function checkShape(
     if (input.kind !== 'pattern') continue;
     for (const name of input.pattern.wildcards) {
       if (wildcards.includes(name)) continue;
-      const context =
-        outputs.length === 0 ? 'the task has no output' : `output wildcards: ${braced(wildcards) || 'none'}`;
+      const context = outputs.length === 0 ? 'the task has no output' : `output wildcards: ${braced(wildcards) || 'none'}`;
       issues.push({ path: entry.path, message: `wildcard {${name}} does not appear in output (${context})` });
     }
   }

@@ -60,10 +60,7 @@ function strictObject<const TEntries extends v.ObjectEntries>(
     const key = issue.expected?.slice(1, -1) ?? '';
     return `missing; expected ${required[key] ?? 'a value'}`;
   };
-  return v.pipe(
-    v.custom<Record<string, unknown>>(isRecord, expect(what)),
-    v.objectWithRest(entries, unknownKey, missing),
-  );
+  return v.pipe(v.custom<Record<string, unknown>>(isRecord, expect(what)), v.objectWithRest(entries, unknownKey, missing));
 }
 
 /** A plain object of any keys whose values match `value`. */
@@ -129,21 +126,23 @@ const PATTERNS_EXPECTED = 'a pattern string, an array of patterns or a record of
 
 /** A named output: a pattern, or `{ path, optional }` for an output a unit may leave unwritten. */
 const outputEntry = v.union(
-  [str(), strictObject({ path: str('a pattern string'), optional: v.optional(v.boolean(expect('true or false'))) }, "an output like { path: 'out/x.txt', optional: true }", { path: 'a pattern string' })],
+  [
+    str(),
+    strictObject(
+      { path: str('a pattern string'), optional: v.optional(v.boolean(expect('true or false'))) },
+      "an output like { path: 'out/x.txt', optional: true }",
+      { path: 'a pattern string' },
+    ),
+  ],
   expect("a pattern string or { path: 'pattern', optional: true }"),
 );
 
-const inputEntry = v.union(
-  [str(), fn<(wildcards: Wildcards) => string>()],
-  expect('a pattern string or a function of the wildcards'),
-);
+const inputEntry = v.union([str(), fn<(wildcards: Wildcards) => string>()], expect('a pattern string or a function of the wildcards'));
 
 const serviceSchema = strictObject(
   {
     concurrent: v.optional(positiveInteger),
-    rate: v.optional(
-      v.union([rate, v.array(rate)], expect("a rate string like '60/min' or an array of them")),
-    ),
+    rate: v.optional(v.union([rate, v.array(rate)], expect("a rate string like '60/min' or an array of them"))),
     burst: v.optional(positiveInteger),
   },
   "a service object like { concurrent: 2, rate: '60/min' }",
@@ -158,16 +157,10 @@ const taskSchema = strictObject(
       ),
     ),
     input: v.optional(
-      v.union(
-        [str(), v.array(str('a pattern string')), recordOf(inputEntry, 'a record of named patterns')],
-        expect(PATTERNS_EXPECTED),
-      ),
+      v.union([str(), v.array(str('a pattern string')), recordOf(inputEntry, 'a record of named patterns')], expect(PATTERNS_EXPECTED)),
     ),
     output: v.optional(
-      v.union(
-        [str(), v.array(str('a pattern string')), recordOf(outputEntry, 'a record of named patterns')],
-        expect(PATTERNS_EXPECTED),
-      ),
+      v.union([str(), v.array(str('a pattern string')), recordOf(outputEntry, 'a record of named patterns')], expect(PATTERNS_EXPECTED)),
     ),
     run: v.union(
       [
@@ -253,8 +246,6 @@ function toPathIssues(issue: v.BaseIssue<unknown>, prefix: readonly (string | nu
   const key = String(path.at(-1));
   const suggestion = didYouMean(key, known);
   const message =
-    suggestion === undefined
-      ? `${UNKNOWN_KEY} (expected one of: ${known.join(', ')})`
-      : `${UNKNOWN_KEY}; did you mean "${suggestion}"?`;
+    suggestion === undefined ? `${UNKNOWN_KEY} (expected one of: ${known.join(', ')})` : `${UNKNOWN_KEY}; did you mean "${suggestion}"?`;
   return [{ path, message }];
 }

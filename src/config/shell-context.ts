@@ -351,7 +351,6 @@ class ShellLexer {
     this.decoded(frame, c, frame.child);
   }
 
-
   /** Brackets: `(`/`)` nest in `$(...)`, `{`/`}` in `${...}`; the matching closer pops the frame. */
   private closes(frame: CodeFrame, c: string): boolean {
     const open = frame.closer === '}' ? '{' : '(';

@@ -234,7 +234,7 @@ function renderDirect(words: readonly DirectWord[], values: TemplateValues): str
         keep = true;
       } else if (vs.length > 0) {
         out.push(last + (vs[0] ?? ''), ...vs.slice(1, -1));
-        last = vs.length > 1 ? (vs.at(-1) ?? '') : out.pop() ?? '';
+        last = vs.length > 1 ? (vs.at(-1) ?? '') : (out.pop() ?? '');
         keep = true;
       }
     }

@@ -48,7 +48,11 @@ function parseOne(target: string, config: ResolvedConfig): Result<{ tasks: strin
       const key = part.slice(0, eq).trim();
       if (eq < 1 || !config.tasks.get(task)?.wildcards.includes(key)) {
         const known = config.tasks.get(task)?.wildcards.join(', ') || 'none';
-        return err({ reason: 'unknown-target', target, message: `${target}: "${part}" is not key=glob over a wildcard of ${task} (wildcards: ${known})` });
+        return err({
+          reason: 'unknown-target',
+          target,
+          message: `${target}: "${part}" is not key=glob over a wildcard of ${task} (wildcards: ${known})`,
+        });
       }
       const glob = part.slice(eq + 1).trim();
       const matcher = glob === '' ? undefined : tryGlobMatcher(glob);
@@ -60,7 +64,12 @@ function parseOne(target: string, config: ResolvedConfig): Result<{ tasks: strin
     }
     return ok({
       tasks: [task],
-      match: (u) => u.task === task && conditions.every(([k, m]) => { const v = u.wildcards[k]; return v !== undefined && m(v); }),
+      match: (u) =>
+        u.task === task &&
+        conditions.every(([k, m]) => {
+          const v = u.wildcards[k];
+          return v !== undefined && m(v);
+        }),
     });
   }
 
@@ -74,8 +83,7 @@ function parseOne(target: string, config: ResolvedConfig): Result<{ tasks: strin
   const globTarget = isGlobPath(spec);
   return ok({
     tasks,
-    match: (u) =>
-      u.outputs.some((o) => (o.isGlob ? globsIntersect(o.path, spec) : globTarget ? isMatch(o.path) : o.path === spec)),
+    match: (u) => u.outputs.some((o) => (o.isGlob ? globsIntersect(o.path, spec) : globTarget ? isMatch(o.path) : o.path === spec)),
   });
 }
 
@@ -113,7 +121,11 @@ function unknown(target: string, config: ResolvedConfig): { ok: false; error: Ta
   const outputs = [...config.tasks.values()].flatMap((t) => t.outputs.map((o) => o.pattern.source));
   const pathHint = target.includes('/') ? ` (outputs: ${outputs.join(', ')})` : ` (tasks: ${names.join(', ')})`;
   const hint = near ? `; did you mean "${near}"?` : pathHint;
-  return err({ reason: 'unknown-target', target, message: `unknown target "${target}": not a task, and no task's output matches it${hint}` });
+  return err({
+    reason: 'unknown-target',
+    target,
+    message: `unknown target "${target}": not a task, and no task's output matches it${hint}`,
+  });
 }
 
 /** Parses command-line targets into a selection, or names the first unknown target. */
@@ -199,7 +211,11 @@ function unmatchedTarget(graph: UnitGraph, selection: Selection): TargetFailure 
       }
     }
     if (!found) {
-      return { reason: 'unknown-target', target: t.target, message: `no unit makes "${t.target}": it fits an output pattern, but no input gives those wildcard values` };
+      return {
+        reason: 'unknown-target',
+        target: t.target,
+        message: `no unit makes "${t.target}": it fits an output pattern, but no input gives those wildcard values`,
+      };
     }
   }
   return undefined;
@@ -217,7 +233,11 @@ export function checkSelection(graph: UnitGraph, selection: Selection): OutputCo
   const conflict = graph.conflicts?.[0];
   if (conflict) {
     const [a, b] = conflict.units;
-    return { reason: 'output-conflict', path: conflict.path, message: `${a} and ${b} both produce ${conflict.path}: an output file belongs to one task` };
+    return {
+      reason: 'output-conflict',
+      path: conflict.path,
+      message: `${a} and ${b} both produce ${conflict.path}: an output file belongs to one task`,
+    };
   }
   return unmatchedTarget(graph, selection);
 }

@@ -80,11 +80,7 @@ export function taskGraphView(
  * The unit graph restricted to `ids`: data edges from `UnitGraph.deps`, and an `after` edge from
  * every unit of a task named in `after` to every unit that waits for it.
  */
-export function unitGraphView(
-  graph: UnitGraph,
-  ids: ReadonlySet<string>,
-  after: ReadonlyMap<string, readonly string[]>,
-): GraphView {
+export function unitGraphView(graph: UnitGraph, ids: ReadonlySet<string>, after: ReadonlyMap<string, readonly string[]>): GraphView {
   const nodes: UnitNode[] = [];
   const byTask = new Map<string, string[]>();
   for (const unit of graph.units.values()) {

@@ -31,7 +31,10 @@ const POSIX_CLASSES: Readonly<Record<string, readonly (readonly [number, number]
   alpha: [range('A', 'Z'), range('a', 'z')],
   ascii: [[0, 0x7f]],
   blank: [range(' ', ' '), range('\t', '\t')],
-  cntrl: [[0, 0x1f], [0x7f, 0x7f]],
+  cntrl: [
+    [0, 0x1f],
+    [0x7f, 0x7f],
+  ],
   digit: [range('0', '9')],
   graph: [[0x21, 0x7e]],
   lower: [range('a', 'z')],

@@ -274,7 +274,14 @@ export function parsePattern(source: string): Result<Pattern, PatternError> {
     isGlob,
     glob,
     base: cut < 0 ? '' : text.slice(0, cut),
-    match: makeMatcher({ text, re, names, prefix: prefix.text, whole: prefix.whole, globRe: isGlob ? picomatch.makeRe(glob, PICOMATCH_OPTIONS) : undefined }),
+    match: makeMatcher({
+      text,
+      re,
+      names,
+      prefix: prefix.text,
+      whole: prefix.whole,
+      globRe: isGlob ? picomatch.makeRe(glob, PICOMATCH_OPTIONS) : undefined,
+    }),
     fill: (values) => fill(parts, names, values),
   });
 }

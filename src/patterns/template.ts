@@ -116,11 +116,7 @@ export function checkTemplate(
     const side = /^(input|output)\./.exec(name)?.[1];
     const notRecord = side !== undefined && (side === 'input' ? names.inputs : names.outputs).length === 0;
     const guess = notRecord ? undefined : didYouMean(name.replace(/^wildcards\./, ''), known);
-    const hint = notRecord
-      ? ` (${side ?? ''} is not a record of names)`
-      : guess === undefined
-        ? ''
-        : ` (did you mean {${guess}}?)`;
+    const hint = notRecord ? ` (${side ?? ''} is not a record of names)` : guess === undefined ? '' : ` (did you mean {${guess}}?)`;
     return `unknown placeholder {${name}}${hint}; known: ${known.map((k) => `{${k}}`).join(', ')}`;
   }
   return undefined;
@@ -170,7 +166,14 @@ export function renderArgv(argv: readonly string[], values: TemplateValues): str
   for (const element of argv) {
     const parts = compileTemplate(element);
     const only = parts.length === 1 ? parts[0] : undefined;
-    if (only !== undefined && typeof only !== 'string' && only.kind !== 'input' && only.kind !== 'output' && only.kind !== 'wildcard' && only.kind !== 'inputs-file') {
+    if (
+      only !== undefined &&
+      typeof only !== 'string' &&
+      only.kind !== 'input' &&
+      only.kind !== 'output' &&
+      only.kind !== 'wildcard' &&
+      only.kind !== 'inputs-file'
+    ) {
       out.push(...valuesOf(only, values));
       continue;
     }

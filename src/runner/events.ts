@@ -180,7 +180,11 @@ export type RunEvent =
    * (`warning`) something the user should know, such as a declared output a unit did not write.
    * `hook` and `warning` lines are always shown.
    */
-  | (UnitEventBase & { readonly type: 'unit:log'; readonly stream: 'stdout' | 'stderr' | 'log' | 'hook' | 'warning'; readonly text: string })
+  | (UnitEventBase & {
+      readonly type: 'unit:log';
+      readonly stream: 'stdout' | 'stderr' | 'log' | 'hook' | 'warning';
+      readonly text: string;
+    })
   | {
       readonly type: 'run:done';
       readonly time: number;

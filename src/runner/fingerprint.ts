@@ -85,7 +85,8 @@ export function fingerprintStale(root: string, unit: Unit, parts: FingerprintPar
   for (const [file, [size, mtime]] of Object.entries(record.outputs)) {
     const s = now.get(file);
     if (!s) return { kind: 'missing-output', output: file };
-    if (s.size !== size || s.mtimeMs !== mtime) return { kind: 'fingerprint', part: 'outputs', detail: `output ${file} was changed after it was built` };
+    if (s.size !== size || s.mtimeMs !== mtime)
+      return { kind: 'fingerprint', part: 'outputs', detail: `output ${file} was changed after it was built` };
   }
   for (const file of now.keys()) {
     if (record.outputs[file] === undefined) return { kind: 'fingerprint', part: 'outputs', detail: `unrecorded output ${file}` };

@@ -92,7 +92,8 @@ export function createInflightRecords(options: {
     const st = statSync(path, { throwIfNoEntry: false });
     if (!st) return { kind: 'none' };
     const record = readRecord(path);
-    if (!record) return { kind: 'interrupted', record: { version: 1, pid: 0, host: '', unit: '', task: '', startedAt: st.mtimeMs, outputs: [] } };
+    if (!record)
+      return { kind: 'interrupted', record: { version: 1, pid: 0, host: '', unit: '', task: '', startedAt: st.mtimeMs, outputs: [] } };
     const alive =
       record.host !== self.host
         ? options.now() - st.mtimeMs < FOREIGN_STALE_MS
@@ -103,7 +104,14 @@ export function createInflightRecords(options: {
     // Dead owner, live watchdog: its commands get SIGTERM, then SIGKILL after the grace period.
     // A rerun now would race their late writes; once the watchdog exits, they are gone.
     const { watchdog } = record;
-    if (record.host === self.host && watchdog?.host === self.host && Number.isInteger(watchdog.pid) && watchdog.pid > 0 && processAlive(watchdog)) return { kind: 'elsewhere', record, stopping: true };
+    if (
+      record.host === self.host &&
+      watchdog?.host === self.host &&
+      Number.isInteger(watchdog.pid) &&
+      watchdog.pid > 0 &&
+      processAlive(watchdog)
+    )
+      return { kind: 'elsewhere', record, stopping: true };
     return { kind: 'interrupted', record };
   };
 
@@ -199,7 +207,8 @@ function readRecord(path: string): InflightRecord | undefined {
     const value: unknown = JSON.parse(readFileSync(path, 'utf8'));
     if (typeof value !== 'object' || value === null) return undefined;
     const r = value as Partial<InflightRecord>;
-    if (typeof r.pid !== 'number' || typeof r.host !== 'string' || typeof r.unit !== 'string' || typeof r.startedAt !== 'number') return undefined;
+    if (typeof r.pid !== 'number' || typeof r.host !== 'string' || typeof r.unit !== 'string' || typeof r.startedAt !== 'number')
+      return undefined;
     return value as InflightRecord;
   } catch {
     return undefined;

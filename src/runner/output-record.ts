@@ -53,7 +53,13 @@ export function readOutputRecord(root: string, unitId: string): OutputRecord | n
 }
 
 function writeOutputRecord(root: string, unit: Unit, files: readonly string[], members: readonly string[] | undefined): void {
-  const record: OutputRecord = { version: 1, unit: unit.id, task: unit.task, files: [...files].sort(), ...(members ? { members: [...members].sort() } : {}) };
+  const record: OutputRecord = {
+    version: 1,
+    unit: unit.id,
+    task: unit.task,
+    files: [...files].sort(),
+    ...(members ? { members: [...members].sort() } : {}),
+  };
   const path = recordPath(root, unit.id);
   mkdirSync(`${root}/${DIR}`, { recursive: true });
   const tmp = `${path}.${randomUUID()}.tmp`;
@@ -119,7 +125,12 @@ function insideRoot(realRoot: string, file: string): boolean {
  * After a success: what the unit wrote and, for a fan-in, the input files it was built from.
  * Returns why it could not be recorded (the unit then looks unrecorded, so stale, next time).
  */
-export function recordOutputs(root: string, unit: Unit, written: readonly string[], inputs: ReadonlyMap<string, unknown>): string | undefined {
+export function recordOutputs(
+  root: string,
+  unit: Unit,
+  written: readonly string[],
+  inputs: ReadonlyMap<string, unknown>,
+): string | undefined {
   const members = unit.inputs.some((i) => i.isGlob) ? [...inputs.keys()] : undefined;
   // A task without outputs (it runs on every build) has nothing to record.
   if (unit.outputs.length === 0) return undefined;

@@ -51,10 +51,12 @@ export interface OutputsWritten {
 /** Compares the outputs with what they were before the attempt. */
 export function outputsWritten(root: string, outputs: readonly UnitPath[], before: OutputsBefore): OutputsWritten {
   const now = snapshot(root, outputs);
-  const files = [...now].filter(([f, s]) => {
-    const was = before.files.get(f);
-    return !was || was.mtimeMs !== s.mtimeMs || was.size !== s.size;
-  }).map(([f]) => f);
+  const files = [...now]
+    .filter(([f, s]) => {
+      const was = before.files.get(f);
+      return !was || was.mtimeMs !== s.mtimeMs || was.size !== s.size;
+    })
+    .map(([f]) => f);
   const missing: UnitPath[] = [];
   const dirs: string[] = [];
   for (const o of outputs) {

@@ -165,7 +165,10 @@ export function createRateStore(root: string, options: RateStoreOptions = {}): R
       const { consumed, times } = readLines(file, tail.offset, size - tail.offset);
       tail.offset += consumed;
       tail.lines += times.length;
-      tail.starts = merge(tail.starts, times.filter((t) => t >= tail.since));
+      tail.starts = merge(
+        tail.starts,
+        times.filter((t) => t >= tail.since),
+      );
     } catch (error) {
       report(error);
     }

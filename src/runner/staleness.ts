@@ -71,7 +71,11 @@ export function checkUnit(inputs: readonly UnitPath[], outputs: readonly UnitPat
   if ('missing' in observed) return { kind: 'missing-input', input: observed.missing };
   const files = observed.files;
   const verdict = staleReason(files, outputs, ctx);
-  const skew = clockSkew(files, verdict.oldestFile !== undefined && verdict.oldest !== undefined ? { file: verdict.oldestFile, mtimeMs: verdict.oldest } : undefined, ctx.now);
+  const skew = clockSkew(
+    files,
+    verdict.oldestFile !== undefined && verdict.oldest !== undefined ? { file: verdict.oldestFile, mtimeMs: verdict.oldest } : undefined,
+    ctx.now,
+  );
   const withSkew = skew ? { skew } : {};
   if (verdict.reason) return { kind: 'stale', reason: verdict.reason, inputs: files, ...withSkew };
   const expiresAt = ctx.maxAgeMs !== undefined && verdict.oldest !== undefined ? verdict.oldest + ctx.maxAgeMs : undefined;
@@ -83,7 +87,11 @@ export function checkUnit(inputs: readonly UnitPath[], outputs: readonly UnitPat
  * forever: a rebuild every time) and the oldest output of a fresh unit (no input ever newer: no
  * rebuild ever). Make warns and goes on; so does runcue.
  */
-function clockSkew(inputs: ReadonlyMap<string, FileStat>, oldestOutput: { file: string; mtimeMs: number } | undefined, now: number): ClockSkew | undefined {
+function clockSkew(
+  inputs: ReadonlyMap<string, FileStat>,
+  oldestOutput: { file: string; mtimeMs: number } | undefined,
+  now: number,
+): ClockSkew | undefined {
   let worst: ClockSkew | undefined;
   const consider = (file: string, mtimeMs: number): void => {
     const aheadMs = mtimeMs - now;
@@ -120,13 +128,21 @@ function membersChanged(inputs: ReadonlyMap<string, FileStat>, record: OutputRec
   return undefined;
 }
 
-function staleReason(inputs: ReadonlyMap<string, FileStat>, outputs: readonly UnitPath[], ctx: CheckContext): { reason?: StaleReason; oldest?: number; oldestFile?: string } {
+function staleReason(
+  inputs: ReadonlyMap<string, FileStat>,
+  outputs: readonly UnitPath[],
+  ctx: CheckContext,
+): { reason?: StaleReason; oldest?: number; oldestFile?: string } {
   const reason = staleReasonOf(inputs, outputs, ctx);
   return 'mtimeMs' in reason ? { oldest: reason.mtimeMs, oldestFile: reason.file } : { reason };
 }
 
 /** A reason to run, or the oldest output when the unit is fresh. */
-function staleReasonOf(inputs: ReadonlyMap<string, FileStat>, outputs: readonly UnitPath[], ctx: CheckContext): StaleReason | { file: string; mtimeMs: number } {
+function staleReasonOf(
+  inputs: ReadonlyMap<string, FileStat>,
+  outputs: readonly UnitPath[],
+  ctx: CheckContext,
+): StaleReason | { file: string; mtimeMs: number } {
   if (ctx.force) return { kind: 'forced' };
   if (outputs.length === 0) return { kind: 'no-outputs' };
   let oldest: { file: string; mtimeMs: number } | undefined;

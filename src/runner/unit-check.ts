@@ -36,7 +36,8 @@ export function defaultCheck(unit: Unit, task: ResolvedTask, ctx: CheckContext):
   const unhashed = unitView(unit, task, inputs);
   const hashed = fingerprintParts(ctx.root, task, inputs, viewCommand(unhashed));
   // An input that vanished (or may not be read) between listing and hashing is not there to use.
-  if (!hashed.ok) return { kind: 'checked', outcome: { kind: 'missing-input', input: { name: 'input', path: hashed.error.input, isGlob: false } } };
+  if (!hashed.ok)
+    return { kind: 'checked', outcome: { kind: 'missing-input', input: { name: 'input', path: hashed.error.input, isGlob: false } } };
   const fingerprint = hashed.value;
   const view: UnitView = { ...unhashed, fingerprint };
   const verdict = (outcome: CheckOutcome): Checked => ({ kind: 'checked', outcome, view });
@@ -47,7 +48,11 @@ export function defaultCheck(unit: Unit, task: ResolvedTask, ctx: CheckContext):
   // maxAge still counts by the outputs' age.
   const byAge = checkUnit([], unit.outputs, ctx);
   if (byAge.kind === 'stale' && byAge.reason.kind === 'max-age') return verdict({ kind: 'stale', reason: byAge.reason, inputs });
-  return verdict(byAge.kind === 'fresh' && byAge.expiresAt !== undefined ? { kind: 'fresh', inputs, expiresAt: byAge.expiresAt } : { kind: 'fresh', inputs });
+  return verdict(
+    byAge.kind === 'fresh' && byAge.expiresAt !== undefined
+      ? { kind: 'fresh', inputs, expiresAt: byAge.expiresAt }
+      : { kind: 'fresh', inputs },
+  );
 }
 
 /** A custom check threw or never settled (the unit fails), or the run stopped while it ran. */
@@ -137,7 +142,9 @@ export async function customCheck(unit: Unit, task: ResolvedTask, ctx: CheckCont
   const byDefault = defaultCheck(unit, task, ctx);
   const defaultOutcome = byDefault.outcome;
   if (!task.stale || defaultOutcome.kind === 'missing-input') return byDefault;
-  const stale = await guard('stale', unit, task.checkTimeoutMs, limits, () => task.stale?.(info, { defaultStale: () => Promise.resolve(defaultOutcome.kind === 'stale') }));
+  const stale = await guard('stale', unit, task.checkTimeoutMs, limits, () =>
+    task.stale?.(info, { defaultStale: () => Promise.resolve(defaultOutcome.kind === 'stale') }),
+  );
   if (!stale.ok) return stale.error;
   // A hash task's view holds the fingerprint of the inputs its default check read.
   const checked = byDefault.view ?? view;

@@ -112,7 +112,10 @@ class WatchSession {
     this.clock = options.clock ?? systemClock;
     this.config = options.config;
     this.scope = scope;
-    this.rateStore = createWarningRateStore(this.config.root, runWarning(options.onEvent, () => this.clock.now()));
+    this.rateStore = createWarningRateStore(
+      this.config.root,
+      runWarning(options.onEvent, () => this.clock.now()),
+    );
     this.policy = new RerunPolicy({
       clock: this.clock,
       mtimeOf: (path) => mtimeOf(join(this.config.root, path)),
@@ -168,7 +171,15 @@ class WatchSession {
   private async cycle(request: CycleRequest): Promise<void> {
     const reloaded = request.config && (await this.reloadConfig());
     if (this.state !== 'watching') return;
-    const trigger = request.initial ? 'initial' : reloaded ? 'config' : request.expired ? 'max-age' : request.changed.length > 0 ? 'files' : undefined;
+    const trigger = request.initial
+      ? 'initial'
+      : reloaded
+        ? 'config'
+        : request.expired
+          ? 'max-age'
+          : request.changed.length > 0
+            ? 'files'
+            : undefined;
     if (trigger === undefined) {
       // Only a broken config edit: nothing to build.
       this.policy.cycleFinished({ full: false, written: new Map(), removed: [], nextExpiry: undefined });
@@ -179,7 +190,9 @@ class WatchSession {
     this.o.onEvent({ type: 'watch:cycle', time: this.clock.now(), cycle, phase: 'start', trigger, changed: changed.slice(0, 100) });
     const log: CycleLog = { settled: new Set(), ran: new Set(), removed: [], builtExpiry: undefined };
     const full = trigger !== 'files';
-    const outcome = await withCycleSignal(this.o.signal, (signal) => build(this.buildOptions(request, { signal, log, affected: full ? undefined : new Set(request.changed) })));
+    const outcome = await withCycleSignal(this.o.signal, (signal) =>
+      build(this.buildOptions(request, { signal, log, affected: full ? undefined : new Set(request.changed) })),
+    );
     if (!outcome.ok) {
       // Files changed under the config (a target's source is gone, two tasks now claim one
       // output): report it and keep watching, as with any failure.
@@ -191,7 +204,15 @@ class WatchSession {
     }
     const result = outcome.value;
     this.rememberFailures(result, log);
-    this.o.onEvent({ type: 'watch:cycle', time: this.clock.now(), cycle, phase: 'done', ok: result.ok, durationMs: result.durationMs, counts: result.counts });
+    this.o.onEvent({
+      type: 'watch:cycle',
+      time: this.clock.now(),
+      cycle,
+      phase: 'done',
+      ok: result.ok,
+      durationMs: result.durationMs,
+      counts: result.counts,
+    });
     if (result.interrupted !== undefined) return;
     const finished: CycleOutcome = {
       full,
@@ -202,7 +223,10 @@ class WatchSession {
     this.policy.cycleFinished(finished);
   }
 
-  private buildOptions(request: CycleRequest, cycle: { signal: AbortSignal; log: CycleLog; affected: ReadonlySet<string> | undefined }): BuildOptions {
+  private buildOptions(
+    request: CycleRequest,
+    cycle: { signal: AbortSignal; log: CycleLog; affected: ReadonlySet<string> | undefined },
+  ): BuildOptions {
     const o = this.o;
     const { log, affected } = cycle;
     return {

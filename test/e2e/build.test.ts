@@ -175,7 +175,17 @@ describe('build', () => {
     expect(result.code).toBe(0);
     expect(rig.read('out/a.txt')).toBe('ONE\nTWO\nTHREE\n');
     expect(rig.read('out/b.txt')).toBe('X\nY\n');
-    expect(runs()).toEqual(['join:a', 'join:b', 'shout:a:paa', 'shout:a:pab', 'shout:a:pac', 'shout:b:paa', 'shout:b:pab', 'split:a', 'split:b']);
+    expect(runs()).toEqual([
+      'join:a',
+      'join:b',
+      'shout:a:paa',
+      'shout:a:pab',
+      'shout:a:pac',
+      'shout:b:paa',
+      'shout:b:pab',
+      'split:a',
+      'split:b',
+    ]);
     clearRuns();
     const again = await rig.run(['build']);
     expect(again.code).toBe(0);

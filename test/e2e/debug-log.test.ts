@@ -56,7 +56,14 @@ describe('RUNCUE_DEBUG_LOG', () => {
     await r.run(['build'], { env: { RUNCUE_DEBUG_LOG: 'debug.jsonl' } });
     const both = readLog(r, 'debug.jsonl');
     expect(both.slice(0, events.length)).toEqual(events);
-    expect(both.slice(events.length).map((e) => e.type)).toEqual(['run:start', 'unit:skip', 'unit:skip', 'unit:skip', 'unit:skip', 'run:done']);
+    expect(both.slice(events.length).map((e) => e.type)).toEqual([
+      'run:start',
+      'unit:skip',
+      'unit:skip',
+      'unit:skip',
+      'unit:skip',
+      'run:done',
+    ]);
   });
 
   it('holds exactly the events --json prints, at a path relative to where runcue was started', async () => {

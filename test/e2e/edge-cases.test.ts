@@ -146,7 +146,11 @@ describe('a closed stdout', () => {
     // The reader closes the pipe only once both units run; their ticks (--verbose) then hit it.
     const reader = `(while [ "$(cat pids 2>/dev/null | wc -l)" -lt 2 ]; do sleep 0.05; done; head -c 1 >/dev/null)`;
     const command = `"${process.execPath}" "${BIN}" build --json --verbose --jobs 2 | ${reader}`;
-    const child = spawn('sh', ['-c', command], { cwd: rig.dir, env: { PATH: process.env['PATH'], CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('sh', ['-c', command], {
+      cwd: rig.dir,
+      env: { PATH: process.env['PATH'], CI: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     // The pipeline ends when runcue has exited.

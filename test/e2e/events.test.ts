@@ -21,33 +21,88 @@ type Variants<U, K extends keyof U & string> = { readonly [V in U[K] & string]: 
 const EVENT_FIELDS = {
   'run:start': { type: 'required', time: 'required', version: 'required', tasks: 'required', services: 'required', uses: 'optional' },
   'plan:update': { type: 'required', time: 'required', tasks: 'required' },
-  'unit:start': { type: 'required', time: 'required', task: 'required', unit: 'required', attempt: 'required', reason: 'required', command: 'optional' },
-  'unit:done': { type: 'required', time: 'required', task: 'required', unit: 'required', durationMs: 'required', inputsChanged: 'required' },
+  'unit:start': {
+    type: 'required',
+    time: 'required',
+    task: 'required',
+    unit: 'required',
+    attempt: 'required',
+    reason: 'required',
+    command: 'optional',
+  },
+  'unit:done': {
+    type: 'required',
+    time: 'required',
+    task: 'required',
+    unit: 'required',
+    durationMs: 'required',
+    inputsChanged: 'required',
+  },
   'unit:fail': {
-    type: 'required', time: 'required', task: 'required', unit: 'required', durationMs: 'required', attempt: 'required',
-    error: 'required', command: 'optional', outputTail: 'required', removed: 'required',
+    type: 'required',
+    time: 'required',
+    task: 'required',
+    unit: 'required',
+    durationMs: 'required',
+    attempt: 'required',
+    error: 'required',
+    command: 'optional',
+    outputTail: 'required',
+    removed: 'required',
   },
   'unit:skip': { type: 'required', time: 'required', task: 'required', unit: 'required' },
   'unit:blocked': { type: 'required', time: 'required', task: 'required', unit: 'required', reason: 'required' },
-  'unit:retry': { type: 'required', time: 'required', task: 'required', unit: 'required', attempt: 'required', delayMs: 'required', kind: 'required', error: 'required', services: 'optional' },
+  'unit:retry': {
+    type: 'required',
+    time: 'required',
+    task: 'required',
+    unit: 'required',
+    attempt: 'required',
+    delayMs: 'required',
+    kind: 'required',
+    error: 'required',
+    services: 'optional',
+  },
   'run:stall': { type: 'required', time: 'required', fatal: 'required', message: 'required', blocked: 'required' },
   'unit:log': { type: 'required', time: 'required', task: 'required', unit: 'required', stream: 'required', text: 'required' },
-  'run:done': { type: 'required', time: 'required', ok: 'required', durationMs: 'required', counts: 'required', interrupted: 'optional', notStarted: 'optional', pushBacks: 'optional' },
+  'run:done': {
+    type: 'required',
+    time: 'required',
+    ok: 'required',
+    durationMs: 'required',
+    counts: 'required',
+    interrupted: 'optional',
+    notStarted: 'optional',
+    pushBacks: 'optional',
+  },
 } as const satisfies Variants<RunEvent, 'type'>;
 
 type CycleOf<P> = Extract<WatchEvent, { type: 'watch:cycle'; phase: P }>;
 /** `watch:cycle` has one shape per `phase`: keyed `type/phase`. */
 const WATCH_FIELDS = {
   'watch:cycle/start': {
-    type: 'required', time: 'required', cycle: 'required', phase: 'required', trigger: 'required', changed: 'required',
+    type: 'required',
+    time: 'required',
+    cycle: 'required',
+    phase: 'required',
+    trigger: 'required',
+    changed: 'required',
   } as const satisfies Fields<CycleOf<'start'>>,
   'watch:cycle/done': {
-    type: 'required', time: 'required', cycle: 'required', phase: 'required', ok: 'required', durationMs: 'required', counts: 'required',
+    type: 'required',
+    time: 'required',
+    cycle: 'required',
+    phase: 'required',
+    ok: 'required',
+    durationMs: 'required',
+    counts: 'required',
   } as const satisfies Fields<CycleOf<'done'>>,
   'watch:config': { type: 'required', time: 'required', ok: 'required', message: 'required' } as const satisfies Fields<
     Extract<WatchEvent, { type: 'watch:config' }>
   >,
-  'watch:ready': { type: 'required', time: 'required', watching: 'required' } as const satisfies Fields<Extract<WatchEvent, { type: 'watch:ready' }>>,
+  'watch:ready': { type: 'required', time: 'required', watching: 'required' } as const satisfies Fields<
+    Extract<WatchEvent, { type: 'watch:ready' }>
+  >,
 };
 // A new watch event type must get an entry above.
 const WATCH_TYPES = { 'watch:cycle': true, 'watch:config': true, 'watch:ready': true } as const satisfies Record<WatchEvent['type'], true>;
@@ -122,7 +177,11 @@ describe('docs/events.schema.json', () => {
   it('has exactly the event types and fields of src/runner/events.ts', () => {
     expect(schemaVariants(schema.oneOf ?? [], 'type')).toEqual({ ...EVENT_FIELDS, ...WATCH_FIELDS });
     expect(Object.keys(WATCH_FIELDS).map((k) => k.split('/')[0])).toEqual(expect.arrayContaining(Object.keys(WATCH_TYPES)));
-    expect(Object.keys(WATCH_FIELDS).filter((k) => k.includes('/')).map((k) => k.split('/')[1])).toEqual(Object.keys(WATCH_PHASES));
+    expect(
+      Object.keys(WATCH_FIELDS)
+        .filter((k) => k.includes('/'))
+        .map((k) => k.split('/')[1]),
+    ).toEqual(Object.keys(WATCH_PHASES));
     expect(schemaVariants(schema.$defs['staleReason']?.oneOf ?? [], 'kind')).toEqual(STALE_FIELDS);
     expect(schemaVariants(schema.$defs['blockedReason']?.oneOf ?? [], 'kind')).toEqual(BLOCKED_FIELDS);
     expect(schemaVariants(schema.$defs['unitFailure']?.oneOf ?? [], 'reason')).toEqual(FAILURE_FIELDS);
@@ -169,7 +228,11 @@ function current(): Rig {
   return rig;
 }
 
-async function buildJson(config: string, files: Record<string, string>, args: readonly string[] = []): Promise<{ code: number | null; events: AnyEvent[]; stderr: string }> {
+async function buildJson(
+  config: string,
+  files: Record<string, string>,
+  args: readonly string[] = [],
+): Promise<{ code: number | null; events: AnyEvent[]; stderr: string }> {
   const r = (rig = new Rig());
   r.write({ 'runcue.config.mjs': config, ...files });
   const result = await r.run(['build', '--json', ...args]);
@@ -196,7 +259,11 @@ describe('build --json', () => {
 
     const again = await current().run(['build', '--json']);
     const skipped = parseEvents(again.stdout);
-    expect(ofType(skipped, 'unit:skip').map((e) => e.unit).sort()).toEqual(['upper[name=a]', 'upper[name=b]', 'wrap[name=a]', 'wrap[name=b]']);
+    expect(
+      ofType(skipped, 'unit:skip')
+        .map((e) => e.unit)
+        .sort(),
+    ).toEqual(['upper[name=a]', 'upper[name=b]', 'wrap[name=a]', 'wrap[name=b]']);
   });
 
   it('run:start gives each service its limits as data: rates as { count, windowMs }', async () => {
@@ -254,7 +321,9 @@ describe('build --json', () => {
     `;
     const { code, events } = await buildJson(config, { 'in.txt': 'x' });
     expect(code).toBe(0);
-    expect(ofType(events, 'unit:retry')).toMatchObject([{ unit: 'flaky', attempt: 1, kind: 'retry', error: { reason: 'exit-non-zero', exitCode: 1 } }]);
+    expect(ofType(events, 'unit:retry')).toMatchObject([
+      { unit: 'flaky', attempt: 1, kind: 'retry', error: { reason: 'exit-non-zero', exitCode: 1 } },
+    ]);
     expect(ofType(events, 'unit:start').map((e) => e.attempt)).toEqual([1, 2]);
     expect(ofType(events, 'unit:done')).toHaveLength(1);
     expect(current().read('count').trim()).toBe('2');
@@ -316,7 +385,9 @@ describe('build --json', () => {
     const events = parseEvents(seen);
     const watch = events.filter((e): e is WatchEvent => e.type.startsWith('watch:'));
     expect(watch[0]).toMatchObject({ type: 'watch:ready' });
-    expect(watch).toContainEqual(expect.objectContaining({ type: 'watch:cycle', cycle: 2, phase: 'start', trigger: 'files', changed: ['src/b.txt'] }));
+    expect(watch).toContainEqual(
+      expect.objectContaining({ type: 'watch:cycle', cycle: 2, phase: 'start', trigger: 'files', changed: ['src/b.txt'] }),
+    );
     expect(watch).toContainEqual(expect.objectContaining({ type: 'watch:config', ok: false }));
   });
 

@@ -120,7 +120,10 @@ function checkBakery(log: string): { knife: number; oven: number } {
 describe('examples/apple-pie', () => {
   it('cuts one apple at a time, bakes at most two pies at once, and cuts brown slices again before baking', async () => {
     const r = copyExample('apple-pie');
-    const units = [...Object.keys(PIES).map((pie) => `bake[pie=${pie}]`), ...Object.entries(PIES).flatMap(([pie, apples]) => apples.map((a) => `slice[pie=${pie},apple=${a}]`))].sort();
+    const units = [
+      ...Object.keys(PIES).map((pie) => `bake[pie=${pie}]`),
+      ...Object.entries(PIES).flatMap(([pie, apples]) => apples.map((a) => `slice[pie=${pie},apple=${a}]`)),
+    ].sort();
     const slices = Object.entries(PIES).flatMap(([pie, apples]) => apples.map((a) => `work/slices/${pie}/${a}.txt`));
     const pies = Object.keys(PIES).map((pie) => `out/${pie}.txt`);
 
@@ -141,7 +144,10 @@ describe('examples/apple-pie', () => {
     expect(started(fresh.stdout)).toEqual([]);
 
     // Slices cut 10 s ago have gone brown: every one is cut again, and every pie rebaked after.
-    r.age(Object.entries(PIES).flatMap(([pie, apples]) => apples.map((a) => `baskets/${pie}/${a}.txt`)), -60_000);
+    r.age(
+      Object.entries(PIES).flatMap(([pie, apples]) => apples.map((a) => `baskets/${pie}/${a}.txt`)),
+      -60_000,
+    );
     r.age(slices, -10_000);
     r.age(pies, -9_000);
     r.remove('work/bakery.log');

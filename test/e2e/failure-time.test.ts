@@ -22,7 +22,10 @@ describe('retries', () => {
     expect(result.code).toBe(0);
     expect(rig.read('count').trim()).toBe('3');
     const retries = result.events.filter((e) => e.type === 'unit:retry');
-    expect(retries.map((e) => [e['attempt'], e['kind']])).toEqual([[1, 'retry'], [2, 'retry']]);
+    expect(retries.map((e) => [e['attempt'], e['kind']])).toEqual([
+      [1, 'retry'],
+      [2, 'retry'],
+    ]);
   });
 
   it('fails after the last retry and reports the attempt', async () => {

@@ -26,7 +26,9 @@ export default { tasks: {
     expect(result.stderr).not.toMatch(/internal error|\n\s+at /);
     expect(result.stderr).toContain("could not start sh: its arguments and environment are over the operating system's limit (E2BIG)");
     expect(result.stderr).toContain('use the argv form of run, or pass the list as a file with {inputs_file}');
-    expect(result.stderr).toContain("could not start cat: its arguments and environment are over the operating system's limit (E2BIG): too many or too long paths for one command line; pass the list as a file with {inputs_file}");
+    expect(result.stderr).toContain(
+      "could not start cat: its arguments and environment are over the operating system's limit (E2BIG): too many or too long paths for one command line; pass the list as a file with {inputs_file}",
+    );
   });
 });
 

@@ -51,7 +51,15 @@ async function builtChain(): Promise<void> {
 
 interface ListJson {
   version: number;
-  tasks: { name: string; units: number; placeholders: number; states: Record<string, number>; inputs: string[]; outputs: string[]; uses: string[] }[];
+  tasks: {
+    name: string;
+    units: number;
+    placeholders: number;
+    states: Record<string, number>;
+    inputs: string[];
+    outputs: string[];
+    uses: string[];
+  }[];
   services: { name: string; concurrent: number | null; rates: string[]; tasks: string[] }[];
 }
 
@@ -87,7 +95,13 @@ describe('list', () => {
     expect(byName.get('upper')?.states).toEqual({ fresh: 2, stale: 1, waiting: 0, blocked: 0 });
     expect(byName.get('wrap')?.states).toEqual({ fresh: 1, stale: 2, waiting: 0, blocked: 0 });
     expect(byName.get('upper')).toMatchObject({ uses: ['api'], inputs: ['src/{name}.txt'], outputs: ['work/{name}.up'], units: 3 });
-    expect(doc.services.find((s) => s.name === 'api')).toEqual({ name: 'api', concurrent: 3, rates: ['60/min', '1000/hour'], burst: 10, tasks: ['upper'] });
+    expect(doc.services.find((s) => s.name === 'api')).toEqual({
+      name: 'api',
+      concurrent: 3,
+      rates: ['60/min', '1000/hour'],
+      burst: 10,
+      tasks: ['upper'],
+    });
   });
 
   it('a missing input that nothing produces is blocked', async () => {
@@ -112,7 +126,12 @@ describe('list', () => {
     expect(table.stdout).toMatch(/^extract .* 0\+ /m);
     expect((await rig.run(['build'])).code).toBe(0);
     doc = await listJson();
-    expect(doc.tasks[1]).toMatchObject({ name: 'extract', units: 2, placeholders: 0, states: { fresh: 2, stale: 0, waiting: 0, blocked: 0 } });
+    expect(doc.tasks[1]).toMatchObject({
+      name: 'extract',
+      units: 2,
+      placeholders: 0,
+      states: { fresh: 2, stale: 0, waiting: 0, blocked: 0 },
+    });
   });
 
   it('a broken config is exit 2 with the config error on stderr', async () => {
@@ -145,7 +164,12 @@ describe('graph', () => {
 
   it('--format json parses back: nodes are tasks, edges data and after', async () => {
     chainProject();
-    rig.write({ 'runcue.config.mjs': CHAIN.replace("tasks: {\n", "tasks: {\n    setup: { output: 'setup.done', run: 'touch setup.done' },\n").replace("input: 'work/{name}.up',", "input: 'work/{name}.up', after: ['setup'],") });
+    rig.write({
+      'runcue.config.mjs': CHAIN.replace('tasks: {\n', "tasks: {\n    setup: { output: 'setup.done', run: 'touch setup.done' },\n").replace(
+        "input: 'work/{name}.up',",
+        "input: 'work/{name}.up', after: ['setup'],",
+      ),
+    });
     const result = await rig.run(['graph', '--format', 'json']);
     expect(result.code).toBe(0);
     const doc = JSON.parse(result.stdout) as GraphJson;
@@ -208,7 +232,7 @@ describe('clean', () => {
     expect(SOURCES.every((f) => rig.exists(f))).toBe(true);
   });
 
-  it('an upstream task\'s outputs go, its inputs and the downstream outputs stay', async () => {
+  it("an upstream task's outputs go, its inputs and the downstream outputs stay", async () => {
     await builtChain();
     const result = await rig.run(['clean', 'upper']);
     expect(result.code).toBe(0);

@@ -118,7 +118,9 @@ describe('odd thrown values', () => {
     };
     const files = Object.fromEntries([...Object.keys(odd), 'sync'].map((n) => [`in/${n}.txt`, n]));
     rig.write({
-      'runcue.config.mjs': `const odd = { ${Object.entries(odd).map(([k, v]) => `${k}: () => ${v}`).join(', ')} };
+      'runcue.config.mjs': `const odd = { ${Object.entries(odd)
+        .map(([k, v]) => `${k}: () => ${v}`)
+        .join(', ')} };
       export default { tasks: { t: { input: 'in/{n}.txt', output: 'out/{n}.txt',
         run: ({ wildcards }) => { if (wildcards.n === 'sync') throw 'thrown synchronously'; return Promise.resolve().then(() => { throw odd[wildcards.n](); }); } } } };`,
       ...files,
@@ -229,7 +231,11 @@ describe('plan', () => {
     expect(result.code).toBe(0);
     const plan = JSON.parse(result.stdout) as { units: { unit: string; verdict: string; error?: { message: string } }[] };
     expect(plan.units).toEqual([
-      expect.objectContaining({ unit: 't', verdict: 'fails', error: expect.objectContaining({ message: 'stale() raised an uncaught exception: check timer boom' }) }),
+      expect.objectContaining({
+        unit: 't',
+        verdict: 'fails',
+        error: expect.objectContaining({ message: 'stale() raised an uncaught exception: check timer boom' }),
+      }),
     ]);
   });
 });
@@ -251,7 +257,11 @@ describe('a function that ignores its abort signal', () => {
     });
     const result = await rig.runJson(['build'], { timeoutMs: 30_000 });
     expect(result.code).toBe(1);
-    const log = rig.read('log').trim().split('\n').map((l) => l.split(' '));
+    const log = rig
+      .read('log')
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' '));
     const starts = log.filter(([what]) => what === 'start').map(([, attempt, time]) => [Number(attempt), Number(time)] as const);
     const ends = new Map(log.filter(([what]) => what === 'end').map(([, attempt, time]) => [Number(attempt), Number(time)]));
     for (const [attempt, time] of starts) {
@@ -269,7 +279,7 @@ describe('a function that ignores its abort signal', () => {
 });
 
 describe('late writes after a unit failed', () => {
-  it("a function that throws but left a timer: what the timer writes during the run is removed, and plan says it would run", async () => {
+  it('a function that throws but left a timer: what the timer writes during the run is removed, and plan says it would run', async () => {
     rig = new Rig();
     rig.write({
       'runcue.config.mjs': `import { writeFileSync } from 'node:fs';
@@ -291,7 +301,7 @@ describe('late writes after a unit failed', () => {
     expect(plan.units).toContainEqual(expect.objectContaining({ unit: 'g[n=a]', verdict: 'run' }));
   });
 
-  it("a shell command that fails leaving a background job: the job is stopped before its outputs are removed", async () => {
+  it('a shell command that fails leaving a background job: the job is stopped before its outputs are removed', async () => {
     rig = new Rig();
     rig.write({
       'runcue.config.mjs': `export default { tasks: {

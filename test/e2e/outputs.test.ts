@@ -26,7 +26,8 @@ describe('a unit that exits 0 without writing a declared output', () => {
     });
     const result = await rig.runJson(['build']);
     expect(result.code).toBe(1);
-    const fail = result.events.find((e) => e.type === 'unit:fail') as { error?: { reason: string; outputs: string[] }; removed?: string[] } | undefined;
+    const fail = result.events.find((e) => e.type === 'unit:fail') as
+      { error?: { reason: string; outputs: string[] }; removed?: string[] } | undefined;
     expect(fail?.error?.reason).toBe('missing-output');
     expect(fail?.error?.outputs).toEqual(['out/a.log']);
     expect(fail?.removed).toEqual(['out/a.txt']);

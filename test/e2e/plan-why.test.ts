@@ -48,7 +48,10 @@ describe('plan', () => {
     expect((await rig.run(['build'])).code).toBe(0);
     rig.touch('src/b.txt', 5_000);
     const plan = await rig.run(['plan', '--json']);
-    const doc = JSON.parse(plan.stdout) as { counts: Record<string, number>; units: { unit: string; verdict: string; reason?: { kind: string } }[] };
+    const doc = JSON.parse(plan.stdout) as {
+      counts: Record<string, number>;
+      units: { unit: string; verdict: string; reason?: { kind: string } }[];
+    };
     expect(doc.counts).toEqual({ run: 2, fresh: 4, blocked: 0, waiting: 0, fails: 0 });
     expect(doc.units.filter((u) => u.verdict === 'run').map((u) => [u.unit, u.reason?.kind])).toEqual([
       ['upper[name=b]', 'input-newer'],
@@ -69,7 +72,11 @@ describe('why', () => {
     expect(result.stdout).toContain('wrap[name=b]');
     expect(result.stdout).toContain('upper[name=b]: stale: would run (input newer: src/b.txt)');
     expect(result.stdout).toContain('verdict: stale: would run (upper[name=b] runs first)');
-    const json = JSON.parse((await rig.run(['why', '--json', 'out/b.md'])).stdout) as { unit: string; plan: { verdict: string }; producers: { unit: string }[] };
+    const json = JSON.parse((await rig.run(['why', '--json', 'out/b.md'])).stdout) as {
+      unit: string;
+      plan: { verdict: string };
+      producers: { unit: string }[];
+    };
     expect(json).toMatchObject({ unit: 'wrap[name=b]', plan: { verdict: 'run' }, producers: [{ unit: 'upper[name=b]' }] });
     const fresh = await rig.run(['why', 'wrap[name=a]']);
     expect(fresh.stdout).toContain('is not newer than oldest output out/a.md');
@@ -106,7 +113,10 @@ describe('why', () => {
 
   it('a source file read by many units names the first 10 readers', async () => {
     rig = new Rig();
-    const tasks = Array.from({ length: 12 }, (_, i) => `t${String(i).padStart(2, '0')}: { input: 'shared.txt', output: 'o${i}.txt', run: 'true' }`);
+    const tasks = Array.from(
+      { length: 12 },
+      (_, i) => `t${String(i).padStart(2, '0')}: { input: 'shared.txt', output: 'o${i}.txt', run: 'true' }`,
+    );
     rig.write({ 'runcue.config.mjs': `export default { tasks: { ${tasks.join(', ')} } };`, 'shared.txt': 'x' });
     const result = await rig.run(['why', 'shared.txt']);
     expect(result.stdout).toContain('  t09\n  ... and 2 more (--verbose lists all)');

@@ -114,7 +114,12 @@ describe('rate limits against a real quota', () => {
     expect(second.code).toBe(0);
     expect(s.rejected).toBe(0);
     expect(outputs(rig, 15)).toBe(15);
-    expect(busiest([...starts(interrupted.stdout), ...starts(second.stdout)].sort((a, b) => a - b), 4000)).toBeLessThanOrEqual(10);
+    expect(
+      busiest(
+        [...starts(interrupted.stdout), ...starts(second.stdout)].sort((a, b) => a - b),
+        4000,
+      ),
+    ).toBeLessThanOrEqual(10);
     expect(rig.exists('.runcue/rates/api.log')).toBe(true);
   });
 
@@ -139,6 +144,11 @@ describe('rate limits against a real quota', () => {
     expect([a.code, b.code]).toEqual([0, 0]);
     expect(server.rejected).toBe(0);
     expect(server.accepted).toBe(30);
-    expect(busiest([...starts(a.stdout), ...starts(b.stdout)].sort((x, y) => x - y), 2000)).toBe(10);
+    expect(
+      busiest(
+        [...starts(a.stdout), ...starts(b.stdout)].sort((x, y) => x - y),
+        2000,
+      ),
+    ).toBe(10);
   });
 });

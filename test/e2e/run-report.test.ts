@@ -39,7 +39,9 @@ describe('Ctrl-C', () => {
     expect(result.stderr).toMatch(/^■ slow\[n=a\] interrupted after \S+$/m);
     expect(result.stderr).not.toContain('✗');
     expect(result.stderr).not.toContain('⊘');
-    expect(result.stderr).toMatch(/runcue: 0 built, 0 fresh, 0 failed, 0 blocked, 1 interrupted, 1 not started in \S+, interrupted by SIGINT$/m);
+    expect(result.stderr).toMatch(
+      /runcue: 0 built, 0 fresh, 0 failed, 0 blocked, 1 interrupted, 1 not started in \S+, interrupted by SIGINT$/m,
+    );
   });
 
   it('--json: the unit:fail is aborted, counted as interrupted, and nothing is blocked', async () => {

@@ -140,7 +140,7 @@ describe('a second Ctrl-C', () => {
   });
 });
 
-describe('a build right after kill -9, while the dead run\'s command is still being stopped', () => {
+describe("a build right after kill -9, while the dead run's command is still being stopped", () => {
   it('waits for the watchdog to stop it, then reruns the unit: the late write cannot corrupt the new output', async () => {
     rig = new Rig();
     // The first attempt ignores SIGTERM and goes on until the test releases it (within the 30 s

@@ -5,7 +5,6 @@ import { alive, collect, Rig, waitFor } from '../rig/index.ts';
 let rig: Rig;
 afterEach(() => rig.cleanup());
 
-
 function project(): void {
   rig = new Rig();
   rig.write({

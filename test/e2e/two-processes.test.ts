@@ -42,7 +42,11 @@ describe('two runcue builds at once', () => {
     let secondErr = '';
     second.stderr?.on('data', (c: Buffer) => (secondErr += c.toString()));
     const secondDone = collect(second);
-    await waitFor(() => secondErr.includes('runs in another runcue process') && runs().length === 2, 20_000, 'the second build to wait and run the other unit');
+    await waitFor(
+      () => secondErr.includes('runs in another runcue process') && runs().length === 2,
+      20_000,
+      'the second build to wait and run the other unit',
+    );
     // The second finishes b while the first still runs a and has b queued, found stale earlier.
     rig.write({ 'go-b': '' });
     await waitFor(() => rig.exists('out/b.txt') && rig.read('out/b.txt') === 'complete\n', 20_000, 'the second build to finish b');

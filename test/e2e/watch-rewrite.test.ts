@@ -52,7 +52,8 @@ async function cycleFor(events: readonly Event[], path: string): Promise<number>
   return start()?.cycle ?? -1;
 }
 
-const warnings = (events: readonly Event[]): Event[] => events.filter((e) => e.type === 'unit:log' && e.stream === 'warning' && e.unit === 'fix[n=a]');
+const warnings = (events: readonly Event[]): Event[] =>
+  events.filter((e) => e.type === 'unit:log' && e.stream === 'warning' && e.unit === 'fix[n=a]');
 
 /** Waits for the `count`th warning about fix[n=a] and for the end of the cycle that gave it. */
 async function untilWarnings(events: readonly Event[], count: number): Promise<void> {
@@ -90,10 +91,14 @@ describe('watch: a task that rewrites its own input', () => {
     await untilWarnings(events, 1);
     rig.write({ 'other/m.txt': 'm' });
     const marker = await cycleFor(events, 'other/m.txt');
-    expect(events.find((e) => e.type === 'watch:cycle' && e.phase === 'start' && e.cycle === marker)).toMatchObject({ changed: ['other/m.txt'] });
+    expect(events.find((e) => e.type === 'watch:cycle' && e.phase === 'start' && e.cycle === marker)).toMatchObject({
+      changed: ['other/m.txt'],
+    });
     expect(starts(events, 'fix[n=a]')).toBe(2);
     expect(rig.read('fixed/a.txt')).toBe('bAnAnA');
-    expect(warnings(events)[0]).toMatchObject({ text: 'changes its own input src/a.txt each time it runs; not rerunning it until it changes from outside' });
+    expect(warnings(events)[0]).toMatchObject({
+      text: 'changes its own input src/a.txt each time it runs; not rerunning it until it changes from outside',
+    });
 
     // An edit from outside: one more run, then quiet again.
     rig.write({ 'src/a.txt': 'papaya' });
@@ -101,7 +106,9 @@ describe('watch: a task that rewrites its own input', () => {
     expect(rig.read('fixed/a.txt')).toBe('pApAyA');
     rig.write({ 'other/n.txt': 'n' });
     const last = await cycleFor(events, 'other/n.txt');
-    expect(events.find((e) => e.type === 'watch:cycle' && e.phase === 'start' && e.cycle === last)).toMatchObject({ changed: ['other/n.txt'] });
+    expect(events.find((e) => e.type === 'watch:cycle' && e.phase === 'start' && e.cycle === last)).toMatchObject({
+      changed: ['other/n.txt'],
+    });
     expect(starts(events, 'fix[n=a]')).toBe(3);
     expect(rig.read('count/a.txt').trim()).toBe('6');
   });

@@ -57,7 +57,9 @@ class WatchSession {
   }
 
   startedUnits(n: number): string[] {
-    return this.eventsOfCycle(n).flatMap((e) => (e.type === 'unit:start' ? [e.unit] : [])).sort();
+    return this.eventsOfCycle(n)
+      .flatMap((e) => (e.type === 'unit:start' ? [e.unit] : []))
+      .sort();
   }
 
   async untilCycles(count: number, what = `${count} cycles`): Promise<void> {
@@ -79,7 +81,10 @@ class WatchSession {
   }
 
   private tail(): string {
-    return this.events.slice(-5).map((e) => JSON.stringify(e)).join('\n');
+    return this.events
+      .slice(-5)
+      .map((e) => JSON.stringify(e))
+      .join('\n');
   }
 }
 
@@ -91,7 +96,6 @@ function watch(args: readonly string[] = [], json = true): WatchSession {
 function lines(file: string): string[] {
   return rig.exists(file) ? rig.read(file).trim().split('\n').filter(Boolean) : [];
 }
-
 
 const CHAIN = CHAIN_CONFIG;
 
@@ -290,7 +294,11 @@ describe('watch: config and time', () => {
     expect(error).toMatchObject({ message: expect.stringContaining('runcue.config.mjs') as unknown });
 
     rig.write({ 'src/a.txt': 'alpha three' });
-    await waitFor(() => rig.read('out/a.md') === '# ALPHA THREE' && rig.read('count/a.n').trim() === '11', 20_000, 'a rebuild under the last good config');
+    await waitFor(
+      () => rig.read('out/a.md') === '# ALPHA THREE' && rig.read('count/a.n').trim() === '11',
+      20_000,
+      'a rebuild under the last good config',
+    );
     const result = await w.stop();
     expect(result.code).toBe(130);
   });

@@ -35,12 +35,31 @@ describe('describeThrown', () => {
     const cyclic: Record<string, unknown> = { a: 1 };
     cyclic['self'] = cyclic;
     expect(describeThrown(cyclic)).toBe('{"a":1,"self":"(circular)"}');
-    const getter = Object.defineProperty({}, 'x', { enumerable: true, get: () => { throw new Error('no'); } });
+    const getter = Object.defineProperty({}, 'x', {
+      enumerable: true,
+      get: () => {
+        throw new Error('no');
+      },
+    });
     expect(describeThrown(getter)).toBe('{"x":"(getter threw)"}');
-    const hostile = new Proxy({}, { getPrototypeOf: () => { throw new Error('trap'); }, ownKeys: () => { throw new Error('trap'); } });
+    const hostile = new Proxy(
+      {},
+      {
+        getPrototypeOf: () => {
+          throw new Error('trap');
+        },
+        ownKeys: () => {
+          throw new Error('trap');
+        },
+      },
+    );
     expect(describeThrown(hostile)).toBe('(a thrown value that cannot be described)');
     const badMessage = new Error('x');
-    Object.defineProperty(badMessage, 'message', { get: () => { throw new Error('no'); } });
+    Object.defineProperty(badMessage, 'message', {
+      get: () => {
+        throw new Error('no');
+      },
+    });
     expect(describeThrown(badMessage)).toBe('Error');
   });
 

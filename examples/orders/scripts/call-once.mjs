@@ -70,7 +70,9 @@ export async function callOnce({ url, body, intentFile, proofFile, keyPrefix, pr
 export function apiUrl(name) {
   const url = process.env[name];
   if (!url) {
-    process.stderr.write(`${name} is not set: run the example with \`node scripts/demo.mjs\`, or start \`node scripts/fake-api.mjs\` and export ${name}\n`);
+    process.stderr.write(
+      `${name} is not set: run the example with \`node scripts/demo.mjs\`, or start \`node scripts/fake-api.mjs\` and export ${name}\n`,
+    );
     process.exit(2);
   }
   return url.replace(/\/$/, '');

@@ -18,5 +18,11 @@ process.exitCode = await callOnce({
   intentFile,
   proofFile,
   keyPrefix: `email-${charge.order}`,
-  proof: (message) => ({ order: charge.order, messageId: message.id, to: charge.email, paymentId: charge.paymentId, sent: message.created }),
+  proof: (message) => ({
+    order: charge.order,
+    messageId: message.id,
+    to: charge.email,
+    paymentId: charge.paymentId,
+    sent: message.created,
+  }),
 });

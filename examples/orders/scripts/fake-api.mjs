@@ -91,23 +91,27 @@ async function create(kind, req, res) {
 const server = createServer((req, res) => {
   const route = `${req.method} ${req.url}`;
   const handled =
-    route === 'POST /charges' ? create('charges', req, res)
-    : route === 'POST /emails' ? create('emails', req, res)
-    : route === 'GET /stats' ? Promise.resolve(send(res, 200, { ...state, keys: undefined }))
-    : route === 'POST /config'
-      ? readJson(req).then((body) => {
-          if (typeof body.busy === 'number') knobs.busy = body.busy;
-          if (typeof body.delayMs === 'number') knobs.delayMs = body.delayMs;
-          send(res, 200, knobs);
-        })
-      : Promise.resolve(send(res, 404, { error: `no route ${route}` }));
+    route === 'POST /charges'
+      ? create('charges', req, res)
+      : route === 'POST /emails'
+        ? create('emails', req, res)
+        : route === 'GET /stats'
+          ? Promise.resolve(send(res, 200, { ...state, keys: undefined }))
+          : route === 'POST /config'
+            ? readJson(req).then((body) => {
+                if (typeof body.busy === 'number') knobs.busy = body.busy;
+                if (typeof body.delayMs === 'number') knobs.delayMs = body.delayMs;
+                send(res, 200, knobs);
+              })
+            : Promise.resolve(send(res, 404, { error: `no route ${route}` }));
   handled.catch((error) => send(res, 400, { error: String(error) }));
 });
 
 server.listen(Number(args.port), '127.0.0.1', () => {
   log(`listening on http://127.0.0.1:${server.address().port}`);
 });
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => {
-  server.close(() => process.exit(0));
-  server.closeAllConnections();
-});
+for (const signal of ['SIGINT', 'SIGTERM'])
+  process.on(signal, () => {
+    server.close(() => process.exit(0));
+    server.closeAllConnections();
+  });

@@ -45,7 +45,9 @@ export async function runUnit(req: UnitRunRequest, executor: Executor): Promise<
   const { unit } = view;
   // Checked before running: a unit whose outputs or fingerprint cannot be kept is not worth
   // running (it may be a paid call).
-  const noDir = makeOutputDirs(root, unit.outputs) ?? (view.fingerprint ? makeDir(root, FINGERPRINT_DIR, 'to record the fingerprint of this unit') : undefined);
+  const noDir =
+    makeOutputDirs(root, unit.outputs) ??
+    (view.fingerprint ? makeDir(root, FINGERPRINT_DIR, 'to record the fingerprint of this unit') : undefined);
   if (noDir) return { kind: 'failed', failure: noDir, outputTail: '', removed: [] };
   // After makeOutputDirs: a directory output that runcue itself created does not count as written.
   const outputsBefore = observeOutputs(root, unit.outputs);
@@ -60,7 +62,13 @@ export async function runUnit(req: UnitRunRequest, executor: Executor): Promise<
     case 'failed': {
       const removed = removeLeft();
       if (!result.abandoned) return { kind: 'failed', failure: result.failure, outputTail: result.outputTail, removed };
-      const abandoned = abandonAttempt({ root, unit, attempt: req.attempt, settled: result.abandoned, keepOutputs: view.keepFailedOutputs });
+      const abandoned = abandonAttempt({
+        root,
+        unit,
+        attempt: req.attempt,
+        settled: result.abandoned,
+        keepOutputs: view.keepFailedOutputs,
+      });
       return { kind: 'failed', failure: result.failure, outputTail: result.outputTail, removed, abandoned };
     }
   }

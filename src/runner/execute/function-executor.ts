@@ -26,7 +26,8 @@ export function functionExecutor(context: FunctionContext): Executor {
 }
 
 /** Why the attempt was stopped before its function settled. */
-type StopCause = { readonly kind: 'stopped' } | { readonly kind: 'timeout'; readonly ms: number } | { readonly kind: 'escaped'; readonly message: string };
+type StopCause =
+  { readonly kind: 'stopped' } | { readonly kind: 'timeout'; readonly ms: number } | { readonly kind: 'escaped'; readonly message: string };
 
 type Settled = { readonly ok: true } | { readonly ok: false; readonly error: unknown };
 
@@ -48,7 +49,8 @@ export async function runFunction(req: AttemptRequest, context: FunctionContext)
   if (req.signal.aborted) onAbort();
   else req.signal.addEventListener('abort', onAbort, { once: true });
   const timeoutMs = view.timeoutMs;
-  const timer = timeoutMs === undefined ? undefined : setTimeout(() => stop({ kind: 'timeout', ms: timeoutMs }, new Error('timeout')), timeoutMs);
+  const timer =
+    timeoutMs === undefined ? undefined : setTimeout(() => stop({ kind: 'timeout', ms: timeoutMs }, new Error('timeout')), timeoutMs);
   const log = (message: string): void => {
     tail.push(`${message}\n`);
     req.log?.('log', message);
@@ -64,7 +66,9 @@ export async function runFunction(req: AttemptRequest, context: FunctionContext)
   };
   const info = attemptInfo(view, req.attempt);
   // An async wrapper turns a synchronous throw into a rejection like any other.
-  const work: Promise<Settled> = runInScope({ unit: view.unit.id, fail: escaped }, async () => fn(info, { signal: controller.signal, log })).then(
+  const work: Promise<Settled> = runInScope({ unit: view.unit.id, fail: escaped }, async () =>
+    fn(info, { signal: controller.signal, log }),
+  ).then(
     () => ({ ok: true }),
     (error: unknown) => ({ ok: false, error }),
   );

@@ -83,7 +83,8 @@ async function spawnCommand(context: ProcessContext, request: AttemptRequest, co
  */
 function writeInputsFile(file: string, inputs: readonly string[]): Result<string, string> {
   const bad = inputs.find((p) => p.includes('\n'));
-  if (bad !== undefined) return err(`{inputs_file} lists one path per line, and ${JSON.stringify(bad)} contains a newline: rename it, or use {inputs}`);
+  if (bad !== undefined)
+    return err(`{inputs_file} lists one path per line, and ${JSON.stringify(bad)} contains a newline: rename it, or use {inputs}`);
   try {
     writeFileSync(file, inputs.map((p) => `${p}\n`).join(''));
   } catch (error) {

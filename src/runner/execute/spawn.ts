@@ -24,8 +24,7 @@ export interface ExecOptions {
 
 /** How a command ended: exit 0, or why not. */
 export type ExecOutcome =
-  | { readonly ok: true; readonly outputTail: string }
-  | { readonly ok: false; readonly failure: UnitFailure; readonly outputTail: string };
+  { readonly ok: true; readonly outputTail: string } | { readonly ok: false; readonly failure: UnitFailure; readonly outputTail: string };
 
 /** How long output may still arrive after the direct child exited. */
 const PIPE_DRAIN_MS = 200;
@@ -137,10 +136,16 @@ function supervise(child: Child, options: ExecOptions, done: (end: ChildEnd) => 
 function describeEnd(file: string, end: ChildEnd, timeoutMs: number | undefined): ExecOutcome {
   const { spawnError, stopping, signal, code, outputTail } = end;
   if (spawnError) return { ok: false, failure: { reason: 'spawn-error', message: spawnErrorMessage(file, spawnError) }, outputTail };
-  if (stopping === 'timeout') return { ok: false, failure: { reason: 'timeout', timeoutMs: timeoutMs ?? 0, message: `timed out after ${timeoutMs ?? 0} ms` }, outputTail };
+  if (stopping === 'timeout')
+    return {
+      ok: false,
+      failure: { reason: 'timeout', timeoutMs: timeoutMs ?? 0, message: `timed out after ${timeoutMs ?? 0} ms` },
+      outputTail,
+    };
   if (stopping === 'aborted') return { ok: false, failure: { reason: 'aborted', message: 'stopped' }, outputTail };
   if (signal) return { ok: false, failure: { reason: 'signal', signal, message: `killed by ${signal}` }, outputTail };
-  if (code !== 0) return { ok: false, failure: { reason: 'exit-non-zero', exitCode: code ?? 1, message: `exit code ${code ?? 1}` }, outputTail };
+  if (code !== 0)
+    return { ok: false, failure: { reason: 'exit-non-zero', exitCode: code ?? 1, message: `exit code ${code ?? 1}` }, outputTail };
   return { ok: true, outputTail };
 }
 

@@ -145,7 +145,14 @@ function renderCommand(task: ResolvedTask, unit: Unit, named: Record<string, str
   switch (task.run.kind) {
     case 'shell': {
       const { argv, env } = shellInvocation(task.run.command, argvValues);
-      return { kind: 'command', form: 'shell', argv, env, text: renderShell(task.run.command, values), ...(inputsFile === undefined ? {} : { inputsFile }) };
+      return {
+        kind: 'command',
+        form: 'shell',
+        argv,
+        env,
+        text: renderShell(task.run.command, values),
+        ...(inputsFile === undefined ? {} : { inputsFile }),
+      };
     }
     case 'argv': {
       const argv = renderArgv(task.run.argv, argvValues);

@@ -703,7 +703,14 @@ describe('service progress', () => {
       error: { reason: 'pushed-back', pushBacks: 1, message: 'its service pushed back (once)' },
     };
     const events: RunEvent[] = [
-      { type: 'run:start', time: T, version: 2, tasks: { extract: 1 }, services: { ocr: { concurrent: 2, rates: [] } }, uses: { extract: ['ocr'] } },
+      {
+        type: 'run:start',
+        time: T,
+        version: 2,
+        tasks: { extract: 1 },
+        services: { ocr: { concurrent: 2, rates: [] } },
+        uses: { extract: ['ocr'] },
+      },
       start('extract', 'e0', T + 1),
       pushBack,
       // stopped while paused, so the last frame still shows the pause

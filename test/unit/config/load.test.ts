@@ -176,9 +176,7 @@ describe('loadConfig', () => {
   it('reports an invalid config with its file', async () => {
     const dir = project({ 'runcue.config.yaml': 'tasks:\n  a:\n    run: x\n    retires: 2\n' });
     const error = failure(await loadConfig({ cwd: path.join(dir) }));
-    expect(formatConfigFailure(error, dir)).toBe(
-      'runcue.config.yaml: tasks.a.retires: unknown key; did you mean "retries"?',
-    );
+    expect(formatConfigFailure(error, dir)).toBe('runcue.config.yaml: tasks.a.retires: unknown key; did you mean "retries"?');
   });
 
   it('says how to create a config when none is found', async () => {
@@ -243,7 +241,9 @@ describe('loadConfig on Node itself', () => {
         'use a union of string literals or an `as const` object instead of an enum, and plain properties instead of namespaces or parameter properties',
     );
     expect(out['syntax-js']).toBe(
-      "runcue.config.mjs:2:26: SyntaxError: Unexpected token '{'\n" + '  2 | export default { tasks: {{ };\n' + '    |                          ^',
+      "runcue.config.mjs:2:26: SyntaxError: Unexpected token '{'\n" +
+        '  2 | export default { tasks: {{ };\n' +
+        '    |                          ^',
     );
     expect(out['throws']).toBe('runcue.config.ts:2:7: boom 1');
     expect(out['helper']).toBe('runcue.config.mjs: TypeError: bad helper (at lib/helper.mjs:2:7)');

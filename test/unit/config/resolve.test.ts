@@ -48,9 +48,12 @@ describe('resolveConfig: defaults and normalisation', () => {
     expect(config.file).toBe(FILE);
     expect(config.root).toBe('/project');
     expect(config.hooks).toEqual({});
-    expect([config.stallTimeoutMs, config.pendingTimeoutMs, config.stallWarnAfterMs, config.pendingWarnAfterMs]).toEqual(
-      [undefined, undefined, undefined, undefined],
-    );
+    expect([config.stallTimeoutMs, config.pendingTimeoutMs, config.stallWarnAfterMs, config.pendingWarnAfterMs]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
     expect([...config.services.values()]).toEqual([{ name: 'cpu', concurrent: 4, rates: [], burst: undefined }]);
     expect(task(config, 'build')).toEqual({
       name: 'build',
@@ -140,9 +143,9 @@ describe('resolveConfig: defaults and normalisation', () => {
         b: { run: ['node', 'x.mjs'], freshness: 'mtime', uses: ['cpu', 'cpu'] },
       },
     });
-    expect([config.stallTimeoutMs, config.pendingTimeoutMs, config.stallWarnAfterMs, config.pendingWarnAfterMs]).toEqual(
-      [600_000, 90_000, 90_000, 500],
-    );
+    expect([config.stallTimeoutMs, config.pendingTimeoutMs, config.stallWarnAfterMs, config.pendingWarnAfterMs]).toEqual([
+      600_000, 90_000, 90_000, 500,
+    ]);
     expect(task(config, 'a')).toMatchObject({
       uses: ['cpu'],
       run: { kind: 'function', fn },
@@ -222,9 +225,7 @@ describe('resolveConfig: mistakes', () => {
   });
 
   it('reports missing and empty tasks', () => {
-    expect(issues({})).toEqual([
-      { path: 'tasks', message: 'missing; expected an object of tasks like { build: { run: "make" } }' },
-    ]);
+    expect(issues({})).toEqual([{ path: 'tasks', message: 'missing; expected an object of tasks like { build: { run: "make" } }' }]);
     expect(issues({ tasks: {} })).toEqual([{ path: 'tasks', message: 'expected at least one task' }]);
     expect(issues({ tasks: ['a'] })).toEqual([
       { path: 'tasks', message: 'expected an object of tasks like { build: { run: "make" } }, got an array' },
@@ -349,12 +350,16 @@ describe('resolveConfig: mistakes', () => {
   it('takes killGrace from the top level, else 3 s, and refuses 0', () => {
     expect(resolve({ killGrace: '10s', tasks: { a: { run: 'x' } } }).killGraceMs).toBe(10_000);
     expect(resolve({ tasks: { a: { run: 'x' } } }).killGraceMs).toBe(3000);
-    expect(issues({ killGrace: 0, tasks: { a: { run: 'x' } } })).toEqual([{ path: 'killGrace', message: 'expected a duration above 0, got 0' }]);
+    expect(issues({ killGrace: 0, tasks: { a: { run: 'x' } } })).toEqual([
+      { path: 'killGrace', message: 'expected a duration above 0, got 0' },
+    ]);
   });
 
   it('rejects a zero timeout, which would fail every unit at once', () => {
     const expected = 'expected a duration above 0 (leave the key out for none)';
-    expect(issues({ stallTimeout: 0, pendingTimeout: '0s', tasks: { a: { run: 'x', timeout: 0 }, b: { run: 'x', timeout: '0ms' } } })).toEqual([
+    expect(
+      issues({ stallTimeout: 0, pendingTimeout: '0s', tasks: { a: { run: 'x', timeout: 0 }, b: { run: 'x', timeout: '0ms' } } }),
+    ).toEqual([
       { path: 'stallTimeout', message: `${expected}, got 0` },
       { path: 'pendingTimeout', message: `${expected}, got "0s"` },
       { path: 'tasks.a.timeout', message: `${expected}, got 0` },
@@ -369,7 +374,9 @@ describe('resolveConfig: mistakes', () => {
       { path: 'tasks["a*"]', message: 'task name "a*" cannot contain "*": targets use it (task[key=glob], output globs)' },
       { path: 'tasks["-x"]', message: 'task name "-x" cannot start with "-": it would be read as an option' },
     ]);
-    expect([...resolve({ tasks: { 'build:css': { run: 'x' }, 'make docs': { run: 'x' }, 'a.b': { run: 'x' } } }).tasks.keys()]).toHaveLength(3);
+    expect([
+      ...resolve({ tasks: { 'build:css': { run: 'x' }, 'make docs': { run: 'x' }, 'a.b': { run: 'x' } } }).tasks.keys(),
+    ]).toHaveLength(3);
   });
 
   it('reports bad rates and limits', () => {
@@ -425,7 +432,12 @@ describe('resolveConfig: mistakes', () => {
   });
 
   it('an output record entry may be { path, optional }; a misspelt key or a missing path is named', () => {
-    const t = task(resolve({ tasks: { a: { input: 'in/{x}.txt', output: { main: 'out/{x}.txt', log: { path: 'log/{x}.txt', optional: true } }, run: 'true' } } }), 'a');
+    const t = task(
+      resolve({
+        tasks: { a: { input: 'in/{x}.txt', output: { main: 'out/{x}.txt', log: { path: 'log/{x}.txt', optional: true } }, run: 'true' } },
+      }),
+      'a',
+    );
     expect(t.outputs.map((o) => [o.name, o.pattern.source, o.optional])).toEqual([
       ['main', 'out/{x}.txt', false],
       ['log', 'log/{x}.txt', true],
@@ -446,9 +458,13 @@ describe('resolveConfig: mistakes', () => {
     expect(found).toEqual([
       {
         path: 'tasks.gen.output',
-        message: 'glob output "data/*.json" also matches tasks.use.input "data/config.json" (if gen writes it, declare it as an output of gen too; if it is a source, move it out of data/*.json)',
+        message:
+          'glob output "data/*.json" also matches tasks.use.input "data/config.json" (if gen writes it, declare it as an output of gen too; if it is a source, move it out of data/*.json)',
       },
-      { path: 'tasks.gen.output', message: 'glob output "data/*.json" overlaps tasks.other.output "data/{n}.json": a file in both belongs to neither task' },
+      {
+        path: 'tasks.gen.output',
+        message: 'glob output "data/*.json" overlaps tasks.other.output "data/{n}.json": a file in both belongs to neither task',
+      },
     ]);
   });
 
@@ -518,9 +534,9 @@ describe('resolveConfig: mistakes', () => {
       { path: 'tasks.b.run[2]', message: messages[2] },
     ]);
     // Array inputs have no names a template can address.
-    expect(
-      issues({ tasks: { c: { input: ['p/{doc}.png'], output: 'o/{doc}.txt', run: 'x {input.input0}' } } }),
-    ).toEqual([{ path: 'tasks.c.run', message: checkTemplate('x {input.input0}', { ...context, inputs: [] }) }]);
+    expect(issues({ tasks: { c: { input: ['p/{doc}.png'], output: 'o/{doc}.txt', run: 'x {input.input0}' } } })).toEqual([
+      { path: 'tasks.c.run', message: checkTemplate('x {input.input0}', { ...context, inputs: [] }) },
+    ]);
   });
 
   it('groups issues by task in file order, shape issues first', () => {

@@ -54,10 +54,7 @@ describe('expandGraph: units from files', () => {
   });
 
   it('makes one unit for a task without output wildcards, named by the task', () => {
-    const graph = expand(
-      configOf({ all: { input: 'src/*.c', output: 'app' }, stamp: { output: 'stamp.txt' }, phony: {} }),
-      ['src/a.c'],
-    );
+    const graph = expand(configOf({ all: { input: 'src/*.c', output: 'app' }, stamp: { output: 'stamp.txt' }, phony: {} }), ['src/a.c']);
     expect([...graph.units.keys()]).toEqual(['all', 'stamp', 'phony']);
     expect(paths(unit(graph, 'all').inputs)).toEqual(['src/*.c (glob)']);
     expect(unit(graph, 'phony')).toMatchObject({ inputs: [], outputs: [], wildcards: {} });
@@ -76,10 +73,7 @@ describe('expandGraph: units from files', () => {
   });
 
   it('gives each output its name and fills every output', () => {
-    const graph = expand(
-      configOf({ conv: { input: 'in/{n}.wav', output: { mp3: 'out/{n}.mp3', log: 'logs/{n}.txt' } } }),
-      ['in/x.wav'],
-    );
+    const graph = expand(configOf({ conv: { input: 'in/{n}.wav', output: { mp3: 'out/{n}.mp3', log: 'logs/{n}.txt' } } }), ['in/x.wav']);
     expect(unit(graph, 'conv[n=x]').outputs).toEqual([
       { name: 'mp3', path: 'out/x.mp3', isGlob: false },
       { name: 'log', path: 'logs/x.txt', isGlob: false },
@@ -155,10 +149,12 @@ describe('expandGraph: units from upstream outputs', () => {
 describe('expandGraph: several inputs', () => {
   it('takes units from the first pattern that binds a wildcard and fills the later ones', () => {
     // meta/1.json is missing: ocr[page=1] still exists, so its check can say what it waits for.
-    const graph = expand(
-      configOf({ ocr: { input: { image: 'pages/{page}.png', meta: 'meta/{page}.json' }, output: 'text/{page}.txt' } }),
-      ['pages/1.png', 'pages/2.png', 'meta/2.json', 'meta/3.json'],
-    );
+    const graph = expand(configOf({ ocr: { input: { image: 'pages/{page}.png', meta: 'meta/{page}.json' }, output: 'text/{page}.txt' } }), [
+      'pages/1.png',
+      'pages/2.png',
+      'meta/2.json',
+      'meta/3.json',
+    ]);
     expect([...graph.units.keys()]).toEqual(['ocr[page=1]', 'ocr[page=2]']);
     expect(unit(graph, 'ocr[page=1]').inputs).toEqual([
       { name: 'image', path: 'pages/1.png', isGlob: false },
@@ -168,27 +164,30 @@ describe('expandGraph: several inputs', () => {
 
   it('binds from concrete patterns first and fills the fan-in glob from them', () => {
     // doc=b has no text yet: the unit exists, so its missing input is reported instead of hidden.
-    const graph = expand(
-      configOf({ summarize: { input: ['text/{doc}/*.txt', 'meta/{doc}.json'], output: 'out/{doc}.md' } }),
-      ['meta/a.json', 'meta/b.json', 'text/a/1.txt', 'text/c/1.txt'],
-    );
+    const graph = expand(configOf({ summarize: { input: ['text/{doc}/*.txt', 'meta/{doc}.json'], output: 'out/{doc}.md' } }), [
+      'meta/a.json',
+      'meta/b.json',
+      'text/a/1.txt',
+      'text/c/1.txt',
+    ]);
     expect([...graph.units.keys()]).toEqual(['summarize[doc=a]', 'summarize[doc=b]']);
     expect(paths(unit(graph, 'summarize[doc=b]').inputs)).toEqual(['text/b/*.txt (glob)', 'meta/b.json']);
   });
 
   it('takes a pattern without wildcards as an input, never as a source of units', () => {
-    const graph = expand(
-      configOf({ ocr: { input: { image: 'pages/{page}.png', prompt: 'prompt.txt' }, output: 'text/{page}.txt' } }),
-      ['pages/1.png'],
-    );
+    const graph = expand(configOf({ ocr: { input: { image: 'pages/{page}.png', prompt: 'prompt.txt' }, output: 'text/{page}.txt' } }), [
+      'pages/1.png',
+    ]);
     expect(paths(unit(graph, 'ocr[page=1]').inputs)).toEqual(['pages/1.png', 'prompt.txt']);
   });
 
   it('joins a pattern with more wildcards than another', () => {
-    const graph = expand(
-      configOf({ page: { input: ['books/{book}.cfg', 'books/{book}/{page}.png'], output: 'out/{book}/{page}.txt' } }),
-      ['books/a.cfg', 'books/a/1.png', 'books/a/2.png', 'books/b/1.png'],
-    );
+    const graph = expand(configOf({ page: { input: ['books/{book}.cfg', 'books/{book}/{page}.png'], output: 'out/{book}/{page}.txt' } }), [
+      'books/a.cfg',
+      'books/a/1.png',
+      'books/a/2.png',
+      'books/b/1.png',
+    ]);
     expect([...graph.units.keys()]).toEqual(['page[book=a,page=1]', 'page[book=a,page=2]']);
   });
 
@@ -219,7 +218,9 @@ describe('expandGraph: several inputs', () => {
 
   it('treats a function input that returns a glob as a set', () => {
     const graph = expand(
-      configOf({ ocr: { input: { image: 'pages/{page}.png', extra: ({ page }) => `extra/${page ?? ''}/*.txt` }, output: 'text/{page}.txt' } }),
+      configOf({
+        ocr: { input: { image: 'pages/{page}.png', extra: ({ page }) => `extra/${page ?? ''}/*.txt` }, output: 'text/{page}.txt' },
+      }),
       ['pages/1.png'],
     );
     expect(unit(graph, 'ocr[page=1]').inputs[1]).toEqual({ name: 'extra', path: 'extra/1/*.txt', isGlob: true });

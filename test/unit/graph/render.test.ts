@@ -91,7 +91,12 @@ describe('unitGraphView', () => {
   it('drops units outside the id set and their edges', () => {
     const config = resolve(PIPELINE);
     const tasks = taskGraph(config);
-    const graph = expandGraph({ config, tasks, files: { list: (p) => ['pages/a/1.png'].filter(globMatcher(p.glob)) }, isSettled: () => false });
+    const graph = expandGraph({
+      config,
+      tasks,
+      files: { list: (p) => ['pages/a/1.png'].filter(globMatcher(p.glob)) },
+      isSettled: () => false,
+    });
     const view = unitGraphView(graph, new Set(['extract[doc=a,page=1]', 'summarize[doc=a]']), tasks.after);
     expect(view.edges).toEqual([{ from: 'extract[doc=a,page=1]', to: 'summarize[doc=a]', kind: 'data' }]);
   });
@@ -119,7 +124,9 @@ describe('renderDot', () => {
 
   it('groups units in one cluster per task, labelled by their wildcards', () => {
     const dot = renderDot(unitView(['pages/a/1.png']));
-    expect(dot).toContain('  subgraph "cluster_extract" {\n    label="extract";\n    "extract[doc=a,page=1]" [label="doc=a, page=1"];\n  }');
+    expect(dot).toContain(
+      '  subgraph "cluster_extract" {\n    label="extract";\n    "extract[doc=a,page=1]" [label="doc=a, page=1"];\n  }',
+    );
     expect(dot).toContain('  "extract[doc=a,page=1]" -> "summarize[doc=a]";');
   });
 

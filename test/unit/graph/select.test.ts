@@ -41,7 +41,10 @@ function failure(targets: readonly string[], c: ResolvedConfig = config): Target
 /** Ids of the units the selection matches (no upstream), sorted. */
 function matched(targets: readonly string[], g: UnitGraph = graph, c: ResolvedConfig = config): string[] {
   const selection = select(targets, c);
-  return [...g.units.values()].filter((u) => selection.matches(u)).map((u) => u.id).sort();
+  return [...g.units.values()]
+    .filter((u) => selection.matches(u))
+    .map((u) => u.id)
+    .sort();
 }
 
 function units(targets: readonly string[], noDeps = false): string[] {
@@ -148,9 +151,7 @@ describe('parseTargets', () => {
       target: 'extract[foo=a]',
       message: 'extract[foo=a]: "foo=a" is not key=glob over a wildcard of extract (wildcards: doc, page)',
     });
-    expect(failure(['extract[doc]']).message).toBe(
-      'extract[doc]: "doc" is not key=glob over a wildcard of extract (wildcards: doc, page)',
-    );
+    expect(failure(['extract[doc]']).message).toBe('extract[doc]: "doc" is not key=glob over a wildcard of extract (wildcards: doc, page)');
     expect(failure(['extract[=a]']).message).toBe('extract[=a]: "=a" is not key=glob over a wildcard of extract (wildcards: doc, page)');
     expect(failure(['report[x=1]']).message).toBe('report[x=1]: "x=1" is not key=glob over a wildcard of report (wildcards: none)');
   });

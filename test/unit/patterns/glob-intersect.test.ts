@@ -92,7 +92,10 @@ const glob = fc.array(globSegment, { minLength: 1, maxLength: 3 }).map((segs) =>
 
 describe('globsIntersect properties', () => {
   it('is symmetric', () => {
-    fc.assert(fc.property(glob, glob, (a, b) => globsIntersect(a, b) === globsIntersect(b, a)), { numRuns: 500 });
+    fc.assert(
+      fc.property(glob, glob, (a, b) => globsIntersect(a, b) === globsIntersect(b, a)),
+      { numRuns: 500 },
+    );
   });
 
   it('is true when some path matches both globs', () => {

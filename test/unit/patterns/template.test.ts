@@ -3,13 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  checkTemplate,
-  compileTemplate,
-  renderArgv,
-  templatePlaceholders,
-  type TemplateValues,
-} from '../../../src/patterns/template.ts';
+import { checkTemplate, compileTemplate, renderArgv, templatePlaceholders, type TemplateValues } from '../../../src/patterns/template.ts';
 import { renderShell, shellInvocation } from '../../../src/config/shell-template.ts';
 
 const values: TemplateValues = {
@@ -22,9 +16,16 @@ const names = { wildcards: ['page', 'doc'], inputs: ['image', 'prompt'], outputs
 
 describe('templatePlaceholders', () => {
   it('finds every placeholder form', () => {
-    expect(
-      templatePlaceholders('ocr {input} {inputs} {input.image} {output} {outputs} {output.text} {wildcards.page} {doc}'),
-    ).toEqual(['input', 'inputs', 'input.image', 'output', 'outputs', 'output.text', 'wildcards.page', 'doc']);
+    expect(templatePlaceholders('ocr {input} {inputs} {input.image} {output} {outputs} {output.text} {wildcards.page} {doc}')).toEqual([
+      'input',
+      'inputs',
+      'input.image',
+      'output',
+      'outputs',
+      'output.text',
+      'wildcards.page',
+      'doc',
+    ]);
   });
 
   it('leaves shell and awk braces alone', () => {
@@ -119,7 +120,9 @@ describe('renderShell inside quotes the template already has', () => {
   const values = { inputs: { input0: ['src/a b.txt'] }, outputs: { output0: ['out/it\'s "x" $y.txt'] }, wildcards: { n: 'a b' } };
 
   it('escapes for double quotes instead of adding single quotes', () => {
-    expect(renderShell('echo "name={n}" "{input}" > "{output}"', values)).toBe('echo "name=a b" "src/a b.txt" > "out/it\'s \\"x\\" \\$y.txt"');
+    expect(renderShell('echo "name={n}" "{input}" > "{output}"', values)).toBe(
+      'echo "name=a b" "src/a b.txt" > "out/it\'s \\"x\\" \\$y.txt"',
+    );
   });
 
   it('closes and reopens single quotes around a quote in the value', () => {
@@ -245,7 +248,10 @@ const POSITIONS: readonly [string, (value: string) => string][] = [
   [`sh <<'EOF'\nprintf '%s|' {input} "{input}"\nEOF`, (v) => `${v}|${v}|`],
   [`printf '%s|' {input} # it's {input} $(`, (v) => `${v}|`],
   [`x=abc; printf '%s|' "\${#x}" {input} $((1<<2)) {input}`, (v) => `3|${v}|4|${v}|`],
-  [`cat <<-'EOF' && printf '%s|' {input}\n\tquoted 'x' "{output}"\n\tEOF`, (v) => `quoted 'x' "o/${v.replaceAll('/', '_').replaceAll('\n', ' ') || 'empty'}"\n${v}|`],
+  [
+    `cat <<-'EOF' && printf '%s|' {input}\n\tquoted 'x' "{output}"\n\tEOF`,
+    (v) => `quoted 'x' "o/${v.replaceAll('/', '_').replaceAll('\n', ' ') || 'empty'}"\n${v}|`,
+  ],
   [`mkdir -p "$(dirname {output})" && printf '%s' {input} > {output} && cat {output}`, (v) => v],
 ];
 
@@ -255,7 +261,11 @@ describe('hostile names in every position (real sh)', () => {
 
   it.each(POSITIONS)('%j', (template, expected) => {
     for (const name of HOSTILE) {
-      const values: TemplateValues = { inputs: { in: [name] }, outputs: { out: [`o/${name.replaceAll('/', '_') || 'empty'}`] }, wildcards: {} };
+      const values: TemplateValues = {
+        inputs: { in: [name] },
+        outputs: { out: [`o/${name.replaceAll('/', '_') || 'empty'}`] },
+        wildcards: {},
+      };
       const { argv, env } = shellInvocation(template, values);
       const [file = '', ...args] = argv;
       const out = execFileSync(file, args, { cwd: dir, env: { PATH: process.env['PATH'], ...env }, encoding: 'utf8' });

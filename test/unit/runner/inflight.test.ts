@@ -14,7 +14,13 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-const unit = { id: 'copy[n=a]', task: 'copy', wildcards: { n: 'a' }, inputs: [], outputs: [{ name: 'out', path: 'out/a.txt', isGlob: false }] } as unknown as Unit;
+const unit = {
+  id: 'copy[n=a]',
+  task: 'copy',
+  wildcards: { n: 'a' },
+  inputs: [],
+  outputs: [{ name: 'out', path: 'out/a.txt', isGlob: false }],
+} as unknown as Unit;
 const records = () => createInflightRecords({ root, now: Date.now });
 const dir = () => join(root, '.runcue', 'inflight');
 
@@ -26,7 +32,10 @@ function foreignRecord(fields: Record<string, unknown>, ageMs = 0): void {
   const file = readdirSync(dir())[0] ?? '';
   mine.releaseAll();
   const path = join(dir(), file);
-  writeFileSync(path, JSON.stringify({ version: 1, unit: unit.id, task: 'copy', startedAt: Date.now() - ageMs, outputs: ['out/a.txt'], ...fields }));
+  writeFileSync(
+    path,
+    JSON.stringify({ version: 1, unit: unit.id, task: 'copy', startedAt: Date.now() - ageMs, outputs: ['out/a.txt'], ...fields }),
+  );
   const t = new Date(Date.now() - ageMs);
   utimesSync(path, t, t);
 }
@@ -84,7 +93,10 @@ describe('in-flight records', () => {
     // touch must not forget it either: the command may still write.
     r.forget(unit.id);
     expect(readdirSync(dir())).toHaveLength(1);
-    const reason = runningElsewhere({ version: 1, pid, host: hostname(), unit: unit.id, task: 'copy', startedAt: 0, outputs: [], watchdog: { pid: 7, host: hostname() } }, true);
+    const reason = runningElsewhere(
+      { version: 1, pid, host: hostname(), unit: unit.id, task: 'copy', startedAt: 0, outputs: [], watchdog: { pid: 7, host: hostname() } },
+      true,
+    );
     expect(reason.message).toBe(`a runcue that died (pid ${pid} on ${hostname()}) is still stopping its command (watchdog pid 7): waiting`);
   });
 

@@ -247,7 +247,13 @@ describe('limiter (examples)', () => {
   });
 
   it('with several rates, waits until every one of them allows a start', () => {
-    const limiter = one({ rates: [{ count: 2, windowMs: 1000 }, { count: 3, windowMs: 10_000 }], burst: 3 });
+    const limiter = one({
+      rates: [
+        { count: 2, windowMs: 1000 },
+        { count: 3, windowMs: 10_000 },
+      ],
+      burst: 3,
+    });
     expect(limiter.tryAcquire(['api'], 0).ok).toBe(true);
     expect(limiter.tryAcquire(['api'], 0).ok).toBe(true);
     expect(limiter.tryAcquire(['api'], 1000).ok).toBe(true);

@@ -45,7 +45,11 @@ describe('the watchdog', () => {
       started.push(watchdog, command);
       // A nested runcue inherits the outer run's marker; its own watchdog must not carry it.
       expect(readFileSync(`/proc/${watchdog}/environ`, 'utf8').split('\0')).not.toContain('RUNCUE_RUN=outer-run');
-      expect(readFileSync(`/proc/${command}/environ`, 'utf8').split('\0').filter((v) => v.startsWith('RUNCUE_RUN='))).toHaveLength(1);
+      expect(
+        readFileSync(`/proc/${command}/environ`, 'utf8')
+          .split('\0')
+          .filter((v) => v.startsWith('RUNCUE_RUN=')),
+      ).toHaveLength(1);
       expect(alive(command)).toBe(true);
       const done = collect(child);
       child.kill('SIGKILL');

@@ -96,7 +96,10 @@ describe('rate store', () => {
     const holder = createRateStore(root);
     const waiter = createRateStore(root, { lockWaitMs: 20, staleLockMs: 60_000 });
     const inner = holder.exclusive(() => waiter.exclusive(() => 'ran'));
-    expect(inner).toEqual({ ok: true, value: { ok: false, error: { reason: 'lock-busy', path: join(root, '.runcue', 'rates', '.lock') } } });
+    expect(inner).toEqual({
+      ok: true,
+      value: { ok: false, error: { reason: 'lock-busy', path: join(root, '.runcue', 'rates', '.lock') } },
+    });
 
     // A lock left by a process that died holding it.
     const lockPath = join(root, '.runcue', 'rates', '.lock');
@@ -215,7 +218,9 @@ describe('limiter with a rate store', () => {
         fc.array(fc.record({ who: fc.integer({ min: 0, max: 2 }), dt: fc.integer({ min: 0, max: 60 }) }), { minLength: 1, maxLength: 80 }),
         (rate, burst, asks) => {
           const dir = mkdtempSync(join(root, 'p-'));
-          const limiters = [0, 1, 2].map(() => createLimiter(services(rate.count, rate.windowMs, burst), undefined, { store: createRateStore(dir) }));
+          const limiters = [0, 1, 2].map(() =>
+            createLimiter(services(rate.count, rate.windowMs, burst), undefined, { store: createRateStore(dir) }),
+          );
           const starts: number[] = [];
           let now = 0;
           for (const { who, dt } of asks) {
@@ -229,7 +234,8 @@ describe('limiter with a rate store', () => {
           const b = burst ?? Math.max(1, Math.ceil((rate.count * 1000) / rate.windowMs));
           const windows = [rate, ...(b < rate.count ? [{ count: b, windowMs: Math.ceil((b * rate.windowMs) / rate.count) }] : [])];
           for (const w of windows) {
-            for (let i = 0; i + w.count < starts.length; i++) expect((starts[i + w.count] ?? 0) - (starts[i] ?? 0)).toBeGreaterThanOrEqual(w.windowMs);
+            for (let i = 0; i + w.count < starts.length; i++)
+              expect((starts[i + w.count] ?? 0) - (starts[i] ?? 0)).toBeGreaterThanOrEqual(w.windowMs);
           }
         },
       ),
@@ -273,7 +279,8 @@ describe('limiter with a rate store', () => {
     const all = [...a, ...b].sort((x, y) => x - y);
     expect(all.length).toBeGreaterThan(0);
     for (let i = 0; i + 5 < all.length; i++) {
-      if ((all[i + 5] ?? 0) - (all[i] ?? 0) < 100) throw new Error(`6 starts within 100 ms from ${all[i]}: ${all.slice(i, i + 6).join(', ')}`);
+      if ((all[i + 5] ?? 0) - (all[i] ?? 0) < 100)
+        throw new Error(`6 starts within 100 ms from ${all[i]}: ${all.slice(i, i + 6).join(', ')}`);
     }
     // The file holds what both processes did (compacted to the window at most).
     const recorded = lines('api').map(Number);

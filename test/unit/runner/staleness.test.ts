@@ -152,13 +152,21 @@ describe('checkUnit: input newer than output', () => {
 describe('checkUnit: maxAge and force', () => {
   it('is stale when the oldest output is older than maxAge', () => {
     files({ 'src/a.txt': T, 'out/a.txt': T + MINUTE, 'out/b.txt': T + 2 * MINUTE });
-    const outcome = checkUnit([file('src/a.txt')], [file('out/a.txt'), file('out/b.txt')], ctx({ maxAgeMs: 5 * MINUTE, now: T + 7 * MINUTE }));
+    const outcome = checkUnit(
+      [file('src/a.txt')],
+      [file('out/a.txt'), file('out/b.txt')],
+      ctx({ maxAgeMs: 5 * MINUTE, now: T + 7 * MINUTE }),
+    );
     expect(outcome.kind === 'stale' && outcome.reason).toEqual({ kind: 'max-age', output: 'out/a.txt', ageMs: 6 * MINUTE });
   });
 
   it('is fresh within maxAge and says when it expires', () => {
     files({ 'src/a.txt': T, 'out/a.txt': T + MINUTE, 'out/b.txt': T + 2 * MINUTE });
-    const outcome = checkUnit([file('src/a.txt')], [file('out/a.txt'), file('out/b.txt')], ctx({ maxAgeMs: 5 * MINUTE, now: T + 3 * MINUTE }));
+    const outcome = checkUnit(
+      [file('src/a.txt')],
+      [file('out/a.txt'), file('out/b.txt')],
+      ctx({ maxAgeMs: 5 * MINUTE, now: T + 3 * MINUTE }),
+    );
     expect(outcome).toMatchObject({ kind: 'fresh', expiresAt: T + 6 * MINUTE });
   });
 
@@ -203,19 +211,33 @@ describe('changedInputs', () => {
   });
 });
 
-
 describe('checkUnit: output records', () => {
-  const record = (files: string[], members?: string[]) => ({ version: 1 as const, unit: 'u', task: 't', files, ...(members ? { members } : {}) });
+  const record = (files: string[], members?: string[]) => ({
+    version: 1 as const,
+    unit: 'u',
+    task: 't',
+    files,
+    ...(members ? { members } : {}),
+  });
 
   it('judges a glob output by the files the unit recorded, not by whatever matches', () => {
     files({ 'src/in.txt': T, 'data/mine.json': T + MINUTE, 'data/a.json': T + MINUTE });
     const out = glob('data/*.json', 'output0');
-    expect(checkUnit([file('src/in.txt')], [out], ctx({ record: null }))).toMatchObject({ kind: 'stale', reason: { kind: 'unrecorded', output: 'data/*.json', files: 2 } });
+    expect(checkUnit([file('src/in.txt')], [out], ctx({ record: null }))).toMatchObject({
+      kind: 'stale',
+      reason: { kind: 'unrecorded', output: 'data/*.json', files: 2 },
+    });
     expect(checkUnit([file('src/in.txt')], [out], ctx({ record: record(['data/a.json']) })).kind).toBe('fresh');
-    expect(checkUnit([file('src/in.txt')], [out], ctx({ record: record(['data/a.json', 'data/b.json']) }))).toMatchObject({ kind: 'stale', reason: { kind: 'missing-output', output: 'data/b.json' } });
+    expect(checkUnit([file('src/in.txt')], [out], ctx({ record: record(['data/a.json', 'data/b.json']) }))).toMatchObject({
+      kind: 'stale',
+      reason: { kind: 'missing-output', output: 'data/b.json' },
+    });
     rmSync(`${project.root}/data/a.json`);
     rmSync(`${project.root}/data/mine.json`);
-    expect(checkUnit([file('src/in.txt')], [out], ctx({ record: null }))).toMatchObject({ kind: 'stale', reason: { kind: 'missing-output', output: 'data/*.json' } });
+    expect(checkUnit([file('src/in.txt')], [out], ctx({ record: null }))).toMatchObject({
+      kind: 'stale',
+      reason: { kind: 'missing-output', output: 'data/*.json' },
+    });
   });
 
   it('a fan-in is stale when a member was added or removed since its record', () => {
@@ -223,8 +245,12 @@ describe('checkUnit: output records', () => {
     const inputs = [glob('parts/*.txt')];
     const outputs = [file('all.txt', 'output0')];
     expect(checkUnit(inputs, outputs, ctx({ record: record(['all.txt'], ['parts/a.txt', 'parts/c.txt']) })).kind).toBe('fresh');
-    expect(checkUnit(inputs, outputs, ctx({ record: record(['all.txt'], ['parts/a.txt']) }))).toMatchObject({ reason: { kind: 'members-changed', input: 'parts/c.txt', change: 'added' } });
-    expect(checkUnit(inputs, outputs, ctx({ record: record(['all.txt'], ['parts/a.txt', 'parts/b.txt', 'parts/c.txt']) }))).toMatchObject({ reason: { kind: 'members-changed', input: 'parts/b.txt', change: 'removed' } });
+    expect(checkUnit(inputs, outputs, ctx({ record: record(['all.txt'], ['parts/a.txt']) }))).toMatchObject({
+      reason: { kind: 'members-changed', input: 'parts/c.txt', change: 'added' },
+    });
+    expect(checkUnit(inputs, outputs, ctx({ record: record(['all.txt'], ['parts/a.txt', 'parts/b.txt', 'parts/c.txt']) }))).toMatchObject({
+      reason: { kind: 'members-changed', input: 'parts/b.txt', change: 'removed' },
+    });
     // Without a member list (a record from before, or none) the mtime rule alone decides.
     expect(checkUnit(inputs, outputs, ctx({ record: null })).kind).toBe('fresh');
   });
@@ -237,8 +263,14 @@ describe('checkUnit: output records', () => {
 
   it('reports the file furthest in the future as clock skew, without changing the verdict', () => {
     files({ 'src/a.txt': T, 'out/a.txt': T + 60 * MINUTE });
-    expect(checkUnit([file('src/a.txt')], [file('out/a.txt', 'output0')], ctx())).toMatchObject({ kind: 'fresh', skew: { file: 'out/a.txt', aheadMs: 50 * MINUTE } });
+    expect(checkUnit([file('src/a.txt')], [file('out/a.txt', 'output0')], ctx())).toMatchObject({
+      kind: 'fresh',
+      skew: { file: 'out/a.txt', aheadMs: 50 * MINUTE },
+    });
     files({ 'src/a.txt': T + 20 * MINUTE, 'out/a.txt': T });
-    expect(checkUnit([file('src/a.txt')], [file('out/a.txt', 'output0')], ctx())).toMatchObject({ kind: 'stale', skew: { file: 'src/a.txt', aheadMs: 10 * MINUTE } });
+    expect(checkUnit([file('src/a.txt')], [file('out/a.txt', 'output0')], ctx())).toMatchObject({
+      kind: 'stale',
+      skew: { file: 'src/a.txt', aheadMs: 10 * MINUTE },
+    });
   });
 });

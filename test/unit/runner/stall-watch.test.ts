@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { StallWatch, type StallLimits } from '../../../src/runner/stall-watch.ts';
 
-const NONE: StallLimits = { stallTimeoutMs: undefined, pendingTimeoutMs: undefined, stallWarnAfterMs: undefined, pendingWarnAfterMs: undefined };
+const NONE: StallLimits = {
+  stallTimeoutMs: undefined,
+  pendingTimeoutMs: undefined,
+  stallWarnAfterMs: undefined,
+  pendingWarnAfterMs: undefined,
+};
 
 describe('StallWatch', () => {
   it('has no tick and never fires without limits', () => {

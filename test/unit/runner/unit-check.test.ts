@@ -24,7 +24,12 @@ function setUp(spec: TaskSpec): { unit: Unit; task: ResolvedTask } {
   return { unit, task };
 }
 
-const ctx = (): { root: string; now: number; maxAgeMs: undefined; force: boolean } => ({ root: project.root, now: 3_000_000, maxAgeMs: undefined, force: false });
+const ctx = (): { root: string; now: number; maxAgeMs: undefined; force: boolean } => ({
+  root: project.root,
+  now: 3_000_000,
+  maxAgeMs: undefined,
+  force: false,
+});
 const limits = (signal = new AbortController().signal): CheckLimits => ({ signal });
 
 describe('customCheck', () => {
@@ -40,9 +45,18 @@ describe('customCheck', () => {
 
   it('returns a failure, not a throw, when a check throws, never settles, or the run stops', async () => {
     const threw = setUp({ stale: () => Promise.reject(new Error('down')) });
-    expect(await customCheck(threw.unit, threw.task, ctx(), limits())).toEqual({ kind: 'check-failed', check: 'stale', why: 'threw', message: 'stale() threw: down' });
+    expect(await customCheck(threw.unit, threw.task, ctx(), limits())).toEqual({
+      kind: 'check-failed',
+      check: 'stale',
+      why: 'threw',
+      message: 'stale() threw: down',
+    });
     const hangs = setUp({ ready: () => new Promise<boolean>(() => undefined), checkTimeout: '20ms' });
-    expect(await customCheck(hangs.unit, hangs.task, ctx(), limits())).toMatchObject({ kind: 'check-failed', check: 'ready', why: 'timeout' });
+    expect(await customCheck(hangs.unit, hangs.task, ctx(), limits())).toMatchObject({
+      kind: 'check-failed',
+      check: 'ready',
+      why: 'timeout',
+    });
     const stop = new AbortController();
     const stopped = setUp({ ready: () => new Promise<boolean>(() => undefined) });
     const pending = customCheck(stopped.unit, stopped.task, ctx(), limits(stop.signal));
@@ -58,7 +72,12 @@ describe('customCheck', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(due).toHaveLength(1);
     due[0]?.();
-    expect(await pending).toEqual({ kind: 'check-failed', check: 'stale', why: 'timeout', message: 'stale() did not settle within 3600s (checkTimeout)' });
+    expect(await pending).toEqual({
+      kind: 'check-failed',
+      check: 'stale',
+      why: 'timeout',
+      message: 'stale() did not settle within 3600s (checkTimeout)',
+    });
   });
 });
 

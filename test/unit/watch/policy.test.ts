@@ -216,7 +216,12 @@ describe("rerun policy: runcue's own writes", () => {
     h.policy.fileChanged('work/a.up');
     expect(h.policy.state).toBe('running-dirty');
     h.files.set('out/a.md', 501);
-    h.finish({ written: new Map([['work/a.up', 500], ['out/a.md', 501]]) });
+    h.finish({
+      written: new Map([
+        ['work/a.up', 500],
+        ['out/a.md', 501],
+      ]),
+    });
     expect(h.policy.state).toBe('idle');
     // a late event for the other output
     h.policy.fileChanged('out/a.md');

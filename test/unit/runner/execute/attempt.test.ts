@@ -52,14 +52,20 @@ describe('runUnit', () => {
   it('makes output directories first, and lists what the attempt wrote', async () => {
     project.write('in.txt', { mtimeMs: 1_000_000 });
     const { view } = setUp({ t: { input: 'in.txt', output: 'deep/dir/out.txt' } }, 't');
-    const outcome = await attempt(view, simulated(() => (write('deep/dir/out.txt', 'x'), { kind: 'done' })));
+    const outcome = await attempt(
+      view,
+      simulated(() => (write('deep/dir/out.txt', 'x'), { kind: 'done' })),
+    );
     expect(outcome).toEqual({ kind: 'done', inputsChanged: false, rewrote: [], written: ['deep/dir/out.txt'] });
   });
 
   it('fails a done attempt that did not write its outputs, and removes what it did write', async () => {
     project.write('in.txt');
     const { view } = setUp({ t: { input: 'in.txt', output: ['a.txt', 'b.txt'] } }, 't');
-    const outcome = await attempt(view, simulated(() => (write('a.txt', 'x'), { kind: 'done' })));
+    const outcome = await attempt(
+      view,
+      simulated(() => (write('a.txt', 'x'), { kind: 'done' })),
+    );
     expect(outcome).toMatchObject({ kind: 'failed', failure: { reason: 'missing-output', outputs: ['b.txt'] }, removed: ['a.txt'] });
     expect(existsSync(project.path('a.txt'))).toBe(false);
   });
@@ -69,21 +75,39 @@ describe('runUnit', () => {
     project.write('out.txt', { content: 'old', mtimeMs: 1_000_000 });
     const failed: ExecutorOutcome = { kind: 'failed', failure: { reason: 'function-error', message: 'no' }, outputTail: 'tail' };
     const { view } = setUp({ t: { input: 'in.txt', output: 'out.txt' } }, 't');
-    expect(await attempt(view, simulated(() => (write('out.txt', 'half'), failed)))).toEqual({ ...failed, removed: ['out.txt'] });
-    expect(await attempt(view, simulated(() => (write('out.txt', 'half'), { kind: 'push-back', retryAfterMs: 5 })))).toEqual({
+    expect(
+      await attempt(
+        view,
+        simulated(() => (write('out.txt', 'half'), failed)),
+      ),
+    ).toEqual({ ...failed, removed: ['out.txt'] });
+    expect(
+      await attempt(
+        view,
+        simulated(() => (write('out.txt', 'half'), { kind: 'push-back', retryAfterMs: 5 })),
+      ),
+    ).toEqual({
       kind: 'push-back',
       retryAfterMs: 5,
       removed: ['out.txt'],
     });
     const kept = setUp({ t: { input: 'in.txt', output: 'out.txt', keepFailedOutputs: true } }, 't').view;
-    expect(await attempt(kept, simulated(() => (write('out.txt', 'half'), failed)))).toMatchObject({ removed: [] });
+    expect(
+      await attempt(
+        kept,
+        simulated(() => (write('out.txt', 'half'), failed)),
+      ),
+    ).toMatchObject({ removed: [] });
     expect(readFileSync(project.path('out.txt'), 'utf8')).toBe('half');
   });
 
   it('says when an input changed during the attempt, and which of its own inputs it rewrote', async () => {
     project.write('in.txt', { mtimeMs: 1_000_000 });
     const { view } = setUp({ t: { input: 'in.txt', output: 'out.txt' } }, 't');
-    const outcome = await attempt(view, simulated(() => (write('in.txt', 'changed'), write('out.txt', 'x'), { kind: 'done' })));
+    const outcome = await attempt(
+      view,
+      simulated(() => (write('in.txt', 'changed'), write('out.txt', 'x'), { kind: 'done' })),
+    );
     expect(outcome).toMatchObject({ kind: 'done', inputsChanged: true, rewrote: ['in.txt'] });
   });
 });
@@ -100,7 +124,8 @@ describe('the executor seam', () => {
     );
     let bFailures = 0;
     const executor = simulated(({ view }) => {
-      if (view.unit.id === 'b' && bFailures++ === 0) return { kind: 'failed', failure: { reason: 'function-error', message: 'flaky' }, outputTail: '' };
+      if (view.unit.id === 'b' && bFailures++ === 0)
+        return { kind: 'failed', failure: { reason: 'function-error', message: 'flaky' }, outputTail: '' };
       for (const output of view.info.outputs) write(output, view.run.kind === 'command' ? view.run.text : '');
       return { kind: 'done' };
     });
@@ -108,10 +133,18 @@ describe('the executor seam', () => {
     const result = await build({ config, executorFor: () => executor, onEvent: (e) => events.push(e) });
     if (!result.ok) throw new Error(result.error.message);
     expect(result.value.counts).toMatchObject({ built: 2, failed: 0 });
-    expect(executor.requests.map((r) => [r.view.unit.id, r.attempt])).toEqual([['a', 1], ['b', 1], ['b', 2]]);
+    expect(executor.requests.map((r) => [r.view.unit.id, r.attempt])).toEqual([
+      ['a', 1],
+      ['b', 1],
+      ['b', 2],
+    ]);
     // One view per unit, the same for every attempt.
     expect(executor.requests[1]?.view).toBe(executor.requests[2]?.view);
     expect(readFileSync(project.path('b.txt'), 'utf8')).toBe('never-run a.txt b.txt');
-    expect(events.flatMap((e) => (e.type === 'unit:start' ? [e.command] : []))).toEqual(['never-run in.txt', 'never-run a.txt b.txt', 'never-run a.txt b.txt']);
+    expect(events.flatMap((e) => (e.type === 'unit:start' ? [e.command] : []))).toEqual([
+      'never-run in.txt',
+      'never-run a.txt b.txt',
+      'never-run a.txt b.txt',
+    ]);
   });
 });

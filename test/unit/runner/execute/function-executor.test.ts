@@ -15,7 +15,14 @@ import { routeEscaped } from '../../../../src/runner/function-scope.ts';
 import { unitView } from '../../../../src/runner/execute/unit-view.ts';
 import { configOf, tempProject, type TempProject } from '../../../rig/config-builder.ts';
 
-const unit: Unit = { id: 't', task: 't', wildcards: {}, inputs: [], outputs: [{ name: 'output0', path: 'out.txt', isGlob: false }], placeholder: false };
+const unit: Unit = {
+  id: 't',
+  task: 't',
+  wildcards: {},
+  inputs: [],
+  outputs: [{ name: 'output0', path: 'out.txt', isGlob: false }],
+  placeholder: false,
+};
 
 function attempt(fn: TaskFunction, timeout?: string): Promise<ExecutorOutcome> {
   const task = configOf({ t: { output: 'out.txt', run: fn, ...(timeout ? { timeout } : {}) } }).tasks.get('t');
@@ -37,7 +44,10 @@ describe('runFunction', () => {
   });
 
   it('does not abandon a function that stops when its signal asks', async () => {
-    const result = await attempt((_, { signal }) => new Promise<void>((_resolve, reject) => signal.addEventListener('abort', () => reject(new Error('stopped')))), '10ms');
+    const result = await attempt(
+      (_, { signal }) => new Promise<void>((_resolve, reject) => signal.addEventListener('abort', () => reject(new Error('stopped')))),
+      '10ms',
+    );
     expect(result).toMatchObject({ kind: 'failed', failure: { reason: 'timeout' } });
     expect(result.kind === 'failed' && result.abandoned).toBeFalsy();
   });
@@ -57,7 +67,11 @@ describe('runFunction', () => {
   });
 
   it('describes odd thrown values, thrown synchronously or not', async () => {
-    expect(await attempt(() => { throw Object.create(null); })).toMatchObject({ failure: { reason: 'function-error', message: '{}' } });
+    expect(
+      await attempt(() => {
+        throw Object.create(null);
+      }),
+    ).toMatchObject({ failure: { reason: 'function-error', message: '{}' } });
     expect(await attempt(() => Promise.reject(Symbol('odd')))).toMatchObject({ failure: { message: 'Symbol(odd)' } });
   });
 });

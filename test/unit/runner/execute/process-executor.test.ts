@@ -31,7 +31,11 @@ function run(view: UnitView, attempt = 1): Promise<ExecutorOutcome> {
 
 describe('processExecutor', () => {
   it('runs in the project root with the run env, the task env and the RUNCUE_ variables', async () => {
-    const view = viewOf({ output: 'env.txt', env: { FROM_TASK: 'task' }, run: 'echo "$FROM_RUN $FROM_TASK $RUNCUE_UNIT $RUNCUE_TASK $RUNCUE_ATTEMPT" > {output}' });
+    const view = viewOf({
+      output: 'env.txt',
+      env: { FROM_TASK: 'task' },
+      run: 'echo "$FROM_RUN $FROM_TASK $RUNCUE_UNIT $RUNCUE_TASK $RUNCUE_ATTEMPT" > {output}',
+    });
     expect(await run(view, 2)).toEqual({ kind: 'done' });
     expect(readFileSync(project.path('env.txt'), 'utf8')).toBe('run task t t 2\n');
   });
@@ -58,6 +62,9 @@ describe('processExecutor', () => {
 
   it('fails before starting when a path cannot be listed one per line', async () => {
     const view = viewOf({ input: 'in/*.txt', output: 'list.txt', run: ['cp', '{inputs_file}', '{output}'] }, ['in/a\nb.txt']);
-    expect(await run(view)).toMatchObject({ kind: 'failed', failure: { reason: 'spawn-error', message: expect.stringContaining('contains a newline') as string } });
+    expect(await run(view)).toMatchObject({
+      kind: 'failed',
+      failure: { reason: 'spawn-error', message: expect.stringContaining('contains a newline') as string },
+    });
   });
 });

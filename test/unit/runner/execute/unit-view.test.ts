@@ -21,21 +21,34 @@ const observed = (...files: string[]): Map<string, FileStat> => new Map(files.ma
 
 describe('unitView', () => {
   it('renders a shell command once: argv with values out of band, the text for messages and fingerprints', () => {
-    const { unit, task } = unitOf({ t: { input: 'in/{name}.txt', output: 'out/{name}.txt', run: 'wc {input} > {output}' } }, ['in/a b.txt'], 't[name=a b]');
+    const { unit, task } = unitOf(
+      { t: { input: 'in/{name}.txt', output: 'out/{name}.txt', run: 'wc {input} > {output}' } },
+      ['in/a b.txt'],
+      't[name=a b]',
+    );
     const view = unitView(unit, task, observed('in/a b.txt'));
     expect(view.run).toMatchObject({ kind: 'command', form: 'shell', text: "wc 'in/a b.txt' > 'out/a b.txt'" });
     if (view.run.kind !== 'command') throw new Error('expected a command');
     expect(view.run.argv.join(' ')).not.toContain('a b.txt');
     expect(Object.values(view.run.env)).toContain('in/a b.txt');
     expect(viewCommand(view)).toBe(fingerprintCommand(task, unit, view.inputs));
-    expect(view.info).toMatchObject({ id: 't[name=a b]', input: 'in/a b.txt', namedInputs: { input0: ['in/a b.txt'] }, output: 'out/a b.txt' });
+    expect(view.info).toMatchObject({
+      id: 't[name=a b]',
+      input: 'in/a b.txt',
+      namedInputs: { input0: ['in/a b.txt'] },
+      output: 'out/a b.txt',
+    });
     expect(attemptInfo(view, 3).attempt).toBe(3);
     // Data all through: a structured clone (another thread, another process) keeps it whole.
     expect(structuredClone(view)).toEqual(view);
   });
 
   it('names a temporary {inputs_file} in argv, and keeps the placeholder in the text (stable across runs)', () => {
-    const { unit, task } = unitOf({ t: { input: 'in/*.txt', output: 'all.txt', run: ['cat-list', '{inputs_file}', '{output}'] } }, ['in/a.txt', 'in/b.txt'], 't');
+    const { unit, task } = unitOf(
+      { t: { input: 'in/*.txt', output: 'all.txt', run: ['cat-list', '{inputs_file}', '{output}'] } },
+      ['in/a.txt', 'in/b.txt'],
+      't',
+    );
     const view = unitView(unit, task, observed('in/a.txt', 'in/b.txt'));
     if (view.run.kind !== 'command') throw new Error('expected a command');
     expect(view.run.text).toBe('cat-list "{inputs_file}" all.txt');
