@@ -53,14 +53,13 @@ export default tseslint.config(
     },
   },
   // Temporary: the files over the limits today. Remove each entry as its file is split.
-  { files: ['src/cli/report/progress.ts'], rules: { 'max-lines': 'off' } },
   {
-    files: ['src/cli/program.ts', 'src/runner/exec.ts', 'src/runner/inflight.ts', 'src/runner/rate-store.ts'],
+    files: ['src/runner/inflight.ts', 'src/runner/rate-store.ts'],
     rules: { 'max-lines-per-function': 'off' },
   },
   {
     // Spawning and signalling process groups is the executor's job (and its watchdog's).
-    files: ['src/runner/exec.ts', 'src/runner/process-groups.ts'],
+    files: ['src/runner/execute/spawn.ts', 'src/runner/process-groups.ts'],
     rules: { 'no-restricted-globals': 'off' },
   },
   {
