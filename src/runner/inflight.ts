@@ -88,32 +88,7 @@ export function createInflightRecords(options: {
   };
   const pathOf = (unitId: string): string => join(dir, `${hash('sha1', unitId)}.json`);
 
-  const inspectPath = (path: string): InflightState => {
-    const st = statSync(path, { throwIfNoEntry: false });
-    if (!st) return { kind: 'none' };
-    const record = readRecord(path);
-    if (!record)
-      return { kind: 'interrupted', record: { version: 1, pid: 0, host: '', unit: '', task: '', startedAt: st.mtimeMs, outputs: [] } };
-    const alive =
-      record.host !== self.host
-        ? options.now() - st.mtimeMs < FOREIGN_STALE_MS
-        : record.pid === self.pid && record.started === self.started
-          ? heldHere.has(path)
-          : processAlive(record);
-    if (alive) return { kind: 'elsewhere', record };
-    // Dead owner, live watchdog: its commands get SIGTERM, then SIGKILL after the grace period.
-    // A rerun now would race their late writes; once the watchdog exits, they are gone.
-    const { watchdog } = record;
-    if (
-      record.host === self.host &&
-      watchdog?.host === self.host &&
-      Number.isInteger(watchdog.pid) &&
-      watchdog.pid > 0 &&
-      processAlive(watchdog)
-    )
-      return { kind: 'elsewhere', record, stopping: true };
-    return { kind: 'interrupted', record };
-  };
+  const inspectPath = (path: string): InflightState => inspectRecord(path, self, options.now());
 
   const create = (path: string, record: InflightRecord): 'ok' | 'exists' => {
     try {
@@ -138,15 +113,7 @@ export function createInflightRecords(options: {
       // Claimed for an earlier attempt: a unit keeps its record through retries and push-backs.
       if (mine.has(path)) return { ok: true };
       const watchdog = options.watchdog?.(unit);
-      const record: InflightRecord = {
-        version: 1,
-        ...self,
-        unit: unit.id,
-        task: unit.task,
-        startedAt: options.now(),
-        outputs: unit.outputs.map((o) => o.path),
-        ...(watchdog ? { watchdog } : {}),
-      };
+      const record = newRecord(self, unit, options.now(), watchdog);
       for (let tries = 0; tries < 3; tries++) {
         if (create(path, record) === 'ok') {
           mine.add(path);
@@ -175,6 +142,40 @@ export function createInflightRecords(options: {
       if (inspectPath(path).kind === 'interrupted') removeFile(path);
     },
   };
+}
+
+/** The record of `unit` starting now in process `self`. */
+function newRecord(self: ProcessIdentity, unit: Unit, now: number, watchdog: ProcessIdentity | undefined): InflightRecord {
+  const outputs = unit.outputs.map((o) => o.path);
+  return { version: 1, ...self, unit: unit.id, task: unit.task, startedAt: now, outputs, ...(watchdog ? { watchdog } : {}) };
+}
+
+/** What the record at `path` says, seen by process `self` at `now`. */
+function inspectRecord(path: string, self: ProcessIdentity, now: number): InflightState {
+  const st = statSync(path, { throwIfNoEntry: false });
+  if (!st) return { kind: 'none' };
+  const record = readRecord(path);
+  if (!record)
+    return { kind: 'interrupted', record: { version: 1, pid: 0, host: '', unit: '', task: '', startedAt: st.mtimeMs, outputs: [] } };
+  const alive =
+    record.host !== self.host
+      ? now - st.mtimeMs < FOREIGN_STALE_MS
+      : record.pid === self.pid && record.started === self.started
+        ? heldHere.has(path)
+        : processAlive(record);
+  if (alive) return { kind: 'elsewhere', record };
+  // Dead owner, live watchdog: its commands get SIGTERM, then SIGKILL after the grace period.
+  // A rerun now would race their late writes; once the watchdog exits, they are gone.
+  const { watchdog } = record;
+  if (
+    record.host === self.host &&
+    watchdog?.host === self.host &&
+    Number.isInteger(watchdog.pid) &&
+    watchdog.pid > 0 &&
+    processAlive(watchdog)
+  )
+    return { kind: 'elsewhere', record, stopping: true };
+  return { kind: 'interrupted', record };
 }
 
 function unhold(path: string): void {

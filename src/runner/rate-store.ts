@@ -104,36 +104,6 @@ export function createRateStore(root: string, options: RateStoreOptions = {}): R
     return tail;
   };
 
-  /** Takes the lock: true, false when busy past the wait, or undefined when locking is impossible. */
-  const lock = (): boolean | undefined => {
-    const deadline = Date.now() + lockWaitMs;
-    for (;;) {
-      try {
-        closeSync(openSync(lockPath, 'wx'));
-        return true;
-      } catch (error) {
-        const code = codeOf(error);
-        if (code === 'ENOENT') {
-          if (!ensureDir(dir, report)) return undefined;
-          continue;
-        }
-        if (code !== 'EEXIST') {
-          report(error);
-          return undefined;
-        }
-      }
-      const broken = breakIfStale(lockPath, staleLockMs);
-      if (broken === true) continue;
-      if (broken !== false) {
-        // A stale lock we may not remove (a read-only checkout): waiting cannot help.
-        report(broken);
-        return undefined;
-      }
-      if (Date.now() >= deadline) return false;
-      Atomics.wait(sleeper, 0, 0, 1);
-    }
-  };
-
   const skewReported = new Set<string>();
   /** Clamps ascending starts later than `now` + tolerance to `now`, and says so once per file. */
   const clampFuture = (file: string, times: number[], now: number | undefined): number[] => {
@@ -146,51 +116,10 @@ export function createRateStore(root: string, options: RateStoreOptions = {}): R
     return times.map((t) => (t > now + FUTURE_TOLERANCE_MS ? now : t)).sort((a, b) => a - b);
   };
 
-  const sync = (service: string, tail: Tail): void => {
-    const file = fileOf(service);
-    let size: number;
-    let ino: number;
-    try {
-      const st = statSync(file);
-      size = st.size;
-      ino = st.ino;
-    } catch (error) {
-      if (codeOf(error) !== 'ENOENT') report(error);
-      else Object.assign(tail, { ino: -1, offset: 0, lines: 0, starts: [] });
-      return;
-    }
-    if (ino !== tail.ino || size < tail.offset) Object.assign(tail, { ino, offset: 0, lines: 0, starts: [] });
-    if (size === tail.offset) return;
-    try {
-      const { consumed, times } = readLines(file, tail.offset, size - tail.offset);
-      tail.offset += consumed;
-      tail.lines += times.length;
-      tail.starts = merge(
-        tail.starts,
-        times.filter((t) => t >= tail.since),
-      );
-    } catch (error) {
-      report(error);
-    }
-  };
-
-  const compact = (service: string, tail: Tail): void => {
-    const file = fileOf(service);
-    const tmp = `${file}.tmp`;
-    const text = tail.starts.map((t) => `${t}\n`).join('');
-    try {
-      writeFileSync(tmp, text);
-      renameSync(tmp, file);
-      Object.assign(tail, { ino: statSync(file).ino, offset: Buffer.byteLength(text), lines: tail.starts.length });
-    } catch (error) {
-      report(error);
-    }
-  };
-
   return {
     exclusive(fn) {
       if (held) return ok(fn());
-      const got = lock();
+      const got = takeLock(dir, lockPath, lockWaitMs, staleLockMs, report);
       if (got === false) return err({ reason: 'lock-busy', path: lockPath });
       held = got === true;
       try {
@@ -214,7 +143,7 @@ export function createRateStore(root: string, options: RateStoreOptions = {}): R
         tail.starts = tail.starts.filter((t) => t >= sinceMs);
         tail.unsaved = tail.unsaved.filter((t) => t >= sinceMs);
       }
-      sync(service, tail);
+      syncTail(fileOf(service), tail, report);
       // Clamped where they are kept, so one start is moved once, to the first `now` that saw it.
       tail.starts = clampFuture(fileOf(service), tail.starts, nowMs);
       const starts = merge(tail.starts, tail.unsaved);
@@ -228,10 +157,87 @@ export function createRateStore(root: string, options: RateStoreOptions = {}): R
         tail.unsaved = merge(tail.unsaved, [time]);
         return;
       }
-      sync(service, tail);
-      if (held && tail.lines > Math.max(COMPACT_MIN_LINES, COMPACT_FACTOR * tail.starts.length)) compact(service, tail);
+      syncTail(fileOf(service), tail, report);
+      if (held && tail.lines > Math.max(COMPACT_MIN_LINES, COMPACT_FACTOR * tail.starts.length)) compactTail(file, tail, report);
     },
   };
+}
+
+/** Takes the lock: true, false when busy past the wait, or undefined when locking is impossible. */
+function takeLock(
+  dir: string,
+  lockPath: string,
+  lockWaitMs: number,
+  staleLockMs: number,
+  report: (e: unknown) => void,
+): boolean | undefined {
+  const deadline = Date.now() + lockWaitMs;
+  for (;;) {
+    try {
+      closeSync(openSync(lockPath, 'wx'));
+      return true;
+    } catch (error) {
+      const code = codeOf(error);
+      if (code === 'ENOENT') {
+        if (!ensureDir(dir, report)) return undefined;
+        continue;
+      }
+      if (code !== 'EEXIST') {
+        report(error);
+        return undefined;
+      }
+    }
+    const broken = breakIfStale(lockPath, staleLockMs);
+    if (broken === true) continue;
+    if (broken !== false) {
+      // A stale lock we may not remove (a read-only checkout): waiting cannot help.
+      report(broken);
+      return undefined;
+    }
+    if (Date.now() >= deadline) return false;
+    Atomics.wait(sleeper, 0, 0, 1);
+  }
+}
+
+/** Reads what was appended to `file` since `tail` last saw it (from the start when it was replaced). */
+function syncTail(file: string, tail: Tail, report: (e: unknown) => void): void {
+  let size: number;
+  let ino: number;
+  try {
+    const st = statSync(file);
+    size = st.size;
+    ino = st.ino;
+  } catch (error) {
+    if (codeOf(error) !== 'ENOENT') report(error);
+    else Object.assign(tail, { ino: -1, offset: 0, lines: 0, starts: [] });
+    return;
+  }
+  if (ino !== tail.ino || size < tail.offset) Object.assign(tail, { ino, offset: 0, lines: 0, starts: [] });
+  if (size === tail.offset) return;
+  try {
+    const { consumed, times } = readLines(file, tail.offset, size - tail.offset);
+    tail.offset += consumed;
+    tail.lines += times.length;
+    tail.starts = merge(
+      tail.starts,
+      times.filter((t) => t >= tail.since),
+    );
+  } catch (error) {
+    report(error);
+  }
+}
+
+/** Rewrites `file` with only the starts still in the window (under the lock). */
+function compactTail(file: string, tail: Tail, report: (e: unknown) => void): void {
+  const tmp = `${file}.tmp`;
+  const text = tail.starts.map((t) => `${t}\n`).join('');
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, file);
+    Object.assign(tail, { ino: statSync(file).ino, offset: Buffer.byteLength(text), lines: tail.starts.length });
+  } catch (error) {
+    report(error);
+  }
 }
 
 /** Appends `line`, creating the directory when it is gone; false (reported) when it cannot. */
