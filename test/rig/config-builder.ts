@@ -13,6 +13,7 @@ import type { RuncueConfig, TaskConfig } from '../../src/config/types.ts';
 import { expandGraph, type FileSource } from '../../src/graph/expand.ts';
 import { buildTaskGraph, type CycleFailure, type TaskGraph } from '../../src/graph/tasks.ts';
 import type { UnitGraph } from '../../src/graph/unit.ts';
+import { staticPlan, type StaticPlan } from '../../src/runner/inspect.ts';
 
 /** Where pure tests pretend the config lives: patterns resolve under `/virtual`, never touched. */
 const VIRTUAL_FILE = '/virtual/runcue.config.ts';
@@ -146,4 +147,16 @@ export function tempProject(): TempProject {
       rmSync(root, { recursive: true, force: true });
     },
   };
+}
+
+/** Resolves `tasks` against `project` and plans `targets` as `touch` and `clean` do (their static plan). */
+export function planIn(
+  project: TempProject,
+  tasks: Readonly<Record<string, TaskSpec>>,
+  targets: readonly string[] = [],
+): { config: ResolvedConfig; plan: StaticPlan } {
+  const config = configOf(tasks, { file: project.file });
+  const plan = staticPlan(config, targets, true);
+  if (!plan.ok) throw new Error(plan.error.message);
+  return { config, plan: plan.value };
 }

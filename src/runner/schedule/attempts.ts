@@ -6,7 +6,7 @@
 import type { ResolvedTask } from '../../config/resolved.ts';
 import type { Unit } from '../../graph/unit.ts';
 import { abandonAttempt, AbandonedAttempts, type AbandonedAttempt } from '../abandoned.ts';
-import type { UnitFailure } from '../events.ts';
+import type { RunEvent, UnitFailure } from '../events.ts';
 import type { TimerHandle } from '../ports.ts';
 import type { UnitRunOutcome } from '../execute/attempt.ts';
 import { attemptInfo, inputsByName, unitInfo } from '../execute/unit-view.ts';
@@ -32,6 +32,9 @@ export interface FailureDetail {
 }
 
 /** The ends of a run's attempts, its backoff timers and its abandoned function attempts. */
+/** What a `unit:retry` event says beyond the unit and its attempt. */
+type RetryDetail = Pick<Extract<RunEvent, { type: 'unit:retry' }>, 'delayMs' | 'kind' | 'error' | 'services'>;
+
 export class Attempts {
   private readonly ctx: RunContext;
   private readonly admission: Admission;
@@ -131,18 +134,14 @@ export class Attempts {
   private retry(unit: Unit, task: ResolvedTask, pending: Pending, error: UnitFailure): void {
     const { ctx } = this;
     const delayMs = fullJitter(ctx.o.ports.random, task.backoffMs, pending.attempt - 1);
-    ctx.o.emit({
-      type: 'unit:retry',
-      time: ctx.now(),
-      task: unit.task,
-      unit: unit.id,
-      attempt: pending.attempt,
-      delayMs,
-      kind: 'retry',
-      error,
-    });
+    this.announceRetry(unit, pending, { delayMs, kind: 'retry', error });
     pending.attempt++;
     this.requeueAfter(unit, task, delayMs);
+  }
+
+  /** The `unit:retry` event of `unit`'s current attempt: a retry after a failure, or a push-back. */
+  private announceRetry(unit: Unit, pending: Pending, retry: RetryDetail): void {
+    this.ctx.o.emit({ type: 'unit:retry', time: this.ctx.now(), task: unit.task, unit: unit.id, attempt: pending.attempt, ...retry });
   }
 
   /** Waits `delayMs` (status `retrying`), then queues the unit for a slot again. */
@@ -180,17 +179,7 @@ export class Attempts {
       message: `its service pushed back (${times})`,
     };
     const { delayMs, services } = this.admission.pushBack(task, retryAfterMs);
-    ctx.o.emit({
-      type: 'unit:retry',
-      time: ctx.now(),
-      task: unit.task,
-      unit: unit.id,
-      attempt: pending.attempt,
-      delayMs,
-      kind: 'push-back',
-      error,
-      services: [...services],
-    });
+    this.announceRetry(unit, pending, { delayMs, kind: 'push-back', error, services: [...services] });
     if (services.length === 0) {
       // Only the default cpu service: delay this unit alone rather than every local task.
       this.requeueAfter(unit, task, delayMs);

@@ -2,10 +2,8 @@
 import { existsSync, symlinkSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cleanFiles, planClean, planOrphans } from '../../../src/runner/clean.ts';
-import { staticPlan, type StaticPlan } from '../../../src/runner/inspect.ts';
 import { readOutputRecord, recordOutputs } from '../../../src/runner/output-record.ts';
-import type { ResolvedConfig } from '../../../src/config/resolved.ts';
-import { configOf, tempProject, type TaskSpec, type TempProject } from '../../rig/config-builder.ts';
+import { planIn, tempProject, type TaskSpec, type TempProject } from '../../rig/config-builder.ts';
 
 let project: TempProject;
 beforeEach(() => {
@@ -13,12 +11,7 @@ beforeEach(() => {
 });
 afterEach(() => project.remove());
 
-function planOf(tasks: Readonly<Record<string, TaskSpec>>, targets: readonly string[] = []): { config: ResolvedConfig; plan: StaticPlan } {
-  const config = configOf(tasks, { file: project.file });
-  const plan = staticPlan(config, targets, true);
-  if (!plan.ok) throw new Error(plan.error.message);
-  return { config, plan: plan.value };
-}
+const planOf = (tasks: Readonly<Record<string, TaskSpec>>, targets: readonly string[] = []) => planIn(project, tasks, targets);
 
 const CHAIN: Record<string, TaskSpec> = {
   upper: { input: 'src/{name}.txt', output: 'work/{name}.up' },

@@ -1,11 +1,9 @@
 /** `touch` in a real temp dir: one common mtime for every touchable unit's outputs, and why others are skipped. */
 import { statSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { staticPlan, type StaticPlan } from '../../../src/runner/inspect.ts';
 import { readOutputRecord } from '../../../src/runner/output-record.ts';
 import { touchUnits } from '../../../src/runner/touch.ts';
-import type { ResolvedConfig } from '../../../src/config/resolved.ts';
-import { configOf, tempProject, type TaskSpec, type TempProject } from '../../rig/config-builder.ts';
+import { planIn, tempProject, type TaskSpec, type TempProject } from '../../rig/config-builder.ts';
 
 let project: TempProject;
 beforeEach(() => {
@@ -13,12 +11,7 @@ beforeEach(() => {
 });
 afterEach(() => project.remove());
 
-function planOf(tasks: Readonly<Record<string, TaskSpec>>, targets: readonly string[] = []): { config: ResolvedConfig; plan: StaticPlan } {
-  const config = configOf(tasks, { file: project.file });
-  const plan = staticPlan(config, targets, true);
-  if (!plan.ok) throw new Error(plan.error.message);
-  return { config, plan: plan.value };
-}
+const planOf = (tasks: Readonly<Record<string, TaskSpec>>, targets: readonly string[] = []) => planIn(project, tasks, targets);
 
 const T0 = Date.UTC(2026, 0, 1);
 const NOW = T0 + 60_000;
