@@ -61,6 +61,11 @@ async function harness(
 
 const T = 1_700_000_000_000;
 
+/** `count` units of `extract` found fresh. */
+function freshExtracts(count: number): RunEvent[] {
+  return Array.from({ length: count }, (_, i) => ({ type: 'unit:skip', time: T, task: 'extract', unit: `extract[page=${i}]` }));
+}
+
 /** A small build: one fresh unit, one built after a retry, one failed, one blocked behind it. */
 const build: readonly RunEvent[] = [
   {
@@ -275,12 +280,7 @@ describe('ci reporter', () => {
 
   it('prints nothing per fresh unit when not verbose, however many there are', async () => {
     const h = await harness('ci');
-    const skips: RunEvent[] = Array.from({ length: 10_000 }, (_, i) => ({
-      type: 'unit:skip',
-      time: T,
-      task: 'extract',
-      unit: `extract[page=${i}]`,
-    }));
+    const skips = freshExtracts(10_000);
     await h.run(skips);
     expect(h.stderr()).toBe('');
   });
@@ -401,12 +401,7 @@ describe('tty reporter', () => {
 
   it('folds thousands of fresh units into one count, and copes with no tasks', async () => {
     const h = await harness('tty');
-    const skips: RunEvent[] = Array.from({ length: 10_000 }, (_, i) => ({
-      type: 'unit:skip',
-      time: T,
-      task: 'extract',
-      unit: `extract[page=${i}]`,
-    }));
+    const skips = freshExtracts(10_000);
     const done: RunEvent = {
       type: 'run:done',
       time: T,
