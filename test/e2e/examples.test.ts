@@ -294,3 +294,50 @@ describe('examples/orders', () => {
     expect(second.stderr).toContain('5 charges, 5 emails');
   });
 });
+
+describe('examples/worker-python', () => {
+  interface Labels {
+    readonly label: string;
+    readonly scores: Record<string, number>;
+    readonly words: number;
+  }
+  const names = (r: Rig): string[] =>
+    readdirSync(r.path('texts'))
+      .map((file) => file.replace(/\.txt$/, ''))
+      .sort();
+
+  it.skipIf(!onPath('python3'))(
+    'labels every text through at most two workers (one model load each), as the spawned variant does, then rebuilds nothing',
+    async () => {
+      const r = copyExample('worker-python');
+      const texts = names(r);
+      expect(texts).toHaveLength(30);
+
+      const first = await r.run(['build', 'classify', '--json']);
+      expect(first.code, first.stderr).toBe(0);
+      expect(started(first.stdout)).toEqual(texts.map((name) => `classify[name=${name}]`).sort());
+      // The service admits 2 at once: at most two workers, each loading the model once.
+      const workers = events(first.stdout).filter((e) => e.type === 'worker:ready');
+      expect(workers.length).toBeGreaterThanOrEqual(1);
+      expect(workers.length).toBeLessThanOrEqual(2);
+      for (const name of texts) {
+        const labels = JSON.parse(r.read(`out/labels/${name}.json`)) as Labels;
+        expect(labels.label, name).toBe(name.split('-')[0]);
+      }
+
+      const again = await r.run(['build', 'classify', '--json']);
+      expect(again.code, again.stderr).toBe(0);
+      expect(started(again.stdout)).toEqual([]);
+
+      // The same handler spawned per unit gives the same labels (a subset: each spawn loads the model).
+      const weather = texts.filter((name) => name.startsWith('weather-'));
+      const spawned = await r.run(['build', 'classify-spawned[name=weather-*]', '--json']);
+      expect(spawned.code, spawned.stderr).toBe(0);
+      expect(started(spawned.stdout)).toEqual(weather.map((name) => `classify-spawned[name=${name}]`).sort());
+      expect(events(spawned.stdout).filter((e) => e.type === 'worker:start')).toEqual([]);
+      for (const name of weather) {
+        expect(JSON.parse(r.read(`out/labels-spawned/${name}.json`)), name).toEqual(JSON.parse(r.read(`out/labels/${name}.json`)));
+      }
+    },
+  );
+});
