@@ -17,6 +17,8 @@ export interface PoolContext {
   readonly groups: ProcessGroups;
   readonly killGraceMs: number;
   readonly emit: (event: WorkerEvent) => void;
+  /** A line worker number `worker` wrote while it held no unit. */
+  readonly log: (worker: number, line: string) => void;
 }
 
 /** One task's side of the pool: what it starts and how it behaves. */
@@ -33,7 +35,10 @@ export interface PooledWorker {
 }
 
 /** A worker to run a unit on, or why there is none. */
-export type Acquired = { readonly ok: true; readonly worker: PooledWorker } | { readonly ok: false; readonly failure: UnitFailure };
+export type Acquired =
+  | { readonly ok: true; readonly worker: PooledWorker }
+  /** `stderr`: the end of what a worker that failed to start wrote there. */
+  | { readonly ok: false; readonly failure: UnitFailure; readonly stderr?: string };
 
 /** The workers of one task. */
 export class WorkerPool {
@@ -121,7 +126,14 @@ export class WorkerPool {
     const number = ++this.numbered;
     const argv = typeof spec.command === 'string' ? ['/bin/sh', '-c', spec.command] : spec.command;
     const env = { ...this.ctx.env, ...this.task.env, RUNCUE_TASK: name, RUNCUE_WORKER: String(number) };
-    const spawned = WorkerProcess.spawn({ argv, cwd: this.ctx.root, env, groups: this.ctx.groups, killGraceMs: this.ctx.killGraceMs });
+    const spawned = WorkerProcess.spawn({
+      argv,
+      cwd: this.ctx.root,
+      env,
+      groups: this.ctx.groups,
+      killGraceMs: this.ctx.killGraceMs,
+      idleLog: (line) => this.ctx.log(number, line),
+    });
     if (spawned instanceof Error) return this.fail(`could not start it: ${spawned.message}`);
     const worker = { process: spawned, number };
     this.live.add(worker);
@@ -146,13 +158,14 @@ export class WorkerPool {
       return { ok: false, failure: { reason: 'aborted', message: 'stopped while its worker started' } };
     }
     await this.retire(worker, start.kind, 0, start.message);
-    return this.fail(start.message);
+    return this.fail(start.message, spawned.stderrText());
   }
 
   /** A start that failed breaks the pool: the next one would fail the same way. */
-  private fail(message: string): Acquired {
+  private fail(message: string, stderr?: string): Acquired {
     this.broken = `the worker of task "${this.task.name}" could not serve: ${message}`;
-    return { ok: false, failure: { reason: 'worker-failed', message: this.broken } };
+    const failure: UnitFailure = { reason: 'worker-failed', message: this.broken };
+    return stderr ? { ok: false, failure, stderr: `${stderr}\n` } : { ok: false, failure };
   }
 
   private countCrash(message: string): void {

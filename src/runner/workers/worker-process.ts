@@ -42,6 +42,8 @@ export interface WorkerProcessOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly groups: ProcessGroups;
   readonly killGraceMs: number;
+  /** A line it wrote (stderr, or stdout that is not the protocol) while it held no task. */
+  readonly idleLog?: (line: string) => void;
 }
 
 /** How long a worker whose stdin was closed has to exit on its own before SIGTERM. */
@@ -114,7 +116,7 @@ export class WorkerProcess {
         resolve(start);
       };
       const timer = setTimeout(() => {
-        const message = `it did not say ready within ${timeoutMs} ms (workerStartTimeout)${this.stderrSuffix()}`;
+        const message = `it did not say ready within ${timeoutMs} ms (workerStartTimeout)`;
         finish({ kind: 'start-timeout', message });
       }, timeoutMs);
       const onAbort = (): void => finish({ kind: 'aborted' });
@@ -196,7 +198,8 @@ export class WorkerProcess {
   private line(stream: 'stdout' | 'stderr', line: string): void {
     if (stream === 'stderr') {
       this.stderrTail.push(`${line}\n`);
-      this.listener?.log('stderr', line);
+      if (this.listener) this.listener.log('stderr', line);
+      else this.options.idleLog?.(line);
       return;
     }
     const parsed = parseWorkerLine(line);
@@ -206,7 +209,7 @@ export class WorkerProcess {
         return;
       case 'load-error':
         this.loadError = parsed.error;
-        this.onReady?.({ kind: 'load-failed', message: `its load failed: ${parsed.error}${this.stderrSuffix()}` });
+        this.onReady?.({ kind: 'load-failed', message: `its load failed: ${parsed.error}` });
         return;
       case 'answer':
         this.answered++;
@@ -214,7 +217,10 @@ export class WorkerProcess {
         return;
       case 'log':
         if (this.listener) this.listener.log('stdout', line);
-        else this.stderrTail.push(`${line}\n`);
+        else {
+          this.stderrTail.push(`${line}\n`);
+          this.options.idleLog?.(line);
+        }
     }
   }
 
@@ -262,18 +268,13 @@ export class WorkerProcess {
     this.listener = undefined;
     listener?.ended(end);
     const why = this.loadError === undefined ? describeEnd(end) : `its load failed: ${this.loadError}`;
-    this.onReady?.({ kind: 'crashed', message: `it ${why} before it said ready${this.stderrSuffix()}` });
+    this.onReady?.({ kind: 'crashed', message: `it ${why} before it said ready` });
     // What it forked may live on: the group goes with it (SIGKILL after the grace).
     if (groupAlive(this.group)) signalGroup(this.group, 'SIGTERM');
     void reapGroup(this.group, Date.now() + this.options.killGraceMs).then(() => {
       if (this.group !== undefined) this.options.groups.settle(this.group);
       for (const waiter of this.endWaiters.splice(0)) waiter(end);
     });
-  }
-
-  private stderrSuffix(): string {
-    const tail = this.stderrText();
-    return tail === '' ? '' : `\n${tail}`;
   }
 }
 
