@@ -325,6 +325,7 @@ function buildConfig(config: RuncueConfig, shapes: ReadonlyMap<string, TaskShape
     killGraceMs: toMs(config.killGrace) ?? DEFAULT_KILL_GRACE_MS,
     stallWarnAfterMs: toMs(config.stallWarnAfter),
     pendingWarnAfterMs: toMs(config.pendingWarnAfter),
+    keepRuns: config.keepRuns ?? DEFAULT_KEEP_RUNS,
     hooks: config.on ?? {},
   };
 }
@@ -372,6 +373,7 @@ function buildTask(name: string, task: TaskConfig, shape: TaskShape, config: Run
  */
 const DEFAULT_CHECK_TIMEOUT_MS = 60_000;
 const DEFAULT_KILL_GRACE_MS = 3000;
+const DEFAULT_KEEP_RUNS = 20;
 
 function toRunSpec(run: TaskConfig['run']): RunSpec {
   if (typeof run === 'string') return { kind: 'shell', command: run };

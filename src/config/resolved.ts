@@ -85,6 +85,8 @@ export interface ResolvedConfig {
   readonly killGraceMs: number;
   readonly stallWarnAfterMs: number | undefined;
   readonly pendingWarnAfterMs: number | undefined;
+  /** Run records kept under `.runcue/runs/`; 0: none written. */
+  readonly keepRuns: number;
   readonly hooks: Hooks;
 }
 

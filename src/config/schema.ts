@@ -217,6 +217,7 @@ const configSchema = strictObject(
     killGrace: v.optional(durationAbove0('')),
     stallWarnAfter: v.optional(duration),
     pendingWarnAfter: v.optional(duration),
+    keepRuns: v.optional(nonNegativeInteger),
     on: v.optional(hooksSchema),
   },
   'a config object',

@@ -166,6 +166,8 @@ export interface RuncueConfig {
   readonly stallWarnAfter?: Duration;
   /** Like `pendingTimeout`, but warn once (and call `on.stallWarning`) instead of failing. */
   readonly pendingWarnAfter?: Duration;
+  /** How many run records `.runcue/runs/` keeps for `runcue report`; default 20, 0 writes none. */
+  readonly keepRuns?: number;
   /** Hooks called as units start, finish, fail or are skipped. */
   readonly on?: Hooks;
 }

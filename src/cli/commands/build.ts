@@ -14,8 +14,12 @@ export async function buildCommand(targets: readonly string[], options: BuildCom
   }
   const loaded = await loadForCommand(options, context);
   if (!loaded.ok) return loaded.exitCode;
-  const ran = await runReported(options, context, loaded, (hooks) =>
-    build({ ...runFlags(targets, options, loaded, context), keepGoing: Boolean(options.keepGoing), ...hooks }),
+  const ran = await runReported(
+    options,
+    context,
+    loaded,
+    (hooks) => build({ ...runFlags(targets, options, loaded, context), keepGoing: Boolean(options.keepGoing), ...hooks }),
+    { command: 'build', targets },
   );
   if (!ran.ok) return ran.exitCode;
   return interruptedExitCode(ran.value.interrupted) ?? (ran.value.ok ? EXIT_CODES.ok : EXIT_CODES.failed);
