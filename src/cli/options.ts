@@ -49,6 +49,15 @@ export interface CleanCommandOptions extends CommonOptions {
   readonly orphans?: boolean;
 }
 
+/** `runcue report [run]`: the record (`--json`), a trace file, or the list of kept runs. */
+export interface ReportCommandOptions {
+  readonly config?: string;
+  readonly cwd?: string;
+  readonly json?: boolean;
+  readonly trace?: string;
+  readonly list?: boolean;
+}
+
 /** `runcue init`: the directory to write the starter config in. */
 export interface InitCommandOptions {
   readonly cwd?: string;

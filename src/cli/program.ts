@@ -11,6 +11,7 @@ import type {
   CommonOptions,
   GraphCommandOptions,
   InitCommandOptions,
+  ReportCommandOptions,
 } from './options.ts';
 import { VERSION } from './version.ts';
 
@@ -100,6 +101,17 @@ export function createProgram(context: CliContext): Command {
   common(program.command('touch').argument('[targets...]', 'as for build (no target: every task)'))
     .description('mark the selected units fresh without running them (like make -t)')
     .action(lazy<[string[], CommonOptions]>(async () => (await import('./commands/touch.ts')).touchCommand));
+
+  program
+    .command('report')
+    .argument('[run]', '1 = the latest run (default), 2 = the one before, ...; or a run id from --list')
+    .description('what a past build or watch cycle did: slowest units, failures, services against their limits')
+    .option('--config <path>', 'config file (default: runcue.config.* found from the working directory upward)')
+    .option('--cwd <dir>', 'run as if started in this directory')
+    .option('--json', 'print the run record as JSON')
+    .option('--trace <file>', 'write the run as Chrome trace-event JSON (open in Perfetto)')
+    .option('--list', 'list the kept runs, newest first')
+    .action(lazy<[string | undefined, ReportCommandOptions]>(async () => (await import('./commands/report.ts')).reportCommand));
 
   program
     .command('init')

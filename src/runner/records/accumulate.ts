@@ -168,6 +168,7 @@ class Accumulator implements RecordAccumulator {
       counts: last ? countsOf(last) : this.countsSoFar(),
       tasks: this.tasks,
       services: this.services.records(),
+      uses: Object.fromEntries(Object.keys(this.tasks).map((task) => [task, this.usesOf(task)])),
       units: [...this.units.values()].map((state) => unitRecord(state)),
       ...(this.tailsOmitted > 0 ? { tailsOmitted: this.tailsOmitted } : {}),
     };

@@ -88,6 +88,8 @@ export interface RunRecord {
   /** Selected tasks and their unit counts. */
   readonly tasks: Readonly<Record<string, number>>;
   readonly services: Readonly<Record<string, ServiceRecord>>;
+  /** The services each task's units take a slot in. */
+  readonly uses: Readonly<Record<string, readonly string[]>>;
   /** Units that ran, failed or were blocked, in the order they first appeared. */
   readonly units: readonly UnitRecord[];
   /** Failed units whose output tail was dropped to keep the record small. */

@@ -115,6 +115,8 @@ function isRunRecord(value: unknown): value is RunRecord {
     r['counts'] !== null &&
     typeof r['services'] === 'object' &&
     r['services'] !== null &&
+    typeof r['uses'] === 'object' &&
+    r['uses'] !== null &&
     Array.isArray(r['units']) &&
     r['units'].every((u: unknown) => typeof u === 'object' && u !== null && Array.isArray((u as Record<string, unknown>)['spans']))
   );
