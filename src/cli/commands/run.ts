@@ -22,7 +22,8 @@ function isCI(env: Readonly<Record<string, string | undefined>>): boolean {
 
 /** The reporter a command's flags ask for (`--reporter`, `--json`), plus the debug log when set. */
 async function reporterFor(options: CommonOptions, context: CliContext, cwd: string): Promise<Reporter> {
-  const requested = options.json ? 'json' : options.reporter;
+  // junit is a file report (written after the run): the display is auto's.
+  const requested = options.json ? 'json' : options.reporter === 'junit' ? 'auto' : options.reporter;
   const kind = chooseReporterKind(requested, { isTTY: context.stderr.isTTY, ci: isCI(context.env) });
   const chosen = await createReporter(kind, {
     stdout: context.stdout,
