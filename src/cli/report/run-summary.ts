@@ -162,7 +162,7 @@ function show(text: string): string {
 }
 
 /** `2026-12-05 13:02:11` in local time. */
-export function formatLocalTime(time: number): string {
+function formatLocalTime(time: number): string {
   const d = new Date(time);
   const pad = (n: number): string => String(n).padStart(2, '0');
   return `${String(d.getFullYear())}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;

@@ -60,6 +60,7 @@ interface UnitState {
   command?: string;
   outputTail?: string;
   blocked?: string;
+  worker?: number;
 }
 
 type Done = Extract<RunEvent, { type: 'run:done' }>;
@@ -139,8 +140,11 @@ class Accumulator implements RecordAccumulator {
       case 'run:done':
         this.last = event;
         return;
+      case 'worker:busy':
+        this.unit(event.task, event.unit).worker = event.worker;
+        return;
       default:
-        // Live output, stalls and any later event kind (worker:*) say nothing the record keeps.
+        // Live output, stalls and the rest of a worker's life say nothing the record keeps.
         return;
     }
   }

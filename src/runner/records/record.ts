@@ -40,6 +40,8 @@ export interface UnitRecord {
   readonly outputTail?: string;
   /** Why it did not run (blocked units). */
   readonly blocked?: string;
+  /** (a task with a persistent worker) The worker that ran its last attempt, numbered from 1 per task. */
+  readonly worker?: number;
 }
 
 /** A rate limit and the most starts the run made in any window of its length. */

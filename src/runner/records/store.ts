@@ -45,7 +45,7 @@ export async function writeRunRecord(root: string, record: RunRecord, keep: numb
 }
 
 /** Removes all but the newest `keep` records; errors (a record another process removed) are ignored. */
-export async function pruneRunRecords(root: string, keep: number): Promise<void> {
+async function pruneRunRecords(root: string, keep: number): Promise<void> {
   const ids = await listRunIds(root);
   const old = ids.slice(0, Math.max(0, ids.length - keep));
   await Promise.all(old.map((id) => rm(join(root, RUNS_DIR, `${id}.json`), { force: true }).catch(() => undefined)));

@@ -126,3 +126,21 @@ describe('peakInWindow', () => {
     expect(peakInWindow([0, 1000, 2000], 1000)).toBe(1);
   });
 });
+
+describe('persistent workers in the record', () => {
+  it('notes the worker that ran a unit, and ignores the rest of a worker life', () => {
+    const events: RunEvent[] = [
+      ...EVENTS.slice(0, 3),
+      { type: 'worker:start', time: T0 + 1, task: 'extract', worker: 2, pid: 99 },
+      { type: 'worker:busy', time: T0 + 11, task: 'extract', worker: 2, unit: 'extract[p=a]' },
+      ...EVENTS.slice(3),
+    ];
+    const record = accumulated(events).record(0);
+    expect(record.units.find((u) => u.unit === 'extract[p=a]')?.worker).toBe(2);
+    expect(record.units.map((u) => u.unit)).toEqual(
+      accumulated()
+        .record(0)
+        .units.map((u) => u.unit),
+    );
+  });
+});
