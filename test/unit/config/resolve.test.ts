@@ -316,6 +316,17 @@ describe('resolveConfig: mistakes', () => {
     ]);
   });
 
+  it('keepRuns: 20 run records unless set; 0 allowed, a negative or fractional number is an error', () => {
+    expect(resolve({ tasks: { a: { run: 'x' } } }).keepRuns).toBe(20);
+    expect(resolve({ keepRuns: 0, tasks: { a: { run: 'x' } } }).keepRuns).toBe(0);
+    expect(issues({ keepRuns: -1, tasks: { a: { run: 'x' } } })).toEqual([
+      { path: 'keepRuns', message: expect.stringContaining('a non-negative integer') as unknown },
+    ]);
+    expect(issues({ keepRuns: 2.5, tasks: { a: { run: 'x' } } })).toEqual([
+      { path: 'keepRuns', message: expect.stringContaining('got 2.5') as unknown },
+    ]);
+  });
+
   it('reports bad durations wherever they are', () => {
     const expected = "expected a duration like '30s', '2m' or '1h'";
     expect(
