@@ -249,7 +249,7 @@ describe('resolveConfig: mistakes', () => {
       {
         path: 'tasks.extract.zzz',
         message:
-          'unknown key (expected one of: uses, input, output, run, after, ready, stale, maxAge, retries, ' +
+          'unknown key (expected one of: uses, input, output, run, after, ready, stale, maxAge, schedule, retries, ' +
           'maxPushBacks, backoff, timeout, checkTimeout, priority, freshness, env, keepFailedOutputs, description)',
       },
     ]);
