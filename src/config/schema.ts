@@ -122,8 +122,12 @@ const checkTimeout = durationAbove0('');
 
 const freshness = v.picklist(['mtime', 'hash'], expect("'mtime' or 'hash'"));
 
-const cronMessage: Message = (issue) => cronProblem(issue.input as string) ?? `expected a valid cron string, got ${describeValue(issue.input)}`;
-const cron = v.pipe(str("a cron string like '0 6 * * *'"), v.check((value) => cronProblem(value) === undefined, cronMessage));
+const cronMessage: Message = (issue) =>
+  cronProblem(issue.input as string) ?? `expected a valid cron string, got ${describeValue(issue.input)}`;
+const cron = v.pipe(
+  str("a cron string like '0 6 * * *'"),
+  v.check((value) => cronProblem(value) === undefined, cronMessage),
+);
 const timeZone = v.pipe(
   str("a time zone like 'Europe/Berlin'"),
   v.check(isTimeZone, (issue) => `unknown time zone ${describeValue(issue.input)}; expected an IANA name like 'Europe/Berlin' or 'UTC'`),
