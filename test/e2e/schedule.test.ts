@@ -6,7 +6,7 @@
 import { utimesSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveSchedule } from '../../src/config/schedule.ts';
-import { Rig } from '../rig/index.ts';
+import { Rig, waitFor } from '../rig/index.ts';
 
 let rig: Rig;
 afterEach(() => rig.cleanup());
@@ -106,6 +106,25 @@ describe('schedule: plan, why and build', () => {
     expect(rig.read('runs.log')).toBe('a\n');
     const again = await rig.run(['plan'], ENV);
     expect(again.stdout).toContain('plan: 0 to run, 4 fresh');
+  });
+});
+
+describe('schedule: freshness by hash', () => {
+  it('a hash task whose fingerprint matches is still due when its scheduled time passes', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: {
+        stamp: { input: 'src/a.txt', output: 'out/a.txt', freshness: 'hash', schedule: '* * * * * *', run: "cp {input} {output}" },
+      } };`,
+      'src/a.txt': 'a',
+    });
+    expect((await rig.run(['build'], ENV)).code).toBe(0);
+    // The next whole second is the next scheduled time: wait until the clock is past it.
+    const next = Math.floor(rig.mtime('out/a.txt') / 1000) * 1000 + 1000;
+    await waitFor(() => Date.now() > next + 10, 10_000, 'the next second');
+    const plan = await rig.run(['plan', '--json'], ENV);
+    const doc = JSON.parse(plan.stdout) as { units: { unit: string; reason?: { kind: string } }[] };
+    expect(doc.units.map((u) => [u.unit, u.reason?.kind])).toEqual([['stamp', 'scheduled']]);
   });
 });
 
