@@ -17,8 +17,8 @@ import type {
   ResolvedOutput,
   ResolvedService,
   ResolvedTask,
-  RunSpec,
 } from './resolved.ts';
+import { checkRunOrWorker, toRunSpec } from './resolve-run.ts';
 import { outputOverlapIssues } from './overlap.ts';
 import { resolveSchedule } from './schedule.ts';
 import { describeValue, isRecord, validateConfig, type PathIssue } from './schema.ts';
@@ -92,6 +92,7 @@ function checkTasks(raw: Readonly<Record<string, unknown>>, issues: PathIssue[])
     if (shape !== undefined) {
       shapes.set(name, shape);
       checkRun(task, shape, at, issues);
+      checkRunOrWorker(task, shape.outputs, at, issues);
     }
   }
   return shapes;
@@ -349,7 +350,7 @@ function buildTask(name: string, task: TaskConfig, shape: TaskShape, config: Run
     inputs: shape.inputs,
     outputs: shape.outputs,
     wildcards: shape.wildcards,
-    run: toRunSpec(task.run),
+    run: toRunSpec(task, toMs(config.workerStartTimeout), toMs),
     after: unique(task.after ?? []),
     ready: task.ready,
     stale: task.stale,
@@ -374,12 +375,6 @@ function buildTask(name: string, task: TaskConfig, shape: TaskShape, config: Run
  */
 const DEFAULT_CHECK_TIMEOUT_MS = 60_000;
 const DEFAULT_KILL_GRACE_MS = 3000;
-
-function toRunSpec(run: TaskConfig['run']): RunSpec {
-  if (typeof run === 'string') return { kind: 'shell', command: run };
-  if (typeof run === 'function') return { kind: 'function', fn: run };
-  return { kind: 'argv', argv: run };
-}
 
 // The schema has checked these values, so a failure here is a bug, not a user mistake.
 function toMs(value: Duration | undefined): number | undefined {

@@ -20,11 +20,24 @@ export interface ResolvedOutput {
   readonly optional: boolean;
 }
 
-/** What a task runs: a shell string, an argv array (no shell), or a function. */
+/** A persistent worker: the command of its processes and how its pool behaves. */
+export interface WorkerSpec {
+  readonly kind: 'worker';
+  /** A shell string (`sh -c`) or an argv array. */
+  readonly command: string | readonly string[];
+  /** Write the answer's `result` to the single output. */
+  readonly writeResult: 'json' | 'text' | undefined;
+  readonly startTimeoutMs: number;
+  /** Crashes or failed starts in a row after which the task's units fail. */
+  readonly crashLimit: number;
+}
+
+/** What a task runs: a shell string, an argv array (no shell), a function, or a persistent worker. */
 export type RunSpec =
   | { readonly kind: 'shell'; readonly command: string }
   | { readonly kind: 'argv'; readonly argv: readonly string[] }
-  | { readonly kind: 'function'; readonly fn: TaskFunction };
+  | { readonly kind: 'function'; readonly fn: TaskFunction }
+  | WorkerSpec;
 
 /** A task with defaults applied, durations in milliseconds and patterns parsed. */
 export interface ResolvedTask {

@@ -142,6 +142,9 @@ const schedule = v.pipe(
 );
 
 const RUN_EXPECTED = 'a shell command string, an argv array or a function';
+const WORKER_EXPECTED = 'a worker command: a shell command string or an argv array';
+/** 0 would kill every worker before it could load. */
+const workerStartTimeout = durationAbove0('');
 const PATTERNS_EXPECTED = 'a pattern string, an array of patterns or a record of named patterns';
 
 /** A named output: a pattern, or `{ path, optional }` for an output a unit may leave unwritten. */
@@ -182,14 +185,28 @@ const taskSchema = strictObject(
     output: v.optional(
       v.union([str(), v.array(str('a pattern string')), recordOf(outputEntry, 'a record of named patterns')], expect(PATTERNS_EXPECTED)),
     ),
-    run: v.union(
-      [
-        v.pipe(v.string(), v.minLength(1, 'expected a non-empty shell command')),
-        v.pipe(v.array(str()), v.minLength(1, 'expected a non-empty argv array')),
-        fn<TaskFunction>(),
-      ],
-      expect(RUN_EXPECTED),
+    run: v.optional(
+      v.union(
+        [
+          v.pipe(v.string(), v.minLength(1, 'expected a non-empty shell command')),
+          v.pipe(v.array(str()), v.minLength(1, 'expected a non-empty argv array')),
+          fn<TaskFunction>(),
+        ],
+        expect(RUN_EXPECTED),
+      ),
     ),
+    worker: v.optional(
+      v.union(
+        [
+          v.pipe(v.string(), v.minLength(1, 'expected a non-empty shell command')),
+          v.pipe(v.array(str()), v.minLength(1, 'expected a non-empty argv array')),
+        ],
+        expect(WORKER_EXPECTED),
+      ),
+    ),
+    writeResult: v.optional(v.picklist(['json', 'text'], expect("'json' or 'text'"))),
+    workerStartTimeout: v.optional(workerStartTimeout),
+    workerCrashLimit: v.optional(positiveInteger),
     after: v.optional(v.array(str('a task name'), expect('an array of task names'))),
     ready: v.optional(fn<NonNullable<TaskConfig['ready']>>()),
     stale: v.optional(fn<NonNullable<TaskConfig['stale']>>()),
@@ -206,8 +223,7 @@ const taskSchema = strictObject(
     keepFailedOutputs: v.optional(v.boolean(expect('true or false'))),
     description: v.optional(str()),
   },
-  'a task object with a "run" key',
-  { run: RUN_EXPECTED },
+  'a task object with a "run" or a "worker" key',
 );
 
 const hooksSchema = strictObject(
@@ -236,6 +252,7 @@ const configSchema = strictObject(
     pendingTimeout: v.optional(positiveDuration),
     checkTimeout: v.optional(checkTimeout),
     killGrace: v.optional(durationAbove0('')),
+    workerStartTimeout: v.optional(workerStartTimeout),
     stallWarnAfter: v.optional(duration),
     pendingWarnAfter: v.optional(duration),
     on: v.optional(hooksSchema),

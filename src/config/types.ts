@@ -91,8 +91,22 @@ export interface TaskConfig {
   readonly input?: InputSpec;
   /** Output patterns; a task without outputs runs on every build (like a phony Make target). */
   readonly output?: OutputSpec;
-  /** A shell string (`sh -c`), an argv array (no shell), or an async function. */
-  readonly run: string | readonly string[] | TaskFunction;
+  /**
+   * A shell string (`sh -c`), an argv array (no shell), or an async function. A task has either
+   * `run` or `worker`.
+   */
+  readonly run?: string | readonly string[] | TaskFunction;
+  /**
+   * A persistent worker instead of `run`: a command (shell string or argv) started once per pool
+   * slot that answers one unit per JSON line on stdin (runqy's protocol; see the README).
+   */
+  readonly worker?: string | readonly string[];
+  /** (worker) Write the worker's `result` to the task's single output: as JSON, or as text. */
+  readonly writeResult?: 'json' | 'text';
+  /** (worker) How long a worker may take to say it is ready; default the top-level one, else 60 s. */
+  readonly workerStartTimeout?: Duration;
+  /** (worker) Workers that crash or fail to start this many times in a row fail the task; default 3. */
+  readonly workerCrashLimit?: number;
   /** Ordering-only dependencies on other tasks. */
   readonly after?: readonly string[];
   /** A custom check: `false` keeps the unit waiting (it takes no slot meanwhile). */
@@ -170,6 +184,8 @@ export interface RuncueConfig {
   readonly checkTimeout?: Duration;
   /** How long a stopped or timed-out command gets between SIGTERM and SIGKILL; default `'3s'`. */
   readonly killGrace?: Duration;
+  /** How long a persistent worker may take to say it is ready; default 60 s. */
+  readonly workerStartTimeout?: Duration;
   /** Like `stallTimeout`, but warn once (and call `on.stallWarning`) instead of failing. */
   readonly stallWarnAfter?: Duration;
   /** Like `pendingTimeout`, but warn once (and call `on.stallWarning`) instead of failing. */

@@ -1,5 +1,5 @@
 /** `build`: plan the selected units and run what is stale, emitting events. */
-import type { ResolvedConfig } from '../config/resolved.ts';
+import type { ResolvedConfig, RunSpec } from '../config/resolved.ts';
 import { planTargets } from '../graph/plan.ts';
 import type { OutputConflictFailure, TargetFailure } from '../graph/select.ts';
 import type { CycleFailure } from '../graph/tasks.ts';
@@ -9,7 +9,8 @@ import type { ExecutorFor } from './execute/executor.ts';
 import { localExecutors } from './execute/local.ts';
 import { createInflightRecords } from './inflight.ts';
 import { systemPorts, type RunnerPorts } from './ports.ts';
-import { createProcessGroups } from './process-groups.ts';
+import { createProcessGroups, type ProcessGroups, type ProcessIdentity } from './process-groups.ts';
+import { WorkerPools } from './workers/pools.ts';
 import { createLimiter } from './limiter.ts';
 import type { RateStore } from './rate-store.ts';
 import { createWarningRateStore } from './rate-warnings.ts';
@@ -59,8 +60,10 @@ export interface BuildOptions {
   readonly rewroteEarlier?: ReadonlyMap<string, InputRewrite>;
   /** (watch) One store for every cycle, so starts it could not write are still remembered. */
   readonly rateStore?: RateStore;
-  /** Who runs each task's units; default: local processes and in-process functions. */
+  /** Who runs each task's units; default: local processes, in-process functions and worker pools. */
   readonly executorFor?: ExecutorFor;
+  /** (watch) Worker pools kept across runs; default: the build's own, stopped when it ends. */
+  readonly workers?: WorkerPools;
 }
 
 /** Reports a run-level warning as every reporter shows one: a `unit:log` warning from `(run)`. */
@@ -83,11 +86,13 @@ export async function build(options: BuildOptions): Promise<Result<BuildResult, 
   const now = (): number => ports.clock.now();
   const killGraceMs = options.killGraceMs ?? config.killGraceMs;
   const groups = createProcessGroups({ graceMs: killGraceMs });
+  const workers = options.workers ?? new WorkerPools(options.env ?? {});
+  workers.begin(config, emit);
   const inflight = createInflightRecords({
     root: config.root,
     now,
     // Started before the first record is written, so every command unit's record names it.
-    watchdog: (unit) => (config.tasks.get(unit.task)?.run.kind === 'function' ? undefined : groups.prepare()),
+    watchdog: (unit) => watchdogOf(config.tasks.get(unit.task)?.run.kind, groups, workers),
     onError: (error) => {
       const text = `cannot record units in flight under .runcue/inflight (${error.message}): if runcue is killed, outputs it was writing may look fresh`;
       emit({ type: 'unit:log', time: now(), task: '', unit: '(run)', stream: 'warning', text });
@@ -109,23 +114,39 @@ export async function build(options: BuildOptions): Promise<Result<BuildResult, 
     verbose: options.verbose ?? false,
     killGraceMs,
     ports,
-    executorFor: options.executorFor ?? localExecutors({ root: config.root, env: options.env ?? {}, killGraceMs, groups }),
+    executorFor: options.executorFor ?? localExecutors({ root: config.root, env: options.env ?? {}, killGraceMs, groups }, workers),
     emit,
     inflight,
+    // So that every worker:exit comes before run:done.
+    ...(options.workers === undefined ? { beforeDone: () => workers.close() } : {}),
     signal: options.signal,
     dryRun: options.dryRun ?? false,
     ...(options.failedEarlier ? { failedEarlier: options.failedEarlier } : {}),
     ...(options.affected ? { affected: options.affected } : {}),
     ...(options.rewroteEarlier ? { rewroteEarlier: options.rewroteEarlier } : {}),
   });
+  const ownWorkers = options.workers === undefined;
   const impossible = scheduler.prepare();
-  if (impossible) return err(impossible);
-  const killNow = (): void => groups.killAll('SIGKILL');
+  if (impossible) {
+    if (ownWorkers) await workers.close();
+    return err(impossible);
+  }
+  const killNow = (): void => {
+    groups.killAll('SIGKILL');
+    workers.killNow();
+  };
   options.stopNow?.addEventListener('abort', killNow, { once: true });
   try {
     return ok(await scheduler.run());
   } finally {
     options.stopNow?.removeEventListener('abort', killNow);
+    if (ownWorkers) await workers.close();
     groups.close();
   }
+}
+
+/** The watchdog a unit's in-flight record names: its command's, its worker's, or none (a function). */
+function watchdogOf(kind: RunSpec['kind'] | undefined, groups: ProcessGroups, workers: WorkerPools): ProcessIdentity | undefined {
+  if (kind === 'function') return undefined;
+  return kind === 'worker' ? workers.watchdog() : groups.prepare();
 }

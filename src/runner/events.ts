@@ -71,7 +71,16 @@ export type UnitFailure =
   /** The service pushed back (exit 75 / RateLimited) more often than the cap allows. */
   | { readonly reason: 'push-back-limit'; readonly pushBacks: number; readonly message: string }
   /** The run hit `stallTimeout` or `pendingTimeout` while this unit was running. */
-  | { readonly reason: 'stalled'; readonly message: string };
+  | { readonly reason: 'stalled'; readonly message: string }
+  /** (worker) The handler answered with an error; `retry` is what it asked for. */
+  | { readonly reason: 'worker-error'; readonly retry: boolean; readonly message: string }
+  /** (worker) The worker holding the unit exited, closed its stdout or broke the protocol: it is replaced. */
+  | { readonly reason: 'worker-crashed'; readonly message: string }
+  /**
+   * (worker) The task's workers cannot serve: a load failed, none said ready in time, or they
+   * crashed `workerCrashLimit` times in a row. Not retried.
+   */
+  | { readonly reason: 'worker-failed'; readonly message: string };
 
 /** One unit that is not running, and why (for stall diagnostics and `runcue why`). */
 export interface BlockedUnit {
@@ -199,6 +208,49 @@ export type RunEvent =
       readonly notStarted?: number;
       /** How often a service pushed back (exit 75 / RateLimited) in this run; absent when 0. */
       readonly pushBacks?: number;
+    }
+  | WorkerEvent;
+
+/** Why a persistent worker process ended. */
+export type WorkerExitReason =
+  /** The run ended or the task's config changed: stdin closed, SIGTERM, SIGKILL after the grace. */
+  | 'stopped'
+  /** It exited (or closed stdout) on its own while holding a unit, or before it said ready. */
+  | 'crashed'
+  /** It reported `{"status": "error"}` while loading. */
+  | 'load-failed'
+  /** It did not say ready within `workerStartTimeout`. */
+  | 'start-timeout'
+  /** Its unit timed out or was stopped: its process tree was killed. */
+  | 'killed'
+  /** It answered with a task id it was not given. */
+  | 'protocol-error'
+  /** It exited after answering, holding nothing: a run-once worker. */
+  | 'exited';
+
+/** The life of a persistent worker process (`worker` numbers the task's workers from 1). */
+export type WorkerEvent =
+  | {
+      readonly type: 'worker:start';
+      readonly time: number;
+      readonly task: string;
+      readonly worker: number;
+      readonly pid: number;
+      /** The number of the worker it replaces, when one ended while the task still had work. */
+      readonly replaces?: number;
+    }
+  | { readonly type: 'worker:ready'; readonly time: number; readonly task: string; readonly worker: number; readonly loadMs: number }
+  | { readonly type: 'worker:busy'; readonly time: number; readonly task: string; readonly worker: number; readonly unit: string }
+  | {
+      readonly type: 'worker:exit';
+      readonly time: number;
+      readonly task: string;
+      readonly worker: number;
+      readonly reason: WorkerExitReason;
+      readonly code: number | null;
+      readonly signal: string | null;
+      /** What went wrong, with the tail of its stderr, for every reason but `stopped` and `exited`. */
+      readonly message?: string;
     };
 
 export type RunEventListener = (event: RunEvent) => void;

@@ -297,7 +297,7 @@ export class Scheduler {
     const controller = new AbortController();
     this.running.set(id, controller);
     const { view, attempt } = pending;
-    const command = view.run.kind === 'command' ? view.run.text : undefined;
+    const command = view.run.kind === 'function' ? undefined : view.run.text;
     this.o.emit({
       type: 'unit:start',
       time: startedAt,
@@ -376,6 +376,7 @@ export class Scheduler {
     if (!hooksSettled) this.warn('(run)', 'on.* hooks had not settled as the run ended: not waited for');
     // A stopped run ends at once (the CLI exits, and the function with it): only sweep.
     await this.attempts.drain(this.state.interrupted !== undefined || this.state.stalled !== undefined ? 0 : this.o.killGraceMs);
+    await this.o.beforeDone?.();
     this.state.reported = true;
     this.detachSignal();
     this.letGo();

@@ -75,6 +75,19 @@ const EVENT_FIELDS = {
     notStarted: 'optional',
     pushBacks: 'optional',
   },
+  'worker:start': { type: 'required', time: 'required', task: 'required', worker: 'required', pid: 'required', replaces: 'optional' },
+  'worker:ready': { type: 'required', time: 'required', task: 'required', worker: 'required', loadMs: 'required' },
+  'worker:busy': { type: 'required', time: 'required', task: 'required', worker: 'required', unit: 'required' },
+  'worker:exit': {
+    type: 'required',
+    time: 'required',
+    task: 'required',
+    worker: 'required',
+    reason: 'required',
+    code: 'required',
+    signal: 'required',
+    message: 'optional',
+  },
 } as const satisfies Variants<RunEvent, 'type'>;
 
 type CycleOf<P> = Extract<WatchEvent, { type: 'watch:cycle'; phase: P }>;
@@ -146,6 +159,9 @@ const FAILURE_FIELDS = {
   'pushed-back': { reason: 'required', pushBacks: 'required', retryAfterMs: 'optional', message: 'required' },
   'push-back-limit': { reason: 'required', pushBacks: 'required', message: 'required' },
   stalled: { reason: 'required', message: 'required' },
+  'worker-error': { reason: 'required', retry: 'required', message: 'required' },
+  'worker-crashed': { reason: 'required', message: 'required' },
+  'worker-failed': { reason: 'required', message: 'required' },
 } as const satisfies Variants<UnitFailure, 'reason'>;
 
 interface SchemaObject {

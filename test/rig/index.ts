@@ -7,6 +7,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   realpathSync,
   rmSync,
@@ -176,6 +177,27 @@ export function runsIn(dir: string, pid: number): boolean {
   } catch {
     return existsSync(`/proc/${pid}`) ? false : alive(pid);
   }
+}
+
+/**
+ * Live (non-zombie) processes whose working directory is `dir`, as `pid command line`: what a run
+ * must not leave behind.
+ */
+export function processesIn(dir: string): string[] {
+  const want = realpathSync(dir);
+  const found: string[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    try {
+      if (realpathSync(`/proc/${pid}/cwd`) === want && runsIn(dir, pid)) {
+        found.push(`${pid} ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim()}`);
+      }
+    } catch {
+      // Gone meanwhile, or not ours to read.
+    }
+  }
+  return found;
 }
 
 /** Whether a process id is still alive (signal 0 probes without signalling). */

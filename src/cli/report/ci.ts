@@ -15,6 +15,7 @@ import {
   formatSkip,
   formatStart,
   formatSummary,
+  formatWorker,
   formatOptionsFor,
   type FormatOptions,
 } from './format.ts';
@@ -72,6 +73,13 @@ function linesFor(event: RunEvent, format: FormatOptions, verbose: boolean): rea
     case 'run:start':
     case 'plan:update':
       return NONE;
+    case 'worker:start':
+    case 'worker:ready':
+    case 'worker:busy':
+    case 'worker:exit': {
+      const line = formatWorker(event, format);
+      return line === undefined ? NONE : [line];
+    }
     default:
       return unreachable(event);
   }

@@ -4,7 +4,7 @@
  */
 import { isAbsolute, relative, sep } from 'node:path';
 import { unreachable } from '../../result.ts';
-import type { BlockedReason, RunEvent, StaleReason, UnitFailure } from '../../runner/events.ts';
+import type { BlockedReason, RunEvent, StaleReason, UnitFailure, WorkerEvent } from '../../runner/events.ts';
 import { formatDueTime } from './due-time.ts';
 import { safeLine } from './terminal-text.ts';
 
@@ -200,6 +200,11 @@ export function describeFailure(failure: UnitFailure): string {
       return failure.message;
     case 'stalled':
       return withMessage('stopped: the run stalled');
+    case 'worker-error':
+      return withMessage(failure.retry ? 'worker error (retryable)' : 'worker error');
+    case 'worker-crashed':
+    case 'worker-failed':
+      return failure.message;
     default:
       return unreachable(failure);
   }
@@ -245,6 +250,26 @@ export function formatRetry(event: EventOf<'unit:retry'>, options: FormatOptions
   }
   const what = `attempt ${event.attempt} failed (${describeFailure(event.error)})`;
   return `${palette.yellow(SYMBOLS.retry)} ${event.unit} ${what}, retrying in ${formatDuration(event.delayMs)}`;
+}
+
+/**
+ * `worker extract#2 ready (1.2s to load)`, `worker extract#2 crashed: ...`; undefined for what a
+ * log line need not say (busy, a clean stop).
+ */
+export function formatWorker(event: WorkerEvent, options: FormatOptions): string | undefined {
+  const { palette } = options;
+  const name = `worker ${event.task}#${event.worker}`;
+  switch (event.type) {
+    case 'worker:start':
+      return event.replaces === undefined ? undefined : `${palette.yellow(SYMBOLS.retry)} ${name} started, replacing #${event.replaces}`;
+    case 'worker:ready':
+      return `${palette.dim(SYMBOLS.start)} ${name} ready ${palette.dim(`(${formatDuration(event.loadMs)} to load)`)}`;
+    case 'worker:busy':
+      return undefined;
+    case 'worker:exit':
+      if (event.reason === 'stopped' || event.reason === 'exited') return undefined;
+      return `${palette.red(SYMBOLS.fail)} ${name} ${event.reason.replace('-', ' ')}${event.message === undefined ? '' : `: ${event.message}`}`;
+  }
 }
 
 const MAX_STALLED_SHOWN = 20;

@@ -4,18 +4,23 @@
  * Services are tracked too: units running on each, and starts within its shortest rate window.
  */
 import { unreachable } from '../../result.ts';
-import type { RunEvent, ServiceLimits } from '../../runner/events.ts';
+import type { RunEvent, ServiceLimits, WorkerEvent } from '../../runner/events.ts';
 import { isInterrupted, SYMBOLS, type EventOf, type Palette } from './format.ts';
 import { ServiceProgress } from './service-progress.ts';
 import { safeLine } from './terminal-text.ts';
+import { WorkerProgress } from './worker-progress.ts';
 
 type Outcome = 'done' | 'fresh' | 'failed' | 'blocked' | 'interrupted';
 
 /** How many running units a task shows beneath its title before `+N more`. */
 const MAX_RUNNING_SHOWN = 5;
 
-type UnitEvent = Extract<RunEvent, { readonly unit: string }>;
-type RunLevelEvent = Exclude<RunEvent, UnitEvent>;
+type UnitEvent = Exclude<Extract<RunEvent, { readonly unit: string }>, WorkerEvent>;
+type RunLevelEvent = Exclude<RunEvent, UnitEvent | WorkerEvent>;
+
+function isWorkerEvent(event: RunEvent): event is WorkerEvent {
+  return event.type.startsWith('worker:');
+}
 
 /** One task's unit counts and running units. */
 export class TaskProgress {
@@ -28,6 +33,8 @@ export class TaskProgress {
   private readonly running = new Map<string, string>();
   /** The services its units use (from `run:start.uses`), in the order the config lists them. */
   services: readonly ServiceProgress[] = [];
+  /** Its persistent workers, when it has any. */
+  readonly workers = new WorkerProgress();
 
   constructor(name: string) {
     this.name = name;
@@ -117,7 +124,7 @@ export class TaskProgress {
     if (this.services.length === 0 || this.allSettled) return '';
     const only = this.services.length === 1;
     const shown = this.services.filter((service) => service.name !== 'cpu' || (only && service.running > 0));
-    return shown.map((service) => service.text(palette)).join('  ');
+    return [...shown.map((service) => service.text(palette)), this.workers.text(palette)].filter((t) => t !== '').join('  ');
   }
 
   /** The running unit ids (with their last log line when verbose), at most a few, then `+N more`. */
@@ -159,8 +166,15 @@ export class RunProgress {
   /** Folds one event in; returns whether anything visible changed. */
   apply(event: RunEvent): boolean {
     if (event.time > this.now) this.now = event.time;
+    if (isWorkerEvent(event)) {
+      const task = this.task(event.task);
+      task.workers.apply(event);
+      this.dirty.add(task);
+      return true;
+    }
     if (!('unit' in event)) return this.applyRun(event);
     const task = this.task(event.task);
+    if (event.type === 'unit:done' || event.type === 'unit:fail' || event.type === 'unit:retry') task.workers.unitEnded(event.unit);
     const wasRunning = task.isRunning(event.unit);
     this.applyUnit(event, task);
     const delta = Number(task.isRunning(event.unit)) - Number(wasRunning);

@@ -167,7 +167,7 @@ function spawnErrorMessage(file: string, error: Error): string {
 }
 
 /** Resolves once the process group is gone, sending SIGKILL when the grace deadline passes. */
-async function reapGroup(pid: number | undefined, deadline: number): Promise<void> {
+export async function reapGroup(pid: number | undefined, deadline: number): Promise<void> {
   while (groupAlive(pid)) {
     if (Date.now() >= deadline) {
       signalGroup(pid, 'SIGKILL');

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ResolvedTask } from '../../config/resolved.ts';
+import type { ResolvedTask, WorkerSpec } from '../../config/resolved.ts';
 import { renderShell, shellInvocation } from '../../config/shell-template.ts';
 import type { TaskFunction, UnitInfo } from '../../config/types.ts';
 import type { Unit } from '../../graph/unit.ts';
@@ -35,6 +35,13 @@ export interface FunctionRun {
   readonly fn: TaskFunction;
 }
 
+/** A persistent worker task's unit: the worker pool of its task runs it (src/runner/workers). */
+export interface WorkerRun {
+  readonly kind: 'worker';
+  /** The worker's command, for messages and fingerprints. */
+  readonly text: string;
+}
+
 /** Everything an attempt of a unit needs from its task and its check. */
 export interface UnitView {
   readonly unit: Unit;
@@ -42,7 +49,7 @@ export interface UnitView {
   readonly inputs: ReadonlyMap<string, FileStat>;
   /** What hooks and functions are given, but for the attempt number (see {@link attemptInfo}). */
   readonly info: Omit<UnitInfo, 'attempt'>;
-  readonly run: CommandRun | FunctionRun;
+  readonly run: CommandRun | FunctionRun | WorkerRun;
   /** The task's declared environment. */
   readonly env: Readonly<Record<string, string>>;
   readonly timeoutMs: number | undefined;
@@ -58,12 +65,28 @@ export function unitView(unit: Unit, task: ResolvedTask, inputs: ReadonlyMap<str
     unit,
     inputs,
     info: describeUnit(unit, named),
-    run: task.run.kind === 'function' ? { kind: 'function', fn: task.run.fn } : renderCommand(task, unit, named),
+    run: runOf(task, unit, named),
     env: task.env,
     timeoutMs: task.timeoutMs,
     keepFailedOutputs: task.keepFailedOutputs,
     ...(fingerprint ? { fingerprint } : {}),
   };
+}
+
+function runOf(task: ResolvedTask, unit: Unit, named: Record<string, string[]>): UnitView['run'] {
+  if (task.run.kind === 'function') return { kind: 'function', fn: task.run.fn };
+  if (task.run.kind === 'worker') return { kind: 'worker', text: workerText(task.run) };
+  return renderCommand(task, unit, named);
+}
+
+/** A worker's command as shown, with what it writes: both decide what its outputs hold. */
+function workerText(spec: WorkerSpec): string {
+  const command = typeof spec.command === 'string' ? spec.command : argvText(spec.command);
+  return spec.writeResult === undefined ? `worker: ${command}` : `worker: ${command} (writeResult: ${spec.writeResult})`;
+}
+
+function argvText(argv: readonly string[]): string {
+  return argv.map((a) => (/^[\w./=:,+@%^-]+$/.test(a) ? a : JSON.stringify(a))).join(' ');
 }
 
 /**
@@ -114,6 +137,7 @@ function describeUnit(unit: Unit, named: Record<string, string[]>): Omit<UnitInf
 /** What a hash fingerprint records as "the command": the rendered text, or a function's source. */
 export function fingerprintCommand(task: ResolvedTask, unit: Unit, inputs: ReadonlyMap<string, FileStat>): string {
   if (task.run.kind === 'function') return task.run.fn.toString();
+  if (task.run.kind === 'worker') return workerText(task.run);
   return renderCommand(task, unit, inputsByName(unit, inputs), { withInputsFile: false }).text;
 }
 
@@ -157,11 +181,12 @@ function renderCommand(task: ResolvedTask, unit: Unit, named: Record<string, str
     case 'argv': {
       const argv = renderArgv(task.run.argv, argvValues);
       const shown = inputsFile === undefined ? argv : renderArgv(task.run.argv, values);
-      const text = shown.map((a) => (/^[\w./=:,+@%^-]+$/.test(a) ? a : JSON.stringify(a))).join(' ');
+      const text = argvText(shown);
       return { kind: 'command', form: 'argv', argv, env: {}, text, ...(inputsFile === undefined ? {} : { inputsFile }) };
     }
     case 'function':
-      throw new Error('internal error: a function task has no command');
+    case 'worker':
+      throw new Error(`internal error: a ${task.run.kind} task has no command`);
   }
 }
 

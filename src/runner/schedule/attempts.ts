@@ -93,12 +93,7 @@ export class Attempts {
       const failure: UnitFailure =
         state.stalled && outcome.failure.reason === 'aborted' ? { reason: 'stalled', message: state.stalled } : outcome.failure;
       this.fail(unit, failure, { attempt: pending.attempt, outputTail: outcome.outputTail, removed: outcome.removed, durationMs, command });
-    } else if (
-      outcome.failure.reason !== 'aborted' &&
-      outcome.failure.reason !== 'file-error' &&
-      !state.stopping &&
-      pending.attempt <= task.retries
-    ) {
+    } else if (retryable(outcome.failure) && !state.stopping && pending.attempt <= task.retries) {
       this.retry(unit, task, pending, outcome.failure);
     } else {
       const failure: UnitFailure =
@@ -262,5 +257,22 @@ export class Attempts {
   /** Waits up to `boundMs` for abandoned attempts, then sweeps what they wrote. */
   async drain(boundMs: number): Promise<void> {
     await this.abandoned.drain(boundMs, (a, removed) => this.lateWrite(a, removed));
+  }
+}
+
+/**
+ * Whether another attempt could end otherwise: not after a stop, a file runcue itself could not
+ * write, a worker pool that cannot serve, or a handler that said not to retry.
+ */
+function retryable(failure: UnitFailure): boolean {
+  switch (failure.reason) {
+    case 'aborted':
+    case 'file-error':
+    case 'worker-failed':
+      return false;
+    case 'worker-error':
+      return failure.retry;
+    default:
+      return true;
   }
 }

@@ -22,6 +22,8 @@ import type { Ledger } from './ledger.ts';
 /** Everything one run of the scheduler works with. */
 export interface SchedulerOptions extends TargetPlan {
   readonly config: ResolvedConfig;
+  /** Runs after the last attempt ended, before `run:done` (a build's own workers stop then). */
+  readonly beforeDone?: () => Promise<void>;
   readonly files: FileSource & { invalidate(): void };
   readonly limiter: Limiter;
   readonly force: boolean;

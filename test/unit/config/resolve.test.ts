@@ -236,8 +236,8 @@ describe('resolveConfig: mistakes', () => {
 
   it('reports a task that is not an object or has no run', () => {
     expect(issues({ tasks: { a: 'make', b: {} } })).toEqual([
-      { path: 'tasks.a', message: 'expected a task object with a "run" key, got "make"' },
-      { path: 'tasks.b.run', message: 'missing; expected a shell command string, an argv array or a function' },
+      { path: 'tasks.a', message: 'expected a task object with a "run" or a "worker" key, got "make"' },
+      { path: 'tasks.b.run', message: 'missing; expected a shell command string, an argv array or a function (or "worker")' },
     ]);
   });
 
@@ -249,7 +249,7 @@ describe('resolveConfig: mistakes', () => {
       {
         path: 'tasks.extract.zzz',
         message:
-          'unknown key (expected one of: uses, input, output, run, after, ready, stale, maxAge, schedule, retries, ' +
+          'unknown key (expected one of: uses, input, output, run, worker, writeResult, workerStartTimeout, workerCrashLimit, after, ready, stale, maxAge, schedule, retries, ' +
           'maxPushBacks, backoff, timeout, checkTimeout, priority, freshness, env, keepFailedOutputs, description)',
       },
     ]);

@@ -1,0 +1,96 @@
+/**
+ * Every task's worker pool, for one build or for a whole watch session (workers stay loaded
+ * across cycles; a task whose worker config changed gets a new pool). Worker processes have
+ * their own process groups and watchdog: they outlive a single run's.
+ */
+import type { ResolvedConfig, ResolvedTask } from '../../config/resolved.ts';
+import type { WorkerEvent } from '../events.ts';
+import type { Executor } from '../execute/executor.ts';
+import { createProcessGroups, type ProcessGroups, type ProcessIdentity } from '../process-groups.ts';
+import { WorkerPool } from './pool.ts';
+import { workerExecutor } from './worker-executor.ts';
+
+interface Entry {
+  /** What the pool was started from: a change means new workers. */
+  readonly key: string;
+  readonly pool: WorkerPool;
+  readonly executor: Executor;
+}
+
+/** The worker pools of a build or a watch session. */
+export class WorkerPools {
+  private readonly entries = new Map<string, Entry>();
+  private groups: ProcessGroups | undefined;
+  private emit: (event: WorkerEvent) => void = () => undefined;
+  private config: ResolvedConfig | undefined;
+  private closing: Promise<void>[] = [];
+
+  private readonly env: Readonly<Record<string, string | undefined>>;
+
+  /** `env`: the run's environment, under each task's declared `env`. */
+  constructor(env: Readonly<Record<string, string | undefined>>) {
+    this.env = env;
+  }
+
+  /**
+   * A run begins with `config`: worker events go to `emit`; pools whose task is gone or whose
+   * worker config changed stop; pools broken in an earlier run get another chance.
+   */
+  begin(config: ResolvedConfig, emit: (event: WorkerEvent) => void): void {
+    this.config = config;
+    this.emit = emit;
+    for (const [name, entry] of this.entries) {
+      const task = config.tasks.get(name);
+      if (task && poolKey(task, config) === entry.key) entry.pool.reset();
+      else {
+        this.entries.delete(name);
+        this.closing.push(entry.pool.close(config.killGraceMs));
+      }
+    }
+  }
+
+  /** The executor of a worker task's units. */
+  executor(task: ResolvedTask): Executor {
+    const config = this.config;
+    if (!config) throw new Error('internal error: worker pools used before begin()');
+    const existing = this.entries.get(task.name);
+    if (existing) return existing.executor;
+    if (task.run.kind !== 'worker') throw new Error(`internal error: task ${task.name} has no worker`);
+    const groups = (this.groups ??= createProcessGroups({ graceMs: config.killGraceMs }));
+    const context = { root: config.root, env: this.env, groups, killGraceMs: config.killGraceMs, emit: (e: WorkerEvent) => this.emit(e) };
+    const pool = new WorkerPool({ name: task.name, spec: task.run, env: task.env }, context);
+    const entry = { key: poolKey(task, config), pool, executor: workerExecutor(pool, config.root) };
+    this.entries.set(task.name, entry);
+    return entry.executor;
+  }
+
+  /** Starts (once) and names the watchdog of the workers, for in-flight records. */
+  watchdog(): ProcessIdentity | undefined {
+    const config = this.config;
+    if (!config) return undefined;
+    return (this.groups ??= createProcessGroups({ graceMs: config.killGraceMs })).prepare();
+  }
+
+  /** Every worker stops: stdin closed, SIGTERM, SIGKILL after the kill grace. */
+  async close(): Promise<void> {
+    const graceMs = this.config?.killGraceMs ?? 0;
+    const pools = [...this.entries.values()].map((e) => e.pool.close(graceMs));
+    this.entries.clear();
+    await Promise.all([...this.closing, ...pools]);
+    this.closing = [];
+    this.groups?.close();
+    this.groups = undefined;
+  }
+
+  /** SIGKILL to every worker now (a second Ctrl-C). */
+  killNow(): void {
+    for (const entry of this.entries.values()) entry.pool.killNow();
+  }
+}
+
+/** What a task's workers are started from: its command, environment and the run's root. */
+function poolKey(task: ResolvedTask, config: ResolvedConfig): string {
+  if (task.run.kind !== 'worker') return '';
+  const { command, writeResult, startTimeoutMs, crashLimit } = task.run;
+  return JSON.stringify([config.root, command, task.env, writeResult, startTimeoutMs, crashLimit, config.killGraceMs]);
+}
