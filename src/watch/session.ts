@@ -24,6 +24,7 @@ import { SelfRewriters } from './rewriters.ts';
 import { RerunPolicy, type CycleOutcome, type CycleRequest, type PolicyClock } from './policy.ts';
 import { watchScope, type WatchScope } from './scope.ts';
 import { openChokidarWatcher, type FileWatcher, type OpenWatcher } from './watcher.ts';
+import { WorkerPools } from '../runner/workers/pools.ts';
 
 /** How to watch; the build options apply to every cycle (`force` to the initial one only). */
 export interface WatchOptions {
@@ -109,12 +110,15 @@ class WatchSession {
   private readonly clock: PolicyClock;
   /** Shared by every cycle: starts it could not write stay remembered, and it warns once. */
   private readonly rateStore: RateStore;
+  /** Persistent workers stay loaded across cycles (a task whose worker config changed gets new ones). */
+  private readonly workers: WorkerPools;
 
   constructor(options: WatchOptions, scope: WatchScope) {
     this.o = options;
     this.clock = options.clock ?? systemClock;
     this.config = options.config;
     this.scope = scope;
+    this.workers = new WorkerPools(options.env ?? {});
     this.rateStore = createWarningRateStore(
       this.config.root,
       runWarning(options.onEvent, () => this.clock.now()),
@@ -151,6 +155,7 @@ class WatchSession {
     } finally {
       this.policy.stop();
       await this.watcher?.close();
+      await this.workers.close();
     }
   }
 
@@ -253,6 +258,7 @@ class WatchSession {
       failedEarlier: this.failedEarlier,
       rewroteEarlier: this.rewriters.held,
       rateStore: this.rateStore,
+      workers: this.workers,
       onEvent: (event) => {
         this.observe(event, log);
         o.onEvent(event);

@@ -256,8 +256,11 @@ sys.exit(1)
     for (let i = 1; i <= 3; i++) {
       const failure = failureOf(crashed.events, `w[n=${i}]`);
       expect(failure?.reason).toBe('worker-failed');
-      expect(failure?.message).toContain("No module named 'torch'");
+      expect(failure?.message).toContain('could not serve: it exited with code 1 before it said ready');
     }
+    // The unit that waited for the worker shows what it wrote to stderr.
+    const first = ofType(crashed.events, 'unit:fail')[0];
+    expect(first?.['outputTail']).toContain("No module named 'torch'");
     rig.write({ 'worker.py': 'import time\ntime.sleep(60)\n' });
     rig.write({ 'runcue.config.mjs': rig.read('runcue.config.mjs').replace('worker: [', "workerStartTimeout: '1s', worker: [") });
     const silent = await rig.runJson(['build']);
@@ -381,6 +384,42 @@ for t in tasks():
     const run = await done;
     expect(run.code).toBe(130);
     expect(rig.exists('out/1.txt')).toBe(false);
+    await expectNoProcessLeft();
+  });
+
+  it('keeps workers loaded across watch cycles, replaces them when the task config changes, and stops them with watch', async () => {
+    project(
+      `from proto import *
+with open("loads.txt", "a") as f: f.write("load\\n")
+ready()
+for t in tasks():
+    p = t["payload"]
+    with open(p["input"]) as f: text = f.read()
+    with open(p["output"], "w") as f: f.write(text.upper())
+    answer(t, None)
+`,
+      '',
+      { count: 2 },
+    );
+    const child = rig.spawn(['watch', '--json']);
+    let stdout = '';
+    child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const done = collect(child);
+    const cyclesDone = (): number => stdout.split('\n').filter((l) => l.includes('"watch:cycle"') && l.includes('"done"')).length;
+    await waitFor(() => cyclesDone() >= 1, 20_000, 'the first cycle');
+    expect(rig.read('out/1.txt')).toBe('TEXT 1');
+    rig.write({ 'in/1.txt': 'edited' });
+    await waitFor(() => rig.exists('out/1.txt') && rig.read('out/1.txt') === 'EDITED', 20_000, 'the edit to be built');
+    expect(rig.read('loads.txt')).toBe('load\n');
+    rig.write({ 'runcue.config.mjs': rig.read('runcue.config.mjs').replace("uses: 'api',", "uses: 'api', env: { V: '2' },") });
+    await waitFor(() => stdout.includes('"reason":"stopped"'), 20_000, 'the old worker to stop after the config change');
+    rig.write({ 'in/2.txt': 'again' });
+    await waitFor(() => rig.exists('out/2.txt') && rig.read('out/2.txt') === 'AGAIN', 20_000, 'the second edit to be built');
+    expect(rig.read('loads.txt')).toBe('load\nload\n');
+    child.kill('SIGINT');
+    const run = await done;
+    expect(run.code).toBe(130);
+    expect(stdout.split('\n').filter((l) => l.includes('"worker:exit"'))).toHaveLength(2);
     await expectNoProcessLeft();
   });
 });

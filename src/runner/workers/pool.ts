@@ -33,7 +33,10 @@ export interface PooledWorker {
 }
 
 /** A worker to run a unit on, or why there is none. */
-export type Acquired = { readonly ok: true; readonly worker: PooledWorker } | { readonly ok: false; readonly failure: UnitFailure };
+export type Acquired =
+  | { readonly ok: true; readonly worker: PooledWorker }
+  /** `stderr`: the end of what a worker that failed to start wrote there. */
+  | { readonly ok: false; readonly failure: UnitFailure; readonly stderr?: string };
 
 /** The workers of one task. */
 export class WorkerPool {
@@ -142,13 +145,14 @@ export class WorkerPool {
       return { ok: false, failure: { reason: 'aborted', message: 'stopped while its worker started' } };
     }
     await this.retire(worker, start.kind, 0, start.message);
-    return this.fail(start.message);
+    return this.fail(start.message, spawned.stderrText());
   }
 
   /** A start that failed breaks the pool: the next one would fail the same way. */
-  private fail(message: string): Acquired {
+  private fail(message: string, stderr?: string): Acquired {
     this.broken = `the worker of task "${this.task.name}" could not serve: ${message}`;
-    return { ok: false, failure: { reason: 'worker-failed', message: this.broken } };
+    const failure: UnitFailure = { reason: 'worker-failed', message: this.broken };
+    return stderr ? { ok: false, failure, stderr: `${stderr}\n` } : { ok: false, failure };
   }
 
   private countCrash(message: string): void {

@@ -37,7 +37,11 @@ async function runOnPool(pool: WorkerPool, root: string, request: AttemptRequest
   const failed = (failure: UnitFailure): ExecutorOutcome => ({ kind: 'failed', failure, outputTail: tail.text() });
   for (let handoffs = 0; ; handoffs++) {
     const acquired = await pool.acquire(request.signal, request.view.unit.id);
-    if (!acquired.ok) return failed(acquired.failure);
+    if (!acquired.ok) {
+      // What the worker said before it failed to start: the first unit to see the failure shows it.
+      if (acquired.stderr !== undefined) tail.push(acquired.stderr);
+      return failed(acquired.failure);
+    }
     const { worker } = acquired;
     const reply = await ask(worker, request, tail);
     switch (reply.kind) {
@@ -50,7 +54,7 @@ async function runOnPool(pool: WorkerPool, root: string, request: AttemptRequest
           continue;
         }
         const message = `its worker (#${worker.number}) ${describeEnd(reply.end)} while running it`;
-        await pool.discard(worker, 'crashed', withStderr(message, worker));
+        await pool.discard(worker, 'crashed', message);
         return failed({ reason: 'worker-crashed', message });
       }
       case 'timeout': {
@@ -141,9 +145,4 @@ function writeResult(root: string, spec: WorkerSpec, output: string | undefined,
       message: `could not write the worker's result: ${error instanceof Error ? error.message : String(error)}`,
     };
   }
-}
-
-function withStderr(message: string, worker: PooledWorker): string {
-  const tail = worker.process.stderrText();
-  return tail === '' ? message : `${message}\n${tail}`;
 }

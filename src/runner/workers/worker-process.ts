@@ -114,7 +114,7 @@ export class WorkerProcess {
         resolve(start);
       };
       const timer = setTimeout(() => {
-        const message = `it did not say ready within ${timeoutMs} ms (workerStartTimeout)${this.stderrSuffix()}`;
+        const message = `it did not say ready within ${timeoutMs} ms (workerStartTimeout)`;
         finish({ kind: 'start-timeout', message });
       }, timeoutMs);
       const onAbort = (): void => finish({ kind: 'aborted' });
@@ -206,7 +206,7 @@ export class WorkerProcess {
         return;
       case 'load-error':
         this.loadError = parsed.error;
-        this.onReady?.({ kind: 'load-failed', message: `its load failed: ${parsed.error}${this.stderrSuffix()}` });
+        this.onReady?.({ kind: 'load-failed', message: `its load failed: ${parsed.error}` });
         return;
       case 'answer':
         this.answered++;
@@ -262,18 +262,13 @@ export class WorkerProcess {
     this.listener = undefined;
     listener?.ended(end);
     const why = this.loadError === undefined ? describeEnd(end) : `its load failed: ${this.loadError}`;
-    this.onReady?.({ kind: 'crashed', message: `it ${why} before it said ready${this.stderrSuffix()}` });
+    this.onReady?.({ kind: 'crashed', message: `it ${why} before it said ready` });
     // What it forked may live on: the group goes with it (SIGKILL after the grace).
     if (groupAlive(this.group)) signalGroup(this.group, 'SIGTERM');
     void reapGroup(this.group, Date.now() + this.options.killGraceMs).then(() => {
       if (this.group !== undefined) this.options.groups.settle(this.group);
       for (const waiter of this.endWaiters.splice(0)) waiter(end);
     });
-  }
-
-  private stderrSuffix(): string {
-    const tail = this.stderrText();
-    return tail === '' ? '' : `\n${tail}`;
   }
 }
 
