@@ -212,7 +212,7 @@ export function describeFailure(failure: UnitFailure): string {
 
 /** `▸ extract[doc=a,page=1] (input newer: work/a/p1.png)`; later attempts say which. */
 export function formatStart(event: EventOf<'unit:start'>, options: FormatOptions): string {
-  const detail = event.attempt > 1 ? `attempt ${event.attempt}` : describeStale(event.reason, options.cwd);
+  const detail = event.attempt > 1 ? `attempt ${event.attempt}` : describeStale(event.reason, options.cwd, event.time);
   return `${options.palette.cyan(SYMBOLS.start)} ${event.unit} ${options.palette.dim(`(${detail})`)}`;
 }
 
