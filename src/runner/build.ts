@@ -87,7 +87,7 @@ export async function build(options: BuildOptions): Promise<Result<BuildResult, 
   const killGraceMs = options.killGraceMs ?? config.killGraceMs;
   const groups = createProcessGroups({ graceMs: killGraceMs });
   const workers = options.workers ?? new WorkerPools(options.env ?? {});
-  workers.begin(config, emit);
+  workers.begin(config, emit, options.verbose ?? false);
   const inflight = createInflightRecords({
     root: config.root,
     now,

@@ -148,6 +148,9 @@ for t in tasks():
       .filter((e) => e.unit === 'w[n=1]')
       .map((e) => e['text']);
     expect(logs).toEqual(['debug: working on w[n=1]\n', '[1, 2, 3]\n', '{"not": "an answer"}\n']);
+    // Printed while it held no unit (loading): the task's worker's.
+    const loading = ofType(run.events, 'unit:log').find((e) => e['text'] === 'loading the model...\n');
+    expect(loading?.unit).toBe('(worker w#1)');
   });
 
   it('fails the unit a handler errs on without retrying it, and the worker serves the rest', async () => {

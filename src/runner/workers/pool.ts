@@ -17,6 +17,8 @@ export interface PoolContext {
   readonly groups: ProcessGroups;
   readonly killGraceMs: number;
   readonly emit: (event: WorkerEvent) => void;
+  /** A line worker number `worker` wrote while it held no unit. */
+  readonly log: (worker: number, line: string) => void;
 }
 
 /** One task's side of the pool: what it starts and how it behaves. */
@@ -120,7 +122,14 @@ export class WorkerPool {
     const number = ++this.numbered;
     const argv = typeof spec.command === 'string' ? ['/bin/sh', '-c', spec.command] : spec.command;
     const env = { ...this.ctx.env, ...this.task.env, RUNCUE_TASK: name, RUNCUE_WORKER: String(number) };
-    const spawned = WorkerProcess.spawn({ argv, cwd: this.ctx.root, env, groups: this.ctx.groups, killGraceMs: this.ctx.killGraceMs });
+    const spawned = WorkerProcess.spawn({
+      argv,
+      cwd: this.ctx.root,
+      env,
+      groups: this.ctx.groups,
+      killGraceMs: this.ctx.killGraceMs,
+      idleLog: (line) => this.ctx.log(number, line),
+    });
     if (spawned instanceof Error) return this.fail(`could not start it: ${spawned.message}`);
     const worker = { process: spawned, number };
     this.live.add(worker);

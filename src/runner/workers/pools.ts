@@ -4,7 +4,9 @@
  * their own process groups and watchdog: they outlive a single run's.
  */
 import type { ResolvedConfig, ResolvedTask } from '../../config/resolved.ts';
-import type { WorkerEvent } from '../events.ts';
+import type { RunEvent, WorkerEvent } from '../events.ts';
+
+type WorkerLog = Extract<RunEvent, { type: 'unit:log' }>;
 import type { Executor } from '../execute/executor.ts';
 import { createProcessGroups, type ProcessGroups, type ProcessIdentity } from '../process-groups.ts';
 import { WorkerPool } from './pool.ts';
@@ -21,7 +23,8 @@ interface Entry {
 export class WorkerPools {
   private readonly entries = new Map<string, Entry>();
   private groups: ProcessGroups | undefined;
-  private emit: (event: WorkerEvent) => void = () => undefined;
+  private emit: (event: WorkerEvent | WorkerLog) => void = () => undefined;
+  private verbose = false;
   private config: ResolvedConfig | undefined;
   private closing: Promise<void>[] = [];
 
@@ -36,9 +39,10 @@ export class WorkerPools {
    * A run begins with `config`: worker events go to `emit`; pools whose task is gone or whose
    * worker config changed stop; pools broken in an earlier run get another chance.
    */
-  begin(config: ResolvedConfig, emit: (event: WorkerEvent) => void): void {
+  begin(config: ResolvedConfig, emit: (event: WorkerEvent | WorkerLog) => void, verbose: boolean): void {
     this.config = config;
     this.emit = emit;
+    this.verbose = verbose;
     for (const [name, entry] of this.entries) {
       const task = config.tasks.get(name);
       if (task && poolKey(task, config) === entry.key) entry.pool.reset();
@@ -57,7 +61,25 @@ export class WorkerPools {
     if (existing) return existing.executor;
     if (task.run.kind !== 'worker') throw new Error(`internal error: task ${task.name} has no worker`);
     const groups = (this.groups ??= createProcessGroups({ graceMs: config.killGraceMs }));
-    const context = { root: config.root, env: this.env, groups, killGraceMs: config.killGraceMs, emit: (e: WorkerEvent) => this.emit(e) };
+    const context = {
+      root: config.root,
+      env: this.env,
+      groups,
+      killGraceMs: config.killGraceMs,
+      emit: (e: WorkerEvent) => this.emit(e),
+      // What a worker writes while it holds no unit (loading, between units) is the task's.
+      log: (worker: number, line: string) => {
+        if (this.verbose)
+          this.emit({
+            type: 'unit:log',
+            time: Date.now(),
+            task: task.name,
+            unit: `(worker ${task.name}#${worker})`,
+            stream: 'stderr',
+            text: `${line}\n`,
+          });
+      },
+    };
     const pool = new WorkerPool({ name: task.name, spec: task.run, env: task.env }, context);
     const entry = { key: poolKey(task, config), pool, executor: workerExecutor(pool, config.root) };
     this.entries.set(task.name, entry);

@@ -42,6 +42,8 @@ export interface WorkerProcessOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly groups: ProcessGroups;
   readonly killGraceMs: number;
+  /** A line it wrote (stderr, or stdout that is not the protocol) while it held no task. */
+  readonly idleLog?: (line: string) => void;
 }
 
 /** How long a worker whose stdin was closed has to exit on its own before SIGTERM. */
@@ -196,7 +198,8 @@ export class WorkerProcess {
   private line(stream: 'stdout' | 'stderr', line: string): void {
     if (stream === 'stderr') {
       this.stderrTail.push(`${line}\n`);
-      this.listener?.log('stderr', line);
+      if (this.listener) this.listener.log('stderr', line);
+      else this.options.idleLog?.(line);
       return;
     }
     const parsed = parseWorkerLine(line);
@@ -214,7 +217,10 @@ export class WorkerProcess {
         return;
       case 'log':
         if (this.listener) this.listener.log('stdout', line);
-        else this.stderrTail.push(`${line}\n`);
+        else {
+          this.stderrTail.push(`${line}\n`);
+          this.options.idleLog?.(line);
+        }
     }
   }
 

@@ -668,6 +668,24 @@ describe('service progress', () => {
     expect(progress.changesWithTime).toBe(true);
   });
 
+  it("shows a task's persistent workers: starting, busy, idle, restarted", () => {
+    const progress = ocrRun();
+    const worker = (event: Record<string, unknown>): RunEvent => ({ time: T, task: 'extract', ...event }) as RunEvent;
+    progress.apply(start('extract', 'e1', T));
+    progress.apply(worker({ type: 'worker:start', worker: 1, pid: 10 }));
+    progress.apply(worker({ type: 'worker:start', worker: 2, pid: 11 }));
+    const extract = progress.tasks.get('extract');
+    expect(extract?.serviceText(plain)).toBe('ocr 1/60 per min, 1/5 running  workers 2 starting');
+    progress.apply(worker({ type: 'worker:ready', worker: 1, loadMs: 900 }));
+    progress.apply(worker({ type: 'worker:busy', worker: 1, unit: 'e1' }));
+    expect(extract?.serviceText(plain)).toBe('ocr 1/60 per min, 1/5 running  workers 1 busy, 1 starting');
+    progress.apply(done('extract', 'e1', T + 10));
+    expect(extract?.serviceText(plain)).toBe('ocr 1/60 per min, 0/5 running  workers 1 idle, 1 starting');
+    progress.apply(worker({ type: 'worker:exit', worker: 2, reason: 'crashed', code: 1, signal: null }));
+    progress.apply(worker({ type: 'worker:start', worker: 3, pid: 12, replaces: 2 }));
+    expect(extract?.serviceText(plain)).toBe('ocr 1/60 per min, 0/5 running  workers 1 idle, 1 starting, 1 restarted');
+  });
+
   it('shows a push-back pause with its end and the unit that caused it, until it ends', () => {
     const progress = ocrRun();
     progress.apply(start('extract', 'e1', T));
