@@ -20,6 +20,7 @@ import type {
 } from './resolved.ts';
 import { checkRunOrWorker, toRunSpec } from './resolve-run.ts';
 import { outputOverlapIssues } from './overlap.ts';
+import { resolveSchedule } from './schedule.ts';
 import { describeValue, isRecord, validateConfig, type PathIssue } from './schema.ts';
 import { didYouMean } from '../suggest.ts';
 import { checkTemplate } from '../patterns/template.ts';
@@ -355,6 +356,7 @@ function buildTask(name: string, task: TaskConfig, shape: TaskShape, config: Run
     ready: task.ready,
     stale: task.stale,
     maxAgeMs: toMs(task.maxAge),
+    schedule: resolveSchedule(task.schedule),
     retries: task.retries ?? 0,
     maxPushBacks: task.maxPushBacks ?? 10,
     backoffMs: toMs(task.backoff) ?? 1000,

@@ -66,6 +66,7 @@ describe('resolveConfig: defaults and normalisation', () => {
       ready: undefined,
       stale: undefined,
       maxAgeMs: undefined,
+      schedule: undefined,
       retries: 0,
       maxPushBacks: 10,
       backoffMs: 1000,
@@ -151,6 +152,7 @@ describe('resolveConfig: defaults and normalisation', () => {
       run: { kind: 'function', fn },
       after: ['b'],
       maxAgeMs: 86_400_000,
+      schedule: undefined,
       retries: 3,
       backoffMs: 2000,
       timeoutMs: 120_000,
@@ -247,7 +249,7 @@ describe('resolveConfig: mistakes', () => {
       {
         path: 'tasks.extract.zzz',
         message:
-          'unknown key (expected one of: uses, input, output, run, worker, writeResult, workerStartTimeout, workerCrashLimit, after, ready, stale, maxAge, retries, ' +
+          'unknown key (expected one of: uses, input, output, run, worker, writeResult, workerStartTimeout, workerCrashLimit, after, ready, stale, maxAge, schedule, retries, ' +
           'maxPushBacks, backoff, timeout, checkTimeout, priority, freshness, env, keepFailedOutputs, description)',
       },
     ]);
