@@ -7,6 +7,7 @@ import {
   RECORD_VERSION,
   TAIL_LIMIT,
   TAILS_KEPT,
+  TEXT_LIMIT,
   type RunRecord,
   type RunStatus,
   type Span,
@@ -110,7 +111,7 @@ class Accumulator implements RecordAccumulator {
         state.attempts = Math.max(state.attempts, event.attempt);
         state.runningSince = event.time;
         state.outcome = 'running';
-        if (event.command !== undefined) state.command = event.command;
+        if (event.command !== undefined) state.command = capped(event.command);
         this.services.started(this.usesOf(event.task), event.time);
         return;
       }
@@ -131,7 +132,7 @@ class Accumulator implements RecordAccumulator {
       case 'unit:blocked': {
         const state = this.unit(event.task, event.unit);
         state.outcome = 'blocked';
-        state.blocked = event.reason.message;
+        state.blocked = capped(event.reason.message);
         return;
       }
       case 'unit:skip':
@@ -185,7 +186,7 @@ class Accumulator implements RecordAccumulator {
     state.outcome = event.error.reason === 'aborted' ? 'interrupted' : 'failed';
     state.failure = event.error;
     if (event.error.reason === 'exit-non-zero') state.exitCode = event.error.exitCode;
-    if (event.command !== undefined) state.command = event.command;
+    if (event.command !== undefined) state.command = capped(event.command);
     if (event.outputTail === '') return;
     if (this.tailsKept < TAILS_KEPT) {
       this.tailsKept++;
@@ -243,4 +244,9 @@ function unitRecord(state: UnitState): UnitRecord {
   const { runningSince, spans, ...rest } = state;
   const closed: Span[] = runningSince === undefined || state.end === undefined ? spans : [...spans, [runningSince, state.end]];
   return { ...rest, spans: closed, durationMs: closed.reduce((sum, [start, end]) => sum + Math.max(0, end - start), 0) };
+}
+
+/** `text`, or its start and how much was left out. */
+function capped(text: string): string {
+  return text.length <= TEXT_LIMIT ? text : `${text.slice(0, TEXT_LIMIT)} ... (${String(text.length - TEXT_LIMIT)} more characters)`;
 }

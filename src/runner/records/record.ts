@@ -100,5 +100,7 @@ export interface RunRecord {
 
 /** Characters of a failed unit's output kept in the record. */
 export const TAIL_LIMIT = 2000;
+/** Characters of a unit's command (a fan-in's can list thousands of paths) and of a blocked reason kept. */
+export const TEXT_LIMIT = 1000;
 /** Failed units that keep their output tail; later ones keep only the failure. */
 export const TAILS_KEPT = 50;

@@ -144,3 +144,17 @@ describe('persistent workers in the record', () => {
     );
   });
 });
+
+describe('long texts in the record', () => {
+  it('keeps the start of a huge fan-in command and says how much was cut', () => {
+    const command = `cat ${'work/a/text/p0001.txt '.repeat(2000)}`;
+    const events: RunEvent[] = [
+      EVENTS[0] as RunEvent,
+      { type: 'unit:start', time: T0 + 1, task: 'sum', unit: 'sum', attempt: 1, reason: { kind: 'no-outputs' }, command },
+    ];
+    const kept = accumulated(events).record(T0 + 2).units[0]?.command ?? '';
+    expect(kept.startsWith('cat work/a/text/p0001.txt')).toBe(true);
+    expect(kept.length).toBeLessThan(1100);
+    expect(kept).toMatch(/ \.\.\. \(\d+ more characters\)$/);
+  });
+});
