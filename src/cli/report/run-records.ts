@@ -46,10 +46,14 @@ export function withRunRecords(reporter: Reporter, options: RunRecordOptions): R
     const record = accumulator.record(options.now());
     last = { record, fresh: accumulator.fresh };
     if (options.keep === 0) return;
-    writes = writes.then(async () => {
-      const written = await writeRunRecord(options.root, record, options.keep);
-      if (!written.ok) warn(written.error);
-    });
+    writes = writes
+      .then(async () => {
+        const written = await writeRunRecord(options.root, record, options.keep);
+        if (!written.ok) warn(written.error);
+      })
+      .catch((error: unknown) => {
+        warn(`could not write the run record: ${error instanceof Error ? error.message : String(error)}`);
+      });
   };
   const onRunEvent = (event: RunEvent): void => {
     if (event.type === 'run:start') {
