@@ -89,6 +89,16 @@ describe('run records', () => {
     expect(runIds()).toHaveLength(2);
   });
 
+  it('a record that cannot be written is one warning; the build and its exit code go on', async () => {
+    project({ 'in/b.txt': 'good', '.runcue/runs': 'a file where the directory should be' });
+    const build = await rig.run(['build']);
+    expect(build.code).toBe(0);
+    expect(build.stderr).toMatch(
+      /^runcue: could not write the run record \.runcue\/runs\/\S+\.json: .* \(runcue report will not show this run\)$/m,
+    );
+    expect(rig.exists('total.txt')).toBe(true);
+  });
+
   it('a build stopped by Ctrl-C still writes its record, interrupted', async () => {
     project({ 'runcue.config.mjs': CONFIG.replace("run: 'cp {input} {output}' },", "run: 'touch started; sleep 30' },") });
     const child = rig.spawn(['build']);
