@@ -81,13 +81,7 @@ export function createInflightRecords(options: {
   const mine = new Set<string>();
   let reported = false;
   let made = false;
-  /**
-   * The record files there were when first asked, plus those found since: a unit without one
-   * needs no hash and no stat (a no-op build asks about every unit). A record another run writes
-   * later is still seen where it matters: claiming the unit finds it.
-   */
-  let listed: Set<string> | undefined;
-  const known = (path: string): boolean => (listed ??= listNames(dir)).has(basename(path));
+  const listed = recordNames(dir);
   const report = (error: unknown): void => {
     if (reported) return;
     reported = true;
@@ -112,9 +106,9 @@ export function createInflightRecords(options: {
 
   return {
     inspect(unitId) {
-      if ((listed ??= listNames(dir)).size === 0) return { kind: 'none' };
+      if (listed.none()) return { kind: 'none' };
       const path = pathOf(unitId);
-      return mine.has(path) || !known(path) ? { kind: 'none' } : inspectPath(path);
+      return mine.has(path) || !listed.has(path) ? { kind: 'none' } : inspectPath(path);
     },
     claim(unit) {
       const path = pathOf(unit.id);
@@ -128,7 +122,7 @@ export function createInflightRecords(options: {
           hold(path);
           return { ok: true };
         }
-        (listed ??= listNames(dir)).add(basename(path));
+        listed.add(path);
         const state = inspectPath(path);
         if (state.kind === 'elsewhere') return { ok: false, record: state.record, ...(state.stopping ? { stopping: true } : {}) };
         // Left by a run that died: take it over (it makes this unit stale, and it is about to run).
@@ -153,13 +147,27 @@ export function createInflightRecords(options: {
   };
 }
 
-function listNames(dir: string): Set<string> {
-  try {
-    return new Set(readdirSync(dir));
-  } catch {
-    // No directory yet (or none readable): no records.
-    return new Set();
-  }
+/**
+ * The record files there were when first asked, plus those found since: a unit without one
+ * needs no hash and no stat (a no-op build asks about every unit). A record another run writes
+ * later is still seen where it matters: claiming the unit finds it.
+ */
+function recordNames(dir: string): { none(): boolean; has(path: string): boolean; add(path: string): void } {
+  let names: Set<string> | undefined;
+  const list = (): Set<string> => {
+    try {
+      names ??= new Set(readdirSync(dir));
+    } catch {
+      // No directory yet (or none readable): no records.
+      names = new Set();
+    }
+    return names;
+  };
+  return {
+    none: () => list().size === 0,
+    has: (path) => list().has(basename(path)),
+    add: (path) => void list().add(basename(path)),
+  };
 }
 
 /** The record of `unit` starting now in process `self`. */
