@@ -125,7 +125,10 @@ export function renderSummary(summary: SimSummary, title: string): string {
   if (summary.boundingTask !== null) lines.push(`bounded by task ${summary.boundingTask} (most time on the critical path)`);
   if (summary.blocked.length > 0) {
     lines.push(`blocked (${summary.blocked.length}):`);
-    for (const b of summary.blocked.slice(0, 20)) lines.push(`  ${b.unit}: ${describeBlocked(b.reason)}`);
+    for (const b of summary.blocked.slice(0, 20)) {
+      const why = describeBlocked(b.reason);
+      lines.push(why.startsWith(b.unit) ? `  ${why}` : `  ${b.unit}: ${why}`);
+    }
     if (summary.blocked.length > 20) lines.push(`  ... ${summary.blocked.length - 20} more`);
   }
   if (summary.failures.length > 0) {
