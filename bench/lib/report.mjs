@@ -63,6 +63,38 @@ export function mergeResults(file, rows) {
   return Object.values(store.rows);
 }
 
+/**
+ * Stores one measurement of a benchmark other than runcue vs make (bench/sim.mjs: simulated
+ * units per second) under `other` in the store, by `row.key`; returns every such row.
+ */
+export function mergeOther(file, row) {
+  const store = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : { rows: {} };
+  store.other = { ...store.other, [row.key]: row };
+  writeFileSync(file, `${JSON.stringify(store, null, 2)}\n`);
+  return { rows: Object.values(store.rows), other: Object.values(store.other) };
+}
+
+/** The rows of other benchmarks in the store (see {@link mergeOther}). */
+export function otherResults(file) {
+  return existsSync(file) ? Object.values(JSON.parse(readFileSync(file, 'utf8')).other ?? {}) : [];
+}
+
+function otherSection(other) {
+  if (other.length === 0) return [];
+  return [
+    '## Other measurements',
+    '',
+    '| measurement | result | target | met | command | measured |',
+    '| --- | ---: | --- | --- | --- | --- |',
+    ...other.map(
+      (o) => `| ${o.label} | ${o.result} | ${o.target ?? ''} | ${o.met ?? ''} | \`${o.command}\` | ${o.date} (commit ${o.commit}) |`,
+    ),
+    '',
+    ...other.flatMap((o) => (o.note ? [`- ${o.label}: ${o.note}`] : [])),
+    '',
+  ];
+}
+
 function fmt(cell, unit) {
   if (!cell || cell.missing) return '–';
   if (cell.error) return 'failed';
@@ -119,7 +151,7 @@ export function renderTable(rows) {
 }
 
 /** Writes bench/RESULTS.md: the table, plus when and where each row was measured. */
-export function writeResultsMd(file, rows) {
+export function writeResultsMd(file, rows, other = []) {
   const sorted = sortRows(rows);
   const machines = [...new Set(sorted.map((r) => r.machine))];
   const when = (cell) => (cell?.date ? `${cell.date} (commit ${cell.commit})` : 'not measured');
@@ -148,6 +180,7 @@ export function writeResultsMd(file, rows) {
     '',
     ...where,
     '',
+    ...otherSection(other),
   ].join('\n');
   writeFileSync(file, text);
 }

@@ -18,6 +18,7 @@ import { EXIT_CODES } from '../exit-codes.ts';
 import type { CliContext, SimCommandOptions } from '../options.ts';
 import { logHeader, logLine, renderSummary } from '../report/sim-text.ts';
 import { describeBuildFailure, loadForCommand, resolveTargets } from './load.ts';
+import { interruptedExitCode, withSignals } from './signals.ts';
 
 interface Source {
   readonly source: RehearsalSource;
@@ -100,29 +101,36 @@ export async function simCommand(targets: string[], options: SimCommandOptions, 
         if (line !== undefined) context.stdout.write(`${line}\n`);
       }
     : undefined;
-  const outcome = await rehearse({
-    source: source.source,
-    targets: source.targets,
-    flags: {
-      ...(options.latency !== undefined ? { latency: options.latency } : {}),
-      ...(options.jitter !== undefined ? { jitter: options.jitter } : {}),
-      ...(options.errorRate !== undefined ? { errorRate: options.errorRate } : {}),
-      ...(options.fanout !== undefined ? { fanout: options.fanout } : {}),
-    },
-    seed: options.seed,
-    start,
-    ...(options.retries !== undefined ? { retries: options.retries } : {}),
-    ...(options.keepGoing ? { keepGoing: true } : {}),
-    ...(options.force ? { force: true } : {}),
-    ...(options.jobs ? { jobs: options.jobs } : {}),
-    ...(onEvent ? { onEvent } : {}),
-  });
+  const outcome = await withSignals(
+    (signal) =>
+      rehearse({
+        signal,
+        source: source.source,
+        targets: source.targets,
+        flags: {
+          ...(options.latency !== undefined ? { latency: options.latency } : {}),
+          ...(options.jitter !== undefined ? { jitter: options.jitter } : {}),
+          ...(options.errorRate !== undefined ? { errorRate: options.errorRate } : {}),
+          ...(options.fanout !== undefined ? { fanout: options.fanout } : {}),
+        },
+        seed: options.seed,
+        start,
+        ...(options.retries !== undefined ? { retries: options.retries } : {}),
+        ...(options.keepGoing ? { keepGoing: true } : {}),
+        ...(options.force ? { force: true } : {}),
+        ...(options.jobs ? { jobs: options.jobs } : {}),
+        ...(onEvent ? { onEvent } : {}),
+      }),
+    context,
+  );
   if (!outcome.ok) {
     const error = outcome.error;
     context.stderr.write(error.reason === 'sim-usage' ? `runcue sim: ${error.message}\n` : `${source.describe(error)}\n`);
     return EXIT_CODES.usage;
   }
-  const { summary, spans } = outcome.value;
+  const { summary, spans, interrupted } = outcome.value;
+  const stopped = interruptedExitCode(interrupted);
+  if (stopped !== undefined) return stopped;
   if (options.trace !== undefined) {
     const file = resolve(context.cwd, options.trace);
     writeFileSync(file, `${JSON.stringify({ displayTimeUnit: 'ms', traceEvents: traceEvents(spans) })}\n`);

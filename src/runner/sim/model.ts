@@ -40,7 +40,7 @@ const count: Parse<number> = (v) => {
 };
 
 /** Parses `name=value,...,value`; names are checked against `names`. */
-export function parseKeyed<T>(flag: string, text: string, parse: Parse<T>, names: ReadonlySet<string>): Result<Keyed<T>, string> {
+function parseKeyed<T>(flag: string, text: string, parse: Parse<T>, names: ReadonlySet<string>): Result<Keyed<T>, string> {
   const byName = new Map<string, T>();
   let fallback: T | undefined;
   for (const part of text.split(',').map((p) => p.trim())) {

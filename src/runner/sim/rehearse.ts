@@ -33,6 +33,7 @@ export interface RehearsalRequest {
   readonly force?: boolean;
   readonly jobs?: number;
   readonly onEvent?: (event: SimEvent) => void;
+  readonly signal?: AbortSignal;
 }
 
 /** A finished rehearsal: the summary, every event and attempt, and the config as simulated. */
@@ -42,6 +43,8 @@ export interface Rehearsal {
   readonly spans: readonly Span[];
   readonly config: ResolvedConfig;
   readonly start: number;
+  /** Set when a signal stopped the rehearsal (`SIGINT`, `SIGPIPE`, ...). */
+  readonly interrupted?: string;
 }
 
 /** A flag that does not fit the config (`--latency ocr2=1s`), or a build that cannot start. */
@@ -93,6 +96,7 @@ export async function rehearse(request: RehearsalRequest): Promise<Result<Rehear
       ...(request.keepGoing ? { keepGoing: true } : {}),
       ...(request.jobs ? { jobs: request.jobs } : {}),
       ...(request.onEvent ? { onEvent: request.onEvent } : {}),
+      ...(request.signal ? { signal: request.signal } : {}),
     });
     if (!run.ok) return err(run.error);
     const { events, passes } = run.value;
@@ -109,7 +113,15 @@ export async function rehearse(request: RehearsalRequest): Promise<Result<Rehear
       ok: passes.every((p) => p.ok),
       blocked,
     });
-    return ok({ summary, events, spans: spansOf(events, config, request.start), config, start: request.start });
+    const interrupted = passes.find((p) => p.interrupted !== undefined)?.interrupted;
+    return ok({
+      summary,
+      events,
+      spans: spansOf(events, config, request.start),
+      config,
+      start: request.start,
+      ...(interrupted ? { interrupted } : {}),
+    });
   } finally {
     scratch.remove();
   }

@@ -36,6 +36,8 @@ export interface SimulateOptions {
   readonly keepGoing?: boolean;
   readonly jobs?: number;
   readonly onEvent?: (event: SimEvent) => void;
+  /** Stops the rehearsal (Ctrl-C, a closed stdout). */
+  readonly signal?: AbortSignal;
 }
 
 /** How a rehearsal went: every event, and each pass's result. */
@@ -92,11 +94,12 @@ export async function simulate(options: SimulateOptions): Promise<Result<SimRun,
       rateStore,
       inflightRecords: false,
       onEvent,
+      ...(options.signal ? { signal: options.signal } : {}),
     });
     const result = await clock.runUntil(running, VIRTUAL_LIMIT_MS);
     if (!result.ok) return err(result.error);
     passes.push(result.value);
-    if (!edited || !result.value.ok) break;
+    if (!edited || !result.value.ok || options.signal?.aborted) break;
     edited = false;
   }
   return ok({ events, passes, start: options.start, end: clock.now() });
