@@ -11,6 +11,7 @@ import type {
   CommonOptions,
   GraphCommandOptions,
   InitCommandOptions,
+  ReportCommandOptions,
   SimCommandOptions,
 } from './options.ts';
 import { VERSION } from './version.ts';
@@ -58,21 +59,35 @@ function simFlags(cmd: Command): Command {
     .option('-j, --jobs <n>', 'cap on units running at once', positiveInt);
 }
 
-function common(cmd: Command): Command {
+const LIVE_REPORTERS = ['auto', 'tty', 'ci', 'json', 'silent'];
+
+function common(cmd: Command, reporters: readonly string[] = LIVE_REPORTERS): Command {
   return cmd
     .option('--config <path>', 'config file (default: runcue.config.* found from the working directory upward)')
     .option('--cwd <dir>', 'run as if started in this directory')
-    .addOption(new Option('--reporter <kind>', 'progress output').choices(['auto', 'tty', 'ci', 'json', 'silent']).default('auto'))
+    .addOption(new Option('--reporter <kind>', 'progress output').choices(reporters).default('auto'))
     .option('--json', 'newline-delimited JSON events on stdout (= --reporter json)')
     .option('--verbose', 'show every unit and its live output');
 }
 
-function buildFlags(cmd: Command): Command {
-  return common(cmd)
+function buildFlags(cmd: Command, reporters?: readonly string[]): Command {
+  return common(cmd, reporters)
     .option('--force', 'treat the selected units as stale')
     .option('-k, --keep-going', 'run everything not downstream of a failure')
     .option('-j, --jobs <n>', 'cap on units running at once', positiveInt)
     .option('--no-deps', 'do not build the upstream units the targets need');
+}
+
+/** `runcue report`'s arguments and flags (it reads records, not the config's tasks: no --reporter). */
+function reportFlags(cmd: Command): Command {
+  return cmd
+    .argument('[run]', '1 = the latest run (default), 2 = the one before, ...; or a run id from --list')
+    .description('what a past build or watch cycle did: slowest units, failures, services against their limits')
+    .option('--config <path>', 'config file (default: runcue.config.* found from the working directory upward)')
+    .option('--cwd <dir>', 'run as if started in this directory')
+    .option('--json', 'print the run record as JSON')
+    .option('--trace <file>', 'write the run as Chrome trace-event JSON (open in Perfetto)')
+    .option('--list', 'list the kept runs, newest first');
 }
 
 /** The program, writing to `context`'s streams and reporting each command's exit code to it. */
@@ -99,9 +114,13 @@ export function createProgram(context: CliContext): Command {
     })
     .showSuggestionAfterError(true);
 
-  buildFlags(program.command('build').argument('[targets...]', 'task names, output paths or globs, task[key=glob] filters'))
+  buildFlags(program.command('build').argument('[targets...]', 'task names, output paths or globs, task[key=glob] filters'), [
+    ...LIVE_REPORTERS,
+    'junit',
+  ])
     .description('run the stale units of the targets and everything they need')
     .option('-n, --dry-run', 'show what would run (same as `runcue plan`)')
+    .option('--report-file <file>', 'also write the run as JUnit XML to this file (--reporter junit: the same)')
     .action(lazy<[string[], BuildCommandOptions]>(async () => (await import('./commands/build.ts')).buildCommand));
 
   buildFlags(program.command('watch').argument('[targets...]', 'as for build'))
@@ -139,6 +158,10 @@ export function createProgram(context: CliContext): Command {
   simFlags(program.command('sim').argument('[targets...]', 'as for build (with the config, not a scenario)'))
     .description('rehearse a build on a virtual clock: how long it takes, what blocks, nothing runs')
     .action(lazy<[string[], SimCommandOptions]>(async () => (await import('./commands/sim.ts')).simCommand));
+
+  reportFlags(program.command('report')).action(
+    lazy<[string | undefined, ReportCommandOptions]>(async () => (await import('./commands/report.ts')).reportCommand),
+  );
 
   program
     .command('init')

@@ -5,6 +5,9 @@
  * the types).
  */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -50,6 +53,19 @@ describe('start-up', () => {
       expect(loaded.stdout).toContain('Usage: runcue');
       expect(loaded.packages).toEqual(['commander']);
       expect(loaded.files).toEqual(['src/cli/exit-codes.ts', 'src/cli/main.ts', 'src/cli/program.ts', 'src/cli/version.ts']);
+    }
+  });
+
+  it('croner is loaded only for a config with a schedule', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'runcue-startup-'));
+    try {
+      const config = (schedule: string): string => `export default { tasks: { a: { output: 'out/a.txt', run: 'true'${schedule} } } };`;
+      writeFileSync(join(dir, 'runcue.config.mjs'), config(''));
+      expect(loadedBy(['plan', '--cwd', dir]).packages).not.toContain('croner');
+      writeFileSync(join(dir, 'runcue.config.mjs'), config(", schedule: '0 6 * * *'"));
+      expect(loadedBy(['plan', '--cwd', dir]).packages).toContain('croner');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
