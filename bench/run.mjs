@@ -6,7 +6,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { rssMethod } from './lib/measure.mjs';
-import { describeCommit, describeMachine, LEFT_OUT, mergeResults, otherResults, renderTable, writeResultsMd } from './lib/report.mjs';
+import { describeCommit, describeMachine, LEFT_OUT, mergeResults, renderTable, writeResultsMd } from './lib/report.mjs';
 import { SCENARIOS } from './lib/scenarios.mjs';
 import { findTools } from './lib/tools.mjs';
 
@@ -120,7 +120,7 @@ function main() {
   process.stdout.write(`${renderTable(rows)}\n`);
   if (options.write) {
     const all = mergeResults(path.join(HERE, 'results.json'), rows);
-    writeResultsMd(path.join(HERE, 'RESULTS.md'), all, otherResults(path.join(HERE, 'results.json')));
+    writeResultsMd(path.join(HERE, 'RESULTS.md'), all);
     log('wrote bench/RESULTS.md');
   }
 }

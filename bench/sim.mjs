@@ -2,12 +2,13 @@
 // Simulated units per wall-clock second of `runcue sim --scenario single_queue` (issue 13's
 // target: >= 50,000/s). Each run is the real binary; a `--count 1` run measured the same way
 // is subtracted (start-up, config, scratch directory), so the rate is of the simulation itself.
-// Writes its row under "Other measurements" in RESULTS.md (results.json keeps it).
+// Writes its own section at the end of RESULTS.md (below the other bench scripts' mark).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { describeCommit, mergeOther, writeResultsMd } from './lib/report.mjs';
+import { describeCommit, writeOtherSection } from './lib/report.mjs';
 
 const HELP = `usage: node bench/sim.mjs [options]
 
@@ -15,7 +16,7 @@ const HELP = `usage: node bench/sim.mjs [options]
   --concurrent C   the service's cap (default 100; no rate: the simulation is the bottleneck)
   --rate R         a rate for the service, such as 600/min (default none)
   --reps K         timed runs, median reported (default 3)
-  --no-write       print only; leave RESULTS.md and results.json alone
+  --no-write       print only; leave RESULTS.md alone
   -h, --help       this text`;
 
 const HERE = import.meta.dirname;
@@ -78,21 +79,22 @@ console.log(
   `  ${Math.round(net).toLocaleString('en-US')} simulated units/s (start-up subtracted), ${Math.round(gross).toLocaleString('en-US')}/s end to end`,
 );
 
-if (!values['no-write']) {
-  const date = new Date().toISOString().slice(0, 16).replace('T', ' ');
-  const { rows, other } = mergeOther(path.join(HERE, 'results.json'), {
-    key: `sim-single_queue:${count}`,
-    label: `\`runcue sim\` single_queue, ${count.toLocaleString('en-US')} units`,
-    result: `${Math.round(net).toLocaleString('en-US')} units/s`,
-    target: '≥ 50,000 units/s',
-    met: net >= 50_000 ? 'yes' : 'no',
-    command,
-    date,
-    commit: describeCommit(REPO),
-    note:
-      `${Math.round(gross).toLocaleString('en-US')} units/s end to end (wall ${wall.toFixed(0)} ms, a 1-unit run ${base.toFixed(0)} ms). ` +
-      'Every simulated unit goes through the real runner, which stats and writes real files in the scratch tree (/dev/shm): ' +
-      'mkdir, stat before and after, an empty output file, its mtime. That file I/O bounds the rate; an in-memory file system port would lift it.',
-  });
-  writeResultsMd(path.join(HERE, 'RESULTS.md'), rows, other);
-}
+const date = new Date().toISOString().slice(0, 16).replace('T', ' ');
+const fmt = (n) => Math.round(n).toLocaleString('en-US');
+const section = [
+  '## Simulation speed: `runcue sim`',
+  '',
+  `Written by \`${command}\` (${date}, commit ${describeCommit(REPO)}; ${os.availableParallelism()} cores, Node ${process.versions.node}).`,
+  `\`runcue sim --scenario single_queue --count ${count} --concurrent ${values.concurrent}\`, median of ${reps} runs after a warm-up;`,
+  'a `--count 1` run measured the same way is subtracted (start-up, config, scratch directory).',
+  '',
+  '| units | simulated makespan | wall | a 1-unit run | simulated units/s | end to end | target | met |',
+  '| ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |',
+  `| ${count.toLocaleString('en-US')} | ${summary.makespanMs} ms | ${wall.toFixed(0)} ms | ${base.toFixed(0)} ms | ${fmt(net)} | ${fmt(gross)} | ≥ 50,000/s | ${net >= 50_000 ? 'yes' : 'no'} |`,
+  '',
+  'Every simulated unit goes through the real runner, which stats and writes real files in the scratch tree',
+  '(/dev/shm): output directories, stats before and after the attempt, an empty output file and its mtime,',
+  'the record of what it wrote. That file I/O, not the virtual clock, bounds the rate; an in-memory',
+  'file system port for the runner would lift it.',
+].join('\n');
+if (!values['no-write']) writeOtherSection(path.join(HERE, 'RESULTS.md'), 'bench/sim.mjs', section);

@@ -63,38 +63,6 @@ export function mergeResults(file, rows) {
   return Object.values(store.rows);
 }
 
-/**
- * Stores one measurement of a benchmark other than runcue vs make (bench/sim.mjs: simulated
- * units per second) under `other` in the store, by `row.key`; returns every such row.
- */
-export function mergeOther(file, row) {
-  const store = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : { rows: {} };
-  store.other = { ...store.other, [row.key]: row };
-  writeFileSync(file, `${JSON.stringify(store, null, 2)}\n`);
-  return { rows: Object.values(store.rows), other: Object.values(store.other) };
-}
-
-/** The rows of other benchmarks in the store (see {@link mergeOther}). */
-export function otherResults(file) {
-  return existsSync(file) ? Object.values(JSON.parse(readFileSync(file, 'utf8')).other ?? {}) : [];
-}
-
-function otherSection(other) {
-  if (other.length === 0) return [];
-  return [
-    '## Other measurements',
-    '',
-    '| measurement | result | target | met | command | measured |',
-    '| --- | ---: | --- | --- | --- | --- |',
-    ...other.map(
-      (o) => `| ${o.label} | ${o.result} | ${o.target ?? ''} | ${o.met ?? ''} | \`${o.command}\` | ${o.date} (commit ${o.commit}) |`,
-    ),
-    '',
-    ...other.flatMap((o) => (o.note ? [`- ${o.label}: ${o.note}`] : [])),
-    '',
-  ];
-}
-
 function fmt(cell, unit) {
   if (!cell || cell.missing) return '–';
   if (cell.error) return 'failed';
@@ -157,14 +125,33 @@ export function renderTable(rows) {
 export const OTHER_RESULTS_MARK = '<!-- sections below are written by other bench scripts -->';
 
 /** The part of an existing RESULTS.md from the mark on, or '' when there is none. */
-export function otherResults(file) {
+function otherResults(file) {
   const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
   const at = text.indexOf(OTHER_RESULTS_MARK);
   return at === -1 ? '' : text.slice(at);
 }
 
+/**
+ * Writes (or replaces) the section of one other bench script below the mark, keeping the other
+ * scripts' sections: each is delimited by `<!-- begin NAME -->` and `<!-- end NAME -->`.
+ */
+export function writeOtherSection(file, name, section) {
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const begin = `<!-- begin ${name} -->`;
+  const end = `<!-- end ${name} -->`;
+  const block = `${begin}\n${section.trimEnd()}\n${end}`;
+  const from = text.indexOf(begin);
+  const to = text.indexOf(end);
+  if (from !== -1 && to > from) {
+    writeFileSync(file, `${text.slice(0, from)}${block}${text.slice(to + end.length)}`);
+    return;
+  }
+  const withMark = text.includes(OTHER_RESULTS_MARK) ? text.trimEnd() : `${text.trimEnd()}\n\n${OTHER_RESULTS_MARK}`;
+  writeFileSync(file, `${withMark}\n\n${block}\n`);
+}
+
 /** Writes bench/RESULTS.md: the table, plus when and where each row was measured. */
-export function writeResultsMd(file, rows, other = []) {
+export function writeResultsMd(file, rows) {
   const sorted = sortRows(rows);
   const machines = [...new Set(sorted.map((r) => r.machine))];
   const when = (cell) => (cell?.date ? `${cell.date} (commit ${cell.commit})` : 'not measured');
@@ -193,7 +180,6 @@ export function writeResultsMd(file, rows, other = []) {
     '',
     ...where,
     '',
-    ...otherSection(other),
   ].join('\n');
   const others = otherResults(file);
   writeFileSync(file, others === '' ? text : `${text}\n${others}`);
