@@ -152,7 +152,8 @@ describe('runcue sim: the user config', () => {
     };
     const lanes = traced.traceEvents.filter((e) => e.ph === 'M' && e.args?.name?.startsWith('ocr slot')).map((e) => e.args?.name);
     expect(lanes).toEqual(['ocr slot 1', 'ocr slot 2']);
-    expect(traced.traceEvents.filter((e) => e.ph === 'X')).toHaveLength(22);
+    // One span per attempt, plus the run's own.
+    expect(traced.traceEvents.filter((e) => e.ph === 'X')).toHaveLength(23);
   });
 
   it('adds synthetic inputs with --files, and leaves the project alone', async () => {

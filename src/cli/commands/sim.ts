@@ -12,7 +12,7 @@ import { rehearse, type RehearsalSource } from '../../runner/sim/rehearse.ts';
 import { SCENARIO_DESCRIPTIONS, SCENARIOS, type ScenarioName } from '../../runner/sim/scenarios.ts';
 import type { SyntheticFiles } from '../../runner/sim/scratch.ts';
 import type { SimEvent } from '../../runner/sim/simulate.ts';
-import { traceEvents } from '../../runner/sim/trace.ts';
+import { traceOf } from '../../runner/records/trace.ts';
 import { didYouMean } from '../../suggest.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import type { CliContext, SimCommandOptions } from '../options.ts';
@@ -128,12 +128,12 @@ export async function simCommand(targets: string[], options: SimCommandOptions, 
     context.stderr.write(error.reason === 'sim-usage' ? `runcue sim: ${error.message}\n` : `${source.describe(error)}\n`);
     return EXIT_CODES.usage;
   }
-  const { summary, spans, interrupted } = outcome.value;
+  const { summary, record, interrupted } = outcome.value;
   const stopped = interruptedExitCode(interrupted);
   if (stopped !== undefined) return stopped;
   if (options.trace !== undefined) {
     const file = resolve(context.cwd, options.trace);
-    writeFileSync(file, `${JSON.stringify({ displayTimeUnit: 'ms', traceEvents: traceEvents(spans) })}\n`);
+    writeFileSync(file, `${JSON.stringify(traceOf(record))}\n`);
   }
   if (options.json === true) {
     context.stdout.write(`${JSON.stringify({ version: 1, seed: options.seed, summary })}\n`);

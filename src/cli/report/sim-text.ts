@@ -6,6 +6,7 @@
 import type { SimEvent } from '../../runner/sim/simulate.ts';
 import type { ServiceUse, SimSummary } from '../../runner/sim/summary.ts';
 import { describeBlocked, describeFailure, describeStale, formatDuration } from './format.ts';
+import { formatPerWindow } from './service-progress.ts';
 
 /** Virtual ms as seconds with milliseconds: `12.400s`. */
 function simTime(ms: number): string {
@@ -70,7 +71,10 @@ export function logLine(event: SimEvent, origin: number): string | undefined {
 }
 
 function limits(s: ServiceUse): string {
-  const parts = [s.concurrent === null ? 'no cap' : `${s.concurrent} at once`, ...s.rates.map((r) => r.rate)];
+  const parts = [
+    s.concurrent === null ? 'no cap' : `${s.concurrent} at once`,
+    ...s.rates.map((r) => `${r.limit} ${formatPerWindow(r.windowMs)}`),
+  ];
   return parts.join(', ');
 }
 
@@ -93,7 +97,7 @@ function serviceTable(services: readonly ServiceUse[]): string[] {
     formatDuration(s.busyMs),
     s.utilisation === null ? '-' : `${(s.utilisation * 100).toFixed(1)}%`,
     String(s.peakConcurrent),
-    s.rates.map((r) => `${r.maxStarts}/${r.limit} per ${formatDuration(r.windowMs)}`).join(', ') || '-',
+    s.rates.map((r) => `${r.maxStarts}/${r.limit} ${formatPerWindow(r.windowMs)}`).join(', ') || '-',
   ]);
   return table([header, ...rows]).map((l) => `  ${l}`);
 }

@@ -8,11 +8,11 @@ import { err, ok, type Result } from '../../result.ts';
 import type { BuildFailure } from '../build.ts';
 import type { BlockedUnit } from '../events.ts';
 import { staticPlan } from '../inspect.ts';
+import type { RunRecord } from '../records/record.ts';
 import { modelOf, type ModelFlags } from './model.ts';
 import { scenario, type ScenarioLimits, type ScenarioName, type SimEdit } from './scenarios.ts';
 import { createScratch, seedFromProject, simConfig, writeSynthetic, type SyntheticFiles } from './scratch.ts';
 import { simulate, type SimEvent } from './simulate.ts';
-import { spansOf, type Span } from './spans.ts';
 import { summarize, type SimSummary } from './summary.ts';
 
 /** What to rehearse: a built-in scenario, or the user's config. */
@@ -36,11 +36,12 @@ export interface RehearsalRequest {
   readonly signal?: AbortSignal;
 }
 
-/** A finished rehearsal: the summary, every event and attempt, and the config as simulated. */
+/** A finished rehearsal: the summary, every event, the run record, and the config as simulated. */
 export interface Rehearsal {
   readonly summary: SimSummary;
   readonly events: readonly SimEvent[];
-  readonly spans: readonly Span[];
+  /** The run record, as `build` keeps it (`runcue report`); `--trace` is drawn from it. */
+  readonly record: RunRecord;
   readonly config: ResolvedConfig;
   readonly start: number;
   /** Set when a signal stopped the rehearsal (`SIGINT`, `SIGPIPE`, ...). */
@@ -99,14 +100,14 @@ export async function rehearse(request: RehearsalRequest): Promise<Result<Rehear
       ...(request.signal ? { signal: request.signal } : {}),
     });
     if (!run.ok) return err(run.error);
-    const { events, passes } = run.value;
+    const { events, passes, record } = run.value;
     const plan = staticPlan(config, request.targets);
     const last = passes.at(-1);
     const blocked: BlockedUnit[] = (last?.blocked ?? []).map((b) => ({ task: b.task, unit: b.unit, reason: b.reason }));
     const end = Math.max(request.start, ...events.filter((e) => e.type === 'run:done').map((e) => e.time));
     const summary = summarize({
-      config,
       events,
+      record,
       start: request.start,
       end,
       graph: plan.ok ? plan.value.graph : undefined,
@@ -117,7 +118,7 @@ export async function rehearse(request: RehearsalRequest): Promise<Result<Rehear
     return ok({
       summary,
       events,
-      spans: spansOf(events, config, request.start),
+      record,
       config,
       start: request.start,
       ...(interrupted ? { interrupted } : {}),

@@ -13,6 +13,8 @@ import { err, ok, type Result } from '../../result.ts';
 import { build, type BuildFailure, type BuildResult } from '../build.ts';
 import type { RunEvent } from '../events.ts';
 import type { RunnerPorts } from '../ports.ts';
+import { createRecordAccumulator } from '../records/accumulate.ts';
+import type { RunRecord } from '../records/record.ts';
 import { simExecutors, type TaskModel } from './executor.ts';
 import { memoryRateStore } from './memory-rate-store.ts';
 import { seededRandom } from './random.ts';
@@ -40,10 +42,12 @@ export interface SimulateOptions {
   readonly signal?: AbortSignal;
 }
 
-/** How a rehearsal went: every event, and each pass's result. */
+/** How a rehearsal went: every event, each pass's result, and the run record of them all. */
 export interface SimRun {
   readonly events: readonly SimEvent[];
   readonly passes: readonly BuildResult[];
+  /** As `build` records a run (`runcue report`): every pass in one record, from the first start to the last end. */
+  readonly record: RunRecord;
   readonly start: number;
   readonly end: number;
 }
@@ -67,11 +71,20 @@ export async function simulate(options: SimulateOptions): Promise<Result<SimRun,
     events.push(event);
     options.onEvent?.(event);
   };
+  const recorder = createRecordAccumulator({
+    id: 'sim',
+    command: 'build',
+    targets: options.targets,
+    exitCode: (status) => (status === 'ok' ? 0 : 1),
+  });
   const pending = [...(options.edits ?? [])];
   let done = 0;
   let edited = false;
   const onEvent = (event: RunEvent): void => {
     record(event);
+    // One record over every pass: the first start, and each end as the run's end so far.
+    if (event.type === 'run:done') recorder.onEvent({ ...event, durationMs: event.time - options.start });
+    else if (event.type !== 'run:start' || !recorder.started) recorder.onEvent(event);
     if (event.type !== 'unit:done') return;
     done++;
     for (const edit of pending.filter((e) => e.afterDone <= done)) {
@@ -102,5 +115,5 @@ export async function simulate(options: SimulateOptions): Promise<Result<SimRun,
     if (!edited || !result.value.ok || options.signal?.aborted) break;
     edited = false;
   }
-  return ok({ events, passes, start: options.start, end: clock.now() });
+  return ok({ events, passes, record: recorder.record(clock.now()), start: options.start, end: clock.now() });
 }

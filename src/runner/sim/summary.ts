@@ -1,20 +1,19 @@
 /**
  * What a rehearsal says: the simulated makespan, how many units ran, failed, were retried or
- * blocked, each service's use against its limits (utilisation, peak concurrency, the most
- * starts seen in any window of each rate, computed from the simulated start times), the
- * critical path and the task that bounds the makespan. Pure: events in, a plain object out
- * (the `--json` document).
+ * blocked, each service's use against its limits (utilisation; peak concurrency and the most
+ * starts in any window of each rate, as the run record counts them from the simulated start
+ * times), the critical path and the task that bounds the makespan. Pure: events and the run
+ * record in, a plain object out (the `--json` document).
  */
-import type { ResolvedConfig } from '../../config/resolved.ts';
 import type { UnitGraph } from '../../graph/unit.ts';
 import type { BlockedUnit } from '../events.ts';
+import type { RunRecord } from '../records/record.ts';
 import { criticalPath, type PathStep } from './critical-path.ts';
 import type { SimEvent } from './simulate.ts';
 import { spansOf, type Span } from './spans.ts';
 
 /** One rate of a service, and the most starts seen in any window of its length. */
 export interface RateUse {
-  readonly rate: string;
   readonly limit: number;
   readonly windowMs: number;
   readonly maxStarts: number;
@@ -61,53 +60,22 @@ export interface SimSummary {
   readonly failures: readonly { readonly unit: string; readonly message: string }[];
 }
 
-/** The most of the sorted `times` inside any window [t, t + windowMs). */
-export function maxInWindow(times: readonly number[], windowMs: number): number {
-  let best = 0;
-  let lo = 0;
-  for (let hi = 0; hi < times.length; hi++) {
-    while ((times[hi] as number) - (times[lo] as number) >= windowMs) lo++;
-    best = Math.max(best, hi - lo + 1);
-  }
-  return best;
-}
-
-function peak(spans: readonly Span[]): number {
-  const edges = spans.flatMap((s): [number, number][] => [
-    [s.start, 1],
-    [s.end, -1],
-  ]);
-  // Ends before starts at the same instant: a slot freed and taken again is not two at once.
-  edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  let now = 0;
-  let most = 0;
-  for (const [, d] of edges) most = Math.max(most, (now += d));
-  return most;
-}
-
-function serviceUses(config: ResolvedConfig, spans: readonly Span[], makespanMs: number): ServiceUse[] {
-  const used = new Set(spans.flatMap((s) => s.services));
-  return [...used].sort().map((name) => {
-    const mine = spans.filter((s) => s.services.includes(name));
-    const service = config.services.get(name);
-    const concurrent = service?.concurrent ?? null;
-    const busyMs = mine.reduce((sum, s) => sum + (s.end - s.start), 0);
-    const starts = mine.map((s) => s.start).sort((a, b) => a - b);
-    return {
-      service: name,
-      concurrent,
-      starts: starts.length,
-      busyMs,
-      utilisation: concurrent === null || makespanMs === 0 ? null : Math.round((busyMs / (concurrent * makespanMs)) * 1000) / 1000,
-      peakConcurrent: peak(mine),
-      rates: (service?.rates ?? []).map((r) => ({
-        rate: r.source,
-        limit: r.count,
-        windowMs: r.windowMs,
-        maxStarts: maxInWindow(starts, r.windowMs),
-      })),
-    };
-  });
+function serviceUses(record: RunRecord, spans: readonly Span[], makespanMs: number): ServiceUse[] {
+  return Object.entries(record.services)
+    .filter(([, use]) => use.starts > 0)
+    .map(([name, use]) => {
+      const busyMs = spans.filter((s) => s.services.includes(name)).reduce((sum, s) => sum + (s.end - s.start), 0);
+      const { concurrent } = use;
+      return {
+        service: name,
+        concurrent,
+        starts: use.starts,
+        busyMs,
+        utilisation: concurrent === null || makespanMs === 0 ? null : Math.round((busyMs / (concurrent * makespanMs)) * 1000) / 1000,
+        peakConcurrent: use.peakConcurrent,
+        rates: use.rates.map((r) => ({ limit: r.count, windowMs: r.windowMs, maxStarts: r.peak })),
+      };
+    });
 }
 
 function unitCounts(events: readonly SimEvent[], spans: readonly Span[]): SimUnitCounts {
@@ -134,24 +102,24 @@ function unitCounts(events: readonly SimEvent[], spans: readonly Span[]): SimUni
 
 /** The summary of a rehearsal that ran from `start` to `end` (virtual ms); `graph` gives the path. */
 export function summarize(options: {
-  readonly config: ResolvedConfig;
   readonly events: readonly SimEvent[];
+  readonly record: RunRecord;
   readonly start: number;
   readonly end: number;
   readonly graph: UnitGraph | undefined;
   readonly ok: boolean;
   readonly blocked: readonly BlockedUnit[];
 }): SimSummary {
-  const { config, events } = options;
+  const { events, record } = options;
   const makespanMs = options.end - options.start;
-  const spans = spansOf(events, config, options.start);
+  const spans = spansOf(record);
   const path = options.graph ? criticalPath(spans, options.graph) : { steps: [], boundingTask: undefined };
   const failures = events.flatMap((e) => (e.type === 'unit:fail' ? [{ unit: e.unit, message: e.error.message }] : []));
   return {
     ok: options.ok,
     makespanMs,
     units: unitCounts(events, spans),
-    services: serviceUses(config, spans, makespanMs),
+    services: serviceUses(record, spans, makespanMs),
     criticalPath: path.steps,
     boundingTask: path.boundingTask ?? null,
     blocked: options.blocked,

@@ -1,4 +1,4 @@
-/** The pieces of runcue sim that need no run: the virtual clock's heap, the model flags, names, windows, the path and the trace. */
+/** The pieces of runcue sim that need no run: the virtual clock's heap, the model flags, names and the critical path. */
 import { describe, expect, it } from 'vitest';
 import { configOf } from '../../../rig/config-builder.ts';
 import { criticalPath } from '../../../../src/runner/sim/critical-path.ts';
@@ -6,8 +6,6 @@ import { modelOf, parseFilesFlag } from '../../../../src/runner/sim/model.ts';
 import { namesFor } from '../../../../src/runner/sim/names.ts';
 import { seededRandom } from '../../../../src/runner/sim/random.ts';
 import type { Span } from '../../../../src/runner/sim/spans.ts';
-import { maxInWindow } from '../../../../src/runner/sim/summary.ts';
-import { traceEvents } from '../../../../src/runner/sim/trace.ts';
 import { VirtualClock } from '../../../../src/runner/sim/virtual-clock.ts';
 import type { UnitGraph } from '../../../../src/graph/unit.ts';
 
@@ -104,21 +102,11 @@ describe('namesFor', () => {
   });
 });
 
-describe('maxInWindow', () => {
-  it('counts starts in half-open windows [t, t + w)', () => {
-    expect(maxInWindow([], 1000)).toBe(0);
-    expect(maxInWindow([0, 999, 1000, 1500, 1999], 1000)).toBe(3);
-    expect(maxInWindow([0, 1000, 2000], 1000)).toBe(1);
-  });
-});
-
 const span = (unit: string, start: number, end: number, services = ['api']): Span => ({
   task: unit.split('[')[0] ?? unit,
   unit,
-  attempt: 1,
   start,
   end,
-  outcome: 'done',
   services,
 });
 
@@ -136,19 +124,5 @@ describe('criticalPath', () => {
       ['c', 600],
     ]);
     expect(path.boundingTask).toBe('c');
-  });
-});
-
-describe('traceEvents', () => {
-  it('puts each attempt in the first free lane of each of its services, in microseconds', () => {
-    const events = traceEvents([span('a', 0, 100), span('b', 50, 150), span('c', 100, 200, ['api', 'cpu'])]);
-    const complete = events.filter((e) => e.ph === 'X').map((e) => [e.name, e.pid, e.tid, e.ts, e.dur]);
-    expect(complete).toEqual([
-      ['a', 1, 1, 0, 100_000],
-      ['b', 1, 2, 50_000, 100_000],
-      ['c', 1, 1, 100_000, 100_000],
-      ['c', 2, 1, 100_000, 100_000],
-    ]);
-    expect(events.filter((e) => e.name === 'thread_name').map((e) => e.args?.['name'])).toEqual(['api slot 1', 'api slot 2', 'cpu slot 1']);
   });
 });
