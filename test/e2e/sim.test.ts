@@ -156,13 +156,22 @@ describe('runcue sim: the user config', () => {
     expect(traced.traceEvents.filter((e) => e.ph === 'X')).toHaveLength(23);
   });
 
-  it('adds synthetic inputs with --files, and leaves the project alone', async () => {
+  it('adds synthetic inputs with --files, runs no command, hook or custom check, and leaves the project alone', async () => {
     const r = newRig();
     r.write({
-      'runcue.config.json': JSON.stringify({
-        services: { ocr: { rate: '60/min', concurrent: 4 } },
-        tasks: { ocr: { uses: 'ocr', input: 'docs/{doc}.pdf', output: 'text/{doc}.txt', run: 'exit 1' } },
-      }),
+      // Every piece of user code here would leave a trace: a file, a failure, or a unit not ready.
+      'runcue.config.mjs': `import { writeFileSync } from 'node:fs';
+        export default {
+          services: { ocr: { rate: '60/min', concurrent: 4 } },
+          on: { start: () => writeFileSync('hook-ran', '') },
+          tasks: {
+            ocr: {
+              uses: 'ocr', input: 'docs/{doc}.pdf', output: 'text/{doc}.txt',
+              run: 'touch command-ran; exit 1',
+              ready: () => { writeFileSync('ready-ran', ''); return false; },
+            },
+          },
+        };`,
       'docs/real.pdf': 'x',
     });
     const before = tree(r.dir);
