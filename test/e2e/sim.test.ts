@@ -5,6 +5,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { REPO, Rig, type RunResult } from '../rig/index.ts';
 
@@ -29,9 +30,18 @@ interface Summary {
   readonly blocked: readonly { unit: string; reason: { kind: string; message: string } }[];
 }
 
+const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
+ajv.addSchema(JSON.parse(readFileSync(join(REPO, 'docs', 'events.schema.json'), 'utf8')) as object, 'events.schema.json');
+ajv.addSchema(JSON.parse(readFileSync(join(REPO, 'docs', 'cli-json.schema.json'), 'utf8')) as object);
+
+/** The summary of a `sim --json` run, its document checked against docs/cli-json.schema.json. */
 function summaryOf(result: RunResult): Summary {
   expect(result.stderr).toBe('');
-  return (JSON.parse(result.stdout) as { summary: Summary }).summary;
+  const document = JSON.parse(result.stdout) as { summary: Summary };
+  const check = ajv.getSchema('cli-json.schema.json#/$defs/sim');
+  if (check === undefined) throw new Error('no schema for sim');
+  expect(check(document), JSON.stringify(check.errors)).toBe(true);
+  return document.summary;
 }
 
 /** Every path under `dir` with its mtime and size: what "nothing on disk changed" compares. */
