@@ -4,12 +4,12 @@
 // stand-in, Node with runcue/worker), and runcue's own share of a worker round trip. Not part of
 // `npm test`: spawning python3 1,000 times takes a while. `node bench/workers.mjs --help`.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { summarize, timeCommand } from './lib/measure.mjs';
-import { describeCommit, OTHER_RESULTS_MARK, otherResults } from './lib/report.mjs';
+import { describeCommit, OTHER_RESULTS_MARK, writeOtherSection } from './lib/report.mjs';
 import { findTools } from './lib/tools.mjs';
 import { WORKER_TASKS, workerWorkload } from './lib/worker-workload.mjs';
 
@@ -234,10 +234,7 @@ function main() {
   });
   process.stdout.write(`${section}\n`);
   if (opts.write) {
-    const file = path.join(HERE, 'RESULTS.md');
-    const text = readFileSync(file, 'utf8');
-    const above = otherResults(file) === '' ? text : text.slice(0, text.indexOf(OTHER_RESULTS_MARK));
-    writeFileSync(file, `${above.trimEnd()}\n\n${section}`);
+    writeOtherSection(path.join(HERE, 'RESULTS.md'), 'bench/workers.mjs', section.replace(OTHER_RESULTS_MARK, '').trim());
     log('wrote bench/RESULTS.md');
   }
 }

@@ -125,10 +125,29 @@ export function renderTable(rows) {
 export const OTHER_RESULTS_MARK = '<!-- sections below are written by other bench scripts -->';
 
 /** The part of an existing RESULTS.md from the mark on, or '' when there is none. */
-export function otherResults(file) {
+function otherResults(file) {
   const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
   const at = text.indexOf(OTHER_RESULTS_MARK);
   return at === -1 ? '' : text.slice(at);
+}
+
+/**
+ * Writes (or replaces) the section of one other bench script below the mark, keeping the other
+ * scripts' sections: each is delimited by `<!-- begin NAME -->` and `<!-- end NAME -->`.
+ */
+export function writeOtherSection(file, name, section) {
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const begin = `<!-- begin ${name} -->`;
+  const end = `<!-- end ${name} -->`;
+  const block = `${begin}\n${section.trimEnd()}\n${end}`;
+  const from = text.indexOf(begin);
+  const to = text.indexOf(end);
+  if (from !== -1 && to > from) {
+    writeFileSync(file, `${text.slice(0, from)}${block}${text.slice(to + end.length)}`);
+    return;
+  }
+  const withMark = text.includes(OTHER_RESULTS_MARK) ? text.trimEnd() : `${text.trimEnd()}\n\n${OTHER_RESULTS_MARK}`;
+  writeFileSync(file, `${withMark}\n\n${block}\n`);
 }
 
 /** Writes bench/RESULTS.md: the table, plus when and where each row was measured. */

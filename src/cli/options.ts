@@ -68,3 +68,27 @@ export interface ReportCommandOptions {
 export interface InitCommandOptions {
   readonly cwd?: string;
 }
+
+/** `runcue sim`: a built-in scenario or the user's config, the model, and what to print. */
+export interface SimCommandOptions {
+  readonly config?: string;
+  readonly cwd?: string;
+  readonly json?: boolean;
+  readonly verbose?: boolean;
+  readonly scenario?: string;
+  readonly listScenarios?: boolean;
+  readonly count: number;
+  readonly latency?: string;
+  readonly jitter?: string;
+  readonly errorRate?: string;
+  readonly rate?: string;
+  readonly concurrent?: number;
+  readonly seed: string;
+  readonly retries?: number;
+  readonly files: readonly string[];
+  readonly fanout?: string;
+  readonly trace?: string;
+  readonly force?: boolean;
+  readonly keepGoing?: boolean;
+  readonly jobs?: number;
+}

@@ -12,6 +12,7 @@ import type {
   GraphCommandOptions,
   InitCommandOptions,
   ReportCommandOptions,
+  SimCommandOptions,
 } from './options.ts';
 import { VERSION } from './version.ts';
 
@@ -22,6 +23,40 @@ function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
   return n;
+}
+
+function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number');
+  return n;
+}
+
+function collect(value: string, previous: readonly string[]): string[] {
+  return [...previous, value];
+}
+
+function simFlags(cmd: Command): Command {
+  return cmd
+    .option('--config <path>', 'config file (default: runcue.config.* found from the working directory upward)')
+    .option('--cwd <dir>', 'run as if started in this directory')
+    .option('--json', 'print the summary as one JSON document')
+    .option('-v, --verbose', 'print the event log (TIME EVENT TASK UNIT DETAILS, simulated time)')
+    .option('--scenario <name>', 'a built-in scenario instead of the config: single_queue, pipeline, fanout, dynamic')
+    .option('--list-scenarios', 'list the built-in scenarios')
+    .option('--count <n>', '(scenario) how many units', positiveInt, 100)
+    .option('--rate <rate>', "(scenario) the service's rate, such as 60/min")
+    .option('--concurrent <n>', "(scenario) the service's cap on units at once", positiveInt, 5)
+    .option('--latency <spec>', 'time per attempt: 200ms, or per task/service: extract=2s,summarize=100ms (default 200ms)')
+    .option('--jitter <spec>', 'each attempt takes latency x [1-j, 1+j]: 0.2, or per task/service (default 0)')
+    .option('--error-rate <spec>', 'chance an attempt fails: 0.1, or per task/service: ocr=0.05 (default 0)')
+    .option('--fanout <spec>', 'files per producer of a dynamic (glob) output: 30, or split=30 (default 3)')
+    .option('--files <glob=count>', "synthetic input files, such as 'docs/*.pdf=20' (repeatable)", collect, [])
+    .option('--retries <n>', "override every task's retries", nonNegativeInt)
+    .option('--seed <seed>', 'seed of latency jitter, failures and retry jitter', '1')
+    .option('--trace <file>', 'write a Chrome trace-event file (Perfetto, chrome://tracing)')
+    .option('--force', 'treat the selected units as stale')
+    .option('-k, --keep-going', 'run everything not downstream of a failure')
+    .option('-j, --jobs <n>', 'cap on units running at once', positiveInt);
 }
 
 const LIVE_REPORTERS = ['auto', 'tty', 'ci', 'json', 'silent'];
@@ -119,6 +154,10 @@ export function createProgram(context: CliContext): Command {
   common(program.command('touch').argument('[targets...]', 'as for build (no target: every task)'))
     .description('mark the selected units fresh without running them (like make -t)')
     .action(lazy<[string[], CommonOptions]>(async () => (await import('./commands/touch.ts')).touchCommand));
+
+  simFlags(program.command('sim').argument('[targets...]', 'as for build (with the config, not a scenario)'))
+    .description('rehearse a build on a virtual clock: how long it takes, what blocks, nothing runs')
+    .action(lazy<[string[], SimCommandOptions]>(async () => (await import('./commands/sim.ts')).simCommand));
 
   reportFlags(program.command('report')).action(
     lazy<[string | undefined, ReportCommandOptions]>(async () => (await import('./commands/report.ts')).reportCommand),

@@ -64,6 +64,11 @@ export interface BuildOptions {
   readonly executorFor?: ExecutorFor;
   /** (watch) Worker pools kept across runs; default: the build's own, stopped when it ends. */
   readonly workers?: WorkerPools;
+  /**
+   * False: keep no records of units in flight under `.runcue/inflight` (`runcue sim`: nothing
+   * real runs, so nothing can be left half-written). Default true.
+   */
+  readonly inflightRecords?: boolean;
 }
 
 /** Reports a run-level warning as every reporter shows one: a `unit:log` warning from `(run)`. */
@@ -88,16 +93,19 @@ export async function build(options: BuildOptions): Promise<Result<BuildResult, 
   const groups = createProcessGroups({ graceMs: killGraceMs });
   const workers = options.workers ?? new WorkerPools(options.env ?? {});
   workers.begin(config, emit, options.verbose ?? false);
-  const inflight = createInflightRecords({
-    root: config.root,
-    now,
-    // Started before the first record is written, so every command unit's record names it.
-    watchdog: (unit) => watchdogOf(config.tasks.get(unit.task)?.run.kind, groups, workers),
-    onError: (error) => {
-      const text = `cannot record units in flight under .runcue/inflight (${error.message}): if runcue is killed, outputs it was writing may look fresh`;
-      emit({ type: 'unit:log', time: now(), task: '', unit: '(run)', stream: 'warning', text });
-    },
-  });
+  const inflight =
+    options.inflightRecords === false
+      ? undefined
+      : createInflightRecords({
+          root: config.root,
+          now,
+          // Started before the first record is written, so every command unit's record names it.
+          watchdog: (unit) => watchdogOf(config.tasks.get(unit.task)?.run.kind, groups, workers),
+          onError: (error) => {
+            const text = `cannot record units in flight under .runcue/inflight (${error.message}): if runcue is killed, outputs it was writing may look fresh`;
+            emit({ type: 'unit:log', time: now(), task: '', unit: '(run)', stream: 'warning', text });
+          },
+        });
   const scheduler = new Scheduler({
     config,
     // Upstream tasks are expanded even with --no-deps: their planned outputs bind the selected
@@ -116,7 +124,7 @@ export async function build(options: BuildOptions): Promise<Result<BuildResult, 
     ports,
     executorFor: options.executorFor ?? localExecutors({ root: config.root, env: options.env ?? {}, killGraceMs, groups }, workers),
     emit,
-    inflight,
+    ...(inflight ? { inflight } : {}),
     // So that every worker:exit comes before run:done.
     ...(options.workers === undefined ? { beforeDone: () => workers.close() } : {}),
     signal: options.signal,

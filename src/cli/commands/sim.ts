@@ -1,0 +1,145 @@
+/**
+ * `runcue sim [targets]`: rehearses a build on a virtual clock (src/runner/sim/): a built-in
+ * scenario (`--scenario`) or the user's config over a scratch copy of the project's tree. Prints
+ * the summary (text or `--json`), the event log with `-v`, and a Chrome trace with `--trace`.
+ */
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseRate } from '../../config/duration.ts';
+import { err, ok, type Result } from '../../result.ts';
+import { parseFilesFlag } from '../../runner/sim/model.ts';
+import { rehearse, type RehearsalSource } from '../../runner/sim/rehearse.ts';
+import { SCENARIO_DESCRIPTIONS, SCENARIOS, type ScenarioName } from '../../runner/sim/scenarios.ts';
+import type { SyntheticFiles } from '../../runner/sim/scratch.ts';
+import type { SimEvent } from '../../runner/sim/simulate.ts';
+import { traceOf } from '../../runner/records/trace.ts';
+import { didYouMean } from '../../suggest.ts';
+import { EXIT_CODES } from '../exit-codes.ts';
+import type { CliContext, SimCommandOptions } from '../options.ts';
+import { logHeader, logLine, renderSummary } from '../report/sim-text.ts';
+import { describeBuildFailure, loadForCommand, resolveTargets } from './load.ts';
+import { interruptedExitCode, withSignals } from './signals.ts';
+
+interface Source {
+  readonly source: RehearsalSource;
+  readonly title: string;
+  readonly targets: readonly string[];
+  /** For a build that cannot start: the config's file and the shell's directory. */
+  readonly describe: (error: { readonly reason: string; readonly message: string }) => string;
+}
+
+function scenarioSource(name: string, targets: readonly string[], options: SimCommandOptions): Result<Source, string> {
+  if (!(SCENARIOS as readonly string[]).includes(name)) {
+    const near = didYouMean(name, SCENARIOS);
+    return err(`--scenario ${name}: no such scenario${near ? ` (did you mean ${near}?)` : ''}; scenarios: ${SCENARIOS.join(', ')}`);
+  }
+  if (options.rate !== undefined) {
+    const rate = parseRate(options.rate);
+    if (!rate.ok) return err(`--rate ${options.rate}: ${rate.error}`);
+  }
+  if (options.files.length > 0) return err('--files adds inputs to your config: it does not apply to a --scenario');
+  const limits = { count: options.count, rate: options.rate, concurrent: options.concurrent };
+  const rate = options.rate === undefined ? 'no rate' : options.rate;
+  const title = `runcue sim: scenario ${name}, ${options.count} units, api ${rate}, ${options.concurrent ?? 'no cap'} at once, seed ${options.seed} (virtual time: nothing ran)`;
+  return ok({ source: { kind: 'scenario', name: name as ScenarioName, limits }, title, targets, describe: (e) => `runcue: ${e.message}` });
+}
+
+async function configSource(targets: readonly string[], options: SimCommandOptions, context: CliContext): Promise<Result<Source, number>> {
+  if (options.rate !== undefined) {
+    context.stderr.write('runcue sim: --rate applies to a --scenario; set rates in your config (or use --latency per task)\n');
+    return err(EXIT_CODES.usage);
+  }
+  const files: SyntheticFiles[] = [];
+  for (const text of options.files) {
+    const parsed = parseFilesFlag(text);
+    if (!parsed.ok) {
+      context.stderr.write(`runcue sim: ${parsed.error}\n`);
+      return err(EXIT_CODES.usage);
+    }
+    files.push(parsed.value);
+  }
+  const loaded = await loadForCommand(options, context);
+  if (!loaded.ok) return err(loaded.exitCode);
+  const { config, cwd } = loaded;
+  const title = `runcue sim: ${resolve(cwd) === config.root ? config.file.slice(config.root.length + 1) : config.file}, seed ${options.seed} (virtual time: nothing ran, nothing written)`;
+  return ok({
+    source: { kind: 'config', config, files },
+    title,
+    targets: resolveTargets(targets, config, cwd),
+    describe: (e) => describeBuildFailure(e, config, cwd),
+  });
+}
+
+function listScenarios(context: CliContext): number {
+  const width = Math.max(...SCENARIOS.map((s) => s.length));
+  for (const name of SCENARIOS) context.stdout.write(`${name.padEnd(width)}  ${SCENARIO_DESCRIPTIONS[name]}\n`);
+  return EXIT_CODES.ok;
+}
+
+/** Rehearses the targets or a scenario; exit 0 when the simulated build succeeds, 1 when not, 2 on usage. */
+export async function simCommand(targets: string[], options: SimCommandOptions, context: CliContext): Promise<number> {
+  if (options.listScenarios) return listScenarios(context);
+  let source: Source;
+  if (options.scenario !== undefined) {
+    const chosen = scenarioSource(options.scenario, targets, options);
+    if (!chosen.ok) {
+      context.stderr.write(`runcue sim: ${chosen.error}\n`);
+      return EXIT_CODES.usage;
+    }
+    source = chosen.value;
+  } else {
+    const chosen = await configSource(targets, options, context);
+    if (!chosen.ok) return chosen.error;
+    source = chosen.value;
+  }
+  const start = Math.ceil(Date.now() / 1000) * 1000;
+  const verbose = options.verbose === true && options.json !== true;
+  if (verbose) context.stdout.write(`${logHeader()}\n`);
+  const onEvent = verbose
+    ? (event: SimEvent): void => {
+        const line = logLine(event, start);
+        if (line !== undefined) context.stdout.write(`${line}\n`);
+      }
+    : undefined;
+  const outcome = await withSignals(
+    (signal) =>
+      rehearse({
+        signal,
+        source: source.source,
+        targets: source.targets,
+        flags: {
+          ...(options.latency !== undefined ? { latency: options.latency } : {}),
+          ...(options.jitter !== undefined ? { jitter: options.jitter } : {}),
+          ...(options.errorRate !== undefined ? { errorRate: options.errorRate } : {}),
+          ...(options.fanout !== undefined ? { fanout: options.fanout } : {}),
+        },
+        seed: options.seed,
+        start,
+        ...(options.retries !== undefined ? { retries: options.retries } : {}),
+        ...(options.keepGoing ? { keepGoing: true } : {}),
+        ...(options.force ? { force: true } : {}),
+        ...(options.jobs ? { jobs: options.jobs } : {}),
+        ...(onEvent ? { onEvent } : {}),
+      }),
+    context,
+  );
+  if (!outcome.ok) {
+    const error = outcome.error;
+    context.stderr.write(error.reason === 'sim-usage' ? `runcue sim: ${error.message}\n` : `${source.describe(error)}\n`);
+    return EXIT_CODES.usage;
+  }
+  const { summary, record, interrupted } = outcome.value;
+  const stopped = interruptedExitCode(interrupted);
+  if (stopped !== undefined) return stopped;
+  if (options.trace !== undefined) {
+    const file = resolve(context.cwd, options.trace);
+    writeFileSync(file, `${JSON.stringify(traceOf(record))}\n`);
+  }
+  if (options.json === true) {
+    context.stdout.write(`${JSON.stringify({ version: 1, seed: options.seed, summary })}\n`);
+  } else {
+    if (verbose) context.stdout.write('\n');
+    context.stdout.write(renderSummary(summary, source.title));
+  }
+  return summary.ok ? EXIT_CODES.ok : EXIT_CODES.failed;
+}

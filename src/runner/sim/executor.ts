@@ -1,0 +1,121 @@
+/**
+ * The simulated executor: an attempt takes a latency on the virtual clock (with jitter), fails
+ * at the task's error rate, and otherwise "writes" the unit's outputs as empty files stamped
+ * with the virtual time, so the real runner around it (output checks, staleness, dynamic
+ * outputs) works unchanged. A dynamic (glob) output gets `fanout` files per producer.
+ */
+import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { ResolvedTask } from '../../config/resolved.ts';
+import type { UnitPath } from '../../graph/unit.ts';
+import type { UnitFailure } from '../events.ts';
+import type { Executor, ExecutorFor, ExecutorOutcome } from '../execute/executor.ts';
+import type { Clock, Random, Timers } from '../ports.ts';
+import { namesFor } from './names.ts';
+
+/** How one task behaves in a simulation. */
+export interface TaskModel {
+  /** Mean duration of an attempt. */
+  readonly latencyMs: number;
+  /** Each attempt's duration is `latencyMs` times a uniform factor in [1 - jitter, 1 + jitter]. */
+  readonly jitter: number;
+  /** Probability that an attempt fails. */
+  readonly errorRate: number;
+  /** Files a dynamic (glob) output gets per producer. */
+  readonly fanout: number;
+}
+
+/** What the simulated executor needs: the scratch tree, virtual time, seeded chance, the model. */
+export interface SimExecutorOptions {
+  readonly root: string;
+  readonly clock: Clock;
+  readonly timers: Timers;
+  readonly random: Random;
+  readonly model: (task: ResolvedTask) => TaskModel;
+}
+
+/** The simulated executor of every task. */
+export function simExecutors(options: SimExecutorOptions): ExecutorFor {
+  const executors = new Map<string, Executor>();
+  return (task) => {
+    let executor = executors.get(task.name);
+    if (!executor) {
+      executor = simExecutor(options, task);
+      executors.set(task.name, executor);
+    }
+    return executor;
+  };
+}
+
+function simExecutor(options: SimExecutorOptions, task: ResolvedTask): Executor {
+  const model = options.model(task);
+  return {
+    async run(request) {
+      const factor = 1 + model.jitter * (2 * options.random.next() - 1);
+      const duration = Math.max(0, Math.round(model.latencyMs * factor));
+      const fails = options.random.next() < model.errorRate;
+      const timeoutMs = request.view.timeoutMs;
+      if (timeoutMs !== undefined && duration > timeoutMs) {
+        const ended = await wait(options.timers, timeoutMs, request.signal);
+        if (ended) return ended;
+        return failed({ reason: 'timeout', timeoutMs, message: `timed out after ${timeoutMs} ms (simulated latency ${duration} ms)` });
+      }
+      const ended = await wait(options.timers, duration, request.signal);
+      if (ended) return ended;
+      if (fails) {
+        const percent = Math.round(model.errorRate * 1000) / 10;
+        return failed({ reason: 'exit-non-zero', exitCode: 1, message: `simulated failure (error rate ${percent}%)` });
+      }
+      const problem = writeOutputs(options, request.view.unit.outputs, model.fanout);
+      return problem ? failed({ reason: 'file-error', path: problem.path, message: problem.message }) : { kind: 'done' };
+    },
+  };
+}
+
+function failed(failure: UnitFailure): ExecutorOutcome {
+  return { kind: 'failed', failure, outputTail: '' };
+}
+
+/** Waits `ms` of virtual time; resolves to an `aborted` outcome when the run stops first. */
+function wait(timers: Timers, ms: number, signal: AbortSignal): Promise<ExecutorOutcome | undefined> {
+  return new Promise((resolve) => {
+    if (signal.aborted) {
+      resolve(failed({ reason: 'aborted', message: 'stopped' }));
+      return;
+    }
+    const onAbort = (): void => {
+      timers.clear(handle);
+      resolve(failed({ reason: 'aborted', message: 'stopped' }));
+    };
+    const handle = timers.set(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(undefined);
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Writes each output as an empty file stamped with the virtual time; says which could not be. */
+function writeOutputs(
+  options: SimExecutorOptions,
+  outputs: readonly UnitPath[],
+  fanout: number,
+): { path: string; message: string } | undefined {
+  const seconds = options.clock.now() / 1000;
+  for (const output of outputs) {
+    const names = output.isGlob ? namesFor(output.path, fanout, 'sim') : { ok: true as const, value: [output.path] };
+    if (!names.ok) return { path: output.path, message: names.error };
+    for (const name of names.value) {
+      const file = `${options.root}/${name}`;
+      try {
+        // runcue made the parents of declared paths and a glob's base; a glob may reach deeper.
+        if (output.isGlob) mkdirSync(dirname(file), { recursive: true });
+        writeFileSync(file, '');
+        utimesSync(file, seconds, seconds);
+      } catch (error) {
+        return { path: name, message: error instanceof Error ? error.message : String(error) };
+      }
+    }
+  }
+  return undefined;
+}

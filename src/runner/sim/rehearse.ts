@@ -1,0 +1,129 @@
+/**
+ * `runcue sim` end to end, below the CLI: make the scratch tree (a scenario's synthetic inputs,
+ * or the user's project tree plus `--files`), build the model from the flags, simulate, plan the
+ * final graph for the critical path, summarise, and remove the scratch tree.
+ */
+import type { ResolvedConfig } from '../../config/resolved.ts';
+import { err, ok, type Result } from '../../result.ts';
+import type { BuildFailure } from '../build.ts';
+import type { BlockedUnit } from '../events.ts';
+import { staticPlan } from '../inspect.ts';
+import type { RunRecord } from '../records/record.ts';
+import { modelOf, type ModelFlags } from './model.ts';
+import { scenario, type ScenarioLimits, type ScenarioName, type SimEdit } from './scenarios.ts';
+import { createScratch, seedFromProject, simConfig, writeSynthetic, type SyntheticFiles } from './scratch.ts';
+import { simulate, type SimEvent } from './simulate.ts';
+import { summarize, type SimSummary } from './summary.ts';
+
+/** What to rehearse: a built-in scenario, or the user's config. */
+export type RehearsalSource =
+  | { readonly kind: 'scenario'; readonly name: ScenarioName; readonly limits: ScenarioLimits }
+  | { readonly kind: 'config'; readonly config: ResolvedConfig; readonly files: readonly SyntheticFiles[] };
+
+export interface RehearsalRequest {
+  readonly source: RehearsalSource;
+  readonly targets: readonly string[];
+  readonly flags: ModelFlags;
+  readonly seed: string;
+  /** The virtual time the run starts at: not before the project's files were written (ms since the epoch). */
+  readonly start: number;
+  /** Overrides every task's `retries`. */
+  readonly retries?: number;
+  readonly keepGoing?: boolean;
+  readonly force?: boolean;
+  readonly jobs?: number;
+  readonly onEvent?: (event: SimEvent) => void;
+  readonly signal?: AbortSignal;
+}
+
+/** A finished rehearsal: the summary, every event, the run record, and the config as simulated. */
+export interface Rehearsal {
+  readonly summary: SimSummary;
+  readonly events: readonly SimEvent[];
+  /** The run record, as `build` keeps it (`runcue report`); `--trace` is drawn from it. */
+  readonly record: RunRecord;
+  readonly config: ResolvedConfig;
+  readonly start: number;
+  /** Set when a signal stopped the rehearsal (`SIGINT`, `SIGPIPE`, ...). */
+  readonly interrupted?: string;
+}
+
+/** A flag that does not fit the config (`--latency ocr2=1s`), or a build that cannot start. */
+export type RehearsalFailure = { readonly reason: 'sim-usage'; readonly message: string } | BuildFailure;
+
+interface Prepared {
+  readonly config: ResolvedConfig;
+  readonly edits: readonly SimEdit[];
+  readonly fanout: number | undefined;
+}
+
+function prepare(request: RehearsalRequest, root: string): Result<Prepared, string> {
+  const { source } = request;
+  const inputsAt = request.start - 1000;
+  if (source.kind === 'scenario') {
+    const sc = scenario(source.name, root, source.limits);
+    const written = writeSynthetic(root, sc.files, inputsAt);
+    if (!written.ok) return err(written.error);
+    return ok({ config: sc.config, edits: sc.edits, fanout: sc.fanout });
+  }
+  seedFromProject(source.config, root);
+  const written = writeSynthetic(root, source.files, inputsAt);
+  if (!written.ok) return err(written.error);
+  return ok({ config: simConfig(source.config, root), edits: [], fanout: undefined });
+}
+
+function withRetries(config: ResolvedConfig, retries: number | undefined): ResolvedConfig {
+  if (retries === undefined) return config;
+  return { ...config, tasks: new Map([...config.tasks].map(([name, task]) => [name, { ...task, retries }])) };
+}
+
+export async function rehearse(request: RehearsalRequest): Promise<Result<Rehearsal, RehearsalFailure>> {
+  const scratch = createScratch();
+  try {
+    const prepared = prepare(request, scratch.root);
+    if (!prepared.ok) return err({ reason: 'sim-usage', message: prepared.error });
+    const config = withRetries(prepared.value.config, request.retries);
+    const fanout = request.flags.fanout ?? (prepared.value.fanout === undefined ? undefined : String(prepared.value.fanout));
+    const model = modelOf(config, { ...request.flags, ...(fanout === undefined ? {} : { fanout }) });
+    if (!model.ok) return err({ reason: 'sim-usage', message: model.error });
+    const run = await simulate({
+      config,
+      targets: request.targets,
+      model: model.value,
+      seed: request.seed,
+      start: request.start,
+      edits: prepared.value.edits,
+      ...(request.force ? { force: true } : {}),
+      ...(request.keepGoing ? { keepGoing: true } : {}),
+      ...(request.jobs ? { jobs: request.jobs } : {}),
+      ...(request.onEvent ? { onEvent: request.onEvent } : {}),
+      ...(request.signal ? { signal: request.signal } : {}),
+    });
+    if (!run.ok) return err(run.error);
+    const { events, passes, record } = run.value;
+    const plan = staticPlan(config, request.targets);
+    const last = passes.at(-1);
+    const blocked: BlockedUnit[] = (last?.blocked ?? []).map((b) => ({ task: b.task, unit: b.unit, reason: b.reason }));
+    const end = Math.max(request.start, ...events.filter((e) => e.type === 'run:done').map((e) => e.time));
+    const summary = summarize({
+      events,
+      record,
+      start: request.start,
+      end,
+      graph: plan.ok ? plan.value.graph : undefined,
+      ok: passes.every((p) => p.ok),
+      blocked,
+    });
+    const interrupted = passes.find((p) => p.interrupted !== undefined)?.interrupted;
+    return ok({
+      summary,
+      events,
+      record,
+      config,
+      start: request.start,
+      ...(interrupted ? { interrupted } : {}),
+    });
+  } finally {
+    scratch.remove();
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * Runs a rehearsal: the real `build` (planner, scheduler, limiter, attempt checks) over a scratch
+ * tree, on a virtual clock, with the simulated executor, seeded chance and an in-memory rate
+ * store, and no in-flight records. Nothing sleeps and nothing outside the scratch tree is written.
+ *
+ * Edits (the `dynamic` scenario) rewrite inputs once the run has finished some units, stamped
+ * with the virtual time. A build does not go back to units it finished, so when an edit made
+ * some stale, a second pass rebuilds them (what `watch` would do next), on the same clock and
+ * rate windows.
+ */
+import type { ResolvedConfig, ResolvedTask } from '../../config/resolved.ts';
+import { err, ok, type Result } from '../../result.ts';
+import { build, type BuildFailure, type BuildResult } from '../build.ts';
+import type { RunEvent } from '../events.ts';
+import type { RunnerPorts } from '../ports.ts';
+import { createRecordAccumulator } from '../records/accumulate.ts';
+import type { RunRecord } from '../records/record.ts';
+import { simExecutors, type TaskModel } from './executor.ts';
+import { memoryRateStore } from './memory-rate-store.ts';
+import { seededRandom } from './random.ts';
+import type { SimEdit } from './scenarios.ts';
+import { placeholder } from './scratch.ts';
+import { VirtualClock } from './virtual-clock.ts';
+
+/** An event of a rehearsal: the runner's, or an edit the simulation made. */
+export type SimEvent = RunEvent | { readonly type: 'sim:edit'; readonly time: number; readonly files: readonly string[] };
+
+/** What to rehearse (the config already rooted in a scratch tree: scratch.ts). */
+export interface SimulateOptions {
+  readonly config: ResolvedConfig;
+  readonly targets: readonly string[];
+  readonly model: (task: ResolvedTask) => TaskModel;
+  readonly seed: string;
+  /** The virtual time the run starts at (ms since the epoch). */
+  readonly start: number;
+  readonly edits?: readonly SimEdit[];
+  readonly force?: boolean;
+  readonly keepGoing?: boolean;
+  readonly jobs?: number;
+  readonly onEvent?: (event: SimEvent) => void;
+  /** Stops the rehearsal (Ctrl-C, a closed stdout). */
+  readonly signal?: AbortSignal;
+}
+
+/** How a rehearsal went: every event, each pass's result, and the run record of them all. */
+export interface SimRun {
+  readonly events: readonly SimEvent[];
+  readonly passes: readonly BuildResult[];
+  /** As `build` records a run (`runcue report`): every pass in one record, from the first start to the last end. */
+  readonly record: RunRecord;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** Virtual time a run may take before it is taken for stuck: a year. */
+const VIRTUAL_LIMIT_MS = 365 * 24 * 3_600_000;
+
+export async function simulate(options: SimulateOptions): Promise<Result<SimRun, BuildFailure>> {
+  const clock = new VirtualClock(options.start);
+  const ports: RunnerPorts = { clock, timers: clock, random: seededRandom(`${options.seed}/runner`) };
+  const executorFor = simExecutors({
+    root: options.config.root,
+    clock,
+    timers: clock,
+    random: seededRandom(`${options.seed}/work`),
+    model: options.model,
+  });
+  const rateStore = memoryRateStore();
+  const events: SimEvent[] = [];
+  const record = (event: SimEvent): void => {
+    events.push(event);
+    options.onEvent?.(event);
+  };
+  const recorder = createRecordAccumulator({
+    id: 'sim',
+    command: 'build',
+    targets: options.targets,
+    exitCode: (status) => (status === 'ok' ? 0 : 1),
+  });
+  const pending = [...(options.edits ?? [])];
+  let done = 0;
+  let edited = false;
+  const onEvent = (event: RunEvent): void => {
+    record(event);
+    // One record over every pass: the first start, and each end as the run's end so far.
+    if (event.type === 'run:done') recorder.onEvent({ ...event, durationMs: event.time - options.start });
+    else if (event.type !== 'run:start' || !recorder.started) recorder.onEvent(event);
+    if (event.type !== 'unit:done') return;
+    done++;
+    for (const edit of pending.filter((e) => e.afterDone <= done)) {
+      pending.splice(pending.indexOf(edit), 1);
+      for (const file of edit.files) placeholder(options.config.root, file, clock.now());
+      record({ type: 'sim:edit', time: clock.now(), files: edit.files });
+      edited = true;
+    }
+  };
+  const passes: BuildResult[] = [];
+  for (let pass = 0; pass < 2; pass++) {
+    const running = build({
+      config: options.config,
+      targets: options.targets,
+      force: pass === 0 && (options.force ?? false),
+      keepGoing: options.keepGoing ?? false,
+      ...(options.jobs ? { jobs: options.jobs } : {}),
+      ports,
+      executorFor,
+      rateStore,
+      inflightRecords: false,
+      onEvent,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    const result = await clock.runUntil(running, VIRTUAL_LIMIT_MS);
+    if (!result.ok) return err(result.error);
+    passes.push(result.value);
+    if (!edited || !result.value.ok || options.signal?.aborted) break;
+    edited = false;
+  }
+  return ok({ events, passes, record: recorder.record(clock.now()), start: options.start, end: clock.now() });
+}

@@ -1,0 +1,145 @@
+/**
+ * A virtual clock: a {@link Clock} and {@link Timers} whose time moves only when it is driven.
+ * Due timers run in time order (ties in the order they were set), and pending promises are
+ * flushed between timers, so a unit that settles on a promise is seen before the next timer
+ * fires. Nothing sleeps for real. `runcue sim` drives the real scheduler with it; scheduler tests
+ * use it through test/rig/fake-clock.ts.
+ *
+ * Timers are kept in a binary heap (10,000 units mean tens of thousands of timers); a cleared
+ * timer is dropped from the index at once and skipped when it reaches the top of the heap.
+ */
+import type { Clock, TimerHandle, Timers } from '../ports.ts';
+
+interface Pending {
+  readonly id: number;
+  readonly at: number;
+  readonly fn: () => void;
+}
+
+/** Options of a {@link VirtualClock}. */
+export interface VirtualClockOptions {
+  /**
+   * Event-loop turns given to pending promises after each timer (and before the first). The
+   * runner's file access is synchronous, so one turn settles every promise chain; tests that
+   * touch real async I/O ask for more.
+   */
+  readonly flushTurns?: number;
+}
+
+function earlier(a: Pending, b: Pending): boolean {
+  return a.at < b.at || (a.at === b.at && a.id < b.id);
+}
+
+/** Virtual time and its timers (see the module comment). */
+export class VirtualClock implements Clock, Timers {
+  private time: number;
+  private nextId = 1;
+  private readonly heap: Pending[] = [];
+  private readonly live = new Set<number>();
+  private readonly flushTurns: number;
+
+  constructor(start = Date.now(), options: VirtualClockOptions = {}) {
+    this.time = start;
+    this.flushTurns = Math.max(1, options.flushTurns ?? 1);
+  }
+
+  now(): number {
+    return this.time;
+  }
+
+  set(fn: () => void, ms: number): TimerHandle {
+    const id = this.nextId++;
+    this.live.add(id);
+    this.push({ id, at: this.time + Math.max(0, ms), fn });
+    return id as unknown as TimerHandle;
+  }
+
+  clear(handle: TimerHandle | undefined): void {
+    if (handle !== undefined) this.live.delete(handle as unknown as number);
+  }
+
+  /** How many timers are pending. */
+  get pending(): number {
+    return this.live.size;
+  }
+
+  /** Lets pending promises settle (turns of the real event loop; no time passes). */
+  async flush(): Promise<void> {
+    for (let i = 0; i < this.flushTurns; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+
+  /** Moves time forward by `ms`, running every timer that falls due on the way, in order. */
+  async advance(ms: number): Promise<void> {
+    const end = this.time + ms;
+    await this.flush();
+    for (let next = this.take(end); next; next = this.take(end)) {
+      this.time = Math.max(this.time, next.at);
+      next.fn();
+      await this.flush();
+    }
+    this.time = end;
+  }
+
+  /**
+   * Runs timers in order until `work` settles, and returns what it resolves to. Throws when it
+   * has not settled `limitMs` of virtual time from now: the run is stuck, not slow.
+   */
+  async runUntil<T>(work: Promise<T>, limitMs = 24 * 3_600_000): Promise<T> {
+    let settled = false;
+    const watched = work.finally(() => (settled = true));
+    const end = this.time + limitMs;
+    await this.flush();
+    while (!settled) {
+      const next = this.take(end);
+      if (!next) throw new Error(`not settled after ${limitMs} ms of virtual time (${this.live.size} timers pending)`);
+      this.time = Math.max(this.time, next.at);
+      next.fn();
+      await this.flush();
+    }
+    return watched;
+  }
+
+  /** Removes and returns the earliest live timer due by `end`. */
+  private take(end: number): Pending | undefined {
+    for (;;) {
+      const top = this.heap[0];
+      if (!top || top.at > end) return undefined;
+      this.pop();
+      if (this.live.delete(top.id)) return top;
+    }
+  }
+
+  private push(item: Pending): void {
+    const heap = this.heap;
+    heap.push(item);
+    let i = heap.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const p = heap[parent] as Pending;
+      if (!earlier(item, p)) break;
+      heap[i] = p;
+      i = parent;
+    }
+    heap[i] = item;
+  }
+
+  private pop(): void {
+    const heap = this.heap;
+    const last = heap.pop();
+    if (!last || heap.length === 0) return;
+    let i = 0;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= heap.length) break;
+      const right = left + 1;
+      const l = heap[left] as Pending;
+      const r = heap[right];
+      const child = r && earlier(r, l) ? right : left;
+      const c = heap[child] as Pending;
+      if (!earlier(c, last)) break;
+      heap[i] = c;
+      i = child;
+    }
+    heap[i] = last;
+  }
+}

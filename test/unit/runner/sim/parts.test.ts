@@ -1,0 +1,128 @@
+/** The pieces of runcue sim that need no run: the virtual clock's heap, the model flags, names and the critical path. */
+import { describe, expect, it } from 'vitest';
+import { configOf } from '../../../rig/config-builder.ts';
+import { criticalPath } from '../../../../src/runner/sim/critical-path.ts';
+import { modelOf, parseFilesFlag } from '../../../../src/runner/sim/model.ts';
+import { namesFor } from '../../../../src/runner/sim/names.ts';
+import { seededRandom } from '../../../../src/runner/sim/random.ts';
+import type { Span } from '../../../../src/runner/sim/spans.ts';
+import { VirtualClock } from '../../../../src/runner/sim/virtual-clock.ts';
+import type { UnitGraph } from '../../../../src/graph/unit.ts';
+
+describe('VirtualClock', () => {
+  it('fires thousands of timers in (time, order set) order, skips cleared ones, and never sleeps', async () => {
+    const clock = new VirtualClock(0);
+    const random = seededRandom('timers');
+    const fired: [number, number][] = [];
+    const handles = Array.from({ length: 5000 }, (_, i) => {
+      const ms = Math.floor(random.next() * 100) * 1000;
+      return clock.set(() => fired.push([clock.now(), i]), ms);
+    });
+    for (let i = 0; i < handles.length; i += 3) clock.clear(handles[i]);
+    const wall = Date.now();
+    await clock.advance(200_000);
+    expect(Date.now() - wall).toBeLessThan(20_000);
+    expect(fired).toHaveLength(5000 - Math.ceil(5000 / 3));
+    expect(fired.some(([, i]) => i % 3 === 0)).toBe(false);
+    const sorted = [...fired].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    expect(fired).toEqual(sorted);
+    expect(clock.now()).toBe(200_000);
+    expect(clock.pending).toBe(0);
+  });
+
+  it('runs until a promise settles, flushing promise chains between timers', async () => {
+    const clock = new VirtualClock(1000);
+    const chain = async (): Promise<number> => {
+      await new Promise<void>((resolve) => clock.set(resolve, 3_600_000));
+      await Promise.resolve();
+      await new Promise<void>((resolve) => clock.set(resolve, 500));
+      return clock.now();
+    };
+    expect(await clock.runUntil(chain())).toBe(1000 + 3_600_500);
+  });
+});
+
+describe('seededRandom', () => {
+  it('repeats for a seed, differs across seeds, stays in [0, 1)', () => {
+    const take = (seed: string): number[] => Array.from({ length: 1000 }, seededRandom(seed).next);
+    expect(take('a')).toEqual(take('a'));
+    expect(take('a')).not.toEqual(take('b'));
+    const values = take('c');
+    expect(Math.min(...values)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...values)).toBeLessThan(1);
+    const mean = values.reduce((s, v) => s + v, 0) / values.length;
+    expect(Math.abs(mean - 0.5)).toBeLessThan(0.05);
+  });
+});
+
+describe('sim model flags', () => {
+  const config = configOf(
+    {
+      extract: { uses: 'ocr', input: 'in/{n}.txt', output: 'text/{n}.txt', run: 'x' },
+      summarize: { input: 'text/*.txt', output: 'out.md', run: 'x' },
+    },
+    { extra: { services: { ocr: { rate: '60/min' } } } },
+  );
+  const task = (name: string) => {
+    const t = config.tasks.get(name);
+    if (!t) throw new Error(name);
+    return t;
+  };
+
+  it('takes a task key over a service key over the bare default over the built-in default', () => {
+    const model = modelOf(config, { latency: 'ocr=2s,500ms', errorRate: 'summarize=0.5,ocr=0.05', fanout: '7' });
+    if (!model.ok) throw new Error(model.error);
+    expect(model.value(task('extract'))).toEqual({ latencyMs: 2000, jitter: 0, errorRate: 0.05, fanout: 7 });
+    expect(model.value(task('summarize'))).toEqual({ latencyMs: 500, jitter: 0, errorRate: 0.5, fanout: 7 });
+  });
+
+  it('names the flag, the key and what was expected', () => {
+    expect(modelOf(config, { latency: 'extrat=2s' })).toEqual({
+      ok: false,
+      error: '--latency extrat=2s: no task or service is named "extrat" (did you mean "extract"?)',
+    });
+    expect(modelOf(config, { errorRate: 'ocr=1.5' })).toEqual({ ok: false, error: '--error-rate ocr=1.5: expected a number from 0 to 1' });
+    expect(modelOf(config, { latency: 'fast' })).toMatchObject({
+      ok: false,
+      error: expect.stringContaining("--latency fast: expected a duration like '30s'"),
+    });
+    expect(parseFilesFlag('docs/*.pdf')).toEqual({ ok: false, error: "--files docs/*.pdf: expected GLOB=COUNT, such as 'docs/*.pdf=20'" });
+    expect(parseFilesFlag('docs/*.pdf=20')).toEqual({ ok: true, value: { glob: 'docs/*.pdf', count: 20 } });
+  });
+});
+
+describe('namesFor', () => {
+  it('numbers the first * and takes the simplest match of the rest', () => {
+    expect(namesFor('work/a/pages/*.png', 3)).toEqual({
+      ok: true,
+      value: ['work/a/pages/sim-1.png', 'work/a/pages/sim-2.png', 'work/a/pages/sim-3.png'],
+    });
+    expect(namesFor('docs/**/*.{pdf,PDF}', 2, '')).toEqual({ ok: true, value: ['docs/1.pdf', 'docs/2.pdf'] });
+    expect(namesFor('a/b.txt', 2)).toEqual({ ok: false, error: 'a/b.txt: has no * to number 2 files by' });
+  });
+});
+
+const span = (unit: string, start: number, end: number, services = ['api']): Span => ({
+  task: unit.split('[')[0] ?? unit,
+  unit,
+  start,
+  end,
+  services,
+});
+
+describe('criticalPath', () => {
+  it('walks back from the last end through the dependency that ended last before each start', () => {
+    const deps = new Map([
+      ['c', new Set(['a', 'b'])],
+      ['b', new Set(['a'])],
+    ]);
+    const graph = { units: new Map(), deps, dependents: new Map() } as unknown as UnitGraph;
+    const path = criticalPath([span('a', 0, 100), span('b', 100, 400), span('x', 0, 300), span('c', 900, 1000)], graph);
+    expect(path.steps.map((s) => [s.unit, s.chargedMs])).toEqual([
+      ['a', 100],
+      ['b', 300],
+      ['c', 600],
+    ]);
+    expect(path.boundingTask).toBe('c');
+  });
+});
