@@ -11,6 +11,7 @@ import type {
   CommonOptions,
   GraphCommandOptions,
   InitCommandOptions,
+  WorkerCommandOptions,
 } from './options.ts';
 import { VERSION } from './version.ts';
 
@@ -67,7 +68,14 @@ export function createProgram(context: CliContext): Command {
   buildFlags(program.command('build').argument('[targets...]', 'task names, output paths or globs, task[key=glob] filters'))
     .description('run the stale units of the targets and everything they need')
     .option('-n, --dry-run', 'show what would run (same as `runcue plan`)')
+    .option('--queue <url>', 'run the units on `runcue worker` processes through BullMQ on this Redis (or RUNCUE_QUEUE)')
     .action(lazy<[string[], BuildCommandOptions]>(async () => (await import('./commands/build.ts')).buildCommand));
+
+  common(program.command('worker'))
+    .description('run the units that `runcue build --queue` adds, until Ctrl-C')
+    .option('--queue <url>', 'the Redis of the queue, redis://host:port[/db] (or RUNCUE_QUEUE)')
+    .option('--concurrency <n>', 'jobs run at once by this worker, per queue (default 1)', positiveInt)
+    .action(lazy<[WorkerCommandOptions]>(async () => (await import('./commands/worker.ts')).workerCommand));
 
   buildFlags(program.command('watch').argument('[targets...]', 'as for build'))
     .description('build, then rebuild what file changes touch, until Ctrl-C')

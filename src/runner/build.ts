@@ -64,6 +64,11 @@ export interface BuildOptions {
   readonly executorFor?: ExecutorFor;
   /** (watch) Worker pools kept across runs; default: the build's own, stopped when it ends. */
   readonly workers?: WorkerPools;
+  /**
+   * Units run elsewhere (`executorFor` adds them to a remote queue, whose workers enforce the
+   * services' limits): no local limits but `jobs`, and no local watchdog in their records.
+   */
+  readonly remote?: boolean;
 }
 
 /** Reports a run-level warning as every reporter shows one: a `unit:log` warning from `(run)`. */
@@ -92,7 +97,7 @@ export async function build(options: BuildOptions): Promise<Result<BuildResult, 
     root: config.root,
     now,
     // Started before the first record is written, so every command unit's record names it.
-    watchdog: (unit) => watchdogOf(config.tasks.get(unit.task)?.run.kind, groups, workers),
+    watchdog: (unit) => (options.remote ? undefined : watchdogOf(config.tasks.get(unit.task)?.run.kind, groups, workers)),
     onError: (error) => {
       const text = `cannot record units in flight under .runcue/inflight (${error.message}): if runcue is killed, outputs it was writing may look fresh`;
       emit({ type: 'unit:log', time: now(), task: '', unit: '(run)', stream: 'warning', text });
@@ -105,9 +110,11 @@ export async function build(options: BuildOptions): Promise<Result<BuildResult, 
     ...target.value,
     files: createFileLister(config.root),
     // Dry runs never ask for a slot, so the store is only written by real starts.
-    limiter: createLimiter(config.services, options.jobs, {
-      store: options.rateStore ?? createWarningRateStore(config.root, runWarning(listener, now)),
-    }),
+    limiter: options.remote
+      ? createLimiter(new Map(), options.jobs)
+      : createLimiter(config.services, options.jobs, {
+          store: options.rateStore ?? createWarningRateStore(config.root, runWarning(listener, now)),
+        }),
     force: options.force ?? false,
     keepGoing: options.keepGoing ?? false,
     noDeps: options.noDeps ?? false,

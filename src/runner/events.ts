@@ -78,7 +78,12 @@ export type UnitFailure =
    * (worker) The task's workers cannot serve: a load failed, none said ready in time, or they
    * crashed `workerCrashLimit` times in a row. Not retried.
    */
-  | { readonly reason: 'worker-failed'; readonly message: string };
+  | { readonly reason: 'worker-failed'; readonly message: string }
+  /**
+   * (queue) The remote queue could not run the unit: a worker refused its job (its config
+   * differs), the job failed in BullMQ (its workers died mid-unit too often) or Redis failed.
+   */
+  | { readonly reason: 'queue-error'; readonly message: string };
 
 /** One unit that is not running, and why (for stall diagnostics and `runcue why`). */
 export interface BlockedUnit {

@@ -161,6 +161,7 @@ const FAILURE_FIELDS = {
   'worker-error': { reason: 'required', retry: 'required', message: 'required' },
   'worker-crashed': { reason: 'required', message: 'required' },
   'worker-failed': { reason: 'required', message: 'required' },
+  'queue-error': { reason: 'required', message: 'required' },
 } as const satisfies Variants<UnitFailure, 'reason'>;
 
 interface SchemaObject {

@@ -3,6 +3,7 @@ import { build } from '../../runner/build.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import type { BuildCommandOptions, CliContext } from '../options.ts';
 import { loadForCommand } from './load.ts';
+import { queueUrlOf } from './queue-mode.ts';
 import { runFlags, runReported } from './run.ts';
 import { interruptedExitCode } from './signals.ts';
 
@@ -11,6 +12,11 @@ export async function buildCommand(targets: readonly string[], options: BuildCom
   if (options.dryRun) {
     const { planCommand } = await import('./plan.ts');
     return planCommand(targets, options, context);
+  }
+  const queueUrl = queueUrlOf(options.queue, context);
+  if (queueUrl !== undefined) {
+    const { queueBuildCommand } = await import('./queue-build.ts');
+    return queueBuildCommand(targets, { ...options, queue: queueUrl }, context);
   }
   const loaded = await loadForCommand(options, context);
   if (!loaded.ok) return loaded.exitCode;

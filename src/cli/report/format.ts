@@ -201,6 +201,7 @@ export function describeFailure(failure: UnitFailure): string {
       return withMessage(failure.retry ? 'worker error (retryable)' : 'worker error');
     case 'worker-crashed':
     case 'worker-failed':
+    case 'queue-error':
       return failure.message;
     default:
       return unreachable(failure);

@@ -267,6 +267,7 @@ function retryable(failure: UnitFailure): boolean {
     case 'aborted':
     case 'file-error':
     case 'worker-failed':
+    case 'queue-error':
       return false;
     case 'worker-error':
       return failure.retry;

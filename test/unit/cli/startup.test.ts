@@ -5,6 +5,9 @@
  * the types).
  */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -50,6 +53,21 @@ describe('start-up', () => {
       expect(loaded.stdout).toContain('Usage: runcue');
       expect(loaded.packages).toEqual(['commander']);
       expect(loaded.files).toEqual(['src/cli/exit-codes.ts', 'src/cli/main.ts', 'src/cli/program.ts', 'src/cli/version.ts']);
+    }
+  });
+
+  it('a local build loads neither bullmq nor a Redis client: only --queue does', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'runcue-startup-'));
+    try {
+      writeFileSync(join(dir, 'runcue.config.mjs'), `export default { tasks: { a: { output: 'a.txt', run: 'echo > a.txt' } } };`);
+      writeFileSync(join(dir, 'a.txt'), '');
+      const loaded = loadedBy(['build', '--cwd', dir, '--reporter', 'silent']);
+      expect(loaded.files).toContain('src/runner/build.ts');
+      expect(loaded.packages).not.toContain('bullmq');
+      expect(loaded.packages).not.toContain('ioredis');
+      expect(loaded.files.filter((f) => f.includes('/remote/'))).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

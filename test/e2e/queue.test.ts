@@ -1,0 +1,211 @@
+/**
+ * Scale-out through BullMQ on a real Redis (issue 12): one `runcue build --queue` coordinator and
+ * three `runcue worker` processes on one project. Limits hold across the workers together, a
+ * killed worker's unit is redone elsewhere, and an unreachable Redis is a quick, clear exit 2.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { collect, parseEvents, Rig, waitFor, type JsonEvent } from '../rig/index.ts';
+import { freePort, startRedis, type TestRedis } from '../rig/redis.ts';
+
+let redis: TestRedis;
+let rig: Rig;
+const started: ChildProcess[] = [];
+
+beforeAll(async () => {
+  redis = await startRedis();
+}, 30_000);
+afterAll(async () => {
+  await redis.stop();
+});
+afterEach(async () => {
+  for (const child of started.splice(0)) {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once('close', r));
+      child.kill('SIGKILL');
+      await exited;
+    }
+  }
+  rig.cleanup();
+  // Every test starts from an empty Redis: no queue, limit or job of an earlier test.
+  await redis.command('FLUSHALL');
+});
+
+/** A `runcue worker` process and what it printed so far. */
+interface QueueWorker {
+  readonly child: ChildProcess;
+  readonly events: () => JsonEvent[];
+  readonly stderr: () => string;
+}
+
+function startWorker(args: readonly string[] = [], env: Record<string, string> = {}): QueueWorker {
+  const child = rig.spawn(['worker', '--queue', redis.url, '--json', ...args], { env: { RUNCUE_QUEUE_LOCK_MS: '2000', ...env } });
+  started.push(child);
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (err += c.toString()));
+  return { child, events: () => parseEvents(out.slice(0, out.lastIndexOf('\n') + 1)), stderr: () => err };
+}
+
+/** Three workers, each ready (it says so on stderr once connected). */
+async function startWorkers(count: number, args: readonly string[] = []): Promise<QueueWorker[]> {
+  const workers = Array.from({ length: count }, () => startWorker(args));
+  await waitFor(() => workers.every((w) => w.stderr().includes('taking jobs')), 30_000, 'the workers to connect');
+  return workers;
+}
+
+async function stopWorkers(workers: readonly QueueWorker[]): Promise<void> {
+  await Promise.all(
+    workers.map(async (w) => {
+      if (w.child.exitCode !== null) return;
+      const done = collect(w.child, 30_000);
+      w.child.kill('SIGTERM');
+      await done;
+    }),
+  );
+}
+
+function runs(): string[] {
+  return rig.exists('runs.log') ? rig.read('runs.log').trim().split('\n').filter(Boolean) : [];
+}
+
+function inputs(count: number): Record<string, string> {
+  return Object.fromEntries(Array.from({ length: count }, (_, i) => [`in/${String(i).padStart(3, '0')}.txt`, `${i}\n`]));
+}
+
+/** The largest number of `times` in any window of `windowMs` (closed on the left, open on the right). */
+function maxInWindow(times: readonly number[], windowMs: number): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let best = 0;
+  let lo = 0;
+  for (let hi = 0; hi < sorted.length; hi++) {
+    while ((sorted[hi] ?? 0) - (sorted[lo] ?? 0) >= windowMs) lo++;
+    best = Math.max(best, hi - lo + 1);
+  }
+  return best;
+}
+
+/** The most intervals open at once. */
+function maxOverlap(intervals: readonly (readonly [number, number])[]): number {
+  const edges = intervals.flatMap(([s, e]) => [[s, 1] as const, [e, -1] as const]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let open = 0;
+  let best = 0;
+  for (const [, d] of edges) best = Math.max(best, (open += d));
+  return best;
+}
+
+describe('runcue build --queue with three runcue workers', () => {
+  it('runs 300 units once each, never more than 20 starts in any second nor 4 at once over all workers', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default {
+        services: { api: { concurrent: 4, rate: '20/s' } },
+        tasks: {
+          call: { input: 'in/{n}.txt', output: 'out/{n}.txt', uses: 'api', run: 'echo {n} >> runs.log; cat {input} > {output}' },
+        },
+      };`,
+      ...inputs(300),
+    });
+    const workers = await startWorkers(3, ['--concurrency', '4']);
+    const result = await rig.run(['build', '--queue', redis.url], { timeoutMs: 120_000 });
+    expect(result.stderr).toContain('300 built');
+    expect(result.code).toBe(0);
+    await stopWorkers(workers);
+    expect(runs()).toHaveLength(300);
+    expect(new Set(runs()).size).toBe(300);
+    for (const n of ['000', '123', '299']) expect(rig.read(`out/${n}.txt`)).toBe(`${Number(n)}\n`);
+    const events = workers.flatMap((w) => w.events());
+    const starts = events.filter((e) => e.type === 'unit:start');
+    expect(starts).toHaveLength(300);
+    // Every worker took part: the work was spread, not run by one.
+    for (const w of workers) expect(w.events().some((e) => e.type === 'unit:start')).toBe(true);
+    expect(
+      maxInWindow(
+        starts.map((e) => e['time'] as number),
+        1000,
+      ),
+    ).toBeLessThanOrEqual(20);
+    const startOf = new Map(starts.map((e) => [e.unit, e['time'] as number]));
+    const intervals = events.filter((e) => e.type === 'unit:done').map((e) => [startOf.get(e.unit) ?? 0, e['time'] as number] as const);
+    expect(intervals).toHaveLength(300);
+    expect(maxOverlap(intervals)).toBeLessThanOrEqual(4);
+    // A second build finds everything fresh and adds no job.
+    const again = await rig.run(['build', '--queue', redis.url]);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain('300 fresh');
+  }, 180_000);
+
+  it('redoes the unit of a worker killed mid-unit on another worker: nothing lost, nothing run twice to completion', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default {
+        services: { api: { concurrent: 3 } },
+        tasks: {
+          slow: {
+            input: 'in/{n}.txt', output: 'out/{n}.txt', uses: 'api',
+            run: 'echo partial > {output}; sleep 1; cat {input} > {output}; echo {n} >> runs.log',
+          },
+        },
+      };`,
+      ...inputs(9),
+    });
+    const workers = await startWorkers(3);
+    const build = collect(rig.spawn(['build', '--queue', redis.url]), 120_000);
+    await waitFor(() => workers[0]?.events().some((e) => e.type === 'unit:start') ?? false, 30_000, 'the first worker to start a unit');
+    const victim = workers[0];
+    if (!victim) throw new Error('no worker');
+    const killedUnit = victim.events().find((e) => e.type === 'unit:start')?.unit;
+    victim.child.kill('SIGKILL');
+    const result = await build;
+    expect(result.stderr).toContain('9 built');
+    expect(result.code).toBe(0);
+    await stopWorkers(workers.slice(1));
+    expect([...runs()].sort()).toEqual(Object.keys(inputs(9)).map((f) => f.slice(3, 6)));
+    for (let i = 0; i < 9; i++) expect(rig.read(`out/${String(i).padStart(3, '0')}.txt`)).toBe(`${i}\n`);
+    // The killed worker's unit was started again, by another worker.
+    const restarted = workers
+      .slice(1)
+      .flatMap((w) => w.events())
+      .filter((e) => e.type === 'unit:start' && e.unit === killedUnit);
+    expect(restarted.length).toBeGreaterThanOrEqual(1);
+  }, 180_000);
+
+  it('fails a unit with a clear message when the worker runs another config', async () => {
+    rig = new Rig();
+    const config = (text: string): string => `export default {
+      tasks: { make: { input: 'in/{n}.txt', output: 'out/{n}.txt', run: 'echo ${text} > {output}' } },
+    };`;
+    rig.write({ 'runcue.config.mjs': config('one'), 'other/runcue.config.mjs': config('two'), ...inputs(1) });
+    const worker = startWorker(['--cwd', 'other']);
+    await waitFor(() => worker.stderr().includes('taking jobs'), 30_000, 'the worker to connect');
+    const result = await rig.run(['build', '--queue', redis.url]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("differs from the coordinator's");
+    expect(rig.exists('out/000.txt')).toBe(false);
+  }, 60_000);
+});
+
+describe('an unreachable Redis', () => {
+  it('is exit 2 with a message naming it, within 5 s', async () => {
+    rig = new Rig();
+    rig.write({ 'runcue.config.mjs': `export default { tasks: { a: { output: 'a.txt', run: 'echo > a.txt' } } };` });
+    const port = await freePort();
+    const began = Date.now();
+    const result = await rig.run(['build', '--queue', `redis://127.0.0.1:${port}`]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`cannot reach Redis at redis://127.0.0.1:${port}`);
+    expect(Date.now() - began).toBeLessThan(5000);
+    const worker = await rig.run(['worker', '--queue', `redis://127.0.0.1:${port}`]);
+    expect(worker.code).toBe(2);
+    expect(worker.stderr).toContain('cannot reach Redis');
+  });
+
+  it('a URL that is not redis:// is exit 2 saying what is expected', async () => {
+    rig = new Rig();
+    rig.write({ 'runcue.config.mjs': `export default { tasks: { a: { output: 'a.txt', run: 'echo > a.txt' } } };` });
+    const result = await rig.run(['build', '--queue', 'http://localhost:6379']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('expected redis://host[:port][/db]');
+  });
+});
