@@ -63,6 +63,12 @@ export default tseslint.config(
     rules: { 'no-restricted-globals': 'off' },
   },
   {
+    // A worker's entry point (runcue/worker): it runs in the worker process runcue spawned, owns
+    // that process's stdin, stdout and exit code, and routes console.log to stderr while serving.
+    files: ['src/worker/serve.ts'],
+    rules: { 'no-restricted-globals': 'off', 'no-console': 'off' },
+  },
+  {
     files: ['**/*.js', '**/*.mjs', 'bench/**', 'examples/**', 'test/**'],
     ...tseslint.configs.disableTypeChecked,
   },

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // runcue vs GNU make on generated workloads. `node bench/run.mjs --help` for the options.
 // Never part of `npm test`: it takes minutes and its numbers depend on the machine.
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -124,9 +125,15 @@ function main() {
   }
 }
 
-try {
-  main();
-} catch (error) {
-  log(`bench: ${error instanceof Error ? error.message : String(error)}`);
-  process.exitCode = 1;
+if (process.argv[2] === 'workers') {
+  // `npm run bench -- workers [options]`: the persistent-worker benchmark, a script of its own.
+  const child = spawnSync(process.execPath, [path.join(HERE, 'workers.mjs'), ...process.argv.slice(3)], { stdio: 'inherit' });
+  process.exitCode = child.status ?? 1;
+} else {
+  try {
+    main();
+  } catch (error) {
+    log(`bench: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  }
 }

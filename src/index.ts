@@ -26,3 +26,5 @@ export { watch } from './watch/session.ts';
 /** What `watch` takes and returns. */
 export type { WatchOptions, WatchSummary, WatchFailure } from './watch/session.ts';
 export type { WatchEvent } from './watch/events.ts';
+/** A run record as `runcue report --json` prints it and `.runcue/runs/*.json` holds it. */
+export type { RunRecord, UnitRecord, ServiceRecord, RateUse, RunStatus, UnitOutcome, Span } from './runner/records/record.ts';

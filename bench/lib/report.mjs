@@ -118,6 +118,19 @@ export function renderTable(rows) {
   return lines.join('\n');
 }
 
+/**
+ * Where the sections other benchmarks write into RESULTS.md begin (bench/workers.mjs): run.mjs
+ * rewrites the file above it and keeps what follows.
+ */
+export const OTHER_RESULTS_MARK = '<!-- sections below are written by other bench scripts -->';
+
+/** The part of an existing RESULTS.md from the mark on, or '' when there is none. */
+export function otherResults(file) {
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const at = text.indexOf(OTHER_RESULTS_MARK);
+  return at === -1 ? '' : text.slice(at);
+}
+
 /** Writes bench/RESULTS.md: the table, plus when and where each row was measured. */
 export function writeResultsMd(file, rows) {
   const sorted = sortRows(rows);
@@ -149,5 +162,6 @@ export function writeResultsMd(file, rows) {
     ...where,
     '',
   ].join('\n');
-  writeFileSync(file, text);
+  const others = otherResults(file);
+  writeFileSync(file, others === '' ? text : `${text}\n${others}`);
 }

@@ -15,8 +15,12 @@ export interface CliContext {
   readonly setExitCode: (code: number) => void;
 }
 
-/** The progress output `--reporter` chooses (`auto`: tty on a terminal, ci elsewhere). */
-export type ReporterChoice = 'auto' | 'tty' | 'ci' | 'json' | 'silent';
+/**
+ * The progress output `--reporter` chooses (`auto`: tty on a terminal, ci elsewhere). `junit`
+ * (build only) is a file report, not a display: the display is `auto`'s and `--report-file`
+ * names the file.
+ */
+export type ReporterChoice = 'auto' | 'tty' | 'ci' | 'json' | 'silent' | 'junit';
 
 /** Flags every config-reading command takes. */
 export interface CommonOptions {
@@ -41,6 +45,8 @@ export interface BuildCommandOptions extends CommonOptions {
   /** False with `--no-deps`. */
   readonly deps: boolean;
   readonly dryRun?: boolean;
+  /** (build) Where to write the JUnit XML report. */
+  readonly reportFile?: string;
   /** (build) Run the units through the BullMQ queue on this Redis (`redis://host:port/db`). */
   readonly queue?: string;
 }
@@ -55,6 +61,15 @@ export interface WorkerCommandOptions extends CommonOptions {
 export interface CleanCommandOptions extends CommonOptions {
   readonly dryRun?: boolean;
   readonly orphans?: boolean;
+}
+
+/** `runcue report [run]`: the record (`--json`), a trace file, or the list of kept runs. */
+export interface ReportCommandOptions {
+  readonly config?: string;
+  readonly cwd?: string;
+  readonly json?: boolean;
+  readonly trace?: string;
+  readonly list?: boolean;
 }
 
 /** `runcue init`: the directory to write the starter config in. */

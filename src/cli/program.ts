@@ -11,6 +11,7 @@ import type {
   CommonOptions,
   GraphCommandOptions,
   InitCommandOptions,
+  ReportCommandOptions,
   WorkerCommandOptions,
 } from './options.ts';
 import { VERSION } from './version.ts';
@@ -24,21 +25,52 @@ function positiveInt(value: string): number {
   return n;
 }
 
-function common(cmd: Command): Command {
+const LIVE_REPORTERS = ['auto', 'tty', 'ci', 'json', 'silent'];
+
+function common(cmd: Command, reporters: readonly string[] = LIVE_REPORTERS): Command {
   return cmd
     .option('--config <path>', 'config file (default: runcue.config.* found from the working directory upward)')
     .option('--cwd <dir>', 'run as if started in this directory')
-    .addOption(new Option('--reporter <kind>', 'progress output').choices(['auto', 'tty', 'ci', 'json', 'silent']).default('auto'))
+    .addOption(new Option('--reporter <kind>', 'progress output').choices(reporters).default('auto'))
     .option('--json', 'newline-delimited JSON events on stdout (= --reporter json)')
     .option('--verbose', 'show every unit and its live output');
 }
 
-function buildFlags(cmd: Command): Command {
-  return common(cmd)
+function buildFlags(cmd: Command, reporters?: readonly string[]): Command {
+  return common(cmd, reporters)
     .option('--force', 'treat the selected units as stale')
     .option('-k, --keep-going', 'run everything not downstream of a failure')
     .option('-j, --jobs <n>', 'cap on units running at once', positiveInt)
     .option('--no-deps', 'do not build the upstream units the targets need');
+}
+
+/** `runcue report`'s arguments and flags (it reads records, not the config's tasks: no --reporter). */
+function reportFlags(cmd: Command): Command {
+  return cmd
+    .argument('[run]', '1 = the latest run (default), 2 = the one before, ...; or a run id from --list')
+    .description('what a past build or watch cycle did: slowest units, failures, services against their limits')
+    .option('--config <path>', 'config file (default: runcue.config.* found from the working directory upward)')
+    .option('--cwd <dir>', 'run as if started in this directory')
+    .option('--json', 'print the run record as JSON')
+    .option('--trace <file>', 'write the run as Chrome trace-event JSON (open in Perfetto)')
+    .option('--list', 'list the kept runs, newest first');
+}
+
+/** `runcue build`'s arguments, description and flags. */
+function buildCommandFlags(cmd: Command): Command {
+  return buildFlags(cmd.argument('[targets...]', 'task names, output paths or globs, task[key=glob] filters'), [...LIVE_REPORTERS, 'junit'])
+    .description('run the stale units of the targets and everything they need')
+    .option('-n, --dry-run', 'show what would run (same as `runcue plan`)')
+    .option('--report-file <file>', 'also write the run as JUnit XML to this file (--reporter junit: the same)')
+    .option('--queue <url>', 'run the units on `runcue worker` processes through BullMQ on this Redis (or RUNCUE_QUEUE)');
+}
+
+/** `runcue worker`'s description and flags. */
+function workerFlags(cmd: Command): Command {
+  return common(cmd)
+    .description('run the units that `runcue build --queue` adds, until Ctrl-C')
+    .option('--queue <url>', 'the Redis of the queue, redis://host:port[/db] (or RUNCUE_QUEUE)')
+    .option('--concurrency <n>', 'jobs run at once by this worker, per queue (default 1)', positiveInt);
 }
 
 /** The program, writing to `context`'s streams and reporting each command's exit code to it. */
@@ -65,17 +97,13 @@ export function createProgram(context: CliContext): Command {
     })
     .showSuggestionAfterError(true);
 
-  buildFlags(program.command('build').argument('[targets...]', 'task names, output paths or globs, task[key=glob] filters'))
-    .description('run the stale units of the targets and everything they need')
-    .option('-n, --dry-run', 'show what would run (same as `runcue plan`)')
-    .option('--queue <url>', 'run the units on `runcue worker` processes through BullMQ on this Redis (or RUNCUE_QUEUE)')
-    .action(lazy<[string[], BuildCommandOptions]>(async () => (await import('./commands/build.ts')).buildCommand));
+  buildCommandFlags(program.command('build')).action(
+    lazy<[string[], BuildCommandOptions]>(async () => (await import('./commands/build.ts')).buildCommand),
+  );
 
-  common(program.command('worker'))
-    .description('run the units that `runcue build --queue` adds, until Ctrl-C')
-    .option('--queue <url>', 'the Redis of the queue, redis://host:port[/db] (or RUNCUE_QUEUE)')
-    .option('--concurrency <n>', 'jobs run at once by this worker, per queue (default 1)', positiveInt)
-    .action(lazy<[WorkerCommandOptions]>(async () => (await import('./commands/worker.ts')).workerCommand));
+  workerFlags(program.command('worker')).action(
+    lazy<[WorkerCommandOptions]>(async () => (await import('./commands/worker.ts')).workerCommand),
+  );
 
   buildFlags(program.command('watch').argument('[targets...]', 'as for build'))
     .description('build, then rebuild what file changes touch, until Ctrl-C')
@@ -108,6 +136,10 @@ export function createProgram(context: CliContext): Command {
   common(program.command('touch').argument('[targets...]', 'as for build (no target: every task)'))
     .description('mark the selected units fresh without running them (like make -t)')
     .action(lazy<[string[], CommonOptions]>(async () => (await import('./commands/touch.ts')).touchCommand));
+
+  reportFlags(program.command('report')).action(
+    lazy<[string | undefined, ReportCommandOptions]>(async () => (await import('./commands/report.ts')).reportCommand),
+  );
 
   program
     .command('init')

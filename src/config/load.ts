@@ -2,10 +2,11 @@
  * Finds and loads the config file: the only caller of cosmiconfig. TypeScript configs are
  * imported by Node itself (type stripping), so they may use erasable TypeScript only.
  */
-import { cosmiconfig, type CosmiconfigResult, type Loader } from 'cosmiconfig';
+import type { CosmiconfigResult, Loader } from 'cosmiconfig';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { err, type Result } from '../result.ts';
+import { err, ok, type Result } from '../result.ts';
 import { loadFailure } from './load-error.ts';
 import type { ConfigFailure, ResolvedConfig } from './resolved.ts';
 import { resolveConfig } from './resolve.ts';
@@ -54,6 +55,14 @@ const importDefault: Loader = async (file) => {
  */
 export async function loadConfig(options: LoadOptions): Promise<Result<ResolvedConfig, ConfigFailure>> {
   const cwd = path.resolve(options.cwd);
+  const resolveOptions = options.cores === undefined ? {} : { cores: options.cores };
+  // The usual case, a module config found by name, needs no cosmiconfig (a tenth of a no-op build's modules).
+  const direct = options.configPath === undefined ? findModuleConfig(cwd) : undefined;
+  if (direct !== undefined) {
+    const loaded = await loadModuleConfig(direct);
+    return loaded.ok ? resolveConfig(loaded.value, direct, resolveOptions) : loaded;
+  }
+  const { cosmiconfig } = await import('cosmiconfig');
   const explorer = cosmiconfig('runcue', {
     searchPlaces: [...SEARCH_PLACES],
     loaders: { '.ts': importDefault, '.mts': importDefault, '.js': importDefault, '.mjs': importDefault },
@@ -85,7 +94,48 @@ export async function loadConfig(options: LoadOptions): Promise<Result<ResolvedC
     if (found === null) return err(notFound(cwd));
   }
   if (found.isEmpty === true) return err({ reason: 'config-load', file: found.filepath, message: 'the file is empty' });
-  return resolveConfig(found.config, found.filepath, options.cores === undefined ? {} : { cores: options.cores });
+  return resolveConfig(found.config, found.filepath, resolveOptions);
+}
+
+const MODULE_CONFIG = /\.(?:ts|mts|js|mjs)$/;
+
+/**
+ * The config the search would find, when it is a module file (`runcue.config.ts`, ...); undefined
+ * when the search must go through cosmiconfig: a JSON or YAML config, or a package.json that has
+ * (or may have: it does not parse) a "runcue" key.
+ */
+function findModuleConfig(cwd: string): string | undefined {
+  for (const dir of ancestors(cwd)) {
+    for (const name of SEARCH_PLACES) {
+      const file = path.join(dir, name);
+      if (!existsSync(file)) continue;
+      if (name === 'package.json') {
+        if (packageHasNoRuncueKey(file)) continue;
+        return undefined;
+      }
+      return MODULE_CONFIG.test(name) ? file : undefined;
+    }
+  }
+  return undefined;
+}
+
+function packageHasNoRuncueKey(file: string): boolean {
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    return typeof parsed === 'object' && parsed !== null && !Object.hasOwn(parsed, 'runcue');
+  } catch {
+    return false;
+  }
+}
+
+/** Imports a module config as cosmiconfig would: an empty file is an error, a load error a failure. */
+async function loadModuleConfig(file: string): Promise<Result<unknown, ConfigFailure>> {
+  try {
+    if (readFileSync(file, 'utf8').trim() === '') return err({ reason: 'config-load', file, message: 'the file is empty' });
+    return ok(await importDefault(file, ''));
+  } catch (error) {
+    return err(loadFailure(file, error));
+  }
 }
 
 function ancestors(dir: string): string[] {

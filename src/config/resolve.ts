@@ -20,6 +20,7 @@ import type {
 } from './resolved.ts';
 import { checkRunOrWorker, toRunSpec } from './resolve-run.ts';
 import { outputOverlapIssues } from './overlap.ts';
+import { resolveSchedule } from './schedule.ts';
 import { describeValue, isRecord, validateConfig, type PathIssue } from './schema.ts';
 import { didYouMean } from '../suggest.ts';
 import { checkTemplate } from '../patterns/template.ts';
@@ -326,6 +327,7 @@ function buildConfig(config: RuncueConfig, shapes: ReadonlyMap<string, TaskShape
     killGraceMs: toMs(config.killGrace) ?? DEFAULT_KILL_GRACE_MS,
     stallWarnAfterMs: toMs(config.stallWarnAfter),
     pendingWarnAfterMs: toMs(config.pendingWarnAfter),
+    keepRuns: config.keepRuns ?? DEFAULT_KEEP_RUNS,
     hooks: config.on ?? {},
   };
 }
@@ -354,6 +356,7 @@ function buildTask(name: string, task: TaskConfig, shape: TaskShape, config: Run
     ready: task.ready,
     stale: task.stale,
     maxAgeMs: toMs(task.maxAge),
+    schedule: resolveSchedule(task.schedule),
     retries: task.retries ?? 0,
     maxPushBacks: task.maxPushBacks ?? 10,
     backoffMs: toMs(task.backoff) ?? 1000,
@@ -373,6 +376,7 @@ function buildTask(name: string, task: TaskConfig, shape: TaskShape, config: Run
  */
 const DEFAULT_CHECK_TIMEOUT_MS = 60_000;
 const DEFAULT_KILL_GRACE_MS = 3000;
+const DEFAULT_KEEP_RUNS = 20;
 
 // The schema has checked these values, so a failure here is a bug, not a user mistake.
 function toMs(value: Duration | undefined): number | undefined {

@@ -3,6 +3,7 @@
  * patterns parsed, paths absolute. Everything below `config` works on these types only.
  */
 import type { Pattern } from '../patterns/pattern.ts';
+import type { Schedule } from './schedule.ts';
 import type { Hooks, StaleContext, TaskFunction, UnitInfo, Wildcards } from './types.ts';
 
 /** One input of a task: a parsed pattern, or a function of the wildcards that gives one per unit. */
@@ -52,6 +53,8 @@ export interface ResolvedTask {
   readonly ready: ((unit: UnitInfo) => boolean | Promise<boolean>) | undefined;
   readonly stale: ((unit: UnitInfo, ctx: StaleContext) => boolean | Promise<boolean>) | undefined;
   readonly maxAgeMs: number | undefined;
+  /** When outputs are due to be refreshed (`schedule`); undefined without one. */
+  readonly schedule: Schedule | undefined;
   readonly retries: number;
   /** Push-backs one unit may get before it fails (an endless 429 loop becomes a failure). */
   readonly maxPushBacks: number;
@@ -98,6 +101,8 @@ export interface ResolvedConfig {
   readonly killGraceMs: number;
   readonly stallWarnAfterMs: number | undefined;
   readonly pendingWarnAfterMs: number | undefined;
+  /** Run records kept under `.runcue/runs/`; 0: none written. */
+  readonly keepRuns: number;
   readonly hooks: Hooks;
 }
 

@@ -7,6 +7,7 @@ import * as v from 'valibot';
 import { err, ok, type Result } from '../result.ts';
 import { DURATION_EXPECTED, parseDuration, parseRate } from './duration.ts';
 import { didYouMean } from '../suggest.ts';
+import { cronProblem, isTimeZone, SCHEDULE_EXPECTED } from './schedule.ts';
 import type { Hook, Hooks, RuncueConfig, TaskConfig, TaskFunction, Wildcards } from './types.ts';
 
 /** A problem at a key path given as segments (`['tasks', 'a', 'input', 1]`). */
@@ -121,6 +122,25 @@ const checkTimeout = durationAbove0('');
 
 const freshness = v.picklist(['mtime', 'hash'], expect("'mtime' or 'hash'"));
 
+const cronMessage: Message = (issue) =>
+  cronProblem(issue.input as string) ?? `expected a valid cron string, got ${describeValue(issue.input)}`;
+const cron = v.pipe(
+  str("a cron string like '0 6 * * *'"),
+  v.check((value) => cronProblem(value) === undefined, cronMessage),
+);
+const timeZone = v.pipe(
+  str("a time zone like 'Europe/Berlin'"),
+  v.check(isTimeZone, (issue) => `unknown time zone ${describeValue(issue.input)}; expected an IANA name like 'Europe/Berlin' or 'UTC'`),
+);
+/** A cron string, or `{ cron, timezone }`: the string's own check runs after the union so its message survives. */
+const schedule = v.pipe(
+  v.union(
+    [str(), strictObject({ cron, timezone: v.optional(timeZone) }, SCHEDULE_EXPECTED, { cron: "a cron string like '0 6 * * *'" })],
+    expect(SCHEDULE_EXPECTED),
+  ),
+  v.check((value) => typeof value !== 'string' || cronProblem(value) === undefined, cronMessage),
+);
+
 const RUN_EXPECTED = 'a shell command string, an argv array or a function';
 const WORKER_EXPECTED = 'a worker command: a shell command string or an argv array';
 /** 0 would kill every worker before it could load. */
@@ -191,6 +211,7 @@ const taskSchema = strictObject(
     ready: v.optional(fn<NonNullable<TaskConfig['ready']>>()),
     stale: v.optional(fn<NonNullable<TaskConfig['stale']>>()),
     maxAge: v.optional(duration),
+    schedule: v.optional(schedule),
     retries: v.optional(nonNegativeInteger),
     maxPushBacks: v.optional(nonNegativeInteger),
     backoff: v.optional(duration),
@@ -234,6 +255,7 @@ const configSchema = strictObject(
     workerStartTimeout: v.optional(workerStartTimeout),
     stallWarnAfter: v.optional(duration),
     pendingWarnAfter: v.optional(duration),
+    keepRuns: v.optional(nonNegativeInteger),
     on: v.optional(hooksSchema),
   },
   'a config object',

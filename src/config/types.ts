@@ -77,6 +77,12 @@ export interface StaleContext {
   readonly defaultStale: () => Promise<boolean>;
 }
 
+/**
+ * A cron schedule: `'0 6 * * *'` (minute hour day-of-month month day-of-week, in the machine's
+ * time zone; a sixth leading field counts seconds) or `{ cron: '0 6 * * *', timezone: 'Europe/Berlin' }`.
+ */
+export type ScheduleConfig = string | { readonly cron: string; readonly timezone?: string };
+
 /** One task: how to turn its inputs into its outputs, one unit per binding of its wildcards. */
 export interface TaskConfig {
   /** Service name(s) this task takes a slot in; default `cpu`. */
@@ -109,6 +115,8 @@ export interface TaskConfig {
   readonly stale?: (unit: UnitInfo, ctx: StaleContext) => boolean | Promise<boolean>;
   /** Outputs older than this are stale. */
   readonly maxAge?: Duration;
+  /** Outputs older than the most recent scheduled time are stale (see {@link ScheduleConfig}). */
+  readonly schedule?: ScheduleConfig;
   /** How many times a failed unit is run again; default 0. */
   readonly retries?: number;
   /** Push-backs (exit 75 / RateLimited) one unit may get before it fails; default 10. */
@@ -182,6 +190,8 @@ export interface RuncueConfig {
   readonly stallWarnAfter?: Duration;
   /** Like `pendingTimeout`, but warn once (and call `on.stallWarning`) instead of failing. */
   readonly pendingWarnAfter?: Duration;
+  /** How many run records `.runcue/runs/` keeps for `runcue report`; default 20, 0 writes none. */
+  readonly keepRuns?: number;
   /** Hooks called as units start, finish, fail or are skipped. */
   readonly on?: Hooks;
 }

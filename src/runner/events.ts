@@ -25,6 +25,8 @@ export type StaleReason =
   | { readonly kind: 'missing-output'; readonly output: string }
   | { readonly kind: 'input-newer'; readonly input: string; readonly output: string }
   | { readonly kind: 'max-age'; readonly output: string; readonly ageMs: number }
+  /** The oldest output predates `due`, the task's most recent scheduled time (ms since the epoch). */
+  | { readonly kind: 'scheduled'; readonly output: string; readonly due: number }
   | { readonly kind: 'custom' }
   /** Files match its glob output but no record says this unit wrote them (never built, or built before records). */
   | { readonly kind: 'unrecorded'; readonly output: string; readonly files: number }

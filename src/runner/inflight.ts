@@ -14,8 +14,8 @@
  * touched within {@link FOREIGN_STALE_MS}: owners touch their records every {@link HEARTBEAT_MS}.
  */
 import { hash } from 'node:crypto';
-import { mkdirSync, readFileSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import type { Unit } from '../graph/unit.ts';
 import { processAlive, thisProcess, type ProcessIdentity } from './process-groups.ts';
 
@@ -81,6 +81,7 @@ export function createInflightRecords(options: {
   const mine = new Set<string>();
   let reported = false;
   let made = false;
+  const listed = recordNames(dir);
   const report = (error: unknown): void => {
     if (reported) return;
     reported = true;
@@ -105,8 +106,9 @@ export function createInflightRecords(options: {
 
   return {
     inspect(unitId) {
+      if (listed.none()) return { kind: 'none' };
       const path = pathOf(unitId);
-      return mine.has(path) ? { kind: 'none' } : inspectPath(path);
+      return mine.has(path) || !listed.has(path) ? { kind: 'none' } : inspectPath(path);
     },
     claim(unit) {
       const path = pathOf(unit.id);
@@ -120,6 +122,7 @@ export function createInflightRecords(options: {
           hold(path);
           return { ok: true };
         }
+        listed.add(path);
         const state = inspectPath(path);
         if (state.kind === 'elsewhere') return { ok: false, record: state.record, ...(state.stopping ? { stopping: true } : {}) };
         // Left by a run that died: take it over (it makes this unit stale, and it is about to run).
@@ -141,6 +144,29 @@ export function createInflightRecords(options: {
       const path = pathOf(unitId);
       if (inspectPath(path).kind === 'interrupted') removeFile(path);
     },
+  };
+}
+
+/**
+ * The record files there were when first asked, plus those found since: a unit without one
+ * needs no hash and no stat (a no-op build asks about every unit). A record another run writes
+ * later is still seen where it matters: claiming the unit finds it.
+ */
+function recordNames(dir: string): { none(): boolean; has(path: string): boolean; add(path: string): void } {
+  let names: Set<string> | undefined;
+  const list = (): Set<string> => {
+    try {
+      names ??= new Set(readdirSync(dir));
+    } catch {
+      // No directory yet (or none readable): no records.
+      names = new Set();
+    }
+    return names;
+  };
+  return {
+    none: () => list().size === 0,
+    has: (path) => list().has(basename(path)),
+    add: (path) => void list().add(basename(path)),
   };
 }
 

@@ -219,7 +219,14 @@ export class Scheduler {
       return;
     }
     const force = this.o.force && this.o.selection.matches(unit);
-    const ctx = { root: this.o.config.root, now: this.now(), maxAgeMs: task.maxAgeMs, force, isOrphan: this.isOrphan };
+    const ctx = {
+      root: this.o.config.root,
+      now: this.now(),
+      maxAgeMs: task.maxAgeMs,
+      schedule: task.schedule,
+      force,
+      isOrphan: this.isOrphan,
+    };
     if (!task.ready && !task.stale) {
       const { outcome, view } = defaultCheck(unit, task, ctx);
       this.verdicts.afterCheck(unit, outcome, view);

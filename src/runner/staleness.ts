@@ -1,11 +1,13 @@
 /**
  * The two checks of a unit: is it ready (every input exists), and is it stale (Make's
- * mtime rule, maxAge, --force)? Custom `ready`/`stale` checks are added in unit-check.ts.
+ * mtime rule, maxAge, schedule, --force)? Custom `ready`/`stale` checks are added in unit-check.ts.
  */
+import type { Schedule } from '../config/schedule.ts';
 import type { UnitPath } from '../graph/unit.ts';
 import type { StaleReason } from './events.ts';
 import { statSync } from 'node:fs';
 import { filesOf, statPath, type FileStat } from './files.ts';
+import { clockExpiry } from './expiry.ts';
 import { recordedFilesOf, type OutputRecord } from './output-record.ts';
 
 /** What a freshness check needs besides the unit. */
@@ -13,6 +15,8 @@ export interface CheckContext {
   readonly root: string;
   readonly now: number;
   readonly maxAgeMs: number | undefined;
+  /** The task's `schedule`: outputs older than its most recent time at or before `now` are stale. */
+  readonly schedule?: Schedule | undefined;
   readonly force: boolean;
   /**
    * The unit's output record (see output-record.ts): null when it has none, undefined when not
@@ -27,7 +31,7 @@ export interface CheckContext {
 export type CheckOutcome =
   /** An input does not exist (a glob input matches no file). */
   | { readonly kind: 'missing-input'; readonly input: UnitPath }
-  /** `expiresAt`: when `maxAge` will make it stale (undefined without maxAge). */
+  /** `expiresAt`: when `maxAge` or the schedule will make it stale (undefined without either). */
   | { readonly kind: 'fresh'; readonly inputs: ReadonlyMap<string, FileStat>; readonly expiresAt?: number; readonly skew?: ClockSkew }
   | { readonly kind: 'stale'; readonly reason: StaleReason; readonly inputs: ReadonlyMap<string, FileStat>; readonly skew?: ClockSkew };
 
@@ -65,7 +69,7 @@ export function observeInputs(
   return { files };
 }
 
-/** Make's rule: stale when an output is missing or older than an input; also maxAge and --force. */
+/** Make's rule: stale when an output is missing or older than an input; also maxAge, schedule and --force. */
 export function checkUnit(inputs: readonly UnitPath[], outputs: readonly UnitPath[], ctx: CheckContext): CheckOutcome {
   const observed = observeInputs(ctx.root, inputs, ctx.isOrphan);
   if ('missing' in observed) return { kind: 'missing-input', input: observed.missing };
@@ -78,7 +82,7 @@ export function checkUnit(inputs: readonly UnitPath[], outputs: readonly UnitPat
   );
   const withSkew = skew ? { skew } : {};
   if (verdict.reason) return { kind: 'stale', reason: verdict.reason, inputs: files, ...withSkew };
-  const expiresAt = ctx.maxAgeMs !== undefined && verdict.oldest !== undefined ? verdict.oldest + ctx.maxAgeMs : undefined;
+  const expiresAt = verdict.oldest === undefined ? undefined : clockExpiry(ctx, verdict.oldest);
   return { kind: 'fresh', inputs: files, ...(expiresAt !== undefined ? { expiresAt } : {}), ...withSkew };
 }
 
@@ -178,6 +182,8 @@ function staleReasonOf(
   if (ctx.maxAgeMs !== undefined && ctx.now - oldest.mtimeMs > ctx.maxAgeMs) {
     return { kind: 'max-age', output: oldest.file, ageMs: ctx.now - oldest.mtimeMs };
   }
+  const due = ctx.schedule?.latest(ctx.now);
+  if (due !== undefined && oldest.mtimeMs < due) return { kind: 'scheduled', output: oldest.file, due };
   return oldest;
 }
 

@@ -45,9 +45,10 @@ export function defaultCheck(unit: Unit, task: ResolvedTask, ctx: CheckContext):
   if (unit.outputs.length === 0) return verdict({ kind: 'stale', reason: { kind: 'no-outputs' }, inputs });
   const reason = fingerprintStale(ctx.root, unit, fingerprint);
   if (reason) return verdict({ kind: 'stale', reason, inputs });
-  // maxAge still counts by the outputs' age.
+  // maxAge and schedule still count by the outputs' mtimes.
   const byAge = checkUnit([], unit.outputs, ctx);
-  if (byAge.kind === 'stale' && byAge.reason.kind === 'max-age') return verdict({ kind: 'stale', reason: byAge.reason, inputs });
+  if (byAge.kind === 'stale' && (byAge.reason.kind === 'max-age' || byAge.reason.kind === 'scheduled'))
+    return verdict({ kind: 'stale', reason: byAge.reason, inputs });
   return verdict(
     byAge.kind === 'fresh' && byAge.expiresAt !== undefined
       ? { kind: 'fresh', inputs, expiresAt: byAge.expiresAt }

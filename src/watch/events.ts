@@ -12,8 +12,8 @@ export type WatchEvent =
       readonly time: number;
       readonly cycle: number;
       readonly phase: 'start';
-      /** What started it: the first build, file changes, a config reload, or a maxAge expiry. */
-      readonly trigger: 'initial' | 'files' | 'config' | 'max-age';
+      /** What started it: the first build, file changes, a config reload, a maxAge expiry, or a task's scheduled time. */
+      readonly trigger: 'initial' | 'files' | 'config' | 'max-age' | 'schedule';
       /** Changed paths (relative to the config directory), at most 100. */
       readonly changed: readonly string[];
     }

@@ -17,7 +17,8 @@
  * - runcue's own writes never trigger a cycle: a change to a file a cycle wrote, whose mtime is
  *   still the one the cycle recorded, is dropped (also when it arrives after the cycle ended), and
  *   so is the removal of an output a failed unit's cleanup deleted. `.runcue/` never triggers.
- * - `maxAge`: a cycle starts when the earliest expiry among fresh units comes.
+ * - `maxAge` and `schedule`: a cycle starts when the earliest expiry among fresh units comes (a
+ *   unit's next scheduled time is an expiry like any other).
  */
 import { unreachable } from '../result.ts';
 
@@ -40,7 +41,7 @@ export interface CycleRequest {
   readonly changed: readonly string[];
   /** The config file changed: reload it before this cycle. */
   readonly config: boolean;
-  /** A fresh unit's `maxAge` ran out. */
+  /** A fresh unit's `maxAge` ran out, or its task's scheduled time came. */
   readonly expired: boolean;
 }
 
@@ -52,7 +53,7 @@ export interface CycleOutcome {
   readonly written: ReadonlyMap<string, number>;
   /** Outputs that failed units' cleanup removed. */
   readonly removed: readonly string[];
-  /** The earliest time a unit checked in this cycle goes stale by `maxAge`. */
+  /** The earliest time a unit checked in this cycle goes stale by `maxAge` or `schedule`. */
   readonly nextExpiry: number | undefined;
 }
 
@@ -71,7 +72,7 @@ export interface RerunPolicyOptions {
   readonly minExpiryDelayMs?: number;
 }
 
-/** Margin after an expiry so the unit is strictly older than its `maxAge` when checked. */
+/** Margin after an expiry so the unit is strictly older than its `maxAge` (or its scheduled time is past) when checked. */
 const EXPIRY_MARGIN_MS = 5;
 
 /** Changes gathered for the next cycle. */

@@ -1,7 +1,7 @@
 /**
  * The `runcue watch` loop: the initial build, then one cycle each time the rerun policy asks for
  * one, until the signal aborts. A cycle is a `build` over the changed paths (or over everything
- * after a config reload or a maxAge expiry); failures are reported and watching goes on.
+ * after a config reload, a maxAge expiry or a scheduled time); failures are reported and watching goes on.
  *
  * Session states: `starting` (opening the watcher) -> `watching` (cycles come and go) ->
  * `stopping` (the signal fired: the running cycle is aborted and awaited, the watcher closed).
@@ -13,6 +13,7 @@ import { formatConfigFailure } from '../config/resolve.ts';
 import type { ConfigFailure, ResolvedConfig } from '../config/resolved.ts';
 import { ok, type Result } from '../result.ts';
 import { build, runWarning, type BuildOptions, type BuildResult } from '../runner/build.ts';
+import { clockExpiry } from '../runner/expiry.ts';
 import type { RateStore } from '../runner/rate-store.ts';
 import { createWarningRateStore } from '../runner/rate-warnings.ts';
 import type { RunEvent } from '../runner/events.ts';
@@ -101,6 +102,8 @@ class WatchSession {
   /** Units that rewrite their own inputs: held back until one changes from outside. */
   private readonly rewriters = new SelfRewriters();
   private cycles = 0;
+  /** When the last cycle started: a scheduled time after it is what an expiry cycle is for. */
+  private lastCycleAt = -Infinity;
   private running: Promise<void> = Promise.resolve();
   private crash: (error: unknown) => void = () => undefined;
   private readonly o: WatchOptions;
@@ -181,7 +184,7 @@ class WatchSession {
       : reloaded
         ? 'config'
         : request.expired
-          ? 'max-age'
+          ? this.expiryTrigger()
           : request.changed.length > 0
             ? 'files'
             : undefined;
@@ -191,6 +194,7 @@ class WatchSession {
       return;
     }
     const cycle = ++this.cycles;
+    this.lastCycleAt = this.clock.now();
     const changed = reloaded ? [this.scope.configFile, ...request.changed] : request.changed;
     this.o.onEvent({ type: 'watch:cycle', time: this.clock.now(), cycle, phase: 'start', trigger, changed: changed.slice(0, 100) });
     const log: CycleLog = { settled: new Set(), ran: new Set(), removed: [], builtExpiry: undefined };
@@ -226,6 +230,13 @@ class WatchSession {
       nextExpiry: minDefined(result.nextExpiry, log.builtExpiry),
     };
     this.policy.cycleFinished(finished);
+  }
+
+  /** `schedule` when a task's scheduled time passed since the last cycle, else `max-age`. */
+  private expiryTrigger(): 'schedule' | 'max-age' {
+    const now = this.clock.now();
+    for (const task of this.config.tasks.values()) if ((task.schedule?.latest(now) ?? -Infinity) > this.lastCycleAt) return 'schedule';
+    return 'max-age';
   }
 
   private buildOptions(
@@ -264,9 +275,10 @@ class WatchSession {
       case 'unit:done': {
         log.settled.add(event.unit);
         log.ran.add(event.unit);
-        // The runner reports expiries of fresh units only; a unit built now expires maxAge later.
-        const maxAge = this.config.tasks.get(event.task)?.maxAgeMs;
-        if (maxAge !== undefined) log.builtExpiry = minDefined(log.builtExpiry, event.time + maxAge);
+        // The runner reports expiries of fresh units only; a unit built now expires by maxAge or schedule.
+        const task = this.config.tasks.get(event.task);
+        const expiry = task && clockExpiry(task, event.time, event.time - event.durationMs);
+        log.builtExpiry = minDefined(log.builtExpiry, expiry);
         return;
       }
       case 'unit:skip':

@@ -127,6 +127,7 @@ const STALE_FIELDS = {
   'missing-output': { kind: 'required', output: 'required' },
   'input-newer': { kind: 'required', input: 'required', output: 'required' },
   'max-age': { kind: 'required', output: 'required', ageMs: 'required' },
+  scheduled: { kind: 'required', output: 'required', due: 'required' },
   custom: { kind: 'required' },
   unrecorded: { kind: 'required', output: 'required', files: 'required' },
   'members-changed': { kind: 'required', input: 'required', change: 'required' },

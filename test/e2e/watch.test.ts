@@ -321,6 +321,27 @@ describe('watch: config and time', () => {
     const triggers = w.cycleEvents('start').map((e) => e.trigger);
     expect(triggers.slice(0, 3)).toEqual(['initial', 'max-age', 'max-age']);
   });
+
+  it('wakes at the next scheduled time on its own and refreshes the unit (a seconds cron)', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default {
+        tasks: {
+          stamp: { input: 'src/a.txt', output: 'stamp.txt', schedule: '* * * * * *', run: "echo run >> runs.log; cp {input} {output}" },
+        },
+      };`,
+      'src/a.txt': 'a',
+    });
+    const w = watch();
+    await waitFor(() => lines('runs.log').length >= 3, 20_000, 'two scheduled refreshes').catch(async (error: unknown) => {
+      const result = await w.stop();
+      throw new Error(`${String(error)}\n${JSON.stringify(w.events)}\n${result.stderr}`);
+    });
+    const triggers = w.cycleEvents('start').map((e) => e.trigger);
+    expect(triggers.slice(0, 3)).toEqual(['initial', 'schedule', 'schedule']);
+    const reasons = w.events.flatMap((e) => (e.type === 'unit:start' ? [e.reason.kind] : []));
+    expect(reasons.slice(0, 3)).toEqual(['missing-output', 'scheduled', 'scheduled']);
+  });
 });
 
 describe('watch: output', () => {

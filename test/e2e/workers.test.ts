@@ -3,8 +3,12 @@
  * the real CLI, in temp projects. The faults are real too: a worker killed with SIGKILL, one
  * that never says ready, one that ignores SIGTERM, a Ctrl-C in the middle of a unit.
  */
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { collect, processesIn, Rig, waitFor, type JsonEvent } from '../rig/index.ts';
+import { collect, processesIn, REPO, Rig, waitFor, type JsonEvent } from '../rig/index.ts';
+
+/** The stand-in for runqy's Python SDK (`from runqy_python import task, load, run`). */
+const RUNQY = join(REPO, 'examples', 'worker-python');
 
 let rig: Rig;
 afterEach(() => rig.cleanup());
@@ -80,6 +84,57 @@ describe('persistent workers', () => {
     const second = await rig.runJson(['build']);
     expect(second.code).toBe(0);
     expect(ofType(second.events, 'worker:start')).toHaveLength(0);
+  });
+
+  it('drives a runqy handler through 200 units: one load per pool slot, every output right, never over concurrent', async () => {
+    project(
+      `import os, time
+from runqy_python import task, load, run
+
+@load
+def setup():
+    time.sleep(1)
+    with open("loads.txt", "a") as f: f.write("%d\\n" % os.getpid())
+    return {"suffix": "!"}
+
+@task
+def handle(payload, ctx):
+    start = time.time()
+    with open(payload["input"]) as f: text = f.read()
+    with open(payload["output"], "w") as f: f.write(text.upper() + ctx["suffix"])
+    time.sleep(0.005)
+    with open("spans.txt", "a") as f: f.write("%f %f\\n" % (start, time.time()))
+    return {"chars": len(text)}
+
+run()
+`,
+      '',
+      { count: 200, concurrent: 3 },
+    );
+    const run = await rig.runJson(['build'], { env: { PYTHONPATH: RUNQY } });
+    expect(run.code, run.stderr).toBe(0);
+    for (let i = 1; i <= 200; i++) expect(rig.read(`out/${i}.txt`)).toBe(`TEXT ${i}!`);
+    const loads = rig.read('loads.txt').trim().split('\n');
+    expect(loads).toHaveLength(ofType(run.events, 'worker:start').length);
+    expect(loads).toHaveLength(3);
+    // The handler's own clock: at no moment more than 3 units in a handler.
+    const edges = rig
+      .read('spans.txt')
+      .trim()
+      .split('\n')
+      .flatMap((line) => {
+        const [start = 0, end = 0] = line.split(' ').map(Number);
+        return [
+          [start, 1],
+          [end, -1],
+        ] as const;
+      })
+      .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    let running = 0;
+    let most = 0;
+    for (const [, delta] of edges) most = Math.max(most, (running += delta));
+    expect(edges).toHaveLength(400);
+    expect(most).toBeLessThanOrEqual(3);
   });
 
   it('writes the result to the output with writeResult, and gives the handler the unit as its payload', async () => {

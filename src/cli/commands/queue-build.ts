@@ -1,44 +1,35 @@
 /**
  * `runcue build --queue URL`: the coordinator. It plans, checks and judges staleness as a local
  * build does (by content hash: see hash-freshness.ts), and adds each unit to run as a job on the
- * queue of its services; `runcue worker` processes run them.
+ * queue of its services; `runcue worker` processes run them. Imported only in queue mode, so a
+ * local build never loads BullMQ or a Redis client.
  */
-import { build } from '../../runner/build.ts';
+import type { ResolvedConfig } from '../../config/resolved.ts';
+import type { BuildOptions } from '../../runner/build.ts';
 import { RemoteQueues } from '../../runner/remote/coordinator.ts';
 import { withHashFreshness } from '../../runner/remote/hash-freshness.ts';
 import { configHash } from '../../runner/remote/job.ts';
-import { EXIT_CODES } from '../exit-codes.ts';
-import type { BuildCommandOptions, CliContext } from '../options.ts';
-import { loadForCommand } from './load.ts';
+import type { CliContext } from '../options.ts';
 import { connectQueue } from './queue-mode.ts';
-import { runFlags, runReported } from './run.ts';
-import { interruptedExitCode } from './signals.ts';
 
-/** Builds the targets through the queue at `options.queue`; resolves to the exit code. */
-export async function queueBuildCommand(
-  targets: readonly string[],
-  options: BuildCommandOptions & { readonly queue: string },
+/** What a queue build changes in a build: its config (hash freshness) and its executors. */
+export interface QueueRun {
+  readonly ok: true;
+  readonly config: ResolvedConfig;
+  readonly buildOptions: Pick<BuildOptions, 'executorFor' | 'remote'>;
+  /** Closes the coordinator's queues (their Redis connections). */
+  readonly close: () => Promise<void>;
+}
+
+/** Connects to the queue at `url` for a build of `loaded`; or the exit code (2) with the reason on stderr. */
+export async function queueRun(
+  url: string,
+  loaded: { readonly config: ResolvedConfig },
   context: CliContext,
-): Promise<number> {
-  const connected = await connectQueue(options.queue, options.queue === context.env['RUNCUE_QUEUE'] ? 'RUNCUE_QUEUE' : '--queue', context);
-  if (!connected.ok) return connected.exitCode;
-  const loaded = await loadForCommand(options, context);
-  if (!loaded.ok) return loaded.exitCode;
+): Promise<QueueRun | { readonly ok: false; readonly exitCode: number }> {
+  const connected = await connectQueue(url, url === context.env['RUNCUE_QUEUE'] ? 'RUNCUE_QUEUE' : '--queue', context);
+  if (!connected.ok) return connected;
   const config = withHashFreshness(loaded.config);
   const remote = new RemoteQueues({ target: connected.target, config, configHash: configHash(config) });
-  try {
-    const ran = await runReported(options, context, { ...loaded, config }, (hooks) =>
-      build({
-        ...runFlags(targets, options, { ...loaded, config }, context),
-        keepGoing: Boolean(options.keepGoing),
-        executorFor: remote.executorFor,
-        remote: true,
-        ...hooks,
-      }),
-    );
-    if (!ran.ok) return ran.exitCode;
-    return interruptedExitCode(ran.value.interrupted) ?? (ran.value.ok ? EXIT_CODES.ok : EXIT_CODES.failed);
-  } finally {
-    await remote.close();
-  }
+  return { ok: true, config, buildOptions: { executorFor: remote.executorFor, remote: true }, close: () => remote.close() };
 }

@@ -9,9 +9,10 @@ import type { WatchEvent } from '../../watch/events.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import type { BuildCommandOptions, CliContext, CommonOptions } from '../options.ts';
 import { chooseReporterKind, createReporter, withDebugLogFromEnv, type Reporter } from '../report/index.ts';
+import { withRunRecords, type AfterRun } from '../report/run-records.ts';
 import { installLastResort } from './last-resort.ts';
 import { describeBuildFailure, resolveTargets } from './load.ts';
-import { withSignals } from './signals.ts';
+import { interruptedExitCode, withSignals } from './signals.ts';
 
 /** True when `CI` is set to anything but empty, `0` or `false` (as CI services set it). */
 function isCI(env: Readonly<Record<string, string | undefined>>): boolean {
@@ -21,7 +22,8 @@ function isCI(env: Readonly<Record<string, string | undefined>>): boolean {
 
 /** The reporter a command's flags ask for (`--reporter`, `--json`), plus the debug log when set. */
 async function reporterFor(options: CommonOptions, context: CliContext, cwd: string): Promise<Reporter> {
-  const requested = options.json ? 'json' : options.reporter;
+  // junit is a file report (written after the run): the display is auto's.
+  const requested = options.json ? 'json' : options.reporter === 'junit' ? 'auto' : options.reporter;
   const kind = chooseReporterKind(requested, { isTTY: context.stderr.isTTY, ci: isCI(context.env) });
   const chosen = await createReporter(kind, {
     stdout: context.stdout,
@@ -31,6 +33,28 @@ async function reporterFor(options: CommonOptions, context: CliContext, cwd: str
     cwd,
   });
   return withDebugLogFromEnv(chosen, { env: context.env, cwd: context.cwd, stderr: context.stderr });
+}
+
+/** What a run's record says the command was, and the file reports written after it. */
+export interface Recording {
+  readonly command: 'build' | 'watch';
+  readonly targets: readonly string[];
+  readonly afterRun?: readonly AfterRun[];
+}
+
+/** `reporter`, also writing run records (and the file reports) for `recording`. */
+function recorded(reporter: Reporter, recording: Recording, context: CliContext, config: ResolvedConfig): Reporter {
+  return withRunRecords(reporter, {
+    root: config.root,
+    keep: config.keepRuns,
+    command: recording.command,
+    targets: recording.targets,
+    pid: process.pid,
+    now: () => Date.now(),
+    stderr: context.stderr,
+    exitCode: (status, interrupted) => interruptedExitCode(interrupted) ?? (status === 'ok' ? EXIT_CODES.ok : EXIT_CODES.failed),
+    afterRun: recording.afterRun ?? [],
+  });
 }
 
 /** What build and watch take from the command line alike. */
@@ -67,8 +91,8 @@ export interface RunHooks {
 }
 
 /**
- * Runs `work` reported by the reporter the flags ask for, stopped by signals, with the last-resort
- * handlers installed. Resolves to the run's value, or to the exit code when an internal error
+ * Runs `work` reported by the reporter the flags ask for (and recorded as `recording` says),
+ * stopped by signals, with the last-resort handlers installed. Resolves to the run's value, or to the exit code when an internal error
  * ended it (1) or it could not start (2, the reason on stderr).
  */
 export async function runReported<T>(
@@ -80,8 +104,9 @@ export async function runReported<T>(
   ) => Promise<
     { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: { readonly reason: string; readonly message: string } }
   >,
+  recording: Recording,
 ): Promise<{ ok: true; value: T } | { ok: false; exitCode: number }> {
-  const reporter = await reporterFor(options, context, loaded.cwd);
+  const reporter = recorded(await reporterFor(options, context, loaded.cwd), recording, context, loaded.config);
   const lastResort = installLastResort(context.stderr);
   const outcome = await withSignals(
     (signal, stopNow) => work({ signal: lastResort.bind(signal), stopNow, onEvent: (event) => reporter.onEvent(event) }),

@@ -14,12 +14,17 @@ import { interruptedExitCode } from './signals.ts';
 export async function watchCommand(targets: readonly string[], options: BuildCommandOptions, context: CliContext): Promise<number> {
   const loaded = await loadForCommand(options, context);
   if (!loaded.ok) return loaded.exitCode;
-  const ran = await runReported(options, context, loaded, (hooks) =>
-    watch({
-      ...runFlags(targets, options, loaded, context),
-      ...hooks,
-      onWarning: (message) => context.stderr.write(`runcue: ${message}\n`),
-    }),
+  const ran = await runReported(
+    options,
+    context,
+    loaded,
+    (hooks) =>
+      watch({
+        ...runFlags(targets, options, loaded, context),
+        ...hooks,
+        onWarning: (message) => context.stderr.write(`runcue: ${message}\n`),
+      }),
+    { command: 'watch', targets },
   );
   if (!ran.ok) return ran.exitCode;
   return interruptedExitCode(ran.value.interrupted) ?? EXIT_CODES.sigint;

@@ -9,6 +9,7 @@ import { findWhyTarget, unitStory, type StoryPattern, type UnitStory } from '../
 import { EXIT_CODES } from '../exit-codes.ts';
 import type { CliContext, CommonOptions } from '../options.ts';
 import { describeBlocked, describeStale } from '../report/format.ts';
+import { describeSchedule } from '../report/due-time.ts';
 import { loadPlan, resolveTargets } from './load.ts';
 
 /** Prints the story of the unit `target` names (or the readers of a source file); exit 2 if it names nothing. */
@@ -158,6 +159,7 @@ function story(s: UnitStory, config: ResolvedConfig, limit: number): string {
     const age = Date.now() - oldest.mtime;
     lines.push(`  maxAge ${task.maxAgeMs} ms: oldest output is ${Math.round(age)} ms old${age > task.maxAgeMs ? ' (expired)' : ''}`);
   }
+  if (task?.schedule && oldest) lines.push(`  ${describeSchedule(task.schedule, oldest.mtime, Date.now())}`);
   if (task?.stale) lines.push('  custom stale() check: decides the verdict');
   if (task?.ready) lines.push('  custom ready() check: must return true first');
   lines.push('', `verdict: ${verdictOf(s.plan)}`);

@@ -5,6 +5,7 @@
 import { isAbsolute, relative, sep } from 'node:path';
 import { unreachable } from '../../result.ts';
 import type { BlockedReason, RunEvent, StaleReason, UnitFailure, WorkerEvent } from '../../runner/events.ts';
+import { formatDueTime } from './due-time.ts';
 import { safeLine } from './terminal-text.ts';
 
 /** The event variant with the given `type`. */
@@ -116,8 +117,8 @@ function displayPath(file: string, cwd: string): string {
   return shown.split(sep).join('/');
 }
 
-/** Why a unit runs, in a few words: `input newer: work/a/p1.png`. */
-export function describeStale(reason: StaleReason, cwd = ''): string {
+/** Why a unit runs, in a few words: `input newer: work/a/p1.png`. `now` places a scheduled time (today or a date). */
+export function describeStale(reason: StaleReason, cwd = '', now = Date.now()): string {
   const show = (file: string): string => (cwd === '' ? file : displayPath(file, cwd));
   switch (reason.kind) {
     case 'forced':
@@ -130,6 +131,8 @@ export function describeStale(reason: StaleReason, cwd = ''): string {
       return `input newer: ${show(reason.input)}`;
     case 'max-age':
       return `max age: ${show(reason.output)} is ${formatDuration(reason.ageMs)} old`;
+    case 'scheduled':
+      return `scheduled refresh (due since ${formatDueTime(reason.due, now)})`;
     case 'custom':
       return 'custom stale check';
     case 'upstream':
@@ -210,7 +213,7 @@ export function describeFailure(failure: UnitFailure): string {
 
 /** `▸ extract[doc=a,page=1] (input newer: work/a/p1.png)`; later attempts say which. */
 export function formatStart(event: EventOf<'unit:start'>, options: FormatOptions): string {
-  const detail = event.attempt > 1 ? `attempt ${event.attempt}` : describeStale(event.reason, options.cwd);
+  const detail = event.attempt > 1 ? `attempt ${event.attempt}` : describeStale(event.reason, options.cwd, event.time);
   return `${options.palette.cyan(SYMBOLS.start)} ${event.unit} ${options.palette.dim(`(${detail})`)}`;
 }
 

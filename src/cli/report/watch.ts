@@ -44,6 +44,8 @@ function describeTrigger(start: CycleStart): string {
       return 'config reloaded';
     case 'max-age':
       return 'maxAge expired';
+    case 'schedule':
+      return 'scheduled refresh due';
     case 'files':
       return describeChanged(start.changed);
     default:

@@ -141,12 +141,12 @@ async function applyLimits(queue: Queue, limits: QueueLimits): Promise<void> {
 
 /** The end of a job found by asking Redis; undefined while it waits or runs. */
 async function polledEnd(queue: Queue, id: string): Promise<ExecutorOutcome | undefined> {
+  const state = await queue.getJobState(id);
+  if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return undefined;
+  // Read after its state: a job read first may have finished since, its result unread.
   const job = (await queue.getJob(id)) as Job | undefined;
   if (!job) return queueFailure(`its job ${id} is gone from Redis (removed by hand, or Redis was flushed)`);
-  const state = await job.getState();
-  if (state === 'completed') return outcomeOf(job.returnvalue);
-  if (state === 'failed') return queueFailure(job.failedReason);
-  return undefined;
+  return state === 'completed' ? outcomeOf(job.returnvalue) : queueFailure(job.failedReason);
 }
 
 async function removeIfWaiting(queue: Queue, id: string): Promise<void> {

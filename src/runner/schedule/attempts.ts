@@ -8,6 +8,7 @@ import type { Unit } from '../../graph/unit.ts';
 import { abandonAttempt, AbandonedAttempts, type AbandonedAttempt } from '../abandoned.ts';
 import type { RunEvent, UnitFailure } from '../events.ts';
 import type { TimerHandle } from '../ports.ts';
+import { clockExpiry } from '../expiry.ts';
 import type { UnitRunOutcome } from '../execute/attempt.ts';
 import { attemptInfo, inputsByName, unitInfo } from '../execute/unit-view.ts';
 import type { Admission } from './admission.ts';
@@ -108,7 +109,8 @@ export class Attempts {
     ctx.o.inflight?.release(unit.id);
     ctx.book.transition(unit.id, 'done');
     ctx.book.counts.built++;
-    if (task.maxAgeMs !== undefined) ctx.ledger.expiresAt(ctx.now() + task.maxAgeMs);
+    const expiry = clockExpiry(task, ctx.now(), ctx.now() - run.durationMs);
+    if (expiry !== undefined) ctx.ledger.expiresAt(expiry);
     const unrecorded = ctx.ledger.succeeded(unit, { written: run.written, rewrote: run.rewrote, inputs: pending.inputs });
     if (unrecorded) ctx.o.emit({ type: 'unit:log', time: ctx.now(), task: unit.task, unit: unit.id, stream: 'warning', text: unrecorded });
     ctx.o.emit({

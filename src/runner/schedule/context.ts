@@ -66,7 +66,7 @@ export interface BuildResult {
   readonly written: ReadonlyMap<string, number>;
   /** Files of dynamic sets removed before their producer reran (a watcher ignores these too). */
   readonly cleared: readonly string[];
-  /** The earliest time a fresh unit's `maxAge` runs out, if any has one. */
+  /** The earliest time a fresh unit's `maxAge` runs out or its `schedule` comes due, if any has one. */
   readonly nextExpiry: number | undefined;
   /** Units of this run whose run changed their own inputs (see self-rewrite.ts). */
   readonly rewrote: ReadonlyMap<string, InputRewrite>;

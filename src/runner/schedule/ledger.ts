@@ -1,7 +1,7 @@
 /**
  * What a run leaves behind for its caller (a watcher, mostly): the files it wrote and cleared,
  * the units that failed and on which inputs, those that rewrote their own inputs, and when the
- * first fresh unit's `maxAge` runs out.
+ * first fresh unit goes stale by the clock (its `maxAge` runs out or its `schedule` comes due).
  */
 import type { Unit } from '../../graph/unit.ts';
 import { snapshot, type FileStat } from '../files.ts';
@@ -36,7 +36,7 @@ export class Ledger {
     this.root = root;
   }
 
-  /** The earliest time a fresh unit's `maxAge` runs out, if any has one. */
+  /** The earliest time a fresh unit's `maxAge` runs out or its `schedule` comes due, if any has one. */
   get nextExpiry(): number | undefined {
     return this.expiry;
   }

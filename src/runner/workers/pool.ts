@@ -72,7 +72,11 @@ export class WorkerPool {
   async acquire(signal: AbortSignal, unit: string): Promise<Acquired> {
     if (this.broken !== undefined) return { ok: false, failure: { reason: 'worker-failed', message: this.broken } };
     let acquired: Acquired | undefined;
-    for (let w = this.idle.pop(); w && !acquired; w = this.idle.pop()) if (!w.process.gone) acquired = { ok: true, worker: w };
+    // Pop only until one is found: a second pop would drop an idle worker from the pool (still
+    // alive, never reused), and the next unit would start one more than the services admit.
+    for (let w = this.idle.pop(); w !== undefined; w = acquired ? undefined : this.idle.pop()) {
+      if (!w.process.gone) acquired = { ok: true, worker: w };
+    }
     acquired ??= await this.start(signal);
     if (acquired.ok) this.ctx.emit({ type: 'worker:busy', time: Date.now(), task: this.task.name, worker: acquired.worker.number, unit });
     return acquired;

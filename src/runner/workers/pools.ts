@@ -9,14 +9,21 @@ import type { RunEvent, WorkerEvent } from '../events.ts';
 type WorkerLog = Extract<RunEvent, { type: 'unit:log' }>;
 import type { Executor } from '../execute/executor.ts';
 import { createProcessGroups, type ProcessGroups, type ProcessIdentity } from '../process-groups.ts';
-import { WorkerPool } from './pool.ts';
-import { workerExecutor } from './worker-executor.ts';
+import type { PoolContext, PoolTask, WorkerPool } from './pool.ts';
 
 interface Entry {
   /** What the pool was started from: a change means new workers. */
   readonly key: string;
-  readonly pool: WorkerPool;
+  /** Loaded on first use: a run without workers never loads the pool's modules. */
+  readonly pool: Promise<WorkerPool>;
   readonly executor: Executor;
+}
+
+/** The pool of `task`, and the executor that runs its units, once their modules are loaded. */
+async function createPool(task: PoolTask, context: PoolContext): Promise<{ pool: WorkerPool; executor: Executor }> {
+  const [{ WorkerPool }, { workerExecutor }] = await Promise.all([import('./pool.ts'), import('./worker-executor.ts')]);
+  const pool = new WorkerPool(task, context);
+  return { pool, executor: workerExecutor(pool, context.root) };
 }
 
 /** The worker pools of a build or a watch session. */
@@ -45,10 +52,10 @@ export class WorkerPools {
     this.verbose = verbose;
     for (const [name, entry] of this.entries) {
       const task = config.tasks.get(name);
-      if (task && poolKey(task, config) === entry.key) entry.pool.reset();
+      if (task && poolKey(task, config) === entry.key) void entry.pool.then((pool) => pool.reset());
       else {
         this.entries.delete(name);
-        this.closing.push(entry.pool.close(config.killGraceMs));
+        this.closing.push(entry.pool.then((pool) => pool.close(config.killGraceMs)));
       }
     }
   }
@@ -80,10 +87,10 @@ export class WorkerPools {
           });
       },
     };
-    const pool = new WorkerPool({ name: task.name, spec: task.run, env: task.env }, context);
-    const entry = { key: poolKey(task, config), pool, executor: workerExecutor(pool, config.root) };
-    this.entries.set(task.name, entry);
-    return entry.executor;
+    const created = createPool({ name: task.name, spec: task.run, env: task.env }, context);
+    const executor: Executor = { run: async (request) => (await created).executor.run(request) };
+    this.entries.set(task.name, { key: poolKey(task, config), pool: created.then((c) => c.pool), executor });
+    return executor;
   }
 
   /** Starts (once) and names the watchdog of the workers, for in-flight records. */
@@ -96,7 +103,7 @@ export class WorkerPools {
   /** Every worker stops: stdin closed, SIGTERM, SIGKILL after the kill grace. */
   async close(): Promise<void> {
     const graceMs = this.config?.killGraceMs ?? 0;
-    const pools = [...this.entries.values()].map((e) => e.pool.close(graceMs));
+    const pools = [...this.entries.values()].map((e) => e.pool.then((pool) => pool.close(graceMs)));
     this.entries.clear();
     await Promise.all([...this.closing, ...pools]);
     this.closing = [];
@@ -106,7 +113,8 @@ export class WorkerPools {
 
   /** SIGKILL to every worker now (a second Ctrl-C). */
   killNow(): void {
-    for (const entry of this.entries.values()) entry.pool.killNow();
+    // Pools still loading have no worker to kill.
+    for (const entry of this.entries.values()) void entry.pool.then((pool) => pool.killNow());
   }
 }
 

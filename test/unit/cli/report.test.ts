@@ -13,7 +13,7 @@ import {
 import { RunProgress, TaskProgress } from '../../../src/cli/report/progress.ts';
 import { ServiceProgress, formatPerWindow } from '../../../src/cli/report/service-progress.ts';
 import { createPalette, formatTimeOfDay, shortCommand } from '../../../src/cli/report/format.ts';
-import type { RunEvent } from '../../../src/runner/events.ts';
+import type { RunEvent, StaleReason } from '../../../src/runner/events.ts';
 
 /** An in-memory stream that records what was written. */
 function sink(isTTY = false): { stream: Writable & { isTTY?: boolean; columns?: number }; text: () => string } {
@@ -171,6 +171,18 @@ describe('formatting helpers', () => {
     expect(describeStale({ kind: 'forced' })).toBe('forced');
     expect(describeStale({ kind: 'no-outputs' })).toBe('no outputs to check');
     expect(describeStale({ kind: 'custom' })).toBe('custom stale check');
+  });
+
+  it('describes a scheduled refresh by its due time (local), with the date when it is not today', () => {
+    const now = new Date(2026, 11, 5, 12, 0).getTime();
+    const due = (...parts: [number, number, number, number, number, number?]): StaleReason => ({
+      kind: 'scheduled',
+      output: 'out/a.md',
+      due: new Date(...parts).getTime(),
+    });
+    expect(describeStale(due(2026, 11, 5, 6, 0), '', now)).toBe('scheduled refresh (due since 06:00)');
+    expect(describeStale(due(2026, 11, 4, 6, 0), '', now)).toBe('scheduled refresh (due since 2026-12-04 06:00)');
+    expect(describeStale(due(2026, 11, 5, 11, 59, 30), '', now)).toBe('scheduled refresh (due since 11:59:30)');
   });
 
   it('describes failures and blocks', () => {

@@ -70,4 +70,17 @@ describe('start-up', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('croner is loaded only for a config with a schedule', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'runcue-startup-'));
+    try {
+      const config = (schedule: string): string => `export default { tasks: { a: { output: 'out/a.txt', run: 'true'${schedule} } } };`;
+      writeFileSync(join(dir, 'runcue.config.mjs'), config(''));
+      expect(loadedBy(['plan', '--cwd', dir]).packages).not.toContain('croner');
+      writeFileSync(join(dir, 'runcue.config.mjs'), config(", schedule: '0 6 * * *'"));
+      expect(loadedBy(['plan', '--cwd', dir]).packages).toContain('croner');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

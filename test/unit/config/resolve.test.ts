@@ -66,6 +66,7 @@ describe('resolveConfig: defaults and normalisation', () => {
       ready: undefined,
       stale: undefined,
       maxAgeMs: undefined,
+      schedule: undefined,
       retries: 0,
       maxPushBacks: 10,
       backoffMs: 1000,
@@ -151,6 +152,7 @@ describe('resolveConfig: defaults and normalisation', () => {
       run: { kind: 'function', fn },
       after: ['b'],
       maxAgeMs: 86_400_000,
+      schedule: undefined,
       retries: 3,
       backoffMs: 2000,
       timeoutMs: 120_000,
@@ -247,7 +249,7 @@ describe('resolveConfig: mistakes', () => {
       {
         path: 'tasks.extract.zzz',
         message:
-          'unknown key (expected one of: uses, input, output, run, worker, writeResult, workerStartTimeout, workerCrashLimit, after, ready, stale, maxAge, retries, ' +
+          'unknown key (expected one of: uses, input, output, run, worker, writeResult, workerStartTimeout, workerCrashLimit, after, ready, stale, maxAge, schedule, retries, ' +
           'maxPushBacks, backoff, timeout, checkTimeout, priority, freshness, env, keepFailedOutputs, description)',
       },
     ]);
@@ -313,6 +315,17 @@ describe('resolveConfig: mistakes', () => {
       { path: 'tasks.b.after[0]', message: 'unknown task "extrct"; did you mean "extract"?' },
       { path: 'tasks.b.after[1]', message: 'task "b" cannot run after itself' },
       { path: 'tasks.b.after[2]', message: 'unknown task "zzz"' },
+    ]);
+  });
+
+  it('keepRuns: 20 run records unless set; 0 allowed, a negative or fractional number is an error', () => {
+    expect(resolve({ tasks: { a: { run: 'x' } } }).keepRuns).toBe(20);
+    expect(resolve({ keepRuns: 0, tasks: { a: { run: 'x' } } }).keepRuns).toBe(0);
+    expect(issues({ keepRuns: -1, tasks: { a: { run: 'x' } } })).toEqual([
+      { path: 'keepRuns', message: expect.stringContaining('a non-negative integer') as unknown },
+    ]);
+    expect(issues({ keepRuns: 2.5, tasks: { a: { run: 'x' } } })).toEqual([
+      { path: 'keepRuns', message: expect.stringContaining('got 2.5') as unknown },
     ]);
   });
 

@@ -1,5 +1,6 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { resolveSchedule } from '../../../src/config/schedule.ts';
 import type { UnitPath } from '../../../src/graph/unit.ts';
 import { changedInputs, checkUnit, observeInputs, type CheckContext } from '../../../src/runner/staleness.ts';
 import { tempProject, type TempProject } from '../../rig/config-builder.ts';
@@ -188,6 +189,46 @@ describe('checkUnit: maxAge and force', () => {
     expect(outcome.kind === 'stale' && outcome.reason).toEqual({ kind: 'forced' });
     expect(outcome.kind === 'stale' && [...outcome.inputs.keys()]).toEqual(['src/a.txt']);
     expect(checkUnit([file('src/a.txt')], [file('out/none.txt')], ctx({ force: true }))).toMatchObject({ reason: { kind: 'forced' } });
+  });
+});
+
+describe('checkUnit: schedule', () => {
+  /** On the hour, UTC: the last scheduled time before T + 10 minutes. */
+  const H = Date.parse('2023-11-14T22:00:00Z');
+  const hourly = resolveSchedule({ cron: '0 * * * *', timezone: 'UTC' });
+
+  it('is stale when the oldest output predates the most recent scheduled time, naming it and the time', () => {
+    files({ 'out/a.txt': H + MINUTE, 'out/b.txt': H - MINUTE });
+    const outcome = checkUnit([], [file('out/a.txt'), file('out/b.txt')], ctx({ schedule: hourly, now: H + 10 * MINUTE }));
+    expect(outcome.kind === 'stale' && outcome.reason).toEqual({ kind: 'scheduled', output: 'out/b.txt', due: H });
+  });
+
+  it('is fresh when written at or after it, and expires at the next scheduled time', () => {
+    files({ 'out/a.txt': H });
+    expect(checkUnit([], [file('out/a.txt')], ctx({ schedule: hourly, now: H + 10 * MINUTE }))).toMatchObject({
+      kind: 'fresh',
+      expiresAt: H + 60 * MINUTE,
+    });
+  });
+
+  it('turns stale as the clock passes the next scheduled time', () => {
+    files({ 'out/a.txt': H + MINUTE });
+    const at = (now: number) => checkUnit([], [file('out/a.txt')], ctx({ schedule: hourly, now }));
+    expect(at(H + 60 * MINUTE - 1).kind).toBe('fresh');
+    expect(at(H + 60 * MINUTE)).toMatchObject({ kind: 'stale', reason: { kind: 'scheduled', due: H + 60 * MINUTE } });
+  });
+
+  it('with maxAge too, expires at whichever comes first', () => {
+    files({ 'out/a.txt': H + MINUTE });
+    const check = (maxAgeMs: number) => checkUnit([], [file('out/a.txt')], ctx({ schedule: hourly, maxAgeMs, now: H + 2 * MINUTE }));
+    expect(check(10 * MINUTE)).toMatchObject({ kind: 'fresh', expiresAt: H + 11 * MINUTE });
+    expect(check(600 * MINUTE)).toMatchObject({ kind: 'fresh', expiresAt: H + 60 * MINUTE });
+  });
+
+  it('reports a newer input before a due schedule', () => {
+    files({ 'src/a.txt': H - MINUTE, 'out/a.txt': H - 2 * MINUTE });
+    const outcome = checkUnit([file('src/a.txt')], [file('out/a.txt')], ctx({ schedule: hourly, now: H + MINUTE }));
+    expect(outcome.kind === 'stale' && outcome.reason.kind).toBe('input-newer');
   });
 });
 

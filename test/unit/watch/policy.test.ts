@@ -6,6 +6,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ResolvedConfig } from '../../../src/config/resolved.ts';
 import { resolveConfig } from '../../../src/config/resolve.ts';
+import { resolveSchedule } from '../../../src/config/schedule.ts';
+import { clockExpiry } from '../../../src/runner/expiry.ts';
 import { RerunPolicy, type CycleOutcome, type CycleRequest, type PolicyClock } from '../../../src/watch/policy.ts';
 import { directoryMatcher, watchScope, type WatchScope } from '../../../src/watch/scope.ts';
 
@@ -302,6 +304,35 @@ describe('rerun policy: config and maxAge', () => {
     h.clock.advance(5);
     expect(h.cycles[1]).toEqual({ initial: false, changed: [], config: false, expired: true });
     expect(h.policy.state).toBe('running');
+  });
+
+  it('wakes at the next scheduled time of a daily schedule, then a day later', () => {
+    const daily = resolveSchedule({ cron: '0 6 * * *', timezone: 'UTC' });
+    const h = harness();
+    h.clock.time = Date.parse('2026-12-05T05:59:30Z');
+    h.policy.start();
+    // What the runner reports for a unit built now: it expires at the next scheduled time.
+    h.finish({ full: true, nextExpiry: clockExpiry({ maxAgeMs: undefined, schedule: daily }, h.clock.now()) });
+    h.clock.advance(30_000);
+    expect(h.cycles).toHaveLength(1);
+    h.clock.advance(5);
+    expect(h.cycles[1]).toEqual({ initial: false, changed: [], config: false, expired: true });
+    expect(h.clock.now()).toBe(Date.parse('2026-12-05T06:00:00.005Z'));
+    h.finish({ full: true, nextExpiry: clockExpiry({ maxAgeMs: undefined, schedule: daily }, h.clock.now()) });
+    expect(h.policy.nextExpiry).toBe(Date.parse('2026-12-06T06:00:00Z'));
+  });
+
+  it('wakes at 06:00 Berlin time across the spring daylight-saving change (04:00Z, not 05:00Z)', () => {
+    const berlin = resolveSchedule({ cron: '0 6 * * *', timezone: 'Europe/Berlin' });
+    const h = harness();
+    h.clock.time = Date.parse('2026-03-28T12:00:00Z');
+    h.policy.start();
+    h.finish({ full: true, nextExpiry: clockExpiry({ maxAgeMs: undefined, schedule: berlin }, h.clock.now()) });
+    h.clock.advance(Date.parse('2026-03-29T04:00:00Z') - h.clock.now());
+    expect(h.cycles).toHaveLength(1);
+    h.clock.advance(5);
+    expect(h.cycles).toHaveLength(2);
+    expect(h.cycles[1]?.expired).toBe(true);
   });
 
   it('never schedules an expiry sooner than 50 ms from now', () => {

@@ -10,6 +10,7 @@ import type { RuncueConfig, TaskFunction } from '../../../../src/config/types.ts
 import { build, type BuildOptions, type BuildResult } from '../../../../src/runner/build.ts';
 import type { RunEvent } from '../../../../src/runner/events.ts';
 import { RateLimited } from '../../../../src/runner/push-back.ts';
+import { resolveSchedule } from '../../../../src/config/schedule.ts';
 import { configOf, tempProject, type TaskSpec, type TempProject } from '../../../rig/config-builder.ts';
 import { FakeClock, fakePorts, fixedRandom } from '../../../rig/fake-clock.ts';
 
@@ -265,6 +266,34 @@ describe('scheduler in virtual time: maxAge', () => {
     const expired = await run(TASKS(log));
     expect(expired.events.find((e) => e.type === 'unit:start')).toMatchObject({ reason: { kind: 'max-age', output: 'out/a.txt' } });
     expect(expired.result.nextExpiry).toBe(t0 + 3 * HOUR);
+    expect(log).toEqual(['fetch[n=a]', 'fetch[n=a]']);
+  });
+});
+
+describe('scheduler in virtual time: schedule', () => {
+  // Half an hour away from now, on the hour's minute: the few real ms the test takes never cross it.
+  const minute = (new Date().getUTCMinutes() + 30) % 60;
+  const cron = `${minute} * * * *`;
+  const hourly = resolveSchedule({ cron, timezone: 'UTC' });
+  const TASKS = (log: string[]): Record<string, TaskSpec> => ({
+    fetch: { input: 'in/{n}.txt', output: 'out/{n}.txt', run: writer(log), schedule: { cron, timezone: 'UTC' } },
+  });
+
+  it('says when a built unit is due, keeps it fresh until then, and rebuilds it after', async () => {
+    inputs('in/a.txt');
+    const log: string[] = [];
+    const due = hourly?.next(t0) ?? 0;
+    const first = await run(TASKS(log));
+    expect(first.result.nextExpiry).toBe(due);
+    const fresh = await run(TASKS(log));
+    expect(fresh.result.counts.fresh).toBe(1);
+    expect(fresh.result.nextExpiry).toBe(due);
+    await clock.advance(due - t0 + SECOND);
+    const refreshed = await run(TASKS(log));
+    expect(refreshed.events.find((e) => e.type === 'unit:start')).toMatchObject({
+      reason: { kind: 'scheduled', output: 'out/a.txt', due },
+    });
+    expect(refreshed.result.nextExpiry).toBe(due + HOUR);
     expect(log).toEqual(['fetch[n=a]', 'fetch[n=a]']);
   });
 });

@@ -1,0 +1,252 @@
+/**
+ * Builds a run record from the runner's events, as they come. Pure: no clock, no files; the
+ * caller feeds it events and asks for the record at `run:done` (or, cut short, at any time).
+ */
+import type { RunEvent, StaleReason, UnitFailure } from '../events.ts';
+import {
+  RECORD_VERSION,
+  TAIL_LIMIT,
+  TAILS_KEPT,
+  TEXT_LIMIT,
+  type RunRecord,
+  type RunStatus,
+  type Span,
+  type UnitOutcome,
+  type UnitRecord,
+} from './record.ts';
+import { ServiceUse } from './service-use.ts';
+
+/** What the events do not say: the record's id, the command and its targets. */
+export interface RecordContext {
+  readonly id: string;
+  readonly command: 'build' | 'watch';
+  readonly targets: readonly string[];
+  readonly cycle?: number;
+  readonly trigger?: string;
+  /** The exit code a run that ended this way gives. */
+  readonly exitCode: (status: RunStatus, interrupted: string | undefined) => number;
+}
+
+/** A unit fresh in the run: counted in the record, listed only for JUnit files. */
+export interface FreshUnit {
+  readonly unit: string;
+  readonly task: string;
+}
+
+/** Feeds on events; `record()` at any time gives the run so far (status `incomplete` before `run:done`). */
+export interface RecordAccumulator {
+  onEvent(event: RunEvent): void;
+  /** `run:start` was seen: there is a run to record. */
+  readonly started: boolean;
+  /** `run:done` was seen. */
+  readonly done: boolean;
+  /** The record; `now` ends a run cut short (and any unit still running). */
+  record(now: number): RunRecord;
+  readonly fresh: readonly FreshUnit[];
+}
+
+interface UnitState {
+  unit: string;
+  task: string;
+  outcome: UnitOutcome;
+  reason?: StaleReason;
+  start?: number;
+  end?: number;
+  attempts: number;
+  pushBacks: number;
+  spans: Span[];
+  runningSince?: number;
+  failure?: UnitFailure;
+  exitCode?: number;
+  command?: string;
+  outputTail?: string;
+  blocked?: string;
+  worker?: number;
+}
+
+type Done = Extract<RunEvent, { type: 'run:done' }>;
+
+/** An accumulator for one run (one build, or one watch cycle). */
+export function createRecordAccumulator(context: RecordContext): RecordAccumulator {
+  return new Accumulator(context);
+}
+
+class Accumulator implements RecordAccumulator {
+  private readonly context: RecordContext;
+  private readonly units = new Map<string, UnitState>();
+  private services = new ServiceUse({});
+  private uses: Readonly<Record<string, readonly string[]>> = {};
+  private tasks: Readonly<Record<string, number>> = {};
+  private startedAt = 0;
+  private last: Done | undefined;
+  private tailsKept = 0;
+  private tailsOmitted = 0;
+  readonly fresh: FreshUnit[] = [];
+  started = false;
+
+  constructor(context: RecordContext) {
+    this.context = context;
+  }
+
+  get done(): boolean {
+    return this.last !== undefined;
+  }
+
+  onEvent(event: RunEvent): void {
+    switch (event.type) {
+      case 'run:start':
+        this.started = true;
+        this.startedAt = event.time;
+        this.tasks = event.tasks;
+        this.uses = event.uses ?? {};
+        this.services = new ServiceUse(event.services);
+        return;
+      case 'plan:update':
+        this.tasks = event.tasks;
+        return;
+      case 'unit:start': {
+        const state = this.unit(event.task, event.unit);
+        state.reason ??= event.reason;
+        state.start ??= event.time;
+        state.attempts = Math.max(state.attempts, event.attempt);
+        state.runningSince = event.time;
+        state.outcome = 'running';
+        if (event.command !== undefined) state.command = capped(event.command);
+        this.services.started(this.usesOf(event.task), event.time);
+        return;
+      }
+      case 'unit:done':
+        this.endAttempt(this.unit(event.task, event.unit), event.time).outcome = 'built';
+        return;
+      case 'unit:retry': {
+        const state = this.endAttempt(this.unit(event.task, event.unit), event.time);
+        if (event.kind === 'push-back') {
+          state.pushBacks++;
+          this.services.pushedBack(event.services ?? this.usesOf(event.task));
+        }
+        return;
+      }
+      case 'unit:fail':
+        this.failed(event);
+        return;
+      case 'unit:blocked': {
+        const state = this.unit(event.task, event.unit);
+        state.outcome = 'blocked';
+        state.blocked = capped(event.reason.message);
+        return;
+      }
+      case 'unit:skip':
+        this.fresh.push({ unit: event.unit, task: event.task });
+        return;
+      case 'run:done':
+        this.last = event;
+        return;
+      case 'worker:busy':
+        this.unit(event.task, event.unit).worker = event.worker;
+        return;
+      default:
+        // Live output, stalls and the rest of a worker's life say nothing the record keeps.
+        return;
+    }
+  }
+
+  record(now: number): RunRecord {
+    const last = this.last;
+    const endedAt = last?.time ?? now;
+    for (const state of this.units.values()) if (state.runningSince !== undefined) state.end = endedAt;
+    const status: RunStatus =
+      last === undefined ? 'incomplete' : last.ok ? 'ok' : last.interrupted !== undefined ? 'interrupted' : 'failed';
+    const { context } = this;
+    return {
+      version: RECORD_VERSION,
+      id: context.id,
+      command: context.command,
+      targets: context.targets,
+      ...(context.cycle !== undefined ? { cycle: context.cycle } : {}),
+      ...(context.trigger !== undefined ? { trigger: context.trigger } : {}),
+      startedAt: this.startedAt,
+      endedAt,
+      durationMs: last?.durationMs ?? Math.max(0, endedAt - this.startedAt),
+      status,
+      ...(last?.interrupted !== undefined ? { interrupted: last.interrupted } : {}),
+      exitCode: context.exitCode(status, last?.interrupted),
+      counts: last ? countsOf(last) : this.countsSoFar(),
+      tasks: this.tasks,
+      services: this.services.records(),
+      uses: Object.fromEntries(Object.keys(this.tasks).map((task) => [task, this.usesOf(task)])),
+      units: [...this.units.values()].map((state) => unitRecord(state)),
+      ...(this.tailsOmitted > 0 ? { tailsOmitted: this.tailsOmitted } : {}),
+    };
+  }
+
+  private failed(event: Extract<RunEvent, { type: 'unit:fail' }>): void {
+    const state = this.unit(event.task, event.unit);
+    if (state.runningSince !== undefined) this.endAttempt(state, event.time);
+    state.attempts = Math.max(state.attempts, event.attempt);
+    state.outcome = event.error.reason === 'aborted' ? 'interrupted' : 'failed';
+    state.failure = event.error;
+    if (event.error.reason === 'exit-non-zero') state.exitCode = event.error.exitCode;
+    if (event.command !== undefined) state.command = capped(event.command);
+    if (event.outputTail === '') return;
+    if (this.tailsKept < TAILS_KEPT) {
+      this.tailsKept++;
+      state.outputTail = event.outputTail.length > TAIL_LIMIT ? event.outputTail.slice(-TAIL_LIMIT) : event.outputTail;
+    } else {
+      this.tailsOmitted++;
+    }
+  }
+
+  private unit(task: string, unit: string): UnitState {
+    let state = this.units.get(unit);
+    if (state === undefined) {
+      state = { unit, task, outcome: 'running', attempts: 0, pushBacks: 0, spans: [] };
+      this.units.set(unit, state);
+    }
+    return state;
+  }
+
+  private endAttempt(state: UnitState, time: number): UnitState {
+    if (state.runningSince !== undefined) {
+      state.spans.push([state.runningSince, time]);
+      state.runningSince = undefined;
+      this.services.ended(this.usesOf(state.task));
+    }
+    state.end = time;
+    return state;
+  }
+
+  private usesOf(task: string): readonly string[] {
+    return this.uses[task] ?? ['cpu'];
+  }
+
+  private countsSoFar(): RunRecord['counts'] {
+    const count = (outcome: UnitOutcome): number => [...this.units.values()].filter((u) => u.outcome === outcome).length;
+    const interrupted = count('interrupted');
+    return {
+      built: count('built'),
+      fresh: this.fresh.length,
+      failed: count('failed'),
+      blocked: count('blocked'),
+      ...(interrupted > 0 ? { interrupted } : {}),
+    };
+  }
+}
+
+function countsOf(done: Done): RunRecord['counts'] {
+  return {
+    ...done.counts,
+    ...(done.notStarted !== undefined ? { notStarted: done.notStarted } : {}),
+    ...(done.pushBacks !== undefined ? { pushBacks: done.pushBacks } : {}),
+  };
+}
+
+function unitRecord(state: UnitState): UnitRecord {
+  const { runningSince, spans, ...rest } = state;
+  const closed: Span[] = runningSince === undefined || state.end === undefined ? spans : [...spans, [runningSince, state.end]];
+  return { ...rest, spans: closed, durationMs: closed.reduce((sum, [start, end]) => sum + Math.max(0, end - start), 0) };
+}
+
+/** `text`, or its start and how much was left out. */
+function capped(text: string): string {
+  return text.length <= TEXT_LIMIT ? text : `${text.slice(0, TEXT_LIMIT)} ... (${String(text.length - TEXT_LIMIT)} more characters)`;
+}
