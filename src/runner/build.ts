@@ -66,7 +66,7 @@ export interface BuildOptions {
   readonly workers?: WorkerPools;
   /**
    * Units run elsewhere (`executorFor` adds them to a remote queue, whose workers enforce the
-   * services' limits): no local limits but `jobs`, and no local watchdog in their records.
+   * services' limits): no local limits but `jobs`, and no in-flight records.
    */
   readonly remote?: boolean;
 }
@@ -93,16 +93,20 @@ export async function build(options: BuildOptions): Promise<Result<BuildResult, 
   const groups = createProcessGroups({ graceMs: killGraceMs });
   const workers = options.workers ?? new WorkerPools(options.env ?? {});
   workers.begin(config, emit, options.verbose ?? false);
-  const inflight = createInflightRecords({
-    root: config.root,
-    now,
-    // Started before the first record is written, so every command unit's record names it.
-    watchdog: (unit) => (options.remote ? undefined : watchdogOf(config.tasks.get(unit.task)?.run.kind, groups, workers)),
-    onError: (error) => {
-      const text = `cannot record units in flight under .runcue/inflight (${error.message}): if runcue is killed, outputs it was writing may look fresh`;
-      emit({ type: 'unit:log', time: now(), task: '', unit: '(run)', stream: 'warning', text });
-    },
-  });
+  // Remote units need no record here: their job id keeps them from running twice, and a unit a
+  // dead worker left half-written has no fingerprint (queue builds judge by content hashes).
+  const inflight = options.remote
+    ? undefined
+    : createInflightRecords({
+        root: config.root,
+        now,
+        // Started before the first record is written, so every command unit's record names it.
+        watchdog: (unit) => watchdogOf(config.tasks.get(unit.task)?.run.kind, groups, workers),
+        onError: (error) => {
+          const text = `cannot record units in flight under .runcue/inflight (${error.message}): if runcue is killed, outputs it was writing may look fresh`;
+          emit({ type: 'unit:log', time: now(), task: '', unit: '(run)', stream: 'warning', text });
+        },
+      });
   const scheduler = new Scheduler({
     config,
     // Upstream tasks are expanded even with --no-deps: their planned outputs bind the selected
@@ -123,7 +127,7 @@ export async function build(options: BuildOptions): Promise<Result<BuildResult, 
     ports,
     executorFor: options.executorFor ?? localExecutors({ root: config.root, env: options.env ?? {}, killGraceMs, groups }, workers),
     emit,
-    inflight,
+    ...(inflight ? { inflight } : {}),
     // So that every worker:exit comes before run:done.
     ...(options.workers === undefined ? { beforeDone: () => workers.close() } : {}),
     signal: options.signal,

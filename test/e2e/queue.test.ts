@@ -186,6 +186,94 @@ describe('runcue build --queue with three runcue workers', () => {
   }, 60_000);
 });
 
+describe('more scenarios, each with three workers', () => {
+  it('a coordinator killed and started again: finished units are fresh, the rest completes, none runs twice', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default {
+        services: { api: { concurrent: 3 } },
+        tasks: {
+          slow: { input: 'in/{n}.txt', output: 'out/{n}.txt', uses: 'api', run: 'sleep 0.5; cat {input} > {output}; echo {n} >> runs.log' },
+        },
+      };`,
+      ...inputs(12),
+    });
+    const workers = await startWorkers(3);
+    const first = rig.spawn(['build', '--queue', redis.url]);
+    started.push(first);
+    const firstDone = collect(first, 120_000);
+    await waitFor(() => runs().length >= 3, 60_000, 'three units to finish');
+    first.kill('SIGKILL');
+    await firstDone;
+    const second = await rig.run(['build', '--queue', redis.url], { timeoutMs: 120_000 });
+    expect(second.code).toBe(0);
+    expect(second.stderr).toMatch(/[1-9]\d* fresh/);
+    await stopWorkers(workers);
+    expect(runs()).toHaveLength(12);
+    expect(new Set(runs()).size).toBe(12);
+    for (let i = 0; i < 12; i++) expect(rig.read(`out/${String(i).padStart(3, '0')}.txt`)).toBe(`${i}\n`);
+    const third = await rig.run(['build', '--queue', redis.url]);
+    expect(third.stderr).toContain('0 built, 12 fresh');
+  }, 180_000);
+
+  it('a push-back from one worker pauses the service on every worker', async () => {
+    rig = new Rig();
+    // The first unit pushes back once asking for 3 s; every unit records when it started.
+    rig.write({
+      'runcue.config.mjs': `export default {
+        services: { api: { concurrent: 2 } },
+        tasks: {
+          call: {
+            input: 'in/{n}.txt', output: 'out/{n}.txt', uses: 'api',
+            run: 'if [ {n} = 000 ] && [ ! -e pushed ]; then touch pushed; echo 3 > "$RUNCUE_RETRY_AFTER_FILE"; exit 75; fi; cat {input} > {output}',
+          },
+        },
+      };`,
+      ...inputs(6),
+    });
+    const workers = await startWorkers(3);
+    const result = await rig.run(['build', '--queue', redis.url], { timeoutMs: 120_000 });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('6 built');
+    await stopWorkers(workers);
+    const events = workers.flatMap((w) => w.events());
+    const pushed = events.find((e) => e.type === 'unit:log' && String(e['text']).startsWith('pushed back'));
+    expect(pushed).toBeDefined();
+    const at = pushed?.['time'] as number;
+    // Units started after the push-back: none on any worker until well into the 3 s pause.
+    const later = events.filter((e) => e.type === 'unit:start' && (e['time'] as number) > at).map((e) => (e['time'] as number) - at);
+    expect(later.length).toBeGreaterThan(0);
+    expect(Math.min(...later)).toBeGreaterThanOrEqual(2000);
+  }, 180_000);
+
+  it('fan-in and a dynamic (glob) output across workers, and a failing unit retried', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default {
+        tasks: {
+          split: { input: 'in/{n}.txt', output: 'parts/{n}/*.txt', run: 'mkdir -p parts/{n} && echo a{n} > parts/{n}/a.txt && echo b{n} > parts/{n}/b.txt' },
+          flaky: {
+            input: 'parts/{n}/{part}.txt', output: 'up/{n}-{part}.txt', retries: 2, backoff: '10ms',
+            run: 'if [ ! -e tried-{n}-{part} ]; then touch tried-{n}-{part}; exit 3; fi; tr a-z A-Z < {input} > {output}',
+          },
+          all: { input: 'up/*.txt', output: 'all.txt', run: 'cat $(ls up/*.txt | sort) > {output}' },
+        },
+      };`,
+      ...inputs(3),
+    });
+    const workers = await startWorkers(3);
+    const result = await rig.runJson(['build', '--queue', redis.url], { timeoutMs: 120_000 });
+    expect(result.code).toBe(0);
+    await stopWorkers(workers);
+    expect(rig.read('all.txt')).toBe('A000\nB000\nA001\nB001\nA002\nB002\n');
+    const retries = result.events.filter((e) => e.type === 'unit:retry');
+    expect(retries).toHaveLength(6);
+    // Attempts after a failure are jobs of their own, and they too ran on the workers.
+    const starts = workers.flatMap((w) => w.events()).filter((e) => e.type === 'unit:start' && e.unit?.startsWith('flaky'));
+    expect(starts.filter((e) => e['attempt'] === 2)).toHaveLength(6);
+  }, 180_000);
+});
+
 describe('an unreachable Redis', () => {
   it('is exit 2 with a message naming it, within 5 s', async () => {
     rig = new Rig();

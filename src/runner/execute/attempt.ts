@@ -41,6 +41,7 @@ export type UnitRunOutcome =
 
 /** Runs one attempt of a unit on `executor`, with everything common to every attempt around it. */
 export async function runUnit(req: UnitRunRequest, executor: Executor): Promise<UnitRunOutcome> {
+  if (executor.runWhole) return executor.runWhole(req);
   const { view, root } = req;
   const { unit } = view;
   // Checked before running: a unit whose outputs or fingerprint cannot be kept is not worth

@@ -5,7 +5,8 @@
  */
 import type { Job, Queue, QueueEvents } from 'bullmq';
 import type { ResolvedConfig, ResolvedTask } from '../../config/resolved.ts';
-import type { AttemptRequest, Executor, ExecutorFor, ExecutorOutcome } from '../execute/executor.ts';
+import type { UnitRunOutcome, UnitRunRequest } from '../execute/attempt.ts';
+import type { Executor, ExecutorFor, ExecutorOutcome } from '../execute/executor.ts';
 import { jobData, jobId, type JobResult } from './job.ts';
 import { limitsOf, queueNameOf, QUEUE_PREFIX, type QueueLimits } from './names.ts';
 import { connectionOf, type RedisTarget } from './redis.ts';
@@ -13,12 +14,15 @@ import { connectionOf, type RedisTarget } from './redis.ts';
 /** How long a finished job's result stays in Redis (a restarted coordinator may ask for it). */
 const KEEP_DONE_S = 24 * 3600;
 
+/** Starts per second of a queue without a rate: never reached, yet a limit BullMQ can pause. */
+const UNBOUNDED_RATE = 1_000_000_000;
+
 /** One queue as the coordinator holds it. */
 interface OpenQueue {
   readonly queue: Queue;
   readonly events: QueueEvents;
   /** Attempts waiting for their job to end, by job id. */
-  readonly waiters: Map<string, (end: ExecutorOutcome) => void>;
+  readonly waiters: Map<string, (end: UnitRunOutcome) => void>;
 }
 
 /** What the coordinator needs to add jobs. */
@@ -34,6 +38,8 @@ export interface RemoteOptions {
 export class RemoteQueues {
   private readonly o: RemoteOptions;
   private readonly open = new Map<string, Promise<OpenQueue>>();
+  /** A job that finished after this is this run's own work (a restarted coordinator's). */
+  private readonly since = Date.now();
 
   constructor(options: RemoteOptions) {
     this.o = options;
@@ -43,7 +49,8 @@ export class RemoteQueues {
   readonly executorFor: ExecutorFor = (task) => this.executor(task);
 
   private executor(task: ResolvedTask): Executor {
-    return { run: (request) => this.run(task, request) };
+    const runWhole = (request: UnitRunRequest): Promise<UnitRunOutcome> => this.run(task, request);
+    return { runWhole, run: async (request) => executorOutcome(await runWhole({ ...request, root: this.o.config.root })) };
   }
 
   /** Closes every queue's connections. */
@@ -53,26 +60,30 @@ export class RemoteQueues {
     await Promise.allSettled(opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value.events.close(), o.value.queue.close()] : [])));
   }
 
-  private async run(task: ResolvedTask, request: AttemptRequest): Promise<ExecutorOutcome> {
+  private async run(task: ResolvedTask, request: UnitRunRequest): Promise<UnitRunOutcome> {
     try {
       const q = await this.queueOf(task);
       const id = jobId(request.view, request.attempt);
-      const ended = new Promise<ExecutorOutcome>((resolve) => q.waiters.set(id, resolve));
-      await this.add(q.queue, task, request, id);
-      return await this.until(q, id, ended, request.signal);
+      const ended = new Promise<UnitRunOutcome>((resolve) => q.waiters.set(id, resolve));
+      const joined = await this.add(q.queue, task, request, id);
+      return await this.until(q, id, ended, request.signal, joined ? 0 : undefined);
     } catch (error) {
       return queueFailure(`Redis: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 
-  /** Adds the job, unless the same job is already waiting or running (then this attempt joins it). */
-  private async add(queue: Queue, task: ResolvedTask, request: AttemptRequest, id: string): Promise<void> {
+  /**
+   * Adds the job, unless the same job (same unit, inputs, command and attempt) is waiting or
+   * running, or finished during this run: then this attempt joins it (true).
+   */
+  private async add(queue: Queue, task: ResolvedTask, request: UnitRunRequest, id: string): Promise<boolean> {
     const existing = (await queue.getJob(id)) as Job | undefined;
     if (existing) {
       const state = await existing.getState();
-      // A finished job of an earlier run: this run asks again (its outputs were found stale).
-      if (state === 'completed' || state === 'failed') await existing.remove();
-      else return;
+      const finished = state === 'completed' || state === 'failed';
+      if (!finished || (existing.finishedOn ?? 0) >= this.since) return true;
+      // Finished in an earlier run, and found stale again since (an output deleted, say): again.
+      await existing.remove();
     }
     await queue.add(task.name, jobData(request.view, request.attempt, this.o.configHash), {
       jobId: id,
@@ -80,10 +91,17 @@ export class RemoteQueues {
       removeOnComplete: { age: KEEP_DONE_S },
       removeOnFail: { age: KEEP_DONE_S },
     });
+    return false;
   }
 
   /** Resolves when the job ends (event or poll), or at once when the run stops (a waiting job is removed). */
-  private async until(q: OpenQueue, id: string, ended: Promise<ExecutorOutcome>, signal: AbortSignal): Promise<ExecutorOutcome> {
+  private async until(
+    q: OpenQueue,
+    id: string,
+    ended: Promise<UnitRunOutcome>,
+    signal: AbortSignal,
+    firstPollMs: number | undefined,
+  ): Promise<UnitRunOutcome> {
     const pollMs = this.o.pollMs ?? 1000;
     let timer: NodeJS.Timeout | undefined;
     const poll = async (): Promise<void> => {
@@ -91,8 +109,8 @@ export class RemoteQueues {
       if (end) q.waiters.get(id)?.(end);
       else timer = setTimeout(() => void poll(), pollMs);
     };
-    timer = setTimeout(() => void poll(), pollMs);
-    const aborted = new Promise<ExecutorOutcome>((resolve) => {
+    timer = setTimeout(() => void poll(), firstPollMs ?? pollMs);
+    const aborted = new Promise<UnitRunOutcome>((resolve) => {
       const onAbort = (): void => {
         void removeIfWaiting(q.queue, id).finally(() => resolve(queueAborted()));
       };
@@ -123,7 +141,7 @@ export class RemoteQueues {
     const queue = new Queue(name, { connection, prefix: QUEUE_PREFIX });
     await applyLimits(queue, limits);
     const events = new QueueEvents(name, { connection, prefix: QUEUE_PREFIX });
-    const waiters = new Map<string, (end: ExecutorOutcome) => void>();
+    const waiters = new Map<string, (end: UnitRunOutcome) => void>();
     events.on('completed', ({ jobId: id, returnvalue }) => waiters.get(id)?.(outcomeOf(returnvalue)));
     events.on('failed', ({ jobId: id, failedReason }) => waiters.get(id)?.(queueFailure(failedReason)));
     await events.waitUntilReady();
@@ -135,12 +153,13 @@ export class RemoteQueues {
 async function applyLimits(queue: Queue, limits: QueueLimits): Promise<void> {
   if (limits.concurrency === undefined) await queue.removeGlobalConcurrency();
   else await queue.setGlobalConcurrency(limits.concurrency);
-  if (limits.paceMs === undefined) await queue.removeGlobalRateLimit();
-  else await queue.setGlobalRateLimit(1, limits.paceMs);
+  // BullMQ honours a pause (a push-back's rateLimit) only on a rate-limited queue: a queue with
+  // no rate gets one that never binds.
+  await queue.setGlobalRateLimit(limits.paceMs === undefined ? UNBOUNDED_RATE : 1, limits.paceMs ?? 1000);
 }
 
 /** The end of a job found by asking Redis; undefined while it waits or runs. */
-async function polledEnd(queue: Queue, id: string): Promise<ExecutorOutcome | undefined> {
+async function polledEnd(queue: Queue, id: string): Promise<UnitRunOutcome | undefined> {
   const state = await queue.getJobState(id);
   if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return undefined;
   // Read after its state: a job read first may have finished since, its result unread.
@@ -160,17 +179,25 @@ async function removeIfWaiting(queue: Queue, id: string): Promise<void> {
 }
 
 /** The outcome of a job's result (JSON from the worker). */
-function outcomeOf(value: unknown): ExecutorOutcome {
+function outcomeOf(value: unknown): UnitRunOutcome {
   const result = (typeof value === 'string' ? JSON.parse(value) : value) as JobResult | null;
-  if (result?.kind === 'done') return { kind: 'done' };
-  if (result?.kind === 'failed') return { kind: 'failed', failure: result.failure, outputTail: result.outputTail };
+  if (result?.kind === 'done') {
+    return { kind: 'done', inputsChanged: result.inputsChanged, rewrote: result.rewrote, written: result.written };
+  }
+  if (result?.kind === 'failed') return { kind: 'failed', failure: result.failure, outputTail: result.outputTail, removed: result.removed };
   return queueFailure(`its job ended with an unexpected result ${JSON.stringify(value)}`);
 }
 
-function queueFailure(message: string): ExecutorOutcome {
-  return { kind: 'failed', failure: { reason: 'queue-error', message }, outputTail: '' };
+/** A whole attempt's outcome as an executor's (for callers that use `run`). */
+function executorOutcome(outcome: UnitRunOutcome): ExecutorOutcome {
+  if (outcome.kind === 'failed') return { kind: 'failed', failure: outcome.failure, outputTail: outcome.outputTail };
+  return outcome.kind === 'done' ? { kind: 'done' } : { kind: 'push-back', retryAfterMs: outcome.retryAfterMs };
 }
 
-function queueAborted(): ExecutorOutcome {
-  return { kind: 'failed', failure: { reason: 'aborted', message: 'the run was stopped' }, outputTail: '' };
+function queueFailure(message: string): UnitRunOutcome {
+  return { kind: 'failed', failure: { reason: 'queue-error', message }, outputTail: '', removed: [] };
+}
+
+function queueAborted(): UnitRunOutcome {
+  return { kind: 'failed', failure: { reason: 'aborted', message: 'the run was stopped' }, outputTail: '', removed: [] };
 }

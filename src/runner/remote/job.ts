@@ -31,10 +31,25 @@ export interface JobData {
   readonly fingerprint: UnitView['fingerprint'] | null;
 }
 
-/** How a job ended on its worker: its return value (a failure is returned, not thrown). */
+/**
+ * How a job ended on its worker (runUnit's outcome there, and the host): its return value. A
+ * failure is returned, not thrown: retries are the coordinator's.
+ */
 export type JobResult =
-  | { readonly kind: 'done'; readonly host: string }
-  | { readonly kind: 'failed'; readonly host: string; readonly failure: UnitFailure; readonly outputTail: string };
+  | {
+      readonly kind: 'done';
+      readonly host: string;
+      readonly inputsChanged: boolean;
+      readonly rewrote: readonly string[];
+      readonly written: readonly string[];
+    }
+  | {
+      readonly kind: 'failed';
+      readonly host: string;
+      readonly failure: UnitFailure;
+      readonly outputTail: string;
+      readonly removed: readonly string[];
+    };
 
 /** The hash of the config file's content: coordinator and workers must run the same config. */
 export function configHash(config: ResolvedConfig): string {

@@ -93,7 +93,7 @@ async function processJob(c: JobContext): Promise<JobResult> {
   const startedAt = job.processedOn ?? Date.now();
   if (!view.ok) {
     o.onEvent({ type: 'unit:log', time: Date.now(), ...base, stream: 'warning', text: `refused: ${view.error}` });
-    return { kind: 'failed', host: c.host, failure: { reason: 'queue-error', message: view.error }, outputTail: '' };
+    return { kind: 'failed', host: c.host, failure: { reason: 'queue-error', message: view.error }, outputTail: '', removed: [] };
   }
   const task = o.config.tasks.get(data.unit.task);
   if (!task) throw new Error(`internal error: no task ${data.unit.task}`);
@@ -115,13 +115,13 @@ async function processJob(c: JobContext): Promise<JobResult> {
   switch (outcome.kind) {
     case 'done':
       o.onEvent({ type: 'unit:done', time: Date.now(), ...base, durationMs, inputsChanged: outcome.inputsChanged });
-      return { kind: 'done', host: c.host };
+      return { kind: 'done', host: c.host, inputsChanged: outcome.inputsChanged, rewrote: outcome.rewrote, written: outcome.written };
     case 'push-back':
       return pushBack(c, outcome.retryAfterMs);
     case 'failed': {
       const { failure, outputTail, removed } = outcome;
       o.onEvent({ type: 'unit:fail', time: Date.now(), ...base, durationMs, attempt: data.attempt, error: failure, outputTail, removed });
-      return { kind: 'failed', host: c.host, failure, outputTail };
+      return { kind: 'failed', host: c.host, failure, outputTail, removed };
     }
   }
 }
