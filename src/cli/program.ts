@@ -65,6 +65,13 @@ function buildCommandFlags(cmd: Command): Command {
     .option('--queue <url>', 'run the units on `runcue worker` processes through BullMQ on this Redis (or RUNCUE_QUEUE)');
 }
 
+/** `runcue queue status`'s description and flags. */
+function queueFlags(cmd: Command): Command {
+  return common(cmd)
+    .description('waiting, running and failed jobs of each queue of the config, and its workers')
+    .option('--queue <url>', 'the Redis of the queue, redis://host:port[/db] (or RUNCUE_QUEUE)');
+}
+
 /** `runcue worker`'s description and flags. */
 function workerFlags(cmd: Command): Command {
   return common(cmd)
@@ -103,6 +110,9 @@ export function createProgram(context: CliContext): Command {
 
   workerFlags(program.command('worker')).action(
     lazy<[WorkerCommandOptions]>(async () => (await import('./commands/worker.ts')).workerCommand),
+  );
+  queueFlags(program.command('queue').description('the BullMQ queues of `runcue build --queue`').command('status')).action(
+    lazy<[WorkerCommandOptions]>(async () => (await import('./commands/queue-status.ts')).queueStatusCommand),
   );
 
   buildFlags(program.command('watch').argument('[targets...]', 'as for build'))

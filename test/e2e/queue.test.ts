@@ -274,6 +274,43 @@ describe('more scenarios, each with three workers', () => {
   }, 180_000);
 });
 
+describe('runcue queue status', () => {
+  it('shows the waiting jobs and workers of each queue; Ctrl-C on the coordinator removes its waiting jobs', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default {
+        services: { api: { concurrent: 2, rate: '10/s' } },
+        tasks: { call: { input: 'in/{n}.txt', output: 'out/{n}.txt', uses: 'api', run: 'cat {input} > {output}' } },
+      };`,
+      ...inputs(3),
+    });
+    const status = async (): Promise<Record<string, unknown>[]> => {
+      const result = await rig.run(['queue', 'status', '--queue', redis.url, '--json']);
+      expect(result.code).toBe(0);
+      return JSON.parse(result.stdout) as Record<string, unknown>[];
+    };
+    // No worker yet: the coordinator's jobs wait.
+    const coordinator = rig.spawn(['build', '--queue', redis.url]);
+    started.push(coordinator);
+    const done = collect(coordinator, 60_000);
+    let rows: Record<string, unknown>[] = [];
+    // Each status run is a bounded wait of its own (a process start): polled, never slept.
+    for (let i = 0; i < 60 && rows[0]?.['waiting'] !== 3; i++) rows = await status();
+    expect(rows).toEqual([
+      expect.objectContaining({ queue: 'api', waiting: 3, active: 0, workers: 0, limits: { concurrency: 2, paceMs: 101 } }),
+    ]);
+    coordinator.kill('SIGINT');
+    expect((await done).code).toBe(130);
+    expect(await status()).toEqual([expect.objectContaining({ queue: 'api', waiting: 0, active: 0 })]);
+    const worker = startWorker();
+    await waitFor(() => worker.stderr().includes('taking jobs'), 30_000, 'the worker to connect');
+    expect(await status()).toEqual([expect.objectContaining({ workers: 1 })]);
+    const table = await rig.run(['queue', 'status', '--queue', redis.url]);
+    expect(table.stdout).toMatch(/^queue\s+waiting\s+active\s+failed\s+done\s+workers\s+limits\s+paused\n/);
+    expect(table.stdout).toContain('2 at once, 1 start per 101 ms');
+  }, 120_000);
+});
+
 describe('an unreachable Redis', () => {
   it('is exit 2 with a message naming it, within 5 s', async () => {
     rig = new Rig();
