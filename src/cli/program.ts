@@ -77,7 +77,11 @@ function workerFlags(cmd: Command): Command {
   return common(cmd)
     .description('run the units that `runcue build --queue` adds, until Ctrl-C')
     .option('--queue <url>', 'the Redis of the queue, redis://host:port[/db] (or RUNCUE_QUEUE)')
-    .option('--concurrency <n>', 'jobs run at once by this worker, per queue (default 1)', positiveInt);
+    .option(
+      '--concurrency <n>',
+      "jobs run at once by this worker, per queue (default: the cpu service's concurrent, the core count)",
+      positiveInt,
+    );
 }
 
 /** The program, writing to `context`'s streams and reporting each command's exit code to it. */

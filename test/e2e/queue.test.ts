@@ -311,6 +311,42 @@ describe('runcue queue status', () => {
   }, 120_000);
 });
 
+describe('config: queue.url and scope host', () => {
+  it("takes the queue from the config's queue.url, and holds a scope: 'host' service in each worker", async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default {
+        queue: { url: '${redis.url}' },
+        services: { gpu: { concurrent: 1, scope: 'host' } },
+        tasks: { render: { input: 'in/{n}.txt', output: 'out/{n}.txt', uses: 'gpu', run: 'sleep 0.5; cat {input} > {output}' } },
+      };`,
+      ...inputs(6),
+    });
+    const workers = Array.from({ length: 3 }, () => {
+      const child = rig.spawn(['worker', '--json', '--concurrency', '2']);
+      started.push(child);
+      let out = '';
+      let err = '';
+      child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
+      child.stderr?.on('data', (c: Buffer) => (err += c.toString()));
+      return { child, events: () => parseEvents(out.slice(0, out.lastIndexOf('\n') + 1)), stderr: () => err };
+    });
+    await waitFor(() => workers.every((w) => w.stderr().includes(`taking jobs from ${redis.url}`)), 30_000, 'the workers to connect');
+    const result = await rig.run(['build'], { timeoutMs: 120_000 });
+    // The config's queue.url alone makes it a queue build (no --queue, no RUNCUE_QUEUE).
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('6 built');
+    await stopWorkers(workers);
+    const intervalsOf = (events: readonly JsonEvent[]): [number, number][] => {
+      const startOf = new Map(events.filter((e) => e.type === 'unit:start').map((e) => [e.unit, e['time'] as number]));
+      return events.filter((e) => e.type === 'unit:done').map((e) => [startOf.get(e.unit) ?? 0, e['time'] as number]);
+    };
+    // gpu is per host: never two at once in one worker; the three workers each had theirs.
+    for (const w of workers) expect(maxOverlap(intervalsOf(w.events()))).toBeLessThanOrEqual(1);
+    expect(workers.filter((w) => w.events().some((e) => e.type === 'unit:done')).length).toBeGreaterThan(1);
+  }, 120_000);
+});
+
 describe('an unreachable Redis', () => {
   it('is exit 2 with a message naming it, within 5 s', async () => {
     rig = new Rig();

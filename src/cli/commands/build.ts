@@ -23,7 +23,7 @@ export async function buildCommand(targets: readonly string[], options: BuildCom
   }
   const loaded = await loadForCommand(options, context);
   if (!loaded.ok) return loaded.exitCode;
-  const queueUrl = queueUrlOf(options.queue, context);
+  const queueUrl = queueUrlOf(options.queue, context, loaded);
   const queue = queueUrl === undefined ? undefined : await (await import('./queue-build.ts')).queueRun(queueUrl, loaded, context);
   if (queue && !queue.ok) return queue.exitCode;
   const run = queue ? { ...loaded, config: queue.config } : loaded;

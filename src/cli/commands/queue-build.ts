@@ -10,7 +10,7 @@ import { RemoteQueues } from '../../runner/remote/coordinator.ts';
 import { withHashFreshness } from '../../runner/remote/hash-freshness.ts';
 import { configHash } from '../../runner/remote/job.ts';
 import type { CliContext } from '../options.ts';
-import { connectQueue } from './queue-mode.ts';
+import { connectQueue, type QueueUrl } from './queue-mode.ts';
 
 /** What a queue build changes in a build: its config (hash freshness) and its executors. */
 export interface QueueRun {
@@ -23,11 +23,11 @@ export interface QueueRun {
 
 /** Connects to the queue at `url` for a build of `loaded`; or the exit code (2) with the reason on stderr. */
 export async function queueRun(
-  url: string,
+  url: QueueUrl,
   loaded: { readonly config: ResolvedConfig },
   context: CliContext,
 ): Promise<QueueRun | { readonly ok: false; readonly exitCode: number }> {
-  const connected = await connectQueue(url, url === context.env['RUNCUE_QUEUE'] ? 'RUNCUE_QUEUE' : '--queue', context);
+  const connected = await connectQueue(url, context);
   if (!connected.ok) return connected;
   const config = withHashFreshness(loaded.config);
   const remote = new RemoteQueues({ target: connected.target, config, configHash: configHash(config) });

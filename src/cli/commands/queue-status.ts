@@ -7,15 +7,17 @@ import { formatTable } from './table.ts';
 
 /** Prints the table (JSON with --json); resolves to the exit code. */
 export async function queueStatusCommand(options: WorkerCommandOptions, context: CliContext): Promise<number> {
-  const url = queueUrlOf(options.queue, context);
-  if (url === undefined) {
-    context.stderr.write('runcue: queue status: no queue: pass --queue redis://host:port (or set RUNCUE_QUEUE)\n');
-    return EXIT_CODES.usage;
-  }
-  const connected = await connectQueue(url, options.queue === undefined ? 'RUNCUE_QUEUE' : '--queue', context);
-  if (!connected.ok) return connected.exitCode;
   const loaded = await loadForCommand(options, context);
   if (!loaded.ok) return loaded.exitCode;
+  const url = queueUrlOf(options.queue, context, loaded);
+  if (url === undefined) {
+    context.stderr.write(
+      'runcue: queue status: no queue: pass --queue redis://host:port (or set RUNCUE_QUEUE, or queue: { url } in the config)\n',
+    );
+    return EXIT_CODES.usage;
+  }
+  const connected = await connectQueue(url, context);
+  if (!connected.ok) return connected.exitCode;
   const { queueStatus } = await import('../../runner/remote/status.ts');
   const rows = await queueStatus(connected.target, loaded.config);
   if (options.json) {

@@ -15,15 +15,17 @@ import { interruptedExitCode, withSignals } from './signals.ts';
 
 /** Takes jobs until a signal; resolves to the exit code. */
 export async function workerCommand(options: WorkerCommandOptions, context: CliContext): Promise<number> {
-  const url = queueUrlOf(options.queue, context);
-  if (url === undefined) {
-    context.stderr.write('runcue: worker: no queue: pass --queue redis://host:port (or set RUNCUE_QUEUE)\n');
-    return EXIT_CODES.usage;
-  }
-  const connected = await connectQueue(url, options.queue === undefined ? 'RUNCUE_QUEUE' : '--queue', context);
-  if (!connected.ok) return connected.exitCode;
   const loaded = await loadForCommand(options, context);
   if (!loaded.ok) return loaded.exitCode;
+  const url = queueUrlOf(options.queue, context, loaded);
+  if (url === undefined) {
+    context.stderr.write(
+      'runcue: worker: no queue: pass --queue redis://host:port (or set RUNCUE_QUEUE, or queue: { url } in the config)\n',
+    );
+    return EXIT_CODES.usage;
+  }
+  const connected = await connectQueue(url, context);
+  if (!connected.ok) return connected.exitCode;
   const { config } = loaded;
   const { runQueueWorker } = await import('../../runner/remote/worker.ts');
   const print = printer(options, context);
@@ -31,8 +33,9 @@ export async function workerCommand(options: WorkerCommandOptions, context: CliC
   const pools = new WorkerPools(context.env);
   pools.begin(config, (event) => (event.type === 'unit:log' ? print(event) : undefined), Boolean(options.verbose));
   const executorFor = localExecutors({ root: config.root, env: context.env, killGraceMs: config.killGraceMs, groups }, pools);
-  const concurrency = options.concurrency ?? 1;
-  context.stderr.write(`runcue worker: taking jobs from ${url} (concurrency ${concurrency}, config ${config.file})\n`);
+  // As many as a local build runs at once: the host's cores (`cpu`), unless told.
+  const concurrency = options.concurrency ?? config.services.get('cpu')?.concurrent ?? 1;
+  context.stderr.write(`runcue worker: taking jobs from ${url.url} (concurrency ${concurrency}, config ${config.file})\n`);
   let stoppedBy: string | undefined;
   await withSignals(async (signal, stopNow) => {
     stopNow.addEventListener('abort', () => groups.killAll('SIGKILL'), { once: true });

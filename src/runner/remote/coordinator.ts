@@ -126,7 +126,7 @@ export class RemoteQueues {
   }
 
   private queueOf(task: ResolvedTask): Promise<OpenQueue> {
-    const name = queueNameOf(task);
+    const name = queueNameOf(task, this.o.config);
     let opened = this.open.get(name);
     if (!opened) {
       opened = this.openQueue(name, limitsOf(task, this.o.config));

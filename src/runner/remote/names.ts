@@ -9,12 +9,6 @@ import type { ResolvedConfig, ResolvedService, ResolvedTask } from '../../config
 /** The key prefix of every runcue queue in Redis (BullMQ's `prefix`). */
 export const QUEUE_PREFIX = 'runcue';
 
-/**
- * Services limited per worker machine, never across machines: `cpu` (the cores of the box that
- * runs the unit). A worker's `--concurrency` is its host's cap.
- */
-const HOST_SERVICES: ReadonlySet<string> = new Set(['cpu']);
-
 /** The limits Redis holds a queue to: `undefined` means none. */
 export interface QueueLimits {
   /** At most this many of the queue's jobs active at once, over all workers. */
@@ -27,27 +21,30 @@ export interface QueueLimits {
   readonly paceMs: number | undefined;
 }
 
-/** The services that Redis limits for a task: its own, but the host-local ones. */
-function globalServices(task: ResolvedTask): string[] {
-  return [...new Set(task.uses)].filter((s) => !HOST_SERVICES.has(s)).sort();
+/**
+ * The services that Redis limits for a task: its own, but those of `scope: 'host'` (`cpu`, a
+ * GPU: the worker that runs the unit holds those, see host-limits.ts).
+ */
+function globalServices(task: ResolvedTask, config: ResolvedConfig): string[] {
+  return [...new Set(task.uses)].filter((s) => config.services.get(s)?.scope !== 'host').sort();
 }
 
 /** The queue of a task's units: its globally limited services, in order (`default` for none). */
-export function queueNameOf(task: ResolvedTask): string {
-  const services = globalServices(task);
+export function queueNameOf(task: ResolvedTask, config: ResolvedConfig): string {
+  const services = globalServices(task, config);
   return services.length === 0 ? 'default' : services.join('+');
 }
 
 /** Every queue the config's tasks use, each with its limits. */
 export function queuesOf(config: ResolvedConfig): Map<string, QueueLimits> {
   const queues = new Map<string, QueueLimits>();
-  for (const task of config.tasks.values()) queues.set(queueNameOf(task), limitsOf(task, config));
+  for (const task of config.tasks.values()) queues.set(queueNameOf(task, config), limitsOf(task, config));
   return queues;
 }
 
 /** The tightest limits of a task's globally limited services. */
 export function limitsOf(task: ResolvedTask, config: ResolvedConfig): QueueLimits {
-  const services = globalServices(task)
+  const services = globalServices(task, config)
     .map((name) => config.services.get(name))
     .filter((s): s is ResolvedService => s !== undefined);
   const caps = services.map((s) => s.concurrent).filter((c): c is number => c !== undefined);

@@ -11,6 +11,7 @@ import type { ResolvedConfig } from '../../config/resolved.ts';
 import type { RunEvent } from '../events.ts';
 import { runUnit, type UnitRunOutcome } from '../execute/attempt.ts';
 import type { ExecutorFor } from '../execute/executor.ts';
+import { HostLimits } from './host-limits.ts';
 import { configHash, viewOfJob, type JobData, type JobResult } from './job.ts';
 import { queuesOf, QUEUE_PREFIX } from './names.ts';
 import { connectionOf, type RedisTarget } from './redis.ts';
@@ -47,12 +48,14 @@ export async function runQueueWorker(o: QueueWorkerOptions): Promise<void> {
   const connection = connectionOf(o.target);
   const lockMs = o.lockMs ?? 10_000;
   const running = new Set<AbortController>();
+  const hostLimits = new HostLimits(o.config);
   const workers: Worker[] = [];
   const queues: Queue[] = [];
   for (const name of queuesOf(o.config).keys()) {
     const queue = new Queue(name, { connection, prefix: QUEUE_PREFIX });
     queues.push(queue);
-    const processor = (job: Job<JobData>, token?: string): Promise<JobResult> => processJob({ o, job, token, queue, hash, host, running });
+    const processor = (job: Job<JobData>, token?: string): Promise<JobResult> =>
+      processJob({ o, job, token, queue, hash, host, running, hostLimits });
     workers.push(
       new Worker<JobData, JobResult>(name, processor, {
         connection,
@@ -83,6 +86,7 @@ interface JobContext {
   readonly hash: string;
   readonly host: string;
   readonly running: Set<AbortController>;
+  readonly hostLimits: HostLimits;
 }
 
 async function processJob(c: JobContext): Promise<JobResult> {
@@ -98,7 +102,11 @@ async function processJob(c: JobContext): Promise<JobResult> {
   const task = o.config.tasks.get(data.unit.task);
   if (!task) throw new Error(`internal error: no task ${data.unit.task}`);
   const command = view.value.run.kind === 'function' ? undefined : view.value.run.text;
-  o.onEvent({ type: 'unit:start', time: startedAt, ...base, attempt: data.attempt, reason: JOB_REASON, ...(command ? { command } : {}) });
+  const held = await c.hostLimits.acquire(task, o.signal);
+  if (held === undefined) return putBack(c);
+  // It starts when BullMQ hands it over, or later when it had to wait for a host-local slot.
+  const time = held.waited ? Date.now() : startedAt;
+  o.onEvent({ type: 'unit:start', time, ...base, attempt: data.attempt, reason: JOB_REASON, ...(command ? { command } : {}) });
   const controller = new AbortController();
   c.running.add(controller);
   let outcome: UnitRunOutcome;
@@ -109,6 +117,7 @@ async function processJob(c: JobContext): Promise<JobResult> {
     );
   } finally {
     c.running.delete(controller);
+    c.hostLimits.release(held.services);
   }
   const durationMs = Date.now() - startedAt;
   if (o.signal.aborted) return putBack(c);
