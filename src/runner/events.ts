@@ -152,6 +152,8 @@ export type RunEvent =
       readonly durationMs: number;
       /** An input changed while the unit ran: its outputs were not recorded fresh. */
       readonly inputsChanged: boolean;
+      /** (queue build) The host of the `runcue worker` that ran it. */
+      readonly host?: string;
     })
   | (UnitEventBase & {
       readonly type: 'unit:fail';
@@ -163,6 +165,8 @@ export type RunEvent =
       readonly outputTail: string;
       /** Outputs removed because the unit failed. */
       readonly removed: readonly string[];
+      /** (queue build) The host of the `runcue worker` that ran its last attempt. */
+      readonly host?: string;
     })
   | (UnitEventBase & { readonly type: 'unit:skip' })
   | (UnitEventBase & { readonly type: 'unit:blocked'; readonly reason: BlockedReason })

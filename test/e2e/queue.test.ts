@@ -4,8 +4,12 @@
  * killed worker's unit is redone elsewhere, and an unreachable Redis is a quick, clear exit 2.
  */
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { collect, parseEvents, Rig, waitFor, type JsonEvent } from '../rig/index.ts';
+import { collect, parseEvents, REPO, Rig, waitFor, type JsonEvent } from '../rig/index.ts';
 import { freePort, startRedis, type TestRedis } from '../rig/redis.ts';
 
 let redis: TestRedis;
@@ -266,6 +270,16 @@ describe('more scenarios, each with three workers', () => {
     expect(result.code).toBe(0);
     await stopWorkers(workers);
     expect(rig.read('all.txt')).toBe('A000\nB000\nA001\nB001\nA002\nB002\n');
+    // Both the coordinator's and the workers' --json are the documented event contract.
+    const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
+    const validate = ajv.compile(JSON.parse(readFileSync(join(REPO, 'docs/events.schema.json'), 'utf8')) as object);
+    for (const e of [...result.events, ...workers.flatMap((w) => w.events())]) {
+      expect(validate(e), `${JSON.stringify(e)}: ${ajv.errorsText(validate.errors)}`).toBe(true);
+    }
+    // The coordinator's events say which worker host ran each unit.
+    const done = result.events.filter((e) => e.type === 'unit:done');
+    expect(done).toHaveLength(3 + 6 + 1);
+    for (const e of done) expect(e['host']).toBe(hostname());
     const retries = result.events.filter((e) => e.type === 'unit:retry');
     expect(retries).toHaveLength(6);
     // Attempts after a failure are jobs of their own, and they too ran on the workers.

@@ -182,9 +182,11 @@ async function removeIfWaiting(queue: Queue, id: string): Promise<void> {
 function outcomeOf(value: unknown): UnitRunOutcome {
   const result = (typeof value === 'string' ? JSON.parse(value) : value) as JobResult | null;
   if (result?.kind === 'done') {
-    return { kind: 'done', inputsChanged: result.inputsChanged, rewrote: result.rewrote, written: result.written };
+    return { kind: 'done', inputsChanged: result.inputsChanged, rewrote: result.rewrote, written: result.written, host: result.host };
   }
-  if (result?.kind === 'failed') return { kind: 'failed', failure: result.failure, outputTail: result.outputTail, removed: result.removed };
+  if (result?.kind === 'failed') {
+    return { kind: 'failed', failure: result.failure, outputTail: result.outputTail, removed: result.removed, host: result.host };
+  }
   return queueFailure(`its job ended with an unexpected result ${JSON.stringify(value)}`);
 }
 
