@@ -288,6 +288,38 @@ describe('more scenarios, each with three workers', () => {
   }, 180_000);
 });
 
+describe('a worker stopped with SIGTERM', () => {
+  it('stops its unit, removes the partial output and puts the job back for another worker at once', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default {
+        tasks: { slow: { input: 'in/{n}.txt', output: 'out/{n}.txt', run: 'echo partial > {output}; while [ ! -e go ]; do sleep 0.05; done; cat {input} > {output}' } },
+      };`,
+      ...inputs(1),
+    });
+    const first = startWorker();
+    await waitFor(() => first.stderr().includes('taking jobs'), 30_000, 'the first worker to connect');
+    const build = collect(rig.spawn(['build', '--queue', redis.url]), 120_000);
+    await waitFor(() => rig.exists('out/000.txt'), 30_000, 'the unit to start');
+    const firstDone = collect(first.child, 30_000);
+    first.child.kill('SIGTERM');
+    expect((await firstDone).code).toBe(143);
+    expect(rig.exists('out/000.txt')).toBe(false);
+    // The job went back to wait: a worker started now takes it (no lock to expire), and prints what it runs.
+    const second = rig.spawn(['worker', '--queue', redis.url], { env: { RUNCUE_QUEUE_LOCK_MS: '60000' } });
+    started.push(second);
+    let out = '';
+    second.stdout?.on('data', (c: Buffer) => (out += c.toString()));
+    await waitFor(() => out.includes('▸ slow[n=000]'), 30_000, 'the second worker to take the job');
+    rig.write({ go: '' });
+    const result = await build;
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('1 built');
+    expect(rig.read('out/000.txt')).toBe('0\n');
+    await waitFor(() => out.includes('✓ slow[n=000]'), 30_000, 'the second worker to print the end');
+  }, 120_000);
+});
+
 describe('runcue queue status', () => {
   it('shows the waiting jobs and workers of each queue; Ctrl-C on the coordinator removes its waiting jobs', async () => {
     rig = new Rig();
