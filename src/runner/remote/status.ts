@@ -14,7 +14,7 @@ export interface QueueStatus {
   readonly waiting: number;
   /** Jobs a worker runs now. */
   readonly active: number;
-  /** Jobs BullMQ failed (their workers died mid-unit twice); a unit's failure is a completed job. */
+  /** Jobs BullMQ failed (their workers died mid-unit three times); a unit's failure is a completed job. */
   readonly failed: number;
   readonly completed: number;
   /** Workers connected to the queue. */

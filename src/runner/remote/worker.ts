@@ -63,7 +63,7 @@ export async function runQueueWorker(o: QueueWorkerOptions): Promise<void> {
         concurrency: o.concurrency,
         lockDuration: lockMs,
         stalledInterval: Math.max(1000, Math.floor(lockMs / 2)),
-        // A job whose worker died is redelivered; twice in a row, and it fails.
+        // A job whose worker died is redelivered, twice; the third time it fails.
         maxStalledCount: 2,
       }),
     );
