@@ -315,6 +315,8 @@ describe('a worker stopped with SIGTERM', () => {
     const result = await build;
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('1 built');
+    // The coordinator's log names the worker host that ran the unit.
+    expect(result.stderr).toMatch(new RegExp(`✓ slow\\[n=000\\] [\\d.]+m?s on ${hostname()}`));
     expect(rig.read('out/000.txt')).toBe('0\n');
     await waitFor(() => out.includes('✓ slow[n=000]'), 30_000, 'the second worker to print the end');
   }, 120_000);

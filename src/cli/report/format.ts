@@ -221,7 +221,8 @@ export function formatStart(event: EventOf<'unit:start'>, options: FormatOptions
 export function formatDone(event: EventOf<'unit:done'>, options: FormatOptions): string {
   const { palette } = options;
   const note = event.inputsChanged ? palette.yellow(' (an input changed while it ran: still stale)') : '';
-  return `${palette.green(SYMBOLS.done)} ${event.unit} ${palette.dim(formatDuration(event.durationMs))}${note}`;
+  const host = event.host === undefined ? '' : palette.dim(` on ${event.host}`);
+  return `${palette.green(SYMBOLS.done)} ${event.unit} ${palette.dim(formatDuration(event.durationMs))}${host}${note}`;
 }
 
 /** `· extract[doc=a,page=1] fresh` (verbose only: a build may have thousands). */
