@@ -288,6 +288,36 @@ describe('more scenarios, each with three workers', () => {
   }, 180_000);
 });
 
+describe('every kind of task runs on the workers', () => {
+  it("a function task (found in the worker's own config) and a persistent worker task", async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `import { readFileSync, writeFileSync } from 'node:fs';
+      export default {
+        tasks: {
+          upper: { input: 'in/{n}.txt', output: 'fn/{n}.txt', run: ({ input, output }) => writeFileSync(output, readFileSync(input, 'utf8').toUpperCase() + process.pid + '\\n') },
+          answer: { input: 'in/{n}.txt', output: 'pw/{n}.json', worker: [${JSON.stringify(process.execPath)}, 'handler.mjs'], writeResult: 'json' },
+        },
+      };`,
+      'handler.mjs': `import { serveWorker } from 'runcue/worker';\nawait serveWorker({ handle: () => ({ pid: process.pid }) });\n`,
+      ...Object.fromEntries(['a', 'b', 'c', 'd'].map((x, i) => [`in/${String(i).padStart(3, '0')}.txt`, `${x}\n`])),
+    });
+    const workers = await startWorkers(2, ['--concurrency', '2']);
+    const result = await rig.run(['build', '--queue', redis.url], { timeoutMs: 120_000 });
+    expect(result.stderr).toContain('8 built');
+    expect(result.code).toBe(0);
+    await stopWorkers(workers);
+    const workerPids = new Set(workers.map((w) => w.child.pid));
+    for (let i = 0; i < 4; i++) {
+      const [text, pid] = rig.read(`fn/00${i}.txt`).split('\n');
+      expect(text).toBe('ABCD'[i]);
+      // The function ran in a runcue worker process, not in the coordinator.
+      expect(workerPids.has(Number(pid))).toBe(true);
+      expect(JSON.parse(rig.read(`pw/00${i}.json`))).toEqual({ pid: expect.any(Number) as number });
+    }
+  }, 120_000);
+});
+
 describe('a worker stopped with SIGTERM', () => {
   it('stops its unit, removes the partial output and puts the job back for another worker at once', async () => {
     rig = new Rig();
