@@ -30,6 +30,11 @@ export async function queueRun(
   const connected = await connectQueue(url, context);
   if (!connected.ok) return connected;
   const config = withHashFreshness(loaded.config);
-  const remote = new RemoteQueues({ target: connected.target, config, configHash: configHash(config) });
+  const remote = new RemoteQueues({
+    target: connected.target,
+    config,
+    configHash: configHash(config),
+    onWarning: (text) => context.stderr.write(`runcue: ${text}\n`),
+  });
   return { ok: true, config, buildOptions: { executorFor: remote.executorFor, remote: true }, close: () => remote.close() };
 }

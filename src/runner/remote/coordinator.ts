@@ -32,12 +32,15 @@ export interface RemoteOptions {
   readonly configHash: string;
   /** How often an attempt asks Redis for its job's state, events aside (default 1 s). */
   readonly pollMs?: number;
+  /** A connection problem BullMQ retries by itself (Redis restarting): said once per message. */
+  readonly onWarning?: (text: string) => void;
 }
 
 /** The queues of one coordinator's run, opened as units need them. */
 export class RemoteQueues {
   private readonly o: RemoteOptions;
   private readonly open = new Map<string, Promise<OpenQueue>>();
+  private readonly said = new Set<string>();
   /** A job that finished after this is this run's own work (a restarted coordinator's). */
   private readonly since = Date.now();
 
@@ -125,6 +128,12 @@ export class RemoteQueues {
     }
   }
 
+  private readonly warn = (error: Error): void => {
+    if (this.said.has(error.message)) return;
+    this.said.add(error.message);
+    this.o.onWarning?.(`queue: ${error.message} (BullMQ retries)`);
+  };
+
   private queueOf(task: ResolvedTask): Promise<OpenQueue> {
     const name = queueNameOf(task, this.o.config);
     let opened = this.open.get(name);
@@ -139,8 +148,10 @@ export class RemoteQueues {
     const { Queue, QueueEvents } = await import('bullmq');
     const connection = connectionOf(this.o.target);
     const queue = new Queue(name, { connection, prefix: QUEUE_PREFIX });
+    queue.on('error', this.warn);
     await applyLimits(queue, limits);
     const events = new QueueEvents(name, { connection, prefix: QUEUE_PREFIX });
+    events.on('error', this.warn);
     const waiters = new Map<string, (end: UnitRunOutcome) => void>();
     events.on('completed', ({ jobId: id, returnvalue }) => waiters.get(id)?.(outcomeOf(returnvalue)));
     events.on('failed', ({ jobId: id, failedReason }) => waiters.get(id)?.(queueFailure(failedReason)));

@@ -32,6 +32,8 @@ export async function queueStatus(target: RedisTarget, config: ResolvedConfig): 
   const rows: QueueStatus[] = [];
   for (const [name, limits] of queuesOf(config)) {
     const queue = new Queue(name, { connection, prefix: QUEUE_PREFIX });
+    // The connection was just probed; a failure now shows as the rejected call below.
+    queue.on('error', () => undefined);
     try {
       const counts = await queue.getJobCounts('waiting', 'delayed', 'prioritized', 'active', 'failed', 'completed');
       const count = (type: string): number => counts[type] ?? 0;

@@ -68,7 +68,15 @@ export async function runQueueWorker(o: QueueWorkerOptions): Promise<void> {
       }),
     );
   }
-  for (const w of workers) w.on('error', () => undefined);
+  // BullMQ reconnects by itself (a Redis restart, a network blip): said, once per message, not fatal.
+  const said = new Set<string>();
+  const warn = (error: Error): void => {
+    if (said.has(error.message)) return;
+    said.add(error.message);
+    o.onEvent({ type: 'unit:log', time: Date.now(), task: '', unit: '(worker)', stream: 'warning', text: `queue: ${error.message}` });
+  };
+  for (const w of workers) w.on('error', warn);
+  for (const q of queues) q.on('error', warn);
   await new Promise<void>((resolve) => {
     if (o.signal.aborted) resolve();
     else o.signal.addEventListener('abort', () => resolve(), { once: true });
