@@ -47,6 +47,14 @@ export interface BuildCommandOptions extends CommonOptions {
   readonly dryRun?: boolean;
   /** (build) Where to write the JUnit XML report. */
   readonly reportFile?: string;
+  /** (build) Run the units through the BullMQ queue on this Redis (`redis://host:port/db`). */
+  readonly queue?: string;
+}
+
+/** `runcue worker`: the queue to take jobs from, and how many to run at once. */
+export interface WorkerCommandOptions extends CommonOptions {
+  readonly queue?: string;
+  readonly concurrency?: number;
 }
 
 /** `runcue clean`: list only (`--dry-run`), and outputs of units that no longer exist (`--orphans`). */

@@ -13,6 +13,7 @@ import type {
   InitCommandOptions,
   ReportCommandOptions,
   SimCommandOptions,
+  WorkerCommandOptions,
 } from './options.ts';
 import { VERSION } from './version.ts';
 
@@ -90,6 +91,34 @@ function reportFlags(cmd: Command): Command {
     .option('--list', 'list the kept runs, newest first');
 }
 
+/** `runcue build`'s arguments, description and flags. */
+function buildCommandFlags(cmd: Command): Command {
+  return buildFlags(cmd.argument('[targets...]', 'task names, output paths or globs, task[key=glob] filters'), [...LIVE_REPORTERS, 'junit'])
+    .description('run the stale units of the targets and everything they need')
+    .option('-n, --dry-run', 'show what would run (same as `runcue plan`)')
+    .option('--report-file <file>', 'also write the run as JUnit XML to this file (--reporter junit: the same)')
+    .option('--queue <url>', 'run the units on `runcue worker` processes through BullMQ on this Redis (or RUNCUE_QUEUE)');
+}
+
+/** `runcue queue status`'s description and flags. */
+function queueFlags(cmd: Command): Command {
+  return common(cmd)
+    .description('waiting, running and failed jobs of each queue of the config, and its workers')
+    .option('--queue <url>', 'the Redis of the queue, redis://host:port[/db] (or RUNCUE_QUEUE)');
+}
+
+/** `runcue worker`'s description and flags. */
+function workerFlags(cmd: Command): Command {
+  return common(cmd)
+    .description('run the units that `runcue build --queue` adds, until Ctrl-C')
+    .option('--queue <url>', 'the Redis of the queue, redis://host:port[/db] (or RUNCUE_QUEUE)')
+    .option(
+      '--concurrency <n>',
+      "jobs run at once by this worker, per queue (default: the cpu service's concurrent, the core count)",
+      positiveInt,
+    );
+}
+
 /** The program, writing to `context`'s streams and reporting each command's exit code to it. */
 export function createProgram(context: CliContext): Command {
   /**
@@ -114,14 +143,16 @@ export function createProgram(context: CliContext): Command {
     })
     .showSuggestionAfterError(true);
 
-  buildFlags(program.command('build').argument('[targets...]', 'task names, output paths or globs, task[key=glob] filters'), [
-    ...LIVE_REPORTERS,
-    'junit',
-  ])
-    .description('run the stale units of the targets and everything they need')
-    .option('-n, --dry-run', 'show what would run (same as `runcue plan`)')
-    .option('--report-file <file>', 'also write the run as JUnit XML to this file (--reporter junit: the same)')
-    .action(lazy<[string[], BuildCommandOptions]>(async () => (await import('./commands/build.ts')).buildCommand));
+  buildCommandFlags(program.command('build')).action(
+    lazy<[string[], BuildCommandOptions]>(async () => (await import('./commands/build.ts')).buildCommand),
+  );
+
+  workerFlags(program.command('worker')).action(
+    lazy<[WorkerCommandOptions]>(async () => (await import('./commands/worker.ts')).workerCommand),
+  );
+  queueFlags(program.command('queue').description('the BullMQ queues of `runcue build --queue`').command('status')).action(
+    lazy<[WorkerCommandOptions]>(async () => (await import('./commands/queue-status.ts')).queueStatusCommand),
+  );
 
   buildFlags(program.command('watch').argument('[targets...]', 'as for build'))
     .description('build, then rebuild what file changes touch, until Ctrl-C')

@@ -328,6 +328,7 @@ function buildConfig(config: RuncueConfig, shapes: ReadonlyMap<string, TaskShape
     stallWarnAfterMs: toMs(config.stallWarnAfter),
     pendingWarnAfterMs: toMs(config.pendingWarnAfter),
     keepRuns: config.keepRuns ?? DEFAULT_KEEP_RUNS,
+    queueUrl: config.queue?.url,
     hooks: config.on ?? {},
   };
 }
@@ -339,6 +340,7 @@ function buildService(name: string, service: ServiceConfig, ctx: BuildContext): 
     concurrent: service.concurrent ?? (name === 'cpu' ? ctx.cores : undefined),
     rates: rates.map(toRate),
     burst: service.burst,
+    scope: service.scope ?? (name === 'cpu' ? 'host' : 'global'),
   };
 }
 

@@ -83,6 +83,8 @@ export interface ResolvedService {
   readonly concurrent: number | undefined;
   readonly rates: readonly RateLimit[];
   readonly burst: number | undefined;
+  /** Where `concurrent` and `rate` hold in queue mode: over all workers (`global`) or per worker (`host`). */
+  readonly scope: 'global' | 'host';
 }
 
 /** The whole config, validated and resolved: what every layer below `config` reads. */
@@ -103,6 +105,8 @@ export interface ResolvedConfig {
   readonly pendingWarnAfterMs: number | undefined;
   /** Run records kept under `.runcue/runs/`; 0: none written. */
   readonly keepRuns: number;
+  /** (`queue.url`) The Redis of `runcue build --queue` and `runcue worker` when no flag names one. */
+  readonly queueUrl: string | undefined;
   readonly hooks: Hooks;
 }
 

@@ -167,6 +167,7 @@ const serviceSchema = strictObject(
     concurrent: v.optional(positiveInteger),
     rate: v.optional(v.union([rate, v.array(rate)], expect("a rate string like '60/min' or an array of them"))),
     burst: v.optional(positiveInteger),
+    scope: v.optional(v.picklist(['global', 'host'], expect("'global' or 'host'"))),
   },
   "a service object like { concurrent: 2, rate: '60/min' }",
 );
@@ -257,6 +258,7 @@ const configSchema = strictObject(
     pendingWarnAfter: v.optional(duration),
     keepRuns: v.optional(nonNegativeInteger),
     on: v.optional(hooksSchema),
+    queue: v.optional(strictObject({ url: str('a redis:// URL') }, "an object like { url: 'redis://127.0.0.1:6379' }")),
   },
   'a config object',
   { tasks: TASKS_EXPECTED },

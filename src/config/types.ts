@@ -18,6 +18,12 @@ export interface ServiceConfig {
   readonly rate?: string | readonly string[];
   /** Starts allowed at once; default `max(1, ceil(N per second))`. */
   readonly burst?: number;
+  /**
+   * With `runcue build --queue`: `'global'` (default) holds `concurrent` and `rate` over all
+   * workers together, in Redis; `'host'` holds them in each `runcue worker` (a GPU per machine).
+   * `cpu` is `'host'` unless set.
+   */
+  readonly scope?: 'global' | 'host';
 }
 
 /** An input pattern, or a function of the wildcards that returns one (record form only). */
@@ -194,6 +200,8 @@ export interface RuncueConfig {
   readonly keepRuns?: number;
   /** Hooks called as units start, finish, fail or are skipped. */
   readonly on?: Hooks;
+  /** The Redis of `runcue build --queue` and `runcue worker` (`--queue` and `RUNCUE_QUEUE` come first). */
+  readonly queue?: { readonly url: string };
 }
 
 /** Identity function that gives a config file types and editor completion. */

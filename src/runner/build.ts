@@ -69,6 +69,11 @@ export interface BuildOptions {
    * real runs, so nothing can be left half-written). Default true.
    */
   readonly inflightRecords?: boolean;
+  /**
+   * Units run elsewhere (`executorFor` adds them to a remote queue, whose workers enforce the
+   * services' limits): no local limits but `jobs`, and no in-flight records.
+   */
+  readonly remote?: boolean;
 }
 
 /** Reports a run-level warning as every reporter shows one: a `unit:log` warning from `(run)`. */
@@ -93,8 +98,11 @@ export async function build(options: BuildOptions): Promise<Result<BuildResult, 
   const groups = createProcessGroups({ graceMs: killGraceMs });
   const workers = options.workers ?? new WorkerPools(options.env ?? {});
   workers.begin(config, emit, options.verbose ?? false);
+  // Remote units need no record here: their job id keeps them from running twice, and a unit a
+  // dead worker left half-written has no fingerprint (queue builds judge by content hashes).
+  // Simulated units neither: nothing real runs.
   const inflight =
-    options.inflightRecords === false
+    options.remote || options.inflightRecords === false
       ? undefined
       : createInflightRecords({
           root: config.root,
@@ -113,9 +121,11 @@ export async function build(options: BuildOptions): Promise<Result<BuildResult, 
     ...target.value,
     files: createFileLister(config.root),
     // Dry runs never ask for a slot, so the store is only written by real starts.
-    limiter: createLimiter(config.services, options.jobs, {
-      store: options.rateStore ?? createWarningRateStore(config.root, runWarning(listener, now)),
-    }),
+    limiter: options.remote
+      ? createLimiter(new Map(), options.jobs)
+      : createLimiter(config.services, options.jobs, {
+          store: options.rateStore ?? createWarningRateStore(config.root, runWarning(listener, now)),
+        }),
     force: options.force ?? false,
     keepGoing: options.keepGoing ?? false,
     noDeps: options.noDeps ?? false,

@@ -80,7 +80,12 @@ export type UnitFailure =
    * (worker) The task's workers cannot serve: a load failed, none said ready in time, or they
    * crashed `workerCrashLimit` times in a row. Not retried.
    */
-  | { readonly reason: 'worker-failed'; readonly message: string };
+  | { readonly reason: 'worker-failed'; readonly message: string }
+  /**
+   * (queue) The remote queue could not run the unit: a worker refused its job (its config
+   * differs), the job failed in BullMQ (its workers died mid-unit too often) or Redis failed.
+   */
+  | { readonly reason: 'queue-error'; readonly message: string };
 
 /** One unit that is not running, and why (for stall diagnostics and `runcue why`). */
 export interface BlockedUnit {
@@ -147,6 +152,8 @@ export type RunEvent =
       readonly durationMs: number;
       /** An input changed while the unit ran: its outputs were not recorded fresh. */
       readonly inputsChanged: boolean;
+      /** (queue build) The host of the `runcue worker` that ran it. */
+      readonly host?: string;
     })
   | (UnitEventBase & {
       readonly type: 'unit:fail';
@@ -158,6 +165,8 @@ export type RunEvent =
       readonly outputTail: string;
       /** Outputs removed because the unit failed. */
       readonly removed: readonly string[];
+      /** (queue build) The host of the `runcue worker` that ran its last attempt. */
+      readonly host?: string;
     })
   | (UnitEventBase & { readonly type: 'unit:skip' })
   | (UnitEventBase & { readonly type: 'unit:blocked'; readonly reason: BlockedReason })

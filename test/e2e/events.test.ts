@@ -37,6 +37,7 @@ const EVENT_FIELDS = {
     unit: 'required',
     durationMs: 'required',
     inputsChanged: 'required',
+    host: 'optional',
   },
   'unit:fail': {
     type: 'required',
@@ -49,6 +50,7 @@ const EVENT_FIELDS = {
     command: 'optional',
     outputTail: 'required',
     removed: 'required',
+    host: 'optional',
   },
   'unit:skip': { type: 'required', time: 'required', task: 'required', unit: 'required' },
   'unit:blocked': { type: 'required', time: 'required', task: 'required', unit: 'required', reason: 'required' },
@@ -162,6 +164,7 @@ const FAILURE_FIELDS = {
   'worker-error': { reason: 'required', retry: 'required', message: 'required' },
   'worker-crashed': { reason: 'required', message: 'required' },
   'worker-failed': { reason: 'required', message: 'required' },
+  'queue-error': { reason: 'required', message: 'required' },
 } as const satisfies Variants<UnitFailure, 'reason'>;
 
 interface SchemaObject {

@@ -5,6 +5,7 @@ import type { BuildCommandOptions, CliContext } from '../options.ts';
 import { resolve } from 'node:path';
 import type { AfterRun } from '../report/run-records.ts';
 import { loadForCommand } from './load.ts';
+import { queueUrlOf } from './queue-mode.ts';
 import { runFlags, runReported } from './run.ts';
 import { interruptedExitCode } from './signals.ts';
 
@@ -22,15 +23,24 @@ export async function buildCommand(targets: readonly string[], options: BuildCom
   }
   const loaded = await loadForCommand(options, context);
   if (!loaded.ok) return loaded.exitCode;
-  const ran = await runReported(
-    options,
-    context,
-    loaded,
-    (hooks) => build({ ...runFlags(targets, options, loaded, context), keepGoing: Boolean(options.keepGoing), ...hooks }),
-    { command: 'build', targets, afterRun: await fileReports(options, context, loaded.cwd) },
-  );
-  if (!ran.ok) return ran.exitCode;
-  return interruptedExitCode(ran.value.interrupted) ?? (ran.value.ok ? EXIT_CODES.ok : EXIT_CODES.failed);
+  const queueUrl = queueUrlOf(options.queue, context, loaded);
+  const queue = queueUrl === undefined ? undefined : await (await import('./queue-build.ts')).queueRun(queueUrl, loaded, context);
+  if (queue && !queue.ok) return queue.exitCode;
+  const run = queue ? { ...loaded, config: queue.config } : loaded;
+  try {
+    const ran = await runReported(
+      options,
+      context,
+      run,
+      (hooks) =>
+        build({ ...runFlags(targets, options, run, context), keepGoing: Boolean(options.keepGoing), ...queue?.buildOptions, ...hooks }),
+      { command: 'build', targets, afterRun: await fileReports(options, context, loaded.cwd) },
+    );
+    if (!ran.ok) return ran.exitCode;
+    return interruptedExitCode(ran.value.interrupted) ?? (ran.value.ok ? EXIT_CODES.ok : EXIT_CODES.failed);
+  } finally {
+    await queue?.close();
+  }
 }
 
 /** The reports written once the run ended: the JUnit file (`--report-file`) and the GitHub step summary. */

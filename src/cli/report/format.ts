@@ -204,6 +204,7 @@ export function describeFailure(failure: UnitFailure): string {
       return withMessage(failure.retry ? 'worker error (retryable)' : 'worker error');
     case 'worker-crashed':
     case 'worker-failed':
+    case 'queue-error':
       return failure.message;
     default:
       return unreachable(failure);
@@ -220,7 +221,8 @@ export function formatStart(event: EventOf<'unit:start'>, options: FormatOptions
 export function formatDone(event: EventOf<'unit:done'>, options: FormatOptions): string {
   const { palette } = options;
   const note = event.inputsChanged ? palette.yellow(' (an input changed while it ran: still stale)') : '';
-  return `${palette.green(SYMBOLS.done)} ${event.unit} ${palette.dim(formatDuration(event.durationMs))}${note}`;
+  const host = event.host === undefined ? '' : palette.dim(` on ${event.host}`);
+  return `${palette.green(SYMBOLS.done)} ${event.unit} ${palette.dim(formatDuration(event.durationMs))}${host}${note}`;
 }
 
 /** `· extract[doc=a,page=1] fresh` (verbose only: a build may have thousands). */

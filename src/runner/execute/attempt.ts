@@ -27,7 +27,14 @@ export type UnitRunOutcome =
    * `rewrote`: inputs that existed before and after the run and changed during it (its own
    * writes?); `written`: the output files it wrote (for the output record).
    */
-  | { readonly kind: 'done'; readonly inputsChanged: boolean; readonly rewrote: readonly string[]; readonly written: readonly string[] }
+  | {
+      readonly kind: 'done';
+      readonly inputsChanged: boolean;
+      readonly rewrote: readonly string[];
+      readonly written: readonly string[];
+      /** (remote) The host that ran it. */
+      readonly host?: string;
+    }
   /** The service pushed back: requeue, and pause the service (for `retryAfterMs` when given). */
   | { readonly kind: 'push-back'; readonly retryAfterMs: number | undefined; readonly removed: readonly string[] }
   | {
@@ -35,12 +42,15 @@ export type UnitRunOutcome =
       readonly failure: UnitFailure;
       readonly outputTail: string;
       readonly removed: readonly string[];
+      /** (remote) The host that ran it. */
+      readonly host?: string;
       /** A function that ignored its abort signal and may still run: no retry beside it. */
       readonly abandoned?: AbandonedAttempt;
     };
 
 /** Runs one attempt of a unit on `executor`, with everything common to every attempt around it. */
 export async function runUnit(req: UnitRunRequest, executor: Executor): Promise<UnitRunOutcome> {
+  if (executor.runWhole) return executor.runWhole(req);
   const { view, root } = req;
   const { unit } = view;
   // Checked before running: a unit whose outputs or fingerprint cannot be kept is not worth

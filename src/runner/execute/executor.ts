@@ -7,6 +7,7 @@
  */
 import type { ResolvedTask } from '../../config/resolved.ts';
 import type { UnitFailure } from '../events.ts';
+import type { UnitRunOutcome, UnitRunRequest } from './attempt.ts';
 import type { UnitView } from './unit-view.ts';
 
 /** Where a line of live output came from: a command's pipes, or a function's `log()`. */
@@ -41,6 +42,11 @@ export type ExecutorOutcome =
 /** Carries out attempts of units. */
 export interface Executor {
   run(request: AttemptRequest): Promise<ExecutorOutcome>;
+  /**
+   * Carries out the whole attempt, the common part around it included, where the outputs are
+   * written: a remote queue's workers run runUnit on their machine and report its outcome.
+   */
+  runWhole?(request: UnitRunRequest): Promise<UnitRunOutcome>;
 }
 
 /** Chooses the executor of a task's units. */

@@ -21,6 +21,7 @@ export interface Success {
   readonly inputsChanged: boolean;
   readonly written: readonly string[];
   readonly rewrote: readonly string[];
+  readonly host?: string | undefined;
 }
 
 /** The rest of a failure report besides the failure itself. */
@@ -30,6 +31,7 @@ export interface FailureDetail {
   readonly removed: readonly string[];
   readonly durationMs?: number;
   readonly command?: string | undefined;
+  readonly host?: string | undefined;
 }
 
 /** The ends of a run's attempts, its backoff timers and its abandoned function attempts. */
@@ -99,7 +101,15 @@ export class Attempts {
       const failure: UnitFailure =
         state.stalled && outcome.failure.reason === 'aborted' ? { reason: 'stalled', message: state.stalled } : outcome.failure;
       if (task.run.kind === 'function') this.sweepAtEnd(unit, task, pending.attempt);
-      this.fail(unit, failure, { attempt: pending.attempt, outputTail: outcome.outputTail, removed: outcome.removed, durationMs, command });
+      const host = outcome.host;
+      this.fail(unit, failure, {
+        attempt: pending.attempt,
+        outputTail: outcome.outputTail,
+        removed: outcome.removed,
+        durationMs,
+        command,
+        host,
+      });
     }
   }
 
@@ -120,6 +130,7 @@ export class Attempts {
       unit: unit.id,
       durationMs: run.durationMs,
       inputsChanged: run.inputsChanged,
+      ...(run.host === undefined ? {} : { host: run.host }),
     });
     ctx.hooks.unit('complete', unit, () => attemptInfo(pending.view, pending.attempt), {
       durationMs: run.durationMs,
@@ -196,7 +207,7 @@ export class Attempts {
     ctx.book.fail(unit, error, interrupted);
     const pending = ctx.pending.get(unit.id);
     if (pending) ctx.ledger.failedOn(unit.id, pending.inputs);
-    const { attempt, outputTail, removed, durationMs = 0, command } = detail;
+    const { attempt, outputTail, removed, durationMs = 0, command, host } = detail;
     ctx.o.emit({
       type: 'unit:fail',
       time: ctx.now(),
@@ -208,6 +219,7 @@ export class Attempts {
       outputTail,
       removed,
       ...(command ? { command } : {}),
+      ...(host === undefined ? {} : { host }),
     });
     const info: { durationMs: number; attempt: number; error: string; exitCode?: number } = { durationMs, attempt, error: error.message };
     if (error.reason === 'exit-non-zero') info.exitCode = error.exitCode;
@@ -269,6 +281,7 @@ function retryable(failure: UnitFailure): boolean {
     case 'aborted':
     case 'file-error':
     case 'worker-failed':
+    case 'queue-error':
       return false;
     case 'worker-error':
       return failure.retry;

@@ -56,6 +56,21 @@ describe('start-up', () => {
     }
   });
 
+  it('a local build loads neither bullmq nor a Redis client: only --queue does', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'runcue-startup-'));
+    try {
+      writeFileSync(join(dir, 'runcue.config.mjs'), `export default { tasks: { a: { output: 'a.txt', run: 'echo > a.txt' } } };`);
+      writeFileSync(join(dir, 'a.txt'), '');
+      const loaded = loadedBy(['build', '--cwd', dir, '--reporter', 'silent']);
+      expect(loaded.files).toContain('src/runner/build.ts');
+      expect(loaded.packages).not.toContain('bullmq');
+      expect(loaded.packages).not.toContain('ioredis');
+      expect(loaded.files.filter((f) => f.includes('/remote/'))).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('croner is loaded only for a config with a schedule', () => {
     const dir = mkdtempSync(join(tmpdir(), 'runcue-startup-'));
     try {

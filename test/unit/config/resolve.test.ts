@@ -54,7 +54,8 @@ describe('resolveConfig: defaults and normalisation', () => {
       undefined,
       undefined,
     ]);
-    expect([...config.services.values()]).toEqual([{ name: 'cpu', concurrent: 4, rates: [], burst: undefined }]);
+    expect([...config.services.values()]).toEqual([{ name: 'cpu', concurrent: 4, rates: [], burst: undefined, scope: 'host' }]);
+    expect(config.queueUrl).toBeUndefined();
     expect(task(config, 'build')).toEqual({
       name: 'build',
       uses: ['cpu'],
@@ -95,7 +96,7 @@ describe('resolveConfig: defaults and normalisation', () => {
       tasks: { a: { run: 'x', uses: ['ocr', 'api'] } },
     });
     expect([...config.services.values()]).toEqual([
-      { name: 'ocr', concurrent: 5, rates: [{ count: 60, windowMs: 60_000, source: '60/min' }], burst: undefined },
+      { name: 'ocr', concurrent: 5, rates: [{ count: 60, windowMs: 60_000, source: '60/min' }], burst: undefined, scope: 'global' },
       {
         name: 'api',
         concurrent: undefined,
@@ -104,15 +105,37 @@ describe('resolveConfig: defaults and normalisation', () => {
           { count: 100, windowMs: 10_000, source: '100/10s' },
         ],
         burst: 3,
+        scope: 'global',
       },
-      { name: 'cpu', concurrent: 4, rates: [{ count: 10, windowMs: 1000, source: '10/s' }], burst: undefined },
+      { name: 'cpu', concurrent: 4, rates: [{ count: 10, windowMs: 1000, source: '10/s' }], burst: undefined, scope: 'host' },
     ]);
     expect(resolve({ services: { cpu: { concurrent: 1 } }, tasks: { a: { run: 'x' } } }).services.get('cpu')).toEqual({
       name: 'cpu',
       concurrent: 1,
       rates: [],
       burst: undefined,
+      scope: 'host',
     });
+  });
+
+  it("resolves queue mode's settings: a service's scope and the queue URL", () => {
+    const config = resolve({
+      queue: { url: 'redis://10.0.0.5:6379/1' },
+      services: { gpu: { concurrent: 1, scope: 'host' }, api: { rate: '5/s', scope: 'global' }, cpu: { scope: 'global' } },
+      tasks: { a: { run: 'x', uses: ['gpu', 'api'] } },
+    });
+    expect(config.queueUrl).toBe('redis://10.0.0.5:6379/1');
+    expect([...config.services.values()].map((s) => [s.name, s.scope])).toEqual([
+      ['gpu', 'host'],
+      ['api', 'global'],
+      ['cpu', 'global'],
+    ]);
+    expect(issues({ services: { gpu: { scope: 'machine' } }, tasks: { a: { run: 'x' } } })).toEqual([
+      { path: 'services.gpu.scope', message: expect.stringContaining("'global' or 'host'") as string },
+    ]);
+    expect(issues({ queue: { url: 6379 }, tasks: { a: { run: 'x' } } })).toEqual([
+      { path: 'queue.url', message: expect.stringContaining('a redis:// URL') as string },
+    ]);
   });
 
   it('resolves task fields, durations and the top-level freshness', () => {

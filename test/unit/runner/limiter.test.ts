@@ -36,7 +36,7 @@ function resolved(specs: Readonly<Record<string, ServiceSpec>>): Map<string, Res
   const map = new Map<string, ResolvedService>();
   for (const [name, s] of Object.entries(specs)) {
     const rates = s.rates.map((r) => ({ ...r, source: `${r.count}/${r.windowMs}ms` }));
-    map.set(name, { name, concurrent: s.concurrent, rates, burst: s.burst });
+    map.set(name, { name, concurrent: s.concurrent, rates, burst: s.burst, scope: 'global' });
   }
   return map;
 }

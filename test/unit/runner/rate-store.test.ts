@@ -26,8 +26,17 @@ const lines = (service: string): string[] => readFileSync(log(service), 'utf8').
 
 function services(count: number, windowMs: number, burst?: number): Map<string, ResolvedService> {
   return new Map([
-    ['api', { name: 'api', concurrent: undefined, rates: [{ count, windowMs, source: `${count}/${windowMs}ms` }], burst }],
-    ['cpu', { name: 'cpu', concurrent: 2, rates: [], burst: undefined }],
+    [
+      'api',
+      {
+        name: 'api',
+        concurrent: undefined,
+        rates: [{ count, windowMs, source: `${count}/${windowMs}ms` }],
+        burst,
+        scope: 'global' as const,
+      },
+    ],
+    ['cpu', { name: 'cpu', concurrent: 2, rates: [], burst: undefined, scope: 'host' as const }],
   ]);
 }
 

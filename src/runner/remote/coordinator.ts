@@ -1,0 +1,216 @@
+/**
+ * The coordinator's executor (`runcue build --queue`): an attempt becomes a BullMQ job in the
+ * queue of the unit's services, and its outcome is the job's result. Completion is heard from
+ * BullMQ's events and also polled, since events can be missed (a reconnect, a restart).
+ */
+import type { Job, Queue, QueueEvents } from 'bullmq';
+import type { ResolvedConfig, ResolvedTask } from '../../config/resolved.ts';
+import type { UnitRunOutcome, UnitRunRequest } from '../execute/attempt.ts';
+import type { Executor, ExecutorFor, ExecutorOutcome } from '../execute/executor.ts';
+import { jobData, jobId, type JobResult } from './job.ts';
+import { limitsOf, queueNameOf, QUEUE_PREFIX, type QueueLimits } from './names.ts';
+import { connectionOf, type RedisTarget } from './redis.ts';
+
+/** How long a finished job's result stays in Redis (a restarted coordinator may ask for it). */
+const KEEP_DONE_S = 24 * 3600;
+
+/** Starts per second of a queue without a rate: never reached, yet a limit BullMQ can pause. */
+const UNBOUNDED_RATE = 1_000_000_000;
+
+/** One queue as the coordinator holds it. */
+interface OpenQueue {
+  readonly queue: Queue;
+  readonly events: QueueEvents;
+  /** Attempts waiting for their job to end, by job id. */
+  readonly waiters: Map<string, (end: UnitRunOutcome) => void>;
+}
+
+/** What the coordinator needs to add jobs. */
+export interface RemoteOptions {
+  readonly target: RedisTarget;
+  readonly config: ResolvedConfig;
+  readonly configHash: string;
+  /** How often an attempt asks Redis for its job's state, events aside (default 1 s). */
+  readonly pollMs?: number;
+  /** A connection problem BullMQ retries by itself (Redis restarting): said once per message. */
+  readonly onWarning?: (text: string) => void;
+}
+
+/** The queues of one coordinator's run, opened as units need them. */
+export class RemoteQueues {
+  private readonly o: RemoteOptions;
+  private readonly open = new Map<string, Promise<OpenQueue>>();
+  private readonly said = new Set<string>();
+  /** A job that finished after this is this run's own work (a restarted coordinator's). */
+  private readonly since = Date.now();
+
+  constructor(options: RemoteOptions) {
+    this.o = options;
+  }
+
+  /** Every task's units go through the queue of its services. */
+  readonly executorFor: ExecutorFor = (task) => this.executor(task);
+
+  private executor(task: ResolvedTask): Executor {
+    const runWhole = (request: UnitRunRequest): Promise<UnitRunOutcome> => this.run(task, request);
+    return { runWhole, run: async (request) => executorOutcome(await runWhole({ ...request, root: this.o.config.root })) };
+  }
+
+  /** Closes every queue's connections. */
+  async close(): Promise<void> {
+    const opened = await Promise.allSettled(this.open.values());
+    this.open.clear();
+    await Promise.allSettled(opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value.events.close(), o.value.queue.close()] : [])));
+  }
+
+  private async run(task: ResolvedTask, request: UnitRunRequest): Promise<UnitRunOutcome> {
+    try {
+      const q = await this.queueOf(task);
+      const id = jobId(request.view, request.attempt);
+      const ended = new Promise<UnitRunOutcome>((resolve) => q.waiters.set(id, resolve));
+      const joined = await this.add(q.queue, task, request, id);
+      return await this.until(q, id, ended, request.signal, joined ? 0 : undefined);
+    } catch (error) {
+      return queueFailure(`Redis: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  /**
+   * Adds the job, unless the same job (same unit, inputs, command and attempt) is waiting or
+   * running, or finished during this run: then this attempt joins it (true).
+   */
+  private async add(queue: Queue, task: ResolvedTask, request: UnitRunRequest, id: string): Promise<boolean> {
+    const existing = (await queue.getJob(id)) as Job | undefined;
+    if (existing) {
+      const state = await existing.getState();
+      const finished = state === 'completed' || state === 'failed';
+      if (!finished || (existing.finishedOn ?? 0) >= this.since) return true;
+      // Finished in an earlier run, and found stale again since (an output deleted, say): again.
+      await existing.remove();
+    }
+    await queue.add(task.name, jobData(request.view, request.attempt, this.o.configHash), {
+      jobId: id,
+      attempts: 1,
+      removeOnComplete: { age: KEEP_DONE_S },
+      removeOnFail: { age: KEEP_DONE_S },
+    });
+    return false;
+  }
+
+  /** Resolves when the job ends (event or poll), or at once when the run stops (a waiting job is removed). */
+  private async until(
+    q: OpenQueue,
+    id: string,
+    ended: Promise<UnitRunOutcome>,
+    signal: AbortSignal,
+    firstPollMs: number | undefined,
+  ): Promise<UnitRunOutcome> {
+    const pollMs = this.o.pollMs ?? 1000;
+    let timer: NodeJS.Timeout | undefined;
+    const poll = async (): Promise<void> => {
+      const end = await polledEnd(q.queue, id).catch(() => undefined);
+      if (end) q.waiters.get(id)?.(end);
+      else timer = setTimeout(() => void poll(), pollMs);
+    };
+    timer = setTimeout(() => void poll(), firstPollMs ?? pollMs);
+    const aborted = new Promise<UnitRunOutcome>((resolve) => {
+      const onAbort = (): void => {
+        void removeIfWaiting(q.queue, id).finally(() => resolve(queueAborted()));
+      };
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      return await Promise.race([ended, aborted]);
+    } finally {
+      clearTimeout(timer);
+      q.waiters.delete(id);
+    }
+  }
+
+  private readonly warn = (error: Error): void => {
+    if (this.said.has(error.message)) return;
+    this.said.add(error.message);
+    this.o.onWarning?.(`queue: ${error.message} (BullMQ retries)`);
+  };
+
+  private queueOf(task: ResolvedTask): Promise<OpenQueue> {
+    const name = queueNameOf(task, this.o.config);
+    let opened = this.open.get(name);
+    if (!opened) {
+      opened = this.openQueue(name, limitsOf(task, this.o.config));
+      this.open.set(name, opened);
+    }
+    return opened;
+  }
+
+  private async openQueue(name: string, limits: QueueLimits): Promise<OpenQueue> {
+    const { Queue, QueueEvents } = await import('bullmq');
+    const connection = connectionOf(this.o.target);
+    const queue = new Queue(name, { connection, prefix: QUEUE_PREFIX });
+    queue.on('error', this.warn);
+    await applyLimits(queue, limits);
+    const events = new QueueEvents(name, { connection, prefix: QUEUE_PREFIX });
+    events.on('error', this.warn);
+    const waiters = new Map<string, (end: UnitRunOutcome) => void>();
+    events.on('completed', ({ jobId: id, returnvalue }) => waiters.get(id)?.(outcomeOf(returnvalue)));
+    events.on('failed', ({ jobId: id, failedReason }) => waiters.get(id)?.(queueFailure(failedReason)));
+    await events.waitUntilReady();
+    return { queue, events, waiters };
+  }
+}
+
+/** Sets (or clears) the queue's global concurrency and rate limit in Redis. */
+async function applyLimits(queue: Queue, limits: QueueLimits): Promise<void> {
+  if (limits.concurrency === undefined) await queue.removeGlobalConcurrency();
+  else await queue.setGlobalConcurrency(limits.concurrency);
+  // BullMQ honours a pause (a push-back's rateLimit) only on a rate-limited queue: a queue with
+  // no rate gets one that never binds.
+  await queue.setGlobalRateLimit(limits.paceMs === undefined ? UNBOUNDED_RATE : 1, limits.paceMs ?? 1000);
+}
+
+/** The end of a job found by asking Redis; undefined while it waits or runs. */
+async function polledEnd(queue: Queue, id: string): Promise<UnitRunOutcome | undefined> {
+  const state = await queue.getJobState(id);
+  if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return undefined;
+  // Read after its state: a job read first may have finished since, its result unread.
+  const job = (await queue.getJob(id)) as Job | undefined;
+  if (!job) return queueFailure(`its job ${id} is gone from Redis (removed by hand, or Redis was flushed)`);
+  return state === 'completed' ? outcomeOf(job.returnvalue) : queueFailure(job.failedReason);
+}
+
+async function removeIfWaiting(queue: Queue, id: string): Promise<void> {
+  try {
+    const job = (await queue.getJob(id)) as Job | undefined;
+    const state = await job?.getState();
+    if (job && (state === 'waiting' || state === 'delayed' || state === 'prioritized')) await job.remove();
+  } catch {
+    // The run is stopping: a job left behind is only work a worker will do once.
+  }
+}
+
+/** The outcome of a job's result (JSON from the worker). */
+function outcomeOf(value: unknown): UnitRunOutcome {
+  const result = (typeof value === 'string' ? JSON.parse(value) : value) as JobResult | null;
+  if (result?.kind === 'done') {
+    return { kind: 'done', inputsChanged: result.inputsChanged, rewrote: result.rewrote, written: result.written, host: result.host };
+  }
+  if (result?.kind === 'failed') {
+    return { kind: 'failed', failure: result.failure, outputTail: result.outputTail, removed: result.removed, host: result.host };
+  }
+  return queueFailure(`its job ended with an unexpected result ${JSON.stringify(value)}`);
+}
+
+/** A whole attempt's outcome as an executor's (for callers that use `run`). */
+function executorOutcome(outcome: UnitRunOutcome): ExecutorOutcome {
+  if (outcome.kind === 'failed') return { kind: 'failed', failure: outcome.failure, outputTail: outcome.outputTail };
+  return outcome.kind === 'done' ? { kind: 'done' } : { kind: 'push-back', retryAfterMs: outcome.retryAfterMs };
+}
+
+function queueFailure(message: string): UnitRunOutcome {
+  return { kind: 'failed', failure: { reason: 'queue-error', message }, outputTail: '', removed: [] };
+}
+
+function queueAborted(): UnitRunOutcome {
+  return { kind: 'failed', failure: { reason: 'aborted', message: 'the run was stopped' }, outputTail: '', removed: [] };
+}

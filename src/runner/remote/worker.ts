@@ -1,0 +1,167 @@
+/**
+ * `runcue worker --queue`: takes jobs from every queue of its config and runs each with the
+ * executors of a local build and the common part around an attempt (runUnit: output
+ * directories, partial outputs removed, outputs checked, fingerprint recorded), here, where the
+ * outputs are written. A failure is the job's result (the coordinator decides on retries); a
+ * push-back pauses the queue for every worker; a stopped worker puts its jobs back.
+ */
+import { hostname } from 'node:os';
+import type { Job, Queue, Worker } from 'bullmq';
+import type { ResolvedConfig } from '../../config/resolved.ts';
+import type { RunEvent } from '../events.ts';
+import { runUnit, type UnitRunOutcome } from '../execute/attempt.ts';
+import type { ExecutorFor } from '../execute/executor.ts';
+import { HostLimits } from './host-limits.ts';
+import { configHash, viewOfJob, type JobData, type JobResult } from './job.ts';
+import { queuesOf, QUEUE_PREFIX } from './names.ts';
+import { connectionOf, type RedisTarget } from './redis.ts';
+
+/** A push-back without a retry-after pauses the queue this long. */
+const DEFAULT_PUSH_BACK_MS = 1000;
+
+/** Why a worker runs a unit: its coordinator found it stale and sent it (the reason is the coordinator's to tell). */
+const JOB_REASON = { kind: 'forced' } as const;
+
+/** What a worker prints: the unit events of the jobs it runs (time: when BullMQ handed it the job). */
+export type QueueWorkerEvent = Extract<RunEvent, { type: 'unit:start' | 'unit:done' | 'unit:fail' | 'unit:log' }>;
+
+/** How a queue worker runs. */
+export interface QueueWorkerOptions {
+  readonly target: RedisTarget;
+  readonly config: ResolvedConfig;
+  /** Jobs run at once by this worker, per queue. */
+  readonly concurrency: number;
+  /** The executors of a local build (processes, functions, worker pools). */
+  readonly executorFor: ExecutorFor;
+  /** Stops taking jobs; running ones are stopped and put back for another worker. */
+  readonly signal: AbortSignal;
+  readonly onEvent: (event: QueueWorkerEvent) => void;
+  /** How long a job's lock lasts unrenewed: a killed worker's job is redelivered after about this (default 10 s). */
+  readonly lockMs?: number;
+}
+
+/** Runs jobs until `signal` aborts; resolves when every queue's worker has closed. */
+export async function runQueueWorker(o: QueueWorkerOptions): Promise<void> {
+  const { Queue, Worker } = await import('bullmq');
+  const hash = configHash(o.config);
+  const host = hostname();
+  const connection = connectionOf(o.target);
+  const lockMs = o.lockMs ?? 10_000;
+  const running = new Set<AbortController>();
+  const hostLimits = new HostLimits(o.config);
+  const workers: Worker[] = [];
+  const queues: Queue[] = [];
+  for (const name of queuesOf(o.config).keys()) {
+    const queue = new Queue(name, { connection, prefix: QUEUE_PREFIX });
+    queues.push(queue);
+    const processor = (job: Job<JobData>, token?: string): Promise<JobResult> =>
+      processJob({ o, job, token, queue, hash, host, running, hostLimits });
+    workers.push(
+      new Worker<JobData, JobResult>(name, processor, {
+        connection,
+        prefix: QUEUE_PREFIX,
+        concurrency: o.concurrency,
+        lockDuration: lockMs,
+        stalledInterval: Math.max(1000, Math.floor(lockMs / 2)),
+        // A job whose worker died is redelivered, twice; the third time it fails.
+        maxStalledCount: 2,
+      }),
+    );
+  }
+  // BullMQ reconnects by itself (a Redis restart, a network blip): said, once per message, not fatal.
+  const said = new Set<string>();
+  const warn = (error: Error): void => {
+    if (said.has(error.message)) return;
+    said.add(error.message);
+    o.onEvent({ type: 'unit:log', time: Date.now(), task: '', unit: '(worker)', stream: 'warning', text: `queue: ${error.message}` });
+  };
+  for (const w of workers) w.on('error', warn);
+  for (const q of queues) q.on('error', warn);
+  await new Promise<void>((resolve) => {
+    if (o.signal.aborted) resolve();
+    else o.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  for (const controller of running) controller.abort();
+  await Promise.allSettled(workers.map((w) => w.close()));
+  await Promise.allSettled(queues.map((q) => q.close()));
+}
+
+interface JobContext {
+  readonly o: QueueWorkerOptions;
+  readonly job: Job<JobData>;
+  readonly token: string | undefined;
+  readonly queue: Queue;
+  readonly hash: string;
+  readonly host: string;
+  readonly running: Set<AbortController>;
+  readonly hostLimits: HostLimits;
+}
+
+async function processJob(c: JobContext): Promise<JobResult> {
+  const { o, job } = c;
+  const data = job.data;
+  const base = { task: data.unit.task, unit: data.unit.id };
+  const view = viewOfJob(data, o.config, c.hash);
+  const startedAt = job.processedOn ?? Date.now();
+  if (!view.ok) {
+    o.onEvent({ type: 'unit:log', time: Date.now(), ...base, stream: 'warning', text: `refused: ${view.error}` });
+    return { kind: 'failed', host: c.host, failure: { reason: 'queue-error', message: view.error }, outputTail: '', removed: [] };
+  }
+  const task = o.config.tasks.get(data.unit.task);
+  if (!task) throw new Error(`internal error: no task ${data.unit.task}`);
+  const command = view.value.run.kind === 'function' ? undefined : view.value.run.text;
+  const held = await c.hostLimits.acquire(task, o.signal);
+  if (held === undefined) return putBack(c);
+  // It starts when BullMQ hands it over, or later when it had to wait for a host-local slot.
+  const time = held.waited ? Date.now() : startedAt;
+  o.onEvent({ type: 'unit:start', time, ...base, attempt: data.attempt, reason: JOB_REASON, ...(command ? { command } : {}) });
+  const controller = new AbortController();
+  c.running.add(controller);
+  let outcome: UnitRunOutcome;
+  try {
+    outcome = await runUnit(
+      { view: view.value, attempt: data.attempt, signal: controller.signal, root: o.config.root },
+      o.executorFor(task),
+    );
+  } finally {
+    c.running.delete(controller);
+    c.hostLimits.release(held.services);
+  }
+  const durationMs = Date.now() - startedAt;
+  if (o.signal.aborted) return putBack(c);
+  switch (outcome.kind) {
+    case 'done':
+      o.onEvent({ type: 'unit:done', time: Date.now(), ...base, durationMs, inputsChanged: outcome.inputsChanged });
+      return { kind: 'done', host: c.host, inputsChanged: outcome.inputsChanged, rewrote: outcome.rewrote, written: outcome.written };
+    case 'push-back':
+      return pushBack(c, outcome.retryAfterMs);
+    case 'failed': {
+      const { failure, outputTail, removed } = outcome;
+      o.onEvent({ type: 'unit:fail', time: Date.now(), ...base, durationMs, attempt: data.attempt, error: failure, outputTail, removed });
+      return { kind: 'failed', host: c.host, failure, outputTail, removed };
+    }
+  }
+}
+
+/** The service pushed back: every worker of the queue pauses, and the job goes back to wait. */
+async function pushBack(c: JobContext, retryAfterMs: number | undefined): Promise<never> {
+  const { Worker } = await import('bullmq');
+  const ms = retryAfterMs ?? DEFAULT_PUSH_BACK_MS;
+  c.o.onEvent({
+    type: 'unit:log',
+    time: Date.now(),
+    task: c.job.data.unit.task,
+    unit: c.job.data.unit.id,
+    stream: 'warning',
+    text: `pushed back: queue ${c.queue.name} paused for ${ms} ms on every worker`,
+  });
+  await c.queue.rateLimit(ms);
+  throw Worker.RateLimitError();
+}
+
+/** This worker is stopping: the job goes back to wait for another worker, not counted as an attempt. */
+async function putBack(c: JobContext): Promise<never> {
+  const { WaitingError } = await import('bullmq');
+  await c.job.moveToWait(c.token);
+  throw new WaitingError();
+}
