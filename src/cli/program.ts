@@ -119,13 +119,26 @@ function workerFlags(cmd: Command): Command {
     );
 }
 
+/** An action that imports its command's module only when the command runs. */
+type Lazy = <A extends unknown[]>(load: () => Promise<CommandRun<A>>) => (...args: [...A, Command]) => Promise<void>;
+
+/** `worker` and `queue status`: the scale-out commands (their modules load bullmq, so lazily). */
+function queueCommands(program: Command, lazy: Lazy): void {
+  workerFlags(program.command('worker')).action(
+    lazy<[WorkerCommandOptions]>(async () => (await import('./commands/worker.ts')).workerCommand),
+  );
+  queueFlags(program.command('queue').description('the BullMQ queues of `runcue build --queue`').command('status')).action(
+    lazy<[WorkerCommandOptions]>(async () => (await import('./commands/queue-status.ts')).queueStatusCommand),
+  );
+}
+
 /** The program, writing to `context`'s streams and reporting each command's exit code to it. */
 export function createProgram(context: CliContext): Command {
   /**
    * An action that imports its command's module only when the command runs. commander calls an
    * action with the parsed arguments, then the options, then the Command itself, which is dropped.
    */
-  const lazy =
+  const lazy: Lazy =
     <A extends unknown[]>(load: () => Promise<CommandRun<A>>) =>
     async (...args: [...A, Command]): Promise<void> => {
       const run = await load();
@@ -147,12 +160,7 @@ export function createProgram(context: CliContext): Command {
     lazy<[string[], BuildCommandOptions]>(async () => (await import('./commands/build.ts')).buildCommand),
   );
 
-  workerFlags(program.command('worker')).action(
-    lazy<[WorkerCommandOptions]>(async () => (await import('./commands/worker.ts')).workerCommand),
-  );
-  queueFlags(program.command('queue').description('the BullMQ queues of `runcue build --queue`').command('status')).action(
-    lazy<[WorkerCommandOptions]>(async () => (await import('./commands/queue-status.ts')).queueStatusCommand),
-  );
+  queueCommands(program, lazy);
 
   buildFlags(program.command('watch').argument('[targets...]', 'as for build'))
     .description('build, then rebuild what file changes touch, until Ctrl-C')
