@@ -67,7 +67,7 @@ export class WorkerPools {
     const existing = this.entries.get(task.name);
     if (existing) return existing.executor;
     if (task.run.kind !== 'worker') throw new Error(`internal error: task ${task.name} has no worker`);
-    const groups = (this.groups ??= createProcessGroups({ graceMs: config.killGraceMs }));
+    const groups = this.groupsFor(config);
     const context = {
       root: config.root,
       env: this.env,
@@ -97,7 +97,12 @@ export class WorkerPools {
   watchdog(): ProcessIdentity | undefined {
     const config = this.config;
     if (!config) return undefined;
-    return (this.groups ??= createProcessGroups({ graceMs: config.killGraceMs })).prepare();
+    return this.groupsFor(config).prepare();
+  }
+
+  /** The workers' process groups and watchdog, started with the first worker (or in-flight record). */
+  private groupsFor(config: ResolvedConfig): ProcessGroups {
+    return (this.groups ??= createProcessGroups({ graceMs: config.killGraceMs }));
   }
 
   /** Every worker stops: stdin closed, SIGTERM, SIGKILL after the kill grace. */

@@ -9,20 +9,13 @@
  * 3. It answers one stdout line per task: `{"task_id", "result", "error": string | null, "retry"}`.
  *    Any other stdout line (print debugging) is the worker's log, not an error.
  */
+import type { UnitInfo } from '../../config/types.ts';
 
-/** The payload of one task: the unit as a `run` template sees it, plus the attempt number. */
-export interface WorkerPayload {
-  readonly task: string;
-  readonly id: string;
-  readonly wildcards: Readonly<Record<string, string>>;
-  readonly input: string;
-  readonly inputs: readonly string[];
-  readonly namedInputs: Readonly<Record<string, readonly string[]>>;
-  readonly output: string;
-  readonly outputs: readonly string[];
-  readonly namedOutputs: Readonly<Record<string, string>>;
-  readonly attempt: number;
-}
+/**
+ * The payload of one task: the unit as a `run` template and a function task see it, with the
+ * attempt number (the same {@link UnitInfo} hooks get).
+ */
+export type WorkerPayload = UnitInfo;
 
 /** One stdin line: a task for the worker. */
 export interface WorkerRequest {
