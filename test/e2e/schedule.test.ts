@@ -4,7 +4,7 @@
  * exactly those. Bad schedules are config errors (exit 2).
  */
 import { utimesSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resolveSchedule } from '../../src/config/schedule.ts';
 import { Rig, waitFor } from '../rig/index.ts';
 
@@ -67,7 +67,20 @@ function dueText(due: number): string {
   return day === today ? '06:00' : `${day} 06:00`;
 }
 
+/**
+ * The expectations are computed from the clock before runcue runs: a test that straddled 06:00
+ * UTC (the due time moves) or midnight UTC (the date in the text moves) would fail for no fault,
+ * so it starts only when the next such boundary is more than half a minute away.
+ */
+async function clearOfBoundaries(): Promise<void> {
+  const sinceMidnight = Date.now() % (24 * HOUR);
+  const toBoundary = Math.min(...[6 * HOUR, 24 * HOUR].map((b) => b - sinceMidnight).filter((d) => d > 0));
+  if (toBoundary < 30_000) await new Promise((resolve) => setTimeout(resolve, toBoundary + 1000));
+}
+
 describe('schedule: plan, why and build', () => {
+  beforeEach(clearOfBoundaries, 60_000);
+
   it('plan says a due unit runs for a scheduled refresh and the other is fresh', async () => {
     const due = project();
     const plan = await rig.run(['plan'], ENV);
