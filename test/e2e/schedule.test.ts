@@ -60,7 +60,7 @@ function project(): number {
   return due;
 }
 
-/** `06:00`, or with the date when the last 06:00 was yesterday (UTC). */
+/** `06:00` when that instant falls today (UTC), else with its date, as runcue writes it. */
 function dueText(due: number): string {
   const today = new Date().toISOString().slice(0, 10);
   const day = new Date(due).toISOString().slice(0, 10);
@@ -102,8 +102,7 @@ describe('schedule: plan, why and build', () => {
     expect(a.stdout).toContain(`schedule '0 6 * * *' (UTC): due since ${dueText(due)}, the oldest output predates it`);
     expect(a.stdout).toContain(`verdict: stale: would run (scheduled refresh (due since ${dueText(due)}))`);
     const b = await rig.run(['why', 'report[name=b]'], ENV);
-    const next = new Date(due + 24 * HOUR).toISOString().slice(0, 10);
-    expect(b.stdout).toContain(`schedule '0 6 * * *' (UTC): next due ${next} 06:00`);
+    expect(b.stdout).toContain(`schedule '0 6 * * *' (UTC): next due ${dueText(due + 24 * HOUR)}`);
     expect(b.stdout).toContain('verdict: fresh');
   });
 
