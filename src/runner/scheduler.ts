@@ -321,7 +321,8 @@ export class Scheduler {
     void runUnit(request, executor).then((outcome) => {
       this.running.delete(id);
       this.o.limiter.release(services);
-      this.attempts.ended(unit, task, pending, outcome, { durationMs: this.now() - announced.startedAt(), command });
+      // A queued unit's start is on Redis's clock, which may be a little ahead of this one's.
+      this.attempts.ended(unit, task, pending, outcome, { durationMs: Math.max(0, this.now() - announced.startedAt()), command });
       this.pump();
     });
   }
