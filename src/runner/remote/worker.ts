@@ -7,11 +7,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Job, Queue, Worker } from 'bullmq';
-import type { ResolvedConfig } from '../../config/resolved.ts';
+import type { ResolvedConfig, ResolvedTask } from '../../config/resolved.ts';
 import type { RunEvent } from '../events.ts';
 import { runUnit, type UnitRunOutcome } from '../execute/attempt.ts';
 import type { ExecutorFor } from '../execute/executor.ts';
-import { HostLimits } from './host-limits.ts';
+import { HostLimits, type HeldSlots } from './host-limits.ts';
 import { configHash, viewOfJob, type JobData, type JobResult, type JobStart } from './job.ts';
 import { queuesOf, QUEUE_PREFIX } from './names.ts';
 import { connectionOf, type RedisTarget } from './redis.ts';
@@ -119,18 +119,9 @@ async function processJob(c: JobContext): Promise<JobResult> {
   const task = o.config.tasks.get(data.unit.task);
   if (!task) throw new Error(`internal error: no task ${data.unit.task}`);
   const command = view.value.run.kind === 'function' ? undefined : view.value.run.text;
-  // The host's slot first, then the rate: the gate's admission is the moment the unit starts.
-  const token = `${c.host}:${job.id ?? ''}:${randomUUID()}`;
-  const held = await c.hostLimits.acquire(task, token, o.signal);
-  if (held === undefined) return putBack(c);
-  const time = await c.gate.pass(gateRatesOf(task, o.config, c.host), token, o.signal).catch((error: unknown) => {
-    void c.hostLimits.release(held);
-    throw error;
-  });
-  if (time === undefined) {
-    await c.hostLimits.release(held);
-    return putBack(c);
-  }
+  const admitted = await admit(c, task);
+  if (admitted === undefined) return putBack(c);
+  const { held, time } = admitted;
   const started: JobStart = { time, host: c.host };
   // For the coordinator's unit:start (a lost progress event is made up for by the result's `started`).
   job.updateProgress(started).catch(() => undefined);
@@ -153,9 +144,11 @@ async function processJob(c: JobContext): Promise<JobResult> {
     );
   } finally {
     c.running.delete(controller);
-    await c.hostLimits.release(held);
+    // Not waited for: the outcome goes out at once, and a lost release ends with its lease.
+    void c.hostLimits.release(held);
   }
-  const durationMs = Date.now() - time;
+  // `time` is on Redis's clock, which may be a little ahead of this machine's.
+  const durationMs = Math.max(0, Date.now() - time);
   if (o.signal.aborted) return putBack(c);
   switch (outcome.kind) {
     case 'done':
@@ -186,6 +179,23 @@ async function processJob(c: JobContext): Promise<JobResult> {
       return { kind: 'failed', host: c.host, started, failure, outputTail, removed };
     }
   }
+}
+
+/**
+ * Waits for the unit's host slots, then for the start gate of its rates (in that order: the
+ * gate's admission is the moment the unit starts). Undefined when the worker stops first.
+ */
+async function admit(c: JobContext, task: ResolvedTask): Promise<{ held: HeldSlots; time: number } | undefined> {
+  const token = `${c.host}:${c.job.id ?? ''}:${randomUUID()}`;
+  const held = await c.hostLimits.acquire(task, token, c.o.signal);
+  if (held === undefined) return undefined;
+  const time = await c.gate.pass(gateRatesOf(task, c.o.config, c.host), token, c.o.signal).catch((error: unknown) => {
+    void c.hostLimits.release(held);
+    throw error;
+  });
+  if (time !== undefined) return { held, time };
+  await c.hostLimits.release(held);
+  return undefined;
 }
 
 /** The service pushed back: every worker of the queue pauses, and the job goes back to wait. */
