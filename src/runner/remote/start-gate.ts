@@ -23,14 +23,25 @@ export interface GateRate {
 }
 
 /**
- * The gate holds each window 1% longer than the service's: between Redis admitting a start and
- * the unit really starting lie the reply's way back and the attempt's preparation, a few ms that
- * vary with the machine's load. With this slack the real starts keep to N per window as long as
- * that delay varies by less than 1% of the window (10 ms of a second), for 1% of the rate.
+ * The gate holds each window a little longer than the service's: 1% of it, at least 5 ms.
+ * Between Redis admitting a start and the unit really starting lie the reply's way back and the
+ * attempt's preparation, a few ms that vary with the machine's load. With this slack the real
+ * starts keep to N per window as long as that delay varies by less than the slack (10 ms of a
+ * second), for 1% of the rate.
  */
-const WINDOW_SLACK = 1.01;
+function slackMs(windowMs: number): number {
+  return Math.max(5, windowMs * 0.01);
+}
 
-// KEYS: per rate, its next-slot key and its log key. ARGV: 'reserve' or 'start', a token, then
+/**
+ * An admission whose reply took longer than the slack (the process was descheduled, its event
+ * loop busy) would start late, out of step with the log: it is given back and asked for again,
+ * at most this many times in a row (then a machine this slow starts anyway).
+ */
+const MAX_LATE_ADMISSIONS = 3;
+
+// KEYS: per rate, its next-slot key and its log key. ARGV: 'reserve', 'start' or 'cancel' (an
+// admission given back: its log entry, `token:time`, goes), a token, then
 // per rate its count and window (µs). Numbers are formatted by hand: Lua's tostring rounds them.
 const SCRIPT = `
 local t = redis.call('TIME')
@@ -50,6 +61,10 @@ if ARGV[1] == 'reserve' then
     redis.call('SET', KEYS[2 * i - 1], f(nx), 'PX', math.ceil((nx - now + win) / 1000) + 1000)
   end
   return { f(slot), f(now) }
+end
+if ARGV[1] == 'cancel' then
+  for i = 1, n do redis.call('ZREM', KEYS[2 * i], ARGV[2]) end
+  return { '1', '0' }
 end
 local wait = 0
 for i = 1, n do
@@ -100,20 +115,24 @@ export class StartGate {
    */
   async pass(rates: readonly GateRate[], token: string, signal: AbortSignal): Promise<number | undefined> {
     if (rates.length === 0) return Date.now();
+    const lateMs = Math.min(...rates.map((r) => slackMs(r.windowMs)));
     const [slot, now] = await this.call('reserve', rates, token);
     let waitUs = slot - now;
-    for (;;) {
+    for (let late = 0; ;) {
       if (waitUs > 0 && !(await sleep(Math.ceil(waitUs / 1000), signal))) return undefined;
       if (signal.aborted) return undefined;
+      const asked = Date.now();
       const [admitted, value] = await this.call('start', rates, token);
-      if (admitted === 1) return Math.floor(value / 1000);
-      waitUs = value;
+      waitUs = admitted === 1 ? 0 : value;
+      if (admitted !== 1) continue;
+      if (Date.now() - asked <= lateMs || ++late > MAX_LATE_ADMISSIONS) return Math.floor(value / 1000);
+      await this.call('cancel', rates, `${token}:${value}`);
     }
   }
 
-  private async call(mode: 'reserve' | 'start', rates: readonly GateRate[], token: string): Promise<[number, number]> {
+  private async call(mode: 'reserve' | 'start' | 'cancel', rates: readonly GateRate[], token: string): Promise<[number, number]> {
     const keys = rates.flatMap((r) => [r.nextKey, r.logKey]);
-    const args = rates.flatMap((r) => [String(r.count), String(Math.ceil(r.windowMs * 1000 * WINDOW_SLACK))]);
+    const args = rates.flatMap((r) => [String(r.count), String(Math.ceil((r.windowMs + slackMs(r.windowMs)) * 1000))]);
     const reply = (await this.redis.eval(SCRIPT, keys.length, ...keys, mode, token, ...args)) as [string, string];
     return [Number(reply[0]), Number(reply[1])];
   }
