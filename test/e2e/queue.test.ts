@@ -59,8 +59,8 @@ function startWorker(args: readonly string[] = [], env: Record<string, string> =
 }
 
 /** Three workers, each ready (it says so on stderr once connected). */
-async function startWorkers(count: number, args: readonly string[] = []): Promise<QueueWorker[]> {
-  const workers = Array.from({ length: count }, () => startWorker(args));
+async function startWorkers(count: number, args: readonly string[] = [], env: Record<string, string> = {}): Promise<QueueWorker[]> {
+  const workers = Array.from({ length: count }, () => startWorker(args, env));
   await waitFor(() => workers.every((w) => w.stderr().includes('taking jobs')), 30_000, 'the workers to connect');
   return workers;
 }
@@ -117,7 +117,9 @@ describe('runcue build --queue with three runcue workers', () => {
       };`,
       ...inputs(300),
     });
-    const workers = await startWorkers(3, ['--concurrency', '4']);
+    // BullMQ's own lock (10 s): a 2 s lock may lapse on a loaded machine, and BullMQ then gives
+    // the job to another worker while the first still runs it (its at-least-once delivery).
+    const workers = await startWorkers(3, ['--concurrency', '4'], { RUNCUE_QUEUE_LOCK_MS: '10000' });
     const result = await rig.run(['build', '--queue', redis.url], { timeoutMs: 120_000 });
     expect(result.stderr).toContain('300 built');
     expect(result.code).toBe(0);
