@@ -4,7 +4,7 @@
 // unit, and how precisely the global rate limit is held. Not part of `npm test`.
 // `node bench/queue.mjs --help`.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +17,7 @@ const HELP = `usage: node bench/queue.mjs [options]
   --units N       instant units per throughput build (default 2000)
   --latency N     units of the latency run, one at a time (default 200)
   --rate N        the rate run's limit, N/s (default 50), over 5 s of units
+  --rate-only     only the rate run (printed; RESULTS.md left alone)
   --no-write      print only; leave bench/RESULTS.md alone
   -h, --help      this text
 
@@ -37,6 +38,7 @@ function options(argv) {
       units: { type: 'string', default: '2000' },
       latency: { type: 'string', default: '200' },
       rate: { type: 'string', default: '50' },
+      'rate-only': { type: 'boolean', default: false },
       'no-write': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -46,7 +48,8 @@ function options(argv) {
     units: Number(values.units),
     latency: Number(values.latency),
     rate: Number(values.rate),
-    write: !values['no-write'],
+    rateOnly: values['rate-only'],
+    write: !values['no-write'] && !values['rate-only'],
   };
 }
 
@@ -96,8 +99,11 @@ async function startRedis(dir) {
 
 // ---- runs ----------------------------------------------------------------------------------
 
-/** A project of `n` inputs and one task `make` of the service `svc`. */
-function project(root, name, n, service) {
+/**
+ * A project of `n` inputs and one task `make` of the service `svc`. With `stamp`, each output is
+ * the time its function started (the real start, as against the start the worker records).
+ */
+function project(root, name, n, service, stamp = false) {
   const dir = path.join(root, name);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(path.join(dir, 'in'), { recursive: true });
@@ -108,7 +114,7 @@ function project(root, name, n, service) {
     `import { writeFileSync } from 'node:fs';
 export default {
   services: { svc: ${JSON.stringify(service)} },
-  tasks: { make: { input: 'in/{n}.txt', output: 'out/{n}.txt', uses: 'svc', run: ({ input, output }) => writeFileSync(output, input) } },
+  tasks: { make: { input: 'in/{n}.txt', output: 'out/{n}.txt', uses: 'svc', run: ({ input, output }) => writeFileSync(output, ${stamp ? 'String(Date.now())' : 'input'}) } },
 };\n`,
   );
   return dir;
@@ -195,48 +201,74 @@ async function latency(runcue, root, redis, n) {
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l));
-  const span = (list) => {
-    const start = new Map(list.filter((e) => e.type === 'unit:start').map((e) => [e.unit, e.time]));
+  // The coordinator's span starts when it queued the unit; the worker's when it started it.
+  const span = (list, from) => {
+    const start = new Map(list.filter((e) => e.type === from).map((e) => [e.unit, e.time]));
     return new Map(list.filter((e) => e.type === 'unit:done').map((e) => [e.unit, e.time - start.get(e.unit)]));
   };
-  const here = span(events);
-  const there = span(remote);
+  const here = span(events, 'unit:queued');
+  const there = span(remote, 'unit:start');
   return median([...here].map(([unit, ms]) => ms - (there.get(unit) ?? 0)));
 }
 
-/** 5 s of units at `rate`/s over 3 workers: the most starts in any 1 s window, and the share of the rate used. */
+/** The most of `times` in any window of `windowMs`. */
+function mostInWindow(times, windowMs) {
+  const sorted = [...times].sort((a, b) => a - b);
+  let most = 0;
+  for (let lo = 0, hi = 0; hi < sorted.length; hi++) {
+    while (sorted[hi] - sorted[lo] >= windowMs) lo++;
+    most = Math.max(most, hi - lo + 1);
+  }
+  return most;
+}
+
+/** The share of `rate`/s that `times` used, from their first to their last. */
+function utilisation(times, rate) {
+  const sorted = [...times].sort((a, b) => a - b);
+  return (sorted.length - 1) / ((sorted.at(-1) - sorted[0]) / 1000) / rate;
+}
+
+/**
+ * 5 s of units at `rate`/s over 3 workers: the most starts in any 1 s window and the share of
+ * the rate used, for the starts the workers record (the gate's admissions, Redis's clock) and
+ * for the real starts of the functions (their own clock reading, on the same machine).
+ */
 async function ratePrecision(runcue, root, redis, rate) {
   await redis.flush();
   const n = rate * 5;
-  const dir = project(root, 'rate', n, { rate: `${rate}/s` });
+  const dir = project(root, 'rate', n, { rate: `${rate}/s` }, true);
   const workers = startWorkers(runcue, dir, redis.url, 3, 4);
   await ready(workers);
   build(runcue, dir, ['--queue', redis.url, '--reporter', 'silent']);
-  const starts = (await stop(workers))
-    .filter((e) => e.type === 'unit:start')
-    .map((e) => e.time)
-    .sort((a, b) => a - b);
-  let most = 0;
-  for (let lo = 0, hi = 0; hi < starts.length; hi++) {
-    while (starts[hi] - starts[lo] >= 1000) lo++;
-    most = Math.max(most, hi - lo + 1);
-  }
-  const spanS = (starts.at(-1) - starts[0]) / 1000;
-  return { n, most, utilisation: (starts.length - 1) / spanS / rate };
+  const starts = (await stop(workers)).filter((e) => e.type === 'unit:start');
+  const recorded = starts.map((e) => e.time);
+  const recordedOf = new Map(starts.map((e) => [e.unit, e.time]));
+  const outputs = readdirSync(path.join(dir, 'out'));
+  const real = outputs.map((f) => Number(readFileSync(path.join(dir, 'out', f), 'utf8')));
+  // From the admission to the function's start, per unit (one machine: one clock).
+  const delays = outputs.map((f, i) => real[i] - recordedOf.get(`make[n=${f.slice(0, -'.txt'.length)}]`)).sort((a, b) => a - b);
+  const at = (q) => delays[Math.min(delays.length - 1, Math.floor(delays.length * q))];
+  return {
+    n,
+    delay: { p50: at(0.5), p99: at(0.99), max: delays.at(-1) },
+    most: mostInWindow(recorded, 1000),
+    utilisation: utilisation(recorded, rate),
+    realMost: mostInWindow(real, 1000),
+    realUtilisation: utilisation(real, rate),
+  };
 }
 
-function render({ n, tp, lat, rate, machine, commit, date, opts }) {
-  const paceMs = Math.ceil(1000 / opts.rate) + 1;
-  const ceiling = 1000 / paceMs / opts.rate;
+function render({ n, tp, lat, rate, machine, commit, date, opts, load }) {
   const perUnit = (ms) => `${((ms / n) * 1000).toFixed(0)} µs`;
   return [
     SECTION_START,
     '',
     '## Queue builds (BullMQ on a local Redis)',
     '',
-    `Written by \`node bench/queue.mjs\` (${date}, commit ${commit}; ${machine}). Redis on loopback, the`,
-    'workers on the same machine as the coordinator (they share its cores). Units are instant',
-    'function tasks, so the numbers are what runcue and the queue add.',
+    `Written by \`node bench/queue.mjs\` (${date}, commit ${commit}; ${machine}; load average ${load}). Redis on`,
+    'loopback, the workers on the same machine as the coordinator (they share its cores, and, being',
+    'one host, its `cpu` slots). Units are instant function tasks, so the numbers are what runcue and',
+    'the queue add.',
     '',
     `| build of ${n.toLocaleString('en-US')} instant units | wall time | per unit |`,
     '| --- | ---: | ---: |',
@@ -246,20 +278,31 @@ function render({ n, tp, lat, rate, machine, commit, date, opts }) {
     '',
     `**Added latency per unit**: median ${lat.toFixed(2)} ms (target ≤ ${LATENCY_TARGET_MS} ms: ${lat <= LATENCY_TARGET_MS ? 'met' : 'not met'}) over`,
     `${opts.latency} units run one at a time (\`--jobs 1\`, one worker): the coordinator's time from`,
-    "adding a unit to its end, minus the worker's from taking the job to reporting it.",
+    "adding a unit to its end, minus the worker's from its start to reporting it.",
     '',
-    `**Global rate**: ${rate.n} units through \`rate: '${opts.rate}/s'\` on 3 workers: at most ${rate.most} starts in any`,
-    `1 s window (limit ${opts.rate}), utilisation ${(rate.utilisation * 100).toFixed(1)}% of the rate (target ≥ 98%:`,
-    `${rate.utilisation >= 0.98 ? 'met' : 'not met'}). Starts are BullMQ's hand-over times on the workers. runcue paces one`,
-    `start per \`ceil(1000/N) + 1\` ms (${paceMs} ms here), which caps any window at N with ${opts.rate} ms of slack for the`,
-    `hand-over times' jitter, and caps utilisation at ${(ceiling * 100).toFixed(1)}%; the rest is the workers' pick-up`,
-    'after each pause (they wake when the limiter key expires, and race for the next job), on a',
-    '2-core machine shared by Redis, the coordinator and 3 workers.',
+    ...rateLines(rate, opts),
     '',
-    `Run it: \`npm run build && node bench/queue.mjs --units ${n}\`.`,
+    `Run it: \`npm run build && node bench/queue.mjs --units ${n}\` (\`--rate-only\` for the last part alone).`,
     '',
     SECTION_END,
   ].join('\n');
+}
+
+function rateLines(rate, opts) {
+  const pct = (x) => `${(x * 100).toFixed(1)}%`;
+  return [
+    `**Global rate**: ${rate.n} units through \`rate: '${opts.rate}/s'\` on 3 workers. Starts as the workers record them`,
+    `(the start gate's admissions, Redis's clock): at most ${rate.most} in any 1 s window (limit ${opts.rate}), utilisation`,
+    `${pct(rate.utilisation)} of the rate (target ≥ 98%: ${rate.utilisation >= 0.98 ? 'met' : 'not met'}). The functions' own start times: at most`,
+    `${rate.realMost} in any 1 s window, ${pct(rate.realUtilisation)}. The gate hands out start slots 1010/N ms apart`,
+    '(Lua on `TIME`), a worker sleeps until its slot, then a second atomic check against the log of',
+    'the last 1.01 s of starts admits it: a timer that fires late cannot bunch starts, and an',
+    'admission whose reply took longer than 10 ms is given back and asked for again. Between an',
+    `admission and the function's start (the reply's way back, the attempt's preparation): median`,
+    `${rate.delay.p50} ms, p99 ${rate.delay.p99} ms, max ${rate.delay.max} ms. The 1% slack keeps the functions' starts within N as`,
+    'long as that delay varies by less than 10 ms; a process descheduled longer between the two',
+    '(a loaded machine) can let one more start into a window.',
+  ];
 }
 
 /** Puts the section in RESULTS.md: in place of its last version, else at the end (after other scripts' marks). */
@@ -274,6 +317,12 @@ function writeSection(file, section) {
   writeFileSync(file, next);
 }
 
+const loadNow = () =>
+  os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
+
 async function main() {
   const opts = options(process.argv.slice(2));
   if (opts.help) return void process.stdout.write(`${HELP}\n`);
@@ -283,6 +332,12 @@ async function main() {
   const root = mkdtempSync(path.join(os.tmpdir(), 'runcue-bench-queue-'));
   const redis = await startRedis(root);
   try {
+    if (opts.rateOnly) {
+      log(`rate: ${opts.rate}/s for 5 s (load ${loadNow()})`);
+      const rate = await ratePrecision(runcue, root, redis, opts.rate);
+      process.stdout.write(`${rateLines(rate, opts).join('\n')}\n`);
+      return;
+    }
     log(`throughput: ${opts.units} units, local then 1 and 3 workers`);
     const tp = await throughput(runcue, root, redis, opts.units);
     log(`latency: ${opts.latency} units one at a time`);
@@ -292,7 +347,7 @@ async function main() {
     const redisVersion = spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).stdout.match(/v=([\d.]+)/)?.[1];
     const machine = `${os.availableParallelism()} cores, Node ${runcue.nodeVersion}, Redis ${redisVersion}, runcue ${runcue.version}`;
     const date = new Date().toISOString().slice(0, 16).replace('T', ' ');
-    const section = render({ n: opts.units, tp, lat, rate, machine, commit: describeCommit(REPO), date, opts });
+    const section = render({ n: opts.units, tp, lat, rate, machine, commit: describeCommit(REPO), date, opts, load: loadNow() });
     process.stdout.write(`${section}\n`);
     if (opts.write) {
       writeSection(path.join(HERE, 'RESULTS.md'), section);

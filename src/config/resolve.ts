@@ -366,6 +366,7 @@ function buildTask(name: string, task: TaskConfig, shape: TaskShape, config: Run
     checkTimeoutMs: toMs(task.checkTimeout ?? config.checkTimeout) ?? DEFAULT_CHECK_TIMEOUT_MS,
     priority: task.priority ?? 0,
     freshness: task.freshness ?? config.freshness ?? 'mtime',
+    freshnessSet: (task.freshness ?? config.freshness) !== undefined,
     env: task.env ?? {},
     keepFailedOutputs: task.keepFailedOutputs ?? false,
     description: task.description,

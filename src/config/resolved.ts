@@ -64,6 +64,8 @@ export interface ResolvedTask {
   readonly checkTimeoutMs: number;
   readonly priority: number;
   readonly freshness: 'mtime' | 'hash';
+  /** `freshness` was given (by the task or the config): a queue build keeps it instead of its default 'hash'. */
+  readonly freshnessSet?: boolean;
   readonly env: Readonly<Record<string, string>>;
   readonly keepFailedOutputs: boolean;
   readonly description: string | undefined;

@@ -140,12 +140,24 @@ export type RunEvent =
     }
   /** Unit counts changed after a dynamic output was discovered. */
   | { readonly type: 'plan:update'; readonly time: number; readonly tasks: Readonly<Record<string, number>> }
+  /**
+   * (queue build) The unit's attempt was added to the queue as a job; `unit:start` follows when
+   * a worker starts it.
+   */
+  | (UnitEventBase & {
+      readonly type: 'unit:queued';
+      readonly attempt: number;
+      readonly reason: StaleReason;
+      readonly command?: string;
+    })
   | (UnitEventBase & {
       readonly type: 'unit:start';
       readonly attempt: number;
       readonly reason: StaleReason;
       /** The resolved command, for shell and argv tasks. */
       readonly command?: string;
+      /** (queue build) The host of the `runcue worker` that started it (its `time`: when the start gate admitted it). */
+      readonly host?: string;
     })
   | (UnitEventBase & {
       readonly type: 'unit:done';

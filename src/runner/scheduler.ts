@@ -33,6 +33,7 @@ import { Ledger } from './schedule/ledger.ts';
 import { runOutcome } from './schedule/outcome.ts';
 import { PlanRecorder } from './schedule/plan-recorder.ts';
 import { replan, serviceInfo, taskCounts } from './schedule/replan.ts';
+import { announceStart } from './schedule/start-event.ts';
 import { Verdicts } from './schedule/verdicts.ts';
 
 export type { BuildResult, SchedulerOptions } from './schedule/context.ts';
@@ -298,16 +299,11 @@ export class Scheduler {
     this.running.set(id, controller);
     const { view, attempt } = pending;
     const command = view.run.kind === 'function' ? undefined : view.run.text;
-    this.o.emit({
-      type: 'unit:start',
-      time: startedAt,
-      task: unit.task,
-      unit: id,
-      attempt,
-      reason: pending.reason,
-      ...(command ? { command } : {}),
-    });
-    this.hooks.unit('start', unit, () => attemptInfo(view, attempt), { attempt });
+    const executor = this.o.executorFor(task);
+    const facts = { task: unit.task, unit: id, attempt, reason: pending.reason, command };
+    const announced = announceStart(this.o.emit, facts, startedAt, executor.queued === true, () =>
+      this.hooks.unit('start', unit, () => attemptInfo(view, attempt), { attempt }),
+    );
     const log = this.o.verbose
       ? (stream: LogStream, text: string) => this.o.emit({ type: 'unit:log', time: this.now(), task: unit.task, unit: id, stream, text })
       : undefined;
@@ -320,11 +316,13 @@ export class Scheduler {
       root: this.o.config.root,
       isOrphan: this.isOrphan,
       ...(log ? { log } : {}),
+      ...(announced.onStart ? { onStart: announced.onStart } : {}),
     };
-    void runUnit(request, this.o.executorFor(task)).then((outcome) => {
+    void runUnit(request, executor).then((outcome) => {
       this.running.delete(id);
       this.o.limiter.release(services);
-      this.attempts.ended(unit, task, pending, outcome, { durationMs: this.now() - startedAt, command });
+      // A queued unit's start is on Redis's clock, which may be a little ahead of this one's.
+      this.attempts.ended(unit, task, pending, outcome, { durationMs: Math.max(0, this.now() - announced.startedAt()), command });
       this.pump();
     });
   }

@@ -21,6 +21,15 @@ type Variants<U, K extends keyof U & string> = { readonly [V in U[K] & string]: 
 const EVENT_FIELDS = {
   'run:start': { type: 'required', time: 'required', version: 'required', tasks: 'required', services: 'required', uses: 'optional' },
   'plan:update': { type: 'required', time: 'required', tasks: 'required' },
+  'unit:queued': {
+    type: 'required',
+    time: 'required',
+    task: 'required',
+    unit: 'required',
+    attempt: 'required',
+    reason: 'required',
+    command: 'optional',
+  },
   'unit:start': {
     type: 'required',
     time: 'required',
@@ -29,6 +38,7 @@ const EVENT_FIELDS = {
     attempt: 'required',
     reason: 'required',
     command: 'optional',
+    host: 'optional',
   },
   'unit:done': {
     type: 'required',

@@ -80,3 +80,44 @@ export async function startRedis(): Promise<TestRedis> {
     },
   };
 }
+
+/** A TCP server that speaks just enough of Redis's protocol to claim `version`: INFO says so, anything else is +OK. */
+export async function startFakeRedis(version: string): Promise<{ readonly url: string; close(): Promise<void> }> {
+  const info = `# Server\r\nredis_version:${version}\r\nloading:0\r\n`;
+  const server = createServer((socket) => {
+    let pending = '';
+    socket.on('error', () => undefined);
+    socket.on('data', (chunk: Buffer) => {
+      pending += chunk.toString('latin1');
+      // Each command is an array of bulk strings: `*N\r\n` then N times `$len\r\nword\r\n`.
+      for (;;) {
+        const words = readCommand(pending);
+        if (words === undefined) return;
+        pending = pending.slice(words.length);
+        socket.write(words.name === 'info' ? `$${info.length}\r\n${info}\r\n` : '+OK\r\n');
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return { url: `redis://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+/** The first whole command in `text`: its name (lower case) and its length in characters; undefined if incomplete. */
+function readCommand(text: string): { name: string; length: number } | undefined {
+  const head = /^\*(\d+)\r\n/.exec(text);
+  if (!head) return undefined;
+  let at = head[0].length;
+  let name = '';
+  for (let i = 0; i < Number(head[1]); i++) {
+    const bulk = /^\$(\d+)\r\n/.exec(text.slice(at));
+    if (!bulk) return undefined;
+    const size = Number(bulk[1]);
+    const start = at + bulk[0].length;
+    if (text.length < start + size + 2) return undefined;
+    if (i === 0) name = text.slice(start, start + size).toLowerCase();
+    at = start + size + 2;
+  }
+  return { name, length: at };
+}

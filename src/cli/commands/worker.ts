@@ -3,6 +3,7 @@
  * executors of a local build, in this checkout (its config must be the coordinator's). Prints
  * what it runs, one line per start and end (NDJSON unit events with --json), until a signal.
  */
+import { hostname } from 'node:os';
 import { createProcessGroups } from '../../runner/process-groups.ts';
 import type { QueueWorkerEvent } from '../../runner/remote/worker.ts';
 import { localExecutors } from '../../runner/execute/local.ts';
@@ -35,12 +36,14 @@ export async function workerCommand(options: WorkerCommandOptions, context: CliC
   const executorFor = localExecutors({ root: config.root, env: context.env, killGraceMs: config.killGraceMs, groups }, pools);
   // As many as a local build runs at once: the host's cores (`cpu`), unless told.
   const concurrency = options.concurrency ?? config.services.get('cpu')?.concurrent ?? 1;
+  // `scope: 'host'` services are held per host name: RUNCUE_HOST names the machine otherwise (a container, a test).
+  const host = context.env['RUNCUE_HOST'] || hostname();
   context.stderr.write(`runcue worker: taking jobs from ${url.url} (concurrency ${concurrency}, config ${config.file})\n`);
   let stoppedBy: string | undefined;
   await withSignals(async (signal, stopNow) => {
     stopNow.addEventListener('abort', () => groups.killAll('SIGKILL'), { once: true });
     signal.addEventListener('abort', () => (stoppedBy = String(signal.reason)), { once: true });
-    await runQueueWorker({ target: connected.target, config, concurrency, executorFor, signal, onEvent: print, ...lockOf(context) });
+    await runQueueWorker({ target: connected.target, config, host, concurrency, executorFor, signal, onEvent: print, ...lockOf(context) });
   }, context);
   await pools.close();
   groups.close();

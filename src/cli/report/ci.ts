@@ -56,6 +56,9 @@ function linesFor(event: RunEvent, format: FormatOptions, verbose: boolean): rea
       return verbose ? [formatSkip(event, format)] : NONE;
     case 'unit:log':
       return verbose || event.stream === 'hook' || event.stream === 'warning' ? formatLog(event, format) : NONE;
+    case 'unit:queued':
+      // (queue build) Its `unit:start` follows when a worker starts it: said only when verbose.
+      return verbose ? [format.palette.dim(`… ${event.unit} (queued${event.attempt > 1 ? `, attempt ${event.attempt}` : ''})`)] : NONE;
     case 'unit:start':
       return [formatStart(event, format)];
     case 'unit:done':

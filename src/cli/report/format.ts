@@ -211,10 +211,10 @@ export function describeFailure(failure: UnitFailure): string {
   }
 }
 
-/** `▸ extract[doc=a,page=1] (input newer: work/a/p1.png)`; later attempts say which. */
+/** `▸ extract[doc=a,page=1] (input newer: work/a/p1.png)`; later attempts say which; a queue build's, on which host. */
 export function formatStart(event: EventOf<'unit:start'>, options: FormatOptions): string {
   const detail = event.attempt > 1 ? `attempt ${event.attempt}` : describeStale(event.reason, options.cwd, event.time);
-  return `${options.palette.cyan(SYMBOLS.start)} ${event.unit} ${options.palette.dim(`(${detail})`)}`;
+  return `${options.palette.cyan(SYMBOLS.start)} ${event.unit} ${options.palette.dim(`(${detail})${event.host === undefined ? '' : ` on ${event.host}`}`)}`;
 }
 
 /** `✓ extract[doc=a,page=1] 1.2s`. */

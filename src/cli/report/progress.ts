@@ -31,6 +31,8 @@ export class TaskProgress {
   private readonly counts: Record<Outcome, number> = { done: 0, fresh: 0, failed: 0, blocked: 0, interrupted: 0 };
   /** Running units in start order, each with its last log line ('' when none). */
   private readonly running = new Map<string, string>();
+  /** (queue build) Units added to the queue that no worker has started yet. */
+  private readonly queued = new Set<string>();
   /** The services its units use (from `run:start.uses`), in the order the config lists them. */
   services: readonly ServiceProgress[] = [];
   /** Its persistent workers, when it has any. */
@@ -43,18 +45,28 @@ export class TaskProgress {
   /** A unit started (again): it no longer counts as settled. */
   start(unit: string): void {
     this.unsettle(unit);
+    this.queued.delete(unit);
     this.running.delete(unit);
     this.running.set(unit, '');
+  }
+
+  /** (queue build) A unit waits in the queue for a worker: not settled, not running. */
+  queue(unit: string): void {
+    this.unsettle(unit);
+    this.running.delete(unit);
+    this.queued.add(unit);
   }
 
   /** A unit stopped running without settling (waiting to retry). */
   pause(unit: string): void {
     this.running.delete(unit);
+    this.queued.delete(unit);
   }
 
   /** A unit reached an outcome; a later outcome for the same unit replaces it. */
   settle(unit: string, outcome: Outcome): void {
     this.running.delete(unit);
+    this.queued.delete(unit);
     const previous = this.outcomes.get(unit);
     if (previous === outcome) return;
     if (previous !== undefined) this.counts[previous] -= 1;
@@ -97,19 +109,20 @@ export class TaskProgress {
 
   /** The announced total, or more when more units were seen than announced. */
   get shownTotal(): number {
-    return Math.max(this.total, this.outcomes.size + this.running.size);
+    return Math.max(this.total, this.outcomes.size + this.running.size + this.queued.size);
   }
 
   /** Every known unit has an outcome and none is running. */
   get allSettled(): boolean {
-    return this.running.size === 0 && this.outcomes.size >= this.shownTotal;
+    return this.running.size === 0 && this.queued.size === 0 && this.outcomes.size >= this.shownTotal;
   }
 
-  /** `extract  37/120 ✓  5 ▸  1 ✗  2 ⊘`, the name padded to `width`. */
+  /** `extract  37/120 ✓  5 ▸  3 queued  1 ✗  2 ⊘`, the name padded to `width`. */
   title(width: number, palette: Palette): string {
     const finished = this.counts.done + this.counts.fresh;
     let title = `${this.name.padEnd(width)}  ${finished}/${this.shownTotal} ${SYMBOLS.done}`;
     if (this.running.size > 0) title += `  ${palette.cyan(`${this.running.size} ${SYMBOLS.start}`)}`;
+    if (this.queued.size > 0) title += `  ${palette.dim(`${this.queued.size} queued`)}`;
     if (this.counts.failed > 0) title += `  ${palette.red(`${this.counts.failed} ${SYMBOLS.fail}`)}`;
     if (this.counts.blocked > 0) title += `  ${palette.yellow(`${this.counts.blocked} ${SYMBOLS.blocked}`)}`;
     if (this.counts.interrupted > 0) title += `  ${palette.yellow(`${this.counts.interrupted} ${SYMBOLS.interrupted}`)}`;
@@ -241,6 +254,11 @@ export class RunProgress {
       case 'unit:log':
         if (event.stream === 'hook' || event.stream === 'warning') this.hookErrors.push(event);
         task.log(event.unit, event.text);
+        return;
+      case 'unit:queued':
+        this.blocked.delete(event.unit);
+        this.failures.delete(event.unit);
+        task.queue(event.unit);
         return;
       case 'unit:start':
         this.blocked.delete(event.unit);

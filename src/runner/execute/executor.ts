@@ -22,6 +22,8 @@ export interface AttemptRequest {
   readonly signal: AbortSignal;
   /** Live output, when the run wants it (--verbose); the tail of a failure is kept regardless. */
   readonly log?: (stream: LogStream, text: string) => void;
+  /** (a {@link Executor.queued} executor) Called once, when and where the attempt really started. */
+  readonly onStart?: (start: { readonly time: number; readonly host: string }) => void;
 }
 
 /** How an attempt ended, as its executor saw it. */
@@ -47,6 +49,8 @@ export interface Executor {
    * written: a remote queue's workers run runUnit on their machine and report its outcome.
    */
   runWhole?(request: UnitRunRequest): Promise<UnitRunOutcome>;
+  /** Its attempts wait in a queue before they start: it calls the request's `onStart` when one does. */
+  readonly queued?: boolean;
 }
 
 /** Chooses the executor of a task's units. */

@@ -7,14 +7,17 @@ import type { Job, Queue, QueueEvents } from 'bullmq';
 import type { ResolvedConfig, ResolvedTask } from '../../config/resolved.ts';
 import type { UnitRunOutcome, UnitRunRequest } from '../execute/attempt.ts';
 import type { Executor, ExecutorFor, ExecutorOutcome } from '../execute/executor.ts';
-import { jobData, jobId, type JobResult } from './job.ts';
+import { jobData, jobId, type JobResult, type JobStart } from './job.ts';
 import { limitsOf, queueNameOf, QUEUE_PREFIX, type QueueLimits } from './names.ts';
 import { connectionOf, type RedisTarget } from './redis.ts';
 
 /** How long a finished job's result stays in Redis (a restarted coordinator may ask for it). */
 const KEEP_DONE_S = 24 * 3600;
 
-/** Starts per second of a queue without a rate: never reached, yet a limit BullMQ can pause. */
+/**
+ * BullMQ's rate limit on every queue: never reached (the start gate holds the rates, see
+ * start-gate.ts), yet a limit, since BullMQ honours a pause (a push-back) only on a limited queue.
+ */
 const UNBOUNDED_RATE = 1_000_000_000;
 
 /** One queue as the coordinator holds it. */
@@ -22,7 +25,9 @@ interface OpenQueue {
   readonly queue: Queue;
   readonly events: QueueEvents;
   /** Attempts waiting for their job to end, by job id. */
-  readonly waiters: Map<string, (end: UnitRunOutcome) => void>;
+  readonly waiters: Map<string, (end: JobEnd) => void>;
+  /** Attempts waiting for their job to start, by job id (its progress says when and where). */
+  readonly starters: Map<string, (start: JobStart) => void>;
 }
 
 /** What the coordinator needs to add jobs. */
@@ -53,7 +58,11 @@ export class RemoteQueues {
 
   private executor(task: ResolvedTask): Executor {
     const runWhole = (request: UnitRunRequest): Promise<UnitRunOutcome> => this.run(task, request);
-    return { runWhole, run: async (request) => executorOutcome(await runWhole({ ...request, root: this.o.config.root })) };
+    return {
+      runWhole,
+      run: async (request) => executorOutcome(await runWhole({ ...request, root: this.o.config.root })),
+      queued: true,
+    };
   }
 
   /** Closes every queue's connections. */
@@ -67,7 +76,15 @@ export class RemoteQueues {
     try {
       const q = await this.queueOf(task);
       const id = jobId(request.view, request.attempt);
-      const ended = new Promise<UnitRunOutcome>((resolve) => q.waiters.set(id, resolve));
+      const onStart = once(request.onStart);
+      q.starters.set(id, onStart);
+      const ended = new Promise<UnitRunOutcome>((resolve) =>
+        q.waiters.set(id, (end) => {
+          // A start heard of only with the end (its progress event missed, a polled end).
+          if (end.started) onStart(end.started);
+          resolve(end.outcome);
+        }),
+      );
       const joined = await this.add(q.queue, task, request, id);
       return await this.until(q, id, ended, request.signal, joined ? 0 : undefined);
     } catch (error) {
@@ -125,6 +142,7 @@ export class RemoteQueues {
     } finally {
       clearTimeout(timer);
       q.waiters.delete(id);
+      q.starters.delete(id);
     }
   }
 
@@ -152,31 +170,34 @@ export class RemoteQueues {
     await applyLimits(queue, limits);
     const events = new QueueEvents(name, { connection, prefix: QUEUE_PREFIX });
     events.on('error', this.warn);
-    const waiters = new Map<string, (end: UnitRunOutcome) => void>();
-    events.on('completed', ({ jobId: id, returnvalue }) => waiters.get(id)?.(outcomeOf(returnvalue)));
-    events.on('failed', ({ jobId: id, failedReason }) => waiters.get(id)?.(queueFailure(failedReason)));
+    const waiters = new Map<string, (end: JobEnd) => void>();
+    const starters = new Map<string, (start: JobStart) => void>();
+    events.on('progress', ({ jobId: id, data }) => {
+      const start = startOf(data);
+      if (start) starters.get(id)?.(start);
+    });
+    events.on('completed', ({ jobId: id, returnvalue }) => waiters.get(id)?.(endOf(returnvalue)));
+    events.on('failed', ({ jobId: id, failedReason }) => waiters.get(id)?.({ outcome: queueFailure(failedReason) }));
     await events.waitUntilReady();
-    return { queue, events, waiters };
+    return { queue, events, waiters, starters };
   }
 }
 
-/** Sets (or clears) the queue's global concurrency and rate limit in Redis. */
+/** Sets (or clears) the queue's global concurrency in Redis, and its rate limit that never binds. */
 async function applyLimits(queue: Queue, limits: QueueLimits): Promise<void> {
   if (limits.concurrency === undefined) await queue.removeGlobalConcurrency();
   else await queue.setGlobalConcurrency(limits.concurrency);
-  // BullMQ honours a pause (a push-back's rateLimit) only on a rate-limited queue: a queue with
-  // no rate gets one that never binds.
-  await queue.setGlobalRateLimit(limits.paceMs === undefined ? UNBOUNDED_RATE : 1, limits.paceMs ?? 1000);
+  await queue.setGlobalRateLimit(UNBOUNDED_RATE, 1000);
 }
 
 /** The end of a job found by asking Redis; undefined while it waits or runs. */
-async function polledEnd(queue: Queue, id: string): Promise<UnitRunOutcome | undefined> {
+async function polledEnd(queue: Queue, id: string): Promise<JobEnd | undefined> {
   const state = await queue.getJobState(id);
   if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return undefined;
   // Read after its state: a job read first may have finished since, its result unread.
   const job = (await queue.getJob(id)) as Job | undefined;
-  if (!job) return queueFailure(`its job ${id} is gone from Redis (removed by hand, or Redis was flushed)`);
-  return state === 'completed' ? outcomeOf(job.returnvalue) : queueFailure(job.failedReason);
+  if (!job) return { outcome: queueFailure(`its job ${id} is gone from Redis (removed by hand, or Redis was flushed)`) };
+  return state === 'completed' ? endOf(job.returnvalue) : { outcome: queueFailure(job.failedReason) };
 }
 
 async function removeIfWaiting(queue: Queue, id: string): Promise<void> {
@@ -189,16 +210,43 @@ async function removeIfWaiting(queue: Queue, id: string): Promise<void> {
   }
 }
 
-/** The outcome of a job's result (JSON from the worker). */
-function outcomeOf(value: unknown): UnitRunOutcome {
+/** How a job ended: the attempt's outcome, and when and where it started (when it did). */
+interface JobEnd {
+  readonly outcome: UnitRunOutcome;
+  readonly started?: JobStart;
+}
+
+/** The end of a job from its result (JSON from the worker). */
+function endOf(value: unknown): JobEnd {
   const result = (typeof value === 'string' ? JSON.parse(value) : value) as JobResult | null;
+  const started = startOf(result?.started);
+  const at = started ? { started } : {};
   if (result?.kind === 'done') {
-    return { kind: 'done', inputsChanged: result.inputsChanged, rewrote: result.rewrote, written: result.written, host: result.host };
+    const { inputsChanged, rewrote, written, host } = result;
+    return { outcome: { kind: 'done', inputsChanged, rewrote, written, host }, ...at };
   }
   if (result?.kind === 'failed') {
-    return { kind: 'failed', failure: result.failure, outputTail: result.outputTail, removed: result.removed, host: result.host };
+    const { failure, outputTail, removed, host } = result;
+    return { outcome: { kind: 'failed', failure, outputTail, removed, host }, ...at };
   }
-  return queueFailure(`its job ended with an unexpected result ${JSON.stringify(value)}`);
+  return { outcome: queueFailure(`its job ended with an unexpected result ${JSON.stringify(value)}`) };
+}
+
+/** A job's start, from its progress or its result; undefined for anything else. */
+function startOf(data: unknown): JobStart | undefined {
+  if (typeof data !== 'object' || data === null) return undefined;
+  const { time, host } = data as Partial<JobStart>;
+  return typeof time === 'number' && typeof host === 'string' ? { time, host } : undefined;
+}
+
+/** `fn`, called at most once. */
+function once<T>(fn: ((value: T) => void) | undefined): (value: T) => void {
+  let called = false;
+  return (value) => {
+    if (called) return;
+    called = true;
+    fn?.(value);
+  };
 }
 
 /** A whole attempt's outcome as an executor's (for callers that use `run`). */

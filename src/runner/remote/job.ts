@@ -31,6 +31,13 @@ export interface JobData {
   readonly fingerprint: UnitView['fingerprint'] | null;
 }
 
+/** When and where a job's unit started: the job's progress, and part of its result. */
+export interface JobStart {
+  /** When the start gate admitted it (ms, Redis's clock). */
+  readonly time: number;
+  readonly host: string;
+}
+
 /**
  * How a job ended on its worker (runUnit's outcome there, and the host): its return value. A
  * failure is returned, not thrown: retries are the coordinator's.
@@ -39,6 +46,7 @@ export type JobResult =
   | {
       readonly kind: 'done';
       readonly host: string;
+      readonly started: JobStart;
       readonly inputsChanged: boolean;
       readonly rewrote: readonly string[];
       readonly written: readonly string[];
@@ -46,6 +54,8 @@ export type JobResult =
   | {
       readonly kind: 'failed';
       readonly host: string;
+      /** Absent when the worker refused the job (it never started). */
+      readonly started?: JobStart;
       readonly failure: UnitFailure;
       readonly outputTail: string;
       readonly removed: readonly string[];

@@ -14,9 +14,8 @@ export interface QueueLimits {
   /** At most this many of the queue's jobs active at once, over all workers. */
   readonly concurrency: number | undefined;
   /**
-   * At most one start per `paceMs`, over all workers. BullMQ's limiter allows `max` starts per
-   * window opened by the first of them; with `max` 1 starts are at least `paceMs` apart, so no
-   * window of the service's length ever holds more than its count.
+   * The start gate hands out one start per `paceMs` at most, over all workers (the slowest of
+   * its services' rates; each rate is held on its own, see start-gate.ts). For display.
    */
   readonly paceMs: number | undefined;
 }
@@ -55,10 +54,7 @@ export function limitsOf(task: ResolvedTask, config: ResolvedConfig): QueueLimit
   };
 }
 
-/**
- * The gap between two starts for `count` per `windowMs`, rounded up to whole milliseconds, plus
- * one: a start's recorded time may come a little after the moment Redis admitted it.
- */
+/** The gap between two starts the start gate hands out for `count` per `windowMs` (start-gate.ts). */
 function paceOf(count: number, windowMs: number): number {
-  return Math.ceil(windowMs / count) + 1;
+  return Math.ceil(windowMs / count);
 }

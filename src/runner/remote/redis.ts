@@ -74,18 +74,23 @@ export async function probeRedis(target: RedisTarget): Promise<Result<void, stri
   client.on('error', () => undefined);
   try {
     await client.connect();
-    const info = await client.info('server');
-    const version = /redis_version:([\d.]+)/.exec(info)?.[1] ?? '0';
-    if (olderThan(version, MIN_VERSION)) {
-      return err(`Redis at ${target.url} is version ${version}; runcue's queue (BullMQ) needs ${MIN_VERSION.join('.')} or newer`);
-    }
-    return ok(undefined);
+    return versionCheck(await client.info('server'), target.url);
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
     return err(`cannot reach Redis at ${target.url} (${why}): is redis-server running there, and the URL right?`);
   } finally {
     client.disconnect();
   }
+}
+
+/** Whether the server of an `INFO server` reply is recent enough for BullMQ; why not. */
+export function versionCheck(info: string, url: string): Result<void, string> {
+  const version = /redis_version:([\d.]+)/.exec(info)?.[1];
+  if (version === undefined) return err(`the server at ${url} did not say its Redis version (is it Redis?)`);
+  if (olderThan(version, MIN_VERSION)) {
+    return err(`Redis at ${url} is version ${version}; runcue's queue (BullMQ) needs ${MIN_VERSION.join('.')} or newer`);
+  }
+  return ok(undefined);
 }
 
 function olderThan(version: string, min: readonly number[]): boolean {

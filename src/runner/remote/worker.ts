@@ -5,16 +5,17 @@
  * outputs are written. A failure is the job's result (the coordinator decides on retries); a
  * push-back pauses the queue for every worker; a stopped worker puts its jobs back.
  */
-import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
 import type { Job, Queue, Worker } from 'bullmq';
-import type { ResolvedConfig } from '../../config/resolved.ts';
+import type { ResolvedConfig, ResolvedTask } from '../../config/resolved.ts';
 import type { RunEvent } from '../events.ts';
 import { runUnit, type UnitRunOutcome } from '../execute/attempt.ts';
 import type { ExecutorFor } from '../execute/executor.ts';
-import { HostLimits } from './host-limits.ts';
-import { configHash, viewOfJob, type JobData, type JobResult } from './job.ts';
+import { HostLimits, type HeldSlots } from './host-limits.ts';
+import { configHash, viewOfJob, type JobData, type JobResult, type JobStart } from './job.ts';
 import { queuesOf, QUEUE_PREFIX } from './names.ts';
 import { connectionOf, type RedisTarget } from './redis.ts';
+import { gateRatesOf, StartGate } from './start-gate.ts';
 
 /** A push-back without a retry-after pauses the queue this long. */
 const DEFAULT_PUSH_BACK_MS = 1000;
@@ -22,13 +23,15 @@ const DEFAULT_PUSH_BACK_MS = 1000;
 /** Why a worker runs a unit: its coordinator found it stale and sent it (the reason is the coordinator's to tell). */
 const JOB_REASON = { kind: 'forced' } as const;
 
-/** What a worker prints: the unit events of the jobs it runs (time: when BullMQ handed it the job). */
+/** What a worker prints: the unit events of the jobs it runs (a start's time: when the gate admitted it, Redis's clock). */
 export type QueueWorkerEvent = Extract<RunEvent, { type: 'unit:start' | 'unit:done' | 'unit:fail' | 'unit:log' }>;
 
 /** How a queue worker runs. */
 export interface QueueWorkerOptions {
   readonly target: RedisTarget;
   readonly config: ResolvedConfig;
+  /** The name of this worker's machine: `scope: 'host'` services are held per host name. */
+  readonly host: string;
   /** Jobs run at once by this worker, per queue. */
   readonly concurrency: number;
   /** The executors of a local build (processes, functions, worker pools). */
@@ -43,19 +46,22 @@ export interface QueueWorkerOptions {
 /** Runs jobs until `signal` aborts; resolves when every queue's worker has closed. */
 export async function runQueueWorker(o: QueueWorkerOptions): Promise<void> {
   const { Queue, Worker } = await import('bullmq');
+  const { Redis } = await import('ioredis');
   const hash = configHash(o.config);
-  const host = hostname();
+  const { host } = o;
   const connection = connectionOf(o.target);
   const lockMs = o.lockMs ?? 10_000;
   const running = new Set<AbortController>();
-  const hostLimits = new HostLimits(o.config);
+  const redis = new Redis(connection);
+  const gate = new StartGate(redis);
+  const hostLimits = new HostLimits({ redis, config: o.config, host, leaseMs: lockMs });
   const workers: Worker[] = [];
   const queues: Queue[] = [];
   for (const name of queuesOf(o.config).keys()) {
     const queue = new Queue(name, { connection, prefix: QUEUE_PREFIX });
     queues.push(queue);
     const processor = (job: Job<JobData>, token?: string): Promise<JobResult> =>
-      processJob({ o, job, token, queue, hash, host, running, hostLimits });
+      processJob({ o, job, token, queue, hash, host, running, hostLimits, gate });
     workers.push(
       new Worker<JobData, JobResult>(name, processor, {
         connection,
@@ -77,6 +83,7 @@ export async function runQueueWorker(o: QueueWorkerOptions): Promise<void> {
   };
   for (const w of workers) w.on('error', warn);
   for (const q of queues) q.on('error', warn);
+  redis.on('error', warn);
   await new Promise<void>((resolve) => {
     if (o.signal.aborted) resolve();
     else o.signal.addEventListener('abort', () => resolve(), { once: true });
@@ -84,6 +91,8 @@ export async function runQueueWorker(o: QueueWorkerOptions): Promise<void> {
   for (const controller of running) controller.abort();
   await Promise.allSettled(workers.map((w) => w.close()));
   await Promise.allSettled(queues.map((q) => q.close()));
+  hostLimits.close();
+  redis.disconnect();
 }
 
 interface JobContext {
@@ -95,6 +104,7 @@ interface JobContext {
   readonly host: string;
   readonly running: Set<AbortController>;
   readonly hostLimits: HostLimits;
+  readonly gate: StartGate;
 }
 
 async function processJob(c: JobContext): Promise<JobResult> {
@@ -102,7 +112,6 @@ async function processJob(c: JobContext): Promise<JobResult> {
   const data = job.data;
   const base = { task: data.unit.task, unit: data.unit.id };
   const view = viewOfJob(data, o.config, c.hash);
-  const startedAt = job.processedOn ?? Date.now();
   if (!view.ok) {
     o.onEvent({ type: 'unit:log', time: Date.now(), ...base, stream: 'warning', text: `refused: ${view.error}` });
     return { kind: 'failed', host: c.host, failure: { reason: 'queue-error', message: view.error }, outputTail: '', removed: [] };
@@ -110,11 +119,21 @@ async function processJob(c: JobContext): Promise<JobResult> {
   const task = o.config.tasks.get(data.unit.task);
   if (!task) throw new Error(`internal error: no task ${data.unit.task}`);
   const command = view.value.run.kind === 'function' ? undefined : view.value.run.text;
-  const held = await c.hostLimits.acquire(task, o.signal);
-  if (held === undefined) return putBack(c);
-  // It starts when BullMQ hands it over, or later when it had to wait for a host-local slot.
-  const time = held.waited ? Date.now() : startedAt;
-  o.onEvent({ type: 'unit:start', time, ...base, attempt: data.attempt, reason: JOB_REASON, ...(command ? { command } : {}) });
+  const admitted = await admit(c, task);
+  if (admitted === undefined) return putBack(c);
+  const { held, time } = admitted;
+  const started: JobStart = { time, host: c.host };
+  // For the coordinator's unit:start (a lost progress event is made up for by the result's `started`).
+  job.updateProgress(started).catch(() => undefined);
+  o.onEvent({
+    type: 'unit:start',
+    time,
+    ...base,
+    attempt: data.attempt,
+    reason: JOB_REASON,
+    host: c.host,
+    ...(command ? { command } : {}),
+  });
   const controller = new AbortController();
   c.running.add(controller);
   let outcome: UnitRunOutcome;
@@ -125,22 +144,58 @@ async function processJob(c: JobContext): Promise<JobResult> {
     );
   } finally {
     c.running.delete(controller);
-    c.hostLimits.release(held.services);
+    // Not waited for: the outcome goes out at once, and a lost release ends with its lease.
+    void c.hostLimits.release(held);
   }
-  const durationMs = Date.now() - startedAt;
+  // `time` is on Redis's clock, which may be a little ahead of this machine's.
+  const durationMs = Math.max(0, Date.now() - time);
   if (o.signal.aborted) return putBack(c);
   switch (outcome.kind) {
     case 'done':
-      o.onEvent({ type: 'unit:done', time: Date.now(), ...base, durationMs, inputsChanged: outcome.inputsChanged });
-      return { kind: 'done', host: c.host, inputsChanged: outcome.inputsChanged, rewrote: outcome.rewrote, written: outcome.written };
+      o.onEvent({ type: 'unit:done', time: Date.now(), ...base, durationMs, inputsChanged: outcome.inputsChanged, host: c.host });
+      return {
+        kind: 'done',
+        host: c.host,
+        started,
+        inputsChanged: outcome.inputsChanged,
+        rewrote: outcome.rewrote,
+        written: outcome.written,
+      };
     case 'push-back':
       return pushBack(c, outcome.retryAfterMs);
     case 'failed': {
       const { failure, outputTail, removed } = outcome;
-      o.onEvent({ type: 'unit:fail', time: Date.now(), ...base, durationMs, attempt: data.attempt, error: failure, outputTail, removed });
-      return { kind: 'failed', host: c.host, failure, outputTail, removed };
+      o.onEvent({
+        type: 'unit:fail',
+        time: Date.now(),
+        ...base,
+        durationMs,
+        attempt: data.attempt,
+        error: failure,
+        outputTail,
+        removed,
+        host: c.host,
+      });
+      return { kind: 'failed', host: c.host, started, failure, outputTail, removed };
     }
   }
+}
+
+/**
+ * Waits for the unit's host slots, then for the start gate of its rates (in that order: the
+ * gate's admission is the moment the unit starts). Undefined when the worker stops first.
+ */
+async function admit(c: JobContext, task: ResolvedTask): Promise<{ held: HeldSlots; time: number } | undefined> {
+  const token = `${c.host}:${c.job.id ?? ''}:${randomUUID()}`;
+  const held = await c.hostLimits.acquire(task, token, c.o.signal);
+  if (held === undefined) return undefined;
+  const time = await c.gate.pass(gateRatesOf(task, c.o.config, c.host), token, c.o.signal).catch((error: unknown) => {
+    void c.hostLimits.release(held);
+    throw error;
+  });
+  if (time !== undefined) return { held, time };
+  await c.hostLimits.release(held);
+  return undefined;
 }
 
 /** The service pushed back: every worker of the queue pauses, and the job goes back to wait. */

@@ -298,6 +298,73 @@ describe('ci reporter', () => {
   });
 });
 
+describe('a queue build', () => {
+  /** One unit queued, started on a worker host, done; another queued and never started (the run stopped). */
+  const queued: readonly RunEvent[] = [
+    { type: 'run:start', time: T, version: 2, tasks: { ocr: 2 }, services: { api: { concurrent: 4, rates: [] } }, uses: { ocr: ['api'] } },
+    {
+      type: 'unit:queued',
+      time: T + 1,
+      task: 'ocr',
+      unit: 'ocr[n=1]',
+      attempt: 1,
+      reason: { kind: 'missing-output', output: 'out/1.txt' },
+    },
+    {
+      type: 'unit:queued',
+      time: T + 2,
+      task: 'ocr',
+      unit: 'ocr[n=2]',
+      attempt: 1,
+      reason: { kind: 'missing-output', output: 'out/2.txt' },
+    },
+    {
+      type: 'unit:start',
+      time: T + 40,
+      task: 'ocr',
+      unit: 'ocr[n=1]',
+      attempt: 1,
+      reason: { kind: 'missing-output', output: 'out/1.txt' },
+      host: 'gpu-box',
+    },
+    { type: 'unit:done', time: T + 1240, task: 'ocr', unit: 'ocr[n=1]', durationMs: 1200, inputsChanged: false, host: 'gpu-box' },
+  ];
+
+  it('prints the start with its worker host, and the queued line only when verbose', async () => {
+    const h = await harness('ci');
+    await h.run(queued);
+    expect(h.stderr()).toBe('▸ ocr[n=1] (output missing: out/1.txt) on gpu-box\n✓ ocr[n=1] 1.2s on gpu-box\n');
+    const v = await harness('ci', { verbose: true });
+    await v.run(queued.slice(0, 2));
+    expect(v.stderr()).toBe('… ocr[n=1] (queued)\n');
+  });
+
+  it('writes unit:queued and the host of unit:start to --json', async () => {
+    const h = await harness('json');
+    await h.run(queued);
+    const parsed = h
+      .stdout()
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as unknown);
+    expect(parsed).toEqual(queued);
+  });
+
+  it('counts a queued unit as neither running nor settled in the progress display', () => {
+    const progress = new RunProgress();
+    const plain = createPalette(false);
+    for (const event of queued.slice(0, 3)) progress.apply(event);
+    const ocr = progress.tasks.get('ocr');
+    expect(ocr?.title(progress.nameWidth, plain)).toBe('ocr  0/2 ✓  2 queued');
+    expect(ocr?.allSettled).toBe(false);
+    progress.apply(queued[3] as RunEvent);
+    expect(ocr?.title(progress.nameWidth, plain)).toBe('ocr  0/2 ✓  1 ▸  1 queued');
+    expect(ocr?.runningLines(false, plain)).toEqual(['ocr[n=1]']);
+    progress.apply(queued[4] as RunEvent);
+    expect(ocr?.title(progress.nameWidth, plain)).toBe('ocr  1/2 ✓  1 queued');
+  });
+});
+
 describe('json reporter', () => {
   it('writes one JSON line per event to stdout and nothing to stderr', async () => {
     const h = await harness('json');

@@ -75,6 +75,7 @@ describe('resolveConfig: defaults and normalisation', () => {
       checkTimeoutMs: 60_000,
       priority: 0,
       freshness: 'mtime',
+      freshnessSet: false,
       env: {},
       keepFailedOutputs: false,
       description: undefined,

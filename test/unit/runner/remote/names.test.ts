@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { UnitView } from '../../../../src/runner/execute/unit-view.ts';
 import { jobId } from '../../../../src/runner/remote/job.ts';
 import { limitsOf, queueNameOf, queuesOf } from '../../../../src/runner/remote/names.ts';
-import { parseRedisUrl } from '../../../../src/runner/remote/redis.ts';
+import { parseRedisUrl, versionCheck } from '../../../../src/runner/remote/redis.ts';
 import { configOf } from '../../../rig/config-builder.ts';
 
 const config = configOf(
@@ -42,9 +42,9 @@ describe('queues of a config', () => {
   });
 
   it('holds a queue to the smallest concurrent and the slowest pace of its services', () => {
-    // 20/s paces 51 ms, 600/min 101 ms, 3/s 335 ms (ceil(1000/N) + 1): the slowest start rate wins.
-    expect(limitsOf(task('ocr'), config)).toEqual({ concurrency: 2, paceMs: 335 });
-    expect(limitsOf(task('call'), config)).toEqual({ concurrency: 4, paceMs: 101 });
+    // 20/s paces 50 ms, 600/min 100 ms, 3/s 334 ms (ceil(window/N)): the slowest start rate wins.
+    expect(limitsOf(task('ocr'), config)).toEqual({ concurrency: 2, paceMs: 334 });
+    expect(limitsOf(task('call'), config)).toEqual({ concurrency: 4, paceMs: 100 });
     expect(limitsOf(task('render'), config)).toEqual({ concurrency: undefined, paceMs: undefined });
   });
 });
@@ -90,5 +90,30 @@ describe('Redis URLs', () => {
       expect(parsed.ok).toBe(false);
       if (!parsed.ok) expect(parsed.error).toContain('redis://host[:port][/db]');
     }
+  });
+});
+
+describe('the Redis version', () => {
+  const info = (version: string): string => `# Server\r\nredis_version:${version}\r\nredis_mode:standalone\r\n`;
+
+  it('accepts 6.2 and newer', () => {
+    for (const v of ['6.2.0', '6.2.14', '7.0.15', '10.0.0'])
+      expect(versionCheck(info(v), 'redis://r')).toEqual({ ok: true, value: undefined });
+  });
+
+  it('refuses an older one, naming both versions', () => {
+    for (const v of ['5.0.7', '6.0.16', '6.1.9', '2.8']) {
+      expect(versionCheck(info(v), 'redis://r')).toEqual({
+        ok: false,
+        error: `Redis at redis://r is version ${v}; runcue's queue (BullMQ) needs 6.2.0 or newer`,
+      });
+    }
+  });
+
+  it('refuses a server that does not say its version', () => {
+    expect(versionCheck('# Server\r\n', 'redis://r')).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('did not say its Redis version'),
+    });
   });
 });
