@@ -7,6 +7,7 @@
  * Synchronous on purpose: a no-op build is mostly stats, and synchronous stats are about 3x
  * faster than promise-based ones over 10,000s of files.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 
 /** A file's or directory's stat (node's `fs.Stats` is one: no copy on the hot path). */
@@ -42,6 +43,11 @@ export interface FileSystem {
   readFile(rel: string): Buffer;
   readText(rel: string): string;
   writeFile(rel: string, data: string): void;
+  /**
+   * Writes a whole file so that a concurrent reader (another runcue process) sees the old
+   * content or the new, never half: a temporary file renamed over it.
+   */
+  replaceFile(rel: string, data: string): void;
   rename(from: string, to: string): void;
   /** Removes a file; nothing when it is not there. */
   remove(rel: string): void;
@@ -70,6 +76,16 @@ export function nodeFileSystem(root: string): FileSystem {
     readFile: (rel) => readFileSync(abs(rel)),
     readText: (rel) => readFileSync(abs(rel), 'utf8'),
     writeFile: (rel, data) => writeFileSync(abs(rel), data),
+    replaceFile(rel, data) {
+      const tmp = `${abs(rel)}.${randomUUID()}.tmp`;
+      try {
+        writeFileSync(tmp, data);
+        renameSync(tmp, abs(rel));
+      } catch (error) {
+        rmSync(tmp, { force: true });
+        throw error;
+      }
+    },
     rename: (from, to) => renameSync(abs(from), abs(to)),
     remove: (rel) => rmSync(abs(rel), { force: true }),
     mkdir: (rel) => void mkdirSync(abs(rel), { recursive: true }),

@@ -5,7 +5,7 @@
  * live in `.runcue/fingerprints/`: a cache (deleting it only causes rebuilds), written
  * atomically (temp file + rename) so concurrent runcue processes never read half a record.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { ResolvedTask } from '../config/resolved.ts';
 import type { Unit } from '../graph/unit.ts';
 import type { StaleReason } from './events.ts';
@@ -109,13 +109,10 @@ export function recordFingerprint(fs: FileSystem, unit: Unit, parts: Fingerprint
   const purpose = 'to record the fingerprint of this unit';
   const noDir = makeDir(fs, FINGERPRINT_DIR, purpose);
   if (noDir) return noDir;
-  const tmp = `${path}.${randomUUID()}.tmp`;
   try {
-    fs.writeFile(tmp, JSON.stringify(record));
-    fs.rename(tmp, path);
+    fs.replaceFile(path, JSON.stringify(record));
     return undefined;
   } catch (error) {
-    fs.remove(tmp);
     const problem = describeFsError(error, fs.root, path);
     return { reason: 'file-error', path: problem.path, message: `cannot write ${problem.path} ${purpose}: ${problem.reason}` };
   }

@@ -8,7 +8,7 @@
  * mode too. Records are read only for units with a glob input or output, so a no-op build of
  * many concrete units reads none.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { posix } from 'node:path';
 import type { FileSystem } from './file-system.ts';
 import { globMatcher } from '../patterns/glob-match.ts';
@@ -28,7 +28,7 @@ export interface OutputRecord {
 const DIR = '.runcue/outputs';
 
 function recordPath(unitId: string): string {
-  return `${DIR}/${createHash('sha256').update(unitId).digest('hex').slice(0, 32)}.json`;
+  return `${DIR}/${hash('sha256', unitId, 'hex').slice(0, 32)}.json`;
 }
 
 function parse(text: string): OutputRecord | undefined {
@@ -62,9 +62,7 @@ function writeOutputRecord(fs: FileSystem, unit: Unit, files: readonly string[],
   };
   const path = recordPath(unit.id);
   fs.mkdir(DIR);
-  const tmp = `${path}.${randomUUID()}.tmp`;
-  fs.writeFile(tmp, JSON.stringify(record));
-  fs.rename(tmp, path);
+  fs.replaceFile(path, JSON.stringify(record));
 }
 
 export function deleteOutputRecord(fs: FileSystem, unitId: string): void {

@@ -132,6 +132,11 @@ export class MemoryFileSystem implements FileSystem {
     this.setFile(rel, { stat: new MemoryStat(now, Buffer.byteLength(data), false), content: data }, now);
   }
 
+  /** Nothing reads a rehearsal's files concurrently: a plain write. */
+  replaceFile(rel: string, data: string): void {
+    this.writeFile(rel, data);
+  }
+
   rename(from: string, to: string): void {
     const file = this.files.get(from);
     if (!file) throw fsError('ENOENT', 'rename', this.abs(from));

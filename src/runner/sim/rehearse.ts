@@ -85,7 +85,7 @@ function withRetries(config: ResolvedConfig, retries: number | undefined): Resol
 }
 
 export async function rehearse(request: RehearsalRequest): Promise<Result<Rehearsal, RehearsalFailure>> {
-  const clock = new VirtualClock(request.start);
+  const clock = new VirtualClock(request.start, { batchInstants: true });
   const prepared = prepare(request, clock);
   if (!prepared.ok) return err({ reason: 'sim-usage', message: prepared.error });
   const config = withRetries(prepared.value.config, request.retries);
