@@ -12,7 +12,7 @@ import { err, ok, type Result } from '../result.ts';
 import type { BuildFailure } from './build.ts';
 import { filesOf } from './files.ts';
 import { createFileLister } from './walk.ts';
-import { nodeFileSystem, type FileSystem } from './file-system.ts';
+import { nodeFileSystem } from './file-system.ts';
 
 /** The units of a static view, and which of them the targets select. */
 export interface StaticPlan {
@@ -26,12 +26,8 @@ export interface StaticPlan {
 }
 
 /** Plans `targets` as they stand on disk, running nothing. */
-export function staticPlan(
-  config: ResolvedConfig,
-  targets: readonly string[],
-  noDeps = false,
-  fs: FileSystem = nodeFileSystem(config.root),
-): Result<StaticPlan, BuildFailure> {
+export function staticPlan(config: ResolvedConfig, targets: readonly string[], noDeps = false): Result<StaticPlan, BuildFailure> {
+  const fs = nodeFileSystem(config.root);
   const target = planTargets(config, targets);
   if (!target.ok) return target;
   const options: PlanUnitsOptions = { ...target.value, config, files: createFileLister(fs), isSettled: () => false, noDeps };

@@ -5,7 +5,7 @@
 import type { ResolvedConfig } from '../../config/resolved.ts';
 import type { FileSource } from '../../graph/expand.ts';
 import type { TargetPlan } from '../../graph/plan.ts';
-import type { Unit } from '../../graph/unit.ts';
+import type { Unit, UnitGraph } from '../../graph/unit.ts';
 import type { BlockedReason, PlanEntry, RunCounts, RunEvent, StaleReason, UnitFailure } from '../events.ts';
 import type { ExecutorFor } from '../execute/executor.ts';
 import type { UnitView } from '../execute/unit-view.ts';
@@ -73,6 +73,8 @@ export interface BuildResult {
   readonly nextExpiry: number | undefined;
   /** Units of this run whose run changed their own inputs (see self-rewrite.ts). */
   readonly rewrote: ReadonlyMap<string, InputRewrite>;
+  /** The unit graph as the run left it (`runcue sim` draws the critical path on it). */
+  readonly graph: UnitGraph;
 }
 
 /** A stale unit from its check until it settles: why it runs, on which inputs, which attempt. */

@@ -7,7 +7,6 @@ import type { ResolvedConfig } from '../../config/resolved.ts';
 import { err, ok, type Result } from '../../result.ts';
 import type { BuildFailure } from '../build.ts';
 import type { BlockedUnit } from '../events.ts';
-import { staticPlan } from '../inspect.ts';
 import type { RunRecord } from '../records/record.ts';
 import { modelOf, type ModelFlags } from './model.ts';
 import { scenario, type ScenarioLimits, type ScenarioName, type SimEdit } from './scenarios.ts';
@@ -108,7 +107,6 @@ export async function rehearse(request: RehearsalRequest): Promise<Result<Rehear
   });
   if (!run.ok) return err(run.error);
   const { events, passes, record } = run.value;
-  const plan = staticPlan(config, request.targets, false, prepared.value.fs);
   const last = passes.at(-1);
   const blocked: BlockedUnit[] = (last?.blocked ?? []).map((b) => ({ task: b.task, unit: b.unit, reason: b.reason }));
   const end = Math.max(request.start, ...events.filter((e) => e.type === 'run:done').map((e) => e.time));
@@ -117,7 +115,7 @@ export async function rehearse(request: RehearsalRequest): Promise<Result<Rehear
     record,
     start: request.start,
     end,
-    graph: plan.ok ? plan.value.graph : undefined,
+    graph: last?.graph,
     ok: passes.every((p) => p.ok),
     blocked,
   });
