@@ -46,15 +46,14 @@ class MemoryEntry implements FsEntry {
   }
 }
 
-interface MemoryFile {
-  stat: MemoryStat;
-  content: string;
-}
-
+/** A directory: its stat is made when asked (rarely), not on every change of its entries. */
 interface MemoryDir {
-  stat: MemoryStat;
+  mtimeMs: number;
+  stat: MemoryStat | undefined;
   readonly children: Map<string, MemoryEntry>;
 }
+
+const FILE_ENTRY = (name: string): MemoryEntry => new MemoryEntry(name, false);
 
 /** A node-style error (`code` is what fs-errors.ts and callers look at). */
 function fsError(code: string, syscall: string, path: string): Error {
@@ -82,7 +81,10 @@ function normal(rel: string): string {
 
 /** A tree in memory under the (virtual) directory `root`; writes are stamped with `clock`. */
 export class MemoryFileSystem implements FileSystem {
-  private readonly files = new Map<string, MemoryFile>();
+  /** Each file's stat (replaced, never changed, by a write). */
+  private readonly files = new Map<string, MemoryStat>();
+  /** Contents, only of files that have some (empty is the rule). */
+  private readonly contents = new Map<string, string>();
   private readonly dirs = new Map<string, MemoryDir>();
   readonly root: string;
   private readonly clock: Clock;
@@ -90,17 +92,22 @@ export class MemoryFileSystem implements FileSystem {
   constructor(root: string, clock: Clock) {
     this.root = root;
     this.clock = clock;
-    this.dirs.set('', { stat: new MemoryStat(clock.now(), 0, true), children: new Map() });
+    this.dirs.set('', { mtimeMs: clock.now(), stat: undefined, children: new Map() });
   }
 
   /** Adds (or replaces) a file with the given mtime, making its directories: seeding, not a write of the run. */
   put(rel: string, mtimeMs: number, content = '', size = Buffer.byteLength(content)): void {
     this.makeDirs(parentOf(rel), mtimeMs);
-    this.setFile(rel, { stat: new MemoryStat(mtimeMs, size, false), content }, mtimeMs);
+    this.setFile(rel, new MemoryStat(mtimeMs, size, false), content, mtimeMs);
   }
 
   stat(rel: string): FsStat | undefined {
-    return this.files.get(rel)?.stat ?? this.dirs.get(normal(rel))?.stat;
+    const file = this.files.get(rel);
+    if (file) return file;
+    const dir = this.dirs.get(normal(rel));
+    if (!dir) return undefined;
+    if (dir.stat?.mtimeMs !== dir.mtimeMs) dir.stat = new MemoryStat(dir.mtimeMs, 0, true);
+    return dir.stat;
   }
 
   readdir(rel: string): readonly FsEntry[] {
@@ -120,16 +127,15 @@ export class MemoryFileSystem implements FileSystem {
   }
 
   readText(rel: string): string {
-    const file = this.files.get(rel);
-    if (!file) throw fsError(this.dirs.has(normal(rel)) ? 'EISDIR' : 'ENOENT', 'open', this.abs(rel));
-    return file.content;
+    if (!this.files.has(rel)) throw fsError(this.dirs.has(normal(rel)) ? 'EISDIR' : 'ENOENT', 'open', this.abs(rel));
+    return this.contents.get(rel) ?? '';
   }
 
   writeFile(rel: string, data: string): void {
     if (this.dirs.has(rel)) throw fsError('EISDIR', 'open', this.abs(rel));
     this.needDir(parentOf(rel), 'open', rel);
     const now = this.clock.now();
-    this.setFile(rel, { stat: new MemoryStat(now, Buffer.byteLength(data), false), content: data }, now);
+    this.setFile(rel, new MemoryStat(now, data === '' ? 0 : Buffer.byteLength(data), false), data, now);
   }
 
   /** Nothing reads a rehearsal's files concurrently: a plain write. */
@@ -143,9 +149,10 @@ export class MemoryFileSystem implements FileSystem {
     if (this.dirs.has(to)) throw fsError('EISDIR', 'rename', this.abs(to));
     this.needDir(parentOf(to), 'rename', to);
     const now = this.clock.now();
+    const content = this.contents.get(from) ?? '';
     this.unlink(from, now);
     // A rename keeps the file's own mtime.
-    this.setFile(to, file, now);
+    this.setFile(to, file, content, now);
   }
 
   remove(rel: string): void {
@@ -160,12 +167,12 @@ export class MemoryFileSystem implements FileSystem {
   setMtime(rel: string, mtimeMs: number): void {
     const file = this.files.get(rel);
     if (file) {
-      file.stat = new MemoryStat(mtimeMs, file.stat.size, false);
+      this.files.set(rel, new MemoryStat(mtimeMs, file.size, false));
       return;
     }
     const dir = this.dirs.get(normal(rel));
     if (!dir) throw fsError('ENOENT', 'utime', this.abs(rel));
-    dir.stat = new MemoryStat(mtimeMs, 0, true);
+    dir.mtimeMs = mtimeMs;
   }
 
   private abs(rel: string): string {
@@ -180,22 +187,26 @@ export class MemoryFileSystem implements FileSystem {
     throw fsError(up === '' ? 'ENOENT' : 'ENOTDIR', syscall, this.abs(rel));
   }
 
-  private setFile(rel: string, file: MemoryFile, now: number): void {
+  private setFile(rel: string, stat: MemoryStat, content: string, now: number): void {
     const known = this.files.has(rel);
-    this.files.set(rel, file);
+    this.files.set(rel, stat);
+    if (content === '') this.contents.delete(rel);
+    else this.contents.set(rel, content);
     if (known) return;
     const parent = this.dirs.get(parentOf(rel));
     if (!parent) throw fsError('ENOENT', 'open', this.abs(rel));
-    parent.children.set(nameOf(rel), new MemoryEntry(nameOf(rel), false));
-    parent.stat = new MemoryStat(now, 0, true);
+    const name = nameOf(rel);
+    parent.children.set(name, FILE_ENTRY(name));
+    parent.mtimeMs = now;
   }
 
   private unlink(rel: string, now: number): void {
     this.files.delete(rel);
+    this.contents.delete(rel);
     const parent = this.dirs.get(parentOf(rel));
     if (!parent) return;
     parent.children.delete(nameOf(rel));
-    parent.stat = new MemoryStat(now, 0, true);
+    parent.mtimeMs = now;
   }
 
   /** `mkdir -p`: EEXIST for a file at `rel`, ENOTDIR for a file further up. */
@@ -207,10 +218,10 @@ export class MemoryFileSystem implements FileSystem {
       if (this.files.has(parent)) throw fsError('ENOTDIR', 'mkdir', this.abs(rel));
       this.makeDirs(parent, now);
     }
-    this.dirs.set(rel, { stat: new MemoryStat(now, 0, true), children: new Map() });
+    this.dirs.set(rel, { mtimeMs: now, stat: undefined, children: new Map() });
     const up = this.dirs.get(parent);
     if (!up) return;
     up.children.set(nameOf(rel), new MemoryEntry(nameOf(rel), true));
-    up.stat = new MemoryStat(now, 0, true);
+    up.mtimeMs = now;
   }
 }
