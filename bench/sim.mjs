@@ -95,8 +95,11 @@ const section = [
   '',
   'Every simulated unit goes through the real runner (planning, its check, admission, the attempt with its',
   'output checks, the record of what it wrote, the run record), on an in-memory file system',
-  '(src/runner/sim/memory-file-system.ts): no disk I/O. What is left is the runner\'s own per-unit work and',
+  "(src/runner/sim/memory-file-system.ts): no disk I/O. What is left is the runner's own per-unit work and",
   'its garbage (about a fifth of the time is GC); the virtual clock runs all timers of one instant per event-loop turn.',
-  `Machine load (uptime) at the end of the runs: ${os.loadavg().map((l) => l.toFixed(2)).join(', ')}.`,
+  `Machine load (uptime) at the end of the runs: ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(', ')}.`,
 ].join('\n');
 if (!values['no-write']) writeOtherSection(path.join(HERE, 'RESULTS.md'), 'bench/sim.mjs', section);
