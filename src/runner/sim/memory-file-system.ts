@@ -11,14 +11,17 @@
 import type { FileSystem, FsEntry, FsStat } from '../file-system.ts';
 import type { Clock } from '../ports.ts';
 
+/** A stat; a file's also carries its content (one map lookup per file, not two). */
 class MemoryStat implements FsStat {
   readonly mtimeMs: number;
   readonly size: number;
   private readonly dir: boolean;
-  constructor(mtimeMs: number, size: number, dir: boolean) {
+  readonly content: string;
+  constructor(mtimeMs: number, size: number, dir: boolean, content = '') {
     this.mtimeMs = mtimeMs;
     this.size = size;
     this.dir = dir;
+    this.content = content;
   }
   isFile(): boolean {
     return !this.dir;
@@ -81,10 +84,8 @@ function normal(rel: string): string {
 
 /** A tree in memory under the (virtual) directory `root`; writes are stamped with `clock`. */
 export class MemoryFileSystem implements FileSystem {
-  /** Each file's stat (replaced, never changed, by a write). */
+  /** Each file's stat and content (replaced, never changed, by a write). */
   private readonly files = new Map<string, MemoryStat>();
-  /** Contents, only of files that have some (empty is the rule). */
-  private readonly contents = new Map<string, string>();
   private readonly dirs = new Map<string, MemoryDir>();
   readonly root: string;
   private readonly clock: Clock;
@@ -98,7 +99,7 @@ export class MemoryFileSystem implements FileSystem {
   /** Adds (or replaces) a file with the given mtime, making its directories: seeding, not a write of the run. */
   put(rel: string, mtimeMs: number, content = '', size = Buffer.byteLength(content)): void {
     this.makeDirs(parentOf(rel), mtimeMs);
-    this.setFile(rel, new MemoryStat(mtimeMs, size, false), content, mtimeMs);
+    this.setFile(rel, new MemoryStat(mtimeMs, size, false, content), mtimeMs);
   }
 
   stat(rel: string): FsStat | undefined {
@@ -127,15 +128,16 @@ export class MemoryFileSystem implements FileSystem {
   }
 
   readText(rel: string): string {
-    if (!this.files.has(rel)) throw fsError(this.dirs.has(normal(rel)) ? 'EISDIR' : 'ENOENT', 'open', this.abs(rel));
-    return this.contents.get(rel) ?? '';
+    const file = this.files.get(rel);
+    if (!file) throw fsError(this.dirs.has(normal(rel)) ? 'EISDIR' : 'ENOENT', 'open', this.abs(rel));
+    return file.content;
   }
 
   writeFile(rel: string, data: string): void {
     if (this.dirs.has(rel)) throw fsError('EISDIR', 'open', this.abs(rel));
     this.needDir(parentOf(rel), 'open', rel);
     const now = this.clock.now();
-    this.setFile(rel, new MemoryStat(now, data === '' ? 0 : Buffer.byteLength(data), false), data, now);
+    this.setFile(rel, new MemoryStat(now, data === '' ? 0 : Buffer.byteLength(data), false, data), now);
   }
 
   /** Nothing reads a rehearsal's files concurrently: a plain write. */
@@ -149,10 +151,9 @@ export class MemoryFileSystem implements FileSystem {
     if (this.dirs.has(to)) throw fsError('EISDIR', 'rename', this.abs(to));
     this.needDir(parentOf(to), 'rename', to);
     const now = this.clock.now();
-    const content = this.contents.get(from) ?? '';
     this.unlink(from, now);
     // A rename keeps the file's own mtime.
-    this.setFile(to, file, content, now);
+    this.setFile(to, file, now);
   }
 
   remove(rel: string): void {
@@ -167,7 +168,7 @@ export class MemoryFileSystem implements FileSystem {
   setMtime(rel: string, mtimeMs: number): void {
     const file = this.files.get(rel);
     if (file) {
-      this.files.set(rel, new MemoryStat(mtimeMs, file.size, false));
+      this.files.set(rel, new MemoryStat(mtimeMs, file.size, false, file.content));
       return;
     }
     const dir = this.dirs.get(normal(rel));
@@ -187,11 +188,9 @@ export class MemoryFileSystem implements FileSystem {
     throw fsError(up === '' ? 'ENOENT' : 'ENOTDIR', syscall, this.abs(rel));
   }
 
-  private setFile(rel: string, stat: MemoryStat, content: string, now: number): void {
+  private setFile(rel: string, stat: MemoryStat, now: number): void {
     const known = this.files.has(rel);
     this.files.set(rel, stat);
-    if (content === '') this.contents.delete(rel);
-    else this.contents.set(rel, content);
     if (known) return;
     const parent = this.dirs.get(parentOf(rel));
     if (!parent) throw fsError('ENOENT', 'open', this.abs(rel));
@@ -202,7 +201,6 @@ export class MemoryFileSystem implements FileSystem {
 
   private unlink(rel: string, now: number): void {
     this.files.delete(rel);
-    this.contents.delete(rel);
     const parent = this.dirs.get(parentOf(rel));
     if (!parent) return;
     parent.children.delete(nameOf(rel));
