@@ -319,6 +319,7 @@ export class Scheduler {
       signal: controller.signal,
       root: this.o.config.root,
       fs: this.o.fs,
+      now: () => this.now(),
       isOrphan: this.isOrphan,
       ...(log ? { log } : {}),
     };

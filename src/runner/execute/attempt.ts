@@ -20,6 +20,8 @@ export interface UnitRunRequest extends AttemptRequest {
   readonly root: string;
   /** The project's files; default the disk under `root`. */
   readonly fs?: FileSystem;
+  /** The run's clock (a directory output is stamped with it); default the system's. */
+  readonly now?: () => number;
   /** Files a glob input must not read (outputs of units that no longer exist). */
   readonly isOrphan?: (file: string) => boolean;
 }
@@ -101,7 +103,7 @@ function afterSuccess(req: UnitRunRequest, fs: FileSystem, outputsBefore: Output
     const message = `exited 0 without writing ${paths.join(', ')} (mark an output { path, optional: true } if it may be absent)`;
     return { kind: 'failed', failure: { reason: 'missing-output', outputs: paths, message }, outputTail: '', removed: removeLeft() };
   }
-  touchDirectories(fs, written.dirs, Date.now());
+  touchDirectories(fs, written.dirs, req.now?.() ?? Date.now());
   const changed = changedInputs(fs, view.inputs, unit.inputs, req.isOrphan);
   if (changed.length > 0) keepStale(fs, view, changed, written.dirs);
   // The outputs stay: without a record they are stale to a hash task, so nothing lies.
