@@ -7,6 +7,7 @@
  */
 import type { Unit } from '../graph/unit.ts';
 import { settlesWithin } from './bounded-wait.ts';
+import type { FileSystem } from './file-system.ts';
 import { removeChangedOutputs, snapshot } from './files.ts';
 import { systemTimers, type Timers } from './ports.ts';
 
@@ -33,23 +34,23 @@ export function abandonedAttemptRuns(root: string, unit: string): boolean {
 
 /** Call right after the failed attempt's outputs were removed: later changes are its late writes. */
 export function abandonAttempt(options: {
-  readonly root: string;
+  readonly fs: FileSystem;
   readonly unit: Unit;
   readonly attempt: number;
   readonly settled: Promise<void>;
   /** `keepFailedOutputs`: the user keeps what a failed unit wrote, late or not. */
   readonly keepOutputs: boolean;
 }): AbandonedAttempt {
-  const { root, unit } = options;
-  const after = snapshot(root, unit.outputs);
-  const key = `${root}\u0000${unit.id}`;
+  const { fs, unit } = options;
+  const after = snapshot(fs, unit.outputs);
+  const key = `${fs.root}\u0000${unit.id}`;
   stillRunning.add(key);
   void options.settled.then(() => stillRunning.delete(key));
   return {
     unit: unit.id,
     attempt: options.attempt,
     settled: options.settled,
-    sweep: () => (options.keepOutputs ? [] : removeChangedOutputs(root, unit.outputs, after)),
+    sweep: () => (options.keepOutputs ? [] : removeChangedOutputs(fs, unit.outputs, after)),
   };
 }
 

@@ -17,12 +17,15 @@ import { createWarningRateStore } from './rate-warnings.ts';
 import { Scheduler, type BuildResult } from './scheduler.ts';
 import type { InputRewrite } from './self-rewrite.ts';
 import { createFileLister } from './walk.ts';
+import { nodeFileSystem, type FileSystem } from './file-system.ts';
 
 export type { BuildResult } from './scheduler.ts';
 
 /** What to build, and how. */
 export interface BuildOptions {
   readonly config: ResolvedConfig;
+  /** The project's files; default the disk under `config.root` (`runcue sim`: a tree in memory). */
+  readonly fs?: FileSystem;
   /** Task names, output paths or globs, unit filters; empty means every task. */
   readonly targets?: readonly string[];
   /** Treat the selected units as stale. */
@@ -114,12 +117,14 @@ export async function build(options: BuildOptions): Promise<Result<BuildResult, 
             emit({ type: 'unit:log', time: now(), task: '', unit: '(run)', stream: 'warning', text });
           },
         });
+  const fs = options.fs ?? nodeFileSystem(config.root);
   const scheduler = new Scheduler({
     config,
+    fs,
     // Upstream tasks are expanded even with --no-deps: their planned outputs bind the selected
     // units' wildcards, so a selected unit whose inputs are missing is reported, not dropped.
     ...target.value,
-    files: createFileLister(config.root),
+    files: createFileLister(fs),
     // Dry runs never ask for a slot, so the store is only written by real starts.
     limiter: options.remote
       ? createLimiter(new Map(), options.jobs)

@@ -17,6 +17,7 @@ import { describeThrown } from '../describe-thrown.ts';
 import { globMatcher } from '../patterns/glob-match.ts';
 import { filesOf } from './files.ts';
 import { allOutputRecords, deleteOutputRecord, readOutputRecord, recordedFilesOf } from './output-record.ts';
+import { nodeFileSystem } from './file-system.ts';
 
 /** A file `clean` leaves in place, and why (`no output pattern matches it`). */
 export interface KeptFile {
@@ -61,7 +62,7 @@ export function cleanFiles(config: ResolvedConfig, plan: CleanPlan, dryRun: bool
     }
   }
   // Its record would name files that are gone; a later build then starts from "never built".
-  for (const unit of cleanedUnits) deleteOutputRecord(config.root, unit);
+  for (const unit of cleanedUnits) deleteOutputRecord(nodeFileSystem(config.root), unit);
   return { dryRun, removed, kept: plan.kept, failed, units: new Set(plan.remove.map((r) => r.unit)).size };
 }
 
@@ -72,10 +73,10 @@ export function planClean(config: ResolvedConfig, graph: UnitGraph, selected: Re
   for (const id of selected) {
     const unit = graph.units.get(id);
     if (!unit) continue;
-    const record = unit.outputs.some((o) => o.isGlob) ? readOutputRecord(config.root, unit.id) : null;
+    const record = unit.outputs.some((o) => o.isGlob) ? readOutputRecord(nodeFileSystem(config.root), unit.id) : null;
     const recorded = new Set(record ? recordedFilesOf(record, unit.outputs) : []);
     for (const output of unit.outputs) {
-      for (const file of filesOf(config.root, output)) {
+      for (const file of filesOf(nodeFileSystem(config.root), output)) {
         // A glob output only says what a unit may write: a file it did not record writing may be the user's.
         if (output.isGlob && !recorded.has(file)) kept.push({ path: file, reason: `no record says ${unit.id} wrote it` });
         else if (!owners.has(file)) owners.set(file, unit.id);
@@ -92,15 +93,15 @@ export function planOrphans(config: ResolvedConfig, graph: UnitGraph): CleanPlan
   for (const unit of graph.units.values()) {
     for (const p of [...unit.inputs, ...unit.outputs]) if (!p.isGlob) inUse.add(p.path);
     if (unit.placeholder || !unit.outputs.some((o) => o.isGlob)) continue;
-    const record = readOutputRecord(config.root, unit.id);
+    const record = readOutputRecord(nodeFileSystem(config.root), unit.id);
     for (const file of record ? recordedFilesOf(record, unit.outputs) : []) inUse.add(file);
   }
   const owners = new Map<string, string>();
   const kept: KeptFile[] = [];
-  for (const record of allOutputRecords(config.root)) {
+  for (const record of allOutputRecords(nodeFileSystem(config.root))) {
     if (graph.units.has(record.unit)) continue;
     for (const file of record.files) {
-      if (filesOf(config.root, { name: '', path: file, isGlob: false }).length === 0) continue;
+      if (filesOf(nodeFileSystem(config.root), { name: '', path: file, isGlob: false }).length === 0) continue;
       if (inUse.has(file)) kept.push({ path: file, reason: `${record.unit} no longer exists, but a current unit reads or writes it` });
       else owners.set(file, record.unit);
     }

@@ -5,12 +5,12 @@
  * live in `.runcue/fingerprints/`: a cache (deleting it only causes rebuilds), written
  * atomically (temp file + rename) so concurrent runcue processes never read half a record.
  */
-import { createHash, randomUUID } from 'node:crypto';
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import type { ResolvedTask } from '../config/resolved.ts';
 import type { Unit } from '../graph/unit.ts';
 import type { StaleReason } from './events.ts';
 import { err, ok, type Result } from '../result.ts';
+import type { FileSystem } from './file-system.ts';
 import { makeDir, snapshot, type DirFailure, type FileStat } from './files.ts';
 import { describeFsError } from './fs-errors.ts';
 
@@ -32,8 +32,8 @@ interface FingerprintRecord {
 
 const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
 
-function recordPath(root: string, unitId: string): string {
-  return `${root}/.runcue/fingerprints/${sha256(unitId).slice(0, 32)}.json`;
+function recordPath(unitId: string): string {
+  return `.runcue/fingerprints/${sha256(unitId).slice(0, 32)}.json`;
 }
 
 /**
@@ -41,7 +41,7 @@ function recordPath(root: string, unitId: string): string {
  * vanished since it was listed, or may not be read).
  */
 export function fingerprintParts(
-  root: string,
+  fs: FileSystem,
   task: ResolvedTask,
   inputs: ReadonlyMap<string, FileStat>,
   command: string,
@@ -49,7 +49,7 @@ export function fingerprintParts(
   const hashed: Record<string, string> = {};
   for (const file of [...inputs.keys()].sort()) {
     try {
-      hashed[file] = sha256(readFileSync(`${root}/${file}`));
+      hashed[file] = sha256(fs.readFile(file));
     } catch {
       return err({ input: file });
     }
@@ -58,9 +58,9 @@ export function fingerprintParts(
   return ok({ inputs: hashed, command: sha256(command), env: sha256(JSON.stringify(env)) });
 }
 
-function readRecord(root: string, unitId: string): FingerprintRecord | undefined {
+function readRecord(fs: FileSystem, unitId: string): FingerprintRecord | undefined {
   try {
-    const record = JSON.parse(readFileSync(recordPath(root, unitId), 'utf8')) as FingerprintRecord;
+    const record = JSON.parse(fs.readText(recordPath(unitId))) as FingerprintRecord;
     return record.version === 1 && record.unit === unitId ? record : undefined;
   } catch {
     return undefined;
@@ -68,8 +68,8 @@ function readRecord(root: string, unitId: string): FingerprintRecord | undefined
 }
 
 /** Why the unit is stale by its fingerprint, or undefined when it matches the record. */
-export function fingerprintStale(root: string, unit: Unit, parts: FingerprintParts): StaleReason | undefined {
-  const record = readRecord(root, unit.id);
+export function fingerprintStale(fs: FileSystem, unit: Unit, parts: FingerprintParts): StaleReason | undefined {
+  const record = readRecord(fs, unit.id);
   if (!record) return { kind: 'fingerprint', part: 'new', detail: 'no fingerprint recorded yet' };
   const was = record.parts;
   for (const [file, hash] of Object.entries(parts.inputs)) {
@@ -81,7 +81,7 @@ export function fingerprintStale(root: string, unit: Unit, parts: FingerprintPar
   }
   if (was.command !== parts.command) return { kind: 'fingerprint', part: 'command', detail: 'the command changed' };
   if (was.env !== parts.env) return { kind: 'fingerprint', part: 'env', detail: 'the declared env changed' };
-  const now = snapshot(root, unit.outputs);
+  const now = snapshot(fs, unit.outputs);
   for (const [file, [size, mtime]] of Object.entries(record.outputs)) {
     const s = now.get(file);
     if (!s) return { kind: 'missing-output', output: file };
@@ -101,22 +101,19 @@ export const FINGERPRINT_DIR = '.runcue/fingerprints';
  * Records the unit as fresh: its fingerprint and the outputs as they are now. Says why when the
  * record cannot be written (`.runcue` is a file, a read-only checkout, a full disk).
  */
-export function recordFingerprint(root: string, unit: Unit, parts: FingerprintParts): DirFailure | undefined {
+export function recordFingerprint(fs: FileSystem, unit: Unit, parts: FingerprintParts): DirFailure | undefined {
   const outputs: Record<string, readonly [number, number]> = {};
-  for (const [file, s] of snapshot(root, unit.outputs)) outputs[file] = [s.size, s.mtimeMs];
+  for (const [file, s] of snapshot(fs, unit.outputs)) outputs[file] = [s.size, s.mtimeMs];
   const record: FingerprintRecord = { version: 1, unit: unit.id, parts, outputs };
-  const path = recordPath(root, unit.id);
+  const path = recordPath(unit.id);
   const purpose = 'to record the fingerprint of this unit';
-  const noDir = makeDir(root, FINGERPRINT_DIR, purpose);
+  const noDir = makeDir(fs, FINGERPRINT_DIR, purpose);
   if (noDir) return noDir;
-  const tmp = `${path}.${randomUUID()}.tmp`;
   try {
-    writeFileSync(tmp, JSON.stringify(record));
-    renameSync(tmp, path);
+    fs.replaceFile(path, JSON.stringify(record));
     return undefined;
   } catch (error) {
-    rmSync(tmp, { force: true });
-    const problem = describeFsError(error, root, path);
+    const problem = describeFsError(error, fs.root, path);
     return { reason: 'file-error', path: problem.path, message: `cannot write ${problem.path} ${purpose}: ${problem.reason}` };
   }
 }

@@ -12,6 +12,7 @@ import { err, ok, type Result } from '../result.ts';
 import type { BuildFailure } from './build.ts';
 import { filesOf } from './files.ts';
 import { createFileLister } from './walk.ts';
+import { nodeFileSystem } from './file-system.ts';
 
 /** The units of a static view, and which of them the targets select. */
 export interface StaticPlan {
@@ -26,14 +27,15 @@ export interface StaticPlan {
 
 /** Plans `targets` as they stand on disk, running nothing. */
 export function staticPlan(config: ResolvedConfig, targets: readonly string[], noDeps = false): Result<StaticPlan, BuildFailure> {
+  const fs = nodeFileSystem(config.root);
   const target = planTargets(config, targets);
   if (!target.ok) return target;
-  const options: PlanUnitsOptions = { ...target.value, config, files: createFileLister(config.root), isSettled: () => false, noDeps };
+  const options: PlanUnitsOptions = { ...target.value, config, files: createFileLister(fs), isSettled: () => false, noDeps };
   const first = planUnits(options);
   // Second pass: producers whose dynamic outputs exist are treated as settled.
   const settled = new Set<string>();
   for (const unit of first.graph.units.values()) {
-    if (!unit.placeholder && unit.outputs.some((o) => o.isGlob) && unit.outputs.every((o) => filesOf(config.root, o).length > 0))
+    if (!unit.placeholder && unit.outputs.some((o) => o.isGlob) && unit.outputs.every((o) => filesOf(fs, o).length > 0))
       settled.add(unit.id);
   }
   const final = settled.size === 0 ? first : planUnits({ ...options, isSettled: (id) => settled.has(id) });

@@ -6,6 +6,7 @@
  */
 import type { ResolvedConfig } from '../config/resolved.ts';
 import { unitId, type UnitGraph } from '../graph/unit.ts';
+import type { FileSystem } from './file-system.ts';
 import { readOutputRecord } from './output-record.ts';
 
 /**
@@ -13,7 +14,12 @@ import { readOutputRecord } from './output-record.ts';
  * A record is read only for a file whose producing unit is missing from the graph, so a build
  * without orphans reads none.
  */
-export function orphanCheck(config: ResolvedConfig, graph: UnitGraph, tasks: ReadonlySet<string>): (file: string) => boolean {
+export function orphanCheck(
+  fs: FileSystem,
+  config: ResolvedConfig,
+  graph: UnitGraph,
+  tasks: ReadonlySet<string>,
+): (file: string) => boolean {
   // Only tasks whose units this graph expanded: for any other task, a missing unit proves nothing.
   // Glob outputs count too: the pages of a split whose source was deleted are orphans, and the
   // record (not the glob) says which of the matching files that unit wrote.
@@ -33,7 +39,7 @@ export function orphanCheck(config: ResolvedConfig, graph: UnitGraph, tasks: Rea
       if (!values || task.wildcards.some((w) => values[w] === undefined)) continue;
       const id = unitId(task.name, task.wildcards, values);
       if (graph.units.has(id)) break;
-      if (!records.has(id)) records.set(id, new Set(readOutputRecord(config.root, id)?.files));
+      if (!records.has(id)) records.set(id, new Set(readOutputRecord(fs, id)?.files));
       if (records.get(id)?.has(file) === true) {
         orphan = true;
         break;

@@ -8,9 +8,9 @@
  * mode too. Records are read only for units with a glob input or output, so a no-op build of
  * many concrete units reads none.
  */
-import { createHash, randomUUID } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, sep } from 'node:path';
+import { hash } from 'node:crypto';
+import { posix } from 'node:path';
+import type { FileSystem } from './file-system.ts';
 import { globMatcher } from '../patterns/glob-match.ts';
 import type { Unit, UnitPath } from '../graph/unit.ts';
 
@@ -27,8 +27,8 @@ export interface OutputRecord {
 
 const DIR = '.runcue/outputs';
 
-function recordPath(root: string, unitId: string): string {
-  return `${root}/${DIR}/${createHash('sha256').update(unitId).digest('hex').slice(0, 32)}.json`;
+function recordPath(unitId: string): string {
+  return `${DIR}/${hash('sha256', unitId, 'hex').slice(0, 32)}.json`;
 }
 
 function parse(text: string): OutputRecord | undefined {
@@ -43,16 +43,16 @@ export function needsRecord(unit: Unit): boolean {
 }
 
 /** The unit's record, or null when none was written (or it cannot be read). */
-export function readOutputRecord(root: string, unitId: string): OutputRecord | null {
+export function readOutputRecord(fs: FileSystem, unitId: string): OutputRecord | null {
   try {
-    const record = parse(readFileSync(recordPath(root, unitId), 'utf8'));
+    const record = parse(fs.readText(recordPath(unitId)));
     return record?.unit === unitId ? record : null;
   } catch {
     return null;
   }
 }
 
-function writeOutputRecord(root: string, unit: Unit, files: readonly string[], members: readonly string[] | undefined): void {
+function writeOutputRecord(fs: FileSystem, unit: Unit, files: readonly string[], members: readonly string[] | undefined): void {
   const record: OutputRecord = {
     version: 1,
     unit: unit.id,
@@ -60,28 +60,29 @@ function writeOutputRecord(root: string, unit: Unit, files: readonly string[], m
     files: [...files].sort(),
     ...(members ? { members: [...members].sort() } : {}),
   };
-  const path = recordPath(root, unit.id);
-  mkdirSync(`${root}/${DIR}`, { recursive: true });
-  const tmp = `${path}.${randomUUID()}.tmp`;
-  writeFileSync(tmp, JSON.stringify(record));
-  renameSync(tmp, path);
+  const path = recordPath(unit.id);
+  fs.mkdir(DIR);
+  fs.replaceFile(path, JSON.stringify(record));
 }
 
-export function deleteOutputRecord(root: string, unitId: string): void {
-  rmSync(recordPath(root, unitId), { force: true });
+export function deleteOutputRecord(fs: FileSystem, unitId: string): void {
+  fs.remove(recordPath(unitId));
 }
 
 /** Every record on disk (for `clean --orphans`). */
-export function allOutputRecords(root: string): OutputRecord[] {
+export function allOutputRecords(fs: FileSystem): OutputRecord[] {
   let names: string[];
   try {
-    names = readdirSync(join(root, DIR)).filter((n) => n.endsWith('.json'));
+    names = fs
+      .readdir(DIR)
+      .map((e) => e.name)
+      .filter((n) => n.endsWith('.json'));
   } catch {
     return [];
   }
   return names.flatMap((name) => {
     try {
-      const record = parse(readFileSync(join(root, DIR, name), 'utf8'));
+      const record = parse(fs.readText(`${DIR}/${name}`));
       return record ? [record] : [];
     } catch {
       return [];
@@ -99,23 +100,24 @@ export function recordedFilesOf(record: OutputRecord, outputs: readonly UnitPath
  * Before a unit with a glob output reruns, removes the files it recorded last time, so a shorter
  * run leaves no stale members of its set behind (files it did not write stay). Returns them.
  */
-export function clearRecordedOutputs(root: string, unit: Unit): string[] {
+export function clearRecordedOutputs(fs: FileSystem, unit: Unit): string[] {
   if (!unit.outputs.some((o) => o.isGlob)) return [];
-  const record = readOutputRecord(root, unit.id);
+  const record = readOutputRecord(fs, unit.id);
   if (!record) return [];
   const globs = unit.outputs.filter((o) => o.isGlob);
-  const realRoot = realpathSync(root);
+  const realRoot = fs.realpath('');
   // A directory replaced by a symlink since the record was written must not lead outside.
-  const files = recordedFilesOf(record, globs).filter((file) => insideRoot(realRoot, join(root, file)));
-  for (const file of files) rmSync(join(root, file), { force: true });
-  deleteOutputRecord(root, unit.id);
+  const files = recordedFilesOf(record, globs).filter((file) => insideRoot(fs, realRoot, file));
+  for (const file of files) fs.remove(file);
+  deleteOutputRecord(fs, unit.id);
   return files;
 }
 
-function insideRoot(realRoot: string, file: string): boolean {
+function insideRoot(fs: FileSystem, realRoot: string, file: string): boolean {
   try {
-    const rel = relative(realRoot, realpathSync(dirname(file)));
-    return rel === '' || (rel.split(sep)[0] !== '..' && !isAbsolute(rel));
+    const dir = posix.dirname(posix.normalize(file));
+    const rel = posix.relative(realRoot, fs.realpath(dir === '.' ? '' : dir));
+    return rel === '' || (rel.split('/')[0] !== '..' && !posix.isAbsolute(rel));
   } catch {
     return false;
   }
@@ -126,7 +128,7 @@ function insideRoot(realRoot: string, file: string): boolean {
  * Returns why it could not be recorded (the unit then looks unrecorded, so stale, next time).
  */
 export function recordOutputs(
-  root: string,
+  fs: FileSystem,
   unit: Unit,
   written: readonly string[],
   inputs: ReadonlyMap<string, unknown>,
@@ -135,7 +137,7 @@ export function recordOutputs(
   // A task without outputs (it runs on every build) has nothing to record.
   if (unit.outputs.length === 0) return undefined;
   try {
-    writeOutputRecord(root, unit, written, members);
+    writeOutputRecord(fs, unit, written, members);
     return undefined;
   } catch (error) {
     return `could not record its outputs under .runcue/outputs: ${error instanceof Error ? error.message : String(error)}`;

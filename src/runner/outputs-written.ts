@@ -5,9 +5,9 @@
  * merely matches does not count); a directory output when it was created or changed (its own
  * mtime, or any file beneath it).
  */
-import { statSync, utimesSync } from 'node:fs';
 import { globMatcher } from '../patterns/glob-match.ts';
 import type { UnitPath } from '../graph/unit.ts';
+import type { FileSystem } from './file-system.ts';
 import { snapshot, type FileStat } from './files.ts';
 import { listFiles } from './walk.ts';
 
@@ -18,24 +18,24 @@ export interface OutputsBefore {
   readonly dirs: ReadonlyMap<string, string>;
 }
 
-function isDirectory(root: string, rel: string): boolean {
-  return statSync(`${root}/${rel}`, { throwIfNoEntry: false })?.isDirectory() ?? false;
+function isDirectory(fs: FileSystem, rel: string): boolean {
+  return fs.stat(rel)?.isDirectory() ?? false;
 }
 
-function directorySignature(root: string, rel: string): string {
-  const own = statSync(`${root}/${rel}`, { throwIfNoEntry: false })?.mtimeMs ?? 0;
-  const files = listFiles(root, rel).map((f) => {
-    const s = statSync(`${root}/${f}`, { throwIfNoEntry: false });
+function directorySignature(fs: FileSystem, rel: string): string {
+  const own = fs.stat(rel)?.mtimeMs ?? 0;
+  const files = listFiles(fs, rel).map((f) => {
+    const s = fs.stat(f);
     return `${f}\u0000${s?.mtimeMs ?? 0}\u0000${s?.size ?? 0}`;
   });
   return `${own}\u0001${files.join('\u0001')}`;
 }
 
 /** The outputs as they are before an attempt: their files, and a signature of each directory output. */
-export function observeOutputs(root: string, outputs: readonly UnitPath[]): OutputsBefore {
+export function observeOutputs(fs: FileSystem, outputs: readonly UnitPath[]): OutputsBefore {
   const dirs = new Map<string, string>();
-  for (const o of outputs) if (!o.isGlob && isDirectory(root, o.path)) dirs.set(o.path, directorySignature(root, o.path));
-  return { files: snapshot(root, outputs), dirs };
+  for (const o of outputs) if (!o.isGlob && isDirectory(fs, o.path)) dirs.set(o.path, directorySignature(fs, o.path));
+  return { files: snapshot(fs, outputs), dirs };
 }
 
 /** What the run wrote: files it created or changed, directory outputs it created or changed. */
@@ -49,8 +49,8 @@ export interface OutputsWritten {
 }
 
 /** Compares the outputs with what they were before the attempt. */
-export function outputsWritten(root: string, outputs: readonly UnitPath[], before: OutputsBefore): OutputsWritten {
-  const now = snapshot(root, outputs);
+export function outputsWritten(fs: FileSystem, outputs: readonly UnitPath[], before: OutputsBefore): OutputsWritten {
+  const now = snapshot(fs, outputs);
   const files = [...now]
     .filter(([f, s]) => {
       const was = before.files.get(f);
@@ -63,8 +63,8 @@ export function outputsWritten(root: string, outputs: readonly UnitPath[], befor
     if (o.isGlob) {
       const matches = globMatcher(o.path);
       if (!files.some((f) => matches(f)) && !o.optional) missing.push(o);
-    } else if (isDirectory(root, o.path)) {
-      if (before.dirs.get(o.path) !== directorySignature(root, o.path)) dirs.push(o.path);
+    } else if (!now.has(o.path) && isDirectory(fs, o.path)) {
+      if (before.dirs.get(o.path) !== directorySignature(fs, o.path)) dirs.push(o.path);
       else if (!o.optional) missing.push(o);
     } else if (!now.has(o.path) && !o.optional) {
       missing.push(o);
@@ -77,10 +77,10 @@ export function outputsWritten(root: string, outputs: readonly UnitPath[], befor
  * Marks directory outputs as written now: a directory's own mtime changes only when its entries
  * do, so without this a rewritten `site/index.html` would leave `site` older than its inputs.
  */
-export function touchDirectories(root: string, dirs: readonly string[], time: Date): void {
+export function touchDirectories(fs: FileSystem, dirs: readonly string[], time: number): void {
   for (const dir of dirs) {
     try {
-      utimesSync(`${root}/${dir}`, time, time);
+      fs.setMtime(dir, time);
     } catch {
       // Removed meanwhile: nothing to mark.
     }

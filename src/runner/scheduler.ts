@@ -81,7 +81,7 @@ export class Scheduler {
     this.book = new Book({ noDeps: options.noDeps, clock, emit: options.emit });
     this.admission = new Admission({ config: options.config, limiter: options.limiter, clock, random });
     this.hooks = new Hooks({ config: options.config, clock, timers, emit: options.emit, reported: () => this.state.reported });
-    this.ledger = new Ledger(options.config.root);
+    this.ledger = new Ledger(options.fs);
     this.recorder = options.dryRun ? new PlanRecorder(this.book) : undefined;
     this.elsewhere = new ElsewhereWaits(timers);
     this.checks = new CustomChecks(clock, timers);
@@ -158,7 +158,7 @@ export class Scheduler {
   private expand(): void {
     this.o.files.invalidate();
     const next = replan({ ...this.o, previous: this.book.plan, statusOf: (id) => this.book.statusOf(id) });
-    this.isOrphan = orphanCheck(this.o.config, next.plan.graph, this.o.neededTasks);
+    this.isOrphan = orphanCheck(this.o.fs, this.o.config, next.plan.graph, this.o.neededTasks);
     this.book.replace(next.plan, next.forget);
     this.state.dirty = false;
   }
@@ -221,7 +221,7 @@ export class Scheduler {
     }
     const force = this.o.force && this.o.selection.matches(unit);
     const ctx = {
-      root: this.o.config.root,
+      fs: this.o.fs,
       now: this.now(),
       maxAgeMs: task.maxAgeMs,
       schedule: task.schedule,
@@ -308,12 +308,14 @@ export class Scheduler {
       ? (stream: LogStream, text: string) => this.o.emit({ type: 'unit:log', time: this.now(), task: unit.task, unit: id, stream, text })
       : undefined;
     // Before its snapshot in runUnit: a dynamic set starts empty of what this unit made last time.
-    for (const file of clearRecordedOutputs(this.o.config.root, unit)) this.ledger.cleared.push(file);
+    for (const file of clearRecordedOutputs(this.o.fs, unit)) this.ledger.cleared.push(file);
     const request = {
       view,
       attempt,
       signal: controller.signal,
       root: this.o.config.root,
+      fs: this.o.fs,
+      now: () => this.now(),
       isOrphan: this.isOrphan,
       ...(log ? { log } : {}),
       ...(announced.onStart ? { onStart: announced.onStart } : {}),

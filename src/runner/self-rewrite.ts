@@ -7,6 +7,7 @@
  * their inputs stay as their last run left them. Siblings reading the same file still rerun.
  */
 import type { Unit } from '../graph/unit.ts';
+import type { FileSystem } from './file-system.ts';
 import type { FileStat } from './files.ts';
 import { inputSignature, observeInputs } from './staleness.ts';
 
@@ -19,9 +20,9 @@ export interface InputRewrite {
 }
 
 /** The rewrite to remember after a run that changed `rewrote`, or undefined when it changed none. */
-export function rewriteAfterRun(root: string, unit: Unit, rewrote: readonly string[]): InputRewrite | undefined {
+export function rewriteAfterRun(fs: FileSystem, unit: Unit, rewrote: readonly string[]): InputRewrite | undefined {
   if (rewrote.length === 0) return undefined;
-  const now = observeInputs(root, unit.inputs);
+  const now = observeInputs(fs, unit.inputs);
   return 'missing' in now ? undefined : { signature: inputSignature(now.files), paths: rewrote };
 }
 

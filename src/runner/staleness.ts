@@ -5,14 +5,14 @@
 import type { Schedule } from '../config/schedule.ts';
 import type { UnitPath } from '../graph/unit.ts';
 import type { StaleReason } from './events.ts';
-import { statSync } from 'node:fs';
+import type { FileSystem } from './file-system.ts';
 import { filesOf, statPath, type FileStat } from './files.ts';
 import { clockExpiry } from './expiry.ts';
 import { recordedFilesOf, type OutputRecord } from './output-record.ts';
 
 /** What a freshness check needs besides the unit. */
 export interface CheckContext {
-  readonly root: string;
+  readonly fs: FileSystem;
   readonly now: number;
   readonly maxAgeMs: number | undefined;
   /** The task's `schedule`: outputs older than its most recent time at or before `now` are stale. */
@@ -46,23 +46,23 @@ const SKEW_TOLERANCE_MS = 1000;
 
 /** Input files with their stats as observed now, or the first missing input. */
 export function observeInputs(
-  root: string,
+  fs: FileSystem,
   inputs: readonly UnitPath[],
   isOrphan?: (file: string) => boolean,
 ): { missing: UnitPath } | { files: Map<string, FileStat> } {
   const files = new Map<string, FileStat>();
   for (const input of inputs) {
     if (!input.isGlob) {
-      const s = statPath(root, input.path);
+      const s = statPath(fs, input.path);
       if (!s) return { missing: input };
       files.set(input.path, s);
       continue;
     }
-    const found = filesOf(root, input);
+    const found = filesOf(fs, input);
     const matched = isOrphan ? found.filter((f) => !isOrphan(f)) : found;
     if (matched.length === 0) return { missing: input };
     for (const f of matched) {
-      const s = statPath(root, f);
+      const s = statPath(fs, f);
       if (s) files.set(f, s);
     }
   }
@@ -71,7 +71,7 @@ export function observeInputs(
 
 /** Make's rule: stale when an output is missing or older than an input; also maxAge, schedule and --force. */
 export function checkUnit(inputs: readonly UnitPath[], outputs: readonly UnitPath[], ctx: CheckContext): CheckOutcome {
-  const observed = observeInputs(ctx.root, inputs, ctx.isOrphan);
+  const observed = observeInputs(ctx.fs, inputs, ctx.isOrphan);
   if ('missing' in observed) return { kind: 'missing-input', input: observed.missing };
   const files = observed.files;
   const verdict = staleReason(files, outputs, ctx);
@@ -107,17 +107,17 @@ function clockSkew(
 }
 
 /** A concrete output's stat: a file, or a directory (a directory output). */
-function statOutput(root: string, rel: string): FileStat | undefined {
-  const s = statSync(`${root}/${rel}`, { throwIfNoEntry: false });
+function statOutput(fs: FileSystem, rel: string): FileStat | undefined {
+  const s = fs.stat(rel);
   return s?.isFile() || s?.isDirectory() ? s : undefined;
 }
 
 /** The files a glob output stands for: recorded ones when a record is consulted. */
 function globOutputFiles(out: UnitPath, ctx: CheckContext): string[] | StaleReason {
-  if (ctx.record === undefined) return filesOf(ctx.root, out);
+  if (ctx.record === undefined) return filesOf(ctx.fs, out);
   if (ctx.record === null) {
     // Matching files that no recorded run wrote may be hand-written: they prove nothing.
-    const found = filesOf(ctx.root, out);
+    const found = filesOf(ctx.fs, out);
     return found.length === 0 ? [] : { kind: 'unrecorded', output: out.path, files: found.length };
   }
   return recordedFilesOf(ctx.record, [out]);
@@ -153,7 +153,7 @@ function staleReasonOf(
   for (const out of outputs) {
     if (!out.isGlob) {
       // One stat per concrete output: this loop is most of a no-op build.
-      const s = statPath(ctx.root, out.path) ?? statOutput(ctx.root, out.path);
+      const s = statOutput(ctx.fs, out.path);
       if (!s) {
         if (out.optional) continue;
         return { kind: 'missing-output', output: out.path };
@@ -168,7 +168,7 @@ function staleReasonOf(
       return { kind: 'missing-output', output: out.path };
     }
     for (const f of files) {
-      const s = statPath(ctx.root, f);
+      const s = statPath(ctx.fs, f);
       if (!s) return { kind: 'missing-output', output: f };
       if (!oldest || s.mtimeMs < oldest.mtimeMs) oldest = { file: f, mtimeMs: s.mtimeMs };
     }
@@ -192,19 +192,19 @@ function staleReasonOf(
  * appeared meanwhile in a glob input (pass `inputs` to look for those).
  */
 export function changedInputs(
-  root: string,
+  fs: FileSystem,
   observed: ReadonlyMap<string, FileStat>,
   inputs: readonly UnitPath[] = [],
   isOrphan?: (file: string) => boolean,
 ): string[] {
   const changed: string[] = [];
   for (const [file, was] of observed) {
-    const now = statPath(root, file);
+    const now = statPath(fs, file);
     if (!now || now.mtimeMs !== was.mtimeMs || now.size !== was.size) changed.push(file);
   }
   for (const input of inputs) {
     if (!input.isGlob) continue;
-    for (const file of filesOf(root, input)) if (!observed.has(file) && !isOrphan?.(file)) changed.push(file);
+    for (const file of filesOf(fs, input)) if (!observed.has(file) && !isOrphan?.(file)) changed.push(file);
   }
   return changed;
 }

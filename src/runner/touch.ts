@@ -22,6 +22,7 @@ import { recordOutputs } from './output-record.ts';
 import { systemClock, type Clock } from './ports.ts';
 import { observeInputs } from './staleness.ts';
 import { fingerprintCommand } from './execute/unit-view.ts';
+import { nodeFileSystem } from './file-system.ts';
 
 /** A unit to touch: its existing output files and its inputs as observed now. */
 export interface Touchable {
@@ -57,7 +58,7 @@ export function touchUnits(config: ResolvedConfig, plan: StaticPlan, clock: Cloc
     return unit ? [unit] : [];
   });
   // A fan-in's recorded members are what build would read: never an orphan (orphans.ts).
-  const isOrphan = orphanCheck(config, plan.graph, tasksNeeded(plan.selection, plan.tasks));
+  const isOrphan = orphanCheck(nodeFileSystem(config.root), config, plan.graph, tasksNeeded(plan.selection, plan.tasks));
   const touchPlan = planTouch(config, units, isOrphan);
   const time = clock.now();
   const inflight = createInflightRecords({ root: config.root, now: () => clock.now() });
@@ -85,16 +86,16 @@ function markFresh(config: ResolvedConfig, entry: Touchable, now: Date, inflight
     // Computed before touching anything, so a failure (an unreadable input) leaves no half-done unit.
     const parts =
       task?.freshness === 'hash'
-        ? fingerprintParts(config.root, task, entry.inputs, fingerprintCommand(task, entry.unit, entry.inputs))
+        ? fingerprintParts(nodeFileSystem(config.root), task, entry.inputs, fingerprintCommand(task, entry.unit, entry.inputs))
         : undefined;
     if (parts && !parts.ok) return err(`cannot read input ${parts.error.input}`);
     for (const file of entry.files) utimesSync(join(config.root, file), now, now);
-    const failure = parts ? recordFingerprint(config.root, entry.unit, parts.value) : undefined;
+    const failure = parts ? recordFingerprint(nodeFileSystem(config.root), entry.unit, parts.value) : undefined;
     if (failure) return err(failure.message);
     // An interrupted run's record would keep the unit stale: touching says its outputs are good.
     if (state.kind === 'interrupted') inflight.forget(entry.unit.id);
     // The files matching a glob output now become the unit's own: touch is how a user adopts them.
-    recordOutputs(config.root, entry.unit, entry.files, entry.inputs);
+    recordOutputs(nodeFileSystem(config.root), entry.unit, entry.files, entry.inputs);
     return ok(undefined);
   } catch (error) {
     // The file system's own refusals (a read-only output, a vanished file) skip the unit.
@@ -117,7 +118,7 @@ function planTouch(config: ResolvedConfig, units: readonly Unit[], isOrphan?: (f
     }
     const files: string[] = [];
     const missing = unit.outputs.find((output) => {
-      const found = filesOf(config.root, output);
+      const found = filesOf(nodeFileSystem(config.root), output);
       files.push(...found);
       return found.length === 0;
     });
@@ -125,7 +126,7 @@ function planTouch(config: ResolvedConfig, units: readonly Unit[], isOrphan?: (f
       skipped.push({ unit: unit.id, reason: `output missing: ${missing.path}` });
       continue;
     }
-    const observed = observeInputs(config.root, unit.inputs, isOrphan);
+    const observed = observeInputs(nodeFileSystem(config.root), unit.inputs, isOrphan);
     if ('missing' in observed) skipped.push({ unit: unit.id, reason: `input missing: ${observed.missing.path}` });
     else touch.push({ unit, files, inputs: observed.files });
   }

@@ -27,14 +27,14 @@ export interface Checked {
 /** The default verdict: Make's mtime rule, or the content fingerprint of a hash task. */
 export function defaultCheck(unit: Unit, task: ResolvedTask, ctx: CheckContext): Checked {
   if (task.freshness !== 'hash') {
-    const record = needsRecord(unit) ? readOutputRecord(ctx.root, unit.id) : undefined;
+    const record = needsRecord(unit) ? readOutputRecord(ctx.fs, unit.id) : undefined;
     return { kind: 'checked', outcome: checkUnit(unit.inputs, unit.outputs, record === undefined ? ctx : { ...ctx, record }) };
   }
-  const observed = observeInputs(ctx.root, unit.inputs, ctx.isOrphan);
+  const observed = observeInputs(ctx.fs, unit.inputs, ctx.isOrphan);
   if ('missing' in observed) return { kind: 'checked', outcome: { kind: 'missing-input', input: observed.missing } };
   const inputs = observed.files;
   const unhashed = unitView(unit, task, inputs);
-  const hashed = fingerprintParts(ctx.root, task, inputs, viewCommand(unhashed));
+  const hashed = fingerprintParts(ctx.fs, task, inputs, viewCommand(unhashed));
   // An input that vanished (or may not be read) between listing and hashing is not there to use.
   if (!hashed.ok)
     return { kind: 'checked', outcome: { kind: 'missing-input', input: { name: 'input', path: hashed.error.input, isGlob: false } } };
@@ -43,7 +43,7 @@ export function defaultCheck(unit: Unit, task: ResolvedTask, ctx: CheckContext):
   const verdict = (outcome: CheckOutcome): Checked => ({ kind: 'checked', outcome, view });
   if (ctx.force) return verdict({ kind: 'stale', reason: { kind: 'forced' }, inputs });
   if (unit.outputs.length === 0) return verdict({ kind: 'stale', reason: { kind: 'no-outputs' }, inputs });
-  const reason = fingerprintStale(ctx.root, unit, fingerprint);
+  const reason = fingerprintStale(ctx.fs, unit, fingerprint);
   if (reason) return verdict({ kind: 'stale', reason, inputs });
   // maxAge and schedule still count by the outputs' mtimes.
   const byAge = checkUnit([], unit.outputs, ctx);
@@ -131,7 +131,7 @@ function shortDuration(ms: number): string {
  * {@link CheckFailure} when a custom check throws, times out or is stopped.
  */
 export async function customCheck(unit: Unit, task: ResolvedTask, ctx: CheckContext, limits: CheckLimits): Promise<CustomCheckResult> {
-  const observed = observeInputs(ctx.root, unit.inputs, ctx.isOrphan);
+  const observed = observeInputs(ctx.fs, unit.inputs, ctx.isOrphan);
   if ('missing' in observed) return { kind: 'checked', outcome: { kind: 'missing-input', input: observed.missing } };
   const view = unitView(unit, task, observed.files);
   const info = attemptInfo(view, 1);

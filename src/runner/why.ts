@@ -10,6 +10,7 @@ import { build } from './build.ts';
 import type { PlanEntry } from './events.ts';
 import { filesOf, statPath } from './files.ts';
 import { orphanCheck } from './orphans.ts';
+import { nodeFileSystem } from './file-system.ts';
 
 /** What a `why` target names: a unit (by id or by an output), a file units only read, or nothing. */
 export type WhyTarget =
@@ -60,13 +61,13 @@ export async function unitStory(
   const dry = await build({ config, targets: [unit.task], dryRun: true, env });
   const byUnit = new Map((dry.ok ? dry.value.plan : []).map((e) => [e.unit, e]));
   // As build sees them: a glob input never reads an orphan (orphans.ts).
-  const isOrphan = orphanCheck(config, graph, new Set(config.tasks.keys()));
+  const isOrphan = orphanCheck(nodeFileSystem(config.root), config, graph, new Set(config.tasks.keys()));
   const pattern = (p: UnitPath, skipOrphans: boolean): StoryPattern => ({
     pattern: p.path,
     isGlob: p.isGlob,
-    files: filesOf(config.root, p)
+    files: filesOf(nodeFileSystem(config.root), p)
       .filter((f) => !(skipOrphans && p.isGlob && isOrphan(f)))
-      .map((f) => ({ path: f, mtimeMs: statPath(config.root, f)?.mtimeMs ?? null })),
+      .map((f) => ({ path: f, mtimeMs: statPath(nodeFileSystem(config.root), f)?.mtimeMs ?? null })),
   });
   return {
     unit,

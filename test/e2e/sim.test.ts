@@ -3,7 +3,7 @@
  * pdf-ocr example, untouched on disk), a stall report, a trace file, usage errors, and the
  * agreement of a simulated and a real build of the same small config.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -164,6 +164,28 @@ describe('runcue sim: the user config', () => {
     expect(lanes).toEqual(['ocr slot 1', 'ocr slot 2']);
     // One span per attempt, plus the run's own.
     expect(traced.traceEvents.filter((e) => e.ph === 'X')).toHaveLength(23);
+  });
+
+  it('reads a built copy of examples/pdf-ocr and its .runcue state without changing a file, an mtime or a record', async () => {
+    const r = newRig();
+    cpSync(join(REPO, 'examples', 'pdf-ocr'), r.dir, { recursive: true });
+    // letter is built: its pages, texts and summary exist, and touch records the dynamic set under .runcue/outputs.
+    r.write({
+      'work/letter/pages/p-1.png': '',
+      'work/letter/pages/p-2.png': '',
+      'work/letter/text/p-1.txt': 'one',
+      'work/letter/text/p-2.txt': 'two',
+      'out/letter.md': 'summary',
+    });
+    expect((await r.run(['touch', 'split[doc=letter]', 'extract[doc=letter]', 'summarize[doc=letter]'])).code).toBe(0);
+    expect(readdirSync(r.path('.runcue/outputs'))).toHaveLength(4);
+    const before = tree(r.dir);
+    const fresh = summaryOf(await r.run(['sim', '--fanout', 'split=5', '--json']));
+    expect(fresh.units).toMatchObject({ fresh: 4, built: 14, failed: 0 });
+    const forced = await r.run(['sim', '--force', '--fanout', 'split=5', '--error-rate', '0.3', '--retries', '3', '-v']);
+    expect(forced.stdout).toContain('split[doc=letter]');
+    // Outputs, output records, rate windows, in-flight records, fingerprints: nothing was written, nothing stamped.
+    expect(tree(r.dir)).toEqual(before);
   });
 
   it('adds synthetic inputs with --files, runs no command, hook or custom check, and leaves the project alone', async () => {

@@ -1,7 +1,8 @@
 /**
  * `runcue sim [targets]`: rehearses a build on a virtual clock (src/runner/sim/): a built-in
- * scenario (`--scenario`) or the user's config over a scratch copy of the project's tree. Prints
- * the summary (text or `--json`), the event log with `-v`, and a Chrome trace with `--trace`.
+ * scenario (`--scenario`) or the user's config over an in-memory file system seeded from the
+ * project's files (nothing on disk changes). Prints the summary (text or `--json`), the event
+ * log with `-v`, and a Chrome trace with `--trace` (the one file it writes, when asked).
  */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -10,7 +11,7 @@ import { err, ok, type Result } from '../../result.ts';
 import { parseFilesFlag } from '../../runner/sim/model.ts';
 import { rehearse, type RehearsalSource } from '../../runner/sim/rehearse.ts';
 import { SCENARIO_DESCRIPTIONS, SCENARIOS, type ScenarioName } from '../../runner/sim/scenarios.ts';
-import type { SyntheticFiles } from '../../runner/sim/scratch.ts';
+import type { SyntheticFiles } from '../../runner/sim/seed.ts';
 import type { SimEvent } from '../../runner/sim/simulate.ts';
 import { traceOf } from '../../runner/records/trace.ts';
 import { didYouMean } from '../../suggest.ts';

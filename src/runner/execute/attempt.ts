@@ -8,6 +8,7 @@
 import type { UnitFailure } from '../events.ts';
 import { abandonAttempt, type AbandonedAttempt } from '../abandoned.ts';
 import { FINGERPRINT_DIR, recordFingerprint } from '../fingerprint.ts';
+import { nodeFileSystem, type FileSystem } from '../file-system.ts';
 import { makeDir, makeOutputDirs, removeChangedOutputs, setMtime, snapshot, statPath, type FileStat } from '../files.ts';
 import { observeOutputs, outputsWritten, touchDirectories, type OutputsBefore } from '../outputs-written.ts';
 import { changedInputs } from '../staleness.ts';
@@ -17,6 +18,10 @@ import type { UnitView } from './unit-view.ts';
 /** One attempt, with what the common part around the executor needs. */
 export interface UnitRunRequest extends AttemptRequest {
   readonly root: string;
+  /** The project's files; default the disk under `root`. */
+  readonly fs?: FileSystem;
+  /** The run's clock (a directory output is stamped with it); default the system's. */
+  readonly now?: () => number;
   /** Files a glob input must not read (outputs of units that no longer exist). */
   readonly isOrphan?: (file: string) => boolean;
 }
@@ -51,29 +56,30 @@ export type UnitRunOutcome =
 /** Runs one attempt of a unit on `executor`, with everything common to every attempt around it. */
 export async function runUnit(req: UnitRunRequest, executor: Executor): Promise<UnitRunOutcome> {
   if (executor.runWhole) return executor.runWhole(req);
-  const { view, root } = req;
+  const { view } = req;
+  const fs = req.fs ?? nodeFileSystem(req.root);
   const { unit } = view;
   // Checked before running: a unit whose outputs or fingerprint cannot be kept is not worth
   // running (it may be a paid call).
   const noDir =
-    makeOutputDirs(root, unit.outputs) ??
-    (view.fingerprint ? makeDir(root, FINGERPRINT_DIR, 'to record the fingerprint of this unit') : undefined);
+    makeOutputDirs(fs, unit.outputs) ??
+    (view.fingerprint ? makeDir(fs, FINGERPRINT_DIR, 'to record the fingerprint of this unit') : undefined);
   if (noDir) return { kind: 'failed', failure: noDir, outputTail: '', removed: [] };
   // After makeOutputDirs: a directory output that runcue itself created does not count as written.
-  const outputsBefore = observeOutputs(root, unit.outputs);
+  const outputsBefore = observeOutputs(fs, unit.outputs);
   const before = outputsBefore.files;
-  const removeLeft = (): string[] => (view.keepFailedOutputs ? [] : removeChangedOutputs(root, unit.outputs, before));
+  const removeLeft = (): string[] => (view.keepFailedOutputs ? [] : removeChangedOutputs(fs, unit.outputs, before));
   const result = await executor.run({ view, attempt: req.attempt, signal: req.signal, ...(req.log ? { log: req.log } : {}) });
   switch (result.kind) {
     case 'push-back':
       return { kind: 'push-back', retryAfterMs: result.retryAfterMs, removed: removeLeft() };
     case 'done':
-      return afterSuccess(req, outputsBefore, removeLeft);
+      return afterSuccess(req, fs, outputsBefore, removeLeft);
     case 'failed': {
       const removed = removeLeft();
       if (!result.abandoned) return { kind: 'failed', failure: result.failure, outputTail: result.outputTail, removed };
       const abandoned = abandonAttempt({
-        root,
+        fs,
         unit,
         attempt: req.attempt,
         settled: result.abandoned,
@@ -88,23 +94,23 @@ export async function runUnit(req: UnitRunRequest, executor: Executor): Promise<
  * A finished attempt: it must have written its outputs; an input that changed while it ran
  * keeps the unit stale; otherwise its fingerprint (hash freshness) is recorded.
  */
-function afterSuccess(req: UnitRunRequest, outputsBefore: OutputsBefore, removeLeft: () => string[]): UnitRunOutcome {
-  const { view, root } = req;
+function afterSuccess(req: UnitRunRequest, fs: FileSystem, outputsBefore: OutputsBefore, removeLeft: () => string[]): UnitRunOutcome {
+  const { view } = req;
   const { unit } = view;
-  const written = outputsWritten(root, unit.outputs, outputsBefore);
+  const written = outputsWritten(fs, unit.outputs, outputsBefore);
   if (written.missing.length > 0) {
     const paths = written.missing.map((o) => o.path);
     const message = `exited 0 without writing ${paths.join(', ')} (mark an output { path, optional: true } if it may be absent)`;
     return { kind: 'failed', failure: { reason: 'missing-output', outputs: paths, message }, outputTail: '', removed: removeLeft() };
   }
-  touchDirectories(root, written.dirs, new Date());
-  const changed = changedInputs(root, view.inputs, unit.inputs, req.isOrphan);
-  if (changed.length > 0) keepStale(root, view, changed, written.dirs);
+  touchDirectories(fs, written.dirs, req.now?.() ?? Date.now());
+  const changed = changedInputs(fs, view.inputs, unit.inputs, req.isOrphan);
+  if (changed.length > 0) keepStale(fs, view, changed, written.dirs);
   // The outputs stay: without a record they are stale to a hash task, so nothing lies.
-  const unsaved = view.fingerprint && changed.length === 0 ? recordFingerprint(root, unit, view.fingerprint) : undefined;
+  const unsaved = view.fingerprint && changed.length === 0 ? recordFingerprint(fs, unit, view.fingerprint) : undefined;
   if (unsaved) return { kind: 'failed', failure: unsaved, outputTail: '', removed: [] };
-  const rewrote = changed.filter((f) => view.inputs.has(f) && statPath(root, f) !== undefined);
-  const concrete = unit.outputs.filter((o) => !o.isGlob && statPath(root, o.path)).map((o) => o.path);
+  const rewrote = changed.filter((f) => view.inputs.has(f) && statPath(fs, f) !== undefined);
+  const concrete = unit.outputs.filter((o) => !o.isGlob && statPath(fs, o.path)).map((o) => o.path);
   return { kind: 'done', inputsChanged: changed.length > 0, rewrote, written: [...new Set([...written.files, ...concrete])] };
 }
 
@@ -113,8 +119,8 @@ function afterSuccess(req: UnitRunRequest, outputsBefore: OutputsBefore, removeL
  * appeared meanwhile, just older than it (file times run on a coarser clock than Date.now(), so
  * "the run's start" could be later than the new file).
  */
-function keepStale(root: string, view: UnitView, changed: readonly string[], dirs: readonly string[]): void {
+function keepStale(fs: FileSystem, view: UnitView, changed: readonly string[], dirs: readonly string[]): void {
   const inputs: ReadonlyMap<string, FileStat> = view.inputs;
-  const oldest = Math.min(...changed.map((f) => inputs.get(f)?.mtimeMs ?? (statPath(root, f)?.mtimeMs ?? 1) - 1));
-  setMtime(root, [...snapshot(root, view.unit.outputs).keys(), ...dirs], oldest);
+  const oldest = Math.min(...changed.map((f) => inputs.get(f)?.mtimeMs ?? (statPath(fs, f)?.mtimeMs ?? 1) - 1));
+  setMtime(fs, [...snapshot(fs, view.unit.outputs).keys(), ...dirs], oldest);
 }

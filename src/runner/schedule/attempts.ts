@@ -243,10 +243,7 @@ export class Attempts {
    * before the run ends is removed then (its in-flight record stays until that sweep).
    */
   private sweepAtEnd(unit: Unit, task: ResolvedTask, attempt: number): void {
-    this.track(
-      unit,
-      abandonAttempt({ root: this.ctx.o.config.root, unit, attempt, settled: this.runEnded, keepOutputs: task.keepFailedOutputs }),
-    );
+    this.track(unit, abandonAttempt({ fs: this.ctx.o.fs, unit, attempt, settled: this.runEnded, keepOutputs: task.keepFailedOutputs }));
   }
 
   private track(unit: Unit, attempt: AbandonedAttempt): void {

@@ -5,10 +5,11 @@
 import type { ResolvedConfig } from '../../config/resolved.ts';
 import type { FileSource } from '../../graph/expand.ts';
 import type { TargetPlan } from '../../graph/plan.ts';
-import type { Unit } from '../../graph/unit.ts';
+import type { Unit, UnitGraph } from '../../graph/unit.ts';
 import type { BlockedReason, PlanEntry, RunCounts, RunEvent, StaleReason, UnitFailure } from '../events.ts';
 import type { ExecutorFor } from '../execute/executor.ts';
 import type { UnitView } from '../execute/unit-view.ts';
+import type { FileSystem } from '../file-system.ts';
 import type { FileStat } from '../files.ts';
 import type { InflightRecords } from '../inflight.ts';
 import type { Limiter } from '../limiter.ts';
@@ -22,6 +23,8 @@ import type { Ledger } from './ledger.ts';
 /** Everything one run of the scheduler works with. */
 export interface SchedulerOptions extends TargetPlan {
   readonly config: ResolvedConfig;
+  /** Where the project's files are read and written (the disk, or a simulation's memory). */
+  readonly fs: FileSystem;
   /** Runs after the last attempt ended, before `run:done` (a build's own workers stop then). */
   readonly beforeDone?: () => Promise<void>;
   readonly files: FileSource & { invalidate(): void };
@@ -70,6 +73,8 @@ export interface BuildResult {
   readonly nextExpiry: number | undefined;
   /** Units of this run whose run changed their own inputs (see self-rewrite.ts). */
   readonly rewrote: ReadonlyMap<string, InputRewrite>;
+  /** The unit graph as the run left it (`runcue sim` draws the critical path on it). */
+  readonly graph: UnitGraph;
 }
 
 /** A stale unit from its check until it settles: why it runs, on which inputs, which attempt. */

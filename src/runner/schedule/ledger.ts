@@ -4,6 +4,7 @@
  * first fresh unit goes stale by the clock (its `maxAge` runs out or its `schedule` comes due).
  */
 import type { Unit } from '../../graph/unit.ts';
+import type { FileSystem } from '../file-system.ts';
 import { snapshot, type FileStat } from '../files.ts';
 import { recordOutputs } from '../output-record.ts';
 import { rewriteAfterRun, type InputRewrite } from '../self-rewrite.ts';
@@ -20,7 +21,7 @@ export interface RunFiles {
 
 /** The files and units one run reports to its caller. */
 export class Ledger {
-  private readonly root: string;
+  private readonly fs: FileSystem;
   /** Units that failed in this run (or earlier, unchanged), with their input signatures. */
   readonly failedInputs = new Map<string, string>();
   /** Output files this run wrote, with their mtimes. */
@@ -32,8 +33,8 @@ export class Ledger {
   private expiry: number | undefined;
   private unrecordedWarned = false;
 
-  constructor(root: string) {
-    this.root = root;
+  constructor(fs: FileSystem) {
+    this.fs = fs;
   }
 
   /** The earliest time a fresh unit's `maxAge` runs out or its `schedule` comes due, if any has one. */
@@ -56,10 +57,10 @@ export class Ledger {
    * `.runcue/` cannot be written (it fails every unit's record the same way).
    */
   succeeded(unit: Unit, files: RunFiles): string | undefined {
-    for (const [file, st] of snapshot(this.root, unit.outputs)) this.written.set(file, st.mtimeMs);
-    const rewrite = rewriteAfterRun(this.root, unit, files.rewrote);
+    for (const [file, st] of snapshot(this.fs, unit.outputs)) this.written.set(file, st.mtimeMs);
+    const rewrite = rewriteAfterRun(this.fs, unit, files.rewrote);
     if (rewrite) this.rewrote.set(unit.id, rewrite);
-    const unrecorded = recordOutputs(this.root, unit, files.written, files.inputs);
+    const unrecorded = recordOutputs(this.fs, unit, files.written, files.inputs);
     if (!unrecorded || this.unrecordedWarned) return undefined;
     this.unrecordedWarned = true;
     return unrecorded;

@@ -49,6 +49,7 @@ export function runOutcome(sources: OutcomeSources): {
       cleared: ledger.cleared,
       nextExpiry: ledger.nextExpiry,
       rewrote: ledger.rewrote,
+      graph: book.plan.graph,
       ...interrupted,
     },
   };

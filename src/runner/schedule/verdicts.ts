@@ -4,6 +4,7 @@
  */
 import type { Unit } from '../../graph/unit.ts';
 import type { StaleReason } from '../events.ts';
+import type { FileSystem } from '../file-system.ts';
 import { snapshot, type FileStat } from '../files.ts';
 import { abandonedAttemptRuns } from '../abandoned.ts';
 import { inputsByName, unitInfo, viewFor, type UnitView } from '../execute/unit-view.ts';
@@ -40,7 +41,7 @@ export class Verdicts {
    */
   afterCheck(unit: Unit, outcome: CheckOutcome, view?: UnitView): void {
     // An abandoned attempt of this process still holds the record: onChecked blocks the unit.
-    const mineAbandoned = abandonedAttemptRuns(this.ctx.o.config.root, unit.id);
+    const mineAbandoned = abandonedAttemptRuns(this.ctx.o.fs.root, unit.id);
     const state = outcome.kind === 'missing-input' || mineAbandoned ? undefined : this.ctx.o.inflight?.inspect(unit.id);
     if (state?.kind === 'elsewhere') this.awaitElsewhere(unit, state);
     else this.onChecked(unit, state?.kind === 'interrupted' ? interruptedOutcome(outcome, state.record) : outcome, view);
@@ -81,8 +82,7 @@ export class Verdicts {
    */
   private builtElsewhere(unit: Unit): boolean {
     const pending = this.ctx.pending.get(unit.id);
-    if (!pending || pending.attempt > 1 || pending.pushBacks > 0 || outputsSignature(this.ctx.o.config.root, unit) === pending.outputs)
-      return false;
+    if (!pending || pending.attempt > 1 || pending.pushBacks > 0 || outputsSignature(this.ctx.o.fs, unit) === pending.outputs) return false;
     this.ctx.book.makeCheckable(unit.id);
     this.ctx.pump();
     return true;
@@ -127,7 +127,7 @@ export class Verdicts {
     }
     const task = ctx.o.config.tasks.get(unit.task);
     const earlier = ctx.o.failedEarlier?.get(unit.id);
-    if (abandonedAttemptRuns(ctx.o.config.root, unit.id)) {
+    if (abandonedAttemptRuns(ctx.o.fs.root, unit.id)) {
       ctx.book.block(unit.id, {
         kind: 'failed-earlier',
         message: `${unit.id} failed earlier and its function still runs (it ignored its abort signal)`,
@@ -146,7 +146,7 @@ export class Verdicts {
     }
     if (!task) return;
     const view = viewFor(unit, task, inputs, checked);
-    ctx.pending.set(unit.id, { reason, inputs, attempt: 1, pushBacks: 0, outputs: outputsSignature(ctx.o.config.root, unit), view });
+    ctx.pending.set(unit.id, { reason, inputs, attempt: 1, pushBacks: 0, outputs: outputsSignature(ctx.o.fs, unit), view });
     ctx.queue.push(unit.id, task.uses, task.priority);
   }
 
@@ -163,6 +163,6 @@ export class Verdicts {
   }
 }
 
-function outputsSignature(root: string, unit: Unit): string {
-  return inputSignature(snapshot(root, unit.outputs));
+function outputsSignature(fs: FileSystem, unit: Unit): string {
+  return inputSignature(snapshot(fs, unit.outputs));
 }

@@ -4,13 +4,12 @@
  * with the virtual time, so the real runner around it (output checks, staleness, dynamic
  * outputs) works unchanged. A dynamic (glob) output gets `fanout` files per producer.
  */
-import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { ResolvedTask } from '../../config/resolved.ts';
 import type { UnitPath } from '../../graph/unit.ts';
 import type { UnitFailure } from '../events.ts';
 import type { Executor, ExecutorFor, ExecutorOutcome } from '../execute/executor.ts';
-import type { Clock, Random, Timers } from '../ports.ts';
+import type { FileSystem } from '../file-system.ts';
+import type { Random, Timers } from '../ports.ts';
 import { namesFor } from './names.ts';
 
 /** How one task behaves in a simulation. */
@@ -25,10 +24,9 @@ export interface TaskModel {
   readonly fanout: number;
 }
 
-/** What the simulated executor needs: the scratch tree, virtual time, seeded chance, the model. */
+/** What the simulated executor needs: the files (in memory), virtual time, seeded chance, the model. */
 export interface SimExecutorOptions {
-  readonly root: string;
-  readonly clock: Clock;
+  readonly fs: FileSystem;
   readonly timers: Timers;
   readonly random: Random;
   readonly model: (task: ResolvedTask) => TaskModel;
@@ -101,17 +99,16 @@ function writeOutputs(
   outputs: readonly UnitPath[],
   fanout: number,
 ): { path: string; message: string } | undefined {
-  const seconds = options.clock.now() / 1000;
   for (const output of outputs) {
     const names = output.isGlob ? namesFor(output.path, fanout, 'sim') : { ok: true as const, value: [output.path] };
     if (!names.ok) return { path: output.path, message: names.error };
     for (const name of names.value) {
-      const file = `${options.root}/${name}`;
       try {
         // runcue made the parents of declared paths and a glob's base; a glob may reach deeper.
-        if (output.isGlob) mkdirSync(dirname(file), { recursive: true });
-        writeFileSync(file, '');
-        utimesSync(file, seconds, seconds);
+        const slash = name.lastIndexOf('/');
+        if (output.isGlob && slash > 0) options.fs.mkdir(name.slice(0, slash));
+        // Stamped with the virtual time by the file system.
+        options.fs.writeFile(name, '');
       } catch (error) {
         return { path: name, message: error instanceof Error ? error.message : String(error) };
       }

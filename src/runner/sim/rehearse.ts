@@ -1,19 +1,20 @@
 /**
- * `runcue sim` end to end, below the CLI: make the scratch tree (a scenario's synthetic inputs,
- * or the user's project tree plus `--files`), build the model from the flags, simulate, plan the
- * final graph for the critical path, summarise, and remove the scratch tree.
+ * `runcue sim` end to end, below the CLI: seed a file system in memory (a scenario's synthetic
+ * inputs, or the user's project files plus `--files`), build the model from the flags, simulate,
+ * plan the final graph for the critical path, and summarise. Nothing on disk is written.
  */
 import type { ResolvedConfig } from '../../config/resolved.ts';
 import { err, ok, type Result } from '../../result.ts';
 import type { BuildFailure } from '../build.ts';
 import type { BlockedUnit } from '../events.ts';
-import { staticPlan } from '../inspect.ts';
 import type { RunRecord } from '../records/record.ts';
 import { modelOf, type ModelFlags } from './model.ts';
 import { scenario, type ScenarioLimits, type ScenarioName, type SimEdit } from './scenarios.ts';
-import { createScratch, seedFromProject, simConfig, writeSynthetic, type SyntheticFiles } from './scratch.ts';
+import { MemoryFileSystem } from './memory-file-system.ts';
+import { seedFromProject, simConfig, writeSynthetic, type SyntheticFiles } from './seed.ts';
 import { simulate, type SimEvent } from './simulate.ts';
 import { summarize, type SimSummary } from './summary.ts';
+import { VirtualClock } from './virtual-clock.ts';
 
 /** What to rehearse: a built-in scenario, or the user's config. */
 export type RehearsalSource =
@@ -57,19 +58,24 @@ interface Prepared {
   readonly fanout: number | undefined;
 }
 
-function prepare(request: RehearsalRequest, root: string): Result<Prepared, string> {
+/** Where a scenario's project lives: a directory that exists only in memory. */
+const SCENARIO_ROOT = '/runcue-sim';
+
+function prepare(request: RehearsalRequest, clock: VirtualClock): Result<Prepared & { readonly fs: MemoryFileSystem }, string> {
   const { source } = request;
   const inputsAt = request.start - 1000;
   if (source.kind === 'scenario') {
-    const sc = scenario(source.name, root, source.limits);
-    const written = writeSynthetic(root, sc.files, inputsAt);
+    const fs = new MemoryFileSystem(SCENARIO_ROOT, clock);
+    const sc = scenario(source.name, SCENARIO_ROOT, source.limits);
+    const written = writeSynthetic(fs, sc.files, inputsAt);
     if (!written.ok) return err(written.error);
-    return ok({ config: sc.config, edits: sc.edits, fanout: sc.fanout });
+    return ok({ fs, config: sc.config, edits: sc.edits, fanout: sc.fanout });
   }
-  seedFromProject(source.config, root);
-  const written = writeSynthetic(root, source.files, inputsAt);
+  const fs = new MemoryFileSystem(source.config.root, clock);
+  seedFromProject(source.config, fs);
+  const written = writeSynthetic(fs, source.files, inputsAt);
   if (!written.ok) return err(written.error);
-  return ok({ config: simConfig(source.config, root), edits: [], fanout: undefined });
+  return ok({ fs, config: simConfig(source.config), edits: [], fanout: undefined });
 }
 
 function withRetries(config: ResolvedConfig, retries: number | undefined): ResolvedConfig {
@@ -78,52 +84,48 @@ function withRetries(config: ResolvedConfig, retries: number | undefined): Resol
 }
 
 export async function rehearse(request: RehearsalRequest): Promise<Result<Rehearsal, RehearsalFailure>> {
-  const scratch = createScratch();
-  try {
-    const prepared = prepare(request, scratch.root);
-    if (!prepared.ok) return err({ reason: 'sim-usage', message: prepared.error });
-    const config = withRetries(prepared.value.config, request.retries);
-    const fanout = request.flags.fanout ?? (prepared.value.fanout === undefined ? undefined : String(prepared.value.fanout));
-    const model = modelOf(config, { ...request.flags, ...(fanout === undefined ? {} : { fanout }) });
-    if (!model.ok) return err({ reason: 'sim-usage', message: model.error });
-    const run = await simulate({
-      config,
-      targets: request.targets,
-      model: model.value,
-      seed: request.seed,
-      start: request.start,
-      edits: prepared.value.edits,
-      ...(request.force ? { force: true } : {}),
-      ...(request.keepGoing ? { keepGoing: true } : {}),
-      ...(request.jobs ? { jobs: request.jobs } : {}),
-      ...(request.onEvent ? { onEvent: request.onEvent } : {}),
-      ...(request.signal ? { signal: request.signal } : {}),
-    });
-    if (!run.ok) return err(run.error);
-    const { events, passes, record } = run.value;
-    const plan = staticPlan(config, request.targets);
-    const last = passes.at(-1);
-    const blocked: BlockedUnit[] = (last?.blocked ?? []).map((b) => ({ task: b.task, unit: b.unit, reason: b.reason }));
-    const end = Math.max(request.start, ...events.filter((e) => e.type === 'run:done').map((e) => e.time));
-    const summary = summarize({
-      events,
-      record,
-      start: request.start,
-      end,
-      graph: plan.ok ? plan.value.graph : undefined,
-      ok: passes.every((p) => p.ok),
-      blocked,
-    });
-    const interrupted = passes.find((p) => p.interrupted !== undefined)?.interrupted;
-    return ok({
-      summary,
-      events,
-      record,
-      config,
-      start: request.start,
-      ...(interrupted ? { interrupted } : {}),
-    });
-  } finally {
-    scratch.remove();
-  }
+  const clock = new VirtualClock(request.start, { batchInstants: true });
+  const prepared = prepare(request, clock);
+  if (!prepared.ok) return err({ reason: 'sim-usage', message: prepared.error });
+  const config = withRetries(prepared.value.config, request.retries);
+  const fanout = request.flags.fanout ?? (prepared.value.fanout === undefined ? undefined : String(prepared.value.fanout));
+  const model = modelOf(config, { ...request.flags, ...(fanout === undefined ? {} : { fanout }) });
+  if (!model.ok) return err({ reason: 'sim-usage', message: model.error });
+  const run = await simulate({
+    config,
+    fs: prepared.value.fs,
+    clock,
+    targets: request.targets,
+    model: model.value,
+    seed: request.seed,
+    edits: prepared.value.edits,
+    ...(request.force ? { force: true } : {}),
+    ...(request.keepGoing ? { keepGoing: true } : {}),
+    ...(request.jobs ? { jobs: request.jobs } : {}),
+    ...(request.onEvent ? { onEvent: request.onEvent } : {}),
+    ...(request.signal ? { signal: request.signal } : {}),
+  });
+  if (!run.ok) return err(run.error);
+  const { events, passes, record } = run.value;
+  const last = passes.at(-1);
+  const blocked: BlockedUnit[] = (last?.blocked ?? []).map((b) => ({ task: b.task, unit: b.unit, reason: b.reason }));
+  const end = Math.max(request.start, ...events.filter((e) => e.type === 'run:done').map((e) => e.time));
+  const summary = summarize({
+    events,
+    record,
+    start: request.start,
+    end,
+    graph: last?.graph,
+    ok: passes.every((p) => p.ok),
+    blocked,
+  });
+  const interrupted = passes.find((p) => p.interrupted !== undefined)?.interrupted;
+  return ok({
+    summary,
+    events,
+    record,
+    config,
+    start: request.start,
+    ...(interrupted ? { interrupted } : {}),
+  });
 }

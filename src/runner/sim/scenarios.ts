@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { ResolvedConfig } from '../../config/resolved.ts';
 import { resolveConfig } from '../../config/resolve.ts';
 import { namesFor } from './names.ts';
-import type { SyntheticFiles } from './scratch.ts';
+import type { SyntheticFiles } from './seed.ts';
 
 export const SCENARIOS = ['single_queue', 'pipeline', 'fanout', 'dynamic'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];

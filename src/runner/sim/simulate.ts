@@ -1,7 +1,7 @@
 /**
- * Runs a rehearsal: the real `build` (planner, scheduler, limiter, attempt checks) over a scratch
- * tree, on a virtual clock, with the simulated executor, seeded chance and an in-memory rate
- * store, and no in-flight records. Nothing sleeps and nothing outside the scratch tree is written.
+ * Runs a rehearsal: the real `build` (planner, scheduler, limiter, attempt checks) over a file
+ * system in memory, on a virtual clock, with the simulated executor, seeded chance and an
+ * in-memory rate store, and no in-flight records. Nothing sleeps and nothing is written to disk.
  *
  * Edits (the `dynamic` scenario) rewrite inputs once the run has finished some units, stamped
  * with the virtual time. A build does not go back to units it finished, so when an edit made
@@ -19,20 +19,20 @@ import { simExecutors, type TaskModel } from './executor.ts';
 import { memoryRateStore } from './memory-rate-store.ts';
 import { seededRandom } from './random.ts';
 import type { SimEdit } from './scenarios.ts';
-import { placeholder } from './scratch.ts';
-import { VirtualClock } from './virtual-clock.ts';
+import type { MemoryFileSystem } from './memory-file-system.ts';
+import type { VirtualClock } from './virtual-clock.ts';
 
 /** An event of a rehearsal: the runner's, or an edit the simulation made. */
 export type SimEvent = RunEvent | { readonly type: 'sim:edit'; readonly time: number; readonly files: readonly string[] };
 
-/** What to rehearse (the config already rooted in a scratch tree: scratch.ts). */
+/** What to rehearse, over `fs` (seeded: seed.ts), on `clock` (the one that stamps `fs`'s writes). */
 export interface SimulateOptions {
   readonly config: ResolvedConfig;
+  readonly fs: MemoryFileSystem;
+  readonly clock: VirtualClock;
   readonly targets: readonly string[];
   readonly model: (task: ResolvedTask) => TaskModel;
   readonly seed: string;
-  /** The virtual time the run starts at (ms since the epoch). */
-  readonly start: number;
   readonly edits?: readonly SimEdit[];
   readonly force?: boolean;
   readonly keepGoing?: boolean;
@@ -56,11 +56,11 @@ export interface SimRun {
 const VIRTUAL_LIMIT_MS = 365 * 24 * 3_600_000;
 
 export async function simulate(options: SimulateOptions): Promise<Result<SimRun, BuildFailure>> {
-  const clock = new VirtualClock(options.start);
+  const { clock, fs } = options;
+  const start = clock.now();
   const ports: RunnerPorts = { clock, timers: clock, random: seededRandom(`${options.seed}/runner`) };
   const executorFor = simExecutors({
-    root: options.config.root,
-    clock,
+    fs,
     timers: clock,
     random: seededRandom(`${options.seed}/work`),
     model: options.model,
@@ -83,13 +83,13 @@ export async function simulate(options: SimulateOptions): Promise<Result<SimRun,
   const onEvent = (event: RunEvent): void => {
     record(event);
     // One record over every pass: the first start, and each end as the run's end so far.
-    if (event.type === 'run:done') recorder.onEvent({ ...event, durationMs: event.time - options.start });
+    if (event.type === 'run:done') recorder.onEvent({ ...event, durationMs: event.time - start });
     else if (event.type !== 'run:start' || !recorder.started) recorder.onEvent(event);
     if (event.type !== 'unit:done') return;
     done++;
     for (const edit of pending.filter((e) => e.afterDone <= done)) {
       pending.splice(pending.indexOf(edit), 1);
-      for (const file of edit.files) placeholder(options.config.root, file, clock.now());
+      for (const file of edit.files) fs.put(file, clock.now());
       record({ type: 'sim:edit', time: clock.now(), files: edit.files });
       edited = true;
     }
@@ -98,6 +98,7 @@ export async function simulate(options: SimulateOptions): Promise<Result<SimRun,
   for (let pass = 0; pass < 2; pass++) {
     const running = build({
       config: options.config,
+      fs,
       targets: options.targets,
       force: pass === 0 && (options.force ?? false),
       keepGoing: options.keepGoing ?? false,
@@ -115,5 +116,5 @@ export async function simulate(options: SimulateOptions): Promise<Result<SimRun,
     if (!edited || !result.value.ok || options.signal?.aborted) break;
     edited = false;
   }
-  return ok({ events, passes, record: recorder.record(clock.now()), start: options.start, end: clock.now() });
+  return ok({ events, passes, record: recorder.record(clock.now()), start, end: clock.now() });
 }

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cleanFiles, planClean, planOrphans } from '../../../src/runner/clean.ts';
 import { readOutputRecord, recordOutputs } from '../../../src/runner/output-record.ts';
 import { planIn, tempProject, type TaskSpec, type TempProject } from '../../rig/config-builder.ts';
+import { nodeFileSystem } from '../../../src/runner/file-system.ts';
 
 let project: TempProject;
 beforeEach(() => {
@@ -32,7 +33,7 @@ describe('planClean', () => {
     const { config, plan } = planOf({ split: { input: 'src/{doc}.txt', output: 'pages/{doc}/*.txt' } });
     const unit = plan.graph.units.get('split[doc=doc]');
     if (!unit) throw new Error('no unit');
-    recordOutputs(config.root, unit, ['pages/doc/1.txt'], new Map());
+    recordOutputs(nodeFileSystem(config.root), unit, ['pages/doc/1.txt'], new Map());
     const cleanPlan = planClean(config, plan.graph, plan.selected);
     expect(cleanPlan.remove).toEqual([{ path: 'pages/doc/1.txt', unit: 'split[doc=doc]' }]);
     expect(cleanPlan.kept).toEqual([{ path: 'pages/doc/2.txt', reason: 'no record says split[doc=doc] wrote it' }]);
@@ -62,7 +63,7 @@ describe('cleanFiles', () => {
     const { config, plan } = planOf({ split: { input: 'src/{doc}.txt', output: 'pages/{doc}/*.txt' } });
     const unit = plan.graph.units.get('split[doc=doc]');
     if (!unit) throw new Error('no unit');
-    recordOutputs(config.root, unit, ['pages/doc/1.txt'], new Map());
+    recordOutputs(nodeFileSystem(config.root), unit, ['pages/doc/1.txt'], new Map());
     const cleanPlan = planClean(config, plan.graph, plan.selected);
 
     expect(cleanFiles(config, cleanPlan, true)).toEqual({ dryRun: true, removed: ['pages/doc/1.txt'], kept: [], failed: [], units: 1 });
@@ -70,7 +71,7 @@ describe('cleanFiles', () => {
 
     expect(cleanFiles(config, cleanPlan, false)).toEqual({ dryRun: false, removed: ['pages/doc/1.txt'], kept: [], failed: [], units: 1 });
     expect(existsSync(project.path('pages/doc/1.txt'))).toBe(false);
-    expect(readOutputRecord(config.root, unit.id)).toBeNull();
+    expect(readOutputRecord(nodeFileSystem(config.root), unit.id)).toBeNull();
   });
 });
 
@@ -92,7 +93,7 @@ describe('planOrphans', () => {
       outputs: [{ name: '', path: '*/*', isGlob: true }],
       placeholder: false,
     };
-    recordOutputs(config.root, gone, ['index/a.txt', 'pages/gone/1.txt'], new Map());
+    recordOutputs(nodeFileSystem(config.root), gone, ['index/a.txt', 'pages/gone/1.txt'], new Map());
     expect(planOrphans(config, plan.graph)).toEqual({
       remove: [{ path: 'pages/gone/1.txt', unit: 'old[doc=gone]' }],
       kept: [{ path: 'index/a.txt', reason: 'old[doc=gone] no longer exists, but a current unit reads or writes it' }],

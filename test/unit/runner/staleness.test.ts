@@ -4,6 +4,7 @@ import { resolveSchedule } from '../../../src/config/schedule.ts';
 import type { UnitPath } from '../../../src/graph/unit.ts';
 import { changedInputs, checkUnit, observeInputs, type CheckContext } from '../../../src/runner/staleness.ts';
 import { tempProject, type TempProject } from '../../rig/config-builder.ts';
+import { nodeFileSystem } from '../../../src/runner/file-system.ts';
 
 /** A fixed instant (whole seconds: every file system keeps them exactly). */
 const T = 1_700_000_000_000;
@@ -28,7 +29,7 @@ afterEach(() => {
 });
 
 function ctx(overrides: Partial<CheckContext> = {}): CheckContext {
-  return { root: project.root, now: T + 10 * MINUTE, maxAgeMs: undefined, force: false, ...overrides };
+  return { fs: nodeFileSystem(project.root), now: T + 10 * MINUTE, maxAgeMs: undefined, force: false, ...overrides };
 }
 
 /** Writes each file with its mtime. */
@@ -68,10 +69,10 @@ describe('checkUnit: inputs', () => {
 
   it('observes every file of a glob input', () => {
     files({ 'text/a/1.txt': T, 'text/a/2.txt': T + 1000, 'text/a/skip.md': T, 'text/b/1.txt': T });
-    const observed = observeInputs(project.root, [glob('text/a/*.txt'), file('meta.json', 'meta')]);
+    const observed = observeInputs(nodeFileSystem(project.root), [glob('text/a/*.txt'), file('meta.json', 'meta')]);
     expect(observed).toEqual({ missing: file('meta.json', 'meta') });
     files({ 'meta.json': T });
-    const again = observeInputs(project.root, [glob('text/a/*.txt'), file('meta.json', 'meta')]);
+    const again = observeInputs(nodeFileSystem(project.root), [glob('text/a/*.txt'), file('meta.json', 'meta')]);
     if (!('files' in again)) throw new Error('expected files');
     expect([...again.files.keys()].sort()).toEqual(['meta.json', 'text/a/1.txt', 'text/a/2.txt']);
     expect(again.files.get('text/a/2.txt')?.mtimeMs).toBe(T + 1000);
@@ -235,20 +236,20 @@ describe('checkUnit: schedule', () => {
 describe('changedInputs', () => {
   it('is empty when nothing changed', () => {
     files({ 'src/a.txt': T, 'src/b.txt': T });
-    const observed = observeInputs(project.root, [file('src/a.txt'), file('src/b.txt')]);
+    const observed = observeInputs(nodeFileSystem(project.root), [file('src/a.txt'), file('src/b.txt')]);
     if (!('files' in observed)) throw new Error('expected files');
-    expect(changedInputs(project.root, observed.files)).toEqual([]);
+    expect(changedInputs(nodeFileSystem(project.root), observed.files)).toEqual([]);
   });
 
   it('lists inputs whose mtime or size changed, or that were removed', () => {
     files({ 'src/a.txt': T, 'src/b.txt': T, 'src/c.txt': T, 'src/d.txt': T });
-    const observed = observeInputs(project.root, [glob('src/*.txt')]);
+    const observed = observeInputs(nodeFileSystem(project.root), [glob('src/*.txt')]);
     if (!('files' in observed)) throw new Error('expected files');
     project.touch('src/a.txt', T + 1000);
     writeFileSync(project.path('src/b.txt'), 'a longer content than before');
     project.touch('src/b.txt', T);
     rmSync(project.path('src/c.txt'));
-    expect(changedInputs(project.root, observed.files).sort()).toEqual(['src/a.txt', 'src/b.txt', 'src/c.txt']);
+    expect(changedInputs(nodeFileSystem(project.root), observed.files).sort()).toEqual(['src/a.txt', 'src/b.txt', 'src/c.txt']);
   });
 });
 

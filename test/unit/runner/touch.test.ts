@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readOutputRecord } from '../../../src/runner/output-record.ts';
 import { touchUnits } from '../../../src/runner/touch.ts';
 import { planIn, tempProject, type TaskSpec, type TempProject } from '../../rig/config-builder.ts';
+import { nodeFileSystem } from '../../../src/runner/file-system.ts';
 
 let project: TempProject;
 beforeEach(() => {
@@ -55,6 +56,6 @@ describe('touchUnits', () => {
     project.write('pages/doc/2.txt');
     const { config, plan } = planOf({ split: { input: 'src/{doc}.txt', output: 'pages/{doc}/*.txt' } });
     expect(touchUnits(config, plan, clock)).toMatchObject({ touched: 1, files: 2 });
-    expect(readOutputRecord(config.root, 'split[doc=doc]')?.files).toEqual(['pages/doc/1.txt', 'pages/doc/2.txt']);
+    expect(readOutputRecord(nodeFileSystem(config.root), 'split[doc=doc]')?.files).toEqual(['pages/doc/1.txt', 'pages/doc/2.txt']);
   });
 });

@@ -8,6 +8,8 @@ import type { ResolvedTask } from '../../../src/config/resolved.ts';
 import type { TimerHandle, Timers } from '../../../src/runner/ports.ts';
 import { customCheck, defaultCheck, type CheckLimits } from '../../../src/runner/unit-check.ts';
 import { configOf, expand, tempProject, type TaskSpec, type TempProject } from '../../rig/config-builder.ts';
+import { nodeFileSystem } from '../../../src/runner/file-system.ts';
+import type { CheckContext } from '../../../src/runner/staleness.ts';
 
 let project: TempProject;
 beforeEach(() => {
@@ -24,8 +26,8 @@ function setUp(spec: TaskSpec): { unit: Unit; task: ResolvedTask } {
   return { unit, task };
 }
 
-const ctx = (): { root: string; now: number; maxAgeMs: undefined; force: boolean } => ({
-  root: project.root,
+const ctx = (): CheckContext => ({
+  fs: nodeFileSystem(project.root),
   now: 3_000_000,
   maxAgeMs: undefined,
   force: false,

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parsePattern, type Pattern } from '../../../src/patterns/pattern.ts';
 import { createFileLister, listFiles } from '../../../src/runner/walk.ts';
+import { nodeFileSystem } from '../../../src/runner/file-system.ts';
 
 let root: string;
 
@@ -32,9 +33,9 @@ describe('listFiles', () => {
   it('lists regular files recursively as sorted POSIX paths', () => {
     write({ 'b.txt': '', 'a/z.txt': '', 'a/b/c.txt': '', 'a/B.txt': '', 'c/d/e/f.txt': '' });
     fs.mkdirSync(path.join(root, 'empty'));
-    expect(listFiles(root, '')).toEqual(['a/B.txt', 'a/b/c.txt', 'a/z.txt', 'b.txt', 'c/d/e/f.txt']);
-    expect(listFiles(root, 'a')).toEqual(['a/B.txt', 'a/b/c.txt', 'a/z.txt']);
-    expect(listFiles(root, 'a/b')).toEqual(['a/b/c.txt']);
+    expect(listFiles(nodeFileSystem(root), '')).toEqual(['a/B.txt', 'a/b/c.txt', 'a/z.txt', 'b.txt', 'c/d/e/f.txt']);
+    expect(listFiles(nodeFileSystem(root), 'a')).toEqual(['a/B.txt', 'a/b/c.txt', 'a/z.txt']);
+    expect(listFiles(nodeFileSystem(root), 'a/b')).toEqual(['a/b/c.txt']);
   });
 
   it('skips .git, node_modules, .runcue and hidden entries', () => {
@@ -47,14 +48,14 @@ describe('listFiles', () => {
       'src/.hidden': '',
       '.env': '',
     });
-    expect(listFiles(root, '')).toEqual(['src/a.ts']);
+    expect(listFiles(nodeFileSystem(root), '')).toEqual(['src/a.ts']);
   });
 
   it('gives [] for a missing base or a file', () => {
     write({ 'a.txt': '' });
-    expect(listFiles(root, 'missing')).toEqual([]);
-    expect(listFiles(root, 'a.txt')).toEqual([]);
-    expect(listFiles(path.join(root, 'nope'), '')).toEqual([]);
+    expect(listFiles(nodeFileSystem(root), 'missing')).toEqual([]);
+    expect(listFiles(nodeFileSystem(root), 'a.txt')).toEqual([]);
+    expect(listFiles(nodeFileSystem(path.join(root, 'nope')), '')).toEqual([]);
   });
 
   it('follows symlinks to files and directories, skips dangling ones and cycles', () => {
@@ -63,14 +64,14 @@ describe('listFiles', () => {
     fs.symlinkSync(path.join(root, 'missing.txt'), path.join(root, 'data/dangling.txt'));
     fs.symlinkSync(path.join(root, 'other'), path.join(root, 'data/other'));
     fs.symlinkSync(path.join(root, 'data'), path.join(root, 'data/loop'));
-    expect(listFiles(root, 'data')).toEqual(['data/link.txt', 'data/other/o.txt', 'data/real.txt']);
+    expect(listFiles(nodeFileSystem(root), 'data')).toEqual(['data/link.txt', 'data/other/o.txt', 'data/real.txt']);
   });
 });
 
 describe('createFileLister', () => {
   it('returns the files that match a pattern, sorted', () => {
     write({ 'docs/b.pdf': '', 'docs/a.pdf': '', 'docs/x.txt': '', 'docs/sub/c.pdf': '', 'other/d.pdf': '' });
-    const lister = createFileLister(root);
+    const lister = createFileLister(nodeFileSystem(root));
     expect(lister.list(p('docs/{doc}.pdf'))).toEqual(['docs/a.pdf', 'docs/b.pdf']);
     expect(lister.list(p('docs/**/*.pdf'))).toEqual(['docs/a.pdf', 'docs/b.pdf', 'docs/sub/c.pdf']);
     expect(lister.list(p('{dir}/{name}.pdf'))).toEqual(['docs/a.pdf', 'docs/b.pdf', 'other/d.pdf']);
@@ -79,7 +80,7 @@ describe('createFileLister', () => {
   it('checks a literal pattern without a walk, hidden files included', () => {
     write({ 'prompt.txt': '', '.env': '' });
     fs.mkdirSync(path.join(root, 'dir'));
-    const lister = createFileLister(root);
+    const lister = createFileLister(nodeFileSystem(root));
     expect(lister.list(p('prompt.txt'))).toEqual(['prompt.txt']);
     expect(lister.list(p('.env'))).toEqual(['.env']);
     expect(lister.list(p('missing.txt'))).toEqual([]);
@@ -88,7 +89,7 @@ describe('createFileLister', () => {
 
   it('walks each base once and serves narrower bases from a wider walk until invalidated', () => {
     write({ 'a/x.txt': '', 'a/b/y.txt': '' });
-    const lister = createFileLister(root);
+    const lister = createFileLister(nodeFileSystem(root));
     expect(lister.list(p('a/**/*.txt'))).toEqual(['a/b/y.txt', 'a/x.txt']);
     // Files created now are invisible while the cached walk of `a` serves `a` and `a/b`.
     write({ 'a/new.txt': '', 'a/b/new.txt': '' });
@@ -101,7 +102,7 @@ describe('createFileLister', () => {
 
   it('replaces narrower walks by a wider one', () => {
     write({ 'a/b/y.txt': '', 'c.txt': '' });
-    const lister = createFileLister(root);
+    const lister = createFileLister(nodeFileSystem(root));
     expect(lister.list(p('a/b/{n}.txt'))).toEqual(['a/b/y.txt']);
     expect(lister.list(p('{n}.txt'))).toEqual(['c.txt']);
     write({ 'a/b/z.txt': '' });

@@ -13,6 +13,7 @@ import type { AttemptRequest, Executor, ExecutorOutcome } from '../../../../src/
 import { unitView, type UnitView } from '../../../../src/runner/execute/unit-view.ts';
 import { observeInputs } from '../../../../src/runner/staleness.ts';
 import { configOf, expand, tempProject, type TaskSpec, type TempProject } from '../../../rig/config-builder.ts';
+import { nodeFileSystem } from '../../../../src/runner/file-system.ts';
 
 let project: TempProject;
 beforeEach(() => {
@@ -37,7 +38,7 @@ function setUp(tasks: Record<string, TaskSpec>, id: string): { config: ResolvedC
   const unit = expand(config, ['in.txt']).units.get(id);
   const task = config.tasks.get(unit?.task ?? '');
   if (!unit || !task) throw new Error(`no unit ${id}`);
-  const observed = observeInputs(project.root, unit.inputs);
+  const observed = observeInputs(nodeFileSystem(project.root), unit.inputs);
   if ('missing' in observed) throw new Error('missing input');
   return { config, unit, view: unitView(unit, task, observed.files) };
 }

@@ -14,6 +14,7 @@ import { runFunction } from '../../../../src/runner/execute/function-executor.ts
 import { routeEscaped } from '../../../../src/runner/function-scope.ts';
 import { unitView } from '../../../../src/runner/execute/unit-view.ts';
 import { configOf, tempProject, type TempProject } from '../../../rig/config-builder.ts';
+import { nodeFileSystem } from '../../../../src/runner/file-system.ts';
 
 const unit: Unit = {
   id: 't',
@@ -88,7 +89,9 @@ describe('AbandonedAttempts', () => {
     const settled = new Promise<void>((resolve) => (finish = resolve));
     const late: string[][] = [];
     const attempts = new AbandonedAttempts();
-    attempts.add(abandonAttempt({ root, unit, attempt: 1, settled, keepOutputs: false }), (_, removed) => late.push([...removed]));
+    attempts.add(abandonAttempt({ fs: nodeFileSystem(root), unit, attempt: 1, settled, keepOutputs: false }), (_, removed) =>
+      late.push([...removed]),
+    );
     project.write('out.txt', { content: 'a late write' });
     finish();
     expect(await attempts.drain(1000, (_, removed) => late.push([...removed]))).toEqual([]);
@@ -97,7 +100,10 @@ describe('AbandonedAttempts', () => {
 
     project.write('out.txt', { content: 'before' });
     const never = new AbandonedAttempts();
-    never.add(abandonAttempt({ root, unit, attempt: 2, settled: new Promise(() => undefined), keepOutputs: false }), () => undefined);
+    never.add(
+      abandonAttempt({ fs: nodeFileSystem(root), unit, attempt: 2, settled: new Promise(() => undefined), keepOutputs: false }),
+      () => undefined,
+    );
     project.write('out.txt', { content: 'written later, never settles' });
     expect((await never.drain(20, () => undefined)).map((a) => a.attempt)).toEqual([2]);
     expect(existsSync(project.path('out.txt'))).toBe(false);

@@ -40,6 +40,26 @@ describe('VirtualClock', () => {
     };
     expect(await clock.runUntil(chain())).toBe(1000 + 3_600_500);
   });
+
+  it('with batchInstants, runs every timer of an instant before their promises settle, later instants after', async () => {
+    const order = async (batchInstants: boolean): Promise<string[]> => {
+      const clock = new VirtualClock(0, { batchInstants });
+      const seen: string[] = [];
+      const unit = async (name: string, ms: number): Promise<void> => {
+        await new Promise<void>((resolve) =>
+          clock.set(() => {
+            seen.push(`${name} fired at ${clock.now()}`);
+            resolve();
+          }, ms),
+        );
+        seen.push(`${name} settled`);
+      };
+      await clock.runUntil(Promise.all([unit('a', 100), unit('b', 100), unit('c', 200)]));
+      return seen;
+    };
+    expect(await order(false)).toEqual(['a fired at 100', 'a settled', 'b fired at 100', 'b settled', 'c fired at 200', 'c settled']);
+    expect(await order(true)).toEqual(['a fired at 100', 'b fired at 100', 'a settled', 'b settled', 'c fired at 200', 'c settled']);
+  });
 });
 
 describe('seededRandom', () => {

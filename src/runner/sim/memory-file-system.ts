@@ -1,0 +1,225 @@
+/**
+ * The file system of a rehearsal: a tree in memory, so the real planner and scheduler run over
+ * the project's files without a byte written to disk (and without the cost of real stats). It
+ * holds names, mtimes and sizes; contents only where something wrote them (output records):
+ * seeded files keep their real size but read as empty (a rehearsal judges by mtime).
+ *
+ * Writes are stamped with the virtual clock, as the disk stamps them with the wall clock. Stats
+ * are immutable snapshots (a write replaces the file's stat), as node's are: the runner compares
+ * a stat taken before an attempt with one taken after.
+ */
+import type { FileSystem, FsEntry, FsStat } from '../file-system.ts';
+import type { Clock } from '../ports.ts';
+
+/** A stat; a file's also carries its content (one map lookup per file, not two). */
+class MemoryStat implements FsStat {
+  readonly mtimeMs: number;
+  readonly size: number;
+  private readonly dir: boolean;
+  readonly content: string;
+  constructor(mtimeMs: number, size: number, dir: boolean, content = '') {
+    this.mtimeMs = mtimeMs;
+    this.size = size;
+    this.dir = dir;
+    this.content = content;
+  }
+  isFile(): boolean {
+    return !this.dir;
+  }
+  isDirectory(): boolean {
+    return this.dir;
+  }
+}
+
+class MemoryEntry implements FsEntry {
+  readonly name: string;
+  private readonly dir: boolean;
+  constructor(name: string, dir: boolean) {
+    this.name = name;
+    this.dir = dir;
+  }
+  isFile(): boolean {
+    return !this.dir;
+  }
+  isDirectory(): boolean {
+    return this.dir;
+  }
+  isSymbolicLink(): boolean {
+    return false;
+  }
+}
+
+/** A directory: its stat is made when asked (rarely), not on every change of its entries. */
+interface MemoryDir {
+  mtimeMs: number;
+  stat: MemoryStat | undefined;
+  readonly children: Map<string, MemoryEntry>;
+}
+
+const FILE_ENTRY = (name: string): MemoryEntry => new MemoryEntry(name, false);
+
+/** A node-style error (`code` is what fs-errors.ts and callers look at). */
+function fsError(code: string, syscall: string, path: string): Error {
+  const error = new Error(`${code}: ${syscall} '${path}'`) as Error & { code: string; syscall: string; path: string };
+  error.code = code;
+  error.syscall = syscall;
+  error.path = path;
+  return error;
+}
+
+function parentOf(rel: string): string {
+  const slash = rel.lastIndexOf('/');
+  return slash < 0 ? '' : rel.slice(0, slash);
+}
+
+function nameOf(rel: string): string {
+  return rel.slice(rel.lastIndexOf('/') + 1);
+}
+
+/** `.` is the root; a trailing slash names the same directory. */
+function normal(rel: string): string {
+  if (rel === '.') return '';
+  return rel.endsWith('/') ? rel.slice(0, -1) : rel;
+}
+
+/** A tree in memory under the (virtual) directory `root`; writes are stamped with `clock`. */
+export class MemoryFileSystem implements FileSystem {
+  /** Each file's stat and content (replaced, never changed, by a write). */
+  private readonly files = new Map<string, MemoryStat>();
+  private readonly dirs = new Map<string, MemoryDir>();
+  readonly root: string;
+  private readonly clock: Clock;
+
+  constructor(root: string, clock: Clock) {
+    this.root = root;
+    this.clock = clock;
+    this.dirs.set('', { mtimeMs: clock.now(), stat: undefined, children: new Map() });
+  }
+
+  /** Adds (or replaces) a file with the given mtime, making its directories: seeding, not a write of the run. */
+  put(rel: string, mtimeMs: number, content = '', size = Buffer.byteLength(content)): void {
+    this.makeDirs(parentOf(rel), mtimeMs);
+    this.setFile(rel, new MemoryStat(mtimeMs, size, false, content), mtimeMs);
+  }
+
+  stat(rel: string): FsStat | undefined {
+    const file = this.files.get(rel);
+    if (file) return file;
+    const dir = this.dirs.get(normal(rel));
+    if (!dir) return undefined;
+    if (dir.stat?.mtimeMs !== dir.mtimeMs) dir.stat = new MemoryStat(dir.mtimeMs, 0, true);
+    return dir.stat;
+  }
+
+  readdir(rel: string): readonly FsEntry[] {
+    const dir = this.dirs.get(normal(rel));
+    if (!dir) throw fsError(this.files.has(rel) ? 'ENOTDIR' : 'ENOENT', 'scandir', this.abs(rel));
+    return [...dir.children.values()];
+  }
+
+  realpath(rel: string): string {
+    const path = normal(rel);
+    if (!this.files.has(path) && !this.dirs.has(path)) throw fsError('ENOENT', 'realpath', this.abs(path));
+    return this.abs(path);
+  }
+
+  readFile(rel: string): Buffer {
+    return Buffer.from(this.readText(rel));
+  }
+
+  readText(rel: string): string {
+    const file = this.files.get(rel);
+    if (!file) throw fsError(this.dirs.has(normal(rel)) ? 'EISDIR' : 'ENOENT', 'open', this.abs(rel));
+    return file.content;
+  }
+
+  writeFile(rel: string, data: string): void {
+    if (this.dirs.has(rel)) throw fsError('EISDIR', 'open', this.abs(rel));
+    this.needDir(parentOf(rel), 'open', rel);
+    const now = this.clock.now();
+    this.setFile(rel, new MemoryStat(now, data === '' ? 0 : Buffer.byteLength(data), false, data), now);
+  }
+
+  /** Nothing reads a rehearsal's files concurrently: a plain write. */
+  replaceFile(rel: string, data: string): void {
+    this.writeFile(rel, data);
+  }
+
+  rename(from: string, to: string): void {
+    const file = this.files.get(from);
+    if (!file) throw fsError('ENOENT', 'rename', this.abs(from));
+    if (this.dirs.has(to)) throw fsError('EISDIR', 'rename', this.abs(to));
+    this.needDir(parentOf(to), 'rename', to);
+    const now = this.clock.now();
+    this.unlink(from, now);
+    // A rename keeps the file's own mtime.
+    this.setFile(to, file, now);
+  }
+
+  remove(rel: string): void {
+    if (this.dirs.has(normal(rel))) throw fsError('EISDIR', 'rm', this.abs(rel));
+    if (this.files.has(rel)) this.unlink(rel, this.clock.now());
+  }
+
+  mkdir(rel: string): void {
+    this.makeDirs(normal(rel), this.clock.now());
+  }
+
+  setMtime(rel: string, mtimeMs: number): void {
+    const file = this.files.get(rel);
+    if (file) {
+      this.files.set(rel, new MemoryStat(mtimeMs, file.size, false, file.content));
+      return;
+    }
+    const dir = this.dirs.get(normal(rel));
+    if (!dir) throw fsError('ENOENT', 'utime', this.abs(rel));
+    dir.mtimeMs = mtimeMs;
+  }
+
+  private abs(rel: string): string {
+    return rel === '' ? this.root : `${this.root}/${rel}`;
+  }
+
+  /** Throws as the disk would when `dir` (the parent of `rel`) is missing or a file. */
+  private needDir(dir: string, syscall: string, rel: string): void {
+    if (this.dirs.has(dir)) return;
+    let up = dir;
+    while (up !== '' && !this.files.has(up)) up = parentOf(up);
+    throw fsError(up === '' ? 'ENOENT' : 'ENOTDIR', syscall, this.abs(rel));
+  }
+
+  private setFile(rel: string, stat: MemoryStat, now: number): void {
+    const known = this.files.has(rel);
+    this.files.set(rel, stat);
+    if (known) return;
+    const parent = this.dirs.get(parentOf(rel));
+    if (!parent) throw fsError('ENOENT', 'open', this.abs(rel));
+    const name = nameOf(rel);
+    parent.children.set(name, FILE_ENTRY(name));
+    parent.mtimeMs = now;
+  }
+
+  private unlink(rel: string, now: number): void {
+    this.files.delete(rel);
+    const parent = this.dirs.get(parentOf(rel));
+    if (!parent) return;
+    parent.children.delete(nameOf(rel));
+    parent.mtimeMs = now;
+  }
+
+  /** `mkdir -p`: EEXIST for a file at `rel`, ENOTDIR for a file further up. */
+  private makeDirs(rel: string, now: number): void {
+    if (this.dirs.has(rel)) return;
+    if (this.files.has(rel)) throw fsError('EEXIST', 'mkdir', this.abs(rel));
+    const parent = parentOf(rel);
+    if (!this.dirs.has(parent)) {
+      if (this.files.has(parent)) throw fsError('ENOTDIR', 'mkdir', this.abs(rel));
+      this.makeDirs(parent, now);
+    }
+    this.dirs.set(rel, { mtimeMs: now, stat: undefined, children: new Map() });
+    const up = this.dirs.get(parent);
+    if (!up) return;
+    up.children.set(nameOf(rel), new MemoryEntry(nameOf(rel), true));
+    up.mtimeMs = now;
+  }
+}

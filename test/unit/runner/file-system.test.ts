@@ -1,0 +1,116 @@
+/**
+ * The two file systems the runner works on, the disk and a rehearsal's memory, behave the same
+ * on every operation the runner uses: the same answers, the same error codes.
+ */
+import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { nodeFileSystem, type FileSystem } from '../../../src/runner/file-system.ts';
+import { errorCode } from '../../../src/runner/fs-errors.ts';
+import { MemoryFileSystem } from '../../../src/runner/sim/memory-file-system.ts';
+import { listFiles } from '../../../src/runner/walk.ts';
+
+const T = 1_700_000_000_000;
+const dirs: string[] = [];
+
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function disk(): FileSystem {
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'runcue-fs-')));
+  dirs.push(dir);
+  return nodeFileSystem(dir);
+}
+
+function memory(): FileSystem {
+  let now = T;
+  return new MemoryFileSystem('/virtual/project', { now: () => (now += 1000) });
+}
+
+/** The code of the error `fn` throws, or `'none'`. */
+function codeOf(fn: () => unknown): string {
+  try {
+    fn();
+    return 'none';
+  } catch (error) {
+    return errorCode(error) ?? 'no code';
+  }
+}
+
+/** What one run of every operation observes: equal for both file systems. */
+function observe(fs: FileSystem): unknown {
+  const seen: Record<string, unknown> = {};
+  seen['missing'] = fs.stat('a.txt');
+  fs.writeFile('a.txt', 'hello');
+  const first = fs.stat('a.txt');
+  seen['file'] = { isFile: first?.isFile(), isDirectory: first?.isDirectory(), size: first?.size };
+  seen['text'] = fs.readText('a.txt');
+  seen['bytes'] = fs.readFile('a.txt').toString('hex');
+  fs.mkdir('d/e/f');
+  fs.mkdir('d/e');
+  seen['dir'] = fs.stat('d/e')?.isDirectory();
+  fs.writeFile('d/e/f/g.txt', '');
+  fs.writeFile('d/e/h.txt', 'x');
+  fs.writeFile('.hidden', '');
+  seen['entries'] = fs
+    .readdir('d/e')
+    .map((e) => `${e.name}:${e.isFile() ? 'file' : e.isDirectory() ? 'dir' : 'other'}:${e.isSymbolicLink()}`)
+    .sort();
+  seen['listed'] = listFiles(fs, '');
+  seen['listedUnder'] = listFiles(fs, 'd/e/f');
+  seen['listedMissing'] = listFiles(fs, 'nope');
+  fs.setMtime('a.txt', T - 5000);
+  seen['mtime'] = fs.stat('a.txt')?.mtimeMs;
+  seen['snapshotKept'] = first?.size;
+  fs.rename('a.txt', 'd/moved.txt');
+  seen['renamed'] = [fs.stat('a.txt'), fs.stat('d/moved.txt')?.mtimeMs, fs.readText('d/moved.txt')];
+  fs.writeFile('d/moved.txt', 'rewritten, longer');
+  seen['rewritten'] = fs.stat('d/moved.txt')?.size;
+  fs.remove('d/moved.txt');
+  fs.remove('d/moved.txt');
+  seen['removed'] = fs.stat('d/moved.txt');
+  seen['realpath'] = [fs.realpath(''), fs.realpath('d/e'), fs.realpath('d/e/h.txt')].map((p) => p.slice(fs.root.length));
+  seen['errors'] = {
+    readdirMissing: codeOf(() => fs.readdir('nope')),
+    readdirFile: codeOf(() => fs.readdir('d/e/h.txt')),
+    readMissing: codeOf(() => fs.readText('nope.txt')),
+    readDir: codeOf(() => fs.readText('d')),
+    writeNoParent: codeOf(() => fs.writeFile('nope/x.txt', '')),
+    writeUnderFile: codeOf(() => fs.writeFile('d/e/h.txt/x.txt', '')),
+    writeDir: codeOf(() => fs.writeFile('d/e', '')),
+    mkdirOverFile: codeOf(() => fs.mkdir('d/e/h.txt')),
+    mkdirUnderFile: codeOf(() => fs.mkdir('d/e/h.txt/deeper')),
+    renameMissing: codeOf(() => fs.rename('nope.txt', 'x.txt')),
+    setMtimeMissing: codeOf(() => fs.setMtime('nope.txt', T)),
+    realpathMissing: codeOf(() => fs.realpath('nope')),
+    removeMissing: codeOf(() => fs.remove('nope.txt')),
+  };
+  seen['statUnderFile'] = fs.stat('d/e/h.txt/x');
+  return seen;
+}
+
+describe('FileSystem: the disk and memory', () => {
+  it('answer every operation the runner uses the same way', () => {
+    const onDisk = observe(disk());
+    expect(observe(memory())).toEqual(onDisk);
+    expect(onDisk).toMatchObject({
+      missing: undefined,
+      file: { isFile: true, isDirectory: false, size: 5 },
+      listed: ['a.txt', 'd/e/f/g.txt', 'd/e/h.txt'],
+      mtime: T - 5000,
+      renamed: [undefined, T - 5000, 'hello'],
+      errors: { readdirMissing: 'ENOENT', writeNoParent: 'ENOENT', removeMissing: 'none' },
+    });
+  });
+
+  it('stamps a write with its clock and keeps earlier stats as they were (memory)', () => {
+    const fs = memory();
+    fs.writeFile('x.txt', '');
+    const before = fs.stat('x.txt');
+    fs.writeFile('x.txt', 'more');
+    expect(before).toMatchObject({ size: 0, mtimeMs: T + 2000 });
+    expect(fs.stat('x.txt')).toMatchObject({ size: 4, mtimeMs: T + 3000 });
+  });
+});
