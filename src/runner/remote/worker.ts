@@ -6,6 +6,7 @@
  * push-back pauses the queue for every worker; a stopped worker puts its jobs back.
  */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Job, Queue, Worker } from 'bullmq';
 import type { ResolvedConfig, ResolvedTask } from '../../config/resolved.ts';
 import type { RunEvent } from '../events.ts';
@@ -189,6 +190,12 @@ async function admit(c: JobContext, task: ResolvedTask): Promise<{ held: HeldSlo
   const token = `${c.host}:${c.job.id ?? ''}:${randomUUID()}`;
   const held = await c.hostLimits.acquire(task, token, c.o.signal);
   if (held === undefined) return undefined;
+  // A job fetched before another worker's push-back paused the queue would otherwise start
+  // inside the pause: BullMQ's rate limit only stops fetching.
+  if (!(await pausedOut(c))) {
+    await c.hostLimits.release(held);
+    return undefined;
+  }
   const time = await c.gate.pass(gateRatesOf(task, c.o.config, c.host), token, c.o.signal).catch((error: unknown) => {
     void c.hostLimits.release(held);
     throw error;
@@ -202,6 +209,8 @@ async function admit(c: JobContext, task: ResolvedTask): Promise<{ held: HeldSlo
 async function pushBack(c: JobContext, retryAfterMs: number | undefined): Promise<never> {
   const { Worker } = await import('bullmq');
   const ms = retryAfterMs ?? DEFAULT_PUSH_BACK_MS;
+  // The pause is in force before it is announced: no worker starts a unit after this line.
+  await c.queue.rateLimit(ms);
   c.o.onEvent({
     type: 'unit:log',
     time: Date.now(),
@@ -210,8 +219,17 @@ async function pushBack(c: JobContext, retryAfterMs: number | undefined): Promis
     stream: 'warning',
     text: `pushed back: queue ${c.queue.name} paused for ${ms} ms on every worker`,
   });
-  await c.queue.rateLimit(ms);
   throw Worker.RateLimitError();
+}
+
+/** Waits while the queue is paused by a push-back; false when the worker stops first. */
+async function pausedOut(c: JobContext): Promise<boolean> {
+  for (;;) {
+    if (c.o.signal.aborted) return false;
+    const ttl = await c.queue.getRateLimitTtl();
+    if (ttl <= 0) return true;
+    await sleep(ttl, undefined, { signal: c.o.signal }).catch(() => undefined);
+  }
 }
 
 /** This worker is stopping: the job goes back to wait for another worker, not counted as an attempt. */
