@@ -1,10 +1,10 @@
 /**
  * The composition root: the only place that reads argv and the environment, writes to the
  * terminal and sets the exit code. One error boundary for bugs; expected failures are values.
+ * `--version` is answered here, before commander or any command module is loaded.
  */
-import { CommanderError } from 'commander';
+import { setFlagsFromString } from 'node:v8';
 import type { CliContext } from './options.ts';
-import { createProgram } from './program.ts';
 import { VERSION } from './version.ts';
 import { EXIT_CODES as EXIT } from './exit-codes.ts';
 
@@ -13,6 +13,13 @@ const LINGER_MS = 250;
 
 /** Runs runcue with `argv` (as `process.argv`: node, script, then the arguments) and sets the exit code. */
 export async function main(argv: readonly string[]): Promise<void> {
+  if (argv.length === 3 && (argv[2] === '--version' || argv[2] === '-V')) {
+    process.stdout.write(`${VERSION}\n`);
+    return;
+  }
+  // A young generation that does not grow: a no-op build of 100,000 units allocates many
+  // short-lived objects, and a doubling new space only raised peak memory (348 -> 196 MB).
+  setFlagsFromString('--semi-space-growth-factor=1');
   const context: CliContext = {
     cwd: process.cwd(),
     env: process.env,
@@ -22,6 +29,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       process.exitCode = code;
     },
   };
+  const [{ CommanderError }, { createProgram }] = await Promise.all([import('commander'), import('./program.ts')]);
   const program = createProgram(context);
   try {
     await program.parseAsync([...argv]);
