@@ -21,8 +21,8 @@ import { unitId, type OutputConflict, type Unit, type UnitGraph, type UnitPath }
 /** Existing files, as sorted relative POSIX paths. */
 export interface FileSource {
   list(pattern: Pattern): readonly string[];
-  /** The same files with their bindings, when the source has them at hand (saves a match each). */
-  listMatches?(pattern: Pattern): readonly (readonly [string, Wildcards])[];
+  /** The same files with their bindings, when the source has them at hand (saves a match each, and a list). */
+  forEachMatch?(pattern: Pattern, visit: (file: string, wildcards: Wildcards) => void): void;
 }
 
 /** What the unit graph is expanded from: the config, its task graph and the files on disk. */
@@ -219,8 +219,8 @@ function matchesOf(pattern: Pattern, options: ExpandOptions, index: OutputIndex)
     // frozen empty one), so it is kept as it is.
     out.push(b);
   };
-  if (options.files.listMatches) {
-    for (const [, b] of options.files.listMatches(pattern)) add(b);
+  if (options.files.forEachMatch) {
+    options.files.forEachMatch(pattern, (_, b) => add(b));
   } else {
     for (const file of options.files.list(pattern)) {
       const b = pattern.match(file);
