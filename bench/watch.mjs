@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // `runcue watch` benchmark (not part of npm test): the latency from an input write to the start
 // of its unit (median and p95 over --edits edits), and resident memory over --cycles cycles
-// (read from /proc/<pid>/status, so Linux only). Needs a built runcue (`npm run build`).
+// (read from /proc/<pid>/status, so Linux only), and whether bursts of writes (an editor's save:
+// write, rewrite, touch of one file a few ms apart; a "save all" of 5 files) are each one cycle,
+// neither lost nor doubled. Needs a built runcue (`npm run build`).
 //
-//   node bench/watch.mjs [--edits 50] [--cycles 1000] [--files 100] [--keep]
+//   node bench/watch.mjs [--edits 50] [--cycles 1000] [--files 100] [--bursts 20] [--keep]
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,12 +19,16 @@ const { values: opts } = parseArgs({
     edits: { type: 'string', default: '50' },
     cycles: { type: 'string', default: '1000' },
     files: { type: 'string', default: '100' },
+    bursts: { type: 'string', default: '20' },
     keep: { type: 'boolean', default: false },
   },
 });
 const EDITS = Number(opts.edits);
 const CYCLES = Number(opts.cycles);
 const FILES = Number(opts.files);
+const BURSTS = Number(opts.bursts);
+/** Quiet time after a burst before its cycles are counted: longer than any debounce. */
+const SETTLE_MS = 1500;
 const WAIT_MS = 30_000;
 
 /** This Node when it can run runcue (>= 22.22), else the project's node@24. */
@@ -72,6 +78,8 @@ function startWatch(dir) {
   let stderr = '';
   let waiters = [];
   let cycles = 0;
+  let starts = 0;
+  const observers = new Set();
   child.stderr.on('data', (c) => (stderr += c.toString()));
   child.stdout.on('data', (chunk) => {
     buffer += chunk.toString();
@@ -81,6 +89,8 @@ function startWatch(dir) {
       if (line.trim() === '') continue;
       const event = JSON.parse(line);
       if (event.type === 'watch:cycle' && event.phase === 'done') cycles = event.cycle;
+      if (event.type === 'watch:cycle' && event.phase === 'start') starts += 1;
+      for (const observe of observers) observe(event);
       waiters = waiters.filter((w) => {
         if (!w.match(event)) return true;
         clearTimeout(w.timer);
@@ -94,6 +104,15 @@ function startWatch(dir) {
     child,
     get cycles() {
       return cycles;
+    },
+    /** Cycles started so far. */
+    get starts() {
+      return starts;
+    },
+    /** Calls `fn` with every event from now on; returns the function that stops it. */
+    observe(fn) {
+      observers.add(fn);
+      return () => observers.delete(fn);
     },
     /** Resolves with the first event from now on that matches. */
     next(match, what) {
@@ -146,6 +165,45 @@ async function edit(w, dir, i) {
   return { toCycle: s.time - wrote, toUnit: u.time - wrote };
 }
 
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * One burst of writes, then quiet until every cycle it caused has run: how many cycles started,
+ * and how many of its units did not run or left an output that is not a copy of the last write.
+ */
+async function burst(w, dir, i) {
+  const before = w.starts;
+  const files = i % 2 === 0 ? [i % FILES] : [0, 1, 2, 3, 4].map((k) => (i * 5 + k) % FILES);
+  const units = new Set(files.map((n) => `copy[n=${n}]`));
+  const ran = new Set();
+  const stop = w.observe((e) => {
+    if (e.type === 'unit:start' && units.has(e.unit)) ran.add(e.unit);
+  });
+  for (const n of files) {
+    const file = path.join(dir, 'src', `${n}.txt`);
+    if (files.length === 1) {
+      // An editor's save: write, write again, touch, a few ms apart.
+      writeFileSync(file, `burst ${i} a`);
+      await sleep(3);
+      writeFileSync(file, `burst ${i} b`);
+      await sleep(3);
+      const now = new Date();
+      utimesSync(file, now, now);
+    } else {
+      writeFileSync(file, `burst ${i}`);
+      await sleep(2);
+    }
+  }
+  await sleep(SETTLE_MS);
+  while (w.cycles < w.starts) await sleep(20);
+  stop();
+  // Lost: a unit that did not run, or whose output is not the last version of its input.
+  const stale = files.filter(
+    (n) => readFileSync(path.join(dir, 'out', `${n}.txt`), 'utf8') !== readFileSync(path.join(dir, 'src', `${n}.txt`), 'utf8'),
+  );
+  return { cycles: w.starts - before, lost: [...units].filter((u) => !ran.has(u)).length + stale.length };
+}
+
 async function main() {
   if (!existsSync(path.join(repo, 'dist', 'cli', 'main.js'))) throw new Error('build runcue first: npm run build');
   const dir = project();
@@ -161,6 +219,13 @@ async function main() {
     }
     toUnit.sort((a, b) => a - b);
     toCycle.sort((a, b) => a - b);
+    const bursts = { bursts: BURSTS, cycles: 0, doubled: 0, lostUnits: 0 };
+    for (let i = 0; i < BURSTS; i++) {
+      const b = await burst(w, dir, i);
+      bursts.cycles += b.cycles;
+      if (b.cycles > 1) bursts.doubled += 1;
+      bursts.lostUnits += b.lost;
+    }
     const rss = {};
     const heap = {};
     const started = Date.now();
@@ -177,6 +242,7 @@ async function main() {
       edits: EDITS,
       latencyMs: { median: quantile(toUnit, 0.5), p95: quantile(toUnit, 0.95), max: toUnit.at(-1) },
       writeToCycleStartMs: { median: quantile(toCycle, 0.5), p95: quantile(toCycle, 0.95) },
+      bursts,
       cycles: w.cycles,
       msPerCycle: Math.round(cycleMs),
       rssKb: rss,
@@ -188,7 +254,9 @@ async function main() {
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     process.stdout.write(
       `write -> unit:start over ${EDITS} edits: median ${result.latencyMs.median} ms, p95 ${result.latencyMs.p95} ms ` +
-        `(includes the 100 ms debounce)\nRSS: ${Object.entries(rss)
+        `(includes the debounce)\n` +
+        `bursts: ${bursts.bursts} bursts -> ${bursts.cycles} cycles, ${bursts.doubled} doubled, ${bursts.lostUnits} units lost\n` +
+        `RSS: ${Object.entries(rss)
           .map(([c, kb]) => `cycle ${c}: ${(kb / 1024).toFixed(1)} MB`)
           .join(', ')}\n` +
         `heap after GC: ${Object.entries(heap)

@@ -1,10 +1,9 @@
 /**
  * The composition root: the only place that reads argv and the environment, writes to the
  * terminal and sets the exit code. One error boundary for bugs; expected failures are values.
+ * `--version` is answered here, before commander or any command module is loaded.
  */
-import { CommanderError } from 'commander';
 import type { CliContext } from './options.ts';
-import { createProgram } from './program.ts';
 import { VERSION } from './version.ts';
 import { EXIT_CODES as EXIT } from './exit-codes.ts';
 
@@ -13,6 +12,18 @@ const LINGER_MS = 250;
 
 /** Runs runcue with `argv` (as `process.argv`: node, script, then the arguments) and sets the exit code. */
 export async function main(argv: readonly string[]): Promise<void> {
+  if (argv.length === 3 && (argv[2] === '--version' || argv[2] === '-V')) {
+    process.stdout.write(`${VERSION}\n`);
+    return;
+  }
+  // Peak memory of a no-op build of 100,000 units: a young generation that does not grow
+  // (350 -> 240 MB), and an old generation that grows by half at a time rather than by V8's
+  // dynamic factor (215 -> 182 MB once the graph was smaller; a few percent more CPU at that
+  // size, none for small builds, whose heap never reaches the first limit).
+  // (node:v8 is loaded here, not imported: --version does without its 30 internal modules.)
+  const { setFlagsFromString } = process.getBuiltinModule('node:v8');
+  setFlagsFromString('--semi-space-growth-factor=1');
+  setFlagsFromString('--heap-growing-percent=50');
   const context: CliContext = {
     cwd: process.cwd(),
     env: process.env,
@@ -22,6 +33,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       process.exitCode = code;
     },
   };
+  const [{ CommanderError }, { createProgram }] = await Promise.all([import('commander'), import('./program.ts')]);
   const program = createProgram(context);
   try {
     await program.parseAsync([...argv]);

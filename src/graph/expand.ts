@@ -21,8 +21,8 @@ import { unitId, type OutputConflict, type Unit, type UnitGraph, type UnitPath }
 /** Existing files, as sorted relative POSIX paths. */
 export interface FileSource {
   list(pattern: Pattern): readonly string[];
-  /** The same files with their bindings, when the source has them at hand (saves a match each). */
-  listMatches?(pattern: Pattern): readonly (readonly [string, Wildcards])[];
+  /** The same files with their bindings, when the source has them at hand (saves a match each, and a list). */
+  forEachMatch?(pattern: Pattern, visit: (file: string, wildcards: Wildcards) => void): void;
 }
 
 /** What the unit graph is expanded from: the config, its task graph and the files on disk. */
@@ -36,7 +36,7 @@ export interface ExpandOptions {
   readonly only?: ReadonlySet<string>;
 }
 
-type Binding = Record<string, string>;
+type Binding = Readonly<Record<string, string>>;
 
 interface DynamicOutput {
   readonly glob: string;
@@ -57,6 +57,8 @@ function lowerBound(sorted: readonly string[], key: string): number {
   return lo;
 }
 
+const NO_DYNAMIC: readonly DynamicOutput[] = [];
+
 /** Concrete outputs in one sorted array, so a glob's static base is a binary-searched range. */
 class OutputIndex {
   readonly byPath = new Map<string, string>();
@@ -72,14 +74,11 @@ class OutputIndex {
 
   readonly conflicts: OutputConflict[] = [];
 
-  /** Concrete output path -> the task of the unit that makes it (to spot two tasks claiming one). */
-  private readonly ownerTask = new Map<string, string>();
-
-  addConcrete(path: string, unit: string, task: string): void {
+  /** `taskOf`: the task of a unit already added (to spot two tasks claiming one output). */
+  addConcrete(path: string, unit: Unit, taskOf: (unit: string) => string | undefined): void {
     const owner = this.byPath.get(path);
-    if (owner !== undefined && this.ownerTask.get(path) !== task) this.conflicts.push({ path, units: [owner, unit] });
-    this.byPath.set(path, unit);
-    this.ownerTask.set(path, task);
+    if (owner !== undefined && taskOf(owner) !== unit.task) this.conflicts.push({ path, units: [owner, unit.id] });
+    this.byPath.set(path, unit.id);
     this.sorted = undefined;
   }
 
@@ -100,8 +99,8 @@ class OutputIndex {
    * directory (or of a glob's base), and for a glob also those based below its base. Without
    * this, planning 1,000 documents compared every page with every document's glob.
    */
-  dynamicNear(path: string, isGlob: boolean): DynamicOutput[] {
-    if (this.dynamic.length === 0) return [];
+  dynamicNear(path: string, isGlob: boolean): readonly DynamicOutput[] {
+    if (this.dynamic.length === 0) return NO_DYNAMIC;
     const dir = isGlob ? staticBase(path) : path.slice(0, Math.max(0, path.lastIndexOf('/')));
     const out: DynamicOutput[] = [...(this.dynamicByBase.get('') ?? [])];
     for (let i = dir.indexOf('/'); ; i = dir.indexOf('/', i + 1)) {
@@ -138,7 +137,8 @@ export function expandGraph(options: ExpandOptions): UnitGraph {
   const { config, tasks, only } = options;
   const units = new Map<string, Unit>();
   const index = new OutputIndex();
-  const deps = new Map<string, Set<string>>();
+  const deps = new Map<string, ReadonlySet<string>>();
+  const taskOf = (id: string): string | undefined => units.get(id)?.task;
 
   for (const name of tasks.order) {
     if (only && !only.has(name)) continue;
@@ -154,7 +154,7 @@ export function expandGraph(options: ExpandOptions): UnitGraph {
     for (const unit of taskUnits) {
       const open = unit.placeholder || !options.isSettled(unit.id);
       for (const out of unit.outputs) {
-        if (!out.isGlob) index.addConcrete(out.path, unit.id, unit.task);
+        if (!out.isGlob) index.addConcrete(out.path, unit, taskOf);
         else index.addDynamic(out.path, unit.id, open);
       }
     }
@@ -215,10 +215,12 @@ function matchesOf(pattern: Pattern, options: ExpandOptions, index: OutputIndex)
     const key = only !== undefined ? (b[only] ?? '\u0000') : names.map((w) => b[w] ?? '\u0000').join('\u0001');
     if (seen.has(key)) return;
     seen.add(key);
-    out.push({ ...b });
+    // Bindings are read, never written: match() makes a new object per file (or the shared
+    // frozen empty one), so it is kept as it is.
+    out.push(b);
   };
-  if (options.files.listMatches) {
-    for (const [, b] of options.files.listMatches(pattern)) add(b);
+  if (options.files.forEachMatch) {
+    options.files.forEachMatch(pattern, (_, b) => add(b));
   } else {
     for (const file of options.files.list(pattern)) {
       const b = pattern.match(file);
@@ -258,43 +260,49 @@ function join(left: readonly Binding[], right: readonly Binding[]): Binding[] {
 
 function makeUnit(task: ResolvedTask, binding: Binding): Unit {
   const placeholder = task.wildcards.some((w) => binding[w] === undefined);
-  const values: Binding = {};
+  const values: Record<string, string> = {};
   for (const w of task.wildcards) {
     const v = binding[w];
     if (v !== undefined) values[w] = v;
   }
-  const inputs: UnitPath[] = task.inputs.flatMap((input): UnitPath[] => {
-    if (input.kind === 'pattern') {
-      const path = input.pattern.fill(values);
-      const open = input.pattern.wildcards.some((w) => values[w] === undefined);
-      return [{ name: input.name, path, isGlob: input.pattern.isGlob || open }];
-    }
-    const anyValues = { ...Object.fromEntries(task.wildcards.map((w) => [w, '*'])), ...values };
-    try {
-      const returned: unknown = input.fn(anyValues);
-      const refused = refusedInputPath(returned);
-      // Like a pattern with `..`, the path is refused: the unit waits for it, and says why.
-      if (refused !== undefined) {
-        const what = typeof returned === 'string' ? JSON.stringify(returned) : describeValue(returned);
-        return [{ name: input.name, path: `(input ${input.name}: its function returned ${what}: ${refused})`, isGlob: false }];
-      }
-      const path = normalize(returned as string);
-      return [{ name: input.name, path, isGlob: isGlobPath(path) }];
-    } catch (error) {
-      // A placeholder asks with '*', which the function may not handle: leave the input out.
-      if (placeholder) return [];
-      // Expansion is pure and must not throw: the unit waits for a path nobody can make, and
-      // its diagnostic says why.
-      const why = error instanceof Error ? error.message : String(error);
-      return [{ name: input.name, path: `(input ${input.name}: its function threw: ${why})`, isGlob: false }];
-    }
-  });
+  // map, not flatMap or push: an array of exactly its length (a unit lives as long as the run,
+  // and 100,000 of them are built by a no-op).
+  const mapped = task.inputs.map((input) => unitInput(task, input, values, placeholder));
+  const inputs = mapped.includes(undefined) ? mapped.filter((i) => i !== undefined) : (mapped as UnitPath[]);
   const outputs: UnitPath[] = task.outputs.map((output) => {
     const path = output.pattern.fill(values);
-    const open = output.pattern.wildcards.some((w) => values[w] === undefined);
-    return { name: output.name, path, isGlob: output.pattern.isGlob || open, ...(output.optional ? { optional: true } : {}) };
+    const isGlob = output.pattern.isGlob || output.pattern.wildcards.some((w) => values[w] === undefined);
+    return output.optional ? { name: output.name, path, isGlob, optional: true } : { name: output.name, path, isGlob };
   });
   return { id: unitId(task.name, task.wildcards, values), task: task.name, wildcards: values, inputs, outputs, placeholder };
+}
+
+/** One input of a unit; undefined for a function input that cannot answer for a placeholder. */
+function unitInput(task: ResolvedTask, input: ResolvedTask['inputs'][number], values: Binding, placeholder: boolean): UnitPath | undefined {
+  if (input.kind === 'pattern') {
+    const path = input.pattern.fill(values);
+    const open = input.pattern.wildcards.some((w) => values[w] === undefined);
+    return { name: input.name, path, isGlob: input.pattern.isGlob || open };
+  }
+  const anyValues = { ...Object.fromEntries(task.wildcards.map((w) => [w, '*'])), ...values };
+  try {
+    const returned: unknown = input.fn(anyValues);
+    const refused = refusedInputPath(returned);
+    // Like a pattern with `..`, the path is refused: the unit waits for it, and says why.
+    if (refused !== undefined) {
+      const what = typeof returned === 'string' ? JSON.stringify(returned) : describeValue(returned);
+      return { name: input.name, path: `(input ${input.name}: its function returned ${what}: ${refused})`, isGlob: false };
+    }
+    const path = normalize(returned as string);
+    return { name: input.name, path, isGlob: isGlobPath(path) };
+  } catch (error) {
+    // A placeholder asks with '*', which the function may not handle: leave the input out.
+    if (placeholder) return undefined;
+    // Expansion is pure and must not throw: the unit waits for a path nobody can make, and
+    // its diagnostic says why.
+    const why = error instanceof Error ? error.message : String(error);
+    return { name: input.name, path: `(input ${input.name}: its function threw: ${why})`, isGlob: false };
+  }
 }
 
 /** Why a value returned by an input function is not a path inside the config directory. */
@@ -309,24 +317,29 @@ function normalize(path: string): string {
   return path.replace(/^(\.\/)+/, '').replace(/\/{2,}/g, '/');
 }
 
-function producersOf(unit: Unit, index: OutputIndex, units: ReadonlyMap<string, Unit>): Set<string> {
-  const found = new Set<string>();
+/** The one set of a unit that waits for nothing (most of them): no Set per unit. */
+const NO_PRODUCERS: ReadonlySet<string> = new Set();
+
+function producersOf(unit: Unit, index: OutputIndex, units: ReadonlyMap<string, Unit>): ReadonlySet<string> {
+  let found: Set<string> | undefined;
+  const add = (id: string): void => {
+    if (units.get(id)?.task !== unit.task) (found ??= new Set()).add(id);
+  };
   for (const input of unit.inputs) {
     if (!input.isGlob) {
       const p = index.byPath.get(input.path);
-      if (p !== undefined) found.add(p);
-      for (const d of index.dynamicNear(input.path, false)) if (d.isMatch(input.path)) found.add(d.unit);
+      if (p !== undefined) add(p);
+      for (const d of index.dynamicNear(input.path, false)) if (d.isMatch(input.path)) add(d.unit);
       continue;
     }
     const matcher = globMatcher(input.path);
     for (const path of index.under(staticBase(input.path))) {
       if (matcher(path)) {
         const p = index.byPath.get(path);
-        if (p !== undefined) found.add(p);
+        if (p !== undefined) add(p);
       }
     }
-    for (const d of index.dynamicNear(input.path, true)) if (globsIntersect(d.glob, input.path)) found.add(d.unit);
+    for (const d of index.dynamicNear(input.path, true)) if (globsIntersect(d.glob, input.path)) add(d.unit);
   }
-  for (const id of found) if (units.get(id)?.task === unit.task) found.delete(id);
-  return found;
+  return found ?? NO_PRODUCERS;
 }

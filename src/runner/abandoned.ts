@@ -29,7 +29,8 @@ const stillRunning = new Set<string>();
 
 /** Whether an abandoned attempt of this unit may still be running in this process. */
 export function abandonedAttemptRuns(root: string, unit: string): boolean {
-  return stillRunning.has(`${root}\u0000${unit}`);
+  // Asked for every unit a build checks: no key is built while nothing was abandoned.
+  return stillRunning.size > 0 && stillRunning.has(`${root}\u0000${unit}`);
 }
 
 /** Call right after the failed attempt's outputs were removed: later changes are its late writes. */

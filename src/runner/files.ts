@@ -17,8 +17,52 @@ export interface FileStat {
 
 export function statPath(fs: FileSystem, rel: string): FileStat | undefined {
   const s = fs.stat(rel);
-  // A stat is a FileStat already: no copy (a no-op build stats every input and output).
-  return s?.isFile() ? s : undefined;
+  // Only the two numbers: a stale unit keeps its inputs' stats until it ran, and an fs.Stats
+  // (14 fields) for each of 100,000 units showed in peak memory.
+  return s?.isFile() ? { mtimeMs: s.mtimeMs, size: s.size } : undefined;
+}
+
+/**
+ * The inputs of a unit with one input file (most units): a read-only map of one entry, so the
+ * check of each of 100,000 fresh units allocates no Map.
+ */
+export class OneFile implements ReadonlyMap<string, FileStat> {
+  readonly size = 1;
+  private readonly file: string;
+  private readonly stat: FileStat;
+
+  constructor(file: string, stat: FileStat) {
+    this.file = file;
+    this.stat = stat;
+  }
+
+  get(key: string): FileStat | undefined {
+    return key === this.file ? this.stat : undefined;
+  }
+
+  has(key: string): boolean {
+    return key === this.file;
+  }
+
+  forEach(fn: (value: FileStat, key: string, map: ReadonlyMap<string, FileStat>) => void): void {
+    fn(this.stat, this.file, this);
+  }
+
+  *entries(): MapIterator<[string, FileStat]> {
+    yield [this.file, this.stat];
+  }
+
+  *keys(): MapIterator<string> {
+    yield this.file;
+  }
+
+  *values(): MapIterator<FileStat> {
+    yield this.stat;
+  }
+
+  [Symbol.iterator](): MapIterator<[string, FileStat]> {
+    return this.entries();
+  }
 }
 
 /** Files that exist now for a unit path: the path itself, or every file a glob matches. */

@@ -214,7 +214,7 @@ export class Scheduler {
       return;
     }
     // (plan) An upstream unit that would run makes this one stale, whatever its files say.
-    const upstream = [...this.book.deps(id)].find((d) => this.book.statusOf(d) === 'would-run');
+    const upstream = this.book.upstreamWouldRun(id);
     if (upstream !== undefined) {
       this.verdicts.onChecked(unit, { kind: 'stale', reason: { kind: 'upstream', upstream }, inputs: new Map() });
       return;

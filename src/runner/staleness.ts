@@ -6,7 +6,7 @@ import type { Schedule } from '../config/schedule.ts';
 import type { UnitPath } from '../graph/unit.ts';
 import type { StaleReason } from './events.ts';
 import type { FileSystem } from './file-system.ts';
-import { filesOf, statPath, type FileStat } from './files.ts';
+import { filesOf, OneFile, statPath, type FileStat } from './files.ts';
 import { clockExpiry } from './expiry.ts';
 import { recordedFilesOf, type OutputRecord } from './output-record.ts';
 
@@ -49,7 +49,12 @@ export function observeInputs(
   fs: FileSystem,
   inputs: readonly UnitPath[],
   isOrphan?: (file: string) => boolean,
-): { missing: UnitPath } | { files: Map<string, FileStat> } {
+): { missing: UnitPath } | { files: ReadonlyMap<string, FileStat> } {
+  const only = inputs.length === 1 ? inputs[0] : undefined;
+  if (only && !only.isGlob) {
+    const s = statPath(fs, only.path);
+    return s ? { files: new OneFile(only.path, s) } : { missing: only };
+  }
   const files = new Map<string, FileStat>();
   for (const input of inputs) {
     if (!input.isGlob) {

@@ -69,8 +69,8 @@ function followLink(walk: Walk, rel: string): void {
 export interface FileLister {
   /** The files that match `pattern`, sorted. */
   list(pattern: Pattern): string[];
-  /** The same with each file's wildcard values (one match per file, not two). */
-  listMatches(pattern: Pattern): (readonly [string, Wildcards])[];
+  /** Calls `visit` with each of those files and its wildcard values (one match per file, no list). */
+  forEachMatch(pattern: Pattern, visit: (file: string, wildcards: Wildcards) => void): void;
   /** Forgets every walk (files changed). */
   invalidate(): void;
 }
@@ -101,25 +101,28 @@ export function createFileLister(fs: FileSystem): FileLister {
     walks.set(base, files);
     return files;
   };
-  const listMatches = (pattern: Pattern): (readonly [string, Wildcards])[] => {
+  const forEachMatch = (pattern: Pattern, visit: (file: string, wildcards: Wildcards) => void): void => {
     if (pattern.wildcards.length === 0 && !pattern.isGlob) {
       let found = exists.get(pattern.source);
       if (found === undefined) {
         found = fs.stat(pattern.source)?.isFile() ?? false;
         exists.set(pattern.source, found);
       }
-      return found ? [[pattern.source, {}]] : [];
+      if (found) visit(pattern.source, {});
+      return;
     }
-    const out: (readonly [string, Wildcards])[] = [];
     for (const f of filesUnder(pattern.base)) {
       const b = pattern.match(f);
-      if (b) out.push([f, b]);
+      if (b) visit(f, b);
     }
-    return out;
   };
   return {
-    list: (pattern) => listMatches(pattern).map(([f]) => f),
-    listMatches,
+    list: (pattern) => {
+      const out: string[] = [];
+      forEachMatch(pattern, (f) => out.push(f));
+      return out;
+    },
+    forEachMatch,
     invalidate() {
       walks = new Map();
       exists.clear();

@@ -10,10 +10,16 @@
  *   running-dirty ──cycle done──▶ debouncing, or idle when every change was its own write
  *   any ──stop──▶ stopped
  *
- * - Debounce: a cycle starts `quietMs` after the last change, but no later than `maxWaitMs` after
- *   the first one, so a save storm or a `git checkout` of 1,000 files is one cycle.
+ * - Debounce: a lone change starts a cycle `firstQuietMs` (25 ms) after it, so an edit is picked
+ *   up at once. A second change within that time makes the batch a burst: the cycle then starts
+ *   `quietMs` (100 ms) after the last change, but no later than `maxWaitMs` after the first one,
+ *   so an editor's save (write, rename, chmod), a save storm or a `git checkout` of 1,000 files is
+ *   one cycle.
  * - Changes during a cycle never interrupt it (a running unit may be a paid API call): they queue
  *   exactly one follow-up cycle with everything that changed meanwhile.
+ * - A change to a file that a cycle started with, whose mtime is still the one it had then, is
+ *   dropped: that cycle sees this version (chokidar reports a file written twice within 50 ms a
+ *   second time, 50 ms after the first: it must not start a second cycle).
  * - runcue's own writes never trigger a cycle: a change to a file a cycle wrote, whose mtime is
  *   still the one the cycle recorded, is dropped (also when it arrives after the cycle ended), and
  *   so is the removal of an output a failed unit's cleanup deleted. `.runcue/` never triggers.
@@ -64,8 +70,10 @@ export interface RerunPolicyOptions {
   readonly mtimeOf: (path: string) => number | undefined;
   /** Starts a cycle; the caller reports its end with `cycleFinished`. */
   readonly startCycle: (request: CycleRequest) => void;
-  /** Quiet time after the last change before a cycle starts (default 100 ms). */
+  /** Quiet time after the last change of a burst before a cycle starts (default 100 ms). */
   readonly quietMs?: number;
+  /** Quiet time after a lone change, before the batch counts as a burst (default 25 ms). */
+  readonly firstQuietMs?: number;
   /** Longest wait after the first change of a storm (default 1,000 ms). */
   readonly maxWaitMs?: number;
   /** An expiry cycle is never scheduled sooner than this from now (default 50 ms). */
@@ -80,9 +88,10 @@ class Pending {
   readonly paths = new Set<string>();
   config = false;
   expired = false;
-  /** When the first and the last change of this batch arrived. */
+  /** When the first and the last change of this batch arrived, and how many there were. */
   first = 0;
   last = 0;
+  count = 0;
 
   get empty(): boolean {
     return this.paths.size === 0 && !this.config && !this.expired;
@@ -91,6 +100,7 @@ class Pending {
   note(now: number): void {
     if (this.empty) this.first = now;
     this.last = now;
+    this.count += 1;
   }
 }
 
@@ -105,13 +115,17 @@ export class RerunPolicy {
   private readonly ownWrites = new Map<string, number>();
   /** Outputs a failed unit's cleanup removed: their removal events are runcue's own. */
   private readonly ownRemovals = new Set<string>();
+  /** Changed files a cycle started with, with their mtimes then: a later event for that version is stale. */
+  private readonly launched = new Map<string, number>();
   private readonly o: RerunPolicyOptions;
   private readonly quietMs: number;
+  private readonly firstQuietMs: number;
   private readonly maxWaitMs: number;
 
   constructor(options: RerunPolicyOptions) {
     this.o = options;
     this.quietMs = options.quietMs ?? 100;
+    this.firstQuietMs = Math.min(options.firstQuietMs ?? 25, this.quietMs);
     this.maxWaitMs = options.maxWaitMs ?? 1000;
   }
 
@@ -134,7 +148,7 @@ export class RerunPolicy {
   /** A file was added, changed or removed (`path` relative to the config directory). */
   fileChanged(path: string): void {
     if (path === '.runcue' || path.startsWith('.runcue/')) return;
-    if (this.isOwnWrite(path)) return;
+    if (this.isOwnWrite(path) || this.isLaunchedVersion(path)) return;
     this.pending.note(this.o.clock.now());
     this.pending.paths.add(path);
     this.changed();
@@ -203,7 +217,8 @@ export class RerunPolicy {
   /** Re-arms the debounce timer for the earlier of "quiet since the last change" and the cap. */
   private armDebounce(): void {
     this.cancelDebounce?.();
-    const due = Math.min(this.pending.last + this.quietMs, this.pending.first + this.maxWaitMs);
+    const quiet = this.pending.count > 1 ? this.quietMs : this.firstQuietMs;
+    const due = Math.min(this.pending.last + quiet, this.pending.first + this.maxWaitMs);
     this.cancelDebounce = this.o.clock.schedule(Math.max(0, due - this.o.clock.now()), () => {
       this.cancelDebounce = undefined;
       if (this.current === 'debouncing') this.launch();
@@ -220,6 +235,11 @@ export class RerunPolicy {
       this.cancelExpiry?.();
       this.cancelExpiry = undefined;
       this.expiry = undefined;
+    }
+    for (const path of batch.paths) {
+      const mtime = this.o.mtimeOf(path);
+      if (mtime === undefined) this.launched.delete(path);
+      else this.launched.set(path, mtime);
     }
     this.current = 'running';
     this.o.startCycle({ initial: false, changed: [...batch.paths].sort(), config: batch.config, expired: batch.expired });
@@ -249,6 +269,15 @@ export class RerunPolicy {
     // Nothing to wait for: a clock, unlike an editor, does not fire in storms.
     if (this.current === 'idle') this.launch();
     else if (this.current === 'running') this.current = 'running-dirty';
+  }
+
+  /** The version of the file that a cycle already started with (the event came late). */
+  private isLaunchedVersion(path: string): boolean {
+    const recorded = this.launched.get(path);
+    if (recorded === undefined) return false;
+    if (this.o.mtimeOf(path) === recorded) return true;
+    this.launched.delete(path);
+    return false;
   }
 
   /** A change runcue made itself: a file it wrote, unchanged since, or an output it removed. */

@@ -52,8 +52,9 @@ export interface WatchOptions {
   readonly openWatcher?: OpenWatcher;
   /** Default: the system clock and `setTimeout`. */
   readonly clock?: PolicyClock;
-  /** Debounce: quiet time after the last change, and longest wait after the first. */
+  /** Debounce: quiet time after the last change of a burst, after a lone change, and longest wait after the first. */
   readonly quietMs?: number;
+  readonly firstQuietMs?: number;
   readonly maxWaitMs?: number;
 }
 
@@ -130,6 +131,7 @@ class WatchSession {
         this.running = this.cycle(request).catch((error: unknown) => this.crash(error));
       },
       ...(options.quietMs !== undefined ? { quietMs: options.quietMs } : {}),
+      ...(options.firstQuietMs !== undefined ? { firstQuietMs: options.firstQuietMs } : {}),
       ...(options.maxWaitMs !== undefined ? { maxWaitMs: options.maxWaitMs } : {}),
     });
   }

@@ -4,7 +4,6 @@
  */
 import type { Stats } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { watch as chokidarWatch } from 'chokidar';
 import type { WatchScope } from './scope.ts';
 
 /** What happened to a file. */
@@ -29,8 +28,12 @@ export interface WatcherOptions {
 /** Opens a watcher on the scope; resolves once its initial scan is done (changes after it are seen). */
 export type OpenWatcher = (options: WatcherOptions) => Promise<FileWatcher>;
 
-/** The chokidar watcher. */
-export const openChokidarWatcher: OpenWatcher = (options) => {
+/**
+ * The chokidar watcher. chokidar is imported here, when watching starts: the package entry point
+ * (which a config imports for `defineConfig`) and every other command do without it.
+ */
+export const openChokidarWatcher: OpenWatcher = async (options) => {
+  const { watch: chokidarWatch } = await import('chokidar');
   const { root, scope } = options;
   const rel = (path: string): string => toPosix(relative(root, path));
   const watcher = chokidarWatch(

@@ -15,9 +15,9 @@ function failures(events: readonly JsonEvent[]): Record<string, string> {
   return out;
 }
 
-/** No stack of runcue's own code reached the user (a function's own stack may, in its output tail). */
+/** No stack of runcue's own code (src, or dist and its bundle chunks) reached the user (a function's own stack may, in its output tail). */
 function expectNoInternalStack(text: string): void {
-  expect(text).not.toMatch(/^\s+at .*\/(dist|src)\/(cli|runner|config|graph)\//m);
+  expect(text).not.toMatch(/^\s+at .*\/(dist|src)\/(cli|runner|config|graph|chunks)\//m);
   expect(text).not.toContain('node:internal/process');
   expect(text).not.toContain('[object Object]');
 }

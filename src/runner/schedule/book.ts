@@ -192,6 +192,12 @@ export class Book {
     return [...all].filter((d) => this.wanted.has(d));
   }
 
+  /** (plan) A dep of `id` that would run, if any (no array per checked unit: a no-op checks 100,000s). */
+  upstreamWouldRun(id: string): string | undefined {
+    for (const d of this.deps(id)) if (this.status.get(d) === 'would-run') return d;
+    return undefined;
+  }
+
   /** Its check is due (placeholders are never checked: the next expansion replaces them). */
   makeCheckable(id: string): void {
     const unit = this.unit(id);

@@ -1,7 +1,7 @@
 /**
  * The rate store: starts kept under `.runcue/rates/` in a real temp dir, shared by several
  * store instances (as by several processes) and by two real child processes hammering the same
- * window through the built limiter (dist must be built: `npm test` builds first).
+ * window through the limiter (its sources, run by Node as they are).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync, appendFileSync } from 'node:fs';
@@ -253,8 +253,9 @@ describe('limiter with a rate store', () => {
   });
 
   it('two real processes hammering one window never exceed it together', async () => {
-    const limiterUrl = pathToFileURL(join(REPO, 'dist', 'runner', 'limiter.js')).href;
-    const storeUrl = pathToFileURL(join(REPO, 'dist', 'runner', 'rate-store.js')).href;
+    // The sources themselves (Node strips their types): dist holds a bundle, not these modules.
+    const limiterUrl = pathToFileURL(join(REPO, 'src', 'runner', 'limiter.ts')).href;
+    const storeUrl = pathToFileURL(join(REPO, 'src', 'runner', 'rate-store.ts')).href;
     const script = join(root, 'hammer.mjs');
     // Each process takes every slot it can for `ms` and prints its start times. Both wake at
     // the same `until`, so they race for the same slots again and again.

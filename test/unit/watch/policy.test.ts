@@ -109,23 +109,48 @@ describe('rerun policy: the initial cycle', () => {
 });
 
 describe('rerun policy: debounce', () => {
-  it('starts a cycle 100 ms after the last change', () => {
+  it('starts a cycle 25 ms after a lone change', () => {
     const h = started();
     h.policy.fileChanged('src/a.txt');
     expect(h.policy.state).toBe('debouncing');
-    h.clock.advance(60);
+    h.clock.advance(24);
+    expect(h.cycles).toHaveLength(0);
+    h.clock.advance(1);
+    expect(h.cycles).toEqual([{ initial: false, changed: ['src/a.txt'], config: false, expired: false }]);
+  });
+
+  it('a second change within 25 ms makes a burst: the cycle starts 100 ms after its last change', () => {
+    const h = started();
+    h.policy.fileChanged('src/a.txt');
+    expect(h.policy.state).toBe('debouncing');
+    h.clock.advance(20);
     h.policy.fileChanged('src/b.txt');
+    h.clock.advance(60);
+    h.policy.fileChanged('src/c.txt');
     h.clock.advance(99);
     expect(h.cycles).toHaveLength(0);
     h.clock.advance(1);
-    expect(h.cycles).toEqual([{ initial: false, changed: ['src/a.txt', 'src/b.txt'], config: false, expired: false }]);
+    expect(h.cycles).toEqual([{ initial: false, changed: ['src/a.txt', 'src/b.txt', 'src/c.txt'], config: false, expired: false }]);
     expect(h.policy.state).toBe('running');
+  });
+
+  it("an editor's save (write, rename, chmod of one file within a few ms) is one cycle", () => {
+    const h = started();
+    h.policy.fileChanged('src/a.txt');
+    h.clock.advance(3);
+    h.policy.fileChanged('src/a.txt');
+    h.clock.advance(2);
+    h.policy.fileChanged('src/a.txt');
+    h.clock.advance(5_000);
+    expect(h.cycles).toEqual([{ initial: false, changed: ['src/a.txt'], config: false, expired: false }]);
   });
 
   it('starts no later than 1 s after the first change of a storm that does not stop', () => {
     const h = started();
     for (let i = 0; i < 30; i++) {
       h.policy.fileChanged(`src/${i}.txt`);
+      // The storm opens as a save does, with two events at once: a burst from the start.
+      if (i === 0) h.policy.fileChanged('src/0.txt');
       h.clock.advance(50);
     }
     // 30 changes 50 ms apart: the cap (1 s after the first) fired once, mid-storm.
@@ -161,6 +186,27 @@ describe('rerun policy: debounce', () => {
     for (let i = 0; i < 5; i++) h.policy.fileChanged('src/a.txt');
     h.clock.advance(100);
     expect(h.cycles[0]?.changed).toEqual(['src/a.txt']);
+  });
+
+  it("drops a late event for the version a cycle started with (chokidar's replay of a throttled change)", () => {
+    const h = started();
+    h.files.set('src/a.txt', 1);
+    h.policy.fileChanged('src/a.txt');
+    h.clock.advance(25);
+    expect(h.cycles).toHaveLength(1);
+    // Written twice within chokidar's 50 ms: the second event comes 50 ms after the first.
+    h.clock.advance(25);
+    h.policy.fileChanged('src/a.txt');
+    expect(h.policy.state).toBe('running');
+    h.finish();
+    h.policy.fileChanged('src/a.txt');
+    h.clock.advance(5_000);
+    expect(h.cycles).toHaveLength(1);
+    // A real edit afterwards is a change again.
+    h.files.set('src/a.txt', 2);
+    h.policy.fileChanged('src/a.txt');
+    h.clock.advance(25);
+    expect(h.cycles).toHaveLength(2);
   });
 
   it('never triggers on .runcue/', () => {
@@ -199,11 +245,23 @@ describe('rerun policy: changes while a cycle runs', () => {
     h.policy.fileChanged('a');
     h.clock.advance(100);
     h.policy.fileChanged('b');
+    h.policy.fileChanged('c');
     h.clock.advance(30);
     h.finish();
     h.clock.advance(69);
     expect(h.cycles).toHaveLength(1);
     h.clock.advance(1);
+    expect(h.cycles).toHaveLength(2);
+  });
+
+  it('starts the follow-up at once for a lone change that is already quiet', () => {
+    const h = started();
+    h.policy.fileChanged('a');
+    h.clock.advance(100);
+    h.policy.fileChanged('b');
+    h.clock.advance(30);
+    h.finish();
+    h.clock.advance(0);
     expect(h.cycles).toHaveLength(2);
   });
 });
