@@ -11,7 +11,7 @@ import type { ProcessGroups } from '../process-groups.ts';
 import { EX_TEMPFAIL, takeRetryAfterFile } from '../push-back.ts';
 import type { AttemptRequest, Executor, ExecutorOutcome } from './executor.ts';
 import { execProcess } from './spawn.ts';
-import { spawnMode, type SpawnMode } from './spawner.ts';
+import { spawnerFor, spawnMode, type SpawnMode } from './spawner.ts';
 import { runTempDir, type CommandRun } from './unit-view.ts';
 
 /** What every command of a run shares. */
@@ -29,6 +29,9 @@ export interface ProcessContext {
 /** An executor that runs shell and argv commands as local processes. */
 export function processExecutor(context: ProcessContext): Executor {
   const spawn = spawnMode(context.env);
+  // Forced, the pool is started now, while the run plans: a unit that waits for the helper does
+  // so after its start was counted against its service's rate. (`auto` forks until it is up.)
+  if (spawn === 'pool') spawnerFor(spawn, { graceMs: context.killGraceMs, tmp: runTempDir(), env: context.env });
   return { run: (request) => runCommand(context, spawn, request) };
 }
 
