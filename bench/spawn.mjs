@@ -85,6 +85,8 @@ for (const spec of values.cases.split(',')) {
   for (const v of variants) {
     const wall = med(v.name, 'wall');
     const ratio = (wall / makeWall).toFixed(2);
-    console.log(`  ${v.name.padEnd(6)} wall ${wall.toFixed(2)} s (${ratio}x make)  cpu ${med(v.name, 'user').toFixed(1)}u + ${med(v.name, 'sys').toFixed(1)}s`);
+    console.log(
+      `  ${v.name.padEnd(6)} wall ${wall.toFixed(2)} s (${ratio}x make)  cpu ${med(v.name, 'user').toFixed(1)}u + ${med(v.name, 'sys').toFixed(1)}s`,
+    );
   }
 }
