@@ -12,7 +12,7 @@
  * SIGKILL after the grace period, and it exits.
  */
 export const SPAWNER_SOURCE = String.raw`
-import os, signal, selectors, sys, tempfile, time
+import os, signal, selectors, sys, time
 grace = int(sys.argv[1]) / 1000.0
 tmp = sys.argv[2]
 TAIL = 32768
@@ -55,6 +55,19 @@ def resolve(file, search):
         return found
     raise OSError(2, 'not found')
 
+serial = [0]
+
+def output_file():
+    while True:
+        serial[0] += 1
+        name = os.path.join(tmp, 'runcue-out-%d-%d' % (os.getpid(), serial[0]))
+        try:
+            fd = os.open(name, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            continue
+        os.unlink(name)
+        return fd
+
 def start(fields):
     uid = fields[0].decode()
     cwd = fields[1]
@@ -70,8 +83,7 @@ def start(fields):
             os.chdir(cwd)
             here[0] = cwd
         path = resolve(os.fsdecode(argv[0]), os.fsdecode(env[b'PATH']) if b'PATH' in env else os.defpath)
-        fd, name = tempfile.mkstemp(prefix='runcue-out-', dir=tmp)
-        os.unlink(name)
+        fd = output_file()
         actions = [(os.POSIX_SPAWN_DUP2, devnull, 0), (os.POSIX_SPAWN_DUP2, fd, 1), (os.POSIX_SPAWN_DUP2, fd, 2)]
         pid = os.posix_spawn(path, argv, env, file_actions=actions, setsid=True, setsigdef=DEFAULT, setsigmask=())
     except OSError as e:

@@ -11,6 +11,7 @@
  * `direct` never starts one.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
 import type { Socket } from 'node:net';
 import { SPAWNER_SOURCE } from './spawner-helper.ts';
@@ -61,7 +62,7 @@ class Spawner {
 
   constructor(graceMs: number, tmp: string, env: Readonly<Record<string, string | undefined>>, onDeath: () => void) {
     const path = env['PATH'];
-    this.child = spawn('python3', ['-I', '-S', '-c', SPAWNER_SOURCE, String(graceMs), tmp], {
+    this.child = spawn(pythonPath(env), ['-I', '-S', '-c', SPAWNER_SOURCE, String(graceMs), tmp], {
       // Its own group: a Ctrl-C sent to runcue's group must not end it while runcue stops the units.
       detached: true,
       env: path === undefined ? {} : { PATH: path },
@@ -136,6 +137,16 @@ class Spawner {
       }
     }
   }
+}
+
+/**
+ * RUNCUE_PYTHON, else the system's python3 (a version manager's shim first on PATH, pyenv's,
+ * is a shell script that took 300 ms to start it here), else python3 on PATH.
+ */
+function pythonPath(env: Readonly<Record<string, string | undefined>>): string {
+  const chosen = env['RUNCUE_PYTHON'];
+  if (chosen) return chosen;
+  return ['/usr/bin/python3', '/usr/local/bin/python3'].find((p) => existsSync(p)) ?? 'python3';
 }
 
 let current: Spawner | undefined;
