@@ -85,7 +85,13 @@ def start(fields):
         path = resolve(os.fsdecode(argv[0]), os.fsdecode(env[b'PATH']) if b'PATH' in env else os.defpath)
         fd = output_file()
         actions = [(os.POSIX_SPAWN_DUP2, devnull, 0), (os.POSIX_SPAWN_DUP2, fd, 1), (os.POSIX_SPAWN_DUP2, fd, 2)]
-        pid = os.posix_spawn(path, argv, env, file_actions=actions, setsid=True, setsigdef=DEFAULT, setsigmask=())
+        try:
+            pid = os.posix_spawn(path, argv, env, file_actions=actions, setsid=True, setsigdef=DEFAULT, setsigmask=())
+        except OSError as e:
+            # A script without #! line: sh runs it, as execvp (and so a direct fork) does.
+            if e.errno != 8:
+                raise
+            pid = os.posix_spawn('/bin/sh', [b'sh', os.fsencode(path)] + argv[1:], env, file_actions=actions, setsid=True, setsigdef=DEFAULT, setsigmask=())
     except OSError as e:
         if fd >= 0:
             os.close(fd)

@@ -84,6 +84,12 @@ describe.each(['pool', 'direct'] as const)('execProcess, %s', (mode) => {
     expect(missing.ok ? undefined : missing.failure).toEqual({ reason: 'spawn-error', message: 'no-such-command-here: command not found' });
   });
 
+  it('runs an executable script without a #! line with sh, as execvp does', async () => {
+    const script = join(dir, `plain-${mode}.sh`);
+    writeFileSync(script, 'echo "plain $1"\n', { mode: 0o755 });
+    expect(await execProcess([script, 'x y'], options(mode))).toEqual({ ok: true, outputTail: 'plain x y' });
+  });
+
   it('keeps the tail of a long output', async () => {
     const outcome = await execProcess(['sh', '-c', 'i=0; while [ $i -lt 3000 ]; do echo line $i; i=$((i+1)); done; exit 1'], options(mode));
     expect(outcome.outputTail.split('\n')).toHaveLength(40);
