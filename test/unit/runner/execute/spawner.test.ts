@@ -16,7 +16,7 @@ import { spawnerFor } from '../../../../src/runner/execute/spawner.ts';
 const dir = mkdtempSync(join(tmpdir(), 'runcue-spawner-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function options(mode: 'pool' | 'direct', extra: Partial<ExecOptions> = {}): ExecOptions {
+function options(mode: 'pool' | 'direct' | 'auto', extra: Partial<ExecOptions> = {}): ExecOptions {
   return {
     cwd: dir,
     env: { PATH: process.env['PATH'] },
@@ -118,6 +118,16 @@ describe.each(['pool', 'direct'] as const)('execProcess, %s', (mode) => {
 });
 
 describe('the helper', () => {
+  it('auto: forks directly until the helper is up, then starts commands through it', async () => {
+    const parentOf = async (): Promise<number> => Number((await execProcess(['sh', '-c', 'echo $PPID'], options('auto'))).outputTail);
+    const first = await parentOf();
+    expect([process.pid, helperPid()]).toContain(first);
+    const env = { PATH: process.env['PATH'] };
+    expect(await until(() => spawnerFor('auto', { graceMs: 300, tmp: tmpdir(), env }) !== undefined, 10_000)).toBe(true);
+    expect(await parentOf()).toBe(helperPid());
+    expect(spawnerFor('direct', { graceMs: 300, tmp: tmpdir(), env })).toBeUndefined();
+  });
+
   it('killed while a unit runs: the unit fails clearly, its tree is stopped, the next unit runs', async () => {
     const pidFile = join(dir, 'lost.pid');
     const pending = execProcess(['sh', '-c', `sleep 30 & echo $! > '${pidFile}'; wait`], options('pool'));
