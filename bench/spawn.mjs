@@ -2,7 +2,7 @@
 // Clean builds with each way runcue starts commands (RUNCUE_SPAWN=direct, RUNCUE_SPAWN=pool)
 // against make -jN, paired: every round runs all three on the same workload, alternating the
 // order. Reports wall time, CPU (user + sys of the tool and its children) and the load average.
-//   node bench/spawn.mjs [--reps 5] [--jobs 2] [--cases copy:1000,copy:10000,chain:1000]
+//   node bench/spawn.mjs [--reps 5] [--jobs 2] [--cases copy:1000,copy:10000,chain:1000] [--no-warmup]
 import { spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import path from 'node:path';
@@ -18,6 +18,7 @@ const { values } = parseArgs({
     reps: { type: 'string', default: '5' },
     jobs: { type: 'string', default: '2' },
     cases: { type: 'string', default: 'copy:1000,chain:1000,copy:10000' },
+    'no-warmup': { type: 'boolean', default: false },
   },
 });
 const reps = Number(values.reps);
@@ -70,7 +71,7 @@ for (const spec of values.cases.split(',')) {
   if (!w.isGenerated) w.generate();
   const samples = new Map(variants.map((v) => [v.name, []]));
   const loads = [];
-  for (let rep = -1; rep < reps; rep++) {
+  for (let rep = values['no-warmup'] ? 0 : -1; rep < reps; rep++) {
     const order = rep % 2 === 0 ? variants : [...variants].reverse();
     for (const v of order) {
       w.clean();
