@@ -114,9 +114,12 @@ export class Rig {
   }
 
   spawn(args: readonly string[], options: RunOptions = {}): ChildProcess {
+    // The e2e suite runs once per way of starting commands (vitest.config.ts).
+    const mode = process.env['RUNCUE_SPAWN'];
+    const spawnMode = mode === undefined ? {} : { RUNCUE_SPAWN: mode };
     return spawn(process.execPath, [BIN, ...args], {
       cwd: options.cwd ? this.path(options.cwd) : this.dir,
-      env: { PATH: process.env['PATH'], HOME: process.env['HOME'], CI: 'true', ...options.env },
+      env: { PATH: process.env['PATH'], HOME: process.env['HOME'], CI: 'true', ...spawnMode, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
   }

@@ -11,6 +11,7 @@ import type { ProcessGroups } from '../process-groups.ts';
 import { EX_TEMPFAIL, takeRetryAfterFile } from '../push-back.ts';
 import type { AttemptRequest, Executor, ExecutorOutcome } from './executor.ts';
 import { execProcess } from './spawn.ts';
+import { spawnerFor, spawnMode, type SpawnMode } from './spawner.ts';
 import { runTempDir, type CommandRun } from './unit-view.ts';
 
 /** What every command of a run shares. */
@@ -27,23 +28,32 @@ export interface ProcessContext {
 
 /** An executor that runs shell and argv commands as local processes. */
 export function processExecutor(context: ProcessContext): Executor {
-  return { run: (request) => runCommand(context, request) };
+  const spawn = spawnMode(context.env);
+  // Forced, the pool is started now, while the run plans: a unit that waits for the helper does
+  // so after its start was counted against its service's rate. (`auto` forks until it is up.)
+  if (spawn === 'pool') spawnerFor(spawn, { graceMs: context.killGraceMs, tmp: runTempDir(), env: context.env });
+  return { run: (request) => runCommand(context, spawn, request) };
 }
 
-async function runCommand(context: ProcessContext, request: AttemptRequest): Promise<ExecutorOutcome> {
+async function runCommand(context: ProcessContext, spawn: SpawnMode, request: AttemptRequest): Promise<ExecutorOutcome> {
   const { view } = request;
   if (view.run.kind !== 'command') throw new Error(`internal error: ${view.unit.id} is not a command`);
   const command = view.run;
   const inputsFile = command.inputsFile === undefined ? undefined : writeInputsFile(command.inputsFile, view.info.inputs);
   if (inputsFile?.ok === false) return { kind: 'failed', failure: { reason: 'spawn-error', message: inputsFile.error }, outputTail: '' };
   try {
-    return await spawnCommand(context, request, command);
+    return await spawnCommand(context, spawn, request, command);
   } finally {
     if (command.inputsFile !== undefined) rmSync(command.inputsFile, { force: true });
   }
 }
 
-async function spawnCommand(context: ProcessContext, request: AttemptRequest, command: CommandRun): Promise<ExecutorOutcome> {
+async function spawnCommand(
+  context: ProcessContext,
+  spawn: SpawnMode,
+  request: AttemptRequest,
+  command: CommandRun,
+): Promise<ExecutorOutcome> {
   const { view, log } = request;
   const retryAfterFile = join(runTempDir(), `runcue-retry-after-${randomUUID()}`);
   const outcome = await execProcess(command.argv, {
@@ -60,6 +70,7 @@ async function spawnCommand(context: ProcessContext, request: AttemptRequest, co
     signal: request.signal,
     timeoutMs: view.timeoutMs,
     killGraceMs: context.killGraceMs,
+    spawn,
     ...(context.groups ? { groups: context.groups } : {}),
     ...(log ? { onOutput: (stream: 'stdout' | 'stderr', text: string) => log(stream, text) } : {}),
   });

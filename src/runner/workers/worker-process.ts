@@ -7,7 +7,7 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { groupAlive, signalGroup, type ProcessGroups } from '../process-groups.ts';
-import { reapGroup } from '../execute/spawn.ts';
+import { reapGroup } from '../execute/exec-end.ts';
 import { OutputTail } from '../execute/output-tail.ts';
 import { parseWorkerLine, requestLine, type WorkerAnswer, type WorkerRequest } from './protocol.ts';
 

@@ -1,0 +1,43 @@
+/**
+ * A command started by the spawner pool's helper (spawner.ts): the same process group, stops,
+ * waits and outcomes as a command runcue forks itself (spawn.ts), its output read from the helper
+ * at its exit instead of from pipes.
+ */
+import { describeEnd, errnoError, GroupStop, type ExecOptions, type ExecOutcome } from './exec-end.ts';
+import { OutputTail } from './output-tail.ts';
+import type { SpawnHandlers, SpawnRequest } from './spawner.ts';
+
+/**
+ * Runs `argv` through `spawner`; undefined when the helper cannot take it (the caller forks it
+ * directly, which fails or runs it as it would have without a pool).
+ */
+export function execPooled(
+  spawner: { start(request: SpawnRequest, handlers: SpawnHandlers): boolean },
+  argv: readonly string[],
+  env: ExecOptions['env'],
+  options: ExecOptions,
+): Promise<ExecOutcome> | undefined {
+  const file = argv[0] ?? '';
+  let settle: (outcome: ExecOutcome) => void = () => undefined;
+  const outcome = new Promise<ExecOutcome>((resolve) => (settle = resolve));
+  const stop = new GroupStop(options);
+  const end = (spawnError: Error | undefined, code: number | null, signal: NodeJS.Signals | null, text: string): void => {
+    const tail = new OutputTail();
+    tail.push(text);
+    void stop
+      .end({ spawnError, code, signal, outputTail: tail.text() })
+      .then((ended) => settle(describeEnd(file, ended, options.timeoutMs)));
+  };
+  const sent = spawner.start(
+    { cwd: options.cwd, argv, env },
+    {
+      spawned: (pid) => stop.started(pid),
+      failed: (code) => end(errnoError(file, code), null, null, ''),
+      exited: (code, signal, text) => end(undefined, code, signal, text),
+      lost: (why) => end(new Error(`its spawner helper (python3) ${why}; RUNCUE_SPAWN=direct forks commands without it`), null, null, ''),
+    },
+  );
+  if (sent) return outcome;
+  stop.exited();
+  return undefined;
+}
