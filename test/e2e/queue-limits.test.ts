@@ -5,7 +5,7 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { HostLimits, type HeldSlots } from '../../src/runner/remote/host-limits.ts';
+import { ServiceSlots, type HeldSlots } from '../../src/runner/remote/slots.ts';
 import { gateRatesOf, StartGate } from '../../src/runner/remote/start-gate.ts';
 import { configOf } from '../rig/config-builder.ts';
 import { startRedis, type TestRedis } from '../rig/redis.ts';
@@ -113,8 +113,8 @@ describe('the start gate', () => {
 });
 
 describe('host slots', () => {
-  function limits(host: string, leaseMs = 2000): HostLimits {
-    const l = new HostLimits({ redis: client(), config, host, leaseMs });
+  function limits(host: string, leaseMs = 2000): ServiceSlots {
+    const l = new ServiceSlots({ redis: client(), config, host, leaseMs });
     closers.push(() => l.close());
     return l;
   }
@@ -154,9 +154,36 @@ describe('host slots', () => {
     expect(await other).toBeUndefined();
   });
 
+  it("holds a global service's concurrent by service alone: tasks of different queues and hosts share it", async () => {
+    const shared = configOf(
+      { call: { uses: 'api' }, scan: { uses: ['api', 'ocr'] } },
+      { extra: { services: { api: { concurrent: 2 }, ocr: { concurrent: 5 } } } },
+    );
+    const of = (name: string) => shared.tasks.get(name) ?? task('call');
+    const on = (host: string): ServiceSlots => {
+      const l = new ServiceSlots({ redis: client(), config: shared, host, leaseMs: 2000 });
+      closers.push(() => l.close());
+      return l;
+    };
+    const [a, b, c] = [on('box-a'), on('box-b'), on('box-c')];
+    const signal = new AbortController().signal;
+    const first = await a.acquire(of('call'), 'a', signal);
+    expect(first?.keys).toEqual(['runcue:slots:api']);
+    expect(await b.acquire(of('scan'), 'b', signal)).toMatchObject({ keys: ['runcue:slots:api', 'runcue:slots:ocr'] });
+    let third: HeldSlots | undefined;
+    const waiting = c.acquire(of('scan'), 'c', signal).then((h) => (third = h));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(third).toBeUndefined();
+    // Neither of scan's slots is taken while it waits for api's: all or nothing.
+    expect(await client().zcard('runcue:slots:ocr')).toBe(1);
+    if (first) await a.release(first);
+    await waiting;
+    expect(third).toBeDefined();
+  });
+
   it('takes no slot for a task without host-limited services', async () => {
     const l = limits('box');
     const signal = new AbortController().signal;
-    expect(await l.acquire(task('call'), 'x', signal)).toEqual({ token: 'x', keys: [] });
+    expect(await l.acquire(task('call'), 'x', signal)).toEqual({ token: 'x', keys: [], channels: [] });
   });
 });

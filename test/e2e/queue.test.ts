@@ -226,6 +226,41 @@ describe('runcue build --queue with three runcue workers', () => {
 });
 
 describe('more scenarios, each with three workers', () => {
+  it("holds a service's concurrent over every queue that uses it (api alone and api+ocr), on all workers together", async () => {
+    rig = new Rig();
+    // Each unit logs its own start and end (µs, one clock: the workers share this machine),
+    // inside the time its worker holds the slot.
+    const run = (dir: string): string => `s=$(date +%s%6N); sleep 0.3; cat {input} > ${dir}/{n}.txt; echo "$s $(date +%s%6N)" >> api.log`;
+    rig.write({
+      'runcue.config.mjs': `export default {
+        services: { api: { concurrent: 2 }, ocr: { concurrent: 4 } },
+        tasks: {
+          call: { input: 'in/{n}.txt', output: 'call/{n}.txt', uses: 'api', run: '${run('call')}' },
+          scan: { input: 'in/{n}.txt', output: 'scan/{n}.txt', uses: ['api', 'ocr'], run: '${run('scan')}' },
+        },
+      };`,
+      ...inputs(8),
+    });
+    const workers = await startWorkers(3, ['--concurrency', '2']);
+    const result = await rig.run(['build', '--queue', redis.url], { timeoutMs: 120_000 });
+    expect(result.stderr).toContain('16 built');
+    expect(result.code).toBe(0);
+    await stopWorkers(workers);
+    for (let i = 0; i < 8; i++) {
+      const n = String(i).padStart(3, '0');
+      expect(rig.read(`call/${n}.txt`)).toBe(`${i}\n`);
+      expect(rig.read(`scan/${n}.txt`)).toBe(`${i}\n`);
+    }
+    const intervals = rig
+      .read('api.log')
+      .trim()
+      .split('\n')
+      .map((line) => line.split(' ').map(Number) as [number, number]);
+    expect(intervals).toHaveLength(16);
+    // Each queue alone allows 2: together they would run 4 without the service's own slots.
+    expect(maxOverlap(intervals)).toBe(2);
+  }, 120_000);
+
   it('a coordinator killed and started again: finished units are fresh, the rest completes, none runs twice', async () => {
     rig = new Rig();
     rig.write({

@@ -22,7 +22,7 @@ export interface QueueLimits {
 
 /**
  * The services that Redis limits for a task: its own, but those of `scope: 'host'` (`cpu`, a
- * GPU: the worker that runs the unit holds those, see host-limits.ts).
+ * GPU: the worker that runs the unit holds those, see slots.ts).
  */
 function globalServices(task: ResolvedTask, config: ResolvedConfig): string[] {
   return [...new Set(task.uses)].filter((s) => config.services.get(s)?.scope !== 'host').sort();

@@ -12,7 +12,7 @@ import type { ResolvedConfig, ResolvedTask } from '../../config/resolved.ts';
 import type { RunEvent } from '../events.ts';
 import { runUnit, type UnitRunOutcome } from '../execute/attempt.ts';
 import type { ExecutorFor } from '../execute/executor.ts';
-import { HostLimits, type HeldSlots } from './host-limits.ts';
+import { ServiceSlots, type HeldSlots } from './slots.ts';
 import { configHash, viewOfJob, type JobData, type JobResult, type JobStart } from './job.ts';
 import { queuesOf, QUEUE_PREFIX } from './names.ts';
 import { connectionOf, type RedisTarget } from './redis.ts';
@@ -55,14 +55,14 @@ export async function runQueueWorker(o: QueueWorkerOptions): Promise<void> {
   const running = new Set<AbortController>();
   const redis = new Redis(connection);
   const gate = new StartGate(redis);
-  const hostLimits = new HostLimits({ redis, config: o.config, host, leaseMs: lockMs });
+  const slots = new ServiceSlots({ redis, config: o.config, host, leaseMs: lockMs });
   const workers: Worker[] = [];
   const queues: Queue[] = [];
   for (const name of queuesOf(o.config).keys()) {
     const queue = new Queue(name, { connection, prefix: QUEUE_PREFIX });
     queues.push(queue);
     const processor = (job: Job<JobData>, token?: string): Promise<JobResult> =>
-      processJob({ o, job, token, queue, hash, host, running, hostLimits, gate });
+      processJob({ o, job, token, queue, hash, host, running, slots, gate });
     workers.push(
       new Worker<JobData, JobResult>(name, processor, {
         connection,
@@ -92,7 +92,7 @@ export async function runQueueWorker(o: QueueWorkerOptions): Promise<void> {
   for (const controller of running) controller.abort();
   await Promise.allSettled(workers.map((w) => w.close()));
   await Promise.allSettled(queues.map((q) => q.close()));
-  hostLimits.close();
+  slots.close();
   redis.disconnect();
 }
 
@@ -104,7 +104,7 @@ interface JobContext {
   readonly hash: string;
   readonly host: string;
   readonly running: Set<AbortController>;
-  readonly hostLimits: HostLimits;
+  readonly slots: ServiceSlots;
   readonly gate: StartGate;
 }
 
@@ -146,7 +146,7 @@ async function processJob(c: JobContext): Promise<JobResult> {
   } finally {
     c.running.delete(controller);
     // Not waited for: the outcome goes out at once, and a lost release ends with its lease.
-    void c.hostLimits.release(held);
+    void c.slots.release(held);
   }
   // `time` is on Redis's clock, which may be a little ahead of this machine's.
   const durationMs = Math.max(0, Date.now() - time);
@@ -183,25 +183,26 @@ async function processJob(c: JobContext): Promise<JobResult> {
 }
 
 /**
- * Waits for the unit's host slots, then for the start gate of its rates (in that order: the
- * gate's admission is the moment the unit starts). Undefined when the worker stops first.
+ * Waits for the unit's concurrency slots (its services', over every worker; a host service's, on
+ * this host), then for the start gate of its rates (in that order: the gate's admission is the
+ * moment the unit starts). Undefined when the worker stops first.
  */
 async function admit(c: JobContext, task: ResolvedTask): Promise<{ held: HeldSlots; time: number } | undefined> {
   const token = `${c.host}:${c.job.id ?? ''}:${randomUUID()}`;
-  const held = await c.hostLimits.acquire(task, token, c.o.signal);
+  const held = await c.slots.acquire(task, token, c.o.signal);
   if (held === undefined) return undefined;
   // A job fetched before another worker's push-back paused the queue would otherwise start
   // inside the pause: BullMQ's rate limit only stops fetching.
   if (!(await pausedOut(c))) {
-    await c.hostLimits.release(held);
+    await c.slots.release(held);
     return undefined;
   }
   const time = await c.gate.pass(gateRatesOf(task, c.o.config, c.host), token, c.o.signal).catch((error: unknown) => {
-    void c.hostLimits.release(held);
+    void c.slots.release(held);
     throw error;
   });
   if (time !== undefined) return { held, time };
-  await c.hostLimits.release(held);
+  await c.slots.release(held);
   return undefined;
 }
 

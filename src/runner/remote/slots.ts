@@ -1,10 +1,13 @@
 /**
- * The `concurrent` of `scope: 'host'` services (`cpu` unless set otherwise, a GPU): held per
- * worker *machine*, not per `runcue worker` process, so two workers on one box share its GPU.
- * A counting semaphore in Redis keyed by service and host name (`RUNCUE_HOST`, else the
- * machine's): each holder is a lease that its worker renews while the unit runs, so a killed
- * worker's slot frees itself when its lease runs out. Each worker uses its own config's limit
- * (the box's own core count for `cpu`). Their rates are the start gate's, keyed per host too.
+ * A service's `concurrent`, held in Redis by a counting semaphore per service over every worker.
+ * A global service's is keyed by service alone: a service used by tasks of several queues
+ * (`api` and `api+ocr`) keeps to its `concurrent` over all of them together, which BullMQ's
+ * per-queue global concurrency cannot do. A `scope: 'host'` service's (`cpu` unless set
+ * otherwise, a GPU) is keyed by service and host name (`RUNCUE_HOST`, else the machine's): held
+ * per worker *machine*, so two workers on one box share its GPU, each with its own config's
+ * limit (the box's own core count for `cpu`). Each holder is a lease that its worker renews
+ * while the unit runs, so a killed worker's slot frees itself when its lease runs out. Rates are
+ * the start gate's.
  */
 import type { Redis } from 'ioredis';
 import type { ResolvedConfig, ResolvedTask } from '../../config/resolved.ts';
@@ -12,22 +15,23 @@ import { QUEUE_PREFIX } from './names.ts';
 import { sleep } from './start-gate.ts';
 
 /**
- * How often a job waiting for a host slot asks again, with jitter so waiters do not align. A
- * release wakes the host's waiters at once (Redis pub/sub); this catches the lease of a worker
- * that died, and a missed message.
+ * How often a job waiting for a slot asks again, with jitter so waiters do not align. A release
+ * wakes the waiters at once (Redis pub/sub); this catches the lease of a worker that died, and a
+ * missed message.
  */
 const RETRY_MS = 200;
 
 // KEYS: a sorted set per service (holder -> lease end, ms, Redis clock). ARGV: 'acquire',
 // 'renew' or 'release', the holder's token, the lease (ms), then each service's limit (acquire)
-// or the channel that tells the host's waiters a slot is free (release).
+// or the channels that tell waiters a slot is free (release). All or nothing: a job never
+// holds some of its slots while waiting for the others, so no two jobs can deadlock.
 const SCRIPT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local lease = tonumber(ARGV[3])
 if ARGV[1] == 'release' then
   for i = 1, #KEYS do redis.call('ZREM', KEYS[i], ARGV[2]) end
-  redis.call('PUBLISH', ARGV[4], '')
+  for i = 4, #ARGV do redis.call('PUBLISH', ARGV[i], '') end
   return 1
 end
 if ARGV[1] == 'renew' then
@@ -52,40 +56,56 @@ return 1
 export interface HeldSlots {
   readonly token: string;
   readonly keys: readonly string[];
+  /** Whose waiters a release wakes: this host's, everyone's, or both. */
+  readonly channels: readonly string[];
 }
 
-/** One worker's share of its host's limits. */
-export class HostLimits {
+/** A service's semaphore: its key in Redis, its limit, who waits for it. */
+interface SlotOf {
+  readonly key: string;
+  readonly limit: number;
+  readonly channel: string;
+}
+
+/** One worker's share of the services' concurrency limits. */
+export class ServiceSlots {
   private readonly redis: Redis;
-  private readonly host: string;
   private readonly leaseMs: number;
-  /** Services of `scope: 'host'` with a `concurrent`, and that limit. */
-  private readonly limits: ReadonlyMap<string, number>;
+  /** Services with a `concurrent`. */
+  private readonly slots: ReadonlyMap<string, SlotOf>;
   private readonly held = new Map<string, HeldSlots>();
   private readonly renewer: NodeJS.Timeout;
-  /** Jobs of this worker waiting for a slot: woken by a release here or on the host (pub/sub). */
+  /** Jobs of this worker waiting for a slot: woken by a release here or elsewhere (pub/sub). */
   private waiters = new Set<() => void>();
-  private readonly channel: string;
+  private readonly channels: readonly string[];
   private subscriber: Redis | undefined;
 
   constructor(o: { readonly redis: Redis; readonly config: ResolvedConfig; readonly host: string; readonly leaseMs: number }) {
     this.redis = o.redis;
-    this.host = o.host;
     this.leaseMs = o.leaseMs;
-    this.channel = `${QUEUE_PREFIX}:host-free:${o.host}`;
-    const limits = [...o.config.services].flatMap(([name, s]) =>
-      s.scope === 'host' && s.concurrent !== undefined ? [[name, s.concurrent] as const] : [],
-    );
-    this.limits = new Map(limits);
+    const hostChannel = `${QUEUE_PREFIX}:host-free:${o.host}`;
+    const globalChannel = `${QUEUE_PREFIX}:slot-free`;
+    this.channels = [globalChannel, hostChannel];
+    const slots = [...o.config.services].flatMap(([name, s]): [string, SlotOf][] => {
+      if (s.concurrent === undefined) return [];
+      return s.scope === 'host'
+        ? [[name, { key: `${QUEUE_PREFIX}:host:${name}@${o.host}`, limit: s.concurrent, channel: hostChannel }]]
+        : [[name, { key: `${QUEUE_PREFIX}:slots:${name}`, limit: s.concurrent, channel: globalChannel }]];
+    });
+    this.slots = new Map(slots);
     this.renewer = setInterval(() => void this.renew(), Math.max(100, Math.floor(o.leaseMs / 3)));
   }
 
-  /** Waits for a slot of `task`'s host services on this host; undefined when `signal` aborts first. */
+  /** Waits for a slot of each of `task`'s limited services; undefined when `signal` aborts first. */
   async acquire(task: ResolvedTask, token: string, signal: AbortSignal): Promise<HeldSlots | undefined> {
-    const services = [...new Set(task.uses)].filter((s) => this.limits.has(s)).sort();
-    const slots = { token, keys: services.map((s) => this.keyOf(s)) };
-    if (services.length === 0) return slots;
-    const args = services.map((s) => String(this.limits.get(s)));
+    // Sorted: every worker asks for the same services in the same order.
+    const wanted = [...new Set(task.uses)].sort().flatMap((s) => {
+      const slot = this.slots.get(s);
+      return slot ? [slot] : [];
+    });
+    const slots = { token, keys: wanted.map((s) => s.key), channels: [...new Set(wanted.map((s) => s.channel))] };
+    if (wanted.length === 0) return slots;
+    const args = wanted.map((s) => String(s.limit));
     for (;;) {
       if (signal.aborted) return undefined;
       // Listening before asking: a release between a refusal and the wait still wakes it.
@@ -103,7 +123,7 @@ export class HostLimits {
   async release(slots: HeldSlots): Promise<void> {
     if (slots.keys.length === 0) return;
     this.held.delete(slots.token);
-    await this.call('release', slots, [this.channel]).catch(() => undefined);
+    await this.call('release', slots, slots.channels).catch(() => undefined);
     this.wakeAll();
   }
 
@@ -115,7 +135,7 @@ export class HostLimits {
     this.wakeAll();
   }
 
-  /** Resolves on a release on this host, after a while anyway, or when `signal` aborts. */
+  /** Resolves on a release here or elsewhere, after a while anyway, or when `signal` aborts. */
   private wakeOnRelease(signal: AbortSignal): { promise: Promise<void>; cancel: () => void } {
     this.subscribe();
     const stop = new AbortController();
@@ -142,11 +162,7 @@ export class HostLimits {
     this.subscriber = subscriber;
     subscriber.on('error', () => undefined);
     subscriber.on('message', () => this.wakeAll());
-    subscriber.subscribe(this.channel).catch(() => undefined);
-  }
-
-  private keyOf(service: string): string {
-    return `${QUEUE_PREFIX}:host:${service}@${this.host}`;
+    subscriber.subscribe(...this.channels).catch(() => undefined);
   }
 
   private async renew(): Promise<void> {
