@@ -18,6 +18,8 @@ const HELP = `usage: node bench/queue.mjs [options]
   --latency N     units of the latency run, one at a time (default 200)
   --rate N        the rate run's limit, N/s (default 50), over 5 s of units
   --rate-only     only the rate run (printed; RESULTS.md left alone)
+  --latency-only  only latency runs, alternating a service of one queue and one shared by two
+                  (held by a Redis slot), 3 pairs (printed; RESULTS.md left alone)
   --no-write      print only; leave bench/RESULTS.md alone
   -h, --help      this text
 
@@ -39,6 +41,7 @@ function options(argv) {
       latency: { type: 'string', default: '200' },
       rate: { type: 'string', default: '50' },
       'rate-only': { type: 'boolean', default: false },
+      'latency-only': { type: 'boolean', default: false },
       'no-write': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -49,7 +52,8 @@ function options(argv) {
     latency: Number(values.latency),
     rate: Number(values.rate),
     rateOnly: values['rate-only'],
-    write: !values['no-write'] && !values['rate-only'],
+    latencyOnly: values['latency-only'],
+    write: !values['no-write'] && !values['rate-only'] && !values['latency-only'],
   };
 }
 
@@ -103,7 +107,7 @@ async function startRedis(dir) {
  * A project of `n` inputs and one task `make` of the service `svc`. With `stamp`, each output is
  * the time its function started (the real start, as against the start the worker records).
  */
-function project(root, name, n, service, stamp = false) {
+function project(root, name, n, service, stamp = false, shared = false) {
   const dir = path.join(root, name);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(path.join(dir, 'in'), { recursive: true });
@@ -113,8 +117,11 @@ function project(root, name, n, service, stamp = false) {
     path.join(dir, 'runcue.config.mjs'),
     `import { writeFileSync } from 'node:fs';
 export default {
-  services: { svc: ${JSON.stringify(service)} },
-  tasks: { make: { input: 'in/{n}.txt', output: 'out/{n}.txt', uses: 'svc', run: ({ input, output }) => writeFileSync(output, ${stamp ? 'String(Date.now())' : 'input'}) } },
+  services: { svc: ${JSON.stringify(service)}${shared ? ', aux: {}' : ''} },
+  tasks: { make: { input: 'in/{n}.txt', output: 'out/{n}.txt', uses: 'svc', run: ({ input, output }) => writeFileSync(output, ${stamp ? 'String(Date.now())' : 'input'}) }${
+    // A second queue using svc (with no units): svc's concurrent is then held by its Redis slots.
+    shared ? `, other: { input: 'none/{n}.txt', output: 'none/{n}.out', uses: ['svc', 'aux'], run: () => {} }` : ''
+  } },
 };\n`,
   );
   return dir;
@@ -190,9 +197,9 @@ const median = (xs) => {
 };
 
 /** One unit at a time: the coordinator's start-to-done minus the worker's, per unit. */
-async function latency(runcue, root, redis, n) {
+async function latency(runcue, root, redis, n, service = {}, shared = false) {
   await redis.flush();
-  const dir = project(root, 'latency', n, {});
+  const dir = project(root, 'latency', n, service, false, shared);
   const workers = startWorkers(runcue, dir, redis.url, 1, 1);
   await ready(workers);
   const { stdout } = build(runcue, dir, ['--queue', redis.url, '--json', '--jobs', '1']);
@@ -332,6 +339,18 @@ async function main() {
   const root = mkdtempSync(path.join(os.tmpdir(), 'runcue-bench-queue-'));
   const redis = await startRedis(root);
   try {
+    if (opts.latencyOnly) {
+      // Paired and alternating: the machine's load drifts between runs.
+      for (let pair = 0; pair < 3; pair++) {
+        for (const shared of [false, true]) {
+          const ms = await latency(runcue, root, redis, opts.latency, { concurrent: 4 }, shared);
+          process.stdout.write(
+            `latency, svc concurrent 4${shared ? ', shared by 2 queues (Redis slot)' : ''}: median ${ms.toFixed(2)} ms (load ${loadNow()})\n`,
+          );
+        }
+      }
+      return;
+    }
     if (opts.rateOnly) {
       log(`rate: ${opts.rate}/s for 5 s (load ${loadNow()})`);
       const rate = await ratePrecision(runcue, root, redis, opts.rate);

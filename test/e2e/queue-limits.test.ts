@@ -156,7 +156,7 @@ describe('host slots', () => {
 
   it("holds a global service's concurrent by service alone: tasks of different queues and hosts share it", async () => {
     const shared = configOf(
-      { call: { uses: 'api' }, scan: { uses: ['api', 'ocr'] } },
+      { call: { uses: 'api' }, scan: { uses: ['api', 'ocr'] }, read: { uses: 'ocr' } },
       { extra: { services: { api: { concurrent: 2 }, ocr: { concurrent: 5 } } } },
     );
     const of = (name: string) => shared.tasks.get(name) ?? task('call');

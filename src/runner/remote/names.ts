@@ -41,6 +41,21 @@ export function queuesOf(config: ResolvedConfig): Map<string, QueueLimits> {
   return queues;
 }
 
+/**
+ * The global services with a `concurrent` that tasks of more than one queue use (`api` of `api`
+ * and `api+ocr`): each queue's concurrency cannot hold theirs, their slots in Redis do (see
+ * slots.ts). The others' is their one queue's, at no cost per unit.
+ */
+export function sharedServices(config: ResolvedConfig): Set<string> {
+  const queuesOfService = new Map<string, Set<string>>();
+  for (const task of config.tasks.values()) {
+    const queue = queueNameOf(task, config);
+    for (const s of globalServices(task, config)) queuesOfService.set(s, (queuesOfService.get(s) ?? new Set()).add(queue));
+  }
+  const shared = [...queuesOfService].filter(([s, queues]) => queues.size > 1 && config.services.get(s)?.concurrent !== undefined);
+  return new Set(shared.map(([s]) => s));
+}
+
 /** The tightest limits of a task's globally limited services. */
 export function limitsOf(task: ResolvedTask, config: ResolvedConfig): QueueLimits {
   const services = globalServices(task, config)

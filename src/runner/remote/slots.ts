@@ -1,8 +1,9 @@
 /**
- * A service's `concurrent`, held in Redis by a counting semaphore per service over every worker.
- * A global service's is keyed by service alone: a service used by tasks of several queues
- * (`api` and `api+ocr`) keeps to its `concurrent` over all of them together, which BullMQ's
- * per-queue global concurrency cannot do. A `scope: 'host'` service's (`cpu` unless set
+ * A service's `concurrent`, held in Redis by a counting semaphore per service over every worker
+ * when its queue cannot hold it. A global service used by tasks of several queues (`api` and
+ * `api+ocr`) is keyed by service alone: it keeps to its `concurrent` over all of them together,
+ * which BullMQ's per-queue global concurrency cannot do (a global service of one queue is held
+ * by that queue alone, with no round trip per unit). A `scope: 'host'` service's (`cpu` unless set
  * otherwise, a GPU) is keyed by service and host name (`RUNCUE_HOST`, else the machine's): held
  * per worker *machine*, so two workers on one box share its GPU, each with its own config's
  * limit (the box's own core count for `cpu`). Each holder is a lease that its worker renews
@@ -11,7 +12,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { ResolvedConfig, ResolvedTask } from '../../config/resolved.ts';
-import { QUEUE_PREFIX } from './names.ts';
+import { QUEUE_PREFIX, sharedServices } from './names.ts';
 import { sleep } from './start-gate.ts';
 
 /**
@@ -71,7 +72,7 @@ interface SlotOf {
 export class ServiceSlots {
   private readonly redis: Redis;
   private readonly leaseMs: number;
-  /** Services with a `concurrent`. */
+  /** The services whose `concurrent` this holds. */
   private readonly slots: ReadonlyMap<string, SlotOf>;
   private readonly held = new Map<string, HeldSlots>();
   private readonly renewer: NodeJS.Timeout;
@@ -86,8 +87,9 @@ export class ServiceSlots {
     const hostChannel = `${QUEUE_PREFIX}:host-free:${o.host}`;
     const globalChannel = `${QUEUE_PREFIX}:slot-free`;
     this.channels = [globalChannel, hostChannel];
+    const shared = sharedServices(o.config);
     const slots = [...o.config.services].flatMap(([name, s]): [string, SlotOf][] => {
-      if (s.concurrent === undefined) return [];
+      if (s.concurrent === undefined || (s.scope !== 'host' && !shared.has(name))) return [];
       return s.scope === 'host'
         ? [[name, { key: `${QUEUE_PREFIX}:host:${name}@${o.host}`, limit: s.concurrent, channel: hostChannel }]]
         : [[name, { key: `${QUEUE_PREFIX}:slots:${name}`, limit: s.concurrent, channel: globalChannel }]];

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { UnitView } from '../../../../src/runner/execute/unit-view.ts';
 import { jobId } from '../../../../src/runner/remote/job.ts';
-import { limitsOf, queueNameOf, queuesOf } from '../../../../src/runner/remote/names.ts';
+import { limitsOf, queueNameOf, queuesOf, sharedServices } from '../../../../src/runner/remote/names.ts';
 import { parseRedisUrl, versionCheck } from '../../../../src/runner/remote/redis.ts';
 import { configOf } from '../../../rig/config-builder.ts';
 
@@ -39,6 +39,12 @@ describe('queues of a config', () => {
     expect(queueNameOf(task('render'), config)).toBe('default');
     expect(queueNameOf(task('local'), config)).toBe('default');
     expect([...queuesOf(config).keys()]).toEqual(['api+ocr', 'api', 'default']);
+  });
+
+  it('names the global services with a concurrent that tasks of several queues share (their slots are held in Redis)', () => {
+    // api is in api+ocr and api; ocr in one queue only (its queue holds it); gpu is per host.
+    expect([...sharedServices(config)]).toEqual(['api']);
+    expect([...sharedServices(configOf({ a: { uses: 'api' } }, { extra: { services: { api: { concurrent: 1 } } } }))]).toEqual([]);
   });
 
   it('holds a queue to the smallest concurrent and the slowest pace of its services', () => {
