@@ -106,9 +106,9 @@ def reap():
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
-            return
+            break
         if pid == 0:
-            return
+            break
         entry = running.pop(pid, None)
         if entry is None:
             continue
@@ -119,10 +119,10 @@ def reap():
         code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1
         sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0
         report(b'x %s %d %d %d\n' % (uid.encode(), code, sig, len(tail)) + tail)
-    if len(groups) > 256:
-        for g in list(groups):
-            if g not in running and not alive(g):
-                groups.discard(g)
+    # A group is forgotten as soon as it is empty: its id may then be reused by anyone's new
+    # group (pid_max is often 32768), which stop_all must not signal when runcue exits.
+    for g in [g for g in groups if g not in running and not alive(g)]:
+        groups.discard(g)
 
 def alive(g):
     try:
