@@ -65,6 +65,11 @@ def output_file():
             fd = os.open(name, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
             continue
+        except OSError:
+            # TMPDIR unusable (not a directory, read-only, full): a direct fork needs no file.
+            if not hasattr(os, 'memfd_create'):
+                raise
+            return os.memfd_create('runcue-out')
         os.unlink(name)
         return fd
 
