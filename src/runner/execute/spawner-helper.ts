@@ -28,7 +28,6 @@ running = {}
 groups = set()
 out = sys.stdout.buffer
 devnull = os.open(os.devnull, os.O_RDONLY)
-here = [None]
 
 dead = [False]
 
@@ -84,9 +83,8 @@ def start(fields):
         env[k] = v
     fd = -1
     try:
-        if here[0] != cwd:
-            os.chdir(cwd)
-            here[0] = cwd
+        # Every time: a directory removed and made again at the same path is another directory.
+        os.chdir(cwd)
         path = resolve(os.fsdecode(argv[0]), os.fsdecode(env[b'PATH']) if b'PATH' in env else os.defpath)
         fd = output_file()
         actions = [(os.POSIX_SPAWN_DUP2, devnull, 0), (os.POSIX_SPAWN_DUP2, fd, 1), (os.POSIX_SPAWN_DUP2, fd, 2)]

@@ -1,12 +1,13 @@
 /**
  * The spawner helper's own bookkeeping (spawner-helper.ts), run in python3 with `os.killpg`
- * wrapped: what it would signal when runcue exits.
+ * wrapped: what it would signal when runcue exits; and where it starts a command.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { execProcess } from '../../../../src/runner/execute/spawn.ts';
 import { SPAWNER_SOURCE } from '../../../../src/runner/execute/spawner-helper.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'runcue-spawner-helper-'));
@@ -60,5 +61,26 @@ describe('the spawner helper', () => {
     expect(await closed).toBe(0);
     expect(stdout).toMatch(/^s 1 \d+$/m);
     expect(stderr).toBe('');
+  });
+});
+
+describe('the spawner pool', () => {
+  it('runs a command in its working directory also after that directory was removed and made again', async () => {
+    const project = join(dir, 'project');
+    const options = {
+      cwd: project,
+      env: { PATH: process.env['PATH'] },
+      signal: new AbortController().signal,
+      timeoutMs: undefined,
+      killGraceMs: 300,
+      spawn: 'pool' as const,
+    };
+    for (const round of [1, 2]) {
+      rmSync(project, { recursive: true, force: true });
+      mkdirSync(project);
+      writeFileSync(join(project, 'in.txt'), `round ${round}`);
+      expect(await execProcess(['cp', 'in.txt', 'out.txt'], options)).toEqual({ ok: true, outputTail: '' });
+      expect(readFileSync(join(project, 'out.txt'), 'utf8')).toBe(`round ${round}`);
+    }
   });
 });
