@@ -28,7 +28,6 @@ running = {}
 groups = set()
 out = sys.stdout.buffer
 devnull = os.open(os.devnull, os.O_RDONLY)
-here = [None]
 
 dead = [False]
 
@@ -65,6 +64,11 @@ def output_file():
             fd = os.open(name, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
             continue
+        except OSError:
+            # TMPDIR unusable (not a directory, read-only, full): a direct fork needs no file.
+            if not hasattr(os, 'memfd_create'):
+                raise
+            return os.memfd_create('runcue-out')
         os.unlink(name)
         return fd
 
@@ -79,9 +83,8 @@ def start(fields):
         env[k] = v
     fd = -1
     try:
-        if here[0] != cwd:
-            os.chdir(cwd)
-            here[0] = cwd
+        # Every time: a directory removed and made again at the same path is another directory.
+        os.chdir(cwd)
         path = resolve(os.fsdecode(argv[0]), os.fsdecode(env[b'PATH']) if b'PATH' in env else os.defpath)
         fd = output_file()
         actions = [(os.POSIX_SPAWN_DUP2, devnull, 0), (os.POSIX_SPAWN_DUP2, fd, 1), (os.POSIX_SPAWN_DUP2, fd, 2)]
@@ -106,9 +109,9 @@ def reap():
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
-            return
+            break
         if pid == 0:
-            return
+            break
         entry = running.pop(pid, None)
         if entry is None:
             continue
@@ -119,10 +122,10 @@ def reap():
         code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1
         sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0
         report(b'x %s %d %d %d\n' % (uid.encode(), code, sig, len(tail)) + tail)
-    if len(groups) > 256:
-        for g in list(groups):
-            if g not in running and not alive(g):
-                groups.discard(g)
+    # A group is forgotten as soon as it is empty: its id may then be reused by anyone's new
+    # group (pid_max is often 32768), which stop_all must not signal when runcue exits.
+    for g in [g for g in groups if g not in running and not alive(g)]:
+        groups.discard(g)
 
 def alive(g):
     try:
