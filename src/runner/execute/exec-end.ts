@@ -125,8 +125,12 @@ export function errnoError(file: string, code: string, message = `spawn ${file} 
   return Object.assign(new Error(message), { code });
 }
 
+/** The code of a start error that is not one: the helper that had started the command died. */
+export const HELPER_LOST = 'ERUNCUE_HELPER_LOST';
+
 export function spawnErrorMessage(file: string, error: Error): string {
   const code = (error as NodeJS.ErrnoException).code;
+  if (code === HELPER_LOST) return `${file} was stopped while running: ${error.message}`;
   if (code === 'ENOENT') return `${file}: command not found`;
   if (code === 'E2BIG') return `could not start ${file}: its arguments and environment are over the operating system's limit (E2BIG)`;
   return `could not start ${file}: ${error.message}`;

@@ -3,7 +3,7 @@
  * waits and outcomes as a command runcue forks itself (spawn.ts), its output read from the helper
  * at its exit instead of from pipes.
  */
-import { describeEnd, errnoError, GroupStop, type ExecOptions, type ExecOutcome } from './exec-end.ts';
+import { describeEnd, errnoError, GroupStop, HELPER_LOST, type ExecOptions, type ExecOutcome } from './exec-end.ts';
 import { OutputTail } from './output-tail.ts';
 import type { SpawnHandlers, SpawnRequest } from './spawner.ts';
 
@@ -21,6 +21,7 @@ export function execPooled(
   let settle: (outcome: ExecOutcome) => void = () => undefined;
   const outcome = new Promise<ExecOutcome>((resolve) => (settle = resolve));
   const stop = new GroupStop(options);
+  let running = false;
   const end = (spawnError: Error | undefined, code: number | null, signal: NodeJS.Signals | null, text: string): void => {
     const tail = new OutputTail();
     tail.push(text);
@@ -31,10 +32,24 @@ export function execPooled(
   const sent = spawner.start(
     { cwd: options.cwd, argv, env },
     {
-      spawned: (pid) => stop.started(pid),
+      spawned: (pid) => {
+        running = true;
+        stop.started(pid);
+      },
       failed: (code) => end(errnoError(file, code), null, null, ''),
       exited: (code, signal, text) => end(undefined, code, signal, text),
-      lost: (why) => end(new Error(`its spawner helper (python3) ${why}; RUNCUE_SPAWN=direct forks commands without it`), null, null, ''),
+      // A command already running was started fine: its failure must not read "could not start".
+      lost: (why) =>
+        end(
+          errnoError(
+            file,
+            running ? HELPER_LOST : 'EHELPER',
+            `its spawner helper (python3) ${why}; RUNCUE_SPAWN=direct forks commands without it`,
+          ),
+          null,
+          null,
+          '',
+        ),
     },
   );
   if (sent) return outcome;

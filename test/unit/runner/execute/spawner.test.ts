@@ -137,6 +137,8 @@ describe('the helper', () => {
     process.kill(helper ?? 0, 'SIGKILL');
     const outcome = await pending;
     expect(outcome.ok ? undefined : outcome.failure).toMatchObject({ reason: 'spawn-error', message: expect.stringContaining('helper') });
+    // It had started: the message says it was stopped, not that it could not start.
+    expect(outcome.ok ? '' : outcome.failure.message).toMatch(/^sh was stopped while running: its spawner helper/);
     expect(await until(() => !running(Number(readFileSafe(pidFile))), 5000)).toBe(true);
     expect(await execProcess(['true'], options('pool'))).toEqual({ ok: true, outputTail: '' });
   });
