@@ -29,6 +29,9 @@ describe('targets that cannot be built', () => {
     const result = await rig.run(['build', '--no-deps', 'b']);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('b[n=x] waits for a/x.txt');
+    // The producer's unit exists; it is only not built: the message says so, not "no unit".
+    expect(result.stderr).toContain('task a would produce it, but --no-deps builds no upstream');
+    expect(result.stderr).not.toMatch(/did not produce it|has no unit for it/);
   });
 
   it('two tasks claiming one output file is an error before anything runs', async () => {
