@@ -24,6 +24,12 @@ export async function main(argv: readonly string[]): Promise<void> {
   const { setFlagsFromString } = process.getBuiltinModule('node:v8');
   setFlagsFromString('--semi-space-growth-factor=1');
   setFlagsFromString('--heap-growing-percent=50');
+  // A reader that leaves early (`runcue plan | head -1`, `runcue graph | head`) is not an error
+  // of runcue's: the rest of the output is dropped, as for any Unix tool. A run notices it too
+  // and stops (see withSignals).
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
   const context: CliContext = {
     cwd: process.cwd(),
     env: process.env,

@@ -1,13 +1,20 @@
 /** Which units a watch cycle checks: those a set of changed paths can affect. Pure. */
+import type { ResolvedTask } from '../config/resolved.ts';
 import { globMatcher } from '../patterns/glob-match.ts';
-import type { UnitGraph } from './unit.ts';
+import { unitId, type UnitGraph } from './unit.ts';
 
 /**
  * The part of `wanted` a set of changed paths can affect: units that read or write one of them,
  * everything downstream of those, and what those need (their upstream, which is cheap to confirm
  * fresh). A watch cycle checks this instead of every unit.
  */
-export function affectedUnits(graph: UnitGraph, wanted: ReadonlySet<string>, changed: ReadonlySet<string>): Set<string> {
+export function affectedUnits(
+  graph: UnitGraph,
+  wanted: ReadonlySet<string>,
+  changedPaths: ReadonlySet<string>,
+  tasks: Iterable<ResolvedTask>,
+): Set<string> {
+  const changed = withVanishedOutputs(graph, changedPaths, [...tasks]);
   const paths = [...changed];
   const touches = (p: { readonly path: string; readonly isGlob: boolean }): boolean =>
     p.isGlob ? paths.some(globMatcher(p.path)) : changed.has(p.path);
@@ -39,4 +46,29 @@ export function affectedUnits(graph: UnitGraph, wanted: ReadonlySet<string>, cha
     }
   }
   return result;
+}
+
+/**
+ * `changed` plus the outputs of units that a change made vanish: a removed `in/1.txt` was the
+ * only binding of `t[n=1]`, so no unit of the new graph reads it, yet a fan-in over `out/*.txt`
+ * that read `out/1.txt` must be checked (it is stale without it), as a build would find.
+ */
+function withVanishedOutputs(graph: UnitGraph, changed: ReadonlySet<string>, tasks: readonly ResolvedTask[]): ReadonlySet<string> {
+  const out = new Set(changed);
+  const queue = [...changed];
+  for (let path = queue.pop(); path !== undefined; path = queue.pop()) {
+    for (const task of tasks) {
+      for (const input of task.inputs) {
+        const values = input.kind === 'pattern' ? input.pattern.match(path) : undefined;
+        if (!values || task.wildcards.some((w) => values[w] === undefined)) continue;
+        if (graph.units.has(unitId(task.name, task.wildcards, values))) continue;
+        for (const output of task.outputs) {
+          const file = output.pattern.isGlob ? undefined : output.pattern.fill(values);
+          if (file !== undefined && !out.has(file)) queue.push(file);
+          if (file !== undefined) out.add(file);
+        }
+      }
+    }
+  }
+  return out;
 }

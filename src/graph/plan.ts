@@ -51,5 +51,5 @@ export function planUnits(options: PlanUnitsOptions): UnitPlan & { readonly want
   const { config, tasks, selection } = options;
   const graph = expandGraph({ config, tasks, files: options.files, isSettled: options.isSettled, only: options.neededTasks });
   const selected = selectUnits(graph, selection, { noDeps: options.noDeps, after: tasks.after });
-  return { graph, wanted: options.affected ? affectedUnits(graph, selected, options.affected) : selected };
+  return { graph, wanted: options.affected ? affectedUnits(graph, selected, options.affected, config.tasks.values()) : selected };
 }

@@ -291,22 +291,19 @@ function segmentCapture(seg: string): SegmentCapture | undefined {
   return capture;
 }
 
-/** The `[start, end)` spans of the glob tokens of a glob segment (none when it is literal). */
-function globTokenSpans(seg: string): [number, number][] {
+/** A glob segment with its `\\` escapes resolved (literal text, as a filled value), and its glob tokens' spans in it. */
+function literalView(seg: string): { readonly text: string; readonly spans: [number, number][] } {
   const spans: [number, number][] = [];
+  let text = '';
   for (let j = 0; j < seg.length; j++) {
-    const c = seg[j];
-    if (c === '*' || c === '?') spans.push([j, j + 1]);
-    else if (c === '\\') spans.push([j, ++j + 1]);
-    else if (c === '[') {
-      const cls = parseClass(seg, j);
-      if (cls) {
-        spans.push([j, cls.end]);
-        j = cls.end - 1;
-      }
-    }
+    const escaped = seg[j] === '\\' && j + 1 < seg.length;
+    const cls = seg[j] === '[' ? parseClass(seg, j) : undefined;
+    const raw = escaped ? seg.slice(++j, j + 1) : seg.slice(j, cls?.end ?? j + 1);
+    if (cls || (!escaped && (raw === '*' || raw === '?'))) spans.push([text.length, text.length + raw.length]);
+    text += raw;
+    j += raw.length - 1;
   }
-  return spans;
+  return { text, spans };
 }
 
 /** Index pairs of the segments that must face each other: from both ends up to a `**`. */
@@ -341,11 +338,10 @@ function bindAligned(patternAlt: string, globAlt: string): Record<string, string
   const bound: Record<string, string> = {};
   for (const [pi, gi] of alignedSegments(p, g)) {
     const capture = segmentCapture(p[pi] ?? '');
-    const text = g[gi] ?? '';
+    const { text, spans: tokens } = literalView(g[gi] ?? '');
     const m = capture?.re.exec(text);
     if (!capture || !m?.indices) continue;
     const spans = m.indices;
-    const tokens = globTokenSpans(text);
     const absorbed = tokens.every(([from, to]) => spans.some((span, k) => k > 0 && span !== undefined && span[0] <= from && to <= span[1]));
     if (!absorbed) continue;
     const literalFrom = tokens.at(-1)?.[1] ?? 0;

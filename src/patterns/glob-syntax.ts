@@ -164,13 +164,27 @@ export function expandBraces(glob: string): string[] {
   return splitAlternatives(glob, open, close).flatMap((alt) => expandBraces(head + alt + tail));
 }
 
-/** Whether `s` has glob syntax: `*`, `?`, `[`, or a brace group with a comma. */
+/** Whether `s` has glob syntax: `*`, `?`, `[`, or a brace group with a comma (not `\`-escaped). */
 export function isGlobPath(s: string): boolean {
   for (let j = 0; j < s.length; j++) {
     const c = s.charCodeAt(j);
-    if (c === 42 /* * */ || c === 63 /* ? */ || c === 91 /* [ */) return true;
+    if (c === 92 /* \ */) j++;
+    else if (c === 42 /* * */ || c === 63 /* ? */ || c === 91 /* [ */) return true;
   }
   return s.includes('{') && s.includes(',') && firstAlternation(s) !== undefined;
+}
+
+/**
+ * `value` (a file name's part bound to a wildcard) as literal text inside a picomatch glob: a
+ * fan-in over `work/{doc}/*.txt` with `doc` = `a(b)` or `c[1]` must match that directory only.
+ */
+export function escapeGlobValue(value: string): string {
+  return value.replace(/[\\*?[\]{}()|!+@]/g, '\\$&');
+}
+
+/** `s` with its `\` escapes resolved (for the literal parts of a glob). */
+function unescapeGlob(s: string): string {
+  return s.includes('\\') ? s.replace(/\\(.)/gs, '$1') : s;
 }
 
 /** `code` as a regex escape (`\\u002e`), safe anywhere in a pattern, in a class too. */
@@ -217,7 +231,7 @@ export function staticBase(glob: string): string {
   const fixed: string[] = [];
   for (const s of segments.slice(0, -1)) {
     if (isGlobPath(s)) break;
-    fixed.push(s);
+    fixed.push(unescapeGlob(s));
   }
   return fixed.join('/');
 }

@@ -9,7 +9,7 @@
 import picomatch from 'picomatch';
 import { err, ok, unreachable } from '../result.ts';
 import type { Result } from '../result.ts';
-import { braceEnd, classToRegex, parseClass, PICOMATCH_OPTIONS, splitAlternatives } from './glob-syntax.ts';
+import { braceEnd, classToRegex, escapeGlobValue, parseClass, PICOMATCH_OPTIONS, splitAlternatives } from './glob-syntax.ts';
 import type { CharClass } from './glob-syntax.ts';
 import type { Wildcards } from './wildcards.ts';
 
@@ -27,7 +27,10 @@ export interface Pattern {
   readonly base: string;
   /** Bindings when `path` (a concrete relative path) matches the whole pattern, else undefined. */
   match(path: string): Wildcards | undefined;
-  /** The pattern with wildcards replaced; a wildcard missing from `values` becomes `*`. */
+  /**
+   * The pattern with wildcards replaced; a wildcard missing from `values` becomes `*`. When the
+   * result is a glob, values and literal `(`, `)`, `|` are escaped so they match only themselves.
+   */
   fill(values: Wildcards): string;
 }
 
@@ -247,6 +250,22 @@ function fillParts(source: string, tokens: readonly Token[], names: readonly str
   return parts.filter((part) => part !== '');
 }
 
+/** `fill` parts of a glob: the literal parts as picomatch reads them (see {@link toGlob}). */
+function globFillParts(tokens: readonly Token[], names: readonly string[]): (string | number)[] {
+  const parts: (string | number)[] = [];
+  let run: Token[] = [];
+  for (const tok of tokens) {
+    if (tok.kind !== 'wild') {
+      run.push(tok);
+      continue;
+    }
+    parts.push(toGlob(run), names.indexOf(tok.name));
+    run = [];
+  }
+  parts.push(toGlob(run));
+  return parts.filter((part) => part !== '');
+}
+
 const NO_WILDCARDS: Wildcards = Object.freeze({});
 
 /**
@@ -268,6 +287,7 @@ export function parsePattern(source: string): Result<Pattern, PatternError> {
   const prefix = literalPrefix(tokens);
   const cut = prefix.whole ? text.lastIndexOf('/') : prefix.text.lastIndexOf('/');
   const parts = fillParts(text, tokens, names);
+  const globParts = globFillParts(tokens, names);
   return ok({
     source: text,
     wildcards: names,
@@ -282,7 +302,10 @@ export function parsePattern(source: string): Result<Pattern, PatternError> {
       whole: prefix.whole,
       globRe: isGlob ? picomatch.makeRe(glob, PICOMATCH_OPTIONS) : undefined,
     }),
-    fill: (values) => fill(parts, names, values),
+    fill: (values) =>
+      isGlob || names.some((name) => values[name] === undefined)
+        ? fill(globParts, names, values, escapeGlobValue)
+        : fill(parts, names, values),
   });
 }
 
@@ -308,7 +331,7 @@ function makeMatcher({ text, re, names, prefix, whole, globRe }: MatcherParts): 
   };
 }
 
-function fill(parts: readonly (string | number)[], names: readonly string[], values: Wildcards): string {
+function fill(parts: readonly (string | number)[], names: readonly string[], values: Wildcards, escape = (value: string) => value): string {
   let out = '';
   // Two stars in a row would make a `**` globstar out of one segment: at most one `*` per run.
   let starred = false;
@@ -320,7 +343,7 @@ function fill(parts: readonly (string | number)[], names: readonly string[], val
     }
     const value = values[names[part] ?? ''];
     if (value !== undefined) {
-      out += value;
+      out += escape(value);
       starred = false;
     } else if (!out.endsWith('*')) {
       out += '*';

@@ -7,11 +7,14 @@ import { bindFromGlob, globsIntersect } from '../patterns/glob-intersect.ts';
 import type { ResolvedConfig } from '../config/resolved.ts';
 import type { Unit } from '../graph/unit.ts';
 
-export function missingInputMessage(config: ResolvedConfig, unit: Unit, input: string): string {
+export function missingInputMessage(config: ResolvedConfig, unit: Unit, input: string, noDeps = false): string {
   for (const task of config.tasks.values()) {
     if (task.name === unit.task) continue;
     const output = task.outputs.find((o) => globsIntersect(o.pattern.glob, input));
     if (!output) continue;
+    // Its units were left out on purpose: whether it has one for this input is not known here.
+    if (noDeps)
+      return `${unit.id} waits for ${input}: no file matches; task ${task.name} would produce it, but --no-deps builds no upstream`;
     const values = bindFromGlob(output.pattern, input) ?? {};
     const sources = task.inputs.flatMap((i) => (i.kind === 'pattern' ? [i.pattern.fill(values)] : []));
     const why = sources.length === 0 ? '' : ` (no file matches its input ${sources.join(', ')})`;

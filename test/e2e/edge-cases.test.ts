@@ -29,6 +29,9 @@ describe('targets that cannot be built', () => {
     const result = await rig.run(['build', '--no-deps', 'b']);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('b[n=x] waits for a/x.txt');
+    // The producer's unit exists; it is only not built: the message says so, not "no unit".
+    expect(result.stderr).toContain('task a would produce it, but --no-deps builds no upstream');
+    expect(result.stderr).not.toMatch(/did not produce it|has no unit for it/);
   });
 
   it('two tasks claiming one output file is an error before anything runs', async () => {
@@ -164,5 +167,37 @@ describe('a closed stdout', () => {
     expect(stderr).not.toMatch(/EPIPE|Unhandled|internal error/);
     expect(rig.exists('o/a.out')).toBe(false);
     expect(rig.exists('o/b.out')).toBe(false);
+  });
+
+  it('a reader that leaves early is no error: plan, graph and a quick build print no stack trace', async () => {
+    rig = new Rig();
+    const files: Record<string, string> = {
+      'runcue.config.mjs': `export default { tasks: { c: { input: 'in/{n}.txt', output: 'out/{n}.txt', run: 'cp {input} {output}' } } };`,
+    };
+    for (let i = 0; i < 2_000; i++) files[`in/${i}.txt`] = String(i);
+    rig.write(files);
+    const pipe = async (args: string, lines: number): Promise<{ code: string; stderr: string }> => {
+      rig.remove('rc');
+      const command = `{ "${process.execPath}" "${BIN}" ${args}; echo $? > rc; } | head -${lines} >/dev/null`;
+      const child = spawn('sh', ['-c', command], {
+        cwd: rig.dir,
+        env: { PATH: process.env['PATH'], CI: 'true' },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      await new Promise((resolve) => child.on('close', resolve));
+      return { code: rig.read('rc').trim(), stderr };
+    };
+    for (const args of ['plan', 'graph --units', 'graph --units --format json']) {
+      expect({ args, ...(await pipe(args, 1)) }).toEqual({ args, code: '0', stderr: '' });
+    }
+    for (let i = 0; i < 2_000; i++) if (i > 0) rig.remove(`in/${i}.txt`);
+    // One unit: the reader leaves while the last events are written, or just after the run.
+    for (let round = 0; round < 3; round++) {
+      const { code, stderr } = await pipe('build --force --json', 2);
+      expect(['0', '141']).toContain(code);
+      expect(stderr).not.toMatch(/EPIPE|Unhandled|internal error/);
+    }
   });
 });

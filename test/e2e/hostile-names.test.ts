@@ -75,4 +75,34 @@ describe('hostile file names', () => {
     expect(again.code).toBe(0);
     expect(again.stdout).not.toContain('"unit:start"');
   });
+
+  it('a wildcard value with glob syntax is literal in a fan-in, a dynamic output and a glob input', async () => {
+    rig = new Rig();
+    // `c[1]` and `d*e` read as globs would also take the files of `c1` and `dXe`; `a(b)` and
+    // `$(rm x)` read as picomatch groups would match nothing.
+    const docs = ['a(b)', '$(rm x)', 'c[1]', 'c1', 'd*e', 'dXe', 'f{g,h}', '!z', '@(x)', 'back\\slash'];
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: {
+        sum: { input: 'w/{doc}/t/*.txt', output: 'o/{doc}.txt', run: 'cat {inputs} > {output}' },
+        old: { input: 'data (old)/*.txt', output: 'old.txt', run: 'cat {inputs} > {output}' },
+        split: { input: 'docs/{doc}.pdf', output: 'work/{doc}/pages/*.png', run: 'cp {input} work/{doc}/pages/p1.png && cp {input} work/{doc}/pages/p2.png' },
+        page: { input: 'work/{doc}/pages/{page}.png', output: 'work/{doc}/text/{page}.txt', run: 'cp {input} {output}' },
+        join: { input: 'work/{doc}/text/*.txt', output: 'out/{doc}.md', run: 'cat {inputs} > {output}' },
+      } };`,
+      'data (old)/1.txt': 'old\n',
+    });
+    for (const doc of docs) rig.write({ [`w/${doc}/t/1.txt`]: `${doc}-1\n`, [`w/${doc}/t/2.txt`]: `${doc}-2\n` });
+    for (const doc of ['x(1)', '[y]']) rig.write({ [`docs/${doc}.pdf`]: `${doc}\n` });
+    const result = await rig.run(['build']);
+    expect({ code: result.code, stderr: result.code === 0 ? '' : result.stderr }).toEqual({ code: 0, stderr: '' });
+    for (const doc of docs) expect(rig.read(`o/${doc}.txt`)).toBe(`${doc}-1\n${doc}-2\n`);
+    expect(rig.read('old.txt')).toBe('old\n');
+    for (const doc of ['x(1)', '[y]']) expect(rig.read(`out/${doc}.md`)).toBe(`${doc}\n${doc}\n`);
+    // A change to `c1` touches only its own fan-in.
+    rig.touch('w/c1/t/1.txt', 5_000);
+    const plan = await rig.run(['plan', '--json']);
+    expect(plan.code).toBe(0);
+    const doc = JSON.parse(plan.stdout) as { units: { unit: string; verdict: string }[] };
+    expect(doc.units.filter((u) => u.verdict === 'run').map((u) => u.unit)).toEqual(['sum[doc=c1]']);
+  });
 });

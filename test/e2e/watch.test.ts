@@ -171,6 +171,34 @@ describe('watch: file changes', () => {
     expect(rig.exists('src/b.txt')).toBe(true);
   });
 
+  it('a removed source file whose unit vanishes reruns the fan-in that read its output, as build would', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: {
+        copy: { input: 'src/{n}.txt', output: 'out/{n}.txt', run: 'cat {input} > {output}' },
+        all: { input: 'out/*.txt', output: 'all.txt', run: 'cat {inputs} > {output}' },
+      } };`,
+      'src/a.txt': 'a',
+      'src/b.txt': 'b',
+    });
+    rig.age(['src/a.txt', 'src/b.txt'], -60_000);
+    const w = watch();
+    await w.untilCycles(1);
+    expect(rig.read('all.txt')).toBe('ab');
+
+    rig.remove('src/a.txt');
+    await w.untilCycles(2);
+    expect(
+      w
+        .eventsOfCycle(2)
+        .filter((e) => e.type === 'unit:done')
+        .map((e) => e.unit),
+    ).toEqual(['all']);
+    expect(rig.read('all.txt')).toBe('b');
+    const plan = await rig.run(['plan', '--json']);
+    expect(JSON.parse(plan.stdout)).toMatchObject({ counts: { run: 0 } });
+  });
+
   it('200 files written at once are one cycle', async () => {
     rig = new Rig();
     rig.write({

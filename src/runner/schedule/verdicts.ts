@@ -94,12 +94,12 @@ export class Verdicts {
     if (outcome.kind !== 'missing-input' && outcome.skew) this.warnSkew(unit, outcome.skew);
     switch (outcome.kind) {
       case 'missing-input': {
-        const producer = [...(ctx.book.graph.deps.get(unit.id) ?? [])].find((d) =>
+        const producer = [...ctx.book.deps(unit.id)].find((d) =>
           ctx.book.unit(d)?.outputs.some((o) => o.path === outcome.input.path || o.isGlob),
         );
         const message = producer
           ? `${unit.id} waits for ${outcome.input.path}: ${producer} did not produce it`
-          : missingInputMessage(ctx.o.config, unit, outcome.input.path);
+          : missingInputMessage(ctx.o.config, unit, outcome.input.path, ctx.o.noDeps);
         ctx.book.block(unit.id, { kind: 'not-ready', input: outcome.input.path, ...(producer ? { producer } : {}), message });
         return;
       }

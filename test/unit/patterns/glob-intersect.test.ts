@@ -135,6 +135,7 @@ describe('bindFromGlob', () => {
 
   it('binds the wildcards a glob output determines', () => {
     expect(bindFromGlob(pages, 'work/a/pages/*.png')).toEqual({ doc: 'a' });
+    expect(bindFromGlob(pages, pages.fill({ doc: 'a(b)[1]' }))).toEqual({ doc: 'a(b)[1]' });
     expect(bindFromGlob(pages, 'work/*/pages/*.png')).toEqual({});
     expect(bindFromGlob(pages, 'work/a/pages/p[0-9].png')).toEqual({ doc: 'a' });
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import picomatch from 'picomatch';
-import { expandBraces, isGlobPath, PICOMATCH_OPTIONS, segmentsOf } from '../../../src/patterns/glob-syntax.ts';
+import { expandBraces, isGlobPath, PICOMATCH_OPTIONS, segmentsOf, staticBase } from '../../../src/patterns/glob-syntax.ts';
 import { parsePattern, type Pattern } from '../../../src/patterns/pattern.ts';
 
 function p(source: string): Pattern {
@@ -184,6 +184,17 @@ describe('Pattern.fill', () => {
     expect(p('work/{doc}/text/{page}.txt').fill({ doc: 'a' })).toBe('work/a/text/*.txt');
     expect(p('work/{doc}/pages/*.png').fill({ doc: 'a' })).toBe('work/a/pages/*.png');
     expect(p('x/{a}{b}*/y').fill({})).toBe('x/*/y');
+  });
+
+  it('escapes values (and literal parentheses) when the result is a glob, so they match only themselves', () => {
+    const glob = p('w/{doc}/t/*.txt').fill({ doc: 'c[1](x)' });
+    expect(glob).toBe('w/c\\[1\\]\\(x\\)/t/*.txt');
+    expect(picomatch(glob, PICOMATCH_OPTIONS)('w/c[1](x)/t/a.txt')).toBe(true);
+    expect(picomatch(glob, PICOMATCH_OPTIONS)('w/c1x/t/a.txt')).toBe(false);
+    expect(staticBase(glob)).toBe('w/c[1](x)/t');
+    expect(p('data (old)/*.txt').fill({})).toBe('data \\(old\\)/*.txt');
+    // A concrete path stays as it is.
+    expect(p('w/{doc}.txt').fill({ doc: 'c[1](x)' })).toBe('w/c[1](x).txt');
   });
 });
 
