@@ -4,8 +4,8 @@
  * per unit. Python, not sh: `os.posix_spawn` starts a command in its own session (setsid) with its
  * signals reset and its output redirected, which sh cannot, and it starts in tens of milliseconds.
  *
- * Requests on stdin: `LEN\n` then LEN bytes of NUL-separated fields: id, cwd, argc, argv..., env
- * entries (`NAME=value`). Reports on stdout, one line each: `r` (ready), `s ID PID` (started; the
+ * Requests on stdin: `LEN\n` then LEN bytes of NUL-separated fields: id, cwd, argc, argv..., then
+ * changes to the environment of the previous command (`NAME=value` sets, `NAME` alone unsets). Reports on stdout, one line each: `r` (ready), `s ID PID` (started; the
  * pid is its process group), `e ID ERRNO` (could not start), `x ID CODE SIGNAL LEN\n` and LEN bytes,
  * the tail of its output (stdout and stderr interleaved, from an unlinked temp file).
  * On stdin EOF (runcue exited, whatever the way) every group it started gets SIGTERM, then
@@ -26,6 +26,7 @@ signal.set_wakeup_fd(wr)
 signal.signal(signal.SIGCHLD, lambda *a: None)
 running = {}
 groups = set()
+env = {}
 out = sys.stdout.buffer
 devnull = os.open(os.devnull, os.O_RDONLY)
 
@@ -77,10 +78,12 @@ def start(fields):
     cwd = fields[1]
     argc = int(fields[2])
     argv = fields[3:3 + argc]
-    env = {}
     for entry in fields[3 + argc:]:
-        k, _, v = entry.partition(b'=')
-        env[k] = v
+        k, eq, v = entry.partition(b'=')
+        if eq:
+            env[k] = v
+        else:
+            env.pop(k, None)
     fd = -1
     try:
         # Every time: a directory removed and made again at the same path is another directory.
