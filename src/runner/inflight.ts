@@ -14,9 +14,10 @@
  * touched within {@link FOREIGN_STALE_MS}: owners touch their records every {@link HEARTBEAT_MS}.
  */
 import { hash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, utimesSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Unit } from '../graph/unit.ts';
+import { InflightSpares } from './inflight-spares.ts';
 import { processAlive, thisProcess, type ProcessIdentity } from './process-groups.ts';
 
 /** What a record holds (JSON). */
@@ -82,6 +83,7 @@ export function createInflightRecords(options: {
   let reported = false;
   let made = false;
   const listed = recordNames(dir);
+  const spares = new InflightSpares(join(options.root, '.runcue', 'inflight-spares'), self.pid);
   const report = (error: unknown): void => {
     if (reported) return;
     reported = true;
@@ -95,10 +97,8 @@ export function createInflightRecords(options: {
     try {
       if (!made) mkdirSync(dir, { recursive: true });
       made = true;
-      writeFileSync(path, `${JSON.stringify(record)}\n`, { flag: 'wx' });
-      return 'ok';
+      return spares.create(path, `${JSON.stringify(record)}\n`);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return 'exists';
       report(error);
       return 'ok';
     }
@@ -133,12 +133,13 @@ export function createInflightRecords(options: {
     },
     release(unitId) {
       const path = pathOf(unitId);
-      if (mine.delete(path)) unhold(path);
+      if (mine.delete(path)) unhold(path, spares);
     },
     releaseAll(keep = []) {
       const kept = new Set([...keep].map(pathOf));
-      for (const path of mine) if (!kept.has(path)) unhold(path);
+      for (const path of mine) if (!kept.has(path)) unhold(path, spares);
       for (const path of [...mine]) if (!kept.has(path)) mine.delete(path);
+      spares.clear();
     },
     forget(unitId) {
       const path = pathOf(unitId);
@@ -204,9 +205,9 @@ function inspectRecord(path: string, self: ProcessIdentity, now: number): Inflig
   return { kind: 'interrupted', record };
 }
 
-function unhold(path: string): void {
+function unhold(path: string, spares: InflightSpares): void {
   heldHere.delete(path);
-  removeFile(path);
+  if (!spares.unlink(path)) removeFile(path);
   if (heldHere.size === 0 && heartbeat) {
     clearInterval(heartbeat);
     heartbeat = undefined;

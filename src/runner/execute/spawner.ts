@@ -59,6 +59,8 @@ class Spawner {
   private readonly pending = new Map<number, SpawnHandlers>();
   private nextId = 1;
   private buffer: Buffer = Buffer.alloc(0);
+  /** The environment the helper holds (that of the last command sent). */
+  private readonly sent = new Map<string, string>();
 
   constructor(graceMs: number, tmp: string, env: Readonly<Record<string, string | undefined>>, onDeath: () => void) {
     const path = env['PATH'];
@@ -90,13 +92,27 @@ class Spawner {
   /** Asks the helper to start a command; false when it cannot be sent (a NUL byte: fork directly). */
   start(request: SpawnRequest, handlers: SpawnHandlers): boolean {
     const fields = [request.cwd, String(request.argv.length), ...request.argv];
-    for (const [name, value] of Object.entries(request.env)) if (value !== undefined) fields.push(`${name}=${value}`);
-    if (fields.some((f) => f.includes('\0'))) return false;
+    // The helper keeps the environment of the last command: only what differs is sent (`NAME=value`,
+    // or `NAME` alone to unset), a few variables instead of the whole environment per unit.
+    const { env } = request;
+    const changed: [string, string][] = [];
+    for (const name in env) {
+      const value = env[name];
+      if (value !== undefined && this.sent.get(name) !== value) changed.push([name, value]);
+    }
+    const removed: string[] = [];
+    for (const name of this.sent.keys()) if (env[name] === undefined) removed.push(name);
+    for (const [name, value] of changed) fields.push(`${name}=${value}`);
+    fields.push(...removed);
+    if (fields.some((f) => f.includes('\0')) || changed.some(([name]) => name.includes('=')) || removed.some((n) => n.includes('=')))
+      return false;
+    for (const [name, value] of changed) this.sent.set(name, value);
+    for (const name of removed) this.sent.delete(name);
     const id = this.nextId++;
-    const payload = Buffer.from(`${id}\0${fields.join('\0')}`);
+    const payload = `${id}\0${fields.join('\0')}`;
     this.pending.set(id, handlers);
     if (this.pending.size === 1) this.hold(true);
-    this.child.stdin?.write(Buffer.concat([Buffer.from(`${payload.length}\n`), payload]));
+    this.child.stdin?.write(`${Buffer.byteLength(payload)}\n${payload}`);
     return true;
   }
 

@@ -1,6 +1,6 @@
 /** In-flight records (.runcue/inflight): who holds a unit, and what a dead holder's record means. */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -161,5 +161,64 @@ describe('in-flight records', () => {
     expect(r.claim({ ...unit, id: 'copy[n=b]' } as Unit)).toEqual({ ok: true });
     expect(errors).toHaveLength(1);
     r.releaseAll();
+  });
+
+  describe('spare files (a record is a hard link of one: no file created or freed per unit)', () => {
+    const spares = () => join(root, '.runcue', 'inflight-spares');
+    const other = { ...unit, id: 'copy[n=b]', wildcards: { n: 'b' } } as unknown as Unit;
+
+    it('a released record leaves its spare for the next claim; none is left after the build', () => {
+      const r = records();
+      r.claim(unit);
+      const [first] = readdirSync(dir());
+      const before = statSync(join(dir(), first ?? ''));
+      expect(before.nlink).toBe(2);
+      r.release(unit.id);
+      expect(readdirSync(dir())).toEqual([]);
+      expect(readdirSync(spares())).toHaveLength(1);
+      r.claim(other);
+      const [second] = readdirSync(dir());
+      const path = join(dir(), second ?? '');
+      expect(statSync(path).ino).toBe(before.ino);
+      expect(JSON.parse(readFileSync(path, 'utf8'))).toMatchObject({ unit: other.id, pid: process.pid });
+      // Still the unit's lock: another build is refused, and the holder's record is unchanged.
+      const refused = records();
+      expect(refused.claim(other)).toMatchObject({ ok: false, record: { unit: other.id } });
+      expect(JSON.parse(readFileSync(path, 'utf8'))).toMatchObject({ unit: other.id });
+      refused.releaseAll();
+      r.releaseAll();
+      expect(readdirSync(dir())).toEqual([]);
+      expect(readdirSync(spares())).toEqual([]);
+    });
+
+    it('units running at once each have their own spare', () => {
+      const r = records();
+      r.claim(unit);
+      r.claim(other);
+      const inodes = readdirSync(dir()).map((f) => statSync(join(dir(), f)).ino);
+      expect(new Set(inodes).size).toBe(2);
+      expect(readdirSync(spares())).toHaveLength(2);
+      r.releaseAll();
+    });
+
+    it('the spares a killed run left are removed by the next build that needs one', () => {
+      mkdirSync(spares(), { recursive: true });
+      const dead = `${deadPid()}-7`;
+      writeFileSync(join(spares(), dead), '');
+      const r = records();
+      r.claim(unit);
+      expect(readdirSync(spares())).not.toContain(dead);
+      r.releaseAll();
+    });
+
+    it('a record released after the build ended (an abandoned attempt) keeps no spare', () => {
+      const r = records();
+      r.claim(unit);
+      r.releaseAll([unit.id]);
+      expect(readdirSync(dir())).toHaveLength(1);
+      r.release(unit.id);
+      expect(readdirSync(dir())).toEqual([]);
+      expect(readdirSync(spares())).toEqual([]);
+    });
   });
 });

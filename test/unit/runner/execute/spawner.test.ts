@@ -71,6 +71,24 @@ describe.each(['pool', 'direct'] as const)('execProcess, %s', (mode) => {
     expect(outcome).toEqual({ ok: true, outputTail: `${cwd}\nx=y $(z)\n"q"||unset|nohome|` });
   });
 
+  it('each command gets exactly its own env, whatever the one before had (the pool sends only changes)', async () => {
+    const show = ['sh', '-c', 'printf "%s|" "${A-unset}" "${B-unset}" "${C-unset}"'];
+    const path = process.env['PATH'];
+    const envs = [
+      { PATH: path, A: '1', B: 'b=1' },
+      { PATH: path, A: '1', C: 'c' },
+      { PATH: path, B: '', C: 'c' },
+      { PATH: path },
+      { PATH: path, A: '1', B: 'b=1' },
+    ];
+    const tails: string[] = [];
+    for (const env of envs) tails.push((await execProcess(show, { ...options(mode), env })).outputTail);
+    expect(tails).toEqual(['1|b=1|unset|', '1|unset|c|', 'unset||c|', 'unset|unset|unset|', '1|b=1|unset|']);
+    // Several at once, each with its own.
+    const together = await Promise.all(envs.map((env) => execProcess(show, { ...options(mode), env })));
+    expect(together.map((o) => o.outputTail)).toEqual(tails);
+  });
+
   it('reports exit codes, signals and a missing command as forking directly does', async () => {
     const failed = await execProcess(['sh', '-c', 'echo to-out; echo to-err >&2; exit 75'], options(mode));
     expect(failed).toEqual({
