@@ -2,11 +2,71 @@
 // far fewer modules (tsc emits only the declarations). Each command is a lazy chunk: `--version`
 // and a no-op build load little. Heavy or optional dependencies stay external and are imported
 // only by the commands that use them; small ones on every path are bundled (and tree-shaken).
+import { builtinModules, createRequire } from 'node:module';
 import { defineConfig } from 'rolldown';
 
 const BUNDLED = new Set(['commander', 'picomatch', 'valibot']);
 
+/**
+ * Node's built-in modules, as `process.getBuiltinModule()` gives them rather than as ES modules.
+ * Importing `node:fs` as an ES module builds its facade, which reads every export, and some are
+ * getters that load more modules (`fs.promises`, `fs.ReadStream`: streams, readline, 30 modules
+ * for one import); `getBuiltinModule` returns the module object as it is. The modules in
+ * `LAZY_BUILTINS` cost milliseconds to load and are needed only when a unit runs or a hash is
+ * taken (a no-op build needs neither): their functions are stubs that load the module on the
+ * first call. A constant or a class read from one loads it when the importing chunk does.
+ */
+const LAZY_BUILTINS = new Set([
+  'child_process',
+  'crypto',
+  'fs/promises',
+  'readline',
+  'timers/promises',
+  'v8',
+  'worker_threads',
+  'net',
+  'stream',
+]);
+const BUILTIN_PREFIX = '\0builtin:';
+
+function builtins() {
+  const require = createRequire(import.meta.url);
+  return {
+    name: 'builtins-without-facade',
+    resolveId(source) {
+      const name = source.startsWith('node:') ? source.slice(5) : source;
+      if (!builtinModules.includes(name)) return null;
+      return { id: BUILTIN_PREFIX + name, moduleSideEffects: false };
+    },
+    load(id) {
+      if (!id.startsWith(BUILTIN_PREFIX)) return null;
+      const name = id.slice(BUILTIN_PREFIX.length);
+      const lazy = LAZY_BUILTINS.has(name);
+      const real = require(`node:${name}`);
+      const lines = [
+        `const load = () => process.getBuiltinModule(${JSON.stringify(`node:${name}`)});`,
+        lazy ? 'const mod = new Proxy({}, { get: (_, key) => load()[key] });' : 'const mod = load();',
+        'const pick = (key) => mod[key];',
+        'const stub = (key) => function (...args) { return load()[key].apply(this, args); };',
+        'export default mod;',
+      ];
+      for (const key of Object.keys(real)) {
+        if (!/^[A-Za-z_$][\w$]*$/.test(key) || key === 'default') continue;
+        const value = Object.getOwnPropertyDescriptor(real, key)?.value;
+        const plainFunction =
+          typeof value === 'function' &&
+          !/^class\b/.test(Function.prototype.toString.call(value)) &&
+          Object.getOwnPropertyNames(value.prototype ?? {}).length <= 1;
+        const how = lazy && plainFunction ? 'stub' : 'pick';
+        lines.push(`export const ${key} = /* @__PURE__ */ ${how}(${JSON.stringify(key)});`);
+      }
+      return lines.join('\n');
+    },
+  };
+}
+
 export default defineConfig({
+  plugins: [builtins()],
   input: {
     // bin/runcue.js
     'cli/main': 'src/cli/main.ts',

@@ -27,8 +27,13 @@ export async function main(argv: readonly string[]): Promise<void> {
   const context: CliContext = {
     cwd: process.cwd(),
     env: process.env,
-    stdout: process.stdout,
-    stderr: process.stderr,
+    // Getters: a stream is made on first use, and a silent no-op build writes to neither.
+    get stdout() {
+      return process.stdout;
+    },
+    get stderr() {
+      return process.stderr;
+    },
     setExitCode: (code) => {
       process.exitCode = code;
     },
