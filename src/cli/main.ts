@@ -39,7 +39,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     },
   };
   const [{ CommanderError }, { createProgram }] = await Promise.all([import('commander'), import('./program.ts')]);
-  const program = createProgram(context);
+  const program = createProgram(context, argv[2]);
   try {
     await program.parseAsync([...argv]);
     // The command is done. A function task or check may have left timers or sockets behind

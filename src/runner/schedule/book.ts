@@ -74,6 +74,8 @@ const MOVES: Readonly<Record<Status | 'new', readonly Status[]>> = {
 const SETTLED: ReadonlySet<Status> = new Set(['fresh', 'done', 'would-run']);
 const BAD: ReadonlySet<Status> = new Set(['failed', 'blocked']);
 const NO_DEPS: ReadonlySet<string> = new Set();
+/** Shared by the moves that say nothing more (most of them: three per unit of a no-op build). */
+const NO_NOTE: MoveNote = Object.freeze({});
 
 /** Whether a unit in status `st` has settled (its downstream may go on). */
 export function isSettled(st: Status | undefined): boolean {
@@ -142,7 +144,7 @@ export class Book {
   }
 
   /** Moves `id` to `to`; an impossible move is a bug in the scheduler and throws. */
-  transition(id: string, to: Status, note: MoveNote = {}): void {
+  transition(id: string, to: Status, note: MoveNote = NO_NOTE): void {
     const from = this.status.get(id);
     if (!MOVES[from ?? 'new'].includes(to)) throw new Error(`internal error: unit ${id} cannot go from ${from ?? 'no status'} to ${to}`);
     this.status.set(id, to);
@@ -230,6 +232,8 @@ export class Book {
 
   /** Units parked on `after` or a custom `ready` may go on (or be blocked) now that something changed. */
   wakeParked(): void {
+    // Called as each unit settles: nothing to iterate (or allocate) when nothing is parked.
+    if (this.parked.size === 0) return;
     for (const id of this.parked) if (this.status.get(id) === 'not-ready') this.makeCheckable(id);
     this.parked.clear();
   }
@@ -251,7 +255,7 @@ export class Book {
 
   /** A fresh or done unit (already moved there) settles: its waiting dependents count one dep less. */
   settle(unit: Unit): void {
-    for (const d of this.graph.dependents.get(unit.id) ?? []) {
+    for (const d of this.graph.dependents.get(unit.id) ?? NO_DEPS) {
       if (this.status.get(d) !== 'waiting' || !this.wanted.has(d)) continue;
       const left = (this.remaining.get(d) ?? 1) - 1;
       this.remaining.set(d, left);
