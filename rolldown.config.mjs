@@ -107,7 +107,7 @@ export default defineConfig({
     format: 'esm',
     // Without comments and indentation: Node reads, hashes (for the compile cache) and keeps the
     // source of every module it loads, 10% of the engine's load time. Names are kept, for stacks.
-    minify: { compress: false, mangle: false, codegen: { removeWhitespace: true } },
+    minify: { compress: false, mangle: false, codegen: { removeWhitespace: true, asciiOnly: true } },
     entryFileNames: '[name].js',
     chunkFileNames: 'chunks/[name]-[hash].js',
     // What nearly every command loads (commander, the program, config loading, planning, the
