@@ -33,14 +33,19 @@ export async function main(argv: readonly string[]): Promise<void> {
   const context: CliContext = {
     cwd: process.cwd(),
     env: process.env,
-    stdout: process.stdout,
-    stderr: process.stderr,
+    // Getters: a stream is made on first use, and a silent no-op build writes to neither.
+    get stdout() {
+      return process.stdout;
+    },
+    get stderr() {
+      return process.stderr;
+    },
     setExitCode: (code) => {
       process.exitCode = code;
     },
   };
   const [{ CommanderError }, { createProgram }] = await Promise.all([import('commander'), import('./program.ts')]);
-  const program = createProgram(context);
+  const program = createProgram(context, argv[2]);
   try {
     await program.parseAsync([...argv]);
     // The command is done. A function task or check may have left timers or sockets behind

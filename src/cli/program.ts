@@ -122,18 +122,81 @@ function workerFlags(cmd: Command): Command {
 /** An action that imports its command's module only when the command runs. */
 type Lazy = <A extends unknown[]>(load: () => Promise<CommandRun<A>>) => (...args: [...A, Command]) => Promise<void>;
 
-/** `worker` and `queue status`: the scale-out commands (their modules load bullmq, so lazily). */
-function queueCommands(program: Command, lazy: Lazy): void {
-  workerFlags(program.command('worker')).action(
-    lazy<[WorkerCommandOptions]>(async () => (await import('./commands/worker.ts')).workerCommand),
-  );
-  queueFlags(program.command('queue').description('the BullMQ queues of `runcue build --queue`').command('status')).action(
-    lazy<[WorkerCommandOptions]>(async () => (await import('./commands/queue-status.ts')).queueStatusCommand),
-  );
-}
+/** Adds one command (or, for `queue`, a group) to the program. */
+type AddCommand = (program: Command, lazy: Lazy) => void;
 
-/** The program, writing to `context`'s streams and reporting each command's exit code to it. */
-export function createProgram(context: CliContext): Command {
+/**
+ * Every command, by the name it is invoked by. Defining one costs a few options' parsing each,
+ * about 10 ms for all of them: a run of one command defines only that one (see createProgram).
+ */
+const COMMANDS: Readonly<Record<string, AddCommand>> = {
+  build: (program, lazy) =>
+    buildCommandFlags(program.command('build')).action(
+      lazy<[string[], BuildCommandOptions]>(async () => (await import('./commands/build.ts')).buildCommand),
+    ),
+  /** `worker` and `queue status`: the scale-out commands (their modules load bullmq, so lazily). */
+  worker: (program, lazy) =>
+    workerFlags(program.command('worker')).action(
+      lazy<[WorkerCommandOptions]>(async () => (await import('./commands/worker.ts')).workerCommand),
+    ),
+  queue: (program, lazy) =>
+    queueFlags(program.command('queue').description('the BullMQ queues of `runcue build --queue`').command('status')).action(
+      lazy<[WorkerCommandOptions]>(async () => (await import('./commands/queue-status.ts')).queueStatusCommand),
+    ),
+  watch: (program, lazy) =>
+    buildFlags(program.command('watch').argument('[targets...]', 'as for build'))
+      .description('build, then rebuild what file changes touch, until Ctrl-C')
+      .action(lazy<[string[], BuildCommandOptions]>(async () => (await import('./commands/watch.ts')).watchCommand)),
+  plan: (program, lazy) =>
+    buildFlags(program.command('plan').argument('[targets...]', 'as for build'))
+      .description('what build would do and why, without running anything')
+      .action(lazy<[string[], BuildCommandOptions]>(async () => (await import('./commands/plan.ts')).planCommand)),
+  why: (program, lazy) =>
+    common(program.command('why').argument('<target>', 'a file or a unit id such as extract[doc=a,page=3]'))
+      .description('why a unit is stale, or why it is blocked')
+      .action(lazy<[string, CommonOptions]>(async () => (await import('./commands/why.ts')).whyCommand)),
+  list: (program, lazy) =>
+    common(program.command('list'))
+      .description('tasks, services, unit counts and states')
+      .action(lazy<[CommonOptions]>(async () => (await import('./commands/list.ts')).listCommand)),
+  graph: (program, lazy) =>
+    common(program.command('graph').argument('[targets...]', 'as for build'))
+      .description('the task graph, or the unit graph with --units')
+      .addOption(new Option('--format <format>', 'output format').choices(['dot', 'mermaid', 'json']).default('dot'))
+      .option('--units', 'one node per unit instead of per task')
+      .action(lazy<[string[], GraphCommandOptions]>(async () => (await import('./commands/graph.ts')).graphCommand)),
+  clean: (program, lazy) =>
+    common(program.command('clean').argument('[targets...]', 'as for build (no target: every task)'))
+      .description('delete the outputs of the selected units (never inputs)')
+      .option('-n, --dry-run', 'only print what would be deleted')
+      .option('--orphans', 'delete outputs recorded by units that no longer exist (with --dry-run: list them)')
+      .action(lazy<[string[], CleanCommandOptions]>(async () => (await import('./commands/clean.ts')).cleanCommand)),
+  touch: (program, lazy) =>
+    common(program.command('touch').argument('[targets...]', 'as for build (no target: every task)'))
+      .description('mark the selected units fresh without running them (like make -t)')
+      .action(lazy<[string[], CommonOptions]>(async () => (await import('./commands/touch.ts')).touchCommand)),
+  sim: (program, lazy) =>
+    simFlags(program.command('sim').argument('[targets...]', 'as for build (with the config, not a scenario)'))
+      .description('rehearse a build on a virtual clock: how long it takes, what blocks, nothing runs')
+      .action(lazy<[string[], SimCommandOptions]>(async () => (await import('./commands/sim.ts')).simCommand)),
+  report: (program, lazy) =>
+    reportFlags(program.command('report')).action(
+      lazy<[string | undefined, ReportCommandOptions]>(async () => (await import('./commands/report.ts')).reportCommand),
+    ),
+  init: (program, lazy) =>
+    program
+      .command('init')
+      .description('write a commented starter runcue.config.ts')
+      .option('--cwd <dir>', 'write it in this directory')
+      .action(lazy<[InitCommandOptions]>(async () => (await import('./commands/init.ts')).initCommand)),
+};
+
+/**
+ * The program, writing to `context`'s streams and reporting each command's exit code to it.
+ * `command`: the first argument; when it names a command, only that one is defined (its help and
+ * its errors are the same); otherwise (`--help`, `help`, a typo to suggest a name for) all are.
+ */
+export function createProgram(context: CliContext, command?: string): Command {
   /**
    * An action that imports its command's module only when the command runs. commander calls an
    * action with the parsed arguments, then the options, then the Command itself, which is dropped.
@@ -156,57 +219,8 @@ export function createProgram(context: CliContext): Command {
     })
     .showSuggestionAfterError(true);
 
-  buildCommandFlags(program.command('build')).action(
-    lazy<[string[], BuildCommandOptions]>(async () => (await import('./commands/build.ts')).buildCommand),
-  );
-
-  queueCommands(program, lazy);
-
-  buildFlags(program.command('watch').argument('[targets...]', 'as for build'))
-    .description('build, then rebuild what file changes touch, until Ctrl-C')
-    .action(lazy<[string[], BuildCommandOptions]>(async () => (await import('./commands/watch.ts')).watchCommand));
-
-  buildFlags(program.command('plan').argument('[targets...]', 'as for build'))
-    .description('what build would do and why, without running anything')
-    .action(lazy<[string[], BuildCommandOptions]>(async () => (await import('./commands/plan.ts')).planCommand));
-
-  common(program.command('why').argument('<target>', 'a file or a unit id such as extract[doc=a,page=3]'))
-    .description('why a unit is stale, or why it is blocked')
-    .action(lazy<[string, CommonOptions]>(async () => (await import('./commands/why.ts')).whyCommand));
-
-  common(program.command('list'))
-    .description('tasks, services, unit counts and states')
-    .action(lazy<[CommonOptions]>(async () => (await import('./commands/list.ts')).listCommand));
-
-  common(program.command('graph').argument('[targets...]', 'as for build'))
-    .description('the task graph, or the unit graph with --units')
-    .addOption(new Option('--format <format>', 'output format').choices(['dot', 'mermaid', 'json']).default('dot'))
-    .option('--units', 'one node per unit instead of per task')
-    .action(lazy<[string[], GraphCommandOptions]>(async () => (await import('./commands/graph.ts')).graphCommand));
-
-  common(program.command('clean').argument('[targets...]', 'as for build (no target: every task)'))
-    .description('delete the outputs of the selected units (never inputs)')
-    .option('-n, --dry-run', 'only print what would be deleted')
-    .option('--orphans', 'delete outputs recorded by units that no longer exist (with --dry-run: list them)')
-    .action(lazy<[string[], CleanCommandOptions]>(async () => (await import('./commands/clean.ts')).cleanCommand));
-
-  common(program.command('touch').argument('[targets...]', 'as for build (no target: every task)'))
-    .description('mark the selected units fresh without running them (like make -t)')
-    .action(lazy<[string[], CommonOptions]>(async () => (await import('./commands/touch.ts')).touchCommand));
-
-  simFlags(program.command('sim').argument('[targets...]', 'as for build (with the config, not a scenario)'))
-    .description('rehearse a build on a virtual clock: how long it takes, what blocks, nothing runs')
-    .action(lazy<[string[], SimCommandOptions]>(async () => (await import('./commands/sim.ts')).simCommand));
-
-  reportFlags(program.command('report')).action(
-    lazy<[string | undefined, ReportCommandOptions]>(async () => (await import('./commands/report.ts')).reportCommand),
-  );
-
-  program
-    .command('init')
-    .description('write a commented starter runcue.config.ts')
-    .option('--cwd <dir>', 'write it in this directory')
-    .action(lazy<[InitCommandOptions]>(async () => (await import('./commands/init.ts')).initCommand));
-
+  const only = command !== undefined && Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+  if (only) only(program, lazy);
+  else for (const add of Object.values(COMMANDS)) add(program, lazy);
   return program;
 }

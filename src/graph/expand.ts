@@ -151,9 +151,13 @@ export function expandGraph(options: ExpandOptions): UnitGraph {
       units.set(unit.id, unit);
       taskUnits.push(unit);
     }
-    for (const unit of taskUnits) {
+    // Index loops and forEach, not for-of, in this function and producersOf: run once per unit,
+    // mostly before the optimizer steps in, for-of allocates an iterator result per step.
+    for (let u = 0; u < taskUnits.length; u++) {
+      const unit = taskUnits[u] as Unit;
       const open = unit.placeholder || !options.isSettled(unit.id);
-      for (const out of unit.outputs) {
+      for (let o = 0; o < unit.outputs.length; o++) {
+        const out = unit.outputs[o] as UnitPath;
         if (!out.isGlob) index.addConcrete(out.path, unit, taskOf);
         else index.addDynamic(out.path, unit.id, open);
       }
@@ -161,16 +165,17 @@ export function expandGraph(options: ExpandOptions): UnitGraph {
   }
   // Edges once every output is known: a function input the task graph could not place may
   // read from a task expanded after it. A task never consumes its own outputs (a cycle).
-  for (const unit of units.values()) deps.set(unit.id, producersOf(unit, index, units));
+  units.forEach((unit) => deps.set(unit.id, producersOf(unit, index, units)));
 
   const dependents = new Map<string, Set<string>>();
-  for (const [id, ds] of deps) {
+  deps.forEach((ds, id) => {
+    if (ds.size === 0) return;
     for (const d of ds) {
       let set = dependents.get(d);
       if (!set) dependents.set(d, (set = new Set()));
       set.add(id);
     }
-  }
+  });
   return index.conflicts.length > 0 ? { units, deps, dependents, conflicts: index.conflicts } : { units, deps, dependents };
 }
 
@@ -325,11 +330,12 @@ function producersOf(unit: Unit, index: OutputIndex, units: ReadonlyMap<string, 
   const add = (id: string): void => {
     if (units.get(id)?.task !== unit.task) (found ??= new Set()).add(id);
   };
-  for (const input of unit.inputs) {
+  for (let i = 0; i < unit.inputs.length; i++) {
+    const input = unit.inputs[i] as UnitPath;
     if (!input.isGlob) {
       const p = index.byPath.get(input.path);
       if (p !== undefined) add(p);
-      for (const d of index.dynamicNear(input.path, false)) if (d.isMatch(input.path)) add(d.unit);
+      if (index.dynamic.length > 0) for (const d of index.dynamicNear(input.path, false)) if (d.isMatch(input.path)) add(d.unit);
       continue;
     }
     const matcher = globMatcher(input.path);

@@ -77,6 +77,8 @@ export interface BuildOptions {
    * services' limits): no local limits but `jobs`, and no in-flight records.
    */
   readonly remote?: boolean;
+  /** The process's working directory, asked when a file is statted (see nodeFileSystem). */
+  readonly workingDirectory?: () => string;
 }
 
 /** Reports a run-level warning as every reporter shows one: a `unit:log` warning from `(run)`. */
@@ -117,7 +119,7 @@ export async function build(options: BuildOptions): Promise<Result<BuildResult, 
             emit({ type: 'unit:log', time: now(), task: '', unit: '(run)', stream: 'warning', text });
           },
         });
-  const fs = options.fs ?? nodeFileSystem(config.root);
+  const fs = options.fs ?? nodeFileSystem(config.root, options.workingDirectory);
   const scheduler = new Scheduler({
     config,
     fs,

@@ -57,15 +57,20 @@ export interface FileSystem {
   setMtime(rel: string, mtimeMs: number): void;
 }
 
-/** The disk, under `root`. */
-export function nodeFileSystem(root: string): FileSystem {
+/**
+ * The disk, under `root`. `workingDirectory`: the process's, asked at each stat (Node caches it);
+ * while it is `root`, stats use the relative path, which the kernel resolves faster (20-30% of a
+ * stat, and a no-op build is mostly stats).
+ */
+export function nodeFileSystem(root: string, workingDirectory?: () => string): FileSystem {
   // Concatenation, not path.join: rel is normalised, and path.join showed up in no-op profiles.
   const abs = (rel: string): string => (rel === '' ? root : `${root}/${rel}`);
+  const statted = (rel: string): string => (rel !== '' && workingDirectory?.() === root ? rel : abs(rel));
   return {
     root,
     stat(rel) {
       try {
-        return statSync(abs(rel), { throwIfNoEntry: false });
+        return statSync(statted(rel), { throwIfNoEntry: false });
       } catch {
         // A link loop, a name too long, a directory we may not enter: nothing we can use.
         return undefined;

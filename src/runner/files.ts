@@ -28,8 +28,8 @@ export function statPath(fs: FileSystem, rel: string): FileStat | undefined {
  */
 export class OneFile implements ReadonlyMap<string, FileStat> {
   readonly size = 1;
-  private readonly file: string;
-  private readonly stat: FileStat;
+  readonly file: string;
+  readonly stat: FileStat;
 
   constructor(file: string, stat: FileStat) {
     this.file = file;

@@ -100,13 +100,15 @@ export function createProcessGroups(options: { readonly graceMs: number }): Proc
   let watchdog: ChildProcess | undefined;
   let identity: ProcessIdentity | undefined;
   let broken = false;
-  const marker = randomBytes(8).toString('hex');
+  // Drawn when the first command needs it: a no-op build never loads node:crypto.
+  let drawn: string | undefined;
+  const marker = (): string => (drawn ??= randomBytes(8).toString('hex'));
   const prepare = (): ProcessIdentity | undefined => {
     if (!watchdog && !broken) {
       // A runcue run by a command of another runcue inherits that run's marker; its watchdog must
       // not carry it, or the outer watchdog would stop it and orphan this run's commands.
       const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== MARKER));
-      watchdog = spawn('/bin/sh', ['-c', WATCHDOG, 'runcue-watchdog', String(Math.ceil(options.graceMs / 100)), marker], {
+      watchdog = spawn('/bin/sh', ['-c', WATCHDOG, 'runcue-watchdog', String(Math.ceil(options.graceMs / 100)), marker()], {
         // Its own group: a Ctrl-C or hangup sent to runcue's group must not reach it.
         detached: true,
         env,
@@ -130,7 +132,9 @@ export function createProcessGroups(options: { readonly graceMs: number }): Proc
     watchdog?.stdin?.write(line);
   };
   return {
-    environment: { [MARKER]: marker },
+    get environment() {
+      return { [MARKER]: marker() };
+    },
     prepare,
     add(pgid) {
       live.add(pgid);

@@ -79,16 +79,17 @@ export function checkUnit(inputs: readonly UnitPath[], outputs: readonly UnitPat
   const observed = observeInputs(ctx.fs, inputs, ctx.isOrphan);
   if ('missing' in observed) return { kind: 'missing-input', input: observed.missing };
   const files = observed.files;
-  const verdict = staleReason(files, outputs, ctx);
-  const skew = clockSkew(
-    files,
-    verdict.oldestFile !== undefined && verdict.oldest !== undefined ? { file: verdict.oldestFile, mtimeMs: verdict.oldest } : undefined,
-    ctx.now,
-  );
-  const withSkew = skew ? { skew } : {};
-  if (verdict.reason) return { kind: 'stale', reason: verdict.reason, inputs: files, ...withSkew };
-  const expiresAt = verdict.oldest === undefined ? undefined : clockExpiry(ctx, verdict.oldest);
-  return { kind: 'fresh', inputs: files, ...(expiresAt !== undefined ? { expiresAt } : {}), ...withSkew };
+  const verdict = staleReasonOf(files, outputs, ctx);
+  const oldest = 'mtimeMs' in verdict ? verdict : undefined;
+  const skew = clockSkew(files, oldest, ctx.now);
+  if (!oldest)
+    return skew
+      ? { kind: 'stale', reason: verdict as StaleReason, inputs: files, skew }
+      : { kind: 'stale', reason: verdict as StaleReason, inputs: files };
+  const expiresAt = ctx.maxAgeMs === undefined && ctx.schedule === undefined ? undefined : clockExpiry(ctx, oldest.mtimeMs);
+  // The common verdict (fresh, no expiry, no skew) is one small object: a no-op checks 100,000s.
+  if (expiresAt === undefined) return skew ? { kind: 'fresh', inputs: files, skew } : { kind: 'fresh', inputs: files };
+  return skew ? { kind: 'fresh', inputs: files, expiresAt, skew } : { kind: 'fresh', inputs: files, expiresAt };
 }
 
 /**
@@ -98,9 +99,12 @@ export function checkUnit(inputs: readonly UnitPath[], outputs: readonly UnitPat
  */
 function clockSkew(
   inputs: ReadonlyMap<string, FileStat>,
-  oldestOutput: { file: string; mtimeMs: number } | undefined,
+  oldestOutput: { readonly file: string; readonly mtimeMs: number } | undefined,
   now: number,
 ): ClockSkew | undefined {
+  const limit = now + SKEW_TOLERANCE_MS;
+  // Most checks find no file in the future: no closure, no iterator, nothing allocated.
+  if (newestMtime(inputs) <= limit && (!oldestOutput || oldestOutput.mtimeMs <= limit)) return undefined;
   let worst: ClockSkew | undefined;
   const consider = (file: string, mtimeMs: number): void => {
     const aheadMs = mtimeMs - now;
@@ -109,6 +113,21 @@ function clockSkew(
   for (const [file, s] of inputs) consider(file, s.mtimeMs);
   if (oldestOutput) consider(oldestOutput.file, oldestOutput.mtimeMs);
   return worst;
+}
+
+/** The largest mtime among `inputs` (-Infinity for none). */
+function newestMtime(inputs: ReadonlyMap<string, FileStat>): number {
+  if (inputs instanceof OneFile) return inputs.stat.mtimeMs;
+  let newest = -Infinity;
+  for (const s of inputs.values()) if (s.mtimeMs > newest) newest = s.mtimeMs;
+  return newest;
+}
+
+/** The first input (in order) newer than `mtimeMs`. */
+function firstNewer(inputs: ReadonlyMap<string, FileStat>, mtimeMs: number): string | undefined {
+  if (inputs instanceof OneFile) return inputs.stat.mtimeMs > mtimeMs ? inputs.file : undefined;
+  for (const [file, s] of inputs) if (s.mtimeMs > mtimeMs) return file;
+  return undefined;
 }
 
 /** A concrete output's stat: a file, or a directory (a directory output). */
@@ -135,15 +154,6 @@ function membersChanged(inputs: ReadonlyMap<string, FileStat>, record: OutputRec
   for (const file of inputs.keys()) if (!was.has(file)) return { kind: 'members-changed', input: file, change: 'added' };
   for (const file of record.members) if (!inputs.has(file)) return { kind: 'members-changed', input: file, change: 'removed' };
   return undefined;
-}
-
-function staleReason(
-  inputs: ReadonlyMap<string, FileStat>,
-  outputs: readonly UnitPath[],
-  ctx: CheckContext,
-): { reason?: StaleReason; oldest?: number; oldestFile?: string } {
-  const reason = staleReasonOf(inputs, outputs, ctx);
-  return 'mtimeMs' in reason ? { oldest: reason.mtimeMs, oldestFile: reason.file } : { reason };
 }
 
 /** A reason to run, or the oldest output when the unit is fresh. */
@@ -181,9 +191,8 @@ function staleReasonOf(
   if (!oldest) return { kind: 'no-outputs' };
   const members = membersChanged(inputs, ctx.record);
   if (members) return members;
-  for (const [file, s] of inputs) {
-    if (s.mtimeMs > oldest.mtimeMs) return { kind: 'input-newer', input: file, output: oldest.file };
-  }
+  const newer = firstNewer(inputs, oldest.mtimeMs);
+  if (newer !== undefined) return { kind: 'input-newer', input: newer, output: oldest.file };
   if (ctx.maxAgeMs !== undefined && ctx.now - oldest.mtimeMs > ctx.maxAgeMs) {
     return { kind: 'max-age', output: oldest.file, ageMs: ctx.now - oldest.mtimeMs };
   }

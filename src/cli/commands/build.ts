@@ -33,7 +33,13 @@ export async function buildCommand(targets: readonly string[], options: BuildCom
       context,
       run,
       (hooks) =>
-        build({ ...runFlags(targets, options, run, context), keepGoing: Boolean(options.keepGoing), ...queue?.buildOptions, ...hooks }),
+        build({
+          ...runFlags(targets, options, run, context),
+          keepGoing: Boolean(options.keepGoing),
+          workingDirectory: () => process.cwd(),
+          ...queue?.buildOptions,
+          ...hooks,
+        }),
       { command: 'build', targets, afterRun: await fileReports(options, context, loaded.cwd) },
     );
     if (!ran.ok) return ran.exitCode;

@@ -4,7 +4,8 @@
  * `keep`. The directory is a history, not state: deleting it loses nothing runcue needs.
  * Readers skip a record they cannot read or parse, with a warning, never failing for it.
  */
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdirSync, readdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { err, ok, type Result } from '../../result.ts';
 import { describeFsError } from '../fs-errors.ts';
@@ -25,37 +26,55 @@ export function recordId(startedAt: number, pid: number, cycle?: number): string
 
 /**
  * Writes `record` and removes all but the newest `keep` records. Fails (with the reason in
- * words) only when the record could not be written; pruning is best effort.
+ * words) only when the record could not be written; pruning is best effort. Synchronous inside:
+ * a few small files at the end of a run, and a no-op build need not load node:fs/promises.
  */
-export async function writeRunRecord(root: string, record: RunRecord, keep: number): Promise<Result<string, string>> {
+export function writeRunRecord(root: string, record: RunRecord, keep: number): Promise<Result<string, string>> {
+  return Promise.resolve(writeNow(root, record, keep));
+}
+
+function writeNow(root: string, record: RunRecord, keep: number): Result<string, string> {
   const dir = join(root, RUNS_DIR);
   const path = join(dir, `${record.id}.json`);
   const temp = join(dir, `.${record.id}.tmp`); // the id names this process already
   try {
-    await mkdir(dir, { recursive: true });
-    await writeFile(temp, `${JSON.stringify(record)}\n`);
-    await rename(temp, path);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(temp, `${JSON.stringify(record)}\n`);
+    renameSync(temp, path);
   } catch (error) {
-    await rm(temp, { force: true }).catch(() => undefined);
+    try {
+      unlinkSync(temp);
+    } catch {
+      // The write failed already; that is the error to report.
+    }
     const problem = describeFsError(error, root, path);
     return err(`could not write the run record ${problem.path}: ${problem.reason}`);
   }
-  await pruneRunRecords(root, keep);
+  pruneRunRecords(root, keep);
   return ok(path);
 }
 
 /** Removes all but the newest `keep` records; errors (a record another process removed) are ignored. */
-async function pruneRunRecords(root: string, keep: number): Promise<void> {
-  const ids = await listRunIds(root);
-  const old = ids.slice(0, Math.max(0, ids.length - keep));
-  await Promise.all(old.map((id) => rm(join(root, RUNS_DIR, `${id}.json`), { force: true }).catch(() => undefined)));
+function pruneRunRecords(root: string, keep: number): void {
+  const ids = runIdsOnDisk(root);
+  for (const id of ids.slice(0, Math.max(0, ids.length - keep))) {
+    try {
+      unlinkSync(join(root, RUNS_DIR, `${id}.json`));
+    } catch {
+      // Best effort: the next run prunes it.
+    }
+  }
 }
 
 /** Ids of the records on disk, oldest first; none when the directory does not exist. */
-export async function listRunIds(root: string): Promise<string[]> {
+export function listRunIds(root: string): Promise<string[]> {
+  return Promise.resolve(runIdsOnDisk(root));
+}
+
+function runIdsOnDisk(root: string): string[] {
   let names: string[];
   try {
-    names = await readdir(join(root, RUNS_DIR));
+    names = readdirSync(join(root, RUNS_DIR));
   } catch {
     return [];
   }

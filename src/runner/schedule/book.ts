@@ -74,6 +74,8 @@ const MOVES: Readonly<Record<Status | 'new', readonly Status[]>> = {
 const SETTLED: ReadonlySet<Status> = new Set(['fresh', 'done', 'would-run']);
 const BAD: ReadonlySet<Status> = new Set(['failed', 'blocked']);
 const NO_DEPS: ReadonlySet<string> = new Set();
+/** Shared by the moves that say nothing more (most of them: three per unit of a no-op build). */
+const NO_NOTE: MoveNote = Object.freeze({});
 
 /** Whether a unit in status `st` has settled (its downstream may go on). */
 export function isSettled(st: Status | undefined): boolean {
@@ -142,10 +144,11 @@ export class Book {
   }
 
   /** Moves `id` to `to`; an impossible move is a bug in the scheduler and throws. */
-  transition(id: string, to: Status, note: MoveNote = {}): void {
+  transition(id: string, to: Status, note: MoveNote = NO_NOTE): void {
     const from = this.status.get(id);
     if (!MOVES[from ?? 'new'].includes(to)) throw new Error(`internal error: unit ${id} cannot go from ${from ?? 'no status'} to ${to}`);
     this.status.set(id, to);
+    if (this.listeners.length === 0) return;
     const unit = this.unit(id);
     for (const listener of this.listeners) listener(id, unit, to, note);
   }
@@ -170,19 +173,28 @@ export class Book {
 
   /** Recounts a waiting unit's unsettled deps; blocks it if one failed. */
   private updateRemaining(id: string): void {
+    const count = this.unsettledDeps(id);
+    if (count === undefined) return;
+    this.transition(id, 'waiting');
+    this.remaining.set(id, count);
+    if (count === 0) this.makeCheckable(id);
+  }
+
+  /** How many of `id`'s deps have not settled; undefined when one failed (`id` is blocked then). */
+  private unsettledDeps(id: string): number | undefined {
+    // Most units wait for nothing: no iterator for them.
+    if ((this.graph.deps.get(id)?.size ?? 0) === 0) return 0;
     let count = 0;
     for (const d of this.deps(id)) {
       const st = this.status.get(d) ?? 'waiting';
       if (BAD.has(st)) {
         this.transition(id, 'waiting');
         this.block(id, { kind: 'upstream-failed', upstream: d, message: `upstream ${d} ${st === 'failed' ? 'failed' : 'is blocked'}` });
-        return;
+        return undefined;
       }
       if (!SETTLED.has(st)) count++;
     }
-    this.transition(id, 'waiting');
-    this.remaining.set(id, count);
-    if (count === 0) this.makeCheckable(id);
+    return count;
   }
 
   /** A unit's data deps; with --no-deps only those inside the selection. */
@@ -194,6 +206,7 @@ export class Book {
 
   /** (plan) A dep of `id` that would run, if any (no array per checked unit: a no-op checks 100,000s). */
   upstreamWouldRun(id: string): string | undefined {
+    if ((this.graph.deps.get(id)?.size ?? 0) === 0) return undefined;
     for (const d of this.deps(id)) if (this.status.get(d) === 'would-run') return d;
     return undefined;
   }
@@ -230,6 +243,8 @@ export class Book {
 
   /** Units parked on `after` or a custom `ready` may go on (or be blocked) now that something changed. */
   wakeParked(): void {
+    // Called as each unit settles: nothing to iterate (or allocate) when nothing is parked.
+    if (this.parked.size === 0) return;
     for (const id of this.parked) if (this.status.get(id) === 'not-ready') this.makeCheckable(id);
     this.parked.clear();
   }
@@ -251,14 +266,20 @@ export class Book {
 
   /** A fresh or done unit (already moved there) settles: its waiting dependents count one dep less. */
   settle(unit: Unit): void {
-    for (const d of this.graph.dependents.get(unit.id) ?? []) {
+    const dependents = this.graph.dependents.get(unit.id);
+    if (dependents) this.countDown(dependents);
+    this.unsettledByTask.set(unit.task, (this.unsettledByTask.get(unit.task) ?? 1) - 1);
+    this.wakeParked();
+  }
+
+  /** Waiting `dependents` of a unit that settled count one dep less; those left with none are due. */
+  private countDown(dependents: ReadonlySet<string>): void {
+    for (const d of dependents) {
       if (this.status.get(d) !== 'waiting' || !this.wanted.has(d)) continue;
       const left = (this.remaining.get(d) ?? 1) - 1;
       this.remaining.set(d, left);
       if (left === 0) this.makeCheckable(d);
     }
-    this.unsettledByTask.set(unit.task, (this.unsettledByTask.get(unit.task) ?? 1) - 1);
-    this.wakeParked();
   }
 
   /** Blocks `id` (and everything downstream of it) for `reason`. */
