@@ -136,6 +136,8 @@ export class Attempts {
       durationMs: run.durationMs,
       attempt: pending.attempt,
     });
+    // Done for good in this run: its view and stats need not live until the run ends.
+    ctx.pending.delete(unit.id);
     ctx.settle(unit);
   }
 

@@ -83,8 +83,8 @@ export interface Pending {
   readonly inputs: ReadonlyMap<string, FileStat>;
   attempt: number;
   pushBacks: number;
-  /** Its outputs when it was found stale: another runcue process may build it before it starts. */
-  readonly outputs: string;
+  /** Its outputs' stats when it was found stale: another runcue process may build it before it starts. */
+  readonly outputs: ReadonlyMap<string, FileStat>;
   /** What every attempt runs, decided when it was found stale. */
   readonly view: UnitView;
 }
