@@ -91,6 +91,19 @@ export function snapshot(fs: FileSystem, paths: readonly UnitPath[]): Map<string
   return out;
 }
 
+const NO_FILES: ReadonlyMap<string, FileStat> = new Map();
+
+/**
+ * {@link snapshot}, read-only: for one concrete path (most units' outputs) a {@link OneFile} or
+ * an empty map, not a Map per call.
+ */
+export function statsOf(fs: FileSystem, paths: readonly UnitPath[]): ReadonlyMap<string, FileStat> {
+  const only = paths.length === 1 ? paths[0] : undefined;
+  if (!only || only.isGlob) return snapshot(fs, paths);
+  const s = statPath(fs, only.path);
+  return s ? new OneFile(only.path, s) : NO_FILES;
+}
+
 /** A directory a unit needs could not be created (a file in the way, a read-only disk). */
 export interface DirFailure {
   readonly reason: 'file-error';

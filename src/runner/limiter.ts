@@ -83,12 +83,15 @@ export function createLimiter(
     const horizonMs = Math.max(0, ...windows.map((w) => w.windowMs));
     states.set(name, { name, concurrent: s.concurrent, windows, horizonMs, starts: [], running: 0 });
   }
+  const singles = new Map([...states].map(([name, st]) => [name, [st] as const]));
   const { store } = options;
   const lockRetryMs = options.lockRetryMs ?? 50;
   let runningAll = 0;
 
   /** The service states of `names`, each once; unknown names have no limits. */
-  const statesOf = (names: readonly string[]): ServiceState[] => {
+  const statesOf = (names: readonly string[]): readonly ServiceState[] => {
+    // One service (most tasks): its state's own one-element list, not a new array per start.
+    if (names.length === 1) return singles.get(names[0] ?? '') ?? NO_STATES;
     const out: ServiceState[] = [];
     for (const name of names) {
       const st = states.get(name);
@@ -122,7 +125,7 @@ export function createLimiter(
       // final and costs no I/O; only a local yes is confirmed against the store.
       const local = latestRefusal(wanted, now, true);
       if (local) return local;
-      const rated = wanted.filter((st) => st.windows.length > 0);
+      const rated = store && wanted.some((st) => st.windows.length > 0) ? wanted.filter((st) => st.windows.length > 0) : NO_STATES;
       if (store && rated.length > 0) {
         const shared = acquireShared(store, rated, now);
         if (!shared.ok) return shared;
@@ -145,6 +148,8 @@ export function createLimiter(
 }
 
 type RateLimited = Extract<Admission, { kind: 'rate-limited' }>;
+
+const NO_STATES: readonly ServiceState[] = [];
 
 /**
  * The refusal that lasts longest: before its `until` some window of some service says no, and

@@ -8,7 +8,7 @@
 import { globMatcher } from '../patterns/glob-match.ts';
 import type { UnitPath } from '../graph/unit.ts';
 import type { FileSystem } from './file-system.ts';
-import { snapshot, type FileStat } from './files.ts';
+import { snapshot, statsOf, type FileStat } from './files.ts';
 import { listFiles } from './walk.ts';
 
 /** The outputs as they were before the run. */
@@ -35,7 +35,7 @@ function directorySignature(fs: FileSystem, rel: string): string {
 export function observeOutputs(fs: FileSystem, outputs: readonly UnitPath[]): OutputsBefore {
   const dirs = new Map<string, string>();
   for (const o of outputs) if (!o.isGlob && isDirectory(fs, o.path)) dirs.set(o.path, directorySignature(fs, o.path));
-  return { files: snapshot(fs, outputs), dirs };
+  return { files: statsOf(fs, outputs), dirs };
 }
 
 /** What the run wrote: files it created or changed, directory outputs it created or changed. */
@@ -50,6 +50,8 @@ export interface OutputsWritten {
 
 /** Compares the outputs with what they were before the attempt. */
 export function outputsWritten(fs: FileSystem, outputs: readonly UnitPath[], before: OutputsBefore): OutputsWritten {
+  const only = outputs.length === 1 ? outputs[0] : undefined;
+  if (only && !only.isGlob) return oneWritten(fs, only, before);
   const now = snapshot(fs, outputs);
   const files = [...now]
     .filter(([f, s]) => {
@@ -85,4 +87,21 @@ export function touchDirectories(fs: FileSystem, dirs: readonly string[], time: 
       // Removed meanwhile: nothing to mark.
     }
   }
+}
+
+const NONE: readonly never[] = [];
+
+/** {@link outputsWritten} of a unit with one concrete output (most units): no snapshot, no arrays to filter. */
+function oneWritten(fs: FileSystem, output: UnitPath, before: OutputsBefore): OutputsWritten {
+  const now = fs.stat(output.path);
+  if (now?.isFile()) {
+    const was = before.files.get(output.path);
+    const changed = !was || was.mtimeMs !== now.mtimeMs || was.size !== now.size;
+    return { files: changed ? [output.path] : [], missing: NONE, dirs: NONE };
+  }
+  if (now?.isDirectory()) {
+    if (before.dirs.get(output.path) !== directorySignature(fs, output.path)) return { files: [], missing: NONE, dirs: [output.path] };
+    return { files: [], missing: output.optional ? NONE : [output], dirs: NONE };
+  }
+  return { files: [], missing: output.optional ? NONE : [output], dirs: NONE };
 }

@@ -204,8 +204,8 @@ export function changedInputs(
 ): string[] {
   const changed: string[] = [];
   for (const [file, was] of observed) {
-    const now = statPath(fs, file);
-    if (!now || now.mtimeMs !== was.mtimeMs || now.size !== was.size) changed.push(file);
+    const now = fs.stat(file);
+    if (!now?.isFile() || now.mtimeMs !== was.mtimeMs || now.size !== was.size) changed.push(file);
   }
   for (const input of inputs) {
     if (!input.isGlob) continue;

@@ -5,7 +5,7 @@
  */
 import type { Unit } from '../../graph/unit.ts';
 import type { FileSystem } from '../file-system.ts';
-import { snapshot, type FileStat } from '../files.ts';
+import { statsOf, type FileStat } from '../files.ts';
 import { recordOutputs } from '../output-record.ts';
 import { rewriteAfterRun, type InputRewrite } from '../self-rewrite.ts';
 import { inputSignature } from '../staleness.ts';
@@ -57,7 +57,7 @@ export class Ledger {
    * `.runcue/` cannot be written (it fails every unit's record the same way).
    */
   succeeded(unit: Unit, files: RunFiles): string | undefined {
-    for (const [file, st] of snapshot(this.fs, unit.outputs)) this.written.set(file, st.mtimeMs);
+    statsOf(this.fs, unit.outputs).forEach((st, file) => this.written.set(file, st.mtimeMs));
     const rewrite = rewriteAfterRun(this.fs, unit, files.rewrote);
     if (rewrite) this.rewrote.set(unit.id, rewrite);
     const unrecorded = recordOutputs(this.fs, unit, files.written, files.inputs);

@@ -5,7 +5,7 @@
 import type { Unit, UnitPath } from '../../graph/unit.ts';
 import type { StaleReason } from '../events.ts';
 import type { FileSystem } from '../file-system.ts';
-import { snapshot, type FileStat } from '../files.ts';
+import { snapshot, statsOf, type FileStat } from '../files.ts';
 import { abandonedAttemptRuns } from '../abandoned.ts';
 import { inputsByName, unitInfo, viewFor, type UnitView } from '../execute/unit-view.ts';
 import type { InflightRecord } from '../inflight.ts';
@@ -146,7 +146,7 @@ export class Verdicts {
     }
     if (!task) return;
     const view = viewFor(unit, task, inputs, checked);
-    ctx.pending.set(unit.id, { reason, inputs, attempt: 1, pushBacks: 0, outputs: snapshot(ctx.o.fs, unit.outputs), view });
+    ctx.pending.set(unit.id, { reason, inputs, attempt: 1, pushBacks: 0, outputs: statsOf(ctx.o.fs, unit.outputs), view });
     ctx.queue.push(unit.id, task.uses, task.priority);
   }
 
