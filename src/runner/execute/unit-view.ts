@@ -60,12 +60,17 @@ export interface UnitView {
 
 /** The view of a unit whose inputs were observed as `inputs`. */
 export function unitView(unit: Unit, task: ResolvedTask, inputs: ReadonlyMap<string, FileStat>, fingerprint?: FingerprintParts): UnitView {
-  const named = inputsByName(unit, inputs);
+  let named: Record<string, string[]> | undefined;
+  let info: Omit<UnitInfo, 'attempt'> | undefined;
+  const byName = (): Record<string, string[]> => (named ??= inputsByName(unit, inputs));
   return {
     unit,
     inputs,
-    info: describeUnit(unit, named),
-    run: runOf(task, unit, named),
+    // Made when first asked for (hooks, functions, remote jobs): most units never are.
+    get info() {
+      return (info ??= describeUnit(unit, byName()));
+    },
+    run: runOf(task, unit, byName),
     env: task.env,
     timeoutMs: task.timeoutMs,
     keepFailedOutputs: task.keepFailedOutputs,
@@ -73,10 +78,24 @@ export function unitView(unit: Unit, task: ResolvedTask, inputs: ReadonlyMap<str
   };
 }
 
-function runOf(task: ResolvedTask, unit: Unit, named: Record<string, string[]>): UnitView['run'] {
+function runOf(task: ResolvedTask, unit: Unit, named: () => Record<string, string[]>): UnitView['run'] {
   if (task.run.kind === 'function') return { kind: 'function', fn: task.run.fn };
   if (task.run.kind === 'worker') return { kind: 'worker', text: workerText(task.run) };
-  return renderCommand(task, unit, named);
+  return constantCommand(task, unit) ?? renderCommand(task, unit, named());
+}
+
+/** Commands without placeholders, rendered once: the same for every unit (`runcue sim`'s scenarios). */
+const constants = new WeakMap<ResolvedTask['run'], CommandRun | null>();
+
+function constantCommand(task: ResolvedTask, unit: Unit): CommandRun | undefined {
+  let run = constants.get(task.run);
+  if (run === undefined) {
+    const templates = task.run.kind === 'shell' ? [task.run.command] : task.run.kind === 'argv' ? task.run.argv : [];
+    const constant = templates.length > 0 && templates.every((t) => templatePlaceholders(t).length === 0);
+    run = constant ? renderCommand(task, unit, {}) : null;
+    constants.set(task.run, run);
+  }
+  return run ?? undefined;
 }
 
 /** A worker's command as shown, with what it writes: both decide what its outputs hold. */

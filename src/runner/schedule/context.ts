@@ -46,6 +46,8 @@ export interface SchedulerOptions extends TargetPlan {
   readonly affected?: ReadonlySet<string>;
   /** Records of units in flight: claimed before a unit runs, consulted after its check. */
   readonly inflight?: InflightRecords;
+  /** Which units' output records (output-record.ts) a success writes; default all (see BuildOptions). */
+  readonly outputRecords?: 'all' | 'read-back';
   /** (watch) Units whose last run rewrote their own inputs: not rerun while the inputs stay as it left them. */
   readonly rewroteEarlier?: ReadonlyMap<string, InputRewrite>;
   /** Who carries out each task's attempts: the scheduler knows nothing of processes. */

@@ -108,6 +108,7 @@ export async function simulate(options: SimulateOptions): Promise<Result<SimRun,
       executorFor,
       rateStore,
       inflightRecords: false,
+      outputRecords: 'read-back',
       onEvent,
       ...(options.signal ? { signal: options.signal } : {}),
     });
