@@ -31,11 +31,13 @@ function directorySignature(fs: FileSystem, rel: string): string {
   return `${own}\u0001${files.join('\u0001')}`;
 }
 
+const NO_DIRS: ReadonlyMap<string, string> = new Map();
+
 /** The outputs as they are before an attempt: their files, and a signature of each directory output. */
 export function observeOutputs(fs: FileSystem, outputs: readonly UnitPath[]): OutputsBefore {
-  const dirs = new Map<string, string>();
-  for (const o of outputs) if (!o.isGlob && isDirectory(fs, o.path)) dirs.set(o.path, directorySignature(fs, o.path));
-  return { files: statsOf(fs, outputs), dirs };
+  let dirs: Map<string, string> | undefined;
+  for (const o of outputs) if (!o.isGlob && isDirectory(fs, o.path)) (dirs ??= new Map()).set(o.path, directorySignature(fs, o.path));
+  return { files: statsOf(fs, outputs), dirs: dirs ?? NO_DIRS };
 }
 
 /** What the run wrote: files it created or changed, directory outputs it created or changed. */

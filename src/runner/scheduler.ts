@@ -112,6 +112,9 @@ export class Scheduler {
     return this.o.ports.clock.now();
   }
 
+  /** {@link now} as a function to hand out (one, not one per attempt). */
+  private readonly clockNow = (): number => this.now();
+
   /**
    * Plans the units (the first expansion) and says what makes the run impossible before it
    * starts: two tasks claiming one output, or a target that no unit makes.
@@ -301,25 +304,25 @@ export class Scheduler {
     const command = view.run.kind === 'function' ? undefined : view.run.text;
     const executor = this.o.executorFor(task);
     const facts = { task: unit.task, unit: id, attempt, reason: pending.reason, command };
-    const announced = announceStart(this.o.emit, facts, startedAt, executor.queued === true, () =>
-      this.hooks.unit('start', unit, () => attemptInfo(view, attempt), { attempt }),
-    );
+    const announced = announceStart(this.o.emit, facts, startedAt, executor.queued === true, () => {
+      if (this.hooks.has('start')) this.hooks.unit('start', unit, () => attemptInfo(view, attempt), { attempt });
+    });
     const log = this.o.verbose
       ? (stream: LogStream, text: string) => this.o.emit({ type: 'unit:log', time: this.now(), task: unit.task, unit: id, stream, text })
       : undefined;
     // Before its snapshot in runUnit: a dynamic set starts empty of what this unit made last time.
     for (const file of clearRecordedOutputs(this.o.fs, unit)) this.ledger.cleared.push(file);
-    const request = {
+    const base = {
       view,
       attempt,
       signal: controller.signal,
       root: this.o.config.root,
       fs: this.o.fs,
-      now: () => this.now(),
+      now: this.clockNow,
       isOrphan: this.isOrphan,
-      ...(log ? { log } : {}),
-      ...(announced.onStart ? { onStart: announced.onStart } : {}),
     };
+    const request =
+      log || announced.onStart ? { ...base, ...(log ? { log } : {}), ...(announced.onStart ? { onStart: announced.onStart } : {}) } : base;
     void runUnit(request, executor).then((outcome) => {
       this.running.delete(id);
       this.o.limiter.release(services);

@@ -70,7 +70,9 @@ export async function runUnit(req: UnitRunRequest, executor: Executor): Promise<
   const outputsBefore = observeOutputs(fs, unit.outputs);
   const before = outputsBefore.files;
   const removeLeft = (): string[] => (view.keepFailedOutputs ? [] : removeChangedOutputs(fs, unit.outputs, before));
-  const result = await executor.run({ view, attempt: req.attempt, signal: req.signal, ...(req.log ? { log: req.log } : {}) });
+  const result = await executor.run(
+    req.log ? { view, attempt: req.attempt, signal: req.signal, log: req.log } : { view, attempt: req.attempt, signal: req.signal },
+  );
   switch (result.kind) {
     case 'push-back':
       return { kind: 'push-back', retryAfterMs: result.retryAfterMs, removed: removeLeft() };

@@ -132,10 +132,11 @@ export class Attempts {
       inputsChanged: run.inputsChanged,
       ...(run.host === undefined ? {} : { host: run.host }),
     });
-    ctx.hooks.unit('complete', unit, () => attemptInfo(pending.view, pending.attempt), {
-      durationMs: run.durationMs,
-      attempt: pending.attempt,
-    });
+    if (ctx.hooks.has('complete'))
+      ctx.hooks.unit('complete', unit, () => attemptInfo(pending.view, pending.attempt), {
+        durationMs: run.durationMs,
+        attempt: pending.attempt,
+      });
     // Done for good in this run: its view and stats need not live until the run ends.
     ctx.pending.delete(unit.id);
     ctx.settle(unit);

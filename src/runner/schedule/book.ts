@@ -74,6 +74,7 @@ const MOVES: Readonly<Record<Status | 'new', readonly Status[]>> = {
 const SETTLED: ReadonlySet<Status> = new Set(['fresh', 'done', 'would-run']);
 const BAD: ReadonlySet<Status> = new Set(['failed', 'blocked']);
 const NO_DEPS: ReadonlySet<string> = new Set();
+const NO_NOTE: MoveNote = {};
 
 /** Whether a unit in status `st` has settled (its downstream may go on). */
 export function isSettled(st: Status | undefined): boolean {
@@ -142,10 +143,11 @@ export class Book {
   }
 
   /** Moves `id` to `to`; an impossible move is a bug in the scheduler and throws. */
-  transition(id: string, to: Status, note: MoveNote = {}): void {
+  transition(id: string, to: Status, note: MoveNote = NO_NOTE): void {
     const from = this.status.get(id);
     if (!MOVES[from ?? 'new'].includes(to)) throw new Error(`internal error: unit ${id} cannot go from ${from ?? 'no status'} to ${to}`);
     this.status.set(id, to);
+    if (this.listeners.length === 0) return;
     const unit = this.unit(id);
     for (const listener of this.listeners) listener(id, unit, to, note);
   }

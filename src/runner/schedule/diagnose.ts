@@ -136,6 +136,8 @@ export class StallAlarm {
     this.o = options;
     const { clock } = options;
     const watch = (this.watch = new StallWatch(options.limits, clock.now()));
+    // Without a limit nothing ever asks the watch: no bookkeeping on each of 10,000s of moves.
+    if (watch.tickMs === undefined) return;
     options.book.onMove((id, _unit, to) => {
       if (to === 'waiting') watch.waiting(id, clock.now());
       else if (to === 'running') watch.running(id);
