@@ -60,22 +60,59 @@ export interface UnitView {
 
 /** The view of a unit whose inputs were observed as `inputs`. */
 export function unitView(unit: Unit, task: ResolvedTask, inputs: ReadonlyMap<string, FileStat>, fingerprint?: FingerprintParts): UnitView {
-  let named: Record<string, string[]> | undefined;
-  let info: Omit<UnitInfo, 'attempt'> | undefined;
-  const byName = (): Record<string, string[]> => (named ??= inputsByName(unit, inputs));
-  return {
-    unit,
-    inputs,
-    // Made when first asked for (hooks, functions, remote jobs): most units never are.
-    get info() {
-      return (info ??= describeUnit(unit, byName()));
-    },
-    run: runOf(task, unit, byName),
-    env: task.env,
-    timeoutMs: task.timeoutMs,
-    keepFailedOutputs: task.keepFailedOutputs,
-    ...(fingerprint ? { fingerprint } : {}),
-  };
+  return new View(unit, inputs, task, fingerprint);
+}
+
+/** The same view with the fingerprint a hash check took. */
+export function withFingerprint(view: UnitView, fingerprint: FingerprintParts): UnitView {
+  return view instanceof View ? view.withFingerprint(fingerprint) : { ...view, fingerprint };
+}
+
+/**
+ * A view whose `info` (and the inputs by name behind it) is made when first asked for (hooks,
+ * functions, remote jobs): a rehearsal holds 10,000s of views and asks for none.
+ */
+class View implements UnitView {
+  readonly unit: Unit;
+  readonly inputs: ReadonlyMap<string, FileStat>;
+  readonly run: CommandRun | FunctionRun | WorkerRun;
+  readonly env: Readonly<Record<string, string>>;
+  readonly timeoutMs: number | undefined;
+  readonly keepFailedOutputs: boolean;
+  declare readonly fingerprint?: FingerprintParts;
+  private named: Record<string, string[]> | undefined;
+  private described: Omit<UnitInfo, 'attempt'> | undefined;
+
+  constructor(unit: Unit, inputs: ReadonlyMap<string, FileStat>, task: ResolvedTask | View, fingerprint: FingerprintParts | undefined) {
+    this.unit = unit;
+    this.inputs = inputs;
+    if (task instanceof View) {
+      this.run = task.run;
+      this.env = task.env;
+      this.timeoutMs = task.timeoutMs;
+      this.keepFailedOutputs = task.keepFailedOutputs;
+      this.named = task.named;
+      this.described = task.described;
+    } else {
+      this.run = runOf(task, unit, () => this.byName());
+      this.env = task.env;
+      this.timeoutMs = task.timeoutMs;
+      this.keepFailedOutputs = task.keepFailedOutputs;
+    }
+    if (fingerprint) this.fingerprint = fingerprint;
+  }
+
+  get info(): Omit<UnitInfo, 'attempt'> {
+    return (this.described ??= describeUnit(this.unit, this.byName()));
+  }
+
+  withFingerprint(fingerprint: FingerprintParts): View {
+    return new View(this.unit, this.inputs, this, fingerprint);
+  }
+
+  private byName(): Record<string, string[]> {
+    return (this.named ??= inputsByName(this.unit, this.inputs));
+  }
 }
 
 function runOf(task: ResolvedTask, unit: Unit, named: () => Record<string, string[]>): UnitView['run'] {

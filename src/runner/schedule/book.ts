@@ -232,6 +232,8 @@ export class Book {
 
   /** Units parked on `after` or a custom `ready` may go on (or be blocked) now that something changed. */
   wakeParked(): void {
+    // clear() allocates a new table even when empty, and this runs on every settle.
+    if (this.parked.size === 0) return;
     for (const id of this.parked) if (this.status.get(id) === 'not-ready') this.makeCheckable(id);
     this.parked.clear();
   }
