@@ -106,7 +106,7 @@ function afterSuccess(req: UnitRunRequest, fs: FileSystem, outputsBefore: Output
     const message = `exited 0 without writing ${paths.join(', ')} (mark an output { path, optional: true } if it may be absent)`;
     return { kind: 'failed', failure: { reason: 'missing-output', outputs: paths, message }, outputTail: '', removed: removeLeft() };
   }
-  touchDirectories(fs, written.dirs, req.now?.() ?? Date.now());
+  if (written.dirs.length > 0) touchDirectories(fs, written.dirs, req.now?.() ?? Date.now());
   const changed = changedInputs(fs, view.inputs, unit.inputs, req.isOrphan);
   if (changed.length > 0) keepStale(fs, view, changed, written.dirs);
   // The outputs stay: without a record they are stale to a hash task, so nothing lies.
