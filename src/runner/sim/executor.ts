@@ -88,7 +88,8 @@ function wait(timers: Timers, ms: number, signal: AbortSignal): Promise<Executor
     // The listener stays: once the wait is over, an abort clears a spent timer and settles a
     // settled promise (nothing), and removing it cost a table reallocation per attempt.
     const handle = timers.set(() => resolve(undefined), ms);
-    signal.addEventListener('abort', onAbort, { once: true });
+    // No `once`: an abort fires once anyway, and validating the options showed per attempt.
+    signal.addEventListener('abort', onAbort);
   });
 }
 
