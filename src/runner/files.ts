@@ -6,7 +6,7 @@ import { dirname } from 'node:path';
 import { globMatcher } from '../patterns/glob-match.ts';
 import { staticBase } from '../patterns/glob-syntax.ts';
 import type { UnitPath } from '../graph/unit.ts';
-import type { FileSystem } from './file-system.ts';
+import type { FileSystem, FsStat } from './file-system.ts';
 import { describeFsError } from './fs-errors.ts';
 import { listFiles } from './walk.ts';
 
@@ -100,8 +100,12 @@ const NO_FILES: ReadonlyMap<string, FileStat> = new Map();
 export function statsOf(fs: FileSystem, paths: readonly UnitPath[]): ReadonlyMap<string, FileStat> {
   const only = paths.length === 1 ? paths[0] : undefined;
   if (!only || only.isGlob) return snapshot(fs, paths);
-  const s = statPath(fs, only.path);
-  return s ? new OneFile(only.path, s) : NO_FILES;
+  return statsOfOne(only.path, fs.stat(only.path));
+}
+
+/** The read-only snapshot of one concrete path whose stat `s` was just taken. */
+export function statsOfOne(path: string, s: FsStat | undefined): ReadonlyMap<string, FileStat> {
+  return s?.isFile() ? new OneFile(path, { mtimeMs: s.mtimeMs, size: s.size }) : NO_FILES;
 }
 
 /** A directory a unit needs could not be created (a file in the way, a read-only disk). */

@@ -8,7 +8,7 @@
 import { globMatcher } from '../patterns/glob-match.ts';
 import type { UnitPath } from '../graph/unit.ts';
 import type { FileSystem } from './file-system.ts';
-import { snapshot, statsOf, type FileStat } from './files.ts';
+import { snapshot, statsOf, statsOfOne, type FileStat } from './files.ts';
 import { listFiles } from './walk.ts';
 
 /** The outputs as they were before the run. */
@@ -35,6 +35,12 @@ const NO_DIRS: ReadonlyMap<string, string> = new Map();
 
 /** The outputs as they are before an attempt: their files, and a signature of each directory output. */
 export function observeOutputs(fs: FileSystem, outputs: readonly UnitPath[]): OutputsBefore {
+  const only = outputs.length === 1 ? outputs[0] : undefined;
+  if (only && !only.isGlob) {
+    // One stat for a unit's one concrete output (most units), not one for a directory and one for a file.
+    const s = fs.stat(only.path);
+    if (!s?.isDirectory()) return { files: statsOfOne(only.path, s), dirs: NO_DIRS };
+  }
   let dirs: Map<string, string> | undefined;
   for (const o of outputs) if (!o.isGlob && isDirectory(fs, o.path)) (dirs ??= new Map()).set(o.path, directorySignature(fs, o.path));
   return { files: statsOf(fs, outputs), dirs: dirs ?? NO_DIRS };

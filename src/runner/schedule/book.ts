@@ -183,8 +183,14 @@ export class Book {
       if (!SETTLED.has(st)) count++;
     }
     this.transition(id, 'waiting');
-    this.remaining.set(id, count);
-    if (count === 0) this.makeCheckable(id);
+    if (count > 0) {
+      this.remaining.set(id, count);
+      return;
+    }
+    // Nothing to wait for (most units): checkable at once, no count kept. (A placeholder stays
+    // waiting; settle() then reads a missing count as 1 and makes it checkable, which it ignores.)
+    this.remaining.delete(id);
+    this.makeCheckable(id);
   }
 
   /** A unit's data deps; with --no-deps only those inside the selection. */
