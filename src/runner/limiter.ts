@@ -107,7 +107,7 @@ export function createLimiter(
       const refusal = latestRefusal(rated, now, false);
       if (refusal) return refusal;
       for (const st of rated) store.record(st.name, now);
-      return { ok: true };
+      return ADMITTED;
     });
     if (result.ok) return result.value;
     const first = rated[0];
@@ -135,7 +135,7 @@ export function createLimiter(
         if (st.windows.length > 0) insertSorted(st.starts, now);
       }
       runningAll++;
-      return { ok: true };
+      return ADMITTED;
     },
     release(names) {
       runningAll--;
@@ -150,6 +150,8 @@ export function createLimiter(
 type RateLimited = Extract<Admission, { kind: 'rate-limited' }>;
 
 const NO_STATES: readonly ServiceState[] = [];
+/** The one "yes" (an answer is only read, and there is one per start). */
+const ADMITTED: Admission = { ok: true };
 
 /**
  * The refusal that lasts longest: before its `until` some window of some service says no, and

@@ -112,8 +112,14 @@ export class Scheduler {
     return this.o.ports.clock.now();
   }
 
-  /** {@link now} as a function to hand out (one, not one per attempt). */
+  // Functions handed out on every pump and attempt, made once.
   private readonly clockNow = (): number => this.now();
+  private readonly going = (): boolean => !this.state.stopping;
+  private readonly checkOne = (id: string): void => this.check(id);
+  private readonly admissionLoop = {
+    divert: (id: string): boolean => this.verdicts.divert(id),
+    start: (id: string, services: readonly string[], now: number): void => this.start(id, services, now),
+  };
 
   /**
    * Plans the units (the first expansion) and says what makes the run impossible before it
@@ -187,10 +193,7 @@ export class Scheduler {
           const counts = this.taskCounts();
           if (JSON.stringify(counts) !== before) this.o.emit({ type: 'plan:update', time: this.now(), tasks: counts });
         }
-        this.book.checkDue(
-          () => !this.state.stopping,
-          (id) => this.check(id),
-        );
+        this.book.checkDue(this.going, this.checkOne);
         this.startQueued();
       } while (this.pumpAgain);
     } finally {
@@ -267,10 +270,7 @@ export class Scheduler {
 
   private startQueued(): void {
     if (this.state.stopping) return;
-    const { wakeAt } = this.admission.admit(this.queue, {
-      divert: (id) => this.verdicts.divert(id),
-      start: (id, services, now) => this.start(id, services, now),
-    });
+    const { wakeAt } = this.admission.admit(this.queue, this.admissionLoop);
     if (wakeAt !== undefined) this.wakeAt(wakeAt);
   }
 
