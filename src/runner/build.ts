@@ -73,6 +73,13 @@ export interface BuildOptions {
    */
   readonly inflightRecords?: boolean;
   /**
+   * 'read-back': write the record of what a unit wrote (output-record.ts) only for units whose
+   * own freshness or cleaning reads it back (a glob input or output). For `runcue sim`: its
+   * file system is thrown away at the end, and nothing in it deletes inputs, so no unit that
+   * ran can vanish and have its record read as an orphan's. Default 'all'.
+   */
+  readonly outputRecords?: 'all' | 'read-back';
+  /**
    * Units run elsewhere (`executorFor` adds them to a remote queue, whose workers enforce the
    * services' limits): no local limits but `jobs`, and no in-flight records.
    */
@@ -142,6 +149,7 @@ export async function build(options: BuildOptions): Promise<Result<BuildResult, 
     executorFor: options.executorFor ?? localExecutors({ root: config.root, env: options.env ?? {}, killGraceMs, groups }, workers),
     emit,
     ...(inflight ? { inflight } : {}),
+    ...(options.outputRecords ? { outputRecords: options.outputRecords } : {}),
     // So that every worker:exit comes before run:done.
     ...(options.workers === undefined ? { beforeDone: () => workers.close() } : {}),
     signal: options.signal,

@@ -83,12 +83,15 @@ export function createLimiter(
     const horizonMs = Math.max(0, ...windows.map((w) => w.windowMs));
     states.set(name, { name, concurrent: s.concurrent, windows, horizonMs, starts: [], running: 0 });
   }
+  const singles = new Map([...states].map(([name, st]) => [name, [st] as const]));
   const { store } = options;
   const lockRetryMs = options.lockRetryMs ?? 50;
   let runningAll = 0;
 
   /** The service states of `names`, each once; unknown names have no limits. */
-  const statesOf = (names: readonly string[]): ServiceState[] => {
+  const statesOf = (names: readonly string[]): readonly ServiceState[] => {
+    // One service (most tasks): its state's own one-element list, not a new array per start.
+    if (names.length === 1) return singles.get(names[0] ?? '') ?? NO_STATES;
     const out: ServiceState[] = [];
     for (const name of names) {
       const st = states.get(name);
@@ -104,7 +107,7 @@ export function createLimiter(
       const refusal = latestRefusal(rated, now, false);
       if (refusal) return refusal;
       for (const st of rated) store.record(st.name, now);
-      return { ok: true };
+      return ADMITTED;
     });
     if (result.ok) return result.value;
     const first = rated[0];
@@ -122,7 +125,7 @@ export function createLimiter(
       // final and costs no I/O; only a local yes is confirmed against the store.
       const local = latestRefusal(wanted, now, true);
       if (local) return local;
-      const rated = wanted.filter((st) => st.windows.length > 0);
+      const rated = store && wanted.some((st) => st.windows.length > 0) ? wanted.filter((st) => st.windows.length > 0) : NO_STATES;
       if (store && rated.length > 0) {
         const shared = acquireShared(store, rated, now);
         if (!shared.ok) return shared;
@@ -132,7 +135,7 @@ export function createLimiter(
         if (st.windows.length > 0) insertSorted(st.starts, now);
       }
       runningAll++;
-      return { ok: true };
+      return ADMITTED;
     },
     release(names) {
       runningAll--;
@@ -145,6 +148,10 @@ export function createLimiter(
 }
 
 type RateLimited = Extract<Admission, { kind: 'rate-limited' }>;
+
+const NO_STATES: readonly ServiceState[] = [];
+/** The one "yes" (an answer is only read, and there is one per start). */
+const ADMITTED: Admission = { ok: true };
 
 /**
  * The refusal that lasts longest: before its `until` some window of some service says no, and

@@ -8,7 +8,7 @@
 import { globMatcher } from '../patterns/glob-match.ts';
 import type { UnitPath } from '../graph/unit.ts';
 import type { FileSystem } from './file-system.ts';
-import { snapshot, type FileStat } from './files.ts';
+import { snapshot, statsOf, statsOfOne, type FileStat } from './files.ts';
 import { listFiles } from './walk.ts';
 
 /** The outputs as they were before the run. */
@@ -31,11 +31,19 @@ function directorySignature(fs: FileSystem, rel: string): string {
   return `${own}\u0001${files.join('\u0001')}`;
 }
 
+const NO_DIRS: ReadonlyMap<string, string> = new Map();
+
 /** The outputs as they are before an attempt: their files, and a signature of each directory output. */
 export function observeOutputs(fs: FileSystem, outputs: readonly UnitPath[]): OutputsBefore {
-  const dirs = new Map<string, string>();
-  for (const o of outputs) if (!o.isGlob && isDirectory(fs, o.path)) dirs.set(o.path, directorySignature(fs, o.path));
-  return { files: snapshot(fs, outputs), dirs };
+  const only = outputs.length === 1 ? outputs[0] : undefined;
+  if (only && !only.isGlob) {
+    // One stat for a unit's one concrete output (most units), not one for a directory and one for a file.
+    const s = fs.stat(only.path);
+    if (!s?.isDirectory()) return { files: statsOfOne(only.path, s), dirs: NO_DIRS };
+  }
+  let dirs: Map<string, string> | undefined;
+  for (const o of outputs) if (!o.isGlob && isDirectory(fs, o.path)) (dirs ??= new Map()).set(o.path, directorySignature(fs, o.path));
+  return { files: statsOf(fs, outputs), dirs: dirs ?? NO_DIRS };
 }
 
 /** What the run wrote: files it created or changed, directory outputs it created or changed. */
@@ -50,6 +58,8 @@ export interface OutputsWritten {
 
 /** Compares the outputs with what they were before the attempt. */
 export function outputsWritten(fs: FileSystem, outputs: readonly UnitPath[], before: OutputsBefore): OutputsWritten {
+  const only = outputs.length === 1 ? outputs[0] : undefined;
+  if (only && !only.isGlob) return oneWritten(fs, only, before);
   const now = snapshot(fs, outputs);
   const files = [...now]
     .filter(([f, s]) => {
@@ -85,4 +95,21 @@ export function touchDirectories(fs: FileSystem, dirs: readonly string[], time: 
       // Removed meanwhile: nothing to mark.
     }
   }
+}
+
+const NONE: readonly never[] = [];
+
+/** {@link outputsWritten} of a unit with one concrete output (most units): no snapshot, no arrays to filter. */
+function oneWritten(fs: FileSystem, output: UnitPath, before: OutputsBefore): OutputsWritten {
+  const now = fs.stat(output.path);
+  if (now?.isFile()) {
+    const was = before.files.get(output.path);
+    const changed = !was || was.mtimeMs !== now.mtimeMs || was.size !== now.size;
+    return { files: changed ? [output.path] : [], missing: NONE, dirs: NONE };
+  }
+  if (now?.isDirectory()) {
+    if (before.dirs.get(output.path) !== directorySignature(fs, output.path)) return { files: [], missing: NONE, dirs: [output.path] };
+    return { files: [], missing: output.optional ? NONE : [output], dirs: NONE };
+  }
+  return { files: [], missing: output.optional ? NONE : [output], dirs: NONE };
 }

@@ -47,6 +47,28 @@ export class RunQueue {
    * keeps priority and arrival order between lanes that share a service.
    */
   drain(admit: (id: string, services: readonly string[]) => boolean): void {
+    if (this.lanes.size === 1) this.drainOne(admit);
+    else this.drainAll(admit);
+    // Popping moves a head index; drop the popped prefix once it is most of the array.
+    for (const lane of this.lanes.values()) {
+      if (lane.head > 1024 && lane.head * 2 > lane.entries.length) {
+        lane.entries.splice(0, lane.head);
+        lane.head = 0;
+      }
+    }
+  }
+
+  /** {@link drain} of the only lane (one service, most configs): no list of open lanes per pump. */
+  private drainOne(admit: (id: string, services: readonly string[]) => boolean): void {
+    for (const lane of this.lanes.values()) {
+      for (let entry = lane.entries[lane.head]; entry && admit(entry.id, lane.services); entry = lane.entries[lane.head]) {
+        lane.head++;
+        this.count--;
+      }
+    }
+  }
+
+  private drainAll(admit: (id: string, services: readonly string[]) => boolean): void {
     const open = [...this.lanes.values()].filter((l) => l.head < l.entries.length);
     while (open.length > 0) {
       let best = 0;
@@ -65,13 +87,6 @@ export class RunQueue {
       lane.head++;
       this.count--;
       if (lane.head === lane.entries.length) open.splice(best, 1);
-    }
-    // Popping moves a head index; drop the popped prefix once it is most of the array.
-    for (const lane of this.lanes.values()) {
-      if (lane.head > 1024 && lane.head * 2 > lane.entries.length) {
-        lane.entries.splice(0, lane.head);
-        lane.head = 0;
-      }
     }
   }
 }

@@ -81,7 +81,7 @@ export class Scheduler {
     this.book = new Book({ noDeps: options.noDeps, clock, emit: options.emit });
     this.admission = new Admission({ config: options.config, limiter: options.limiter, clock, random });
     this.hooks = new Hooks({ config: options.config, clock, timers, emit: options.emit, reported: () => this.state.reported });
-    this.ledger = new Ledger(options.fs);
+    this.ledger = new Ledger(options.fs, options.outputRecords ?? 'all');
     this.recorder = options.dryRun ? new PlanRecorder(this.book) : undefined;
     this.elsewhere = new ElsewhereWaits(timers);
     this.checks = new CustomChecks(clock, timers);
@@ -111,6 +111,15 @@ export class Scheduler {
   private now(): number {
     return this.o.ports.clock.now();
   }
+
+  // Functions handed out on every pump and attempt, made once.
+  private readonly clockNow = (): number => this.now();
+  private readonly going = (): boolean => !this.state.stopping;
+  private readonly checkOne = (id: string): void => this.check(id);
+  private readonly admissionLoop = {
+    divert: (id: string): boolean => this.verdicts.divert(id),
+    start: (id: string, services: readonly string[], now: number): void => this.start(id, services, now),
+  };
 
   /**
    * Plans the units (the first expansion) and says what makes the run impossible before it
@@ -184,10 +193,7 @@ export class Scheduler {
           const counts = this.taskCounts();
           if (JSON.stringify(counts) !== before) this.o.emit({ type: 'plan:update', time: this.now(), tasks: counts });
         }
-        this.book.checkDue(
-          () => !this.state.stopping,
-          (id) => this.check(id),
-        );
+        this.book.checkDue(this.going, this.checkOne);
         this.startQueued();
       } while (this.pumpAgain);
     } finally {
@@ -264,10 +270,7 @@ export class Scheduler {
 
   private startQueued(): void {
     if (this.state.stopping) return;
-    const { wakeAt } = this.admission.admit(this.queue, {
-      divert: (id) => this.verdicts.divert(id),
-      start: (id, services, now) => this.start(id, services, now),
-    });
+    const { wakeAt } = this.admission.admit(this.queue, this.admissionLoop);
     if (wakeAt !== undefined) this.wakeAt(wakeAt);
   }
 
@@ -301,25 +304,25 @@ export class Scheduler {
     const command = view.run.kind === 'function' ? undefined : view.run.text;
     const executor = this.o.executorFor(task);
     const facts = { task: unit.task, unit: id, attempt, reason: pending.reason, command };
-    const announced = announceStart(this.o.emit, facts, startedAt, executor.queued === true, () =>
-      this.hooks.unit('start', unit, () => attemptInfo(view, attempt), { attempt }),
-    );
+    const announced = announceStart(this.o.emit, facts, startedAt, executor.queued === true, () => {
+      if (this.hooks.has('start')) this.hooks.unit('start', unit, () => attemptInfo(view, attempt), { attempt });
+    });
     const log = this.o.verbose
       ? (stream: LogStream, text: string) => this.o.emit({ type: 'unit:log', time: this.now(), task: unit.task, unit: id, stream, text })
       : undefined;
     // Before its snapshot in runUnit: a dynamic set starts empty of what this unit made last time.
     for (const file of clearRecordedOutputs(this.o.fs, unit)) this.ledger.cleared.push(file);
-    const request = {
+    const base = {
       view,
       attempt,
       signal: controller.signal,
       root: this.o.config.root,
       fs: this.o.fs,
-      now: () => this.now(),
+      now: this.clockNow,
       isOrphan: this.isOrphan,
-      ...(log ? { log } : {}),
-      ...(announced.onStart ? { onStart: announced.onStart } : {}),
     };
+    const request =
+      log || announced.onStart ? { ...base, ...(log ? { log } : {}), ...(announced.onStart ? { onStart: announced.onStart } : {}) } : base;
     void runUnit(request, executor).then((outcome) => {
       this.running.delete(id);
       this.o.limiter.release(services);

@@ -106,12 +106,14 @@ function clockSkew(
   // Most checks find no file in the future: no closure, no iterator, nothing allocated.
   if (newestMtime(inputs) <= limit && (!oldestOutput || oldestOutput.mtimeMs <= limit)) return undefined;
   let worst: ClockSkew | undefined;
-  const consider = (file: string, mtimeMs: number): void => {
-    const aheadMs = mtimeMs - now;
+  inputs.forEach((s, file) => {
+    const aheadMs = s.mtimeMs - now;
     if (aheadMs > SKEW_TOLERANCE_MS && (!worst || aheadMs > worst.aheadMs)) worst = { file, aheadMs };
-  };
-  for (const [file, s] of inputs) consider(file, s.mtimeMs);
-  if (oldestOutput) consider(oldestOutput.file, oldestOutput.mtimeMs);
+  });
+  if (oldestOutput) {
+    const aheadMs = oldestOutput.mtimeMs - now;
+    if (aheadMs > SKEW_TOLERANCE_MS && (!worst || aheadMs > worst.aheadMs)) worst = { file: oldestOutput.file, aheadMs };
+  }
   return worst;
 }
 
@@ -212,10 +214,10 @@ export function changedInputs(
   isOrphan?: (file: string) => boolean,
 ): string[] {
   const changed: string[] = [];
-  for (const [file, was] of observed) {
-    const now = statPath(fs, file);
-    if (!now || now.mtimeMs !== was.mtimeMs || now.size !== was.size) changed.push(file);
-  }
+  observed.forEach((was, file) => {
+    const now = fs.stat(file);
+    if (!now?.isFile() || now.mtimeMs !== was.mtimeMs || now.size !== was.size) changed.push(file);
+  });
   for (const input of inputs) {
     if (!input.isGlob) continue;
     for (const file of filesOf(fs, input)) if (!observed.has(file) && !isOrphan?.(file)) changed.push(file);

@@ -7,7 +7,7 @@ import type { ResolvedTask } from '../config/resolved.ts';
 import { describeThrown } from '../describe-thrown.ts';
 import type { Unit } from '../graph/unit.ts';
 import { err, ok, type Result } from '../result.ts';
-import { attemptInfo, unitView, viewCommand, type UnitView } from './execute/unit-view.ts';
+import { attemptInfo, unitView, viewCommand, withFingerprint, type UnitView } from './execute/unit-view.ts';
 import { runInScope, type EscapeKind } from './function-scope.ts';
 import { systemTimers, type TimerHandle, type Timers } from './ports.ts';
 import { needsRecord, readOutputRecord } from './output-record.ts';
@@ -39,7 +39,7 @@ export function defaultCheck(unit: Unit, task: ResolvedTask, ctx: CheckContext):
   if (!hashed.ok)
     return { kind: 'checked', outcome: { kind: 'missing-input', input: { name: 'input', path: hashed.error.input, isGlob: false } } };
   const fingerprint = hashed.value;
-  const view: UnitView = { ...unhashed, fingerprint };
+  const view = withFingerprint(unhashed, fingerprint);
   const verdict = (outcome: CheckOutcome): Checked => ({ kind: 'checked', outcome, view });
   if (ctx.force) return verdict({ kind: 'stale', reason: { kind: 'forced' }, inputs });
   if (unit.outputs.length === 0) return verdict({ kind: 'stale', reason: { kind: 'no-outputs' }, inputs });

@@ -14,6 +14,7 @@ import { observeOutputs, outputsWritten, touchDirectories, type OutputsBefore } 
 import { changedInputs } from '../staleness.ts';
 import type { AttemptRequest, Executor } from './executor.ts';
 import type { UnitView } from './unit-view.ts';
+import type { UnitPath } from '../../graph/unit.ts';
 
 /** One attempt, with what the common part around the executor needs. */
 export interface UnitRunRequest extends AttemptRequest {
@@ -69,7 +70,9 @@ export async function runUnit(req: UnitRunRequest, executor: Executor): Promise<
   const outputsBefore = observeOutputs(fs, unit.outputs);
   const before = outputsBefore.files;
   const removeLeft = (): string[] => (view.keepFailedOutputs ? [] : removeChangedOutputs(fs, unit.outputs, before));
-  const result = await executor.run({ view, attempt: req.attempt, signal: req.signal, ...(req.log ? { log: req.log } : {}) });
+  const result = await executor.run(
+    req.log ? { view, attempt: req.attempt, signal: req.signal, log: req.log } : { view, attempt: req.attempt, signal: req.signal },
+  );
   switch (result.kind) {
     case 'push-back':
       return { kind: 'push-back', retryAfterMs: result.retryAfterMs, removed: removeLeft() };
@@ -103,15 +106,23 @@ function afterSuccess(req: UnitRunRequest, fs: FileSystem, outputsBefore: Output
     const message = `exited 0 without writing ${paths.join(', ')} (mark an output { path, optional: true } if it may be absent)`;
     return { kind: 'failed', failure: { reason: 'missing-output', outputs: paths, message }, outputTail: '', removed: removeLeft() };
   }
-  touchDirectories(fs, written.dirs, req.now?.() ?? Date.now());
+  if (written.dirs.length > 0) touchDirectories(fs, written.dirs, req.now?.() ?? Date.now());
   const changed = changedInputs(fs, view.inputs, unit.inputs, req.isOrphan);
   if (changed.length > 0) keepStale(fs, view, changed, written.dirs);
   // The outputs stay: without a record they are stale to a hash task, so nothing lies.
   const unsaved = view.fingerprint && changed.length === 0 ? recordFingerprint(fs, unit, view.fingerprint) : undefined;
   if (unsaved) return { kind: 'failed', failure: unsaved, outputTail: '', removed: [] };
-  const rewrote = changed.filter((f) => view.inputs.has(f) && statPath(fs, f) !== undefined);
-  const concrete = unit.outputs.filter((o) => !o.isGlob && statPath(fs, o.path)).map((o) => o.path);
-  return { kind: 'done', inputsChanged: changed.length > 0, rewrote, written: [...new Set([...written.files, ...concrete])] };
+  const rewrote = changed.length === 0 ? [] : changed.filter((f) => view.inputs.has(f) && statPath(fs, f) !== undefined);
+  return { kind: 'done', inputsChanged: changed.length > 0, rewrote, written: writtenFiles(fs, unit.outputs, written.files) };
+}
+
+/** The files a successful attempt leaves as its own: those it wrote, and its concrete outputs that exist. */
+function writtenFiles(fs: FileSystem, outputs: readonly UnitPath[], files: readonly string[]): string[] {
+  const only = outputs.length === 1 ? outputs[0] : undefined;
+  // One concrete output: what it wrote is that file, if it wrote anything.
+  if (only && !only.isGlob) return fs.stat(only.path)?.isFile() ? [only.path] : [];
+  const concrete = outputs.filter((o) => !o.isGlob && statPath(fs, o.path)).map((o) => o.path);
+  return [...new Set([...files, ...concrete])];
 }
 
 /**

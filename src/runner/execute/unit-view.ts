@@ -60,23 +60,79 @@ export interface UnitView {
 
 /** The view of a unit whose inputs were observed as `inputs`. */
 export function unitView(unit: Unit, task: ResolvedTask, inputs: ReadonlyMap<string, FileStat>, fingerprint?: FingerprintParts): UnitView {
-  const named = inputsByName(unit, inputs);
-  return {
-    unit,
-    inputs,
-    info: describeUnit(unit, named),
-    run: runOf(task, unit, named),
-    env: task.env,
-    timeoutMs: task.timeoutMs,
-    keepFailedOutputs: task.keepFailedOutputs,
-    ...(fingerprint ? { fingerprint } : {}),
-  };
+  return new View(unit, inputs, task, fingerprint);
 }
 
-function runOf(task: ResolvedTask, unit: Unit, named: Record<string, string[]>): UnitView['run'] {
+/** The same view with the fingerprint a hash check took. */
+export function withFingerprint(view: UnitView, fingerprint: FingerprintParts): UnitView {
+  return view instanceof View ? view.withFingerprint(fingerprint) : { ...view, fingerprint };
+}
+
+/**
+ * A view whose `info` (and the inputs by name behind it) is made when first asked for (hooks,
+ * functions, remote jobs): a rehearsal holds 10,000s of views and asks for none.
+ */
+class View implements UnitView {
+  readonly unit: Unit;
+  readonly inputs: ReadonlyMap<string, FileStat>;
+  readonly run: CommandRun | FunctionRun | WorkerRun;
+  readonly env: Readonly<Record<string, string>>;
+  readonly timeoutMs: number | undefined;
+  readonly keepFailedOutputs: boolean;
+  declare readonly fingerprint?: FingerprintParts;
+  private named: Record<string, string[]> | undefined;
+  private described: Omit<UnitInfo, 'attempt'> | undefined;
+
+  constructor(unit: Unit, inputs: ReadonlyMap<string, FileStat>, task: ResolvedTask | View, fingerprint: FingerprintParts | undefined) {
+    this.unit = unit;
+    this.inputs = inputs;
+    if (task instanceof View) {
+      this.run = task.run;
+      this.env = task.env;
+      this.timeoutMs = task.timeoutMs;
+      this.keepFailedOutputs = task.keepFailedOutputs;
+      this.named = task.named;
+      this.described = task.described;
+    } else {
+      this.run = runOf(task, unit, () => this.byName());
+      this.env = task.env;
+      this.timeoutMs = task.timeoutMs;
+      this.keepFailedOutputs = task.keepFailedOutputs;
+    }
+    if (fingerprint) this.fingerprint = fingerprint;
+  }
+
+  get info(): Omit<UnitInfo, 'attempt'> {
+    return (this.described ??= describeUnit(this.unit, this.byName()));
+  }
+
+  withFingerprint(fingerprint: FingerprintParts): View {
+    return new View(this.unit, this.inputs, this, fingerprint);
+  }
+
+  private byName(): Record<string, string[]> {
+    return (this.named ??= inputsByName(this.unit, this.inputs));
+  }
+}
+
+function runOf(task: ResolvedTask, unit: Unit, named: () => Record<string, string[]>): UnitView['run'] {
   if (task.run.kind === 'function') return { kind: 'function', fn: task.run.fn };
   if (task.run.kind === 'worker') return { kind: 'worker', text: workerText(task.run) };
-  return renderCommand(task, unit, named);
+  return constantCommand(task, unit) ?? renderCommand(task, unit, named());
+}
+
+/** Commands without placeholders, rendered once: the same for every unit (`runcue sim`'s scenarios). */
+const constants = new WeakMap<ResolvedTask['run'], CommandRun | null>();
+
+function constantCommand(task: ResolvedTask, unit: Unit): CommandRun | undefined {
+  let run = constants.get(task.run);
+  if (run === undefined) {
+    const templates = task.run.kind === 'shell' ? [task.run.command] : task.run.kind === 'argv' ? task.run.argv : [];
+    const constant = templates.length > 0 && templates.every((t) => templatePlaceholders(t).length === 0);
+    run = constant ? renderCommand(task, unit, {}) : null;
+    constants.set(task.run, run);
+  }
+  return run ?? undefined;
 }
 
 /** A worker's command as shown, with what it writes: both decide what its outputs hold. */

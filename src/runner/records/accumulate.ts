@@ -207,7 +207,10 @@ class Accumulator implements RecordAccumulator {
 
   private endAttempt(state: UnitState, time: number): UnitState {
     if (state.runningSince !== undefined) {
-      state.spans.push([state.runningSince, time]);
+      // A new one-element array for the first span (most units have one): a push onto an empty
+      // array reserves room for 16, kept for the whole run.
+      if (state.spans.length === 0) state.spans = [[state.runningSince, time]];
+      else state.spans.push([state.runningSince, time]);
       state.runningSince = undefined;
       this.services.ended(this.usesOf(state.task));
     }

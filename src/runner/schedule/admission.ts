@@ -47,8 +47,11 @@ export class Admission {
   private readonly pausedUntil = new Map<string, number>();
   /** Consecutive push-backs per service, for exponential backoff when no Retry-After is given. */
   private readonly pushBackStreak = new Map<string, number>();
-  /** Why each lane's head was last refused a slot (for diagnostics). */
-  private readonly laneRefusal = new Map<string, BlockedReason>();
+  /**
+   * Why each lane's head was last refused a slot (for diagnostics); undefined once it was
+   * admitted (kept, not deleted: a set and a delete per start reallocated the table).
+   */
+  private readonly laneRefusal = new Map<string, BlockedReason | undefined>();
 
   constructor(options: AdmissionOptions) {
     this.o = options;
@@ -72,7 +75,7 @@ export class Admission {
       }
       const admission = this.o.limiter.tryAcquire(services, now);
       if (admission.ok) {
-        this.laneRefusal.delete(lane);
+        if (this.laneRefusal.get(lane) !== undefined) this.laneRefusal.set(lane, undefined);
         started++;
         loop.start(id, services, now);
         return true;

@@ -123,19 +123,22 @@ export class Attempts {
     if (expiry !== undefined) ctx.ledger.expiresAt(expiry);
     const unrecorded = ctx.ledger.succeeded(unit, { written: run.written, rewrote: run.rewrote, inputs: pending.inputs });
     if (unrecorded) ctx.o.emit({ type: 'unit:log', time: ctx.now(), task: unit.task, unit: unit.id, stream: 'warning', text: unrecorded });
-    ctx.o.emit({
+    const done = {
       type: 'unit:done',
       time: ctx.now(),
       task: unit.task,
       unit: unit.id,
       durationMs: run.durationMs,
       inputsChanged: run.inputsChanged,
-      ...(run.host === undefined ? {} : { host: run.host }),
-    });
-    ctx.hooks.unit('complete', unit, () => attemptInfo(pending.view, pending.attempt), {
-      durationMs: run.durationMs,
-      attempt: pending.attempt,
-    });
+    } as const;
+    ctx.o.emit(run.host === undefined ? done : { ...done, host: run.host });
+    if (ctx.hooks.has('complete'))
+      ctx.hooks.unit('complete', unit, () => attemptInfo(pending.view, pending.attempt), {
+        durationMs: run.durationMs,
+        attempt: pending.attempt,
+      });
+    // Done for good in this run: its view and stats need not live until the run ends.
+    ctx.pending.delete(unit.id);
     ctx.settle(unit);
   }
 

@@ -176,8 +176,14 @@ export class Book {
     const count = this.unsettledDeps(id);
     if (count === undefined) return;
     this.transition(id, 'waiting');
-    this.remaining.set(id, count);
-    if (count === 0) this.makeCheckable(id);
+    if (count > 0) {
+      this.remaining.set(id, count);
+      return;
+    }
+    // Nothing to wait for (most units): checkable at once, no count kept. (A placeholder stays
+    // waiting; settle() then reads a missing count as 1 and makes it checkable, which it ignores.)
+    this.remaining.delete(id);
+    this.makeCheckable(id);
   }
 
   /** How many of `id`'s deps have not settled; undefined when one failed (`id` is blocked then). */

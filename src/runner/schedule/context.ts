@@ -46,6 +46,8 @@ export interface SchedulerOptions extends TargetPlan {
   readonly affected?: ReadonlySet<string>;
   /** Records of units in flight: claimed before a unit runs, consulted after its check. */
   readonly inflight?: InflightRecords;
+  /** Which units' output records (output-record.ts) a success writes; default all (see BuildOptions). */
+  readonly outputRecords?: 'all' | 'read-back';
   /** (watch) Units whose last run rewrote their own inputs: not rerun while the inputs stay as it left them. */
   readonly rewroteEarlier?: ReadonlyMap<string, InputRewrite>;
   /** Who carries out each task's attempts: the scheduler knows nothing of processes. */
@@ -83,8 +85,8 @@ export interface Pending {
   readonly inputs: ReadonlyMap<string, FileStat>;
   attempt: number;
   pushBacks: number;
-  /** Its outputs when it was found stale: another runcue process may build it before it starts. */
-  readonly outputs: string;
+  /** Its outputs' stats when it was found stale: another runcue process may build it before it starts. */
+  readonly outputs: ReadonlyMap<string, FileStat>;
   /** What every attempt runs, decided when it was found stale. */
   readonly view: UnitView;
 }

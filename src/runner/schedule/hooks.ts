@@ -37,6 +37,11 @@ export class Hooks {
     this.o = options;
   }
 
+  /** Whether the config has hook `name` (callers skip describing a unit for none). */
+  has(name: UnitHook): boolean {
+    return this.o.config.hooks[name] !== undefined;
+  }
+
   /**
    * Calls hook `name` about `unit` (if the config has one), without waiting for it. `describe`:
    * what the hook is told about the unit, asked only when there is a hook.

@@ -5,8 +5,8 @@
  */
 import type { Unit } from '../../graph/unit.ts';
 import type { FileSystem } from '../file-system.ts';
-import { snapshot, type FileStat } from '../files.ts';
-import { recordOutputs } from '../output-record.ts';
+import { statsOf, type FileStat } from '../files.ts';
+import { needsRecord, recordOutputs } from '../output-record.ts';
 import { rewriteAfterRun, type InputRewrite } from '../self-rewrite.ts';
 import { inputSignature } from '../staleness.ts';
 
@@ -33,8 +33,11 @@ export class Ledger {
   private expiry: number | undefined;
   private unrecordedWarned = false;
 
-  constructor(fs: FileSystem) {
+  private readonly records: 'all' | 'read-back';
+
+  constructor(fs: FileSystem, records: 'all' | 'read-back' = 'all') {
     this.fs = fs;
+    this.records = records;
   }
 
   /** The earliest time a fresh unit's `maxAge` runs out or its `schedule` comes due, if any has one. */
@@ -57,9 +60,10 @@ export class Ledger {
    * `.runcue/` cannot be written (it fails every unit's record the same way).
    */
   succeeded(unit: Unit, files: RunFiles): string | undefined {
-    for (const [file, st] of snapshot(this.fs, unit.outputs)) this.written.set(file, st.mtimeMs);
+    statsOf(this.fs, unit.outputs).forEach((st, file) => this.written.set(file, st.mtimeMs));
     const rewrite = rewriteAfterRun(this.fs, unit, files.rewrote);
     if (rewrite) this.rewrote.set(unit.id, rewrite);
+    if (this.records === 'read-back' && !needsRecord(unit)) return undefined;
     const unrecorded = recordOutputs(this.fs, unit, files.written, files.inputs);
     if (!unrecorded || this.unrecordedWarned) return undefined;
     this.unrecordedWarned = true;

@@ -2,10 +2,10 @@
  * What follows a unit's check: fresh units settle, stale ones are queued (or, in a plan, settle
  * as would-run), missing inputs block, and a unit another runcue process runs is waited for.
  */
-import type { Unit } from '../../graph/unit.ts';
+import type { Unit, UnitPath } from '../../graph/unit.ts';
 import type { StaleReason } from '../events.ts';
 import type { FileSystem } from '../file-system.ts';
-import { snapshot, type FileStat } from '../files.ts';
+import { snapshot, statsOf, type FileStat } from '../files.ts';
 import { abandonedAttemptRuns } from '../abandoned.ts';
 import { inputsByName, unitInfo, viewFor, type UnitView } from '../execute/unit-view.ts';
 import type { InflightRecord } from '../inflight.ts';
@@ -82,7 +82,7 @@ export class Verdicts {
    */
   private builtElsewhere(unit: Unit): boolean {
     const pending = this.ctx.pending.get(unit.id);
-    if (!pending || pending.attempt > 1 || pending.pushBacks > 0 || outputsSignature(this.ctx.o.fs, unit) === pending.outputs) return false;
+    if (!pending || pending.attempt > 1 || pending.pushBacks > 0 || sameStats(this.ctx.o.fs, unit.outputs, pending.outputs)) return false;
     this.ctx.book.makeCheckable(unit.id);
     this.ctx.pump();
     return true;
@@ -146,7 +146,7 @@ export class Verdicts {
     }
     if (!task) return;
     const view = viewFor(unit, task, inputs, checked);
-    ctx.pending.set(unit.id, { reason, inputs, attempt: 1, pushBacks: 0, outputs: outputsSignature(ctx.o.fs, unit), view });
+    ctx.pending.set(unit.id, { reason, inputs, attempt: 1, pushBacks: 0, outputs: statsOf(ctx.o.fs, unit.outputs), view });
     ctx.queue.push(unit.id, task.uses, task.priority);
   }
 
@@ -163,6 +163,25 @@ export class Verdicts {
   }
 }
 
-function outputsSignature(fs: FileSystem, unit: Unit): string {
-  return inputSignature(snapshot(fs, unit.outputs));
+/**
+ * Whether `paths` are now exactly the files `before` holds, each with the same mtime and size
+ * (what comparing their input signatures says), without a snapshot for concrete paths: this
+ * runs before every start.
+ */
+function sameStats(fs: FileSystem, paths: readonly UnitPath[], before: ReadonlyMap<string, FileStat>): boolean {
+  const only = paths.length === 1 ? paths[0] : undefined;
+  if (!only || only.isGlob) return sameSnapshot(snapshot(fs, paths), before);
+  const now = fs.stat(only.path);
+  if (!now?.isFile()) return before.size === 0;
+  const was = before.get(only.path);
+  return before.size === 1 && was !== undefined && was.mtimeMs === now.mtimeMs && was.size === now.size;
+}
+
+function sameSnapshot(now: ReadonlyMap<string, FileStat>, before: ReadonlyMap<string, FileStat>): boolean {
+  if (now.size !== before.size) return false;
+  for (const [file, s] of now) {
+    const was = before.get(file);
+    if (!was || was.mtimeMs !== s.mtimeMs || was.size !== s.size) return false;
+  }
+  return true;
 }

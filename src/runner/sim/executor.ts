@@ -85,11 +85,11 @@ function wait(timers: Timers, ms: number, signal: AbortSignal): Promise<Executor
       timers.clear(handle);
       resolve(failed({ reason: 'aborted', message: 'stopped' }));
     };
-    const handle = timers.set(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(undefined);
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
+    // The listener stays: once the wait is over, an abort clears a spent timer and settles a
+    // settled promise (nothing), and removing it cost a table reallocation per attempt.
+    const handle = timers.set(() => resolve(undefined), ms);
+    // No `once`: an abort fires once anyway, and validating the options showed per attempt.
+    signal.addEventListener('abort', onAbort);
   });
 }
 
@@ -100,19 +100,31 @@ function writeOutputs(
   fanout: number,
 ): { path: string; message: string } | undefined {
   for (const output of outputs) {
-    const names = output.isGlob ? namesFor(output.path, fanout, 'sim') : { ok: true as const, value: [output.path] };
+    if (!output.isGlob) {
+      const problem = writeEmpty(options.fs, output.path, false);
+      if (problem) return problem;
+      continue;
+    }
+    const names = namesFor(output.path, fanout, 'sim');
     if (!names.ok) return { path: output.path, message: names.error };
     for (const name of names.value) {
-      try {
-        // runcue made the parents of declared paths and a glob's base; a glob may reach deeper.
-        const slash = name.lastIndexOf('/');
-        if (output.isGlob && slash > 0) options.fs.mkdir(name.slice(0, slash));
-        // Stamped with the virtual time by the file system.
-        options.fs.writeFile(name, '');
-      } catch (error) {
-        return { path: name, message: error instanceof Error ? error.message : String(error) };
-      }
+      const problem = writeEmpty(options.fs, name, true);
+      if (problem) return problem;
     }
   }
   return undefined;
+}
+
+/** Writes `name` as an empty file; `deep`: a glob's file, whose directory runcue may not have made. */
+function writeEmpty(fs: FileSystem, name: string, deep: boolean): { path: string; message: string } | undefined {
+  try {
+    // runcue made the parents of declared paths and a glob's base; a glob may reach deeper.
+    const slash = name.lastIndexOf('/');
+    if (deep && slash > 0) fs.mkdir(name.slice(0, slash));
+    // Stamped with the virtual time by the file system.
+    fs.writeFile(name, '');
+    return undefined;
+  } catch (error) {
+    return { path: name, message: error instanceof Error ? error.message : String(error) };
+  }
 }

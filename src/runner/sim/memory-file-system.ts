@@ -135,9 +135,11 @@ export class MemoryFileSystem implements FileSystem {
 
   writeFile(rel: string, data: string): void {
     if (this.dirs.has(rel)) throw fsError('EISDIR', 'open', this.abs(rel));
-    this.needDir(parentOf(rel), 'open', rel);
+    const dir = parentOf(rel);
+    const parent = this.dirs.get(dir);
+    if (!parent) this.needDir(dir, 'open', rel);
     const now = this.clock.now();
-    this.setFile(rel, new MemoryStat(now, data === '' ? 0 : Buffer.byteLength(data), false, data), now);
+    this.setFile(rel, new MemoryStat(now, data === '' ? 0 : Buffer.byteLength(data), false, data), now, parent);
   }
 
   /** Nothing reads a rehearsal's files concurrently: a plain write. */
@@ -188,11 +190,12 @@ export class MemoryFileSystem implements FileSystem {
     throw fsError(up === '' ? 'ENOENT' : 'ENOTDIR', syscall, this.abs(rel));
   }
 
-  private setFile(rel: string, stat: MemoryStat, now: number): void {
+  /** `dir`: the directory of `rel`, when the caller looked it up already. */
+  private setFile(rel: string, stat: MemoryStat, now: number, dir?: MemoryDir): void {
     const known = this.files.has(rel);
     this.files.set(rel, stat);
     if (known) return;
-    const parent = this.dirs.get(parentOf(rel));
+    const parent = dir ?? this.dirs.get(parentOf(rel));
     if (!parent) throw fsError('ENOENT', 'open', this.abs(rel));
     const name = nameOf(rel);
     parent.children.set(name, FILE_ENTRY(name));

@@ -87,6 +87,7 @@ export async function simulate(options: SimulateOptions): Promise<Result<SimRun,
     else if (event.type !== 'run:start' || !recorder.started) recorder.onEvent(event);
     if (event.type !== 'unit:done') return;
     done++;
+    if (pending.length === 0) return;
     for (const edit of pending.filter((e) => e.afterDone <= done)) {
       pending.splice(pending.indexOf(edit), 1);
       for (const file of edit.files) fs.put(file, clock.now());
@@ -107,6 +108,7 @@ export async function simulate(options: SimulateOptions): Promise<Result<SimRun,
       executorFor,
       rateStore,
       inflightRecords: false,
+      outputRecords: 'read-back',
       onEvent,
       ...(options.signal ? { signal: options.signal } : {}),
     });
