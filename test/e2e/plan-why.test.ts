@@ -131,4 +131,14 @@ describe('why', () => {
     const unknown = await rig.run(['why', 'nope.txt']);
     expect(unknown.code).toBe(2);
   });
+
+  it('a task name tells the story of its one unit, or lists its units', async () => {
+    project();
+    const one = await rig.run(['why', 'split']);
+    expect(one.code).toBe(0);
+    expect(one.stdout).toContain('split[doc=d]  (task split)');
+    const several = await rig.run(['why', 'upper']);
+    expect(several.code).toBe(2);
+    expect(several.stderr).toContain('"upper" is a task of 2 units; ask about one of them: upper[name=a], upper[name=b]');
+  });
 });

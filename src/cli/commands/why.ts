@@ -19,9 +19,18 @@ export async function whyCommand(target: string, options: CommonOptions, context
   const { config } = loaded;
   const spec = (resolveTargets([target], config, loaded.cwd)[0] ?? target).replace(/^(\.\/)+/, '');
   const limit = options.verbose === true ? Infinity : LIST_LIMIT;
-  const found = findWhyTarget(loaded.plan.graph, spec);
+  let found = findWhyTarget(loaded.plan.graph, spec);
+  // A task name: its unit, when it has one; else which units there are.
+  const ofTask = found.kind === 'unknown' ? [...loaded.plan.graph.units.values()].filter((u) => u.task === spec) : [];
+  if (ofTask.length === 1 && ofTask[0]) found = { kind: 'unit', unit: ofTask[0] };
   if (found.kind === 'unknown') {
-    context.stderr.write(`runcue: "${target}" is neither a unit nor a file that a unit produces or reads\n`);
+    const listed = ofTask.slice(0, 5).map((u) => u.id);
+    if (ofTask.length > 5) listed.push('...');
+    context.stderr.write(
+      ofTask.length > 0
+        ? `runcue: "${target}" is a task of ${ofTask.length} units; ask about one of them: ${listed.join(', ')}\n`
+        : `runcue: "${target}" is neither a unit nor a file that a unit produces or reads\n`,
+    );
     return EXIT_CODES.usage;
   }
   if (found.kind === 'source') {
