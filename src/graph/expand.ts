@@ -165,6 +165,7 @@ export function expandGraph(options: ExpandOptions): UnitGraph {
 
   const dependents = new Map<string, Set<string>>();
   for (const [id, ds] of deps) {
+    if (ds.size === 0) continue;
     for (const d of ds) {
       let set = dependents.get(d);
       if (!set) dependents.set(d, (set = new Set()));
