@@ -52,6 +52,8 @@ interface ServiceState {
   /** Start times, ascending, at least those inside the horizon. */
   starts: number[];
   running: number;
+  /** Its "full" answer, made once: a full service is asked again after every start. */
+  readonly full: Admission;
 }
 
 /** The windows a service enforces: each rate, and the pacing window that spreads it. */
@@ -81,7 +83,8 @@ export function createLimiter(
   for (const [name, s] of services) {
     const windows = windowsOf(s);
     const horizonMs = Math.max(0, ...windows.map((w) => w.windowMs));
-    states.set(name, { name, concurrent: s.concurrent, windows, horizonMs, starts: [], running: 0 });
+    const full: Admission = { ok: false, kind: 'service-full', service: name };
+    states.set(name, { name, concurrent: s.concurrent, windows, horizonMs, starts: [], running: 0, full });
   }
   const singles = new Map([...states].map(([name, st]) => [name, [st] as const]));
   const { store } = options;
@@ -119,7 +122,7 @@ export function createLimiter(
       if (jobs !== undefined && runningAll >= jobs) return { ok: false, kind: 'service-full', service: '--jobs' };
       const wanted = statesOf(names);
       for (const st of wanted) {
-        if (st.concurrent !== undefined && st.running >= st.concurrent) return { ok: false, kind: 'service-full', service: st.name };
+        if (st.concurrent !== undefined && st.running >= st.concurrent) return st.full;
       }
       // What this process knows is a subset of every process's starts, so a local refusal is
       // final and costs no I/O; only a local yes is confirmed against the store.

@@ -52,6 +52,7 @@ export class Admission {
    * admitted (kept, not deleted: a set and a delete per start reallocated the table).
    */
   private readonly laneRefusal = new Map<string, BlockedReason | undefined>();
+  private readonly fullReasons = new Map<string, { readonly running: number; readonly reason: BlockedReason }>();
 
   constructor(options: AdmissionOptions) {
     this.o = options;
@@ -89,15 +90,21 @@ export class Admission {
           message: `${admission.service} rate limit reached; next start at ${new Date(admission.until).toISOString()}`,
         });
       } else {
-        this.laneRefusal.set(lane, {
-          kind: 'service-full',
-          service: admission.service,
-          message: `${admission.service} is full (${this.o.limiter.running(admission.service)} running)`,
-        });
+        this.laneRefusal.set(lane, this.fullReason(admission.service));
       }
       return false;
     });
     return { started, wakeAt };
+  }
+
+  /** Why a full service refuses, made again only when its count of running units changed. */
+  private fullReason(service: string): BlockedReason {
+    const running = this.o.limiter.running(service);
+    const known = this.fullReasons.get(service);
+    if (known?.running === running) return known.reason;
+    const reason: BlockedReason = { kind: 'service-full', service, message: `${service} is full (${running} running)` };
+    this.fullReasons.set(service, { running, reason });
+    return reason;
   }
 
   private paused(services: readonly string[], now: number): Extract<BlockedReason, { kind: 'rate-limited' }> | undefined {
