@@ -36,10 +36,11 @@ export interface ProcessGroups {
   /** A command started as process group `pgid`. */
   add(pgid: number): void;
   /**
-   * Its direct child exited: forget the group if it is empty; otherwise it lingers (a background
-   * job the command left) and is stopped with the rest on {@link killAll} or {@link close}.
+   * Its direct child exited: forget the group if it is empty (`gone`: it is known to be);
+   * otherwise it lingers (a background job the command left) and is stopped with the rest on
+   * {@link killAll} or {@link close}.
    */
-  settle(pgid: number): void;
+  settle(pgid: number, gone?: boolean): void;
   /** Signals every group still known (the second Ctrl-C sends SIGKILL to all at once). */
   killAll(signal: NodeJS.Signals): void;
   /** End of the run: lingering groups get SIGTERM now and SIGKILL from the watchdog later. */
@@ -140,8 +141,8 @@ export function createProcessGroups(options: { readonly graceMs: number }): Proc
       live.add(pgid);
       tell(`+ ${pgid}\n`);
     },
-    settle(pgid) {
-      if (!live.has(pgid) || groupAlive(pgid)) return;
+    settle(pgid, gone = false) {
+      if (!live.has(pgid) || (!gone && groupAlive(pgid))) return;
       live.delete(pgid);
       tell(`- ${pgid}\n`);
     },

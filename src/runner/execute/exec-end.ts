@@ -74,16 +74,20 @@ export class GroupStop {
    * After the exit: a failed command's background jobs (`(sleep 1; echo x > out) & exit 1`) must
    * not write after its outputs are removed, so its group is stopped, as a timeout or stop would;
    * a stopped tree may keep members that ignore SIGTERM: wait for them, SIGKILL at the deadline.
+   * `groupGone`: the group was seen empty after the exit (the spawner helper says so), so it is
+   * not probed again (a failed probe is an exception, which showed in profiles).
    */
-  async end(end: Omit<ChildEnd, 'stopping'>): Promise<ChildEnd> {
+  async end(end: Omit<ChildEnd, 'stopping'>, groupGone = false): Promise<ChildEnd> {
     this.exited();
     const failed = end.spawnError !== undefined || end.signal !== null || end.code !== 0;
-    if (!this.stopping && failed && groupAlive(this.pid)) {
-      this.deadline = Date.now() + this.options.killGraceMs;
-      signalGroup(this.pid, 'SIGTERM');
+    if (!groupGone) {
+      if (!this.stopping && failed && groupAlive(this.pid)) {
+        this.deadline = Date.now() + this.options.killGraceMs;
+        signalGroup(this.pid, 'SIGTERM');
+      }
+      if (this.stopping || failed) await reapGroup(this.pid, this.deadline);
     }
-    if (this.stopping || failed) await reapGroup(this.pid, this.deadline);
-    if (this.pid !== undefined) this.options.groups?.settle(this.pid);
+    if (this.pid !== undefined) this.options.groups?.settle(this.pid, groupGone);
     return { ...end, stopping: this.stopping };
   }
 

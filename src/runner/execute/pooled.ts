@@ -22,11 +22,17 @@ export function execPooled(
   const outcome = new Promise<ExecOutcome>((resolve) => (settle = resolve));
   const stop = new GroupStop(options);
   let running = false;
-  const end = (spawnError: Error | undefined, code: number | null, signal: NodeJS.Signals | null, text: string): void => {
+  const end = (
+    spawnError: Error | undefined,
+    code: number | null,
+    signal: NodeJS.Signals | null,
+    text: string,
+    groupGone = false,
+  ): void => {
     const tail = new OutputTail();
     tail.push(text);
     void stop
-      .end({ spawnError, code, signal, outputTail: tail.text() })
+      .end({ spawnError, code, signal, outputTail: tail.text() }, groupGone)
       .then((ended) => settle(describeEnd(file, ended, options.timeoutMs)));
   };
   const sent = spawner.start(
@@ -37,7 +43,7 @@ export function execPooled(
         stop.started(pid);
       },
       failed: (code) => end(errnoError(file, code), null, null, ''),
-      exited: (code, signal, text) => end(undefined, code, signal, text),
+      exited: (code, signal, text, groupGone) => end(undefined, code, signal, text, groupGone),
       // A command already running was started fine: its failure must not read "could not start".
       lost: (why) =>
         end(

@@ -6,8 +6,9 @@
  *
  * Requests on stdin: `LEN\n` then LEN bytes of NUL-separated fields: id, cwd, argc, argv..., then
  * changes to the environment of the previous command (`NAME=value` sets, `NAME` alone unsets). Reports on stdout, one line each: `r` (ready), `s ID PID` (started; the
- * pid is its process group), `e ID ERRNO` (could not start), `x ID CODE SIGNAL LEN\n` and LEN bytes,
- * the tail of its output (stdout and stderr interleaved, from an unlinked temp file).
+ * pid is its process group), `e ID ERRNO` (could not start), `x ID CODE SIGNAL LEN LINGERS\n` and LEN bytes,
+ * the tail of its output (stdout and stderr interleaved, from an unlinked temp file); LINGERS is 1
+ * when its process group still had members as it was reaped (0: the group is gone for good).
  * On stdin EOF (runcue exited, whatever the way) every group it started gets SIGTERM, then
  * SIGKILL after the grace period, and it exits.
  */
@@ -136,7 +137,7 @@ def reap():
         os.close(fd)
         code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1
         sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0
-        report(b'x %s %d %d %d\n' % (uid.encode(), code, sig, len(tail)) + tail)
+        report(b'x %s %d %d %d %d\n' % (uid.encode(), code, sig, len(tail), 1 if alive(pid) else 0) + tail)
     # A group is forgotten as soon as it is empty: its id may then be reused by anyone's new
     # group (pid_max is often 32768), which stop_all must not signal when runcue exits.
     for g in [g for g in groups if g not in running and not alive(g)]:

@@ -30,8 +30,11 @@ export interface SpawnHandlers {
   spawned(pid: number): void;
   /** It could not start: `code` is the errno's name (ENOENT, E2BIG...). */
   failed(code: string): void;
-  /** Its direct child exited; `tail` is the end of its output. */
-  exited(code: number | null, signal: NodeJS.Signals | null, tail: string): void;
+  /**
+   * Its direct child exited; `tail` is the end of its output; `groupGone`: its process group had
+   * no member left then (an empty group never comes back: no signal to check it again).
+   */
+  exited(code: number | null, signal: NodeJS.Signals | null, tail: string, groupGone: boolean): void;
   /** The helper died before it said how the command ended (`why` says more). */
   lost(why: string): void;
 }
@@ -122,13 +125,13 @@ class Spawner {
     else stdout?.unref();
   }
 
-  /** Parses the helper's reports: `r`, `s ID PID`, `e ID ERRNO`, `x ID CODE SIGNAL LEN` + LEN bytes. */
+  /** Parses the helper's reports: `r`, `s ID PID`, `e ID ERRNO`, `x ID CODE SIGNAL LEN LINGERS` + LEN bytes. */
   private read(chunk: Buffer): void {
     this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
     for (;;) {
       const nl = this.buffer.indexOf(10);
       if (nl < 0) return;
-      const [kind, idText, a, b, c] = this.buffer.toString('latin1', 0, nl).split(' ');
+      const [kind, idText, a, b, c, d] = this.buffer.toString('latin1', 0, nl).split(' ');
       const tailLength = kind === 'x' ? Number(c) : 0;
       if (this.buffer.length < nl + 1 + tailLength) return;
       const tail = tailLength > 0 ? this.buffer.toString('utf8', nl + 1, nl + 1 + tailLength) : '';
@@ -149,7 +152,7 @@ class Spawner {
       if (kind === 'e') handlers.failed(errnoNames.get(Number(a)) ?? `errno ${a ?? '?'}`);
       else {
         const code = Number(a);
-        handlers.exited(code >= 0 ? code : null, code >= 0 ? null : (signalNames.get(Number(b)) ?? 'SIGKILL'), tail);
+        handlers.exited(code >= 0 ? code : null, code >= 0 ? null : (signalNames.get(Number(b)) ?? 'SIGKILL'), tail, d === '0');
       }
     }
   }

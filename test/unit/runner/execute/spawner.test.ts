@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { ExecOptions } from '../../../../src/runner/execute/exec-end.ts';
 import { execProcess } from '../../../../src/runner/execute/spawn.ts';
 import { spawnerFor } from '../../../../src/runner/execute/spawner.ts';
+import { createProcessGroups } from '../../../../src/runner/process-groups.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'runcue-spawner-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -87,6 +88,24 @@ describe.each(['pool', 'direct'] as const)('execProcess, %s', (mode) => {
     // Several at once, each with its own.
     const together = await Promise.all(envs.map((env) => execProcess(show, { ...options(mode), env })));
     expect(together.map((o) => o.outputTail)).toEqual(tails);
+  });
+
+  it("a background job that outlives its command keeps the group known; a failed command's is stopped at once", async () => {
+    const groups = createProcessGroups({ graceMs: 300 });
+    const pidOf = async (name: string, script: string): Promise<{ ok: boolean; pid: number }> => {
+      const file = join(dir, `${name}-${mode}.pid`);
+      const outcome = await execProcess(['sh', '-c', `sleep 30 & echo $! > '${file}'; ${script}`], { ...options(mode), groups });
+      return { ok: outcome.ok, pid: Number(readFileSync(file, 'utf8')) };
+    };
+    const failed = await pidOf('failed', 'exit 3');
+    expect(failed.ok).toBe(false);
+    expect(running(failed.pid)).toBe(false);
+    const lingering = await pidOf('lingering', 'exit 0');
+    expect(lingering.ok).toBe(true);
+    expect(running(lingering.pid)).toBe(true);
+    groups.killAll('SIGKILL');
+    expect(await until(() => !running(lingering.pid), 5000)).toBe(true);
+    groups.close();
   });
 
   it('reports exit codes, signals and a missing command as forking directly does', async () => {
