@@ -6,7 +6,7 @@ if (major < 22 || (major === 22 && minor < 22)) {
   process.stderr.write(`runcue needs Node.js >= 22.22 (this is ${process.versions.node})\n`);
   process.exit(2);
 }
-const { enableCompileCache } = await import('node:module');
-enableCompileCache?.();
+// getBuiltinModule, not import: the ES module facade of node:module loads more than it needs.
+process.getBuiltinModule('node:module').enableCompileCache?.();
 const { main } = await import('../dist/cli/main.js');
 await main(process.argv);

@@ -345,11 +345,11 @@ export class Book {
   /** Wanted units that neither ran nor settled (the run stopped before them). */
   notStarted(): number {
     let n = 0;
-    for (const id of this.wanted) {
-      if (this.unit(id)?.placeholder) continue;
+    this.wanted.forEach((id) => {
+      if (this.unit(id)?.placeholder) return;
       const st = this.status.get(id) ?? 'waiting';
       if (st !== 'fresh' && st !== 'done' && st !== 'would-run' && st !== 'failed' && st !== 'blocked' && st !== 'running') n++;
-    }
+    });
     return n;
   }
 }

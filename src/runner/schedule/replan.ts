@@ -59,14 +59,20 @@ function droppedByRerun(previous: UnitPlan, id: string, statusOf: (id: string) =
 
 /** Wanted units per needed task (placeholders not counted), in task order. */
 export function taskCounts(plan: UnitPlan, tasks: TaskGraph, neededTasks: ReadonlySet<string>): Record<string, number> {
+  // Asked at the start and around every expansion: counted once per plan (100,000s of units).
+  const cached = countsOfPlan.get(plan);
+  if (cached?.needed === neededTasks) return { ...cached.counts };
   const counts: Record<string, number> = {};
   for (const name of tasks.order) if (neededTasks.has(name)) counts[name] = 0;
-  for (const id of plan.wanted) {
+  plan.wanted.forEach((id) => {
     const unit = plan.graph.units.get(id);
     if (unit && !unit.placeholder) counts[unit.task] = (counts[unit.task] ?? 0) + 1;
-  }
-  return counts;
+  });
+  countsOfPlan.set(plan, { needed: neededTasks, counts });
+  return { ...counts };
 }
+
+const countsOfPlan = new WeakMap<UnitPlan, { readonly needed: ReadonlySet<string>; readonly counts: Record<string, number> }>();
 
 /** Each service's limits as data (`run:start`), so renderers never re-parse `'60/min'`. */
 export function serviceInfo(
