@@ -31,10 +31,9 @@ export function announceStart(
   queued: boolean,
   onStarted: () => void,
 ): StartAnnouncer {
-  const { command, ...rest } = facts;
+  const { task, unit, attempt, reason, command } = facts;
   if (!queued) {
     // One object, keys in the order of the queued form below: a rehearsal starts 10,000s.
-    const { task, unit, attempt, reason } = facts;
     emit(
       command
         ? { type: 'unit:start', time: admittedAt, task, unit, attempt, reason, command }
@@ -43,7 +42,7 @@ export function announceStart(
     onStarted();
     return { startedAt: () => admittedAt };
   }
-  const base = { ...rest, ...(command ? { command } : {}) };
+  const base = { task, unit, attempt, reason, ...(command ? { command } : {}) };
   emit({ type: 'unit:queued', time: admittedAt, ...base });
   let startedAt: number | undefined;
   return {
