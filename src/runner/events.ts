@@ -7,16 +7,16 @@
 /** Why a unit that is not running is not running. */
 export type BlockedReason =
   /** An input is missing; `producer` is the unit that will make it, when one exists. */
-  | { readonly kind: 'not-ready'; readonly input: string; readonly producer?: string; readonly message: string }
+  | { readonly kind: 'not_ready'; readonly input: string; readonly producer?: string; readonly message: string }
   /** A unit it depends on failed or was blocked. */
-  | { readonly kind: 'upstream-failed'; readonly upstream: string; readonly message: string }
-  | { readonly kind: 'service-full'; readonly service: string; readonly message: string }
-  | { readonly kind: 'rate-limited'; readonly service: string; readonly until: number; readonly message: string }
-  | { readonly kind: 'waiting-retry'; readonly until: number; readonly message: string }
+  | { readonly kind: 'upstream_failed'; readonly upstream: string; readonly message: string }
+  | { readonly kind: 'service_full'; readonly service: string; readonly message: string }
+  | { readonly kind: 'rate_limited'; readonly service: string; readonly until: number; readonly message: string }
+  | { readonly kind: 'waiting_retry'; readonly until: number; readonly message: string }
   /** (watch) It failed in an earlier cycle and none of its inputs changed since. */
-  | { readonly kind: 'failed-earlier'; readonly message: string }
+  | { readonly kind: 'failed_earlier'; readonly message: string }
   /** Another runcue process (pid `pid` on `host`) has been running it since `since`: it waits for that run. */
-  | { readonly kind: 'running-elsewhere'; readonly pid: number; readonly host: string; readonly since: number; readonly message: string };
+  | { readonly kind: 'running_elsewhere'; readonly pid: number; readonly host: string; readonly since: number; readonly message: string };
 
 /** Why a unit was stale (why it runs). */
 export type StaleReason =
@@ -129,8 +129,8 @@ export type RunEvent =
   | {
       readonly type: 'run:start';
       readonly time: number;
-      /** The version of this event contract (docs/events.md): 2 since rates became data and discriminants kebab-case. */
-      readonly version: 2;
+      /** The version of this event contract (docs/events.md): 3 since blocked kinds are snake_case (`not_ready`, `service_full`), as the product contract names them. */
+      readonly version: 3;
       /** Selected tasks with their current unit counts (grows as dynamic outputs are discovered). */
       readonly tasks: Readonly<Record<string, number>>;
       /** Every service's limits, by name. */

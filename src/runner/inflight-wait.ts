@@ -53,11 +53,11 @@ export class ElsewhereWaits {
 }
 
 /** `stopping`: its runcue died and its watchdog is still stopping the command (see inflight.ts). */
-export function runningElsewhere(record: InflightRecord, stopping = false): Extract<BlockedReason, { kind: 'running-elsewhere' }> {
+export function runningElsewhere(record: InflightRecord, stopping = false): Extract<BlockedReason, { kind: 'running_elsewhere' }> {
   const where = record.host === '' ? '' : ` on ${record.host}`;
   const since = new Date(record.startedAt).toISOString();
   return {
-    kind: 'running-elsewhere',
+    kind: 'running_elsewhere',
     pid: record.pid,
     host: record.host,
     since: record.startedAt,

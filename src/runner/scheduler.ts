@@ -136,7 +136,7 @@ export class Scheduler {
     const done = new Promise<BuildResult>((resolve) => (this.resolveDone = resolve));
     if (!this.prepared) this.expand();
     const uses = Object.fromEntries([...this.o.neededTasks].map((t) => [t, this.o.config.tasks.get(t)?.uses ?? ['cpu']]));
-    this.o.emit({ type: 'run:start', time: this.now(), version: 2, tasks: this.taskCounts(), services: serviceInfo(this.o.config), uses });
+    this.o.emit({ type: 'run:start', time: this.now(), version: 3, tasks: this.taskCounts(), services: serviceInfo(this.o.config), uses });
     this.detachSignal = listenAbort(this.o.signal, (signal) => this.stop({ kind: 'interrupted', signal }));
     this.stalls.start();
     this.letGo = holdOpen(this.o.ports.timers);
@@ -210,7 +210,7 @@ export class Scheduler {
       const failedBefore = this.book.badBefore(task);
       if (failedBefore !== undefined) {
         this.book.block(id, {
-          kind: 'upstream-failed',
+          kind: 'upstream_failed',
           upstream: failedBefore,
           message: `${failedBefore} (of a task it runs after) did not finish`,
         });

@@ -149,13 +149,13 @@ const STALE_FIELDS = {
 } as const satisfies Variants<StaleReason, 'kind'>;
 
 const BLOCKED_FIELDS = {
-  'not-ready': { kind: 'required', input: 'required', producer: 'optional', message: 'required' },
-  'upstream-failed': { kind: 'required', upstream: 'required', message: 'required' },
-  'service-full': { kind: 'required', service: 'required', message: 'required' },
-  'rate-limited': { kind: 'required', service: 'required', until: 'required', message: 'required' },
-  'waiting-retry': { kind: 'required', until: 'required', message: 'required' },
-  'failed-earlier': { kind: 'required', message: 'required' },
-  'running-elsewhere': { kind: 'required', pid: 'required', host: 'required', since: 'required', message: 'required' },
+  not_ready: { kind: 'required', input: 'required', producer: 'optional', message: 'required' },
+  upstream_failed: { kind: 'required', upstream: 'required', message: 'required' },
+  service_full: { kind: 'required', service: 'required', message: 'required' },
+  rate_limited: { kind: 'required', service: 'required', until: 'required', message: 'required' },
+  waiting_retry: { kind: 'required', until: 'required', message: 'required' },
+  failed_earlier: { kind: 'required', message: 'required' },
+  running_elsewhere: { kind: 'required', pid: 'required', host: 'required', since: 'required', message: 'required' },
 } as const satisfies Variants<BlockedReason, 'kind'>;
 
 const FAILURE_FIELDS = {
@@ -336,8 +336,8 @@ describe('build --json', () => {
     expect(failures['throws']?.error).toMatchObject({ reason: 'function-error', message: expect.stringContaining('boom') as string });
     expect(failures['badcheck']?.error).toMatchObject({ reason: 'check-error', check: 'stale' });
     const blocked = Object.fromEntries(ofType(events, 'unit:blocked').map((e) => [e.unit, e.reason]));
-    expect(blocked['lonely']).toMatchObject({ kind: 'not-ready', input: 'missing.txt' });
-    expect(blocked['after_exit']?.kind).toBe('upstream-failed');
+    expect(blocked['lonely']).toMatchObject({ kind: 'not_ready', input: 'missing.txt' });
+    expect(blocked['after_exit']?.kind).toBe('upstream_failed');
     expect(events.at(-1)).toMatchObject({ type: 'run:done', ok: false });
   });
 

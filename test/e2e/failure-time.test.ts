@@ -148,7 +148,7 @@ describe('stalls', () => {
     const result = await rig.run(['build']);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('run stalled');
-    expect(result.stderr).toMatch(/t\[n=b\]: service-full: one is full/);
+    expect(result.stderr).toMatch(/t\[n=b\]: service_full: one is full/);
   });
 
   it('stallWarnAfter warns once and calls on.stallWarning, failing nothing', async () => {
@@ -167,7 +167,7 @@ describe('stalls', () => {
     const result = await rig.run(['build']);
     expect(result.code).toBe(0);
     expect(result.stderr.match(/run is slow/g)).toHaveLength(1);
-    expect(rig.read('warned')).toMatch(/t\[n=\w\]: service-full/);
+    expect(rig.read('warned')).toMatch(/t\[n=\w\]: service_full/);
   });
 });
 

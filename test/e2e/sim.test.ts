@@ -230,7 +230,7 @@ describe('runcue sim: the user config', () => {
     expect(result.stdout).toContain('blocked (1):\n  join[n=a] waits for meta/a.json: no file matches and no task produces it\n');
     const json = summaryOf(await r.run(['sim', '--json']));
     expect(json.blocked).toEqual([
-      { task: 'join', unit: 'join[n=a]', reason: expect.objectContaining({ kind: 'not-ready', input: 'meta/a.json' }) },
+      { task: 'join', unit: 'join[n=a]', reason: expect.objectContaining({ kind: 'not_ready', input: 'meta/a.json' }) },
     ]);
   });
 });

@@ -268,7 +268,7 @@ describe('watch: failures and running units', () => {
     await w.untilCycles(2);
     expect(w.startedUnits(2)).toEqual(['check[n=a]']);
     const blocked = w.eventsOfCycle(2).find((e) => e.type === 'unit:blocked' && e.unit === 'check[n=b]');
-    expect(blocked).toMatchObject({ reason: { kind: 'failed-earlier' } });
+    expect(blocked).toMatchObject({ reason: { kind: 'failed_earlier' } });
     expect(rig.exists('all.txt')).toBe(false);
 
     rig.write({ 'src/b.txt': 'good b' });

@@ -155,19 +155,19 @@ export function describeStale(reason: StaleReason, cwd = '', now = Date.now()): 
 export function describeBlocked(reason: BlockedReason): string {
   if (reason.message !== '') return reason.message;
   switch (reason.kind) {
-    case 'not-ready':
+    case 'not_ready':
       return `waits for ${reason.input}`;
-    case 'upstream-failed':
+    case 'upstream_failed':
       return `upstream ${reason.upstream} failed`;
-    case 'service-full':
+    case 'service_full':
       return `service ${reason.service} is full`;
-    case 'rate-limited':
+    case 'rate_limited':
       return `service ${reason.service} is rate limited`;
-    case 'waiting-retry':
+    case 'waiting_retry':
       return 'waiting to retry';
-    case 'failed-earlier':
+    case 'failed_earlier':
       return 'failed earlier; waits for an input to change';
-    case 'running-elsewhere':
+    case 'running_elsewhere':
       return `runs in another runcue process (pid ${reason.pid})`;
     default:
       return unreachable(reason);
@@ -230,12 +230,13 @@ export function formatSkip(event: EventOf<'unit:skip'>, options: FormatOptions):
   return options.palette.dim(`${SYMBOLS.fresh} ${event.unit} fresh`);
 }
 
-/** `⊘ summarize[doc=a]: waits for work/a/text/*.txt ...`. */
+/** `⊘ summarize[doc=a] waits for work/a/text/*.txt: ... (not_ready)`. */
 export function formatBlocked(event: EventOf<'unit:blocked'>, options: FormatOptions): string {
   const reason = describeBlocked(event.reason);
   // The runner's messages that start with the unit id are complete diagnostics: print them whole.
   const text = reason.startsWith(`${event.unit} `) ? reason : `${event.unit}: ${reason}`;
-  return `${options.palette.yellow(SYMBOLS.blocked)} ${text}`;
+  // The kind, as the JSON events and the stall diagnostics spell it, so a log can be searched for it.
+  return `${options.palette.yellow(SYMBOLS.blocked)} ${text} ${options.palette.dim(`(${event.reason.kind})`)}`;
 }
 
 /**

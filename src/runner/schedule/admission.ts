@@ -84,7 +84,7 @@ export class Admission {
       if (admission.kind === 'rate-limited') {
         wakeAt = Math.min(wakeAt ?? Infinity, admission.until);
         this.laneRefusal.set(lane, {
-          kind: 'rate-limited',
+          kind: 'rate_limited',
           service: admission.service,
           until: admission.until,
           message: `${admission.service} rate limit reached; next start at ${new Date(admission.until).toISOString()}`,
@@ -102,16 +102,16 @@ export class Admission {
     const running = this.o.limiter.running(service);
     const known = this.fullReasons.get(service);
     if (known?.running === running) return known.reason;
-    const reason: BlockedReason = { kind: 'service-full', service, message: `${service} is full (${running} running)` };
+    const reason: BlockedReason = { kind: 'service_full', service, message: `${service} is full (${running} running)` };
     this.fullReasons.set(service, { running, reason });
     return reason;
   }
 
-  private paused(services: readonly string[], now: number): Extract<BlockedReason, { kind: 'rate-limited' }> | undefined {
+  private paused(services: readonly string[], now: number): Extract<BlockedReason, { kind: 'rate_limited' }> | undefined {
     for (const s of services) {
       const until = this.pausedUntil.get(s) ?? 0;
       if (until > now)
-        return { kind: 'rate-limited', service: s, until, message: `${s} pushed back; paused until ${new Date(until).toISOString()}` };
+        return { kind: 'rate_limited', service: s, until, message: `${s} pushed back; paused until ${new Date(until).toISOString()}` };
     }
     return undefined;
   }

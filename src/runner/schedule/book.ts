@@ -195,7 +195,7 @@ export class Book {
       const st = this.status.get(d) ?? 'waiting';
       if (BAD.has(st)) {
         this.transition(id, 'waiting');
-        this.block(id, { kind: 'upstream-failed', upstream: d, message: `upstream ${d} ${st === 'failed' ? 'failed' : 'is blocked'}` });
+        this.block(id, { kind: 'upstream_failed', upstream: d, message: `upstream ${d} ${st === 'failed' ? 'failed' : 'is blocked'}` });
         return undefined;
       }
       if (!SETTLED.has(st)) count++;
@@ -328,7 +328,7 @@ export class Book {
       const st = this.status.get(d);
       if (st === 'waiting' || st === 'checkable' || st === 'not-ready') {
         this.block(d, {
-          kind: 'upstream-failed',
+          kind: 'upstream_failed',
           upstream: id,
           message: `upstream ${id} ${this.status.get(id) === 'failed' ? 'failed' : 'is blocked'}`,
         });

@@ -48,24 +48,24 @@ function reasonFor(sources: DiagnoseSources, unit: Unit): BlockedReason | undefi
     case 'waiting':
       return waitingReason(book, unit);
     case 'not-ready':
-      return { kind: 'not-ready', input: '', message: 'waits for `after` tasks or its ready() check' };
+      return { kind: 'not_ready', input: '', message: 'waits for `after` tasks or its ready() check' };
     case 'queued': {
       const uses = sources.config.tasks.get(unit.task)?.uses ?? ['cpu'];
       return (
-        sources.refusal(uses) ?? { kind: 'service-full', service: uses[0] ?? 'cpu', message: 'waits for a slot behind other queued units' }
+        sources.refusal(uses) ?? { kind: 'service_full', service: uses[0] ?? 'cpu', message: 'waits for a slot behind other queued units' }
       );
     }
     case 'elsewhere':
       return sources.elsewhere(id);
     case 'retrying': {
       const until = sources.retryAt(id) ?? sources.clock.now();
-      return { kind: 'waiting-retry', until, message: `retries at ${new Date(until).toISOString()}` };
+      return { kind: 'waiting_retry', until, message: `retries at ${new Date(until).toISOString()}` };
     }
     case 'checking': {
       const pending = sources.checking(id);
       if (!pending) return undefined;
       const message = `waits for its ${pending.check}() check, pending for ${sources.clock.now() - pending.since} ms`;
-      return { kind: 'not-ready', input: '', message };
+      return { kind: 'not_ready', input: '', message };
     }
     case 'checkable':
     case 'running':
@@ -87,7 +87,7 @@ function waitingReason(book: Book, unit: Unit): BlockedReason | undefined {
     const producer = book.unit(d);
     const input = unit.inputs.find((i) => producer?.outputs.some((o) => o.path === i.path || o.isGlob || i.isGlob))?.path ?? '';
     const what = producer?.placeholder ? `the units ${d} will discover` : `${d} (${ds})`;
-    return { kind: 'not-ready', input, producer: d, message: `waits for ${input || 'its inputs'} from ${what}` };
+    return { kind: 'not_ready', input, producer: d, message: `waits for ${input || 'its inputs'} from ${what}` };
   }
   return undefined;
 }
@@ -101,7 +101,7 @@ export function blockStuck(sources: DiagnoseSources, options: { readonly plannin
   for (const id of book.stillParked()) {
     const task = config.tasks.get(book.unit(id)?.task ?? '');
     const message = task?.ready ? `${id} is not ready: ready() returned false` : `${id} waits for ${task?.after.join(', ') ?? ''} (after)`;
-    book.block(id, { kind: 'not-ready', input: '', message });
+    book.block(id, { kind: 'not_ready', input: '', message });
   }
   // Anything still waiting now waits for something that cannot happen (say, a cycle that only
   // unit-level edges reveal): report it rather than end silently.

@@ -100,7 +100,7 @@ export class Verdicts {
         const message = producer
           ? `${unit.id} waits for ${outcome.input.path}: ${producer} did not produce it`
           : missingInputMessage(ctx.o.config, unit, outcome.input.path, ctx.o.noDeps);
-        ctx.book.block(unit.id, { kind: 'not-ready', input: outcome.input.path, ...(producer ? { producer } : {}), message });
+        ctx.book.block(unit.id, { kind: 'not_ready', input: outcome.input.path, ...(producer ? { producer } : {}), message });
         return;
       }
       case 'fresh':
@@ -129,14 +129,14 @@ export class Verdicts {
     const earlier = ctx.o.failedEarlier?.get(unit.id);
     if (abandonedAttemptRuns(ctx.o.fs.root, unit.id)) {
       ctx.book.block(unit.id, {
-        kind: 'failed-earlier',
+        kind: 'failed_earlier',
         message: `${unit.id} failed earlier and its function still runs (it ignored its abort signal)`,
       });
       return;
     }
     if (earlier !== undefined && earlier === inputSignature(inputs)) {
       ctx.ledger.failedOn(unit.id, earlier);
-      ctx.book.block(unit.id, { kind: 'failed-earlier', message: `${unit.id} failed earlier; waits for one of its inputs to change` });
+      ctx.book.block(unit.id, { kind: 'failed_earlier', message: `${unit.id} failed earlier; waits for one of its inputs to change` });
       return;
     }
     ctx.book.transition(unit.id, 'queued', { stale: reason });

@@ -71,7 +71,7 @@ const build: readonly RunEvent[] = [
   {
     type: 'run:start',
     time: T,
-    version: 2,
+    version: 3,
     tasks: { extract: 3, summarize: 1 },
     services: { cpu: { concurrent: 2, rates: [] } },
   },
@@ -132,7 +132,7 @@ const build: readonly RunEvent[] = [
     time: T + 2301,
     task: 'summarize',
     unit: 'summarize[doc=a]',
-    reason: { kind: 'upstream-failed', upstream: 'extract[doc=a,page=3]', message: 'extract[doc=a,page=3] failed' },
+    reason: { kind: 'upstream_failed', upstream: 'extract[doc=a,page=3]', message: 'extract[doc=a,page=3] failed' },
   },
   {
     type: 'run:done',
@@ -193,10 +193,10 @@ describe('formatting helpers', () => {
     expect(describeFailure({ reason: 'function-error', message: 'boom' })).toBe('error: boom');
     expect(describeFailure({ reason: 'check-error', check: 'ready', message: 'boom' })).toBe('ready check failed: boom');
     expect(describeFailure({ reason: 'aborted', message: '' })).toBe('aborted');
-    expect(describeBlocked({ kind: 'not-ready', input: 'a.txt', message: 'waits for a.txt: no task makes it' })).toBe(
+    expect(describeBlocked({ kind: 'not_ready', input: 'a.txt', message: 'waits for a.txt: no task makes it' })).toBe(
       'waits for a.txt: no task makes it',
     );
-    expect(describeBlocked({ kind: 'service-full', service: 'ocr', message: '' })).toBe('service ocr is full');
+    expect(describeBlocked({ kind: 'service_full', service: 'ocr', message: '' })).toBe('service ocr is full');
   });
 });
 
@@ -225,7 +225,7 @@ describe('ci reporter', () => {
           reading work/a/3.png
           Error: quota exceeded, 100% used
         removed: work/a/3.txt
-      ⊘ summarize[doc=a]: extract[doc=a,page=3] failed
+      ⊘ summarize[doc=a]: extract[doc=a,page=3] failed (upstream_failed)
       runcue: 1 built, 1 fresh, 1 failed, 1 blocked in 3.4s
       "
     `);
@@ -301,7 +301,7 @@ describe('ci reporter', () => {
 describe('a queue build', () => {
   /** One unit queued, started on a worker host, done; another queued and never started (the run stopped). */
   const queued: readonly RunEvent[] = [
-    { type: 'run:start', time: T, version: 2, tasks: { ocr: 2 }, services: { api: { concurrent: 4, rates: [] } }, uses: { ocr: ['api'] } },
+    { type: 'run:start', time: T, version: 3, tasks: { ocr: 2 }, services: { api: { concurrent: 4, rates: [] } }, uses: { ocr: ['api'] } },
     {
       type: 'unit:queued',
       time: T + 1,
@@ -417,7 +417,7 @@ describe('task progress', () => {
 
   it('counts finished units of the total and lists a few running ones', () => {
     const progress = new RunProgress();
-    progress.apply({ type: 'run:start', time: T, version: 2, tasks: { extract: 120, ocr: 1 }, services: {} });
+    progress.apply({ type: 'run:start', time: T, version: 3, tasks: { extract: 120, ocr: 1 }, services: {} });
     for (let i = 0; i < 37; i += 1) progress.apply({ type: 'unit:skip', time: T, task: 'extract', unit: `e${i}` });
     for (let i = 37; i < 44; i += 1) {
       progress.apply({ type: 'unit:start', time: T, task: 'extract', unit: `e${i}`, attempt: 1, reason: { kind: 'forced' } });
@@ -489,10 +489,10 @@ describe('tty reporter', () => {
       counts: { built: 0, fresh: 10_000, failed: 0, blocked: 0 },
     };
     await h.run([
-      { type: 'run:start', time: T, version: 2, tasks: { extract: 10_000 }, services: {} },
+      { type: 'run:start', time: T, version: 3, tasks: { extract: 10_000 }, services: {} },
       ...skips,
       done,
-      { type: 'run:start', time: T, version: 2, tasks: {}, services: {} },
+      { type: 'run:start', time: T, version: 3, tasks: {}, services: {} },
       { ...done, counts: { built: 0, fresh: 0, failed: 0, blocked: 0 } },
     ]);
     const text = h.stderr();
@@ -505,7 +505,7 @@ describe('tty reporter', () => {
   it('draws one frame per run (watch) and ends an unfinished one on close', async () => {
     const h = await harness('tty');
     const second: RunEvent[] = [
-      { type: 'run:start', time: T, version: 2, tasks: { extract: 1 }, services: {} },
+      { type: 'run:start', time: T, version: 3, tasks: { extract: 1 }, services: {} },
       { type: 'unit:start', time: T, task: 'extract', unit: 'e', attempt: 1, reason: { kind: 'forced' } },
     ];
     await h.run([...build, ...second]);
@@ -538,7 +538,7 @@ describe('service progress', () => {
     progress.apply({
       type: 'run:start',
       time: T,
-      version: 2,
+      version: 3,
       tasks: { extract: 120, pack: 2 },
       services: {
         ocr: {
@@ -697,7 +697,7 @@ describe('service progress', () => {
     progress.apply({
       type: 'run:start',
       time: T,
-      version: 2,
+      version: 3,
       tasks: { a: 2, b: 2, c: 1 },
       services: { ocr: { concurrent: null, rates: [{ count: 10, windowMs: 1000 }] }, cpu: { concurrent: 2, rates: [] } },
       uses: { a: ['ocr'], b: ['ocr'], c: ['cpu'] },
@@ -798,7 +798,7 @@ describe('service progress', () => {
       {
         type: 'run:start',
         time: T,
-        version: 2,
+        version: 3,
         tasks: { extract: 1 },
         services: { ocr: { concurrent: 2, rates: [] } },
         uses: { extract: ['ocr'] },
@@ -828,7 +828,7 @@ describe('service progress', () => {
       {
         type: 'run:start',
         time: T,
-        version: 2,
+        version: 3,
         tasks: { extract: 10 },
         services: { ocr: { concurrent: 5, rates: [{ count: 60, windowMs: 60_000 }] }, cpu: { concurrent: 2, rates: [] } },
         uses: { extract: ['ocr'] },

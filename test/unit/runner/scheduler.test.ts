@@ -93,7 +93,7 @@ describe('build --dry-run: the plan', () => {
         task: 'summarize',
         verdict: 'blocked',
         reason: {
-          kind: 'not-ready',
+          kind: 'not_ready',
           input: 'text/b/*.txt',
           message:
             'summarize[doc=b] waits for text/b/*.txt: no file matches; task extract would produce it but has no unit for it (no file matches its input pages/b/*.png)',
@@ -140,7 +140,7 @@ describe('build --dry-run: the plan', () => {
         task: 'summarize',
         verdict: 'blocked',
         reason: {
-          kind: 'not-ready',
+          kind: 'not_ready',
           input: 'text/d/*.txt',
           message:
             'summarize[doc=d] waits for text/d/*.txt: no file matches; task extract would produce it but has no unit for it (no file matches its input pages/d/*.png)',
@@ -295,7 +295,7 @@ describe('build: failures', () => {
     expect(result.counts).toEqual({ built: 1, fresh: 0, failed: 1, blocked: 1 });
     expect(result.failures).toEqual([{ unit: 'work[n=b]', task: 'work', error: { reason: 'function-error', message: 'cannot build b' } }]);
     expect(result.blocked).toEqual([
-      { unit: 'next[n=b]', task: 'next', reason: { kind: 'upstream-failed', upstream: 'work[n=b]', message: 'upstream work[n=b] failed' } },
+      { unit: 'next[n=b]', task: 'next', reason: { kind: 'upstream_failed', upstream: 'work[n=b]', message: 'upstream work[n=b] failed' } },
     ]);
     const fail = events.find((e) => e.type === 'unit:fail');
     expect(fail).toMatchObject({ unit: 'work[n=b]', attempt: 1, removed: [] });

@@ -128,7 +128,7 @@ describe('a unit whose abandoned attempt still runs', () => {
     const first = await build({ config, killGraceMs: 20 });
     expect(first.ok && first.value.failures.map((f) => f.unit)).toEqual(['t']);
     const second = await build({ config, killGraceMs: 20 });
-    expect(second.ok && second.value.blocked.map((b) => [b.unit, b.reason.kind])).toEqual([['t', 'failed-earlier']]);
+    expect(second.ok && second.value.blocked.map((b) => [b.unit, b.reason.kind])).toEqual([['t', 'failed_earlier']]);
     expect(starts).toHaveLength(1);
     releases.shift()?.();
     await new Promise((resolve) => setImmediate(resolve));

@@ -9,7 +9,7 @@ export const EVENTS: readonly RunEvent[] = [
   {
     type: 'run:start',
     time: T0,
-    version: 2,
+    version: 3,
     tasks: { extract: 4, sum: 1 },
     services: { ocr: { concurrent: 2, rates: [{ count: 2, windowMs: 1000 }] }, cpu: { concurrent: 4, rates: [] } },
     uses: { extract: ['ocr'], sum: ['cpu'] },
@@ -57,7 +57,7 @@ export const EVENTS: readonly RunEvent[] = [
     time: T0 + 1800,
     task: 'sum',
     unit: 'sum',
-    reason: { kind: 'upstream-failed', upstream: 'extract[p=c]', message: 'extract[p=c] failed' },
+    reason: { kind: 'upstream_failed', upstream: 'extract[p=c]', message: 'extract[p=c] failed' },
   },
   {
     type: 'run:done',

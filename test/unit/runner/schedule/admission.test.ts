@@ -24,7 +24,7 @@ describe('Admission', () => {
     const pass = admission.admit(queue, { divert: () => false, start: (id) => started.push(id) });
     expect(started).toEqual(['a', 'b']);
     expect(pass).toEqual({ started: 2, wakeAt: 60_000 });
-    expect(admission.refusal(['api'])).toMatchObject({ kind: 'rate-limited', service: 'api', until: 60_000 });
+    expect(admission.refusal(['api'])).toMatchObject({ kind: 'rate_limited', service: 'api', until: 60_000 });
   });
 
   it('pauses a pushed-back service with jitter growing by streak, and a success ends the streak', async () => {

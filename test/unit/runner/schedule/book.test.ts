@@ -55,7 +55,7 @@ describe('Book', () => {
     b.afterFailure(unit.id, false);
     expect(b.statusOf('next[n=b]')).toBe('blocked');
     expect(b.counts).toEqual({ built: 0, fresh: 0, failed: 1, blocked: 1 });
-    expect(events).toMatchObject([{ type: 'unit:blocked', unit: 'next[n=b]', reason: { kind: 'upstream-failed', upstream: 'work[n=b]' } }]);
+    expect(events).toMatchObject([{ type: 'unit:blocked', unit: 'next[n=b]', reason: { kind: 'upstream_failed', upstream: 'work[n=b]' } }]);
   });
 
   it('tells the plan recorder each verdict as the move that decided it', () => {
