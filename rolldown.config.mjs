@@ -68,7 +68,6 @@ function builtins() {
 const SRC = `${import.meta.dirname}/src/`;
 const APART = [
   /^index\.ts$/, // the library's entry: it exports watch
-  /^index\.ts$/, // the library's entry: it exports watch
   /^cli\/(main|version|exit-codes)\.ts$/, // main.js answers --version with these alone
   /^cli\/report\/(tty|listr)\.ts$/, // listr2, for a terminal only
   /^(watch|worker)\//,
