@@ -14,7 +14,10 @@
  *   up at once. A second change within that time makes the batch a burst: the cycle then starts
  *   `quietMs` (100 ms) after the last change, but no later than `maxWaitMs` after the first one,
  *   so an editor's save (write, rename, chmod), a save storm or a `git checkout` of 1,000 files is
- *   one cycle.
+ *   one cycle. The watcher reports a change only after it has looked at the file, which on a
+ *   loaded machine can lag the operating system's notice by more than `firstQuietMs`; so a notice
+ *   about another relevant file that has not been reported yet (a "stir") also makes the batch a
+ *   burst, and the cycle waits until `quietMs` after the latest stir as well.
  * - Changes during a cycle never interrupt it (a running unit may be a paid API call): they queue
  *   exactly one follow-up cycle with everything that changed meanwhile.
  * - A change to a file that a cycle started with, whose mtime is still the one it had then, is
@@ -115,6 +118,8 @@ export class RerunPolicy {
   private readonly ownWrites = new Map<string, number>();
   /** Outputs a failed unit's cleanup removed: their removal events are runcue's own. */
   private readonly ownRemovals = new Set<string>();
+  /** Relevant files the operating system named that the watcher has not reported yet, with when. */
+  private readonly stirs = new Map<string, number>();
   /** Changed files a cycle started with, with their mtimes then: a later event for that version is stale. */
   private readonly launched = new Map<string, number>();
   private readonly o: RerunPolicyOptions;
@@ -148,10 +153,24 @@ export class RerunPolicy {
   /** A file was added, changed or removed (`path` relative to the config directory). */
   fileChanged(path: string): void {
     if (path === '.runcue' || path.startsWith('.runcue/')) return;
+    this.stirs.delete(path);
     if (this.isOwnWrite(path) || this.isLaunchedVersion(path)) return;
     this.pending.note(this.o.clock.now());
     this.pending.paths.add(path);
     this.changed();
+  }
+
+  /**
+   * The operating system noticed something about a relevant file, which the watcher will report
+   * once it has looked at it (or not, if nothing changed). Only the timing of a batch depends on it.
+   */
+  fileStirred(path: string): void {
+    if (path === '.runcue' || path.startsWith('.runcue/') || this.pending.paths.has(path)) return;
+    // A file this session wrote stirs when it is written: no user is busy there.
+    if (this.ownWrites.has(path) || this.current === 'stopped') return;
+    if (this.stirs.size >= MAX_STIRS) this.stirs.clear();
+    this.stirs.set(path, this.o.clock.now());
+    if (this.current === 'debouncing') this.armDebounce();
   }
 
   /** The config file changed. */
@@ -169,6 +188,7 @@ export class RerunPolicy {
       throw new Error(`internal error: watch cycle finished in state ${state}`);
     }
     for (const [path, mtime] of outcome.written) {
+      this.stirs.delete(path);
       this.ownWrites.set(path, mtime);
       this.ownRemovals.delete(path);
     }
@@ -217,12 +237,25 @@ export class RerunPolicy {
   /** Re-arms the debounce timer for the earlier of "quiet since the last change" and the cap. */
   private armDebounce(): void {
     this.cancelDebounce?.();
-    const quiet = this.pending.count > 1 ? this.quietMs : this.firstQuietMs;
-    const due = Math.min(this.pending.last + quiet, this.pending.first + this.maxWaitMs);
+    const stirred = this.latestStir();
+    const burst = this.pending.count > 1 || stirred !== undefined;
+    const last = Math.max(this.pending.last, stirred ?? 0);
+    const due = Math.min(last + (burst ? this.quietMs : this.firstQuietMs), this.pending.first + this.maxWaitMs);
     this.cancelDebounce = this.o.clock.schedule(Math.max(0, due - this.o.clock.now()), () => {
       this.cancelDebounce = undefined;
       if (this.current === 'debouncing') this.launch();
     });
+  }
+
+  /** The latest stir within `quietMs` of now; older ones are dropped (their file never changed). */
+  private latestStir(): number | undefined {
+    const since = this.o.clock.now() - this.quietMs;
+    let latest: number | undefined;
+    for (const [path, at] of this.stirs) {
+      if (at <= since) this.stirs.delete(path);
+      else if (latest === undefined || at > latest) latest = at;
+    }
+    return latest;
   }
 
   private launch(): void {
@@ -294,6 +327,9 @@ export class RerunPolicy {
     return false;
   }
 }
+
+/** A bound on remembered stirs, so a storm of notices the watcher never reports cannot grow it. */
+const MAX_STIRS = 10_000;
 
 function minDefined(a: number | undefined, b: number | undefined): number | undefined {
   if (a === undefined) return b;

@@ -171,6 +171,9 @@ class WatchSession {
         if (path === this.scope.configFile) this.policy.configChanged();
         else this.policy.fileChanged(path);
       },
+      onStir: (path) => {
+        if (path !== this.scope.configFile) this.policy.fileStirred(path);
+      },
       onError: (error) => this.o.onWarning?.(`watcher: ${error.message}`),
     });
     const watching = this.scope.roots.map((r) => (r === '' ? '.' : r));

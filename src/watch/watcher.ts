@@ -21,6 +21,11 @@ export interface WatcherOptions {
   readonly root: string;
   readonly scope: WatchScope;
   readonly onChange: (path: string, kind: FileChangeKind) => void;
+  /**
+   * The operating system named a relevant file; `onChange` follows once the watcher has looked at
+   * it (if it changed). Lets the debounce see a burst before the watcher has caught up with it.
+   */
+  readonly onStir?: (path: string) => void;
   /** A watcher error (permissions, too many watches): reported, watching goes on. */
   readonly onError: (error: Error) => void;
 }
@@ -58,6 +63,15 @@ export const openChokidarWatcher: OpenWatcher = async (options) => {
   watcher.on('add', report('add'));
   watcher.on('change', report('change'));
   watcher.on('unlink', report('unlink'));
+  const onStir = options.onStir;
+  if (onStir !== undefined) {
+    watcher.on('raw', (_event: string, name: unknown, details: unknown) => {
+      const dir = (details as { watchedPath?: unknown } | undefined)?.watchedPath;
+      if (typeof dir !== 'string') return;
+      const p = rel(typeof name === 'string' && name !== '' ? join(dir, name) : dir);
+      if (scope.isRelevantFile(p)) onStir(p);
+    });
+  }
   watcher.on('error', (error: unknown) => options.onError(error instanceof Error ? error : new Error(String(error))));
   return new Promise((resolve) => {
     watcher.once('ready', () => resolve({ close: () => watcher.close() }));

@@ -119,6 +119,60 @@ describe('rerun policy: debounce', () => {
     expect(h.cycles).toEqual([{ initial: false, changed: ['src/a.txt'], config: false, expired: false }]);
   });
 
+  it("a lone change's own stirs keep the 25 ms start", () => {
+    const h = started();
+    h.policy.fileStirred('src/a.txt');
+    h.clock.advance(3);
+    h.policy.fileChanged('src/a.txt');
+    h.policy.fileStirred('src/a.txt');
+    h.clock.advance(25);
+    expect(h.cycles).toEqual([{ initial: false, changed: ['src/a.txt'], config: false, expired: false }]);
+  });
+
+  it('a stir of another file makes a burst, even before that file is reported', () => {
+    const h = started();
+    h.policy.fileStirred('src/a.txt');
+    h.policy.fileStirred('src/b.txt');
+    h.clock.advance(30);
+    h.policy.fileChanged('src/a.txt');
+    // b was stirred 30 ms ago: wait until 100 ms after that stir, not 25 ms after a's change
+    h.clock.advance(69);
+    expect(h.cycles).toHaveLength(0);
+    h.policy.fileChanged('src/b.txt');
+    h.clock.advance(99);
+    expect(h.cycles).toHaveLength(0);
+    h.clock.advance(1);
+    expect(h.cycles).toEqual([{ initial: false, changed: ['src/a.txt', 'src/b.txt'], config: false, expired: false }]);
+  });
+
+  it('a stir that is never reported delays a cycle by at most 100 ms', () => {
+    const h = started();
+    h.policy.fileChanged('src/a.txt');
+    h.clock.advance(10);
+    h.policy.fileStirred('src/b.txt');
+    h.clock.advance(99);
+    expect(h.cycles).toHaveLength(0);
+    h.clock.advance(1);
+    expect(h.cycles).toEqual([{ initial: false, changed: ['src/a.txt'], config: false, expired: false }]);
+    h.finish();
+    // long forgotten: the next lone change starts after 25 ms again
+    h.policy.fileChanged('src/c.txt');
+    h.clock.advance(25);
+    expect(h.cycles).toHaveLength(2);
+  });
+
+  it('stirs of files runcue wrote do not slow the next change', () => {
+    const h = started();
+    h.policy.fileChanged('src/a.txt');
+    h.clock.advance(25);
+    h.files.set('work/a.up', 500);
+    h.finish({ written: new Map([['work/a.up', 500]]) });
+    h.policy.fileStirred('work/a.up');
+    h.policy.fileChanged('src/c.txt');
+    h.clock.advance(25);
+    expect(h.cycles).toHaveLength(2);
+  });
+
   it('a second change within 25 ms makes a burst: the cycle starts 100 ms after its last change', () => {
     const h = started();
     h.policy.fileChanged('src/a.txt');
