@@ -1,0 +1,23 @@
+/** Fixes from an audit of the built CLI: each test failed on the code before its fix. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { Rig } from '../rig/index.ts';
+
+let rig: Rig;
+afterEach(() => rig.cleanup());
+
+const COPY = `export default { tasks: {
+  c: { input: 'in/{n}', output: 'out/{n}', run: 'cp {input} {output}' },
+} };`;
+
+describe('targets', () => {
+  it('a unit whose wildcard value holds a comma is selectable by its id', async () => {
+    rig = new Rig();
+    rig.write({ 'runcue.config.mjs': COPY, 'in/a,b': 'ab', 'in/a': 'a', 'in/b': 'b' });
+    const result = await rig.run(['build', 'c[n=a,b]']);
+    expect(result.stderr).not.toContain('is not key=glob');
+    expect(result.code).toBe(0);
+    expect(rig.read('out/a,b')).toBe('ab');
+    expect(rig.exists('out/a')).toBe(false);
+    expect(rig.exists('out/b')).toBe(false);
+  });
+});
