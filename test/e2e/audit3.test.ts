@@ -21,3 +21,21 @@ describe('targets', () => {
     expect(rig.exists('out/b')).toBe(false);
   });
 });
+
+describe('--reporter json', () => {
+  it('is --json for list, graph, plan, clean and touch', async () => {
+    rig = new Rig();
+    rig.write({ 'runcue.config.mjs': COPY, 'in/a': 'a' });
+    const parsed = (stdout: string): unknown => {
+      const document = JSON.parse(stdout) as Record<string, unknown>;
+      delete document['time'];
+      return document;
+    };
+    for (const args of [['list'], ['graph'], ['plan'], ['clean', '--dry-run'], ['touch']]) {
+      const json = await rig.run([...args, '--json']);
+      const reporter = await rig.run([...args, '--reporter', 'json']);
+      expect(reporter.code, args.join(' ')).toBe(json.code);
+      expect(parsed(reporter.stdout), args.join(' ')).toEqual(parsed(json.stdout));
+    }
+  });
+});
