@@ -123,13 +123,14 @@ function workerFlags(cmd: Command): Command {
 }
 
 /**
- * `--reporter json` is `--json` for every command that has both (SPEC), so commands test one
- * flag. Mutates commander's parsed options object.
+ * Whether the command prints JSON on stdout. `--reporter json` is `--json` for every command
+ * that has both (SPEC), so commands test one flag: this sets `json` on commander's parsed options.
  */
-function jsonReporterIsJson(options: unknown): void {
-  if (typeof options === 'object' && options !== null && 'reporter' in options && options.reporter === 'json') {
-    (options as { json?: boolean }).json = true;
-  }
+function printsJson(options: unknown): boolean {
+  if (typeof options !== 'object' || options === null) return false;
+  const flags = options as { json?: boolean; reporter?: string; format?: string };
+  if (flags.reporter === 'json') flags.json = true;
+  return flags.json === true || flags.format === 'json';
 }
 
 /** An action that imports its command's module only when the command runs. */
@@ -219,7 +220,7 @@ export function createProgram(context: CliContext, command?: string): Command {
     async (...args: [...A, Command]): Promise<void> => {
       const run = await load();
       const parsed = args.slice(0, -1) as unknown[] as A;
-      jsonReporterIsJson(parsed.at(-1));
+      if (printsJson(parsed.at(-1))) context.consoleToStderr();
       context.setExitCode(await run(...parsed, context));
     };
 

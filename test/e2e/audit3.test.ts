@@ -39,3 +39,27 @@ describe('--reporter json', () => {
     }
   });
 });
+
+describe('--json output', () => {
+  it("keeps the config's console.log off stdout", async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `console.log('loading the config'); console.info('info too');\n${COPY}`,
+      'in/a': 'a',
+    });
+    const build = await rig.runJson(['build']);
+    expect(build.code).toBe(0);
+    expect(build.events.map((e) => e.type)).toEqual(['run:start', 'unit:start', 'unit:done', 'run:done']);
+    expect(build.stderr).toContain('loading the config');
+    for (const args of [
+      ['list', '--json'],
+      ['plan', '--reporter', 'json'],
+      ['graph', '--format', 'json'],
+    ]) {
+      const result = await rig.run(args);
+      expect(result.code, args.join(' ')).toBe(0);
+      expect(() => JSON.parse(result.stdout) as unknown, args.join(' ')).not.toThrow();
+      expect(result.stderr, args.join(' ')).toContain('info too');
+    }
+  });
+});
