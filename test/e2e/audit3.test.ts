@@ -63,3 +63,23 @@ describe('--json output', () => {
     }
   });
 });
+
+describe('input functions', () => {
+  const withInput = (fn: string): string => `export default { tasks: {
+    t: { input: { main: 'in/{n}', extra: ${fn} }, output: 'out/{n}', run: 'cp {input.main} {output}' },
+  } };`;
+
+  it.each([
+    ['a number', '() => 42', 'its function returned 42: expected a path string'],
+    ['a Proxy whose traps throw', "() => new Proxy({}, { get() { throw new Error('trap'); } })", 'expected a path string'],
+    ['a revoked Proxy', '() => { const p = Proxy.revocable({}, {}); p.revoke(); return p.proxy; }', 'cannot be described'],
+  ])('returning %s blocks the unit with a message, never a stack', async (_what, fn, message) => {
+    rig = new Rig();
+    rig.write({ 'runcue.config.mjs': withInput(fn), 'in/a': 'a' });
+    const result = await rig.run(['build']);
+    expect(result.stderr).not.toMatch(/internal error|\n\s+at /);
+    expect(result.stderr).toContain('t[n=a] waits for (input extra:');
+    expect(result.stderr).toContain(message);
+    expect(result.code).toBe(1);
+  });
+});
