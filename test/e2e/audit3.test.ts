@@ -1,6 +1,6 @@
 /** Fixes from an audit of the built CLI: each test failed on the code before its fix. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { Rig } from '../rig/index.ts';
+import { collect, Rig, waitFor } from '../rig/index.ts';
 
 let rig: Rig;
 afterEach(() => rig.cleanup());
@@ -81,5 +81,29 @@ describe('input functions', () => {
     expect(result.stderr).toContain('t[n=a] waits for (input extra:');
     expect(result.stderr).toContain(message);
     expect(result.code).toBe(1);
+  });
+});
+
+describe('a second Ctrl-C', () => {
+  // A grace period far longer than the run may take: only the second Ctrl-C can end it in time.
+  const IGNORES_ABORT = `import { writeFileSync } from 'node:fs';
+  export default { killGrace: '5min', tasks: {
+    f: { output: 'f.txt', run: async ({ output }) => { writeFileSync(output, 'partial'); await new Promise((r) => setTimeout(r, 600_000)); } },
+  } };`;
+
+  it.each([['build'], ['watch']])('ends %s at once (130) when a function ignores its abort signal', async (command) => {
+    rig = new Rig();
+    rig.write({ 'runcue.config.mjs': IGNORES_ABORT });
+    const child = rig.spawn([command]);
+    let stderr = '';
+    child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+    const done = collect(child, 20_000);
+    await waitFor(() => rig.exists('f.txt'), 20_000, 'the function to start');
+    child.kill('SIGINT');
+    await waitFor(() => stderr.includes('stopping (SIGINT)'), 20_000, 'the first stop');
+    child.kill('SIGINT');
+    const result = await done;
+    expect(result.code).toBe(130);
+    expect(rig.exists('f.txt')).toBe(false);
   });
 });
