@@ -10,6 +10,14 @@ import { EXIT_CODES as EXIT } from './exit-codes.ts';
 /** Long enough for stdout and stderr to drain where writes are asynchronous (TTYs, macOS pipes). */
 const LINGER_MS = 250;
 
+/** Points every method of the global console at stderr (`console.log` in a config included). */
+function consoleToStderr(): void {
+  const { Console } = process.getBuiltinModule('node:console');
+  const toStderr = new Console({ stdout: process.stderr, stderr: process.stderr });
+  const target = console as unknown as Record<string, unknown>;
+  for (const [name, method] of Object.entries(toStderr)) if (typeof method === 'function') target[name] = method;
+}
+
 /** Runs runcue with `argv` (as `process.argv`: node, script, then the arguments) and sets the exit code. */
 export async function main(argv: readonly string[]): Promise<void> {
   if (argv.length === 3 && (argv[2] === '--version' || argv[2] === '-V')) {
@@ -43,6 +51,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     setExitCode: (code) => {
       process.exitCode = code;
     },
+    consoleToStderr,
   };
   const [{ CommanderError }, { createProgram }] = await Promise.all([import('commander'), import('./program.ts')]);
   const program = createProgram(context, argv[2]);

@@ -13,6 +13,11 @@ export interface CliContext {
   readonly stderr: NodeJS.WriteStream;
   /** Sets the exit code the process ends with; a command never exits the process itself. */
   readonly setExitCode: (code: number) => void;
+  /**
+   * From now on the console of user code (the config while it loads, function tasks, hooks)
+   * writes to stderr: stdout carries JSON and is never mixed.
+   */
+  readonly consoleToStderr: () => void;
 }
 
 /**

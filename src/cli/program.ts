@@ -66,8 +66,11 @@ function common(cmd: Command, reporters: readonly string[] = LIVE_REPORTERS): Co
   return cmd
     .option('--config <path>', 'config file (default: runcue.config.* found from the working directory upward)')
     .option('--cwd <dir>', 'run as if started in this directory')
-    .addOption(new Option('--reporter <kind>', 'progress output').choices(reporters).default('auto'))
-    .option('--json', 'newline-delimited JSON events on stdout (= --reporter json)')
+    .addOption(new Option('--reporter <kind>', 'progress output (json: the same as --json)').choices(reporters).default('auto'))
+    .option(
+      '--json',
+      'JSON on stdout: events, one per line, for build and watch; one document for list, graph, plan, why, clean, touch and queue status (= --reporter json)',
+    )
     .option('--verbose', 'show every unit and its live output');
 }
 
@@ -117,6 +120,17 @@ function workerFlags(cmd: Command): Command {
       "jobs run at once by this worker, per queue (default: the cpu service's concurrent, the core count)",
       positiveInt,
     );
+}
+
+/**
+ * Whether the command prints JSON on stdout. `--reporter json` is `--json` for every command
+ * that has both (SPEC), so commands test one flag: this sets `json` on commander's parsed options.
+ */
+function printsJson(options: unknown): boolean {
+  if (typeof options !== 'object' || options === null) return false;
+  const flags = options as { json?: boolean; reporter?: string; format?: string };
+  if (flags.reporter === 'json') flags.json = true;
+  return flags.json === true || flags.format === 'json';
 }
 
 /** An action that imports its command's module only when the command runs. */
@@ -206,6 +220,7 @@ export function createProgram(context: CliContext, command?: string): Command {
     async (...args: [...A, Command]): Promise<void> => {
       const run = await load();
       const parsed = args.slice(0, -1) as unknown[] as A;
+      if (printsJson(parsed.at(-1))) context.consoleToStderr();
       context.setExitCode(await run(...parsed, context));
     };
 

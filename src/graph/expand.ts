@@ -14,6 +14,7 @@ import { isGlobPath, staticBase } from '../patterns/glob-syntax.ts';
 import type { Pattern } from '../patterns/pattern.ts';
 import type { ResolvedConfig, ResolvedTask } from '../config/resolved.ts';
 import { describeValue } from '../config/schema.ts';
+import { describeThrown } from '../describe-thrown.ts';
 import type { Wildcards } from '../config/types.ts';
 import type { TaskGraph } from './tasks.ts';
 import { unitId, type OutputConflict, type Unit, type UnitGraph, type UnitPath } from './unit.ts';
@@ -295,7 +296,7 @@ function unitInput(task: ResolvedTask, input: ResolvedTask['inputs'][number], va
     const refused = refusedInputPath(returned);
     // Like a pattern with `..`, the path is refused: the unit waits for it, and says why.
     if (refused !== undefined) {
-      const what = typeof returned === 'string' ? JSON.stringify(returned) : describeValue(returned);
+      const what = typeof returned === 'string' ? JSON.stringify(returned) : describeReturned(returned);
       return { name: input.name, path: `(input ${input.name}: its function returned ${what}: ${refused})`, isGlob: false };
     }
     const path = normalize(returned as string);
@@ -305,8 +306,16 @@ function unitInput(task: ResolvedTask, input: ResolvedTask['inputs'][number], va
     if (placeholder) return undefined;
     // Expansion is pure and must not throw: the unit waits for a path nobody can make, and
     // its diagnostic says why.
-    const why = error instanceof Error ? error.message : String(error);
-    return { name: input.name, path: `(input ${input.name}: its function threw: ${why})`, isGlob: false };
+    return { name: input.name, path: `(input ${input.name}: its function threw: ${describeThrown(error)})`, isGlob: false };
+  }
+}
+
+/** What an input function returned, for a message; a hostile Proxy cannot make it throw. */
+function describeReturned(value: unknown): string {
+  try {
+    return describeValue(value);
+  } catch {
+    return 'a value that cannot be described';
   }
 }
 

@@ -42,34 +42,18 @@ function parseOne(target: string, config: ResolvedConfig): Result<{ tasks: strin
   // `name[...]` is a unit filter only when `name` is a task; otherwise it may be an output glob.
   if (filter && config.tasks.has(filter[1] ?? '')) {
     const [, task = '', body = ''] = filter;
-    const conditions: [string, (v: string) => boolean][] = [];
-    for (const part of splitTopLevel(body).filter((p) => p.trim() !== '')) {
-      const eq = part.indexOf('=');
-      const key = part.slice(0, eq).trim();
-      if (eq < 1 || !config.tasks.get(task)?.wildcards.includes(key)) {
-        const known = config.tasks.get(task)?.wildcards.join(', ') || 'none';
-        return err({
-          reason: 'unknown-target',
-          target,
-          message: `${target}: "${part}" is not key=glob over a wildcard of ${task} (wildcards: ${known})`,
-        });
-      }
-      const glob = part.slice(eq + 1).trim();
-      const matcher = glob === '' ? undefined : tryGlobMatcher(glob);
-      if (matcher === undefined) {
-        const why = glob === '' ? 'an empty glob matches nothing (use * for any value)' : `"${glob}" is not a valid glob`;
-        return err({ reason: 'unknown-target', target, message: `${target}: "${part.trim()}": ${why}` });
-      }
-      conditions.push([key, matcher]);
-    }
+    const conditions = parseConditions(target, task, body, config);
+    if (!conditions.ok) return conditions;
     return ok({
       tasks: [task],
+      // The exact unit id always selects its unit, whatever glob syntax its values hold.
       match: (u) =>
         u.task === task &&
-        conditions.every(([k, m]) => {
-          const v = u.wildcards[k];
-          return v !== undefined && m(v);
-        }),
+        (u.id === spec ||
+          conditions.value.every(([k, m]) => {
+            const v = u.wildcards[k];
+            return v !== undefined && m(v);
+          })),
     });
   }
 
@@ -85,6 +69,47 @@ function parseOne(target: string, config: ResolvedConfig): Result<{ tasks: strin
     tasks,
     match: (u) => u.outputs.some((o) => (o.isGlob ? globsIntersect(o.path, spec) : globTarget ? isMatch(o.path) : o.path === spec)),
   });
+}
+
+/**
+ * The `key=glob` conditions of a unit filter's body. A comma-separated part that does not start
+ * with a wildcard of the task continues the previous value, so a value holding a comma
+ * (`task[n=a,b]`, the id of the unit whose `n` is `a,b`) stays one condition.
+ */
+function parseConditions(
+  target: string,
+  task: string,
+  body: string,
+  config: ResolvedConfig,
+): Result<[string, (v: string) => boolean][], TargetFailure> {
+  const wildcards = config.tasks.get(task)?.wildcards ?? [];
+  const raw: { key: string; glob: string }[] = [];
+  for (const part of splitTopLevel(body)) {
+    const eq = part.indexOf('=');
+    const key = part.slice(0, eq).trim();
+    const last = raw.at(-1);
+    if (eq >= 1 && wildcards.includes(key)) raw.push({ key, glob: part.slice(eq + 1) });
+    else if (last) last.glob += `,${part}`;
+    else if (part.trim() !== '') {
+      const known = wildcards.join(', ') || 'none';
+      return err({
+        reason: 'unknown-target',
+        target,
+        message: `${target}: "${part}" is not key=glob over a wildcard of ${task} (wildcards: ${known})`,
+      });
+    }
+  }
+  const conditions: [string, (v: string) => boolean][] = [];
+  for (const { key, glob: typed } of raw) {
+    const glob = typed.trim();
+    const matcher = glob === '' ? undefined : tryGlobMatcher(glob);
+    if (matcher === undefined) {
+      const why = glob === '' ? 'an empty glob matches nothing (use * for any value)' : `"${glob}" is not a valid glob`;
+      return err({ reason: 'unknown-target', target, message: `${target}: "${key}=${typed.trim()}": ${why}` });
+    }
+    conditions.push([key, matcher]);
+  }
+  return ok(conditions);
 }
 
 /** A matcher for a user-typed glob, or undefined when picomatch cannot compile it. */

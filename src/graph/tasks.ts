@@ -32,7 +32,9 @@ export function inputGlob(input: ResolvedInput, wildcards: readonly string[]): s
   if (input.kind === 'pattern') return input.pattern.glob;
   try {
     const anyValues = Object.fromEntries(wildcards.map((name) => [name, '*']));
-    return input.fn(anyValues);
+    const glob: unknown = input.fn(anyValues);
+    // A function that returns no path here is reported per unit, where expansion asks it again.
+    return typeof glob === 'string' && glob !== '' ? glob : undefined;
   } catch {
     // A function that cannot handle '*' gives no task-level edge; unit-level edges still apply.
     return undefined;

@@ -146,7 +146,9 @@ export async function build(options: BuildOptions): Promise<Result<BuildResult, 
     verbose: options.verbose ?? false,
     killGraceMs,
     ports,
-    executorFor: options.executorFor ?? localExecutors({ root: config.root, env: options.env ?? {}, killGraceMs, groups }, workers),
+    executorFor:
+      options.executorFor ??
+      localExecutors({ root: config.root, env: options.env ?? {}, killGraceMs, groups, stopNow: options.stopNow }, workers),
     emit,
     ...(inflight ? { inflight } : {}),
     ...(options.outputRecords ? { outputRecords: options.outputRecords } : {}),
@@ -164,18 +166,24 @@ export async function build(options: BuildOptions): Promise<Result<BuildResult, 
     if (ownWorkers) await workers.close();
     return err(impossible);
   }
+  const offStopNow = onStopNow(options.stopNow, groups, workers);
+  try {
+    return ok(await scheduler.run());
+  } finally {
+    offStopNow();
+    if (ownWorkers) await workers.close();
+    groups.close();
+  }
+}
+
+/** A second Ctrl-C (`stopNow`) ends the grace period: trees and workers get SIGKILL now. Returns the unsubscribe. */
+function onStopNow(stopNow: AbortSignal | undefined, groups: ProcessGroups, workers: WorkerPools): () => void {
   const killNow = (): void => {
     groups.killAll('SIGKILL');
     workers.killNow();
   };
-  options.stopNow?.addEventListener('abort', killNow, { once: true });
-  try {
-    return ok(await scheduler.run());
-  } finally {
-    options.stopNow?.removeEventListener('abort', killNow);
-    if (ownWorkers) await workers.close();
-    groups.close();
-  }
+  stopNow?.addEventListener('abort', killNow, { once: true });
+  return () => stopNow?.removeEventListener('abort', killNow);
 }
 
 /** The watchdog a unit's in-flight record names: its command's, its worker's, or none (a function). */

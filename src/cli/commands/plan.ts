@@ -44,7 +44,7 @@ export async function planCommand(targets: readonly string[], options: BuildComm
     return EXIT_CODES.usage;
   }
   const plan = outcome.value.plan;
-  if (options.json || options.reporter === 'json') {
+  if (options.json) {
     context.stdout.write(`${JSON.stringify({ version: 1, counts: countPlan(plan), units: plan })}\n`);
   } else {
     context.stdout.write(renderPlan(plan, Boolean(options.verbose)));

@@ -39,7 +39,7 @@ export async function whyCommand(target: string, options: CommonOptions, context
     return EXIT_CODES.ok;
   }
   const told = await unitStory(config, loaded.plan.graph, found.unit, context.env);
-  if (options.json || options.reporter === 'json') {
+  if (options.json) {
     context.stdout.write(`${JSON.stringify(storyDocument(told))}\n`);
   } else {
     context.stdout.write(story(told, config, limit));

@@ -58,7 +58,7 @@ function lockOf(context: CliContext): { lockMs?: number } {
 
 /** One line per event: JSON with --json, else `time ▸ unit`, `time ✓ unit 1.2s`, `time ✗ unit: why`. */
 function printer(options: WorkerCommandOptions, context: CliContext): (event: QueueWorkerEvent) => void {
-  if (options.json || options.reporter === 'json') return (event) => context.stdout.write(`${JSON.stringify(event)}\n`);
+  if (options.json) return (event) => context.stdout.write(`${JSON.stringify(event)}\n`);
   return (event) => {
     const time = new Date(event.time).toISOString().slice(11, 23);
     switch (event.type) {

@@ -18,6 +18,8 @@ import { attemptInfo } from './unit-view.ts';
 export interface FunctionContext {
   /** How long a function that ignores its abort signal has before it is abandoned. */
   readonly killGraceMs: number;
+  /** Aborted by a second Ctrl-C: a function still running after its stop is abandoned at once. */
+  readonly stopNow?: AbortSignal;
 }
 
 /** An executor that calls function tasks' functions in this process. */
@@ -75,9 +77,14 @@ export async function runFunction(req: AttemptRequest, context: FunctionContext)
   let graceTimer: NodeJS.Timeout | undefined;
   // A function that ignores its signal must not hold the run forever after a timeout or stop.
   const graceOver = new Promise<'abandoned'>((resolve) => {
-    const startGrace = (): void => void (graceTimer = setTimeout(() => resolve('abandoned'), context.killGraceMs));
+    const startGrace = (): void => {
+      if (context.stopNow?.aborted) resolve('abandoned');
+      else graceTimer = setTimeout(() => resolve('abandoned'), context.killGraceMs);
+    };
     if (controller.signal.aborted) startGrace();
     else controller.signal.addEventListener('abort', startGrace, { once: true });
+    // The grace period ends now, as it does for command trees (SIGKILL).
+    context.stopNow?.addEventListener('abort', () => controller.signal.aborted && resolve('abandoned'), { once: true });
   });
   const end = await Promise.race([work, graceOver]);
   over = true;

@@ -4,11 +4,11 @@
  */
 import type { WorkerPools } from '../workers/pools.ts';
 import type { ExecutorFor } from './executor.ts';
-import { functionExecutor } from './function-executor.ts';
+import { functionExecutor, type FunctionContext } from './function-executor.ts';
 import { processExecutor, type ProcessContext } from './process-executor.ts';
 
 /** Chooses, per task, the process, the function or the worker executor, the first two sharing `context`. */
-export function localExecutors(context: ProcessContext, workers: WorkerPools): ExecutorFor {
+export function localExecutors(context: ProcessContext & FunctionContext, workers: WorkerPools): ExecutorFor {
   const processes = processExecutor(context);
   const functions = functionExecutor(context);
   return (task) => {

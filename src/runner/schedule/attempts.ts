@@ -236,7 +236,7 @@ export class Attempts {
     const retry = couldRetry ? 'it is not retried while it may still run, and ' : '';
     this.ctx.warn(
       unit.id,
-      `attempt ${attempt.attempt} ignored its abort signal for ${this.ctx.o.killGraceMs} ms: ${retry}what it writes from now on is removed`,
+      `attempt ${attempt.attempt} ignored its abort signal and is abandoned: ${retry}what it writes from now on is removed`,
     );
     this.track(unit, attempt);
   }
