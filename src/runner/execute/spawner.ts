@@ -6,8 +6,8 @@
  * its own. runcue still stops a command's process group itself (the helper reports the pid, which
  * is the group), so timeouts, Ctrl-C and the watchdog work as for a command runcue forked.
  *
- * `RUNCUE_SPAWN` chooses: `auto` (the default) forks directly until the helper is up, then uses
- * it, and forks directly for good when it cannot start; `pool` always waits for the helper;
+ * `RUNCUE_SPAWN` chooses: `auto` (the default) forks the first three commands directly, starts
+ * the helper with the fourth and forks until it is up, then uses it, and forks directly for good when it cannot start; `pool` always waits for the helper;
  * `direct` never starts one.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -168,19 +168,28 @@ function pythonPath(env: Readonly<Record<string, string | undefined>>): string {
   return ['/usr/bin/python3', '/usr/local/bin/python3'].find((p) => existsSync(p)) ?? 'python3';
 }
 
+/**
+ * In `auto` mode, the first commands of the process are forked without starting the helper: a
+ * build that runs one or two units (touch one input) would pay the helper's start-up (a python3
+ * process, a few ms of CPU on a busy machine) for nothing.
+ */
+const AUTO_DIRECT_FIRST = 3;
+
 let current: Spawner | undefined;
 let deaths = 0;
+let autoCommands = 0;
 
 /**
  * The helper to start a command with, or undefined to fork it directly: always in `direct` mode;
- * in `auto` mode until the helper said it is ready (it is started on the first call) and once it
- * died too often; in `pool` mode only then.
+ * in `auto` mode for the first few commands, until the helper said it is ready (it is started on
+ * the fourth) and once it died too often; in `pool` mode only then.
  */
 export function spawnerFor(
   mode: SpawnMode,
   options: { readonly graceMs: number; readonly tmp: string; readonly env: Readonly<Record<string, string | undefined>> },
 ): Pick<Spawner, 'start'> | undefined {
   if (mode === 'direct' || deaths >= MAX_DEATHS) return undefined;
+  if (mode === 'auto' && !current && ++autoCommands <= AUTO_DIRECT_FIRST) return undefined;
   if (!current || current.dead) current = new Spawner(options.graceMs, options.tmp, options.env, () => deaths++);
   return mode === 'pool' || current.ready ? current : undefined;
 }
