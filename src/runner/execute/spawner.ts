@@ -14,6 +14,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
 import type { Socket } from 'node:net';
+import type { ProcessGroups } from '../process-groups.ts';
 import { SPAWNER_SOURCE } from './spawner-helper.ts';
 
 export type SpawnMode = 'auto' | 'pool' | 'direct';
@@ -64,6 +65,11 @@ class Spawner {
   private buffer: Buffer = Buffer.alloc(0);
   /** The environment the helper holds (that of the last command sent). */
   private readonly sent = new Map<string, string>();
+  /**
+   * The process groups of the runs it started commands for: their watchdogs are not told of those
+   * commands while it lives (it stops them itself when runcue dies), and take them over if it dies.
+   */
+  private readonly runs = new Set<ProcessGroups>();
 
   constructor(graceMs: number, tmp: string, env: Readonly<Record<string, string | undefined>>, onDeath: () => void) {
     const path = env['PATH'];
@@ -78,6 +84,8 @@ class Spawner {
       this.dead = true;
       this.ready = false;
       onDeath();
+      for (const run of this.runs) run.handOver();
+      this.runs.clear();
       const pending = [...this.pending.values()];
       this.pending.clear();
       for (const handlers of pending) handlers.lost(why);
@@ -92,8 +100,11 @@ class Spawner {
     this.hold(false);
   }
 
-  /** Asks the helper to start a command; false when it cannot be sent (a NUL byte: fork directly). */
-  start(request: SpawnRequest, handlers: SpawnHandlers): boolean {
+  /**
+   * Asks the helper to start a command; false when it cannot be sent (a NUL byte: fork directly).
+   * `groups`: the run's, which adds the command's group quietly.
+   */
+  start(request: SpawnRequest, handlers: SpawnHandlers, groups?: ProcessGroups): boolean {
     const fields = [request.cwd, String(request.argv.length), ...request.argv];
     // The helper keeps the environment of the last command: only what differs is sent (`NAME=value`,
     // or `NAME` alone to unset), a few variables instead of the whole environment per unit.
@@ -111,6 +122,11 @@ class Spawner {
       return false;
     for (const [name, value] of changed) this.sent.set(name, value);
     for (const name of removed) this.sent.delete(name);
+    if (groups && !this.runs.has(groups)) {
+      // One entry per run, and a watch process runs many: the ended ones go.
+      for (const run of this.runs) if (run.closed) this.runs.delete(run);
+      this.runs.add(groups);
+    }
     const id = this.nextId++;
     const payload = `${id}\0${fields.join('\0')}`;
     this.pending.set(id, handlers);
