@@ -32,6 +32,8 @@ export async function main(argv: readonly string[]): Promise<void> {
   const { setFlagsFromString } = process.getBuiltinModule('node:v8');
   setFlagsFromString('--semi-space-growth-factor=1');
   setFlagsFromString('--heap-growing-percent=50');
+  // No TurboFan until work starts (optimiser.ts turns it back on): a no-op never pays its compiles.
+  if (argv[2] === 'build' || argv[2] === 'watch') setFlagsFromString('--no-turbofan');
   // A reader that leaves early (`runcue plan | head -1`, `runcue graph | head`) is not an error
   // of runcue's: the rest of the output is dropped, as for any Unix tool. A run notices it too
   // and stops (see withSignals).

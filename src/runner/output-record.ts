@@ -61,8 +61,16 @@ function writeOutputRecord(fs: FileSystem, unit: Unit, files: readonly string[],
     ...(members ? { members: [...members].sort() } : {}),
   };
   const path = recordPath(unit.id);
-  fs.mkdir(DIR);
-  fs.replaceFile(path, JSON.stringify(record));
+  const text = JSON.stringify(record);
+  // The directory is made only when the write finds it missing: a mkdir -p per unit is two
+  // system calls (mkdir, then a stat on EEXIST) on a path that exists after the first unit.
+  try {
+    fs.replaceFile(path, text);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    fs.mkdir(DIR);
+    fs.replaceFile(path, text);
+  }
 }
 
 export function deleteOutputRecord(fs: FileSystem, unitId: string): void {

@@ -7,7 +7,9 @@
  * writes `+ PGID` when a command starts and `- PGID` when its group is gone, and `.` before an
  * orderly end); when the pipe closes (EOF: runcue exited, whatever the way) it sends SIGTERM to
  * every group still listed, then SIGKILL after the grace period. One process per run, two short
- * pipe writes per unit: a wrapper per command would cost a process per unit.
+ * pipe writes per unit: a wrapper per command would cost a process per unit. A command started by
+ * the spawner helper is not announced (`quiet`): the helper stops its groups itself when its pipe
+ * from runcue closes, and the watchdog is told of them only if the helper dies first.
  *
  * A command can run before runcue has written its `+ PGID` line (runcue may be descheduled right
  * after the fork while the command already works on the other core), and a kill -9 in that gap
@@ -33,14 +35,22 @@ export interface ProcessGroups {
    * start): in-flight records name it, so a later run knows a dead run's commands may still stop.
    */
   prepare(): ProcessIdentity | undefined;
-  /** A command started as process group `pgid`. */
-  add(pgid: number): void;
+  /**
+   * A command started as process group `pgid`. `quiet`: its starter (the spawner helper) stops it
+   * if runcue dies, so the watchdog is not told of it (two pipe writes, and the watchdog's reads,
+   * per unit) until that starter goes first ({@link handOver}) or the run ends with it alive.
+   */
+  add(pgid: number, quiet?: boolean): void;
   /**
    * Its direct child exited: forget the group if it is empty (`gone`: it is known to be);
    * otherwise it lingers (a background job the command left) and is stopped with the rest on
    * {@link killAll} or {@link close}.
    */
   settle(pgid: number, gone?: boolean): void;
+  /** The starter of the quiet groups is gone: the watchdog is told of those still alive. */
+  handOver(): void;
+  /** Whether {@link close} was called: nothing is left to hand over. */
+  readonly closed: boolean;
   /** Signals every group still known (the second Ctrl-C sends SIGKILL to all at once). */
   killAll(signal: NodeJS.Signals): void;
   /** End of the run: lingering groups get SIGTERM now and SIGKILL from the watchdog later. */
@@ -98,6 +108,8 @@ for g in $groups; do kill -s KILL -- "-$g" 2>/dev/null; done`;
 
 export function createProcessGroups(options: { readonly graceMs: number }): ProcessGroups {
   const live = new Set<number>();
+  const quiet = new Set<number>();
+  let closed = false;
   let watchdog: ChildProcess | undefined;
   let identity: ProcessIdentity | undefined;
   let broken = false;
@@ -137,24 +149,37 @@ export function createProcessGroups(options: { readonly graceMs: number }): Proc
       return { [MARKER]: marker() };
     },
     prepare,
-    add(pgid) {
+    add(pgid, silent = false) {
       live.add(pgid);
-      tell(`+ ${pgid}\n`);
+      if (silent) quiet.add(pgid);
+      else tell(`+ ${pgid}\n`);
     },
     settle(pgid, gone = false) {
       if (!live.has(pgid) || (!gone && groupAlive(pgid))) return;
       live.delete(pgid);
-      tell(`- ${pgid}\n`);
+      if (!quiet.delete(pgid)) tell(`- ${pgid}\n`);
+    },
+    handOver() {
+      for (const pgid of quiet) if (groupAlive(pgid)) tell(`+ ${pgid}\n`);
+      quiet.clear();
+    },
+    get closed() {
+      return closed;
     },
     killAll(signal) {
       for (const pgid of live) signalGroup(pgid, signal);
     },
     close() {
+      closed = true;
       for (const pgid of live) {
-        if (groupAlive(pgid)) signalGroup(pgid, 'SIGTERM');
-        else tell(`- ${pgid}\n`);
+        if (groupAlive(pgid)) {
+          // The watchdog sends the SIGKILL after the grace period (runcue may be gone by then).
+          if (quiet.has(pgid)) tell(`+ ${pgid}\n`);
+          signalGroup(pgid, 'SIGTERM');
+        } else if (!quiet.has(pgid)) tell(`- ${pgid}\n`);
       }
       live.clear();
+      quiet.clear();
       if (watchdog && !broken) watchdog.stdin?.write('.\n');
       watchdog?.stdin?.end();
     },

@@ -5,6 +5,7 @@
  */
 import type { ResolvedConfig } from '../../config/resolved.ts';
 import type { RunEvent } from '../../runner/events.ts';
+import { releaseOptimiser } from '../optimiser.ts';
 import type { WatchEvent } from '../../watch/events.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import type { BuildCommandOptions, CliContext, CommonOptions } from '../options.ts';
@@ -109,7 +110,15 @@ export async function runReported<T>(
   const reporter = recorded(await reporterFor(options, context, loaded.cwd), recording, context, loaded.config);
   const lastResort = installLastResort(context.stderr);
   const outcome = await withSignals(
-    (signal, stopNow) => work({ signal: lastResort.bind(signal), stopNow, onEvent: (event) => reporter.onEvent(event) }),
+    (signal, stopNow) =>
+      work({
+        signal: lastResort.bind(signal),
+        stopNow,
+        onEvent: (event) => {
+          releaseOptimiser(event);
+          reporter.onEvent(event);
+        },
+      }),
     context,
   );
   await reporter.close();

@@ -47,9 +47,12 @@ export class GroupStop {
   private readonly timer: NodeJS.Timeout | undefined;
   private readonly onAbort = (): void => this.kill('aborted');
   private readonly options: ExecOptions;
+  /** Started by the spawner helper, which stops the group itself if runcue dies. */
+  private readonly quiet: boolean;
 
-  constructor(options: ExecOptions) {
+  constructor(options: ExecOptions, quiet = false) {
     this.options = options;
+    this.quiet = quiet;
     options.signal.addEventListener('abort', this.onAbort, { once: true });
     this.timer = options.timeoutMs === undefined ? undefined : setTimeout(() => this.kill('timeout'), options.timeoutMs);
   }
@@ -57,7 +60,7 @@ export class GroupStop {
   /** The command runs as process group `pid`. */
   started(pid: number | undefined): void {
     this.pid = pid;
-    if (pid !== undefined) this.options.groups?.add(pid);
+    if (pid !== undefined) this.options.groups?.add(pid, this.quiet);
     if (this.stopping) this.signalTree();
   }
 

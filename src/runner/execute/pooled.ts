@@ -5,6 +5,7 @@
  */
 import { describeEnd, errnoError, GroupStop, HELPER_LOST, type ExecOptions, type ExecOutcome } from './exec-end.ts';
 import { OutputTail } from './output-tail.ts';
+import type { ProcessGroups } from '../process-groups.ts';
 import type { SpawnHandlers, SpawnRequest } from './spawner.ts';
 
 /**
@@ -12,7 +13,7 @@ import type { SpawnHandlers, SpawnRequest } from './spawner.ts';
  * directly, which fails or runs it as it would have without a pool).
  */
 export function execPooled(
-  spawner: { start(request: SpawnRequest, handlers: SpawnHandlers): boolean },
+  spawner: { start(request: SpawnRequest, handlers: SpawnHandlers, groups?: ProcessGroups): boolean },
   argv: readonly string[],
   env: ExecOptions['env'],
   options: ExecOptions,
@@ -20,7 +21,7 @@ export function execPooled(
   const file = argv[0] ?? '';
   let settle: (outcome: ExecOutcome) => void = () => undefined;
   const outcome = new Promise<ExecOutcome>((resolve) => (settle = resolve));
-  const stop = new GroupStop(options);
+  const stop = new GroupStop(options, true);
   let running = false;
   const end = (
     spawnError: Error | undefined,
@@ -57,6 +58,7 @@ export function execPooled(
           '',
         ),
     },
+    options.groups,
   );
   if (sent) return outcome;
   stop.exited();

@@ -6,14 +6,15 @@
  * its own. runcue still stops a command's process group itself (the helper reports the pid, which
  * is the group), so timeouts, Ctrl-C and the watchdog work as for a command runcue forked.
  *
- * `RUNCUE_SPAWN` chooses: `auto` (the default) forks directly until the helper is up, then uses
- * it, and forks directly for good when it cannot start; `pool` always waits for the helper;
+ * `RUNCUE_SPAWN` chooses: `auto` (the default) forks the first three commands directly, starts
+ * the helper with the fourth and forks until it is up, then uses it, and forks directly for good when it cannot start; `pool` always waits for the helper;
  * `direct` never starts one.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
 import type { Socket } from 'node:net';
+import type { ProcessGroups } from '../process-groups.ts';
 import { SPAWNER_SOURCE } from './spawner-helper.ts';
 
 export type SpawnMode = 'auto' | 'pool' | 'direct';
@@ -64,6 +65,11 @@ class Spawner {
   private buffer: Buffer = Buffer.alloc(0);
   /** The environment the helper holds (that of the last command sent). */
   private readonly sent = new Map<string, string>();
+  /**
+   * The process groups of the runs it started commands for: their watchdogs are not told of those
+   * commands while it lives (it stops them itself when runcue dies), and take them over if it dies.
+   */
+  private readonly runs = new Set<ProcessGroups>();
 
   constructor(graceMs: number, tmp: string, env: Readonly<Record<string, string | undefined>>, onDeath: () => void) {
     const path = env['PATH'];
@@ -78,6 +84,8 @@ class Spawner {
       this.dead = true;
       this.ready = false;
       onDeath();
+      for (const run of this.runs) run.handOver();
+      this.runs.clear();
       const pending = [...this.pending.values()];
       this.pending.clear();
       for (const handlers of pending) handlers.lost(why);
@@ -92,8 +100,11 @@ class Spawner {
     this.hold(false);
   }
 
-  /** Asks the helper to start a command; false when it cannot be sent (a NUL byte: fork directly). */
-  start(request: SpawnRequest, handlers: SpawnHandlers): boolean {
+  /**
+   * Asks the helper to start a command; false when it cannot be sent (a NUL byte: fork directly).
+   * `groups`: the run's, which adds the command's group quietly.
+   */
+  start(request: SpawnRequest, handlers: SpawnHandlers, groups?: ProcessGroups): boolean {
     const fields = [request.cwd, String(request.argv.length), ...request.argv];
     // The helper keeps the environment of the last command: only what differs is sent (`NAME=value`,
     // or `NAME` alone to unset), a few variables instead of the whole environment per unit.
@@ -111,6 +122,11 @@ class Spawner {
       return false;
     for (const [name, value] of changed) this.sent.set(name, value);
     for (const name of removed) this.sent.delete(name);
+    if (groups && !this.runs.has(groups)) {
+      // One entry per run, and a watch process runs many: the ended ones go.
+      for (const run of this.runs) if (run.closed) this.runs.delete(run);
+      this.runs.add(groups);
+    }
     const id = this.nextId++;
     const payload = `${id}\0${fields.join('\0')}`;
     this.pending.set(id, handlers);
@@ -168,19 +184,28 @@ function pythonPath(env: Readonly<Record<string, string | undefined>>): string {
   return ['/usr/bin/python3', '/usr/local/bin/python3'].find((p) => existsSync(p)) ?? 'python3';
 }
 
+/**
+ * In `auto` mode, the first commands of the process are forked without starting the helper: a
+ * build that runs one or two units (touch one input) would pay the helper's start-up (a python3
+ * process, a few ms of CPU on a busy machine) for nothing.
+ */
+const AUTO_DIRECT_FIRST = 3;
+
 let current: Spawner | undefined;
 let deaths = 0;
+let autoCommands = 0;
 
 /**
  * The helper to start a command with, or undefined to fork it directly: always in `direct` mode;
- * in `auto` mode until the helper said it is ready (it is started on the first call) and once it
- * died too often; in `pool` mode only then.
+ * in `auto` mode for the first few commands, until the helper said it is ready (it is started on
+ * the fourth) and once it died too often; in `pool` mode only then.
  */
 export function spawnerFor(
   mode: SpawnMode,
   options: { readonly graceMs: number; readonly tmp: string; readonly env: Readonly<Record<string, string | undefined>> },
 ): Pick<Spawner, 'start'> | undefined {
   if (mode === 'direct' || deaths >= MAX_DEATHS) return undefined;
+  if (mode === 'auto' && !current && ++autoCommands <= AUTO_DIRECT_FIRST) return undefined;
   if (!current || current.dead) current = new Spawner(options.graceMs, options.tmp, options.env, () => deaths++);
   return mode === 'pool' || current.ready ? current : undefined;
 }

@@ -58,7 +58,46 @@ describe('the watchdog', () => {
       await waitFor(() => !alive(watchdog) || zombie(watchdog), 30_000, 'the watchdog to exit');
     });
   }
+
+  it('takes over the quiet groups of a spawner helper that died, and stops them when its owner is killed with SIGKILL', async () => {
+    // Without the run's marker: only the handover can tell the watchdog of it.
+    const { child, pids } = quietOwner(`groups.add(command.pid, true); groups.handOver();`, 500);
+    await waitFor(() => pids().length === 2, 20_000, 'the owner to start');
+    const [watchdog = 0, command = 0] = pids();
+    started.push(watchdog, command);
+    const done = collect(child);
+    child.kill('SIGKILL');
+    await done;
+    await waitFor(() => !alive(command) || zombie(command), 30_000, 'the command to be stopped');
+  });
+
+  it('a quiet group that ignores SIGTERM at the end of the run gets SIGKILL from the watchdog', async () => {
+    const { child, pids } = quietOwner(`groups.add(command.pid, true); setTimeout(() => groups.close(), 300);`, 300);
+    await waitFor(() => pids().length === 2, 20_000, 'the owner to start');
+    const [watchdog = 0, command = 0] = pids();
+    started.push(watchdog, command, child.pid ?? 0);
+    await waitFor(() => !alive(command) || zombie(command), 30_000, 'the command to be stopped');
+    child.kill('SIGKILL');
+  });
 });
+
+/** Like {@link owner}, for a command that ignores SIGTERM, has no marker, and is added by `add`. */
+function quietOwner(add: string, graceMs: number) {
+  const script = `
+    import { spawn } from 'node:child_process';
+    import { createProcessGroups } from ${JSON.stringify(join(REPO, 'src/runner/process-groups.ts'))};
+    const groups = createProcessGroups({ graceMs: ${graceMs} });
+    const watchdog = groups.prepare();
+    const command = spawn('sh', ['-c', "trap '' TERM; while :; do sleep 1; done"], { detached: true, stdio: 'ignore' });
+    ${add}
+    console.log(watchdog.pid, command.pid);
+    setInterval(() => {}, 1000);
+  `;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  return { child, pids: () => out.trim().split(/\s+/).filter(Boolean).map(Number) };
+}
 
 function zombie(pid: number): boolean {
   try {

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { ExecOptions } from '../../../../src/runner/execute/exec-end.ts';
 import { execProcess } from '../../../../src/runner/execute/spawn.ts';
 import { spawnerFor } from '../../../../src/runner/execute/spawner.ts';
@@ -165,6 +165,20 @@ describe('the helper', () => {
     expect(spawnerFor('direct', { graceMs: 300, tmp: tmpdir(), env })).toBeUndefined();
   });
 
+  it('auto: the first three commands of a process are forked without starting the helper; the fourth starts it', async () => {
+    // A fresh module: this file's other tests have started its helper already.
+    vi.resetModules();
+    const fresh = await import('../../../../src/runner/execute/spawn.ts');
+    const helpers = helperPids().length;
+    for (let i = 0; i < 3; i++) {
+      const outcome = await fresh.execProcess(['sh', '-c', 'echo $PPID'], options('auto'));
+      expect(Number(outcome.outputTail)).toBe(process.pid);
+      expect(helperPids()).toHaveLength(helpers);
+    }
+    await fresh.execProcess(['true'], options('auto'));
+    expect(helperPids()).toHaveLength(helpers + 1);
+  });
+
   it('killed while a unit runs: the unit fails clearly, its tree is stopped, the next unit runs', async () => {
     const pidFile = join(dir, 'lost.pid');
     const pending = execProcess(['sh', '-c', `sleep 30 & echo $! > '${pidFile}'; wait`], options('pool'));
@@ -209,11 +223,17 @@ function readFileSafe(path: string): string {
 /** This process's spawner helper: its python3 child started with the helper's source. */
 function helperPid(): number | undefined {
   spawnerFor('pool', { graceMs: 300, tmp: tmpdir(), env: { PATH: process.env['PATH'] } });
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
+  return helperPids()[0];
+}
+
+/** Every python3 child of this process started with the helper's source. */
+function helperPids(): number[] {
+  return readdirSync('/proc').flatMap((name) => {
+    if (!/^\d+$/.test(name)) return [];
     const stat = readFileSafe(`/proc/${name}/stat`);
     const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    if (ppid === process.pid && readFileSafe(`/proc/${name}/cmdline`).includes('posix_spawn')) return Number(name);
-  }
-  return undefined;
+    return ppid === process.pid && running(Number(name)) && readFileSafe(`/proc/${name}/cmdline`).includes('posix_spawn')
+      ? [Number(name)]
+      : [];
+  });
 }
