@@ -16,8 +16,7 @@ import { fullJitter } from './backoff.ts';
 import type { Pending, RunContext } from './context.ts';
 
 /** A successful attempt as the loop saw it. */
-export interface Success {
-  readonly durationMs: number;
+interface Success {
   readonly inputsChanged: boolean;
   readonly written: readonly string[];
   readonly rewrote: readonly string[];
@@ -89,7 +88,7 @@ export class Attempts {
     if (outcome.kind === 'push-back') {
       this.pushBack(unit, task, pending, outcome.retryAfterMs);
     } else if (outcome.kind === 'done') {
-      this.succeed(unit, task, pending, { ...outcome, durationMs });
+      this.succeed(unit, task, pending, outcome, durationMs);
     } else if (outcome.abandoned) {
       this.abandon(unit, outcome.abandoned, !state.stopping && pending.attempt <= task.retries);
       const failure: UnitFailure =
@@ -113,13 +112,14 @@ export class Attempts {
     }
   }
 
-  private succeed(unit: Unit, task: ResolvedTask, pending: Pending, run: Success): void {
+  /** `durationMs`: as the loop timed the attempt (passed apart: no copy of the outcome per success). */
+  private succeed(unit: Unit, task: ResolvedTask, pending: Pending, run: Success, durationMs: number): void {
     const { ctx } = this;
     this.admission.succeeded(task.uses);
     ctx.o.inflight?.release(unit.id);
     ctx.book.transition(unit.id, 'done');
     ctx.book.counts.built++;
-    const expiry = clockExpiry(task, ctx.now(), ctx.now() - run.durationMs);
+    const expiry = clockExpiry(task, ctx.now(), ctx.now() - durationMs);
     if (expiry !== undefined) ctx.ledger.expiresAt(expiry);
     const unrecorded = ctx.ledger.succeeded(unit, { written: run.written, rewrote: run.rewrote, inputs: pending.inputs });
     if (unrecorded) ctx.o.emit({ type: 'unit:log', time: ctx.now(), task: unit.task, unit: unit.id, stream: 'warning', text: unrecorded });
@@ -128,13 +128,13 @@ export class Attempts {
       time: ctx.now(),
       task: unit.task,
       unit: unit.id,
-      durationMs: run.durationMs,
+      durationMs,
       inputsChanged: run.inputsChanged,
     } as const;
     ctx.o.emit(run.host === undefined ? done : { ...done, host: run.host });
     if (ctx.hooks.has('complete'))
       ctx.hooks.unit('complete', unit, () => attemptInfo(pending.view, pending.attempt), {
-        durationMs: run.durationMs,
+        durationMs,
         attempt: pending.attempt,
       });
     // Done for good in this run: its view and stats need not live until the run ends.

@@ -6,7 +6,7 @@
  * slot or the rate included; the task charged most is the one that bounds the makespan.
  */
 import type { UnitGraph } from '../../graph/unit.ts';
-import type { Span } from './spans.ts';
+import type { RunRecord, Span, UnitRecord } from '../records/record.ts';
 
 /** One unit on the critical path. */
 export interface PathStep {
@@ -25,23 +25,55 @@ export interface CriticalPath {
   readonly boundingTask: string | undefined;
 }
 
-export function criticalPath(spans: readonly Span[], graph: UnitGraph): CriticalPath {
-  const lastEnd = new Map<string, Span>();
-  for (const s of spans) {
-    const prev = lastEnd.get(s.unit);
-    if (!prev || s.end >= prev.end) lastEnd.set(s.unit, s);
+/** A unit's last attempt, in virtual ms since the run started, and where its first one sorts. */
+interface Last {
+  readonly unit: string;
+  readonly task: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** Whether `a`'s first attempt starts before `b`'s (ends first on a tie): the order of attempts in time. */
+function firstBefore(a: UnitRecord, b: UnitRecord): boolean {
+  const sa = a.spans[0] as Span;
+  const sb = b.spans[0] as Span;
+  return sa[0] < sb[0] || (sa[0] === sb[0] && sa[1] < sb[1]);
+}
+
+/**
+ * Each unit's last attempt, and the one that ended last (on a tie, the unit whose first attempt
+ * came first in time, then the first in the record).
+ */
+function lastAttempts(record: RunRecord): { readonly byUnit: Map<string, Last>; readonly last: Last | undefined } {
+  const byUnit = new Map<string, Last>();
+  let last: Last | undefined;
+  let lastRecord: UnitRecord | undefined;
+  const units = record.units;
+  for (let i = 0; i < units.length; i++) {
+    const u = units[i] as UnitRecord;
+    const span = u.spans[u.spans.length - 1];
+    if (!span) continue;
+    const at = { unit: u.unit, task: u.task, start: span[0] - record.startedAt, end: span[1] - record.startedAt };
+    byUnit.set(u.unit, at);
+    if (!last || !lastRecord || at.end > last.end || (at.end === last.end && firstBefore(u, lastRecord))) {
+      last = at;
+      lastRecord = u;
+    }
   }
-  let last: Span | undefined;
-  for (const s of lastEnd.values()) if (!last || s.end > last.end) last = s;
-  const chain: Span[] = [];
+  return { byUnit, last };
+}
+
+export function criticalPath(record: RunRecord, graph: UnitGraph): CriticalPath {
+  const { byUnit, last } = lastAttempts(record);
+  const chain: Last[] = [];
   const seen = new Set<string>();
   for (let at = last; at && !seen.has(at.unit);) {
     seen.add(at.unit);
     chain.unshift(at);
     const started = at.start;
-    let before: Span | undefined;
+    let before: Last | undefined;
     for (const dep of graph.deps.get(at.unit) ?? []) {
-      const d = lastEnd.get(dep);
+      const d = byUnit.get(dep);
       if (d && d.end <= started && (!before || d.end > before.end)) before = d;
     }
     at = before;
@@ -51,7 +83,7 @@ export function criticalPath(spans: readonly Span[], graph: UnitGraph): Critical
     task: s.task,
     start: s.start,
     end: s.end,
-    chargedMs: s.end - (i === 0 ? 0 : (chain[i - 1] as Span).end),
+    chargedMs: s.end - (i === 0 ? 0 : (chain[i - 1] as Last).end),
   }));
   const charged = new Map<string, number>();
   for (const s of steps) charged.set(s.task, (charged.get(s.task) ?? 0) + s.chargedMs);

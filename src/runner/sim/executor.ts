@@ -47,47 +47,55 @@ export function simExecutors(options: SimExecutorOptions): ExecutorFor {
 
 function simExecutor(options: SimExecutorOptions, task: ResolvedTask): Executor {
   const model = options.model(task);
+  const percent = Math.round(model.errorRate * 1000) / 10;
+  const failure: ExecutorOutcome = failed({ reason: 'exit-non-zero', exitCode: 1, message: `simulated failure (error rate ${percent}%)` });
   return {
-    async run(request) {
+    run(request) {
       const factor = 1 + model.jitter * (2 * options.random.next() - 1);
       const duration = Math.max(0, Math.round(model.latencyMs * factor));
       const fails = options.random.next() < model.errorRate;
       const timeoutMs = request.view.timeoutMs;
       if (timeoutMs !== undefined && duration > timeoutMs) {
-        const ended = await wait(options.timers, timeoutMs, request.signal);
-        if (ended) return ended;
-        return failed({ reason: 'timeout', timeoutMs, message: `timed out after ${timeoutMs} ms (simulated latency ${duration} ms)` });
+        const message = `timed out after ${timeoutMs} ms (simulated latency ${duration} ms)`;
+        return wait(options.timers, timeoutMs, request.signal, () => failed({ reason: 'timeout', timeoutMs, message }));
       }
-      const ended = await wait(options.timers, duration, request.signal);
-      if (ended) return ended;
-      if (fails) {
-        const percent = Math.round(model.errorRate * 1000) / 10;
-        return failed({ reason: 'exit-non-zero', exitCode: 1, message: `simulated failure (error rate ${percent}%)` });
-      }
-      const problem = writeOutputs(options, request.view.unit.outputs, model.fanout);
-      return problem ? failed({ reason: 'file-error', path: problem.path, message: problem.message }) : { kind: 'done' };
+      return wait(options.timers, duration, request.signal, () => {
+        if (fails) return failure;
+        const problem = writeOutputs(options, request.view.unit.outputs, model.fanout);
+        return problem ? failed({ reason: 'file-error', path: problem.path, message: problem.message }) : DONE;
+      });
     },
   };
 }
+
+/** Every simulated success is the same outcome. */
+const DONE: ExecutorOutcome = Object.freeze({ kind: 'done' });
 
 function failed(failure: UnitFailure): ExecutorOutcome {
   return { kind: 'failed', failure, outputTail: '' };
 }
 
-/** Waits `ms` of virtual time; resolves to an `aborted` outcome when the run stops first. */
-function wait(timers: Timers, ms: number, signal: AbortSignal): Promise<ExecutorOutcome | undefined> {
+function stopped(): ExecutorOutcome {
+  return failed({ reason: 'aborted', message: 'stopped' });
+}
+
+/**
+ * The attempt's one promise: after `ms` of virtual time it resolves to what `end` says then (its
+ * writes stamped with that time), or to an `aborted` outcome when the run stops first.
+ */
+function wait(timers: Timers, ms: number, signal: AbortSignal, end: () => ExecutorOutcome): Promise<ExecutorOutcome> {
   return new Promise((resolve) => {
     if (signal.aborted) {
-      resolve(failed({ reason: 'aborted', message: 'stopped' }));
+      resolve(stopped());
       return;
     }
     const onAbort = (): void => {
       timers.clear(handle);
-      resolve(failed({ reason: 'aborted', message: 'stopped' }));
+      resolve(stopped());
     };
     // The listener stays: once the wait is over, an abort clears a spent timer and settles a
     // settled promise (nothing), and removing it cost a table reallocation per attempt.
-    const handle = timers.set(() => resolve(undefined), ms);
+    const handle = timers.set(() => resolve(end()), ms);
     // No `once`: an abort fires once anyway, and validating the options showed per attempt.
     signal.addEventListener('abort', onAbort);
   });
@@ -99,7 +107,8 @@ function writeOutputs(
   outputs: readonly UnitPath[],
   fanout: number,
 ): { path: string; message: string } | undefined {
-  for (const output of outputs) {
+  for (let i = 0; i < outputs.length; i++) {
+    const output = outputs[i] as UnitPath;
     if (!output.isGlob) {
       const problem = writeEmpty(options.fs, output.path, false);
       if (problem) return problem;
@@ -107,8 +116,8 @@ function writeOutputs(
     }
     const names = namesFor(output.path, fanout, 'sim');
     if (!names.ok) return { path: output.path, message: names.error };
-    for (const name of names.value) {
-      const problem = writeEmpty(options.fs, name, true);
+    for (let j = 0; j < names.value.length; j++) {
+      const problem = writeEmpty(options.fs, names.value[j] as string, true);
       if (problem) return problem;
     }
   }

@@ -20,16 +20,14 @@ export function namesFor(glob: string, count: number, stem = 'sim'): Result<stri
   const star = simple.indexOf('*');
   if (star < 0 && count > 1) return err(`${glob}: has no * to number ${count} files by`);
   const width = String(count).length;
-  const names: string[] = [];
-  for (let i = 1; i <= count; i++) {
-    const name =
-      star < 0
-        ? simple
-        : `${simple.slice(0, star)}${stem === '' ? '' : `${stem}-`}${String(i).padStart(width, '0')}${simple.slice(star + 1).replace(/\*/g, 's')}`;
-    names.push(name);
-  }
+  // Everything but the number is the same for every name: built once.
+  const head = star < 0 ? simple : `${simple.slice(0, star)}${stem === '' ? '' : `${stem}-`}`;
+  const tail = star < 0 ? '' : simple.slice(star + 1).replace(/\*/g, 's');
+  const names: string[] = new Array<string>(count);
+  for (let i = 1; i <= count; i++) names[i - 1] = star < 0 ? simple : head + String(i).padStart(width, '0') + tail;
   const matches = globMatcher(glob);
-  const bad = names.find((n) => !matches(n));
+  let bad: string | undefined;
+  for (let i = 0; i < names.length && bad === undefined; i++) if (!matches(names[i] as string)) bad = names[i];
   if (bad !== undefined) return err(`${glob}: cannot make up file names for it (tried ${bad})`);
   return ok(names);
 }

@@ -37,10 +37,9 @@ export interface RehearsalRequest {
   readonly signal?: AbortSignal;
 }
 
-/** A finished rehearsal: the summary, every event, the run record, and the config as simulated. */
+/** A finished rehearsal: the summary, the run record, and the config as simulated (the events went to `onEvent`). */
 export interface Rehearsal {
   readonly summary: SimSummary;
-  readonly events: readonly SimEvent[];
   /** The run record, as `build` keeps it (`runcue report`); `--trace` is drawn from it. */
   readonly record: RunRecord;
   readonly config: ResolvedConfig;
@@ -106,12 +105,12 @@ export async function rehearse(request: RehearsalRequest): Promise<Result<Rehear
     ...(request.signal ? { signal: request.signal } : {}),
   });
   if (!run.ok) return err(run.error);
-  const { events, passes, record } = run.value;
+  const { counts, passes, record } = run.value;
   const last = passes.at(-1);
   const blocked: BlockedUnit[] = (last?.blocked ?? []).map((b) => ({ task: b.task, unit: b.unit, reason: b.reason }));
-  const end = Math.max(request.start, ...events.filter((e) => e.type === 'run:done').map((e) => e.time));
+  const end = Math.max(request.start, counts.lastDone ?? request.start);
   const summary = summarize({
-    events,
+    counts,
     record,
     start: request.start,
     end,
@@ -122,7 +121,6 @@ export async function rehearse(request: RehearsalRequest): Promise<Result<Rehear
   const interrupted = passes.find((p) => p.interrupted !== undefined)?.interrupted;
   return ok({
     summary,
-    events,
     record,
     config,
     start: request.start,

@@ -68,7 +68,7 @@ export function writeSynthetic(fs: MemoryFileSystem, specs: readonly SyntheticFi
   for (const spec of specs) {
     const names = namesFor(spec.glob, spec.count, spec.stem ?? 'file');
     if (!names.ok) return err(`--files ${names.error}`);
-    for (const name of names.value) fs.put(name, mtimeMs);
+    for (let i = 0; i < names.value.length; i++) fs.put(names.value[i] as string, mtimeMs);
     written += names.value.length;
   }
   return ok(written);

@@ -20,6 +20,7 @@ import { memoryRateStore } from './memory-rate-store.ts';
 import { seededRandom } from './random.ts';
 import type { SimEdit } from './scenarios.ts';
 import type { MemoryFileSystem } from './memory-file-system.ts';
+import { SimTally, type SimCounts } from './tally.ts';
 import type { VirtualClock } from './virtual-clock.ts';
 
 /** An event of a rehearsal: the runner's, or an edit the simulation made. */
@@ -42,9 +43,9 @@ export interface SimulateOptions {
   readonly signal?: AbortSignal;
 }
 
-/** How a rehearsal went: every event, each pass's result, and the run record of them all. */
+/** How a rehearsal went: its events counted, each pass's result, and the run record of them all. */
 export interface SimRun {
-  readonly events: readonly SimEvent[];
+  readonly counts: SimCounts;
   readonly passes: readonly BuildResult[];
   /** As `build` records a run (`runcue report`): every pass in one record, from the first start to the last end. */
   readonly record: RunRecord;
@@ -66,10 +67,11 @@ export async function simulate(options: SimulateOptions): Promise<Result<SimRun,
     model: options.model,
   });
   const rateStore = memoryRateStore();
-  const events: SimEvent[] = [];
+  const tally = new SimTally();
+  const listener = options.onEvent;
   const record = (event: SimEvent): void => {
-    events.push(event);
-    options.onEvent?.(event);
+    tally.onEvent(event);
+    if (listener) listener(event);
   };
   const recorder = createRecordAccumulator({
     id: 'sim',
@@ -118,5 +120,5 @@ export async function simulate(options: SimulateOptions): Promise<Result<SimRun,
     if (!edited || !result.value.ok || options.signal?.aborted) break;
     edited = false;
   }
-  return ok({ events, passes, record: recorder.record(clock.now()), start, end: clock.now() });
+  return ok({ counts: tally, passes, record: recorder.record(clock.now()), start, end: clock.now() });
 }

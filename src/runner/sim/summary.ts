@@ -2,15 +2,14 @@
  * What a rehearsal says: the simulated makespan, how many units ran, failed, were retried or
  * blocked, each service's use against its limits (utilisation; peak concurrency and the most
  * starts in any window of each rate, as the run record counts them from the simulated start
- * times), the critical path and the task that bounds the makespan. Pure: events and the run
- * record in, a plain object out (the `--json` document).
+ * times), the critical path and the task that bounds the makespan. Pure: the events' counts and
+ * the run record in, a plain object out (the `--json` document).
  */
 import type { UnitGraph } from '../../graph/unit.ts';
 import type { BlockedUnit } from '../events.ts';
-import type { RunRecord } from '../records/record.ts';
+import type { RunRecord, Span, UnitRecord } from '../records/record.ts';
 import { criticalPath, type PathStep } from './critical-path.ts';
-import type { SimEvent } from './simulate.ts';
-import { spansOf, type Span } from './spans.ts';
+import type { SimCounts } from './tally.ts';
 
 /** One rate of a service, and the most starts seen in any window of its length. */
 export interface RateUse {
@@ -60,11 +59,34 @@ export interface SimSummary {
   readonly failures: readonly { readonly unit: string; readonly message: string }[];
 }
 
-function serviceUses(record: RunRecord, spans: readonly Span[], makespanMs: number): ServiceUse[] {
+/** Each service's slot time held by the record's attempts. */
+function busyByService(record: RunRecord): Map<string, number> {
+  const busy = new Map<string, number>();
+  const units = record.units;
+  for (let i = 0; i < units.length; i++) {
+    const u = units[i] as UnitRecord;
+    const spans = u.spans;
+    if (spans.length === 0) continue;
+    let held = 0;
+    for (let j = 0; j < spans.length; j++) {
+      const span = spans[j] as Span;
+      held += span[1] - span[0];
+    }
+    const services = record.uses[u.task] ?? ['cpu'];
+    for (let k = 0; k < services.length; k++) {
+      const name = services[k] as string;
+      busy.set(name, (busy.get(name) ?? 0) + held);
+    }
+  }
+  return busy;
+}
+
+function serviceUses(record: RunRecord, makespanMs: number): ServiceUse[] {
+  const busy = busyByService(record);
   return Object.entries(record.services)
     .filter(([, use]) => use.starts > 0)
     .map(([name, use]) => {
-      const busyMs = spans.filter((s) => s.services.includes(name)).reduce((sum, s) => sum + (s.end - s.start), 0);
+      const busyMs = busy.get(name) ?? 0;
       const { concurrent } = use;
       return {
         service: name,
@@ -78,31 +100,22 @@ function serviceUses(record: RunRecord, spans: readonly Span[], makespanMs: numb
     });
 }
 
-function unitCounts(events: readonly SimEvent[], spans: readonly Span[]): SimUnitCounts {
-  const doneUnits = new Map<string, number>();
-  let failed = 0;
-  let retried = 0;
-  let fresh = 0;
-  let notStarted = 0;
-  let passes = 0;
-  const blocked = new Set<string>();
-  for (const e of events) {
-    if (e.type === 'run:start') passes++;
-    else if (e.type === 'unit:done') doneUnits.set(e.unit, (doneUnits.get(e.unit) ?? 0) + 1);
-    else if (e.type === 'unit:fail') failed++;
-    else if (e.type === 'unit:retry' && e.kind === 'retry') retried++;
-    else if (e.type === 'unit:skip' && passes === 1) fresh++;
-    else if (e.type === 'unit:blocked') blocked.add(e.unit);
-    else if (e.type === 'run:done') notStarted = e.notStarted ?? 0;
+function unitCounts(counts: SimCounts, record: RunRecord): SimUnitCounts {
+  let attempts = 0;
+  let run = 0;
+  const units = record.units;
+  for (let i = 0; i < units.length; i++) {
+    const n = (units[i] as UnitRecord).spans.length;
+    attempts += n;
+    if (n > 0) run++;
   }
-  const rebuilt = [...doneUnits.values()].filter((n) => n > 1).length;
-  const run = new Set(spans.map((s) => s.unit)).size;
-  return { attempts: spans.length, run, built: doneUnits.size, failed, retried, blocked: blocked.size, fresh, rebuilt, notStarted };
+  const { built, failed, retried, blocked, fresh, rebuilt, notStarted } = counts;
+  return { attempts, run, built, failed, retried, blocked, fresh, rebuilt, notStarted };
 }
 
 /** The summary of a rehearsal that ran from `start` to `end` (virtual ms); `graph` gives the path. */
 export function summarize(options: {
-  readonly events: readonly SimEvent[];
+  readonly counts: SimCounts;
   readonly record: RunRecord;
   readonly start: number;
   readonly end: number;
@@ -110,19 +123,17 @@ export function summarize(options: {
   readonly ok: boolean;
   readonly blocked: readonly BlockedUnit[];
 }): SimSummary {
-  const { events, record } = options;
+  const { counts, record } = options;
   const makespanMs = options.end - options.start;
-  const spans = spansOf(record);
-  const path = options.graph ? criticalPath(spans, options.graph) : { steps: [], boundingTask: undefined };
-  const failures = events.flatMap((e) => (e.type === 'unit:fail' ? [{ unit: e.unit, message: e.error.message }] : []));
+  const path = options.graph ? criticalPath(record, options.graph) : { steps: [], boundingTask: undefined };
   return {
     ok: options.ok,
     makespanMs,
-    units: unitCounts(events, spans),
-    services: serviceUses(record, spans, makespanMs),
+    units: unitCounts(counts, record),
+    services: serviceUses(record, makespanMs),
     criticalPath: path.steps,
     boundingTask: path.boundingTask ?? null,
     blocked: options.blocked,
-    failures,
+    failures: counts.failures,
   };
 }

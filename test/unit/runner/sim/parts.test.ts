@@ -5,7 +5,7 @@ import { criticalPath } from '../../../../src/runner/sim/critical-path.ts';
 import { modelOf, parseFilesFlag } from '../../../../src/runner/sim/model.ts';
 import { namesFor } from '../../../../src/runner/sim/names.ts';
 import { seededRandom } from '../../../../src/runner/sim/random.ts';
-import type { Span } from '../../../../src/runner/sim/spans.ts';
+import type { RunRecord, UnitRecord } from '../../../../src/runner/records/record.ts';
 import { VirtualClock } from '../../../../src/runner/sim/virtual-clock.ts';
 import type { UnitGraph } from '../../../../src/graph/unit.ts';
 
@@ -122,13 +122,18 @@ describe('namesFor', () => {
   });
 });
 
-const span = (unit: string, start: number, end: number, services = ['api']): Span => ({
+const START_MS = 1_000_000;
+/** A run record's entry for `unit`, its attempts as `[start, end]` ms since the run started. */
+const unitRecord = (unit: string, ...spans: [number, number][]): UnitRecord => ({
   task: unit.split('[')[0] ?? unit,
   unit,
-  start,
-  end,
-  services,
+  outcome: 'built',
+  durationMs: 0,
+  attempts: spans.length,
+  pushBacks: 0,
+  spans: spans.map(([start, end]) => [START_MS + start, START_MS + end]),
 });
+const recordOf = (...units: UnitRecord[]): RunRecord => ({ startedAt: START_MS, units }) as unknown as RunRecord;
 
 describe('criticalPath', () => {
   it('walks back from the last end through the dependency that ended last before each start', () => {
@@ -137,12 +142,24 @@ describe('criticalPath', () => {
       ['b', new Set(['a'])],
     ]);
     const graph = { units: new Map(), deps, dependents: new Map() } as unknown as UnitGraph;
-    const path = criticalPath([span('a', 0, 100), span('b', 100, 400), span('x', 0, 300), span('c', 900, 1000)], graph);
+    const record = recordOf(
+      unitRecord('x', [0, 300]),
+      unitRecord('a', [0, 100]),
+      unitRecord('b', [100, 400]),
+      unitRecord('c', [500, 600], [900, 1000]),
+    );
+    const path = criticalPath(record, graph);
     expect(path.steps.map((s) => [s.unit, s.chargedMs])).toEqual([
       ['a', 100],
       ['b', 300],
       ['c', 600],
     ]);
     expect(path.boundingTask).toBe('c');
+  });
+
+  it('on a tie for the last end, starts from the unit whose first attempt started first', () => {
+    const graph = { units: new Map(), deps: new Map(), dependents: new Map() } as unknown as UnitGraph;
+    const path = criticalPath(recordOf(unitRecord('p', [100, 500]), unitRecord('q', [0, 200], [300, 500])), graph);
+    expect(path.steps.map((s) => [s.unit, s.start, s.end])).toEqual([['q', 300, 500]]);
   });
 });

@@ -21,7 +21,9 @@ interface Knobs {
   readonly keepGoing?: boolean;
 }
 
-async function sim(name: ScenarioName, knobs: Knobs = {}): Promise<Rehearsal> {
+/** A rehearsal, with every event it told (a rehearsal keeps only their counts). */
+async function sim(name: ScenarioName, knobs: Knobs = {}): Promise<Rehearsal & { readonly events: readonly SimEvent[] }> {
+  const events: SimEvent[] = [];
   const request: RehearsalRequest = {
     source: {
       kind: 'scenario',
@@ -38,10 +40,11 @@ async function sim(name: ScenarioName, knobs: Knobs = {}): Promise<Rehearsal> {
     start: START,
     ...(knobs.retries !== undefined ? { retries: knobs.retries } : {}),
     ...(knobs.keepGoing ? { keepGoing: true } : {}),
+    onEvent: (event) => events.push(event),
   };
   const result = await rehearse(request);
   if (!result.ok) throw new Error(result.error.message);
-  return result.value;
+  return { ...result.value, events };
 }
 
 /** Start times (virtual ms since the start), ascending, straight from the events; only `task`'s with one. */

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RuncueConfig } from '../../../../src/config/types.ts';
 import { rehearse, type Rehearsal } from '../../../../src/runner/sim/rehearse.ts';
 import type { ModelFlags } from '../../../../src/runner/sim/model.ts';
+import type { SimEvent } from '../../../../src/runner/sim/simulate.ts';
 import { configOf, tempProject, type TaskSpec, type TempProject } from '../../../rig/config-builder.ts';
 
 let project: TempProject;
@@ -13,11 +14,19 @@ beforeEach(() => {
 });
 afterEach(() => project.remove());
 
-async function sim(tasks: Record<string, TaskSpec>, flags: ModelFlags, extra: Omit<RuncueConfig, 'tasks'> = {}): Promise<Rehearsal> {
+/** A rehearsal, with every event it told (a rehearsal keeps only their counts). */
+async function sim(
+  tasks: Record<string, TaskSpec>,
+  flags: ModelFlags,
+  extra: Omit<RuncueConfig, 'tasks'> = {},
+): Promise<Rehearsal & { readonly events: readonly SimEvent[] }> {
   const config = configOf(tasks, { file: project.file, extra });
-  const result = await rehearse({ source: { kind: 'config', config, files: [] }, targets: [], flags, seed: '1', start, keepGoing: true });
+  const events: SimEvent[] = [];
+  const onEvent = (event: SimEvent): void => void events.push(event);
+  const source = { kind: 'config', config, files: [] } as const;
+  const result = await rehearse({ source, targets: [], flags, seed: '1', start, keepGoing: true, onEvent });
   if (!result.ok) throw new Error(result.error.message);
-  return result.value;
+  return { ...result.value, events };
 }
 
 describe('runcue sim on a config', () => {
