@@ -1,0 +1,46 @@
+/** Fixes from the second part of the audit of the built CLI: each test failed on the code before its fix. */
+import { spawn } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BIN, collect, Rig, waitFor } from '../rig/index.ts';
+
+let rig: Rig;
+afterEach(() => rig.cleanup());
+
+describe('the first Ctrl-C', () => {
+  /**
+   * Runs runcue under a child subreaper that reaps only runcue, as pid 1 of a container without
+   * an init does: a stopped command's orphaned children stay zombies, which kill -0 still finds.
+   */
+  const UNDER_A_LAZY_REAPER = `import ctypes, os, signal, subprocess, sys
+ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)
+child = subprocess.Popen(sys.argv[1:])
+signal.signal(signal.SIGINT, lambda *a: child.send_signal(signal.SIGINT))
+_, status = os.waitpid(child.pid, 0)
+sys.exit(os.waitstatus_to_exitcode(status))`;
+
+  it.each([['direct'], ['pool']])(
+    'stops shell units without waiting for the kill grace when their orphans stay zombies (%s)',
+    async (mode) => {
+      rig = new Rig();
+      rig.write({
+        'runcue.config.mjs': `export default { killGrace: '5min', services: { cpu: { concurrent: 2 } }, tasks: {
+          s: { input: 'in/{n}', output: 'out/{n}', run: 'echo partial > {output}; sleep 60' },
+        } };`,
+        'in/a': 'a',
+        'in/b': 'b',
+      });
+      const child = spawn('python3', ['-c', UNDER_A_LAZY_REAPER, process.execPath, BIN, 'build'], {
+        cwd: rig.dir,
+        env: { PATH: process.env['PATH'], HOME: process.env['HOME'], CI: 'true', RUNCUE_SPAWN: mode },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const done = collect(child, 30_000);
+      await waitFor(() => rig.exists('out/a') && rig.exists('out/b'), 20_000, 'both units to start');
+      child.kill('SIGINT');
+      const result = await done;
+      expect(result.code).toBe(130);
+      expect(rig.exists('out/a')).toBe(false);
+      expect(rig.exists('out/b')).toBe(false);
+    },
+  );
+});
