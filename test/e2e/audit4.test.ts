@@ -44,3 +44,32 @@ sys.exit(os.waitstatus_to_exitcode(status))`;
     },
   );
 });
+
+describe('why', () => {
+  const TWO = `export default { tasks: {
+    c: { input: 'in/{n}', output: 'out/{n}', run: 'cp {input} {output}' },
+    none: { input: 'missing/{n}', output: 'none/{n}', run: 'cp {input} {output}' },
+  } };`;
+
+  it.each([
+    ['out/*', 2, '"out/*" matches 2 units; ask about one of them: c[n=a], c[n=b]'],
+    ['c[n=*]', 2, '"c[n=*]" matches 2 units; ask about one of them: c[n=a], c[n=b]'],
+    ['c[n=zz]', 2, '"c[n=zz]" matches no unit'],
+    ['none', 2, '"none" is a task with no units'],
+    ['nothing/here', 2, '"nothing/here" is neither a unit nor a file'],
+  ])('%s: exit %i and a message that says what it selects', async (target, code, message) => {
+    rig = new Rig();
+    rig.write({ 'runcue.config.mjs': TWO, 'in/a': 'a', 'in/b': 'b' });
+    const result = await rig.run(['why', target]);
+    expect(result.stderr).toContain(message);
+    expect(result.code).toBe(code);
+  });
+
+  it.each([['out/a*'], ['c[n=a*]']])('%s: the story of the one unit it selects', async (target) => {
+    rig = new Rig();
+    rig.write({ 'runcue.config.mjs': TWO, 'in/a': 'a', 'in/b': 'b' });
+    const result = await rig.run(['why', target]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^c\[n=a\] {2}\(task c\)/);
+  });
+});
