@@ -73,3 +73,55 @@ describe('why', () => {
     expect(result.stdout).toMatch(/^c\[n=a\] {2}\(task c\)/);
   });
 });
+
+describe('names every JavaScript object has', () => {
+  const named = (name: string): string => `export default { services: { ${name}: { concurrent: 1 } }, tasks: {
+    ${name}: { uses: '${name}', input: 'in/{n}', output: 'out/{n}', run: 'cp {input} {output}' },
+  } };`;
+
+  it.each([['constructor'], ['prototype']])('a task and a service named %s are a config error (they vanished)', async (name) => {
+    rig = new Rig();
+    rig.write({ 'runcue.config.mjs': named(name), 'in/a': 'a' });
+    const result = await rig.run(['build']);
+    expect(result.stderr).toContain(`runcue.config.mjs: tasks.${name}: "${name}" cannot be a name here`);
+    expect(result.stderr).toContain(`runcue.config.mjs: services.${name}: "${name}" cannot be a name here`);
+    expect(result.code).toBe(2);
+  });
+
+  it('a task named __proto__ in a JSON config is a config error', async () => {
+    rig = new Rig();
+    rig.write({
+      // Written as text: `__proto__` in an object literal sets the prototype, and JSON.stringify omits it.
+      'runcue.config.json': '{ "tasks": { "__proto__": { "input": "in/{n}", "output": "out/{n}", "run": "cp {input} {output}" } } }',
+      'in/a': 'a',
+    });
+    const result = await rig.run(['build']);
+    expect(result.stderr).toContain('runcue.config.json: tasks.__proto__: "__proto__" cannot be a name here');
+    expect(result.code).toBe(2);
+  });
+
+  it('a wildcard named __proto__ is a config error (its units were named [object Object])', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: { t: { input: 'in/{__proto__}', output: 'out/{__proto__}', run: 'cp {input} {output}' } } };`,
+      'in/a': 'a',
+    });
+    const result = await rig.run(['build']);
+    expect(result.stderr).toContain('tasks.t.input: invalid pattern "in/{__proto__}": wildcard {__proto__}');
+    expect(result.stderr).not.toContain('[object Object]');
+    expect(result.code).toBe(2);
+  });
+
+  it('a task, service and wildcard named toString work', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { services: { toString: { concurrent: 1 } }, tasks: {
+        toString: { uses: 'toString', input: 'in/{toString}', output: 'out/{toString}', run: 'cp {input} {output}' },
+      } };`,
+      'in/a': 'a',
+    });
+    const result = await rig.run(['build', 'toString[toString=a]']);
+    expect(result.code).toBe(0);
+    expect(rig.read('out/a')).toBe('a');
+  });
+});
