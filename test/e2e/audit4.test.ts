@@ -125,3 +125,41 @@ describe('names every JavaScript object has', () => {
     expect(rig.read('out/a')).toBe('a');
   });
 });
+
+describe('a directory output of a failed unit', () => {
+  const SITE = (run: string, extra = ''): string => `export default { tasks: {
+    site: { input: 'src.txt', output: 'site', run: ${JSON.stringify(run)}${extra} },
+  } };`;
+
+  it('is removed when the attempt created it, and the unit stays stale', async () => {
+    rig = new Rig();
+    rig.write({ 'runcue.config.mjs': SITE('mkdir -p site/sub && echo x > site/sub/page.html && exit 1'), 'src.txt': 'a' });
+    const result = await rig.runJson(['build']);
+    expect(result.code).toBe(1);
+    expect(rig.exists('site')).toBe(false);
+    expect(result.events.find((e) => e.type === 'unit:fail')?.['removed']).toEqual(['site']);
+    const plan = await rig.run(['plan']);
+    expect(plan.stderr + plan.stdout).toContain('1 to run');
+  });
+
+  it('is removed when the attempt changed it, as a changed file output is', async () => {
+    rig = new Rig();
+    rig.write({ 'runcue.config.mjs': SITE('echo changed > site/old.html; exit 1'), 'src.txt': 'a', 'site/old.html': 'old' });
+    rig.age(['site/old.html', 'site'], -60_000);
+    const result = await rig.run(['build']);
+    expect(result.code).toBe(1);
+    expect(rig.exists('site')).toBe(false);
+    expect(rig.exists('src.txt')).toBe(true);
+  });
+
+  it('stays when the attempt did not touch it, or with keepFailedOutputs', async () => {
+    rig = new Rig();
+    rig.write({ 'runcue.config.mjs': SITE('exit 1'), 'src.txt': 'a', 'site/old.html': 'old' });
+    rig.age(['site/old.html', 'site'], -60_000);
+    expect((await rig.run(['build'])).code).toBe(1);
+    expect(rig.read('site/old.html')).toBe('old');
+    rig.write({ 'runcue.config.mjs': SITE('echo new > site/new.html; exit 1', ', keepFailedOutputs: true') });
+    expect((await rig.run(['build'])).code).toBe(1);
+    expect(rig.read('site/new.html')).toBe('new\n');
+  });
+});
