@@ -64,9 +64,28 @@ function strictObject<const TEntries extends v.ObjectEntries>(
   return v.pipe(v.custom<Record<string, unknown>>(isRecord, expect(what)), v.objectWithRest(entries, unknownKey, missing));
 }
 
-/** A plain object of any keys whose values match `value`. */
+/**
+ * Keys that valibot's record drops without a word (they could pollute an object's prototype): a
+ * task or service with one of these names would vanish from the config.
+ */
+const RESERVED_KEYS: ReadonlySet<string> = new Set(['__proto__', 'prototype', 'constructor']);
+
+/** A plain object of any keys whose values match `value`, none of them {@link RESERVED_KEYS}. */
 function recordOf<const TValue extends v.GenericSchema>(value: TValue, what: string) {
-  return v.pipe(v.custom<Record<string, unknown>>(isRecord, expect(what)), v.record(v.string(), value));
+  return v.pipe(
+    v.custom<Record<string, unknown>>(isRecord, expect(what)),
+    v.rawCheck<Record<string, unknown>>(({ dataset, addIssue }) => {
+      if (!dataset.typed) return;
+      for (const key of Object.keys(dataset.value).filter((k) => RESERVED_KEYS.has(k))) {
+        const input = dataset.value;
+        addIssue({
+          message: `${JSON.stringify(key)} cannot be a name here: every JavaScript object has a property of that name; rename it`,
+          path: [{ type: 'object', origin: 'key', input, key, value: input[key] }],
+        });
+      }
+    }),
+    v.record(v.string(), value),
+  );
 }
 
 function fn<T>(what = 'a function') {

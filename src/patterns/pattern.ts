@@ -114,6 +114,8 @@ function braceGroup(s: string, open: number, close: number, inAlt: boolean): Tok
   const inner = s.slice(open + 1, close - 1);
   if (IDENTIFIER.test(inner)) {
     if (inAlt) return `wildcard {${inner}} inside an alternation (it would not always be bound)`;
+    // A unit's wildcards are a plain object, where this name sets the prototype instead of a value.
+    if (inner === '__proto__') return 'wildcard {__proto__}: every JavaScript object has a property of that name; rename it';
     return { kind: 'wild', name: inner, start: open, end: close };
   }
   const texts = splitAlternatives(s, open, close);

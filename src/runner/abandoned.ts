@@ -9,6 +9,7 @@ import type { Unit } from '../graph/unit.ts';
 import { settlesWithin } from './bounded-wait.ts';
 import type { FileSystem } from './file-system.ts';
 import { removeChangedOutputs, snapshot } from './files.ts';
+import { directoryOutputs, removeChangedDirectories } from './outputs-written.ts';
 import { systemTimers, type Timers } from './ports.ts';
 
 /** A function attempt that may still write after its unit failed. */
@@ -44,6 +45,7 @@ export function abandonAttempt(options: {
 }): AbandonedAttempt {
   const { fs, unit } = options;
   const after = snapshot(fs, unit.outputs);
+  const dirsAfter = directoryOutputs(fs, unit.outputs);
   const key = `${fs.root}\u0000${unit.id}`;
   stillRunning.add(key);
   void options.settled.then(() => stillRunning.delete(key));
@@ -51,7 +53,8 @@ export function abandonAttempt(options: {
     unit: unit.id,
     attempt: options.attempt,
     settled: options.settled,
-    sweep: () => (options.keepOutputs ? [] : removeChangedOutputs(fs, unit.outputs, after)),
+    sweep: () =>
+      options.keepOutputs ? [] : [...removeChangedDirectories(fs, unit, dirsAfter), ...removeChangedOutputs(fs, unit.outputs, after)],
   };
 }
 

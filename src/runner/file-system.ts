@@ -51,6 +51,8 @@ export interface FileSystem {
   rename(from: string, to: string): void;
   /** Removes a file; nothing when it is not there. */
   remove(rel: string): void;
+  /** Removes a directory and everything beneath it (a symlink: the link); nothing when it is not there. */
+  removeTree(rel: string): void;
   /** `mkdir -p`. */
   mkdir(rel: string): void;
   /** Sets the access and modification times. */
@@ -93,6 +95,7 @@ export function nodeFileSystem(root: string, workingDirectory?: () => string): F
     },
     rename: (from, to) => renameSync(abs(from), abs(to)),
     remove: (rel) => rmSync(abs(rel), { force: true }),
+    removeTree: (rel) => rmSync(abs(rel), { force: true, recursive: true }),
     mkdir: (rel) => void mkdirSync(abs(rel), { recursive: true }),
     setMtime(rel, mtimeMs) {
       const t = new Date(mtimeMs);

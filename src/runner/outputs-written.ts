@@ -6,7 +6,7 @@
  * mtime, or any file beneath it).
  */
 import { globMatcher } from '../patterns/glob-match.ts';
-import type { UnitPath } from '../graph/unit.ts';
+import type { Unit, UnitPath } from '../graph/unit.ts';
 import type { FileSystem } from './file-system.ts';
 import { snapshot, statsOf, statsOfOne, type FileStat } from './files.ts';
 import { listFiles } from './walk.ts';
@@ -41,9 +41,7 @@ export function observeOutputs(fs: FileSystem, outputs: readonly UnitPath[]): Ou
     const s = fs.stat(only.path);
     if (!s?.isDirectory()) return { files: statsOfOne(only.path, s), dirs: NO_DIRS };
   }
-  let dirs: Map<string, string> | undefined;
-  for (const o of outputs) if (!o.isGlob && isDirectory(fs, o.path)) (dirs ??= new Map()).set(o.path, directorySignature(fs, o.path));
-  return { files: statsOf(fs, outputs), dirs: dirs ?? NO_DIRS };
+  return { files: statsOf(fs, outputs), dirs: directoryOutputs(fs, outputs) };
 }
 
 /** What the run wrote: files it created or changed, directory outputs it created or changed. */
@@ -95,6 +93,34 @@ export function touchDirectories(fs: FileSystem, dirs: readonly string[], time: 
       // Removed meanwhile: nothing to mark.
     }
   }
+}
+
+/**
+ * Removes the directory outputs that a failed attempt created or changed, with everything beneath
+ * them (Make's `.DELETE_ON_ERROR` for a directory: a half-written `site/` would otherwise look
+ * built, its mtime newer than its inputs). `before`: the directories as they were before the
+ * attempt (one absent from it did not exist). A directory that holds one of the unit's own
+ * inputs is left alone: inputs are never touched. Returns the removed paths.
+ */
+export function removeChangedDirectories(fs: FileSystem, unit: Unit, before: ReadonlyMap<string, string>): string[] {
+  const removed: string[] = [];
+  for (const o of unit.outputs) {
+    if (o.isGlob || o.path === '' || !isDirectory(fs, o.path)) continue;
+    const was = before.get(o.path);
+    if (was !== undefined && was === directorySignature(fs, o.path)) continue;
+    const under = `${o.path}/`;
+    if (unit.inputs.some((i) => i.path.startsWith(under))) continue;
+    fs.removeTree(o.path);
+    removed.push(o.path);
+  }
+  return removed;
+}
+
+/** The directory outputs as they are now: a signature of each (see {@link removeChangedDirectories}). */
+export function directoryOutputs(fs: FileSystem, outputs: readonly UnitPath[]): ReadonlyMap<string, string> {
+  let dirs: Map<string, string> | undefined;
+  for (const o of outputs) if (!o.isGlob && isDirectory(fs, o.path)) (dirs ??= new Map()).set(o.path, directorySignature(fs, o.path));
+  return dirs ?? NO_DIRS;
 }
 
 const NONE: readonly never[] = [];

@@ -20,7 +20,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { hostname } from 'node:os';
 
@@ -197,6 +197,56 @@ export function groupAlive(pgid: number | undefined): boolean {
   }
 }
 
+/**
+ * Whether group `pgid` has a member that is not a zombie, by a scan of /proc made after the call
+ * (Linux; elsewhere as {@link groupAlive}). A stopped command's orphaned children are reparented
+ * to pid 1, which in some containers reaps them late or never, and kill -0 succeeds on a zombie:
+ * waiting for the group to be gone then waited for the kill grace (or for pid 1's next reap).
+ * Callers in the same moment share one scan, and scans are at least {@link SCAN_SPACING_MS} apart:
+ * a scan reads every process's stat file.
+ */
+export async function groupRunning(pgid: number | undefined): Promise<boolean> {
+  if (pgid === undefined || !groupAlive(pgid)) return false;
+  const running = await nextScan();
+  return running === undefined || running.has(pgid);
+}
+
+const SCAN_SPACING_MS = 50;
+let pendingScan: Promise<ReadonlySet<number> | undefined> | undefined;
+let lastScan = 0;
+
+function nextScan(): Promise<ReadonlySet<number> | undefined> {
+  pendingScan ??= new Promise((resolve) => {
+    setTimeout(
+      () => {
+        pendingScan = undefined;
+        lastScan = Date.now();
+        resolve(runningGroups());
+      },
+      Math.max(0, lastScan + SCAN_SPACING_MS - Date.now()),
+    );
+  });
+  return pendingScan;
+}
+
+/** The groups with a member that is not a zombie; undefined without /proc. */
+function runningGroups(): ReadonlySet<number> | undefined {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return undefined;
+  }
+  const running = new Set<number>();
+  for (const entry of entries) {
+    const first = entry.charCodeAt(0);
+    if (first < 48 || first > 57) continue;
+    const stat = procStatFields(entry);
+    if (stat !== undefined && stat[0] !== 'Z') running.add(Number(stat[2]));
+  }
+  return running;
+}
+
 export function signalGroup(pgid: number | undefined, signal: NodeJS.Signals): void {
   if (pgid === undefined) return;
   try {
@@ -243,11 +293,16 @@ function processStartTime(pid: number): string | undefined {
 }
 
 function procStat(pid: number): { state: string; started: string } | undefined {
+  const fields = procStatFields(String(pid));
+  return fields && { state: fields[0] ?? '', started: fields[19] ?? '' };
+}
+
+/** The fields of /proc/PID/stat from the third (the state) on; undefined if it cannot be read. */
+function procStatFields(pid: string): string[] | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
     // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { state: fields[0] ?? '', started: fields[19] ?? '' };
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }

@@ -3,7 +3,7 @@
  * `timeout` and `maxPushBacks`, the stall timeouts and `on`). Waits are bounded; nothing depends on the machine being fast.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { alive, Rig } from '../rig/index.ts';
+import { Rig, runsIn } from '../rig/index.ts';
 
 let rig: Rig;
 afterEach(() => rig.cleanup());
@@ -54,7 +54,7 @@ describe('timeouts', () => {
     expect(result.stderr).toContain('timed out');
     const pids = rig.read('pids').trim().split(' ').map(Number);
     expect(pids).toHaveLength(2);
-    for (const pid of pids) expect(alive(pid)).toBe(false);
+    for (const pid of pids) expect(runsIn(rig.dir, pid)).toBe(false);
     expect(rig.exists('out.txt')).toBe(false);
   });
 

@@ -6,7 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../src/runner/events.ts';
 import type { WatchEvent } from '../../src/watch/events.ts';
-import { alive, collect, Rig, type RunResult, waitFor } from '../rig/index.ts';
+import { collect, Rig, type RunResult, runsIn, waitFor } from '../rig/index.ts';
 import { CHAIN_CONFIG } from '../rig/fixtures.ts';
 
 type Event = RunEvent | WatchEvent;
@@ -407,7 +407,7 @@ describe('watch: stopping', () => {
     const pids = lines('pids.txt').join(' ').split(' ').map(Number);
     const result = await w.stop('SIGINT');
     expect(result.code).toBe(130);
-    for (const pid of [...pids, w.pid]) expect(alive(pid)).toBe(false);
+    for (const pid of [...pids, w.pid]) expect(runsIn(rig.dir, pid)).toBe(false);
     expect(rig.exists('out/a.txt')).toBe(false);
     expect(rig.exists('in/a.txt')).toBe(true);
   });

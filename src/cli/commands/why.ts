@@ -4,6 +4,8 @@
  * story is the runner's (src/runner/why.ts); this command renders it as text or JSON.
  */
 import type { ResolvedConfig } from '../../config/resolved.ts';
+import { parseTargets } from '../../graph/select.ts';
+import type { Unit, UnitGraph } from '../../graph/unit.ts';
 import type { PlanEntry } from '../../runner/events.ts';
 import { findWhyTarget, unitStory, type StoryPattern, type UnitStory } from '../../runner/why.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
@@ -12,7 +14,10 @@ import { describeBlocked, describeStale } from '../report/format.ts';
 import { describeSchedule } from '../report/due-time.ts';
 import { loadPlan, resolveTargets } from './load.ts';
 
-/** Prints the story of the unit `target` names (or the readers of a source file); exit 2 if it names nothing. */
+/**
+ * Prints the story of the unit `target` names (or the readers of a source file); exit 2 (usage)
+ * if it names no unit, or several (a task, glob or filter: the message lists them).
+ */
 export async function whyCommand(target: string, options: CommonOptions, context: CliContext): Promise<number> {
   const loaded = await loadPlan([], options, context);
   if (!loaded.ok) return loaded.exitCode;
@@ -20,18 +25,14 @@ export async function whyCommand(target: string, options: CommonOptions, context
   const spec = (resolveTargets([target], config, loaded.cwd)[0] ?? target).replace(/^(\.\/)+/, '');
   const limit = options.verbose === true ? Infinity : LIST_LIMIT;
   let found = findWhyTarget(loaded.plan.graph, spec);
-  // A task name: its unit, when it has one; else which units there are.
-  const ofTask = found.kind === 'unknown' ? [...loaded.plan.graph.units.values()].filter((u) => u.task === spec) : [];
-  if (ofTask.length === 1 && ofTask[0]) found = { kind: 'unit', unit: ofTask[0] };
   if (found.kind === 'unknown') {
-    const listed = ofTask.slice(0, 5).map((u) => u.id);
-    if (ofTask.length > 5) listed.push('...');
-    context.stderr.write(
-      ofTask.length > 0
-        ? `runcue: "${target}" is a task of ${ofTask.length} units; ask about one of them: ${listed.join(', ')}\n`
-        : `runcue: "${target}" is neither a unit nor a file that a unit produces or reads\n`,
-    );
-    return EXIT_CODES.usage;
+    // A task name, an output glob or a unit filter: the unit it selects, when it selects one.
+    const selected = unitsSelected(loaded.plan.graph, config, spec);
+    if (selected.length !== 1 || !selected[0]) {
+      context.stderr.write(`runcue: ${notOneUnit(target, spec, selected, config)}\n`);
+      return EXIT_CODES.usage;
+    }
+    found = { kind: 'unit', unit: selected[0] };
   }
   if (found.kind === 'source') {
     const readers = [...found.readers.slice(0, limit).map((u) => `  ${u.id}`), ...more(found.readers.length, limit, '  ')];
@@ -45,6 +46,28 @@ export async function whyCommand(target: string, options: CommonOptions, context
     context.stdout.write(story(told, config, limit));
   }
   return EXIT_CODES.ok;
+}
+
+/** The units `spec` selects as a target of build would (without their upstream), in id order. */
+function unitsSelected(graph: UnitGraph, config: ResolvedConfig, spec: string): Unit[] {
+  const selection = parseTargets([spec], config);
+  if (!selection.ok) return [];
+  return [...graph.units.values()].filter((u) => selection.value.matches(u)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/** Why `target` gets no story: it names several units, or none. */
+function notOneUnit(target: string, spec: string, selected: readonly Unit[], config: ResolvedConfig): string {
+  const quoted = JSON.stringify(target);
+  const isTask = config.tasks.has(spec);
+  if (selected.length > 1) {
+    const listed = selected.slice(0, 5).map((u) => u.id);
+    if (selected.length > 5) listed.push('...');
+    const what = isTask ? `is a task of ${selected.length} units` : `matches ${selected.length} units`;
+    return `${quoted} ${what}; ask about one of them: ${listed.join(', ')}`;
+  }
+  if (isTask) return `${quoted} is a task with no units: no file matches its input patterns (runcue plan says more)`;
+  if (parseTargets([spec], config).ok) return `${quoted} matches no unit: no input gives those wildcard values`;
+  return `${quoted} is neither a unit nor a file that a unit produces or reads`;
 }
 
 /** The story as `why --json` prints it: files with their mtimes, producers and verdicts. */

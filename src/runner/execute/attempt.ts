@@ -10,7 +10,7 @@ import { abandonAttempt, type AbandonedAttempt } from '../abandoned.ts';
 import { FINGERPRINT_DIR, recordFingerprint } from '../fingerprint.ts';
 import { nodeFileSystem, type FileSystem } from '../file-system.ts';
 import { makeDir, makeOutputDirs, removeChangedOutputs, setMtime, snapshot, statPath, type FileStat } from '../files.ts';
-import { observeOutputs, outputsWritten, touchDirectories, type OutputsBefore } from '../outputs-written.ts';
+import { observeOutputs, outputsWritten, removeChangedDirectories, touchDirectories, type OutputsBefore } from '../outputs-written.ts';
 import { changedInputs } from '../staleness.ts';
 import type { AttemptRequest, Executor } from './executor.ts';
 import type { UnitView } from './unit-view.ts';
@@ -69,7 +69,10 @@ export async function runUnit(req: UnitRunRequest, executor: Executor): Promise<
   // After makeOutputDirs: a directory output that runcue itself created does not count as written.
   const outputsBefore = observeOutputs(fs, unit.outputs);
   const before = outputsBefore.files;
-  const removeLeft = (): string[] => (view.keepFailedOutputs ? [] : removeChangedOutputs(fs, unit.outputs, before));
+  const removeLeft = (): string[] =>
+    view.keepFailedOutputs
+      ? []
+      : [...removeChangedDirectories(fs, unit, outputsBefore.dirs), ...removeChangedOutputs(fs, unit.outputs, before)];
   const result = await executor.run(
     req.log ? { view, attempt: req.attempt, signal: req.signal, log: req.log } : { view, attempt: req.attempt, signal: req.signal },
   );

@@ -4,7 +4,7 @@
  * failure, and describing how it ended.
  */
 import type { UnitFailure } from '../events.ts';
-import { groupAlive, signalGroup, type ProcessGroups } from '../process-groups.ts';
+import { groupAlive, groupRunning, signalGroup, type ProcessGroups } from '../process-groups.ts';
 
 /** How to run one command. */
 export interface ExecOptions {
@@ -145,7 +145,7 @@ export function spawnErrorMessage(file: string, error: Error): string {
 
 /** Resolves once the process group is gone, sending SIGKILL when the grace deadline passes. */
 export async function reapGroup(pid: number | undefined, deadline: number): Promise<void> {
-  while (groupAlive(pid)) {
+  while (await groupRunning(pid)) {
     if (Date.now() >= deadline) {
       signalGroup(pid, 'SIGKILL');
       await new Promise((r) => setTimeout(r, 20));

@@ -163,6 +163,19 @@ export class MemoryFileSystem implements FileSystem {
     if (this.files.has(rel)) this.unlink(rel, this.clock.now());
   }
 
+  removeTree(rel: string): void {
+    const path = normal(rel);
+    if (!this.dirs.has(path)) return this.remove(path);
+    const under = `${path}/`;
+    for (const file of [...this.files.keys()]) if (file.startsWith(under)) this.files.delete(file);
+    for (const dir of [...this.dirs.keys()]) if (dir.startsWith(under)) this.dirs.delete(dir);
+    this.dirs.delete(path);
+    const parent = this.dirs.get(parentOf(path));
+    if (!parent) return;
+    parent.children.delete(nameOf(path));
+    parent.mtimeMs = this.clock.now();
+  }
+
   mkdir(rel: string): void {
     this.makeDirs(normal(rel), this.clock.now());
   }
