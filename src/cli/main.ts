@@ -31,7 +31,10 @@ export async function main(argv: readonly string[]): Promise<void> {
   // (node:v8 is loaded here, not imported: --version does without its 30 internal modules.)
   const { setFlagsFromString } = process.getBuiltinModule('node:v8');
   setFlagsFromString('--semi-space-growth-factor=1');
-  setFlagsFromString('--heap-growing-percent=50');
+  // Not for `sim`: a rehearsal keeps every unit's plan and record to its end, so its heap only
+  // grows, and growing it by half at a time meant five full collections at 20,000 units instead
+  // of two (~7% more CPU at 20,000 and 100,000 units; peak memory 14% lower at 100,000).
+  if (argv[2] !== 'sim') setFlagsFromString('--heap-growing-percent=50');
   // No TurboFan until work starts (optimiser.ts turns it back on): a no-op never pays its compiles.
   if (argv[2] === 'build' || argv[2] === 'watch') setFlagsFromString('--no-turbofan');
   // A reader that leaves early (`runcue plan | head -1`, `runcue graph | head`) is not an error

@@ -213,20 +213,33 @@ function bindingsOf(task: ResolvedTask, options: ExpandOptions, index: OutputInd
 
 function matchesOf(pattern: Pattern, options: ExpandOptions, index: OutputIndex): Binding[] {
   const out: Binding[] = [];
-  const seen = new Set<string>();
   const names = pattern.wildcards;
   const only = names.length === 1 ? (names[0] ?? '') : undefined;
+  // A one-wildcard pattern (the common case) keys by its value: no array, no join.
+  const keyOf = (b: Wildcards): string => (only !== undefined ? (b[only] ?? '\u0000') : names.map((w) => b[w] ?? '\u0000').join('\u0001'));
+  // A concrete pattern fills its binding back into the one path it matched, so the distinct
+  // files of one listing are distinct bindings: the set of keys is made only once a second
+  // source (outputs to come) adds to the first (10,000s of inputs are one listing).
+  let seen: Set<string> | undefined;
+  const needSeen = (): Set<string> => {
+    if (seen === undefined) {
+      seen = new Set();
+      for (let i = 0; i < out.length; i++) seen.add(keyOf(out[i] as Binding));
+    }
+    return seen;
+  };
   const add = (b: Wildcards): void => {
-    // A one-wildcard pattern (the common case) keys by its value: no array, no join.
-    const key = only !== undefined ? (b[only] ?? '\u0000') : names.map((w) => b[w] ?? '\u0000').join('\u0001');
-    if (seen.has(key)) return;
-    seen.add(key);
+    const known = needSeen();
+    const key = keyOf(b);
+    if (known.has(key)) return;
+    known.add(key);
     // Bindings are read, never written: match() makes a new object per file (or the shared
     // frozen empty one), so it is kept as it is.
     out.push(b);
   };
   if (options.files.forEachMatch) {
-    options.files.forEachMatch(pattern, (_, b) => add(b));
+    if (pattern.isGlob) options.files.forEachMatch(pattern, (_, b) => add(b));
+    else options.files.forEachMatch(pattern, (_, b) => out.push(b));
   } else {
     for (const file of options.files.list(pattern)) {
       const b = pattern.match(file);

@@ -77,6 +77,30 @@ const NO_DEPS: ReadonlySet<string> = new Set();
 /** Shared by the moves that say nothing more (most of them: three per unit of a no-op build). */
 const NO_NOTE: MoveNote = Object.freeze({});
 
+/**
+ * Each unit's status, in a mutable slot: a move is one table lookup and a field write, not a
+ * lookup and a store (five moves per unit that runs).
+ */
+class Statuses {
+  private readonly slots = new Map<string, { status: Status }>();
+
+  slot(id: string): { status: Status } | undefined {
+    return this.slots.get(id);
+  }
+
+  get(id: string): Status | undefined {
+    return this.slots.get(id)?.status;
+  }
+
+  add(id: string, status: Status): void {
+    this.slots.set(id, { status });
+  }
+
+  delete(id: string): void {
+    this.slots.delete(id);
+  }
+}
+
 /** Whether a unit in status `st` has settled (its downstream may go on). */
 export function isSettled(st: Status | undefined): boolean {
   return st !== undefined && SETTLED.has(st);
@@ -93,7 +117,7 @@ export interface BookOptions {
 /** The units of one run and where each one is (see the module comment). */
 export class Book {
   private current: UnitPlan = { graph: { units: new Map(), deps: new Map(), dependents: new Map() }, wanted: new Set() };
-  private readonly status = new Map<string, Status>();
+  private readonly status = new Statuses();
   private readonly remaining = new Map<string, number>();
   /** Units whose check is due, in the order they became due. */
   private readonly due: string[] = [];
@@ -145,9 +169,11 @@ export class Book {
 
   /** Moves `id` to `to`; an impossible move is a bug in the scheduler and throws. */
   transition(id: string, to: Status, note: MoveNote = NO_NOTE): void {
-    const from = this.status.get(id);
+    const slot = this.status.slot(id);
+    const from = slot?.status;
     if (!MOVES[from ?? 'new'].includes(to)) throw new Error(`internal error: unit ${id} cannot go from ${from ?? 'no status'} to ${to}`);
-    this.status.set(id, to);
+    if (slot) slot.status = to;
+    else this.status.add(id, to);
     if (this.listeners.length === 0) return;
     const unit = this.unit(id);
     for (const listener of this.listeners) listener(id, unit, to, note);
@@ -161,14 +187,16 @@ export class Book {
     for (const id of forget) this.status.delete(id);
     this.current = plan;
     this.unsettledByTask = new Map();
-    for (const id of plan.wanted) {
+    // forEach, not for-of: run once over 10,000s of units, mostly before the optimiser steps
+    // in, for-of allocates an iterator result per step.
+    plan.wanted.forEach((id) => {
       const unit = plan.graph.units.get(id);
       if (unit && !isSettled(this.status.get(id))) this.unsettledByTask.set(unit.task, (this.unsettledByTask.get(unit.task) ?? 0) + 1);
-    }
-    for (const id of plan.wanted) {
+    });
+    plan.wanted.forEach((id) => {
       const st = this.status.get(id);
       if (st === undefined || st === 'waiting') this.updateRemaining(id);
-    }
+    });
   }
 
   /** Recounts a waiting unit's unsettled deps; blocks it if one failed. */

@@ -60,7 +60,14 @@ export class Ledger {
    * `.runcue/` cannot be written (it fails every unit's record the same way).
    */
   succeeded(unit: Unit, files: RunFiles): string | undefined {
-    statsOf(this.fs, unit.outputs).forEach((st, file) => this.written.set(file, st.mtimeMs));
+    const only = unit.outputs.length === 1 ? unit.outputs[0] : undefined;
+    if (only && !only.isGlob) {
+      // One concrete output (most units): its stat as it is, no snapshot map and callback per unit.
+      const st = this.fs.stat(only.path);
+      if (st?.isFile()) this.written.set(only.path, st.mtimeMs);
+    } else {
+      statsOf(this.fs, unit.outputs).forEach((st, file) => this.written.set(file, st.mtimeMs));
+    }
     const rewrite = rewriteAfterRun(this.fs, unit, files.rewrote);
     if (rewrite) this.rewrote.set(unit.id, rewrite);
     if (this.records === 'read-back' && !needsRecord(unit)) return undefined;

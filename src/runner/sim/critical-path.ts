@@ -40,12 +40,17 @@ function firstBefore(a: UnitRecord, b: UnitRecord): boolean {
   return sa[0] < sb[0] || (sa[0] === sb[0] && sa[1] < sb[1]);
 }
 
+/** `u`'s last attempt, in virtual ms since the run started; undefined when it never ran. */
+function lastOf(u: UnitRecord, startedAt: number): Last | undefined {
+  const span = u.spans[u.spans.length - 1];
+  return span ? { unit: u.unit, task: u.task, start: span[0] - startedAt, end: span[1] - startedAt } : undefined;
+}
+
 /**
- * Each unit's last attempt, and the one that ended last (on a tie, the unit whose first attempt
- * came first in time, then the first in the record).
+ * The attempt that ended last (on a tie, the unit whose first attempt came first in time, then
+ * the first in the record).
  */
-function lastAttempts(record: RunRecord): { readonly byUnit: Map<string, Last>; readonly last: Last | undefined } {
-  const byUnit = new Map<string, Last>();
+function lastAttempt(record: RunRecord): Last | undefined {
   let last: Last | undefined;
   let lastRecord: UnitRecord | undefined;
   const units = record.units;
@@ -53,18 +58,29 @@ function lastAttempts(record: RunRecord): { readonly byUnit: Map<string, Last>; 
     const u = units[i] as UnitRecord;
     const span = u.spans[u.spans.length - 1];
     if (!span) continue;
-    const at = { unit: u.unit, task: u.task, start: span[0] - record.startedAt, end: span[1] - record.startedAt };
-    byUnit.set(u.unit, at);
-    if (!last || !lastRecord || at.end > last.end || (at.end === last.end && firstBefore(u, lastRecord))) {
-      last = at;
+    const end = span[1] - record.startedAt;
+    if (!last || !lastRecord || end > last.end || (end === last.end && firstBefore(u, lastRecord))) {
+      last = lastOf(u, record.startedAt);
       lastRecord = u;
     }
   }
-  return { byUnit, last };
+  return last;
+}
+
+/** Each unit's last attempt. */
+function lastAttempts(record: RunRecord): Map<string, Last> {
+  const byUnit = new Map<string, Last>();
+  for (const u of record.units) {
+    const at = lastOf(u, record.startedAt);
+    if (at) byUnit.set(u.unit, at);
+  }
+  return byUnit;
 }
 
 export function criticalPath(record: RunRecord, graph: UnitGraph): CriticalPath {
-  const { byUnit, last } = lastAttempts(record);
+  const last = lastAttempt(record);
+  // Made only when the path goes on past its last unit (a unit with deps): a table of 10,000s.
+  let byUnit: Map<string, Last> | undefined;
   const chain: Last[] = [];
   const seen = new Set<string>();
   for (let at = last; at && !seen.has(at.unit);) {
@@ -73,6 +89,7 @@ export function criticalPath(record: RunRecord, graph: UnitGraph): CriticalPath 
     const started = at.start;
     let before: Last | undefined;
     for (const dep of graph.deps.get(at.unit) ?? []) {
+      byUnit ??= lastAttempts(record);
       const d = byUnit.get(dep);
       if (d && d.end <= started && (!before || d.end > before.end)) before = d;
     }

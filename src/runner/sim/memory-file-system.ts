@@ -49,14 +49,38 @@ class MemoryEntry implements FsEntry {
   }
 }
 
-/** A directory: its stat is made when asked (rarely), not on every change of its entries. */
+/**
+ * A directory: its stat is made when asked (rarely), not on every change of its entries. Entries
+ * added are queued in `added` (a file by its path, a directory by its entry) and go into
+ * `children` only when something reads or removes one: a rehearsal writes 10,000s of outputs
+ * into a directory that nothing lists again, and a table insert each was a visible cost.
+ */
 interface MemoryDir {
   mtimeMs: number;
   stat: MemoryStat | undefined;
   readonly children: Map<string, MemoryEntry>;
+  readonly added: (string | MemoryEntry)[];
 }
 
-const FILE_ENTRY = (name: string): MemoryEntry => new MemoryEntry(name, false);
+function newDir(mtimeMs: number): MemoryDir {
+  return { mtimeMs, stat: undefined, children: new Map(), added: [] };
+}
+
+/** `dir`'s entries, with those added since last asked, in the order they were added. */
+function childrenOf(dir: MemoryDir): Map<string, MemoryEntry> {
+  const { added, children } = dir;
+  for (let i = 0; i < added.length; i++) {
+    const entry = added[i] as string | MemoryEntry;
+    if (typeof entry === 'string') {
+      const name = nameOf(entry);
+      children.set(name, new MemoryEntry(name, false));
+    } else {
+      children.set(entry.name, entry);
+    }
+  }
+  added.length = 0;
+  return children;
+}
 
 /** A node-style error (`code` is what fs-errors.ts and callers look at). */
 function fsError(code: string, syscall: string, path: string): Error {
@@ -93,7 +117,7 @@ export class MemoryFileSystem implements FileSystem {
   constructor(root: string, clock: Clock) {
     this.root = root;
     this.clock = clock;
-    this.dirs.set('', { mtimeMs: clock.now(), stat: undefined, children: new Map() });
+    this.dirs.set('', newDir(clock.now()));
   }
 
   /** Adds (or replaces) a file with the given mtime, making its directories: seeding, not a write of the run. */
@@ -114,7 +138,7 @@ export class MemoryFileSystem implements FileSystem {
   readdir(rel: string): readonly FsEntry[] {
     const dir = this.dirs.get(normal(rel));
     if (!dir) throw fsError(this.files.has(rel) ? 'ENOTDIR' : 'ENOENT', 'scandir', this.abs(rel));
-    return [...dir.children.values()];
+    return [...childrenOf(dir).values()];
   }
 
   realpath(rel: string): string {
@@ -210,8 +234,7 @@ export class MemoryFileSystem implements FileSystem {
     if (known) return;
     const parent = dir ?? this.dirs.get(parentOf(rel));
     if (!parent) throw fsError('ENOENT', 'open', this.abs(rel));
-    const name = nameOf(rel);
-    parent.children.set(name, FILE_ENTRY(name));
+    parent.added.push(rel);
     parent.mtimeMs = now;
   }
 
@@ -219,7 +242,7 @@ export class MemoryFileSystem implements FileSystem {
     this.files.delete(rel);
     const parent = this.dirs.get(parentOf(rel));
     if (!parent) return;
-    parent.children.delete(nameOf(rel));
+    childrenOf(parent).delete(nameOf(rel));
     parent.mtimeMs = now;
   }
 
@@ -232,10 +255,10 @@ export class MemoryFileSystem implements FileSystem {
       if (this.files.has(parent)) throw fsError('ENOTDIR', 'mkdir', this.abs(rel));
       this.makeDirs(parent, now);
     }
-    this.dirs.set(rel, { mtimeMs: now, stat: undefined, children: new Map() });
+    this.dirs.set(rel, newDir(now));
     const up = this.dirs.get(parent);
     if (!up) return;
-    up.children.set(nameOf(rel), new MemoryEntry(nameOf(rel), true));
+    up.added.push(new MemoryEntry(nameOf(rel), true));
     up.mtimeMs = now;
   }
 }
