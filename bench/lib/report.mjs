@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 
-const ORDER = ['startup', 'noop', 'touch', 'build', 'chain-build', 'chain-noop', 'rss-noop', 'rss-build'];
+const ORDER = ['startup', 'startup-build', 'noop', 'touch', 'build', 'chain-build', 'chain-noop', 'rss-noop', 'rss-build'];
 
 function cpuModel() {
   try {

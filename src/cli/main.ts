@@ -18,6 +18,18 @@ function consoleToStderr(): void {
   for (const [name, method] of Object.entries(toStderr)) if (typeof method === 'function') target[name] = method;
 }
 
+/**
+ * Exits as soon as nothing is left to do, once pending callbacks have run: when the event loop
+ * holds nothing (no write still draining, no child, no timer), Node would end the process next
+ * anyway, but only after tearing the heap down (a no-op build of 10,000 units: ~20 ms of CPU);
+ * process.exit() skips that teardown. Anything still pending keeps the usual way out.
+ */
+function exitWhenIdle(): void {
+  setImmediate(() => {
+    if (process.getActiveResourcesInfo().length === 0 && process.listenerCount('beforeExit') === 0) process.exit();
+  });
+}
+
 /** Runs runcue with `argv` (as `process.argv`: node, script, then the arguments) and sets the exit code. */
 export async function main(argv: readonly string[]): Promise<void> {
   if (argv.length === 3 && (argv[2] === '--version' || argv[2] === '-V')) {
@@ -65,6 +77,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     // The command is done. A function task or check may have left timers or sockets behind
     // (one that ignored its abort signal, say): they must not keep runcue from exiting.
     setTimeout(() => process.exit(), LINGER_MS).unref();
+    exitWhenIdle();
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and --version exit 0; any usage mistake is exit 2, as for a bad config.

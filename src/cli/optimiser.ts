@@ -8,14 +8,16 @@ type SetFlags = (flags: string) => void;
 
 let released = false;
 
+/** Module-level, not a default parameter's arrow: this is called for every event of a run. */
+function v8Flags(flags: string): void {
+  process.getBuiltinModule('node:v8').setFlagsFromString(flags);
+}
+
 /**
  * Turns TurboFan back on at the first unit:start or run:done of the process (once; harmless for a
  * command that never held it).
  */
-export function releaseOptimiser(
-  event: { readonly type: string },
-  setFlags: SetFlags = (flags) => process.getBuiltinModule('node:v8').setFlagsFromString(flags),
-): void {
+export function releaseOptimiser(event: { readonly type: string }, setFlags: SetFlags = v8Flags): void {
   if (released || (event.type !== 'unit:start' && event.type !== 'run:done')) return;
   released = true;
   setFlags('--turbofan');

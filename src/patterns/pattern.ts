@@ -304,10 +304,7 @@ export function parsePattern(source: string): Result<Pattern, PatternError> {
       whole: prefix.whole,
       globRe: isGlob ? picomatch.makeRe(glob, PICOMATCH_OPTIONS) : undefined,
     }),
-    fill: (values) =>
-      isGlob || names.some((name) => values[name] === undefined)
-        ? fill(globParts, names, values, escapeGlobValue)
-        : fill(parts, names, values),
+    fill: isGlob ? (values) => fill(globParts, names, values, escapeGlobValue) : (values) => fillPlain(parts, globParts, names, values),
   });
 }
 
@@ -333,11 +330,37 @@ function makeMatcher({ text, re, names, prefix, whole, globRe }: MatcherParts): 
   };
 }
 
-function fill(parts: readonly (string | number)[], names: readonly string[], values: Wildcards, escape = (value: string) => value): string {
+/**
+ * A pattern without glob syntax filled: with every wildcard bound, a path (no escaping); else a
+ * glob. Index loops and no closure: two fills per unit, 100,000s of units, mostly before V8
+ * optimises anything.
+ */
+function fillPlain(
+  parts: readonly (string | number)[],
+  globParts: readonly (string | number)[],
+  names: readonly string[],
+  values: Wildcards,
+): string {
+  let out = '';
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i] as string | number;
+    if (typeof part === 'string') {
+      out += part;
+      continue;
+    }
+    const value = values[names[part] ?? ''];
+    if (value === undefined) return fill(globParts, names, values, escapeGlobValue);
+    out += value;
+  }
+  return out;
+}
+
+function fill(parts: readonly (string | number)[], names: readonly string[], values: Wildcards, escape: (value: string) => string): string {
   let out = '';
   // Two stars in a row would make a `**` globstar out of one segment: at most one `*` per run.
   let starred = false;
-  for (const part of parts) {
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i] as string | number;
     if (typeof part === 'string') {
       out += starred && part.startsWith('*') ? part.slice(1) : part;
       starred = false;

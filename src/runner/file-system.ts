@@ -59,6 +59,9 @@ export interface FileSystem {
   setMtime(rel: string, mtimeMs: number): void;
 }
 
+/** One options object for every stat, not one per call. */
+const NO_THROW = { throwIfNoEntry: false } as const;
+
 /**
  * The disk, under `root`. `workingDirectory`: the process's, asked at each stat (Node caches it);
  * while it is `root`, stats use the relative path, which the kernel resolves faster (20-30% of a
@@ -72,7 +75,7 @@ export function nodeFileSystem(root: string, workingDirectory?: () => string): F
     root,
     stat(rel) {
       try {
-        return statSync(statted(rel), { throwIfNoEntry: false });
+        return statSync(statted(rel), NO_THROW);
       } catch {
         // A link loop, a name too long, a directory we may not enter: nothing we can use.
         return undefined;

@@ -63,6 +63,7 @@ export function withRunRecords(reporter: Reporter, options: RunRecordOptions): R
         targets: options.targets,
         ...(cycle ? cycle : {}),
         exitCode: options.exitCode,
+        listFresh: options.afterRun.length > 0,
       });
     }
     if (current === undefined) return;

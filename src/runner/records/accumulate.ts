@@ -25,6 +25,11 @@ export interface RecordContext {
   readonly trigger?: string;
   /** The exit code a run that ended this way gives. */
   readonly exitCode: (status: RunStatus, interrupted: string | undefined) => number;
+  /**
+   * False: fresh units are counted, not listed (`fresh` stays empty). Only a JUnit file reads the
+   * list, and a no-op build of 100,000 units would keep an entry for each. Default true.
+   */
+  readonly listFresh?: boolean;
 }
 
 /** A unit fresh in the run: counted in the record, listed only for JUnit files. */
@@ -82,10 +87,13 @@ class Accumulator implements RecordAccumulator {
   private tailsKept = 0;
   private tailsOmitted = 0;
   readonly fresh: FreshUnit[] = [];
+  private freshCount = 0;
+  private readonly listFresh: boolean;
   started = false;
 
   constructor(context: RecordContext) {
     this.context = context;
+    this.listFresh = context.listFresh ?? true;
   }
 
   get done(): boolean {
@@ -136,7 +144,8 @@ class Accumulator implements RecordAccumulator {
         return;
       }
       case 'unit:skip':
-        this.fresh.push({ unit: event.unit, task: event.task });
+        this.freshCount++;
+        if (this.listFresh) this.fresh.push({ unit: event.unit, task: event.task });
         return;
       case 'run:done':
         this.last = event;
@@ -230,7 +239,7 @@ class Accumulator implements RecordAccumulator {
     const interrupted = count('interrupted');
     return {
       built: count('built'),
-      fresh: this.fresh.length,
+      fresh: this.freshCount,
       failed: count('failed'),
       blocked: count('blocked'),
       ...(interrupted > 0 ? { interrupted } : {}),

@@ -5,6 +5,12 @@ import type { RunEvent } from '../../../../src/runner/events.ts';
 import { accumulated, EVENTS, T0 } from './fixture.ts';
 
 describe('the run record accumulator', () => {
+  it('without a list of fresh units (listFresh: false) still counts them', () => {
+    const acc = accumulated(EVENTS, false);
+    expect(acc.fresh).toEqual([]);
+    expect(acc.record(0).counts).toMatchObject({ built: 2, fresh: 1, failed: 1, blocked: 1 });
+  });
+
   it('records each unit that ran, failed or was blocked, and counts the fresh ones', () => {
     const acc = accumulated();
     const record = acc.record(0);

@@ -70,12 +70,13 @@ export const EVENTS: readonly RunEvent[] = [
 ];
 
 /** The accumulator after `events`. */
-export function accumulated(events: readonly RunEvent[] = EVENTS): RecordAccumulator {
+export function accumulated(events: readonly RunEvent[] = EVENTS, listFresh?: boolean): RecordAccumulator {
   const acc = createRecordAccumulator({
     id: '20231114-221320-000-p1',
     command: 'build',
     targets: ['extract'],
     exitCode: (status) => (status === 'ok' ? 0 : 1),
+    ...(listFresh === undefined ? {} : { listFresh }),
   });
   for (const event of events) acc.onEvent(event);
   return acc;
