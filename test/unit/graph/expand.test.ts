@@ -438,7 +438,9 @@ describe('expandGraph: scale', () => {
     expect(graph.units.size).toBe(100 + 10_000 + 100);
     expect(source.calls).toBe(3);
     expect(depsOf(graph, 'summarize[doc=d7]')).toHaveLength(100);
-    expect(elapsed).toBeLessThan(5000);
+    // Only a guard against quadratic work (minutes at this size), not a timing: it takes 1-4 s
+    // under vitest on a loaded 2-core machine, so a tight bound fails CI for nothing.
+    expect(elapsed).toBeLessThan(30_000);
   });
 
   it('lists once per pattern, not per unit, for a long chain of 10,000 sources', () => {
