@@ -146,8 +146,9 @@ export function expandGraph(options: ExpandOptions): UnitGraph {
     const task = config.tasks.get(name);
     if (!task) continue;
     const taskUnits: Unit[] = [];
-    for (const binding of bindingsOf(task, options, index)) {
-      const unit = makeUnit(task, binding);
+    const bindings = bindingsOf(task, options, index);
+    for (let b = 0; b < bindings.length; b++) {
+      const unit = makeUnit(task, bindings[b] as Binding);
       if (units.has(unit.id)) continue;
       units.set(unit.id, unit);
       taskUnits.push(unit);
