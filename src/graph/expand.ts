@@ -146,8 +146,9 @@ export function expandGraph(options: ExpandOptions): UnitGraph {
     const task = config.tasks.get(name);
     if (!task) continue;
     const taskUnits: Unit[] = [];
-    for (const binding of bindingsOf(task, options, index)) {
-      const unit = makeUnit(task, binding);
+    const bindings = bindingsOf(task, options, index);
+    for (let b = 0; b < bindings.length; b++) {
+      const unit = makeUnit(task, bindings[b] as Binding);
       if (units.has(unit.id)) continue;
       units.set(unit.id, unit);
       taskUnits.push(unit);
@@ -365,26 +366,33 @@ function normalize(path: string): string {
 const NO_PRODUCERS: ReadonlySet<string> = new Set();
 
 function producersOf(unit: Unit, index: OutputIndex, units: ReadonlyMap<string, Unit>): ReadonlySet<string> {
+  // No closure: this runs for every unit, and most inputs are concrete paths with one producer at most.
   let found: Set<string> | undefined;
-  const add = (id: string): void => {
-    if (units.get(id)?.task !== unit.task) (found ??= new Set()).add(id);
-  };
   for (let i = 0; i < unit.inputs.length; i++) {
     const input = unit.inputs[i] as UnitPath;
     if (!input.isGlob) {
-      const p = index.byPath.get(input.path);
-      if (p !== undefined) add(p);
-      if (index.dynamic.length > 0) for (const d of index.dynamicNear(input.path, false)) if (d.isMatch(input.path)) add(d.unit);
+      found = withProducer(found, index.byPath.get(input.path), unit, units);
+      if (index.dynamic.length > 0)
+        for (const d of index.dynamicNear(input.path, false)) if (d.isMatch(input.path)) found = withProducer(found, d.unit, unit, units);
       continue;
     }
     const matcher = globMatcher(input.path);
     for (const path of index.under(staticBase(input.path))) {
-      if (matcher(path)) {
-        const p = index.byPath.get(path);
-        if (p !== undefined) add(p);
-      }
+      if (matcher(path)) found = withProducer(found, index.byPath.get(path), unit, units);
     }
-    for (const d of index.dynamicNear(input.path, true)) if (globsIntersect(d.glob, input.path)) add(d.unit);
+    for (const d of index.dynamicNear(input.path, true))
+      if (globsIntersect(d.glob, input.path)) found = withProducer(found, d.unit, unit, units);
   }
   return found ?? NO_PRODUCERS;
+}
+
+/** `found` with `id` added when it is a unit of another task (a task never waits for itself). */
+function withProducer(
+  found: Set<string> | undefined,
+  id: string | undefined,
+  unit: Unit,
+  units: ReadonlyMap<string, Unit>,
+): Set<string> | undefined {
+  if (id === undefined || units.get(id)?.task === unit.task) return found;
+  return (found ?? new Set<string>()).add(id);
 }

@@ -62,6 +62,8 @@ export interface InflightRecords {
   forget(unitId: string): void;
 }
 
+const NO_RECORD: InflightState = Object.freeze({ kind: 'none' });
+
 const HEARTBEAT_MS = 30_000;
 export const FOREIGN_STALE_MS = 120_000;
 
@@ -106,9 +108,10 @@ export function createInflightRecords(options: {
 
   return {
     inspect(unitId) {
-      if (listed.none()) return { kind: 'none' };
+      // One shared answer: asked for every unit a build checks, and most have no record.
+      if (listed.none()) return NO_RECORD;
       const path = pathOf(unitId);
-      return mine.has(path) || !listed.has(path) ? { kind: 'none' } : inspectPath(path);
+      return mine.has(path) || !listed.has(path) ? NO_RECORD : inspectPath(path);
     },
     claim(unit) {
       const path = pathOf(unit.id);

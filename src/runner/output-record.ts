@@ -39,7 +39,10 @@ function parse(text: string): OutputRecord | undefined {
 
 /** True when a unit's freshness or cleaning depends on its record. */
 export function needsRecord(unit: Unit): boolean {
-  return unit.outputs.some((o) => o.isGlob) || unit.inputs.some((i) => i.isGlob);
+  // Loops, not some(): asked for every unit a build checks.
+  for (let i = 0; i < unit.outputs.length; i++) if ((unit.outputs[i] as UnitPath).isGlob) return true;
+  for (let i = 0; i < unit.inputs.length; i++) if ((unit.inputs[i] as UnitPath).isGlob) return true;
+  return false;
 }
 
 /** The unit's record, or null when none was written (or it cannot be read). */

@@ -167,7 +167,9 @@ function staleReasonOf(
   if (ctx.force) return { kind: 'forced' };
   if (outputs.length === 0) return { kind: 'no-outputs' };
   let oldest: { file: string; mtimeMs: number } | undefined;
-  for (const out of outputs) {
+  // An index loop: no iterator result per output of each of 100,000s of units.
+  for (let o = 0; o < outputs.length; o++) {
+    const out = outputs[o] as UnitPath;
     if (!out.isGlob) {
       // One stat per concrete output: this loop is most of a no-op build.
       const s = statOutput(ctx.fs, out.path);

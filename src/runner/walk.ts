@@ -38,7 +38,9 @@ function visit(walk: Walk, prefix: string): void {
   } catch {
     return; // missing, not a directory, or unreadable: nothing to list
   }
-  for (const entry of entries) {
+  // An index loop: a directory of 100,000 inputs is one loop here.
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i] as FsEntry;
     const name = entry.name;
     if (name.startsWith('.') || SKIPPED.has(name)) continue;
     const rel = prefix + name;
