@@ -163,3 +163,26 @@ describe('a directory output of a failed unit', () => {
     expect(rig.read('site/new.html')).toBe('new\n');
   });
 });
+
+describe('--cwd and --config', () => {
+  it.each([
+    [['build', '--cwd', 'in/a'], 'runcue: --cwd in/a: not a directory'],
+    [['watch', '--cwd', 'in/a'], 'runcue: --cwd in/a: not a directory'],
+    [['build', '--cwd', ''], 'runcue: --cwd: expected a directory, got an empty string'],
+    [['build', '--config', ''], 'runcue: --config: expected a config file, got an empty string'],
+    [['plan', '--config='], 'runcue: --config: expected a config file, got an empty string'],
+    [['build', '--config', 'in'], 'runcue: --config in: a directory, not a config file'],
+    [['build', '--config', 'missing.ts'], 'missing.ts: no such file'],
+  ])('%j is a usage error (exit 2) that says what is wrong', async (args, message) => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: { c: { input: 'in/{n}', output: 'out/{n}', run: 'cp {input} {output}' } } };`,
+      'in/a': 'a',
+    });
+    const result = await rig.run(args, { timeoutMs: 20_000 });
+    expect(result.stderr).toContain(message);
+    expect(result.stderr).not.toMatch(/internal error|EISDIR|\n\s+at /);
+    expect(result.code).toBe(2);
+    expect(rig.exists('out')).toBe(false);
+  });
+});
