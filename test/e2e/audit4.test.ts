@@ -186,3 +186,28 @@ describe('--cwd and --config', () => {
     expect(rig.exists('out')).toBe(false);
   });
 });
+
+describe('file names with control characters in human output', () => {
+  const FORGED = 'a\n✓ forged[n=z] 1ms\nb';
+  const COLOURED = 'tab\there\x1b[31mred';
+  const CONFIG = `export default { tasks: {
+    c: { input: 'in/{n}', output: 'out/{n}', run: 'cp {input} {output}' },
+    f: { input: 'in/{n}', output: 'bad/{n}', run: 'exit 1' },
+  } };`;
+  const forgedLine = (text: string): boolean => text.split('\n').some((line) => line.startsWith('✓ forged'));
+
+  it('are escaped, so no name forges a line; JSON keeps them exact', async () => {
+    rig = new Rig();
+    rig.write({ 'runcue.config.mjs': CONFIG, [`in/${FORGED}`]: 'x', [`in/${COLOURED}`]: 'y' });
+    for (const args of [['plan'], ['build', '--keep-going'], ['clean', '--dry-run'], ['why', `out/${FORGED}`]]) {
+      const result = await rig.run(args);
+      const text = result.stdout + result.stderr;
+      expect(forgedLine(text), args.join(' ')).toBe(false);
+      expect(text, args.join(' ')).not.toContain('\x1b[31m');
+      expect(text, args.join(' ')).toContain('a\\n✓ forged[n=z] 1ms\\nb');
+    }
+    const json = await rig.runJson(['build', '--force', 'c']);
+    expect(json.events.filter((e) => e.type === 'unit:done').map((e) => e.unit)).toContain(`c[n=${FORGED}]`);
+    expect(rig.read(`out/${FORGED}`)).toBe('x');
+  });
+});
