@@ -1,5 +1,6 @@
 /** Fixes from the second part of the audit of the built CLI: each test failed on the code before its fix. */
 import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BIN, collect, Rig, waitFor } from '../rig/index.ts';
 
@@ -209,5 +210,21 @@ describe('file names with control characters in human output', () => {
     const json = await rig.runJson(['build', '--force', 'c']);
     expect(json.events.filter((e) => e.type === 'unit:done').map((e) => e.unit)).toContain(`c[n=${FORGED}]`);
     expect(rig.read(`out/${FORGED}`)).toBe('x');
+  });
+});
+
+describe('temporary files of a failed or stopped command', () => {
+  it('leaves no retry-after file in TMPDIR when the command wrote one and failed or timed out', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: {
+        failed: { output: 'a.txt', run: 'echo 30 > "$RUNCUE_RETRY_AFTER_FILE"; exit 1' },
+        stopped: { output: 'b.txt', timeout: '1s', run: 'echo 30 > "$RUNCUE_RETRY_AFTER_FILE"; sleep 30' },
+      } };`,
+      'tmp/.keep': '',
+    });
+    const result = await rig.run(['build', '--keep-going'], { env: { TMPDIR: rig.path('tmp') } });
+    expect(result.code).toBe(1);
+    expect(readdirSync(rig.path('tmp')).filter((f) => f.startsWith('runcue-'))).toEqual([]);
   });
 });
