@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BIN, collect, Rig, waitFor } from '../rig/index.ts';
+import { BIN, collect, Rig, runsIn, waitFor } from '../rig/index.ts';
 
 let rig: Rig;
 afterEach(() => rig.cleanup());
@@ -226,5 +226,22 @@ describe('temporary files of a failed or stopped command', () => {
     const result = await rig.run(['build', '--keep-going'], { env: { TMPDIR: rig.path('tmp') } });
     expect(result.code).toBe(1);
     expect(readdirSync(rig.path('tmp')).filter((f) => f.startsWith('runcue-'))).toEqual([]);
+  });
+});
+
+describe('a stopped command whose child left its process group', () => {
+  it.each([['direct'], ['pool']])('cannot write the output after the timeout (%s)', async (mode) => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { killGrace: '1s', tasks: {
+        t: { output: 'late.txt', timeout: '1s', run: 'setsid sh -c "echo \\\\$\\\\$ > escaped.pid; sleep 2; echo late > late.txt" & sleep 30' },
+      } };`,
+    });
+    const result = await rig.run(['build'], { env: { RUNCUE_SPAWN: mode } });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('timed out');
+    const pid = Number(rig.read('escaped.pid'));
+    await waitFor(() => !runsIn(rig.dir, pid), 20_000, 'the escaped child to end');
+    expect(rig.exists('late.txt')).toBe(false);
   });
 });
