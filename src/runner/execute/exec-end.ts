@@ -91,7 +91,7 @@ export class GroupStop {
       }
       if (this.stopping || failed) await reapGroup(this.pid, this.deadline);
     }
-    if (this.stopping) await stopEscaped(this.identity(), this.deadline);
+    if (this.stopping) await stopEscaped(this.identity(), this.deadline - this.options.killGraceMs, this.deadline);
     if (this.pid !== undefined) this.options.groups?.settle(this.pid, groupGone);
     return { ...end, stopping: this.stopping };
   }
