@@ -247,6 +247,15 @@ function runningGroups(): ReadonlySet<number> | undefined {
   return running;
 }
 
+/** Signals one process; nothing when it is gone. */
+export function signalProcess(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // Gone already.
+  }
+}
+
 export function signalGroup(pgid: number | undefined, signal: NodeJS.Signals): void {
   if (pgid === undefined) return;
   try {

@@ -1,7 +1,8 @@
 /** Fixes from the second part of the audit of the built CLI: each test failed on the code before its fix. */
 import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BIN, collect, Rig, waitFor } from '../rig/index.ts';
+import { BIN, collect, Rig, runsIn, waitFor } from '../rig/index.ts';
 
 let rig: Rig;
 afterEach(() => rig.cleanup());
@@ -161,5 +162,86 @@ describe('a directory output of a failed unit', () => {
     rig.write({ 'runcue.config.mjs': SITE('echo new > site/new.html; exit 1', ', keepFailedOutputs: true') });
     expect((await rig.run(['build'])).code).toBe(1);
     expect(rig.read('site/new.html')).toBe('new\n');
+  });
+});
+
+describe('--cwd and --config', () => {
+  it.each([
+    [['build', '--cwd', 'in/a'], 'runcue: --cwd in/a: not a directory'],
+    [['watch', '--cwd', 'in/a'], 'runcue: --cwd in/a: not a directory'],
+    [['build', '--cwd', ''], 'runcue: --cwd: expected a directory, got an empty string'],
+    [['build', '--config', ''], 'runcue: --config: expected a config file, got an empty string'],
+    [['plan', '--config='], 'runcue: --config: expected a config file, got an empty string'],
+    [['build', '--config', 'in'], 'runcue: --config in: a directory, not a config file'],
+    [['build', '--config', 'missing.ts'], 'missing.ts: no such file'],
+  ])('%j is a usage error (exit 2) that says what is wrong', async (args, message) => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: { c: { input: 'in/{n}', output: 'out/{n}', run: 'cp {input} {output}' } } };`,
+      'in/a': 'a',
+    });
+    const result = await rig.run(args, { timeoutMs: 20_000 });
+    expect(result.stderr).toContain(message);
+    expect(result.stderr).not.toMatch(/internal error|EISDIR|\n\s+at /);
+    expect(result.code).toBe(2);
+    expect(rig.exists('out')).toBe(false);
+  });
+});
+
+describe('file names with control characters in human output', () => {
+  const FORGED = 'a\n✓ forged[n=z] 1ms\nb';
+  const COLOURED = 'tab\there\x1b[31mred';
+  const CONFIG = `export default { tasks: {
+    c: { input: 'in/{n}', output: 'out/{n}', run: 'cp {input} {output}' },
+    f: { input: 'in/{n}', output: 'bad/{n}', run: 'exit 1' },
+  } };`;
+  const forgedLine = (text: string): boolean => text.split('\n').some((line) => line.startsWith('✓ forged'));
+
+  it('are escaped, so no name forges a line; JSON keeps them exact', async () => {
+    rig = new Rig();
+    rig.write({ 'runcue.config.mjs': CONFIG, [`in/${FORGED}`]: 'x', [`in/${COLOURED}`]: 'y' });
+    for (const args of [['plan'], ['build', '--keep-going'], ['clean', '--dry-run'], ['why', `out/${FORGED}`]]) {
+      const result = await rig.run(args);
+      const text = result.stdout + result.stderr;
+      expect(forgedLine(text), args.join(' ')).toBe(false);
+      expect(text, args.join(' ')).not.toContain('\x1b[31m');
+      expect(text, args.join(' ')).toContain('a\\n✓ forged[n=z] 1ms\\nb');
+    }
+    const json = await rig.runJson(['build', '--force', 'c']);
+    expect(json.events.filter((e) => e.type === 'unit:done').map((e) => e.unit)).toContain(`c[n=${FORGED}]`);
+    expect(rig.read(`out/${FORGED}`)).toBe('x');
+  });
+});
+
+describe('temporary files of a failed or stopped command', () => {
+  it('leaves no retry-after file in TMPDIR when the command wrote one and failed or timed out', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: {
+        failed: { output: 'a.txt', run: 'echo 30 > "$RUNCUE_RETRY_AFTER_FILE"; exit 1' },
+        stopped: { output: 'b.txt', timeout: '1s', run: 'echo 30 > "$RUNCUE_RETRY_AFTER_FILE"; sleep 30' },
+      } };`,
+      'tmp/.keep': '',
+    });
+    const result = await rig.run(['build', '--keep-going'], { env: { TMPDIR: rig.path('tmp') } });
+    expect(result.code).toBe(1);
+    expect(readdirSync(rig.path('tmp')).filter((f) => f.startsWith('runcue-'))).toEqual([]);
+  });
+});
+
+describe('a stopped command whose child left its process group', () => {
+  it.each([['direct'], ['pool']])('cannot write the output after the timeout (%s)', async (mode) => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { killGrace: '1s', tasks: {
+        t: { output: 'late.txt', timeout: '1s', run: 'setsid sh -c "echo \\\\$\\\\$ > escaped.pid; sleep 2; echo late > late.txt" & sleep 30' },
+      } };`,
+    });
+    const result = await rig.run(['build'], { env: { RUNCUE_SPAWN: mode } });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('timed out');
+    const pid = Number(rig.read('escaped.pid'));
+    await waitFor(() => !runsIn(rig.dir, pid), 20_000, 'the escaped child to end');
+    expect(rig.exists('late.txt')).toBe(false);
   });
 });

@@ -7,6 +7,7 @@ import { cleanFiles, planClean, planOrphans, type CleanResult } from '../../runn
 import { EXIT_CODES } from '../exit-codes.ts';
 import type { CleanCommandOptions, CliContext } from '../options.ts';
 import { loadPlan } from './load.ts';
+import { escapeName } from '../report/escape-names.ts';
 
 /** Removes (or with --dry-run lists) the outputs of the selected units; exit 1 if a removal failed. */
 export async function cleanCommand(targets: readonly string[], options: CleanCommandOptions, context: CliContext): Promise<number> {
@@ -31,9 +32,9 @@ export async function cleanCommand(targets: readonly string[], options: CleanCom
 /** The human report: each file on stdout, kept and failed files on stderr, then a count. */
 function renderClean(result: CleanResult, context: CliContext): void {
   const verb = result.dryRun ? 'would remove' : 'removed';
-  for (const path of result.removed) context.stdout.write(`${verb} ${path}\n`);
-  for (const k of result.kept) context.stderr.write(`runcue: kept ${k.path}: ${k.reason}\n`);
-  for (const f of result.failed) context.stderr.write(`runcue: could not remove ${f.path}: ${f.reason}\n`);
+  for (const path of result.removed) context.stdout.write(`${verb} ${escapeName(path)}\n`);
+  for (const k of result.kept) context.stderr.write(`runcue: kept ${escapeName(k.path)}: ${escapeName(k.reason)}\n`);
+  for (const f of result.failed) context.stderr.write(`runcue: could not remove ${escapeName(f.path)}: ${escapeName(f.reason)}\n`);
   context.stdout.write(`runcue: ${verb} ${plural(result.removed.length, 'file')} of ${plural(result.units, 'unit')}\n`);
 }
 

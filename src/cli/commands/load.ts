@@ -3,7 +3,7 @@
  * directory), targets typed from any directory, the static plan, and the line for a run that
  * could not start.
  */
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { loadConfig } from '../../config/load.ts';
 import { formatConfigFailure } from '../../config/resolve.ts';
@@ -22,11 +22,12 @@ export async function loadForCommand(
   context: CliContext,
 ): Promise<{ ok: true; config: ResolvedConfig; cwd: string } | { ok: false; exitCode: number }> {
   const cwd = resolve(context.cwd, options.cwd ?? '.');
-  if (!existsSync(cwd)) {
-    context.stderr.write(`runcue: --cwd ${options.cwd ?? cwd}: no such directory\n`);
+  const bad = badPlace(options, cwd);
+  if (bad !== undefined) {
+    context.stderr.write(`runcue: ${bad}\n`);
     return { ok: false, exitCode: EXIT_CODES.usage };
   }
-  const loaded = await loadConfig({ cwd, ...(options.config ? { configPath: options.config } : {}) });
+  const loaded = await loadConfig({ cwd, ...(options.config !== undefined ? { configPath: options.config } : {}) });
   if (!loaded.ok) {
     context.stderr.write(`${formatConfigFailure(loaded.error, cwd)}\n`);
     return { ok: false, exitCode: EXIT_CODES.usage };
@@ -35,6 +36,22 @@ export async function loadForCommand(
   // paths relative to it, so the process works from there too.
   process.chdir(loaded.value.root);
   return { ok: true, config: loaded.value, cwd };
+}
+
+/**
+ * What is wrong with `--cwd` or `--config`, if anything: an empty value was taken as no flag at
+ * all, a file as `--cwd` searched its directory, and a directory as `--config` failed with EISDIR.
+ */
+function badPlace(options: Pick<CommonOptions, 'config' | 'cwd'>, cwd: string): string | undefined {
+  if (options.cwd === '') return '--cwd: expected a directory, got an empty string';
+  const dir = statSync(cwd, { throwIfNoEntry: false });
+  if (!dir) return `--cwd ${options.cwd ?? cwd}: no such directory`;
+  if (!dir.isDirectory()) return `--cwd ${options.cwd ?? cwd}: not a directory`;
+  if (options.config === undefined) return undefined;
+  if (options.config === '') return '--config: expected a config file, got an empty string';
+  if (statSync(resolve(cwd, options.config), { throwIfNoEntry: false })?.isDirectory() === true)
+    return `--config ${options.config}: a directory, not a config file`;
+  return undefined;
 }
 
 /**

@@ -7,6 +7,7 @@ import { createReporter, withDebugLogFromEnv } from '../report/index.ts';
 import { installLastResort } from './last-resort.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import { describeBuildFailure, loadForCommand, resolveTargets } from './load.ts';
+import { escapedEvent } from '../report/escape-names.ts';
 
 /** Prints what build would do with the targets (text, or one JSON document); exit 0, or 2 on a bad config or target. */
 export async function planCommand(targets: readonly string[], options: BuildCommandOptions, context: CliContext): Promise<number> {
@@ -47,7 +48,7 @@ export async function planCommand(targets: readonly string[], options: BuildComm
   if (options.json) {
     context.stdout.write(`${JSON.stringify({ version: 1, counts: countPlan(plan), units: plan })}\n`);
   } else {
-    context.stdout.write(renderPlan(plan, Boolean(options.verbose)));
+    context.stdout.write(renderPlan(plan.map(escapedEvent), Boolean(options.verbose)));
   }
   return EXIT_CODES.ok;
 }

@@ -7,6 +7,7 @@ import { touchUnits } from '../../runner/touch.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import type { CliContext, CommonOptions } from '../options.ts';
 import { loadPlan } from './load.ts';
+import { escapeName } from '../report/escape-names.ts';
 
 /** Touches the outputs of the selected units; exit 1 when some unit could not be marked fresh. */
 export async function touchCommand(targets: readonly string[], options: CommonOptions, context: CliContext): Promise<number> {
@@ -16,7 +17,7 @@ export async function touchCommand(targets: readonly string[], options: CommonOp
   if (options.json) {
     context.stdout.write(`${JSON.stringify({ version: 1, time, touched, files, skipped }, null, 2)}\n`);
   } else {
-    for (const s of skipped) context.stderr.write(`runcue: skipped ${s.unit}: ${s.reason}\n`);
+    for (const s of skipped) context.stderr.write(`runcue: skipped ${escapeName(s.unit)}: ${escapeName(s.reason)}\n`);
     const tail = skipped.length > 0 ? `, ${skipped.length} skipped` : '';
     context.stdout.write(`runcue: touched ${touched} unit${touched === 1 ? '' : 's'} (${files} file${files === 1 ? '' : 's'})${tail}\n`);
   }

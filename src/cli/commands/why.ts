@@ -13,6 +13,7 @@ import type { CliContext, CommonOptions } from '../options.ts';
 import { describeBlocked, describeStale } from '../report/format.ts';
 import { describeSchedule } from '../report/due-time.ts';
 import { loadPlan, resolveTargets } from './load.ts';
+import { escapedEvent, escapeName } from '../report/escape-names.ts';
 
 /**
  * Prints the story of the unit `target` names (or the readers of a source file); exit 2 (usage)
@@ -35,15 +36,15 @@ export async function whyCommand(target: string, options: CommonOptions, context
     found = { kind: 'unit', unit: selected[0] };
   }
   if (found.kind === 'source') {
-    const readers = [...found.readers.slice(0, limit).map((u) => `  ${u.id}`), ...more(found.readers.length, limit, '  ')];
-    context.stdout.write(`${spec} is a source file: no task produces it. Read by:\n${readers.join('\n')}\n`);
+    const readers = [...found.readers.slice(0, limit).map((u) => `  ${escapeName(u.id)}`), ...more(found.readers.length, limit, '  ')];
+    context.stdout.write(`${escapeName(spec)} is a source file: no task produces it. Read by:\n${readers.join('\n')}\n`);
     return EXIT_CODES.ok;
   }
   const told = await unitStory(config, loaded.plan.graph, found.unit, context.env);
   if (options.json) {
     context.stdout.write(`${JSON.stringify(storyDocument(told))}\n`);
   } else {
-    context.stdout.write(story(told, config, limit));
+    context.stdout.write(story(escapedEvent(told), config, limit));
   }
   return EXIT_CODES.ok;
 }
@@ -60,7 +61,7 @@ function notOneUnit(target: string, spec: string, selected: readonly Unit[], con
   const quoted = JSON.stringify(target);
   const isTask = config.tasks.has(spec);
   if (selected.length > 1) {
-    const listed = selected.slice(0, 5).map((u) => u.id);
+    const listed = selected.slice(0, 5).map((u) => escapeName(u.id));
     if (selected.length > 5) listed.push('...');
     const what = isTask ? `is a task of ${selected.length} units` : `matches ${selected.length} units`;
     return `${quoted} ${what}; ask about one of them: ${listed.join(', ')}`;

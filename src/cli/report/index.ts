@@ -7,6 +7,7 @@ import { unreachable } from '../../result.ts';
 import type { RunEvent } from '../../runner/events.ts';
 import type { WatchEvent } from '../../watch/events.ts';
 import { createCiReporter } from './ci.ts';
+import { escapedEvent } from './escape-names.ts';
 import { createJsonReporter } from './json.ts';
 import type { Reporter, ReporterKind, ReporterOptions, ReportStream } from './types.ts';
 
@@ -30,10 +31,10 @@ export async function createReporter(kind: ReporterKind, options: ReporterOption
   switch (kind) {
     case 'tty': {
       const { createTtyReporter } = await import('./tty.ts');
-      return guard.wrap(createTtyReporter({ ...options, onInternalError: guard.fail }));
+      return guard.wrap(escapingNames(createTtyReporter({ ...options, onInternalError: guard.fail })));
     }
     case 'ci':
-      return guard.wrap(createCiReporter(options));
+      return guard.wrap(escapingNames(createCiReporter(options)));
     case 'json':
       return guard.wrap(createJsonReporter(options));
     case 'silent':
@@ -41,6 +42,11 @@ export async function createReporter(kind: ReporterKind, options: ReporterOption
     default:
       return unreachable(kind);
   }
+}
+
+/** A human renderer: names in its events shown on one line each (escape-names.ts). */
+function escapingNames(inner: Reporter): Reporter {
+  return { onEvent: (event) => inner.onEvent(escapedEvent(event)), close: () => inner.close() };
 }
 
 const silentReporter: Reporter = {

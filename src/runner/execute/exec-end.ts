@@ -5,6 +5,7 @@
  */
 import type { UnitFailure } from '../events.ts';
 import { groupAlive, groupRunning, signalGroup, type ProcessGroups } from '../process-groups.ts';
+import { stopEscaped } from './escaped.ts';
 
 /** How to run one command. */
 export interface ExecOptions {
@@ -90,8 +91,19 @@ export class GroupStop {
       }
       if (this.stopping || failed) await reapGroup(this.pid, this.deadline);
     }
+    if (this.stopping) await stopEscaped(this.identity(), this.deadline - this.options.killGraceMs, this.deadline);
     if (this.pid !== undefined) this.options.groups?.settle(this.pid, groupGone);
     return { ...end, stopping: this.stopping };
+  }
+
+  /** The environment entries only this attempt's processes carry (none without the run's marker). */
+  private identity(): string[] {
+    const marker = this.options.groups?.environment;
+    const { env } = this.options;
+    if (!marker || env['RUNCUE_UNIT'] === undefined) return [];
+    return [...Object.entries(marker), ['RUNCUE_UNIT', env['RUNCUE_UNIT']], ['RUNCUE_ATTEMPT', env['RUNCUE_ATTEMPT'] ?? '']].map(
+      ([name, value]) => `${name}=${value}`,
+    );
   }
 
   private kill(why: 'timeout' | 'aborted'): void {

@@ -4,7 +4,7 @@
  * draining run on real timers: they bound real processes, not the scheduler's virtual time.
  */
 import { randomUUID } from 'node:crypto';
-import { rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { err, ok, type Result } from '../../result.ts';
 import type { ProcessGroups } from '../process-groups.ts';
@@ -74,12 +74,13 @@ async function spawnCommand(
     ...(context.groups ? { groups: context.groups } : {}),
     ...(log ? { onOutput: (stream: 'stdout' | 'stderr', text: string) => log(stream, text) } : {}),
   });
+  const pushedBack = !outcome.ok && outcome.failure.reason === 'exit-non-zero' && outcome.failure.exitCode === EX_TEMPFAIL;
+  // Read only on exit 75: a failed read throws, and doing it for every unit showed in profiles.
+  // Otherwise a file the command wrote anyway (then failed, or was stopped) is not left in TMPDIR.
+  if (!pushedBack && existsSync(retryAfterFile)) rmSync(retryAfterFile, { force: true });
   if (outcome.ok) return { kind: 'done' };
   const { failure, outputTail } = outcome;
-  // Read only on exit 75: a failed read throws, and doing it for every unit showed in profiles.
-  if (failure.reason === 'exit-non-zero' && failure.exitCode === EX_TEMPFAIL) {
-    return { kind: 'push-back', retryAfterMs: takeRetryAfterFile(retryAfterFile, Date.now()) };
-  }
+  if (pushedBack) return { kind: 'push-back', retryAfterMs: takeRetryAfterFile(retryAfterFile, Date.now()) };
   if (failure.reason === 'spawn-error' && failure.message.includes('E2BIG')) {
     const hint = command.form === 'shell' ? ' use the argv form of run, or' : '';
     const message = `${failure.message}: too many or too long paths for one command line;${hint} pass the list as a file with {inputs_file}`;

@@ -1,0 +1,78 @@
+/**
+ * Processes of a stopped command that left its process group (`setsid sh -c '...' &`, a
+ * daemonizing tool): stopping the group does not reach them, and one that writes the unit's
+ * output after the unit was timed out or stopped would leave an output that looks fresh. They
+ * still carry the command's environment: the run's marker, the unit and the attempt. Found
+ * through /proc (Linux; elsewhere nothing is found), they get SIGTERM, then SIGKILL at the
+ * deadline, and the unit's outputs are removed after they are gone.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { signalProcess } from '../process-groups.ts';
+
+/**
+ * Stops every process whose environment holds all of `entries` (`NAME=value`); resolves once
+ * they are gone. `since`: when the stop began; a scan of /proc made since then is shared (a
+ * Ctrl-C stops every running unit at once, and a scan reads every process's environment).
+ */
+export async function stopEscaped(entries: readonly string[], since: number, deadline: number): Promise<void> {
+  if (entries.length === 0) return;
+  if (!lastScan || lastScan.time < since) lastScan = { time: Date.now(), environs: scanEnvirons() };
+  const wanted = entries.map((e) => Buffer.from(`${e}\0`));
+  const carries = (environ: Buffer | undefined): boolean => environ !== undefined && wanted.every((w) => holds(environ, w));
+  // Read again before a signal: a pid of the shared scan may have been reused since.
+  let pids = [...lastScan.environs].filter(([pid, environ]) => carries(environ) && carries(environOf(pid))).map(([pid]) => pid);
+  if (pids.length === 0) return;
+  for (const pid of pids) signalProcess(pid, 'SIGTERM');
+  while (pids.length > 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 25));
+    pids = pids.filter(running);
+  }
+  for (const pid of pids) signalProcess(pid, 'SIGKILL');
+}
+
+let lastScan: { readonly time: number; readonly environs: ReadonlyMap<number, Buffer> } | undefined;
+
+/** Each readable process's environment block. */
+function scanEnvirons(): Map<number, Buffer> {
+  const environs = new Map<number, Buffer>();
+  let names: string[];
+  try {
+    names = readdirSync('/proc');
+  } catch {
+    return environs;
+  }
+  for (const name of names) {
+    const first = name.charCodeAt(0);
+    if (first < 48 || first > 57) continue;
+    const environ = environOf(Number(name));
+    if (environ) environs.set(Number(name), environ);
+  }
+  return environs;
+}
+
+function environOf(pid: number): Buffer | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/environ`);
+  } catch {
+    // Gone meanwhile, or not ours to read.
+    return undefined;
+  }
+}
+
+/** Whether the block holds `entry` (NUL-terminated) whole: at its start or after a NUL. */
+function holds(environ: Buffer, entry: Buffer): boolean {
+  if (environ.subarray(0, entry.length).equals(entry)) return true;
+  return environ.includes(Buffer.concat([NUL, entry]));
+}
+
+const NUL = Buffer.from([0]);
+
+/** Alive and not a zombie. */
+function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
