@@ -65,7 +65,16 @@ def output_file():
     fd, spare[0] = spare[0], -1
     return fd if fd >= 0 else new_output_file()
 
+tmpfile = [hasattr(os, 'O_TMPFILE')]
+
 def new_output_file():
+    # A file without a name (O_TMPFILE): one call, where a named file is made, then unlinked.
+    if tmpfile[0]:
+        try:
+            return os.open(tmp, os.O_RDWR | os.O_TMPFILE | os.O_EXCL, 0o600)
+        except OSError:
+            # Not on this file system (or TMPDIR unusable): the named way from now on.
+            tmpfile[0] = False
     while True:
         serial[0] += 1
         name = os.path.join(tmp, 'runcue-out-%d-%d' % (os.getpid(), serial[0]))
