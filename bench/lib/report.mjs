@@ -165,7 +165,7 @@ export function writeResultsMd(file, rows) {
     '',
     'Written by `npm run bench` (`node bench/run.mjs`; see [README.md](README.md)). Each cell is the',
     'median of several runs, runcue and make alternating, after one untimed warm-up run of each.',
-    '`runcue/make` below 1 means runcue was faster. Targets are the goals of issue 6.',
+    '`runcue/make` below 1 means runcue was faster. Targets are the goals of issue 14.',
     '',
     ...(machines.length === 1 ? [`Machine: ${machines[0]}.`] : machines.map((m, i) => `Machine ${i + 1}: ${m}.`)),
     '',
