@@ -174,6 +174,8 @@ describe('--cwd and --config', () => {
     [['plan', '--config='], 'runcue: --config: expected a config file, got an empty string'],
     [['build', '--config', 'in'], 'runcue: --config in: a directory, not a config file'],
     [['build', '--config', 'missing.ts'], 'missing.ts: no such file'],
+    [['init', '--cwd', 'in/a'], 'runcue init: --cwd in/a: not a directory'],
+    [['init', '--cwd', ''], 'runcue init: --cwd: expected a directory, got an empty string'],
   ])('%j is a usage error (exit 2) that says what is wrong', async (args, message) => {
     rig = new Rig();
     rig.write({

@@ -4,7 +4,7 @@
  * CommonJS package it writes runcue.config.mts, which Node loads as an ES module there. It adds
  * `.runcue/` (runcue's cache) to the directory's .gitignore.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { SEARCH_PLACES } from '../../config/load.ts';
@@ -17,6 +17,17 @@ import { EXIT_CODES } from '../exit-codes.ts';
 /** Writes the starter config into `--cwd` (default: the working directory); exit 2 if a config exists. */
 export function initCommand(options: InitCommandOptions, context: CliContext): Promise<number> {
   const dir = resolve(context.cwd, options.cwd ?? '.');
+  // As for every command (load.ts): an empty --cwd is not "no flag", and a file is no directory.
+  const bad =
+    options.cwd === ''
+      ? '--cwd: expected a directory, got an empty string'
+      : statSync(dir, { throwIfNoEntry: false })?.isDirectory() === false
+        ? `--cwd ${options.cwd ?? dir}: not a directory`
+        : undefined;
+  if (bad !== undefined) {
+    context.stderr.write(`runcue init: ${bad}\n`);
+    return Promise.resolve(EXIT_CODES.usage);
+  }
   const existing = existingConfig(dir);
   if (existing !== undefined) {
     context.stderr.write(`runcue init: ${join(dir, existing)} already exists; not overwriting it\n`);
