@@ -150,7 +150,19 @@ export function writeOtherSection(file, name, section) {
   writeFileSync(file, `${withMark}\n\n${block}\n`);
 }
 
-/** Writes bench/RESULTS.md: the table, plus when and where each row was measured. */
+/** Hand-written notes on the measurements (load, paired runs): kept when run.mjs rewrites the table. */
+const NOTES_BEGIN = '<!-- begin notes (kept by run.mjs) -->';
+const NOTES_END = '<!-- end notes -->';
+
+/** The notes block of an existing RESULTS.md, markers included, or '' when there is none. */
+function notes(file) {
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const from = text.indexOf(NOTES_BEGIN);
+  const to = text.indexOf(NOTES_END);
+  return from !== -1 && to > from ? `${text.slice(from, to + NOTES_END.length)}\n` : '';
+}
+
+/** Writes bench/RESULTS.md: the table, when and where each row was measured, and the notes. */
 export function writeResultsMd(file, rows) {
   const sorted = sortRows(rows);
   const machines = [...new Set(sorted.map((r) => r.machine))];
@@ -181,6 +193,8 @@ export function writeResultsMd(file, rows) {
     ...where,
     '',
   ].join('\n');
+  const kept = notes(file);
   const others = otherResults(file);
-  writeFileSync(file, others === '' ? text : `${text}\n${others}`);
+  const body = kept === '' ? text : `${text}\n${kept}`;
+  writeFileSync(file, others === '' ? body : `${body}\n${others}`);
 }
