@@ -7,8 +7,8 @@
  * is the group), so timeouts, Ctrl-C and the watchdog work as for a command runcue forked.
  *
  * `RUNCUE_SPAWN` chooses: `auto` (the default) forks the first three commands directly, starts
- * the helper with the fourth and forks until it is up, then uses it, and forks directly for good when it cannot start; `pool` always waits for the helper;
- * `direct` never starts one.
+ * the helper with the fourth and forks until it is up, then uses it, and forks directly for good
+ * when it cannot start; `pool` always waits for the helper; `direct` never starts one.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
