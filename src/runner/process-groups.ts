@@ -301,6 +301,12 @@ function processStartTime(pid: number): string | undefined {
   return procStat(pid)?.started;
 }
 
+/** Whether process `pid` exists and is not a zombie (Linux: /proc; false where it cannot be read). */
+export function processRunning(pid: number): boolean {
+  const state = procStat(pid)?.state;
+  return state !== undefined && state !== 'Z';
+}
+
 function procStat(pid: number): { state: string; started: string } | undefined {
   const fields = procStatFields(String(pid));
   return fields && { state: fields[0] ?? '', started: fields[19] ?? '' };

@@ -7,7 +7,7 @@
  * deadline, and the unit's outputs are removed after they are gone.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { signalProcess } from '../process-groups.ts';
+import { processRunning, signalProcess } from '../process-groups.ts';
 
 /**
  * Stops every process whose environment holds all of `entries` (`NAME=value`); resolves once
@@ -25,7 +25,7 @@ export async function stopEscaped(entries: readonly string[], since: number, dea
   for (const pid of pids) signalProcess(pid, 'SIGTERM');
   while (pids.length > 0 && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 25));
-    pids = pids.filter(running);
+    pids = pids.filter(processRunning);
   }
   for (const pid of pids) signalProcess(pid, 'SIGKILL');
 }
@@ -66,13 +66,3 @@ function holds(environ: Buffer, entry: Buffer): boolean {
 }
 
 const NUL = Buffer.from([0]);
-
-/** Alive and not a zombie. */
-function running(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
