@@ -19,14 +19,24 @@ afterEach(() => {
  * watchdog of it only if `register`, prints `watchdog command` pids and waits to be killed.
  */
 function owner(register: boolean) {
-  const script = `
-    import { spawn } from 'node:child_process';
-    import { createProcessGroups } from ${JSON.stringify(join(REPO, 'src/runner/process-groups.ts'))};
+  return ownerProcess(`
     process.env.RUNCUE_RUN = 'outer-run';
     const groups = createProcessGroups({ graceMs: 5000 });
     const watchdog = groups.prepare();
     const command = spawn('sleep', ['60'], { detached: true, stdio: 'ignore', env: { ...process.env, ...groups.environment } });
     if (${register}) groups.add(command.pid);
+  `);
+}
+
+/**
+ * A Node process that runs `setup` (which defines `watchdog` and `command`), prints their pids
+ * and stays alive until killed.
+ */
+function ownerProcess(setup: string) {
+  const script = `
+    import { spawn } from 'node:child_process';
+    import { createProcessGroups } from ${JSON.stringify(join(REPO, 'src/runner/process-groups.ts'))};
+    ${setup}
     console.log(watchdog.pid, command.pid);
     setInterval(() => {}, 1000);
   `;
@@ -83,20 +93,12 @@ describe('the watchdog', () => {
 
 /** Like {@link owner}, for a command that ignores SIGTERM, has no marker, and is added by `add`. */
 function quietOwner(add: string, graceMs: number) {
-  const script = `
-    import { spawn } from 'node:child_process';
-    import { createProcessGroups } from ${JSON.stringify(join(REPO, 'src/runner/process-groups.ts'))};
+  return ownerProcess(`
     const groups = createProcessGroups({ graceMs: ${graceMs} });
     const watchdog = groups.prepare();
     const command = spawn('sh', ['-c', "trap '' TERM; while :; do sleep 1; done"], { detached: true, stdio: 'ignore' });
     ${add}
-    console.log(watchdog.pid, command.pid);
-    setInterval(() => {}, 1000);
-  `;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  return { child, pids: () => out.trim().split(/\s+/).filter(Boolean).map(Number) };
+  `);
 }
 
 function zombie(pid: number): boolean {
