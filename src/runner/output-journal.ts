@@ -38,7 +38,7 @@ const RECORDS_DIR = '.runcue/outputs';
 const COMPACT_FILES = 8;
 /** A process starts a new segment after this many lines, so a long watch's lines can be compacted. */
 const SEGMENT_LINES = 50_000;
-/** A deletion younger than this is kept by compaction (see the module comment). */
+/** A deletion younger than this is kept by compaction (see the module comment); also the age of a forgotten temporary file. */
 const DELETION_KEPT_MS = 3_600_000;
 
 /** The winning line of a unit: its record, or null once deleted. */
@@ -334,6 +334,11 @@ function compact(fs: FileSystem, view: JournalView, kinds: ReadonlyMap<string, K
       view.offsets.set(base, Buffer.byteLength(text));
     }
     for (const name of finished) fs.remove(`${RECORDS_DIR}/${name}`);
+    // A base file being written is a temporary file until renamed; one an hour old was left by a kill.
+    for (const name of kinds.keys()) {
+      const rel = `${RECORDS_DIR}/${name}`;
+      if (name.endsWith('.tmp') && now - (fs.stat(rel)?.mtimeMs ?? now) > DELETION_KEPT_MS) fs.remove(rel);
+    }
   } catch {
     // Left as it was, or partly merged: every record is still in some file.
   }

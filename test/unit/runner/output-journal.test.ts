@@ -1,7 +1,7 @@
 /** The journal of output records (output-journal.ts) on a real temp dir: torn lines, two writers, compaction, the old format. */
 import { spawn, spawnSync } from 'node:child_process';
 import { hash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -109,13 +109,16 @@ describe('output journal', () => {
     // An old deletion of x (nothing else names x any more), a recent one of y.
     deadSegment([line({ version: 1, unit: 'x', at: old + 100, deleted: true }), line({ ...record('y'), at: old })]);
     deadSegment([line({ version: 1, unit: 'y', at: Date.now(), deleted: true })]);
-    // This process's own segment, still being written: never merged.
+    // A base file a killed compaction left half-written, and one being written now.
+    writeFileSync(join(root, DIR, 'base.old.jsonl.1.tmp'), '{"version":1,');
+    utimesSync(join(root, DIR, 'base.old.jsonl.1.tmp'), new Date(old), new Date(old));
+    writeFileSync(join(root, DIR, 'base.new.jsonl.2.tmp'), '{"version":1,');
+    // This process's own segment, still being written: never merged. Its first line merges the others.
     appendRecord(nodeFileSystem(root), 'live', record('live'));
-    const fs = nodeFileSystem(root);
-    expect(readOutputRecord(fs, 'u3')?.files).toEqual(['out/u3']);
     const left = files();
-    expect(left).toHaveLength(2);
-    const base = left.find((name) => name.startsWith('base.'));
+    expect(left, left.join(' ')).toHaveLength(3);
+    expect(left).toContain('base.new.jsonl.2.tmp');
+    const base = left.find((name) => name.startsWith('base.') && name.endsWith('.jsonl'));
     if (!base) throw new Error(`no base file among ${left.join(', ')}`);
     const merged = readFileSync(join(root, DIR, base), 'utf8')
       .trim()
