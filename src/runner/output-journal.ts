@@ -41,10 +41,16 @@ const SEGMENT_LINES = 50_000;
 /** A deletion younger than this is kept by compaction (see the module comment); also the age of a forgotten temporary file. */
 const DELETION_KEPT_MS = 3_600_000;
 
-/** The winning line of a unit: its record, or null once deleted. */
+/**
+ * The winning line of a unit. Lines are parsed only when asked for (a build reads thousands and
+ * needs a few): `line` is its text, `record` what it says once parsed (null: deleted).
+ */
 interface Entry {
   readonly at: number;
-  readonly record: OutputRecord | null;
+  /** The file the line is in. */
+  readonly file: string;
+  readonly line?: string;
+  record?: OutputRecord | null;
 }
 
 /** Old-format records are older than every journal line. */
@@ -95,19 +101,50 @@ function kindOf(name: string): Kind {
   return processAlive(owner) ? 'live' : 'finished';
 }
 
-function parseLine(text: string): { unit: string; entry: Entry } | undefined {
-  let value: unknown;
+/** A line: `at` and the unit first, so a reader finds both without parsing the rest. */
+function lineOf(unit: string, at: number, record: OutputRecord | null): string {
+  return JSON.stringify(record ? { at, ...record } : { at, version: 1, unit, deleted: true });
+}
+
+const HEAD = '{"at":';
+const UNIT = '"version":1,"unit":"';
+const DELETED = ',"deleted":true}';
+
+/** A unit's id as it is written inside a line's quotes (the key of the view's map). */
+function keyOf(unit: string): string {
+  return JSON.stringify(unit).slice(1, -1);
+}
+
+/** The `at` and unit key of a line, read without parsing it; undefined for a line not so written. */
+function scanLine(text: string): { key: string; at: number } | undefined {
+  if (!text.startsWith(HEAD)) return undefined;
+  const comma = text.indexOf(',', HEAD.length);
+  if (comma < 0 || !text.startsWith(UNIT, comma + 1)) return undefined;
+  const at = Number(text.slice(HEAD.length, comma));
+  if (!Number.isFinite(at)) return undefined;
+  const start = comma + 1 + UNIT.length;
+  let i = start;
+  while (i < text.length && text.charCodeAt(i) !== 34) i += text.charCodeAt(i) === 92 ? 2 : 1;
+  return i < text.length ? { key: text.slice(start, i), at } : undefined;
+}
+
+/** What an entry says; a line that does not parse as a record says nothing (unrecorded). */
+function recordOf(entry: Entry): OutputRecord | null {
+  if (entry.record !== undefined) return entry.record;
+  let record: OutputRecord | null = null;
   try {
-    value = JSON.parse(text);
+    const line = JSON.parse(entry.line ?? '') as Partial<OutputRecord> & { deleted?: unknown };
+    const ok = line.version === 1 && typeof line.unit === 'string' && typeof line.task === 'string' && Array.isArray(line.files);
+    if (ok && line.deleted !== true) record = line as OutputRecord;
   } catch {
-    return undefined;
+    // Cut short or garbled: unrecorded, so stale.
   }
-  if (typeof value !== 'object' || value === null) return undefined;
-  const line = value as Partial<OutputRecord> & { at?: unknown; deleted?: unknown };
-  if (line.version !== 1 || typeof line.unit !== 'string' || typeof line.at !== 'number') return undefined;
-  if (line.deleted === true) return { unit: line.unit, entry: { at: line.at, record: null } };
-  if (typeof line.task !== 'string' || !Array.isArray(line.files)) return undefined;
-  return { unit: line.unit, entry: { at: line.at, record: line as OutputRecord } };
+  entry.record = record;
+  return record;
+}
+
+function isDeletion(entry: Entry): boolean {
+  return entry.line === undefined ? entry.record === null : entry.line.endsWith(DELETED);
 }
 
 /** The records of one directory as one process sees them. */
@@ -115,23 +152,31 @@ class JournalView {
   readonly entries = new Map<string, Entry>();
   /** Bytes of each journal file read so far (up to its last whole line). */
   readonly offsets = new Map<string, number>();
-  /** Units each file names (for compaction: what a file left out still says). */
-  private readonly named = new Map<string, Set<string>>();
-  /** Lines read from each file. */
-  private readonly lines = new Map<string, number>();
+  /**
+   * What each file is, as first seen: a process that died since still counts as live, and
+   * compaction leaves its file for a later build (safe; it only saves space).
+   */
+  readonly kinds = new Map<string, Kind>();
+  /** Units the live files name (a deletion they may predate must be kept). */
+  readonly namedLive = new Set<string>();
+  /** Lines read from finished files, and the unit of each old-format file. */
+  finishedLines = 0;
+  readonly legacyUnits = new Map<string, string>();
   private readonly fs: FileSystem;
 
   constructor(fs: FileSystem) {
     this.fs = fs;
   }
 
-  apply(file: string, unit: string, entry: Entry): void {
+  apply(unit: string, entry: Entry): void {
     const known = this.entries.get(unit);
     if (!known || entry.at >= known.at) this.entries.set(unit, entry);
-    let units = this.named.get(file);
-    if (!units) this.named.set(file, (units = new Set()));
-    units.add(unit);
-    this.lines.set(file, (this.lines.get(file) ?? 0) + 1);
+  }
+
+  kindOf(name: string): Kind {
+    let kind = this.kinds.get(name);
+    if (kind === undefined) this.kinds.set(name, (kind = kindOf(name)));
+    return kind;
   }
 
   /**
@@ -148,15 +193,16 @@ class JournalView {
       }
       let vanished = false;
       for (const name of names) {
-        if (name.endsWith('.jsonl')) vanished = !this.readSegment(name) || vanished;
-        else if (LEGACY.test(name) && !this.offsets.has(name)) this.readLegacy(name);
+        const kind = this.kindOf(name);
+        if (kind === 'live' || kind === 'finished') vanished = !this.readSegment(name, kind === 'live') || vanished;
+        else if (kind === 'legacy' && !this.offsets.has(name)) this.readLegacy(name);
       }
       if (!vanished || attempt === 2) return names;
     }
   }
 
   /** False when the file is gone. */
-  private readSegment(name: string): boolean {
+  private readSegment(name: string, live: boolean): boolean {
     const rel = `${RECORDS_DIR}/${name}`;
     const from = this.offsets.get(name) ?? 0;
     const size = this.fs.stat(rel)?.size;
@@ -172,8 +218,11 @@ class JournalView {
     const end = bytes.lastIndexOf(10) + 1;
     if (end <= from) return true;
     for (const text of bytes.toString('utf8', from, end).split('\n')) {
-      const line = text === '' ? undefined : parseLine(text);
-      if (line) this.apply(name, line.unit, line.entry);
+      const scanned = text === '' ? undefined : scanLine(text);
+      if (!scanned) continue;
+      this.apply(scanned.key, { at: scanned.at, file: name, line: text });
+      if (live) this.namedLive.add(scanned.key);
+      else this.finishedLines++;
     }
     this.offsets.set(name, end);
     return true;
@@ -183,19 +232,14 @@ class JournalView {
     this.offsets.set(name, 0);
     try {
       const record = JSON.parse(this.fs.readText(`${RECORDS_DIR}/${name}`)) as Partial<OutputRecord>;
-      if (record.version === 1 && typeof record.unit === 'string' && typeof record.task === 'string' && Array.isArray(record.files))
-        this.apply(name, record.unit, { at: LEGACY_AT, record: record as OutputRecord });
+      if (record.version === 1 && typeof record.unit === 'string' && typeof record.task === 'string' && Array.isArray(record.files)) {
+        const key = keyOf(record.unit);
+        this.apply(key, { at: LEGACY_AT, record: record as OutputRecord, file: name });
+        this.legacyUnits.set(name, key);
+      }
     } catch {
       // Unreadable: that unit looks unrecorded, as it did before.
     }
-  }
-
-  unitsOf(file: string): ReadonlySet<string> {
-    return this.named.get(file) ?? new Set();
-  }
-
-  linesOf(file: string): number {
-    return this.lines.get(file) ?? 0;
   }
 }
 
@@ -207,22 +251,19 @@ function viewOf(fs: FileSystem): JournalView {
   if (view) return view;
   view = new JournalView(fs);
   views.set(fs, view);
-  const kinds = new Map(view.refresh().map((name) => [name, kindOf(name)]));
-  const finished = [...kinds].flatMap(([name, kind]) => (kind === 'finished' || kind === 'legacy' ? [name] : []));
-  let lines = 0;
-  const units = new Set<string>();
-  for (const name of finished) {
-    lines += view.linesOf(name);
-    for (const unit of view.unitsOf(name)) units.add(unit);
-  }
-  const legacy = finished.some((name) => kinds.get(name) === 'legacy');
-  if (finished.length >= COMPACT_FILES || legacy || lines > 2 * units.size + 1000) compact(fs, view, kinds);
+  const names = view.refresh();
+  const finished = names.filter((name) => view.kindOf(name) === 'finished' || view.kindOf(name) === 'legacy');
+  let fromFinished = 0;
+  for (const entry of view.entries.values()) if (view.kinds.get(entry.file) !== 'live') fromFinished++;
+  if (finished.length >= COMPACT_FILES || view.legacyUnits.size > 0 || view.finishedLines > 2 * fromFinished + 1000)
+    compact(fs, view, finished);
   return view;
 }
 
 /** The unit's record as this build first read it; null when there is none. */
 export function journalRecord(fs: FileSystem, unit: string): OutputRecord | null {
-  return viewOf(fs).entries.get(unit)?.record ?? null;
+  const entry = viewOf(fs).entries.get(keyOf(unit));
+  return entry ? recordOf(entry) : null;
 }
 
 /** The unit's record with what other processes appended since this build read them. */
@@ -234,7 +275,7 @@ export function refreshedRecord(fs: FileSystem, unit: string): OutputRecord | nu
 
 /** Every live record. */
 export function journalRecords(fs: FileSystem): OutputRecord[] {
-  return [...viewOf(fs).entries.values()].flatMap((e) => (e.record ? [e.record] : []));
+  return [...viewOf(fs).entries.values()].flatMap((entry) => recordOf(entry) ?? []);
 }
 
 /** Appends the unit's record, or that it has none (`null`); throws when it cannot be written. */
@@ -242,8 +283,7 @@ export function appendRecord(fs: FileSystem, unit: string, record: OutputRecord 
   const writer = writerFor(fs);
   lastAt = Math.max(lastAt, Date.now());
   const at = lastAt;
-  const line = record ? { ...record, at } : { version: 1, unit, at, deleted: true };
-  const text = `${writer.torn ? '\n' : ''}${JSON.stringify(line)}\n`;
+  const text = `${writer.torn ? '\n' : ''}${lineOf(unit, at, record)}\n`;
   const before = writer.bytes;
   try {
     write(fs, `${RECORDS_DIR}/${writer.name}`, text);
@@ -257,7 +297,10 @@ export function appendRecord(fs: FileSystem, unit: string, record: OutputRecord 
   writer.bytes += Buffer.byteLength(text);
   const view = views.get(fs);
   if (!view) return;
-  view.apply(writer.name, unit, { at, record });
+  const key = keyOf(unit);
+  view.apply(key, { at, record, file: writer.name });
+  view.kinds.set(writer.name, 'live');
+  view.namedLive.add(key);
   // This process alone writes the segment: what it wrote needs no reading back.
   if ((view.offsets.get(writer.name) ?? 0) === before) view.offsets.set(writer.name, writer.bytes);
 }
@@ -297,47 +340,36 @@ function write(fs: FileSystem, rel: string, text: string): void {
 }
 
 /**
- * Merges the finished files into one base file (see the module comment). `names`: the files the
- * view read. Failures leave the files as they were: compaction only saves space.
+ * Merges the finished files into one base file (see the module comment). Failures leave the
+ * files as they were: compaction only saves space.
  */
-function compact(fs: FileSystem, view: JournalView, kinds: ReadonlyMap<string, Kind>): void {
-  const finished = [...kinds].flatMap(([name, kind]) => (kind === 'finished' || kind === 'legacy' ? [name] : []));
+function compact(fs: FileSystem, view: JournalView, finished: readonly string[]): void {
   const included = new Set(finished);
-  const elsewhere = new Set<string>();
-  for (const name of kinds.keys()) if (!included.has(name)) for (const unit of view.unitsOf(name)) elsewhere.add(unit);
-  const merged = new Map<string, Entry>();
-  for (const name of finished) {
-    for (const unit of view.unitsOf(name)) {
-      const entry = view.entries.get(unit);
-      if (entry) merged.set(unit, entry);
-    }
-  }
   const now = Date.now();
   const lines: string[] = [];
-  for (const [unit, entry] of merged) {
-    if (entry.record) lines.push(JSON.stringify({ ...entry.record, at: entry.at }));
-    else if (elsewhere.has(unit) || now - entry.at < DELETION_KEPT_MS)
-      lines.push(JSON.stringify({ version: 1, unit, at: entry.at, deleted: true }));
+  for (const [key, entry] of view.entries) {
+    // A unit whose latest line is in a live file keeps it there.
+    if (!included.has(entry.file)) continue;
+    if (isDeletion(entry) && !view.namedLive.has(key) && now - entry.at >= DELETION_KEPT_MS) continue;
+    // Old-format records keep their place, older than every line.
+    lines.push(entry.line ?? lineOf(JSON.parse(`"${key}"`) as string, entry.at, recordOf(entry)));
   }
   try {
     // An old-format file whose unit has a newer line must go first: were it left after a kill,
     // with that line compacted away, it would come back.
-    for (const name of finished) {
-      if (kinds.get(name) !== 'legacy') continue;
-      const unit = [...view.unitsOf(name)][0];
-      if (unit === undefined || (view.entries.get(unit)?.at ?? LEGACY_AT) > LEGACY_AT) fs.remove(`${RECORDS_DIR}/${name}`);
-    }
+    for (const [name, unit] of view.legacyUnits) if (view.entries.get(unit)?.file !== name) fs.remove(`${RECORDS_DIR}/${name}`);
     if (lines.length > 0) {
       const base = `base.${randomUUID()}.jsonl`;
       const text = `${lines.join('\n')}\n`;
       fs.replaceFile(`${RECORDS_DIR}/${base}`, text);
       view.offsets.set(base, Buffer.byteLength(text));
+      view.kinds.set(base, 'finished');
     }
     for (const name of finished) fs.remove(`${RECORDS_DIR}/${name}`);
     // A base file being written is a temporary file until renamed; one an hour old was left by a kill.
-    for (const name of kinds.keys()) {
+    for (const [name, kind] of view.kinds) {
       const rel = `${RECORDS_DIR}/${name}`;
-      if (name.endsWith('.tmp') && now - (fs.stat(rel)?.mtimeMs ?? now) > DELETION_KEPT_MS) fs.remove(rel);
+      if (kind === 'other' && name.endsWith('.tmp') && now - (fs.stat(rel)?.mtimeMs ?? now) > DELETION_KEPT_MS) fs.remove(rel);
     }
   } catch {
     // Left as it was, or partly merged: every record is still in some file.

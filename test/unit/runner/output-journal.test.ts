@@ -34,7 +34,8 @@ function deadSegment(lines: readonly string[], serial = 1): string {
   return name;
 }
 
-const line = (value: object): string => `${JSON.stringify(value)}\n`;
+/** A line as runcue writes it: `at` first. */
+const line = ({ at, ...rest }: { readonly at: number } & Record<string, unknown>): string => `${JSON.stringify({ at, ...rest })}\n`;
 const HOUR = 3_600_000;
 
 describe('output journal', () => {
@@ -49,10 +50,19 @@ describe('output journal', () => {
     expect(files()).toHaveLength(1);
   });
 
+  it('finds units whose ids hold quotes, backslashes, newlines and non-ASCII characters', () => {
+    const ids = ['copy[n=a"b]', 'copy[n=a\\"b]', 'copy[n=a\nb]', 'copy[n=$(rm x) é ✓]', 'copy[n=-x\\]'];
+    const fs = nodeFileSystem(root);
+    ids.forEach((id, i) => appendRecord(fs, id, record(id, [`out/${i}`])));
+    const again = nodeFileSystem(root);
+    expect(ids.map((id) => readOutputRecord(again, id)?.files)).toEqual(ids.map((_, i) => [`out/${i}`]));
+    expect(readOutputRecord(again, 'copy[n=a')).toBeNull();
+  });
+
   it('ignores a torn last line and a line that does not parse, and keeps the others', () => {
     deadSegment([
       line({ ...record('a'), at: 1 }),
-      '{"version":1,"unit":"c","task":"copy","fil\n',
+      '{"at":2,"version":1,"unit":"c","task":"copy","fil\n',
       line({ ...record('d'), at: 3 }),
       // runcue was killed while writing this one: no newline.
       JSON.stringify({ ...record('b'), at: 2 }).slice(0, 30),
