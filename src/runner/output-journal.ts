@@ -8,12 +8,13 @@
  *   time of that pid, a hash of the host name and a counter), with one `write` per whole line
  *   (O_APPEND). No two processes ever write one file, so concurrent runs (queue workers, watch and
  *   build) cannot lose each other's lines, and no lock is needed.
- * - A line is `{"version":1,"unit":...,"task":...,"files":[...],"at":MS}`, or `"deleted":true` in
- *   place of the record. For each unit the line with the greatest `at` wins (a process's `at`
+ * - A line is `{"at":MS,"version":1,"unit":...,"task":...,"files":[...]}`, or `"deleted":true`
+ *   in place of the record. For each unit the line with the greatest `at` wins (a process's `at`
  *   never decreases; among equal ones, the later line of a file). A line without its newline
- *   (runcue was killed while writing it) or that does not parse is ignored: that unit then looks
- *   unrecorded, so stale, never fresh. After a failed write the next line starts with a newline,
- *   so a torn line never swallows the one after it.
+ *   (runcue was killed while writing it) is ignored, and a winning line that does not parse says
+ *   nothing: that unit then looks unrecorded, so stale, never fresh. After a failed write the next
+ *   line starts with a newline, so a torn line never swallows the one after it. A line is parsed
+ *   only when its unit's record is asked for: `at` and the unit come first, found by a scan.
  * - Compaction merges the segments no live process writes to any more (its writer died, or it is
  *   this process's own finished segment), earlier compactions (`base.ID.jsonl`) and files of the
  *   old one-file-per-unit format (`HASH.json`, read as older than every line) into one new base
