@@ -50,34 +50,23 @@ export interface RecordAccumulator {
   readonly fresh: readonly FreshUnit[];
 }
 
-/**
- * What the record knows of a unit so far. A class, not an object literal: its later fields
- * (reason, start, end, ...) are added in the order events set them, which is the order of the
- * record's keys, and a constructor's objects keep room for them in the object itself (a literal's
- * overflowed into a second, growing table: two more allocations per unit of a long run).
- */
-class UnitState {
+interface UnitState {
   unit: string;
   task: string;
-  outcome: UnitOutcome = 'running';
-  attempts = 0;
-  pushBacks = 0;
-  spans: Span[] = NO_SPANS;
-  declare reason?: StaleReason;
-  declare start?: number;
-  declare end?: number;
-  declare runningSince?: number;
-  declare failure?: UnitFailure;
-  declare exitCode?: number;
-  declare command?: string;
-  declare outputTail?: string;
-  declare blocked?: string;
-  declare worker?: number;
-
-  constructor(unit: string, task: string) {
-    this.unit = unit;
-    this.task = task;
-  }
+  outcome: UnitOutcome;
+  reason?: StaleReason;
+  start?: number;
+  end?: number;
+  attempts: number;
+  pushBacks: number;
+  spans: Span[];
+  runningSince?: number;
+  failure?: UnitFailure;
+  exitCode?: number;
+  command?: string;
+  outputTail?: string;
+  blocked?: string;
+  worker?: number;
 }
 
 type Done = Extract<RunEvent, { type: 'run:done' }>;
@@ -222,7 +211,7 @@ class Accumulator implements RecordAccumulator {
   private unit(task: string, unit: string): UnitState {
     let state = this.units.get(unit);
     if (state === undefined) {
-      state = new UnitState(unit, task);
+      state = { unit, task, outcome: 'running', attempts: 0, pushBacks: 0, spans: NO_SPANS };
       this.units.set(unit, state);
     }
     return state;
