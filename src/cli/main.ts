@@ -6,6 +6,8 @@
 import type { CliContext } from './options.ts';
 import { VERSION } from './version.ts';
 import { EXIT_CODES as EXIT } from './exit-codes.ts';
+import { fileURLToPath } from 'node:url';
+import { loadEngine } from './engine-script.ts';
 
 /** Long enough for stdout and stderr to drain where writes are asynchronous (TTYs, macOS pipes). */
 const LINGER_MS = 250;
@@ -47,8 +49,6 @@ export async function main(argv: readonly string[]): Promise<void> {
   // grows, and growing it by half at a time meant five full collections at 20,000 units instead
   // of two (~7% more CPU at 20,000 and 100,000 units; peak memory 14% lower at 100,000).
   if (argv[2] !== 'sim') setFlagsFromString('--heap-growing-percent=50');
-  // No TurboFan until work starts (optimiser.ts turns it back on): a no-op never pays its compiles.
-  if (argv[2] === 'build' || argv[2] === 'watch') setFlagsFromString('--no-turbofan');
   // A reader that leaves early (`runcue plan | head -1`, `runcue graph | head`) is not an error
   // of runcue's: the rest of the output is dropped, as for any Unix tool. A run notices it too
   // and stops (see withSignals).
@@ -70,7 +70,10 @@ export async function main(argv: readonly string[]): Promise<void> {
     },
     consoleToStderr,
   };
-  const [{ CommanderError }, { createProgram }] = await Promise.all([import('commander'), import('./program.ts')]);
+  const { CommanderError, createProgram } = await loadEngine(fileURLToPath(new URL('engine.cjs', import.meta.url)), argv[2]);
+  // No TurboFan until work starts (optimiser.ts turns it back on): a no-op never pays its compiles.
+  // (After the engine is compiled: its code cache is made under the flags it was compiled with.)
+  if (argv[2] === 'build' || argv[2] === 'watch') setFlagsFromString('--no-turbofan');
   const program = createProgram(context, argv[2]);
   try {
     await program.parseAsync([...argv]);
