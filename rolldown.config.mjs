@@ -46,7 +46,10 @@ function builtins() {
       const lazy = LAZY_BUILTINS.has(name);
       const real = require(`node:${name}`);
       const lines = [
-        `const load = () => process.getBuiltinModule(${JSON.stringify(`node:${name}`)});`,
+        // Loaded under V8's default flags, the module comes from Node's code cache (src/cli/v8-flags.ts).
+        'let loaded;',
+        `const get = () => process.getBuiltinModule(${JSON.stringify(`node:${name}`)});`,
+        "const load = () => (loaded ??= globalThis[Symbol.for('runcue.v8-flags')]?.withDefaults(get) ?? get());",
         lazy ? 'const mod = new Proxy({}, { get: (_, key) => load()[key] });' : 'const mod = load();',
         'const pick = (key) => mod[key];',
         'const stub = (key) => function (...args) { return load()[key].apply(this, args); };',
@@ -70,7 +73,7 @@ function builtins() {
 const SRC = `${import.meta.dirname}/src/`;
 const APART = [
   /^index\.ts$/, // the library's entry: it exports watch
-  /^cli\/(main|version|exit-codes|engine-script)\.ts$/, // main.js: --version with these alone, loading the engine
+  /^cli\/(main|version|exit-codes|engine-script|v8-flags)\.ts$/, // main.js: --version with these alone, loading the engine
   /^cli\/report\/(tty|listr)\.ts$/, // listr2, for a terminal only
   /^(watch|worker)\//,
   /^runner\/(sim|remote)\//,
@@ -173,7 +176,7 @@ const esm = defineConfig({
         {
           name: 'start',
           priority: 2,
-          test: (id) => id.startsWith(BUILTIN_PREFIX) || /[\\/]src[\\/]cli[\\/](version|exit-codes)\.ts$/.test(id),
+          test: (id) => id.startsWith(BUILTIN_PREFIX) || /[\\/]src[\\/]cli[\\/](version|exit-codes|v8-flags)\.ts$/.test(id),
         },
         { name: 'engine', priority: 1, test: (id) => inEngine(id) },
       ],

@@ -16,6 +16,8 @@
  * no units 222 -> 187 M instructions, no-op at 10,000 units 881 -> 849 M, touch-one 1100 -> 937 M.
  * A failure to read or write it only costs the compiling it would have saved.
  */
+import { withDefaultFlags } from './v8-flags.ts';
+
 /** What main.ts takes from the engine. */
 type Engine = typeof import('./engine-entry.ts');
 
@@ -60,20 +62,21 @@ function cacheFileFor(script: string, command: string | undefined): string | und
   return `${dir}/runcue-${name}-${String(stat.size)}-${String(stat.mtimeNs)}-${String(stat.ino)}.bin`;
 }
 
+/** How much bytecode V8 holds (a walk over the heap: 4 M instructions). */
+function compiledBytes(): number {
+  return process.getBuiltinModule('node:v8').getHeapCodeStatistics().bytecode_and_metadata_size;
+}
+
 /** Writes the script's cache at exit when it is missing, rejected, or short of what this run compiled. */
 function saveAtExit(script: import('node:vm').Script, file: string, cached: Buffer | undefined): void {
-  const v8 = process.getBuiltinModule('node:v8');
   const writes = cached === undefined || script.cachedDataRejected === true ? 0 : (cached[0] ?? MAX_WRITES) + 1;
   if (writes > MAX_WRITES) return;
-  const before = v8.getHeapCodeStatistics().bytecode_and_metadata_size;
+  const before = compiledBytes();
   process.once('exit', () => {
-    if (writes > 0 && v8.getHeapCodeStatistics().bytecode_and_metadata_size - before < GROWTH_BYTES) return;
+    if (writes > 0 && compiledBytes() - before < GROWTH_BYTES) return;
     try {
-      // V8 accepts a cache only under the flags it was made with: main.ts turns TurboFan off for a
-      // build after the script is compiled and back on when work starts; a run that ended before
-      // that must not leave a cache that the next run rejects.
-      v8.setFlagsFromString('--turbofan');
-      const data = script.createCachedData();
+      // Under the flags the script was compiled with, or the next run's V8 rejects the cache.
+      const data = withDefaultFlags(() => script.createCachedData());
       const { writeFileSync, renameSync } = process.getBuiltinModule('node:fs');
       const temporary = `${file}.${String(process.pid)}.tmp`;
       writeFileSync(temporary, Buffer.concat([Buffer.of(writes), data]));
@@ -94,15 +97,19 @@ export async function loadEngine(script: string, command: string | undefined): P
   const vm = process.getBuiltinModule('node:vm');
   const file = cacheFileFor(script, command);
   const cached = file === undefined ? undefined : readOrUndefined(file);
-  const compiled = new vm.Script(`${WRAPPER_HEAD}${source.toString('utf8')}\n})`, {
-    filename: script,
-    cachedData: cached?.subarray(1),
-  });
+  const compiled = withDefaultFlags(
+    () =>
+      new vm.Script(`${WRAPPER_HEAD}${source.toString('utf8')}\n})`, {
+        filename: script,
+        cachedData: cached?.subarray(1),
+      }),
+  );
   if (file !== undefined) saveAtExit(compiled, file, cached);
   const module = { exports: {} };
   const run = compiled.runInThisContext() as ScriptFunction;
   const { createRequire } = process.getBuiltinModule('node:module');
   const directory = process.getBuiltinModule('node:path').dirname(script);
-  run(module.exports, createRequire(script), module, script, directory, dynamicImport);
+  // The script's top level loads the built-in modules it does not load lazily.
+  withDefaultFlags(() => run(module.exports, createRequire(script), module, script, directory, dynamicImport));
   return module.exports as Engine;
 }

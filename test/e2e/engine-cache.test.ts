@@ -70,6 +70,27 @@ describe('the engine code cache', () => {
     expect(rewritten[0]).toBe(0);
   });
 
+  it('is what a command runs: the ES module build of the engine is not loaded', async () => {
+    project();
+    // Lists every file: module Node loads, at exit.
+    const hook = [
+      "import { registerHooks } from 'node:module';",
+      'const seen = new Set();',
+      "registerHooks({ load(url, context, next) { if (url.startsWith('file:')) seen.add(url); return next(url, context); } });",
+      "process.on('exit', () => process.stderr.write('loaded: ' + [...seen].join(' ') + '\\n'));",
+    ].join('\n');
+    const options = `--import data:text/javascript,${encodeURIComponent(hook)}`;
+    const run = await rig.run(['build', '--reporter', 'silent'], { env: { ...env(), NODE_OPTIONS: options } });
+    expect(run.code).toBe(0);
+    expect(rig.read('out/1.out')).toBe('one');
+    // dist/ files, without the chunks' content hashes.
+    const loaded = (/loaded: (.*)/.exec(run.stderr)?.[1] ?? '')
+      .split(' ')
+      .map((url) => url.replace(/^.*\/dist\//, 'dist/').replace(/-[\w-]{8}\.js$/, '.js'));
+    expect(loaded).toContain('dist/cli/main.js');
+    expect(loaded.filter((url) => url.startsWith('dist/')).sort()).toEqual(['dist/chunks/start.js', 'dist/cli/main.js']);
+  });
+
   it('is not written when Node’s compile cache is off, nor under a name the command word chose', async () => {
     project();
     const off = await rig.run(['build', '--reporter', 'silent'], { env: { ...env(), NODE_DISABLE_COMPILE_CACHE: '1' } });

@@ -45,7 +45,13 @@ describe('start-up', () => {
       const loaded = loadedBy([flag]);
       expect(loaded.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
       expect(loaded.packages).toEqual([]);
-      expect(loaded.files).toEqual(['src/cli/engine-script.ts', 'src/cli/exit-codes.ts', 'src/cli/main.ts', 'src/cli/version.ts']);
+      expect(loaded.files).toEqual([
+        'src/cli/engine-script.ts',
+        'src/cli/exit-codes.ts',
+        'src/cli/main.ts',
+        'src/cli/v8-flags.ts',
+        'src/cli/version.ts',
+      ]);
     }
   });
 
@@ -60,6 +66,7 @@ describe('start-up', () => {
         'src/cli/exit-codes.ts',
         'src/cli/main.ts',
         'src/cli/program.ts',
+        'src/cli/v8-flags.ts',
         'src/cli/version.ts',
       ]);
     }
