@@ -80,6 +80,12 @@ export interface BuildOptions {
    */
   readonly outputRecords?: 'all' | 'read-back';
   /**
+   * False: the result's `written` (the files the run wrote, with their mtimes) stays empty, and
+   * no output is statted again for it. Only a watcher reads it (to tell its own writes from the
+   * user's); `runcue sim` does not. Default true.
+   */
+  readonly keepWritten?: boolean;
+  /**
    * Units run elsewhere (`executorFor` adds them to a remote queue, whose workers enforce the
    * services' limits): no local limits but `jobs`, and no in-flight records.
    */
@@ -152,6 +158,7 @@ export async function build(options: BuildOptions): Promise<Result<BuildResult, 
     emit,
     ...(inflight ? { inflight } : {}),
     ...(options.outputRecords ? { outputRecords: options.outputRecords } : {}),
+    ...(options.keepWritten === false ? { keepWritten: false } : {}),
     // So that every worker:exit comes before run:done.
     ...(options.workers === undefined ? { beforeDone: () => workers.close() } : {}),
     signal: options.signal,

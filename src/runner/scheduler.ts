@@ -83,7 +83,7 @@ export class Scheduler {
     this.book = new Book({ noDeps: options.noDeps, clock, emit: options.emit });
     this.admission = new Admission({ config: options.config, limiter: options.limiter, clock, random });
     this.hooks = new Hooks({ config: options.config, clock, timers, emit: options.emit, reported: () => this.state.reported });
-    this.ledger = new Ledger(options.fs, options.outputRecords ?? 'all');
+    this.ledger = new Ledger(options.fs, options.outputRecords ?? 'all', options.keepWritten ?? true);
     this.recorder = options.dryRun ? new PlanRecorder(this.book) : undefined;
     this.elsewhere = new ElsewhereWaits(timers);
     this.checks = new CustomChecks(clock, timers);

@@ -48,6 +48,8 @@ export interface SchedulerOptions extends TargetPlan {
   readonly inflight?: InflightRecords;
   /** Which units' output records (output-record.ts) a success writes; default all (see BuildOptions). */
   readonly outputRecords?: 'all' | 'read-back';
+  /** False: the result's `written` stays empty (see BuildOptions). */
+  readonly keepWritten?: boolean;
   /** (watch) Units whose last run rewrote their own inputs: not rerun while the inputs stay as it left them. */
   readonly rewroteEarlier?: ReadonlyMap<string, InputRewrite>;
   /** Who carries out each task's attempts: the scheduler knows nothing of processes. */

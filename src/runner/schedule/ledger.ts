@@ -34,10 +34,13 @@ export class Ledger {
   private unrecordedWarned = false;
 
   private readonly records: 'all' | 'read-back';
+  /** False: `written` stays empty (a rehearsal: no watcher reads it). */
+  private readonly keepWritten: boolean;
 
-  constructor(fs: FileSystem, records: 'all' | 'read-back' = 'all') {
+  constructor(fs: FileSystem, records: 'all' | 'read-back' = 'all', keepWritten = true) {
     this.fs = fs;
     this.records = records;
+    this.keepWritten = keepWritten;
   }
 
   /** The earliest time a fresh unit's `maxAge` runs out or its `schedule` comes due, if any has one. */
@@ -60,14 +63,7 @@ export class Ledger {
    * `.runcue/` cannot be written (it fails every unit's record the same way).
    */
   succeeded(unit: Unit, files: RunFiles): string | undefined {
-    const only = unit.outputs.length === 1 ? unit.outputs[0] : undefined;
-    if (only && !only.isGlob) {
-      // One concrete output (most units): its stat as it is, no snapshot map and callback per unit.
-      const st = this.fs.stat(only.path);
-      if (st?.isFile()) this.written.set(only.path, st.mtimeMs);
-    } else {
-      statsOf(this.fs, unit.outputs).forEach((st, file) => this.written.set(file, st.mtimeMs));
-    }
+    if (this.keepWritten) this.noteWritten(unit);
     const rewrite = rewriteAfterRun(this.fs, unit, files.rewrote);
     if (rewrite) this.rewrote.set(unit.id, rewrite);
     if (this.records === 'read-back' && !needsRecord(unit)) return undefined;
@@ -75,5 +71,16 @@ export class Ledger {
     if (!unrecorded || this.unrecordedWarned) return undefined;
     this.unrecordedWarned = true;
     return unrecorded;
+  }
+
+  private noteWritten(unit: Unit): void {
+    const only = unit.outputs.length === 1 ? unit.outputs[0] : undefined;
+    if (only && !only.isGlob) {
+      // One concrete output (most units): its stat as it is, no snapshot map and callback per unit.
+      const st = this.fs.stat(only.path);
+      if (st?.isFile()) this.written.set(only.path, st.mtimeMs);
+      return;
+    }
+    statsOf(this.fs, unit.outputs).forEach((st, file) => this.written.set(file, st.mtimeMs));
   }
 }

@@ -111,6 +111,7 @@ export async function simulate(options: SimulateOptions): Promise<Result<SimRun,
       rateStore,
       inflightRecords: false,
       outputRecords: 'read-back',
+      keepWritten: false,
       onEvent,
       ...(options.signal ? { signal: options.signal } : {}),
     });
