@@ -97,14 +97,7 @@ export class RemoteQueues {
    * running, or finished during this run: then this attempt joins it (true).
    */
   private async add(queue: Queue, task: ResolvedTask, request: UnitRunRequest, id: string): Promise<boolean> {
-    const existing = (await queue.getJob(id)) as Job | undefined;
-    if (existing) {
-      const state = await existing.getState();
-      const finished = state === 'completed' || state === 'failed';
-      if (!finished || (existing.finishedOn ?? 0) >= this.since) return true;
-      // Finished in an earlier run, and found stale again since (an output deleted, say): again.
-      await existing.remove();
-    }
+    if (await joinable(queue, id, this.since)) return true;
     await queue.add(task.name, jobData(request.view, request.attempt, this.o.configHash), {
       jobId: id,
       attempts: 1,
@@ -181,6 +174,28 @@ export class RemoteQueues {
     await events.waitUntilReady();
     return { queue, events, waiters, starters };
   }
+}
+
+/** What {@link joinable} reads of a queue. */
+export type JobLookup = Pick<Queue, 'getJobState' | 'getJob'>;
+
+/**
+ * Whether job `id` is one to join rather than add: waiting, running, or finished at or after
+ * `since` (during this run). One that finished before, in an earlier run, is removed: its unit
+ * was found stale again since (an output deleted, say), so it runs again.
+ */
+export async function joinable(queue: JobLookup, id: string, since: number): Promise<boolean> {
+  // The state first, then the job. The other way round, a job that finishes between the two
+  // reads looks finished with the finishedOn of its unfinished self (none), as if before this
+  // run: a restarted coordinator would remove and add again a job its predecessor left running.
+  const state = await queue.getJobState(id);
+  if (state === 'unknown') return false;
+  if (state !== 'completed' && state !== 'failed') return true;
+  const job = (await queue.getJob(id)) as Job | undefined;
+  if (!job) return false;
+  if ((job.finishedOn ?? 0) >= since) return true;
+  await job.remove();
+  return false;
 }
 
 /** Sets (or clears) the queue's global concurrency in Redis, and its rate limit that never binds. */
