@@ -4,3 +4,4 @@
  */
 export { CommanderError } from 'commander';
 export { createProgram } from './program.ts';
+export { codeReach } from './code-reach.ts';

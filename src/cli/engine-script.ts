@@ -9,11 +9,10 @@
  * with all of it compiled. The cache sits in Node's compile cache directory (so
  * NODE_COMPILE_CACHE and NODE_DISABLE_COMPILE_CACHE apply to it too), one file per command and
  * build of the script. Making a cache costs 5-20 ms, so it is written only when there was none,
- * V8 rejected it, or the run compiled much bytecode the cache may lack (units ran where the
- * first run had none), and that at most `MAX_WRITES` more times: the measure counts Node's own
- * modules too (a run that starts commands loads child_process), so it cannot tell when the
- * cache has all it will get. Measured with callgrind against the ES modules alone: a build with
- * no units 222 -> 187 M instructions, no-op at 10,000 units 881 -> 849 M, touch-one 1100 -> 937 M.
+ * V8 rejected it, or the run went further than the one that wrote it (code-reach.ts: units
+ * checked where the first run had none, a unit started): at most four times per command.
+ * Measured with callgrind against the ES modules alone: a build with no units 222 -> 187 M
+ * instructions, no-op at 10,000 units 881 -> 849 M, touch-one 1100 -> 937 M.
  * A failure to read or write it only costs the compiling it would have saved.
  */
 import { withDefaultFlags } from './v8-flags.ts';
@@ -21,10 +20,6 @@ import { withDefaultFlags } from './v8-flags.ts';
 /** What main.ts takes from the engine. */
 type Engine = typeof import('./engine-entry.ts');
 
-/** Bytecode compiled during a run, beyond which the cache is worth writing again. */
-const GROWTH_BYTES = 24 * 1024;
-/** Rewrites of one cache file after its first write: the cache stops growing after these. */
-const MAX_WRITES = 4;
 /** The script's parameters, as the CommonJS wrapper gives them plus dynamic import (see rolldown.config.mjs). */
 const WRAPPER_HEAD = '(function (exports, require, module, __filename, __dirname, __runcueImport) {';
 
@@ -62,24 +57,21 @@ function cacheFileFor(script: string, command: string | undefined): string | und
   return `${dir}/runcue-${name}-${String(stat.size)}-${String(stat.mtimeNs)}-${String(stat.ino)}.bin`;
 }
 
-/** How much bytecode V8 holds (a walk over the heap: 4 M instructions). */
-function compiledBytes(): number {
-  return process.getBuiltinModule('node:v8').getHeapCodeStatistics().bytecode_and_metadata_size;
-}
-
-/** Writes the script's cache at exit when it is missing, rejected, or short of what this run compiled. */
-function saveAtExit(script: import('node:vm').Script, file: string, cached: Buffer | undefined): void {
-  const writes = cached === undefined || script.cachedDataRejected === true ? 0 : (cached[0] ?? MAX_WRITES) + 1;
-  if (writes > MAX_WRITES) return;
-  const before = compiledBytes();
+/**
+ * Writes the script's cache at exit when there is none, V8 rejected it, or this run went further
+ * than the one that wrote it (`reach`, a level kept in the file's first byte).
+ */
+function saveAtExit(script: import('node:vm').Script, file: string, cached: Buffer | undefined, reach: () => number): void {
+  const written = cached === undefined || script.cachedDataRejected === true ? -1 : (cached[0] ?? 0);
   process.once('exit', () => {
-    if (writes > 0 && compiledBytes() - before < GROWTH_BYTES) return;
+    const level = reach();
+    if (level <= written) return;
     try {
       // Under the flags the script was compiled with, or the next run's V8 rejects the cache.
       const data = withDefaultFlags(() => script.createCachedData());
       const { writeFileSync, renameSync } = process.getBuiltinModule('node:fs');
       const temporary = `${file}.${String(process.pid)}.tmp`;
-      writeFileSync(temporary, Buffer.concat([Buffer.of(writes), data]));
+      writeFileSync(temporary, Buffer.concat([Buffer.of(level), data]));
       renameSync(temporary, file);
     } catch {
       // A read-only or full cache directory: the next run compiles as this one did.
@@ -104,8 +96,8 @@ export async function loadEngine(script: string, command: string | undefined): P
         cachedData: cached?.subarray(1),
       }),
   );
-  if (file !== undefined) saveAtExit(compiled, file, cached);
-  const module = { exports: {} };
+  const module = { exports: {} as Partial<Engine> };
+  if (file !== undefined) saveAtExit(compiled, file, cached, () => module.exports.codeReach?.() ?? 0);
   const run = compiled.runInThisContext() as ScriptFunction;
   const { createRequire } = process.getBuiltinModule('node:module');
   const directory = process.getBuiltinModule('node:path').dirname(script);

@@ -42,16 +42,43 @@ describe('the engine code cache', () => {
     const written = readFileSync(cache ?? '');
     expect(written.length).toBeGreaterThan(10_000);
 
+    // The first run started units (the header byte says so): it compiled all a no-op needs.
+    expect(written[0]).toBe(3);
     const outputs = ['out/1.out', 'out/2.out'].map((f) => rig.mtime(f));
     const second = await rig.run(['build', '--reporter', 'silent'], { env: env() });
     expect(second.code).toBe(0);
     expect(['out/1.out', 'out/2.out'].map((f) => rig.mtime(f))).toEqual(outputs);
-    // The first run compiled all that this no-op needed: the file is as it was.
     expect(readFileSync(cache ?? '').equals(written)).toBe(true);
 
     const plan = await rig.run(['plan'], { env: env() });
     expect(plan.code).toBe(0);
     expect(engineCaches().map((f) => /\/runcue-(\w+)-\d[^/]*$/.exec(f)?.[1])).toEqual(['build', 'plan']);
+  });
+
+  it('is written again by a run that goes further than the one that wrote it, and only then', async () => {
+    project();
+    rig.write({ 'out/1.out': 'one', 'out/2.out': 'two' });
+    const header = (): number | undefined => {
+      const [cache] = engineCaches();
+      return cache === undefined ? undefined : readFileSync(cache)[0];
+    };
+    // No unit at all (a task whose input matches nothing), then a no-op, then a unit that runs.
+    const build = async (config: string): Promise<void> => {
+      rig.write({ 'runcue.config.mjs': config });
+      expect((await rig.run(['build', '--reporter', 'silent'], { env: env() })).code).toBe(0);
+    };
+    await build(CONFIG.replace('src/{n}.in', 'none/{n}.in'));
+    expect(header()).toBe(1);
+    await build(CONFIG);
+    expect(header()).toBe(2);
+    const [cache] = engineCaches();
+    const noop = readFileSync(cache ?? '');
+    await build(CONFIG.replace('src/{n}.in', 'none/{n}.in'));
+    expect(readFileSync(cache ?? '').equals(noop)).toBe(true);
+    rig.touch('src/1.in', 60_000);
+    await build(CONFIG);
+    expect(header()).toBe(3);
+    expect(rig.read('out/1.out')).toBe('one');
   });
 
   it('is replaced when V8 rejects it, and the run is as without one', async () => {
@@ -67,7 +94,7 @@ describe('the engine code cache', () => {
     expect(run.events.filter((e) => e.type === 'unit:start').map((e) => e.unit)).toEqual(['copy[n=2]']);
     const rewritten = readFileSync(cache ?? '');
     expect(rewritten.subarray(0, 16).equals(Buffer.alloc(16, 7))).toBe(false);
-    expect(rewritten[0]).toBe(0);
+    expect(rewritten[0]).toBe(3);
   });
 
   it('is what a command runs: the ES module build of the engine is not loaded', async () => {

@@ -6,6 +6,7 @@
 import type { ResolvedConfig } from '../../config/resolved.ts';
 import type { RunEvent } from '../../runner/events.ts';
 import { releaseOptimiser } from '../optimiser.ts';
+import { noteReach } from '../code-reach.ts';
 import type { WatchEvent } from '../../watch/events.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import type { BuildCommandOptions, CliContext, CommonOptions } from '../options.ts';
@@ -116,6 +117,7 @@ export async function runReported<T>(
         stopNow,
         onEvent: (event) => {
           releaseOptimiser(event);
+          noteReach(event);
           reporter.onEvent(event);
         },
       }),

@@ -61,6 +61,7 @@ describe('start-up', () => {
       expect(loaded.stdout).toContain('Usage: runcue');
       expect(loaded.packages).toEqual(['commander']);
       expect(loaded.files).toEqual([
+        'src/cli/code-reach.ts',
         'src/cli/engine-entry.ts',
         'src/cli/engine-script.ts',
         'src/cli/exit-codes.ts',
