@@ -2,6 +2,8 @@
 // far fewer modules (tsc emits only the declarations). Each command is a lazy chunk: `--version`
 // and a no-op build load little. Heavy or optional dependencies stay external and are imported
 // only by the commands that use them; small ones on every path are bundled (and tree-shaken).
+// The CLI runs its commands from a second build, one script with a code cache of its own
+// (dist/cli/engine.cjs, see src/cli/engine-script.ts).
 import { builtinModules, createRequire } from 'node:module';
 import { defineConfig } from 'rolldown';
 
@@ -44,7 +46,10 @@ function builtins() {
       const lazy = LAZY_BUILTINS.has(name);
       const real = require(`node:${name}`);
       const lines = [
-        `const load = () => process.getBuiltinModule(${JSON.stringify(`node:${name}`)});`,
+        // Loaded under V8's default flags, the module comes from Node's code cache (src/cli/v8-flags.ts).
+        'let loaded;',
+        `const get = () => process.getBuiltinModule(${JSON.stringify(`node:${name}`)});`,
+        "const load = () => (loaded ??= globalThis[Symbol.for('runcue.v8-flags')]?.withDefaults(get) ?? get());",
         lazy ? 'const mod = new Proxy({}, { get: (_, key) => load()[key] });' : 'const mod = load();',
         'const pick = (key) => mod[key];',
         'const stub = (key) => function (...args) { return load()[key].apply(this, args); };',
@@ -68,7 +73,7 @@ function builtins() {
 const SRC = `${import.meta.dirname}/src/`;
 const APART = [
   /^index\.ts$/, // the library's entry: it exports watch
-  /^cli\/(main|version|exit-codes)\.ts$/, // main.js answers --version with these alone
+  /^cli\/(main|version|exit-codes|engine-script|v8-flags)\.ts$/, // main.js: --version with these alone, loading the engine
   /^cli\/report\/(tty|listr)\.ts$/, // listr2, for a terminal only
   /^(watch|worker)\//,
   /^runner\/(sim|remote)\//,
@@ -84,7 +89,58 @@ function inEngine(id) {
   return !APART.some((re) => re.test(rel));
 }
 
-export default defineConfig({
+/**
+ * For the script build (dist/cli/engine.cjs): a package that a lazily loaded module imports
+ * statically (listr2, for the terminal display only) would be required when the script starts,
+ * since the script has no chunks to defer it to. Its exports become stand-ins that load it on
+ * first use: a property read, a call or `new`.
+ */
+const LAZY_PACKAGES = new Set(['listr2']);
+const LAZY_PREFIX = '\0lazy-package:';
+
+function lazyPackages() {
+  return {
+    name: 'lazy-packages',
+    resolveId(source) {
+      return LAZY_PACKAGES.has(source) ? { id: LAZY_PREFIX + source, moduleSideEffects: false } : null;
+    },
+    async load(id) {
+      if (!id.startsWith(LAZY_PREFIX)) return null;
+      const name = id.slice(LAZY_PREFIX.length);
+      const keys = Object.keys(await import(name)).filter((key) => /^[A-Za-z_$][\w$]*$/.test(key) && key !== 'default');
+      const lines = [
+        `let real;`,
+        // Not `require(name)`: the bundler would resolve that to this very module.
+        `const load = (key) => (real ??= process.getBuiltinModule('node:module').createRequire(__filename)(${JSON.stringify(name)}))[key];`,
+        'const lazy = (key) => new Proxy(function () {}, {',
+        '  get: (_, property) => load(key)[property],',
+        '  apply: (_, self, args) => Reflect.apply(load(key), self, args),',
+        '  construct: (_, args) => Reflect.construct(load(key), args),',
+        '});',
+      ];
+      for (const key of keys) lines.push(`export const ${key} = /* @__PURE__ */ lazy(${JSON.stringify(key)});`);
+      return lines.join('\n');
+    },
+  };
+}
+
+/**
+ * For the script build: `import()` of a package or a file (the user's config, cosmiconfig...)
+ * calls `__runcueImport`, which engine-script.ts passes in; a script's own `import()` needs
+ * `--experimental-vm-modules`. Imports of our own modules (`./`, `../`) are bundled as before.
+ */
+function scriptImports() {
+  return {
+    name: 'script-imports',
+    transform(code, id) {
+      if (!id.startsWith(SRC)) return null;
+      const rewritten = code.replace(/(?<!typeof\s*)\bimport\((?!\s*['"`]\.)/g, '__runcueImport(');
+      return rewritten === code ? null : { code: rewritten };
+    },
+  };
+}
+
+const esm = defineConfig({
   plugins: [builtins()],
   input: {
     // bin/runcue.js
@@ -120,10 +176,31 @@ export default defineConfig({
         {
           name: 'start',
           priority: 2,
-          test: (id) => id.startsWith(BUILTIN_PREFIX) || /[\\/]src[\\/]cli[\\/](version|exit-codes)\.ts$/.test(id),
+          test: (id) => id.startsWith(BUILTIN_PREFIX) || /[\\/]src[\\/]cli[\\/](version|exit-codes|v8-flags)\.ts$/.test(id),
         },
         { name: 'engine', priority: 1, test: (id) => inEngine(id) },
       ],
     },
   },
 });
+
+/**
+ * dist/cli/engine.cjs: what every command runs, as one script that engine-script.ts compiles
+ * with a code cache of its own (see there). The ES module build above stays: the package's entry
+ * points, `--version`, and the commands when the script is missing.
+ */
+const script = defineConfig({
+  plugins: [builtins(), lazyPackages(), scriptImports()],
+  input: { 'cli/engine': 'src/cli/engine-entry.ts' },
+  platform: 'node',
+  external: (id) => !LAZY_PACKAGES.has(id) && esm.external(id),
+  output: {
+    dir: 'dist',
+    format: 'cjs',
+    minify: esm.output.minify,
+    entryFileNames: '[name].cjs',
+    codeSplitting: false,
+  },
+});
+
+export default [esm, script];

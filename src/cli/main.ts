@@ -6,6 +6,9 @@
 import type { CliContext } from './options.ts';
 import { VERSION } from './version.ts';
 import { EXIT_CODES as EXIT } from './exit-codes.ts';
+import { fileURLToPath } from 'node:url';
+import { loadEngine } from './engine-script.ts';
+import { setV8Flag, withDefaultFlags } from './v8-flags.ts';
 
 /** Long enough for stdout and stderr to drain where writes are asynchronous (TTYs, macOS pipes). */
 const LINGER_MS = 250;
@@ -30,47 +33,53 @@ function exitWhenIdle(): void {
   });
 }
 
+/** The V8 flags of a command (see v8-flags.ts for why they are set after the engine is loaded). */
+function setFlags(command: string | undefined): void {
+  // Peak memory of a no-op build of 100,000 units: a young generation that does not grow
+  // (350 -> 240 MB), and an old generation that grows by half at a time rather than by V8's
+  // dynamic factor (215 -> 182 MB once the graph was smaller; a few percent more CPU at that
+  // size, none for small builds, whose heap never reaches the first limit).
+  setV8Flag('semi-space-growth-factor', '--semi-space-growth-factor=1', '--semi-space-growth-factor=2');
+  // Not for `sim`: a rehearsal keeps every unit's plan and record to its end, so its heap only
+  // grows, and growing it by half at a time meant five full collections at 20,000 units instead
+  // of two (~7% more CPU at 20,000 and 100,000 units; peak memory 14% lower at 100,000).
+  if (command !== 'sim') setV8Flag('heap-growing-percent', '--heap-growing-percent=50', '--heap-growing-percent=0');
+  // No TurboFan until work starts (optimiser.ts turns it back on): a no-op never pays its compiles.
+  if (command === 'build' || command === 'watch') setV8Flag('turbofan', '--no-turbofan', '--turbofan');
+}
+
 /** Runs runcue with `argv` (as `process.argv`: node, script, then the arguments) and sets the exit code. */
 export async function main(argv: readonly string[]): Promise<void> {
   if (argv.length === 3 && (argv[2] === '--version' || argv[2] === '-V')) {
     process.stdout.write(`${VERSION}\n`);
     return;
   }
-  // Peak memory of a no-op build of 100,000 units: a young generation that does not grow
-  // (350 -> 240 MB), and an old generation that grows by half at a time rather than by V8's
-  // dynamic factor (215 -> 182 MB once the graph was smaller; a few percent more CPU at that
-  // size, none for small builds, whose heap never reaches the first limit).
-  // (node:v8 is loaded here, not imported: --version does without its 30 internal modules.)
-  const { setFlagsFromString } = process.getBuiltinModule('node:v8');
-  setFlagsFromString('--semi-space-growth-factor=1');
-  // Not for `sim`: a rehearsal keeps every unit's plan and record to its end, so its heap only
-  // grows, and growing it by half at a time meant five full collections at 20,000 units instead
-  // of two (~7% more CPU at 20,000 and 100,000 units; peak memory 14% lower at 100,000).
-  if (argv[2] !== 'sim') setFlagsFromString('--heap-growing-percent=50');
-  // No TurboFan until work starts (optimiser.ts turns it back on): a no-op never pays its compiles.
-  if (argv[2] === 'build' || argv[2] === 'watch') setFlagsFromString('--no-turbofan');
   // A reader that leaves early (`runcue plan | head -1`, `runcue graph | head`) is not an error
   // of runcue's: the rest of the output is dropped, as for any Unix tool. A run notices it too
   // and stops (see withSignals).
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code !== 'EPIPE') throw error;
   });
+  let stderr: NodeJS.WriteStream | undefined;
   const context: CliContext = {
     cwd: process.cwd(),
     env: process.env,
-    // Getters: a stream is made on first use, and a silent no-op build writes to neither.
+    // Getters: a stream is made on first use, and a silent no-op build writes to neither (stdout
+    // exists already, above). Made under V8's default flags, the modules stderr loads come from
+    // Node's code cache (see v8-flags.ts).
     get stdout() {
       return process.stdout;
     },
     get stderr() {
-      return process.stderr;
+      return (stderr ??= withDefaultFlags(() => process.stderr));
     },
     setExitCode: (code) => {
       process.exitCode = code;
     },
-    consoleToStderr,
+    consoleToStderr: () => withDefaultFlags(consoleToStderr),
   };
-  const [{ CommanderError }, { createProgram }] = await Promise.all([import('commander'), import('./program.ts')]);
+  const { CommanderError, createProgram } = await loadEngine(fileURLToPath(new URL('engine.cjs', import.meta.url)), argv[2]);
+  setFlags(argv[2]);
   const program = createProgram(context, argv[2]);
   try {
     await program.parseAsync([...argv]);

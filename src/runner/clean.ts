@@ -62,7 +62,8 @@ export function cleanFiles(config: ResolvedConfig, plan: CleanPlan, dryRun: bool
     }
   }
   // Its record would name files that are gone; a later build then starts from "never built".
-  for (const unit of cleanedUnits) deleteOutputRecord(nodeFileSystem(config.root), unit);
+  const fs = nodeFileSystem(config.root);
+  for (const unit of cleanedUnits) deleteOutputRecord(fs, unit);
   return { dryRun, removed, kept: plan.kept, failed, units: new Set(plan.remove.map((r) => r.unit)).size };
 }
 
@@ -70,13 +71,15 @@ export function cleanFiles(config: ResolvedConfig, plan: CleanPlan, dryRun: bool
 export function planClean(config: ResolvedConfig, graph: UnitGraph, selected: ReadonlySet<string>): CleanPlan {
   const owners = new Map<string, string>();
   const kept: KeptFile[] = [];
+  // One file system for the whole plan: the records are read once per FileSystem object.
+  const fs = nodeFileSystem(config.root);
   for (const id of selected) {
     const unit = graph.units.get(id);
     if (!unit) continue;
-    const record = unit.outputs.some((o) => o.isGlob) ? readOutputRecord(nodeFileSystem(config.root), unit.id) : null;
+    const record = unit.outputs.some((o) => o.isGlob) ? readOutputRecord(fs, unit.id) : null;
     const recorded = new Set(record ? recordedFilesOf(record, unit.outputs) : []);
     for (const output of unit.outputs) {
-      for (const file of filesOf(nodeFileSystem(config.root), output)) {
+      for (const file of filesOf(fs, output)) {
         // A glob output only says what a unit may write: a file it did not record writing may be the user's.
         if (output.isGlob && !recorded.has(file)) kept.push({ path: file, reason: `no record says ${unit.id} wrote it` });
         else if (!owners.has(file)) owners.set(file, unit.id);
@@ -90,18 +93,19 @@ export function planClean(config: ResolvedConfig, graph: UnitGraph, selected: Re
 export function planOrphans(config: ResolvedConfig, graph: UnitGraph): CleanPlan {
   // A fan-in's glob input is no claim: an orphan it matches is exactly the stale member to remove.
   const inUse = new Set<string>();
+  const fs = nodeFileSystem(config.root);
   for (const unit of graph.units.values()) {
     for (const p of [...unit.inputs, ...unit.outputs]) if (!p.isGlob) inUse.add(p.path);
     if (unit.placeholder || !unit.outputs.some((o) => o.isGlob)) continue;
-    const record = readOutputRecord(nodeFileSystem(config.root), unit.id);
+    const record = readOutputRecord(fs, unit.id);
     for (const file of record ? recordedFilesOf(record, unit.outputs) : []) inUse.add(file);
   }
   const owners = new Map<string, string>();
   const kept: KeptFile[] = [];
-  for (const record of allOutputRecords(nodeFileSystem(config.root))) {
+  for (const record of allOutputRecords(fs)) {
     if (graph.units.has(record.unit)) continue;
     for (const file of record.files) {
-      if (filesOf(nodeFileSystem(config.root), { name: '', path: file, isGlob: false }).length === 0) continue;
+      if (filesOf(fs, { name: '', path: file, isGlob: false }).length === 0) continue;
       if (inUse.has(file)) kept.push({ path: file, reason: `${record.unit} no longer exists, but a current unit reads or writes it` });
       else owners.set(file, record.unit);
     }

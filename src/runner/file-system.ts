@@ -8,7 +8,18 @@
  * faster than promise-based ones over 10,000s of files.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 
 /** A file's or directory's stat (node's `fs.Stats` is one: no copy on the hot path). */
 export interface FsStat {
@@ -48,6 +59,11 @@ export interface FileSystem {
    * content or the new, never half: a temporary file renamed over it.
    */
   replaceFile(rel: string, data: string): void;
+  /**
+   * Appends `data` with one write to a file opened O_APPEND (created when missing), so lines that
+   * several processes append never interleave.
+   */
+  appendFile(rel: string, data: string): void;
   rename(from: string, to: string): void;
   /** Removes a file; nothing when it is not there. */
   remove(rel: string): void;
@@ -96,6 +112,7 @@ export function nodeFileSystem(root: string, workingDirectory?: () => string): F
         throw error;
       }
     },
+    appendFile: (rel, data) => appendFileSync(abs(rel), data),
     rename: (from, to) => renameSync(abs(from), abs(to)),
     remove: (rel) => rmSync(abs(rel), { force: true }),
     removeTree: (rel) => rmSync(abs(rel), { force: true, recursive: true }),

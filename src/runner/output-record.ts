@@ -1,6 +1,6 @@
 /**
- * Which files each unit wrote on its last success, kept in `.runcue/outputs/` (one small JSON
- * file per unit, keyed by a hash of its id, written atomically). A glob output only says which
+ * Which files each unit wrote on its last success, kept in `.runcue/outputs/` (one line per
+ * record in append-only journals: output-journal.ts). A glob output only says which
  * files a unit *may* write; the record says which it *did*, so a hand-written file that happens
  * to match the glob never makes the producer look fresh, is never cleared before a rerun and is
  * never deleted by `clean`. For a unit with glob inputs (a fan-in) it also keeps the input files
@@ -8,9 +8,9 @@
  * mode too. Records are read only for units with a glob input or output, so a no-op build of
  * many concrete units reads none.
  */
-import { hash } from 'node:crypto';
 import { posix } from 'node:path';
 import type { FileSystem } from './file-system.ts';
+import { appendRecord, journalRecord, journalRecords, refreshedRecord } from './output-journal.ts';
 import { globMatcher } from '../patterns/glob-match.ts';
 import type { Unit, UnitPath } from '../graph/unit.ts';
 
@@ -25,18 +25,6 @@ export interface OutputRecord {
   readonly members?: readonly string[];
 }
 
-const DIR = '.runcue/outputs';
-
-function recordPath(unitId: string): string {
-  return `${DIR}/${hash('sha256', unitId, 'hex').slice(0, 32)}.json`;
-}
-
-function parse(text: string): OutputRecord | undefined {
-  const record = JSON.parse(text) as Partial<OutputRecord>;
-  const ok = record.version === 1 && typeof record.unit === 'string' && typeof record.task === 'string' && Array.isArray(record.files);
-  return ok ? (record as OutputRecord) : undefined;
-}
-
 /** True when a unit's freshness or cleaning depends on its record. */
 export function needsRecord(unit: Unit): boolean {
   // Loops, not some(): asked for every unit a build checks.
@@ -45,11 +33,13 @@ export function needsRecord(unit: Unit): boolean {
   return false;
 }
 
-/** The unit's record, or null when none was written (or it cannot be read). */
+/**
+ * The unit's record, or null when none was written (or it cannot be read), as this build first
+ * read the records (one read per FileSystem object, so one per build).
+ */
 export function readOutputRecord(fs: FileSystem, unitId: string): OutputRecord | null {
   try {
-    const record = parse(fs.readText(recordPath(unitId)));
-    return record?.unit === unitId ? record : null;
+    return journalRecord(fs, unitId);
   } catch {
     return null;
   }
@@ -63,42 +53,21 @@ function writeOutputRecord(fs: FileSystem, unit: Unit, files: readonly string[],
     files: [...files].sort(),
     ...(members ? { members: [...members].sort() } : {}),
   };
-  const path = recordPath(unit.id);
-  const text = JSON.stringify(record);
-  // The directory is made only when the write finds it missing: a mkdir -p per unit is two
-  // system calls (mkdir, then a stat on EEXIST) on a path that exists after the first unit.
-  try {
-    fs.replaceFile(path, text);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    fs.mkdir(DIR);
-    fs.replaceFile(path, text);
-  }
+  appendRecord(fs, unit.id, record);
 }
 
+/** Forgets the unit's record (throws when that cannot be written). */
 export function deleteOutputRecord(fs: FileSystem, unitId: string): void {
-  fs.remove(recordPath(unitId));
+  appendRecord(fs, unitId, null);
 }
 
 /** Every record on disk (for `clean --orphans`). */
 export function allOutputRecords(fs: FileSystem): OutputRecord[] {
-  let names: string[];
   try {
-    names = fs
-      .readdir(DIR)
-      .map((e) => e.name)
-      .filter((n) => n.endsWith('.json'));
+    return journalRecords(fs);
   } catch {
     return [];
   }
-  return names.flatMap((name) => {
-    try {
-      const record = parse(fs.readText(`${DIR}/${name}`));
-      return record ? [record] : [];
-    } catch {
-      return [];
-    }
-  });
 }
 
 /** Recorded files that one of `outputs` still claims (a record never reaches outside them). */
@@ -113,7 +82,8 @@ export function recordedFilesOf(record: OutputRecord, outputs: readonly UnitPath
  */
 export function clearRecordedOutputs(fs: FileSystem, unit: Unit): string[] {
   if (!unit.outputs.some((o) => o.isGlob)) return [];
-  const record = readOutputRecord(fs, unit.id);
+  // What another process recorded since this build read the records counts: the unit is ours now.
+  const record = refreshedRecord(fs, unit.id);
   if (!record) return [];
   const globs = unit.outputs.filter((o) => o.isGlob);
   const realRoot = fs.realpath('');

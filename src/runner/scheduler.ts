@@ -18,7 +18,7 @@ import type { TimerHandle } from './ports.ts';
 import { RunQueue } from './queue.ts';
 import type { Stall } from './stall-watch.ts';
 import { defaultCheck, type CheckFailure } from './unit-check.ts';
-import { runUnit } from './execute/attempt.ts';
+import { runUnitThen } from './execute/attempt.ts';
 import type { LogStream } from './execute/executor.ts';
 import { attemptInfo } from './execute/unit-view.ts';
 import { Admission } from './schedule/admission.ts';
@@ -55,7 +55,9 @@ export class Scheduler {
   private readonly state: RunState = { stopping: false, dirty: false, interrupted: undefined, stalled: undefined, reported: false };
   private readonly pending = new Map<string, Pending>();
   private readonly queue = new RunQueue();
+  /** Each running unit's controller; an executor with a shared signal (sim) gets `stopAll`, aborted with the others. */
   private readonly running = new Map<string, AbortController>();
+  private readonly stopAll = new AbortController();
   /** Units another runcue process is running: polled until it is done with them. */
   private readonly elsewhere: ElsewhereWaits;
   private readonly stalls: StallAlarm;
@@ -108,12 +110,8 @@ export class Scheduler {
     };
   }
 
-  private now(): number {
-    return this.o.ports.clock.now();
-  }
-
   // Functions handed out on every pump and attempt, made once.
-  private readonly clockNow = (): number => this.now();
+  private readonly now = (): number => this.o.ports.clock.now();
   private readonly going = (): boolean => !this.state.stopping;
   private readonly checkOne = (id: string): void => this.check(id);
   private readonly admissionLoop = {
@@ -298,11 +296,11 @@ export class Scheduler {
       return;
     }
     this.book.transition(id, 'running');
-    const controller = new AbortController();
+    const executor = this.o.executorFor(task);
+    const controller = executor.sharedSignal ? this.stopAll : new AbortController();
     this.running.set(id, controller);
     const { view, attempt } = pending;
     const command = view.run.kind === 'function' ? undefined : view.run.text;
-    const executor = this.o.executorFor(task);
     const facts = { task: unit.task, unit: id, attempt, reason: pending.reason, command };
     const announced = announceStart(this.o.emit, facts, startedAt, executor.queued === true, () => {
       if (this.hooks.has('start')) this.hooks.unit('start', unit, () => attemptInfo(view, attempt), { attempt });
@@ -318,12 +316,12 @@ export class Scheduler {
       signal: controller.signal,
       root: this.o.config.root,
       fs: this.o.fs,
-      now: this.clockNow,
+      now: this.now,
       isOrphan: this.isOrphan,
     };
     const request =
       log || announced.onStart ? { ...base, ...(log ? { log } : {}), ...(announced.onStart ? { onStart: announced.onStart } : {}) } : base;
-    void runUnit(request, executor).then((outcome) => {
+    runUnitThen(request, executor, (outcome) => {
       this.running.delete(id);
       this.o.limiter.release(services);
       // A queued unit's start is on Redis's clock, which may be a little ahead of this one's.

@@ -231,7 +231,7 @@ describe('temporary files of a failed or stopped command', () => {
   });
 });
 
-describe('a stopped command whose child left its process group', () => {
+describe('a stopped or failed command whose child left its process group', () => {
   it.each([['direct'], ['pool']])('cannot write the output after the timeout (%s)', async (mode) => {
     rig = new Rig();
     rig.write({
@@ -242,6 +242,21 @@ describe('a stopped command whose child left its process group', () => {
     const result = await rig.run(['build'], { env: { RUNCUE_SPAWN: mode } });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('timed out');
+    const pid = Number(rig.read('escaped.pid'));
+    await waitFor(() => !runsIn(rig.dir, pid), 20_000, 'the escaped child to end');
+    expect(rig.exists('late.txt')).toBe(false);
+  });
+
+  it.each([['direct'], ['pool']])('cannot write the output after a plain failure (%s)', async (mode) => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { killGrace: '1s', tasks: {
+        t: { output: 'late.txt', run: 'setsid sh -c "echo \\\\$\\\\$ > escaped.pid; sleep 2; echo late > late.txt" & sleep 0.5; exit 3' },
+      } };`,
+    });
+    const result = await rig.run(['build'], { env: { RUNCUE_SPAWN: mode } });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('exit 3');
     const pid = Number(rig.read('escaped.pid'));
     await waitFor(() => !runsIn(rig.dir, pid), 20_000, 'the escaped child to end');
     expect(rig.exists('late.txt')).toBe(false);

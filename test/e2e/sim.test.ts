@@ -178,7 +178,9 @@ describe('runcue sim: the user config', () => {
       'out/letter.md': 'summary',
     });
     expect((await r.run(['touch', 'split[doc=letter]', 'extract[doc=letter]', 'summarize[doc=letter]'])).code).toBe(0);
-    expect(readdirSync(r.path('.runcue/outputs'))).toHaveLength(4);
+    // One record per unit: a line each in this process's journal (output-journal.ts).
+    const journals = readdirSync(r.path('.runcue/outputs')).map((name) => readFileSync(r.path(`.runcue/outputs/${name}`), 'utf8'));
+    expect(journals.join('').trim().split('\n')).toHaveLength(4);
     const before = tree(r.dir);
     const fresh = summaryOf(await r.run(['sim', '--fanout', 'split=5', '--json']));
     expect(fresh.units).toMatchObject({ fresh: 4, built: 14, failed: 0 });

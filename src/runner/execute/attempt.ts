@@ -12,7 +12,7 @@ import { nodeFileSystem, type FileSystem } from '../file-system.ts';
 import { makeDir, makeOutputDirs, removeChangedOutputs, setMtime, snapshot, statPath, type FileStat } from '../files.ts';
 import { observeOutputs, outputsWritten, removeChangedDirectories, touchDirectories, type OutputsBefore } from '../outputs-written.ts';
 import { changedInputs } from '../staleness.ts';
-import type { AttemptRequest, Executor } from './executor.ts';
+import type { AttemptRequest, Executor, ExecutorOutcome } from './executor.ts';
 import type { UnitView } from './unit-view.ts';
 import type { UnitPath } from '../../graph/unit.ts';
 
@@ -57,6 +57,41 @@ export type UnitRunOutcome =
 /** Runs one attempt of a unit on `executor`, with everything common to every attempt around it. */
 export async function runUnit(req: UnitRunRequest, executor: Executor): Promise<UnitRunOutcome> {
   if (executor.runWhole) return executor.runWhole(req);
+  const before = beforeRun(req);
+  if (!before.ok) return before.outcome;
+  const result = await executor.run(attemptRequest(req));
+  return afterRun(req, before, result);
+}
+
+/**
+ * {@link runUnit} with the outcome handed to `done`, for an executor that ends its attempts by a
+ * callback ({@link Executor.runThen}: the simulated one) without a promise per attempt. `done` is
+ * always called in a microtask, as a promise's reaction would be: never from inside the caller,
+ * and on a virtual clock only once every timer of the instant has fired, as before (the loop acts
+ * on an instant's attempts after all of them ended, in the order they ended).
+ */
+export function runUnitThen(req: UnitRunRequest, executor: Executor, done: (outcome: UnitRunOutcome) => void): void {
+  if (executor.runWhole || !executor.runThen) {
+    void runUnit(req, executor).then(done);
+    return;
+  }
+  const before = beforeRun(req);
+  if (!before.ok) {
+    queueMicrotask(() => done(before.outcome));
+    return;
+  }
+  executor.runThen(attemptRequest(req), (result) => {
+    const outcome = afterRun(req, before, result);
+    queueMicrotask(() => done(outcome));
+  });
+}
+
+/** What the common part observed before the executor ran, or why the attempt fails without running. */
+type BeforeRun =
+  | { readonly ok: true; readonly fs: FileSystem; readonly outputs: OutputsBefore }
+  | { readonly ok: false; readonly outcome: UnitRunOutcome };
+
+function beforeRun(req: UnitRunRequest): BeforeRun {
   const { view } = req;
   const fs = req.fs ?? nodeFileSystem(req.root);
   const { unit } = view;
@@ -65,28 +100,36 @@ export async function runUnit(req: UnitRunRequest, executor: Executor): Promise<
   const noDir =
     makeOutputDirs(fs, unit.outputs) ??
     (view.fingerprint ? makeDir(fs, FINGERPRINT_DIR, 'to record the fingerprint of this unit') : undefined);
-  if (noDir) return { kind: 'failed', failure: noDir, outputTail: '', removed: [] };
+  if (noDir) return { ok: false, outcome: { kind: 'failed', failure: noDir, outputTail: '', removed: [] } };
   // After makeOutputDirs: a directory output that runcue itself created does not count as written.
-  const outputsBefore = observeOutputs(fs, unit.outputs);
-  const before = outputsBefore.files;
-  const removeLeft = (): string[] =>
-    view.keepFailedOutputs
-      ? []
-      : [...removeChangedDirectories(fs, unit, outputsBefore.dirs), ...removeChangedOutputs(fs, unit.outputs, before)];
-  const result = await executor.run(
-    req.log ? { view, attempt: req.attempt, signal: req.signal, log: req.log } : { view, attempt: req.attempt, signal: req.signal },
-  );
+  return { ok: true, fs, outputs: observeOutputs(fs, unit.outputs) };
+}
+
+function attemptRequest(req: UnitRunRequest): AttemptRequest {
+  const { view, attempt, signal } = req;
+  return req.log ? { view, attempt, signal, log: req.log } : { view, attempt, signal };
+}
+
+/** Removes what a failed attempt left (unless its task keeps failed outputs); says what went. */
+function removeLeft(fs: FileSystem, view: UnitView, before: OutputsBefore): string[] {
+  if (view.keepFailedOutputs) return [];
+  return [...removeChangedDirectories(fs, view.unit, before.dirs), ...removeChangedOutputs(fs, view.unit.outputs, before.files)];
+}
+
+function afterRun(req: UnitRunRequest, before: BeforeRun & { readonly ok: true }, result: ExecutorOutcome): UnitRunOutcome {
+  const { fs, outputs } = before;
+  const { view } = req;
   switch (result.kind) {
     case 'push-back':
-      return { kind: 'push-back', retryAfterMs: result.retryAfterMs, removed: removeLeft() };
+      return { kind: 'push-back', retryAfterMs: result.retryAfterMs, removed: removeLeft(fs, view, outputs) };
     case 'done':
-      return afterSuccess(req, fs, outputsBefore, removeLeft);
+      return afterSuccess(req, fs, outputs);
     case 'failed': {
-      const removed = removeLeft();
+      const removed = removeLeft(fs, view, outputs);
       if (!result.abandoned) return { kind: 'failed', failure: result.failure, outputTail: result.outputTail, removed };
       const abandoned = abandonAttempt({
         fs,
-        unit,
+        unit: view.unit,
         attempt: req.attempt,
         settled: result.abandoned,
         keepOutputs: view.keepFailedOutputs,
@@ -100,14 +143,19 @@ export async function runUnit(req: UnitRunRequest, executor: Executor): Promise<
  * A finished attempt: it must have written its outputs; an input that changed while it ran
  * keeps the unit stale; otherwise its fingerprint (hash freshness) is recorded.
  */
-function afterSuccess(req: UnitRunRequest, fs: FileSystem, outputsBefore: OutputsBefore, removeLeft: () => string[]): UnitRunOutcome {
+function afterSuccess(req: UnitRunRequest, fs: FileSystem, outputsBefore: OutputsBefore): UnitRunOutcome {
   const { view } = req;
   const { unit } = view;
   const written = outputsWritten(fs, unit.outputs, outputsBefore);
   if (written.missing.length > 0) {
     const paths = written.missing.map((o) => o.path);
     const message = `exited 0 without writing ${paths.join(', ')} (mark an output { path, optional: true } if it may be absent)`;
-    return { kind: 'failed', failure: { reason: 'missing-output', outputs: paths, message }, outputTail: '', removed: removeLeft() };
+    return {
+      kind: 'failed',
+      failure: { reason: 'missing-output', outputs: paths, message },
+      outputTail: '',
+      removed: removeLeft(fs, view, outputsBefore),
+    };
   }
   if (written.dirs.length > 0) touchDirectories(fs, written.dirs, req.now?.() ?? Date.now());
   const changed = changedInputs(fs, view.inputs, unit.inputs, req.isOrphan);

@@ -1,7 +1,7 @@
 /**
- * Processes of a stopped command that left its process group (`setsid sh -c '...' &`, a
- * daemonizing tool): stopping the group does not reach them, and one that writes the unit's
- * output after the unit was timed out or stopped would leave an output that looks fresh. They
+ * Processes of a stopped or failed command that left its process group (`setsid sh -c '...' &`,
+ * a daemonizing tool): stopping the group does not reach them, and one that writes the unit's
+ * output after the unit failed, timed out or was stopped would leave an output that looks fresh. They
  * still carry the command's environment: the run's marker, the unit and the attempt. Found
  * through /proc (Linux; elsewhere nothing is found), they get SIGTERM, then SIGKILL at the
  * deadline, and the unit's outputs are removed after they are gone.
@@ -13,14 +13,22 @@ import { processRunning, signalProcess } from '../process-groups.ts';
  * Stops every process whose environment holds all of `entries` (`NAME=value`); resolves once
  * they are gone. `since`: when the stop began; a scan of /proc made since then is shared (a
  * Ctrl-C stops every running unit at once, and a scan reads every process's environment).
+ * `after`: only processes started after this pid can be the command's (a failed command's
+ * group leader, when it ran too briefly for pids to wrap all the way around): the scan then
+ * reads only their environments, and is not shared.
  */
-export async function stopEscaped(entries: readonly string[], since: number, deadline: number): Promise<void> {
+export async function stopEscaped(entries: readonly string[], since: number, deadline: number, after?: number): Promise<void> {
   if (entries.length === 0) return;
-  if (!lastScan || lastScan.time < since) lastScan = { time: Date.now(), environs: scanEnvirons() };
+  let environs: ReadonlyMap<number, Buffer>;
+  if (after !== undefined) environs = scanEnvirons(after);
+  else {
+    if (!lastScan || lastScan.time < since) lastScan = { time: Date.now(), environs: scanEnvirons(0) };
+    environs = lastScan.environs;
+  }
   const wanted = entries.map((e) => Buffer.from(`${e}\0`));
   const carries = (environ: Buffer | undefined): boolean => environ !== undefined && wanted.every((w) => holds(environ, w));
   // Read again before a signal: a pid of the shared scan may have been reused since.
-  let pids = [...lastScan.environs].filter(([pid, environ]) => carries(environ) && carries(environOf(pid))).map(([pid]) => pid);
+  let pids = [...environs].filter(([pid, environ]) => carries(environ) && carries(environOf(pid))).map(([pid]) => pid);
   if (pids.length === 0) return;
   for (const pid of pids) signalProcess(pid, 'SIGTERM');
   while (pids.length > 0 && Date.now() < deadline) {
@@ -32,9 +40,27 @@ export async function stopEscaped(entries: readonly string[], since: number, dea
 
 let lastScan: { readonly time: number; readonly environs: ReadonlyMap<number, Buffer> } | undefined;
 
-/** Each readable process's environment block. */
-function scanEnvirons(): Map<number, Buffer> {
+/**
+ * Whether a pid may have been handed out after `after`. Pids count up to pid_max (32768 on many
+ * machines) and wrap around to low numbers: the last one handed out (/proc/loadavg's last field,
+ * per pid namespace) below `after` says they did. Nothing is ruled out when `after` is 0 or the
+ * last pid is unknown.
+ */
+function newerThan(after: number): (pid: number) => boolean {
+  let last = 0;
+  try {
+    if (after > 0) last = Number(readFileSync('/proc/loadavg', 'latin1').trim().split(' ').pop()) || 0;
+  } catch {
+    // Unknown: every pid may be newer.
+  }
+  if (last === 0) return () => true;
+  return last >= after ? (pid) => pid > after : (pid) => pid > after || pid <= last;
+}
+
+/** Each readable process's environment block (of the pids handed out after `after`, when not 0). */
+function scanEnvirons(after: number): Map<number, Buffer> {
   const environs = new Map<number, Buffer>();
+  const newer = newerThan(after);
   let names: string[];
   try {
     names = readdirSync('/proc');
@@ -43,7 +69,7 @@ function scanEnvirons(): Map<number, Buffer> {
   }
   for (const name of names) {
     const first = name.charCodeAt(0);
-    if (first < 48 || first > 57) continue;
+    if (first < 48 || first > 57 || !newer(Number(name))) continue;
     const environ = environOf(Number(name));
     if (environ) environs.set(Number(name), environ);
   }

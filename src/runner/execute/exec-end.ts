@@ -1,11 +1,17 @@
 /**
  * What every way of starting a command shares (a direct fork, spawn.ts; the spawner pool,
- * pooled.ts): stopping its process group on timeout or abort, waiting for the group after a
- * failure, and describing how it ended.
+ * pooled.ts): stopping its process group on timeout or abort, stopping what is left of it (and
+ * what escaped it) after a failure, and describing how it ended.
  */
 import type { UnitFailure } from '../events.ts';
 import { groupAlive, groupRunning, signalGroup, type ProcessGroups } from '../process-groups.ts';
 import { stopEscaped } from './escaped.ts';
+
+/**
+ * A failed command that ran less than this could not have seen pids handed out all the way
+ * around (32,768 forks at the least), so its escaped processes have pids above its own.
+ */
+const BRIEF_MS = 250;
 
 /** How to run one command. */
 export interface ExecOptions {
@@ -45,6 +51,7 @@ export class GroupStop {
   private stopping: 'timeout' | 'aborted' | undefined;
   private deadline = 0;
   private pid: number | undefined;
+  private startedAt = 0;
   private readonly timer: NodeJS.Timeout | undefined;
   private readonly onAbort = (): void => this.kill('aborted');
   private readonly options: ExecOptions;
@@ -61,6 +68,7 @@ export class GroupStop {
   /** The command runs as process group `pid`. */
   started(pid: number | undefined): void {
     this.pid = pid;
+    this.startedAt = Date.now();
     if (pid !== undefined) this.options.groups?.add(pid, this.quiet);
     if (this.stopping) this.signalTree();
   }
@@ -91,7 +99,16 @@ export class GroupStop {
       }
       if (this.stopping || failed) await reapGroup(this.pid, this.deadline);
     }
+    // A failed command's escaped processes (`setsid ... &`) would write after its outputs are
+    // removed as much as a stopped one's: both are stopped. A success's are left to run (a
+    // command may start a daemon on purpose).
     if (this.stopping) await stopEscaped(this.identity(), this.deadline - this.options.killGraceMs, this.deadline);
+    else if (failed && this.pid !== undefined) {
+      const now = Date.now();
+      // A brief command cannot have seen pids wrap all the way around: only newer pids are read.
+      const after = now - this.startedAt < BRIEF_MS ? this.pid : undefined;
+      await stopEscaped(this.identity(), now, now + this.options.killGraceMs, after);
+    }
     if (this.pid !== undefined) this.options.groups?.settle(this.pid, groupGone);
     return { ...end, stopping: this.stopping };
   }

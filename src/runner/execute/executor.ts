@@ -49,6 +49,17 @@ export interface Executor {
    * written: a remote queue's workers run runUnit on their machine and report its outcome.
    */
   runWhole?(request: UnitRunRequest): Promise<UnitRunOutcome>;
+  /**
+   * The same attempt, ended by calling `done` instead of settling a promise (the simulated
+   * executor, whose attempts end on a virtual clock: a rehearsal runs 10,000s of them, and a
+   * promise, an async frame and a continuation each were a visible share of its time).
+   */
+  runThen?(request: AttemptRequest, done: (outcome: ExecutorOutcome) => void): void;
+  /**
+   * Its attempts may be given one abort signal per run (aborted when the run stops) rather than
+   * one each: it listens to a signal once, not once per attempt.
+   */
+  readonly sharedSignal?: boolean;
   /** Its attempts wait in a queue before they start: it calls the request's `onStart` when one does. */
   readonly queued?: boolean;
 }

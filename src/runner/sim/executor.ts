@@ -7,9 +7,9 @@
 import type { ResolvedTask } from '../../config/resolved.ts';
 import type { UnitPath } from '../../graph/unit.ts';
 import type { UnitFailure } from '../events.ts';
-import type { Executor, ExecutorFor, ExecutorOutcome } from '../execute/executor.ts';
+import type { AttemptRequest, Executor, ExecutorFor, ExecutorOutcome } from '../execute/executor.ts';
 import type { FileSystem } from '../file-system.ts';
-import type { Random, Timers } from '../ports.ts';
+import type { Random, TimerHandle, Timers } from '../ports.ts';
 import { namesFor } from './names.ts';
 
 /** How one task behaves in a simulation. */
@@ -35,36 +35,42 @@ export interface SimExecutorOptions {
 /** The simulated executor of every task. */
 export function simExecutors(options: SimExecutorOptions): ExecutorFor {
   const executors = new Map<string, Executor>();
+  // One table for every task's executor: a stop ends their attempts in the order they started.
+  const waits = new Waits(options.timers);
   return (task) => {
     let executor = executors.get(task.name);
     if (!executor) {
-      executor = simExecutor(options, task);
+      executor = simExecutor(options, task, waits);
       executors.set(task.name, executor);
     }
     return executor;
   };
 }
 
-function simExecutor(options: SimExecutorOptions, task: ResolvedTask): Executor {
+function simExecutor(options: SimExecutorOptions, task: ResolvedTask, waits: Waits): Executor {
   const model = options.model(task);
   const percent = Math.round(model.errorRate * 1000) / 10;
   const failure: ExecutorOutcome = failed({ reason: 'exit-non-zero', exitCode: 1, message: `simulated failure (error rate ${percent}%)` });
+  const runThen = (request: AttemptRequest, done: (outcome: ExecutorOutcome) => void): void => {
+    const factor = 1 + model.jitter * (2 * options.random.next() - 1);
+    const duration = Math.max(0, Math.round(model.latencyMs * factor));
+    const fails = options.random.next() < model.errorRate;
+    const timeoutMs = request.view.timeoutMs;
+    if (timeoutMs !== undefined && duration > timeoutMs) {
+      const message = `timed out after ${timeoutMs} ms (simulated latency ${duration} ms)`;
+      waits.wait(timeoutMs, request.signal, done, () => failed({ reason: 'timeout', timeoutMs, message }));
+      return;
+    }
+    waits.wait(duration, request.signal, done, () => {
+      if (fails) return failure;
+      const problem = writeOutputs(options, request.view.unit.outputs, model.fanout);
+      return problem ? failed({ reason: 'file-error', path: problem.path, message: problem.message }) : DONE;
+    });
+  };
   return {
-    run(request) {
-      const factor = 1 + model.jitter * (2 * options.random.next() - 1);
-      const duration = Math.max(0, Math.round(model.latencyMs * factor));
-      const fails = options.random.next() < model.errorRate;
-      const timeoutMs = request.view.timeoutMs;
-      if (timeoutMs !== undefined && duration > timeoutMs) {
-        const message = `timed out after ${timeoutMs} ms (simulated latency ${duration} ms)`;
-        return wait(options.timers, timeoutMs, request.signal, () => failed({ reason: 'timeout', timeoutMs, message }));
-      }
-      return wait(options.timers, duration, request.signal, () => {
-        if (fails) return failure;
-        const problem = writeOutputs(options, request.view.unit.outputs, model.fanout);
-        return problem ? failed({ reason: 'file-error', path: problem.path, message: problem.message }) : DONE;
-      });
-    },
+    run: (request) => new Promise((resolve) => runThen(request, resolve)),
+    runThen,
+    sharedSignal: true,
   };
 }
 
@@ -79,26 +85,60 @@ function stopped(): ExecutorOutcome {
   return failed({ reason: 'aborted', message: 'stopped' });
 }
 
+/** An attempt waiting out its virtual time. */
+interface Wait {
+  readonly handle: TimerHandle;
+  readonly done: (outcome: ExecutorOutcome) => void;
+}
+
 /**
- * The attempt's one promise: after `ms` of virtual time it resolves to what `end` says then (its
- * writes stamped with that time), or to an `aborted` outcome when the run stops first.
+ * The attempts in flight, by abort signal: one listener per signal (a run shares one among its
+ * attempts) ends them all, in the order they started. A listener per attempt, added to a signal
+ * of its own, was a visible share of a rehearsal's time.
  */
-function wait(timers: Timers, ms: number, signal: AbortSignal, end: () => ExecutorOutcome): Promise<ExecutorOutcome> {
-  return new Promise((resolve) => {
+class Waits {
+  private readonly timers: Timers;
+  private readonly bySignal = new WeakMap<AbortSignal, Set<Wait>>();
+
+  constructor(timers: Timers) {
+    this.timers = timers;
+  }
+
+  /**
+   * After `ms` of virtual time, `done` gets what `end` says then (its writes stamped with that
+   * time), or an `aborted` outcome when the run stops first.
+   */
+  wait(ms: number, signal: AbortSignal, done: (outcome: ExecutorOutcome) => void, end: () => ExecutorOutcome): void {
     if (signal.aborted) {
-      resolve(stopped());
+      done(stopped());
       return;
     }
-    const onAbort = (): void => {
-      timers.clear(handle);
-      resolve(stopped());
+    const waits = this.waitsOf(signal);
+    const wait: Wait = {
+      handle: this.timers.set(() => {
+        waits.delete(wait);
+        done(end());
+      }, ms),
+      done,
     };
-    // The listener stays: once the wait is over, an abort clears a spent timer and settles a
-    // settled promise (nothing), and removing it cost a table reallocation per attempt.
-    const handle = timers.set(() => resolve(end()), ms);
-    // No `once`: an abort fires once anyway, and validating the options showed per attempt.
-    signal.addEventListener('abort', onAbort);
-  });
+    waits.add(wait);
+  }
+
+  private waitsOf(signal: AbortSignal): Set<Wait> {
+    const known = this.bySignal.get(signal);
+    if (known) return known;
+    const waits = new Set<Wait>();
+    this.bySignal.set(signal, waits);
+    // No `once`: an abort fires once anyway.
+    signal.addEventListener('abort', () => {
+      for (const wait of [...waits]) {
+        waits.delete(wait);
+        this.timers.clear(wait.handle);
+        wait.done(stopped());
+      }
+    });
+    return waits;
+  }
 }
 
 /** Writes each output as an empty file stamped with the virtual time; says which could not be. */

@@ -171,6 +171,11 @@ export class MemoryFileSystem implements FileSystem {
     this.writeFile(rel, data);
   }
 
+  appendFile(rel: string, data: string): void {
+    const file = this.files.get(rel);
+    this.writeFile(rel, file ? file.content + data : data);
+  }
+
   rename(from: string, to: string): void {
     const file = this.files.get(from);
     if (!file) throw fsError('ENOENT', 'rename', this.abs(from));

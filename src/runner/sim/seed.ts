@@ -39,7 +39,8 @@ export function seedFromProject(config: ResolvedConfig, fs: MemoryFileSystem): n
   }
   let records: readonly string[] = [];
   try {
-    records = disk.readdir(RECORDS).flatMap((e) => (e.isFile() && e.name.endsWith('.json') ? [e.name] : []));
+    // The journals (output-journal.ts), and record files of the format before them.
+    records = disk.readdir(RECORDS).flatMap((e) => (e.isFile() && /\.jsonl?$/.test(e.name) ? [e.name] : []));
   } catch {
     // No records yet: nothing was built.
   }

@@ -45,7 +45,13 @@ describe('start-up', () => {
       const loaded = loadedBy([flag]);
       expect(loaded.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
       expect(loaded.packages).toEqual([]);
-      expect(loaded.files).toEqual(['src/cli/exit-codes.ts', 'src/cli/main.ts', 'src/cli/version.ts']);
+      expect(loaded.files).toEqual([
+        'src/cli/engine-script.ts',
+        'src/cli/exit-codes.ts',
+        'src/cli/main.ts',
+        'src/cli/v8-flags.ts',
+        'src/cli/version.ts',
+      ]);
     }
   });
 
@@ -54,7 +60,15 @@ describe('start-up', () => {
       const loaded = loadedBy(args);
       expect(loaded.stdout).toContain('Usage: runcue');
       expect(loaded.packages).toEqual(['commander']);
-      expect(loaded.files).toEqual(['src/cli/exit-codes.ts', 'src/cli/main.ts', 'src/cli/program.ts', 'src/cli/version.ts']);
+      expect(loaded.files).toEqual([
+        'src/cli/engine-entry.ts',
+        'src/cli/engine-script.ts',
+        'src/cli/exit-codes.ts',
+        'src/cli/main.ts',
+        'src/cli/program.ts',
+        'src/cli/v8-flags.ts',
+        'src/cli/version.ts',
+      ]);
     }
   });
 

@@ -164,3 +164,22 @@ describe('long texts in the record', () => {
     expect(kept).toMatch(/ \.\.\. \(\d+ more characters\)$/);
   });
 });
+
+describe('the record as JSON', () => {
+  it("lists each unit's keys in the order its events set them, then spans and durationMs", () => {
+    const events: RunEvent[] = [
+      ...EVENTS.slice(0, 3),
+      { type: 'worker:busy', time: T0 + 11, task: 'extract', worker: 2, unit: 'extract[p=a]' },
+      ...EVENTS.slice(3),
+    ];
+    const units = accumulated(events).record(T0 + 5000).units;
+    expect(units.map((u) => Object.keys(u).join(' '))).toEqual([
+      'unit task outcome attempts pushBacks reason start command worker end spans durationMs',
+      'unit task outcome attempts pushBacks reason start end spans durationMs',
+      'unit task outcome attempts pushBacks reason start end failure exitCode command outputTail spans durationMs',
+      'unit task outcome attempts pushBacks blocked spans durationMs',
+    ]);
+    // What `runcue report` and `--trace` read back: the same keys, none undefined.
+    expect(units.map((u) => Object.keys(JSON.parse(JSON.stringify(u)) as object).length)).toEqual(units.map((u) => Object.keys(u).length));
+  });
+});

@@ -161,3 +161,38 @@ describe('runcue sim scenarios: determinism and error rates', () => {
     expect(Math.abs(summary.units.retried - retries)).toBeLessThan(5 * Math.sqrt(retries));
   }, 60_000);
 });
+
+describe('runcue sim scenarios: a stop', () => {
+  it('ends every attempt in flight at once, in the order they started, and starts nothing after', async () => {
+    const events: SimEvent[] = [];
+    const stop = new AbortController();
+    let done = 0;
+    const result = await rehearse({
+      source: { kind: 'scenario', name: 'single_queue', limits: { count: 200, rate: undefined, concurrent: 20 } },
+      targets: [],
+      flags: { latency: '200ms', jitter: '0.5' },
+      seed: '3',
+      start: START,
+      signal: stop.signal,
+      onEvent: (event) => {
+        events.push(event);
+        // As a Ctrl-C comes: between turns of the event loop, not from inside the run's own calls.
+        if (event.type === 'unit:done' && ++done === 30) setImmediate(() => stop.abort('SIGINT'));
+      },
+    });
+    if (!result.ok) throw new Error(result.error.message);
+    expect(result.value.interrupted).toBe('SIGINT');
+    const first = events.findIndex((e) => e.type === 'unit:fail');
+    const inFlight: string[] = [];
+    for (const e of events.slice(0, first)) {
+      if (e.type === 'unit:start') inFlight.push(e.unit);
+      else if (e.type === 'unit:done') inFlight.splice(inFlight.indexOf(e.unit), 1);
+    }
+    const after = events.slice(first);
+    const fails = after.flatMap((e) => (e.type === 'unit:fail' ? [e] : []));
+    expect(inFlight.length).toBeGreaterThan(10);
+    expect(fails.map((f) => f.unit)).toEqual(inFlight);
+    expect(new Set(fails.map((f) => `${f.time} ${f.error.reason}`))).toEqual(new Set([`${fails[0]?.time} aborted`]));
+    expect(after.filter((e) => e.type === 'unit:start' || e.type === 'unit:done')).toEqual([]);
+  });
+});

@@ -1,0 +1,104 @@
+/**
+ * The engine's own code cache (src/cli/engine-script.ts): a command writes it to Node's compile
+ * cache directory at exit, the next run starts from it, and a cache that does not fit is never
+ * trusted. The directory is the rig's own (NODE_COMPILE_CACHE), so runs elsewhere do not meet.
+ */
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Rig } from '../rig/index.ts';
+
+let rig: Rig;
+afterEach(() => rig.cleanup());
+
+const CONFIG = `export default { tasks: { copy: { input: 'src/{n}.in', output: 'out/{n}.out', run: 'cp {input} {output}' } } };`;
+
+function project(): void {
+  rig = new Rig();
+  rig.write({ 'runcue.config.mjs': CONFIG, 'src/1.in': 'one', 'src/2.in': 'two', 'cache/.keep': '' });
+  rig.age(['src/1.in', 'src/2.in'], -60_000);
+}
+
+/** The engine cache files under the rig's compile cache directory (Node adds a per-version folder). */
+function engineCaches(): string[] {
+  const root = rig.path('cache');
+  return readdirSync(root, { recursive: true, encoding: 'utf8' })
+    .filter((rel) => /(^|\/)runcue-[^/]*\.bin$/.test(rel))
+    .map((rel) => join(root, rel))
+    .sort();
+}
+
+const env = (): Record<string, string> => ({ NODE_COMPILE_CACHE: rig.path('cache') });
+
+describe('the engine code cache', () => {
+  it('is written by the first run of a command and read, not rewritten, by the next', async () => {
+    project();
+    const first = await rig.run(['build', '--reporter', 'silent'], { env: env() });
+    expect(first.code).toBe(0);
+    expect(rig.read('out/2.out')).toBe('two');
+    const [cache, ...others] = engineCaches();
+    expect(others).toEqual([]);
+    expect(cache).toMatch(/\/runcue-build-\d+-\d+-\d+\.bin$/);
+    const written = readFileSync(cache ?? '');
+    expect(written.length).toBeGreaterThan(10_000);
+
+    const outputs = ['out/1.out', 'out/2.out'].map((f) => rig.mtime(f));
+    const second = await rig.run(['build', '--reporter', 'silent'], { env: env() });
+    expect(second.code).toBe(0);
+    expect(['out/1.out', 'out/2.out'].map((f) => rig.mtime(f))).toEqual(outputs);
+    // The first run compiled all that this no-op needed: the file is as it was.
+    expect(readFileSync(cache ?? '').equals(written)).toBe(true);
+
+    const plan = await rig.run(['plan'], { env: env() });
+    expect(plan.code).toBe(0);
+    expect(engineCaches().map((f) => /\/runcue-(\w+)-\d[^/]*$/.exec(f)?.[1])).toEqual(['build', 'plan']);
+  });
+
+  it('is replaced when V8 rejects it, and the run is as without one', async () => {
+    project();
+    expect((await rig.run(['build', '--reporter', 'silent'], { env: env() })).code).toBe(0);
+    const [cache] = engineCaches();
+    const size = statSync(cache ?? '').size;
+    writeFileSync(cache ?? '', Buffer.alloc(size, 7));
+    rig.touch('src/2.in');
+    const run = await rig.runJson(['build'], { env: env() });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe('');
+    expect(run.events.filter((e) => e.type === 'unit:start').map((e) => e.unit)).toEqual(['copy[n=2]']);
+    const rewritten = readFileSync(cache ?? '');
+    expect(rewritten.subarray(0, 16).equals(Buffer.alloc(16, 7))).toBe(false);
+    expect(rewritten[0]).toBe(0);
+  });
+
+  it('is what a command runs: the ES module build of the engine is not loaded', async () => {
+    project();
+    // Lists every file: module Node loads, at exit.
+    const hook = [
+      "import { registerHooks } from 'node:module';",
+      'const seen = new Set();',
+      "registerHooks({ load(url, context, next) { if (url.startsWith('file:')) seen.add(url); return next(url, context); } });",
+      "process.on('exit', () => process.stderr.write('loaded: ' + [...seen].join(' ') + '\\n'));",
+    ].join('\n');
+    const options = `--import data:text/javascript,${encodeURIComponent(hook)}`;
+    const run = await rig.run(['build', '--reporter', 'silent'], { env: { ...env(), NODE_OPTIONS: options } });
+    expect(run.code).toBe(0);
+    expect(rig.read('out/1.out')).toBe('one');
+    // dist/ files, without the chunks' content hashes.
+    const loaded = (/loaded: (.*)/.exec(run.stderr)?.[1] ?? '')
+      .split(' ')
+      .map((url) => url.replace(/^.*\/dist\//, 'dist/').replace(/-[\w-]{8}\.js$/, '.js'));
+    expect(loaded).toContain('dist/cli/main.js');
+    expect(loaded.filter((url) => url.startsWith('dist/')).sort()).toEqual(['dist/chunks/start.js', 'dist/cli/main.js']);
+  });
+
+  it('is not written when Node’s compile cache is off, nor under a name the command word chose', async () => {
+    project();
+    const off = await rig.run(['build', '--reporter', 'silent'], { env: { ...env(), NODE_DISABLE_COMPILE_CACHE: '1' } });
+    expect(off.code).toBe(0);
+    expect(engineCaches()).toEqual([]);
+
+    const hostile = await rig.run(['../../x'], { env: env() });
+    expect(hostile.code).toBe(2);
+    expect(engineCaches().map((f) => /\/runcue-(\w+)-\d[^/]*$/.exec(f)?.[1])).toEqual(['other']);
+  });
+});
