@@ -185,12 +185,14 @@ export type JobLookup = Pick<Queue, 'getJobState' | 'getJob'>;
  * was found stale again since (an output deleted, say), so it runs again.
  */
 export async function joinable(queue: JobLookup, id: string, since: number): Promise<boolean> {
-  // The state first, then the job. The other way round, a job that finishes between the two
-  // reads looks finished with the finishedOn of its unfinished self (none), as if before this
-  // run: a restarted coordinator would remove and add again a job its predecessor left running.
+  // Most jobs are new: one read says so, as cheaply as before adding it.
+  if (!(await queue.getJob(id))) return false;
   const state = await queue.getJobState(id);
   if (state === 'unknown') return false;
   if (state !== 'completed' && state !== 'failed') return true;
+  // The job again, read after its state: the first read may be of the job before it finished,
+  // without a finishedOn, as if it finished before this run; a restarted coordinator would then
+  // remove and add again a job its predecessor left running, and its unit would run twice.
   const job = (await queue.getJob(id)) as Job | undefined;
   if (!job) return false;
   if ((job.finishedOn ?? 0) >= since) return true;
