@@ -38,12 +38,24 @@ export async function workerCommand(options: WorkerCommandOptions, context: CliC
   const concurrency = options.concurrency ?? config.services.get('cpu')?.concurrent ?? 1;
   // `scope: 'host'` services are held per host name: RUNCUE_HOST names the machine otherwise (a container, a test).
   const host = context.env['RUNCUE_HOST'] || hostname();
-  context.stderr.write(`runcue worker: taking jobs from ${url.url} (concurrency ${concurrency}, config ${config.file})\n`);
   let stoppedBy: string | undefined;
   await withSignals(async (signal, stopNow) => {
     stopNow.addEventListener('abort', () => groups.killAll('SIGKILL'), { once: true });
     signal.addEventListener('abort', () => (stoppedBy = String(signal.reason)), { once: true });
-    await runQueueWorker({ target: connected.target, config, host, concurrency, executorFor, signal, onEvent: print, ...lockOf(context) });
+    const onReady = (): void => {
+      context.stderr.write(`runcue worker: taking jobs from ${url.url} (concurrency ${concurrency}, config ${config.file})\n`);
+    };
+    await runQueueWorker({
+      target: connected.target,
+      config,
+      host,
+      concurrency,
+      executorFor,
+      signal,
+      onEvent: print,
+      onReady,
+      ...lockOf(context),
+    });
   }, context);
   await pools.close();
   groups.close();

@@ -42,6 +42,8 @@ export interface QueueWorkerOptions {
   readonly onEvent: (event: QueueWorkerEvent) => void;
   /** How long a job's lock lasts unrenewed: a killed worker's job is redelivered after about this (default 10 s). */
   readonly lockMs?: number;
+  /** Called once every queue's worker is connected and taking jobs. */
+  readonly onReady?: () => void;
 }
 
 /** Runs jobs until `signal` aborts; resolves when every queue's worker has closed. */
@@ -85,6 +87,12 @@ export async function runQueueWorker(o: QueueWorkerOptions): Promise<void> {
   for (const w of workers) w.on('error', warn);
   for (const q of queues) q.on('error', warn);
   redis.on('error', warn);
+  // Said only once it is so: a worker that says it takes jobs while BullMQ still connects lets a
+  // build (or a test) start before it, and it then gets no share of the first jobs.
+  void Promise.all(workers.map((w) => w.waitUntilReady())).then(
+    () => o.onReady?.(),
+    () => undefined,
+  );
   await new Promise<void>((resolve) => {
     if (o.signal.aborted) resolve();
     else o.signal.addEventListener('abort', () => resolve(), { once: true });
