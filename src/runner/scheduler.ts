@@ -32,7 +32,7 @@ import { Hooks } from './schedule/hooks.ts';
 import { Ledger } from './schedule/ledger.ts';
 import { runOutcome } from './schedule/outcome.ts';
 import { PlanRecorder } from './schedule/plan-recorder.ts';
-import { replan, serviceInfo, taskCounts } from './schedule/replan.ts';
+import { mayFeedUnits, replan, serviceInfo, taskCounts } from './schedule/replan.ts';
 import { announceStart } from './schedule/start-event.ts';
 import { Verdicts } from './schedule/verdicts.ts';
 
@@ -332,7 +332,10 @@ export class Scheduler {
 
   /** A fresh, built or would-run unit settles; a dynamic producer that made files means a replan. */
   private settle(unit: Unit): void {
-    if (this.book.statusOf(unit.id) !== 'would-run' && unit.outputs.some((o) => o.isGlob)) this.state.dirty = true;
+    if (this.book.statusOf(unit.id) !== 'would-run' && unit.outputs.some((o) => o.isGlob)) {
+      if (mayFeedUnits(this.o.config, this.o.tasks, unit.task)) this.state.dirty = true;
+      else this.o.files.invalidate();
+    }
     this.book.settle(unit);
   }
 

@@ -57,6 +57,26 @@ function droppedByRerun(previous: UnitPlan, id: string, statusOf: (id: string) =
   return false;
 }
 
+const feeding = new WeakMap<TaskGraph, Map<string, boolean>>();
+
+/**
+ * Whether files a unit of `task` makes may make or change other units, so that a replan must
+ * follow when it settles: some task consumes from it, or some task has a function input, whose
+ * files no task-level edge foresees. Without, a replan after each unit with a glob output made
+ * a build of N such units quadratic (2,000: 77 s, nearly all of it replanning).
+ */
+export function mayFeedUnits(config: ResolvedConfig, tasks: TaskGraph, task: string): boolean {
+  let known = feeding.get(tasks);
+  if (!known) feeding.set(tasks, (known = new Map<string, boolean>()));
+  let feeds = known.get(task);
+  if (feeds === undefined) {
+    const consumed = [...tasks.upstream.values()].some((producers) => producers.includes(task));
+    feeds = consumed || [...config.tasks.values()].some((t) => t.inputs.some((i) => i.kind !== 'pattern'));
+    known.set(task, feeds);
+  }
+  return feeds;
+}
+
 /** Wanted units per needed task (placeholders not counted), in task order. */
 export function taskCounts(plan: UnitPlan, tasks: TaskGraph, neededTasks: ReadonlySet<string>): Record<string, number> {
   // Asked at the start and around every expansion: counted once per plan (100,000s of units).

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { planTargets } from '../../../../src/graph/plan.ts';
 import type { Status } from '../../../../src/runner/schedule/book.ts';
-import { replan, serviceInfo, taskCounts } from '../../../../src/runner/schedule/replan.ts';
-import { configOf, expand, memoryFiles } from '../../../rig/config-builder.ts';
+import { mayFeedUnits, replan, serviceInfo, taskCounts } from '../../../../src/runner/schedule/replan.ts';
+import { configOf, expand, memoryFiles, taskGraphOf } from '../../../rig/config-builder.ts';
 
 const config = configOf(
   {
@@ -58,5 +58,45 @@ describe('replan', () => {
 describe('serviceInfo', () => {
   it('gives each service its limits', () => {
     expect(serviceInfo(config)['ocr']).toEqual({ concurrent: 2, rates: [{ count: 60, windowMs: 60_000 }] });
+  });
+});
+
+describe('mayFeedUnits: whether a unit with a glob output settling needs a replan', () => {
+  const feeds = (tasks: Parameters<typeof configOf>[0], task: string): boolean => {
+    const c = configOf(tasks);
+    return mayFeedUnits(c, taskGraphOf(c), task);
+  };
+
+  it('is true for a producer some task consumes from', () => {
+    expect(
+      feeds(
+        {
+          split: { input: 'docs/{doc}.pdf', output: 'pages/{doc}/*.png' },
+          ocr: { input: 'pages/{doc}/{p}.png', output: 'text/{doc}/{p}.txt' },
+        },
+        'split',
+      ),
+    ).toBe(true);
+  });
+
+  it('is false for a glob output nothing reads (each settle replanned the whole build: quadratic)', () => {
+    expect(
+      feeds(
+        { split: { input: 'docs/{doc}.pdf', output: 'pages/{doc}/*.png' }, other: { input: 'src/{n}.txt', output: 'out/{n}.txt' } },
+        'split',
+      ),
+    ).toBe(false);
+  });
+
+  it('is true when any task has a function input, whose files no task edge foresees', () => {
+    expect(
+      feeds(
+        {
+          split: { input: 'docs/{doc}.pdf', output: 'pages/{doc}/*.png' },
+          other: { input: { main: 'src/{n}.txt', side: ({ n }: Record<string, string>) => `pages/${n}/1.png` }, output: 'out/{n}.txt' },
+        },
+        'split',
+      ),
+    ).toBe(true);
   });
 });
