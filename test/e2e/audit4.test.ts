@@ -232,31 +232,18 @@ describe('temporary files of a failed or stopped command', () => {
 });
 
 describe('a stopped or failed command whose child left its process group', () => {
-  it.each([['direct'], ['pool']])('cannot write the output after the timeout (%s)', async (mode) => {
+  const ESCAPED = 'setsid sh -c "echo \\\\$\\\\$ > escaped.pid; sleep 2; echo late > late.txt" &';
+  it.each([
+    ['the timeout', 'direct', `timeout: '1s', run: '${ESCAPED} sleep 30'`, 'timed out'],
+    ['the timeout', 'pool', `timeout: '1s', run: '${ESCAPED} sleep 30'`, 'timed out'],
+    ['a plain failure', 'direct', `run: '${ESCAPED} sleep 0.5; exit 3'`, 'exit 3'],
+    ['a plain failure', 'pool', `run: '${ESCAPED} sleep 0.5; exit 3'`, 'exit 3'],
+  ])('cannot write the output after %s (%s)', async (_, mode, task, message) => {
     rig = new Rig();
-    rig.write({
-      'runcue.config.mjs': `export default { killGrace: '1s', tasks: {
-        t: { output: 'late.txt', timeout: '1s', run: 'setsid sh -c "echo \\\\$\\\\$ > escaped.pid; sleep 2; echo late > late.txt" & sleep 30' },
-      } };`,
-    });
+    rig.write({ 'runcue.config.mjs': `export default { killGrace: '1s', tasks: { t: { output: 'late.txt', ${task} } } };` });
     const result = await rig.run(['build'], { env: { RUNCUE_SPAWN: mode } });
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('timed out');
-    const pid = Number(rig.read('escaped.pid'));
-    await waitFor(() => !runsIn(rig.dir, pid), 20_000, 'the escaped child to end');
-    expect(rig.exists('late.txt')).toBe(false);
-  });
-
-  it.each([['direct'], ['pool']])('cannot write the output after a plain failure (%s)', async (mode) => {
-    rig = new Rig();
-    rig.write({
-      'runcue.config.mjs': `export default { killGrace: '1s', tasks: {
-        t: { output: 'late.txt', run: 'setsid sh -c "echo \\\\$\\\\$ > escaped.pid; sleep 2; echo late > late.txt" & sleep 0.5; exit 3' },
-      } };`,
-    });
-    const result = await rig.run(['build'], { env: { RUNCUE_SPAWN: mode } });
-    expect(result.code).toBe(1);
-    expect(result.stderr).toContain('exit 3');
+    expect(result.stderr).toContain(message);
     const pid = Number(rig.read('escaped.pid'));
     await waitFor(() => !runsIn(rig.dir, pid), 20_000, 'the escaped child to end');
     expect(rig.exists('late.txt')).toBe(false);
