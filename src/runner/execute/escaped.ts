@@ -1,10 +1,10 @@
 /**
  * Processes of a stopped or failed command that left its process group (`setsid sh -c '...' &`,
  * a daemonizing tool): stopping the group does not reach them, and one that writes the unit's
- * output after the unit failed, timed out or was stopped would leave an output that looks fresh. They
- * still carry the command's environment: the run's marker, the unit and the attempt. Found
- * through /proc (Linux; elsewhere nothing is found), they get SIGTERM, then SIGKILL at the
- * deadline, and the unit's outputs are removed after they are gone.
+ * output after the unit failed, timed out or was stopped would leave an output that looks
+ * fresh. They still carry the command's environment: the run's marker, the unit and the
+ * attempt. Found through /proc (Linux; elsewhere nothing is found), they get SIGTERM, then
+ * SIGKILL at the deadline, and the unit's outputs are removed after they are gone.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { processRunning, signalProcess } from '../process-groups.ts';
