@@ -19,11 +19,19 @@ export type Admission =
   | { readonly ok: false; readonly kind: 'service-full'; readonly service: string }
   | { readonly ok: false; readonly kind: 'rate-limited'; readonly service: string; readonly until: number };
 
+/** A refusal for a cap reached: a service's `concurrent`, or `--jobs`. */
+export type ServiceFull = Extract<Admission, { kind: 'service-full' }>;
+
 /** Replaceable (a distributed limiter could implement it). */
 export interface Limiter {
   /** Takes a slot in every service (and the global cap), or none and says why. */
   tryAcquire(services: readonly string[], now: number): Admission;
   release(services: readonly string[]): void;
+  /**
+   * The `service-full` refusal {@link Limiter.tryAcquire} would give now (a cap, or `--jobs`,
+   * reached), taking nothing; undefined when every cap has room.
+   */
+  full(services: readonly string[]): ServiceFull | undefined;
   /** Units of a service running now. */
   running(service: string): number;
 }
@@ -53,7 +61,7 @@ interface ServiceState {
   starts: number[];
   running: number;
   /** Its "full" answer, made once: a full service is asked again after every start. */
-  readonly full: Admission;
+  readonly full: ServiceFull;
 }
 
 /** The windows a service enforces: each rate, and the pacing window that spreads it. */
@@ -83,7 +91,7 @@ export function createLimiter(
   for (const [name, s] of services) {
     const windows = windowsOf(s);
     const horizonMs = Math.max(0, ...windows.map((w) => w.windowMs));
-    const full: Admission = { ok: false, kind: 'service-full', service: name };
+    const full: ServiceFull = { ok: false, kind: 'service-full', service: name };
     states.set(name, { name, concurrent: s.concurrent, windows, horizonMs, starts: [], running: 0, full });
   }
   const singles = new Map([...states].map(([name, st]) => [name, [st] as const]));
@@ -117,13 +125,13 @@ export function createLimiter(
     return { ok: false, kind: 'rate-limited', service: first?.name ?? '', until: now + lockRetryMs };
   };
 
+  const full = (wanted: readonly ServiceState[]): ServiceFull | undefined => capReached(wanted, jobs !== undefined && runningAll >= jobs);
+
   return {
     tryAcquire(names, now) {
-      if (jobs !== undefined && runningAll >= jobs) return { ok: false, kind: 'service-full', service: '--jobs' };
       const wanted = statesOf(names);
-      for (const st of wanted) {
-        if (st.concurrent !== undefined && st.running >= st.concurrent) return st.full;
-      }
+      const refused = full(wanted);
+      if (refused) return refused;
       // What this process knows is a subset of every process's starts, so a local refusal is
       // final and costs no I/O; only a local yes is confirmed against the store.
       const local = latestRefusal(wanted, now, true);
@@ -144,6 +152,9 @@ export function createLimiter(
       runningAll--;
       for (const st of statesOf(names)) st.running--;
     },
+    full(names) {
+      return full(statesOf(names));
+    },
     running(service) {
       return states.get(service)?.running ?? 0;
     },
@@ -151,6 +162,17 @@ export function createLimiter(
 }
 
 type RateLimited = Extract<Admission, { kind: 'rate-limited' }>;
+
+const JOBS_FULL: ServiceFull = { ok: false, kind: 'service-full', service: '--jobs' };
+
+/** The first cap reached among `--jobs` (`jobsFull`) and the services' `concurrent`. */
+function capReached(wanted: readonly ServiceState[], jobsFull: boolean): ServiceFull | undefined {
+  if (jobsFull) return JOBS_FULL;
+  for (const st of wanted) {
+    if (st.concurrent !== undefined && st.running >= st.concurrent) return st.full;
+  }
+  return undefined;
+}
 
 const NO_STATES: readonly ServiceState[] = [];
 /** The one "yes" (an answer is only read, and there is one per start). */

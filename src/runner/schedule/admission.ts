@@ -66,7 +66,6 @@ export class Admission {
       // One clock reading per unit, shared by the limiter and unit:start: starting a burst of
       // units takes real time, and a stale reading would let the window admit too many.
       const now = this.o.clock.now();
-      if (loop.divert(id)) return true;
       const lane = services.join(LANE_SEPARATOR);
       const paused = this.paused(services, now);
       if (paused) {
@@ -74,6 +73,15 @@ export class Admission {
         this.laneRefusal.set(lane, paused);
         return false;
       }
+      // A full service refuses before the unit is looked at: the loop frees a slot and comes
+      // back after each unit that ends, so a look per refusal (a stat of its outputs) doubled
+      // the look per start.
+      const full = this.o.limiter.full(services);
+      if (full) {
+        this.laneRefusal.set(lane, this.fullReason(full.service));
+        return false;
+      }
+      if (loop.divert(id)) return true;
       const admission = this.o.limiter.tryAcquire(services, now);
       if (admission.ok) {
         if (this.laneRefusal.get(lane) !== undefined) this.laneRefusal.set(lane, undefined);

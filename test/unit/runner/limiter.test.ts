@@ -283,6 +283,24 @@ describe('limiter (examples)', () => {
     expect(limiter.tryAcquire(['cpu'], 50)).toEqual({ ok: false, kind: 'service-full', service: '--jobs' });
   });
 
+  it('says which cap is full without taking a slot, and not for a rate', () => {
+    const limiter = createLimiter(
+      resolved({
+        a: { concurrent: 1, rates: [], burst: undefined },
+        b: { concurrent: undefined, rates: [{ count: 1, windowMs: 1000 }], burst: undefined },
+      }),
+      2,
+    );
+    expect(limiter.full(['a', 'b'])).toBeUndefined();
+    expect(limiter.tryAcquire(['b'], 0).ok).toBe(true);
+    expect(limiter.full(['b'])).toBeUndefined();
+    expect(limiter.tryAcquire(['a'], 0).ok).toBe(true);
+    expect(limiter.full(['b', 'a'])).toEqual({ ok: false, kind: 'service-full', service: '--jobs' });
+    limiter.release(['b']);
+    expect(limiter.full(['b', 'a'])).toEqual({ ok: false, kind: 'service-full', service: 'a' });
+    expect([limiter.running('a'), limiter.running('b')]).toEqual([1, 0]);
+  });
+
   it('a clock stepped back an hour holds a service for one window, not for the hour', () => {
     const limiter = one({ rates: [{ count: 2, windowMs: 1000 }], burst: 2 });
     expect(limiter.tryAcquire(['api'], 3_600_000).ok).toBe(true);

@@ -40,6 +40,33 @@ describe('Admission', () => {
     expect(admission.pushBack(task, undefined)).toEqual({ delayMs: 30_000, services: ['api'] });
   });
 
+  it('does not look at (divert) the head of a lane whose service is full, and says why it waits', () => {
+    const clock = new FakeClock(0);
+    const capped = configOf(
+      { call: { input: 'in/{n}.txt', output: 'out/{n}.txt', uses: 'api' } },
+      { extra: { services: { api: { concurrent: 1 } } } },
+    );
+    const admission = new Admission({
+      config: capped,
+      limiter: createLimiter(capped.services, undefined),
+      clock,
+      random: fixedRandom(0.5),
+    });
+    const queue = new RunQueue();
+    for (const id of ['a', 'b']) queue.push(id, ['api'], 0);
+    const looked: string[] = [];
+    const started: string[] = [];
+    const pass = admission.admit(queue, {
+      divert: (id) => {
+        looked.push(id);
+        return false;
+      },
+      start: (id) => started.push(id),
+    });
+    expect({ looked, started, pass }).toEqual({ looked: ['a'], started: ['a'], pass: { started: 1, wakeAt: undefined } });
+    expect(admission.refusal(['api'])).toMatchObject({ kind: 'service_full', service: 'api' });
+  });
+
   it('lets the loop divert a unit without a slot', () => {
     const { admission, queue, started } = setup();
     const pass = admission.admit(queue, { divert: (id) => id === 'a', start: (id) => started.push(id) });
