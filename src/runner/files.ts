@@ -120,7 +120,9 @@ export interface DirFailure {
  * Says which one could not be created, and why, instead of throwing.
  */
 export function makeOutputDirs(fs: FileSystem, outputs: readonly UnitPath[]): DirFailure | undefined {
-  for (const o of outputs) {
+  // An index loop: this runs before every attempt.
+  for (let i = 0; i < outputs.length; i++) {
+    const o = outputs[i] as UnitPath;
     const dir = o.isGlob ? staticBase(o.path) : dirname(o.path);
     if (dir === '' || dir === '.') continue;
     const failure = makeDir(fs, dir, `for output ${o.path}`);

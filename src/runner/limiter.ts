@@ -136,12 +136,13 @@ export function createLimiter(
       // final and costs no I/O; only a local yes is confirmed against the store.
       const local = latestRefusal(wanted, now, true);
       if (local) return local;
-      const rated = store && wanted.some((st) => st.windows.length > 0) ? wanted.filter((st) => st.windows.length > 0) : NO_STATES;
+      const rated = store && hasWindows(wanted) ? wanted.filter((st) => st.windows.length > 0) : NO_STATES;
       if (store && rated.length > 0) {
         const shared = acquireShared(store, rated, now);
         if (!shared.ok) return shared;
       }
-      for (const st of wanted) {
+      for (let i = 0; i < wanted.length; i++) {
+        const st = wanted[i] as ServiceState;
         st.running++;
         if (st.windows.length > 0) insertSorted(st.starts, now);
       }
@@ -150,7 +151,8 @@ export function createLimiter(
     },
     release(names) {
       runningAll--;
-      for (const st of statesOf(names)) st.running--;
+      const wanted = statesOf(names);
+      for (let i = 0; i < wanted.length; i++) (wanted[i] as ServiceState).running--;
     },
     full(names) {
       return full(statesOf(names));
@@ -168,10 +170,16 @@ const JOBS_FULL: ServiceFull = { ok: false, kind: 'service-full', service: '--jo
 /** The first cap reached among `--jobs` (`jobsFull`) and the services' `concurrent`. */
 function capReached(wanted: readonly ServiceState[], jobsFull: boolean): ServiceFull | undefined {
   if (jobsFull) return JOBS_FULL;
-  for (const st of wanted) {
+  for (let i = 0; i < wanted.length; i++) {
+    const st = wanted[i] as ServiceState;
     if (st.concurrent !== undefined && st.running >= st.concurrent) return st.full;
   }
   return undefined;
+}
+
+function hasWindows(list: readonly ServiceState[]): boolean {
+  for (let i = 0; i < list.length; i++) if ((list[i] as ServiceState).windows.length > 0) return true;
+  return false;
 }
 
 const NO_STATES: readonly ServiceState[] = [];
@@ -184,7 +192,9 @@ const ADMITTED: Admission = { ok: true };
  */
 function latestRefusal(list: readonly ServiceState[], now: number, trimFirst: boolean): RateLimited | undefined {
   let latest: RateLimited | undefined;
-  for (const st of list) {
+  // Index loops here and below: asked on every start and every refusal.
+  for (let i = 0; i < list.length; i++) {
+    const st = list[i] as ServiceState;
     if (trimFirst) trim(st, now);
     const refusal = rateRefusal(st, now);
     if (refusal && (latest === undefined || refusal.until > latest.until)) latest = refusal;
@@ -214,7 +224,8 @@ function trim(st: ServiceState, now: number): void {
  */
 function rateRefusal(st: ServiceState, now: number): RateLimited | undefined {
   let until: number | undefined;
-  for (const w of st.windows) {
+  for (let i = 0; i < st.windows.length; i++) {
+    const w = st.windows[i] as Window;
     const anchor = st.starts[st.starts.length - w.count];
     if (anchor !== undefined && anchor > now - w.windowMs) until = Math.max(until ?? 0, anchor + w.windowMs);
   }

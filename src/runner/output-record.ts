@@ -80,11 +80,12 @@ export function recordedFilesOf(record: OutputRecord, outputs: readonly UnitPath
  * Before a unit with a glob output reruns, removes the files it recorded last time, so a shorter
  * run leaves no stale members of its set behind (files it did not write stay). Returns them.
  */
-export function clearRecordedOutputs(fs: FileSystem, unit: Unit): string[] {
-  if (!unit.outputs.some((o) => o.isGlob)) return [];
+export function clearRecordedOutputs(fs: FileSystem, unit: Unit): readonly string[] {
+  // Asked before every attempt, and most units have no glob output: no closure, no array.
+  if (!hasGlob(unit.outputs)) return NOTHING_CLEARED;
   // What another process recorded since this build read the records counts: the unit is ours now.
   const record = refreshedRecord(fs, unit.id);
-  if (!record) return [];
+  if (!record) return NOTHING_CLEARED;
   const globs = unit.outputs.filter((o) => o.isGlob);
   const realRoot = fs.realpath('');
   // A directory replaced by a symlink since the record was written must not lead outside.
@@ -92,6 +93,13 @@ export function clearRecordedOutputs(fs: FileSystem, unit: Unit): string[] {
   for (const file of files) fs.remove(file);
   deleteOutputRecord(fs, unit.id);
   return files;
+}
+
+const NOTHING_CLEARED: readonly string[] = Object.freeze([]);
+
+function hasGlob(paths: readonly UnitPath[]): boolean {
+  for (let i = 0; i < paths.length; i++) if ((paths[i] as UnitPath).isGlob) return true;
+  return false;
 }
 
 function insideRoot(fs: FileSystem, realRoot: string, file: string): boolean {

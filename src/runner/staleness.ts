@@ -214,17 +214,31 @@ export function changedInputs(
   observed: ReadonlyMap<string, FileStat>,
   inputs: readonly UnitPath[] = [],
   isOrphan?: (file: string) => boolean,
-): string[] {
-  const changed: string[] = [];
-  observed.forEach((was, file) => {
-    const now = fs.stat(file);
-    if (!now?.isFile() || now.mtimeMs !== was.mtimeMs || now.size !== was.size) changed.push(file);
-  });
-  for (const input of inputs) {
-    if (!input.isGlob) continue;
-    for (const file of filesOf(fs, input)) if (!observed.has(file) && !isOrphan?.(file)) changed.push(file);
+): readonly string[] {
+  // Asked after every attempt, and most units have one input that did not change: no closure,
+  // no iterator, and no array unless something changed.
+  let changed: string[] | undefined;
+  if (observed instanceof OneFile) {
+    if (statChanged(fs, observed.file, observed.stat)) changed = [observed.file];
+  } else {
+    observed.forEach((was, file) => {
+      if (statChanged(fs, file, was)) (changed ??= []).push(file);
+    });
   }
-  return changed;
+  for (let i = 0; i < inputs.length; i++) {
+    const input = inputs[i] as UnitPath;
+    if (!input.isGlob) continue;
+    for (const file of filesOf(fs, input)) if (!observed.has(file) && !isOrphan?.(file)) (changed ??= []).push(file);
+  }
+  return changed ?? NOTHING_CHANGED;
+}
+
+const NOTHING_CHANGED: readonly string[] = Object.freeze([]);
+
+/** Whether `file` is no longer the file `was` describes (gone, or another mtime or size). */
+function statChanged(fs: FileSystem, file: string, was: FileStat): boolean {
+  const now = fs.stat(file);
+  return !now?.isFile() || now.mtimeMs !== was.mtimeMs || now.size !== was.size;
 }
 
 /** What a unit's inputs looked like: changes when any input is added, removed or modified. */

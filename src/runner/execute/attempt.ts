@@ -163,9 +163,11 @@ function afterSuccess(req: UnitRunRequest, fs: FileSystem, outputsBefore: Output
   // The outputs stay: without a record they are stale to a hash task, so nothing lies.
   const unsaved = view.fingerprint && changed.length === 0 ? recordFingerprint(fs, unit, view.fingerprint) : undefined;
   if (unsaved) return { kind: 'failed', failure: unsaved, outputTail: '', removed: [] };
-  const rewrote = changed.length === 0 ? [] : changed.filter((f) => view.inputs.has(f) && statPath(fs, f) !== undefined);
+  const rewrote = changed.length === 0 ? NONE : changed.filter((f) => view.inputs.has(f) && statPath(fs, f) !== undefined);
   return { kind: 'done', inputsChanged: changed.length > 0, rewrote, written: writtenFiles(fs, unit.outputs, written.files) };
 }
+
+const NONE: readonly string[] = Object.freeze([]);
 
 /** The files a successful attempt leaves as its own: those it wrote, and its concrete outputs that exist. */
 function writtenFiles(fs: FileSystem, outputs: readonly UnitPath[], files: readonly string[]): string[] {

@@ -17,8 +17,10 @@ export class ServiceUse {
     this.limits = limits;
   }
 
+  // Index loops: once per start and end of every attempt.
   started(services: readonly string[], time: number): void {
-    for (const name of services) {
+    for (let i = 0; i < services.length; i++) {
+      const name = services[i] as string;
       const now = (this.running.get(name) ?? 0) + 1;
       this.running.set(name, now);
       this.peaks.set(name, Math.max(now, this.peaks.get(name) ?? 0));
@@ -29,7 +31,10 @@ export class ServiceUse {
   }
 
   ended(services: readonly string[]): void {
-    for (const name of services) this.running.set(name, Math.max(0, (this.running.get(name) ?? 0) - 1));
+    for (let i = 0; i < services.length; i++) {
+      const name = services[i] as string;
+      this.running.set(name, Math.max(0, (this.running.get(name) ?? 0) - 1));
+    }
   }
 
   pushedBack(services: readonly string[]): void {

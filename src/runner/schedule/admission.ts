@@ -116,6 +116,8 @@ export class Admission {
   }
 
   private paused(services: readonly string[], now: number): Extract<BlockedReason, { kind: 'rate_limited' }> | undefined {
+    // Nothing paused (most runs): no lookups, and no iterator per unit admitted.
+    if (this.pausedUntil.size === 0) return undefined;
     for (const s of services) {
       const until = this.pausedUntil.get(s) ?? 0;
       if (until > now)
@@ -141,6 +143,7 @@ export class Admission {
 
   /** A unit of `services` succeeded: their push-back streak ends. */
   succeeded(services: readonly string[]): void {
+    if (this.pushBackStreak.size === 0) return;
     for (const s of services) this.pushBackStreak.delete(s);
   }
 

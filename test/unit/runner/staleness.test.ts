@@ -249,7 +249,7 @@ describe('changedInputs', () => {
     writeFileSync(project.path('src/b.txt'), 'a longer content than before');
     project.touch('src/b.txt', T);
     rmSync(project.path('src/c.txt'));
-    expect(changedInputs(nodeFileSystem(project.root), observed.files).sort()).toEqual(['src/a.txt', 'src/b.txt', 'src/c.txt']);
+    expect([...changedInputs(nodeFileSystem(project.root), observed.files)].sort()).toEqual(['src/a.txt', 'src/b.txt', 'src/c.txt']);
   });
 });
 
