@@ -50,23 +50,62 @@ export interface RecordAccumulator {
   readonly fresh: readonly FreshUnit[];
 }
 
-interface UnitState {
-  unit: string;
-  task: string;
-  outcome: UnitOutcome;
-  reason?: StaleReason;
-  start?: number;
-  end?: number;
-  attempts: number;
-  pushBacks: number;
-  spans: Span[];
-  runningSince?: number;
-  failure?: UnitFailure;
-  exitCode?: number;
-  command?: string;
-  outputTail?: string;
-  blocked?: string;
-  worker?: number;
+/** The fields of a unit's record that it may lack, numbered for {@link UnitState.order}. */
+const REASON = 1;
+const START = 2;
+const COMMAND = 3;
+const END = 4;
+const FAILURE = 5;
+const EXIT_CODE = 6;
+const OUTPUT_TAIL = 7;
+const BLOCKED = 8;
+const WORKER = 9;
+type Field = typeof REASON | typeof START | typeof COMMAND | typeof END | typeof FAILURE;
+type LaterField = typeof EXIT_CODE | typeof OUTPUT_TAIL | typeof BLOCKED | typeof WORKER;
+
+/**
+ * A unit as the events tell it. Every field is there from the start (one shape for every unit,
+ * nothing added later); the record lists the optional ones in the order the events first set
+ * them, which `order` keeps: one base-16 digit per field, the first set lowest.
+ */
+class UnitState {
+  readonly unit: string;
+  readonly task: string;
+  outcome: UnitOutcome = 'running';
+  attempts = 0;
+  pushBacks = 0;
+  reason: StaleReason | undefined = undefined;
+  start: number | undefined = undefined;
+  end: number | undefined = undefined;
+  spans: Span[] = NO_SPANS;
+  runningSince: number | undefined = undefined;
+  failure: UnitFailure | undefined = undefined;
+  exitCode: number | undefined = undefined;
+  command: string | undefined = undefined;
+  outputTail: string | undefined = undefined;
+  blocked: string | undefined = undefined;
+  worker: number | undefined = undefined;
+  order = 0;
+  private fields = 0;
+
+  constructor(unit: string, task: string) {
+    this.unit = unit;
+    this.task = task;
+  }
+
+  /** `field` has a value now: the first time, it takes the next place in the record. */
+  set(field: Field | LaterField): void {
+    const bit = 1 << field;
+    if ((this.fields & bit) !== 0) return;
+    this.order += field * 16 ** this.placed();
+    this.fields |= bit;
+  }
+
+  private placed(): number {
+    let n = 0;
+    for (let bits = this.fields; bits !== 0; bits &= bits - 1) n++;
+    return n;
+  }
 }
 
 type Done = Extract<RunEvent, { type: 'run:done' }>;
@@ -114,12 +153,21 @@ class Accumulator implements RecordAccumulator {
         return;
       case 'unit:start': {
         const state = this.unit(event.task, event.unit);
-        state.reason ??= event.reason;
-        state.start ??= event.time;
+        if (state.reason === undefined && event.reason !== undefined) {
+          state.reason = event.reason;
+          state.set(REASON);
+        }
+        if (state.start === undefined) {
+          state.start = event.time;
+          state.set(START);
+        }
         state.attempts = Math.max(state.attempts, event.attempt);
         state.runningSince = event.time;
         state.outcome = 'running';
-        if (event.command !== undefined) state.command = capped(event.command);
+        if (event.command !== undefined) {
+          state.command = capped(event.command);
+          state.set(COMMAND);
+        }
         this.services.started(this.usesOf(event.task), event.time);
         return;
       }
@@ -141,6 +189,7 @@ class Accumulator implements RecordAccumulator {
         const state = this.unit(event.task, event.unit);
         state.outcome = 'blocked';
         state.blocked = capped(event.reason.message);
+        state.set(BLOCKED);
         return;
       }
       case 'unit:skip':
@@ -150,9 +199,12 @@ class Accumulator implements RecordAccumulator {
       case 'run:done':
         this.last = event;
         return;
-      case 'worker:busy':
-        this.unit(event.task, event.unit).worker = event.worker;
+      case 'worker:busy': {
+        const state = this.unit(event.task, event.unit);
+        state.worker = event.worker;
+        state.set(WORKER);
         return;
+      }
       default:
         // Live output, stalls and the rest of a worker's life say nothing the record keeps.
         return;
@@ -164,7 +216,9 @@ class Accumulator implements RecordAccumulator {
     const endedAt = last?.time ?? now;
     // forEach, not for-of: once over 10,000s of units, no iterator result per unit.
     this.units.forEach((state) => {
-      if (state.runningSince !== undefined) state.end = endedAt;
+      if (state.runningSince === undefined) return;
+      state.end = endedAt;
+      state.set(END);
     });
     const status: RunStatus =
       last === undefined ? 'incomplete' : last.ok ? 'ok' : last.interrupted !== undefined ? 'interrupted' : 'failed';
@@ -197,12 +251,20 @@ class Accumulator implements RecordAccumulator {
     state.attempts = Math.max(state.attempts, event.attempt);
     state.outcome = event.error.reason === 'aborted' ? 'interrupted' : 'failed';
     state.failure = event.error;
-    if (event.error.reason === 'exit-non-zero') state.exitCode = event.error.exitCode;
-    if (event.command !== undefined) state.command = capped(event.command);
+    state.set(FAILURE);
+    if (event.error.reason === 'exit-non-zero') {
+      state.exitCode = event.error.exitCode;
+      state.set(EXIT_CODE);
+    }
+    if (event.command !== undefined) {
+      state.command = capped(event.command);
+      state.set(COMMAND);
+    }
     if (event.outputTail === '') return;
     if (this.tailsKept < TAILS_KEPT) {
       this.tailsKept++;
       state.outputTail = event.outputTail.length > TAIL_LIMIT ? event.outputTail.slice(-TAIL_LIMIT) : event.outputTail;
+      state.set(OUTPUT_TAIL);
     } else {
       this.tailsOmitted++;
     }
@@ -211,7 +273,7 @@ class Accumulator implements RecordAccumulator {
   private unit(task: string, unit: string): UnitState {
     let state = this.units.get(unit);
     if (state === undefined) {
-      state = { unit, task, outcome: 'running', attempts: 0, pushBacks: 0, spans: NO_SPANS };
+      state = new UnitState(unit, task);
       this.units.set(unit, state);
     }
     return state;
@@ -227,6 +289,7 @@ class Accumulator implements RecordAccumulator {
       this.services.ended(this.usesOf(state.task));
     }
     state.end = time;
+    state.set(END);
     return state;
   }
 
@@ -264,14 +327,28 @@ function unitRecord(state: UnitState): UnitRecord {
     const span = closed[i] as Span;
     durationMs += Math.max(0, span[1] - span[0]);
   }
-  // Its fields in the order they were set, without runningSince and spans, then those two: what
-  // `{ ...rest, spans, durationMs }` of a rest pattern gives, without copying the state twice.
-  const record: Record<string, unknown> = {};
-  for (const key in state) if (key !== 'runningSince' && key !== 'spans') record[key] = state[key as keyof UnitState];
+  const { unit, task, outcome, attempts, pushBacks } = state;
+  // The usual unit, started and ended: one literal, one shape for all of them.
+  if (state.order === BUILT_WITH_COMMAND) {
+    const { reason, start, command, end } = state;
+    return { unit, task, outcome, attempts, pushBacks, reason, start, command, end, spans: closed, durationMs };
+  }
+  // Otherwise the fields set, in the order they were first set, then spans and durationMs.
+  const record: Record<string, unknown> = { unit, task, outcome, attempts, pushBacks };
+  for (let order = state.order; order > 0; order = Math.floor(order / 16)) {
+    const name = FIELD_NAMES[order % 16] ?? 'unit';
+    record[name] = state[name];
+  }
   record['spans'] = closed;
   record['durationMs'] = durationMs;
   return record as unknown as UnitRecord;
 }
+
+/** Each optional field's name, by its number (0 is none). */
+const FIELD_NAMES = ['unit', 'reason', 'start', 'command', 'end', 'failure', 'exitCode', 'outputTail', 'blocked', 'worker'] as const;
+
+/** The order of a unit that started with a command and ended: reason, start, command, end. */
+const BUILT_WITH_COMMAND = REASON + START * 16 + COMMAND * 16 ** 2 + END * 16 ** 3;
 
 const NO_SPANS: Span[] = [];
 
