@@ -121,7 +121,7 @@ export class MemoryFileSystem implements FileSystem {
   }
 
   /** Adds (or replaces) a file with the given mtime, making its directories: seeding, not a write of the run. */
-  put(rel: string, mtimeMs: number, content = '', size = Buffer.byteLength(content)): void {
+  put(rel: string, mtimeMs: number, content = '', size = content === '' ? 0 : Buffer.byteLength(content)): void {
     this.makeDirs(parentOf(rel), mtimeMs);
     this.setFile(rel, new MemoryStat(mtimeMs, size, false, content), mtimeMs);
   }

@@ -9,6 +9,9 @@ import { globMatcher } from '../../patterns/glob-match.ts';
 import { expandBraces } from '../../patterns/glob-syntax.ts';
 import { err, ok, type Result } from '../../result.ts';
 
+/** Literal text around one `*`, nothing else a glob could read as syntax. */
+const ONE_STAR = /^[^*?[\]{}()!+@\\]*\*[^*?[\]{}()!+@\\]*$/;
+
 /** `count` distinct paths matching `glob`, or why none can be made up. */
 export function namesFor(glob: string, count: number, stem = 'sim'): Result<string[], string> {
   const first = expandBraces(glob)[0] ?? glob;
@@ -26,8 +29,11 @@ export function namesFor(glob: string, count: number, stem = 'sim'): Result<stri
   const names: string[] = new Array<string>(count);
   for (let i = 1; i <= count; i++) names[i - 1] = star < 0 ? simple : head + String(i).padStart(width, '0') + tail;
   const matches = globMatcher(glob);
+  // A glob whose only syntax is one `*` (`in/*.txt`) matches the numbered names all alike: the
+  // `*` takes the stem and digits whatever they are, so the first name answers for the 10,000s.
+  const checked = ONE_STAR.test(glob) ? Math.min(1, names.length) : names.length;
   let bad: string | undefined;
-  for (let i = 0; i < names.length && bad === undefined; i++) if (!matches(names[i] as string)) bad = names[i];
+  for (let i = 0; i < checked && bad === undefined; i++) if (!matches(names[i] as string)) bad = names[i];
   if (bad !== undefined) return err(`${glob}: cannot make up file names for it (tried ${bad})`);
   return ok(names);
 }
