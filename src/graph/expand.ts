@@ -279,12 +279,14 @@ function join(left: readonly Binding[], right: readonly Binding[]): Binding[] {
 }
 
 function makeUnit(task: ResolvedTask, binding: Binding): Unit {
-  // Index loops, no closures: this runs once per unit, 100,000 of them for a large no-op, mostly
-  // before V8 optimises it.
+  // Index loops, no closures: this runs once per unit, 100,000s of them, mostly before V8
+  // optimises it. A one-wildcard task's binding with its value is its values (input wildcards are
+  // among the output's): kept, not copied (bindings are read, never written).
   const names = task.wildcards;
   let placeholder = false;
-  const values: Record<string, string> = {};
-  for (let i = 0; i < names.length; i++) {
+  const keep = names.length === 1 && binding[names[0] as string] !== undefined;
+  const values: Record<string, string> = keep ? binding : {};
+  for (let i = 0; !keep && i < names.length; i++) {
     const w = names[i] as string;
     const v = binding[w];
     if (v === undefined) placeholder = true;
