@@ -85,10 +85,18 @@ function stopped(): ExecutorOutcome {
   return failed({ reason: 'aborted', message: 'stopped' });
 }
 
-/** An attempt waiting out its virtual time. */
+/** An attempt waiting out its virtual time: a link of its signal's list, in the order they started. */
 interface Wait {
-  readonly handle: TimerHandle;
+  handle: TimerHandle | undefined;
   readonly done: (outcome: ExecutorOutcome) => void;
+  prev: Wait | undefined;
+  next: Wait | undefined;
+}
+
+/** The attempts in flight on one signal, oldest first (links, not a Set: an insert and a delete per attempt). */
+interface WaitList {
+  first: Wait | undefined;
+  last: Wait | undefined;
 }
 
 /**
@@ -98,7 +106,7 @@ interface Wait {
  */
 class Waits {
   private readonly timers: Timers;
-  private readonly bySignal = new WeakMap<AbortSignal, Set<Wait>>();
+  private readonly bySignal = new WeakMap<AbortSignal, WaitList>();
 
   constructor(timers: Timers) {
     this.timers = timers;
@@ -114,31 +122,47 @@ class Waits {
       return;
     }
     const waits = this.waitsOf(signal);
-    const wait: Wait = {
-      handle: this.timers.set(() => {
-        waits.delete(wait);
-        done(end());
-      }, ms),
-      done,
-    };
-    waits.add(wait);
+    const wait: Wait = { handle: undefined, done, prev: waits.last, next: undefined };
+    if (waits.last) waits.last.next = wait;
+    else waits.first = wait;
+    waits.last = wait;
+    wait.handle = this.timers.set(() => {
+      unlink(waits, wait);
+      done(end());
+    }, ms);
   }
 
-  private waitsOf(signal: AbortSignal): Set<Wait> {
+  private waitsOf(signal: AbortSignal): WaitList {
     const known = this.bySignal.get(signal);
     if (known) return known;
-    const waits = new Set<Wait>();
+    const waits: WaitList = { first: undefined, last: undefined };
     this.bySignal.set(signal, waits);
-    // No `once`: an abort fires once anyway.
+    // No `once`: an abort fires once anyway. The list is taken whole first: an attempt that
+    // starts meanwhile sees the signal aborted and ends at once, outside it.
     signal.addEventListener('abort', () => {
-      for (const wait of [...waits]) {
-        waits.delete(wait);
+      let wait = waits.first;
+      waits.first = undefined;
+      waits.last = undefined;
+      while (wait) {
+        const next = wait.next;
+        wait.prev = undefined;
+        wait.next = undefined;
         this.timers.clear(wait.handle);
         wait.done(stopped());
+        wait = next;
       }
     });
     return waits;
   }
+}
+
+function unlink(waits: WaitList, wait: Wait): void {
+  if (wait.prev) wait.prev.next = wait.next;
+  else waits.first = wait.next;
+  if (wait.next) wait.next.prev = wait.prev;
+  else waits.last = wait.prev;
+  wait.prev = undefined;
+  wait.next = undefined;
 }
 
 /** Writes each output as an empty file stamped with the virtual time; says which could not be. */

@@ -5,8 +5,9 @@
  * fires. Nothing sleeps for real. `runcue sim` drives the real scheduler with it; scheduler tests
  * use it through test/rig/fake-clock.ts.
  *
- * Timers are kept in a binary heap (10,000 units mean tens of thousands of timers); a cleared
- * timer is dropped from the index at once and skipped when it reaches the top of the heap.
+ * Timers are kept in a binary heap (10,000 units mean tens of thousands of timers); a timer's
+ * handle is its entry, so a cleared one is marked at once (no table of live timers) and skipped
+ * when it reaches the top of the heap.
  */
 import type { Clock, TimerHandle, Timers } from '../ports.ts';
 
@@ -14,6 +15,8 @@ interface Pending {
   readonly id: number;
   readonly at: number;
   readonly fn: () => void;
+  /** Neither fired nor cleared yet. */
+  live: boolean;
 }
 
 /** Options of a {@link VirtualClock}. */
@@ -42,7 +45,8 @@ export class VirtualClock implements Clock, Timers {
   private time: number;
   private nextId = 1;
   private readonly heap: Pending[] = [];
-  private readonly live = new Set<number>();
+  /** Timers neither fired nor cleared. */
+  private live = 0;
   private readonly flushTurns: number;
   private readonly batch: boolean;
 
@@ -57,19 +61,22 @@ export class VirtualClock implements Clock, Timers {
   }
 
   set(fn: () => void, ms: number): TimerHandle {
-    const id = this.nextId++;
-    this.live.add(id);
-    this.push({ id, at: this.time + Math.max(0, ms), fn });
-    return id as unknown as TimerHandle;
+    const timer: Pending = { id: this.nextId++, at: this.time + Math.max(0, ms), fn, live: true };
+    this.live++;
+    this.push(timer);
+    return timer as unknown as TimerHandle;
   }
 
   clear(handle: TimerHandle | undefined): void {
-    if (handle !== undefined) this.live.delete(handle as unknown as number);
+    const timer = handle as unknown as Pending | undefined;
+    if (timer?.live !== true) return;
+    timer.live = false;
+    this.live--;
   }
 
   /** How many timers are pending. */
   get pending(): number {
-    return this.live.size;
+    return this.live;
   }
 
   /** Lets pending promises settle (turns of the real event loop; no time passes). */
@@ -100,7 +107,7 @@ export class VirtualClock implements Clock, Timers {
     await this.flush();
     while (!settled) {
       const next = this.take(end);
-      if (!next) throw new Error(`not settled after ${limitMs} ms of virtual time (${this.live.size} timers pending)`);
+      if (!next) throw new Error(`not settled after ${limitMs} ms of virtual time (${this.live} timers pending)`);
       this.time = Math.max(this.time, next.at);
       next.fn();
       if (this.batch) for (let more = this.take(next.at); more; more = this.take(next.at)) more.fn();
@@ -115,7 +122,10 @@ export class VirtualClock implements Clock, Timers {
       const top = this.heap[0];
       if (!top || top.at > end) return undefined;
       this.pop();
-      if (this.live.delete(top.id)) return top;
+      if (!top.live) continue;
+      top.live = false;
+      this.live--;
+      return top;
     }
   }
 
