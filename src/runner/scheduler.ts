@@ -4,7 +4,8 @@
  * unit states (the lifecycle is drawn there), replanning, what follows a check (verdicts.ts) and
  * an attempt (attempts.ts), admission, backoff, hooks, diagnosis, the ledger of what the run
  * wrote, and the dry-run plan. Freshness checks take no service slot. When a unit with a dynamic
- * (glob) output settles, the graph is expanded again so consumers of the files it made appear.
+ * (glob) output settles, the graph is expanded again so consumers of the files it made appear
+ * (once they could start sooner for it: ExpansionGate).
  *
  * Time and chance come from the injected ports (`SchedulerOptions.ports`), so the loop runs on a
  * virtual clock in tests.
@@ -32,7 +33,7 @@ import { Hooks } from './schedule/hooks.ts';
 import { Ledger } from './schedule/ledger.ts';
 import { runOutcome } from './schedule/outcome.ts';
 import { PlanRecorder } from './schedule/plan-recorder.ts';
-import { mayFeedUnits, replan, serviceInfo, taskCounts } from './schedule/replan.ts';
+import { ExpansionGate, mayFeedUnits, replan, serviceInfo, taskCounts } from './schedule/replan.ts';
 import { announceStart } from './schedule/start-event.ts';
 import { Verdicts } from './schedule/verdicts.ts';
 
@@ -55,6 +56,7 @@ export class Scheduler {
   private readonly state: RunState = { stopping: false, dirty: false, interrupted: undefined, stalled: undefined, reported: false };
   private readonly pending = new Map<string, Pending>();
   private readonly queue = new RunQueue();
+  private readonly expansions: ExpansionGate;
   /** Each running unit's controller; an executor with a shared signal (sim) gets `stopAll`, aborted with the others. */
   private readonly running = new Map<string, AbortController>();
   private readonly stopAll = new AbortController();
@@ -87,6 +89,7 @@ export class Scheduler {
     this.recorder = options.dryRun ? new PlanRecorder(this.book) : undefined;
     this.elsewhere = new ElsewhereWaits(timers);
     this.checks = new CustomChecks(clock, timers);
+    this.expansions = new ExpansionGate(options, this.queue);
     const { book, ledger, hooks, queue, pending, state } = this;
     const loop = {
       now: () => this.now(),
@@ -168,6 +171,7 @@ export class Scheduler {
     this.isOrphan = orphanCheck(this.o.fs, this.o.config, next.plan.graph, this.o.neededTasks);
     this.book.replace(next.plan, next.forget);
     this.state.dirty = false;
+    if (this.expansions.expanded()) this.book.wakeParked();
   }
 
   private taskCounts(): Record<string, number> {
@@ -185,7 +189,7 @@ export class Scheduler {
     try {
       do {
         this.pumpAgain = false;
-        if (this.state.dirty && !this.state.stopping) {
+        if (this.state.dirty && !this.state.stopping && this.expansions.due()) {
           const before = JSON.stringify(this.taskCounts());
           this.expand();
           const counts = this.taskCounts();
@@ -224,14 +228,7 @@ export class Scheduler {
       return;
     }
     const force = this.o.force && this.o.selection.matches(unit);
-    const ctx = {
-      fs: this.o.fs,
-      now: this.now(),
-      maxAgeMs: task.maxAgeMs,
-      schedule: task.schedule,
-      force,
-      isOrphan: this.isOrphan,
-    };
+    const ctx = { fs: this.o.fs, now: this.now(), maxAgeMs: task.maxAgeMs, schedule: task.schedule, force, isOrphan: this.isOrphan };
     if (!task.ready && !task.stale) {
       const { outcome, view } = defaultCheck(unit, task, ctx);
       this.verdicts.afterCheck(unit, outcome, view);
@@ -333,8 +330,10 @@ export class Scheduler {
   /** A fresh, built or would-run unit settles; a dynamic producer that made files means a replan. */
   private settle(unit: Unit): void {
     if (this.book.statusOf(unit.id) !== 'would-run' && unit.outputs.some((o) => o.isGlob)) {
-      if (mayFeedUnits(this.o.config, this.o.tasks, unit.task)) this.state.dirty = true;
-      else this.o.files.invalidate();
+      if (mayFeedUnits(this.o.config, this.o.tasks, unit.task)) {
+        this.state.dirty = true;
+        if (!this.expansions.producerSettled(unit.task)) return;
+      } else this.o.files.invalidate();
     }
     this.book.settle(unit);
   }

@@ -1,7 +1,7 @@
 /**
  * Planning during a run, pure: the next expansion (when a dynamic producer settled) merged with
- * what the run already knows, the per-task unit counts of `run:start`/`plan:update`, and the
- * services as `run:start` describes them.
+ * what the run already knows, when that expansion is due, the per-task unit counts of
+ * `run:start`/`plan:update`, and the services as `run:start` describes them.
  */
 import type { ResolvedConfig } from '../../config/resolved.ts';
 import { planUnits, type PlanUnitsOptions, type UnitPlan } from '../../graph/plan.ts';
@@ -57,24 +57,96 @@ function droppedByRerun(previous: UnitPlan, id: string, statusOf: (id: string) =
   return false;
 }
 
-const feeding = new WeakMap<TaskGraph, Map<string, boolean>>();
+const consumersByGraph = new WeakMap<TaskGraph, Map<string, readonly string[]>>();
 
 /**
- * Whether files a unit of `task` makes may make or change other units, so that a replan must
- * follow when it settles: some task consumes from it, or some task has a function input, whose
- * files no task-level edge foresees. Without, a replan after each unit with a glob output made
- * a build of N such units quadratic (2,000: 77 s, nearly all of it replanning).
+ * The tasks whose units files made by a unit of `task` may make or change: those that consume
+ * from it in the task graph, and every task with a function input, whose files no task-level
+ * edge foresees.
+ */
+function consumersOf(config: ResolvedConfig, tasks: TaskGraph, task: string): readonly string[] {
+  let known = consumersByGraph.get(tasks);
+  if (!known) consumersByGraph.set(tasks, (known = new Map<string, readonly string[]>()));
+  let consumers = known.get(task);
+  if (consumers === undefined) {
+    consumers = tasks.order.filter(
+      (name) =>
+        (tasks.upstream.get(name) ?? []).includes(task) || (config.tasks.get(name)?.inputs.some((i) => i.kind !== 'pattern') ?? false),
+    );
+    known.set(task, consumers);
+  }
+  return consumers;
+}
+
+/**
+ * Whether a replan must follow when a unit of `task` settles with a glob output: some task may
+ * read its files. Without, a replan after each unit with a glob output made a build of N such
+ * units quadratic (2,000: 77 s, nearly all of it replanning).
  */
 export function mayFeedUnits(config: ResolvedConfig, tasks: TaskGraph, task: string): boolean {
-  let known = feeding.get(tasks);
-  if (!known) feeding.set(tasks, (known = new Map<string, boolean>()));
-  let feeds = known.get(task);
-  if (feeds === undefined) {
-    const consumed = [...tasks.upstream.values()].some((producers) => producers.includes(task));
-    feeds = consumed || [...config.tasks.values()].some((t) => t.inputs.some((i) => i.kind !== 'pattern'));
-    known.set(task, feeds);
+  return consumersOf(config, tasks, task).length > 0;
+}
+
+/** What {@link ExpansionGate} reads of the run queue. */
+export interface QueuedAhead {
+  readonly size: number;
+  /** Whether a unit queued for exactly these services, at this priority or higher, waits. */
+  holdsAhead(services: readonly string[], priority: number): boolean;
+}
+
+/**
+ * When the expansion that a dynamic producer's files call for runs. Each expansion walks and
+ * matches the whole build, so one after every producer made a build of N producers quadratic
+ * (300 split -> extract pairs: 5 s of CPU; 600: 13 s). It may wait while, for every needed task
+ * that consumes from a producer that settled, a unit queued for that task's services at its
+ * priority or higher waits: the new units would only queue behind it (lanes are first come,
+ * first served within a priority), so they start no later. Until then the producers'
+ * dependents stay waiting, since the graph they were counted in is out of date; the
+ * expansion counts them again.
+ */
+export class ExpansionGate {
+  private readonly o: Pick<ReplanOptions, 'config' | 'tasks' | 'neededTasks'>;
+  private readonly queue: QueuedAhead;
+  /** Tasks of the producers that settled since the last expansion. */
+  private readonly settled = new Set<string>();
+  private held = false;
+
+  constructor(options: Pick<ReplanOptions, 'config' | 'tasks' | 'neededTasks'>, queue: QueuedAhead) {
+    this.o = options;
+    this.queue = queue;
   }
-  return feeds;
+
+  /**
+   * A unit of `task` with a glob output that may feed units settled: whether its dependents may
+   * be counted down now (false: they wait for the expansion).
+   */
+  producerSettled(task: string): boolean {
+    this.settled.add(task);
+    if (this.due()) return true;
+    this.held = true;
+    return false;
+  }
+
+  /** Whether the expansion may wait no longer. */
+  due(): boolean {
+    if (this.settled.size === 0 || this.queue.size === 0) return true;
+    const { config, tasks, neededTasks } = this.o;
+    for (const producer of this.settled) {
+      for (const name of consumersOf(config, tasks, producer)) {
+        const task = config.tasks.get(name);
+        if (task && neededTasks.has(name) && !this.queue.holdsAhead(task.uses, task.priority)) return true;
+      }
+    }
+    return false;
+  }
+
+  /** The expansion ran: whether dependents were held (units parked on `after` must look again). */
+  expanded(): boolean {
+    const held = this.held;
+    this.settled.clear();
+    this.held = false;
+    return held;
+  }
 }
 
 /** Wanted units per needed task (placeholders not counted), in task order. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { planTargets } from '../../../../src/graph/plan.ts';
 import type { Status } from '../../../../src/runner/schedule/book.ts';
-import { mayFeedUnits, replan, serviceInfo, taskCounts } from '../../../../src/runner/schedule/replan.ts';
+import { ExpansionGate, mayFeedUnits, replan, serviceInfo, taskCounts } from '../../../../src/runner/schedule/replan.ts';
 import { configOf, expand, memoryFiles, taskGraphOf } from '../../../rig/config-builder.ts';
 
 const config = configOf(
@@ -98,5 +98,51 @@ describe('mayFeedUnits: whether a unit with a glob output settling needs a repla
         'split',
       ),
     ).toBe(true);
+  });
+});
+
+describe('ExpansionGate: when the expansion a dynamic producer calls for runs', () => {
+  const gateConfig = configOf(
+    {
+      split: { uses: 'cpu', input: 'docs/{doc}.pdf', output: 'pages/{doc}/*.png' },
+      extract: { uses: 'ocr', input: 'pages/{doc}/{p}.png', output: 'text/{doc}/{p}.txt' },
+      urgent: { uses: 'cpu', priority: 5, input: 'pages/{doc}/{p}.png', output: 'urgent/{doc}/{p}.txt' },
+    },
+    { extra: { services: { cpu: { concurrent: 1 }, ocr: { concurrent: 1 } } } },
+  );
+  const tasks = taskGraphOf(gateConfig);
+  /** A run queue holding units for these services at these priorities. */
+  const queueOf = (entries: { services: string[]; priority: number }[]) => ({
+    size: entries.length,
+    holdsAhead: (services: readonly string[], priority: number) =>
+      entries.some((e) => e.services.join() === services.join() && e.priority >= priority),
+  });
+  const gate = (needed: string[], entries: { services: string[]; priority: number }[]) =>
+    new ExpansionGate({ config: gateConfig, tasks, neededTasks: new Set(needed) }, queueOf(entries));
+
+  it('is due at once when nothing is queued', () => {
+    const g = gate(['split', 'extract'], []);
+    expect(g.producerSettled('split')).toBe(true);
+    expect(g.expanded()).toBe(false);
+  });
+
+  it('waits while every consumer would queue behind a unit already queued, and says the dependents were held', () => {
+    const g = gate(['split', 'extract'], [{ services: ['ocr'], priority: 0 }]);
+    expect(g.producerSettled('split')).toBe(false);
+    expect(g.due()).toBe(false);
+    expect(g.expanded()).toBe(true);
+    expect(g.expanded()).toBe(false);
+  });
+
+  it('is due when some needed consumer could start sooner: its lane is empty, or it outranks what is queued there', () => {
+    expect(gate(['split', 'extract'], [{ services: ['cpu'], priority: 0 }]).producerSettled('split')).toBe(true);
+    const both = [
+      { services: ['ocr'], priority: 0 },
+      { services: ['cpu'], priority: 0 },
+    ];
+    expect(gate(['split', 'extract', 'urgent'], both).producerSettled('split')).toBe(true);
+    // urgent is not needed (not selected): only extract counts, and it would queue behind.
+    expect(gate(['split', 'extract'], both).producerSettled('split')).toBe(false);
+    expect(gate(['split', 'extract', 'urgent'], [...both, { services: ['cpu'], priority: 5 }]).producerSettled('split')).toBe(false);
   });
 });
