@@ -46,6 +46,13 @@ export class RunQueue {
     this.count++;
   }
 
+  /** Whether a unit queued for exactly `services`, at `priority` or higher, waits (a lane is sorted by priority). */
+  holdsAhead(services: readonly string[], priority: number): boolean {
+    const lane = this.lanes.get(services.join('\u0000'));
+    const head = lane?.entries[lane.head];
+    return head !== undefined && head.priority >= priority;
+  }
+
   /**
    * Offers the best lane head (highest priority, then first come) to `admit`, again and again,
    * until every lane is empty or refused in this drain. Always taking the best head across lanes

@@ -4,7 +4,8 @@
  * unit states (the lifecycle is drawn there), replanning, what follows a check (verdicts.ts) and
  * an attempt (attempts.ts), admission, backoff, hooks, diagnosis, the ledger of what the run
  * wrote, and the dry-run plan. Freshness checks take no service slot. When a unit with a dynamic
- * (glob) output settles, the graph is expanded again so consumers of the files it made appear.
+ * (glob) output settles, the graph is expanded again so consumers of the files it made appear
+ * (once they could start sooner for it: ExpansionGate).
  *
  * Time and chance come from the injected ports (`SchedulerOptions.ports`), so the loop runs on a
  * virtual clock in tests.
@@ -32,7 +33,7 @@ import { Hooks } from './schedule/hooks.ts';
 import { Ledger } from './schedule/ledger.ts';
 import { runOutcome } from './schedule/outcome.ts';
 import { PlanRecorder } from './schedule/plan-recorder.ts';
-import { mayFeedUnits, replan, serviceInfo, taskCounts } from './schedule/replan.ts';
+import { ExpansionGate, mayFeedUnits, replan, serviceInfo, taskCounts } from './schedule/replan.ts';
 import { announceStart } from './schedule/start-event.ts';
 import { Verdicts } from './schedule/verdicts.ts';
 
@@ -55,6 +56,7 @@ export class Scheduler {
   private readonly state: RunState = { stopping: false, dirty: false, interrupted: undefined, stalled: undefined, reported: false };
   private readonly pending = new Map<string, Pending>();
   private readonly queue = new RunQueue();
+  private readonly expansions: ExpansionGate;
   /** Each running unit's controller; an executor with a shared signal (sim) gets `stopAll`, aborted with the others. */
   private readonly running = new Map<string, AbortController>();
   private readonly stopAll = new AbortController();
@@ -87,6 +89,8 @@ export class Scheduler {
     this.recorder = options.dryRun ? new PlanRecorder(this.book) : undefined;
     this.elsewhere = new ElsewhereWaits(timers);
     this.checks = new CustomChecks(clock, timers);
+    const busy = (): boolean => this.running.size > 0 || this.checks.count > 0;
+    this.expansions = new ExpansionGate({ ...options, queue: this.queue, clock, timers, busy, wake: () => this.pump() });
     const { book, ledger, hooks, queue, pending, state } = this;
     const loop = {
       now: () => this.now(),
@@ -114,6 +118,10 @@ export class Scheduler {
   private readonly now = (): number => this.o.ports.clock.now();
   private readonly going = (): boolean => !this.state.stopping;
   private readonly checkOne = (id: string): void => this.check(id);
+  private readonly onWake = (): void => {
+    this.wakeTimer = undefined;
+    this.pump();
+  };
   private readonly admissionLoop = {
     divert: (id: string): boolean => this.verdicts.divert(id),
     start: (id: string, services: readonly string[], now: number): void => this.start(id, services, now),
@@ -168,6 +176,7 @@ export class Scheduler {
     this.isOrphan = orphanCheck(this.o.fs, this.o.config, next.plan.graph, this.o.neededTasks);
     this.book.replace(next.plan, next.forget);
     this.state.dirty = false;
+    if (this.expansions.expanded(next.plan.wanted.size)) this.book.wakeParked();
   }
 
   private taskCounts(): Record<string, number> {
@@ -185,7 +194,7 @@ export class Scheduler {
     try {
       do {
         this.pumpAgain = false;
-        if (this.state.dirty && !this.state.stopping) {
+        if (this.state.dirty && !this.state.stopping && this.expansions.due()) {
           const before = JSON.stringify(this.taskCounts());
           this.expand();
           const counts = this.taskCounts();
@@ -224,14 +233,7 @@ export class Scheduler {
       return;
     }
     const force = this.o.force && this.o.selection.matches(unit);
-    const ctx = {
-      fs: this.o.fs,
-      now: this.now(),
-      maxAgeMs: task.maxAgeMs,
-      schedule: task.schedule,
-      force,
-      isOrphan: this.isOrphan,
-    };
+    const ctx = { fs: this.o.fs, now: this.now(), maxAgeMs: task.maxAgeMs, schedule: task.schedule, force, isOrphan: this.isOrphan };
     if (!task.ready && !task.stale) {
       const { outcome, view } = defaultCheck(unit, task, ctx);
       this.verdicts.afterCheck(unit, outcome, view);
@@ -273,15 +275,8 @@ export class Scheduler {
   }
 
   private wakeAt(time: number): void {
-    const { timers } = this.o.ports;
-    timers.clear(this.wakeTimer);
-    this.wakeTimer = timers.set(
-      () => {
-        this.wakeTimer = undefined;
-        this.pump();
-      },
-      Math.max(0, time - this.now()),
-    );
+    this.o.ports.timers.clear(this.wakeTimer);
+    this.wakeTimer = this.o.ports.timers.set(this.onWake, Math.max(0, time - this.now()));
   }
 
   private start(id: string, services: readonly string[], startedAt: number): void {
@@ -333,8 +328,10 @@ export class Scheduler {
   /** A fresh, built or would-run unit settles; a dynamic producer that made files means a replan. */
   private settle(unit: Unit): void {
     if (this.book.statusOf(unit.id) !== 'would-run' && unit.outputs.some((o) => o.isGlob)) {
-      if (mayFeedUnits(this.o.config, this.o.tasks, unit.task)) this.state.dirty = true;
-      else this.o.files.invalidate();
+      if (mayFeedUnits(this.o.config, this.o.tasks, unit.task)) {
+        this.state.dirty = true;
+        if (!this.expansions.producerSettled(unit.task)) return;
+      } else this.o.files.invalidate();
     }
     this.book.settle(unit);
   }
@@ -369,6 +366,7 @@ export class Scheduler {
     this.attempts.releaseRecords();
     this.attempts.endRun();
     this.o.ports.timers.clear(this.wakeTimer);
+    this.expansions.stop();
     this.stalls.stop();
     void this.report();
   }

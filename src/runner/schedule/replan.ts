@@ -1,12 +1,13 @@
 /**
  * Planning during a run, pure: the next expansion (when a dynamic producer settled) merged with
- * what the run already knows, the per-task unit counts of `run:start`/`plan:update`, and the
- * services as `run:start` describes them.
+ * what the run already knows, when that expansion is due, the per-task unit counts of
+ * `run:start`/`plan:update`, and the services as `run:start` describes them.
  */
 import type { ResolvedConfig } from '../../config/resolved.ts';
 import { planUnits, type PlanUnitsOptions, type UnitPlan } from '../../graph/plan.ts';
 import type { TaskGraph } from '../../graph/tasks.ts';
 import type { Unit } from '../../graph/unit.ts';
+import type { Clock, TimerHandle, Timers } from '../ports.ts';
 import { isSettled, type Status } from './book.ts';
 
 /** What a replan needs besides the plan pipeline's inputs: the plan so far and each status. */
@@ -57,24 +58,145 @@ function droppedByRerun(previous: UnitPlan, id: string, statusOf: (id: string) =
   return false;
 }
 
-const feeding = new WeakMap<TaskGraph, Map<string, boolean>>();
+const consumersByGraph = new WeakMap<TaskGraph, Map<string, readonly string[]>>();
 
 /**
- * Whether files a unit of `task` makes may make or change other units, so that a replan must
- * follow when it settles: some task consumes from it, or some task has a function input, whose
- * files no task-level edge foresees. Without, a replan after each unit with a glob output made
- * a build of N such units quadratic (2,000: 77 s, nearly all of it replanning).
+ * The tasks whose units files made by a unit of `task` may make or change: those that consume
+ * from it in the task graph, and every task with a function input, whose files no task-level
+ * edge foresees.
+ */
+function consumersOf(config: ResolvedConfig, tasks: TaskGraph, task: string): readonly string[] {
+  let known = consumersByGraph.get(tasks);
+  if (!known) consumersByGraph.set(tasks, (known = new Map<string, readonly string[]>()));
+  let consumers = known.get(task);
+  if (consumers === undefined) {
+    consumers = tasks.order.filter(
+      (name) =>
+        (tasks.upstream.get(name) ?? []).includes(task) || (config.tasks.get(name)?.inputs.some((i) => i.kind !== 'pattern') ?? false),
+    );
+    known.set(task, consumers);
+  }
+  return consumers;
+}
+
+/**
+ * Whether a replan must follow when a unit of `task` settles with a glob output: some task may
+ * read its files. Without, a replan after each unit with a glob output made a build of N such
+ * units quadratic (2,000: 77 s, nearly all of it replanning).
  */
 export function mayFeedUnits(config: ResolvedConfig, tasks: TaskGraph, task: string): boolean {
-  let known = feeding.get(tasks);
-  if (!known) feeding.set(tasks, (known = new Map<string, boolean>()));
-  let feeds = known.get(task);
-  if (feeds === undefined) {
-    const consumed = [...tasks.upstream.values()].some((producers) => producers.includes(task));
-    feeds = consumed || [...config.tasks.values()].some((t) => t.inputs.some((i) => i.kind !== 'pattern'));
-    known.set(task, feeds);
+  return consumersOf(config, tasks, task).length > 0;
+}
+
+/** What {@link ExpansionGate} reads of the run queue. */
+export interface QueuedAhead {
+  readonly size: number;
+  /** Whether a unit queued for exactly these services, at this priority or higher, waits. */
+  holdsAhead(services: readonly string[], priority: number): boolean;
+}
+
+/** Clock time that must pass between two expansions, per unit planned, while units run. */
+const GAP_PER_UNIT_MS = 0.25;
+
+/** What {@link ExpansionGate} needs of the run besides the plan's inputs. */
+export interface GateOptions extends Pick<ReplanOptions, 'config' | 'tasks' | 'neededTasks'> {
+  readonly queue: QueuedAhead;
+  readonly clock: Clock;
+  readonly timers: Timers;
+  /** Whether a unit runs (or is being checked): an idle run expands at once. */
+  readonly busy: () => boolean;
+  /** Called when a held expansion comes due by time alone. */
+  readonly wake: () => void;
+}
+
+/**
+ * When the expansion that a dynamic producer's files call for runs. Each expansion walks and
+ * matches the whole build, so one after every producer made a build of N producers quadratic
+ * (1,000 split -> extract pairs on one service: 56 s of CPU -> 4.5 s). It waits
+ * - while, for every needed task that consumes from a producer that settled, a unit queued for
+ *   that task's services at its priority or higher waits: the new units would only queue behind
+ *   it (lanes are first come, first served within a priority), so they start no later;
+ * - otherwise, while units run (an idle run expands at once), until 0.25 ms of clock time per
+ *   planned unit has passed since the last expansion (10,000 units: 2.5 s), so that expanding
+ *   takes a small share of the run however fast the consumers are (1,000 pairs whose extracts
+ *   use a service of their own: 913 expansions, 63 s of CPU -> 15, 5.4 s); a virtual clock
+ *   keeps a simulation deterministic.
+ * Until then the producers' dependents stay waiting, since the graph they were counted in is out
+ * of date; the expansion counts them again.
+ */
+export class ExpansionGate {
+  private readonly o: GateOptions;
+  /** Tasks of the producers that settled since the last expansion. */
+  private readonly settled = new Set<string>();
+  private held = false;
+  private last: number;
+  private gapMs = 0;
+  private timer: TimerHandle | undefined;
+
+  constructor(options: GateOptions) {
+    this.o = options;
+    this.last = options.clock.now();
   }
-  return feeds;
+
+  /**
+   * A unit of `task` with a glob output that may feed units settled: whether its dependents may
+   * be counted down now (false: they wait for the expansion).
+   */
+  producerSettled(task: string): boolean {
+    this.settled.add(task);
+    if (this.due()) return true;
+    this.held = true;
+    return false;
+  }
+
+  /** Whether the expansion may wait no longer (when it waits for time, a timer calls `wake`). */
+  due(): boolean {
+    if (this.settled.size === 0) return true;
+    if (this.o.queue.size > 0 && !this.sooner()) return false;
+    if (!this.o.busy()) return true;
+    const at = this.last + this.gapMs;
+    const now = this.o.clock.now();
+    if (now >= at) return true;
+    if (this.timer === undefined) {
+      this.timer = this.o.timers.set(() => {
+        this.timer = undefined;
+        this.o.wake();
+      }, at - now);
+    }
+    return false;
+  }
+
+  /** Whether some needed consumer of a settled producer could start a unit sooner than what is queued. */
+  private sooner(): boolean {
+    const { config, tasks, neededTasks, queue } = this.o;
+    for (const producer of this.settled) {
+      for (const name of consumersOf(config, tasks, producer)) {
+        const task = config.tasks.get(name);
+        if (task && neededTasks.has(name) && !queue.holdsAhead(task.uses, task.priority)) return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * The expansion of `units` planned units ran: whether dependents were held (units parked on
+   * `after` must look again).
+   */
+  expanded(units: number): boolean {
+    const held = this.held;
+    this.settled.clear();
+    this.held = false;
+    this.last = this.o.clock.now();
+    this.gapMs = units * GAP_PER_UNIT_MS;
+    this.stop();
+    return held;
+  }
+
+  /** The run ends: no timer left behind. */
+  stop(): void {
+    this.o.timers.clear(this.timer);
+    this.timer = undefined;
+  }
 }
 
 /** Wanted units per needed task (placeholders not counted), in task order. */

@@ -137,6 +137,24 @@ describe('RunQueue: lanes', () => {
   });
 });
 
+describe('RunQueue: holdsAhead', () => {
+  it('says whether a unit queued for exactly these services, at this priority or higher, waits', () => {
+    const queue = new RunQueue();
+    expect(queue.holdsAhead(CPU, 0)).toBe(false);
+    queue.push('a', CPU, 2);
+    queue.push('b', CPU, 0);
+    expect(queue.holdsAhead(CPU, 2)).toBe(true);
+    expect(queue.holdsAhead(CPU, 3)).toBe(false);
+    expect(queue.holdsAhead(OCR, 0)).toBe(false);
+    expect(queue.holdsAhead(['cpu', 'ocr'], 0)).toBe(false);
+    expect(drainUpTo(queue, 1)).toEqual(['a']);
+    expect(queue.holdsAhead(CPU, 1)).toBe(false);
+    expect(queue.holdsAhead(CPU, 0)).toBe(true);
+    drainAll(queue);
+    expect(queue.holdsAhead(CPU, 0)).toBe(false);
+  });
+});
+
 describe('RunQueue: size and compaction', () => {
   it('counts queued units across lanes', () => {
     const queue = new RunQueue();

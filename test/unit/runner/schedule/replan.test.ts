@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { planTargets } from '../../../../src/graph/plan.ts';
 import type { Status } from '../../../../src/runner/schedule/book.ts';
-import { mayFeedUnits, replan, serviceInfo, taskCounts } from '../../../../src/runner/schedule/replan.ts';
+import { ExpansionGate, mayFeedUnits, replan, serviceInfo, taskCounts } from '../../../../src/runner/schedule/replan.ts';
 import { configOf, expand, memoryFiles, taskGraphOf } from '../../../rig/config-builder.ts';
+import { FakeClock } from '../../../rig/fake-clock.ts';
 
 const config = configOf(
   {
@@ -98,5 +99,96 @@ describe('mayFeedUnits: whether a unit with a glob output settling needs a repla
         'split',
       ),
     ).toBe(true);
+  });
+});
+
+describe('ExpansionGate: when the expansion a dynamic producer calls for runs', () => {
+  const gateConfig = configOf(
+    {
+      split: { uses: 'cpu', input: 'docs/{doc}.pdf', output: 'pages/{doc}/*.png' },
+      extract: { uses: 'ocr', input: 'pages/{doc}/{p}.png', output: 'text/{doc}/{p}.txt' },
+      urgent: { uses: 'cpu', priority: 5, input: 'pages/{doc}/{p}.png', output: 'urgent/{doc}/{p}.txt' },
+    },
+    { extra: { services: { cpu: { concurrent: 1 }, ocr: { concurrent: 1 } } } },
+  );
+  const tasks = taskGraphOf(gateConfig);
+  type Queued = { services: string[]; priority: number };
+  /** A gate over a run queue holding units for these services at these priorities, on a virtual clock. */
+  const gate = (needed: string[], entries: Queued[], options: { busy?: boolean; clock?: FakeClock; wake?: () => void } = {}) => {
+    const clock = options.clock ?? new FakeClock(0);
+    const queue = {
+      size: entries.length,
+      holdsAhead: (services: readonly string[], priority: number) =>
+        entries.some((e) => e.services.join() === services.join() && e.priority >= priority),
+    };
+    const busy = options.busy ?? true;
+    return new ExpansionGate({
+      config: gateConfig,
+      tasks,
+      neededTasks: new Set(needed),
+      queue,
+      clock,
+      timers: clock,
+      busy: () => busy,
+      wake: options.wake ?? (() => undefined),
+    });
+  };
+
+  it('is due at once when nothing runs and no consumer would queue behind a waiting unit', () => {
+    const idle = { busy: false, clock: new FakeClock(0) };
+    const g = gate(['split', 'extract'], [{ services: ['cpu'], priority: 0 }], idle);
+    expect(g.expanded(100_000)).toBe(false);
+    expect(g.producerSettled('split')).toBe(true);
+    // The queued unit is about to start, and the new ones would wait behind it.
+    expect(gate(['split', 'extract'], [{ services: ['ocr'], priority: 0 }], idle).producerSettled('split')).toBe(false);
+  });
+
+  it('waits while every consumer would queue behind a unit already queued, and says the dependents were held', () => {
+    const g = gate(['split', 'extract'], [{ services: ['ocr'], priority: 0 }]);
+    expect(g.producerSettled('split')).toBe(false);
+    expect(g.due()).toBe(false);
+    expect(g.expanded(10)).toBe(true);
+    expect(g.expanded(10)).toBe(false);
+  });
+
+  it('is due when some needed consumer could start sooner: its lane is empty, or it outranks what is queued there', () => {
+    expect(gate(['split', 'extract'], [{ services: ['cpu'], priority: 0 }]).producerSettled('split')).toBe(true);
+    const both = [
+      { services: ['ocr'], priority: 0 },
+      { services: ['cpu'], priority: 0 },
+    ];
+    expect(gate(['split', 'extract', 'urgent'], both).producerSettled('split')).toBe(true);
+    // urgent is not needed (not selected): only extract counts, and it would queue behind.
+    expect(gate(['split', 'extract'], both).producerSettled('split')).toBe(false);
+    expect(gate(['split', 'extract', 'urgent'], [...both, { services: ['cpu'], priority: 5 }]).producerSettled('split')).toBe(false);
+  });
+
+  it('while units run, lets 0.25 ms per planned unit pass between expansions, then wakes the run once', async () => {
+    const clock = new FakeClock(0);
+    let wakes = 0;
+    const g = gate(['split', 'extract'], [], { clock, wake: () => wakes++ });
+    expect(g.expanded(4_000)).toBe(false);
+    await clock.advance(400);
+    expect(g.producerSettled('split')).toBe(false);
+    expect(g.due()).toBe(false);
+    await clock.advance(599);
+    expect(wakes).toBe(0);
+    await clock.advance(1);
+    expect(wakes).toBe(1);
+    expect(g.due()).toBe(true);
+    expect(g.expanded(4_000)).toBe(true);
+    await clock.advance(5_000);
+    expect(wakes).toBe(1);
+  });
+
+  it('forgets its timer when the run stops', async () => {
+    const clock = new FakeClock(0);
+    let wakes = 0;
+    const g = gate(['split', 'extract'], [], { clock, wake: () => wakes++ });
+    g.expanded(4_000);
+    expect(g.producerSettled('split')).toBe(false);
+    g.stop();
+    await clock.advance(5_000);
+    expect(wakes).toBe(0);
   });
 });
