@@ -122,7 +122,9 @@ export class ExpansionGate {
    */
   producerSettled(task: string): boolean {
     this.settled.add(task);
-    if (this.due()) return true;
+    // Once one producer's dependents wait, later ones wait too: the expansion then makes them due
+    // in plan order, so the last producer's pages do not start before those of the first.
+    if (!this.held && this.due()) return true;
     this.held = true;
     return false;
   }

@@ -146,3 +146,23 @@ describe('ExpansionGate: when the expansion a dynamic producer calls for runs', 
     expect(gate(['split', 'extract', 'urgent'], [...both, { services: ['cpu'], priority: 5 }]).producerSettled('split')).toBe(false);
   });
 });
+
+describe('ExpansionGate: after it held one producer', () => {
+  const config = configOf(
+    {
+      split: { uses: 'cpu', input: 'docs/{doc}.pdf', output: 'pages/{doc}/*.png' },
+      extract: { uses: 'cpu', input: 'pages/{doc}/{p}.png', output: 'text/{doc}/{p}.txt' },
+    },
+    { extra: { services: { cpu: { concurrent: 1 } } } },
+  );
+  it('holds the next one too, even when the expansion is due: their dependents go in plan order', () => {
+    const queued = { size: 1, holdsAhead: () => true };
+    const g = new ExpansionGate({ config, tasks: taskGraphOf(config), neededTasks: new Set(['split', 'extract']) }, queued);
+    expect(g.producerSettled('split')).toBe(false);
+    queued.size = 0;
+    expect(g.due()).toBe(true);
+    expect(g.producerSettled('split')).toBe(false);
+    expect(g.expanded()).toBe(true);
+    expect(g.producerSettled('split')).toBe(true);
+  });
+});

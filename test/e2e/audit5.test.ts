@@ -1,0 +1,49 @@
+/** Fixes from the fifth audit of the built CLI: each test failed on the code before its fix. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { Rig } from '../rig/index.ts';
+
+let rig: Rig;
+afterEach(() => rig.cleanup());
+
+/** Lines of log.txt, which the commands append to. */
+const logLines = (): string[] => (rig.exists('log.txt') ? rig.read('log.txt').trim().split('\n') : []);
+
+/** docs/{doc}.pdf holds a page count; split writes that many pages (after `pause` seconds). */
+const splitTask = (pause: number): string => `{
+      uses: 'cpu',
+      input: 'docs/{doc}.pdf',
+      output: 'work/{doc}/pages/*.png',
+      run: 'echo split {doc} >> log.txt; sleep ${pause}; n=$(cat {input}); i=0; while [ $i -lt $n ]; do i=$((i+1)); echo page$i > work/{doc}/pages/p$i.png; done',
+    }`;
+
+describe('dynamic producers on a busy service', () => {
+  it("start the pages of the first producer first, not the last one's (first come among equals)", async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default {
+        services: { cpu: { concurrent: 1 } },
+        tasks: {
+          split: ${splitTask(0)},
+          extract: { uses: 'cpu', input: 'work/{doc}/pages/{page}.png', output: 'work/{doc}/text/{page}.txt', run: 'echo extract {doc} {page} >> log.txt; cp {input} {output}' },
+        },
+      };`,
+      'docs/a.pdf': '2',
+      'docs/b.pdf': '2',
+      'docs/c.pdf': '2',
+    });
+    expect((await rig.run(['build'])).code).toBe(0);
+    rig.remove('log.txt');
+    rig.age(['docs/a.pdf', 'docs/b.pdf', 'docs/c.pdf'], 0);
+    expect((await rig.run(['build'])).code).toBe(0);
+    // The expansion waited while splits were queued, but the last split's pages (units of the
+    // graph from before) were counted down at once and went first.
+    expect(logLines().filter((l) => l.startsWith('extract'))).toEqual([
+      'extract a p1',
+      'extract a p2',
+      'extract b p1',
+      'extract b p2',
+      'extract c p1',
+      'extract c p2',
+    ]);
+  });
+});
