@@ -46,4 +46,31 @@ describe('dynamic producers on a busy service', () => {
       'extract c p2',
     ]);
   });
+
+  it('do not hold back what consumers that turn out fresh (hash) feed on another service', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default {
+        services: { cpu: { concurrent: 1 }, llm: { concurrent: 1 } },
+        tasks: {
+          split: ${splitTask(1)},
+          extract: { freshness: 'hash', uses: 'cpu', input: 'work/{doc}/pages/{page}.png', output: 'work/{doc}/text/{page}.txt', run: 'cp {input} {output}' },
+          summarize: { uses: 'llm', input: 'work/{doc}/text/*.txt', output: 'out/{doc}.md', run: 'echo summarize {doc} >> log.txt; cat {inputs} > {output}' },
+        },
+      };`,
+      'docs/a.pdf': '2',
+      'docs/b.pdf': '2',
+      'docs/c.pdf': '2',
+    });
+    expect((await rig.run(['build'])).code).toBe(0);
+    // Every split reruns and writes the same pages: each extract is fresh, so a summary can
+    // start as soon as its split is done, while the next splits run.
+    rig.remove('log.txt');
+    for (const doc of ['a', 'b', 'c']) rig.remove(`out/${doc}.md`);
+    rig.age(['docs/a.pdf', 'docs/b.pdf', 'docs/c.pdf'], 0);
+    expect((await rig.run(['build'])).code).toBe(0);
+    const log = logLines();
+    expect(log.indexOf('summarize a')).toBeGreaterThan(-1);
+    expect(log.indexOf('summarize a')).toBeLessThan(log.indexOf('split c'));
+  });
 });

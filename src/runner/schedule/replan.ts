@@ -3,7 +3,7 @@
  * what the run already knows, when that expansion is due, the per-task unit counts of
  * `run:start`/`plan:update`, and the services as `run:start` describes them.
  */
-import type { ResolvedConfig } from '../../config/resolved.ts';
+import type { ResolvedConfig, ResolvedTask } from '../../config/resolved.ts';
 import { planUnits, type PlanUnitsOptions, type UnitPlan } from '../../graph/plan.ts';
 import type { TaskGraph } from '../../graph/tasks.ts';
 import type { Unit } from '../../graph/unit.ts';
@@ -136,7 +136,7 @@ export class ExpansionGate {
     for (const producer of this.settled) {
       for (const name of consumersOf(config, tasks, producer)) {
         const task = config.tasks.get(name);
-        if (task && neededTasks.has(name) && !this.queue.holdsAhead(task.uses, task.priority)) return true;
+        if (task && neededTasks.has(name) && (mayNeedNoSlot(task) || !this.queue.holdsAhead(task.uses, task.priority))) return true;
       }
     }
     return false;
@@ -149,6 +149,15 @@ export class ExpansionGate {
     this.held = false;
     return held;
   }
+}
+
+/**
+ * Whether a task's new units may be fresh although their producer just wrote their inputs (same
+ * content under `freshness: 'hash'`, or a custom `stale`): they would take no slot, and what they
+ * feed may start on other services meanwhile, so they are no reason to wait.
+ */
+function mayNeedNoSlot(task: ResolvedTask): boolean {
+  return task.freshness === 'hash' || task.stale !== undefined;
 }
 
 /** Wanted units per needed task (placeholders not counted), in task order. */

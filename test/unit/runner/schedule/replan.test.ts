@@ -166,3 +166,20 @@ describe('ExpansionGate: after it held one producer', () => {
     expect(g.producerSettled('split')).toBe(true);
   });
 });
+
+describe('ExpansionGate: consumers whose new units may be fresh', () => {
+  it('is due at once for a consumer with hash freshness or a custom stale: it would take no slot', () => {
+    for (const extra of [{ freshness: 'hash' as const }, { stale: () => false }]) {
+      const config = configOf(
+        {
+          split: { uses: 'cpu', input: 'docs/{doc}.pdf', output: 'pages/{doc}/*.png' },
+          extract: { uses: 'cpu', input: 'pages/{doc}/{p}.png', output: 'text/{doc}/{p}.txt', ...extra },
+        },
+        { extra: { services: { cpu: { concurrent: 1 } } } },
+      );
+      const queued = { size: 1, holdsAhead: () => true };
+      const g = new ExpansionGate({ config, tasks: taskGraphOf(config), neededTasks: new Set(['split', 'extract']) }, queued);
+      expect(g.producerSettled('split')).toBe(true);
+    }
+  });
+});
