@@ -1,6 +1,6 @@
 /** Fixes from the fifth audit of the built CLI: each test failed on the code before its fix. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { Rig } from '../rig/index.ts';
+import { collect, Rig, waitFor } from '../rig/index.ts';
 
 let rig: Rig;
 afterEach(() => rig.cleanup());
@@ -37,6 +37,45 @@ describe('dynamic producers on a busy service', () => {
     expect((await rig.run(['build'])).code).toBe(0);
     // The expansion waited while splits were queued, but the last split's pages (units of the
     // graph from before) were counted down at once and went first.
+    expect(logLines().filter((l) => l.startsWith('extract'))).toEqual([
+      'extract a p1',
+      'extract a p2',
+      'extract b p1',
+      'extract b p2',
+      'extract c p1',
+      'extract c p2',
+    ]);
+  });
+
+  it('start the pages of the first producer first in a watch cycle too', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default {
+        services: { cpu: { concurrent: 1 } },
+        tasks: {
+          split: ${splitTask(0)},
+          extract: { uses: 'cpu', input: 'work/{doc}/pages/{page}.png', output: 'work/{doc}/text/{page}.txt', run: 'echo extract {doc} {page} >> log.txt; cp {input} {output}' },
+        },
+      };`,
+      'docs/a.pdf': '1',
+      'docs/b.pdf': '1',
+    });
+    rig.age(['docs/a.pdf', 'docs/b.pdf'], -60_000);
+    const child = rig.spawn(['watch', '--json']);
+    const done = collect(child, 60_000);
+    let stdout = '';
+    child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const cycles = (): number => stdout.split('\n').filter((l) => l.includes('"watch:cycle"') && l.includes('"done"')).length;
+    try {
+      await waitFor(() => cycles() >= 1, 20_000, 'the first build');
+      rig.remove('log.txt');
+      rig.write({ 'docs/a.pdf': '2', 'docs/b.pdf': '2', 'docs/c.pdf': '2' });
+      await waitFor(() => logLines().filter((l) => l.startsWith('extract')).length >= 6, 20_000, 'six extracts');
+    } finally {
+      child.kill('SIGINT');
+      await done;
+    }
+    // The walk of what a change affects reversed siblings: c's pages went first, then b's, then a's.
     expect(logLines().filter((l) => l.startsWith('extract'))).toEqual([
       'extract a p1',
       'extract a p2',
