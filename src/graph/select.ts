@@ -46,13 +46,15 @@ function parseOne(target: string, config: ResolvedConfig): Result<{ tasks: strin
     if (!conditions.ok) return conditions;
     return ok({
       tasks: [task],
-      // The exact unit id always selects its unit, whatever glob syntax its values hold.
+      // The exact unit id always selects its unit, whatever glob syntax its values hold. A
+      // placeholder (units a dynamic producer will discover) may take any value it leaves
+      // unbound, as an output path target selects it: its producer must run first.
       match: (u) =>
         u.task === task &&
         (u.id === spec ||
           conditions.value.every(([k, m]) => {
             const v = u.wildcards[k];
-            return v !== undefined && m(v);
+            return v === undefined ? u.placeholder : m(v);
           })),
     });
   }

@@ -113,3 +113,28 @@ describe('dynamic producers on a busy service', () => {
     expect(log.indexOf('summarize a')).toBeLessThan(log.indexOf('split c'));
   });
 });
+
+describe('a unit filter over units a dynamic producer will discover', () => {
+  it('builds its producer first, as the output path of that unit does, instead of exit 2', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default {
+        tasks: {
+          split: ${splitTask(0)},
+          extract: { input: 'work/{doc}/pages/{page}.png', output: 'work/{doc}/text/{page}.txt', run: 'echo extract {doc} {page} >> log.txt; cp {input} {output}' },
+        },
+      };`,
+      'docs/a.pdf': '2',
+      'docs/b.pdf': '2',
+    });
+    const plan = await rig.run(['plan', 'extract[doc=a,page=p2]']);
+    expect(plan.stderr).toBe('');
+    expect(plan.stdout).toContain('split[doc=a]');
+    expect(plan.stdout).not.toContain('split[doc=b]');
+    expect((await rig.run(['build', 'extract[doc=a,page=p2]'])).code).toBe(0);
+    expect(logLines()).toEqual(['split a', 'extract a p2']);
+    rig.remove('log.txt');
+    expect((await rig.run(['build', 'extract[page=p1]'])).code).toBe(0);
+    expect(logLines().sort()).toEqual(['extract a p1', 'extract b p1', 'split b']);
+  });
+});
