@@ -220,7 +220,11 @@ export function selectUnits(
     tasksDone.add(task);
     for (const before of options.after.get(task) ?? []) for (const u of byTask.get(before) ?? []) add(u);
   }
-  return selected;
+  // In the graph's order, as with no target, not the walk's (which reversed the upstream of
+  // siblings): units due at once start in this order, so `build extract` ran split c, b, a.
+  const ordered = new Set<string>();
+  for (const id of graph.units.keys()) if (selected.has(id)) ordered.add(id);
+  return ordered;
 }
 
 /**

@@ -138,3 +138,24 @@ describe('a unit filter over units a dynamic producer will discover', () => {
     expect(logLines().sort()).toEqual(['extract a p1', 'extract b p1', 'split b']);
   });
 });
+
+describe('a target', () => {
+  it('starts the units it needs in the order a build of everything does', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default {
+        services: { cpu: { concurrent: 1 } },
+        tasks: {
+          split: ${splitTask(0)},
+          extract: { uses: 'cpu', input: 'work/{doc}/pages/{page}.png', output: 'work/{doc}/text/{page}.txt', run: 'cp {input} {output}' },
+        },
+      };`,
+      'docs/a.pdf': '1',
+      'docs/b.pdf': '1',
+      'docs/c.pdf': '1',
+    });
+    expect((await rig.run(['build', 'extract'])).code).toBe(0);
+    // The walk from the target to its upstream reversed them: split c, b, a.
+    expect(logLines()).toEqual(['split a', 'split b', 'split c']);
+  });
+});
