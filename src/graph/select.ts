@@ -231,21 +231,28 @@ export function selectUnits(
  * A path, glob or filter target that no unit (not even one a dynamic producer will discover)
  * matches: Make's "No rule to make target". A task name with no units yet is fine.
  */
-function unmatchedTarget(graph: UnitGraph, selection: Selection): TargetFailure | undefined {
+function unmatchedTarget(graph: UnitGraph, selection: Selection, noDeps: boolean): TargetFailure | undefined {
   for (const t of selection.targets) {
     if (t.isTask) continue;
-    let found = false;
+    let found: Unit | undefined;
     for (const unit of graph.units.values()) {
-      if (t.matches(unit)) {
-        found = true;
-        break;
-      }
+      if (!t.matches(unit)) continue;
+      found = unit;
+      if (!unit.placeholder) break;
     }
     if (!found) {
       return {
         reason: 'unknown-target',
         target: t.target,
         message: `no unit makes "${t.target}": it fits an output pattern, but no input gives those wildcard values`,
+      };
+    }
+    // Only units still to be discovered: with --no-deps nothing would discover them.
+    if (found.placeholder && noDeps) {
+      return {
+        reason: 'unknown-target',
+        target: t.target,
+        message: `no unit makes "${t.target}" yet: ${found.id} is discovered when the dynamic producer upstream runs, and --no-deps builds no upstream`,
       };
     }
   }
@@ -260,7 +267,7 @@ export interface OutputConflictFailure {
 }
 
 /** What makes a run impossible before it starts: an output two tasks claim, or an unmatched target. */
-export function checkSelection(graph: UnitGraph, selection: Selection): OutputConflictFailure | TargetFailure | undefined {
+export function checkSelection(graph: UnitGraph, selection: Selection, noDeps = false): OutputConflictFailure | TargetFailure | undefined {
   const conflict = graph.conflicts?.[0];
   if (conflict) {
     const [a, b] = conflict.units;
@@ -270,5 +277,5 @@ export function checkSelection(graph: UnitGraph, selection: Selection): OutputCo
       message: `${a} and ${b} both produce ${conflict.path}: an output file belongs to one task`,
     };
   }
-  return unmatchedTarget(graph, selection);
+  return unmatchedTarget(graph, selection, noDeps);
 }

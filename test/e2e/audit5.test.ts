@@ -137,6 +137,28 @@ describe('a unit filter over units a dynamic producer will discover', () => {
     expect((await rig.run(['build', 'extract[page=p1]'])).code).toBe(0);
     expect(logLines().sort()).toEqual(['extract a p1', 'extract b p1', 'split b']);
   });
+
+  it('is a usage error with --no-deps, which builds no producer to discover it (it was exit 0, building nothing)', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default {
+        tasks: {
+          split: ${splitTask(0)},
+          extract: { input: 'work/{doc}/pages/{page}.png', output: 'work/{doc}/text/{page}.txt', run: 'cp {input} {output}' },
+        },
+      };`,
+      'docs/a.pdf': '1',
+    });
+    for (const target of ['work/a/text/p1.txt', 'extract[doc=a,page=p1]']) {
+      const result = await rig.run(['build', '--no-deps', target]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(`no unit makes "${target}" yet`);
+    }
+    expect(logLines()).toEqual([]);
+    expect((await rig.run(['build', 'split'])).code).toBe(0);
+    expect((await rig.run(['build', '--no-deps', 'work/a/text/p1.txt'])).code).toBe(0);
+    expect(rig.read('work/a/text/p1.txt')).toBe('page1\n');
+  });
 });
 
 describe('a target', () => {
