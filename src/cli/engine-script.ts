@@ -8,9 +8,10 @@
  * exit, once the command has compiled what it uses, and the next run of that command starts
  * with all of it compiled. The cache sits in Node's compile cache directory (so
  * NODE_COMPILE_CACHE and NODE_DISABLE_COMPILE_CACHE apply to it too), one file per command and
- * build of the script. Making a cache costs 5-20 ms, so it is written only when there was none,
- * V8 rejected it, or the run went further than the one that wrote it (code-reach.ts: units
- * checked where the first run had none, a unit started): at most four times per command.
+ * build of the script; writing one removes those of all but the newest other builds. Making a
+ * cache costs 5-20 ms, so it is written only when there was none, V8 rejected it, or the run
+ * went further than the one that wrote it (code-reach.ts: units checked where the first run had
+ * none, a unit started): at most four times per command.
  * Measured with callgrind against the ES modules alone: a build with no units 222 -> 187 M
  * instructions, no-op at 10,000 units 881 -> 849 M, touch-one 1100 -> 937 M.
  * A failure to read or write it only costs the compiling it would have saved.
@@ -73,10 +74,54 @@ function saveAtExit(script: import('node:vm').Script, file: string, cached: Buff
       const temporary = `${file}.${String(process.pid)}.tmp`;
       writeFileSync(temporary, Buffer.concat([Buffer.of(level), data]));
       renameSync(temporary, file);
+      pruneOtherBuilds(file);
     } catch {
       // A read-only or full cache directory: the next run compiles as this one did.
     }
   });
+}
+
+/** Caches of other builds of a command that are kept: two versions used by turns keep theirs. */
+const KEPT_BUILDS = 3;
+/** A temporary file this old was left by a process that died while writing it. */
+const STALE_TEMPORARY_MS = 3_600_000;
+
+/**
+ * Removes caches of the same command made by builds other than the newest {@link KEPT_BUILDS}
+ * (by when they were written), and temporary files left behind: each build of runcue (each
+ * upgrade, each `npm run build` of its own repository) writes new files, and Node never removes
+ * them (one machine had 136 MB of them). Runs only when a cache was written, which is rare.
+ */
+function pruneOtherBuilds(file: string): void {
+  const { readdirSync, statSync, unlinkSync } = process.getBuiltinModule('node:fs');
+  const path = process.getBuiltinModule('node:path');
+  const dir = path.dirname(file);
+  const prefix = /^(runcue-[a-z-]+?)-\d+-\d+-\d+\.bin$/.exec(path.basename(file))?.[1];
+  if (prefix === undefined) return;
+  const others: { path: string; mtimeMs: number }[] = [];
+  const now = Date.now();
+  for (const name of readdirSync(dir)) {
+    if (!name.startsWith('runcue-')) continue;
+    const full = path.join(dir, name);
+    const stat = statSync(full, { throwIfNoEntry: false });
+    if (stat === undefined) continue;
+    if (name.endsWith('.tmp')) {
+      if (now - stat.mtimeMs > STALE_TEMPORARY_MS) removeQuietly(unlinkSync, full);
+    } else if (full !== file && name.startsWith(`${prefix}-`) && /^\d+-\d+-\d+\.bin$/.test(name.slice(prefix.length + 1))) {
+      others.push({ path: full, mtimeMs: stat.mtimeMs });
+    }
+  }
+  others.sort((a, b) => b.mtimeMs - a.mtimeMs);
+  for (const old of others.slice(KEPT_BUILDS - 1)) removeQuietly(unlinkSync, old.path);
+}
+
+/** Another runcue may have removed it first. */
+function removeQuietly(unlink: (path: string) => void, path: string): void {
+  try {
+    unlink(path);
+  } catch {
+    // gone already, or not ours to remove
+  }
 }
 
 /**

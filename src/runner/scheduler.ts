@@ -89,7 +89,8 @@ export class Scheduler {
     this.recorder = options.dryRun ? new PlanRecorder(this.book) : undefined;
     this.elsewhere = new ElsewhereWaits(timers);
     this.checks = new CustomChecks(clock, timers);
-    this.expansions = new ExpansionGate(options, this.queue);
+    const busy = (): boolean => this.running.size > 0 || this.checks.count > 0;
+    this.expansions = new ExpansionGate({ ...options, queue: this.queue, clock, timers, busy, wake: () => this.pump() });
     const { book, ledger, hooks, queue, pending, state } = this;
     const loop = {
       now: () => this.now(),
@@ -117,6 +118,10 @@ export class Scheduler {
   private readonly now = (): number => this.o.ports.clock.now();
   private readonly going = (): boolean => !this.state.stopping;
   private readonly checkOne = (id: string): void => this.check(id);
+  private readonly onWake = (): void => {
+    this.wakeTimer = undefined;
+    this.pump();
+  };
   private readonly admissionLoop = {
     divert: (id: string): boolean => this.verdicts.divert(id),
     start: (id: string, services: readonly string[], now: number): void => this.start(id, services, now),
@@ -171,7 +176,7 @@ export class Scheduler {
     this.isOrphan = orphanCheck(this.o.fs, this.o.config, next.plan.graph, this.o.neededTasks);
     this.book.replace(next.plan, next.forget);
     this.state.dirty = false;
-    if (this.expansions.expanded()) this.book.wakeParked();
+    if (this.expansions.expanded(next.plan.wanted.size)) this.book.wakeParked();
   }
 
   private taskCounts(): Record<string, number> {
@@ -270,15 +275,8 @@ export class Scheduler {
   }
 
   private wakeAt(time: number): void {
-    const { timers } = this.o.ports;
-    timers.clear(this.wakeTimer);
-    this.wakeTimer = timers.set(
-      () => {
-        this.wakeTimer = undefined;
-        this.pump();
-      },
-      Math.max(0, time - this.now()),
-    );
+    this.o.ports.timers.clear(this.wakeTimer);
+    this.wakeTimer = this.o.ports.timers.set(this.onWake, Math.max(0, time - this.now()));
   }
 
   private start(id: string, services: readonly string[], startedAt: number): void {
@@ -368,6 +366,7 @@ export class Scheduler {
     this.attempts.releaseRecords();
     this.attempts.endRun();
     this.o.ports.timers.clear(this.wakeTimer);
+    this.expansions.stop();
     this.stalls.stop();
     void this.report();
   }

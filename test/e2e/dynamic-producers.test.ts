@@ -57,4 +57,33 @@ describe('dynamic producers', () => {
     expect(rig.read('out/a.md')).toBe('page1\n');
     expect(rig.read('out/b.md')).toBe('page1\npage2\n');
   });
+
+  it('a simulated build of 400 producers whose consumers have a service of their own expands a few times and ends as soon', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default {
+        services: { cpu: { concurrent: 2 }, ocr: { concurrent: 2 } },
+        tasks: {
+          split: { uses: 'cpu', input: 'docs/{doc}.pdf', output: 'work/{doc}/pages/*.png', run: 'true' },
+          extract: { uses: 'ocr', input: 'work/{doc}/pages/{page}.png', output: 'work/{doc}/text/{page}.txt', run: 'true' },
+          summarize: { input: 'work/{doc}/text/*.txt', output: 'out/{doc}.md', run: 'true' },
+        },
+      };`,
+    });
+    const args = ['sim', '--files', 'docs/*.pdf=400', '--fanout', 'split=1', '--latency', 'split=10ms,extract=5ms,summarize=1ms'];
+    const log = await rig.run([...args, '-v']);
+    expect(log.code).toBe(0);
+    // The extracts idle on ocr between splits, so only time holds the expansion back: 0.25 ms of
+    // (simulated) clock per planned unit. One expansion per split was 200 plan updates.
+    const updates = log.stdout.split('\n').filter((line) => /^\S+\s+plan\s/.test(line));
+    expect(updates.length).toBeGreaterThan(1);
+    expect(updates.length).toBeLessThanOrEqual(10);
+    const json = await rig.run([...args, '--json']);
+    const summary = (JSON.parse(json.stdout) as { summary: { makespanMs: number; units: { built: number } } }).summary;
+    expect(summary.units.built).toBe(1200);
+    // 400 splits, 2 at a time, 10 ms each: 2 s, then the last page's extract and summary (2.2 s
+    // with an expansion after every split); the held expansions cost at most one gap at the end.
+    expect(summary.makespanMs).toBeGreaterThanOrEqual(2_200);
+    expect(summary.makespanMs).toBeLessThanOrEqual(2_200 + 0.25 * 1_200);
+  });
 });

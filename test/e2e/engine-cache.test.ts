@@ -3,7 +3,7 @@
  * cache directory at exit, the next run starts from it, and a cache that does not fit is never
  * trusted. The directory is the rig's own (NODE_COMPILE_CACHE), so runs elsewhere do not meet.
  */
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Rig } from '../rig/index.ts';
@@ -127,5 +127,36 @@ describe('the engine code cache', () => {
     const hostile = await rig.run(['../../x'], { env: env() });
     expect(hostile.code).toBe(2);
     expect(engineCaches().map((f) => /\/runcue-(\w+)-\d[^/]*$/.exec(f)?.[1])).toEqual(['other']);
+  });
+
+  it('removes the caches other builds of runcue left for the command, keeping the two newest, when it writes its own', async () => {
+    project();
+    // Where Node keeps this version's caches: the folder the first run writes into.
+    expect((await rig.run(['plan'], { env: env() })).code).toBe(0);
+    const [planCache] = engineCaches();
+    const dir = join(planCache ?? '', '..');
+    const hoursAgo = (hours: number): Date => new Date(Date.now() - hours * 3_600_000);
+    const leftBehind = (name: string, hours: number): void => {
+      writeFileSync(join(dir, name), 'old');
+      utimesSync(join(dir, name), hoursAgo(hours), hoursAgo(hours));
+    };
+    for (let build = 1; build <= 4; build++)
+      leftBehind(`runcue-build-${String(build)}-1796000000000000000-${String(build)}.bin`, 10 - build);
+    leftBehind('runcue-build-9-1-9.bin.4242.tmp', 2);
+    leftBehind('runcue-build-8-1-8.bin.4343.tmp', 0);
+    leftBehind('runcue-watch-1-1796000000000000000-1.bin', 50);
+    leftBehind('unrelated.bin', 50);
+
+    expect((await rig.run(['build', '--reporter', 'silent'], { env: env() })).code).toBe(0);
+    const names = readdirSync(dir).sort();
+    const builds = names.filter((n) => n.startsWith('runcue-build-'));
+    // Its own cache, the two newest of the others (builds 3 and 4), and the temporary file too young to be abandoned.
+    expect(builds.filter((n) => !/^runcue-build-[34]-|\.tmp$/.test(n))).toHaveLength(1);
+    expect(builds.filter((n) => /^runcue-build-[34]-/.test(n))).toHaveLength(2);
+    expect(builds.filter((n) => n.endsWith('.tmp'))).toEqual(['runcue-build-8-1-8.bin.4343.tmp']);
+    // Other commands' caches and files that are not runcue's stay.
+    expect(names).toContain('runcue-watch-1-1796000000000000000-1.bin');
+    expect(names).toContain('unrelated.bin');
+    expect(names.some((n) => n.startsWith('runcue-plan-'))).toBe(true);
   });
 });

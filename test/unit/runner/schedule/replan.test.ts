@@ -3,6 +3,7 @@ import { planTargets } from '../../../../src/graph/plan.ts';
 import type { Status } from '../../../../src/runner/schedule/book.ts';
 import { ExpansionGate, mayFeedUnits, replan, serviceInfo, taskCounts } from '../../../../src/runner/schedule/replan.ts';
 import { configOf, expand, memoryFiles, taskGraphOf } from '../../../rig/config-builder.ts';
+import { FakeClock } from '../../../rig/fake-clock.ts';
 
 const config = configOf(
   {
@@ -111,27 +112,43 @@ describe('ExpansionGate: when the expansion a dynamic producer calls for runs', 
     { extra: { services: { cpu: { concurrent: 1 }, ocr: { concurrent: 1 } } } },
   );
   const tasks = taskGraphOf(gateConfig);
-  /** A run queue holding units for these services at these priorities. */
-  const queueOf = (entries: { services: string[]; priority: number }[]) => ({
-    size: entries.length,
-    holdsAhead: (services: readonly string[], priority: number) =>
-      entries.some((e) => e.services.join() === services.join() && e.priority >= priority),
-  });
-  const gate = (needed: string[], entries: { services: string[]; priority: number }[]) =>
-    new ExpansionGate({ config: gateConfig, tasks, neededTasks: new Set(needed) }, queueOf(entries));
+  type Queued = { services: string[]; priority: number };
+  /** A gate over a run queue holding units for these services at these priorities, on a virtual clock. */
+  const gate = (needed: string[], entries: Queued[], options: { busy?: boolean; clock?: FakeClock; wake?: () => void } = {}) => {
+    const clock = options.clock ?? new FakeClock(0);
+    const queue = {
+      size: entries.length,
+      holdsAhead: (services: readonly string[], priority: number) =>
+        entries.some((e) => e.services.join() === services.join() && e.priority >= priority),
+    };
+    const busy = options.busy ?? true;
+    return new ExpansionGate({
+      config: gateConfig,
+      tasks,
+      neededTasks: new Set(needed),
+      queue,
+      clock,
+      timers: clock,
+      busy: () => busy,
+      wake: options.wake ?? (() => undefined),
+    });
+  };
 
-  it('is due at once when nothing is queued', () => {
-    const g = gate(['split', 'extract'], []);
+  it('is due at once when nothing runs and no consumer would queue behind a waiting unit', () => {
+    const idle = { busy: false, clock: new FakeClock(0) };
+    const g = gate(['split', 'extract'], [{ services: ['cpu'], priority: 0 }], idle);
+    expect(g.expanded(100_000)).toBe(false);
     expect(g.producerSettled('split')).toBe(true);
-    expect(g.expanded()).toBe(false);
+    // The queued unit is about to start, and the new ones would wait behind it.
+    expect(gate(['split', 'extract'], [{ services: ['ocr'], priority: 0 }], idle).producerSettled('split')).toBe(false);
   });
 
   it('waits while every consumer would queue behind a unit already queued, and says the dependents were held', () => {
     const g = gate(['split', 'extract'], [{ services: ['ocr'], priority: 0 }]);
     expect(g.producerSettled('split')).toBe(false);
     expect(g.due()).toBe(false);
-    expect(g.expanded()).toBe(true);
-    expect(g.expanded()).toBe(false);
+    expect(g.expanded(10)).toBe(true);
+    expect(g.expanded(10)).toBe(false);
   });
 
   it('is due when some needed consumer could start sooner: its lane is empty, or it outranks what is queued there', () => {
@@ -145,7 +162,56 @@ describe('ExpansionGate: when the expansion a dynamic producer calls for runs', 
     expect(gate(['split', 'extract'], both).producerSettled('split')).toBe(false);
     expect(gate(['split', 'extract', 'urgent'], [...both, { services: ['cpu'], priority: 5 }]).producerSettled('split')).toBe(false);
   });
+
+  it('while units run, lets 0.25 ms per planned unit pass between expansions, then wakes the run once', async () => {
+    const clock = new FakeClock(0);
+    let wakes = 0;
+    const g = gate(['split', 'extract'], [], { clock, wake: () => wakes++ });
+    expect(g.expanded(4_000)).toBe(false);
+    await clock.advance(400);
+    expect(g.producerSettled('split')).toBe(false);
+    expect(g.due()).toBe(false);
+    await clock.advance(599);
+    expect(wakes).toBe(0);
+    await clock.advance(1);
+    expect(wakes).toBe(1);
+    expect(g.due()).toBe(true);
+    expect(g.expanded(4_000)).toBe(true);
+    await clock.advance(5_000);
+    expect(wakes).toBe(1);
+  });
+
+  it('forgets its timer when the run stops', async () => {
+    const clock = new FakeClock(0);
+    let wakes = 0;
+    const g = gate(['split', 'extract'], [], { clock, wake: () => wakes++ });
+    g.expanded(4_000);
+    expect(g.producerSettled('split')).toBe(false);
+    g.stop();
+    await clock.advance(5_000);
+    expect(wakes).toBe(0);
+  });
 });
+
+/** A gate for `config` (split -> extract) over a queue that holds units ahead of every consumer, on an idle run. */
+function heldGate(config: ReturnType<typeof configOf>, queued: { size: number }) {
+  const clock = new FakeClock(0);
+  return new ExpansionGate({
+    config,
+    tasks: taskGraphOf(config),
+    neededTasks: new Set(['split', 'extract']),
+    queue: {
+      get size() {
+        return queued.size;
+      },
+      holdsAhead: () => true,
+    },
+    clock,
+    timers: clock,
+    busy: () => false,
+    wake: () => undefined,
+  });
+}
 
 describe('ExpansionGate: after it held one producer', () => {
   const config = configOf(
@@ -156,13 +222,13 @@ describe('ExpansionGate: after it held one producer', () => {
     { extra: { services: { cpu: { concurrent: 1 } } } },
   );
   it('holds the next one too, even when the expansion is due: their dependents go in plan order', () => {
-    const queued = { size: 1, holdsAhead: () => true };
-    const g = new ExpansionGate({ config, tasks: taskGraphOf(config), neededTasks: new Set(['split', 'extract']) }, queued);
+    const queued = { size: 1 };
+    const g = heldGate(config, queued);
     expect(g.producerSettled('split')).toBe(false);
     queued.size = 0;
     expect(g.due()).toBe(true);
     expect(g.producerSettled('split')).toBe(false);
-    expect(g.expanded()).toBe(true);
+    expect(g.expanded(10)).toBe(true);
     expect(g.producerSettled('split')).toBe(true);
   });
 });
@@ -177,9 +243,7 @@ describe('ExpansionGate: consumers whose new units may be fresh', () => {
         },
         { extra: { services: { cpu: { concurrent: 1 } } } },
       );
-      const queued = { size: 1, holdsAhead: () => true };
-      const g = new ExpansionGate({ config, tasks: taskGraphOf(config), neededTasks: new Set(['split', 'extract']) }, queued);
-      expect(g.producerSettled('split')).toBe(true);
+      expect(heldGate(config, { size: 1 }).producerSettled('split')).toBe(true);
     }
   });
 });
