@@ -134,7 +134,7 @@ export class Scheduler {
   prepare(): OutputConflictFailure | TargetFailure | undefined {
     this.expand();
     this.prepared = true;
-    return checkSelection(this.book.graph, this.o.selection);
+    return checkSelection(this.book.graph, this.o.selection, this.o.noDeps);
   }
 
   /** Runs to the end; never rejects (failures are in the result). */

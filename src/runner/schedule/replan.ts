@@ -3,7 +3,7 @@
  * what the run already knows, when that expansion is due, the per-task unit counts of
  * `run:start`/`plan:update`, and the services as `run:start` describes them.
  */
-import type { ResolvedConfig } from '../../config/resolved.ts';
+import type { ResolvedConfig, ResolvedTask } from '../../config/resolved.ts';
 import { planUnits, type PlanUnitsOptions, type UnitPlan } from '../../graph/plan.ts';
 import type { TaskGraph } from '../../graph/tasks.ts';
 import type { Unit } from '../../graph/unit.ts';
@@ -144,7 +144,9 @@ export class ExpansionGate {
    */
   producerSettled(task: string): boolean {
     this.settled.add(task);
-    if (this.due()) return true;
+    // Once one producer's dependents wait, later ones wait too: the expansion then makes them due
+    // in plan order, so the last producer's pages do not start before those of the first.
+    if (!this.held && this.due()) return true;
     this.held = true;
     return false;
   }
@@ -172,7 +174,7 @@ export class ExpansionGate {
     for (const producer of this.settled) {
       for (const name of consumersOf(config, tasks, producer)) {
         const task = config.tasks.get(name);
-        if (task && neededTasks.has(name) && !queue.holdsAhead(task.uses, task.priority)) return true;
+        if (task && neededTasks.has(name) && (mayNeedNoSlot(task) || !queue.holdsAhead(task.uses, task.priority))) return true;
       }
     }
     return false;
@@ -197,6 +199,15 @@ export class ExpansionGate {
     this.o.timers.clear(this.timer);
     this.timer = undefined;
   }
+}
+
+/**
+ * Whether a task's new units may be fresh although their producer just wrote their inputs (same
+ * content under `freshness: 'hash'`, or a custom `stale`): they would take no slot, and what they
+ * feed may start on other services meanwhile, so they are no reason to wait.
+ */
+function mayNeedNoSlot(task: ResolvedTask): boolean {
+  return task.freshness === 'hash' || task.stale !== undefined;
 }
 
 /** Wanted units per needed task (placeholders not counted), in task order. */
