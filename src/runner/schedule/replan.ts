@@ -14,6 +14,8 @@ import { isSettled, type Status } from './book.ts';
 export interface ReplanOptions extends Omit<PlanUnitsOptions, 'isSettled'> {
   readonly previous: UnitPlan;
   readonly statusOf: (id: string) => Status | undefined;
+  /** A unit of the previous plan that must go even though the run waits on it (made from an orphan). */
+  readonly disowned?: (unit: Unit) => boolean;
 }
 
 /** The new plan, and the units whose status goes (no longer wanted, not running). */
@@ -33,7 +35,14 @@ export function replan(options: ReplanOptions): Replan {
     if (wanted.has(id)) continue;
     const old = previous.graph.units.get(id);
     const st = statusOf(id);
-    if (old && !old.placeholder && st !== undefined && !isSettled(st) && !droppedByRerun(previous, id, statusOf)) {
+    if (
+      old &&
+      !old.placeholder &&
+      st !== undefined &&
+      !isSettled(st) &&
+      !droppedByRerun(previous, id, statusOf) &&
+      !options.disowned?.(old)
+    ) {
       // A unit whose inputs vanished (a dynamic producer made no matching file) is kept, so
       // its check reports what it waits for instead of it disappearing silently.
       kept.push(old);
