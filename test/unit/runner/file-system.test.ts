@@ -71,6 +71,9 @@ function observe(fs: FileSystem): unknown {
   fs.remove('d/moved.txt');
   fs.remove('d/moved.txt');
   seen['removed'] = fs.stat('d/moved.txt');
+  fs.appendFile('d/log.txt', 'one\n');
+  fs.appendFile('d/log.txt', 'zwei – drei\n');
+  seen['appended'] = [fs.stat('d/log.txt')?.size, fs.readText('d/log.txt')];
   seen['realpath'] = [fs.realpath(''), fs.realpath('d/e'), fs.realpath('d/e/h.txt')].map((p) => p.slice(fs.root.length));
   seen['errors'] = {
     readdirMissing: codeOf(() => fs.readdir('nope')),
@@ -101,6 +104,7 @@ describe('FileSystem: the disk and memory', () => {
       listed: ['a.txt', 'd/e/f/g.txt', 'd/e/h.txt'],
       mtime: T - 5000,
       renamed: [undefined, T - 5000, 'hello'],
+      appended: [18, 'one\nzwei – drei\n'],
       errors: { readdirMissing: 'ENOENT', writeNoParent: 'ENOENT', removeMissing: 'none' },
     });
   });
