@@ -45,7 +45,11 @@ export function affectedUnits(
       }
     }
   }
-  return result;
+  // In the plan's order, not the walk's (which reverses siblings): the units an expansion makes
+  // due at once (the pages of several splits) queue in this order, first come first.
+  const ordered = new Set<string>();
+  for (const id of wanted) if (result.has(id)) ordered.add(id);
+  return ordered;
 }
 
 /**

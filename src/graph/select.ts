@@ -46,13 +46,15 @@ function parseOne(target: string, config: ResolvedConfig): Result<{ tasks: strin
     if (!conditions.ok) return conditions;
     return ok({
       tasks: [task],
-      // The exact unit id always selects its unit, whatever glob syntax its values hold.
+      // The exact unit id always selects its unit, whatever glob syntax its values hold. A
+      // placeholder (units a dynamic producer will discover) may take any value it leaves
+      // unbound, as an output path target selects it: its producer must run first.
       match: (u) =>
         u.task === task &&
         (u.id === spec ||
           conditions.value.every(([k, m]) => {
             const v = u.wildcards[k];
-            return v !== undefined && m(v);
+            return v === undefined ? u.placeholder : m(v);
           })),
     });
   }
@@ -218,28 +220,39 @@ export function selectUnits(
     tasksDone.add(task);
     for (const before of options.after.get(task) ?? []) for (const u of byTask.get(before) ?? []) add(u);
   }
-  return selected;
+  // In the graph's order, as with no target, not the walk's (which reversed the upstream of
+  // siblings): units due at once start in this order, so `build extract` ran split c, b, a.
+  const ordered = new Set<string>();
+  for (const id of graph.units.keys()) if (selected.has(id)) ordered.add(id);
+  return ordered;
 }
 
 /**
  * A path, glob or filter target that no unit (not even one a dynamic producer will discover)
  * matches: Make's "No rule to make target". A task name with no units yet is fine.
  */
-function unmatchedTarget(graph: UnitGraph, selection: Selection): TargetFailure | undefined {
+function unmatchedTarget(graph: UnitGraph, selection: Selection, noDeps: boolean): TargetFailure | undefined {
   for (const t of selection.targets) {
     if (t.isTask) continue;
-    let found = false;
+    let found: Unit | undefined;
     for (const unit of graph.units.values()) {
-      if (t.matches(unit)) {
-        found = true;
-        break;
-      }
+      if (!t.matches(unit)) continue;
+      found = unit;
+      if (!unit.placeholder) break;
     }
     if (!found) {
       return {
         reason: 'unknown-target',
         target: t.target,
         message: `no unit makes "${t.target}": it fits an output pattern, but no input gives those wildcard values`,
+      };
+    }
+    // Only units still to be discovered: with --no-deps nothing would discover them.
+    if (found.placeholder && noDeps) {
+      return {
+        reason: 'unknown-target',
+        target: t.target,
+        message: `no unit makes "${t.target}" yet: ${found.id} is discovered when the dynamic producer upstream runs, and --no-deps builds no upstream`,
       };
     }
   }
@@ -254,7 +267,7 @@ export interface OutputConflictFailure {
 }
 
 /** What makes a run impossible before it starts: an output two tasks claim, or an unmatched target. */
-export function checkSelection(graph: UnitGraph, selection: Selection): OutputConflictFailure | TargetFailure | undefined {
+export function checkSelection(graph: UnitGraph, selection: Selection, noDeps = false): OutputConflictFailure | TargetFailure | undefined {
   const conflict = graph.conflicts?.[0];
   if (conflict) {
     const [a, b] = conflict.units;
@@ -264,5 +277,5 @@ export function checkSelection(graph: UnitGraph, selection: Selection): OutputCo
       message: `${a} and ${b} both produce ${conflict.path}: an output file belongs to one task`,
     };
   }
-  return unmatchedTarget(graph, selection);
+  return unmatchedTarget(graph, selection, noDeps);
 }

@@ -14,7 +14,6 @@ import { checkSelection, type OutputConflictFailure, type TargetFailure } from '
 import type { Unit } from '../graph/unit.ts';
 import { ElsewhereWaits } from './inflight-wait.ts';
 import { clearRecordedOutputs } from './output-record.ts';
-import { orphanCheck } from './orphans.ts';
 import type { TimerHandle } from './ports.ts';
 import { RunQueue } from './queue.ts';
 import type { Stall } from './stall-watch.ts';
@@ -33,7 +32,8 @@ import { Hooks } from './schedule/hooks.ts';
 import { Ledger } from './schedule/ledger.ts';
 import { runOutcome } from './schedule/outcome.ts';
 import { PlanRecorder } from './schedule/plan-recorder.ts';
-import { ExpansionGate, mayFeedUnits, replan, serviceInfo, taskCounts } from './schedule/replan.ts';
+import { ExpansionGate, mayFeedUnits, serviceInfo, taskCounts } from './schedule/replan.ts';
+import { replanWithoutOrphans } from './schedule/orphan-inputs.ts';
 import { announceStart } from './schedule/start-event.ts';
 import { Verdicts } from './schedule/verdicts.ts';
 
@@ -134,7 +134,7 @@ export class Scheduler {
   prepare(): OutputConflictFailure | TargetFailure | undefined {
     this.expand();
     this.prepared = true;
-    return checkSelection(this.book.graph, this.o.selection);
+    return checkSelection(this.book.graph, this.o.selection, this.o.noDeps);
   }
 
   /** Runs to the end; never rejects (failures are in the result). */
@@ -172,8 +172,8 @@ export class Scheduler {
 
   private expand(): void {
     this.o.files.invalidate();
-    const next = replan({ ...this.o, previous: this.book.plan, statusOf: (id) => this.book.statusOf(id) });
-    this.isOrphan = orphanCheck(this.o.fs, this.o.config, next.plan.graph, this.o.neededTasks);
+    const { next, isOrphan } = replanWithoutOrphans({ ...this.o, previous: this.book.plan, statusOf: (id) => this.book.statusOf(id) });
+    this.isOrphan = isOrphan;
     this.book.replace(next.plan, next.forget);
     this.state.dirty = false;
     if (this.expansions.expanded(next.plan.wanted.size)) this.book.wakeParked();

@@ -3,7 +3,7 @@
  * what the run already knows, when that expansion is due, the per-task unit counts of
  * `run:start`/`plan:update`, and the services as `run:start` describes them.
  */
-import type { ResolvedConfig } from '../../config/resolved.ts';
+import type { ResolvedConfig, ResolvedTask } from '../../config/resolved.ts';
 import { planUnits, type PlanUnitsOptions, type UnitPlan } from '../../graph/plan.ts';
 import type { TaskGraph } from '../../graph/tasks.ts';
 import type { Unit } from '../../graph/unit.ts';
@@ -14,6 +14,8 @@ import { isSettled, type Status } from './book.ts';
 export interface ReplanOptions extends Omit<PlanUnitsOptions, 'isSettled'> {
   readonly previous: UnitPlan;
   readonly statusOf: (id: string) => Status | undefined;
+  /** A unit of the previous plan that must go even though the run waits on it (made from an orphan). */
+  readonly disowned?: (unit: Unit) => boolean;
 }
 
 /** The new plan, and the units whose status goes (no longer wanted, not running). */
@@ -33,7 +35,14 @@ export function replan(options: ReplanOptions): Replan {
     if (wanted.has(id)) continue;
     const old = previous.graph.units.get(id);
     const st = statusOf(id);
-    if (old && !old.placeholder && st !== undefined && !isSettled(st) && !droppedByRerun(previous, id, statusOf)) {
+    if (
+      old &&
+      !old.placeholder &&
+      st !== undefined &&
+      !isSettled(st) &&
+      !droppedByRerun(previous, id, statusOf) &&
+      !options.disowned?.(old)
+    ) {
       // A unit whose inputs vanished (a dynamic producer made no matching file) is kept, so
       // its check reports what it waits for instead of it disappearing silently.
       kept.push(old);
@@ -144,7 +153,9 @@ export class ExpansionGate {
    */
   producerSettled(task: string): boolean {
     this.settled.add(task);
-    if (this.due()) return true;
+    // Once one producer's dependents wait, later ones wait too: the expansion then makes them due
+    // in plan order, so the last producer's pages do not start before those of the first.
+    if (!this.held && this.due()) return true;
     this.held = true;
     return false;
   }
@@ -172,7 +183,7 @@ export class ExpansionGate {
     for (const producer of this.settled) {
       for (const name of consumersOf(config, tasks, producer)) {
         const task = config.tasks.get(name);
-        if (task && neededTasks.has(name) && !queue.holdsAhead(task.uses, task.priority)) return true;
+        if (task && neededTasks.has(name) && (mayNeedNoSlot(task) || !queue.holdsAhead(task.uses, task.priority))) return true;
       }
     }
     return false;
@@ -197,6 +208,15 @@ export class ExpansionGate {
     this.o.timers.clear(this.timer);
     this.timer = undefined;
   }
+}
+
+/**
+ * Whether a task's new units may be fresh although their producer just wrote their inputs (same
+ * content under `freshness: 'hash'`, or a custom `stale`): they would take no slot, and what they
+ * feed may start on other services meanwhile, so they are no reason to wait.
+ */
+function mayNeedNoSlot(task: ResolvedTask): boolean {
+  return task.freshness === 'hash' || task.stale !== undefined;
 }
 
 /** Wanted units per needed task (placeholders not counted), in task order. */

@@ -114,11 +114,13 @@ describe('parseTargets', () => {
     expect(matched(['extract[doc=zzz]'])).toEqual([]);
   });
 
-  it('never matches a placeholder with a filter on its unbound wildcard', () => {
+  it('matches a placeholder with any filter on its unbound wildcard: the units it stands for may have that value', () => {
     const pending = expand(config, ['docs/c.pdf']);
     expect([...pending.units.keys()]).toContain('extract[doc=c,page=*]');
-    expect(matched(['extract[page=*]'], pending)).toEqual([]);
+    expect(matched(['extract[page=*]'], pending)).toEqual(['extract[doc=c,page=*]']);
+    expect(matched(['extract[doc=c,page=001]'], pending)).toEqual(['extract[doc=c,page=*]']);
     expect(matched(['extract[doc=c]'], pending)).toEqual(['extract[doc=c,page=*]']);
+    expect(matched(['extract[doc=d,page=001]'], pending)).toEqual([]);
   });
 
   it('rejects an unknown target with a did-you-mean', () => {

@@ -192,3 +192,58 @@ describe('ExpansionGate: when the expansion a dynamic producer calls for runs', 
     expect(wakes).toBe(0);
   });
 });
+
+/** A gate for `config` (split -> extract) over a queue that holds units ahead of every consumer, on an idle run. */
+function heldGate(config: ReturnType<typeof configOf>, queued: { size: number }) {
+  const clock = new FakeClock(0);
+  return new ExpansionGate({
+    config,
+    tasks: taskGraphOf(config),
+    neededTasks: new Set(['split', 'extract']),
+    queue: {
+      get size() {
+        return queued.size;
+      },
+      holdsAhead: () => true,
+    },
+    clock,
+    timers: clock,
+    busy: () => false,
+    wake: () => undefined,
+  });
+}
+
+describe('ExpansionGate: after it held one producer', () => {
+  const config = configOf(
+    {
+      split: { uses: 'cpu', input: 'docs/{doc}.pdf', output: 'pages/{doc}/*.png' },
+      extract: { uses: 'cpu', input: 'pages/{doc}/{p}.png', output: 'text/{doc}/{p}.txt' },
+    },
+    { extra: { services: { cpu: { concurrent: 1 } } } },
+  );
+  it('holds the next one too, even when the expansion is due: their dependents go in plan order', () => {
+    const queued = { size: 1 };
+    const g = heldGate(config, queued);
+    expect(g.producerSettled('split')).toBe(false);
+    queued.size = 0;
+    expect(g.due()).toBe(true);
+    expect(g.producerSettled('split')).toBe(false);
+    expect(g.expanded(10)).toBe(true);
+    expect(g.producerSettled('split')).toBe(true);
+  });
+});
+
+describe('ExpansionGate: consumers whose new units may be fresh', () => {
+  it('is due at once for a consumer with hash freshness or a custom stale: it would take no slot', () => {
+    for (const extra of [{ freshness: 'hash' as const }, { stale: () => false }]) {
+      const config = configOf(
+        {
+          split: { uses: 'cpu', input: 'docs/{doc}.pdf', output: 'pages/{doc}/*.png' },
+          extract: { uses: 'cpu', input: 'pages/{doc}/{p}.png', output: 'text/{doc}/{p}.txt', ...extra },
+        },
+        { extra: { services: { cpu: { concurrent: 1 } } } },
+      );
+      expect(heldGate(config, { size: 1 }).producerSettled('split')).toBe(true);
+    }
+  });
+});
