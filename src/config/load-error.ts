@@ -43,7 +43,7 @@ export function loadFailure(file: string, error: unknown): ConfigFailure {
   return { reason: 'config-load', file, message: [`${first} (at ${where})`, ...rest].join('\n') };
 }
 
-/** What to do about errors a newcomer meets: CommonJS packages and non-erasable TypeScript. */
+/** What to do about errors a newcomer meets: runcue not installed, CommonJS packages and non-erasable TypeScript. */
 function hintFor(file: string, error: Error): string | undefined {
   const code = 'code' in error ? error.code : undefined;
   if (code === 'ERR_UNSUPPORTED_TYPESCRIPT_SYNTAX') {
@@ -51,6 +51,10 @@ function hintFor(file: string, error: Error): string | undefined {
       "runcue loads TypeScript configs with Node's type stripping, which runs erasable TypeScript only: " +
       'use a union of string literals or an `as const` object instead of an enum, and plain properties instead of namespaces or parameter properties'
     );
+  }
+  if (code === 'ERR_MODULE_NOT_FOUND' && error.message.startsWith("Cannot find package 'runcue' ")) {
+    // The config's own `import ... from 'runcue'`: runcue on PATH (npx, a global) is not enough.
+    return "the config imports 'runcue', which this project does not have: install it here (npm install --save-dev runcue, or the path of a runcue checkout)";
   }
   const extension = path.extname(file);
   if (

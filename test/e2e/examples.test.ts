@@ -3,7 +3,7 @@
  * the repository's own examples/ stays untouched and tests can run side by side).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { delimiter, join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -340,4 +340,26 @@ describe('examples/worker-python', () => {
       }
     },
   );
+});
+
+describe('examples/mandelbrot', () => {
+  it('plans 16 tiles, renders each, assembles a 512x512 PNG, then rebuilds nothing, then one touched tile and the PNG', async () => {
+    const r = copyExample('mandelbrot');
+    const first = await r.run(['build', '--json']);
+    expect(first.code, first.stderr).toBe(0);
+    const tiles = [0, 1, 2, 3].flatMap((row) => [0, 1, 2, 3].map((col) => `r${row}c${col}`));
+    expect(started(first.stdout)).toEqual(['assemble', 'plan', ...tiles.map((tile) => `render[tile=${tile}]`)].sort());
+    const png = readFileSync(r.path('out/mandelbrot.png'));
+    expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([512, 512]);
+
+    const again = await r.run(['build', '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(started(again.stdout)).toEqual([]);
+
+    r.touch('work/tiles/r1c2.json');
+    const one = await r.run(['build', '--json']);
+    expect(one.code, one.stderr).toBe(0);
+    expect(started(one.stdout)).toEqual(['assemble', 'render[tile=r1c2]']);
+  });
 });

@@ -85,6 +85,20 @@ describe('list', () => {
     expect((lines[1] ?? '').length).toBe(header.length);
   });
 
+  it("shows each task's description, which is what the key is for", async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: {
+        a: { run: 'true', description: 'say yes' },
+        b: { run: 'true' },
+        c: { run: 'true', description: 'say yes again' },
+      } };`,
+    });
+    const result = await rig.run(['list']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^TASK +DESCRIPTION\na +say yes\nc +say yes again\n\nSERVICE/m);
+  });
+
   it('--json counts units by state as build would find them (a changed input makes its downstream stale too)', async () => {
     await builtChain();
     rig.touch('src/b.txt', -10_000);

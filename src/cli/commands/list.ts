@@ -74,6 +74,8 @@ function renderList(doc: ListDocument, bold: (text: string) => string): string[]
   const taskHeaders = ['TASK', 'USES', 'INPUT', 'OUTPUT', 'UNITS', ...UNIT_STATES.map((s) => s.toUpperCase())];
   const lines = formatTable(taskHeaders, taskRows, { right: new Set([4, 5, 6, 7, 8]), header: bold });
   if (doc.tasks.some((t) => t.placeholders > 0)) lines.push('+ more units appear when a dynamic producer upstream runs');
+  const described = doc.tasks.flatMap((t) => (t.description === undefined ? [] : [[t.name, t.description]]));
+  if (described.length > 0) lines.push('', ...formatTable(['TASK', 'DESCRIPTION'], described, { header: bold }));
 
   const serviceRows = doc.services.map((s) => [
     s.name,

@@ -26,6 +26,18 @@ function project(files: Record<string, string>): string {
   return dir;
 }
 
+describe('a config that imports runcue where it is not installed', () => {
+  it('says to install runcue in the project, not only that the package is missing', async () => {
+    const dir = project({
+      'package.json': '{ "type": "module" }',
+      'runcue.config.mjs': "import { defineConfig } from 'runcue';\nexport default defineConfig({ tasks: { a: { run: 'true' } } });\n",
+    });
+    const message = formatConfigFailure(failure(await loadConfig({ cwd: dir })), dir);
+    expect(message).toContain("Cannot find package 'runcue'");
+    expect(message).toContain("the config imports 'runcue', which this project does not have: install it here");
+  });
+});
+
 function loaded(result: Result<ResolvedConfig, ConfigFailure>): ResolvedConfig {
   if (!result.ok) throw new Error(`expected a config, got ${JSON.stringify(result.error)}`);
   return result.value;
