@@ -103,6 +103,12 @@ function parseConditions(
   }
   const conditions: [string, (v: string) => boolean][] = [];
   for (const { key, glob: typed } of raw) {
+    // Two conditions on one wildcard would need a unit with two values for it: say so, instead
+    // of "no unit makes".
+    if (conditions.some(([known]) => known === key)) {
+      const message = `${target}: ${key} is given twice (a unit has one value for it; ${key}={a,b} selects either)`;
+      return err({ reason: 'unknown-target', target, message });
+    }
     const glob = typed.trim();
     const matcher = glob === '' ? undefined : tryGlobMatcher(glob);
     if (matcher === undefined) {

@@ -167,6 +167,15 @@ describe('parseTargets', () => {
     expect(failure(['extract[doc= ,page=1]']).message).toMatch(/^extract\[doc= ,page=1\]: "doc=": an empty glob/);
   });
 
+  it('rejects a filter that names one wildcard twice, saying how to select either value', () => {
+    expect(failure(['extract[doc=a,doc=b]'])).toEqual({
+      reason: 'unknown-target',
+      target: 'extract[doc=a,doc=b]',
+      message: 'extract[doc=a,doc=b]: doc is given twice (a unit has one value for it; doc={a,b} selects either)',
+    });
+    expect(failure(['extract[doc=a,page=1,doc=*]']).message).toMatch(/: doc is given twice/);
+  });
+
   it('accepts a brace alternation in a filter value', () => {
     expect(matched(['extract[page={001,010}]'])).toEqual(['extract[doc=a,page=001]', 'extract[doc=a,page=010]', 'extract[doc=b,page=001]']);
   });
