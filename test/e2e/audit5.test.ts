@@ -16,21 +16,30 @@ const splitTask = (pause: number): string => `{
       run: 'echo split {doc} >> log.txt; sleep ${pause}; n=$(cat {input}); i=0; while [ $i -lt $n ]; do i=$((i+1)); echo page$i > work/{doc}/pages/p$i.png; done',
     }`;
 
-describe('dynamic producers on a busy service', () => {
-  it("start the pages of the first producer first, not the last one's (first come among equals)", async () => {
-    rig = new Rig();
-    rig.write({
-      'runcue.config.mjs': `export default {
+/**
+ * One cpu slot for split and extract (which copies each page, and logs it when `logExtract`);
+ * docs a, b and c of `pages` pages each.
+ */
+function oneSlotProject({ pages, logExtract }: { pages: number; logExtract: boolean }): void {
+  const extractRun = `${logExtract ? 'echo extract {doc} {page} >> log.txt; ' : ''}cp {input} {output}`;
+  rig = new Rig();
+  rig.write({
+    'runcue.config.mjs': `export default {
         services: { cpu: { concurrent: 1 } },
         tasks: {
           split: ${splitTask(0)},
-          extract: { uses: 'cpu', input: 'work/{doc}/pages/{page}.png', output: 'work/{doc}/text/{page}.txt', run: 'echo extract {doc} {page} >> log.txt; cp {input} {output}' },
+          extract: { uses: 'cpu', input: 'work/{doc}/pages/{page}.png', output: 'work/{doc}/text/{page}.txt', run: '${extractRun}' },
         },
       };`,
-      'docs/a.pdf': '2',
-      'docs/b.pdf': '2',
-      'docs/c.pdf': '2',
-    });
+    'docs/a.pdf': String(pages),
+    'docs/b.pdf': String(pages),
+    'docs/c.pdf': String(pages),
+  });
+}
+
+describe('dynamic producers on a busy service', () => {
+  it("start the pages of the first producer first, not the last one's (first come among equals)", async () => {
+    oneSlotProject({ pages: 2, logExtract: true });
     expect((await rig.run(['build'])).code).toBe(0);
     rig.remove('log.txt');
     rig.age(['docs/a.pdf', 'docs/b.pdf', 'docs/c.pdf'], 0);
@@ -163,19 +172,7 @@ describe('a unit filter over units a dynamic producer will discover', () => {
 
 describe('a target', () => {
   it('starts the units it needs in the order a build of everything does', async () => {
-    rig = new Rig();
-    rig.write({
-      'runcue.config.mjs': `export default {
-        services: { cpu: { concurrent: 1 } },
-        tasks: {
-          split: ${splitTask(0)},
-          extract: { uses: 'cpu', input: 'work/{doc}/pages/{page}.png', output: 'work/{doc}/text/{page}.txt', run: 'cp {input} {output}' },
-        },
-      };`,
-      'docs/a.pdf': '1',
-      'docs/b.pdf': '1',
-      'docs/c.pdf': '1',
-    });
+    oneSlotProject({ pages: 1, logExtract: false });
     expect((await rig.run(['build', 'extract'])).code).toBe(0);
     // The walk from the target to its upstream reversed them: split c, b, a.
     expect(logLines()).toEqual(['split a', 'split b', 'split c']);
