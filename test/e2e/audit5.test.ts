@@ -16,11 +16,14 @@ const splitTask = (pause: number): string => `{
       run: 'echo split {doc} >> log.txt; sleep ${pause}; n=$(cat {input}); i=0; while [ $i -lt $n ]; do i=$((i+1)); echo page$i > work/{doc}/pages/p$i.png; done',
     }`;
 
+/** The extracts of docs a, b and c of two pages each, first come first served. */
+const PAGES_IN_DOC_ORDER = ['extract a p1', 'extract a p2', 'extract b p1', 'extract b p2', 'extract c p1', 'extract c p2'];
+
 /**
  * One cpu slot for split and extract (which copies each page, and logs it when `logExtract`);
- * docs a, b and c of `pages` pages each.
+ * `docs` (a, b and c) of `pages` pages each.
  */
-function oneSlotProject({ pages, logExtract }: { pages: number; logExtract: boolean }): void {
+function oneSlotProject({ pages, logExtract, docs = ['a', 'b', 'c'] }: { pages: number; logExtract: boolean; docs?: string[] }): void {
   const extractRun = `${logExtract ? 'echo extract {doc} {page} >> log.txt; ' : ''}cp {input} {output}`;
   rig = new Rig();
   rig.write({
@@ -31,9 +34,7 @@ function oneSlotProject({ pages, logExtract }: { pages: number; logExtract: bool
           extract: { uses: 'cpu', input: 'work/{doc}/pages/{page}.png', output: 'work/{doc}/text/{page}.txt', run: '${extractRun}' },
         },
       };`,
-    'docs/a.pdf': String(pages),
-    'docs/b.pdf': String(pages),
-    'docs/c.pdf': String(pages),
+    ...Object.fromEntries(docs.map((doc) => [`docs/${doc}.pdf`, String(pages)])),
   });
 }
 
@@ -46,29 +47,11 @@ describe('dynamic producers on a busy service', () => {
     expect((await rig.run(['build'])).code).toBe(0);
     // The expansion waited while splits were queued, but the last split's pages (units of the
     // graph from before) were counted down at once and went first.
-    expect(logLines().filter((l) => l.startsWith('extract'))).toEqual([
-      'extract a p1',
-      'extract a p2',
-      'extract b p1',
-      'extract b p2',
-      'extract c p1',
-      'extract c p2',
-    ]);
+    expect(logLines().filter((l) => l.startsWith('extract'))).toEqual(PAGES_IN_DOC_ORDER);
   });
 
   it('start the pages of the first producer first in a watch cycle too', async () => {
-    rig = new Rig();
-    rig.write({
-      'runcue.config.mjs': `export default {
-        services: { cpu: { concurrent: 1 } },
-        tasks: {
-          split: ${splitTask(0)},
-          extract: { uses: 'cpu', input: 'work/{doc}/pages/{page}.png', output: 'work/{doc}/text/{page}.txt', run: 'echo extract {doc} {page} >> log.txt; cp {input} {output}' },
-        },
-      };`,
-      'docs/a.pdf': '1',
-      'docs/b.pdf': '1',
-    });
+    oneSlotProject({ pages: 1, logExtract: true, docs: ['a', 'b'] });
     rig.age(['docs/a.pdf', 'docs/b.pdf'], -60_000);
     const child = rig.spawn(['watch', '--json']);
     const done = collect(child, 60_000);
@@ -85,14 +68,7 @@ describe('dynamic producers on a busy service', () => {
       await done;
     }
     // The walk of what a change affects reversed siblings: c's pages went first, then b's, then a's.
-    expect(logLines().filter((l) => l.startsWith('extract'))).toEqual([
-      'extract a p1',
-      'extract a p2',
-      'extract b p1',
-      'extract b p2',
-      'extract c p1',
-      'extract c p2',
-    ]);
+    expect(logLines().filter((l) => l.startsWith('extract'))).toEqual(PAGES_IN_DOC_ORDER);
   });
 
   it('do not hold back what consumers that turn out fresh (hash) feed on another service', async () => {
