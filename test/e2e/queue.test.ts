@@ -130,8 +130,9 @@ describe('runcue build --queue with three runcue workers', () => {
     const events = workers.flatMap((w) => w.events());
     const starts = events.filter((e) => e.type === 'unit:start');
     expect(starts).toHaveLength(300);
-    // Every worker took part: the work was spread, not run by one.
-    for (const w of workers) expect(w.events().some((e) => e.type === 'unit:start')).toBe(true);
+    // The work was spread, not run by one worker. Not "every worker": BullMQ promises no
+    // fairness, and on a machine at load 8 one of three workers once lost every race for a job.
+    expect(workers.filter((w) => w.events().some((e) => e.type === 'unit:start')).length).toBeGreaterThanOrEqual(2);
     expect(
       maxInWindow(
         starts.map((e) => e['time'] as number),
