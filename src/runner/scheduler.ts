@@ -379,6 +379,8 @@ export class Scheduler {
     // A stopped run ends at once (the CLI exits, and the function with it): only sweep.
     await this.attempts.drain(this.state.interrupted !== undefined || this.state.stalled !== undefined ? 0 : this.o.killGraceMs);
     await this.o.beforeDone?.();
+    // A stopped run counts what it leaves undone, also the units of producers whose expansion waited.
+    if (this.state.stopping && this.state.dirty) this.expand();
     this.state.reported = true;
     this.detachSignal();
     this.letGo();

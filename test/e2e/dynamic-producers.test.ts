@@ -5,7 +5,7 @@
  * against the graph from before it.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { Rig } from '../rig/index.ts';
+import { collect, Rig, waitFor } from '../rig/index.ts';
 
 let rig: Rig;
 afterEach(() => rig.cleanup());
@@ -116,5 +116,32 @@ describe('dynamic producers', () => {
     const again = await rig.run(['build']);
     expect(again.code).toBe(0);
     expect(again.stderr).toContain('0 built');
+  });
+
+  it('a run stopped while an expansion waits counts the units of the producers that finished as not started', async () => {
+    rig = new Rig();
+    // Split c takes long: Ctrl-C comes while it runs, after a and b made their pages.
+    rig.write({
+      'runcue.config.mjs': CONFIG.replace("run: 'rm -f", "run: 'if [ {doc} = c ]; then sleep 60; fi; rm -f"),
+      'docs/a.pdf': '2',
+      'docs/b.pdf': '2',
+      'docs/c.pdf': '2',
+    });
+    const child = rig.spawn(['build', '--json']);
+    let stdout = '';
+    child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const done = collect(child, 60_000);
+    // One slot: the third start is split c, once a and b settled (their expansion waited behind them).
+    await waitFor(() => stdout.split('"unit:start"').length > 3, 30_000, 'split c to start');
+    child.kill('SIGINT');
+    expect((await done).code).toBe(130);
+    const runDone = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .find((e) => e['type'] === 'run:done');
+    // The pages of a and b (4 extracts) and their two summaries (summarize c is blocked by the
+    // interrupted split c). Before, the expansion that finds the pages never ran: 3 not started.
+    expect(runDone).toMatchObject({ interrupted: 'SIGINT', counts: { built: 2 }, notStarted: 6 });
   });
 });
