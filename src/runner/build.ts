@@ -7,6 +7,7 @@ import { err, ok, type Result } from '../result.ts';
 import type { RunEvent, RunEventListener } from './events.ts';
 import type { ExecutorFor } from './execute/executor.ts';
 import { localExecutors } from './execute/local.ts';
+import type { StuckWatch } from './execute/function-executor.ts';
 import { createInflightRecords } from './inflight.ts';
 import { systemPorts, type RunnerPorts } from './ports.ts';
 import { createProcessGroups, type ProcessGroups, type ProcessIdentity } from './process-groups.ts';
@@ -45,6 +46,8 @@ export interface BuildOptions {
    * gets SIGKILL. Partial outputs are still removed before the run ends.
    */
   readonly stopNow?: AbortSignal;
+  /** Told the deadline of each function attempt with a timeout (see StuckWatch). */
+  readonly stuckWatch?: StuckWatch;
   readonly onEvent?: RunEventListener;
   /** Environment of the commands (default: none but what tasks declare). */
   readonly env?: Readonly<Record<string, string | undefined>>;
@@ -152,9 +155,7 @@ export async function build(options: BuildOptions): Promise<Result<BuildResult, 
     verbose: options.verbose ?? false,
     killGraceMs,
     ports,
-    executorFor:
-      options.executorFor ??
-      localExecutors({ root: config.root, env: options.env ?? {}, killGraceMs, groups, stopNow: options.stopNow }, workers),
+    executorFor: options.executorFor ?? localExecutorsOf(options, killGraceMs, groups, workers),
     emit,
     ...(inflight ? { inflight } : {}),
     ...(options.outputRecords ? { outputRecords: options.outputRecords } : {}),
@@ -181,6 +182,12 @@ export async function build(options: BuildOptions): Promise<Result<BuildResult, 
     if (ownWorkers) await workers.close();
     groups.close();
   }
+}
+
+/** Processes, functions and persistent workers on this machine. */
+function localExecutorsOf(options: BuildOptions, killGraceMs: number, groups: ProcessGroups, workers: WorkerPools): ExecutorFor {
+  const { config, stopNow, stuckWatch } = options;
+  return localExecutors({ root: config.root, env: options.env ?? {}, killGraceMs, groups, stopNow, stuckWatch }, workers);
 }
 
 /** A second Ctrl-C (`stopNow`) ends the grace period: trees and workers get SIGKILL now. Returns the unsubscribe. */

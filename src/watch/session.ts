@@ -17,6 +17,7 @@ import { clockExpiry } from '../runner/expiry.ts';
 import type { RateStore } from '../runner/rate-store.ts';
 import { createWarningRateStore } from '../runner/rate-warnings.ts';
 import type { RunEvent } from '../runner/events.ts';
+import type { StuckWatch } from '../runner/execute/function-executor.ts';
 import type { WatchEvent } from './events.ts';
 import type { TargetFailure } from '../graph/select.ts';
 import type { CycleFailure } from '../graph/tasks.ts';
@@ -42,6 +43,8 @@ export interface WatchOptions {
   readonly signal: AbortSignal;
   /** Aborted after `signal`: the grace period ends, trees get SIGKILL now (see build's `stopNow`). */
   readonly stopNow?: AbortSignal;
+  /** As for build. */
+  readonly stuckWatch?: StuckWatch;
   /** Watch events, and each cycle's run events between its `watch:cycle` start and done. */
   readonly onEvent: (event: RunEvent | WatchEvent) => void;
   /** A watcher error (too many watches, permissions): watching goes on. */
@@ -260,6 +263,7 @@ class WatchSession {
       verbose: o.verbose ?? false,
       signal: cycle.signal,
       ...(o.stopNow ? { stopNow: o.stopNow } : {}),
+      ...(o.stuckWatch ? { stuckWatch: o.stuckWatch } : {}),
       failedEarlier: this.failedEarlier,
       rewroteEarlier: this.rewriters.held,
       rateStore: this.rateStore,

@@ -103,6 +103,43 @@ describe('custom checks that never settle', () => {
   });
 });
 
+describe('a function that never yields the thread', () => {
+  /** u runs a long command; t, started after it, writes a partial out.txt, then holds the thread (`hold`). */
+  function project(hold: string): void {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `import { writeFileSync } from 'node:fs';
+        export default { killGrace: '300ms', tasks: {
+          u: { input: 'in.txt', output: 'u.txt', run: 'echo $$ > u.pid; sleep 60; cp in.txt u.txt' },
+          t: { input: 'in.txt', output: 'out.txt', timeout: '300ms',
+            run: async ({ output }) => { writeFileSync(output, 'partial'); ${hold} } },
+        } };`,
+      'in.txt': 'x',
+    });
+    rig.age(['in.txt'], -60_000);
+  }
+
+  it.each([
+    ['from its first line', 'for (;;) {}'],
+    ['after an await', 'await new Promise((r) => setTimeout(r, 20)); for (;;) {}'],
+  ])('%s ends runcue as kill -9 would, saying why; its command ends too, and the next build runs both units', async (_, hold) => {
+    project(hold);
+    const result = await rig.run(['build'], { timeoutMs: 60_000 });
+    // A timeout is a timer on the very thread the loop holds: before, runcue hung until killed from outside.
+    expect(result.signal).toBe('SIGKILL');
+    expect(result.stderr).toContain('runcue: t: its function has held the JavaScript thread for');
+    expect(result.stderr).toContain('will run again on the next build');
+    expectNoInternalStack(result.stderr);
+    const pid = Number(rig.read('u.pid'));
+    await waitFor(() => !alive(pid), 20_000, 'the command of u to end with runcue');
+    // out.txt is newer than in.txt, yet t never finished: the in-flight record makes it stale.
+    rig.write({ 'runcue.config.mjs': rig.read('runcue.config.mjs').replace(hold, '').replace('sleep 60; ', '') });
+    const next = await rig.run(['build']);
+    expect(next.code).toBe(0);
+    expect(next.stderr).toContain('2 built');
+  });
+});
+
 describe('odd thrown values', () => {
   it('fail only their unit, with a readable message', async () => {
     rig = new Rig();

@@ -15,6 +15,8 @@ import { withRunRecords, type AfterRun } from '../report/run-records.ts';
 import { installLastResort } from './last-resort.ts';
 import { describeBuildFailure, resolveTargets } from './load.ts';
 import { interruptedExitCode, withSignals } from './signals.ts';
+import { createStuckWatch } from '../stuck-watch.ts';
+import type { StuckWatch } from '../../runner/execute/function-executor.ts';
 
 /** True when `CI` is set to anything but empty, `0` or `false` (as CI services set it). */
 function isCI(env: Readonly<Record<string, string | undefined>>): boolean {
@@ -89,6 +91,7 @@ export function runFlags(
 export interface RunHooks {
   readonly signal: AbortSignal;
   readonly stopNow: AbortSignal;
+  readonly stuckWatch: StuckWatch;
   readonly onEvent: (event: RunEvent | WatchEvent) => void;
 }
 
@@ -110,11 +113,13 @@ export async function runReported<T>(
 ): Promise<{ ok: true; value: T } | { ok: false; exitCode: number }> {
   const reporter = recorded(await reporterFor(options, context, loaded.cwd), recording, context, loaded.config);
   const lastResort = installLastResort(context.stderr);
+  const stuckWatch = createStuckWatch();
   const outcome = await withSignals(
     (signal, stopNow) =>
       work({
         signal: lastResort.bind(signal),
         stopNow,
+        stuckWatch,
         onEvent: (event) => {
           releaseOptimiser(event);
           noteReach(event);
@@ -123,6 +128,7 @@ export async function runReported<T>(
       }),
     context,
   );
+  stuckWatch.dispose();
   await reporter.close();
   lastResort.dispose();
   const fatal = lastResort.fatalMessage(Boolean(options.verbose));

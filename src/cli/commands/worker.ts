@@ -13,6 +13,7 @@ import type { CliContext, WorkerCommandOptions } from '../options.ts';
 import { loadForCommand } from './load.ts';
 import { connectQueue, queueUrlOf } from './queue-mode.ts';
 import { interruptedExitCode, withSignals } from './signals.ts';
+import { createStuckWatch } from '../stuck-watch.ts';
 
 /** Takes jobs until a signal; resolves to the exit code. */
 export async function workerCommand(options: WorkerCommandOptions, context: CliContext): Promise<number> {
@@ -33,7 +34,8 @@ export async function workerCommand(options: WorkerCommandOptions, context: CliC
   const groups = createProcessGroups({ graceMs: config.killGraceMs });
   const pools = new WorkerPools(context.env);
   pools.begin(config, (event) => (event.type === 'unit:log' ? print(event) : undefined), Boolean(options.verbose));
-  const executorFor = localExecutors({ root: config.root, env: context.env, killGraceMs: config.killGraceMs, groups }, pools);
+  const stuckWatch = createStuckWatch();
+  const executorFor = localExecutors({ root: config.root, env: context.env, killGraceMs: config.killGraceMs, groups, stuckWatch }, pools);
   // As many as a local build runs at once: the host's cores (`cpu`), unless told.
   const concurrency = options.concurrency ?? config.services.get('cpu')?.concurrent ?? 1;
   // `scope: 'host'` services are held per host name: RUNCUE_HOST names the machine otherwise (a container, a test).
@@ -57,6 +59,7 @@ export async function workerCommand(options: WorkerCommandOptions, context: CliC
       ...lockOf(context),
     });
   }, context);
+  stuckWatch.dispose();
   await pools.close();
   groups.close();
   return interruptedExitCode(stoppedBy) ?? EXIT_CODES.ok;

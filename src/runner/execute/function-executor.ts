@@ -20,6 +20,17 @@ export interface FunctionContext {
   readonly killGraceMs: number;
   /** Aborted by a second Ctrl-C: a function still running after its stop is abandoned at once. */
   readonly stopNow?: AbortSignal;
+  /** Watches attempts with a timeout for a function that never yields the thread (see StuckWatch). */
+  readonly stuckWatch?: StuckWatch;
+}
+
+/**
+ * A timeout can only stop a function that yields: one that loops without awaiting holds the
+ * thread the timers run on. Something outside this thread (cli/stuck-watch.ts) is told each
+ * attempt's deadline; `arm` returns the call that says the attempt is over.
+ */
+export interface StuckWatch {
+  arm(unit: string, timeoutMs: number, deadline: number): () => void;
 }
 
 /** An executor that calls function tasks' functions in this process. */
@@ -53,6 +64,9 @@ export async function runFunction(req: AttemptRequest, context: FunctionContext)
   const timeoutMs = view.timeoutMs;
   const timer =
     timeoutMs === undefined ? undefined : setTimeout(() => stop({ kind: 'timeout', ms: timeoutMs }, new Error('timeout')), timeoutMs);
+  // Past its timeout and the grace an abandoned function gets, a function still holding the thread never yields.
+  const disarm =
+    timeoutMs === undefined ? undefined : context.stuckWatch?.arm(view.unit.id, timeoutMs, Date.now() + timeoutMs + context.killGraceMs);
   const log = (message: string): void => {
     tail.push(`${message}\n`);
     req.log?.('log', message);
@@ -88,6 +102,7 @@ export async function runFunction(req: AttemptRequest, context: FunctionContext)
   });
   const end = await Promise.race([work, graceOver]);
   over = true;
+  disarm?.();
   if (timer) clearTimeout(timer);
   if (graceTimer) clearTimeout(graceTimer);
   req.signal.removeEventListener('abort', onAbort);
