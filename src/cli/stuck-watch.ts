@@ -1,13 +1,13 @@
 /**
- * The last resort against a function task that never yields the thread (`for (;;) {}`, or
- * hours of synchronous work): its timeout is a timer on the thread it holds, and so is Ctrl-C's
- * handler, so runcue would hang until killed from outside. A second thread, started with the
- * first attempt that has a timeout, is told each such attempt's deadline (its timeout plus the
- * grace an abandoned function gets) and watches a heartbeat the main thread writes while one
- * runs. When an attempt is past its deadline and the heartbeat has stopped, the thread pauses
- * the main one through the inspector to see whose code holds it: a user's function (or native
- * code no pause can reach, such as a synchronous child process) ends runcue as kill -9 would,
- * after saying why on stderr. Nothing is lost that way: commands die with runcue, and every unit
+ * The last resort against a function task or custom check that never yields the thread
+ * (`for (;;) {}`, or hours of synchronous work): its timeout is a timer on the thread it holds,
+ * and so is Ctrl-C's handler, so runcue would hang until killed from outside. A second thread,
+ * started with the first attempt or check that has a timeout, is told each one's deadline (a
+ * function's timeout plus the grace an abandoned function gets; a check's `checkTimeout`) and
+ * watches a heartbeat the main thread writes while one runs. When one is past its deadline and
+ * the heartbeat has stopped, the thread pauses the main one through the inspector to see whose
+ * code holds it: a user's (or native code no pause can reach, such as a synchronous child
+ * process) ends runcue as kill -9 would, after saying why on stderr. Nothing is lost that way: commands die with runcue, and every unit
  * that was running is recorded in flight, so the next run runs it again. runcue's own code (a
  * long planning pass) is left alone.
  *
@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
 import type { StuckWatch } from '../runner/execute/function-executor.ts';
 
-/** How often the main thread writes the heartbeat while an attempt with a timeout runs. */
+/** How often the main thread writes the heartbeat while an armed function or check runs. */
 const BEAT_MS = 100;
 
 /**
@@ -86,15 +86,15 @@ function whoHolds(answer) {
 function end(late, heldMs) {
   writeSync(
     2,
-    '\\nruncue: ' + late.unit + ': its function has held the JavaScript thread for ' + (heldMs / 1000).toFixed(1) +
-      ' s, past its timeout (' + late.timeoutMs + ' ms) and the kill grace: code that never awaits cannot be stopped by a timeout or Ctrl-C.' +
+    '\\nruncue: ' + late.unit + ': its ' + late.what + ' has held the JavaScript thread for ' + (heldMs / 1000).toFixed(1) +
+      ' s, past its timeout (' + late.timeoutMs + ' ms): code that never awaits cannot be stopped by a timeout or Ctrl-C.' +
       ' runcue ends here as if killed (kill -9, exit 137); its commands end with it, and this unit and every other that was running will run again on the next build.\\n',
   );
   process.kill(process.pid, 'SIGKILL');
 }
 `;
 
-/** A {@link StuckWatch} whose thread starts with the first armed attempt; `dispose` ends it. */
+/** A {@link StuckWatch} whose thread starts with the first armed function or check; `dispose` ends it. */
 export function createStuckWatch(): StuckWatch & { dispose(): void } {
   let worker: Worker | undefined;
   let beating: NodeJS.Timeout | undefined;
@@ -114,11 +114,11 @@ export function createStuckWatch(): StuckWatch & { dispose(): void } {
     return started;
   };
   return {
-    arm(unit, timeoutMs, deadline) {
+    arm(unit, what, timeoutMs, deadline) {
       worker ??= start();
       const id = ++next;
       stamp();
-      worker.postMessage({ id, unit, timeoutMs, deadline });
+      worker.postMessage({ id, unit, what, timeoutMs, deadline });
       if (armed++ === 0) {
         beating = setInterval(stamp, BEAT_MS);
         beating.unref();

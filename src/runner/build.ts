@@ -158,6 +158,7 @@ export async function build(options: BuildOptions): Promise<Result<BuildResult, 
     executorFor: options.executorFor ?? localExecutorsOf(options, killGraceMs, groups, workers),
     emit,
     ...(inflight ? { inflight } : {}),
+    ...(options.stuckWatch ? { stuckWatch: options.stuckWatch } : {}),
     ...(options.outputRecords ? { outputRecords: options.outputRecords } : {}),
     ...(options.keepWritten === false ? { keepWritten: false } : {}),
     // So that every worker:exit comes before run:done.

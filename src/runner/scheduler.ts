@@ -88,7 +88,7 @@ export class Scheduler {
     this.ledger = new Ledger(options.fs, options.outputRecords ?? 'all', options.keepWritten ?? true);
     this.recorder = options.dryRun ? new PlanRecorder(this.book) : undefined;
     this.elsewhere = new ElsewhereWaits(timers);
-    this.checks = new CustomChecks(clock, timers);
+    this.checks = new CustomChecks(clock, timers, options.stuckWatch);
     const busy = (): boolean => this.running.size > 0 || this.checks.count > 0;
     this.expansions = new ExpansionGate({ ...options, queue: this.queue, clock, timers, busy, wake: () => this.pump() });
     const { book, ledger, hooks, queue, pending, state } = this;

@@ -8,6 +8,7 @@ import { describeThrown } from '../describe-thrown.ts';
 import type { Unit } from '../graph/unit.ts';
 import { err, ok, type Result } from '../result.ts';
 import { attemptInfo, unitView, viewCommand, withFingerprint, type UnitView } from './execute/unit-view.ts';
+import type { StuckWatch } from './execute/function-executor.ts';
 import { runInScope, type EscapeKind } from './function-scope.ts';
 import { systemTimers, type TimerHandle, type Timers } from './ports.ts';
 import { needsRecord, readOutputRecord } from './output-record.ts';
@@ -75,6 +76,8 @@ export interface CheckLimits {
   readonly onCheck?: (check: 'ready' | 'stale') => void;
   /** The run's timers, for `checkTimeout` (a scheduler on a virtual clock times checks out on it); default: real ones. */
   readonly timers?: Timers;
+  /** Told each check's deadline: a check that never yields holds the timer that would time it out. */
+  readonly stuckWatch?: StuckWatch;
 }
 
 /**
@@ -91,6 +94,7 @@ async function guard(
 ): Promise<Result<boolean, CheckFailure>> {
   limits.onCheck?.(check);
   const timers = limits.timers ?? systemTimers;
+  const disarm = limits.stuckWatch?.arm(unit.id, `${check}() check`, timeoutMs, Date.now() + timeoutMs);
   let over = false;
   let timer: TimerHandle | undefined;
   let onStop = (): void => undefined;
@@ -116,6 +120,7 @@ async function guard(
     });
   } finally {
     over = true;
+    disarm?.();
     timers.clear(timer);
     limits.signal.removeEventListener('abort', onStop);
   }

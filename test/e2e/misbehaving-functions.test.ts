@@ -140,6 +140,21 @@ describe('a function that never yields the thread', () => {
   });
 });
 
+describe('a custom check that never yields the thread', () => {
+  it('ends runcue past its checkTimeout, as kill -9 would, saying why (it hung before)', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: { t: { input: 'in.txt', output: 'out.txt', checkTimeout: '300ms',
+        ready: () => { for (;;) {} }, run: 'cp in.txt out.txt' } } };`,
+      'in.txt': 'x',
+    });
+    const result = await rig.run(['build'], { timeoutMs: 60_000 });
+    expect(result.signal).toBe('SIGKILL');
+    expect(result.stderr).toContain('runcue: t: its ready() check has held the JavaScript thread for');
+    expectNoInternalStack(result.stderr);
+  });
+});
+
 describe('odd thrown values', () => {
   it('fail only their unit, with a readable message', async () => {
     rig = new Rig();

@@ -30,7 +30,8 @@ export interface FunctionContext {
  * attempt's deadline; `arm` returns the call that says the attempt is over.
  */
 export interface StuckWatch {
-  arm(unit: string, timeoutMs: number, deadline: number): () => void;
+  /** `what` holds the thread: `function`, `ready() check`, `stale() check`. */
+  arm(unit: string, what: string, timeoutMs: number, deadline: number): () => void;
 }
 
 /** An executor that calls function tasks' functions in this process. */
@@ -66,7 +67,9 @@ export async function runFunction(req: AttemptRequest, context: FunctionContext)
     timeoutMs === undefined ? undefined : setTimeout(() => stop({ kind: 'timeout', ms: timeoutMs }, new Error('timeout')), timeoutMs);
   // Past its timeout and the grace an abandoned function gets, a function still holding the thread never yields.
   const disarm =
-    timeoutMs === undefined ? undefined : context.stuckWatch?.arm(view.unit.id, timeoutMs, Date.now() + timeoutMs + context.killGraceMs);
+    timeoutMs === undefined
+      ? undefined
+      : context.stuckWatch?.arm(view.unit.id, 'function', timeoutMs, Date.now() + timeoutMs + context.killGraceMs);
   const log = (message: string): void => {
     tail.push(`${message}\n`);
     req.log?.('log', message);

@@ -2,6 +2,7 @@
  * What the scheduler's parts share during one run: its options and result types, the record of
  * a unit waiting to run, the run's flags, and the context the loop hands to its parts.
  */
+import type { StuckWatch } from '../execute/function-executor.ts';
 import type { ResolvedConfig } from '../../config/resolved.ts';
 import type { FileSource } from '../../graph/expand.ts';
 import type { TargetPlan } from '../../graph/plan.ts';
@@ -34,6 +35,8 @@ export interface SchedulerOptions extends TargetPlan {
   readonly noDeps: boolean;
   readonly verbose: boolean;
   readonly killGraceMs: number;
+  /** Told the deadline of each custom check (see StuckWatch); none in a simulation. */
+  readonly stuckWatch?: StuckWatch;
   /** Clock, timers and randomness (the system's in a real run). */
   readonly ports: RunnerPorts;
   readonly emit: (event: RunEvent) => void;

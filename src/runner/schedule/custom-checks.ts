@@ -8,6 +8,7 @@ import type { Unit } from '../../graph/unit.ts';
 import { describeThrown } from '../../describe-thrown.ts';
 import type { Clock, Timers } from '../ports.ts';
 import type { CheckContext } from '../staleness.ts';
+import type { StuckWatch } from '../execute/function-executor.ts';
 import { customCheck, type CheckFailure, type CustomCheckResult } from '../unit-check.ts';
 
 /** Which custom check a unit waits for, and since when. */
@@ -23,10 +24,12 @@ export class CustomChecks {
   private readonly inFlight = new Map<string, CheckInFlight>();
   private running = 0;
   private readonly stopper = new AbortController();
+  private readonly stuckWatch: StuckWatch | undefined;
 
-  constructor(clock: Clock, timers: Timers) {
+  constructor(clock: Clock, timers: Timers, stuckWatch?: StuckWatch) {
     this.clock = clock;
     this.timers = timers;
+    this.stuckWatch = stuckWatch;
   }
 
   /** How many checks have not ended. */
@@ -55,6 +58,7 @@ export class CustomChecks {
     const limits = {
       signal: this.stopper.signal,
       timers: this.timers,
+      ...(this.stuckWatch ? { stuckWatch: this.stuckWatch } : {}),
       onCheck: (check: 'ready' | 'stale') => this.inFlight.set(unit.id, { check, since: this.clock.now() }),
     };
     // A throw here is a bug in runcue, not in the check: the unit fails all the same.
