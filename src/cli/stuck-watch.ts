@@ -95,7 +95,7 @@ function end(late, heldMs) {
 `;
 
 /** A {@link StuckWatch} whose thread starts with the first armed function or check; `dispose` ends it. */
-export function createStuckWatch(): StuckWatch & { dispose(): void } {
+export function createStuckWatch(): StuckWatch & { dispose(): Promise<void> } {
   let worker: Worker | undefined;
   let beating: NodeJS.Timeout | undefined;
   const beat = new Int32Array(new SharedArrayBuffer(4));
@@ -131,10 +131,12 @@ export function createStuckWatch(): StuckWatch & { dispose(): void } {
         if (--armed === 0) clearInterval(beating);
       };
     },
-    dispose() {
+    // Awaited: a thread still ending would keep runcue from exiting the moment it is done (main.ts).
+    async dispose() {
       clearInterval(beating);
-      void worker?.terminate();
+      const ending = worker;
       worker = undefined;
+      await ending?.terminate();
     },
   };
 }

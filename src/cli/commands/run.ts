@@ -128,7 +128,7 @@ export async function runReported<T>(
       }),
     context,
   );
-  stuckWatch.dispose();
+  await stuckWatch.dispose();
   await reporter.close();
   lastResort.dispose();
   const fatal = lastResort.fatalMessage(Boolean(options.verbose));

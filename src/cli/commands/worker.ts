@@ -59,7 +59,7 @@ export async function workerCommand(options: WorkerCommandOptions, context: CliC
       ...lockOf(context),
     });
   }, context);
-  stuckWatch.dispose();
+  await stuckWatch.dispose();
   await pools.close();
   groups.close();
   return interruptedExitCode(stoppedBy) ?? EXIT_CODES.ok;
