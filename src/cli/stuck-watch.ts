@@ -15,7 +15,7 @@
  * `Runtime.terminateExecution`) also drops every promise callback queued behind it, runcue's
  * among them, and a run that lost one could hang or lie; an exit cannot.
  */
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Worker } from 'node:worker_threads';
 import type { StuckWatch } from '../runner/execute/function-executor.ts';
 
@@ -106,7 +106,8 @@ export function createStuckWatch(): StuckWatch & { dispose(): Promise<void> } {
   const start = (): Worker => {
     const { Worker } = process.getBuiltinModule('node:worker_threads');
     const root = fileURLToPath(new URL('../..', import.meta.url));
-    const own = [`${root}dist/`, `${root}src/`].flatMap((dir) => [dir, `file://${dir}`]);
+    // Scripts are named by path (the engine script) or by URL (modules), which escapes some characters.
+    const own = [`${root}dist/`, `${root}src/`].flatMap((dir) => [dir, pathToFileURL(dir).href]);
     const started = new Worker(WATCHER, { eval: true, workerData: { beat: beat.buffer, base, own } });
     // It watches; it must not keep runcue alive, nor its errors end runcue.
     started.unref();
