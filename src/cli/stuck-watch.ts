@@ -23,13 +23,13 @@ import type { StuckWatch } from '../runner/execute/function-executor.ts';
 const BEAT_MS = 100;
 
 /**
- * The watching thread, as CommonJS source: a file of its own would need a loader path in the
- * bundle, and this is small. workerData: `beat` (an Int32Array's buffer: ms since `base` of the
+ * The watching thread, as source that runs as a script or a module alike: a file of its own
+ * would need a loader path in the bundle, and this is small. workerData: `beat` (an Int32Array's buffer: ms since `base` of the
  * last beat), `base`, `own` (path and URL prefixes of runcue's own code).
  */
 const WATCHER = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { writeSync } = require('node:fs');
+const { parentPort, workerData } = process.getBuiltinModule('node:worker_threads');
+const { writeSync } = process.getBuiltinModule('node:fs');
 const beat = new Int32Array(workerData.beat);
 const { base, own } = workerData;
 // Without a beat this long, the main thread is held, not busy between two beats.
@@ -56,7 +56,7 @@ setInterval(() => {
 function whoHolds(answer) {
   let session;
   try {
-    session = new (require('node:inspector').Session)();
+    session = new (process.getBuiltinModule('node:inspector').Session)();
     session.connectToMainThread();
   } catch {
     return answer(true);
@@ -108,7 +108,8 @@ export function createStuckWatch(): StuckWatch & { dispose(): Promise<void> } {
     const root = fileURLToPath(new URL('../..', import.meta.url));
     // Scripts are named by path (the engine script) or by URL (modules), which escapes some characters.
     const own = [`${root}dist/`, `${root}src/`].flatMap((dir) => [dir, pathToFileURL(dir).href]);
-    const started = new Worker(WATCHER, { eval: true, workerData: { beat: beat.buffer, base, own } });
+    // None of runcue's flags (an --input-type=module would make this source a module, a -r preload run in it).
+    const started = new Worker(WATCHER, { eval: true, execArgv: [], workerData: { beat: beat.buffer, base, own } });
     // It watches; it must not keep runcue alive, nor its errors end runcue.
     started.unref();
     started.on('error', () => undefined);
