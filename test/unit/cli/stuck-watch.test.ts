@@ -9,15 +9,19 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
-/** After `prepare`, arms a deadline already past, then holds the thread for about 2.5 s with `hold`. */
-function holdWith(hold: string, prepare = ''): { status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string } {
+/** After `prepare`, arms a deadline already past, then holds the thread for `holdMs` with `hold`. */
+function holdWith(
+  holdMs: number,
+  hold: string,
+  prepare = '',
+): { status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string } {
   const script = `
     import { createStuckWatch } from ${JSON.stringify(`${ROOT}src/cli/stuck-watch.ts`)};
     import { inputSignature } from ${JSON.stringify(`${ROOT}src/runner/staleness.ts`)};
     ${prepare}
     const watch = createStuckWatch();
     watch.arm('t', 'function', 10, Date.now() - 1);
-    const until = Date.now() + 2500;
+    const until = Date.now() + ${holdMs};
     ${hold}
     console.log('survived');
     await watch.dispose();
@@ -28,7 +32,8 @@ function holdWith(hold: string, prepare = ''): { status: number | null; signal: 
 
 describe('the stuck watch', () => {
   it("ends the process when the user's code holds the thread past the deadline", () => {
-    const run = holdWith('while (Date.now() < until) {}');
+    // Ended within about 1.5 s; the hold is long so that a loaded machine cannot outlast it.
+    const run = holdWith(10_000, 'while (Date.now() < until) {}');
     expect(run.signal).toBe('SIGKILL');
     expect(run.stdout).not.toContain('survived');
     expect(run.stderr).toContain('runcue: t: its function has held the JavaScript thread for');
@@ -37,6 +42,7 @@ describe('the stuck watch', () => {
   it("leaves runcue's own code alone however long it holds the thread", () => {
     // Sorting a big map's entries with runcue's comparator: the thread is held in src/runner.
     const run = holdWith(
+      3000,
       'while (Date.now() < until) inputSignature(inputs);',
       `const inputs = new Map();
       for (let i = 0; i < 400_000; i++) inputs.set(String((i * 7919) % 400_000).padStart(7, '0'), { mtimeMs: i, size: i });`,
