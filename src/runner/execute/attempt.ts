@@ -123,7 +123,7 @@ function afterRun(req: UnitRunRequest, before: BeforeRun & { readonly ok: true }
     case 'push-back':
       return { kind: 'push-back', retryAfterMs: result.retryAfterMs, removed: removeLeft(fs, view, outputs) };
     case 'done':
-      return afterSuccess(req, fs, outputs);
+      return afterSuccess(req, fs, outputs, result.outputTail ?? '');
     case 'failed': {
       const removed = removeLeft(fs, view, outputs);
       if (!result.abandoned) return { kind: 'failed', failure: result.failure, outputTail: result.outputTail, removed };
@@ -143,7 +143,7 @@ function afterRun(req: UnitRunRequest, before: BeforeRun & { readonly ok: true }
  * A finished attempt: it must have written its outputs; an input that changed while it ran
  * keeps the unit stale; otherwise its fingerprint (hash freshness) is recorded.
  */
-function afterSuccess(req: UnitRunRequest, fs: FileSystem, outputsBefore: OutputsBefore): UnitRunOutcome {
+function afterSuccess(req: UnitRunRequest, fs: FileSystem, outputsBefore: OutputsBefore, outputTail: string): UnitRunOutcome {
   const { view } = req;
   const { unit } = view;
   const written = outputsWritten(fs, unit.outputs, outputsBefore);
@@ -153,7 +153,8 @@ function afterSuccess(req: UnitRunRequest, fs: FileSystem, outputsBefore: Output
     return {
       kind: 'failed',
       failure: { reason: 'missing-output', outputs: paths, message },
-      outputTail: '',
+      // What it printed may say why it wrote nothing.
+      outputTail,
       removed: removeLeft(fs, view, outputsBefore),
     };
   }

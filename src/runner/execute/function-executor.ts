@@ -98,7 +98,7 @@ export async function runFunction(req: AttemptRequest, context: FunctionContext)
 }
 
 function settledAttempt(end: Settled, tail: OutputTail): ExecutorOutcome {
-  if (end.ok) return { kind: 'done' };
+  if (end.ok) return { kind: 'done', outputTail: tail.text() };
   const pushBack = asRateLimited(end.error);
   if (pushBack) return { kind: 'push-back', retryAfterMs: pushBack.retryAfterMs };
   if (end.error instanceof Error && end.error.stack) tail.push(`${end.error.stack}\n`);

@@ -1,0 +1,28 @@
+/** Fixes from the sixth audit of the built CLI: each test failed on the code before its fix. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { Rig } from '../rig/index.ts';
+
+let rig: Rig;
+afterEach(() => rig.cleanup());
+
+describe('a unit that ends well but writes no output', () => {
+  it('shows what it printed, as any failed unit does (command and function alike)', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: {
+        cmd: { output: 'out/cmd.txt', run: 'echo cmd-said-why' },
+        fn: { output: 'out/fn.txt', run: async (unit, { log }) => { log('fn-said-why'); } },
+      } };`,
+    });
+    const human = await rig.run(['build', '--keep-going']);
+    expect(human.code).toBe(1);
+    expect(human.stderr).toContain('cmd-said-why');
+    expect(human.stderr).toContain('fn-said-why');
+    const json = await rig.run(['build', '--keep-going', '--json']);
+    const fails = json.stdout
+      .split('\n')
+      .filter((l) => l.includes('"unit:fail"'))
+      .map((l) => JSON.parse(l) as { unit: string; outputTail: string });
+    expect(Object.fromEntries(fails.map((f) => [f.unit, f.outputTail]))).toEqual({ cmd: 'cmd-said-why', fn: 'fn-said-why' });
+  });
+});
