@@ -26,3 +26,20 @@ describe('a unit that ends well but writes no output', () => {
     expect(Object.fromEntries(fails.map((f) => [f.unit, f.outputTail]))).toEqual({ cmd: 'cmd-said-why', fn: 'fn-said-why' });
   });
 });
+
+describe('list', () => {
+  it('shows the burst the limiter paces a service with several rates at: the smallest, never above N', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default {
+        services: { api: { rate: ['3/2s', '5/10s'] }, big: { rate: '5/s', burst: 10 }, db: { rate: ['10/s', '100/min'] } },
+        tasks: { t: { uses: ['api', 'big', 'db'], output: 'x', run: 'true' } },
+      };`,
+    });
+    const result = await rig.run(['list', '--json']);
+    expect(result.code).toBe(0);
+    const doc = JSON.parse(result.stdout) as { services: { name: string; burst: number | null }[] };
+    // 3/2s goes out 2 at once, 5/10s one at a time: together, one at a time.
+    expect(Object.fromEntries(doc.services.map((s) => [s.name, s.burst]))).toEqual({ api: 1, big: 5, db: 2, cpu: null });
+  });
+});
