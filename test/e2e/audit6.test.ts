@@ -43,3 +43,19 @@ describe('list', () => {
     expect(Object.fromEntries(doc.services.map((s) => [s.name, s.burst]))).toEqual({ api: 1, big: 5, db: 2, cpu: null });
   });
 });
+
+describe('why', () => {
+  it('shows a directory output as built, with its time, not as missing (build takes it as fresh)', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: { site: { input: 'src.txt', output: 'site', run: 'mkdir -p site && cp src.txt site/index.html' } } };`,
+      'src.txt': 's',
+    });
+    expect((await rig.run(['build'])).code).toBe(0);
+    const result = await rig.run(['why', 'site']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/outputs:\n {2}site {2}\d{4}-/);
+    expect(result.stdout).toMatch(/newest input src\.txt \(.*\) is not newer than oldest output site/);
+    expect(result.stdout).toContain('verdict: fresh');
+  });
+});
