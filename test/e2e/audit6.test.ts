@@ -1,6 +1,6 @@
 /** Fixes from the sixth audit of the built CLI: each test failed on the code before its fix. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { Rig } from '../rig/index.ts';
+import { collect, Rig, waitFor } from '../rig/index.ts';
 
 let rig: Rig;
 afterEach(() => rig.cleanup());
@@ -57,5 +57,43 @@ describe('why', () => {
     expect(result.stdout).toMatch(/outputs:\n {2}site {2}\d{4}-/);
     expect(result.stdout).toMatch(/newest input src\.txt \(.*\) is not newer than oldest output site/);
     expect(result.stdout).toContain('verdict: fresh');
+  });
+});
+
+describe('durations longer than a timer holds (about 24.8 days)', () => {
+  it('a timeout of 30 days does not fire at once (it timed out every unit after 1 ms)', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: {
+        cmd: { output: 'cmd.txt', timeout: '30d', run: 'sleep 0.3; touch cmd.txt' },
+        fn: { output: 'fn.txt', timeout: '30d', run: async () => { await new Promise((r) => setTimeout(r, 300)); (await import('node:fs')).writeFileSync('fn.txt', 'x'); } },
+      } };`,
+    });
+    const result = await rig.run(['build']);
+    expect(result.stderr).not.toContain('TimeoutOverflowWarning');
+    expect(result.code).toBe(0);
+    expect(rig.exists('cmd.txt') && rig.exists('fn.txt')).toBe(true);
+  });
+
+  it('watch does not cycle without end when a maxAge of 30 days is due far ahead', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: { t: { input: 'in.txt', output: 'out.txt', maxAge: '30d', run: 'cp in.txt out.txt' } } };`,
+      'in.txt': 'a',
+    });
+    const child = rig.spawn(['watch', '--json']);
+    const done = collect(child, 30_000);
+    let stdout = '';
+    child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const cycles = (): number => stdout.split('\n').filter((l) => l.includes('"watch:cycle"') && l.includes('"done"')).length;
+    try {
+      await waitFor(() => cycles() >= 1, 20_000, 'the first build');
+      await new Promise((r) => setTimeout(r, 1000));
+    } finally {
+      child.kill('SIGINT');
+    }
+    const result = await done;
+    expect(result.stderr).not.toContain('TimeoutOverflowWarning');
+    expect(cycles()).toBe(1);
   });
 });

@@ -13,6 +13,7 @@ import { asRateLimited } from '../push-back.ts';
 import type { AttemptRequest, Executor, ExecutorOutcome } from './executor.ts';
 import { OutputTail } from './output-tail.ts';
 import { attemptInfo } from './unit-view.ts';
+import { timerMs } from '../ports.ts';
 
 /** What every function attempt of a run shares. */
 export interface FunctionContext {
@@ -52,7 +53,9 @@ export async function runFunction(req: AttemptRequest, context: FunctionContext)
   else req.signal.addEventListener('abort', onAbort, { once: true });
   const timeoutMs = view.timeoutMs;
   const timer =
-    timeoutMs === undefined ? undefined : setTimeout(() => stop({ kind: 'timeout', ms: timeoutMs }, new Error('timeout')), timeoutMs);
+    timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => stop({ kind: 'timeout', ms: timeoutMs }, new Error('timeout')), timerMs(timeoutMs));
   const log = (message: string): void => {
     tail.push(`${message}\n`);
     req.log?.('log', message);
@@ -79,7 +82,7 @@ export async function runFunction(req: AttemptRequest, context: FunctionContext)
   const graceOver = new Promise<'abandoned'>((resolve) => {
     const startGrace = (): void => {
       if (context.stopNow?.aborted) resolve('abandoned');
-      else graceTimer = setTimeout(() => resolve('abandoned'), context.killGraceMs);
+      else graceTimer = setTimeout(() => resolve('abandoned'), timerMs(context.killGraceMs));
     };
     if (controller.signal.aborted) startGrace();
     else controller.signal.addEventListener('abort', startGrace, { once: true });
