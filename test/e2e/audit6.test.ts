@@ -97,3 +97,19 @@ describe('durations longer than a timer holds (about 24.8 days)', () => {
     expect(cycles()).toBe(1);
   });
 });
+
+describe('--json', () => {
+  it('keeps stdout to events when a function task writes to process.stdout directly', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `import { writeFileSync } from 'node:fs';
+        export default { tasks: { f: { output: 'x', run: async () => { process.stdout.write('raw-from-fn\\n'); writeFileSync('x', 'x'); } } } };`,
+    });
+    const result = await rig.run(['build', '--json']);
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trim().split('\n');
+    expect(lines.filter((l) => !l.startsWith('{"type":'))).toEqual([]);
+    expect(lines.at(-1)).toContain('"run:done"');
+    expect(result.stderr).toContain('raw-from-fn');
+  });
+});
