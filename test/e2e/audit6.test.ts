@@ -113,3 +113,23 @@ describe('--json', () => {
     expect(result.stderr).toContain('raw-from-fn');
   });
 });
+
+describe('patterns that spell a leading dot', () => {
+  it('match hidden files and directories, whatever other tasks walk (they matched nothing, or only alone)', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: {
+        plain: { input: 'in/{n}.txt', output: 'out/plain-{n}.txt', run: 'cp {input} {output}' },
+        dotfile: { input: 'in/.{n}.txt', output: 'out/dotfile-{n}.txt', run: 'cp {input} {output}' },
+        dotdir: { input: 'in/.hid/{n}.txt', output: 'out/dotdir-{n}.txt', run: 'cp {input} {output}' },
+      } };`,
+      'in/b.txt': 'b',
+      'in/.a.txt': 'a',
+      'in/.hid/c.txt': 'c',
+    });
+    const result = await rig.run(['plan', '--json']);
+    expect(result.code).toBe(0);
+    const units = (JSON.parse(result.stdout) as { units: { unit: string }[] }).units.map((u) => u.unit).sort();
+    expect(units).toEqual(['dotdir[n=c]', 'dotfile[n=a]', 'plain[n=b]']);
+  });
+});
