@@ -133,3 +133,27 @@ describe('patterns that spell a leading dot', () => {
     expect(units).toEqual(['dotdir[n=c]', 'dotfile[n=a]', 'plain[n=b]']);
   });
 });
+
+describe('push-back', () => {
+  it('of several units in flight at once does not stack the backoff (the sixth paused the service for up to 32 backoffs)', async () => {
+    rig = new Rig();
+    const names = ['1', '2', '3', '4', '5', '6'];
+    rig.write({
+      'runcue.config.mjs': `export default {
+        services: { api: { rate: '100/s', burst: 100 } },
+        tasks: { t: { uses: 'api', backoff: '300ms', input: 'in/{n}.txt', output: 'out/{n}.txt',
+          run: 'sleep 0.3; if [ ! -e flag{n} ]; then touch flag{n}; exit 75; fi; cp {input} {output}' } },
+      };`,
+      ...Object.fromEntries(names.map((n) => [`in/${n}.txt`, n])),
+    });
+    const result = await rig.run(['build', '--json']);
+    expect(result.code).toBe(0);
+    const retries = result.stdout
+      .split('\n')
+      .filter((l) => l.includes('"unit:retry"'))
+      .map((l) => JSON.parse(l) as { delayMs: number; kind: string });
+    expect(retries).toHaveLength(6);
+    // All six started together and were pushed back together: one step of backoff, [0, 300 ms).
+    for (const r of retries) expect(r.delayMs).toBeLessThan(300);
+  });
+});
