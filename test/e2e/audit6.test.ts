@@ -157,3 +157,21 @@ describe('push-back', () => {
     for (const r of retries) expect(r.delayMs).toBeLessThan(300);
   });
 });
+
+describe('keepFailedOutputs', () => {
+  it('keeps what a failed unit wrote, but not looking fresh (the next build skipped the unit)', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: { t: { input: 'in.txt', output: 'out.txt', keepFailedOutputs: true,
+        run: 'echo run >> log.txt; echo partial > out.txt; [ -e ok ] || exit 1' } } };`,
+      'in.txt': 'a',
+    });
+    expect((await rig.run(['build'])).code).toBe(1);
+    expect(rig.read('out.txt')).toBe('partial\n');
+    const plan = await rig.run(['plan']);
+    expect(plan.stdout).toContain('would run');
+    rig.write({ ok: '' });
+    expect((await rig.run(['build'])).code).toBe(0);
+    expect(rig.read('log.txt')).toBe('run\nrun\n');
+  });
+});

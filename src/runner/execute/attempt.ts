@@ -9,7 +9,16 @@ import type { UnitFailure } from '../events.ts';
 import { abandonAttempt, type AbandonedAttempt } from '../abandoned.ts';
 import { FINGERPRINT_DIR, recordFingerprint } from '../fingerprint.ts';
 import { nodeFileSystem, type FileSystem } from '../file-system.ts';
-import { makeDir, makeOutputDirs, removeChangedOutputs, setMtime, snapshot, statPath, type FileStat } from '../files.ts';
+import {
+  dateBackChangedOutputs,
+  makeDir,
+  makeOutputDirs,
+  removeChangedOutputs,
+  setMtime,
+  snapshot,
+  statPath,
+  type FileStat,
+} from '../files.ts';
 import { observeOutputs, outputsWritten, removeChangedDirectories, touchDirectories, type OutputsBefore } from '../outputs-written.ts';
 import { changedInputs } from '../staleness.ts';
 import type { AttemptRequest, Executor, ExecutorOutcome } from './executor.ts';
@@ -110,9 +119,12 @@ function attemptRequest(req: UnitRunRequest): AttemptRequest {
   return req.log ? { view, attempt, signal, log: req.log } : { view, attempt, signal };
 }
 
-/** Removes what a failed attempt left (unless its task keeps failed outputs); says what went. */
+/** Removes what a failed attempt left (a task that keeps failed outputs: dates them back); says what went. */
 function removeLeft(fs: FileSystem, view: UnitView, before: OutputsBefore): string[] {
-  if (view.keepFailedOutputs) return [];
+  if (view.keepFailedOutputs) {
+    dateBackChangedOutputs(fs, view.unit.outputs, before.files);
+    return [];
+  }
   return [...removeChangedDirectories(fs, view.unit, before.dirs), ...removeChangedOutputs(fs, view.unit.outputs, before.files)];
 }
 
