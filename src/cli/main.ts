@@ -13,12 +13,26 @@ import { setV8Flag, withDefaultFlags } from './v8-flags.ts';
 /** Long enough for stdout and stderr to drain where writes are asynchronous (TTYs, macOS pipes). */
 const LINGER_MS = 250;
 
-/** Points every method of the global console at stderr (`console.log` in a config included). */
-function consoleToStderr(): void {
+/**
+ * Points every method of the global console at stderr (`console.log` in a config included), and
+ * `process.stdout.write` too (a function task or a library it calls may write there directly):
+ * runcue's own JSON goes out through the stream this returns, which keeps the real write.
+ */
+function consoleToStderr(): NodeJS.WriteStream {
   const { Console } = process.getBuiltinModule('node:console');
   const toStderr = new Console({ stdout: process.stderr, stderr: process.stderr });
   const target = console as unknown as Record<string, unknown>;
   for (const [name, method] of Object.entries(toStderr)) if (typeof method === 'function') target[name] = method;
+  const stdout = process.stdout;
+  const realWrite = stdout.write.bind(stdout);
+  stdout.write = ((...args: Parameters<typeof process.stderr.write>) => process.stderr.write(...args)) as typeof stdout.write;
+  return new Proxy(stdout, {
+    get(real, key) {
+      if (key === 'write') return realWrite;
+      const value: unknown = Reflect.get(real, key, real);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(real) : value;
+    },
+  });
 }
 
 /**
@@ -61,6 +75,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     if (error.code !== 'EPIPE') throw error;
   });
   let stderr: NodeJS.WriteStream | undefined;
+  // Set when the command prints JSON: stdout is then runcue's alone (see consoleToStderr).
+  let jsonStdout: NodeJS.WriteStream | undefined;
   const context: CliContext = {
     cwd: process.cwd(),
     env: process.env,
@@ -68,7 +84,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     // exists already, above). Made under V8's default flags, the modules stderr loads come from
     // Node's code cache (see v8-flags.ts).
     get stdout() {
-      return process.stdout;
+      return jsonStdout ?? process.stdout;
     },
     get stderr() {
       return (stderr ??= withDefaultFlags(() => process.stderr));
@@ -76,7 +92,9 @@ export async function main(argv: readonly string[]): Promise<void> {
     setExitCode: (code) => {
       process.exitCode = code;
     },
-    consoleToStderr: () => withDefaultFlags(consoleToStderr),
+    consoleToStderr: () => {
+      jsonStdout ??= withDefaultFlags(consoleToStderr);
+    },
   };
   const { CommanderError, createProgram } = await loadEngine(fileURLToPath(new URL('engine.cjs', import.meta.url)), argv[2]);
   setFlags(argv[2]);

@@ -158,6 +158,19 @@ export function removeChangedOutputs(fs: FileSystem, outputs: readonly UnitPath[
   return removed.sort();
 }
 
+/**
+ * Dates the outputs a failed attempt created or changed back to the epoch, for a task that keeps
+ * them (`keepFailedOutputs`): kept for a look, they must not look fresh to the next run.
+ */
+export function dateBackChangedOutputs(fs: FileSystem, outputs: readonly UnitPath[], before: ReadonlyMap<string, FileStat>): void {
+  const changed: string[] = [];
+  for (const [file, now] of snapshot(fs, outputs)) {
+    const was = before.get(file);
+    if (!was || was.mtimeMs !== now.mtimeMs || was.size !== now.size) changed.push(file);
+  }
+  setMtime(fs, changed, 0);
+}
+
 /** Sets files' mtime (used to keep outputs older than an input that changed during the run). */
 export function setMtime(fs: FileSystem, files: Iterable<string>, mtimeMs: number): void {
   for (const f of files) {

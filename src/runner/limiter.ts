@@ -76,6 +76,15 @@ function windowsOf(service: Pick<ResolvedService, 'rates' | 'burst'>): Window[] 
   return windows;
 }
 
+/**
+ * How many starts may go out at once: the smallest burst of any of its rates (none above its
+ * rate's N); undefined without a rate.
+ */
+export function startsAtOnce(service: Pick<ResolvedService, 'rates' | 'burst'>): number | undefined {
+  const bursts = service.rates.map((rate) => Math.min(rate.count, service.burst ?? defaultBurst(rate.count, rate.windowMs)));
+  return bursts.length === 0 ? undefined : Math.min(...bursts);
+}
+
 /** `max(1, ceil(N per second))`; the division is exact whenever N per second is a whole number. */
 function defaultBurst(count: number, windowMs: number): number {
   return Math.max(1, Math.ceil((count * 1000) / windowMs));

@@ -8,6 +8,8 @@ import type { ResolvedConfig } from '../config/resolved.ts';
 import type { Unit } from '../graph/unit.ts';
 
 export function missingInputMessage(config: ResolvedConfig, unit: Unit, input: string, noDeps = false): string {
+  // An input function that threw or returned no usable path (expand.ts): that is the whole story.
+  if (input.startsWith('(input ') && input.endsWith(')')) return `${unit.id} waits for ${input.slice(1, -1)}`;
   for (const task of config.tasks.values()) {
     if (task.name === unit.task) continue;
     const output = task.outputs.find((o) => globsIntersect(o.pattern.glob, input));

@@ -38,9 +38,20 @@ export interface RunnerPorts {
 
 export const systemClock: Clock = { now: () => Date.now() };
 
+/** The longest delay `setTimeout` takes (about 24.8 days): a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * A delay `setTimeout` keeps: a longer one (a `timeout: '30d'`, a `maxAge` expiry in watch) is
+ * cut to the longest it takes, so it fires late rather than at once.
+ */
+export function timerMs(ms: number): number {
+  return Math.min(ms, MAX_TIMER_MS);
+}
+
 export const systemTimers: Timers = {
   set(fn, ms, options) {
-    const timer = setTimeout(fn, ms);
+    const timer = setTimeout(fn, timerMs(ms));
     if (options?.unref) timer.unref();
     return timer as unknown as TimerHandle;
   },

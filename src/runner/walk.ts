@@ -12,9 +12,11 @@ const SKIPPED = new Set(['node_modules']);
 
 /**
  * Every regular file under `root/base`, recursively, as sorted relative POSIX paths from `root`.
- * Skips `node_modules` and every entry starting with `.` (`.git`, `.runcue`; picomatch's
- * `dot: false` would never match them anyway). Symlinks are followed (a cycle is walked once).
- * A missing or unreadable `base` gives `[]`.
+ * Skips `node_modules` and every directory starting with `.` (`.git`, `.runcue`): only a pattern
+ * based inside one (`.cache/{n}.json`) walks it. Files starting with `.` are listed, for a
+ * pattern that spells the dot (`in/.{n}.txt`); `*` and wildcards never match them (picomatch's
+ * `dot: false`). Symlinks are followed (a cycle is walked once). A missing or unreadable `base`
+ * gives `[]`.
  */
 export function listFiles(fs: FileSystem, base: string): string[] {
   const walk: Walk = { fs, start: base, out: [], linkedDirs: new Set() };
@@ -42,9 +44,9 @@ function visit(walk: Walk, prefix: string): void {
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i] as FsEntry;
     const name = entry.name;
-    if (name.startsWith('.') || SKIPPED.has(name)) continue;
     const rel = prefix + name;
     if (entry.isFile()) walk.out.push(rel);
+    else if (name.startsWith('.') || SKIPPED.has(name)) continue;
     else if (entry.isDirectory()) visit(walk, `${rel}/`);
     else if (entry.isSymbolicLink()) followLink(walk, rel);
   }
@@ -77,9 +79,15 @@ export interface FileLister {
   invalidate(): void;
 }
 
-/** Covers `base` with the walk of `walked`? (`''` covers everything; `a` covers `a/b`.) */
+/**
+ * Covers `base` with the walk of `walked`? (`''` covers everything; `a` covers `a/b`, but not
+ * `a/.cache/b`: the walk of `a` skipped the directories starting with `.`.)
+ */
 function covers(walked: string, base: string): boolean {
-  return walked === '' || base === walked || base.startsWith(`${walked}/`);
+  if (base === walked) return true;
+  if (walked !== '' && !base.startsWith(`${walked}/`)) return false;
+  const below = walked === '' ? base : base.slice(walked.length + 1);
+  return !below.startsWith('.') && !below.includes('/.');
 }
 
 /**

@@ -62,13 +62,14 @@ export async function unitStory(
   const byUnit = new Map((dry.ok ? dry.value.plan : []).map((e) => [e.unit, e]));
   // As build sees them: a glob input never reads an orphan (orphans.ts).
   const isOrphan = orphanCheck(nodeFileSystem(config.root), config, graph, new Set(config.tasks.keys()));
-  const pattern = (p: UnitPath, skipOrphans: boolean): StoryPattern => ({
-    pattern: p.path,
-    isGlob: p.isGlob,
-    files: filesOf(nodeFileSystem(config.root), p)
-      .filter((f) => !(skipOrphans && p.isGlob && isOrphan(f)))
-      .map((f) => ({ path: f, mtimeMs: statPath(nodeFileSystem(config.root), f)?.mtimeMs ?? null })),
-  });
+  const fs = nodeFileSystem(config.root);
+  const pattern = (p: UnitPath, isInput: boolean): StoryPattern => {
+    // A concrete output may be a directory (`output: 'site'`), as the staleness check takes it.
+    const dir = isInput || p.isGlob ? undefined : fs.stat(p.path);
+    if (dir?.isDirectory()) return { pattern: p.path, isGlob: false, files: [{ path: p.path, mtimeMs: dir.mtimeMs }] };
+    const files = filesOf(fs, p).filter((f) => !(isInput && p.isGlob && isOrphan(f)));
+    return { pattern: p.path, isGlob: p.isGlob, files: files.map((f) => ({ path: f, mtimeMs: statPath(fs, f)?.mtimeMs ?? null })) };
+  };
   return {
     unit,
     inputs: unit.inputs.map((p) => pattern(p, true)),

@@ -26,6 +26,7 @@ import { RerunPolicy, type CycleOutcome, type CycleRequest, type PolicyClock } f
 import { watchScope, type WatchScope } from './scope.ts';
 import { openChokidarWatcher, type FileWatcher, type OpenWatcher } from './watcher.ts';
 import { WorkerPools } from '../runner/workers/pools.ts';
+import { timerMs } from '../runner/ports.ts';
 
 /** How to watch; the build options apply to every cycle (`force` to the initial one only). */
 export interface WatchOptions {
@@ -81,7 +82,7 @@ export async function watch(options: WatchOptions): Promise<Result<WatchSummary,
 const systemClock: PolicyClock = {
   now: () => Date.now(),
   schedule: (delayMs, fn) => {
-    const timer = setTimeout(fn, delayMs);
+    const timer = setTimeout(fn, timerMs(delayMs));
     return () => clearTimeout(timer);
   },
 };

@@ -78,7 +78,8 @@ describe('input functions', () => {
     rig.write({ 'runcue.config.mjs': withInput(fn), 'in/a': 'a' });
     const result = await rig.run(['build']);
     expect(result.stderr).not.toMatch(/internal error|\n\s+at /);
-    expect(result.stderr).toContain('t[n=a] waits for (input extra:');
+    expect(result.stderr).toContain('t[n=a] waits for input extra:');
+    expect(result.stderr).not.toContain('no task produces it');
     expect(result.stderr).toContain(message);
     expect(result.code).toBe(1);
   });

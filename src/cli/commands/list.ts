@@ -11,6 +11,7 @@ import { EXIT_CODES } from '../exit-codes.ts';
 import { loadPlan } from './load.ts';
 import { formatTable } from './table.ts';
 import { countStates, UNIT_STATES, type TaskStateCounts } from '../../runner/unit-states.ts';
+import { startsAtOnce } from '../../runner/limiter.ts';
 
 /** Version of the `list --json` document; fields are only ever added within a version. */
 export const LIST_JSON_VERSION = 1;
@@ -55,8 +56,8 @@ function listDocument(config: ResolvedConfig, counts: ReadonlyMap<string, TaskSt
     name: service.name,
     concurrent: service.concurrent ?? null,
     rates: service.rates.map((r) => r.source),
-    // The effective burst: by default max(1, ceil(N per second)) of the first rate, as the limiter uses.
-    burst: service.burst ?? (service.rates[0] ? Math.max(1, Math.ceil((service.rates[0].count * 1000) / service.rates[0].windowMs)) : null),
+    // The effective burst, as the limiter paces: the smallest over the rates, by default max(1, ceil(N per second)) each.
+    burst: startsAtOnce(service) ?? null,
     tasks: tasks.filter((t) => t.uses.includes(service.name)).map((t) => t.name),
   }));
   return { version: LIST_JSON_VERSION, root: config.root, tasks, services };

@@ -9,7 +9,16 @@ import type { UnitFailure } from '../events.ts';
 import { abandonAttempt, type AbandonedAttempt } from '../abandoned.ts';
 import { FINGERPRINT_DIR, recordFingerprint } from '../fingerprint.ts';
 import { nodeFileSystem, type FileSystem } from '../file-system.ts';
-import { makeDir, makeOutputDirs, removeChangedOutputs, setMtime, snapshot, statPath, type FileStat } from '../files.ts';
+import {
+  dateBackChangedOutputs,
+  makeDir,
+  makeOutputDirs,
+  removeChangedOutputs,
+  setMtime,
+  snapshot,
+  statPath,
+  type FileStat,
+} from '../files.ts';
 import { observeOutputs, outputsWritten, removeChangedDirectories, touchDirectories, type OutputsBefore } from '../outputs-written.ts';
 import { changedInputs } from '../staleness.ts';
 import type { AttemptRequest, Executor, ExecutorOutcome } from './executor.ts';
@@ -110,9 +119,12 @@ function attemptRequest(req: UnitRunRequest): AttemptRequest {
   return req.log ? { view, attempt, signal, log: req.log } : { view, attempt, signal };
 }
 
-/** Removes what a failed attempt left (unless its task keeps failed outputs); says what went. */
+/** Removes what a failed attempt left (a task that keeps failed outputs: dates them back); says what went. */
 function removeLeft(fs: FileSystem, view: UnitView, before: OutputsBefore): string[] {
-  if (view.keepFailedOutputs) return [];
+  if (view.keepFailedOutputs) {
+    dateBackChangedOutputs(fs, view.unit.outputs, before.files);
+    return [];
+  }
   return [...removeChangedDirectories(fs, view.unit, before.dirs), ...removeChangedOutputs(fs, view.unit.outputs, before.files)];
 }
 
@@ -123,7 +135,7 @@ function afterRun(req: UnitRunRequest, before: BeforeRun & { readonly ok: true }
     case 'push-back':
       return { kind: 'push-back', retryAfterMs: result.retryAfterMs, removed: removeLeft(fs, view, outputs) };
     case 'done':
-      return afterSuccess(req, fs, outputs);
+      return afterSuccess(req, fs, outputs, result.outputTail ?? '');
     case 'failed': {
       const removed = removeLeft(fs, view, outputs);
       if (!result.abandoned) return { kind: 'failed', failure: result.failure, outputTail: result.outputTail, removed };
@@ -143,7 +155,7 @@ function afterRun(req: UnitRunRequest, before: BeforeRun & { readonly ok: true }
  * A finished attempt: it must have written its outputs; an input that changed while it ran
  * keeps the unit stale; otherwise its fingerprint (hash freshness) is recorded.
  */
-function afterSuccess(req: UnitRunRequest, fs: FileSystem, outputsBefore: OutputsBefore): UnitRunOutcome {
+function afterSuccess(req: UnitRunRequest, fs: FileSystem, outputsBefore: OutputsBefore, outputTail: string): UnitRunOutcome {
   const { view } = req;
   const { unit } = view;
   const written = outputsWritten(fs, unit.outputs, outputsBefore);
@@ -153,7 +165,8 @@ function afterSuccess(req: UnitRunRequest, fs: FileSystem, outputsBefore: Output
     return {
       kind: 'failed',
       failure: { reason: 'missing-output', outputs: paths, message },
-      outputTail: '',
+      // What it printed may say why it wrote nothing.
+      outputTail,
       removed: removeLeft(fs, view, outputsBefore),
     };
   }

@@ -6,6 +6,7 @@
 import type { UnitFailure } from '../events.ts';
 import { groupAlive, groupRunning, signalGroup, type ProcessGroups } from '../process-groups.ts';
 import { stopEscaped } from './escaped.ts';
+import { timerMs } from '../ports.ts';
 
 /**
  * A failed command that ran less than this could not have seen pids handed out all the way
@@ -62,7 +63,7 @@ export class GroupStop {
     this.options = options;
     this.quiet = quiet;
     options.signal.addEventListener('abort', this.onAbort, { once: true });
-    this.timer = options.timeoutMs === undefined ? undefined : setTimeout(() => this.kill('timeout'), options.timeoutMs);
+    this.timer = options.timeoutMs === undefined ? undefined : setTimeout(() => this.kill('timeout'), timerMs(options.timeoutMs));
   }
 
   /** The command runs as process group `pid`. */
@@ -135,7 +136,7 @@ export class GroupStop {
     if (pid === undefined) return;
     signalGroup(pid, 'SIGTERM');
     // The direct child may ignore SIGTERM too, and then it never exits without this.
-    setTimeout(() => signalGroup(pid, 'SIGKILL'), Math.max(0, this.deadline - Date.now())).unref();
+    setTimeout(() => signalGroup(pid, 'SIGKILL'), timerMs(Math.max(0, this.deadline - Date.now()))).unref();
   }
 }
 

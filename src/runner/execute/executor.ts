@@ -29,7 +29,8 @@ export interface AttemptRequest {
 /** How an attempt ended, as its executor saw it. */
 export type ExecutorOutcome =
   /** The work finished; whether it wrote its outputs is checked around the executor. */
-  | { readonly kind: 'done' }
+  /** `outputTail`: the last lines of its output, for a missing-output failure found afterwards. */
+  | { readonly kind: 'done'; readonly outputTail?: string }
   /** The service said "too many requests" (exit 75, RateLimitError): requeue, not a failure. */
   | { readonly kind: 'push-back'; readonly retryAfterMs: number | undefined }
   | {

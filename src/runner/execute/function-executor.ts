@@ -13,6 +13,7 @@ import { asRateLimited } from '../push-back.ts';
 import type { AttemptRequest, Executor, ExecutorOutcome } from './executor.ts';
 import { OutputTail } from './output-tail.ts';
 import { attemptInfo } from './unit-view.ts';
+import { timerMs } from '../ports.ts';
 
 /** What every function attempt of a run shares. */
 export interface FunctionContext {
@@ -64,7 +65,9 @@ export async function runFunction(req: AttemptRequest, context: FunctionContext)
   else req.signal.addEventListener('abort', onAbort, { once: true });
   const timeoutMs = view.timeoutMs;
   const timer =
-    timeoutMs === undefined ? undefined : setTimeout(() => stop({ kind: 'timeout', ms: timeoutMs }, new Error('timeout')), timeoutMs);
+    timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => stop({ kind: 'timeout', ms: timeoutMs }, new Error('timeout')), timerMs(timeoutMs));
   // Past its timeout and the grace an abandoned function gets, a function still holding the thread never yields.
   const disarm =
     timeoutMs === undefined
@@ -96,7 +99,7 @@ export async function runFunction(req: AttemptRequest, context: FunctionContext)
   const graceOver = new Promise<'abandoned'>((resolve) => {
     const startGrace = (): void => {
       if (context.stopNow?.aborted) resolve('abandoned');
-      else graceTimer = setTimeout(() => resolve('abandoned'), context.killGraceMs);
+      else graceTimer = setTimeout(() => resolve('abandoned'), timerMs(context.killGraceMs));
     };
     if (controller.signal.aborted) startGrace();
     else controller.signal.addEventListener('abort', startGrace, { once: true });
@@ -116,7 +119,7 @@ export async function runFunction(req: AttemptRequest, context: FunctionContext)
 }
 
 function settledAttempt(end: Settled, tail: OutputTail): ExecutorOutcome {
-  if (end.ok) return { kind: 'done' };
+  if (end.ok) return { kind: 'done', outputTail: tail.text() };
   const pushBack = asRateLimited(end.error);
   if (pushBack) return { kind: 'push-back', retryAfterMs: pushBack.retryAfterMs };
   if (end.error instanceof Error && end.error.stack) tail.push(`${end.error.stack}\n`);

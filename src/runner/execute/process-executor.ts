@@ -78,7 +78,7 @@ async function spawnCommand(
   // Read only on exit 75: a failed read throws, and doing it for every unit showed in profiles.
   // Otherwise a file the command wrote anyway (then failed, or was stopped) is not left in TMPDIR.
   if (!pushedBack && existsSync(retryAfterFile)) rmSync(retryAfterFile, { force: true });
-  if (outcome.ok) return { kind: 'done' };
+  if (outcome.ok) return { kind: 'done', outputTail: outcome.outputTail };
   const { failure, outputTail } = outcome;
   if (pushedBack) return { kind: 'push-back', retryAfterMs: takeRetryAfterFile(retryAfterFile, Date.now()) };
   if (failure.reason === 'spawn-error' && failure.message.includes('E2BIG')) {

@@ -11,6 +11,7 @@
 import type { Redis } from 'ioredis';
 import type { ResolvedConfig, ResolvedTask } from '../../config/resolved.ts';
 import { QUEUE_PREFIX } from './names.ts';
+import { timerMs } from '../ports.ts';
 
 /** One rate the gate holds a start to, with its Redis keys. */
 export interface GateRate {
@@ -149,7 +150,7 @@ export function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
     const timer = setTimeout(() => {
       signal.removeEventListener('abort', onAbort);
       resolve(true);
-    }, ms);
+    }, timerMs(ms));
     signal.addEventListener('abort', onAbort, { once: true });
   });
 }

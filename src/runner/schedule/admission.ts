@@ -47,6 +47,8 @@ export class Admission {
   private readonly pausedUntil = new Map<string, number>();
   /** Consecutive push-backs per service, for exponential backoff when no Retry-After is given. */
   private readonly pushBackStreak = new Map<string, number>();
+  /** When each service last pushed back. */
+  private readonly pushedBackAt = new Map<string, number>();
   /**
    * Why each lane's head was last refused a slot (for diagnostics); undefined once it was
    * admitted (kept, not deleted: a set and a delete per start reallocated the table).
@@ -129,14 +131,23 @@ export class Admission {
   /**
    * The service said "too many requests": pause it for the longest pause asked so far
    * (simultaneous 429s do not stack), or back off exponentially with full jitter when no
-   * Retry-After was given.
+   * Retry-After was given. Only an attempt that started after the service last pushed back
+   * raises the backoff: one already running then is part of the same storm of 429s (ten units
+   * in flight pushed back at once would otherwise pause the service for 2^9 backoffs).
    */
-  pushBack(task: ResolvedTask, retryAfterMs: number | undefined): PushBackPause {
+  pushBack(task: ResolvedTask, retryAfterMs: number | undefined, startedAt?: number): PushBackPause {
     const services = pausableServices(task, this.o.config);
-    const streak = Math.max(0, ...services.map((s) => (this.pushBackStreak.get(s) ?? 0) + 1));
-    for (const s of services) this.pushBackStreak.set(s, streak);
+    const now = this.o.clock.now();
+    const started = startedAt ?? now;
+    const inStorm = services.some((s) => started < (this.pushedBackAt.get(s) ?? -Infinity));
+    const step = inStorm ? 0 : 1;
+    const streak = Math.max(1, ...services.map((s) => (this.pushBackStreak.get(s) ?? 0) + step));
+    for (const s of services) {
+      this.pushBackStreak.set(s, streak);
+      this.pushedBackAt.set(s, now);
+    }
     const delayMs = retryAfterMs ?? fullJitter(this.o.random, task.backoffMs, streak - 1);
-    const until = this.o.clock.now() + delayMs;
+    const until = now + delayMs;
     for (const s of services) this.pausedUntil.set(s, Math.max(this.pausedUntil.get(s) ?? 0, until));
     return { delayMs, services };
   }

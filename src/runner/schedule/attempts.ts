@@ -86,7 +86,7 @@ export class Attempts {
     const { state } = this.ctx;
     const { durationMs, command } = detail;
     if (outcome.kind === 'push-back') {
-      this.pushBack(unit, task, pending, outcome.retryAfterMs);
+      this.pushBack(unit, task, pending, outcome.retryAfterMs, this.ctx.now() - durationMs);
     } else if (outcome.kind === 'done') {
       this.succeed(unit, task, pending, outcome, durationMs);
     } else if (outcome.abandoned) {
@@ -169,7 +169,7 @@ export class Attempts {
   }
 
   /** The service said "too many requests": requeue the unit (not a retry) and pause the service. */
-  private pushBack(unit: Unit, task: ResolvedTask, pending: Pending, retryAfterMs: number | undefined): void {
+  private pushBack(unit: Unit, task: ResolvedTask, pending: Pending, retryAfterMs: number | undefined, startedAt: number): void {
     const { ctx } = this;
     pending.pushBacks++;
     this.pushBacks++;
@@ -189,7 +189,7 @@ export class Attempts {
       ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
       message: `its service pushed back (${times})`,
     };
-    const { delayMs, services } = this.admission.pushBack(task, retryAfterMs);
+    const { delayMs, services } = this.admission.pushBack(task, retryAfterMs, startedAt);
     this.announceRetry(unit, pending, { delayMs, kind: 'push-back', error, services: [...services] });
     if (services.length === 0) {
       // Only the default cpu service: delay this unit alone rather than every local task.

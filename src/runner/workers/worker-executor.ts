@@ -15,6 +15,7 @@ import { attemptInfo } from '../execute/unit-view.ts';
 import type { WorkerPool, PooledWorker } from './pool.ts';
 import type { WorkerAnswer } from './protocol.ts';
 import { describeEnd, type WorkerEnd } from './worker-process.ts';
+import { timerMs } from '../ports.ts';
 
 /** How a task sent to a worker ended. */
 type Reply =
@@ -80,7 +81,7 @@ function ask(worker: PooledWorker, request: AttemptRequest, tail: OutputTail): P
       worker.process.release();
       resolve(reply);
     };
-    const timer = view.timeoutMs === undefined ? undefined : setTimeout(() => finish({ kind: 'timeout' }), view.timeoutMs);
+    const timer = view.timeoutMs === undefined ? undefined : setTimeout(() => finish({ kind: 'timeout' }), timerMs(view.timeoutMs));
     const onAbort = (): void => finish({ kind: 'aborted' });
     if (signal.aborted) {
       finish({ kind: 'aborted' });

@@ -10,6 +10,7 @@ import { groupAlive, signalGroup, type ProcessGroups } from '../process-groups.t
 import { reapGroup } from '../execute/exec-end.ts';
 import { OutputTail } from '../execute/output-tail.ts';
 import { parseWorkerLine, requestLine, type WorkerAnswer, type WorkerRequest } from './protocol.ts';
+import { timerMs } from '../ports.ts';
 
 /** How a worker's start ended. */
 export type WorkerStart =
@@ -118,7 +119,7 @@ export class WorkerProcess {
       const timer = setTimeout(() => {
         const message = `it did not say ready within ${timeoutMs} ms (workerStartTimeout)`;
         finish({ kind: 'start-timeout', message });
-      }, timeoutMs);
+      }, timerMs(timeoutMs));
       const onAbort = (): void => finish({ kind: 'aborted' });
       signal.addEventListener('abort', onAbort, { once: true });
       this.onReady = (start) => finish(start.kind === 'ready' ? { kind: 'ready', loadMs: Date.now() - startedAt } : start);
@@ -165,7 +166,7 @@ export class WorkerProcess {
         const term = (): void => signalGroup(this.group, 'SIGTERM');
         if (politely) this.termTimer = setTimeout(term, Math.min(STDIN_GRACE_MS, graceMs / 2));
         else term();
-        this.killTimer = setTimeout(() => signalGroup(this.group, 'SIGKILL'), graceMs);
+        this.killTimer = setTimeout(() => signalGroup(this.group, 'SIGKILL'), timerMs(graceMs));
       }
     }
     return this.whenGone();

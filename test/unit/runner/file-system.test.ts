@@ -101,7 +101,7 @@ describe('FileSystem: the disk and memory', () => {
     expect(onDisk).toMatchObject({
       missing: undefined,
       file: { isFile: true, isDirectory: false, size: 5 },
-      listed: ['a.txt', 'd/e/f/g.txt', 'd/e/h.txt'],
+      listed: ['.hidden', 'a.txt', 'd/e/f/g.txt', 'd/e/h.txt'],
       mtime: T - 5000,
       renamed: [undefined, T - 5000, 'hello'],
       appended: [18, 'one\nzwei – drei\n'],

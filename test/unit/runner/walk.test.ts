@@ -38,7 +38,7 @@ describe('listFiles', () => {
     expect(listFiles(nodeFileSystem(root), 'a/b')).toEqual(['a/b/c.txt']);
   });
 
-  it('skips .git, node_modules, .runcue and hidden entries', () => {
+  it('skips .git, node_modules, .runcue and hidden directories, not hidden files (a pattern may spell the dot)', () => {
     write({
       'src/a.ts': '',
       '.git/HEAD': '',
@@ -47,8 +47,10 @@ describe('listFiles', () => {
       '.runcue/hashes.json': '',
       'src/.hidden': '',
       '.env': '',
+      'src/.cache/z.json': '',
     });
-    expect(listFiles(nodeFileSystem(root), '')).toEqual(['src/a.ts']);
+    expect(listFiles(nodeFileSystem(root), '')).toEqual(['.env', 'src/.hidden', 'src/a.ts']);
+    expect(listFiles(nodeFileSystem(root), 'src/.cache')).toEqual(['src/.cache/z.json']);
   });
 
   it('gives [] for a missing base or a file', () => {
@@ -98,6 +100,18 @@ describe('createFileLister', () => {
     lister.invalidate();
     expect(lister.list(p('a/b/{n}.txt'))).toEqual(['a/b/new.txt', 'a/b/y.txt']);
     expect(lister.list(p('a/{n}.txt'))).toEqual(['a/new.txt', 'a/x.txt']);
+  });
+
+  it('matches a dot the pattern spells, whichever walk came first; never with a wildcard or `*`', () => {
+    write({ 'in/b.txt': '', 'in/.a.txt': '', 'in/.hid/c.txt': '' });
+    const lister = createFileLister(nodeFileSystem(root));
+    expect(lister.list(p('in/{n}.txt'))).toEqual(['in/b.txt']);
+    expect(lister.list(p('in/*'))).toEqual(['in/b.txt']);
+    expect(lister.list(p('in/.{n}.txt'))).toEqual(['in/.a.txt']);
+    // The walk of `in` skipped `.hid`: it does not answer for it.
+    expect(lister.list(p('in/.hid/{n}.txt'))).toEqual(['in/.hid/c.txt']);
+    expect(lister.list(p('{d}/{n}.txt'))).toEqual(['in/b.txt']);
+    expect(lister.list(p('in/.hid/{n}.txt'))).toEqual(['in/.hid/c.txt']);
   });
 
   it('replaces narrower walks by a wider one', () => {

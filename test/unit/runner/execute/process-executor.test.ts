@@ -36,7 +36,7 @@ describe('processExecutor', () => {
       env: { FROM_TASK: 'task' },
       run: 'echo "$FROM_RUN $FROM_TASK $RUNCUE_UNIT $RUNCUE_TASK $RUNCUE_ATTEMPT" > {output}',
     });
-    expect(await run(view, 2)).toEqual({ kind: 'done' });
+    expect(await run(view, 2)).toEqual({ kind: 'done', outputTail: '' });
     expect(readFileSync(project.path('env.txt'), 'utf8')).toBe('run task t t 2\n');
   });
 
@@ -55,7 +55,7 @@ describe('processExecutor', () => {
 
   it('writes the {inputs_file} list for the attempt and removes it after', async () => {
     const view = viewOf({ input: 'in/*.txt', output: 'list.txt', run: ['cp', '{inputs_file}', '{output}'] }, ['in/a.txt', 'in/b.txt']);
-    expect(await run(view)).toEqual({ kind: 'done' });
+    expect(await run(view)).toEqual({ kind: 'done', outputTail: '' });
     expect(readFileSync(project.path('list.txt'), 'utf8')).toBe('in/a.txt\nin/b.txt\n');
     expect(view.run.kind === 'command' && view.run.inputsFile !== undefined && existsSync(view.run.inputsFile)).toBe(false);
   });

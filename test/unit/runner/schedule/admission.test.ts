@@ -40,6 +40,17 @@ describe('Admission', () => {
     expect(admission.pushBack(task, undefined)).toEqual({ delayMs: 30_000, services: ['api'] });
   });
 
+  it('does not raise the backoff for attempts already running when the service pushed back', async () => {
+    const { clock, admission } = setup();
+    const task = config.tasks.get('call') ?? expect.fail('no task');
+    await clock.advance(1000);
+    // Three attempts started at 0 push back at 1000: one storm, one step of backoff.
+    for (let i = 0; i < 3; i++) expect(admission.pushBack(task, undefined, 0)).toEqual({ delayMs: 30_000, services: ['api'] });
+    // One started after that push-back, and pushed back too: the pause was too short.
+    await clock.advance(60_000);
+    expect(admission.pushBack(task, undefined, 31_000)).toEqual({ delayMs: 60_000, services: ['api'] });
+  });
+
   it('does not look at (divert) the head of a lane whose service is full, and says why it waits', () => {
     const clock = new FakeClock(0);
     const capped = configOf(
