@@ -62,22 +62,13 @@ export async function loadConfig(options: LoadOptions): Promise<Result<ResolvedC
     const loaded = await loadModuleConfig(direct);
     return loaded.ok ? resolveConfig(loaded.value, direct, resolveOptions) : loaded;
   }
-  const { cosmiconfig } = await import('cosmiconfig');
-  const explorer = cosmiconfig('runcue', {
-    searchPlaces: [...SEARCH_PLACES],
-    loaders: { '.ts': importDefault, '.mts': importDefault, '.js': importDefault, '.mjs': importDefault },
-    // One directory per search call: the walk up is ours, so it stops at the root and never
-    // falls back to a per-user config directory as cosmiconfig's 'global' strategy does.
-    searchStrategy: 'none',
-    // An empty runcue.config.ts is an error, not a reason to use a parent directory's config.
-    ignoreEmptySearchPlaces: false,
-    cache: false,
-  });
+  const explorer = await createExplorer(cwd);
+  if (!explorer.ok) return explorer;
   let found: CosmiconfigResult = null;
   if (options.configPath !== undefined) {
     const file = path.resolve(cwd, options.configPath);
     try {
-      found = await explorer.load(file);
+      found = await explorer.value.load(file);
     } catch (error) {
       return err(loadFailure(file, error));
     }
@@ -85,7 +76,7 @@ export async function loadConfig(options: LoadOptions): Promise<Result<ResolvedC
   } else {
     for (const dir of ancestors(cwd)) {
       try {
-        found = await explorer.search(dir);
+        found = await explorer.value.search(dir);
       } catch (error) {
         return err(loadFailure(failedFile(error) ?? dir, error));
       }
@@ -95,6 +86,30 @@ export async function loadConfig(options: LoadOptions): Promise<Result<ResolvedC
   }
   if (found.isEmpty === true) return err({ reason: 'config-load', file: found.filepath, message: 'the file is empty' });
   return resolveConfig(found.config, found.filepath, resolveOptions);
+}
+
+type Explorer = ReturnType<typeof import('cosmiconfig').cosmiconfig>;
+
+async function createExplorer(cwd: string): Promise<Result<Explorer, ConfigFailure>> {
+  const { cosmiconfig } = await import('cosmiconfig');
+  try {
+    return ok(
+      cosmiconfig('runcue', {
+        searchPlaces: [...SEARCH_PLACES],
+        loaders: { '.ts': importDefault, '.mts': importDefault, '.js': importDefault, '.mjs': importDefault },
+        // One directory per search call: the walk up is ours, so it stops at the root and never
+        // falls back to a per-user config directory as cosmiconfig's 'global' strategy does.
+        searchStrategy: 'none',
+        // An empty runcue.config.ts is an error, not a reason to use a parent directory's config.
+        ignoreEmptySearchPlaces: false,
+        cache: false,
+      }),
+    );
+  } catch (error) {
+    // cosmiconfig first reads settings of its own from the shell's directory (its package.json,
+    // .config/config.yaml, ...): one that does not parse throws here, and names itself.
+    return err(loadFailure(failedFile(error) ?? cwd, error));
+  }
 }
 
 const MODULE_CONFIG = /\.(?:ts|mts|js|mjs)$/;
