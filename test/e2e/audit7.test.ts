@@ -21,3 +21,25 @@ describe('config discovery', () => {
     expect(result.code).toBe(2);
   });
 });
+
+describe('init', () => {
+  it('then build works at once: init writes a sample input, so `runcue init && runcue build` exits 0', async () => {
+    rig = new Rig();
+    expect((await rig.run(['init'])).code).toBe(0);
+    const build = await rig.run(['build']);
+    expect(build.stderr).toContain('2 built, 0 fresh, 0 failed, 0 blocked');
+    expect(build.code).toBe(0);
+    expect(rig.read('out/combined.txt')).toBe('HELLO FROM RUNCUE\n');
+  });
+
+  it('writes no sample into an input/ that exists', async () => {
+    rig = new Rig();
+    rig.write({ 'input/mine.txt': 'mine\n' });
+    const result = await rig.run(['init']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('next: put some .txt files in input/');
+    expect(rig.exists('input/hello.txt')).toBe(false);
+    expect((await rig.run(['build'])).code).toBe(0);
+    expect(rig.read('out/combined.txt')).toBe('MINE\n');
+  });
+});
