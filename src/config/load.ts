@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { err, ok, type Result } from '../result.ts';
 import { loadFailure } from './load-error.ts';
 import type { ConfigFailure, ResolvedConfig } from './resolved.ts';
+import { LOAD_PARAM, reloadLocalImports } from './reload-imports.ts';
 import { resolveConfig } from './resolve.ts';
 
 /** Where a config is looked for in each directory, first match wins. */
@@ -37,11 +38,13 @@ let importCount = 0;
 
 /**
  * Imports a module config and returns its default export. Every load gets a new URL, so a
- * reload in watch mode runs the edited file instead of Node's cached module.
+ * reload in watch mode runs the edited file (and the edited modules it imports) instead of
+ * Node's cached modules.
  */
 const importDefault: Loader = async (file) => {
   importCount += 1;
-  const url = `${pathToFileURL(file).href}?t=${String(importCount)}`;
+  reloadLocalImports();
+  const url = `${pathToFileURL(file).href}?${LOAD_PARAM}=${String(importCount)}`;
   const module = (await import(/* @vite-ignore */ url)) as { readonly default?: unknown };
   if (module.default === undefined) {
     throw new Error('the file has no default export (expected `export default defineConfig({ ... })`)');

@@ -1,6 +1,6 @@
 /** Fixes from a black-box audit of config loading, watch and the inspection commands: each test failed on the code before its fix. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { Rig } from '../rig/index.ts';
+import { collect, Rig, waitFor } from '../rig/index.ts';
 
 let rig: Rig;
 afterEach(() => rig.cleanup());
@@ -41,5 +41,28 @@ describe('init', () => {
     expect(rig.exists('input/hello.txt')).toBe(false);
     expect((await rig.run(['build'])).code).toBe(0);
     expect(rig.read('out/combined.txt')).toBe('MINE\n');
+  });
+});
+
+describe('watch: a config reload', () => {
+  it('runs the edited modules the config imports too, not the first version Node cached', async () => {
+    rig = new Rig();
+    const helper = (version: string): string => `export const RUN: string = 'cp {input} {output}; echo ${version} >> log.txt';\n`;
+    const config = (comment: string): string =>
+      `import { RUN } from './tasks/run.ts';\nexport default { tasks: { c: { input: 'in/{n}', output: 'out/{n}', run: RUN } } }; // ${comment}\n`;
+    rig.write({ 'tasks/run.ts': helper('v1'), 'runcue.config.ts': config('first'), 'in/a': 'a' });
+    const child = rig.spawn(['watch', '--json']);
+    const done = collect(child, 60_000);
+    let stdout = '';
+    child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    await waitFor(() => rig.exists('log.txt'), 20_000, 'the first build');
+    rig.write({ 'tasks/run.ts': helper('v2') });
+    rig.write({ 'runcue.config.ts': config('edited') });
+    await waitFor(() => stdout.includes('"type":"watch:config"'), 20_000, 'the reload');
+    rig.write({ 'in/a': 'a changed' });
+    await waitFor(() => rig.read('log.txt').split('\n').length >= 3, 20_000, 'the rebuild');
+    child.kill('SIGINT');
+    expect((await done).code).toBe(130);
+    expect(rig.read('log.txt')).toBe('v1\nv2\n');
   });
 });
