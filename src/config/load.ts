@@ -122,7 +122,7 @@ const MODULE_CONFIG = /\.(?:ts|mts|js|mjs)$/;
  * when the search must go through cosmiconfig: a JSON or YAML config, or a package.json that has
  * (or may have: it does not parse) a "runcue" key.
  */
-function findModuleConfig(cwd: string): string | undefined {
+export function findModuleConfig(cwd: string): string | undefined {
   for (const dir of ancestors(cwd)) {
     for (const name of SEARCH_PLACES) {
       const file = path.join(dir, name);

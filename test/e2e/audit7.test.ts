@@ -22,6 +22,34 @@ describe('config discovery', () => {
   });
 });
 
+describe('a config whose code reads a file as it loads', () => {
+  const READS_NAMES = `import { readFileSync } from 'node:fs';
+const names: string[] = JSON.parse(readFileSync('names.json', 'utf8'));
+export default { tasks: Object.fromEntries(names.map((n) => [n, { output: \`out/\${n}.txt\`, run: \`echo \${n} > {output}\` }])) };
+`;
+
+  it.each([
+    ['from a subdirectory', ['build'], 'sub'],
+    ['with --config from elsewhere', ['build', '--config', '../project/runcue.config.ts'], 'elsewhere'],
+    ['with --cwd', ['build', '--cwd', 'project'], '.'],
+  ])('reads it relative to the config directory (%s), as every command runs there', async (_, args, from) => {
+    rig = new Rig();
+    rig.write({ 'project/runcue.config.ts': READS_NAMES, 'project/names.json': '["x"]', 'project/sub/.keep': '', 'elsewhere/.keep': '' });
+    const result = await rig.run(args, { cwd: from === 'sub' ? 'project/sub' : from });
+    expect(result.stderr).toContain('1 built');
+    expect(result.code).toBe(0);
+    expect(rig.read('project/out/x.txt')).toBe('x\n');
+  });
+
+  it('that is missing is named, at the line that reads it, not taken for the config file', async () => {
+    rig = new Rig();
+    rig.write({ 'runcue.config.ts': READS_NAMES });
+    const result = await rig.run(['build']);
+    expect(result.stderr).toContain("runcue.config.ts:2:36: ENOENT: no such file or directory, open 'names.json'");
+    expect(result.code).toBe(2);
+  });
+});
+
 describe('init', () => {
   it('then build works at once: init writes a sample input, so `runcue init && runcue build` exits 0', async () => {
     rig = new Rig();
