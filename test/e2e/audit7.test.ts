@@ -22,6 +22,21 @@ describe('config discovery', () => {
   });
 });
 
+describe('a config that is not an object', () => {
+  it.each([
+    ['runcue.config.json', '[1]', 'runcue.config.json: expected the file to be a config object, got an array'],
+    ['runcue.config.yaml', '- a\n', 'runcue.config.yaml: expected the file to be a config object, got an array'],
+    ['package.json', '{ "name": "x", "runcue": "build" }', 'package.json: expected its "runcue" key to be a config object, got "build"'],
+    ['runcue.config.mjs', 'export default 42;', 'runcue.config.mjs: expected the default export to be a config object, got 42'],
+  ])('%s says what was expected of that kind of file (a JSON file has no default export)', async (file, text, message) => {
+    rig = new Rig();
+    rig.write({ [file]: text });
+    const result = await rig.run(['list']);
+    expect(result.stderr.trim()).toBe(message);
+    expect(result.code).toBe(2);
+  });
+});
+
 describe('a config whose code reads a file as it loads', () => {
   const READS_NAMES = `import { readFileSync } from 'node:fs';
 const names: string[] = JSON.parse(readFileSync('names.json', 'utf8'));
