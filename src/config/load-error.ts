@@ -21,7 +21,8 @@ const MODULE_EXTENSIONS: ReadonlySet<string> = new Set(['.ts', '.mts', '.cts', '
 /** The failure for `error`, thrown while loading `file`. */
 export function loadFailure(file: string, error: unknown): ConfigFailure {
   if (!(error instanceof Error)) return { reason: 'config-load', file, message: String(error) };
-  if ('code' in error && error.code === 'ENOENT' && !error.message.includes('import')) {
+  // The config itself is missing; a file its code reads (`readFileSync('names.json')`) is not.
+  if ('code' in error && error.code === 'ENOENT' && 'path' in error && typeof error.path === 'string' && samePath(error.path, file)) {
     return { reason: 'config-load', file, message: 'no such file' };
   }
   // cosmiconfig's JSON and YAML loaders prefix the message with the file, which we print anyway.

@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { err, ok, type Result } from '../result.ts';
 import { loadFailure } from './load-error.ts';
 import type { ConfigFailure, ResolvedConfig } from './resolved.ts';
+import { LOAD_PARAM, reloadLocalImports } from './reload-imports.ts';
 import { resolveConfig } from './resolve.ts';
 
 /** Where a config is looked for in each directory, first match wins. */
@@ -37,11 +38,13 @@ let importCount = 0;
 
 /**
  * Imports a module config and returns its default export. Every load gets a new URL, so a
- * reload in watch mode runs the edited file instead of Node's cached module.
+ * reload in watch mode runs the edited file (and the edited modules it imports) instead of
+ * Node's cached modules.
  */
 const importDefault: Loader = async (file) => {
   importCount += 1;
-  const url = `${pathToFileURL(file).href}?t=${String(importCount)}`;
+  reloadLocalImports();
+  const url = `${pathToFileURL(file).href}?${LOAD_PARAM}=${String(importCount)}`;
   const module = (await import(/* @vite-ignore */ url)) as { readonly default?: unknown };
   if (module.default === undefined) {
     throw new Error('the file has no default export (expected `export default defineConfig({ ... })`)');
@@ -62,22 +65,13 @@ export async function loadConfig(options: LoadOptions): Promise<Result<ResolvedC
     const loaded = await loadModuleConfig(direct);
     return loaded.ok ? resolveConfig(loaded.value, direct, resolveOptions) : loaded;
   }
-  const { cosmiconfig } = await import('cosmiconfig');
-  const explorer = cosmiconfig('runcue', {
-    searchPlaces: [...SEARCH_PLACES],
-    loaders: { '.ts': importDefault, '.mts': importDefault, '.js': importDefault, '.mjs': importDefault },
-    // One directory per search call: the walk up is ours, so it stops at the root and never
-    // falls back to a per-user config directory as cosmiconfig's 'global' strategy does.
-    searchStrategy: 'none',
-    // An empty runcue.config.ts is an error, not a reason to use a parent directory's config.
-    ignoreEmptySearchPlaces: false,
-    cache: false,
-  });
+  const explorer = await createExplorer(cwd);
+  if (!explorer.ok) return explorer;
   let found: CosmiconfigResult = null;
   if (options.configPath !== undefined) {
     const file = path.resolve(cwd, options.configPath);
     try {
-      found = await explorer.load(file);
+      found = await explorer.value.load(file);
     } catch (error) {
       return err(loadFailure(file, error));
     }
@@ -85,7 +79,7 @@ export async function loadConfig(options: LoadOptions): Promise<Result<ResolvedC
   } else {
     for (const dir of ancestors(cwd)) {
       try {
-        found = await explorer.search(dir);
+        found = await explorer.value.search(dir);
       } catch (error) {
         return err(loadFailure(failedFile(error) ?? dir, error));
       }
@@ -97,6 +91,30 @@ export async function loadConfig(options: LoadOptions): Promise<Result<ResolvedC
   return resolveConfig(found.config, found.filepath, resolveOptions);
 }
 
+type Explorer = ReturnType<typeof import('cosmiconfig').cosmiconfig>;
+
+async function createExplorer(cwd: string): Promise<Result<Explorer, ConfigFailure>> {
+  const { cosmiconfig } = await import('cosmiconfig');
+  try {
+    return ok(
+      cosmiconfig('runcue', {
+        searchPlaces: [...SEARCH_PLACES],
+        loaders: { '.ts': importDefault, '.mts': importDefault, '.js': importDefault, '.mjs': importDefault },
+        // One directory per search call: the walk up is ours, so it stops at the root and never
+        // falls back to a per-user config directory as cosmiconfig's 'global' strategy does.
+        searchStrategy: 'none',
+        // An empty runcue.config.ts is an error, not a reason to use a parent directory's config.
+        ignoreEmptySearchPlaces: false,
+        cache: false,
+      }),
+    );
+  } catch (error) {
+    // cosmiconfig first reads settings of its own from the shell's directory (its package.json,
+    // .config/config.yaml, ...): one that does not parse throws here, and names itself.
+    return err(loadFailure(failedFile(error) ?? cwd, error));
+  }
+}
+
 const MODULE_CONFIG = /\.(?:ts|mts|js|mjs)$/;
 
 /**
@@ -104,7 +122,7 @@ const MODULE_CONFIG = /\.(?:ts|mts|js|mjs)$/;
  * when the search must go through cosmiconfig: a JSON or YAML config, or a package.json that has
  * (or may have: it does not parse) a "runcue" key.
  */
-function findModuleConfig(cwd: string): string | undefined {
+export function findModuleConfig(cwd: string): string | undefined {
   for (const dir of ancestors(cwd)) {
     for (const name of SEARCH_PLACES) {
       const file = path.join(dir, name);

@@ -48,7 +48,9 @@ type Segments = readonly (string | number)[];
 export function resolveConfig(raw: unknown, file: string, options: ResolveOptions = {}): Result<ResolvedConfig, ConfigFailure> {
   const absolute = path.resolve(file);
   if (!isRecord(raw)) {
-    const message = `expected the default export to be a config object, got ${describeValue(raw)}`;
+    const name = path.basename(absolute);
+    const what = name === 'package.json' ? 'its "runcue" key' : /\.(?:json|ya?ml)$/.test(name) ? 'the file' : 'the default export';
+    const message = `expected ${what} to be a config object, got ${describeValue(raw)}`;
     return err({ reason: 'config-load', file: absolute, message });
   }
   const validated = validateConfig(raw);

@@ -1,4 +1,4 @@
-/** The starter config `runcue init` writes. It must build as is once a file is in input/. */
+/** The starter config `runcue init` writes. It must build as is once a file is in input/ (init writes input/hello.txt). */
 
 /** File name `runcue init` writes. */
 export const STARTER_FILE = 'runcue.config.ts';
@@ -7,7 +7,7 @@ export const STARTER_FILE_ESM = 'runcue.config.mts';
 
 /** A commented starter: a rate-limited service, cpu, a per-file task and a fan-in. */
 export const STARTER_CONFIG = `// runcue config (the runcue README describes every option).
-// Try it: put some .txt files in input/, then run \`npx runcue build\` (and again: nothing to do).
+// Try it: run \`npx runcue build\` (and again: nothing to do), then add .txt files to input/ and build again.
 // \`npx runcue list\` shows tasks and their units; \`npx runcue graph | dot -Tsvg > graph.svg\` draws them.
 import { defineConfig } from 'runcue';
 

@@ -2,7 +2,7 @@
  * `runcue init [--cwd DIR]`: writes a commented starter runcue.config.ts (creating DIR if need
  * be), and refuses (exit 2) when the directory already has a runcue config of any kind. In a
  * CommonJS package it writes runcue.config.mts, which Node loads as an ES module there. It adds
- * `.runcue/` (runcue's cache) to the directory's .gitignore.
+ * `.runcue/` (runcue's cache) to the directory's .gitignore, and a sample input/hello.txt unless input/ exists.
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -52,13 +52,35 @@ export function initCommand(options: InitCommandOptions, context: CliContext): P
   } else {
     context.stderr.write(`runcue init: note: could not add .runcue/ to ${join(dir, '.gitignore')}: ${ignored.error}\n`);
   }
-  context.stdout.write('next: put some .txt files in input/, then run `runcue build`\n');
+  const sample = writeSample(dir);
+  if (!sample.ok) context.stderr.write(`runcue init: note: could not write ${join(dir, SAMPLE_INPUT)}: ${sample.error}\n`);
+  if (sample.ok && sample.value) {
+    context.stdout.write(`wrote ${join(dir, SAMPLE_INPUT)} (a sample input)\n`);
+    context.stdout.write('next: run `runcue build`, then put your own .txt files in input/\n');
+  } else {
+    context.stdout.write('next: put some .txt files in input/, then run `runcue build`\n');
+  }
   if (!canImportRuncue(dir)) {
     context.stderr.write(
       "runcue init: note: 'runcue' is not installed here, so the config's import will fail; run `npm install --save-dev runcue`\n",
     );
   }
   return Promise.resolve(EXIT_CODES.ok);
+}
+
+/** The sample input `init` writes, so that `runcue init && runcue build` builds something. */
+const SAMPLE_INPUT = 'input/hello.txt';
+
+/** Writes the sample input unless `dir`/input exists (the user's files are never touched); `true` when it wrote it. */
+function writeSample(dir: string): Result<boolean, string> {
+  if (existsSync(join(dir, 'input'))) return ok(false);
+  try {
+    mkdirSync(join(dir, 'input'));
+    writeFileSync(join(dir, SAMPLE_INPUT), 'hello from runcue\n', { flag: 'wx' });
+    return ok(true);
+  } catch (error) {
+    return err(errorText(error));
+  }
 }
 
 /**

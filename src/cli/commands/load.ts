@@ -4,8 +4,8 @@
  * could not start.
  */
 import { statSync } from 'node:fs';
-import { isAbsolute, relative, resolve } from 'node:path';
-import { loadConfig } from '../../config/load.ts';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { findModuleConfig, loadConfig } from '../../config/load.ts';
 import { formatConfigFailure } from '../../config/resolve.ts';
 import type { ResolvedConfig } from '../../config/resolved.ts';
 import { parseTargets } from '../../graph/select.ts';
@@ -27,6 +27,10 @@ export async function loadForCommand(
     context.stderr.write(`runcue: ${bad}\n`);
     return { ok: false, exitCode: EXIT_CODES.usage };
   }
+  // A config's code may read files relative to its directory as it is imported
+  // (`readFileSync('names.json')`): it runs there, as every command does, wherever runcue started.
+  const moduleConfig = options.config !== undefined ? resolve(cwd, options.config) : findModuleConfig(cwd);
+  if (moduleConfig !== undefined) enter(dirname(moduleConfig));
   const loaded = await loadConfig({ cwd, ...(options.config !== undefined ? { configPath: options.config } : {}) });
   if (!loaded.ok) {
     context.stderr.write(`${formatConfigFailure(loaded.error, cwd)}\n`);
@@ -36,6 +40,15 @@ export async function loadForCommand(
   // paths relative to it, so the process works from there too.
   process.chdir(loaded.value.root);
   return { ok: true, config: loaded.value, cwd };
+}
+
+/** Moves into `dir` if it exists; a `--config` in a directory that does not is reported by loading. */
+function enter(dir: string): void {
+  try {
+    process.chdir(dir);
+  } catch {
+    // loadConfig says what is missing.
+  }
 }
 
 /**
