@@ -80,7 +80,9 @@ export function runUnitThen(req: UnitRunRequest, executor: Executor, done: (outc
     later(done, before.outcome);
     return;
   }
-  executor.runThen(attemptRequest(req), (result) => later(done, afterRun(req, before, result)));
+  // The request itself, not a copy of its attempt's part: a runThen executor (the simulated
+  // one) reads only that part, and a copy per attempt adds up over a rehearsal.
+  executor.runThen(req, (result) => later(done, afterRun(req, before, result)));
 }
 
 /** Outcomes waiting for their microtask, and who gets each (two arrays: no pair or closure each). */
