@@ -341,18 +341,19 @@ function fillPlain(
   names: readonly string[],
   values: Wildcards,
 ): string {
-  let out = '';
+  // Joined, not concatenated: a flat string is a cheaper Map key (see unitId).
+  const out: string[] = [];
   for (let i = 0; i < parts.length; i++) {
     const part = parts[i] as string | number;
     if (typeof part === 'string') {
-      out += part;
+      out.push(part);
       continue;
     }
     const value = values[names[part] ?? ''];
     if (value === undefined) return fill(globParts, names, values, escapeGlobValue);
-    out += value;
+    out.push(value);
   }
-  return out;
+  return out.join('');
 }
 
 function fill(parts: readonly (string | number)[], names: readonly string[], values: Wildcards, escape: (value: string) => string): string {

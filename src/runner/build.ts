@@ -76,6 +76,11 @@ export interface BuildOptions {
    */
   readonly inflightRecords?: boolean;
   /**
+   * No other runcue process builds these files (`runcue sim`: they are in memory), so a queued
+   * unit's outputs are not statted again before it starts to see whether one did. Default false.
+   */
+  readonly alone?: boolean;
+  /**
    * 'read-back': write the record of what a unit wrote (output-record.ts) only for units whose
    * own freshness or cleaning reads it back (a glob input or output). For `runcue sim`: its
    * file system is thrown away at the end, and nothing in it deletes inputs, so no unit that
@@ -168,6 +173,7 @@ export async function build(options: BuildOptions): Promise<Result<BuildResult, 
     ...(options.failedEarlier ? { failedEarlier: options.failedEarlier } : {}),
     ...(options.affected ? { affected: options.affected } : {}),
     ...(options.rewroteEarlier ? { rewroteEarlier: options.rewroteEarlier } : {}),
+    ...(options.alone ? { alone: true } : {}),
   });
   const ownWorkers = options.workers === undefined;
   const impossible = scheduler.prepare();

@@ -55,6 +55,8 @@ export interface SchedulerOptions extends TargetPlan {
   readonly keepWritten?: boolean;
   /** (watch) Units whose last run rewrote their own inputs: not rerun while the inputs stay as it left them. */
   readonly rewroteEarlier?: ReadonlyMap<string, InputRewrite>;
+  /** No other runcue process builds these files (see BuildOptions.alone). */
+  readonly alone?: boolean;
   /** Who carries out each task's attempts: the scheduler knows nothing of processes. */
   readonly executorFor: ExecutorFor;
 }
@@ -90,7 +92,10 @@ export interface Pending {
   readonly inputs: ReadonlyMap<string, FileStat>;
   attempt: number;
   pushBacks: number;
-  /** Its outputs' stats when it was found stale: another runcue process may build it before it starts. */
+  /**
+   * Its outputs' stats when it was found stale: another runcue process may build it before it
+   * starts (empty when the run is alone).
+   */
   readonly outputs: ReadonlyMap<string, FileStat>;
   /** What every attempt runs, decided when it was found stale. */
   readonly view: UnitView;

@@ -40,7 +40,7 @@ export function announceStart(
         : { type: 'unit:start', time: admittedAt, task, unit, attempt, reason },
     );
     onStarted();
-    return { startedAt: () => admittedAt };
+    return new Started(admittedAt);
   }
   const base = { task, unit, attempt, reason, ...(command ? { command } : {}) };
   emit({ type: 'unit:queued', time: admittedAt, ...base });
@@ -54,4 +54,15 @@ export function announceStart(
     },
     startedAt: () => startedAt ?? admittedAt,
   };
+}
+
+/** A local attempt's announcer: one object, not a closure and its context (a rehearsal starts 10,000s). */
+class Started implements StartAnnouncer {
+  private readonly at: number;
+  constructor(at: number) {
+    this.at = at;
+  }
+  startedAt(): number {
+    return this.at;
+  }
 }

@@ -81,6 +81,8 @@ export class Verdicts {
    * process built it meanwhile (and released it): check it again rather than run it twice.
    */
   private builtElsewhere(unit: Unit): boolean {
+    // Alone (a rehearsal): no other process builds it, and its outputs were not statted.
+    if (this.ctx.o.alone) return false;
     const pending = this.ctx.pending.get(unit.id);
     if (!pending || pending.attempt > 1 || pending.pushBacks > 0 || sameStats(this.ctx.o.fs, unit.outputs, pending.outputs)) return false;
     this.ctx.book.makeCheckable(unit.id);
@@ -147,7 +149,8 @@ export class Verdicts {
     }
     if (!task) return;
     const view = viewFor(unit, task, inputs, checked);
-    ctx.pending.set(unit.id, { reason, inputs, attempt: 1, pushBacks: 0, outputs: statsOf(ctx.o.fs, unit.outputs), view });
+    const outputs = ctx.o.alone ? NO_STATS : statsOf(ctx.o.fs, unit.outputs);
+    ctx.pending.set(unit.id, { reason, inputs, attempt: 1, pushBacks: 0, outputs, view });
     ctx.queue.push(unit.id, task.uses, task.priority);
   }
 
@@ -163,6 +166,8 @@ export class Verdicts {
     this.ctx.o.emit({ type: 'unit:log', time: this.ctx.now(), task: unit.task, unit: unit.id, stream: 'warning', text });
   }
 }
+
+const NO_STATS: ReadonlyMap<string, FileStat> = new Map();
 
 /**
  * Whether `paths` are now exactly the files `before` holds, each with the same mtime and size

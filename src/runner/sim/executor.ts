@@ -9,7 +9,8 @@ import type { UnitPath } from '../../graph/unit.ts';
 import type { UnitFailure } from '../events.ts';
 import type { AttemptRequest, Executor, ExecutorFor, ExecutorOutcome } from '../execute/executor.ts';
 import type { FileSystem } from '../file-system.ts';
-import type { Random, TimerHandle, Timers } from '../ports.ts';
+import type { Random, TimerHandle } from '../ports.ts';
+import { VirtualTimer } from './virtual-clock.ts';
 import { namesFor } from './names.ts';
 
 /** How one task behaves in a simulation. */
@@ -24,10 +25,16 @@ export interface TaskModel {
   readonly fanout: number;
 }
 
+/** The virtual clock's timers, as the simulated executor sets them. */
+export interface SimTimers {
+  schedule(timer: VirtualTimer, ms: number): void;
+  clear(handle: TimerHandle | undefined): void;
+}
+
 /** What the simulated executor needs: the files (in memory), virtual time, seeded chance, the model. */
 export interface SimExecutorOptions {
   readonly fs: FileSystem;
-  readonly timers: Timers;
+  readonly timers: SimTimers;
   readonly random: Random;
   readonly model: (task: ResolvedTask) => TaskModel;
 }
@@ -47,25 +54,26 @@ export function simExecutors(options: SimExecutorOptions): ExecutorFor {
   };
 }
 
+/** One task's model, as its attempts end by it. */
+interface SimTask {
+  readonly options: SimExecutorOptions;
+  readonly fanout: number;
+  /** Every simulated failure of the task is the same outcome. */
+  readonly failure: ExecutorOutcome;
+}
+
 function simExecutor(options: SimExecutorOptions, task: ResolvedTask, waits: Waits): Executor {
   const model = options.model(task);
   const percent = Math.round(model.errorRate * 1000) / 10;
   const failure: ExecutorOutcome = failed({ reason: 'exit-non-zero', exitCode: 1, message: `simulated failure (error rate ${percent}%)` });
+  const sim: SimTask = { options, fanout: model.fanout, failure };
   const runThen = (request: AttemptRequest, done: (outcome: ExecutorOutcome) => void): void => {
     const factor = 1 + model.jitter * (2 * options.random.next() - 1);
     const duration = Math.max(0, Math.round(model.latencyMs * factor));
     const fails = options.random.next() < model.errorRate;
     const timeoutMs = request.view.timeoutMs;
-    if (timeoutMs !== undefined && duration > timeoutMs) {
-      const message = `timed out after ${timeoutMs} ms (simulated latency ${duration} ms)`;
-      waits.wait(timeoutMs, request.signal, done, () => failed({ reason: 'timeout', timeoutMs, message }));
-      return;
-    }
-    waits.wait(duration, request.signal, done, () => {
-      if (fails) return failure;
-      const problem = writeOutputs(options, request.view.unit.outputs, model.fanout);
-      return problem ? failed({ reason: 'file-error', path: problem.path, message: problem.message }) : DONE;
-    });
+    const timesOut = timeoutMs !== undefined && duration > timeoutMs;
+    waits.wait(new Attempt(sim, request, done, fails, timesOut ? duration : undefined), timesOut ? timeoutMs : duration);
   };
   return {
     run: (request) => new Promise((resolve) => runThen(request, resolve)),
@@ -85,18 +93,58 @@ function stopped(): ExecutorOutcome {
   return failed({ reason: 'aborted', message: 'stopped' });
 }
 
-/** An attempt waiting out its virtual time: a link of its signal's list, in the order they started. */
-interface Wait {
-  handle: TimerHandle | undefined;
+/**
+ * An attempt waiting out its virtual time: its own timer, and a link of its signal's list, in
+ * the order they started. When it fires, `done` gets what the attempt came to then (its writes
+ * stamped with that time).
+ */
+class Attempt extends VirtualTimer {
+  readonly sim: SimTask;
+  readonly request: AttemptRequest;
   readonly done: (outcome: ExecutorOutcome) => void;
-  prev: Wait | undefined;
-  next: Wait | undefined;
+  private readonly fails: boolean;
+  /** Set when it times out: the latency it would have taken. */
+  private readonly latency: number | undefined;
+  list: WaitList | undefined = undefined;
+  prev: Attempt | undefined = undefined;
+  next: Attempt | undefined = undefined;
+
+  constructor(
+    sim: SimTask,
+    request: AttemptRequest,
+    done: (outcome: ExecutorOutcome) => void,
+    fails: boolean,
+    latency: number | undefined,
+  ) {
+    super();
+    this.sim = sim;
+    this.request = request;
+    this.done = done;
+    this.fails = fails;
+    this.latency = latency;
+  }
+
+  fire(): void {
+    if (this.list) unlink(this.list, this);
+    this.done(this.end());
+  }
+
+  private end(): ExecutorOutcome {
+    const timeoutMs = this.request.view.timeoutMs;
+    if (this.latency !== undefined && timeoutMs !== undefined) {
+      const message = `timed out after ${timeoutMs} ms (simulated latency ${this.latency} ms)`;
+      return failed({ reason: 'timeout', timeoutMs, message });
+    }
+    if (this.fails) return this.sim.failure;
+    const problem = writeOutputs(this.sim.options, this.request.view.unit.outputs, this.sim.fanout);
+    return problem ? failed({ reason: 'file-error', path: problem.path, message: problem.message }) : DONE;
+  }
 }
 
 /** The attempts in flight on one signal, oldest first (links, not a Set: an insert and a delete per attempt). */
 interface WaitList {
-  first: Wait | undefined;
-  last: Wait | undefined;
+  first: Attempt | undefined;
+  last: Attempt | undefined;
 }
 
 /**
@@ -105,31 +153,27 @@ interface WaitList {
  * of its own, was a visible share of a rehearsal's time.
  */
 class Waits {
-  private readonly timers: Timers;
+  private readonly timers: SimTimers;
   private readonly bySignal = new WeakMap<AbortSignal, WaitList>();
 
-  constructor(timers: Timers) {
+  constructor(timers: SimTimers) {
     this.timers = timers;
   }
 
-  /**
-   * After `ms` of virtual time, `done` gets what `end` says then (its writes stamped with that
-   * time), or an `aborted` outcome when the run stops first.
-   */
-  wait(ms: number, signal: AbortSignal, done: (outcome: ExecutorOutcome) => void, end: () => ExecutorOutcome): void {
+  /** `attempt` ends after `ms` of virtual time, or with an `aborted` outcome when the run stops first. */
+  wait(attempt: Attempt, ms: number): void {
+    const { signal } = attempt.request;
     if (signal.aborted) {
-      done(stopped());
+      attempt.done(stopped());
       return;
     }
     const waits = this.waitsOf(signal);
-    const wait: Wait = { handle: undefined, done, prev: waits.last, next: undefined };
-    if (waits.last) waits.last.next = wait;
-    else waits.first = wait;
-    waits.last = wait;
-    wait.handle = this.timers.set(() => {
-      unlink(waits, wait);
-      done(end());
-    }, ms);
+    attempt.list = waits;
+    attempt.prev = waits.last;
+    if (waits.last) waits.last.next = attempt;
+    else waits.first = attempt;
+    waits.last = attempt;
+    this.timers.schedule(attempt, ms);
   }
 
   private waitsOf(signal: AbortSignal): WaitList {
@@ -145,9 +189,10 @@ class Waits {
       waits.last = undefined;
       while (wait) {
         const next = wait.next;
+        wait.list = undefined;
         wait.prev = undefined;
         wait.next = undefined;
-        this.timers.clear(wait.handle);
+        this.timers.clear(wait as unknown as TimerHandle);
         wait.done(stopped());
         wait = next;
       }
@@ -156,11 +201,12 @@ class Waits {
   }
 }
 
-function unlink(waits: WaitList, wait: Wait): void {
+function unlink(waits: WaitList, wait: Attempt): void {
   if (wait.prev) wait.prev.next = wait.next;
   else waits.first = wait.next;
   if (wait.next) wait.next.prev = wait.prev;
   else waits.last = wait.prev;
+  wait.list = undefined;
   wait.prev = undefined;
   wait.next = undefined;
 }

@@ -113,6 +113,13 @@ export class MemoryFileSystem implements FileSystem {
   private readonly dirs = new Map<string, MemoryDir>();
   readonly root: string;
   private readonly clock: Clock;
+  /**
+   * The directory a path last named, and that path: a rehearsal writes 10,000s of files into one
+   * directory, and the parent path sliced off each name is a new string to hash for a lookup.
+   * Comparing it with the last one is cheaper. Only directories that exist are kept.
+   */
+  private lastDirPath: string | undefined;
+  private lastDir: MemoryDir | undefined;
 
   constructor(root: string, clock: Clock) {
     this.root = root;
@@ -160,7 +167,7 @@ export class MemoryFileSystem implements FileSystem {
   writeFile(rel: string, data: string, size = data === '' ? 0 : Buffer.byteLength(data)): void {
     if (this.dirs.has(rel)) throw fsError('EISDIR', 'open', this.abs(rel));
     const dir = parentOf(rel);
-    const parent = this.dirs.get(dir);
+    const parent = this.dirAt(dir);
     if (!parent) this.needDir(dir, 'open', rel);
     const now = this.clock.now();
     this.setFile(rel, new MemoryStat(now, size, false, data), now, parent);
@@ -206,6 +213,8 @@ export class MemoryFileSystem implements FileSystem {
     for (const file of [...this.files.keys()]) if (file.startsWith(under)) this.files.delete(file);
     for (const dir of [...this.dirs.keys()]) if (dir.startsWith(under)) this.dirs.delete(dir);
     this.dirs.delete(path);
+    this.lastDirPath = undefined;
+    this.lastDir = undefined;
     const parent = this.dirs.get(parentOf(path));
     if (!parent) return;
     parent.children.delete(nameOf(path));
@@ -231,6 +240,17 @@ export class MemoryFileSystem implements FileSystem {
     return rel === '' ? this.root : `${this.root}/${rel}`;
   }
 
+  /** The directory at `path`, if there is one. */
+  private dirAt(path: string): MemoryDir | undefined {
+    if (path === this.lastDirPath) return this.lastDir;
+    const dir = this.dirs.get(path);
+    if (dir) {
+      this.lastDirPath = path;
+      this.lastDir = dir;
+    }
+    return dir;
+  }
+
   /** Throws as the disk would when `dir` (the parent of `rel`) is missing or a file. */
   private needDir(dir: string, syscall: string, rel: string): void {
     if (this.dirs.has(dir)) return;
@@ -244,7 +264,7 @@ export class MemoryFileSystem implements FileSystem {
     const known = this.files.has(rel);
     this.files.set(rel, stat);
     if (known) return;
-    const parent = dir ?? this.dirs.get(parentOf(rel));
+    const parent = dir ?? this.dirAt(parentOf(rel));
     if (!parent) throw fsError('ENOENT', 'open', this.abs(rel));
     parent.added.push(rel);
     parent.mtimeMs = now;
@@ -260,7 +280,7 @@ export class MemoryFileSystem implements FileSystem {
 
   /** `mkdir -p`: EEXIST for a file at `rel`, ENOTDIR for a file further up. */
   private makeDirs(rel: string, now: number): void {
-    if (this.dirs.has(rel)) return;
+    if (this.dirAt(rel)) return;
     if (this.files.has(rel)) throw fsError('EEXIST', 'mkdir', this.abs(rel));
     const parent = parentOf(rel);
     if (!this.dirs.has(parent)) {

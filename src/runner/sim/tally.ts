@@ -28,7 +28,12 @@ export interface SimCounts {
 
 /** Counts events as they come (see the module comment). */
 export class SimTally implements SimCounts {
-  private readonly done = new Set<string>();
+  /**
+   * Units done in the first pass: a list, not a Set, as a pass finishes each unit once at most.
+   * Only a second pass (after an edit) asks whether a unit was done before: `done` then.
+   */
+  private readonly firstPass: string[] = [];
+  private done: Set<string> | undefined;
   private readonly again = new Set<string>();
   private readonly blockedUnits = new Set<string>();
   private passes = 0;
@@ -40,7 +45,7 @@ export class SimTally implements SimCounts {
   readonly failures: { readonly unit: string; readonly message: string }[] = [];
 
   get built(): number {
-    return this.done.size;
+    return this.done?.size ?? this.firstPass.length;
   }
 
   get rebuilt(): number {
@@ -55,9 +60,11 @@ export class SimTally implements SimCounts {
     switch (e.type) {
       case 'run:start':
         this.passes++;
+        if (this.passes === 2) this.done = new Set(this.firstPass);
         return;
       case 'unit:done':
-        if (this.done.has(e.unit)) this.again.add(e.unit);
+        if (!this.done) this.firstPass.push(e.unit);
+        else if (this.done.has(e.unit)) this.again.add(e.unit);
         else this.done.add(e.unit);
         return;
       case 'unit:fail':

@@ -11,13 +11,33 @@
  */
 import type { Clock, TimerHandle, Timers } from '../ports.ts';
 
-interface Pending {
-  readonly id: number;
-  readonly at: number;
-  readonly fn: () => void;
+/**
+ * A timer: {@link VirtualClock.schedule} takes one made by the caller, which fires itself (the
+ * simulated executor's attempts are timers: one object per attempt, not a closure, its context
+ * and an entry).
+ */
+export abstract class VirtualTimer {
+  /** Set by the clock: the order of timers due at one instant. */
+  id = 0;
+  at = 0;
   /** Neither fired nor cleared yet. */
-  live: boolean;
+  live = false;
+  abstract fire(): void;
 }
+
+/** A timer of {@link VirtualClock.set}: calls its function. */
+class Call extends VirtualTimer {
+  private readonly fn: () => void;
+  constructor(fn: () => void) {
+    super();
+    this.fn = fn;
+  }
+  fire(): void {
+    this.fn();
+  }
+}
+
+type Pending = VirtualTimer;
 
 /** Options of a {@link VirtualClock}. */
 export interface VirtualClockOptions {
@@ -61,10 +81,18 @@ export class VirtualClock implements Clock, Timers {
   }
 
   set(fn: () => void, ms: number): TimerHandle {
-    const timer: Pending = { id: this.nextId++, at: this.time + Math.max(0, ms), fn, live: true };
+    const timer = new Call(fn);
+    this.schedule(timer, ms);
+    return timer as unknown as TimerHandle;
+  }
+
+  /** Fires `timer` after `ms` (as {@link set} calls a function); {@link clear} takes it as its handle. */
+  schedule(timer: VirtualTimer, ms: number): void {
+    timer.id = this.nextId++;
+    timer.at = this.time + Math.max(0, ms);
+    timer.live = true;
     this.live++;
     this.push(timer);
-    return timer as unknown as TimerHandle;
   }
 
   clear(handle: TimerHandle | undefined): void {
@@ -90,7 +118,7 @@ export class VirtualClock implements Clock, Timers {
     await this.flush();
     for (let next = this.take(end); next; next = this.take(end)) {
       this.time = Math.max(this.time, next.at);
-      next.fn();
+      next.fire();
       await this.flush();
     }
     this.time = end;
@@ -109,8 +137,8 @@ export class VirtualClock implements Clock, Timers {
       const next = this.take(end);
       if (!next) throw new Error(`not settled after ${limitMs} ms of virtual time (${this.live} timers pending)`);
       this.time = Math.max(this.time, next.at);
-      next.fn();
-      if (this.batch) for (let more = this.take(next.at); more; more = this.take(next.at)) more.fn();
+      next.fire();
+      if (this.batch) for (let more = this.take(next.at); more; more = this.take(next.at)) more.fire();
       await this.flush();
     }
     return watched;
