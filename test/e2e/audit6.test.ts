@@ -18,6 +18,9 @@ describe('a unit that ends well but writes no output', () => {
     expect(human.code).toBe(1);
     expect(human.stderr).toContain('cmd-said-why');
     expect(human.stderr).toContain('fn-said-why');
+    // A function does not exit: it returns.
+    expect(human.stderr).toContain('fn returned without writing out/fn.txt');
+    expect(human.stderr).toContain('cmd exited 0 without writing out/cmd.txt');
     const json = await rig.run(['build', '--keep-going', '--json']);
     const fails = json.stdout
       .split('\n')

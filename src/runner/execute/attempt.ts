@@ -184,7 +184,9 @@ function afterSuccess(req: UnitRunRequest, fs: FileSystem, outputsBefore: Output
   const written = outputsWritten(fs, unit.outputs, outputsBefore);
   if (written.missing.length > 0) {
     const paths = written.missing.map((o) => o.path);
-    const message = `exited 0 without writing ${paths.join(', ')} (mark an output { path, optional: true } if it may be absent)`;
+    // A function returns, a command or a worker's answer exits 0.
+    const ended = view.run.kind === 'function' ? 'returned' : 'exited 0';
+    const message = `${ended} without writing ${paths.join(', ')} (mark an output { path, optional: true } if it may be absent)`;
     return {
       kind: 'failed',
       failure: { reason: 'missing-output', outputs: paths, message },
