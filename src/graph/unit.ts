@@ -45,15 +45,11 @@ export interface OutputConflict {
 /** A unit's id, `task[key=value,...]` in the task's wildcard order (`*` for an unbound one). */
 export function unitId(task: string, wildcardOrder: readonly string[], values: Wildcards): string {
   if (wildcardOrder.length === 0) return task;
-  // Joined, not concatenated: V8 keeps a string built by `+` as a tree of its pieces, and a Map
-  // lookup that meets another id of the same length (a hash collision) then compares them in
-  // the runtime rather than inline. Ids are keys of a dozen Maps, looked up 10,000s of times.
-  const parts: string[] = [task, '['];
+  // No array and no join for each of 100,000s of units.
+  let id = `${task}[`;
   for (let i = 0; i < wildcardOrder.length; i++) {
     const name = wildcardOrder[i] as string;
-    if (i > 0) parts.push(',');
-    parts.push(name, '=', values[name] ?? '*');
+    id += `${i === 0 ? '' : ','}${name}=${values[name] ?? '*'}`;
   }
-  parts.push(']');
-  return parts.join('');
+  return `${id}]`;
 }

@@ -341,19 +341,18 @@ function fillPlain(
   names: readonly string[],
   values: Wildcards,
 ): string {
-  // Joined, not concatenated: a flat string is a cheaper Map key (see unitId).
-  const out: string[] = [];
+  let out = '';
   for (let i = 0; i < parts.length; i++) {
     const part = parts[i] as string | number;
     if (typeof part === 'string') {
-      out.push(part);
+      out += part;
       continue;
     }
     const value = values[names[part] ?? ''];
     if (value === undefined) return fill(globParts, names, values, escapeGlobValue);
-    out.push(value);
+    out += value;
   }
-  return out.join('');
+  return out;
 }
 
 function fill(parts: readonly (string | number)[], names: readonly string[], values: Wildcards, escape: (value: string) => string): string {

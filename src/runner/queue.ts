@@ -21,18 +21,16 @@ export class RunQueue {
   private readonly laneList: Lane[] = [];
   private seq = 0;
   private count = 0;
+  /** The lane last pushed to, by its services (a task's units share one array): no key to join and look up per push. */
+  private lastServices: readonly string[] | undefined;
+  private lastLane: Lane | undefined;
 
   get size(): number {
     return this.count;
   }
 
   push(id: string, services: readonly string[], priority: number): void {
-    const key = services.join('\u0000');
-    let lane = this.lanes.get(key);
-    if (!lane) {
-      this.lanes.set(key, (lane = { services, entries: [], head: 0 }));
-      this.laneList.push(lane);
-    }
+    const lane = services === this.lastServices && this.lastLane ? this.lastLane : this.laneOf(services);
     const entry = { id, priority, seq: this.seq++ };
     const last = lane.entries.at(-1);
     if (!last || lane.entries.length === lane.head || last.priority >= priority) {
@@ -44,6 +42,18 @@ export class RunQueue {
       lane.entries.splice(i, 0, entry);
     }
     this.count++;
+  }
+
+  private laneOf(services: readonly string[]): Lane {
+    const key = services.join('\u0000');
+    let lane = this.lanes.get(key);
+    if (!lane) {
+      this.lanes.set(key, (lane = { services, entries: [], head: 0 }));
+      this.laneList.push(lane);
+    }
+    this.lastServices = services;
+    this.lastLane = lane;
+    return lane;
   }
 
   /** Whether a unit queued for exactly `services`, at `priority` or higher, waits (a lane is sorted by priority). */

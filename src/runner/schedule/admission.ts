@@ -55,6 +55,9 @@ export class Admission {
    */
   private readonly laneRefusal = new Map<string, BlockedReason | undefined>();
   private readonly fullReasons = new Map<string, { readonly running: number; readonly reason: BlockedReason }>();
+  /** The lane key last made, and of which services (a task's units share one array): no join per admitted unit. */
+  private lastServices: readonly string[] | undefined;
+  private lastLane = '';
 
   constructor(options: AdmissionOptions) {
     this.o = options;
@@ -68,7 +71,7 @@ export class Admission {
       // One clock reading per unit, shared by the limiter and unit:start: starting a burst of
       // units takes real time, and a stale reading would let the window admit too many.
       const now = this.o.clock.now();
-      const lane = services.join(LANE_SEPARATOR);
+      const lane = this.laneOf(services);
       const paused = this.paused(services, now);
       if (paused) {
         wakeAt = Math.min(wakeAt ?? Infinity, paused.until);
@@ -105,6 +108,14 @@ export class Admission {
       return false;
     });
     return { started, wakeAt };
+  }
+
+  private laneOf(services: readonly string[]): string {
+    if (services !== this.lastServices) {
+      this.lastServices = services;
+      this.lastLane = services.join(LANE_SEPARATOR);
+    }
+    return this.lastLane;
   }
 
   /** Why a full service refuses, made again only when its count of running units changed. */
