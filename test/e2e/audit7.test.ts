@@ -37,6 +37,19 @@ describe('a config that is not an object', () => {
   });
 });
 
+describe('a config that throws a value that is not an Error as it loads', () => {
+  it.each([
+    ['{ code: 1 }', 'runcue.config.mjs: {"code":1}'],
+    ['Object.create(null)', 'runcue.config.mjs: {}'],
+  ])('throw %s is a config error that shows the value (exit 2)', async (value, message) => {
+    rig = new Rig();
+    rig.write({ 'runcue.config.mjs': `throw ${value};\nexport default {};\n` });
+    const result = await rig.run(['list']);
+    expect(result.stderr.trim()).toBe(message);
+    expect(result.code).toBe(2);
+  });
+});
+
 describe('a config whose code reads a file as it loads', () => {
   const READS_NAMES = `import { readFileSync } from 'node:fs';
 const names: string[] = JSON.parse(readFileSync('names.json', 'utf8'));
