@@ -45,12 +45,21 @@ const importDefault: Loader = async (file) => {
   importCount += 1;
   reloadLocalImports();
   const url = `${pathToFileURL(file).href}?${LOAD_PARAM}=${String(importCount)}`;
-  const module = (await import(/* @vite-ignore */ url)) as { readonly default?: unknown };
-  if (module.default === undefined) {
+  const module = (await import(/* @vite-ignore */ url)) as Readonly<Record<string, unknown>>;
+  if (module['default'] === undefined || exportsNothing(module)) {
     throw new Error('the file has no default export (expected `export default defineConfig({ ... })`)');
   }
-  return module.default;
+  return module['default'];
 };
+
+/**
+ * A file without import or export statements is loaded as CommonJS, whose default export is its
+ * `module.exports`: `{}` when it assigns none, which means it exports nothing.
+ */
+function exportsNothing(module: Readonly<Record<string, unknown>>): boolean {
+  const exported = module['default'];
+  return 'module.exports' in module && typeof exported === 'object' && exported !== null && Object.keys(exported).length === 0;
+}
 
 /**
  * Finds the config (`configPath`, or a search from `cwd` up to the file system root), loads

@@ -37,6 +37,19 @@ describe('a config that is not an object', () => {
   });
 });
 
+describe('a config that exports nothing', () => {
+  it.each([['runcue.config.ts'], ['runcue.config.js']])(
+    '(%s without import or export, which Node loads as CommonJS) says it has no default export',
+    async (file) => {
+      rig = new Rig();
+      rig.write({ [file]: 'const tasks = { c: { run: "true" } };\n' });
+      const result = await rig.run(['list']);
+      expect(result.stderr.trim()).toBe(`${file}: the file has no default export (expected \`export default defineConfig({ ... })\`)`);
+      expect(result.code).toBe(2);
+    },
+  );
+});
+
 describe('a config that throws a value that is not an Error as it loads', () => {
   it.each([
     ['{ code: 1 }', 'runcue.config.mjs: {"code":1}'],
