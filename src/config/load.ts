@@ -19,6 +19,7 @@ export const SEARCH_PLACES: readonly string[] = [
   'runcue.config.mts',
   'runcue.config.js',
   'runcue.config.mjs',
+  'runcue.config.cjs',
   'runcue.config.json',
   'runcue.config.yaml',
   'runcue.config.yml',
@@ -108,7 +109,7 @@ async function createExplorer(cwd: string): Promise<Result<Explorer, ConfigFailu
     return ok(
       cosmiconfig('runcue', {
         searchPlaces: [...SEARCH_PLACES],
-        loaders: { '.ts': importDefault, '.mts': importDefault, '.js': importDefault, '.mjs': importDefault },
+        loaders: { '.ts': importDefault, '.mts': importDefault, '.js': importDefault, '.mjs': importDefault, '.cjs': importDefault },
         // One directory per search call: the walk up is ours, so it stops at the root and never
         // falls back to a per-user config directory as cosmiconfig's 'global' strategy does.
         searchStrategy: 'none',
@@ -124,7 +125,7 @@ async function createExplorer(cwd: string): Promise<Result<Explorer, ConfigFailu
   }
 }
 
-const MODULE_CONFIG = /\.(?:ts|mts|js|mjs)$/;
+const MODULE_CONFIG = /\.(?:ts|mts|js|mjs|cjs)$/;
 
 /**
  * The config the search would find, when it is a module file (`runcue.config.ts`, ...); undefined
@@ -172,7 +173,7 @@ function ancestors(dir: string): string[] {
 }
 
 function notFound(cwd: string): ConfigFailure {
-  const names = 'runcue.config.ts (or .mts, .js, .mjs, .json, .yaml, .yml) or a "runcue" key in package.json';
+  const names = 'runcue.config.ts (or .mts, .js, .mjs, .cjs, .json, .yaml, .yml) or a "runcue" key in package.json';
   const message = `no runcue config found in ${cwd} or any parent directory (looked for ${names}); ` + 'run `runcue init` to create one';
   return { reason: 'config-not-found', cwd, message };
 }

@@ -37,6 +37,24 @@ describe('a config that is not an object', () => {
   });
 });
 
+describe('a CommonJS config', () => {
+  it('is found as runcue.config.cjs, which Node tells a "type": "module" package to rename its runcue.config.js to', async () => {
+    rig = new Rig();
+    const config = 'module.exports = { tasks: { c: { input: "in/{n}", output: "out/{n}", run: "cp {input} {output}" } } };\n';
+    rig.write({ 'package.json': '{ "type": "module" }', 'runcue.config.js': config, 'in/a': 'a', 'sub/.keep': '' });
+    const wrong = await rig.run(['build']);
+    expect(wrong.stderr).toContain("rename it to use the '.cjs' file extension");
+    expect(wrong.code).toBe(2);
+    rig.write({ 'runcue.config.cjs': config });
+    rig.remove('runcue.config.js');
+    const result = await rig.run(['build'], { cwd: 'sub' });
+    expect(result.stderr).toContain('1 built');
+    expect(result.code).toBe(0);
+    expect(rig.read('out/a')).toBe('a');
+    expect((await rig.run(['init'])).stderr).toContain('runcue.config.cjs already exists');
+  });
+});
+
 describe('a config that exports nothing', () => {
   it.each([['runcue.config.ts'], ['runcue.config.js']])(
     '(%s without import or export, which Node loads as CommonJS) says it has no default export',
