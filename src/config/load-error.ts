@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { describeThrown } from '../describe-thrown.ts';
 import { checkSyntax } from './check-syntax.ts';
 import { commonjsPackageJson } from './package-type.ts';
 import type { ConfigFailure, SourcePosition } from './resolved.ts';
@@ -20,7 +21,8 @@ const MODULE_EXTENSIONS: ReadonlySet<string> = new Set(['.ts', '.mts', '.cts', '
 
 /** The failure for `error`, thrown while loading `file`. */
 export function loadFailure(file: string, error: unknown): ConfigFailure {
-  if (!(error instanceof Error)) return { reason: 'config-load', file, message: String(error) };
+  // `throw { code: 1 }` reads {"code":1}, not [object Object]; `throw Object.create(null)` does not crash String().
+  if (!(error instanceof Error)) return { reason: 'config-load', file, message: describeThrown(error) };
   // The config itself is missing; a file its code reads (`readFileSync('names.json')`) is not.
   if ('code' in error && error.code === 'ENOENT' && 'path' in error && typeof error.path === 'string' && samePath(error.path, file)) {
     return { reason: 'config-load', file, message: 'no such file' };

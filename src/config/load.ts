@@ -19,6 +19,7 @@ export const SEARCH_PLACES: readonly string[] = [
   'runcue.config.mts',
   'runcue.config.js',
   'runcue.config.mjs',
+  'runcue.config.cjs',
   'runcue.config.json',
   'runcue.config.yaml',
   'runcue.config.yml',
@@ -45,12 +46,21 @@ const importDefault: Loader = async (file) => {
   importCount += 1;
   reloadLocalImports();
   const url = `${pathToFileURL(file).href}?${LOAD_PARAM}=${String(importCount)}`;
-  const module = (await import(/* @vite-ignore */ url)) as { readonly default?: unknown };
-  if (module.default === undefined) {
+  const module = (await import(/* @vite-ignore */ url)) as Readonly<Record<string, unknown>>;
+  if (module['default'] === undefined || exportsNothing(module)) {
     throw new Error('the file has no default export (expected `export default defineConfig({ ... })`)');
   }
-  return module.default;
+  return module['default'];
 };
+
+/**
+ * A file without import or export statements is loaded as CommonJS, whose default export is its
+ * `module.exports`: `{}` when it assigns none, which means it exports nothing.
+ */
+function exportsNothing(module: Readonly<Record<string, unknown>>): boolean {
+  const exported = module['default'];
+  return 'module.exports' in module && typeof exported === 'object' && exported !== null && Object.keys(exported).length === 0;
+}
 
 /**
  * Finds the config (`configPath`, or a search from `cwd` up to the file system root), loads
@@ -99,7 +109,7 @@ async function createExplorer(cwd: string): Promise<Result<Explorer, ConfigFailu
     return ok(
       cosmiconfig('runcue', {
         searchPlaces: [...SEARCH_PLACES],
-        loaders: { '.ts': importDefault, '.mts': importDefault, '.js': importDefault, '.mjs': importDefault },
+        loaders: { '.ts': importDefault, '.mts': importDefault, '.js': importDefault, '.mjs': importDefault, '.cjs': importDefault },
         // One directory per search call: the walk up is ours, so it stops at the root and never
         // falls back to a per-user config directory as cosmiconfig's 'global' strategy does.
         searchStrategy: 'none',
@@ -115,7 +125,7 @@ async function createExplorer(cwd: string): Promise<Result<Explorer, ConfigFailu
   }
 }
 
-const MODULE_CONFIG = /\.(?:ts|mts|js|mjs)$/;
+const MODULE_CONFIG = /\.(?:ts|mts|js|mjs|cjs)$/;
 
 /**
  * The config the search would find, when it is a module file (`runcue.config.ts`, ...); undefined
@@ -163,7 +173,7 @@ function ancestors(dir: string): string[] {
 }
 
 function notFound(cwd: string): ConfigFailure {
-  const names = 'runcue.config.ts (or .mts, .js, .mjs, .json, .yaml, .yml) or a "runcue" key in package.json';
+  const names = 'runcue.config.ts (or .mts, .js, .mjs, .cjs, .json, .yaml, .yml) or a "runcue" key in package.json';
   const message = `no runcue config found in ${cwd} or any parent directory (looked for ${names}); ` + 'run `runcue init` to create one';
   return { reason: 'config-not-found', cwd, message };
 }

@@ -37,6 +37,50 @@ describe('a config that is not an object', () => {
   });
 });
 
+describe('a CommonJS config', () => {
+  it('is found as runcue.config.cjs, which Node tells a "type": "module" package to rename its runcue.config.js to', async () => {
+    rig = new Rig();
+    const config = 'module.exports = { tasks: { c: { input: "in/{n}", output: "out/{n}", run: "cp {input} {output}" } } };\n';
+    rig.write({ 'package.json': '{ "type": "module" }', 'runcue.config.js': config, 'in/a': 'a', 'sub/.keep': '' });
+    const wrong = await rig.run(['build']);
+    expect(wrong.stderr).toContain("rename it to use the '.cjs' file extension");
+    expect(wrong.code).toBe(2);
+    rig.write({ 'runcue.config.cjs': config });
+    rig.remove('runcue.config.js');
+    const result = await rig.run(['build'], { cwd: 'sub' });
+    expect(result.stderr).toContain('1 built');
+    expect(result.code).toBe(0);
+    expect(rig.read('out/a')).toBe('a');
+    expect((await rig.run(['init'])).stderr).toContain('runcue.config.cjs already exists');
+  });
+});
+
+describe('a config that exports nothing', () => {
+  it.each([['runcue.config.ts'], ['runcue.config.js']])(
+    '(%s without import or export, which Node loads as CommonJS) says it has no default export',
+    async (file) => {
+      rig = new Rig();
+      rig.write({ [file]: 'const tasks = { c: { run: "true" } };\n' });
+      const result = await rig.run(['list']);
+      expect(result.stderr.trim()).toBe(`${file}: the file has no default export (expected \`export default defineConfig({ ... })\`)`);
+      expect(result.code).toBe(2);
+    },
+  );
+});
+
+describe('a config that throws a value that is not an Error as it loads', () => {
+  it.each([
+    ['{ code: 1 }', 'runcue.config.mjs: {"code":1}'],
+    ['Object.create(null)', 'runcue.config.mjs: {}'],
+  ])('throw %s is a config error that shows the value (exit 2)', async (value, message) => {
+    rig = new Rig();
+    rig.write({ 'runcue.config.mjs': `throw ${value};\nexport default {};\n` });
+    const result = await rig.run(['list']);
+    expect(result.stderr.trim()).toBe(message);
+    expect(result.code).toBe(2);
+  });
+});
+
 describe('a config whose code reads a file as it loads', () => {
   const READS_NAMES = `import { readFileSync } from 'node:fs';
 const names: string[] = JSON.parse(readFileSync('names.json', 'utf8'));

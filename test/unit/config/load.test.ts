@@ -198,7 +198,7 @@ describe('loadConfig', () => {
     expect(error.reason).toBe('config-not-found');
     expect(formatConfigFailure(error, cwd)).toBe(
       `no runcue config found in ${cwd} or any parent directory (looked for runcue.config.ts ` +
-        '(or .mts, .js, .mjs, .json, .yaml, .yml) or a "runcue" key in package.json); ' +
+        '(or .mts, .js, .mjs, .cjs, .json, .yaml, .yml) or a "runcue" key in package.json); ' +
         'run `runcue init` to create one',
     );
   });
