@@ -23,6 +23,15 @@ export function statPath(fs: FileSystem, rel: string): FileStat | undefined {
 }
 
 /**
+ * A concrete input's stat: a file, or a directory (another task's directory output, say), whose
+ * own mtime and size stand for it as a directory output's do.
+ */
+export function statInput(fs: FileSystem, rel: string): FileStat | undefined {
+  const s = fs.stat(rel);
+  return s?.isFile() || s?.isDirectory() ? { mtimeMs: s.mtimeMs, size: s.size } : undefined;
+}
+
+/**
  * The inputs of a unit with one input file (most units): a read-only map of one entry, so the
  * check of each of 100,000 fresh units allocates no Map.
  */

@@ -6,7 +6,7 @@ import type { Schedule } from '../config/schedule.ts';
 import type { UnitPath } from '../graph/unit.ts';
 import type { StaleReason } from './events.ts';
 import type { FileSystem } from './file-system.ts';
-import { filesOf, OneFile, statPath, type FileStat } from './files.ts';
+import { filesOf, OneFile, statInput, statPath, type FileStat } from './files.ts';
 import { clockExpiry } from './expiry.ts';
 import { recordedFilesOf, type OutputRecord } from './output-record.ts';
 
@@ -52,13 +52,13 @@ export function observeInputs(
 ): { missing: UnitPath } | { files: ReadonlyMap<string, FileStat> } {
   const only = inputs.length === 1 ? inputs[0] : undefined;
   if (only && !only.isGlob) {
-    const s = statPath(fs, only.path);
+    const s = statInput(fs, only.path);
     return s ? { files: new OneFile(only.path, s) } : { missing: only };
   }
   const files = new Map<string, FileStat>();
   for (const input of inputs) {
     if (!input.isGlob) {
-      const s = statPath(fs, input.path);
+      const s = statInput(fs, input.path);
       if (!s) return { missing: input };
       files.set(input.path, s);
       continue;
@@ -235,10 +235,10 @@ export function changedInputs(
 
 const NOTHING_CHANGED: readonly string[] = Object.freeze([]);
 
-/** Whether `file` is no longer the file `was` describes (gone, or another mtime or size). */
+/** Whether `file` (or a directory input) is no longer what `was` describes (gone, or another mtime or size). */
 function statChanged(fs: FileSystem, file: string, was: FileStat): boolean {
-  const now = fs.stat(file);
-  return !now?.isFile() || now.mtimeMs !== was.mtimeMs || now.size !== was.size;
+  const now = statInput(fs, file);
+  return now === undefined || now.mtimeMs !== was.mtimeMs || now.size !== was.size;
 }
 
 /** What a unit's inputs looked like: changes when any input is added, removed or modified. */

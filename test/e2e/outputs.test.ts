@@ -93,6 +93,38 @@ describe('a unit that exits 0 without writing a declared output', () => {
     expect(result.stderr).toContain('without writing kept');
     expect(rig.read('kept/old.html')).toBe('old');
   });
+
+  it('feeds the tasks that read it, or files in it, after it is built (they were blocked, or ran beside it)', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: {
+        site: { input: 'src/page.md', output: 'site', run: 'sleep 1; mkdir -p site && cp src/page.md site/index.html' },
+        pack: { input: 'site', output: 'site.txt', run: 'ls site > site.txt' },
+        pages: { input: 'site/**/*.html', output: 'pages.txt', run: 'cat {inputs} > pages.txt' },
+        one: { input: 'site/index.html', output: 'one.txt', run: 'cp site/index.html one.txt' },
+      } };`,
+      'src/page.md': 'v1',
+    });
+    const result = await rig.run(['build', '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(rig.read('site.txt')).toBe('index.html\n');
+    expect(rig.read('pages.txt')).toBe('v1');
+    expect(rig.read('one.txt')).toBe('v1');
+    // Each consumer started after site ended, not beside it.
+    const events = result.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as JsonEvent);
+    const siteDone = Number(events.find((e) => e.type === 'unit:done' && e.unit === 'site')?.time ?? Infinity);
+    for (const task of ['pack', 'pages', 'one'])
+      expect(Number(events.find((e) => e.type === 'unit:start' && e.unit === task)?.time)).toBeGreaterThanOrEqual(siteDone);
+    // A change reaches them through it, and a second build has nothing to do.
+    rig.write({ 'src/page.md': 'v2' });
+    expect((await rig.run(['build'])).code).toBe(0);
+    expect(rig.read('pages.txt')).toBe('v2');
+    expect(rig.read('one.txt')).toBe('v2');
+    expect((await rig.run(['build', '--json'])).stdout).not.toContain('"type":"unit:start"');
+  });
 });
 
 const SPLIT = `export default { tasks: {

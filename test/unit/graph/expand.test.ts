@@ -105,6 +105,20 @@ describe('expandGraph: units from upstream outputs', () => {
     expect(unit(graph, 'link[n=y]').placeholder).toBe(false);
   });
 
+  it("makes a unit reading a path inside another task's output (a directory output) depend on it", () => {
+    const graph = expand(
+      configOf({
+        site: { input: 'src/page.md', output: 'site' },
+        pack: { input: 'site', output: 'site.tgz' },
+        pages: { input: 'site/**/*.html', output: 'pages.txt' },
+        one: { input: 'site/index.html', output: 'one.txt' },
+        deep: { input: 'site/a/{n}.txt', output: 'deep/{n}.txt' },
+      }),
+      ['src/page.md', 'site/a/x.txt'],
+    );
+    for (const id of ['pack', 'pages', 'one', 'deep[n=x]']) expect(depsOf(graph, id)).toEqual(['site']);
+  });
+
   it('merges existing files and planned outputs into one unit each', () => {
     // obj/x.o exists already and compile[n=x] will also write it: one link unit, still after compile.
     const graph = expand(configOf(CHAIN), ['src/x.c', 'obj/x.o', 'obj/stray.o']);

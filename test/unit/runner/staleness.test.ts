@@ -62,9 +62,11 @@ describe('checkUnit: inputs', () => {
     });
   });
 
-  it('does not take a directory for an input file', () => {
+  it("takes a directory for a concrete input (another task's directory output, say), by its own mtime", () => {
     files({ 'src/dir/inner.txt': T });
-    expect(checkUnit([file('src/dir')], [], ctx()).kind).toBe('missing-input');
+    const outcome = checkUnit([file('src/dir')], [], ctx());
+    expect(outcome.kind).toBe('stale');
+    if (outcome.kind === 'stale') expect([...outcome.inputs.keys()]).toEqual(['src/dir']);
   });
 
   it('observes every file of a glob input', () => {
