@@ -4,6 +4,7 @@
  */
 import type { CosmiconfigResult, Loader } from 'cosmiconfig';
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { err, ok, type Result } from '../result.ts';
@@ -45,6 +46,7 @@ let importCount = 0;
 const importDefault: Loader = async (file) => {
   importCount += 1;
   reloadLocalImports();
+  forgetCommonJs(path.dirname(file));
   const url = `${pathToFileURL(file).href}?${LOAD_PARAM}=${String(importCount)}`;
   const module = (await import(/* @vite-ignore */ url)) as Readonly<Record<string, unknown>>;
   if (module['default'] === undefined || exportsNothing(module)) {
@@ -52,6 +54,17 @@ const importDefault: Loader = async (file) => {
   }
   return module['default'];
 };
+
+/**
+ * Node caches CommonJS modules (a `module.exports` config, what it requires) by path, not URL:
+ * the project's are dropped before each load, so a reload runs them as edited. Packages stay.
+ */
+function forgetCommonJs(dir: string): void {
+  const cache = createRequire(path.join(dir, 'noop.js')).cache;
+  for (const key of Object.keys(cache)) {
+    if (key.startsWith(dir + path.sep) && !key.includes(`${path.sep}node_modules${path.sep}`)) Reflect.deleteProperty(cache, key);
+  }
+}
 
 /**
  * A file without import or export statements is loaded as CommonJS, whose default export is its

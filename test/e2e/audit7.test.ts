@@ -153,3 +153,26 @@ describe('watch: a config reload', () => {
     expect(rig.read('log.txt')).toBe('v1\nv2\n');
   });
 });
+
+describe('watch: a CommonJS config', () => {
+  it.each([['runcue.config.cjs'], ['runcue.config.js']])('(%s) reloads as edited, not as Node cached it by path', async (file) => {
+    rig = new Rig();
+    const config = (version: string): string =>
+      `const run = require('./run.cjs');\nmodule.exports = { tasks: { c: { input: 'in/{n}', output: 'out/{n}', run: run + ' ${version}' } } };\n`;
+    const run = (version: string): string => `module.exports = 'cp {input} {output}; echo ${version} >> log.txt; echo';\n`;
+    rig.write({ 'package.json': '{ "type": "commonjs" }', [file]: config('a'), 'run.cjs': run('v1'), 'in/a': 'a' });
+    const child = rig.spawn(['watch', '--json']);
+    const done = collect(child, 60_000);
+    let stdout = '';
+    child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    await waitFor(() => rig.exists('log.txt'), 20_000, 'the first build');
+    rig.write({ 'run.cjs': run('v2') });
+    rig.write({ [file]: config('b') });
+    await waitFor(() => stdout.includes('"type":"watch:config"'), 20_000, 'the reload');
+    rig.write({ 'in/a': 'a changed' });
+    await waitFor(() => rig.read('log.txt').split('\n').length >= 3, 20_000, 'the rebuild');
+    child.kill('SIGINT');
+    expect((await done).code).toBe(130);
+    expect(rig.read('log.txt')).toBe('v1\nv2\n');
+  });
+});
