@@ -17,7 +17,9 @@
  *   one cycle. The watcher reports a change only after it has looked at the file, which on a
  *   loaded machine can lag the operating system's notice by more than `firstQuietMs`; so a notice
  *   about another relevant file that has not been reported yet (a "stir") also makes the batch a
- *   burst, and the cycle waits until `quietMs` after the latest stir as well.
+ *   burst, and the cycle waits until `quietMs` after the latest stir as well. So does a notice
+ *   about a file already reported that comes more than 10 ms after the report: the file is
+ *   being written again (the watcher reports a file once per 50 ms at most).
  * - Changes during a cycle never interrupt it (a running unit may be a paid API call): they queue
  *   exactly one follow-up cycle with everything that changed meanwhile.
  * - A change to a file that a cycle started with, whose mtime is still the one it had then, is
@@ -82,6 +84,9 @@ export interface RerunPolicyOptions {
   /** An expiry cycle is never scheduled sooner than this from now (default 50 ms). */
   readonly minExpiryDelayMs?: number;
 }
+
+/** A notice about a reported file this long after the report is another write of it. */
+const SAME_SAVE_MS = 10;
 
 /** Margin after an expiry so the unit is strictly older than its `maxAge` (or its scheduled time is past) when checked. */
 const EXPIRY_MARGIN_MS = 5;
@@ -165,7 +170,16 @@ export class RerunPolicy {
    * once it has looked at it (or not, if nothing changed). Only the timing of a batch depends on it.
    */
   fileStirred(path: string): void {
-    if (path === '.runcue' || path.startsWith('.runcue/') || this.pending.paths.has(path)) return;
+    if (path === '.runcue' || path.startsWith('.runcue/')) return;
+    if (this.pending.paths.has(path)) {
+      // A save's own notices come with its report; one well after it is the file written again
+      // (one file saved over and over: a storm too, which the watcher reports only once).
+      if (this.current === 'debouncing' && this.o.clock.now() - this.pending.last > SAME_SAVE_MS) {
+        this.stirs.set(path, this.o.clock.now());
+        this.armDebounce();
+      }
+      return;
+    }
     // A file this session wrote stirs when it is written: no user is busy there.
     if (this.ownWrites.has(path) || this.current === 'stopped') return;
     if (this.stirs.size >= MAX_STIRS) this.stirs.clear();

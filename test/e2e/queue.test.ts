@@ -315,10 +315,14 @@ describe('more scenarios, each with three workers', () => {
     const pushed = events.find((e) => e.type === 'unit:log' && String(e['text']).startsWith('pushed back'));
     expect(pushed).toBeDefined();
     const at = pushed?.['time'] as number;
-    // Units started after the push-back: none on any worker until well into the 3 s pause.
+    // Units started after the push-back: none on any worker until well into the 3 s pause, but
+    // for one that another worker had already taken as the push-back came (its start can be
+    // logged a few ms after it: seen once, at +7 ms, in a full run).
     const later = events.filter((e) => e.type === 'unit:start' && (e['time'] as number) > at).map((e) => (e['time'] as number) - at);
-    expect(later.length).toBeGreaterThan(0);
-    expect(Math.min(...later)).toBeGreaterThanOrEqual(2000);
+    expect(later.filter((ms) => ms >= 2000).length).toBeGreaterThan(0);
+    const early = later.filter((ms) => ms < 2000);
+    expect(early.length).toBeLessThanOrEqual(1);
+    for (const ms of early) expect(ms).toBeLessThan(250);
   }, 180_000);
 
   it('fan-in and a dynamic (glob) output across workers, and a failing unit retried', async () => {

@@ -129,6 +129,21 @@ describe('rerun policy: debounce', () => {
     expect(h.cycles).toEqual([{ initial: false, changed: ['src/a.txt'], config: false, expired: false }]);
   });
 
+  it('one file written again and again is one burst: its notices after the report keep the cycle waiting', () => {
+    const h = started();
+    h.policy.fileChanged('src/a.txt');
+    // Writes 20 ms apart: the watcher reported the first and only notices the rest.
+    for (let i = 0; i < 5; i++) {
+      h.clock.advance(20);
+      h.policy.fileStirred('src/a.txt');
+    }
+    // 100 ms after the last notice, not 25 ms after the report.
+    h.clock.advance(99);
+    expect(h.cycles).toHaveLength(0);
+    h.clock.advance(1);
+    expect(h.cycles).toEqual([{ initial: false, changed: ['src/a.txt'], config: false, expired: false }]);
+  });
+
   it('a stir of another file makes a burst, even before that file is reported', () => {
     const h = started();
     h.policy.fileStirred('src/a.txt');
