@@ -24,8 +24,9 @@ const BEAT_MS = 100;
 
 /**
  * The watching thread, as source that runs as a script or a module alike: a file of its own
- * would need a loader path in the bundle, and this is small. workerData: `beat` (an Int32Array's buffer: ms since `base` of the
- * last beat), `base`, `own` (path and URL prefixes of runcue's own code).
+ * would need a loader path in the bundle, and this is small. workerData: `beat` (an Int32Array's
+ * buffer: ms since `base` of the last beat), `base`, `own` (path and URL prefixes of runcue's
+ * own code).
  */
 const WATCHER = `
 const { parentPort, workerData } = process.getBuiltinModule('node:worker_threads');
@@ -44,16 +45,18 @@ setInterval(() => {
   const now = Date.now();
   let late;
   for (const a of armed.values()) if (now > a.deadline && (late === undefined || a.deadline < late.deadline)) late = a;
-  const heldMs = now - (base + Atomics.load(beat, 0));
-  if (late === undefined || heldMs < HELD_MS) return;
+  const lastBeat = Atomics.load(beat, 0);
+  if (late === undefined || now - (base + lastBeat) < HELD_MS) return;
   looking = true;
-  whoHolds((user) => {
+  // Still held: no beat since, and the attempt not over (the thread may come free meanwhile).
+  const held = () => Atomics.load(beat, 0) === lastBeat && armed.has(late.id);
+  whoHolds(held, (user) => {
     looking = false;
-    if (user) end(late, Date.now() - (base + Atomics.load(beat, 0)));
+    if (user && held()) end(late, Date.now() - (base + lastBeat));
   });
 }, 250);
 
-function whoHolds(answer) {
+function whoHolds(held, answer) {
   let session;
   try {
     session = new (process.getBuiltinModule('node:inspector').Session)();
@@ -74,7 +77,7 @@ function whoHolds(answer) {
     } catch {}
     answer(user);
   };
-  const timer = setTimeout(() => finish(true), PAUSE_WAIT_MS);
+  const timer = setTimeout(() => finish(held()), PAUSE_WAIT_MS);
   session.on('Debugger.scriptParsed', (m) => urls.set(m.params.scriptId, m.params.url));
   session.on('Debugger.paused', (m) => {
     const top = m.params.callFrames.map((f) => urls.get(f.location.scriptId) ?? '').find((url) => !url.startsWith('node:'));
