@@ -105,16 +105,12 @@ describe('a unit that exits 0 without writing a declared output', () => {
       } };`,
       'src/page.md': 'v1',
     });
-    const result = await rig.run(['build', '--json']);
-    expect(result.code, result.stderr).toBe(0);
+    const { code, stderr, events } = await rig.runJson(['build']);
+    expect(code, stderr).toBe(0);
     expect(rig.read('site.txt')).toBe('index.html\n');
     expect(rig.read('pages.txt')).toBe('v1');
     expect(rig.read('one.txt')).toBe('v1');
     // Each consumer started after site ended, not beside it.
-    const events = result.stdout
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as JsonEvent);
     const siteDone = Number(events.find((e) => e.type === 'unit:done' && e.unit === 'site')?.time ?? Infinity);
     for (const task of ['pack', 'pages', 'one'])
       expect(Number(events.find((e) => e.type === 'unit:start' && e.unit === task)?.time)).toBeGreaterThanOrEqual(siteDone);
