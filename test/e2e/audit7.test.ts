@@ -131,6 +131,25 @@ describe('init', () => {
   });
 });
 
+/**
+ * Watches a project whose command logs v1, writes `edits` in turn (the module the config uses,
+ * then the config), waits for the reload and changes in/a: the rebuild must log the edited v2.
+ */
+async function expectReloadRuns(edits: readonly Record<string, string>[]): Promise<void> {
+  const child = rig.spawn(['watch', '--json']);
+  const done = collect(child, 60_000);
+  let stdout = '';
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  await waitFor(() => rig.exists('log.txt'), 20_000, 'the first build');
+  for (const edit of edits) rig.write(edit);
+  await waitFor(() => stdout.includes('"type":"watch:config"'), 20_000, 'the reload');
+  rig.write({ 'in/a': 'a changed' });
+  await waitFor(() => rig.read('log.txt').split('\n').length >= 3, 20_000, 'the rebuild');
+  child.kill('SIGINT');
+  expect((await done).code).toBe(130);
+  expect(rig.read('log.txt')).toBe('v1\nv2\n');
+}
+
 describe('watch: a config reload', () => {
   it('runs the edited modules the config imports too, not the first version Node cached', async () => {
     rig = new Rig();
@@ -138,19 +157,7 @@ describe('watch: a config reload', () => {
     const config = (comment: string): string =>
       `import { RUN } from './tasks/run.ts';\nexport default { tasks: { c: { input: 'in/{n}', output: 'out/{n}', run: RUN } } }; // ${comment}\n`;
     rig.write({ 'tasks/run.ts': helper('v1'), 'runcue.config.ts': config('first'), 'in/a': 'a' });
-    const child = rig.spawn(['watch', '--json']);
-    const done = collect(child, 60_000);
-    let stdout = '';
-    child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    await waitFor(() => rig.exists('log.txt'), 20_000, 'the first build');
-    rig.write({ 'tasks/run.ts': helper('v2') });
-    rig.write({ 'runcue.config.ts': config('edited') });
-    await waitFor(() => stdout.includes('"type":"watch:config"'), 20_000, 'the reload');
-    rig.write({ 'in/a': 'a changed' });
-    await waitFor(() => rig.read('log.txt').split('\n').length >= 3, 20_000, 'the rebuild');
-    child.kill('SIGINT');
-    expect((await done).code).toBe(130);
-    expect(rig.read('log.txt')).toBe('v1\nv2\n');
+    await expectReloadRuns([{ 'tasks/run.ts': helper('v2') }, { 'runcue.config.ts': config('edited') }]);
   });
 });
 
@@ -161,18 +168,6 @@ describe('watch: a CommonJS config', () => {
       `const run = require('./run.cjs');\nmodule.exports = { tasks: { c: { input: 'in/{n}', output: 'out/{n}', run: run + ' ${version}' } } };\n`;
     const run = (version: string): string => `module.exports = 'cp {input} {output}; echo ${version} >> log.txt; echo';\n`;
     rig.write({ 'package.json': '{ "type": "commonjs" }', [file]: config('a'), 'run.cjs': run('v1'), 'in/a': 'a' });
-    const child = rig.spawn(['watch', '--json']);
-    const done = collect(child, 60_000);
-    let stdout = '';
-    child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    await waitFor(() => rig.exists('log.txt'), 20_000, 'the first build');
-    rig.write({ 'run.cjs': run('v2') });
-    rig.write({ [file]: config('b') });
-    await waitFor(() => stdout.includes('"type":"watch:config"'), 20_000, 'the reload');
-    rig.write({ 'in/a': 'a changed' });
-    await waitFor(() => rig.read('log.txt').split('\n').length >= 3, 20_000, 'the rebuild');
-    child.kill('SIGINT');
-    expect((await done).code).toBe(130);
-    expect(rig.read('log.txt')).toBe('v1\nv2\n');
+    await expectReloadRuns([{ 'run.cjs': run('v2') }, { [file]: config('b') }]);
   });
 });
