@@ -271,6 +271,20 @@ describe('exceptions thrown outside the awaited chain', () => {
   });
 });
 
+describe('a config whose top-level await never settles', () => {
+  it('is a config error naming the file (exit 2), not exit 13 with a warning about runcue', async () => {
+    rig = new Rig();
+    rig.write({ 'runcue.config.ts': `await new Promise(() => {});\nexport default { tasks: {} };\n` });
+    for (const command of [['build'], ['list'], ['plan', '--json']]) {
+      const result = await rig.run(command);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain('runcue.config.ts never finished loading: a top-level await');
+      expect(result.stderr).not.toContain('unsettled top-level await');
+      expect(result.stdout).toBe('');
+    }
+  });
+});
+
 describe('plan', () => {
   it('an error escaping from a check fails that unit in the plan, not the process', async () => {
     rig = new Rig();

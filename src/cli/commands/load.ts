@@ -31,7 +31,13 @@ export async function loadForCommand(
   // (`readFileSync('names.json')`): it runs there, as every command does, wherever runcue started.
   const moduleConfig = options.config !== undefined ? resolve(cwd, options.config) : findModuleConfig(cwd);
   if (moduleConfig !== undefined) enter(dirname(moduleConfig));
-  const loaded = await loadConfig({ cwd, ...(options.config !== undefined ? { configPath: options.config } : {}) });
+  const loading = loadConfig({ cwd, ...(options.config !== undefined ? { configPath: options.config } : {}) });
+  const loaded = await untilSettledOrIdle(loading);
+  if (loaded === undefined) {
+    const name = moduleConfig === undefined ? 'the config' : relative(cwd, moduleConfig) || moduleConfig;
+    context.stderr.write(`runcue: ${name} never finished loading: a top-level await in it (or in a module it imports) never settled\n`);
+    return { ok: false, exitCode: EXIT_CODES.usage };
+  }
   if (!loaded.ok) {
     context.stderr.write(`${formatConfigFailure(loaded.error, cwd)}\n`);
     return { ok: false, exitCode: EXIT_CODES.usage };
@@ -40,6 +46,24 @@ export async function loadForCommand(
   // paths relative to it, so the process works from there too.
   process.chdir(loaded.value.root);
   return { ok: true, config: loaded.value, cwd };
+}
+
+/**
+ * The config's import, or undefined once nothing else is left to wait for: a top-level `await`
+ * that never settles would otherwise end Node with exit 13 and a warning that points at runcue's
+ * own entry file.
+ */
+async function untilSettledOrIdle<T>(loading: Promise<T>): Promise<T | undefined> {
+  let idle: () => void = () => undefined;
+  const stalled = new Promise<undefined>((settle) => {
+    idle = () => settle(undefined);
+  });
+  process.once('beforeExit', idle);
+  try {
+    return await Promise.race([loading, stalled]);
+  } finally {
+    process.off('beforeExit', idle);
+  }
 }
 
 /** Moves into `dir` if it exists; a `--config` in a directory that does not is reported by loading. */
