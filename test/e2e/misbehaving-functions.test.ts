@@ -271,6 +271,38 @@ describe('exceptions thrown outside the awaited chain', () => {
   });
 });
 
+describe('process.exit() in user code', () => {
+  it('fails the unit (or the hook) instead of ending runcue silently with partial outputs left', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `import { writeFileSync } from 'node:fs';
+        export default {
+          on: { complete: (unit) => { if (unit.id === 'a[n=c]') process.exit(0); } },
+          tasks: { a: { input: 'in/{n}.txt', output: 'out/{n}.txt', run: async (u) => {
+            writeFileSync(u.output, 'partial');
+            if (u.wildcards.n === 'b') process.exit(3);
+            if (u.wildcards.n === 'd') await new Promise(() => setTimeout(() => process.exit(4), 10));
+            writeFileSync(u.output, 'done');
+          } } } };`,
+      'in/a.txt': '1',
+      'in/b.txt': '2',
+      'in/c.txt': '3',
+      'in/d.txt': '4',
+    });
+    const result = await rig.runJson(['build', '--keep-going']);
+    expect(result.code).toBe(1);
+    const failed = failures(result.events);
+    expect(Object.keys(failed).sort()).toEqual(['a[n=b]', 'a[n=d]']);
+    expect(failed['a[n=b]']).toContain('called process.exit(3), which would end runcue');
+    expect(failed['a[n=d]']).toContain('called process.exit(4)');
+    expect(result.stdout).toContain('on.complete hook failed: called process.exit(0)');
+    expect(rig.read('out/a.txt')).toBe('done');
+    expect(rig.read('out/c.txt')).toBe('done');
+    expect(rig.exists('out/b.txt')).toBe(false);
+    expect(rig.exists('out/d.txt')).toBe(false);
+  });
+});
+
 describe('a config whose top-level await never settles', () => {
   it('is a config error naming the file (exit 2), not exit 13 with a warning about runcue', async () => {
     rig = new Rig();

@@ -3,6 +3,7 @@
  * cleanly, and the exit code says which (128 + the signal's number, as shells report it).
  */
 import { EXIT_CODES } from '../exit-codes.ts';
+import { exitProcess } from './last-resort.ts';
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
@@ -41,7 +42,7 @@ export async function withSignals<T>(
       now.abort(name);
     } else {
       say('exiting at once: the watchdog kills what still runs; interrupted units rerun next time');
-      process.exit(interruptedExitCode(String(controller.signal.reason)) ?? EXIT_CODES.sigint);
+      exitProcess(interruptedExitCode(String(controller.signal.reason)) ?? EXIT_CODES.sigint);
     }
   };
   const onStdoutError = (error: NodeJS.ErrnoException): void => {
