@@ -356,7 +356,7 @@ function buildTask(name: string, task: TaskConfig, shape: TaskShape, config: Run
     outputs: shape.outputs,
     wildcards: shape.wildcards,
     run: toRunSpec(task, toMs(config.workerStartTimeout), toMs),
-    after: unique(task.after ?? []),
+    after: unique(typeof task.after === 'string' ? [task.after] : (task.after ?? [])),
     ready: task.ready,
     stale: task.stale,
     maxAgeMs: toMs(task.maxAge),

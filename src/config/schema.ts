@@ -227,7 +227,7 @@ const taskSchema = strictObject(
     writeResult: v.optional(v.picklist(['json', 'text'], expect("'json' or 'text'"))),
     workerStartTimeout: v.optional(workerStartTimeout),
     workerCrashLimit: v.optional(positiveInteger),
-    after: v.optional(v.array(str('a task name'), expect('an array of task names'))),
+    after: v.optional(v.union([str(), v.array(str('a task name'))], expect('a task name or an array of task names'))),
     ready: v.optional(fn<NonNullable<TaskConfig['ready']>>()),
     stale: v.optional(fn<NonNullable<TaskConfig['stale']>>()),
     maxAge: v.optional(duration),

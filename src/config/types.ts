@@ -113,8 +113,8 @@ export interface TaskConfig {
   readonly workerStartTimeout?: Duration;
   /** (worker) Workers that crash or fail to start this many times in a row fail the task; default 3. */
   readonly workerCrashLimit?: number;
-  /** Ordering-only dependencies on other tasks. */
-  readonly after?: readonly string[];
+  /** Ordering-only dependencies on other tasks: one task's name or a list. */
+  readonly after?: string | readonly string[];
   /** A custom check: `false` keeps the unit waiting (it takes no slot meanwhile). */
   readonly ready?: (unit: UnitInfo) => boolean | Promise<boolean>;
   /** Replaces Make's freshness rule for this task (`ctx.defaultStale()` gives that verdict). */

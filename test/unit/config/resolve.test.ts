@@ -292,11 +292,11 @@ describe('resolveConfig: mistakes', () => {
         env: { A: 1 },
         description: 3,
         ready: true,
-        after: 'b',
+        after: 3,
         freshness: 'sha',
       }),
     ).toEqual([
-      { path: 'tasks.a.after', message: 'expected an array of task names, got "b"' },
+      { path: 'tasks.a.after', message: 'expected a task name or an array of task names, got 3' },
       { path: 'tasks.a.ready', message: 'expected a function, got true' },
       { path: 'tasks.a.retries', message: 'expected a non-negative integer, got "3"' },
       { path: 'tasks.a.priority', message: 'expected a number, got "high"' },
@@ -339,6 +339,13 @@ describe('resolveConfig: mistakes', () => {
       { path: 'tasks.b.after[0]', message: 'unknown task "extrct"; did you mean "extract"?' },
       { path: 'tasks.b.after[1]', message: 'task "b" cannot run after itself' },
       { path: 'tasks.b.after[2]', message: 'unknown task "zzz"' },
+    ]);
+  });
+
+  it('after takes one task name as a string too, checked as a list entry is', () => {
+    expect(resolve({ tasks: { lint: { run: 'x' }, b: { run: 'x', after: 'lint' } } }).tasks.get('b')?.after).toEqual(['lint']);
+    expect(issues({ tasks: { lint: { run: 'x' }, b: { run: 'x', after: 'lnt' } } })).toEqual([
+      { path: 'tasks.b.after', message: 'unknown task "lnt"; did you mean "lint"?' },
     ]);
   });
 
