@@ -67,7 +67,14 @@ export type UnitFailure =
   | { readonly reason: 'check-error'; readonly check: 'ready' | 'stale'; readonly message: string }
   | { readonly reason: 'aborted'; readonly message: string }
   /** (unit:retry) The service pushed back (exit 75 / RateLimited); the unit is requeued. */
-  | { readonly reason: 'pushed-back'; readonly pushBacks: number; readonly retryAfterMs?: number; readonly message: string }
+  | {
+      readonly reason: 'pushed-back';
+      readonly pushBacks: number;
+      readonly retryAfterMs?: number;
+      /** A Retry-After value given that runcue could not read (the backoff applied instead). */
+      readonly unreadableRetryAfter?: string;
+      readonly message: string;
+    }
   /** The service pushed back (exit 75 / RateLimited) more often than the cap allows. */
   | { readonly reason: 'push-back-limit'; readonly pushBacks: number; readonly message: string }
   /** The run hit `stallTimeout` or `pendingTimeout` while this unit was running. */

@@ -14,23 +14,26 @@ export const EX_TEMPFAIL = 75;
 export class RateLimited extends Error {
   /** How long the service asked to wait, in ms, when it said. */
   readonly retryAfterMs: number | undefined;
+  /** A `retryAfter` that is no duration (`'soon'`): the backoff applies, and the retry says so. */
+  readonly unreadable: string | undefined;
 
   constructor(options: { readonly retryAfter?: Duration; readonly message?: string } = {}) {
     super(options.message ?? 'rate limited');
     this.name = 'RateLimited';
     const parsed = options.retryAfter === undefined ? undefined : parseDuration(options.retryAfter);
     this.retryAfterMs = parsed?.ok ? parsed.value : undefined;
+    this.unreadable = parsed?.ok === false ? String(options.retryAfter) : undefined;
   }
 }
 
 /** Duck-typed too, so a RateLimited from another copy of the package is still recognised. */
-export function asRateLimited(error: unknown): { retryAfterMs: number | undefined } | undefined {
-  if (error instanceof RateLimited) return { retryAfterMs: error.retryAfterMs };
-  if (error instanceof Error && error.name === 'RateLimited') {
-    const ms = (error as { retryAfterMs?: unknown }).retryAfterMs;
-    return { retryAfterMs: typeof ms === 'number' ? ms : undefined };
-  }
-  return undefined;
+export function asRateLimited(error: unknown): { retryAfterMs: number | undefined; unreadable?: string } | undefined {
+  if (!(error instanceof RateLimited) && !(error instanceof Error && error.name === 'RateLimited')) return undefined;
+  const { retryAfterMs, unreadable } = error as { retryAfterMs?: unknown; unreadable?: unknown };
+  return {
+    retryAfterMs: typeof retryAfterMs === 'number' ? retryAfterMs : undefined,
+    ...(typeof unreadable === 'string' ? { unreadable } : {}),
+  };
 }
 
 /**
@@ -47,12 +50,19 @@ function parseRetryAfter(text: string, now: number): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-/** Reads and removes the Retry-After file a command may have written. */
-export function takeRetryAfterFile(path: string, now: number): number | undefined {
+/**
+ * Reads and removes the Retry-After file a command may have written: the pause it asks for, or
+ * the text it held when that is no Retry-After value (`unreadable`, shortened).
+ */
+export function takeRetryAfterFile(path: string, now: number): { retryAfterMs: number | undefined; unreadable?: string } {
   try {
-    return parseRetryAfter(readFileSync(path, 'utf8'), now);
+    const text = readFileSync(path, 'utf8');
+    const retryAfterMs = parseRetryAfter(text, now);
+    if (retryAfterMs !== undefined || text.trim() === '') return { retryAfterMs };
+    const value = text.trim();
+    return { retryAfterMs, unreadable: value.length > 60 ? `${value.slice(0, 60)}...` : value };
   } catch {
-    return undefined;
+    return { retryAfterMs: undefined };
   } finally {
     rmSync(path, { force: true });
   }

@@ -96,6 +96,41 @@ describe('push-back', () => {
     expect(pushBacks.every((e) => e['kind'] === 'push-back' && e['delayMs'] === 200)).toBe(true);
   });
 
+  it('an unreadable Retry-After (a file, or RateLimited) backs off and says which value it could not read', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `import { existsSync, writeFileSync, copyFileSync } from 'node:fs';
+        import { RateLimited } from 'runcue';
+        export default {
+          services: { api: { concurrent: 2 } },
+          tasks: {
+            cmd: { uses: 'api', input: 'a.txt', output: 'a.out', backoff: '10ms',
+              run: "if [ ! -e seen-a ]; then touch seen-a; echo soon > \\"$RUNCUE_RETRY_AFTER_FILE\\"; exit 75; fi; cp a.txt a.out" },
+            fn: { uses: 'api', input: 'b.txt', output: 'b.out', backoff: '10ms', run: () => {
+              if (!existsSync('seen-b')) { writeFileSync('seen-b', ''); throw new RateLimited({ retryAfter: 'later' }); }
+              copyFileSync('b.txt', 'b.out');
+            } },
+          },
+        };`,
+      'a.txt': 'a',
+      'b.txt': 'b',
+    });
+    const result = await rig.runJson(['build']);
+    expect(result.code).toBe(0);
+    const said = result.events
+      .filter((e) => e.type === 'unit:retry')
+      .map((e) => `${e.unit ?? ''}: ${(e['error'] as { message: string }).message}`)
+      .sort();
+    expect(said).toEqual([
+      'cmd: its service pushed back (once); its Retry-After "soon" is no number of seconds, HTTP date or duration, so runcue backs off',
+      'fn: its service pushed back (once); its Retry-After "later" is no number of seconds, HTTP date or duration, so runcue backs off',
+    ]);
+    rig.remove('seen-a');
+    rig.remove('a.out');
+    const plain = await rig.run(['build', 'cmd', '--reporter', 'ci']);
+    expect(plain.stdout + plain.stderr).toContain('its Retry-After "soon" is unreadable, so runcue backs off');
+  });
+
   it('a function task throwing RateLimited is requeued; an endless push-back fails clearly', async () => {
     rig = new Rig();
     rig.write({

@@ -239,17 +239,16 @@ export function formatBlocked(event: EventOf<'unit:blocked'>, options: FormatOpt
   return `${options.palette.yellow(SYMBOLS.blocked)} ${text} ${options.palette.dim(`(${event.reason.kind})`)}`;
 }
 
-/**
- * `↻ extract[doc=a,page=1] attempt 1 failed (exit 1), retrying in 2.0s`;
- * `↻ extract[doc=a,page=1] pushed back: api paused until 12:03:05 (2.0s)`.
- */
+/** `↻ extract[doc=a] attempt 1 failed (exit 1), retrying in 2.0s`; `↻ extract[doc=a] pushed back: api paused until 12:03:05 (2.0s)`. */
 export function formatRetry(event: EventOf<'unit:retry'>, options: FormatOptions): string {
   const { palette } = options;
   if (event.kind === 'push-back') {
     const services = event.services ?? [];
     const what = services.length === 0 ? 'it waits' : `${services.join(', ')} paused`;
     const until = `until ${formatTimeOfDay(event.time + event.delayMs)} (${formatDuration(event.delayMs)})`;
-    return `${palette.yellow(SYMBOLS.retry)} ${event.unit} pushed back by its service: ${what} ${until}`;
+    const bad = event.error.reason === 'pushed-back' && event.error.unreadableRetryAfter;
+    const note = bad ? `; its Retry-After "${bad}" is unreadable, so runcue backs off` : '';
+    return `${palette.yellow(SYMBOLS.retry)} ${event.unit} pushed back by its service: ${what} ${until}${note}`;
   }
   const what = `attempt ${event.attempt} failed (${describeFailure(event.error)})`;
   return `${palette.yellow(SYMBOLS.retry)} ${event.unit} ${what}, retrying in ${formatDuration(event.delayMs)}`;

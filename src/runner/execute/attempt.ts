@@ -51,7 +51,13 @@ export type UnitRunOutcome =
       readonly host?: string;
     }
   /** The service pushed back: requeue, and pause the service (for `retryAfterMs` when given). */
-  | { readonly kind: 'push-back'; readonly retryAfterMs: number | undefined; readonly removed: readonly string[] }
+  | {
+      readonly kind: 'push-back';
+      readonly retryAfterMs: number | undefined;
+      /** A Retry-After value given but unreadable: the backoff applies, and the retry says why. */
+      readonly unreadable?: string;
+      readonly removed: readonly string[];
+    }
   | {
       readonly kind: 'failed';
       readonly failure: UnitFailure;
@@ -156,7 +162,12 @@ function afterRun(req: UnitRunRequest, before: BeforeRun & { readonly ok: true }
   const { view } = req;
   switch (result.kind) {
     case 'push-back':
-      return { kind: 'push-back', retryAfterMs: result.retryAfterMs, removed: removeLeft(fs, view, outputs) };
+      return {
+        kind: 'push-back',
+        retryAfterMs: result.retryAfterMs,
+        ...(result.unreadable !== undefined ? { unreadable: result.unreadable } : {}),
+        removed: removeLeft(fs, view, outputs),
+      };
     case 'done':
       return afterSuccess(req, fs, outputs, result.outputTail ?? '');
     case 'failed': {

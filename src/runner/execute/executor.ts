@@ -32,7 +32,8 @@ export type ExecutorOutcome =
   /** `outputTail`: the last lines of its output, for a missing-output failure found afterwards. */
   | { readonly kind: 'done'; readonly outputTail?: string }
   /** The service said "too many requests" (exit 75, RateLimitError): requeue, not a failure. */
-  | { readonly kind: 'push-back'; readonly retryAfterMs: number | undefined }
+  /** `unreadable`: a Retry-After value that was given but could not be read (the backoff applies). */
+  | { readonly kind: 'push-back'; readonly retryAfterMs: number | undefined; readonly unreadable?: string }
   | {
       readonly kind: 'failed';
       readonly failure: UnitFailure;

@@ -121,7 +121,7 @@ export async function runFunction(req: AttemptRequest, context: FunctionContext)
 function settledAttempt(end: Settled, tail: OutputTail): ExecutorOutcome {
   if (end.ok) return { kind: 'done', outputTail: tail.text() };
   const pushBack = asRateLimited(end.error);
-  if (pushBack) return { kind: 'push-back', retryAfterMs: pushBack.retryAfterMs };
+  if (pushBack) return { kind: 'push-back', ...pushBack };
   if (end.error instanceof Error && end.error.stack) tail.push(`${end.error.stack}\n`);
   return { kind: 'failed', failure: { reason: 'function-error', message: describeThrown(end.error) }, outputTail: tail.text() };
 }

@@ -80,7 +80,7 @@ async function spawnCommand(
   if (!pushedBack && existsSync(retryAfterFile)) rmSync(retryAfterFile, { force: true });
   if (outcome.ok) return { kind: 'done', outputTail: outcome.outputTail };
   const { failure, outputTail } = outcome;
-  if (pushedBack) return { kind: 'push-back', retryAfterMs: takeRetryAfterFile(retryAfterFile, Date.now()) };
+  if (pushedBack) return { kind: 'push-back', ...takeRetryAfterFile(retryAfterFile, Date.now()) };
   if (failure.reason === 'spawn-error' && failure.message.includes('E2BIG')) {
     const hint = command.form === 'shell' ? ' use the argv form of run, or' : '';
     const message = `${failure.message}: too many or too long paths for one command line;${hint} pass the list as a file with {inputs_file}`;

@@ -86,7 +86,7 @@ export class Attempts {
     const { state } = this.ctx;
     const { durationMs, command } = detail;
     if (outcome.kind === 'push-back') {
-      this.pushBack(unit, task, pending, outcome.retryAfterMs, this.ctx.now() - durationMs);
+      this.pushBack(unit, task, pending, outcome, this.ctx.now() - durationMs);
     } else if (outcome.kind === 'done') {
       this.succeed(unit, task, pending, outcome, durationMs);
     } else if (outcome.abandoned) {
@@ -169,8 +169,15 @@ export class Attempts {
   }
 
   /** The service said "too many requests": requeue the unit (not a retry) and pause the service. */
-  private pushBack(unit: Unit, task: ResolvedTask, pending: Pending, retryAfterMs: number | undefined, startedAt: number): void {
+  private pushBack(
+    unit: Unit,
+    task: ResolvedTask,
+    pending: Pending,
+    asked: { readonly retryAfterMs: number | undefined; readonly unreadable?: string },
+    startedAt: number,
+  ): void {
     const { ctx } = this;
+    const { retryAfterMs, unreadable } = asked;
     pending.pushBacks++;
     this.pushBacks++;
     if (pending.pushBacks > task.maxPushBacks) {
@@ -187,7 +194,11 @@ export class Attempts {
       reason: 'pushed-back',
       pushBacks: pending.pushBacks,
       ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
-      message: `its service pushed back (${times})`,
+      ...(unreadable !== undefined ? { unreadableRetryAfter: unreadable } : {}),
+      message:
+        unreadable === undefined
+          ? `its service pushed back (${times})`
+          : `its service pushed back (${times}); its Retry-After "${unreadable}" is no number of seconds, HTTP date or duration, so runcue backs off`,
     };
     const { delayMs, services } = this.admission.pushBack(task, retryAfterMs, startedAt);
     this.announceRetry(unit, pending, { delayMs, kind: 'push-back', error, services: [...services] });
