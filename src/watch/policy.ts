@@ -19,7 +19,10 @@
  *   about another relevant file that has not been reported yet (a "stir") also makes the batch a
  *   burst, and the cycle waits until `quietMs` after the latest stir as well. So does a notice
  *   about a file already reported that comes more than 10 ms after the report: the file is
- *   being written again (the watcher reports a file once per 50 ms at most).
+ *   being written again (the watcher reports a file once per 50 ms at most). And so does a change
+ *   to a file the last cycle started with, within `maxWaitMs` of that start: one file written
+ *   every 30 or 80 ms is a storm that began before the first cycle, which the rest of it follows
+ *   as one more cycle, not one cycle per write.
  * - Changes during a cycle never interrupt it (a running unit may be a paid API call): they queue
  *   exactly one follow-up cycle with everything that changed meanwhile.
  * - A change to a file that a cycle started with, whose mtime is still the one it had then, is
@@ -127,6 +130,8 @@ export class RerunPolicy {
   private readonly stirs = new Map<string, number>();
   /** Changed files a cycle started with, with their mtimes then: a later event for that version is stale. */
   private readonly launched = new Map<string, number>();
+  /** When the last cycle started for changes, and the files it started with. */
+  private lastLaunch: { readonly at: number; readonly paths: ReadonlySet<string> } | undefined;
   private readonly o: RerunPolicyOptions;
   private readonly quietMs: number;
   private readonly firstQuietMs: number;
@@ -252,13 +257,21 @@ export class RerunPolicy {
   private armDebounce(): void {
     this.cancelDebounce?.();
     const stirred = this.latestStir();
-    const burst = this.pending.count > 1 || stirred !== undefined;
+    const burst = this.pending.count > 1 || stirred !== undefined || this.continuesStorm();
     const last = Math.max(this.pending.last, stirred ?? 0);
     const due = Math.min(last + (burst ? this.quietMs : this.firstQuietMs), this.pending.first + this.maxWaitMs);
     this.cancelDebounce = this.o.clock.schedule(Math.max(0, due - this.o.clock.now()), () => {
       this.cancelDebounce = undefined;
       if (this.current === 'debouncing') this.launch();
     });
+  }
+
+  /** The batch began within `maxWaitMs` of the last cycle's start, with a file that cycle started with. */
+  private continuesStorm(): boolean {
+    const last = this.lastLaunch;
+    if (last === undefined || this.pending.first - last.at > this.maxWaitMs) return false;
+    for (const path of this.pending.paths) if (last.paths.has(path)) return true;
+    return false;
   }
 
   /** The latest stir within `quietMs` of now; older ones are dropped (their file never changed). */
@@ -289,6 +302,7 @@ export class RerunPolicy {
       else this.launched.set(path, mtime);
     }
     this.current = 'running';
+    if (batch.paths.size > 0) this.lastLaunch = { at: this.o.clock.now(), paths: batch.paths };
     this.o.startCycle({ initial: false, changed: [...batch.paths].sort(), config: batch.config, expired: batch.expired });
   }
 

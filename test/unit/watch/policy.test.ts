@@ -144,6 +144,45 @@ describe('rerun policy: debounce', () => {
     expect(h.cycles).toEqual([{ initial: false, changed: ['src/a.txt'], config: false, expired: false }]);
   });
 
+  /**
+   * One file written `writes` times, `gapMs` apart (each write: the operating system's notice, the
+   * watcher's report 2 ms later), while every cycle takes 15 ms: the cycles it caused.
+   */
+  function storm(gapMs: number, writes = 10, file: (i: number) => string = () => 'src/a.txt'): CycleRequest[] {
+    const h = started();
+    const writeAt = new Map(Array.from({ length: writes }, (_, i) => [i * gapMs, file(i)]));
+    let runningSince: number | undefined;
+    const start = h.clock.now();
+    for (let t = 0; t <= writes * gapMs + 2_000; t++) {
+      const path = writeAt.get(t);
+      if (path !== undefined) {
+        h.files.set(path, h.clock.now());
+        h.policy.fileStirred(path);
+      }
+      const reported = writeAt.get(t - 2);
+      if (reported !== undefined) h.policy.fileChanged(reported);
+      if (runningSince === undefined && h.policy.state.startsWith('running')) runningSince = t;
+      if (runningSince !== undefined && t - runningSince >= 15) {
+        runningSince = undefined;
+        h.finish();
+      }
+      h.clock.advance(1);
+      expect(h.clock.now()).toBe(start + t + 1);
+    }
+    return h.cycles;
+  }
+
+  it('one file written every 30 or 80 ms is two cycles: the first write, then the rest once quiet', () => {
+    for (const gap of [30, 80]) {
+      const cycles = storm(gap);
+      expect(cycles.map((c) => c.changed)).toEqual([['src/a.txt'], ['src/a.txt']]);
+    }
+    // Further apart than the storm window (1 s): each write is an edit of its own, started at once.
+    expect(storm(1_100, 3)).toHaveLength(3);
+    // Other files each time, as a user editing file after file: no storm, each starts at once.
+    expect(storm(80, 5, (i) => `src/${i}.txt`)).toHaveLength(5);
+  });
+
   it('a stir of another file makes a burst, even before that file is reported', () => {
     const h = started();
     h.policy.fileStirred('src/a.txt');
