@@ -231,7 +231,14 @@ function unitInput(task: ResolvedTask, input: ResolvedTask['inputs'][number], va
   }
   const anyValues = { ...Object.fromEntries(task.wildcards.map((w) => [w, '*'])), ...values };
   try {
-    const returned: unknown = input.fn(anyValues);
+    const unknown: string[] = [];
+    const returned: unknown = input.fn(noticingUnknown(anyValues, unknown));
+    // `({ nme }) => ...` gives `cfg/undefined.json`, which then waits for a file nobody makes.
+    if (unknown.length > 0) {
+      const has = task.wildcards.length === 0 ? 'it has no wildcards' : `its wildcards: ${task.wildcards.join(', ')}`;
+      const path = `(input ${input.name}: its function read wildcard "${unknown[0] ?? ''}", which task ${task.name} does not have (${has}))`;
+      return { name: input.name, path, isGlob: false };
+    }
     const refused = refusedInputPath(returned);
     // Like a pattern with `..`, the path is refused: the unit waits for it, and says why.
     if (refused !== undefined) {
@@ -247,6 +254,19 @@ function unitInput(task: ResolvedTask, input: ResolvedTask['inputs'][number], va
     // its diagnostic says why.
     return { name: input.name, path: `(input ${input.name}: its function threw: ${describeThrown(error)})`, isGlob: false };
   }
+}
+
+/** Names an input function may read from its wildcards that are no wildcard (no unit has them). */
+const NOT_WILDCARDS = new Set(['then', 'toJSON']);
+
+/** `values`, noting in `unknown` each name read from it that it does not hold. */
+function noticingUnknown(values: Binding, unknown: string[]): Binding {
+  return new Proxy(values, {
+    get(target, key, receiver) {
+      if (typeof key === 'string' && !(key in target) && !NOT_WILDCARDS.has(key)) unknown.push(key);
+      return Reflect.get(target, key, receiver) as unknown;
+    },
+  });
 }
 
 /** What an input function returned, for a message; a hostile Proxy cannot make it throw. */

@@ -65,4 +65,19 @@ describe('usage errors', () => {
     expect(result.stderr).toContain('its function returned "../outside/a": ".." segments are not allowed');
     expect(rig.exists('proj/out/a.txt')).toBe(false);
   });
+
+  it('an input function reading a wildcard the task does not have blocks its unit naming it, not waiting for cfg/undefined.json', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: {
+        c: { input: { doc: 'in/{n}.txt', cfg: ({ name }) => 'cfg/' + name + '.json' }, output: 'out/{n}.txt', run: 'cat {input.cfg} > {output}' },
+      } };`,
+      'in/a.txt': 'a',
+      'cfg/undefined.json': 'never read',
+    });
+    const result = await rig.run(['build']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('its function read wildcard "name", which task c does not have (its wildcards: n)');
+    expect(rig.exists('out/a.txt')).toBe(false);
+  });
 });
