@@ -6,8 +6,8 @@
  * function's timeout plus the grace an abandoned function gets; a check's `checkTimeout`) and
  * watches a heartbeat the main thread writes while one runs. When one is past its deadline and
  * the heartbeat has stopped, the thread pauses the main one through the inspector to see whose
- * code holds it: a user's (or native code no pause can reach, such as a synchronous child
- * process) ends runcue as kill -9 would, after saying why on stderr. Nothing is lost that way: commands die with runcue, and every unit
+ * code holds it: a user's in two looks (or native code no pause can reach, such as a synchronous
+ * child process) ends runcue as kill -9 would, after saying why on stderr. Nothing is lost that way: commands die with runcue, and every unit
  * that was running is recorded in flight, so the next run runs it again. runcue's own code (a
  * long planning pass) is left alone.
  *
@@ -40,6 +40,9 @@ const PAUSE_WAIT_MS = 2000;
 const armed = new Map();
 parentPort.on('message', (m) => (m.unit === undefined ? armed.delete(m.id) : armed.set(m.id, m)));
 let looking = false;
+// The hold the last look found the user's code on top of, if any: one look can land on a user's
+// frame just as runcue's own long work returns to it, so it takes two looks at the same hold.
+let suspect;
 setInterval(() => {
   if (looking) return;
   const now = Date.now();
@@ -52,7 +55,9 @@ setInterval(() => {
   const held = () => Atomics.load(beat, 0) === lastBeat && armed.has(late.id);
   whoHolds(held, (user) => {
     looking = false;
-    if (user && held()) end(late, Date.now() - (base + lastBeat));
+    const again = suspect !== undefined && suspect.id === late.id && suspect.beat === lastBeat;
+    suspect = user && held() ? { id: late.id, beat: lastBeat } : undefined;
+    if (suspect && again) end(late, Date.now() - (base + lastBeat));
   });
 }, 250);
 
