@@ -271,6 +271,27 @@ describe('exceptions thrown outside the awaited chain', () => {
   });
 });
 
+describe("a function's error stack", () => {
+  it("shows the function's own frames, before and after an await, and none of runcue's", async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `function checkPage(n) { throw new Error('bad page ' + n); }
+        export default { tasks: {
+          now: { input: 'a.txt', output: 'a.out', run: () => checkPage('a') },
+          later: { input: 'b.txt', output: 'b.out', run: async () => { await new Promise((r) => setTimeout(r, 5)); checkPage('b'); } },
+        } };`,
+      'a.txt': 'a',
+      'b.txt': 'b',
+    });
+    const result = await rig.run(['build', '--keep-going']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/Error: bad page a\n\s+at checkPage \(.*runcue\.config\.mjs.*\)\n\s+at run \(/);
+    expect(result.stderr).toMatch(/Error: bad page b\n\s+at checkPage \(.*runcue\.config\.mjs.*\)\n\s+at run \(/);
+    expect(result.stderr).not.toMatch(/^\s+at .*(engine\.cjs|node:internal)/m);
+    expectNoInternalStack(result.stderr);
+  });
+});
+
 describe('process.exit() in user code', () => {
   it('fails the unit (or the hook) instead of ending runcue silently with partial outputs left', async () => {
     rig = new Rig();

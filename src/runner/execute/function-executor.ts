@@ -6,6 +6,7 @@
  * abandoned.ts). The timeout and the grace period run on real timers: they bound user code that
  * runs on real time, not the scheduler's virtual time.
  */
+import { fileURLToPath } from 'node:url';
 import { describeThrown } from '../../describe-thrown.ts';
 import type { UnitFailure } from '../events.ts';
 import { runInScope, type EscapeKind } from '../function-scope.ts';
@@ -82,7 +83,7 @@ export async function runFunction(req: AttemptRequest, context: FunctionContext)
     const message = `${kind}: ${describeThrown(error)}`;
     // A second escape, or one after a timeout, is not the failure's message: keep it in the tail.
     if (cause !== undefined) tail.push(`${message}\n`);
-    if (error instanceof Error && error.stack) tail.push(`${error.stack}\n`);
+    if (error instanceof Error && error.stack) tail.push(`${userStack(error.stack)}\n`);
     stop({ kind: 'escaped', message }, error);
     return true;
   };
@@ -122,7 +123,7 @@ function settledAttempt(end: Settled, tail: OutputTail): ExecutorOutcome {
   if (end.ok) return { kind: 'done', outputTail: tail.text() };
   const pushBack = asRateLimited(end.error);
   if (pushBack) return { kind: 'push-back', ...pushBack };
-  if (end.error instanceof Error && end.error.stack) tail.push(`${end.error.stack}\n`);
+  if (end.error instanceof Error && end.error.stack) tail.push(`${userStack(end.error.stack)}\n`);
   return { kind: 'failed', failure: { reason: 'function-error', message: describeThrown(end.error) }, outputTail: tail.text() };
 }
 
@@ -135,4 +136,18 @@ function stopFailure(cause: StopCause): UnitFailure {
     case 'escaped':
       return { reason: 'function-error', message: cause.message };
   }
+}
+
+/** How this module's frames are named: by path (the CommonJS bundle) or by URL (modules). */
+const HERE = [import.meta.url, fileURLToPath(import.meta.url)];
+
+/**
+ * A function's error stack without the frames of runcue that called the function, which start
+ * with this module's: bundle lines such as `engine.cjs:57:9397` say nothing to the function's
+ * author and bury the line that threw.
+ */
+function userStack(stack: string): string {
+  const lines = stack.split('\n');
+  const cut = lines.findIndex((line, i) => i > 1 && /^\s+at /.test(line) && HERE.some((name) => line.includes(name)));
+  return cut > 0 ? lines.slice(0, cut).join('\n') : stack;
 }
