@@ -39,15 +39,17 @@ export interface LoadOptions {
 let importCount = 0;
 
 /**
- * Imports a module config and returns its default export. Every load gets a new URL, so a
- * reload in watch mode runs the edited file (and the edited modules it imports) instead of
- * Node's cached modules.
+ * Imports a module config and returns its default export. Every load after the first gets a new
+ * URL, so a reload in watch mode runs the edited file (and the edited modules it imports) instead
+ * of Node's cached modules. The first is the plain file URL: that is what the config's stack
+ * traces and `import.meta.url` show in every build, and the hooks reloads need cost nothing then.
  */
 const importDefault: Loader = async (file) => {
   importCount += 1;
-  reloadLocalImports();
+  if (importCount > 1) reloadLocalImports();
   forgetCommonJs(path.dirname(file));
-  const url = `${pathToFileURL(file).href}?${LOAD_PARAM}=${String(importCount)}`;
+  const href = pathToFileURL(file).href;
+  const url = importCount === 1 ? href : `${href}?${LOAD_PARAM}=${String(importCount)}`;
   const module = (await import(/* @vite-ignore */ url)) as Readonly<Record<string, unknown>>;
   if (module['default'] === undefined || exportsNothing(module)) {
     throw new Error('the file has no default export (expected `export default defineConfig({ ... })`)');
