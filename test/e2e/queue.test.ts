@@ -112,14 +112,16 @@ describe('runcue build --queue with three runcue workers', () => {
       'runcue.config.mjs': `export default {
         services: { api: { concurrent: 4, rate: '20/s' } },
         tasks: {
-          call: { input: 'in/{n}.txt', output: 'out/{n}.txt', uses: 'api', run: 'echo {n} >> runs.log; cat {input} > {output}' },
+          call: { input: 'in/{n}.txt', output: 'out/{n}.txt', uses: 'api', run: 'echo {n} >> runs.log; sleep 0.1; cat {input} > {output}' },
         },
       };`,
       ...inputs(300),
     });
     // BullMQ's own lock (10 s): a 2 s lock may lapse on a loaded machine, and BullMQ then gives
     // the job to another worker while the first still runs it (its at-least-once delivery).
-    const workers = await startWorkers(3, ['--concurrency', '4'], { RUNCUE_QUEUE_LOCK_MS: '10000' });
+    // Two slots per worker, four for the service: whenever more than two units run, as at the
+    // start, some run on another worker (one worker once took all 300 at load 8 with four slots).
+    const workers = await startWorkers(3, ['--concurrency', '2'], { RUNCUE_QUEUE_LOCK_MS: '10000' });
     const result = await rig.run(['build', '--queue', redis.url], { timeoutMs: 120_000 });
     expect(result.stderr).toContain('300 built');
     expect(result.code).toBe(0);
@@ -132,6 +134,7 @@ describe('runcue build --queue with three runcue workers', () => {
     expect(starts).toHaveLength(300);
     // The work was spread, not run by one worker. Not "every worker": BullMQ promises no
     // fairness, and on a machine at load 8 one of three workers once lost every race for a job.
+    // (Six slots for a cap of four keep "never more than 4 at once" a property of the service.)
     expect(workers.filter((w) => w.events().some((e) => e.type === 'unit:start')).length).toBeGreaterThanOrEqual(2);
     expect(
       maxInWindow(
