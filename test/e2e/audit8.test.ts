@@ -1,0 +1,52 @@
+/** Fixes from the eighth audit of the built CLI against SPEC.md: each test failed on the code before its fix. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { Rig } from '../rig/index.ts';
+
+let rig: Rig;
+afterEach(() => rig.cleanup());
+
+/**
+ * The workflow commands the GitHub Actions runner takes from a log, as it reads them: a line that
+ * starts with `::` after its leading whitespace, or holds a legacy `##[`, is a command unless
+ * `::stop-commands::TOKEN` is in force; `::TOKEN::` resumes.
+ */
+function runnerCommands(log: string): string[] {
+  const commands: string[] = [];
+  let stopToken: string | undefined;
+  for (const line of log.split('\n')) {
+    const text = line.trimStart();
+    const v2 = text.startsWith('::') ? /^::([^\s:]+)/.exec(text)?.[1] : undefined;
+    const v1 = /##\[([^\]\s;]+)/.exec(line)?.[1];
+    const command = v2 ?? v1;
+    if (command === undefined) continue;
+    if (stopToken !== undefined) {
+      if (command === stopToken) stopToken = undefined;
+      continue;
+    }
+    if (command === 'stop-commands') stopToken = text.slice('::stop-commands::'.length);
+    else commands.push(command);
+  }
+  return commands;
+}
+
+describe('under GitHub Actions, a failed unit whose output reads as workflow commands', () => {
+  it('keeps them as text: its group is not ended early, no annotation or mask is added', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: {
+        t: { output: 'out.txt', run: 'echo "::endgroup::"; echo "  ::error::forged"; echo "x ##[warning]old"; echo "::add-mask::secret"; exit 1' },
+      } };`,
+    });
+    const result = await rig.run(['build'], { env: { GITHUB_ACTIONS: 'true' } });
+    expect(result.code).toBe(1);
+    expect(runnerCommands(result.stderr)).toEqual(['error', 'group', 'endgroup']);
+    // The log is still shown in full inside the group.
+    expect(result.stderr).toContain('    ::error::forged');
+    expect(result.stderr).toContain('    ::add-mask::secret');
+    // A plain log gets no fence.
+    rig.write({ 'runcue.config.mjs': `export default { tasks: { t: { output: 'out.txt', run: 'echo plain; exit 1' } } };` });
+    const plain = await rig.run(['build'], { env: { GITHUB_ACTIONS: 'true' } });
+    expect(plain.stderr).not.toContain('stop-commands');
+    expect(runnerCommands(plain.stderr)).toEqual(['error', 'group', 'endgroup']);
+  });
+});
