@@ -1,6 +1,6 @@
 /** Fixes from the eighth audit of the built CLI against SPEC.md: each test failed on the code before its fix. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { Rig } from '../rig/index.ts';
+import { collect, Rig, waitFor } from '../rig/index.ts';
 
 let rig: Rig;
 afterEach(() => rig.cleanup());
@@ -48,5 +48,29 @@ describe('under GitHub Actions, a failed unit whose output reads as workflow com
     const plain = await rig.run(['build'], { env: { GITHUB_ACTIONS: 'true' } });
     expect(plain.stderr).not.toContain('stop-commands');
     expect(runnerCommands(plain.stderr)).toEqual(['error', 'group', 'endgroup']);
+  });
+});
+
+describe('a run stopped while a hook-configured build runs', () => {
+  it.each([
+    ['a stall (stallTimeout)', 'stallTimeout: "500ms",', undefined],
+    ['Ctrl-C', '', 'SIGINT' as const],
+  ])('after %s does not say hooks long settled "had not settled"', async (_, option, signal) => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { ${option}
+        on: { start: () => {} },
+        tasks: { a: { output: 'a', run: 'echo started > started; sleep 5; touch a' } } };`,
+    });
+    const child = rig.spawn(['build']);
+    const ended = collect(child);
+    if (signal) {
+      await waitFor(() => rig.exists('started'), 10_000, 'the unit to start');
+      child.kill(signal);
+    }
+    const result = await ended;
+    expect(result.code).toBe(signal ? 130 : 1);
+    expect(result.stderr).toContain(signal ? 'interrupted' : 'run stalled');
+    expect(result.stderr).not.toContain('had not settled');
   });
 });
