@@ -1,4 +1,5 @@
 /** Fixes from the eighth audit of the built CLI against SPEC.md: each test failed on the code before its fix. */
+import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { collect, Rig, waitFor } from '../rig/index.ts';
 
@@ -72,5 +73,33 @@ describe('a run stopped while a hook-configured build runs', () => {
     expect(result.code).toBe(signal ? 130 : 1);
     expect(result.stderr).toContain(signal ? 'interrupted' : 'run stalled');
     expect(result.stderr).not.toContain('had not settled');
+  });
+});
+
+describe("freshness: 'hash' with a directory output", () => {
+  it('is stale when the directory, or a file in it, is deleted or edited (the directory was fresh even when gone)', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { freshness: 'hash', tasks: {
+        site: { input: 'src.txt', output: 'site', run: 'echo run >> log; mkdir -p site/sub; cp src.txt site/index.html; cp src.txt site/sub/page.html' },
+      } };`,
+      'src.txt': 'hi\n',
+    });
+    const runs = (): number => rig.read('log').trim().split('\n').length;
+    expect((await rig.run(['build'])).code).toBe(0);
+    expect((await rig.run(['build'])).stderr).toContain('0 built, 1 fresh');
+    rig.write({ 'site/sub/page.html': 'edited by hand\n' });
+    expect((await rig.run(['build'])).stderr).toContain('output site/sub/page.html was changed after it was built');
+    expect(rig.read('site/sub/page.html')).toBe('hi\n');
+    rig.remove('site/index.html');
+    expect((await rig.run(['build'])).code).toBe(0);
+    expect(rig.read('site/index.html')).toBe('hi\n');
+    rmSync(rig.path('site'), { recursive: true });
+    expect((await rig.run(['build'])).stderr).toContain('output missing: site');
+    expect(rig.read('site/sub/page.html')).toBe('hi\n');
+    expect(runs()).toBe(4);
+    // Touching the source, same content: still fresh.
+    rig.touch('src.txt', 5_000);
+    expect((await rig.run(['build'])).stderr).toContain('0 built, 1 fresh');
   });
 });
