@@ -50,14 +50,31 @@ export function fingerprintParts(
 ): Result<FingerprintParts, { readonly input: string }> {
   const hashed: Record<string, string> = {};
   for (const file of [...inputs.keys()].sort()) {
-    try {
-      hashed[file] = sha256(fs.readFile(file));
-    } catch {
-      return err({ input: file });
-    }
+    const hash = contentHash(fs, file);
+    if (hash === undefined) return err({ input: file });
+    hashed[file] = hash;
   }
   const env = Object.entries(task.env).sort(([a], [b]) => (a < b ? -1 : 1));
   return ok({ inputs: hashed, command: sha256(command), env: sha256(JSON.stringify(env)) });
+}
+
+/**
+ * The sha256 of a file's content; of a directory input (another task's directory output, `input:
+ * 'site'`), of every file beneath it, path and content. Undefined when it cannot be read.
+ */
+function contentHash(fs: FileSystem, path: string): string | undefined {
+  try {
+    return sha256(fs.readFile(path));
+  } catch {
+    if (!fs.stat(path)?.isDirectory()) return undefined;
+  }
+  const all = createHash('sha256');
+  for (const file of listFiles(fs, path)) {
+    const hash = contentHash(fs, file);
+    if (hash === undefined) return undefined;
+    all.update(`${file}\u0000${hash}\u0000`);
+  }
+  return all.digest('hex');
 }
 
 function readRecord(fs: FileSystem, unitId: string): FingerprintRecord | undefined {

@@ -103,3 +103,28 @@ describe("freshness: 'hash' with a directory output", () => {
     expect((await rig.run(['build'])).stderr).toContain('0 built, 1 fresh');
   });
 });
+
+describe("freshness: 'hash' reading a directory (another task's directory output)", () => {
+  it('fingerprints the files in it: built, fresh after a touch, rerun when a file in it changes (it was blocked for good)', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: {
+        site: { input: 'src.txt', output: 'site', run: 'mkdir -p site/sub; cp src.txt site/index.html; echo page > site/sub/page.html' },
+        pack: { freshness: 'hash', input: 'site', output: 'site.txt', run: 'echo pack >> log; cat site/index.html site/sub/page.html > site.txt' },
+      } };`,
+      'src.txt': 'one\n',
+    });
+    const first = await rig.run(['build']);
+    expect(first.stderr).toContain('2 built');
+    expect(first.code).toBe(0);
+    expect(rig.read('site.txt')).toBe('one\npage\n');
+    rig.touch('site/index.html', 5_000);
+    rig.touch('site', 5_000);
+    expect((await rig.run(['build'])).stderr).toContain('0 built, 2 fresh');
+    rig.write({ 'site/sub/page.html': 'edited\n' });
+    const edited = await rig.run(['build', 'pack', '--no-deps']);
+    expect(edited.stderr).toContain('content of site changed');
+    expect(rig.read('site.txt')).toBe('one\nedited\n');
+    expect(rig.read('log')).toBe('pack\npack\n');
+  });
+});
