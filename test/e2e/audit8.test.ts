@@ -128,3 +128,32 @@ describe("freshness: 'hash' reading a directory (another task's directory output
     expect(rig.read('log')).toBe('pack\npack\n');
   });
 });
+
+describe('why on a path a fan-in glob matches but no file is at', () => {
+  it('does not call it a source file no task produces when it fits an output pattern', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: {
+        extract: { input: 'docs/{doc}/{page}.png', output: 'text/{doc}/{page}.txt', run: 'cp {input} {output}' },
+        summarize: { input: 'text/{doc}/*.txt', output: 'out/{doc}.md', run: 'cat {inputs} > {output}' },
+      } };`,
+      'docs/a/001.png': '1',
+      'docs/a/002.png': '2',
+    });
+    expect((await rig.run(['build'])).code).toBe(0);
+    const missing = await rig.run(['why', 'text/a/003.txt']);
+    expect(missing.stdout).toBe('');
+    expect(missing.stderr).toBe('runcue: "text/a/003.txt" matches no unit: no input gives those wildcard values\n');
+    expect(missing.code).toBe(2);
+    const glob = await rig.run(['why', 'text/a/*.txt']);
+    expect(glob.stderr).toContain(
+      '"text/a/*.txt" matches 2 units; ask about one of them: extract[doc=a,page=001], extract[doc=a,page=002]',
+    );
+    expect(glob.code).toBe(2);
+    // A file that is there and that no unit makes is still a source file.
+    rig.write({ 'text/a/notes.txt': 'by hand' });
+    const source = await rig.run(['why', 'text/a/notes.txt']);
+    expect(source.stdout).toBe('text/a/notes.txt is a source file: no task produces it. Read by:\n  summarize[doc=a]\n');
+    expect(source.code).toBe(0);
+  });
+});
