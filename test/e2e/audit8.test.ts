@@ -157,3 +157,24 @@ describe('why on a path a fan-in glob matches but no file is at', () => {
     expect(source.code).toBe(0);
   });
 });
+
+describe('touch', () => {
+  it('re-dates a directory output, marking its unit fresh (it was skipped as "output missing")', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: {
+        site: { input: 'src.txt', output: 'site', run: 'echo run >> log; mkdir -p site; cp src.txt site/index.html' },
+      } };`,
+      'src.txt': 'one\n',
+    });
+    expect((await rig.run(['build'])).code).toBe(0);
+    rig.touch('site', -60_000);
+    expect((await rig.run(['plan'])).stdout).toContain('site  input newer: src.txt');
+    const touched = await rig.run(['touch', 'site']);
+    expect(touched.stdout).toBe('runcue: touched 1 unit (1 file)\n');
+    expect(touched.code).toBe(0);
+    expect(rig.mtime('site')).toBeGreaterThanOrEqual(rig.mtime('src.txt'));
+    expect((await rig.run(['build'])).stderr).toContain('0 built, 1 fresh');
+    expect(rig.read('log')).toBe('run\n');
+  });
+});
