@@ -104,7 +104,7 @@ function markFresh(config: ResolvedConfig, entry: Touchable, now: Date, inflight
   }
 }
 
-/** Which units can be touched: those whose inputs exist and whose every output exists (a glob: one file or more). */
+/** Which units can be touched: those whose inputs exist and whose every non-optional output exists (a glob: one file or more). */
 function planTouch(config: ResolvedConfig, units: readonly Unit[], isOrphan?: (file: string) => boolean): TouchPlan {
   const touch: Touchable[] = [];
   const skipped: TouchSkip[] = [];
@@ -128,7 +128,8 @@ function planTouch(config: ResolvedConfig, units: readonly Unit[], isOrphan?: (f
       }
       const found = filesOf(fs, output);
       files.push(...found);
-      return found.length === 0;
+      // An optional output may be absent, as it may after a build.
+      return found.length === 0 && output.optional !== true;
     });
     if (missing) {
       skipped.push({ unit: unit.id, reason: `output missing: ${missing.path}` });

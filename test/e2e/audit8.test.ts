@@ -178,3 +178,24 @@ describe('touch', () => {
     expect(rig.read('log')).toBe('run\n');
   });
 });
+
+describe('touch, an optional output absent', () => {
+  it('marks the unit fresh, as build takes it (it was skipped as "output missing" and exit 1)', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: {
+        t: { input: 'in/{n}.txt', output: { main: 'o/{n}', log: { path: 'l/{n}', optional: true } }, run: 'echo run >> log; cp {input} {output.main}' },
+      } };`,
+      'in/x.txt': 'x',
+    });
+    expect((await rig.run(['build'])).code).toBe(0);
+    rig.touch('o/x', -60_000);
+    expect((await rig.run(['plan'])).stdout).toContain('input newer: in/x.txt');
+    const touched = await rig.run(['touch']);
+    expect(touched.stderr).toBe('');
+    expect(touched.code).toBe(0);
+    expect(rig.exists('l/x')).toBe(false);
+    expect((await rig.run(['build'])).stderr).toContain('0 built, 1 fresh');
+    expect(rig.read('log')).toBe('run\n');
+  });
+});
