@@ -2,14 +2,15 @@
  * `runcue clean`: which output files of the selected units may be deleted, and deleting them.
  * Glob outputs are expanded to the files that exist. A file is kept, and reported, when it is
  * outside the project (through a symlink) or when no task's output pattern matches it; every
- * input that is not itself some task's output therefore stays. Directories are left in place.
+ * input that is not itself some task's output therefore stays. A directory output (`output:
+ * 'site'`) goes with everything in it, unless it holds an input of its unit.
  *
  * `clean --orphans`: outputs that a unit recorded writing (`.runcue/outputs/`) when that unit no
  * longer exists (its input was removed, a re-split made fewer pages, its task was renamed or
  * deleted). Only recorded files are candidates, so nothing runcue did not write is touched; a
  * file that a current unit claims as an output or reads as an input is kept.
  */
-import { realpathSync, rmSync } from 'node:fs';
+import { lstatSync, realpathSync, rmSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import type { ResolvedConfig } from '../config/resolved.ts';
 import type { UnitGraph } from '../graph/unit.ts';
@@ -54,7 +55,8 @@ export function cleanFiles(config: ResolvedConfig, plan: CleanPlan, dryRun: bool
       continue;
     }
     try {
-      rmSync(join(config.root, path), { force: true });
+      // recursive: a directory output goes with what is in it (planClean).
+      rmSync(join(config.root, path), { force: true, recursive: true });
       removed.push(path);
       cleanedUnits.add(unit);
     } catch (error) {
@@ -79,6 +81,14 @@ export function planClean(config: ResolvedConfig, graph: UnitGraph, selected: Re
     const record = unit.outputs.some((o) => o.isGlob) ? readOutputRecord(fs, unit.id) : null;
     const recorded = new Set(record ? recordedFilesOf(record, unit.outputs) : []);
     for (const output of unit.outputs) {
+      if (!output.isGlob && isDirectory(config.root, output.path)) {
+        // Removed with everything in it, as a failed attempt's directory output is; one that
+        // holds an input of its unit is not runcue's to remove.
+        const under = `${output.path}/`;
+        if (unit.inputs.some((i) => i.path.startsWith(under))) kept.push({ path: output.path, reason: `it holds an input of ${unit.id}` });
+        else if (!owners.has(output.path)) owners.set(output.path, unit.id);
+        continue;
+      }
       for (const file of filesOf(fs, output)) {
         // A glob output only says what a unit may write: a file it did not record writing may be the user's.
         if (output.isGlob && !recorded.has(file)) kept.push({ path: file, reason: `no record says ${unit.id} wrote it` });
@@ -124,6 +134,15 @@ function checkRemovals(config: ResolvedConfig, owners: ReadonlyMap<string, strin
     else remove.push({ path, unit });
   }
   return { remove, kept: kept.sort((a, b) => compare(a.path, b.path)) };
+}
+
+/** A directory itself, not a symlink to one (whose target is not the unit's to remove). */
+function isDirectory(root: string, path: string): boolean {
+  try {
+    return lstatSync(join(root, path)).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function compare(a: string, b: string): number {

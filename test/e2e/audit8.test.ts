@@ -199,3 +199,29 @@ describe('touch, an optional output absent', () => {
     expect(rig.read('log')).toBe('run\n');
   });
 });
+
+describe('clean, a directory output', () => {
+  it('deletes it with what is in it, and only it (it was left in place: "removed 0 files of 0 units")', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: {
+        site: { input: 'src.txt', output: 'site', run: 'mkdir -p site/sub; cp src.txt site/index.html; cp src.txt site/sub/page.html' },
+        pack: { input: 'site', output: 'site.txt', run: 'cat site/index.html > site.txt' },
+      } };`,
+      'src.txt': 'one\n',
+    });
+    expect((await rig.run(['build'])).code).toBe(0);
+    const dry = await rig.run(['clean', '--dry-run']);
+    expect(dry.stdout).toBe('would remove site\nwould remove site.txt\nruncue: would remove 2 files of 2 units\n');
+    expect(rig.exists('site/index.html')).toBe(true);
+    const cleaned = await rig.run(['clean', 'site']);
+    expect(cleaned.stdout).toBe('removed site\nruncue: removed 1 file of 1 unit\n');
+    expect(cleaned.code).toBe(0);
+    expect(rig.exists('site')).toBe(false);
+    expect(rig.read('site.txt')).toBe('one\n');
+    expect(rig.read('src.txt')).toBe('one\n');
+    const rebuilt = await rig.run(['build', 'site']);
+    expect(rebuilt.stderr).toContain('site (output missing: site)');
+    expect(rig.read('site/sub/page.html')).toBe('one\n');
+  });
+});
