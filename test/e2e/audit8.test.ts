@@ -225,3 +225,24 @@ describe('clean, a directory output', () => {
     expect(rig.read('site/sub/page.html')).toBe('one\n');
   });
 });
+
+describe("a function task's error", () => {
+  it("shows the user's frames, not runcue's own below them (the GitHub annotation showed only those)", async () => {
+    rig = new Rig();
+    rig.write({
+      'helper.mjs': `export async function deep() { await new Promise((r) => setTimeout(r, 10)); inner(); }
+function inner() { throw new RangeError('deep failure'); }`,
+      'runcue.config.mjs': `import { deep } from './helper.mjs';
+export default { tasks: { f: { output: 'f', run: async () => { await deep(); } } } };`,
+    });
+    const result = await rig.run(['build'], { env: { GITHUB_ACTIONS: 'true' } });
+    expect(result.code).toBe(1);
+    const log = result.stderr.split('\n');
+    const first = log.findIndex((l) => l.includes('RangeError: deep failure'));
+    const frames = log.slice(first + 1).filter((l) => l.trimStart().startsWith('at '));
+    expect(frames.map((l) => l.trim().replace(/ \(.*/, ''))).toEqual(['at inner', 'at deep', 'at async run']);
+    expect(result.stderr).not.toMatch(/engine|node:internal/);
+    const annotation = log.find((l) => l.startsWith('::error '));
+    expect(annotation?.split('%0A').at(-1)).toMatch(/^ +at async run \(file:.*runcue\.config\.mjs/);
+  });
+});

@@ -13,6 +13,7 @@ import { asRateLimited } from '../push-back.ts';
 import type { AttemptRequest, Executor, ExecutorOutcome } from './executor.ts';
 import { OutputTail } from './output-tail.ts';
 import { attemptInfo } from './unit-view.ts';
+import { userStack } from './user-stack.ts';
 import { timerMs } from '../ports.ts';
 
 /** What every function attempt of a run shares. */
@@ -82,7 +83,7 @@ export async function runFunction(req: AttemptRequest, context: FunctionContext)
     const message = `${kind}: ${describeThrown(error)}`;
     // A second escape, or one after a timeout, is not the failure's message: keep it in the tail.
     if (cause !== undefined) tail.push(`${message}\n`);
-    if (error instanceof Error && error.stack) tail.push(`${error.stack}\n`);
+    if (error instanceof Error && error.stack) tail.push(`${userStack(error.stack)}\n`);
     stop({ kind: 'escaped', message }, error);
     return true;
   };
@@ -122,7 +123,7 @@ function settledAttempt(end: Settled, tail: OutputTail): ExecutorOutcome {
   if (end.ok) return { kind: 'done', outputTail: tail.text() };
   const pushBack = asRateLimited(end.error);
   if (pushBack) return { kind: 'push-back', retryAfterMs: pushBack.retryAfterMs };
-  if (end.error instanceof Error && end.error.stack) tail.push(`${end.error.stack}\n`);
+  if (end.error instanceof Error && end.error.stack) tail.push(`${userStack(end.error.stack)}\n`);
   return { kind: 'failed', failure: { reason: 'function-error', message: describeThrown(end.error) }, outputTail: tail.text() };
 }
 
