@@ -13,12 +13,13 @@
 import { lstatSync, realpathSync, rmSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import type { ResolvedConfig } from '../config/resolved.ts';
-import type { UnitGraph } from '../graph/unit.ts';
+import type { UnitGraph, UnitPath } from '../graph/unit.ts';
 import { describeThrown } from '../describe-thrown.ts';
 import { globMatcher } from '../patterns/glob-match.ts';
 import { filesOf } from './files.ts';
 import { allOutputRecords, deleteOutputRecord, readOutputRecord, recordedFilesOf } from './output-record.ts';
-import { nodeFileSystem } from './file-system.ts';
+import { nodeFileSystem, type FileSystem } from './file-system.ts';
+import { createInflightRecords } from './inflight.ts';
 
 /** A file `clean` leaves in place, and why (`no output pattern matches it`). */
 export interface KeptFile {
@@ -75,9 +76,17 @@ export function planClean(config: ResolvedConfig, graph: UnitGraph, selected: Re
   const kept: KeptFile[] = [];
   // One file system for the whole plan: the records are read once per FileSystem object.
   const fs = nodeFileSystem(config.root);
+  const inflight = createInflightRecords({ root: config.root, now: () => Date.now() });
   for (const id of selected) {
     const unit = graph.units.get(id);
     if (!unit) continue;
+    // Its command writes them now: removed halfway, what it writes next would look built.
+    const state = inflight.inspect(unit.id);
+    if (state.kind === 'elsewhere') {
+      const why = `${unit.id} runs in another runcue process (pid ${state.record.pid}) now`;
+      for (const output of unit.outputs) for (const file of existingOutput(fs, config.root, output)) kept.push({ path: file, reason: why });
+      continue;
+    }
     const record = unit.outputs.some((o) => o.isGlob) ? readOutputRecord(fs, unit.id) : null;
     const recorded = new Set(record ? recordedFilesOf(record, unit.outputs) : []);
     for (const output of unit.outputs) {
@@ -134,6 +143,11 @@ function checkRemovals(config: ResolvedConfig, owners: ReadonlyMap<string, strin
     else remove.push({ path, unit });
   }
   return { remove, kept: kept.sort((a, b) => compare(a.path, b.path)) };
+}
+
+/** The files (or the directory) of an output that exist now. */
+function existingOutput(fs: FileSystem, root: string, output: UnitPath): string[] {
+  return !output.isGlob && isDirectory(root, output.path) ? [output.path] : filesOf(fs, output);
 }
 
 /** A directory itself, not a symlink to one (whose target is not the unit's to remove). */

@@ -246,3 +246,24 @@ export default { tasks: { f: { output: 'f', run: async () => { await deep(); } }
     expect(annotation?.split('%0A').at(-1)).toMatch(/^ +at async run \(file:.*runcue\.config\.mjs/);
   });
 });
+
+describe('clean while another runcue process runs the unit', () => {
+  it('keeps its outputs and says so, as touch does (removed halfway, the rest of the write looked built)', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: {
+        t: { input: 'in/{n}.txt', output: 'out/{n}', run: 'echo part1 > {output}; echo started > started; sleep 2; echo part2 >> {output}' },
+      } };`,
+      'in/x.txt': 'x',
+    });
+    const building = collect(rig.spawn(['build']));
+    await waitFor(() => rig.exists('started'), 10_000, 'the unit to start');
+    const cleaned = await rig.run(['clean']);
+    expect(cleaned.stderr).toMatch(/^runcue: kept out\/x: t\[n=x\] runs in another runcue process \(pid \d+\) now\n$/);
+    expect(cleaned.code).toBe(0);
+    expect((await building).code).toBe(0);
+    expect(rig.read('out/x')).toBe('part1\npart2\n');
+    // Once that run ended, clean removes them.
+    expect((await rig.run(['clean'])).stdout).toContain('removed out/x');
+  });
+});
