@@ -2,22 +2,24 @@
  * `runcue clean`: which output files of the selected units may be deleted, and deleting them.
  * Glob outputs are expanded to the files that exist. A file is kept, and reported, when it is
  * outside the project (through a symlink) or when no task's output pattern matches it; every
- * input that is not itself some task's output therefore stays. Directories are left in place.
+ * input that is not itself some task's output therefore stays. A directory output (`output:
+ * 'site'`) goes with everything in it, unless it holds an input of its unit.
  *
  * `clean --orphans`: outputs that a unit recorded writing (`.runcue/outputs/`) when that unit no
  * longer exists (its input was removed, a re-split made fewer pages, its task was renamed or
  * deleted). Only recorded files are candidates, so nothing runcue did not write is touched; a
  * file that a current unit claims as an output or reads as an input is kept.
  */
-import { realpathSync, rmSync } from 'node:fs';
+import { lstatSync, realpathSync, rmSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import type { ResolvedConfig } from '../config/resolved.ts';
-import type { UnitGraph } from '../graph/unit.ts';
+import type { UnitGraph, UnitPath } from '../graph/unit.ts';
 import { describeThrown } from '../describe-thrown.ts';
 import { globMatcher } from '../patterns/glob-match.ts';
 import { filesOf } from './files.ts';
 import { allOutputRecords, deleteOutputRecord, readOutputRecord, recordedFilesOf } from './output-record.ts';
-import { nodeFileSystem } from './file-system.ts';
+import { nodeFileSystem, type FileSystem } from './file-system.ts';
+import { createInflightRecords } from './inflight.ts';
 
 /** A file `clean` leaves in place, and why (`no output pattern matches it`). */
 export interface KeptFile {
@@ -54,7 +56,8 @@ export function cleanFiles(config: ResolvedConfig, plan: CleanPlan, dryRun: bool
       continue;
     }
     try {
-      rmSync(join(config.root, path), { force: true });
+      // recursive: a directory output goes with what is in it (planClean).
+      rmSync(join(config.root, path), { force: true, recursive: true });
       removed.push(path);
       cleanedUnits.add(unit);
     } catch (error) {
@@ -73,12 +76,28 @@ export function planClean(config: ResolvedConfig, graph: UnitGraph, selected: Re
   const kept: KeptFile[] = [];
   // One file system for the whole plan: the records are read once per FileSystem object.
   const fs = nodeFileSystem(config.root);
+  const inflight = createInflightRecords({ root: config.root, now: () => Date.now() });
   for (const id of selected) {
     const unit = graph.units.get(id);
     if (!unit) continue;
+    // Its command writes them now: removed halfway, what it writes next would look built.
+    const state = inflight.inspect(unit.id);
+    if (state.kind === 'elsewhere') {
+      const why = `${unit.id} runs in another runcue process (pid ${state.record.pid}) now`;
+      for (const output of unit.outputs) for (const file of existingOutput(fs, config.root, output)) kept.push({ path: file, reason: why });
+      continue;
+    }
     const record = unit.outputs.some((o) => o.isGlob) ? readOutputRecord(fs, unit.id) : null;
     const recorded = new Set(record ? recordedFilesOf(record, unit.outputs) : []);
     for (const output of unit.outputs) {
+      if (!output.isGlob && isDirectory(config.root, output.path)) {
+        // Removed with everything in it, as a failed attempt's directory output is; one that
+        // holds an input of its unit is not runcue's to remove.
+        const under = `${output.path}/`;
+        if (unit.inputs.some((i) => i.path.startsWith(under))) kept.push({ path: output.path, reason: `it holds an input of ${unit.id}` });
+        else if (!owners.has(output.path)) owners.set(output.path, unit.id);
+        continue;
+      }
       for (const file of filesOf(fs, output)) {
         // A glob output only says what a unit may write: a file it did not record writing may be the user's.
         if (output.isGlob && !recorded.has(file)) kept.push({ path: file, reason: `no record says ${unit.id} wrote it` });
@@ -124,6 +143,20 @@ function checkRemovals(config: ResolvedConfig, owners: ReadonlyMap<string, strin
     else remove.push({ path, unit });
   }
   return { remove, kept: kept.sort((a, b) => compare(a.path, b.path)) };
+}
+
+/** The files (or the directory) of an output that exist now. */
+function existingOutput(fs: FileSystem, root: string, output: UnitPath): string[] {
+  return !output.isGlob && isDirectory(root, output.path) ? [output.path] : filesOf(fs, output);
+}
+
+/** A directory itself, not a symlink to one (whose target is not the unit's to remove). */
+function isDirectory(root: string, path: string): boolean {
+  try {
+    return lstatSync(join(root, path)).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function compare(a: string, b: string): number {

@@ -1,17 +1,19 @@
 /**
  * Content-hash freshness (`freshness: 'hash'`), for where mtimes lie (git checkouts, CI caches).
  * A unit's fingerprint covers its input contents, its resolved command and its declared `env`;
- * a manifest (size, mtime) of its outputs notices an output deleted or edited by hand. Records
+ * a manifest (size, mtime) of its outputs (a directory output: it and every file beneath it)
+ * notices an output deleted or edited by hand. Records
  * live in `.runcue/fingerprints/`: a cache (deleting it only causes rebuilds), written
  * atomically (temp file + rename) so concurrent runcue processes never read half a record.
  */
 import { createHash } from 'node:crypto';
 import type { ResolvedTask } from '../config/resolved.ts';
-import type { Unit } from '../graph/unit.ts';
+import type { Unit, UnitPath } from '../graph/unit.ts';
 import type { StaleReason } from './events.ts';
 import { err, ok, type Result } from '../result.ts';
 import type { FileSystem } from './file-system.ts';
-import { makeDir, snapshot, type DirFailure, type FileStat } from './files.ts';
+import { makeDir, snapshot, statPath, type DirFailure, type FileStat } from './files.ts';
+import { listFiles } from './walk.ts';
 import { describeFsError } from './fs-errors.ts';
 
 /** What a unit's fingerprint is made of, each part hashed. */
@@ -48,14 +50,31 @@ export function fingerprintParts(
 ): Result<FingerprintParts, { readonly input: string }> {
   const hashed: Record<string, string> = {};
   for (const file of [...inputs.keys()].sort()) {
-    try {
-      hashed[file] = sha256(fs.readFile(file));
-    } catch {
-      return err({ input: file });
-    }
+    const hash = contentHash(fs, file);
+    if (hash === undefined) return err({ input: file });
+    hashed[file] = hash;
   }
   const env = Object.entries(task.env).sort(([a], [b]) => (a < b ? -1 : 1));
   return ok({ inputs: hashed, command: sha256(command), env: sha256(JSON.stringify(env)) });
+}
+
+/**
+ * The sha256 of a file's content; of a directory input (another task's directory output, `input:
+ * 'site'`), of every file beneath it, path and content. Undefined when it cannot be read.
+ */
+function contentHash(fs: FileSystem, path: string): string | undefined {
+  try {
+    return sha256(fs.readFile(path));
+  } catch {
+    if (!fs.stat(path)?.isDirectory()) return undefined;
+  }
+  const all = createHash('sha256');
+  for (const file of listFiles(fs, path)) {
+    const hash = contentHash(fs, file);
+    if (hash === undefined) return undefined;
+    all.update(`${file}\u0000${hash}\u0000`);
+  }
+  return all.digest('hex');
 }
 
 function readRecord(fs: FileSystem, unitId: string): FingerprintRecord | undefined {
@@ -81,7 +100,7 @@ export function fingerprintStale(fs: FileSystem, unit: Unit, parts: FingerprintP
   }
   if (was.command !== parts.command) return { kind: 'fingerprint', part: 'command', detail: 'the command changed' };
   if (was.env !== parts.env) return { kind: 'fingerprint', part: 'env', detail: 'the declared env changed' };
-  const now = snapshot(fs, unit.outputs);
+  const now = outputManifest(fs, unit.outputs);
   for (const [file, [size, mtime]] of Object.entries(record.outputs)) {
     const s = now.get(file);
     if (!s) return { kind: 'missing-output', output: file };
@@ -94,6 +113,25 @@ export function fingerprintStale(fs: FileSystem, unit: Unit, parts: FingerprintP
   return undefined;
 }
 
+/**
+ * The outputs as the manifest records them: each file, and for a directory output (`output:
+ * 'site'`) the directory itself and every file beneath it, so that deleting the directory or
+ * editing a page in it makes the unit stale as deleting or editing a file output does.
+ */
+function outputManifest(fs: FileSystem, outputs: readonly UnitPath[]): Map<string, FileStat> {
+  const manifest = snapshot(fs, outputs);
+  for (const o of outputs) {
+    const dir = o.isGlob ? undefined : fs.stat(o.path);
+    if (!dir?.isDirectory()) continue;
+    manifest.set(o.path, { size: dir.size, mtimeMs: dir.mtimeMs });
+    for (const file of listFiles(fs, o.path)) {
+      const s = statPath(fs, file);
+      if (s) manifest.set(file, s);
+    }
+  }
+  return manifest;
+}
+
 /** Where fingerprints are kept, relative to the project root. */
 export const FINGERPRINT_DIR = '.runcue/fingerprints';
 
@@ -103,7 +141,7 @@ export const FINGERPRINT_DIR = '.runcue/fingerprints';
  */
 export function recordFingerprint(fs: FileSystem, unit: Unit, parts: FingerprintParts): DirFailure | undefined {
   const outputs: Record<string, readonly [number, number]> = {};
-  for (const [file, s] of snapshot(fs, unit.outputs)) outputs[file] = [s.size, s.mtimeMs];
+  for (const [file, s] of outputManifest(fs, unit.outputs)) outputs[file] = [s.size, s.mtimeMs];
   const record: FingerprintRecord = { version: 1, unit: unit.id, parts, outputs };
   const path = recordPath(unit.id);
   const purpose = 'to record the fingerprint of this unit';

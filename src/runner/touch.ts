@@ -24,10 +24,11 @@ import { observeInputs } from './staleness.ts';
 import { fingerprintCommand } from './execute/unit-view.ts';
 import { nodeFileSystem } from './file-system.ts';
 
-/** A unit to touch: its existing output files and its inputs as observed now. */
+/** A unit to touch: its existing output files and directories, and its inputs as observed now. */
 export interface Touchable {
   readonly unit: Unit;
   readonly files: readonly string[];
+  readonly dirs: readonly string[];
   readonly inputs: ReadonlyMap<string, FileStat>;
 }
 
@@ -69,7 +70,7 @@ export function touchUnits(config: ResolvedConfig, plan: StaticPlan, clock: Cloc
     const marked = markFresh(config, entry, new Date(time), inflight);
     if (marked.ok) {
       touched++;
-      files += entry.files.length;
+      files += entry.files.length + entry.dirs.length;
     } else {
       skipped.push({ unit: entry.unit.id, reason: marked.error });
     }
@@ -89,7 +90,7 @@ function markFresh(config: ResolvedConfig, entry: Touchable, now: Date, inflight
         ? fingerprintParts(nodeFileSystem(config.root), task, entry.inputs, fingerprintCommand(task, entry.unit, entry.inputs))
         : undefined;
     if (parts && !parts.ok) return err(`cannot read input ${parts.error.input}`);
-    for (const file of entry.files) utimesSync(join(config.root, file), now, now);
+    for (const file of [...entry.files, ...entry.dirs]) utimesSync(join(config.root, file), now, now);
     const failure = parts ? recordFingerprint(nodeFileSystem(config.root), entry.unit, parts.value) : undefined;
     if (failure) return err(failure.message);
     // An interrupted run's record would keep the unit stale: touching says its outputs are good.
@@ -103,7 +104,7 @@ function markFresh(config: ResolvedConfig, entry: Touchable, now: Date, inflight
   }
 }
 
-/** Which units can be touched: those whose inputs exist and whose every output exists (a glob: one file or more). */
+/** Which units can be touched: those whose inputs exist and whose every non-optional output exists (a glob: one file or more). */
 function planTouch(config: ResolvedConfig, units: readonly Unit[], isOrphan?: (file: string) => boolean): TouchPlan {
   const touch: Touchable[] = [];
   const skipped: TouchSkip[] = [];
@@ -117,10 +118,18 @@ function planTouch(config: ResolvedConfig, units: readonly Unit[], isOrphan?: (f
       continue;
     }
     const files: string[] = [];
+    const dirs: string[] = [];
+    const fs = nodeFileSystem(config.root);
     const missing = unit.outputs.find((output) => {
-      const found = filesOf(nodeFileSystem(config.root), output);
+      // A directory output (`output: 'site'`) is re-dated itself, as a build that wrote it does.
+      if (!output.isGlob && fs.stat(output.path)?.isDirectory()) {
+        dirs.push(output.path);
+        return false;
+      }
+      const found = filesOf(fs, output);
       files.push(...found);
-      return found.length === 0;
+      // An optional output may be absent, as it may after a build.
+      return found.length === 0 && output.optional !== true;
     });
     if (missing) {
       skipped.push({ unit: unit.id, reason: `output missing: ${missing.path}` });
@@ -128,7 +137,7 @@ function planTouch(config: ResolvedConfig, units: readonly Unit[], isOrphan?: (f
     }
     const observed = observeInputs(nodeFileSystem(config.root), unit.inputs, isOrphan);
     if ('missing' in observed) skipped.push({ unit: unit.id, reason: `input missing: ${observed.missing.path}` });
-    else touch.push({ unit, files, inputs: observed.files });
+    else touch.push({ unit, files, dirs, inputs: observed.files });
   }
   return { touch, skipped };
 }

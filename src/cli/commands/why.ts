@@ -3,6 +3,8 @@
  * comparison with the mtimes it used, and the verdict build would reach (from a dry run). The
  * story is the runner's (src/runner/why.ts); this command renders it as text or JSON.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ResolvedConfig } from '../../config/resolved.ts';
 import { parseTargets } from '../../graph/select.ts';
 import type { Unit, UnitGraph } from '../../graph/unit.ts';
@@ -26,6 +28,9 @@ export async function whyCommand(target: string, options: CommonOptions, context
   const spec = (resolveTargets([target], config, loaded.cwd)[0] ?? target).replace(/^(\.\/)+/, '');
   const limit = options.verbose === true ? Infinity : LIST_LIMIT;
   let found = findWhyTarget(loaded.plan.graph, spec);
+  // A glob, or a path no file is at, that a fan-in's glob input matches is no source file: it is
+  // what a target names (the units an output glob selects), or nothing.
+  if (found.kind === 'source' && !existsSync(join(config.root, spec))) found = { kind: 'unknown' };
   if (found.kind === 'unknown') {
     // A task name, an output glob or a unit filter: the unit it selects, when it selects one.
     const selected = unitsSelected(loaded.plan.graph, config, spec);

@@ -6,6 +6,7 @@ import { isAbsolute, relative, sep } from 'node:path';
 import { unreachable } from '../../result.ts';
 import type { BlockedReason, RunEvent, StaleReason, UnitFailure, WorkerEvent } from '../../runner/events.ts';
 import { formatDueTime } from './due-time.ts';
+import { githubData, githubGroup, githubProperty } from './github.ts';
 import { safeLine } from './terminal-text.ts';
 
 /** The event variant with the given `type`. */
@@ -341,7 +342,7 @@ export function formatFailure(event: EventOf<'unit:fail'>, options: FormatOption
   if (event.command !== undefined && !isInterrupted(event)) body.push(`  ${palette.dim('$')} ${shortCommand(event.command)}`);
   for (const line of shownTail) body.push(`${TAIL_INDENT}${line}`);
   if (options.github && body.length > 0) {
-    lines.push(`::group::${event.unit}`, ...body, '::endgroup::');
+    lines.push(...githubGroup(event.unit, body));
   } else {
     lines.push(...body);
   }
@@ -356,16 +357,6 @@ function githubError(event: EventOf<'unit:fail'>, tail: readonly string[]): stri
   const last = tail.filter((line) => line.trim() !== '').slice(-ANNOTATION_TAIL_LINES);
   const message = [failureText(event), ...last].join('\n');
   return `::error title=${githubProperty(`runcue: ${event.unit}`)}::${githubData(message)}`;
-}
-
-/** Escapes the message of a GitHub Actions workflow command. */
-function githubData(text: string): string {
-  return text.replaceAll('%', '%25').replaceAll('\r', '%0D').replaceAll('\n', '%0A');
-}
-
-/** Escapes a property value (`title=...`) of a GitHub Actions workflow command. */
-function githubProperty(text: string): string {
-  return githubData(text).replaceAll(':', '%3A').replaceAll(',', '%2C');
 }
 
 /**

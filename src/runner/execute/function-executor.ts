@@ -6,7 +6,6 @@
  * abandoned.ts). The timeout and the grace period run on real timers: they bound user code that
  * runs on real time, not the scheduler's virtual time.
  */
-import { fileURLToPath } from 'node:url';
 import { describeThrown } from '../../describe-thrown.ts';
 import type { UnitFailure } from '../events.ts';
 import { runInScope, type EscapeKind } from '../function-scope.ts';
@@ -14,6 +13,7 @@ import { asRateLimited } from '../push-back.ts';
 import type { AttemptRequest, Executor, ExecutorOutcome } from './executor.ts';
 import { OutputTail } from './output-tail.ts';
 import { attemptInfo } from './unit-view.ts';
+import { userStack } from './user-stack.ts';
 import { timerMs } from '../ports.ts';
 
 /** What every function attempt of a run shares. */
@@ -136,18 +136,4 @@ function stopFailure(cause: StopCause): UnitFailure {
     case 'escaped':
       return { reason: 'function-error', message: cause.message };
   }
-}
-
-/** How this module's frames are named: by path (the CommonJS bundle) or by URL (modules). */
-const HERE = [import.meta.url, fileURLToPath(import.meta.url)];
-
-/**
- * A function's error stack without the frames of runcue that called the function, which start
- * with this module's: bundle lines such as `engine.cjs:57:9397` say nothing to the function's
- * author and bury the line that threw.
- */
-function userStack(stack: string): string {
-  const lines = stack.split('\n');
-  const cut = lines.findIndex((line, i) => i > 1 && /^\s+at /.test(line) && HERE.some((name) => line.includes(name)));
-  return cut > 0 ? lines.slice(0, cut).join('\n') : stack;
 }

@@ -31,7 +31,8 @@ export interface HooksOptions {
 /** The hooks of one run, and the promises of those still running. */
 export class Hooks {
   private readonly o: HooksOptions;
-  private readonly running: Promise<void>[] = [];
+  /** Hooks not settled yet: a stopped run waits for none, and must not say so of hooks long done. */
+  private readonly running = new Set<Promise<void>>();
 
   constructor(options: HooksOptions) {
     this.o = options;
@@ -61,7 +62,7 @@ export class Hooks {
         return true;
       },
     };
-    this.running.push(
+    this.track(
       runInScope(scope, async () => {
         try {
           await hook(unitView, info);
@@ -80,16 +81,22 @@ export class Hooks {
       const text = `on.stallWarning hook failed: ${describeThrown(error)}`;
       this.o.emit({ type: 'unit:log', time: this.o.clock.now(), task: '', unit: '(run)', stream: 'hook', text });
     };
-    this.running.push(
+    this.track(
       Promise.resolve()
         .then(() => hook(lines))
         .catch(report),
     );
   }
 
-  /** True when every hook called so far settled within the bound (none: at once), false if cut short. */
+  private track(hook: Promise<void>): void {
+    this.running.add(hook);
+    const done = (): void => void this.running.delete(hook);
+    hook.then(done, done);
+  }
+
+  /** True when every hook called so far settled within the bound (all settled: at once), false if cut short. */
   settled(signal: AbortSignal): Promise<boolean> {
-    if (this.running.length === 0) return Promise.resolve(true);
+    if (this.running.size === 0) return Promise.resolve(true);
     return settlesWithin(Promise.all(this.running), HOOKS_BOUND_MS, { signal, timers: this.o.timers });
   }
 }
