@@ -33,7 +33,7 @@ import { Ledger } from './schedule/ledger.ts';
 import { runOutcome } from './schedule/outcome.ts';
 import { PlanRecorder } from './schedule/plan-recorder.ts';
 import { ExpansionGate, mayFeedUnits, serviceInfo, taskCounts } from './schedule/replan.ts';
-import { replanWithoutOrphans } from './schedule/orphan-inputs.ts';
+import { replanFromFiles } from './schedule/orphan-inputs.ts';
 import { announceStart } from './schedule/start-event.ts';
 import { Verdicts } from './schedule/verdicts.ts';
 
@@ -171,8 +171,7 @@ export class Scheduler {
   // ---- graph ----------------------------------------------------------------------------
 
   private expand(): void {
-    this.o.files.invalidate();
-    const { next, isOrphan } = replanWithoutOrphans({ ...this.o, previous: this.book.plan, statusOf: (id) => this.book.statusOf(id) });
+    const { next, isOrphan } = replanFromFiles({ ...this.o, previous: this.book.plan, statusOf: (id) => this.book.statusOf(id) });
     this.isOrphan = isOrphan;
     this.book.replace(next.plan, next.forget);
     this.state.dirty = false;

@@ -121,6 +121,7 @@ export async function simCommand(targets: string[], options: SimCommandOptions, 
         ...(options.force ? { force: true } : {}),
         ...(options.jobs ? { jobs: options.jobs } : {}),
         ...(onEvent ? { onEvent } : {}),
+        ...(options.trace !== undefined ? { keepRecord: true } : {}),
       }),
     context,
   );
@@ -132,7 +133,7 @@ export async function simCommand(targets: string[], options: SimCommandOptions, 
   const { summary, record, interrupted } = outcome.value;
   const stopped = interruptedExitCode(interrupted);
   if (stopped !== undefined) return stopped;
-  if (options.trace !== undefined) {
+  if (options.trace !== undefined && record) {
     const file = resolve(context.cwd, options.trace);
     writeFileSync(file, `${JSON.stringify(traceOf(record))}\n`);
   }

@@ -20,8 +20,23 @@ export interface OrphanFreeReplan {
   readonly isOrphan: (file: string) => boolean;
 }
 
+/**
+ * {@link replanWithoutOrphans} from the files as they are now: the listings of the walk before
+ * are forgotten first, and this one's once it is done. Nothing reads them until the next
+ * expansion, which lists again, and they held every file's path (10,000s of strings for a
+ * rehearsal's inputs) for the rest of the run.
+ */
+export function replanFromFiles(
+  options: ReplanOptions & { readonly fs: FileSystem; readonly files: FileSource & { invalidate(): void } },
+): OrphanFreeReplan {
+  options.files.invalidate();
+  const replanned = replanWithoutOrphans(options);
+  options.files.invalidate();
+  return replanned;
+}
+
 /** {@link replan}, expanded again without the orphan files that units were made from. */
-export function replanWithoutOrphans(options: ReplanOptions & { readonly fs: FileSystem }): OrphanFreeReplan {
+function replanWithoutOrphans(options: ReplanOptions & { readonly fs: FileSystem }): OrphanFreeReplan {
   const hidden = new Set<string>();
   // A unit the run waited on that was made from a hidden file goes too (replan would keep it).
   const disowned = (unit: Unit): boolean => unit.inputs.some((input) => hidden.has(input.path));

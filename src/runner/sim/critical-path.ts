@@ -6,7 +6,7 @@
  * slot or the rate included; the task charged most is the one that bounds the makespan.
  */
 import type { UnitGraph } from '../../graph/unit.ts';
-import type { RunRecord, Span, UnitRecord } from '../records/record.ts';
+import type { Attempts } from './attempt-log.ts';
 
 /** One unit on the critical path. */
 export interface PathStep {
@@ -25,7 +25,7 @@ export interface CriticalPath {
   readonly boundingTask: string | undefined;
 }
 
-/** A unit's last attempt, in virtual ms since the run started, and where its first one sorts. */
+/** A unit's last attempt, in virtual ms since the run started. */
 interface Last {
   readonly unit: string;
   readonly task: string;
@@ -33,54 +33,41 @@ interface Last {
   readonly end: number;
 }
 
-/** Whether `a`'s first attempt starts before `b`'s (ends first on a tie): the order of attempts in time. */
-function firstBefore(a: UnitRecord, b: UnitRecord): boolean {
-  const sa = a.spans[0] as Span;
-  const sb = b.spans[0] as Span;
-  return sa[0] < sb[0] || (sa[0] === sb[0] && sa[1] < sb[1]);
+/** Whether unit `a`'s first attempt starts before `b`'s (ends first on a tie): the order of attempts in time. */
+function firstBefore(log: Attempts, a: number, b: number): boolean {
+  const sa = log.start(a, 0);
+  const sb = log.start(b, 0);
+  return sa < sb || (sa === sb && log.end(a, 0) < log.end(b, 0));
 }
 
-/** `u`'s last attempt, in virtual ms since the run started; undefined when it never ran. */
-function lastOf(u: UnitRecord, startedAt: number): Last | undefined {
-  const span = u.spans[u.spans.length - 1];
-  return span ? { unit: u.unit, task: u.task, start: span[0] - startedAt, end: span[1] - startedAt } : undefined;
+/** Unit `i`'s last attempt, in virtual ms since the run started; undefined when it never ran. */
+function lastOf(log: Attempts, i: number): Last | undefined {
+  const n = log.spans(i);
+  if (n === 0) return undefined;
+  return { unit: log.unit(i), task: log.task(i), start: log.start(i, n - 1) - log.startedAt, end: log.end(i, n - 1) - log.startedAt };
 }
 
 /**
  * The attempt that ended last (on a tie, the unit whose first attempt came first in time, then
  * the first in the record).
  */
-function lastAttempt(record: RunRecord): Last | undefined {
+function lastAttempt(log: Attempts): Last | undefined {
   let last: Last | undefined;
-  let lastRecord: UnitRecord | undefined;
-  const units = record.units;
-  for (let i = 0; i < units.length; i++) {
-    const u = units[i] as UnitRecord;
-    const span = u.spans[u.spans.length - 1];
-    if (!span) continue;
-    const end = span[1] - record.startedAt;
-    if (!last || !lastRecord || end > last.end || (end === last.end && firstBefore(u, lastRecord))) {
-      last = lastOf(u, record.startedAt);
-      lastRecord = u;
+  let lastUnit = -1;
+  for (let i = 0; i < log.size; i++) {
+    const n = log.spans(i);
+    if (n === 0) continue;
+    const end = log.end(i, n - 1) - log.startedAt;
+    if (!last || end > last.end || (end === last.end && firstBefore(log, i, lastUnit))) {
+      last = lastOf(log, i);
+      lastUnit = i;
     }
   }
   return last;
 }
 
-/** Each unit's last attempt. */
-function lastAttempts(record: RunRecord): Map<string, Last> {
-  const byUnit = new Map<string, Last>();
-  for (const u of record.units) {
-    const at = lastOf(u, record.startedAt);
-    if (at) byUnit.set(u.unit, at);
-  }
-  return byUnit;
-}
-
-export function criticalPath(record: RunRecord, graph: UnitGraph): CriticalPath {
-  const last = lastAttempt(record);
-  // Made only when the path goes on past its last unit (a unit with deps): a table of 10,000s.
-  let byUnit: Map<string, Last> | undefined;
+export function criticalPath(log: Attempts, graph: UnitGraph): CriticalPath {
+  const last = lastAttempt(log);
   const chain: Last[] = [];
   const seen = new Set<string>();
   for (let at = last; at && !seen.has(at.unit);) {
@@ -89,8 +76,8 @@ export function criticalPath(record: RunRecord, graph: UnitGraph): CriticalPath 
     const started = at.start;
     let before: Last | undefined;
     for (const dep of graph.deps.get(at.unit) ?? []) {
-      byUnit ??= lastAttempts(record);
-      const d = byUnit.get(dep);
+      const i = log.indexOf(dep);
+      const d = i === undefined ? undefined : lastOf(log, i);
       if (d && d.end <= started && (!before || d.end > before.end)) before = d;
     }
     at = before;

@@ -51,35 +51,46 @@ class MemoryEntry implements FsEntry {
 
 /**
  * A directory: its stat is made when asked (rarely), not on every change of its entries. Entries
- * added are queued in `added` (a file by its path, a directory by its entry) and go into
- * `children` only when something reads or removes one: a rehearsal writes 10,000s of outputs
- * into a directory that nothing lists again, and a table insert each was a visible cost.
+ * added are queued in `added` (a file by its path, a directory by its entry); a table of them by
+ * name (`children`) is made only once something removes one. Until then a listing makes its
+ * entries as it goes: a rehearsal writes 10,000s of inputs and outputs into directories that are
+ * listed once or twice, and a table insert, an entry and its name kept to the end for each was a
+ * visible share of a rehearsal's memory and time.
  */
 interface MemoryDir {
   mtimeMs: number;
   stat: MemoryStat | undefined;
-  readonly children: Map<string, MemoryEntry>;
+  children: Map<string, MemoryEntry> | undefined;
   readonly added: (string | MemoryEntry)[];
 }
 
 function newDir(mtimeMs: number): MemoryDir {
-  return { mtimeMs, stat: undefined, children: new Map(), added: [] };
+  return { mtimeMs, stat: undefined, children: undefined, added: [] };
 }
 
-/** `dir`'s entries, with those added since last asked, in the order they were added. */
+function entryOf(added: string | MemoryEntry): MemoryEntry {
+  return typeof added === 'string' ? new MemoryEntry(nameOf(added), false) : added;
+}
+
+/** `dir`'s entries by name, with those added since last asked, in the order they were added. */
 function childrenOf(dir: MemoryDir): Map<string, MemoryEntry> {
-  const { added, children } = dir;
+  const children = (dir.children ??= new Map<string, MemoryEntry>());
+  const { added } = dir;
   for (let i = 0; i < added.length; i++) {
-    const entry = added[i] as string | MemoryEntry;
-    if (typeof entry === 'string') {
-      const name = nameOf(entry);
-      children.set(name, new MemoryEntry(name, false));
-    } else {
-      children.set(entry.name, entry);
-    }
+    const entry = entryOf(added[i] as string | MemoryEntry);
+    children.set(entry.name, entry);
   }
   added.length = 0;
   return children;
+}
+
+/** `dir`'s entries in the order they were added (nothing removed from it yet: no table). */
+function listed(dir: MemoryDir): MemoryEntry[] {
+  if (dir.children) return [...childrenOf(dir).values()];
+  const { added } = dir;
+  const entries = new Array<MemoryEntry>(added.length);
+  for (let i = 0; i < added.length; i++) entries[i] = entryOf(added[i] as string | MemoryEntry);
+  return entries;
 }
 
 /** A node-style error (`code` is what fs-errors.ts and callers look at). */
@@ -145,7 +156,7 @@ export class MemoryFileSystem implements FileSystem {
   readdir(rel: string): readonly FsEntry[] {
     const dir = this.dirs.get(normal(rel));
     if (!dir) throw fsError(this.files.has(rel) ? 'ENOTDIR' : 'ENOENT', 'scandir', this.abs(rel));
-    return [...childrenOf(dir).values()];
+    return listed(dir);
   }
 
   realpath(rel: string): string {
@@ -217,7 +228,7 @@ export class MemoryFileSystem implements FileSystem {
     this.lastDir = undefined;
     const parent = this.dirs.get(parentOf(path));
     if (!parent) return;
-    parent.children.delete(nameOf(path));
+    childrenOf(parent).delete(nameOf(path));
     parent.mtimeMs = this.clock.now();
   }
 

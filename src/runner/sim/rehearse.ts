@@ -35,13 +35,15 @@ export interface RehearsalRequest {
   readonly jobs?: number;
   readonly onEvent?: (event: SimEvent) => void;
   readonly signal?: AbortSignal;
+  /** Keep the run record (for `--trace`). */
+  readonly keepRecord?: boolean;
 }
 
 /** A finished rehearsal: the summary, the run record, and the config as simulated (the events went to `onEvent`). */
 export interface Rehearsal {
   readonly summary: SimSummary;
-  /** The run record, as `build` keeps it (`runcue report`); `--trace` is drawn from it. */
-  readonly record: RunRecord;
+  /** The run record, as `build` keeps it (`runcue report`), when asked for (`keepRecord`); `--trace` is drawn from it. */
+  readonly record?: RunRecord;
   readonly config: ResolvedConfig;
   readonly start: number;
   /** Set when a signal stopped the rehearsal (`SIGINT`, `SIGPIPE`, ...). */
@@ -103,15 +105,16 @@ export async function rehearse(request: RehearsalRequest): Promise<Result<Rehear
     ...(request.jobs ? { jobs: request.jobs } : {}),
     ...(request.onEvent ? { onEvent: request.onEvent } : {}),
     ...(request.signal ? { signal: request.signal } : {}),
+    ...(request.keepRecord ? { keepRecord: true } : {}),
   });
   if (!run.ok) return err(run.error);
-  const { counts, passes, record } = run.value;
+  const { counts, passes, attempts, record } = run.value;
   const last = passes.at(-1);
   const blocked: BlockedUnit[] = (last?.blocked ?? []).map((b) => ({ task: b.task, unit: b.unit, reason: b.reason }));
   const end = Math.max(request.start, counts.lastDone ?? request.start);
   const summary = summarize({
     counts,
-    record,
+    attempts,
     start: request.start,
     end,
     graph: last?.graph,
@@ -121,7 +124,7 @@ export async function rehearse(request: RehearsalRequest): Promise<Result<Rehear
   const interrupted = passes.find((p) => p.interrupted !== undefined)?.interrupted;
   return ok({
     summary,
-    record,
+    ...(record ? { record } : {}),
     config,
     start: request.start,
     ...(interrupted ? { interrupted } : {}),

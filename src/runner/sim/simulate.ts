@@ -15,6 +15,7 @@ import type { RunEvent } from '../events.ts';
 import type { RunnerPorts } from '../ports.ts';
 import { createRecordAccumulator } from '../records/accumulate.ts';
 import type { RunRecord } from '../records/record.ts';
+import { AttemptLog, type Attempts } from './attempt-log.ts';
 import { simExecutors, type TaskModel } from './executor.ts';
 import { memoryRateStore } from './memory-rate-store.ts';
 import { seededRandom } from './random.ts';
@@ -41,14 +42,17 @@ export interface SimulateOptions {
   readonly onEvent?: (event: SimEvent) => void;
   /** Stops the rehearsal (Ctrl-C, a closed stdout). */
   readonly signal?: AbortSignal;
+  /** Keep the run record too (`--trace` draws it); the summary needs only the attempts. */
+  readonly keepRecord?: boolean;
 }
 
-/** How a rehearsal went: its events counted, each pass's result, and the run record of them all. */
+/** How a rehearsal went: its events counted, each pass's result, its attempts and (when kept) the run record of them all. */
 export interface SimRun {
   readonly counts: SimCounts;
   readonly passes: readonly BuildResult[];
+  readonly attempts: Attempts;
   /** As `build` records a run (`runcue report`): every pass in one record, from the first start to the last end. */
-  readonly record: RunRecord;
+  readonly record?: RunRecord;
   readonly start: number;
   readonly end: number;
 }
@@ -73,20 +77,21 @@ export async function simulate(options: SimulateOptions): Promise<Result<SimRun,
     tally.onEvent(event);
     if (listener) listener(event);
   };
-  const recorder = createRecordAccumulator({
-    id: 'sim',
-    command: 'build',
-    targets: options.targets,
-    exitCode: (status) => (status === 'ok' ? 0 : 1),
-  });
+  const attempts = new AttemptLog();
+  const recorder = options.keepRecord
+    ? createRecordAccumulator({ id: 'sim', command: 'build', targets: options.targets, exitCode: (status) => (status === 'ok' ? 0 : 1) })
+    : undefined;
+  let started = false;
   const pending = [...(options.edits ?? [])];
   let done = 0;
   let edited = false;
   const onEvent = (event: RunEvent): void => {
     record(event);
     // One record over every pass: the first start, and each end as the run's end so far.
-    if (event.type === 'run:done') recorder.onEvent({ ...event, durationMs: event.time - start });
-    else if (event.type !== 'run:start' || !recorder.started) recorder.onEvent(event);
+    if (event.type === 'run:done') recorder?.onEvent({ ...event, durationMs: event.time - start });
+    else if (event.type !== 'run:start' || !recorder?.started) recorder?.onEvent(event);
+    if (event.type !== 'run:start' || !started) attempts.onEvent(event);
+    if (event.type === 'run:start') started = true;
     if (event.type !== 'unit:done') return;
     done++;
     if (pending.length === 0) return;
@@ -122,5 +127,7 @@ export async function simulate(options: SimulateOptions): Promise<Result<SimRun,
     if (!edited || !result.value.ok || options.signal?.aborted) break;
     edited = false;
   }
-  return ok({ counts: tally, passes, record: recorder.record(clock.now()), start, end: clock.now() });
+  attempts.finish(clock.now());
+  const runRecord = recorder?.record(clock.now());
+  return ok({ counts: tally, passes, attempts, ...(runRecord ? { record: runRecord } : {}), start, end: clock.now() });
 }

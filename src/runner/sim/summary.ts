@@ -3,11 +3,11 @@
  * blocked, each service's use against its limits (utilisation; peak concurrency and the most
  * starts in any window of each rate, as the run record counts them from the simulated start
  * times), the critical path and the task that bounds the makespan. Pure: the events' counts and
- * the run record in, a plain object out (the `--json` document).
+ * the attempts (attempt-log.ts) in, a plain object out (the `--json` document).
  */
 import type { UnitGraph } from '../../graph/unit.ts';
 import type { BlockedUnit } from '../events.ts';
-import type { RunRecord, Span, UnitRecord } from '../records/record.ts';
+import type { Attempts } from './attempt-log.ts';
 import { criticalPath, type PathStep } from './critical-path.ts';
 import type { SimCounts } from './tally.ts';
 
@@ -59,20 +59,15 @@ export interface SimSummary {
   readonly failures: readonly { readonly unit: string; readonly message: string }[];
 }
 
-/** Each service's slot time held by the record's attempts. */
-function busyByService(record: RunRecord): Map<string, number> {
+/** Each service's slot time held by the attempts. */
+function busyByService(log: Attempts): Map<string, number> {
   const busy = new Map<string, number>();
-  const units = record.units;
-  for (let i = 0; i < units.length; i++) {
-    const u = units[i] as UnitRecord;
-    const spans = u.spans;
-    if (spans.length === 0) continue;
+  for (let i = 0; i < log.size; i++) {
+    const n = log.spans(i);
+    if (n === 0) continue;
     let held = 0;
-    for (let j = 0; j < spans.length; j++) {
-      const span = spans[j] as Span;
-      held += span[1] - span[0];
-    }
-    const services = record.uses[u.task] ?? ['cpu'];
+    for (let j = 0; j < n; j++) held += log.end(i, j) - log.start(i, j);
+    const services = log.usesOf(log.task(i));
     for (let k = 0; k < services.length; k++) {
       const name = services[k] as string;
       busy.set(name, (busy.get(name) ?? 0) + held);
@@ -81,9 +76,9 @@ function busyByService(record: RunRecord): Map<string, number> {
   return busy;
 }
 
-function serviceUses(record: RunRecord, makespanMs: number): ServiceUse[] {
-  const busy = busyByService(record);
-  return Object.entries(record.services)
+function serviceUses(log: Attempts, makespanMs: number): ServiceUse[] {
+  const busy = busyByService(log);
+  return Object.entries(log.services)
     .filter(([, use]) => use.starts > 0)
     .map(([name, use]) => {
       const busyMs = busy.get(name) ?? 0;
@@ -100,12 +95,11 @@ function serviceUses(record: RunRecord, makespanMs: number): ServiceUse[] {
     });
 }
 
-function unitCounts(counts: SimCounts, record: RunRecord): SimUnitCounts {
+function unitCounts(counts: SimCounts, log: Attempts): SimUnitCounts {
   let attempts = 0;
   let run = 0;
-  const units = record.units;
-  for (let i = 0; i < units.length; i++) {
-    const n = (units[i] as UnitRecord).spans.length;
+  for (let i = 0; i < log.size; i++) {
+    const n = log.spans(i);
     attempts += n;
     if (n > 0) run++;
   }
@@ -116,21 +110,21 @@ function unitCounts(counts: SimCounts, record: RunRecord): SimUnitCounts {
 /** The summary of a rehearsal that ran from `start` to `end` (virtual ms); `graph` gives the path. */
 export function summarize(options: {
   readonly counts: SimCounts;
-  readonly record: RunRecord;
+  readonly attempts: Attempts;
   readonly start: number;
   readonly end: number;
   readonly graph: UnitGraph | undefined;
   readonly ok: boolean;
   readonly blocked: readonly BlockedUnit[];
 }): SimSummary {
-  const { counts, record } = options;
+  const { counts, attempts } = options;
   const makespanMs = options.end - options.start;
-  const path = options.graph ? criticalPath(record, options.graph) : { steps: [], boundingTask: undefined };
+  const path = options.graph ? criticalPath(attempts, options.graph) : { steps: [], boundingTask: undefined };
   return {
     ok: options.ok,
     makespanMs,
-    units: unitCounts(counts, record),
-    services: serviceUses(record, makespanMs),
+    units: unitCounts(counts, attempts),
+    services: serviceUses(attempts, makespanMs),
     criticalPath: path.steps,
     boundingTask: path.boundingTask ?? null,
     blocked: options.blocked,

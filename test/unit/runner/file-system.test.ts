@@ -91,6 +91,22 @@ function observe(fs: FileSystem): unknown {
     removeMissing: codeOf(() => fs.remove('nope.txt')),
   };
   seen['statUnderFile'] = fs.stat('d/e/h.txt/x');
+  // A listing after removals and re-adds, and a directory removed right after it was made.
+  const names = (dir: string): string[] =>
+    fs
+      .readdir(dir)
+      .map((e) => e.name)
+      .sort();
+  fs.mkdir('r/gone');
+  fs.mkdir('r/kept');
+  fs.writeFile('r/1.txt', '');
+  fs.writeFile('r/2.txt', '');
+  fs.removeTree('r/gone');
+  seen['listedBefore'] = names('r');
+  fs.remove('r/1.txt');
+  fs.writeFile('r/3.txt', '');
+  fs.writeFile('r/1.txt', '');
+  seen['listedAfter'] = names('r');
   return seen;
 }
 
@@ -102,6 +118,8 @@ describe('FileSystem: the disk and memory', () => {
       missing: undefined,
       file: { isFile: true, isDirectory: false, size: 5 },
       listed: ['.hidden', 'a.txt', 'd/e/f/g.txt', 'd/e/h.txt'],
+      listedBefore: ['1.txt', '2.txt', 'kept'],
+      listedAfter: ['1.txt', '2.txt', '3.txt', 'kept'],
       mtime: T - 5000,
       renamed: [undefined, T - 5000, 'hello'],
       appended: [18, 'one\nzwei – drei\n'],

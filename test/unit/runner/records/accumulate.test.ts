@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TAIL_LIMIT, TAILS_KEPT } from '../../../../src/runner/records/record.ts';
-import { peakInWindow } from '../../../../src/runner/records/service-use.ts';
+import { peakInWindow, ServiceUse } from '../../../../src/runner/records/service-use.ts';
 import type { RunEvent } from '../../../../src/runner/events.ts';
 import { accumulated, EVENTS, T0 } from './fixture.ts';
 
@@ -130,6 +130,18 @@ describe('peakInWindow', () => {
     expect(peakInWindow([], 1000)).toBe(0);
     expect(peakInWindow([0, 999, 1000, 1500, 1999], 1000)).toBe(3);
     expect(peakInWindow([0, 1000, 2000], 1000)).toBe(1);
+  });
+});
+
+describe('ServiceUse', () => {
+  it('counts the most starts in a rate window from the start times in time order, also when the clock stepped back', () => {
+    const use = new ServiceUse({ api: { concurrent: null, rates: [{ count: 5, windowMs: 100 }] } });
+    // The clock stepped back after 1000: the starts at 0, 50 and 60 share a window, 990 and 1000 another.
+    for (const time of [0, 1000, 50, 60, 990]) {
+      use.started(['api'], time);
+      use.ended(['api']);
+    }
+    expect(use.records()['api']).toMatchObject({ starts: 5, peakConcurrent: 1, rates: [{ count: 5, windowMs: 100, peak: 3 }] });
   });
 });
 

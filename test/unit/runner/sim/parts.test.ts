@@ -5,7 +5,7 @@ import { criticalPath } from '../../../../src/runner/sim/critical-path.ts';
 import { modelOf, parseFilesFlag } from '../../../../src/runner/sim/model.ts';
 import { namesFor } from '../../../../src/runner/sim/names.ts';
 import { seededRandom } from '../../../../src/runner/sim/random.ts';
-import type { RunRecord, UnitRecord } from '../../../../src/runner/records/record.ts';
+import type { Attempts } from '../../../../src/runner/sim/attempt-log.ts';
 import { VirtualClock } from '../../../../src/runner/sim/virtual-clock.ts';
 import type { UnitGraph } from '../../../../src/graph/unit.ts';
 
@@ -123,17 +123,24 @@ describe('namesFor', () => {
 });
 
 const START_MS = 1_000_000;
-/** A run record's entry for `unit`, its attempts as `[start, end]` ms since the run started. */
-const unitRecord = (unit: string, ...spans: [number, number][]): UnitRecord => ({
-  task: unit.split('[')[0] ?? unit,
-  unit,
-  outcome: 'built',
-  durationMs: 0,
-  attempts: spans.length,
-  pushBacks: 0,
-  spans: spans.map(([start, end]) => [START_MS + start, START_MS + end]),
+/** A unit's attempts as `[start, end]` ms since the run started. */
+const unitRecord = (unit: string, ...spans: [number, number][]) => ({ unit, task: unit.split('[')[0] ?? unit, spans });
+/** The attempts of `units`, in this order, as a rehearsal's log has them. */
+const recordOf = (...units: ReturnType<typeof unitRecord>[]): Attempts => ({
+  startedAt: START_MS,
+  size: units.length,
+  unit: (i) => units[i]?.unit ?? '',
+  task: (i) => units[i]?.task ?? '',
+  spans: (i) => units[i]?.spans.length ?? 0,
+  start: (i, j) => START_MS + (units[i]?.spans[j]?.[0] ?? NaN),
+  end: (i, j) => START_MS + (units[i]?.spans[j]?.[1] ?? NaN),
+  indexOf: (unit) => {
+    const i = units.findIndex((u) => u.unit === unit);
+    return i < 0 ? undefined : i;
+  },
+  services: {},
+  usesOf: () => ['cpu'],
 });
-const recordOf = (...units: UnitRecord[]): RunRecord => ({ startedAt: START_MS, units }) as unknown as RunRecord;
 
 describe('criticalPath', () => {
   it('walks back from the last end through the dependency that ended last before each start', () => {
