@@ -52,6 +52,8 @@ export interface WatchOptions {
   readonly onWarning?: (message: string) => void;
   /** Loads the config file again (default: `loadConfig` on that file). */
   readonly reload?: (file: string) => Promise<Result<ResolvedConfig, ConfigFailure>>;
+  /** How long a reload may take before the last good config is kept (default 30 s). */
+  readonly reloadTimeoutMs?: number;
   /** Default: chokidar. */
   readonly openWatcher?: OpenWatcher;
   /** Default: the system clock and `setTimeout`. */
@@ -317,12 +319,17 @@ class WatchSession {
   private async reloadConfig(): Promise<boolean> {
     const file = this.config.file;
     const reload = this.o.reload ?? ((f: string) => loadConfig({ cwd: dirname(f), configPath: f }));
-    const loaded = await reload(file);
+    const timeoutMs = this.o.reloadTimeoutMs ?? RELOAD_TIMEOUT_MS;
+    const loaded = await this.within(reload(file), timeoutMs);
     if (this.state !== 'watching') return false;
     const fail = (message: string): false => {
       this.o.onEvent({ type: 'watch:config', time: this.clock.now(), ok: false, message: `${message}\n(keeping the last good config)` });
       return false;
     };
+    if (loaded === undefined) {
+      const what = `${this.scope.configFile} did not finish loading within ${String(timeoutMs / 1000)} s`;
+      return fail(`${what}: a top-level await in it (or in a module it imports) never settled`);
+    }
     if (!loaded.ok) return fail(formatConfigFailure(loaded.error, this.config.root));
     const scope = watchScope(loaded.value, this.o.targets ?? []);
     if (!scope.ok) return fail(`${this.scope.configFile}: ${scope.error.message}`);
@@ -335,7 +342,27 @@ class WatchSession {
     await this.openWatcher();
     return this.state === 'watching';
   }
+
+  /** `work`'s value, or undefined after `ms` or once watching stops, whichever comes first. */
+  private within<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
+    return new Promise<T | undefined>((resolve, reject) => {
+      const onStop = (): void => resolve(undefined);
+      const cancel = this.clock.schedule(ms, onStop);
+      this.o.signal.addEventListener('abort', onStop, { once: true });
+      const settle = (): void => {
+        cancel();
+        this.o.signal.removeEventListener('abort', onStop);
+      };
+      work.then(
+        (value) => (settle(), resolve(value)),
+        (error: unknown) => (settle(), reject(error instanceof Error ? error : new Error(String(error)))),
+      );
+    });
+  }
 }
+
+/** A reload that takes longer keeps the last good config: a top-level await that never settles must not stop watching for good. */
+const RELOAD_TIMEOUT_MS = 30_000;
 
 /**
  * Runs one cycle under its own AbortSignal, aborted with the session's: a listener the runner

@@ -28,8 +28,8 @@ class WatchSession {
   private readonly done: Promise<RunResult>;
   private buffer = '';
 
-  constructor(args: readonly string[], json = true) {
-    this.child = rig.spawn(['watch', ...(json ? ['--json'] : []), ...args]);
+  constructor(args: readonly string[], json = true, env: Record<string, string> = {}) {
+    this.child = rig.spawn(['watch', ...(json ? ['--json'] : []), ...args], { env });
     this.child.stderr?.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
     this.child.stdout?.on('data', (chunk: Buffer) => {
       this.buffer += chunk.toString();
@@ -88,8 +88,8 @@ class WatchSession {
   }
 }
 
-function watch(args: readonly string[] = [], json = true): WatchSession {
-  session = new WatchSession(args, json);
+function watch(args: readonly string[] = [], json = true, env: Record<string, string> = {}): WatchSession {
+  session = new WatchSession(args, json, env);
   return session;
 }
 
@@ -327,6 +327,21 @@ describe('watch: config and time', () => {
       20_000,
       'a rebuild under the last good config',
     );
+    const result = await w.stop();
+    expect(result.code).toBe(130);
+  });
+
+  it('a reloaded config whose top-level await never settles is given up on, and watching goes on', async () => {
+    chainProject();
+    const w = watch([], true, { RUNCUE_RELOAD_TIMEOUT_MS: '500' });
+    await w.untilCycles(1);
+    rig.write({ 'runcue.config.mjs': `await new Promise(() => {});\n${CHAIN}` });
+    await waitFor(() => w.events.some((e) => e.type === 'watch:config' && !e.ok), 20_000, 'the reload to be given up');
+    const error = w.events.find((e) => e.type === 'watch:config' && !e.ok);
+    expect(error).toMatchObject({ message: expect.stringContaining('did not finish loading within 0.5 s') as unknown });
+
+    rig.write({ 'src/a.txt': 'alpha again' });
+    await waitFor(() => rig.read('out/a.md') === '# ALPHA AGAIN', 20_000, 'a rebuild under the last good config');
     const result = await w.stop();
     expect(result.code).toBe(130);
   });

@@ -23,9 +23,16 @@ export async function watchCommand(targets: readonly string[], options: BuildCom
         ...runFlags(targets, options, loaded, context),
         ...hooks,
         onWarning: (message) => context.stderr.write(`runcue: ${message}\n`),
+        ...reloadTimeout(context.env),
       }),
     { command: 'watch', targets },
   );
   if (!ran.ok) return ran.exitCode;
   return interruptedExitCode(ran.value.interrupted) ?? EXIT_CODES.sigint;
+}
+
+/** `RUNCUE_RELOAD_TIMEOUT_MS`: how long a config reload may take (tests shorten it). */
+function reloadTimeout(env: Readonly<Record<string, string | undefined>>): { reloadTimeoutMs?: number } {
+  const ms = Number(env['RUNCUE_RELOAD_TIMEOUT_MS']);
+  return Number.isFinite(ms) && ms > 0 ? { reloadTimeoutMs: ms } : {};
 }
