@@ -20,9 +20,12 @@ export class RateLimited extends Error {
   constructor(options: { readonly retryAfter?: Duration; readonly message?: string } = {}) {
     super(options.message ?? 'rate limited');
     this.name = 'RateLimited';
-    const parsed = options.retryAfter === undefined ? undefined : parseDuration(options.retryAfter);
+    const { retryAfter } = options;
+    // A string may be the header itself (`'30'`, an HTTP date), as the Retry-After file may.
+    const ms = typeof retryAfter === 'string' ? parseRetryAfter(retryAfter, Date.now()) : retryAfter;
+    const parsed = ms === undefined ? undefined : parseDuration(ms);
     this.retryAfterMs = parsed?.ok ? parsed.value : undefined;
-    this.unreadable = parsed?.ok === false ? String(options.retryAfter) : undefined;
+    this.unreadable = retryAfter !== undefined && this.retryAfterMs === undefined ? String(retryAfter) : undefined;
   }
 }
 
