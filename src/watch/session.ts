@@ -21,6 +21,7 @@ import type { StuckWatch } from '../runner/execute/function-executor.ts';
 import type { WatchEvent } from './events.ts';
 import type { TargetFailure } from '../graph/select.ts';
 import type { CycleFailure } from '../graph/tasks.ts';
+import { keepFailuresOfUnchangedTasks } from './failed-tasks.ts';
 import { SelfRewriters } from './rewriters.ts';
 import { RerunPolicy, type CycleOutcome, type CycleRequest, type PolicyClock } from './policy.ts';
 import { watchScope, type WatchScope } from './scope.ts';
@@ -333,9 +334,9 @@ class WatchSession {
     if (!loaded.ok) return fail(formatConfigFailure(loaded.error, this.config.root));
     const scope = watchScope(loaded.value, this.o.targets ?? []);
     if (!scope.ok) return fail(`${this.scope.configFile}: ${scope.error.message}`);
+    keepFailuresOfUnchangedTasks(this.failedEarlier, this.config, loaded.value);
     this.config = loaded.value;
     this.scope = scope.value;
-    this.failedEarlier.clear();
     this.rewriters.clear();
     this.o.onEvent({ type: 'watch:config', time: this.clock.now(), ok: true, message: `reloaded ${this.scope.configFile}` });
     // A new scope needs a new watcher; the full cycle that follows sees whatever changed meanwhile.

@@ -1,6 +1,6 @@
 /** Fixes from the ninth audit of the built CLI against SPEC.md: each test failed on the code before its fix. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { Rig } from '../rig/index.ts';
+import { collect, Rig, waitFor } from '../rig/index.ts';
 
 let rig: Rig;
 afterEach(() => rig.cleanup());
@@ -33,5 +33,39 @@ describe('RateLimited given the Retry-After header as the service sent it', () =
     const { retryAfterMs } = asked(dated.events) as { retryAfterMs?: number };
     expect(retryAfterMs).toBeGreaterThan(1500);
     expect(retryAfterMs).toBeLessThanOrEqual(3000);
+  }, 60_000);
+});
+
+describe('watch, when the config is edited after a unit failed', () => {
+  it('does not retry the failed unit while its task is unchanged, and retries it when the edit changed that task (every failure was retried on any reload)', async () => {
+    rig = new Rig();
+    const config = (other: string, fails: string): string => `export default { tasks: {
+      pay: { input: 'in/{n}.txt', output: 'paid/{n}.txt', run: 'echo {n} >> pay.log; exit ${fails}' },
+      other: { input: 'in/{n}.txt', output: 'other/{n}.txt', run: 'echo ${other} >> other.log; cp {input} {output}' },
+    } };`;
+    rig.write({ 'runcue.config.mjs': config('v1', '1'), 'in/a.txt': 'a' });
+    rig.age(['in/a.txt'], -60_000);
+    const child = rig.spawn(['watch', '--json']);
+    const ended = collect(child);
+    let stdout = '';
+    child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const cycles = (): number => stdout.split('\n').filter((l) => l.includes('"watch:cycle"') && l.includes('"done"')).length;
+    const reloads = (): number => stdout.split('\n').filter((l) => l.includes('"watch:config"') && l.includes('"ok":true')).length;
+    const payRuns = (): number => (rig.exists('pay.log') ? rig.read('pay.log').trim().split('\n').length : 0);
+    await waitFor(() => cycles() >= 1, 20_000, 'the initial build');
+    expect(payRuns()).toBe(1);
+
+    // An edit of another task only: the failed unit's task and inputs are as they were.
+    rig.write({ 'runcue.config.mjs': config('v2', '1') });
+    await waitFor(() => reloads() >= 1 && cycles() >= 2, 20_000, 'the reload cycle');
+    expect(payRuns()).toBe(1);
+    expect(stdout).toContain('"kind":"failed_earlier"');
+
+    // An edit of the failed unit's own command may have fixed it: it runs again.
+    rig.write({ 'runcue.config.mjs': config('v2', '0') });
+    await waitFor(() => reloads() >= 2 && cycles() >= 3, 20_000, 'the second reload cycle');
+    expect(payRuns()).toBe(2);
+    child.kill('SIGINT');
+    expect((await ended).code).toBe(130);
   }, 60_000);
 });
