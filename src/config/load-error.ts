@@ -3,7 +3,7 @@
  * place: `runcue.config.ts:2:26: SyntaxError: ...` with the offending line beneath, never a
  * `?t=3` cache-busting query or a stack trace.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeThrown } from '../describe-thrown.ts';
@@ -59,6 +59,11 @@ function hintFor(file: string, error: Error): string | undefined {
     // The config's own `import ... from 'runcue'`: runcue on PATH (npx, a global) is not enough.
     return "the config imports 'runcue', which this project does not have: install it here (npm install --save-dev runcue, or the path of a runcue checkout)";
   }
+  const typescript = code === 'ERR_MODULE_NOT_FOUND' ? typescriptSibling(error.message) : undefined;
+  if (typescript !== undefined) {
+    // tsc's habit for nodenext (`import './lib.js'` for lib.ts) is not Node's: it runs the .ts as named.
+    return `${path.basename(typescript)} is there: Node imports the path as written and never swaps '.js' for '.ts', so name the file itself (tsc accepts that with allowImportingTsExtensions or rewriteRelativeImportExtensions)`;
+  }
   const extension = path.extname(file);
   if (
     /Cannot use import statement outside a module|Unexpected token 'export'/.test(error.message) &&
@@ -73,6 +78,16 @@ function hintFor(file: string, error: Error): string | undefined {
     return `${why}: rename it to ${renamed} (or set "type": "module" in package.json)`;
   }
   return undefined;
+}
+
+/** The TypeScript file beside a module Node did not find (`lib.js` or `lib` when `lib.ts` exists). */
+function typescriptSibling(message: string): string | undefined {
+  const missing = /^Cannot find module '([^']+)' imported from /.exec(message)?.[1];
+  if (missing === undefined || !path.isAbsolute(missing)) return undefined;
+  const extension = path.extname(missing);
+  const stem = extension === '.js' || extension === '.mjs' || extension === '.cjs' ? missing.slice(0, -extension.length) : missing;
+  const candidates = extension === '.mjs' ? ['.mts'] : extension === '.cjs' ? ['.cts'] : ['.ts', '.mts'];
+  return candidates.map((ts) => stem + ts).find((candidate) => existsSync(candidate));
 }
 
 /**

@@ -69,3 +69,20 @@ describe('watch, when the config is edited after a unit failed', () => {
     expect((await ended).code).toBe(130);
   }, 60_000);
 });
+
+describe("a TypeScript config importing a helper as './lib.js' (tsc's nodenext habit) when lib.ts is there", () => {
+  it('says to import lib.ts by its name, which then loads (it only said the module was not found)', async () => {
+    rig = new Rig();
+    const config = (specifier: string): string => `import { defineConfig } from 'runcue';
+      import { target } from '${specifier}';
+      export default defineConfig({ tasks: { t: { output: target, run: 'touch {output}' } } });`;
+    rig.write({ 'runcue.config.ts': config('./lib.js'), 'lib.ts': "export const target: string = 'out.txt';" });
+    const result = await rig.run(['build']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("runcue.config.ts: Cannot find module '");
+    expect(result.stderr).toContain("lib.ts is there: Node imports the path as written and never swaps '.js' for '.ts'");
+    rig.write({ 'runcue.config.ts': config('./lib.ts') });
+    expect((await rig.run(['build'])).code).toBe(0);
+    expect(rig.exists('out.txt')).toBe(true);
+  });
+});
