@@ -12,7 +12,7 @@ import { createInflightRecords } from './inflight.ts';
 import { systemPorts, type RunnerPorts } from './ports.ts';
 import { createProcessGroups, type ProcessGroups, type ProcessIdentity } from './process-groups.ts';
 import { WorkerPools } from './workers/pools.ts';
-import { createLimiter } from './limiter.ts';
+import { checkJobs, createLimiter } from './limiter.ts';
 import type { RateStore } from './rate-store.ts';
 import { createWarningRateStore } from './rate-warnings.ts';
 import { Scheduler, type BuildResult } from './scheduler.ts';
@@ -112,6 +112,7 @@ export type BuildFailure = CycleFailure | TargetFailure | OutputConflictFailure;
 
 /** Plans the targets and runs what is stale; the result says how it went, never rejects for a unit. */
 export async function build(options: BuildOptions): Promise<Result<BuildResult, BuildFailure>> {
+  checkJobs(options.jobs);
   const { config } = options;
   const target = planTargets(config, options.targets ?? []);
   if (!target.ok) return target;

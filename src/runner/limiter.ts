@@ -90,6 +90,12 @@ function defaultBurst(count: number, windowMs: number): number {
   return Math.max(1, Math.ceil((count * 1000) / windowMs));
 }
 
+/** Refuses a `jobs` from code below 1 or not whole: such a cap starts nothing and waits for good. */
+export function checkJobs(jobs: number | undefined): void {
+  if (jobs !== undefined && !(Number.isInteger(jobs) && jobs >= 1))
+    throw new RangeError(`jobs: expected a positive integer, got ${String(jobs)}`);
+}
+
 /** A limiter over the resolved services, with `jobs` as a cap on all units at once. */
 export function createLimiter(
   services: ReadonlyMap<string, ResolvedService>,

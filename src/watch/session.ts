@@ -16,6 +16,7 @@ import { build, runWarning, type BuildOptions, type BuildResult } from '../runne
 import { clockExpiry } from '../runner/expiry.ts';
 import type { RateStore } from '../runner/rate-store.ts';
 import { createWarningRateStore } from '../runner/rate-warnings.ts';
+import { checkJobs } from '../runner/limiter.ts';
 import type { RunEvent } from '../runner/events.ts';
 import type { StuckWatch } from '../runner/execute/function-executor.ts';
 import type { WatchEvent } from './events.ts';
@@ -77,6 +78,7 @@ export type WatchFailure = CycleFailure | TargetFailure;
 
 /** Watches until `options.signal` aborts. Fails only when the targets or the graph are invalid. */
 export async function watch(options: WatchOptions): Promise<Result<WatchSummary, WatchFailure>> {
+  checkJobs(options.jobs);
   const scope = watchScope(options.config, options.targets ?? []);
   if (!scope.ok) return scope;
   return ok(await new WatchSession(options, scope.value).run());

@@ -1,4 +1,5 @@
 /** Fixes from the ninth audit of the built CLI against SPEC.md: each test failed on the code before its fix. */
+import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { collect, Rig, waitFor } from '../rig/index.ts';
 
@@ -85,4 +86,28 @@ describe("a TypeScript config importing a helper as './lib.js' (tsc's nodenext h
     expect((await rig.run(['build'])).code).toBe(0);
     expect(rig.exists('out.txt')).toBe(true);
   });
+});
+
+describe('build and watch from code with a jobs cap below 1', () => {
+  it('throw a RangeError at once instead of starting nothing and waiting for good', () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': "export default { tasks: { t: { output: 'out.txt', run: 'touch out.txt' } } };",
+      'script.mjs': `import { build, watch, loadConfig } from 'runcue';
+        const config = await loadConfig({ cwd: process.cwd() });
+        for (const jobs of [0, 1.5]) {
+          await build({ config: config.value, jobs }).then(() => console.log('build ran'), (e) => console.log('build', e.name, e.message));
+        }
+        await watch({ config: config.value, jobs: -1, signal: AbortSignal.timeout(5000) }).then(() => console.log('watch ran'), (e) => console.log('watch', e.name));
+        const fine = await build({ config: config.value, jobs: 1 });
+        console.log('jobs 1', fine.ok && fine.value.counts.built);`,
+    });
+    const result = spawnSync(process.execPath, ['script.mjs'], { cwd: rig.dir, encoding: 'utf8', timeout: 15_000 });
+    expect(result.stdout.trim().split('\n')).toEqual([
+      'build RangeError jobs: expected a positive integer, got 0',
+      'build RangeError jobs: expected a positive integer, got 1.5',
+      'watch RangeError',
+      'jobs 1 1',
+    ]);
+  }, 30_000);
 });
