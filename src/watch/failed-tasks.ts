@@ -10,7 +10,12 @@ function taskSignature(config: ResolvedConfig, name: string): string | undefined
   const task = config.tasks.get(name);
   if (task === undefined) return undefined;
   const services = task.uses.map((service) => config.services.get(service));
-  return JSON.stringify({ task, services }, (_key, value: unknown) => (typeof value === 'function' ? String(value) : value));
+  try {
+    return JSON.stringify({ task, services }, (_key, value: unknown) => (typeof value === 'function' ? String(value) : value));
+  } catch {
+    // Not serialisable (a cycle, a BigInt): taken as changed, so the unit is tried again.
+    return undefined;
+  }
 }
 
 /** Forgets the failures of units whose task the reload changed or removed; keeps the others. */
