@@ -17,10 +17,11 @@ export class RateLimited extends Error {
   /** A `retryAfter` that is no duration (`'soon'`): the backoff applies, and the retry says so. */
   readonly unreadable: string | undefined;
 
-  constructor(options: { readonly retryAfter?: Duration; readonly message?: string } = {}) {
+  /** `retryAfter` may be the response's header as it is: `null` when the service sent none. */
+  constructor(options: { readonly retryAfter?: Duration | null; readonly message?: string } = {}) {
     super(options.message ?? 'rate limited');
     this.name = 'RateLimited';
-    const { retryAfter } = options;
+    const retryAfter = options.retryAfter ?? undefined;
     // A string may be the header itself (`'30'`, an HTTP date), as the Retry-After file may.
     const ms = typeof retryAfter === 'string' ? parseRetryAfter(retryAfter, Date.now()) : retryAfter;
     const parsed = ms === undefined ? undefined : parseDuration(ms);

@@ -12,9 +12,10 @@ describe('RateLimited given the Retry-After header as the service sent it', () =
     rig.write({
       'in/seconds': '',
       'in/date': '',
+      'in/none': '',
       'runcue.config.mjs': `import { RateLimited } from 'runcue';
         import { existsSync, writeFileSync } from 'node:fs';
-        const header = { seconds: () => '2', date: () => new Date(Date.now() + 3_000).toUTCString() };
+        const header = { seconds: () => '2', date: () => new Date(Date.now() + 3_000).toUTCString(), none: () => null };
         export default { services: { api: { concurrent: 1 } }, tasks: {
           t: { uses: 'api', input: 'in/{how}', output: 'out/{how}', run: async ({ wildcards, output }) => {
             const asked = 'asked-' + wildcards.how;
@@ -34,6 +35,11 @@ describe('RateLimited given the Retry-After header as the service sent it', () =
     const { retryAfterMs } = asked(dated.events) as { retryAfterMs?: number };
     expect(retryAfterMs).toBeGreaterThan(1500);
     expect(retryAfterMs).toBeLessThanOrEqual(3000);
+    // No header (fetch's headers.get gives null): the backoff, and no "unreadable" value to report.
+    const none = await rig.runJson(['build', 't[how=none]']);
+    expect(none.code).toBe(0);
+    expect(asked(none.events)).toMatchObject({ reason: 'pushed-back' });
+    expect(asked(none.events)).not.toHaveProperty('unreadableRetryAfter');
   }, 60_000);
 });
 
