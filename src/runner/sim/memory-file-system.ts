@@ -131,6 +131,12 @@ export class MemoryFileSystem implements FileSystem {
    */
   private lastDirPath: string | undefined;
   private lastDir: MemoryDir | undefined;
+  /**
+   * The last file stat made: stats are immutable, so files written alike (seeded inputs, and
+   * the empty outputs of attempts that end at one virtual instant) share one, not one each to
+   * the end of the rehearsal.
+   */
+  private lastStat: MemoryStat | undefined;
 
   constructor(root: string, clock: Clock) {
     this.root = root;
@@ -141,7 +147,7 @@ export class MemoryFileSystem implements FileSystem {
   /** Adds (or replaces) a file with the given mtime, making its directories: seeding, not a write of the run. */
   put(rel: string, mtimeMs: number, content = '', size = content === '' ? 0 : Buffer.byteLength(content)): void {
     this.makeDirs(parentOf(rel), mtimeMs);
-    this.setFile(rel, new MemoryStat(mtimeMs, size, false, content), mtimeMs);
+    this.setFile(rel, this.fileStat(mtimeMs, size, content), mtimeMs);
   }
 
   stat(rel: string): FsStat | undefined {
@@ -181,7 +187,7 @@ export class MemoryFileSystem implements FileSystem {
     const parent = this.dirAt(dir);
     if (!parent) this.needDir(dir, 'open', rel);
     const now = this.clock.now();
-    this.setFile(rel, new MemoryStat(now, size, false, data), now, parent);
+    this.setFile(rel, this.fileStat(now, size, data), now, parent);
   }
 
   /** Nothing reads a rehearsal's files concurrently: a plain write. */
@@ -239,12 +245,18 @@ export class MemoryFileSystem implements FileSystem {
   setMtime(rel: string, mtimeMs: number): void {
     const file = this.files.get(rel);
     if (file) {
-      this.files.set(rel, new MemoryStat(mtimeMs, file.size, false, file.content));
+      this.files.set(rel, this.fileStat(mtimeMs, file.size, file.content));
       return;
     }
     const dir = this.dirs.get(normal(rel));
     if (!dir) throw fsError('ENOENT', 'utime', this.abs(rel));
     dir.mtimeMs = mtimeMs;
+  }
+
+  private fileStat(mtimeMs: number, size: number, content: string): MemoryStat {
+    const last = this.lastStat;
+    if (last?.mtimeMs === mtimeMs && last.size === size && last.content === content) return last;
+    return (this.lastStat = new MemoryStat(mtimeMs, size, false, content));
   }
 
   private abs(rel: string): string {
