@@ -284,9 +284,10 @@ export class MemoryFileSystem implements FileSystem {
 
   /** `dir`: the directory of `rel`, when the caller looked it up already. */
   private setFile(rel: string, stat: MemoryStat, now: number, dir?: MemoryDir): void {
-    const known = this.files.has(rel);
+    // A new file grows the table: one lookup, not a `has` before the `set`.
+    const size = this.files.size;
     this.files.set(rel, stat);
-    if (known) return;
+    if (this.files.size === size) return;
     const parent = dir ?? this.dirAt(parentOf(rel));
     if (!parent) throw fsError('ENOENT', 'open', this.abs(rel));
     parent.added.push(rel);
