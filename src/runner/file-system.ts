@@ -32,6 +32,12 @@ export interface FsStat {
 /** A directory entry (node's `fs.Dirent` is one). */
 export interface FsEntry {
   readonly name: string;
+  /**
+   * The entry's path as the `dir` given to `readdir` joined with its name (the name alone in the
+   * root), when the file system has that string at hand (the in-memory one): a walk takes it
+   * instead of making it again.
+   */
+  readonly relPath?: string;
   isFile(): boolean;
   isDirectory(): boolean;
   isSymbolicLink(): boolean;

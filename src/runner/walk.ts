@@ -43,10 +43,13 @@ function visit(walk: Walk, prefix: string): void {
   // An index loop: a directory of 100,000 inputs is one loop here.
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i] as FsEntry;
+    if (entry.isFile()) {
+      walk.out.push(entry.relPath ?? prefix + entry.name);
+      continue;
+    }
     const name = entry.name;
     const rel = prefix + name;
-    if (entry.isFile()) walk.out.push(rel);
-    else if (name.startsWith('.') || SKIPPED.has(name)) continue;
+    if (name.startsWith('.') || SKIPPED.has(name)) continue;
     else if (entry.isDirectory()) visit(walk, `${rel}/`);
     else if (entry.isSymbolicLink()) followLink(walk, rel);
   }

@@ -374,9 +374,10 @@ export class Book {
   notStarted(): number {
     let n = 0;
     this.wanted.forEach((id) => {
-      if (this.unit(id)?.placeholder) return;
       const st = this.status.get(id) ?? 'waiting';
-      if (st !== 'fresh' && st !== 'done' && st !== 'would-run' && st !== 'failed' && st !== 'blocked' && st !== 'running') n++;
+      // The unit is looked up only for a status that counts (none, mostly, as a run ends).
+      if (st === 'fresh' || st === 'done' || st === 'would-run' || st === 'failed' || st === 'blocked' || st === 'running') return;
+      if (!this.unit(id)?.placeholder) n++;
     });
     return n;
   }

@@ -67,6 +67,8 @@ export class Verdicts {
   /** Before a queued unit takes a slot: true when it waits for another process instead, or is checked again. */
   divert(id: string): boolean {
     const held = this.ctx.o.inflight?.inspect(id);
+    // Alone (a rehearsal), a unit no other process holds is not diverted: no lookup of it.
+    if (held?.kind !== 'elsewhere' && this.ctx.o.alone) return false;
     const unit = this.ctx.book.unit(id);
     if (held?.kind === 'elsewhere' && unit) {
       // Started elsewhere since it was checked: wait for it without spending a rate slot.

@@ -40,7 +40,16 @@ const DEFAULT_USES: readonly string[] = ['cpu'];
  */
 export class AttemptLog implements Attempts {
   startedAt = 0;
-  private readonly index = new Map<string, number>();
+  /**
+   * The number of each unit of this pass that may still have events: one that is done, failed
+   * or blocked has none left in the pass, so it leaves the table, which stays about as large as
+   * the units in flight (a table of every unit was a visible share of a rehearsal: a lookup
+   * missing the cache per event, and growing it copied it whole). A later pass keeps them all.
+   */
+  private readonly active = new Map<string, number>();
+  private keepAll = false;
+  /** Every unit's number, made when first asked (the critical path looks a few up). */
+  private index: Map<string, number> | undefined;
   private readonly units: string[] = [];
   private readonly tasks: string[] = [];
   /** Each unit's first attempt (NaN until it starts, or ends), and how many it made. */
@@ -84,6 +93,7 @@ export class AttemptLog implements Attempts {
       }
       case 'unit:done':
         this.endAttempt(this.numberOf(event.task, event.unit), event.time);
+        this.settled(event.unit);
         return;
       case 'unit:retry':
         this.endAttempt(this.numberOf(event.task, event.unit), event.time);
@@ -91,8 +101,12 @@ export class AttemptLog implements Attempts {
         return;
       case 'unit:fail':
         this.endAttempt(this.numberOf(event.task, event.unit), event.time);
+        this.settled(event.unit);
         return;
       case 'unit:blocked':
+        this.numberOf(event.task, event.unit);
+        this.settled(event.unit);
+        return;
       case 'worker:busy':
         this.numberOf(event.task, event.unit);
         return;
@@ -102,6 +116,13 @@ export class AttemptLog implements Attempts {
       default:
         return;
     }
+  }
+
+  /** A later pass (after an edit) starts: it may run units the first one finished, which keep their numbers. */
+  nextPass(): void {
+    if (this.keepAll) return;
+    this.keepAll = true;
+    for (let i = 0; i < this.units.length; i++) this.active.set(this.units[i] as string, i);
   }
 
   /** Ends attempts still running at the last `run:done` (or `now`, when there was none). */
@@ -134,6 +155,10 @@ export class AttemptLog implements Attempts {
   }
 
   indexOf(unit: string): number | undefined {
+    if (!this.index) {
+      this.index = new Map();
+      for (let i = 0; i < this.units.length; i++) this.index.set(this.units[i] as string, i);
+    }
     return this.index.get(unit);
   }
 
@@ -147,10 +172,11 @@ export class AttemptLog implements Attempts {
   }
 
   private numberOf(task: string, unit: string): number {
-    const known = this.index.get(unit);
+    const known = this.active.get(unit);
     if (known !== undefined) return known;
     const i = this.units.length;
-    this.index.set(unit, i);
+    this.active.set(unit, i);
+    this.index = undefined;
     this.units.push(unit);
     this.tasks.push(task);
     this.firstStart.push(NaN);
@@ -158,6 +184,11 @@ export class AttemptLog implements Attempts {
     this.counts.push(0);
     this.since.push(NaN);
     return i;
+  }
+
+  /** `unit` has no more events in this pass (see `active`). */
+  private settled(unit: string): void {
+    if (!this.keepAll) this.active.delete(unit);
   }
 
   private endAttempt(i: number, time: number): void {

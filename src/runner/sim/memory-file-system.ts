@@ -31,6 +31,29 @@ class MemoryStat implements FsStat {
   }
 }
 
+/** A file's entry: its name is cut from its path only when asked (a walk takes the path). */
+class FileEntry implements FsEntry {
+  readonly relPath: string;
+  constructor(path: string) {
+    this.relPath = path;
+  }
+  get name(): string {
+    return nameOf(this.relPath);
+  }
+  isFile(): boolean {
+    return true;
+  }
+  isDirectory(): boolean {
+    return false;
+  }
+  isSymbolicLink(): boolean {
+    return false;
+  }
+}
+
+/** An entry as listed: a file's path is its `relPath` only when listed from its directory's own path. */
+type Entry = MemoryEntry | FileEntry;
+
 class MemoryEntry implements FsEntry {
   readonly name: string;
   private readonly dir: boolean;
@@ -72,6 +95,11 @@ function entryOf(added: string | MemoryEntry): MemoryEntry {
   return typeof added === 'string' ? new MemoryEntry(nameOf(added), false) : added;
 }
 
+/** As {@link entryOf}, a file's path kept as its `relPath` (see {@link listed}). */
+function listedEntryOf(added: string | MemoryEntry): Entry {
+  return typeof added === 'string' ? new FileEntry(added) : added;
+}
+
 /** `dir`'s entries by name, with those added since last asked, in the order they were added. */
 function childrenOf(dir: MemoryDir): Map<string, MemoryEntry> {
   const children = (dir.children ??= new Map<string, MemoryEntry>());
@@ -84,12 +112,17 @@ function childrenOf(dir: MemoryDir): Map<string, MemoryEntry> {
   return children;
 }
 
-/** `dir`'s entries in the order they were added (nothing removed from it yet: no table). */
-function listed(dir: MemoryDir): MemoryEntry[] {
+/**
+ * `dir`'s entries in the order they were added (nothing removed from it yet: no table). `exact`:
+ * listed by the directory's own path, so a file's path is that path joined with its name, and
+ * its entry carries it (a walk of 10,000s of inputs then cuts no name and joins no path).
+ */
+function listed(dir: MemoryDir, exact: boolean): FsEntry[] {
   if (dir.children) return [...childrenOf(dir).values()];
   const { added } = dir;
-  const entries = new Array<MemoryEntry>(added.length);
-  for (let i = 0; i < added.length; i++) entries[i] = entryOf(added[i] as string | MemoryEntry);
+  const entries = new Array<FsEntry>(added.length);
+  const entry = exact ? listedEntryOf : entryOf;
+  for (let i = 0; i < added.length; i++) entries[i] = entry(added[i] as string | MemoryEntry);
   return entries;
 }
 
@@ -131,6 +164,12 @@ export class MemoryFileSystem implements FileSystem {
    */
   private lastDirPath: string | undefined;
   private lastDir: MemoryDir | undefined;
+  /**
+   * The last file stat made: stats are immutable, so files written alike (seeded inputs, and
+   * the empty outputs of attempts that end at one virtual instant) share one, not one each to
+   * the end of the rehearsal.
+   */
+  private lastStat: MemoryStat | undefined;
 
   constructor(root: string, clock: Clock) {
     this.root = root;
@@ -140,8 +179,13 @@ export class MemoryFileSystem implements FileSystem {
 
   /** Adds (or replaces) a file with the given mtime, making its directories: seeding, not a write of the run. */
   put(rel: string, mtimeMs: number, content = '', size = content === '' ? 0 : Buffer.byteLength(content)): void {
-    this.makeDirs(parentOf(rel), mtimeMs);
-    this.setFile(rel, new MemoryStat(mtimeMs, size, false, content), mtimeMs);
+    let dir = this.parentDirOf(rel);
+    if (!dir) {
+      const parent = parentOf(rel);
+      this.makeDirs(parent, mtimeMs);
+      dir = this.dirAt(parent);
+    }
+    this.setFile(rel, this.fileStat(mtimeMs, size, content), mtimeMs, dir);
   }
 
   stat(rel: string): FsStat | undefined {
@@ -154,9 +198,10 @@ export class MemoryFileSystem implements FileSystem {
   }
 
   readdir(rel: string): readonly FsEntry[] {
-    const dir = this.dirs.get(normal(rel));
+    const path = normal(rel);
+    const dir = this.dirs.get(path);
     if (!dir) throw fsError(this.files.has(rel) ? 'ENOTDIR' : 'ENOENT', 'scandir', this.abs(rel));
-    return listed(dir);
+    return listed(dir, path === rel);
   }
 
   realpath(rel: string): string {
@@ -177,11 +222,10 @@ export class MemoryFileSystem implements FileSystem {
 
   writeFile(rel: string, data: string, size = data === '' ? 0 : Buffer.byteLength(data)): void {
     if (this.dirs.has(rel)) throw fsError('EISDIR', 'open', this.abs(rel));
-    const dir = parentOf(rel);
-    const parent = this.dirAt(dir);
-    if (!parent) this.needDir(dir, 'open', rel);
+    const parent = this.parentDirOf(rel);
+    if (!parent) this.needDir(parentOf(rel), 'open', rel);
     const now = this.clock.now();
-    this.setFile(rel, new MemoryStat(now, size, false, data), now, parent);
+    this.setFile(rel, this.fileStat(now, size, data), now, parent);
   }
 
   /** Nothing reads a rehearsal's files concurrently: a plain write. */
@@ -239,12 +283,18 @@ export class MemoryFileSystem implements FileSystem {
   setMtime(rel: string, mtimeMs: number): void {
     const file = this.files.get(rel);
     if (file) {
-      this.files.set(rel, new MemoryStat(mtimeMs, file.size, false, file.content));
+      this.files.set(rel, this.fileStat(mtimeMs, file.size, file.content));
       return;
     }
     const dir = this.dirs.get(normal(rel));
     if (!dir) throw fsError('ENOENT', 'utime', this.abs(rel));
     dir.mtimeMs = mtimeMs;
+  }
+
+  private fileStat(mtimeMs: number, size: number, content: string): MemoryStat {
+    const last = this.lastStat;
+    if (last?.mtimeMs === mtimeMs && last.size === size && last.content === content) return last;
+    return (this.lastStat = new MemoryStat(mtimeMs, size, false, content));
   }
 
   private abs(rel: string): string {
@@ -262,6 +312,24 @@ export class MemoryFileSystem implements FileSystem {
     return dir;
   }
 
+  /**
+   * The directory of `rel`, if there is one. A path in the directory named last is told by
+   * comparing, not by cutting its directory's path out of it: a rehearsal writes 10,000s of
+   * files into one directory.
+   */
+  private parentDirOf(rel: string): MemoryDir | undefined {
+    const last = this.lastDirPath;
+    if (last !== undefined) {
+      const n = last.length;
+      const inLast =
+        n === 0
+          ? rel.indexOf('/') < 0
+          : rel.length > n + 1 && rel.charCodeAt(n) === 47 && rel.startsWith(last) && rel.indexOf('/', n + 1) < 0;
+      if (inLast) return this.lastDir;
+    }
+    return this.dirAt(parentOf(rel));
+  }
+
   /** Throws as the disk would when `dir` (the parent of `rel`) is missing or a file. */
   private needDir(dir: string, syscall: string, rel: string): void {
     if (this.dirs.has(dir)) return;
@@ -272,9 +340,10 @@ export class MemoryFileSystem implements FileSystem {
 
   /** `dir`: the directory of `rel`, when the caller looked it up already. */
   private setFile(rel: string, stat: MemoryStat, now: number, dir?: MemoryDir): void {
-    const known = this.files.has(rel);
+    // A new file grows the table: one lookup, not a `has` before the `set`.
+    const size = this.files.size;
     this.files.set(rel, stat);
-    if (known) return;
+    if (this.files.size === size) return;
     const parent = dir ?? this.dirAt(parentOf(rel));
     if (!parent) throw fsError('ENOENT', 'open', this.abs(rel));
     parent.added.push(rel);

@@ -91,6 +91,7 @@ export async function simulate(options: SimulateOptions): Promise<Result<SimRun,
     if (event.type === 'run:done') recorder?.onEvent({ ...event, durationMs: event.time - start });
     else if (event.type !== 'run:start' || !recorder?.started) recorder?.onEvent(event);
     if (event.type !== 'run:start' || !started) attempts.onEvent(event);
+    else attempts.nextPass();
     if (event.type === 'run:start') started = true;
     if (event.type !== 'unit:done') return;
     done++;

@@ -135,4 +135,28 @@ describe('FileSystem: the disk and memory', () => {
     expect(before).toMatchObject({ size: 0, mtimeMs: T + 2000 });
     expect(fs.stat('x.txt')).toMatchObject({ size: 4, mtimeMs: T + 3000 });
   });
+
+  it('lists a directory by its own path with each file path a walk would join (memory)', () => {
+    const fs = memory();
+    for (const dir of ['', 'in', 'in/deep']) fs.mkdir(dir);
+    for (const file of ['top.txt', 'in/a.txt', 'in/b.txt', 'in/deep/c.txt']) fs.writeFile(file, '');
+    const entries = (dir: string) => fs.readdir(dir).map((e) => [e.name, e.relPath]);
+    expect(entries('in')).toEqual([
+      ['deep', undefined],
+      ['a.txt', 'in/a.txt'],
+      ['b.txt', 'in/b.txt'],
+    ]);
+    expect(entries('')).toEqual([
+      ['in', undefined],
+      ['top.txt', 'top.txt'],
+    ]);
+    // Not the directory's own path: the joined path would differ from the file's.
+    expect(entries('in/')).toEqual([
+      ['deep', undefined],
+      ['a.txt', undefined],
+      ['b.txt', undefined],
+    ]);
+    expect(listFiles(fs, 'in')).toEqual(['in/a.txt', 'in/b.txt', 'in/deep/c.txt']);
+    expect(listFiles(fs, '')).toEqual(['in/a.txt', 'in/b.txt', 'in/deep/c.txt', 'top.txt']);
+  });
 });

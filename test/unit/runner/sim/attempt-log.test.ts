@@ -91,4 +91,36 @@ describe('AttemptLog', () => {
     for (const task of ['a', 'b', 'c', 'd']) expect(log.usesOf(task)).toEqual(record.uses[task] ?? ['cpu']);
     expect(log.indexOf('nope')).toBeUndefined();
   });
+
+  it('gives a unit rebuilt in a later pass its number from the first, as the record lists it once', () => {
+    const log = new AttemptLog();
+    const accumulator = createRecordAccumulator({ id: 'x', command: 'build', targets: [], exitCode: () => 0 });
+    const [runStart] = EVENTS;
+    const first = [runStart as RunEvent, start('a', 'a1', 0), done('a', 'a1', 10), start('a', 'a2', 10), fail('a', 'a2', 20)];
+    const runDone = (time: number): RunEvent => ({
+      type: 'run:done',
+      time: T + time,
+      ok: true,
+      durationMs: time,
+      counts: { built: 1, fresh: 0, failed: 0, blocked: 0 },
+    });
+    for (const event of [...first, runDone(20)]) {
+      log.onEvent(event);
+      accumulator.onEvent(event);
+    }
+    // simulate.ts: the second pass's run:start goes to the record but not to the log.
+    log.nextPass();
+    for (const event of [start('a', 'a2', 30), done('a', 'a2', 40), start('a', 'a1', 40), done('a', 'a1', 50), runDone(50)]) {
+      log.onEvent(event);
+      accumulator.onEvent(event);
+    }
+    log.finish(T + 999);
+    const record = accumulator.record(T + 999);
+    expect(Object.keys(spansOf(log))).toEqual(['a1', 'a2']);
+    expect(spansOf(log)).toEqual(Object.fromEntries(record.units.map((u) => [u.unit, u.spans])));
+    expect(spansOf(log)['a1']).toEqual([
+      [T, T + 10],
+      [T + 40, T + 50],
+    ]);
+  });
 });
