@@ -28,8 +28,8 @@ export const SEARCH_PLACES: readonly string[] = [
 
 /** Where and how to find the config. */
 export interface LoadOptions {
-  /** The directory to search from (and to resolve `configPath` against). */
-  readonly cwd: string;
+  /** The directory to search from (and to resolve `configPath` against); default the working directory. */
+  readonly cwd?: string;
   /** An explicit config file (`--config`): no search. */
   readonly configPath?: string;
   /** Default `concurrent` of the `cpu` service (the core count when absent). */
@@ -81,8 +81,8 @@ function exportsNothing(module: Readonly<Record<string, unknown>>): boolean {
  * Finds the config (`configPath`, or a search from `cwd` up to the file system root), loads
  * and resolves it. Every failure is a value: not found, not loadable, or invalid.
  */
-export async function loadConfig(options: LoadOptions): Promise<Result<ResolvedConfig, ConfigFailure>> {
-  const cwd = path.resolve(options.cwd);
+export async function loadConfig(options: LoadOptions = {}): Promise<Result<ResolvedConfig, ConfigFailure>> {
+  const cwd = path.resolve(options.cwd ?? '.');
   const resolveOptions = options.cores === undefined ? {} : { cores: options.cores };
   // The usual case, a module config found by name, needs no cosmiconfig (a tenth of a no-op build's modules).
   const direct = options.configPath === undefined ? findModuleConfig(cwd) : undefined;

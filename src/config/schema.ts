@@ -262,6 +262,7 @@ const TASKS_EXPECTED = 'an object of tasks like { build: { run: "make" } }';
 /** The whole user config; its inferred types mirror {@link RuncueConfig}. */
 const configSchema = strictObject(
   {
+    $schema: v.optional(str('a schema URL')),
     services: v.optional(recordOf(serviceSchema, 'an object of services')),
     tasks: v.pipe(
       recordOf(taskSchema, TASKS_EXPECTED),

@@ -176,6 +176,8 @@ export interface Hooks {
 
 /** A config file's default export (`export default defineConfig({ ... })`). */
 export interface RuncueConfig {
+  /** A JSON or YAML config's schema URL for editors; runcue ignores it. */
+  readonly $schema?: string;
   /** Limit buckets by name; `cpu` always exists (default `concurrent`: the core count). */
   readonly services?: Readonly<Record<string, ServiceConfig>>;
   /** Tasks by name. */

@@ -94,6 +94,24 @@ describe('loadConfig', () => {
     expect(loaded(await loadConfig({ cwd: dir })).file).toBe(path.join(dir, 'runcue.config.json'));
   });
 
+  it('takes a JSON or YAML config naming its $schema, which editors read', async () => {
+    const json = project({ 'runcue.config.json': '{ "$schema": "./runcue.schema.json", "tasks": { "build": { "run": "echo 2" } } }' });
+    expect(loaded(await loadConfig({ cwd: json })).tasks.has('build')).toBe(true);
+    const yaml = project({ 'runcue.config.yaml': '$schema: https://example.com/runcue.json\ntasks:\n  build:\n    run: echo 2\n' });
+    expect(loaded(await loadConfig({ cwd: yaml })).tasks.has('build')).toBe(true);
+  });
+
+  it('searches the working directory when called with no options', async () => {
+    const dir = project({ 'runcue.config.json': '{ "tasks": { "build": { "run": "echo 2" } } }' });
+    const before = process.cwd();
+    process.chdir(dir);
+    try {
+      expect(loaded(await loadConfig()).file).toBe(path.join(fs.realpathSync(dir), 'runcue.config.json'));
+    } finally {
+      process.chdir(before);
+    }
+  });
+
   it('prefers runcue.config.ts over the other file types in one directory', async () => {
     const dir = project({
       'runcue.config.ts': TS_CONFIG,

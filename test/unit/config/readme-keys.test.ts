@@ -37,6 +37,7 @@ describe('README config reference', () => {
     const keys = knownKeys(raw, path);
     expect(keys.length).toBeGreaterThan(3);
     // `key`, `key: ...` or a key in an object shape: `{ start, complete }`
-    expect(keys.filter((key) => !new RegExp(`[\`{ ,]${key} *[\`,}:?]`).test(README))).toEqual([]);
+    const literal = (key: string): string => key.replace(/[$.*+?^()[\]{}|\\]/g, '\\$&');
+    expect(keys.filter((key) => !new RegExp(`[\`{ ,]${literal(key)} *[\`,}:?]`).test(README))).toEqual([]);
   });
 });
