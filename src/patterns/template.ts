@@ -122,10 +122,11 @@ export function checkTemplate(
   return undefined;
 }
 
+/** Every file of every name, each once (as Make's `$^`): two input patterns may match one file. */
 function all(files: Readonly<Record<string, readonly string[]>>): readonly string[] {
   const keys = Object.keys(files);
   if (keys.length === 1) return files[keys[0] ?? ''] ?? [];
-  return keys.flatMap((key) => files[key] ?? []);
+  return [...new Set(keys.flatMap((key) => files[key] ?? []))];
 }
 
 /** The words a placeholder stands for (several for `{inputs}` and named fan-in inputs). */

@@ -117,3 +117,24 @@ describe('build and watch from code with a jobs cap below 1', () => {
     ]);
   }, 30_000);
 });
+
+describe('a file that two input patterns of one unit match', () => {
+  it("is in {inputs}, {inputs_file} and a function's inputs once, as in Make's $^ (it was there twice)", async () => {
+    rig = new Rig();
+    rig.write({
+      'src/a.txt': 'A',
+      'src/b.txt': 'B',
+      'runcue.config.mjs': `import { writeFileSync } from 'node:fs';
+        export default { tasks: {
+          shell: { input: ['src/*.txt', 'src/a.txt'], output: 'out/shell.txt', run: 'cat {inputs} > {output}' },
+          list: { input: { all: 'src/*.txt', first: 'src/a.txt' }, output: 'out/list.txt', run: 'cat {inputs_file} > {output}' },
+          fn: { input: ['src/a.txt', 'src/*.txt'], output: 'out/fn.txt', run: ({ inputs, output }) => writeFileSync(output, inputs.join(',')) },
+        } };`,
+    });
+    const result = await rig.run(['build']);
+    expect(result.code).toBe(0);
+    expect(rig.read('out/shell.txt')).toBe('AB');
+    expect(rig.read('out/list.txt')).toBe('src/a.txt\nsrc/b.txt\n');
+    expect(rig.read('out/fn.txt')).toBe('src/a.txt,src/b.txt');
+  });
+});

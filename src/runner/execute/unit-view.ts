@@ -175,7 +175,8 @@ export function unitInfo(unit: Unit, named: Record<string, string[]>, attempt: n
 }
 
 function describeUnit(unit: Unit, named: Record<string, string[]>): Omit<UnitInfo, 'attempt'> {
-  const inputs = Object.values(named).flat();
+  // Each file once, as `{inputs}` gives them: two input patterns may match one file.
+  const inputs = [...new Set(Object.values(named).flat())];
   const outputs = unit.outputs.map((o) => o.path);
   return {
     id: unit.id,

@@ -70,6 +70,11 @@ describe('renderShell', () => {
     expect(renderShell('cat {inputs}', { inputs: {}, outputs: {}, wildcards: {} })).toBe('cat ');
   });
 
+  it('lists a file that two inputs hold once', () => {
+    const v: TemplateValues = { inputs: { '0': ['a', 'b'], '1': ['a'] }, outputs: {}, wildcards: {} };
+    expect(renderShell('cat {inputs} {input.0}', v)).toBe('cat a b a b');
+  });
+
   it('keeps literal text and escaped braces', () => {
     expect(renderShell("awk '{print $1}' {input.prompt} ${HOME} {{page}}", values)).toBe("awk '{print $1}' prompt.txt ${HOME} {page}");
   });
