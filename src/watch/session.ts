@@ -28,7 +28,8 @@ import { RerunPolicy, type CycleOutcome, type CycleRequest, type PolicyClock } f
 import { watchScope, type WatchScope } from './scope.ts';
 import { openChokidarWatcher, type FileWatcher, type OpenWatcher } from './watcher.ts';
 import { WorkerPools } from '../runner/workers/pools.ts';
-import { timerMs } from '../runner/ports.ts';
+import { timerMs, type TimerHandle, type Timers } from '../runner/ports.ts';
+import { settlesWithin } from '../runner/bounded-wait.ts';
 
 /** How to watch; the build options apply to every cycle (`force` to the initial one only). */
 export interface WatchOptions {
@@ -316,23 +317,25 @@ class WatchSession {
 
   /**
    * Loads the edited config. A good one replaces the current config (and its watch scope) and
-   * forgets earlier failures, since the fix may be in the config; a broken one is reported and
-   * the last good config stays.
+   * forgets the earlier failures of the tasks it changed, since the fix may be there; a broken
+   * one, or one that never finishes loading, is reported and the last good config stays.
    */
   private async reloadConfig(): Promise<boolean> {
     const file = this.config.file;
     const reload = this.o.reload ?? ((f: string) => loadConfig({ cwd: dirname(f), configPath: f }));
     const timeoutMs = this.o.reloadTimeoutMs ?? RELOAD_TIMEOUT_MS;
-    const loaded = await this.within(reload(file), timeoutMs);
+    const reloading = reload(file);
+    const settled = await settlesWithin(reloading, timeoutMs, { signal: this.o.signal, timers: clockTimers(this.clock) });
     if (this.state !== 'watching') return false;
     const fail = (message: string): false => {
       this.o.onEvent({ type: 'watch:config', time: this.clock.now(), ok: false, message: `${message}\n(keeping the last good config)` });
       return false;
     };
-    if (loaded === undefined) {
+    if (!settled) {
       const what = `${this.scope.configFile} did not finish loading within ${String(timeoutMs / 1000)} s`;
       return fail(`${what}: a top-level await in it (or in a module it imports) never settled`);
     }
+    const loaded = await reloading;
     if (!loaded.ok) return fail(formatConfigFailure(loaded.error, this.config.root));
     const scope = watchScope(loaded.value, this.o.targets ?? []);
     if (!scope.ok) return fail(`${this.scope.configFile}: ${scope.error.message}`);
@@ -345,27 +348,18 @@ class WatchSession {
     await this.openWatcher();
     return this.state === 'watching';
   }
-
-  /** `work`'s value, or undefined after `ms` or once watching stops, whichever comes first. */
-  private within<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
-    return new Promise<T | undefined>((resolve, reject) => {
-      const onStop = (): void => resolve(undefined);
-      const cancel = this.clock.schedule(ms, onStop);
-      this.o.signal.addEventListener('abort', onStop, { once: true });
-      const settle = (): void => {
-        cancel();
-        this.o.signal.removeEventListener('abort', onStop);
-      };
-      work.then(
-        (value) => (settle(), resolve(value)),
-        (error: unknown) => (settle(), reject(error instanceof Error ? error : new Error(String(error)))),
-      );
-    });
-  }
 }
 
 /** A reload that takes longer keeps the last good config: a top-level await that never settles must not stop watching for good. */
 const RELOAD_TIMEOUT_MS = 30_000;
+
+/** The session's clock as the runner's timers: a timer's handle is the function that cancels it. */
+function clockTimers(clock: PolicyClock): Timers {
+  return {
+    set: (fn, ms) => clock.schedule(ms, fn) as unknown as TimerHandle,
+    clear: (handle) => (handle as unknown as (() => void) | undefined)?.(),
+  };
+}
 
 /**
  * Runs one cycle under its own AbortSignal, aborted with the session's: a listener the runner
