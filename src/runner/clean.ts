@@ -17,7 +17,7 @@ import type { UnitGraph, UnitPath } from '../graph/unit.ts';
 import { describeThrown } from '../describe-thrown.ts';
 import { globMatcher } from '../patterns/glob-match.ts';
 import { filesOf } from './files.ts';
-import { allOutputRecords, deleteOutputRecord, readOutputRecord, recordedFilesOf } from './output-record.ts';
+import { allOutputRecords, deleteOutputRecord, onlyOptionalOutputs, readOutputRecord, recordedFilesOf } from './output-record.ts';
 import { nodeFileSystem, type FileSystem } from './file-system.ts';
 import { createInflightRecords } from './inflight.ts';
 
@@ -31,6 +31,11 @@ export interface KeptFile {
 export interface CleanPlan {
   readonly remove: readonly { readonly path: string; readonly unit: string }[];
   readonly kept: readonly KeptFile[];
+  /**
+   * Units whose outputs are all optional: their record goes even when no file does, or a unit
+   * that wrote none would stay fresh by its record (staleness.ts) after a clean.
+   */
+  readonly forget?: readonly string[];
 }
 
 /** What `clean` did (or, in a dry run, would do). */
@@ -65,6 +70,7 @@ export function cleanFiles(config: ResolvedConfig, plan: CleanPlan, dryRun: bool
     }
   }
   // Its record would name files that are gone; a later build then starts from "never built".
+  if (!dryRun) for (const unit of plan.forget ?? []) cleanedUnits.add(unit);
   const fs = nodeFileSystem(config.root);
   for (const unit of cleanedUnits) deleteOutputRecord(fs, unit);
   return { dryRun, removed, kept: plan.kept, failed, units: new Set(plan.remove.map((r) => r.unit)).size };
@@ -74,6 +80,7 @@ export function cleanFiles(config: ResolvedConfig, plan: CleanPlan, dryRun: bool
 export function planClean(config: ResolvedConfig, graph: UnitGraph, selected: ReadonlySet<string>): CleanPlan {
   const owners = new Map<string, string>();
   const kept: KeptFile[] = [];
+  const forget: string[] = [];
   // One file system for the whole plan: the records are read once per FileSystem object.
   const fs = nodeFileSystem(config.root);
   const inflight = createInflightRecords({ root: config.root, now: () => Date.now() });
@@ -87,6 +94,7 @@ export function planClean(config: ResolvedConfig, graph: UnitGraph, selected: Re
       for (const output of unit.outputs) for (const file of existingOutput(fs, config.root, output)) kept.push({ path: file, reason: why });
       continue;
     }
+    if (onlyOptionalOutputs(unit)) forget.push(unit.id);
     const record = unit.outputs.some((o) => o.isGlob) ? readOutputRecord(fs, unit.id) : null;
     const recorded = new Set(record ? recordedFilesOf(record, unit.outputs) : []);
     for (const output of unit.outputs) {
@@ -105,7 +113,8 @@ export function planClean(config: ResolvedConfig, graph: UnitGraph, selected: Re
       }
     }
   }
-  return checkRemovals(config, owners, kept);
+  const plan = checkRemovals(config, owners, kept);
+  return forget.length === 0 ? plan : { ...plan, forget };
 }
 
 /** The recorded outputs of units that no longer exist (`clean --orphans`), checked against the safety rules. */

@@ -267,6 +267,12 @@ export function journalRecord(fs: FileSystem, unit: string): OutputRecord | null
   return entry ? recordOf(entry) : null;
 }
 
+/** When the unit's record was written (ms since the epoch); undefined without one, or for a record of the old format. */
+export function journalRecordedAt(fs: FileSystem, unit: string): number | undefined {
+  const entry = viewOf(fs).entries.get(keyOf(unit));
+  return entry && entry.at > 0 && recordOf(entry) !== null ? entry.at : undefined;
+}
+
 /** The unit's record with what other processes appended since this build read them. */
 export function refreshedRecord(fs: FileSystem, unit: string): OutputRecord | null {
   const known = views.get(fs);

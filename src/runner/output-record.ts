@@ -10,7 +10,7 @@
  */
 import { posix } from 'node:path';
 import type { FileSystem } from './file-system.ts';
-import { appendRecord, journalRecord, journalRecords, refreshedRecord } from './output-journal.ts';
+import { appendRecord, journalRecord, journalRecordedAt, journalRecords, refreshedRecord } from './output-journal.ts';
 import { globMatcher } from '../patterns/glob-match.ts';
 import type { Unit, UnitPath } from '../graph/unit.ts';
 
@@ -30,7 +30,23 @@ export function needsRecord(unit: Unit): boolean {
   // Loops, not some(): asked for every unit a build checks.
   for (let i = 0; i < unit.outputs.length; i++) if ((unit.outputs[i] as UnitPath).isGlob) return true;
   for (let i = 0; i < unit.inputs.length; i++) if ((unit.inputs[i] as UnitPath).isGlob) return true;
-  return false;
+  return onlyOptionalOutputs(unit);
+}
+
+/** Every output optional: with none there, its record says whether (and when) it last ran. */
+export function onlyOptionalOutputs(unit: Unit): boolean {
+  if (unit.outputs.length === 0) return false;
+  for (let i = 0; i < unit.outputs.length; i++) if ((unit.outputs[i] as UnitPath).optional !== true) return false;
+  return true;
+}
+
+/** When the unit's record was written (ms since the epoch), if there is one. */
+export function recordedAt(fs: FileSystem, unitId: string): number | undefined {
+  try {
+    return journalRecordedAt(fs, unitId);
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -23,6 +23,8 @@ export interface CheckContext {
    * consulted (then a glob output is judged by the files that match it, as before records).
    */
   readonly record?: OutputRecord | null;
+  /** When `record` was written (ms since the epoch; see {@link ranWithoutOutputs}). */
+  readonly recordedAt?: number | undefined;
   /** Files a glob input must not read: outputs of units that no longer exist (orphans.ts). */
   readonly isOrphan?: (file: string) => boolean;
 }
@@ -192,7 +194,11 @@ function staleReasonOf(
       if (!oldest || s.mtimeMs < oldest.mtimeMs) oldest = { file: f, mtimeMs: s.mtimeMs };
     }
   }
-  if (!oldest) return { kind: 'no-outputs' };
+  if (!oldest) {
+    const ran = ranWithoutOutputs(outputs, ctx);
+    if (typeof ran !== 'number') return ran;
+    oldest = { file: (outputs[0] as UnitPath).path, mtimeMs: ran };
+  }
   const members = membersChanged(inputs, ctx.record);
   if (members) return members;
   const newer = firstNewer(inputs, oldest.mtimeMs);
@@ -203,6 +209,19 @@ function staleReasonOf(
   const due = ctx.schedule?.latest(ctx.now);
   if (due !== undefined && oldest.mtimeMs < due) return { kind: 'scheduled', output: oldest.file, due };
   return oldest;
+}
+
+/**
+ * A unit whose outputs are all optional and none there: when its last success wrote none of
+ * them, the time of that success stands for its outputs' (Make would run it on every build, as
+ * runcue did: an API call each time for a check that found nothing to report). Stale when it
+ * never succeeded (or no record says when), or when a file it wrote then is gone.
+ */
+function ranWithoutOutputs(outputs: readonly UnitPath[], ctx: CheckContext): number | StaleReason {
+  const { record, recordedAt } = ctx;
+  if (!record || recordedAt === undefined || recordedAt <= 0 || !outputs.every((o) => o.optional === true)) return { kind: 'no-outputs' };
+  const gone = record.files[0];
+  return gone === undefined ? recordedAt : { kind: 'missing-output', output: gone };
 }
 
 /**

@@ -11,7 +11,7 @@ import { attemptInfo, unitView, viewCommand, withFingerprint, type UnitView } fr
 import type { StuckWatch } from './execute/function-executor.ts';
 import { runInScope, type EscapeKind } from './function-scope.ts';
 import { systemTimers, type TimerHandle, type Timers } from './ports.ts';
-import { needsRecord, readOutputRecord } from './output-record.ts';
+import { needsRecord, onlyOptionalOutputs, readOutputRecord, recordedAt } from './output-record.ts';
 import { fingerprintParts, fingerprintStale } from './fingerprint.ts';
 import { checkUnit, observeInputs, type CheckContext, type CheckOutcome } from './staleness.ts';
 
@@ -29,7 +29,9 @@ export interface Checked {
 export function defaultCheck(unit: Unit, task: ResolvedTask, ctx: CheckContext): Checked {
   if (task.freshness !== 'hash') {
     const record = needsRecord(unit) ? readOutputRecord(ctx.fs, unit.id) : undefined;
-    return { kind: 'checked', outcome: checkUnit(unit.inputs, unit.outputs, record === undefined ? ctx : { ...ctx, record }) };
+    if (record === undefined) return { kind: 'checked', outcome: checkUnit(unit.inputs, unit.outputs, ctx) };
+    const at = record !== null && onlyOptionalOutputs(unit) ? recordedAt(ctx.fs, unit.id) : undefined;
+    return { kind: 'checked', outcome: checkUnit(unit.inputs, unit.outputs, { ...ctx, record, recordedAt: at }) };
   }
   const observed = observeInputs(ctx.fs, unit.inputs, ctx.isOrphan);
   if ('missing' in observed) return { kind: 'checked', outcome: { kind: 'missing-input', input: observed.missing } };

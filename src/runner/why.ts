@@ -11,6 +11,7 @@ import type { PlanEntry } from './events.ts';
 import { filesOf, statPath } from './files.ts';
 import { orphanCheck } from './orphans.ts';
 import { nodeFileSystem } from './file-system.ts';
+import { onlyOptionalOutputs, readOutputRecord, recordedAt } from './output-record.ts';
 
 /** What a `why` target names: a unit (by id or by an output), a file units only read, or nothing. */
 export type WhyTarget =
@@ -40,6 +41,8 @@ export interface UnitStory {
   readonly producers: readonly { readonly unit: string; readonly plan: PlanEntry | null }[];
   /** The unit's own verdict (`null`: it waits on work whose outputs are not known yet). */
   readonly plan: PlanEntry | null;
+  /** (outputs all optional, none there) When its last success, which wrote none, was recorded. */
+  readonly ranWithoutOutputsAt?: number;
 }
 
 /** Resolves `spec` (a unit id, or a path relative to the config directory) in `graph`. */
@@ -70,11 +73,17 @@ export async function unitStory(
     const files = filesOf(fs, p).filter((f) => !(isInput && p.isGlob && isOrphan(f)));
     return { pattern: p.path, isGlob: p.isGlob, files: files.map((f) => ({ path: f, mtimeMs: statPath(fs, f)?.mtimeMs ?? null })) };
   };
+  const outputs = unit.outputs.map((p) => pattern(p, false));
+  // As the staleness check takes such a unit: by the time of its last success (staleness.ts).
+  const wroteNone =
+    onlyOptionalOutputs(unit) && outputs.every((o) => o.files.length === 0) && readOutputRecord(fs, unit.id)?.files.length === 0;
+  const ranAt = wroteNone ? recordedAt(fs, unit.id) : undefined;
   return {
     unit,
     inputs: unit.inputs.map((p) => pattern(p, true)),
-    outputs: unit.outputs.map((p) => pattern(p, false)),
+    outputs,
     producers: [...(graph.deps.get(unit.id) ?? [])].map((d) => ({ unit: d, plan: byUnit.get(d) ?? null })),
     plan: byUnit.get(unit.id) ?? null,
+    ...(ranAt === undefined ? {} : { ranWithoutOutputsAt: ranAt }),
   };
 }

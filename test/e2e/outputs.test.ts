@@ -50,6 +50,39 @@ describe('a unit that exits 0 without writing a declared output', () => {
     expect(again.stdout).toContain('"type":"unit:skip"');
   });
 
+  it('a unit whose outputs are all optional and that wrote none is fresh until an input changes, a file it wrote goes, or clean', async () => {
+    rig = new Rig();
+    // A check that writes a report only when it finds something (a paid API call, say).
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: {
+        lint: {
+          input: 'src/{f}.txt',
+          output: { report: { path: 'reports/{f}.log', optional: true } },
+          run: 'mkdir -p reports; if grep -q bad {input}; then echo found > {output.report}; fi',
+        },
+      } };`,
+      'src/a.txt': 'good',
+      'src/b.txt': 'bad',
+    });
+    const built = (result: { events: readonly JsonEvent[] }): string[] =>
+      result.events.flatMap((e) => (e.type === 'unit:done' ? [String(e['unit'])] : [])).sort();
+    expect(built(await rig.runJson(['build']))).toEqual(['lint[f=a]', 'lint[f=b]']);
+    // Before, lint[f=a] ran on every build: no output of it was there to be newer than its input.
+    expect(built(await rig.runJson(['build']))).toEqual([]);
+    const why = await rig.run(['why', 'lint[f=a]']);
+    expect(why.stdout).toMatch(/is not newer than its last run \(.*\), which wrote none of its optional outputs/);
+    expect(why.stdout).toContain('verdict: fresh');
+    rig.touch('src/a.txt');
+    expect(built(await rig.runJson(['build']))).toEqual(['lint[f=a]']);
+    // A report it wrote that is gone makes it stale, as for any output.
+    rig.remove('reports/b.log');
+    expect(built(await rig.runJson(['build']))).toEqual(['lint[f=b]']);
+    expect(rig.exists('reports/b.log')).toBe(true);
+    // clean forgets when it ran: the next build runs everything again.
+    expect((await rig.run(['clean'])).code).toBe(0);
+    expect(built(await rig.runJson(['build']))).toEqual(['lint[f=a]', 'lint[f=b]']);
+  });
+
   it('a glob output with no file written fails even when a hand-written file matches it', async () => {
     rig = new Rig();
     rig.write({

@@ -193,6 +193,13 @@ function story(s: UnitStory, config: ResolvedConfig, limit: number): string {
     const cmp = newest.mtime > oldest.mtime ? 'newer than' : 'not newer than';
     lines.push(`  newest input ${newest.file} (${time(newest.mtime)}) is ${cmp} oldest output ${oldest.file} (${time(oldest.mtime)})`);
   }
+  const ranAt = s.ranWithoutOutputsAt;
+  if (newest && !oldest && ranAt !== undefined) {
+    const cmp = newest.mtime > ranAt ? 'newer than' : 'not newer than';
+    lines.push(
+      `  newest input ${newest.file} (${time(newest.mtime)}) is ${cmp} its last run (${time(ranAt)}), which wrote none of its optional outputs`,
+    );
+  }
   if (task?.maxAgeMs !== undefined && oldest) {
     const age = Date.now() - oldest.mtime;
     lines.push(`  maxAge ${task.maxAgeMs} ms: oldest output is ${Math.round(age)} ms old${age > task.maxAgeMs ? ' (expired)' : ''}`);
