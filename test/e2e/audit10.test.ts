@@ -22,3 +22,17 @@ describe('why, a directory input', () => {
     expect(json.inputs[0]?.files.map((f) => f.path)).toEqual(['assets']);
   });
 });
+
+describe('why, a glob input that one file matches', () => {
+  it('says "1 file matches" (it said "1 files match")', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: { t: { input: ['src/{n}.txt', 'docs/{n}.{md,txt}'], output: 'out/{n}.txt', run: 'cat {inputs} > {output}' } } };`,
+      'src/a.txt': 'a',
+      'docs/a.md': 'd',
+    });
+    const result = await rig.run(['why', 'out/a.txt']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('    (1 file matches docs/a.{md,txt})');
+  });
+});
