@@ -166,7 +166,7 @@ const WORKER_EXPECTED = 'a worker command: a shell command string or an argv arr
 const workerStartTimeout = durationAbove0('');
 const PATTERNS_EXPECTED = 'a pattern string, an array of patterns or a record of named patterns';
 
-/** A named output: a pattern, or `{ path, optional }` for an output a unit may leave unwritten. */
+/** An output of a list or record: a pattern, or `{ path, optional }` for an output a unit may leave unwritten. */
 const outputEntry = v.union(
   [
     str(),
@@ -203,7 +203,7 @@ const taskSchema = strictObject(
       v.union([str(), v.array(str('a pattern string')), recordOf(inputEntry, 'a record of named patterns')], expect(PATTERNS_EXPECTED)),
     ),
     output: v.optional(
-      v.union([str(), v.array(str('a pattern string')), recordOf(outputEntry, 'a record of named patterns')], expect(PATTERNS_EXPECTED)),
+      v.union([str(), v.array(outputEntry), recordOf(outputEntry, 'a record of named patterns')], expect(PATTERNS_EXPECTED)),
     ),
     run: v.optional(
       v.union(

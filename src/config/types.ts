@@ -31,7 +31,7 @@ export type InputPattern = string | ((wildcards: Wildcards) => string);
 
 /** A task's `input`: a pattern, several, or named patterns (`{ image: ..., prompt: ... }`). */
 export type InputSpec = string | readonly string[] | Readonly<Record<string, InputPattern>>;
-/** A named output that may be left unwritten: a unit that exits 0 without it still succeeds. */
+/** An output that may be left unwritten: a unit that exits 0 without it still succeeds. */
 export interface OutputEntry {
   /** The output pattern. */
   readonly path: string;
@@ -39,8 +39,8 @@ export interface OutputEntry {
   readonly optional?: boolean;
 }
 
-/** A task's `output`: a pattern, several, or named outputs (an entry may be optional). */
-export type OutputSpec = string | readonly string[] | Readonly<Record<string, string | OutputEntry>>;
+/** A task's `output`: a pattern, several, or named outputs (an entry of a list or record may be optional). */
+export type OutputSpec = string | readonly (string | OutputEntry)[] | Readonly<Record<string, string | OutputEntry>>;
 
 /** What a function task and the `ready`/`stale` hooks see of one unit. */
 export interface UnitInfo {

@@ -74,7 +74,7 @@ export function buildTaskGraph(config: ResolvedConfig): Result<TaskGraph, CycleF
   return ok({ order: topoOrder(names, (n) => [...(upstream.get(n) ?? []), ...(after.get(n) ?? [])]), upstream, after, downstream });
 }
 
-/** A cycle in producer -> consumer direction, or undefined. Deterministic: declaration order. */
+/** A cycle in producer -> consumer direction from its first-declared task, or undefined. Deterministic. */
 function findCycle(names: readonly string[], depsOf: (n: string) => readonly string[]): string[] | undefined {
   const state = new Map<string, 'visiting' | 'done'>();
   const stack: string[] = [];
@@ -83,7 +83,7 @@ function findCycle(names: readonly string[], depsOf: (n: string) => readonly str
     if (state.get(n) === 'visiting') {
       // stack holds consumers after their producers' discovery: reverse to read producer -> consumer
       const from = stack.indexOf(n);
-      const loop = stack.slice(from).reverse();
+      const loop = startAtFirstDeclared(stack.slice(from).reverse(), names);
       return [...loop, loop[0] ?? n];
     }
     state.set(n, 'visiting');
@@ -101,6 +101,12 @@ function findCycle(names: readonly string[], depsOf: (n: string) => readonly str
     if (found) return found;
   }
   return undefined;
+}
+
+/** The loop rotated to start at its first-declared task, as SPEC prints it (`extract -> summarize -> extract`). */
+function startAtFirstDeclared(loop: readonly string[], names: readonly string[]): string[] {
+  const first = loop.reduce((best, n, i) => (names.indexOf(n) < names.indexOf(loop[best] ?? n) ? i : best), 0);
+  return [...loop.slice(first), ...loop.slice(0, first)];
 }
 
 function topoOrder(names: readonly string[], depsOf: (n: string) => readonly string[]): string[] {

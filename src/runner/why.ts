@@ -67,8 +67,8 @@ export async function unitStory(
   const isOrphan = orphanCheck(nodeFileSystem(config.root), config, graph, new Set(config.tasks.keys()));
   const fs = nodeFileSystem(config.root);
   const pattern = (p: UnitPath, isInput: boolean): StoryPattern => {
-    // A concrete output may be a directory (`output: 'site'`), as the staleness check takes it.
-    const dir = isInput || p.isGlob ? undefined : fs.stat(p.path);
+    // A concrete input or output may be a directory (`input: 'assets'`, `output: 'site'`), as the staleness check takes it.
+    const dir = p.isGlob ? undefined : fs.stat(p.path);
     if (dir?.isDirectory()) return { pattern: p.path, isGlob: false, files: [{ path: p.path, mtimeMs: dir.mtimeMs }] };
     const files = filesOf(fs, p).filter((f) => !(isInput && p.isGlob && isOrphan(f)));
     return { pattern: p.path, isGlob: p.isGlob, files: files.map((f) => ({ path: f, mtimeMs: statPath(fs, f)?.mtimeMs ?? null })) };

@@ -83,6 +83,24 @@ describe('a unit that exits 0 without writing a declared output', () => {
     expect(built(await rig.runJson(['build']))).toEqual(['lint[f=a]', 'lint[f=b]']);
   });
 
+  it('may be marked optional in a list of outputs too, as the missing-output message suggests (it was a config error)', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: {
+        t: { input: 'src/{n}.txt', output: ['out/{n}.txt', { path: 'out/{n}.log', optional: true }], run: 'cp {input} {output}' },
+        u: { input: 'src/{n}.txt', output: ['u/{n}.txt', { path: 'u/{n}.log' }], run: 'cp {input} {output}' },
+      } };`,
+      'src/a.txt': 'a',
+    });
+    const first = await rig.run(['build', '--keep-going']);
+    expect(first.stderr).toContain('u[n=a] exited 0 without writing u/a.log');
+    expect(first.code).toBe(1);
+    expect(rig.read('out/a.txt')).toBe('a');
+    const again = await rig.runJson(['build', 't']);
+    expect(again.code).toBe(0);
+    expect(again.events.map((e) => e.type)).toContain('unit:skip');
+  });
+
   it('a glob output with no file written fails even when a hand-written file matches it', async () => {
     rig = new Rig();
     rig.write({

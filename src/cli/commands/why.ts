@@ -171,7 +171,8 @@ function story(s: UnitStory, config: ResolvedConfig, limit: number): string {
     const shown = patternLines(input, limit, `missing${input.isGlob ? ' (no file matches)' : ''}`, newer);
     lines.push(...shown.lines);
     newestOf.push(shown.extreme);
-    if (input.isGlob && input.files.length > 0) lines.push(`    (${input.files.length} files match ${input.pattern})`);
+    const n = input.files.length;
+    if (input.isGlob && n > 0) lines.push(`    (${n === 1 ? '1 file matches' : `${n} files match`} ${input.pattern})`);
   }
   if (s.inputs.length === 0) lines.push('  (none)');
   lines.push('', 'produced by:');

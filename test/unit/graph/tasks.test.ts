@@ -166,11 +166,11 @@ describe('buildTaskGraph: cycles', () => {
         summarize: { input: 'pages/{n}.txt', output: 'text/{n}.md' },
       }),
     );
-    // The walk starts at the first declared task and the loop is read from where it closed.
+    // Printed from the first declared task, as SPEC's example reads.
     expect(failure).toEqual({
       reason: 'cycle',
-      cycle: ['summarize', 'extract', 'summarize'],
-      message: 'dependency cycle: summarize -> extract -> summarize',
+      cycle: ['extract', 'summarize', 'extract'],
+      message: 'dependency cycle: extract -> summarize -> extract',
     });
   });
 
@@ -182,8 +182,8 @@ describe('buildTaskGraph: cycles', () => {
       a: { input: 'x/{n}.txt', output: 'x/{n}.md' },
     });
     const failure = cycleOf(config);
-    expect(failure.message).toBe('dependency cycle: c -> a -> b -> c');
-    expect(failure.cycle).toEqual(['c', 'a', 'b', 'c']);
+    expect(failure.message).toBe('dependency cycle: b -> c -> a -> b');
+    expect(failure.cycle).toEqual(['b', 'c', 'a', 'b']);
     // Each step is a real producer -> consumer edge.
     const consumers: Record<string, string> = { a: 'b', b: 'c', c: 'a' };
     for (let i = 0; i + 1 < failure.cycle.length; i++) {
@@ -205,7 +205,7 @@ describe('buildTaskGraph: cycles', () => {
 
   it('reports cycles through `after`', () => {
     const failure = cycleOf(configOf({ a: { output: 'a.txt', after: ['b'] }, b: { output: 'b.txt', after: ['a'] } }));
-    expect(failure.message).toBe('dependency cycle: b -> a -> b');
+    expect(failure.message).toBe('dependency cycle: a -> b -> a');
   });
 
   it('reports cycles mixing data edges and `after`', () => {
@@ -215,7 +215,7 @@ describe('buildTaskGraph: cycles', () => {
         check: { input: 'gen/{n}', output: 'ok/{n}' },
       }),
     );
-    expect(failure.message).toBe('dependency cycle: check -> make -> check');
+    expect(failure.message).toBe('dependency cycle: make -> check -> make');
   });
 
   it('gives the same cycle message every time', () => {
@@ -225,7 +225,7 @@ describe('buildTaskGraph: cycles', () => {
       c: { input: 'p/{n}', output: 'r/{n}' },
     });
     const messages = new Set(Array.from({ length: 5 }, () => cycleOf(config).message));
-    expect([...messages]).toEqual(['dependency cycle: b -> a -> b']);
+    expect([...messages]).toEqual(['dependency cycle: a -> b -> a']);
   });
 
   it('leaves `after` on itself to the config check', () => {

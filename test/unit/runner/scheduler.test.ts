@@ -156,7 +156,7 @@ describe('build --dry-run: the plan', () => {
       config: config({ a: { input: 'x/{n}', output: 'y/{n}' }, b: { input: 'y/{n}', output: 'x/{n}' } }),
       dryRun: true,
     });
-    expect(!cycle.ok && cycle.error.message).toBe('dependency cycle: b -> a -> b');
+    expect(!cycle.ok && cycle.error.message).toBe('dependency cycle: a -> b -> a');
   });
 });
 
