@@ -135,6 +135,8 @@ function specEntries(spec: unknown, key: 'input' | 'output', at: (...rest: Segme
   if (spec === undefined) return [];
   if (typeof spec === 'string') return [{ name: `${key}0`, path: at(key), value: spec }];
   if (Array.isArray(spec)) return spec.map((value: unknown, i) => ({ name: `${key}${i}`, path: at(key, i), value }));
+  // One output as `{ path, optional }` (schema.ts: lonePathEntry), not outputs named `path` and `optional`.
+  if (key === 'output' && isRecord(spec) && typeof spec['optional'] === 'boolean') return [{ name: `${key}0`, path: at(key), value: spec }];
   if (isRecord(spec)) return Object.entries(spec).map(([name, value]) => ({ name, path: at(key, name), value }));
   return [];
 }

@@ -179,6 +179,19 @@ const outputEntry = v.union(
   expect("a pattern string or { path: 'pattern', optional: true }"),
 );
 
+/**
+ * A single output as `{ path, optional }` (`output: { path: 'out/{n}.log', optional: true }`).
+ * With `optional` it cannot be a record of named outputs (`true` is no pattern): read as one.
+ */
+const lonePathEntry = v.custom<{ path: string; optional: boolean }>(
+  (x) =>
+    typeof x === 'object' &&
+    x !== null &&
+    Object.keys(x).length === 2 &&
+    typeof (x as { path?: unknown }).path === 'string' &&
+    typeof (x as { optional?: unknown }).optional === 'boolean',
+);
+
 const inputEntry = v.union([str(), fn<(wildcards: Wildcards) => string>()], expect('a pattern string or a function of the wildcards'));
 
 const serviceSchema = strictObject(
@@ -203,7 +216,7 @@ const taskSchema = strictObject(
       v.union([str(), v.array(str('a pattern string')), recordOf(inputEntry, 'a record of named patterns')], expect(PATTERNS_EXPECTED)),
     ),
     output: v.optional(
-      v.union([str(), v.array(outputEntry), recordOf(outputEntry, 'a record of named patterns')], expect(PATTERNS_EXPECTED)),
+      v.union([str(), v.array(outputEntry), lonePathEntry, recordOf(outputEntry, 'a record of named patterns')], expect(PATTERNS_EXPECTED)),
     ),
     run: v.optional(
       v.union(

@@ -40,7 +40,11 @@ export interface OutputEntry {
 }
 
 /** A task's `output`: a pattern, several, or named outputs (an entry of a list or record may be optional). */
-export type OutputSpec = string | readonly (string | OutputEntry)[] | Readonly<Record<string, string | OutputEntry>>;
+export type OutputSpec =
+  | string
+  | readonly (string | OutputEntry)[]
+  | (OutputEntry & { readonly optional: boolean })
+  | Readonly<Record<string, string | OutputEntry>>;
 
 /** What a function task and the `ready`/`stale` hooks see of one unit. */
 export interface UnitInfo {

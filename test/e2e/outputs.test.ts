@@ -83,6 +83,21 @@ describe('a unit that exits 0 without writing a declared output', () => {
     expect(built(await rig.runJson(['build']))).toEqual(['lint[f=a]', 'lint[f=b]']);
   });
 
+  it('a lone output may be { path, optional: true } (it read as outputs named path and optional: a config error)', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: {
+        t: { input: 'src/{n}.txt', output: { path: 'out/{n}.log', optional: true }, run: 'if grep -q bad {input}; then cp {input} {output}; fi' },
+      } };`,
+      'src/a.txt': 'good',
+      'src/b.txt': 'bad',
+    });
+    const first = await rig.run(['build']);
+    expect(first.code).toBe(0);
+    expect(rig.exists('out/a.log')).toBe(false);
+    expect(rig.read('out/b.log')).toBe('bad');
+  });
+
   it('may be marked optional in a list of outputs too, as the missing-output message suggests (it was a config error)', async () => {
     rig = new Rig();
     rig.write({
