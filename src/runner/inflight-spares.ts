@@ -108,7 +108,9 @@ export class InflightSpares {
     const data = Buffer.from(text);
     let file = this.files.get(spare);
     if (!file) {
-      file = { fd: openSpare(spare), length: 0 };
+      // Cut the first time: a spare an earlier process with this pid left (pid reuse: it was
+      // not swept) may hold a longer text, whose end would spoil the record.
+      file = { fd: openSpare(spare), length: Number.POSITIVE_INFINITY };
       this.files.set(spare, file);
     }
     writeSync(file.fd, data, 0, data.length, 0);

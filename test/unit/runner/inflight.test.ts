@@ -239,6 +239,19 @@ describe('in-flight records', () => {
       r.releaseAll();
     });
 
+    it('a spare left under this pid by an earlier process (pid reuse) holds the new record alone', () => {
+      mkdirSync(spares(), { recursive: true });
+      const left = Array.from({ length: 500 }, (_, i) => join(spares(), `${process.pid}-${i + 1}`));
+      for (const path of left) writeFileSync(path, `${'x'.repeat(2000)}\n`);
+      const r = records();
+      r.claim(unit);
+      const [record] = readdirSync(dir());
+      expect(JSON.parse(readFileSync(join(dir(), record ?? ''), 'utf8'))).toMatchObject({ unit: unit.id });
+      expect(r.inspect(unit.id).kind).toBe('none');
+      expect(records().inspect(unit.id).kind).toBe('elsewhere');
+      r.releaseAll();
+    });
+
     it('the spares a killed run left are removed by the next build that needs one', () => {
       mkdirSync(spares(), { recursive: true });
       const dead = `${deadPid()}-7`;
