@@ -26,6 +26,12 @@ export class InflightSpares {
   private closed = false;
 
   private readonly pid: number;
+  /**
+   * The spares' open files and the length of what each holds: a record is then a write and a
+   * link, without an open and a close per unit. Only this process names a spare `PID-N` (N
+   * never repeats), so a spare's path is always this file or gone (the link then fails).
+   */
+  private readonly files = new Map<string, { readonly fd: number; length: number }>();
 
   constructor(dir: string, pid: number) {
     this.dir = dir;
@@ -51,7 +57,7 @@ export class InflightSpares {
     const spare = this.free.pop() ?? this.fresh();
     if (spare === undefined) return undefined;
     try {
-      rewrite(spare, text);
+      this.rewrite(spare, text);
       linkSync(spare, path);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
@@ -60,7 +66,7 @@ export class InflightSpares {
         return 'exists';
       }
       if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'EXDEV' || code === 'EMLINK') this.unsupported = true;
-      remove(spare);
+      this.remove(spare);
       return undefined;
     }
     this.linked.set(path, spare);
@@ -77,11 +83,11 @@ export class InflightSpares {
     } catch (error) {
       // Still linked (or unknown): never rewrite it.
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-        remove(spare);
+        this.remove(spare);
         return true;
       }
     }
-    if (this.closed) remove(spare);
+    if (this.closed) this.remove(spare);
     else this.free.push(spare);
     return true;
   }
@@ -89,7 +95,41 @@ export class InflightSpares {
   /** Removes the free spares: the build is over. */
   clear(): void {
     this.closed = true;
-    for (const spare of this.free.splice(0)) remove(spare);
+    for (const spare of this.free.splice(0)) this.remove(spare);
+  }
+
+  /**
+   * Writes `text` over the spare. Free spares have one name: rewriting one changes no record. Cut
+   * to length only when the text is shorter, never to 0 first: ext4 flushes a file truncated to
+   * 0 and written again when it is closed (auto_da_alloc), which blocked runcue on the disk for
+   * every unit.
+   */
+  private rewrite(spare: string, text: string): void {
+    const data = Buffer.from(text);
+    let file = this.files.get(spare);
+    if (!file) {
+      // Cut the first time: a spare an earlier process with this pid left (pid reuse: it was
+      // not swept) may hold a longer text, whose end would spoil the record.
+      file = { fd: openSpare(spare), length: Number.POSITIVE_INFINITY };
+      this.files.set(spare, file);
+    }
+    writeSync(file.fd, data, 0, data.length, 0);
+    if (data.length < file.length) ftruncateSync(file.fd, data.length);
+    file.length = data.length;
+  }
+
+  /** Closes the spare and removes it. */
+  private remove(spare: string): void {
+    const file = this.files.get(spare);
+    if (file) {
+      this.files.delete(spare);
+      try {
+        closeSync(file.fd);
+      } catch {
+        // Closed already: nothing held.
+      }
+    }
+    remove(spare);
   }
 
   private fresh(): string | undefined {
@@ -113,26 +153,13 @@ export class InflightSpares {
   }
 }
 
-/**
- * Writes `text` over the spare. Free spares have one name: rewriting one changes no record. Not
- * truncated to 0 first: ext4 flushes a file truncated to 0 and written again when it is closed
- * (auto_da_alloc), which blocked runcue on the disk for every unit.
- */
-function rewrite(spare: string, text: string): void {
-  let fd: number;
+/** Opens the spare to write, making it when it is not there yet. */
+function openSpare(spare: string): number {
   try {
-    fd = openSync(spare, 'r+');
+    return openSync(spare, 'r+');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    writeFileSync(spare, text, { flag: 'wx' });
-    return;
-  }
-  try {
-    const data = Buffer.from(text);
-    writeSync(fd, data, 0, data.length, 0);
-    ftruncateSync(fd, data.length);
-  } finally {
-    closeSync(fd);
+    return openSync(spare, 'wx+');
   }
 }
 

@@ -18,7 +18,10 @@ import { runTempDir, type CommandRun } from './unit-view.ts';
 export interface ProcessContext {
   /** The project root: every command's working directory. */
   readonly root: string;
-  /** The run's environment, under each task's declared `env`. */
+  /**
+   * The run's environment, under each task's declared `env`: read once, when the executor is made
+   * (a build's start, after its config loaded), not per command.
+   */
   readonly env: Readonly<Record<string, string | undefined>>;
   /** How long a stopped process tree has between SIGTERM and SIGKILL. */
   readonly killGraceMs: number;
@@ -27,7 +30,10 @@ export interface ProcessContext {
 }
 
 /** An executor that runs shell and argv commands as local processes. */
-export function processExecutor(context: ProcessContext): Executor {
+export function processExecutor(given: ProcessContext): Executor {
+  // A plain copy: process.env is an exotic object whose every read is a getenv(), and copying it
+  // for each command cost ~0.1 ms of CPU a unit in a clean build.
+  const context: ProcessContext = { ...given, env: { ...given.env } };
   const spawn = spawnMode(context.env);
   // Forced, the pool is started now, while the run plans: a unit that waits for the helper does
   // so after its start was counted against its service's rate. (`auto` forks until it is up.)

@@ -7,7 +7,8 @@
  * Requests on stdin: `LEN\n` then LEN bytes of NUL-separated fields: id, cwd, argc, argv..., then
  * changes to the environment of the previous command (`NAME=value` sets, `NAME` alone unsets). Reports on stdout, one line each: `r` (ready), `s ID PID` (started; the
  * pid is its process group), `e ID ERRNO` (could not start), `x ID CODE SIGNAL LEN LINGERS\n` and LEN bytes,
- * the tail of its output (stdout and stderr interleaved, from an unlinked temp file); LINGERS is 1
+ * the tail of its output (stdout and stderr interleaved, from a file in memory, memfd, or else an
+ * unlinked temp file); LINGERS is 1
  * when its process group still had members as it was reaped (0: the group is gone for good).
  * On stdin EOF (runcue exited, whatever the way) every group it started gets SIGTERM, then
  * SIGKILL after the grace period, and it exits.
@@ -65,9 +66,18 @@ def output_file():
     fd, spare[0] = spare[0], -1
     return fd if fd >= 0 else new_output_file()
 
+memfd = [hasattr(os, 'memfd_create')]
 tmpfile = [hasattr(os, 'O_TMPFILE')]
 
 def new_output_file():
+    # A file in memory (memfd, Linux): no inode on the disk's file system. An O_TMPFILE or named
+    # file on ext4 cost ~0.4 ms of system time per command in a clean build, the kernel searching
+    # for a free inode among the ones just deleted (the previous build's outputs).
+    if memfd[0]:
+        try:
+            return os.memfd_create('runcue-out', os.MFD_CLOEXEC)
+        except OSError:
+            memfd[0] = False
     # A file without a name (O_TMPFILE): one call, where a named file is made, then unlinked.
     if tmpfile[0]:
         try:
@@ -82,11 +92,6 @@ def new_output_file():
             fd = os.open(name, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
             continue
-        except OSError:
-            # TMPDIR unusable (not a directory, read-only, full): a direct fork needs no file.
-            if not hasattr(os, 'memfd_create'):
-                raise
-            return os.memfd_create('runcue-out')
         os.unlink(name)
         return fd
 

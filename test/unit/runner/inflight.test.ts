@@ -1,6 +1,6 @@
 /** In-flight records (.runcue/inflight): who holds a unit, and what a dead holder's record means. */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -201,6 +201,57 @@ describe('in-flight records', () => {
       r.releaseAll();
     });
 
+    /** This process's open files under the spares directory: fd -> file. */
+    const openSpares = (): Map<string, string> => {
+      const open = new Map<string, string>();
+      for (const fd of readdirSync('/proc/self/fd')) {
+        const target = fdTarget(fd);
+        if (target?.startsWith(`${spares()}/`)) open.set(fd, target);
+      }
+      return open;
+    };
+
+    it.runIf(process.platform === 'linux')(
+      'a spare stays open for the build (no open and close per unit), and is closed at its end',
+      () => {
+        const r = records();
+        r.claim(unit);
+        const held = openSpares();
+        expect(held.size).toBe(1);
+        r.release(unit.id);
+        r.claim(other);
+        expect(openSpares()).toEqual(held);
+        const [record] = readdirSync(dir());
+        expect(JSON.parse(readFileSync(join(dir(), record ?? ''), 'utf8'))).toMatchObject({ unit: other.id });
+        r.releaseAll();
+        expect(openSpares().size).toBe(0);
+      },
+    );
+
+    it('a spare rewritten with a shorter record holds that record alone', () => {
+      const r = records();
+      const long = { ...unit, id: `copy[n=${'x'.repeat(200)}]` } as unknown as Unit;
+      r.claim(long);
+      r.release(long.id);
+      r.claim(unit);
+      const [record] = readdirSync(dir());
+      expect(JSON.parse(readFileSync(join(dir(), record ?? ''), 'utf8'))).toMatchObject({ unit: unit.id });
+      r.releaseAll();
+    });
+
+    it('a spare left under this pid by an earlier process (pid reuse) holds the new record alone', () => {
+      mkdirSync(spares(), { recursive: true });
+      const left = Array.from({ length: 500 }, (_, i) => join(spares(), `${process.pid}-${i + 1}`));
+      for (const path of left) writeFileSync(path, `${'x'.repeat(2000)}\n`);
+      const r = records();
+      r.claim(unit);
+      const [record] = readdirSync(dir());
+      expect(JSON.parse(readFileSync(join(dir(), record ?? ''), 'utf8'))).toMatchObject({ unit: unit.id });
+      expect(r.inspect(unit.id).kind).toBe('none');
+      expect(records().inspect(unit.id).kind).toBe('elsewhere');
+      r.releaseAll();
+    });
+
     it('the spares a killed run left are removed by the next build that needs one', () => {
       mkdirSync(spares(), { recursive: true });
       const dead = `${deadPid()}-7`;
@@ -222,3 +273,12 @@ describe('in-flight records', () => {
     });
   });
 });
+
+/** What open file `fd` of this process is; undefined once closed. */
+function fdTarget(fd: string): string | undefined {
+  try {
+    return readlinkSync(join('/proc/self/fd', fd));
+  } catch {
+    return undefined;
+  }
+}

@@ -40,6 +40,23 @@ describe('processExecutor', () => {
     expect(readFileSync(project.path('env.txt'), 'utf8')).toBe('run task t t 2\n');
   });
 
+  it('reads the run environment once, not per command (process.env: a getenv per read)', async () => {
+    let reads = 0;
+    const env = new Proxy({ PATH: process.env['PATH'], FROM_RUN: 'run' } as Record<string, string | undefined>, {
+      get(target, name) {
+        if (typeof name === 'string') reads++;
+        return Reflect.get(target, name) as unknown;
+      },
+    });
+    const executor = processExecutor({ root: project.root, env, killGraceMs: 200 });
+    const before = reads;
+    const view = viewOf({ output: 'env.txt', run: 'echo "$FROM_RUN" > {output}' });
+    for (const attempt of [1, 2, 3])
+      expect(await executor.run({ view, attempt, signal: new AbortController().signal })).toMatchObject({ kind: 'done' });
+    expect(readFileSync(project.path('env.txt'), 'utf8')).toBe('run\n');
+    expect(reads - before).toBe(0);
+  });
+
   it('takes exit 75 as a push-back, with the pause the command wrote to its retry-after file', async () => {
     const view = viewOf({ output: 'x', run: 'echo 7 > "$RUNCUE_RETRY_AFTER_FILE"; exit 75' });
     expect(await run(view)).toEqual({ kind: 'push-back', retryAfterMs: 7000 });

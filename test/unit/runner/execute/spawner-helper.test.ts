@@ -64,6 +64,44 @@ describe('the spawner helper', () => {
   });
 });
 
+/** Runs `argv` through a helper made of `source`; the tail of output it reports for it. */
+async function outputOf(source: string, argv: string[]): Promise<string> {
+  const child = spawn('python3', ['-I', '-S', '-c', source, '300', dir], { stdio: ['pipe', 'pipe', 'ignore'] });
+  let stdout = Buffer.alloc(0);
+  const tail = new Promise<string>((resolve) =>
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout = Buffer.concat([stdout, chunk]);
+      const text = stdout.toString('latin1');
+      const head = /^x 1 -?\d+ \d+ (\d+) \d\n/m.exec(text);
+      const start = head ? head.index + head[0].length : 0;
+      if (head && text.length >= start + Number(head[1])) resolve(text.slice(start, start + Number(head[1])));
+    }),
+  );
+  const closed = new Promise((resolve) => child.on('close', resolve));
+  child.stdin.write(request(1, argv));
+  const text = await tail;
+  child.stdin.end();
+  await closed;
+  return text;
+}
+
+describe.runIf(process.platform === 'linux')('the output a command writes through the helper', () => {
+  const script = ['sh', '-c', 'readlink /proc/$$/fd/1; echo err >&2'];
+
+  it('goes to a file in memory, not on the disk (an inode there cost ~0.4 ms a command)', async () => {
+    const text = await outputOf(SPAWNER_SOURCE, script);
+    expect(text).toMatch(/^\/memfd:runcue-out \(deleted\)\nerr\n$/);
+  });
+
+  it('goes to a file without a name in TMPDIR where memfd_create is missing', async () => {
+    const source = SPAWNER_SOURCE.replace("memfd = [hasattr(os, 'memfd_create')]", 'memfd = [False]');
+    expect(source).not.toBe(SPAWNER_SOURCE);
+    const text = await outputOf(source, script);
+    expect(text).toMatch(/^\/.*\(deleted\)\nerr\n$/);
+    expect(text).not.toContain('memfd');
+  });
+});
+
 describe('the spawner pool', () => {
   it('runs a command in its working directory also after that directory was removed and made again', async () => {
     const project = join(dir, 'project');
