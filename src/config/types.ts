@@ -159,6 +159,12 @@ export interface HookInfo {
   readonly error?: string;
   /** The command's exit code, when it exited with one. */
   readonly exitCode?: number;
+  /** (stallWarning) Why the unit waits: `not_ready`, `service_full`, `rate_limited`, `upstream_failed`... */
+  readonly reason?: string;
+  /** (stallWarning) What it waits for, as the warning prints it. */
+  readonly message?: string;
+  /** (stallWarning) Every unit that waits, one line each (`unit: reason: message`). */
+  readonly blocked?: readonly string[];
 }
 
 /** A hook: called for a unit event; what it throws is reported and changes nothing. */
@@ -174,8 +180,11 @@ export interface Hooks {
   readonly failure?: Hook;
   /** A unit was fresh and did not run. */
   readonly skip?: Hook;
-  /** Work waited past `stallWarnAfter`/`pendingWarnAfter`: one line per waiting unit. */
-  readonly stallWarning?: (blocked: readonly string[]) => void | Promise<void>;
+  /**
+   * Work waited past `stallWarnAfter`/`pendingWarnAfter`: called for each waiting unit, with why
+   * in `info.reason` and `info.message` (and every waiting unit in `info.blocked`).
+   */
+  readonly stallWarning?: Hook;
 }
 
 /** A config file's default export (`export default defineConfig({ ... })`). */

@@ -26,7 +26,7 @@ import { Attempts } from './schedule/attempts.ts';
 import { Book } from './schedule/book.ts';
 import { CustomChecks } from './schedule/custom-checks.ts';
 import type { BuildResult, Pending, RunContext, RunState, SchedulerOptions } from './schedule/context.ts';
-import { blockStuck, diagnose, stallLines, StallAlarm, type DiagnoseSources } from './schedule/diagnose.ts';
+import { blockStuck, diagnose, StallAlarm, type DiagnoseSources } from './schedule/diagnose.ts';
 import { holdOpen, listenAbort } from './schedule/lifetime.ts';
 import { Hooks } from './schedule/hooks.ts';
 import { Ledger } from './schedule/ledger.ts';
@@ -346,7 +346,7 @@ export class Scheduler {
   private onStall(stall: Stall): void {
     const blocked = diagnose(this.diagnosis);
     this.o.emit({ type: 'run:stall', time: this.now(), fatal: stall.fatal, message: stall.message, blocked });
-    this.hooks.stall(stallLines(blocked));
+    this.hooks.stall(blocked, (id) => this.book.unit(id));
     if (stall.fatal) this.stop({ kind: 'stalled', message: stall.message });
   }
 

@@ -192,7 +192,7 @@ describe('stalls', () => {
       'runcue.config.mjs': `import { appendFileSync } from 'node:fs';
       export default {
         stallWarnAfter: '200ms',
-        on: { stallWarning: (lines) => appendFileSync('warned', lines.join('\\n') + '\\n') },
+        on: { stallWarning: (unit, info) => appendFileSync('warned', [unit.id, unit.task, info.reason, info.message, info.blocked.length].join(' | ') + '\\n') },
         services: { one: { concurrent: 1 } },
         tasks: { t: { uses: 'one', input: 'in/{n}.txt', output: 'out/{n}.txt', run: "sleep 0.6; cp {input} {output}" } },
       };`,
@@ -202,7 +202,10 @@ describe('stalls', () => {
     const result = await rig.run(['build']);
     expect(result.code).toBe(0);
     expect(result.stderr.match(/run is slow/g)).toHaveLength(1);
-    expect(rig.read('warned')).toMatch(/t\[n=\w\]: service_full/);
+    // As SPEC's hooks are called, (unit, info): once per waiting unit, with why.
+    const calls = rig.read('warned').trim().split('\n');
+    expect(calls.length).toBeGreaterThanOrEqual(1);
+    for (const call of calls) expect(call).toMatch(/^t\[n=\w\] \| t \| service_full \| .+ \| \d+$/);
   });
 });
 

@@ -166,8 +166,3 @@ export class StallAlarm {
     this.o.timers.clear(this.timer);
   }
 }
-
-/** The blocked list as `on.stallWarning` gets it: one line per unit. */
-export function stallLines(blocked: readonly BlockedUnit[]): string[] {
-  return blocked.map((b) => `${b.unit}: ${b.reason.kind}: ${b.reason.message}`);
-}

@@ -8,7 +8,8 @@ import type { UnitInfo } from '../../config/types.ts';
 import type { Unit } from '../../graph/unit.ts';
 import { describeThrown } from '../../describe-thrown.ts';
 import { settlesWithin } from '../bounded-wait.ts';
-import type { RunEvent } from '../events.ts';
+import type { BlockedUnit, RunEvent } from '../events.ts';
+import { inputsByName, unitInfo } from '../execute/unit-view.ts';
 import { runInScope, type EscapeKind } from '../function-scope.ts';
 import type { Clock, Timers } from '../ports.ts';
 
@@ -16,7 +17,7 @@ import type { Clock, Timers } from '../ports.ts';
 const HOOKS_BOUND_MS = 60_000;
 
 /** The hooks about one unit. */
-export type UnitHook = 'start' | 'complete' | 'failure' | 'skip';
+export type UnitHook = 'start' | 'complete' | 'failure' | 'skip' | 'stallWarning';
 
 /** The config's hooks, and where their failures are reported. */
 export interface HooksOptions {
@@ -73,19 +74,19 @@ export class Hooks {
     );
   }
 
-  /** Calls `on.stallWarning` with one line per unit that waits. */
-  stall(lines: readonly string[]): void {
-    const hook = this.o.config.hooks.stallWarning;
-    if (!hook) return;
-    const report = (error: unknown): void => {
-      const text = `on.stallWarning hook failed: ${describeThrown(error)}`;
-      this.o.emit({ type: 'unit:log', time: this.o.clock.now(), task: '', unit: '(run)', stream: 'hook', text });
-    };
-    this.track(
-      Promise.resolve()
-        .then(() => hook(lines))
-        .catch(report),
-    );
+  /**
+   * Calls `on.stallWarning` as SPEC's hooks are called, `(unit, info)`: once for each unit that
+   * waits, `info` saying why (`reason`, `message`) and listing every waiting unit (`blocked`).
+   */
+  stall(blocked: readonly BlockedUnit[], unitOf: (id: string) => Unit | undefined): void {
+    if (!this.has('stallWarning')) return;
+    const lines = blocked.map((b) => `${b.unit}: ${b.reason.kind}: ${b.reason.message}`);
+    for (const b of blocked) {
+      const unit = unitOf(b.unit);
+      if (!unit) continue;
+      const info = { attempt: 0, reason: b.reason.kind, message: b.reason.message, blocked: lines };
+      this.unit('stallWarning', unit, () => unitInfo(unit, inputsByName(unit, new Map()), 0), info);
+    }
   }
 
   private track(hook: Promise<void>): void {
