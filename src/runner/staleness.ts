@@ -195,7 +195,7 @@ function staleReasonOf(
     }
   }
   if (!oldest) {
-    const ran = ranWithoutOutputs(outputs, ctx);
+    const ran = ranWithoutOutputs(ctx);
     if (typeof ran !== 'number') return ran;
     oldest = { file: (outputs[0] as UnitPath).path, mtimeMs: ran };
   }
@@ -217,9 +217,10 @@ function staleReasonOf(
  * runcue did: an API call each time for a check that found nothing to report). Stale when it
  * never succeeded (or no record says when), or when a file it wrote then is gone.
  */
-function ranWithoutOutputs(outputs: readonly UnitPath[], ctx: CheckContext): number | StaleReason {
+function ranWithoutOutputs(ctx: CheckContext): number | StaleReason {
+  // Reached only when no output is there: every output is optional (a missing required one was the verdict).
   const { record, recordedAt } = ctx;
-  if (!record || recordedAt === undefined || recordedAt <= 0 || !outputs.every((o) => o.optional === true)) return { kind: 'no-outputs' };
+  if (!record || recordedAt === undefined || recordedAt <= 0) return { kind: 'no-outputs' };
   const gone = record.files[0];
   return gone === undefined ? recordedAt : { kind: 'missing-output', output: gone };
 }
