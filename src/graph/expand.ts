@@ -52,9 +52,9 @@ export function expandGraph(options: ExpandOptions): UnitGraph {
     const task = config.tasks.get(name);
     if (!task) continue;
     const taskUnits: Unit[] = [];
-    const bindings = bindingsOf(task, options, index);
+    const { bindings, known } = bindingsOf(task, options, index);
     for (let b = 0; b < bindings.length; b++) {
-      const unit = makeUnit(task, bindings[b] as Binding);
+      const unit = makeUnit(task, bindings[b] as Binding, known?.pattern, known?.paths[b]);
       if (units.has(unit.id)) continue;
       units.set(unit.id, unit);
       taskUnits.push(unit);
@@ -87,9 +87,27 @@ export function expandGraph(options: ExpandOptions): UnitGraph {
   return index.conflicts.length > 0 ? { units, deps, dependents, conflicts: index.conflicts } : { units, deps, dependents };
 }
 
+/**
+ * The paths a concrete (glob-free) input pattern matched, one per binding: what the pattern
+ * fills back from each, as the very strings of the listing. A unit's input is then the listed
+ * string, not an equal copy: 10,000s fewer strings kept, and a lookup by it in a table keyed by
+ * the listing (a file system in memory, a stat cache) compares one pointer, not the characters.
+ */
+interface KnownPaths {
+  readonly pattern: Pattern;
+  readonly paths: readonly (string | undefined)[];
+}
+
+interface Bindings {
+  readonly bindings: Binding[];
+  /** Set when the bindings came from one concrete pattern's matches alone. */
+  readonly known?: KnownPaths;
+}
+
 /** Distinct wildcard bindings of a task's units (partial ones become placeholders). */
-function bindingsOf(task: ResolvedTask, options: ExpandOptions, index: OutputIndex): Binding[] {
+function bindingsOf(task: ResolvedTask, options: ExpandOptions, index: OutputIndex): Bindings {
   let bindings: Binding[] = [{}];
+  let known: KnownPaths | undefined;
   const bound = new Set<string>();
   // Concrete patterns bind first: a fan-in glob filled from them can then be reported missing
   // (`summarize[doc=a] waits for work/a/text/*.txt`) instead of silently giving no unit.
@@ -98,14 +116,18 @@ function bindingsOf(task: ResolvedTask, options: ExpandOptions, index: OutputInd
   let joins = 0;
   for (const pattern of patterns) {
     if (pattern.wildcards.every((w) => bound.has(w))) continue;
-    const found = matchesOf(pattern, options, index);
+    const paths = pattern.isGlob ? undefined : [];
+    const found = matchesOf(pattern, options, index, paths);
     // The first pattern's distinct matches are the bindings as they are: no join, no copy.
-    bindings = joins++ === 0 ? found : join(bindings, found);
+    if (joins++ === 0) {
+      bindings = found;
+      known = paths && { pattern, paths };
+    } else bindings = join(bindings, found);
     for (const w of pattern.wildcards) bound.add(w);
-    if (bindings.length === 0) return [];
+    if (bindings.length === 0) return { bindings: [] };
   }
   // One pattern binding exactly the output wildcards: matchesOf already made them distinct.
-  if (joins === 1 && patterns.some((p) => p.wildcards.length === task.wildcards.length)) return bindings;
+  if (joins === 1 && patterns.some((p) => p.wildcards.length === task.wildcards.length)) return known ? { bindings, known } : { bindings };
   // Keep only output wildcards: an input wildcard must appear in the output (config rule).
   const seen = new Set<string>();
   const result: Binding[] = [];
@@ -115,10 +137,11 @@ function bindingsOf(task: ResolvedTask, options: ExpandOptions, index: OutputInd
     seen.add(key);
     result.push(b);
   }
-  return result;
+  return { bindings: result };
 }
 
-function matchesOf(pattern: Pattern, options: ExpandOptions, index: OutputIndex): Binding[] {
+/** `paths` (a concrete pattern's): gets the path each binding was matched in, aligned with the bindings. */
+function matchesOf(pattern: Pattern, options: ExpandOptions, index: OutputIndex, paths?: (string | undefined)[]): Binding[] {
   const out: Binding[] = [];
   const names = pattern.wildcards;
   const only = names.length === 1 ? (names[0] ?? '') : undefined;
@@ -135,7 +158,7 @@ function matchesOf(pattern: Pattern, options: ExpandOptions, index: OutputIndex)
     }
     return seen;
   };
-  const add = (b: Wildcards): void => {
+  const add = (b: Wildcards, path: string | undefined): void => {
     const known = needSeen();
     const key = keyOf(b);
     if (known.has(key)) return;
@@ -143,24 +166,30 @@ function matchesOf(pattern: Pattern, options: ExpandOptions, index: OutputIndex)
     // Bindings are read, never written: match() makes a new object per file (or the shared
     // frozen empty one), so it is kept as it is.
     out.push(b);
+    paths?.push(path);
   };
   if (options.files.forEachMatch) {
-    if (pattern.isGlob) options.files.forEachMatch(pattern, (_, b) => add(b));
-    else options.files.forEachMatch(pattern, (_, b) => out.push(b));
+    if (pattern.isGlob) options.files.forEachMatch(pattern, (file, b) => add(b, file));
+    else
+      options.files.forEachMatch(pattern, (file, b) => {
+        out.push(b);
+        paths?.push(file);
+      });
   } else {
     for (const file of options.files.list(pattern)) {
       const b = pattern.match(file);
-      if (b) add(b);
+      if (b) add(b, file);
     }
   }
   for (const path of index.under(pattern.base)) {
     const b = pattern.match(path);
-    if (b) add(b);
+    if (b) add(b, path);
   }
   for (const d of index.dynamic) {
     if (!d.open) continue;
     const b = bindFromGlob(pattern, d.glob);
-    if (b) add(b);
+    // A glob's binding: the pattern filled from it may still be a glob, not this path.
+    if (b) add(b, undefined);
   }
   return out;
 }
@@ -184,7 +213,8 @@ function join(left: readonly Binding[], right: readonly Binding[]): Binding[] {
   return out;
 }
 
-function makeUnit(task: ResolvedTask, binding: Binding): Unit {
+/** `knownPath`: the path `known` (one of the task's input patterns) matched to give `binding`. */
+function makeUnit(task: ResolvedTask, binding: Binding, known?: Pattern, knownPath?: string): Unit {
   // Index loops, no closures: this runs once per unit, 100,000s of them, mostly before V8
   // optimises it. A one-wildcard task's binding with its value is its values (input wildcards are
   // among the output's): kept, not copied (bindings are read, never written).
@@ -202,7 +232,11 @@ function makeUnit(task: ResolvedTask, binding: Binding): Unit {
   const mapped: (UnitPath | undefined)[] = new Array<UnitPath | undefined>(task.inputs.length);
   let dropped = false;
   for (let i = 0; i < task.inputs.length; i++) {
-    const input = unitInput(task, task.inputs[i] as ResolvedTask['inputs'][number], values, placeholder);
+    const spec = task.inputs[i] as ResolvedTask['inputs'][number];
+    const input =
+      knownPath !== undefined && spec.kind === 'pattern' && spec.pattern === known
+        ? { name: spec.name, path: knownPath, isGlob: false }
+        : unitInput(task, spec, values, placeholder);
     if (input === undefined) dropped = true;
     mapped[i] = input;
   }

@@ -341,18 +341,20 @@ function fillPlain(
   names: readonly string[],
   values: Wildcards,
 ): string {
-  let out = '';
+  // Joined, not added up: a flat string, not a "cons" one (see unitId in graph/unit.ts). Paths
+  // key the tables of files and outputs.
+  const out = new Array<string>(parts.length);
   for (let i = 0; i < parts.length; i++) {
     const part = parts[i] as string | number;
     if (typeof part === 'string') {
-      out += part;
+      out[i] = part;
       continue;
     }
     const value = values[names[part] ?? ''];
     if (value === undefined) return fill(globParts, names, values, escapeGlobValue);
-    out += value;
+    out[i] = value;
   }
-  return out;
+  return out.join('');
 }
 
 function fill(parts: readonly (string | number)[], names: readonly string[], values: Wildcards, escape: (value: string) => string): string {
