@@ -7,6 +7,7 @@
  * Paths are POSIX-style and relative to the config directory, never starting with `./`.
  */
 import picomatch from 'picomatch';
+import { joinFlat } from '../flat-string.ts';
 import { err, ok, unreachable } from '../result.ts';
 import type { Result } from '../result.ts';
 import { braceEnd, classToRegex, escapeGlobValue, parseClass, PICOMATCH_OPTIONS, splitAlternatives } from './glob-syntax.ts';
@@ -341,8 +342,7 @@ function fillPlain(
   names: readonly string[],
   values: Wildcards,
 ): string {
-  // Joined, not added up: a flat string, not a "cons" one (see unitId in graph/unit.ts). Paths
-  // key the tables of files and outputs.
+  // Flat: paths key the tables of files and outputs (see flat-string.ts).
   const out = new Array<string>(parts.length);
   for (let i = 0; i < parts.length; i++) {
     const part = parts[i] as string | number;
@@ -354,7 +354,7 @@ function fillPlain(
     if (value === undefined) return fill(globParts, names, values, escapeGlobValue);
     out[i] = value;
   }
-  return out.join('');
+  return joinFlat(out);
 }
 
 function fill(parts: readonly (string | number)[], names: readonly string[], values: Wildcards, escape: (value: string) => string): string {
