@@ -73,11 +73,15 @@ export function expandGraph(options: ExpandOptions): UnitGraph {
   }
   // Edges once every output is known: a function input the task graph could not place may
   // read from a task expanded after it. A task never consumes its own outputs (a cycle).
-  units.forEach((unit) => deps.set(unit.id, producersOf(unit, index, units)));
+  // Only units that wait for something: most wait for nothing, and the readers take a missing
+  // entry for none (no table insert per unit).
+  units.forEach((unit) => {
+    const producers = producersOf(unit, index, units);
+    if (producers.size > 0) deps.set(unit.id, producers);
+  });
 
   const dependents = new Map<string, Set<string>>();
   deps.forEach((ds, id) => {
-    if (ds.size === 0) return;
     for (const d of ds) {
       let set = dependents.get(d);
       if (!set) dependents.set(d, (set = new Set()));

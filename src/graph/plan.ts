@@ -47,7 +47,7 @@ export interface UnitPlan {
 }
 
 /** Expands the units of the needed tasks and selects the wanted ones. */
-export function planUnits(options: PlanUnitsOptions): UnitPlan & { readonly wanted: Set<string> } {
+export function planUnits(options: PlanUnitsOptions): UnitPlan {
   const { config, tasks, selection } = options;
   const graph = expandGraph({ config, tasks, files: options.files, isSettled: options.isSettled, only: options.neededTasks });
   const selected = selectUnits(graph, selection, { noDeps: options.noDeps, after: tasks.after });

@@ -10,6 +10,7 @@ import type { ResolvedConfig } from '../config/resolved.ts';
 import { didYouMean } from '../suggest.ts';
 import { err, ok, type Result } from '../result.ts';
 import type { TaskGraph } from './tasks.ts';
+import { KeySet } from './key-set.ts';
 import type { Unit, UnitGraph } from './unit.ts';
 
 /** The parsed targets of a command: which units it acts on. */
@@ -198,9 +199,9 @@ export function selectUnits(
   graph: UnitGraph,
   selection: Selection,
   options: { readonly noDeps: boolean; readonly after: ReadonlyMap<string, readonly string[]> },
-): Set<string> {
+): ReadonlySet<string> {
   // Everything selected: nothing upstream can be missing (the no-op path for `runcue build`).
-  if (selection.all) return new Set(graph.units.keys());
+  if (selection.all) return new KeySet(graph.units);
   const selected = new Set<string>();
   for (const unit of graph.units.values()) if (selection.matches(unit)) selected.add(unit.id);
   if (options.noDeps) return selected;

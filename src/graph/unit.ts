@@ -28,7 +28,7 @@ export interface Unit {
   readonly placeholder: boolean;
 }
 
-/** The unit graph: `deps` maps a unit to the units it waits for. */
+/** The unit graph: `deps` maps a unit to the units it waits for (a unit that waits for none has no entry). */
 export interface UnitGraph {
   readonly units: ReadonlyMap<string, Unit>;
   readonly deps: ReadonlyMap<string, ReadonlySet<string>>;

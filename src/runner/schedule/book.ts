@@ -187,20 +187,19 @@ export class Book {
     for (const id of forget) this.status.delete(id);
     this.current = plan;
     this.unsettledByTask = new Map();
-    // forEach, not for-of: run once over 10,000s of units, mostly before the optimiser steps
-    // in, for-of allocates an iterator result per step.
+    // One pass, forEach, not for-of: run once over 10,000s of units, mostly before the
+    // optimiser steps in, for-of allocates an iterator result per step. The tallies per task are
+    // complete before any unit is checked (checkDue, later).
     plan.wanted.forEach((id) => {
       const unit = plan.graph.units.get(id);
-      if (unit && !isSettled(this.status.get(id))) this.unsettledByTask.set(unit.task, (this.unsettledByTask.get(unit.task) ?? 0) + 1);
-    });
-    plan.wanted.forEach((id) => {
       const st = this.status.get(id);
-      if (st === undefined || st === 'waiting') this.updateRemaining(id);
+      if (unit && !isSettled(st)) this.unsettledByTask.set(unit.task, (this.unsettledByTask.get(unit.task) ?? 0) + 1);
+      if (st === undefined || st === 'waiting') this.updateRemaining(id, unit);
     });
   }
 
   /** Recounts a waiting unit's unsettled deps; blocks it if one failed. */
-  private updateRemaining(id: string): void {
+  private updateRemaining(id: string, unit: Unit | undefined): void {
     const count = this.unsettledDeps(id);
     if (count === undefined) return;
     this.transition(id, 'waiting');
@@ -210,8 +209,8 @@ export class Book {
     }
     // Nothing to wait for (most units): checkable at once, no count kept. (A placeholder stays
     // waiting; settle() then reads a missing count as 1 and makes it checkable, which it ignores.)
-    this.remaining.delete(id);
-    this.makeCheckable(id);
+    if (this.remaining.size > 0) this.remaining.delete(id);
+    this.makeCheckable(id, unit);
   }
 
   /** How many of `id`'s deps have not settled; undefined when one failed (`id` is blocked then). */
@@ -245,9 +244,8 @@ export class Book {
     return undefined;
   }
 
-  /** Its check is due (placeholders are never checked: the next expansion replaces them). */
-  makeCheckable(id: string): void {
-    const unit = this.unit(id);
+  /** Its check is due (placeholders are never checked: the next expansion replaces them). `unit`: when the caller has it. */
+  makeCheckable(id: string, unit = this.unit(id)): void {
     if (!unit || unit.placeholder) return;
     this.transition(id, 'checkable');
     this.due.push(id);

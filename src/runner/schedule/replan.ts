@@ -46,13 +46,13 @@ export function replan(options: ReplanOptions): Replan {
       // A unit whose inputs vanished (a dynamic producer made no matching file) is kept, so
       // its check reports what it waits for instead of it disappearing silently.
       kept.push(old);
-      wanted.add(id);
     } else if (st !== 'running') {
       forget.push(id);
     }
   }
-  const units = kept.length === 0 ? graph.units : new Map([...graph.units, ...kept.map((u) => [u.id, u] as const)]);
-  return { plan: { graph: { ...graph, units }, wanted }, forget };
+  if (kept.length === 0) return { plan: { graph, wanted }, forget };
+  const units = new Map([...graph.units, ...kept.map((u) => [u.id, u] as const)]);
+  return { plan: { graph: { ...graph, units }, wanted: new Set([...wanted, ...kept.map((u) => u.id)]) }, forget };
 }
 
 /**
