@@ -132,12 +132,18 @@ export function makeOutputDirs(fs: FileSystem, outputs: readonly UnitPath[]): Di
   // An index loop: this runs before every attempt.
   for (let i = 0; i < outputs.length; i++) {
     const o = outputs[i] as UnitPath;
-    const dir = o.isGlob ? staticBase(o.path) : dirname(o.path);
+    const dir = o.isGlob ? staticBase(o.path) : parentDir(o.path);
     if (dir === '' || dir === '.') continue;
     const failure = makeDir(fs, dir, `for output ${o.path}`);
     if (failure) return failure;
   }
   return undefined;
+}
+
+/** `dirname(path)` of a relative path: cut at its last slash (before every attempt: no node:path checks). */
+function parentDir(path: string): string {
+  const slash = path.lastIndexOf('/');
+  return slash <= 0 || slash === path.length - 1 ? dirname(path) : path.slice(0, slash);
 }
 
 /** `mkdir -p root/dir`; a failure names the directory, what it was `for`, and the reason. */
