@@ -133,6 +133,8 @@ function beforeRun(req: UnitRunRequest): BeforeRun {
   const { view } = req;
   const fs = req.fs ?? nodeFileSystem(req.root);
   const { unit } = view;
+  // Before anything is made: an output stamped from here on was written by this attempt.
+  const startedMs = req.now?.() ?? Date.now();
   // Checked before running: a unit whose outputs or fingerprint cannot be kept is not worth
   // running (it may be a paid call).
   const noDir =
@@ -140,7 +142,7 @@ function beforeRun(req: UnitRunRequest): BeforeRun {
     (view.fingerprint ? makeDir(fs, FINGERPRINT_DIR, 'to record the fingerprint of this unit') : undefined);
   if (noDir) return { ok: false, outcome: { kind: 'failed', failure: noDir, outputTail: '', removed: [] } };
   // After makeOutputDirs: a directory output that runcue itself created does not count as written.
-  return { ok: true, fs, outputs: observeOutputs(fs, unit.outputs) };
+  return { ok: true, fs, outputs: observeOutputs(fs, unit.outputs, startedMs) };
 }
 
 function attemptRequest(req: UnitRunRequest): AttemptRequest {
