@@ -16,6 +16,7 @@ import {
   removeChangedOutputs,
   setMtime,
   snapshot,
+  statInput,
   statPath,
   type FileStat,
 } from '../files.ts';
@@ -174,7 +175,8 @@ function afterRun(req: UnitRunRequest, before: BeforeRun & { readonly ok: true }
       return afterSuccess(req, fs, outputs, result.outputTail ?? '');
     case 'failed': {
       const removed = removeLeft(fs, view, outputs);
-      if (!result.abandoned) return { kind: 'failed', failure: result.failure, outputTail: result.outputTail, removed };
+      const failure = inputRemoved(fs, view, result.failure);
+      if (!result.abandoned) return { kind: 'failed', failure, outputTail: result.outputTail, removed };
       const abandoned = abandonAttempt({
         fs,
         unit: view.unit,
@@ -182,7 +184,7 @@ function afterRun(req: UnitRunRequest, before: BeforeRun & { readonly ok: true }
         settled: result.abandoned,
         keepOutputs: view.keepFailedOutputs,
       });
-      return { kind: 'failed', failure: result.failure, outputTail: result.outputTail, removed, abandoned };
+      return { kind: 'failed', failure, outputTail: result.outputTail, removed, abandoned };
     }
   }
 }
@@ -202,7 +204,7 @@ function afterSuccess(req: UnitRunRequest, fs: FileSystem, outputsBefore: Output
     const message = `${ended} without writing ${paths.join(', ')} (mark an output { path, optional: true } if it may be absent)`;
     return {
       kind: 'failed',
-      failure: { reason: 'missing-output', outputs: paths, message },
+      failure: inputRemoved(fs, view, { reason: 'missing-output', outputs: paths, message }),
       // What it printed may say why it wrote nothing.
       outputTail,
       removed: removeLeft(fs, view, outputsBefore),
@@ -219,6 +221,24 @@ function afterSuccess(req: UnitRunRequest, fs: FileSystem, outputsBefore: Output
 }
 
 const NONE: readonly string[] = Object.freeze([]);
+
+/**
+ * A failure whose cause may be an input gone since the unit was checked (deleted meanwhile):
+ * then the failure says so (`cp: cannot stat` alone hides it). Looked at only once an attempt
+ * failed, so a successful one pays no stat for it; a stop, a timeout or runcue's own trouble
+ * is left as it is.
+ */
+function inputRemoved(fs: FileSystem, view: UnitView, failure: UnitFailure): UnitFailure {
+  const { reason } = failure;
+  if (reason !== 'exit-non-zero' && reason !== 'signal' && reason !== 'function-error' && reason !== 'missing-output') return failure;
+  const gone: string[] = [];
+  for (const file of view.inputs.keys()) if (statInput(fs, file) === undefined) gone.push(file);
+  if (gone.length === 0) return failure;
+  const what = gone.length === 1 ? `input ${gone[0] ?? ''} was` : `inputs ${gone.join(', ')} were`;
+  const message = `${what} removed before or while the unit ran (then: ${failure.message})`;
+  const exitCode = reason === 'exit-non-zero' ? { exitCode: failure.exitCode } : {};
+  return { reason: 'input-removed', inputs: gone, ...exitCode, message };
+}
 
 /** The files a successful attempt leaves as its own: those it wrote, and its concrete outputs that exist. */
 function writtenFiles(fs: FileSystem, outputs: readonly UnitPath[], files: readonly string[]): string[] {
