@@ -201,7 +201,7 @@ function afterSuccess(req: UnitRunRequest, fs: FileSystem, outputsBefore: Output
     const paths = written.missing.map((o) => o.path);
     // A function returns, a command or a worker's answer exits 0.
     const ended = view.run.kind === 'function' ? 'returned' : 'exited 0';
-    const message = `${ended} without writing ${paths.join(', ')} (mark an output { path, optional: true } if it may be absent)`;
+    const message = `${ended} without writing ${paths.join(', ')} (${untouchedHint(fs, paths)}mark an output { path, optional: true } if it may be absent)`;
     return {
       kind: 'failed',
       failure: inputRemoved(fs, view, { reason: 'missing-output', outputs: paths, message }),
@@ -221,6 +221,14 @@ function afterSuccess(req: UnitRunRequest, fs: FileSystem, outputsBefore: Output
 }
 
 const NONE: readonly string[] = Object.freeze([]);
+
+/** Says which of the outputs not written are files from before that the attempt left alone (a failure's cost only). */
+function untouchedHint(fs: FileSystem, paths: readonly string[]): string {
+  const there = paths.filter((p) => statPath(fs, p) !== undefined);
+  if (there.length === 0) return '';
+  const which = there.length === 1 ? `${there[0] ?? ''} was` : `${there.join(', ')} were`;
+  return `${which} there before and left untouched: a command that finds an output up to date must still touch it; `;
+}
 
 /**
  * A failure whose cause may be an input gone since the unit was checked (deleted meanwhile):
