@@ -11,7 +11,7 @@
 import { globMatcher } from '../patterns/glob-match.ts';
 import type { Unit, UnitPath } from '../graph/unit.ts';
 import type { FileSystem, FsStat } from './file-system.ts';
-import { filesOf, statsOf, statsOfOne, type FileStat } from './files.ts';
+import { filesOf, statsOf, statsOfOne, wrote, type FileStat } from './files.ts';
 import { listFiles } from './walk.ts';
 
 /** The outputs as they were before the run. */
@@ -35,26 +35,6 @@ function directorySignature(fs: FileSystem, rel: string): string {
     return `${f}\u0000${s?.mtimeMs ?? 0}\u0000${s?.ctimeMs ?? 0}\u0000${s?.size ?? 0}`;
   });
   return `${own?.mtimeMs ?? 0}\u0000${own?.ctimeMs ?? 0}\u0001${files.join('\u0001')}`;
-}
-
-/**
- * How far a file's times may lag the run's clock: the kernel stamps files from a coarse clock
- * (a jiffy, 4-10 ms behind the time Date.now() reads).
- */
-const CLOCK_SLACK_MS = 20;
-
-/**
- * Is `t` (a file time) not older than `since` (the attempt's start)? A time of whole seconds may
- * come from a file system that keeps no more (FAT, some network mounts): compared by the second.
- */
-export function notOlder(t: number, since: number): boolean {
-  const from = since - CLOCK_SLACK_MS;
-  return t % 1000 === 0 ? t >= from - (from % 1000) : t >= from;
-}
-
-/** Did the attempt that started at `since` write this file? `was`: its stat before the attempt. */
-function wrote(was: FileStat | undefined, now: FsStat, since: number): boolean {
-  return !was || was.mtimeMs !== now.mtimeMs || was.size !== now.size || notOlder(now.ctimeMs, since) || notOlder(now.mtimeMs, since);
 }
 
 const NO_DIRS: ReadonlyMap<string, string> = new Map();

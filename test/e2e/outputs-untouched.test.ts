@@ -62,6 +62,33 @@ describe('an output the command did write counts', () => {
   });
 });
 
+describe('a failed unit', () => {
+  it('removes an output it copied over keeping size and mtime (cp -p), and leaves one it did not touch', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: {
+        t: { input: 'in/{n}.txt', output: 'out/{n}.txt', run: 'if [ {n} = a ]; then cp -p {input} {output}; fi; exit 1' },
+      } };`,
+      'in/a.txt': 'new',
+      'out/a.txt': 'old',
+      'in/b.txt': 'new',
+      'out/b.txt': 'old',
+    });
+    const old = new Date(Date.now() - 60_000);
+    for (const f of ['in/a.txt', 'out/a.txt', 'in/b.txt', 'out/b.txt']) utimesSync(rig.path(f), old, old);
+    const result = await rig.runJson(['build', '--force', '--keep-going']);
+    expect(result.code).toBe(1);
+    const removed = result.events.filter((e) => e.type === 'unit:fail').map((e) => [e.unit, e['removed']]);
+    expect(removed.sort()).toEqual([
+      ['t[n=a]', ['out/a.txt']],
+      ['t[n=b]', []],
+    ]);
+    // Same size and mtime as its input: left, it would look fresh with the failed run's content.
+    expect(rig.exists('out/a.txt')).toBe(false);
+    expect(rig.read('out/b.txt')).toBe('old');
+  });
+});
+
 describe('a directory output', () => {
   it('counts when a file in it is copied over with the same bytes and mtime (cp -p), not when left alone', async () => {
     rig = new Rig();

@@ -154,10 +154,13 @@ function attemptRequest(req: UnitRunRequest): AttemptRequest {
 /** Removes what a failed attempt left (a task that keeps failed outputs: dates them back); says what went. */
 function removeLeft(fs: FileSystem, view: UnitView, before: OutputsBefore): string[] {
   if (view.keepFailedOutputs) {
-    dateBackChangedOutputs(fs, view.unit.outputs, before.files);
+    dateBackChangedOutputs(fs, view.unit.outputs, before.files, before.startedMs);
     return [];
   }
-  return [...removeChangedDirectories(fs, view.unit, before.dirs), ...removeChangedOutputs(fs, view.unit.outputs, before.files)];
+  return [
+    ...removeChangedDirectories(fs, view.unit, before.dirs),
+    ...removeChangedOutputs(fs, view.unit.outputs, before.files, before.startedMs),
+  ];
 }
 
 function afterRun(req: UnitRunRequest, before: BeforeRun & { readonly ok: true }, result: ExecutorOutcome): UnitRunOutcome {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { notOlder } from '../../../src/runner/outputs-written.ts';
+import { notOlder } from '../../../src/runner/files.ts';
 
 describe('notOlder (a file time against an attempt start)', () => {
   const start = 1_700_000_000_500;
