@@ -129,23 +129,37 @@ function all(files: Readonly<Record<string, readonly string[]>>): readonly strin
   return [...new Set(keys.flatMap((key) => files[key] ?? []))];
 }
 
-/** The words a placeholder stands for (several for `{inputs}` and named fan-in inputs). */
+/** `./-n.txt` for `-n.txt`: a relative path that starts with `-` would be read as an option. */
+export function operand(path: string): string {
+  return path.charCodeAt(0) === 45 ? `./${path}` : path;
+}
+
+/** {@link operand} of each path: the same array when none starts with `-` (the usual case). */
+function operands(paths: readonly string[]): readonly string[] {
+  return paths.some((p) => p.charCodeAt(0) === 45) ? paths.map(operand) : paths;
+}
+
+/**
+ * The words a placeholder stands for (several for `{inputs}` and named fan-in inputs). A path
+ * that starts with `-` is given as `./-…`, the same file, so that no command takes it for an
+ * option; a wildcard's value is not a path and is given as it is.
+ */
 export function valuesOf(p: Placeholder, values: TemplateValues): readonly string[] {
   switch (p.kind) {
     case 'input':
-      return [all(values.inputs)[0] ?? ''];
+      return [operand(all(values.inputs)[0] ?? '')];
     case 'inputs':
-      return all(values.inputs);
+      return operands(all(values.inputs));
     case 'inputs-file':
       return [values.inputsFile ?? '{inputs_file}'];
     case 'named-input':
-      return values.inputs[p.name] ?? [];
+      return operands(values.inputs[p.name] ?? []);
     case 'output':
-      return [all(values.outputs)[0] ?? ''];
+      return [operand(all(values.outputs)[0] ?? '')];
     case 'outputs':
-      return all(values.outputs);
+      return operands(all(values.outputs));
     case 'named-output':
-      return values.outputs[p.name] ?? [];
+      return operands(values.outputs[p.name] ?? []);
     case 'wildcard': {
       const value = values.wildcards[p.name];
       // checkTemplate rejects unknown wildcards at config time, so this is a bug.

@@ -64,6 +64,11 @@ export type UnitFailure =
   | { readonly reason: 'file-error'; readonly path: string; readonly message: string }
   /** It exited 0 (or returned) without writing these declared, non-optional outputs. */
   | { readonly reason: 'missing-output'; readonly outputs: readonly string[]; readonly message: string }
+  /**
+   * It failed (`exitCode`: the command's, when it exited non-zero) and these inputs, there when
+   * it was checked, were gone afterwards: removed before or while it ran. Not retried.
+   */
+  | { readonly reason: 'input-removed'; readonly inputs: readonly string[]; readonly exitCode?: number; readonly message: string }
   | { readonly reason: 'check-error'; readonly check: 'ready' | 'stale'; readonly message: string }
   | { readonly reason: 'aborted'; readonly message: string }
   /** (unit:retry) The service pushed back (exit 75 / RateLimited); the unit is requeued. */

@@ -24,6 +24,11 @@ import {
 /** A file's or directory's stat (node's `fs.Stats` is one: no copy on the hot path). */
 export interface FsStat {
   readonly mtimeMs: number;
+  /**
+   * When the file's inode last changed: any write, rename or `utimes` sets it to now, so a copy
+   * that keeps an old mtime (`cp -p`, `rsync -t`, `touch -r`) still shows when it was made.
+   */
+  readonly ctimeMs: number;
   readonly size: number;
   isFile(): boolean;
   isDirectory(): boolean;

@@ -117,6 +117,26 @@ export function statsOfOne(path: string, s: FsStat | undefined): ReadonlyMap<str
   return s?.isFile() ? new OneFile(path, { mtimeMs: s.mtimeMs, size: s.size }) : NO_FILES;
 }
 
+/**
+ * How far a file's times may lag the run's clock: the kernel stamps files from a coarse clock
+ * (a jiffy, 4-10 ms behind the time Date.now() reads).
+ */
+const CLOCK_SLACK_MS = 20;
+
+/**
+ * Is `t` (a file time) not older than `since` (the attempt's start)? A time of whole seconds may
+ * come from a file system that keeps no more (FAT, some network mounts): compared by the second.
+ */
+export function notOlder(t: number, since: number): boolean {
+  const from = since - CLOCK_SLACK_MS;
+  return t % 1000 === 0 ? t >= from - (from % 1000) : t >= from;
+}
+
+/** Did the attempt that started at `since` write this file? `was`: its stat before the attempt. */
+export function wrote(was: FileStat | undefined, now: FsStat, since: number): boolean {
+  return !was || was.mtimeMs !== now.mtimeMs || was.size !== now.size || notOlder(now.ctimeMs, since) || notOlder(now.mtimeMs, since);
+}
+
 /** A directory a unit needs could not be created (a file in the way, a read-only disk). */
 export interface DirFailure {
   readonly reason: 'file-error';
@@ -158,18 +178,37 @@ export function makeDir(fs: FileSystem, dir: string, purpose: string): DirFailur
 }
 
 /**
- * Removes outputs a failed unit created or changed (Make's .DELETE_ON_ERROR), comparing with the
- * snapshot taken before it started. Returns the removed paths.
+ * The output files an attempt created or changed, comparing with the snapshot taken before it
+ * started; with `since` (its start), also those it wrote back alike ({@link wrote}: a `cp -p`
+ * that kept size and mtime). A failure's cost: a file whose size and mtime are unchanged takes
+ * one more stat.
  */
-export function removeChangedOutputs(fs: FileSystem, outputs: readonly UnitPath[], before: ReadonlyMap<string, FileStat>): string[] {
-  const removed: string[] = [];
+function changedOutputs(fs: FileSystem, outputs: readonly UnitPath[], before: ReadonlyMap<string, FileStat>, since?: number): string[] {
+  const changed: string[] = [];
   for (const [file, now] of snapshot(fs, outputs)) {
     const was = before.get(file);
-    if (!was || was.mtimeMs !== now.mtimeMs || was.size !== now.size) {
-      fs.remove(file);
-      removed.push(file);
+    if (!was || was.mtimeMs !== now.mtimeMs || was.size !== now.size) changed.push(file);
+    else if (since !== undefined) {
+      const s = fs.stat(file);
+      if (s?.isFile() && wrote(was, s, since)) changed.push(file);
     }
   }
+  return changed;
+}
+
+/**
+ * Removes outputs a failed unit created or changed (Make's .DELETE_ON_ERROR), comparing with the
+ * snapshot taken before it started (`since`: when it started, see {@link changedOutputs}).
+ * Returns the removed paths.
+ */
+export function removeChangedOutputs(
+  fs: FileSystem,
+  outputs: readonly UnitPath[],
+  before: ReadonlyMap<string, FileStat>,
+  since?: number,
+): string[] {
+  const removed = changedOutputs(fs, outputs, before, since);
+  for (const file of removed) fs.remove(file);
   return removed.sort();
 }
 
@@ -177,13 +216,13 @@ export function removeChangedOutputs(fs: FileSystem, outputs: readonly UnitPath[
  * Dates the outputs a failed attempt created or changed back to the epoch, for a task that keeps
  * them (`keepFailedOutputs`): kept for a look, they must not look fresh to the next run.
  */
-export function dateBackChangedOutputs(fs: FileSystem, outputs: readonly UnitPath[], before: ReadonlyMap<string, FileStat>): void {
-  const changed: string[] = [];
-  for (const [file, now] of snapshot(fs, outputs)) {
-    const was = before.get(file);
-    if (!was || was.mtimeMs !== now.mtimeMs || was.size !== now.size) changed.push(file);
-  }
-  setMtime(fs, changed, 0);
+export function dateBackChangedOutputs(
+  fs: FileSystem,
+  outputs: readonly UnitPath[],
+  before: ReadonlyMap<string, FileStat>,
+  since: number,
+): void {
+  setMtime(fs, changedOutputs(fs, outputs, before, since), 0);
 }
 
 /** Sets files' mtime (used to keep outputs older than an input that changed during the run). */

@@ -1,18 +1,23 @@
 /**
  * Did a unit write its declared outputs? A unit that exits 0 without writing every declared
- * (non-optional) output fails. A concrete file output counts when it exists; a glob
- * output when one matching file was created or changed by the run (a hand-written file that
- * merely matches does not count); a directory output when it was created or changed (its own
- * mtime, or any file beneath it).
+ * (non-optional) output fails. A file counts as written by an attempt when the attempt created
+ * it, changed it, or its ctime or mtime is not older than the attempt's start (ctime catches a
+ * copy that keeps an old mtime: `cp -p`, `rsync -t`, unzip; a content-identical rewrite counts
+ * too). A file that was there before and that the attempt did not touch does not count, whatever
+ * its mtime says of the inputs. A glob output counts when one matching file was written (a
+ * hand-written file that merely matches does not); a directory output when it was created or
+ * changed (its own times, or any file beneath it).
  */
 import { globMatcher } from '../patterns/glob-match.ts';
 import type { Unit, UnitPath } from '../graph/unit.ts';
-import type { FileSystem } from './file-system.ts';
-import { snapshot, statsOf, statsOfOne, type FileStat } from './files.ts';
+import type { FileSystem, FsStat } from './file-system.ts';
+import { filesOf, statsOf, statsOfOne, wrote, type FileStat } from './files.ts';
 import { listFiles } from './walk.ts';
 
 /** The outputs as they were before the run. */
 export interface OutputsBefore {
+  /** When the attempt started (the run's clock): a file whose times are not older was written by it. */
+  readonly startedMs: number;
   readonly files: ReadonlyMap<string, FileStat>;
   /** Concrete outputs that were directories: path -> a signature of the directory and its files. */
   readonly dirs: ReadonlyMap<string, string>;
@@ -22,26 +27,27 @@ function isDirectory(fs: FileSystem, rel: string): boolean {
   return fs.stat(rel)?.isDirectory() ?? false;
 }
 
+/** The times and size of each file beneath a directory, and its own times (ctime: see {@link wrote}). */
 function directorySignature(fs: FileSystem, rel: string): string {
-  const own = fs.stat(rel)?.mtimeMs ?? 0;
+  const own = fs.stat(rel);
   const files = listFiles(fs, rel).map((f) => {
     const s = fs.stat(f);
-    return `${f}\u0000${s?.mtimeMs ?? 0}\u0000${s?.size ?? 0}`;
+    return `${f}\u0000${s?.mtimeMs ?? 0}\u0000${s?.ctimeMs ?? 0}\u0000${s?.size ?? 0}`;
   });
-  return `${own}\u0001${files.join('\u0001')}`;
+  return `${own?.mtimeMs ?? 0}\u0000${own?.ctimeMs ?? 0}\u0001${files.join('\u0001')}`;
 }
 
 const NO_DIRS: ReadonlyMap<string, string> = new Map();
 
 /** The outputs as they are before an attempt: their files, and a signature of each directory output. */
-export function observeOutputs(fs: FileSystem, outputs: readonly UnitPath[]): OutputsBefore {
+export function observeOutputs(fs: FileSystem, outputs: readonly UnitPath[], startedMs: number): OutputsBefore {
   const only = outputs.length === 1 ? outputs[0] : undefined;
   if (only && !only.isGlob) {
     // One stat for a unit's one concrete output (most units), not one for a directory and one for a file.
     const s = fs.stat(only.path);
-    if (!s?.isDirectory()) return { files: statsOfOne(only.path, s), dirs: NO_DIRS };
+    if (!s?.isDirectory()) return { startedMs, files: statsOfOne(only.path, s), dirs: NO_DIRS };
   }
-  return { files: statsOf(fs, outputs), dirs: directoryOutputs(fs, outputs) };
+  return { startedMs, files: statsOf(fs, outputs), dirs: directoryOutputs(fs, outputs) };
 }
 
 /** What the run wrote: files it created or changed, directory outputs it created or changed. */
@@ -58,13 +64,8 @@ export interface OutputsWritten {
 export function outputsWritten(fs: FileSystem, outputs: readonly UnitPath[], before: OutputsBefore): OutputsWritten {
   const only = outputs.length === 1 ? outputs[0] : undefined;
   if (only && !only.isGlob) return oneWritten(fs, only, before);
-  const now = snapshot(fs, outputs);
-  const files = [...now]
-    .filter(([f, s]) => {
-      const was = before.files.get(f);
-      return !was || was.mtimeMs !== s.mtimeMs || was.size !== s.size;
-    })
-    .map(([f]) => f);
+  const now = fileStats(fs, outputs);
+  const files = [...now].filter(([f, s]) => wrote(before.files.get(f), s, before.startedMs)).map(([f]) => f);
   const missing: UnitPath[] = [];
   const dirs: string[] = [];
   for (const o of outputs) {
@@ -74,11 +75,23 @@ export function outputsWritten(fs: FileSystem, outputs: readonly UnitPath[], bef
     } else if (!now.has(o.path) && isDirectory(fs, o.path)) {
       if (before.dirs.get(o.path) !== directorySignature(fs, o.path)) dirs.push(o.path);
       else if (!o.optional) missing.push(o);
-    } else if (!now.has(o.path) && !o.optional) {
+    } else if (!files.includes(o.path) && !o.optional) {
       missing.push(o);
     }
   }
   return { files: files.sort(), missing, dirs };
+}
+
+/** The stat of every file of the outputs that exists now (as files.ts's snapshot, but whole stats: their ctime too). */
+function fileStats(fs: FileSystem, outputs: readonly UnitPath[]): Map<string, FsStat> {
+  const out = new Map<string, FsStat>();
+  for (const o of outputs) {
+    for (const file of o.isGlob ? filesOf(fs, o) : [o.path]) {
+      const s = fs.stat(file);
+      if (s?.isFile()) out.set(file, s);
+    }
+  }
+  return out;
 }
 
 /**
@@ -129,9 +142,8 @@ const NONE: readonly never[] = [];
 function oneWritten(fs: FileSystem, output: UnitPath, before: OutputsBefore): OutputsWritten {
   const now = fs.stat(output.path);
   if (now?.isFile()) {
-    const was = before.files.get(output.path);
-    const changed = !was || was.mtimeMs !== now.mtimeMs || was.size !== now.size;
-    return { files: changed ? [output.path] : [], missing: NONE, dirs: NONE };
+    if (wrote(before.files.get(output.path), now, before.startedMs)) return { files: [output.path], missing: NONE, dirs: NONE };
+    return { files: [], missing: output.optional ? NONE : [output], dirs: NONE };
   }
   if (now?.isDirectory()) {
     if (before.dirs.get(output.path) !== directorySignature(fs, output.path)) return { files: [], missing: NONE, dirs: [output.path] };

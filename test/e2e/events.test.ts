@@ -166,6 +166,7 @@ const FAILURE_FIELDS = {
   'function-error': { reason: 'required', message: 'required' },
   'file-error': { reason: 'required', path: 'required', message: 'required' },
   'missing-output': { reason: 'required', outputs: 'required', message: 'required' },
+  'input-removed': { reason: 'required', inputs: 'required', exitCode: 'optional', message: 'required' },
   'check-error': { reason: 'required', check: 'required', message: 'required' },
   aborted: { reason: 'required', message: 'required' },
   'pushed-back': {

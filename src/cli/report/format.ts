@@ -198,6 +198,7 @@ export function describeFailure(failure: UnitFailure): string {
     case 'pushed-back':
     case 'push-back-limit':
     case 'missing-output':
+    case 'input-removed':
       return failure.message;
     case 'stalled':
       return withMessage('stopped: the run stalled');

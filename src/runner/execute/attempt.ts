@@ -16,6 +16,7 @@ import {
   removeChangedOutputs,
   setMtime,
   snapshot,
+  statInput,
   statPath,
   type FileStat,
 } from '../files.ts';
@@ -133,6 +134,8 @@ function beforeRun(req: UnitRunRequest): BeforeRun {
   const { view } = req;
   const fs = req.fs ?? nodeFileSystem(req.root);
   const { unit } = view;
+  // Before anything is made: an output stamped from here on was written by this attempt.
+  const startedMs = req.now?.() ?? Date.now();
   // Checked before running: a unit whose outputs or fingerprint cannot be kept is not worth
   // running (it may be a paid call).
   const noDir =
@@ -140,7 +143,7 @@ function beforeRun(req: UnitRunRequest): BeforeRun {
     (view.fingerprint ? makeDir(fs, FINGERPRINT_DIR, 'to record the fingerprint of this unit') : undefined);
   if (noDir) return { ok: false, outcome: { kind: 'failed', failure: noDir, outputTail: '', removed: [] } };
   // After makeOutputDirs: a directory output that runcue itself created does not count as written.
-  return { ok: true, fs, outputs: observeOutputs(fs, unit.outputs) };
+  return { ok: true, fs, outputs: observeOutputs(fs, unit.outputs, startedMs) };
 }
 
 function attemptRequest(req: UnitRunRequest): AttemptRequest {
@@ -151,10 +154,13 @@ function attemptRequest(req: UnitRunRequest): AttemptRequest {
 /** Removes what a failed attempt left (a task that keeps failed outputs: dates them back); says what went. */
 function removeLeft(fs: FileSystem, view: UnitView, before: OutputsBefore): string[] {
   if (view.keepFailedOutputs) {
-    dateBackChangedOutputs(fs, view.unit.outputs, before.files);
+    dateBackChangedOutputs(fs, view.unit.outputs, before.files, before.startedMs);
     return [];
   }
-  return [...removeChangedDirectories(fs, view.unit, before.dirs), ...removeChangedOutputs(fs, view.unit.outputs, before.files)];
+  return [
+    ...removeChangedDirectories(fs, view.unit, before.dirs),
+    ...removeChangedOutputs(fs, view.unit.outputs, before.files, before.startedMs),
+  ];
 }
 
 function afterRun(req: UnitRunRequest, before: BeforeRun & { readonly ok: true }, result: ExecutorOutcome): UnitRunOutcome {
@@ -172,7 +178,8 @@ function afterRun(req: UnitRunRequest, before: BeforeRun & { readonly ok: true }
       return afterSuccess(req, fs, outputs, result.outputTail ?? '');
     case 'failed': {
       const removed = removeLeft(fs, view, outputs);
-      if (!result.abandoned) return { kind: 'failed', failure: result.failure, outputTail: result.outputTail, removed };
+      const failure = inputRemoved(fs, view, result.failure);
+      if (!result.abandoned) return { kind: 'failed', failure, outputTail: result.outputTail, removed };
       const abandoned = abandonAttempt({
         fs,
         unit: view.unit,
@@ -180,7 +187,7 @@ function afterRun(req: UnitRunRequest, before: BeforeRun & { readonly ok: true }
         settled: result.abandoned,
         keepOutputs: view.keepFailedOutputs,
       });
-      return { kind: 'failed', failure: result.failure, outputTail: result.outputTail, removed, abandoned };
+      return { kind: 'failed', failure, outputTail: result.outputTail, removed, abandoned };
     }
   }
 }
@@ -197,10 +204,10 @@ function afterSuccess(req: UnitRunRequest, fs: FileSystem, outputsBefore: Output
     const paths = written.missing.map((o) => o.path);
     // A function returns, a command or a worker's answer exits 0.
     const ended = view.run.kind === 'function' ? 'returned' : 'exited 0';
-    const message = `${ended} without writing ${paths.join(', ')} (mark an output { path, optional: true } if it may be absent)`;
+    const message = `${ended} without writing ${paths.join(', ')} (${untouchedHint(fs, paths)}mark an output { path, optional: true } if it may be absent)`;
     return {
       kind: 'failed',
-      failure: { reason: 'missing-output', outputs: paths, message },
+      failure: inputRemoved(fs, view, { reason: 'missing-output', outputs: paths, message }),
       // What it printed may say why it wrote nothing.
       outputTail,
       removed: removeLeft(fs, view, outputsBefore),
@@ -217,6 +224,32 @@ function afterSuccess(req: UnitRunRequest, fs: FileSystem, outputsBefore: Output
 }
 
 const NONE: readonly string[] = Object.freeze([]);
+
+/** Says which of the outputs not written are files from before that the attempt left alone (a failure's cost only). */
+function untouchedHint(fs: FileSystem, paths: readonly string[]): string {
+  const there = paths.filter((p) => statPath(fs, p) !== undefined);
+  if (there.length === 0) return '';
+  const which = there.length === 1 ? `${there[0] ?? ''} was` : `${there.join(', ')} were`;
+  return `${which} there before and left untouched: a command that finds an output up to date must still touch it; `;
+}
+
+/**
+ * A failure whose cause may be an input gone since the unit was checked (deleted meanwhile):
+ * then the failure says so (`cp: cannot stat` alone hides it). Looked at only once an attempt
+ * failed, so a successful one pays no stat for it; a stop, a timeout or runcue's own trouble
+ * is left as it is.
+ */
+function inputRemoved(fs: FileSystem, view: UnitView, failure: UnitFailure): UnitFailure {
+  const { reason } = failure;
+  if (reason !== 'exit-non-zero' && reason !== 'signal' && reason !== 'function-error' && reason !== 'missing-output') return failure;
+  const gone: string[] = [];
+  for (const file of view.inputs.keys()) if (statInput(fs, file) === undefined) gone.push(file);
+  if (gone.length === 0) return failure;
+  const what = gone.length === 1 ? `input ${gone[0] ?? ''} was` : `inputs ${gone.join(', ')} were`;
+  const message = `${what} removed before or while the unit ran (then: ${failure.message})`;
+  const exitCode = reason === 'exit-non-zero' ? { exitCode: failure.exitCode } : {};
+  return { reason: 'input-removed', inputs: gone, ...exitCode, message };
+}
 
 /** The files a successful attempt leaves as its own: those it wrote, and its concrete outputs that exist. */
 function writtenFiles(fs: FileSystem, outputs: readonly UnitPath[], files: readonly string[]): string[] {

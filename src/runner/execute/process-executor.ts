@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { err, ok, type Result } from '../../result.ts';
+import { operand } from '../../patterns/template.ts';
 import type { ProcessGroups } from '../process-groups.ts';
 import { EX_TEMPFAIL, takeRetryAfterFile } from '../push-back.ts';
 import type { AttemptRequest, Executor, ExecutorOutcome } from './executor.ts';
@@ -104,7 +105,7 @@ function writeInputsFile(file: string, inputs: readonly string[]): Result<string
   if (bad !== undefined)
     return err(`{inputs_file} lists one path per line, and ${JSON.stringify(bad)} contains a newline: rename it, or use {inputs}`);
   try {
-    writeFileSync(file, inputs.map((p) => `${p}\n`).join(''));
+    writeFileSync(file, inputs.map((p) => `${operand(p)}\n`).join(''));
   } catch (error) {
     return err(`could not write the {inputs_file} list ${file}: ${error instanceof Error ? error.message : String(error)}`);
   }

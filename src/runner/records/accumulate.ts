@@ -252,8 +252,9 @@ class Accumulator implements RecordAccumulator {
     state.outcome = event.error.reason === 'aborted' ? 'interrupted' : 'failed';
     state.failure = event.error;
     state.set(FAILURE);
-    if (event.error.reason === 'exit-non-zero') {
-      state.exitCode = event.error.exitCode;
+    const { error } = event;
+    if ((error.reason === 'exit-non-zero' || error.reason === 'input-removed') && error.exitCode !== undefined) {
+      state.exitCode = error.exitCode;
       state.set(EXIT_CODE);
     }
     if (event.command !== undefined) {

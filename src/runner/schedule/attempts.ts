@@ -236,7 +236,8 @@ export class Attempts {
       ...(host === undefined ? {} : { host }),
     });
     const info: { durationMs: number; attempt: number; error: string; exitCode?: number } = { durationMs, attempt, error: error.message };
-    if (error.reason === 'exit-non-zero') info.exitCode = error.exitCode;
+    if ((error.reason === 'exit-non-zero' || error.reason === 'input-removed') && error.exitCode !== undefined)
+      info.exitCode = error.exitCode;
     ctx.hooks.unit('failure', unit, () => unitInfo(unit, inputsByName(unit, new Map()), attempt), info);
     if (!ctx.o.keepGoing && error.reason !== 'aborted') ctx.state.stopping = true;
     ctx.book.afterFailure(unit.id, interrupted);
@@ -285,7 +286,8 @@ export class Attempts {
 
 /**
  * Whether another attempt could end otherwise: not after a stop, a file runcue itself could not
- * write, a worker pool that cannot serve, or a handler that said not to retry.
+ * write, a worker pool that cannot serve, a handler that said not to retry, or an input that is
+ * gone (a build or watch sees it missing next).
  */
 function retryable(failure: UnitFailure): boolean {
   switch (failure.reason) {
@@ -293,6 +295,7 @@ function retryable(failure: UnitFailure): boolean {
     case 'file-error':
     case 'worker-failed':
     case 'queue-error':
+    case 'input-removed':
       return false;
     case 'worker-error':
       return failure.retry;

@@ -14,11 +14,14 @@ import type { Clock } from '../ports.ts';
 /** A stat; a file's also carries its content (one map lookup per file, not two). */
 class MemoryStat implements FsStat {
   readonly mtimeMs: number;
+  /** The mtime, except after a setMtime (which, as `utimes` does, sets it to the clock's now). */
+  readonly ctimeMs: number;
   readonly size: number;
   private readonly dir: boolean;
   readonly content: string;
-  constructor(mtimeMs: number, size: number, dir: boolean, content = '') {
+  constructor(mtimeMs: number, size: number, dir: boolean, content = '', ctimeMs = mtimeMs) {
     this.mtimeMs = mtimeMs;
+    this.ctimeMs = ctimeMs;
     this.size = size;
     this.dir = dir;
     this.content = content;
@@ -283,7 +286,7 @@ export class MemoryFileSystem implements FileSystem {
   setMtime(rel: string, mtimeMs: number): void {
     const file = this.files.get(rel);
     if (file) {
-      this.files.set(rel, this.fileStat(mtimeMs, file.size, file.content));
+      this.files.set(rel, new MemoryStat(mtimeMs, file.size, false, file.content, this.clock.now()));
       return;
     }
     const dir = this.dirs.get(normal(rel));
