@@ -14,7 +14,7 @@ import { describeCommit, writeOtherSection } from './lib/report.mjs';
 
 const HELP = `usage: node bench/sim.mjs [options]
 
-  --count N        units of single_queue (default 10000)
+  --count N[,N]    units of single_queue, one row each (default 10000)
   --concurrent C   the service's cap (default 100; no rate: the simulation is the bottleneck)
   --rate R         a rate for the service, such as 600/min (default none)
   --reps K         timed runs, median reported (default 3)
@@ -88,50 +88,59 @@ if (values.help) {
 if (!existsSync(path.join(REPO, 'dist'))) throw new Error('build runcue first: npm run build');
 
 const node = findNode();
-const count = Number(values.count);
+const counts = values.count.split(',').map(Number);
 const reps = Number(values.reps);
 const common = ['--scenario', 'single_queue', '--concurrent', values.concurrent, ...(values.rate ? ['--rate', values.rate] : [])];
 const loadBefore = os.loadavg();
 const bins = values.baseline ? [BIN, path.resolve(values.baseline)] : [BIN];
-for (const bin of bins) timeRun(node, [...common, '--count', String(count)], bin); // warm-up: page cache, compile cache
-// The builds take turns, so both see the same load.
-const times = bins.map(() => ({ one: [], runs: [] }));
-for (let i = 0; i < reps; i++) {
-  bins.forEach((bin, j) => {
-    times[j].one.push(timeRun(node, [...common, '--count', '1'], bin));
-    times[j].runs.push(timeRun(node, [...common, '--count', String(count)], bin));
+
+/** Times `count` units (and a 1-unit run) with each build, taking turns run by run so both see the same load. */
+function measure(count) {
+  for (const bin of bins) timeRun(node, [...common, '--count', String(count)], bin); // warm-up: page cache, compile cache
+  const times = bins.map(() => ({ one: [], runs: [] }));
+  for (let i = 0; i < reps; i++) {
+    bins.forEach((bin, j) => {
+      times[j].one.push(timeRun(node, [...common, '--count', '1'], bin));
+      times[j].runs.push(timeRun(node, [...common, '--count', String(count)], bin));
+    });
+  }
+  return times.map(({ one, runs }) => {
+    const wall = median(runs.map((r) => r.ms));
+    const base = median(one.map((r) => r.ms));
+    const { summary } = runs[0];
+    if (summary.units.built !== count) throw new Error(`expected ${count} units built, got ${summary.units.built}`);
+    const cpu = runs[0].cpu === undefined ? undefined : median(runs.map((r) => r.cpu));
+    const cpuBase = cpu === undefined ? undefined : median(one.map((r) => r.cpu));
+    const cpuNet = cpu === undefined ? undefined : count / ((cpu - cpuBase) / 1000);
+    return { count, wall, base, summary, net: count / ((wall - base) / 1000), gross: count / (wall / 1000), cpu, cpuBase, cpuNet };
   });
 }
-const measured = times.map(({ one, runs }) => {
-  const wall = median(runs.map((r) => r.ms));
-  const base = median(one.map((r) => r.ms));
-  const { summary } = runs[0];
-  if (summary.units.built !== count) throw new Error(`expected ${count} units built, got ${summary.units.built}`);
-  const cpu = runs[0].cpu === undefined ? undefined : median(runs.map((r) => r.cpu));
-  const cpuBase = cpu === undefined ? undefined : median(one.map((r) => r.cpu));
-  const cpuNet = cpu === undefined ? undefined : count / ((cpu - cpuBase) / 1000);
-  return { wall, base, summary, net: count / ((wall - base) / 1000), gross: count / (wall / 1000), cpu, cpuBase, cpuNet };
-});
-const [{ wall, base, summary, net, gross, cpu, cpuBase, cpuNet }] = measured;
-const baseline = measured[1];
-const command = `node bench/sim.mjs --count ${count} --concurrent ${values.concurrent}${values.rate ? ` --rate ${values.rate}` : ''}${values.baseline ? ` --baseline <${values['baseline-label'] ?? 'an older build'}>` : ''}`;
-console.log(`runcue sim single_queue: ${count} units, ${summary.makespanMs} ms simulated`);
-console.log(`  wall ${wall.toFixed(0)} ms (median of ${reps}); a 1-unit run ${base.toFixed(0)} ms`);
-console.log(
-  `  ${Math.round(net).toLocaleString('en-US')} simulated units/s (start-up subtracted), ${Math.round(gross).toLocaleString('en-US')}/s end to end`,
-);
-if (cpu !== undefined)
+
+function report([m, baseline]) {
+  console.log(`runcue sim single_queue: ${m.count} units, ${m.summary.makespanMs} ms simulated`);
+  console.log(`  wall ${m.wall.toFixed(0)} ms (median of ${reps}); a 1-unit run ${m.base.toFixed(0)} ms`);
   console.log(
-    `  CPU ${cpu.toFixed(0)} ms, a 1-unit run ${cpuBase.toFixed(0)} ms: ${Math.round(cpuNet).toLocaleString('en-US')} units per CPU second`,
+    `  ${Math.round(m.net).toLocaleString('en-US')} simulated units/s (start-up subtracted), ${Math.round(m.gross).toLocaleString('en-US')}/s end to end`,
   );
-if (baseline) {
-  console.log(`  baseline ${values.baseline}: wall ${baseline.wall.toFixed(0)} ms, a 1-unit run ${baseline.base.toFixed(0)} ms`);
-  console.log(`  ${Math.round(baseline.net).toLocaleString('en-US')} simulated units/s; this build ${(net / baseline.net).toFixed(2)}x`);
-  if (cpu !== undefined)
+  if (m.cpu !== undefined)
     console.log(
-      `  baseline CPU ${baseline.cpu.toFixed(0)} ms, a 1-unit run ${baseline.cpuBase.toFixed(0)} ms: ${Math.round(baseline.cpuNet).toLocaleString('en-US')} units per CPU second; this build ${(cpuNet / baseline.cpuNet).toFixed(2)}x`,
+      `  CPU ${m.cpu.toFixed(0)} ms, a 1-unit run ${m.cpuBase.toFixed(0)} ms: ${Math.round(m.cpuNet).toLocaleString('en-US')} units per CPU second`,
+    );
+  if (!baseline) return;
+  console.log(`  baseline ${values.baseline}: wall ${baseline.wall.toFixed(0)} ms, a 1-unit run ${baseline.base.toFixed(0)} ms`);
+  console.log(`  ${Math.round(baseline.net).toLocaleString('en-US')} simulated units/s; this build ${(m.net / baseline.net).toFixed(2)}x`);
+  if (m.cpu !== undefined)
+    console.log(
+      `  baseline CPU ${baseline.cpu.toFixed(0)} ms, a 1-unit run ${baseline.cpuBase.toFixed(0)} ms: ${Math.round(baseline.cpuNet).toLocaleString('en-US')} units per CPU second; this build ${(m.cpuNet / baseline.cpuNet).toFixed(2)}x`,
     );
 }
+
+const results = counts.map((count) => {
+  const measured = measure(count);
+  report(measured);
+  return measured;
+});
+const command = `node bench/sim.mjs --count ${values.count} --concurrent ${values.concurrent}${values.rate ? ` --rate ${values.rate}` : ''} --reps ${reps}${values.baseline ? ` --baseline <${values['baseline-label'] ?? 'an older build'}>` : ''}`;
 
 const date = new Date().toISOString().slice(0, 16).replace('T', ' ');
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
@@ -139,17 +148,23 @@ const section = [
   '## Simulation speed: `runcue sim`',
   '',
   `Written by \`${command}\` (${date}, commit ${describeCommit(REPO)}; ${os.availableParallelism()} cores, Node ${process.versions.node}).`,
-  `\`runcue sim --scenario single_queue --count ${count} --concurrent ${values.concurrent}\`, median of ${reps} runs after a warm-up;`,
+  `\`runcue sim --scenario single_queue --count N --concurrent ${values.concurrent}\`, median of ${reps} runs after a warm-up;`,
   'a `--count 1` run measured the same way is subtracted (start-up, config, seeding the file system in memory).',
   '',
   '| units | simulated makespan | wall | a 1-unit run | simulated units/s | end to end | units per CPU second | target | met |',
   '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |',
-  `| ${count.toLocaleString('en-US')} | ${summary.makespanMs} ms | ${wall.toFixed(0)} ms | ${base.toFixed(0)} ms | ${fmt(net)} | ${fmt(gross)} | ${cpuNet === undefined ? '' : fmt(cpuNet)} | ≥ 50,000/s | ${net >= 50_000 ? 'yes' : 'no'} |`,
-  ...(baseline
+  ...results.flatMap(([m, baseline]) => [
+    `| ${m.count.toLocaleString('en-US')} | ${m.summary.makespanMs} ms | ${m.wall.toFixed(0)} ms | ${m.base.toFixed(0)} ms | ${fmt(m.net)} | ${fmt(m.gross)} | ${m.cpuNet === undefined ? '' : fmt(m.cpuNet)} | ≥ 50,000/s | ${m.net >= 50_000 ? 'yes' : 'no'} |`,
+    ...(baseline
+      ? [
+          `| ${m.count.toLocaleString('en-US')} (baseline: ${values['baseline-label'] ?? values.baseline}) | ${baseline.summary.makespanMs} ms | ${baseline.wall.toFixed(0)} ms | ${baseline.base.toFixed(0)} ms | ${fmt(baseline.net)} | ${fmt(baseline.gross)} | ${baseline.cpuNet === undefined ? '' : fmt(baseline.cpuNet)} | | |`,
+        ]
+      : []),
+  ]),
+  ...(values.baseline
     ? [
-        `| ${count.toLocaleString('en-US')} (baseline: ${values['baseline-label'] ?? values.baseline}) | ${baseline.summary.makespanMs} ms | ${baseline.wall.toFixed(0)} ms | ${baseline.base.toFixed(0)} ms | ${fmt(baseline.net)} | ${fmt(baseline.gross)} | ${baseline.cpuNet === undefined ? '' : fmt(baseline.cpuNet)} | | |`,
         '',
-        `The two builds took turns run by run; this one simulates ${(net / baseline.net).toFixed(2)}x as many units per second${cpuNet === undefined ? '' : `, ${(cpuNet / baseline.cpuNet).toFixed(2)}x as many per CPU second (user and system time of the run, less that of the 1-unit run: it moves far less with the machine's load than wall time)`}.`,
+        `The two builds took turns run by run; the ratios, this build over the baseline: ${results.map(([m, b]) => `${m.count.toLocaleString('en-US')} units ${(m.net / b.net).toFixed(2)}x units/s${m.cpuNet === undefined ? '' : `, ${(m.cpuNet / b.cpuNet).toFixed(2)}x per CPU second`}`).join('; ')} (CPU: user and system time of the run, less that of the 1-unit run: it moves far less with the machine's load than wall time).`,
       ]
     : []),
   '',
