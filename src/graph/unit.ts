@@ -46,7 +46,12 @@ export interface OutputConflict {
 /** A unit's id, `task[key=value,...]` in the task's wildcard order (`*` for an unbound one). */
 export function unitId(task: string, wildcardOrder: readonly string[], values: Wildcards): string {
   if (wildcardOrder.length === 0) return task;
-  // Flat: ids key the scheduler's tables of 10,000s of units (see flat-string.ts).
+  // Flat: ids key the scheduler's tables of 10,000s of units (see flat-string.ts). One
+  // wildcard (most tasks): an array of its exact length, not one grown by pushes.
+  if (wildcardOrder.length === 1) {
+    const name = wildcardOrder[0] as string;
+    return joinFlat([task, '[', name, '=', values[name] ?? '*', ']']);
+  }
   const parts: string[] = [task, '['];
   for (let i = 0; i < wildcardOrder.length; i++) {
     const name = wildcardOrder[i] as string;

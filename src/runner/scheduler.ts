@@ -303,7 +303,8 @@ export class Scheduler {
       ? (stream: LogStream, text: string) => this.o.emit({ type: 'unit:log', time: this.now(), task: unit.task, unit: id, stream, text })
       : undefined;
     // Before its snapshot in runUnit: a dynamic set starts empty of what this unit made last time.
-    for (const file of clearRecordedOutputs(this.o.fs, unit)) this.ledger.cleared.push(file);
+    const cleared = clearRecordedOutputs(this.o.fs, unit);
+    for (let i = 0; i < cleared.length; i++) this.ledger.cleared.push(cleared[i] as string);
     const base = {
       view,
       attempt,

@@ -63,51 +63,78 @@ export class Admission {
     this.o = options;
   }
 
+  /**
+   * The pass in progress: fields and one method made once, not a closure and its context per
+   * pass (a pass per unit that ends, 10,000s in a rehearsal).
+   */
+  private pass: { loop: AdmissionLoop | undefined; wakeAt: number | undefined; started: number } = {
+    loop: undefined,
+    wakeAt: undefined,
+    started: 0,
+  };
+  private readonly offer = (id: string, services: readonly string[]): boolean => this.tryStart(id, services);
+
   /** Starts every queued unit that may start now. */
   admit(queue: RunQueue, loop: AdmissionLoop): AdmissionPass {
-    let wakeAt: number | undefined;
-    let started = 0;
-    queue.drain((id, services) => {
-      // One clock reading per unit, shared by the limiter and unit:start: starting a burst of
-      // units takes real time, and a stale reading would let the window admit too many.
-      const now = this.o.clock.now();
-      const lane = this.laneOf(services);
-      const paused = this.paused(services, now);
-      if (paused) {
-        wakeAt = Math.min(wakeAt ?? Infinity, paused.until);
-        this.laneRefusal.set(lane, paused);
-        return false;
-      }
-      // A full service refuses before the unit is looked at: the loop frees a slot and comes
-      // back after each unit that ends, so a look per refusal (a stat of its outputs) doubled
-      // the look per start.
-      const full = this.o.limiter.full(services);
-      if (full) {
-        this.laneRefusal.set(lane, this.fullReason(full.service));
-        return false;
-      }
-      if (loop.divert(id)) return true;
-      const admission = this.o.limiter.tryAcquire(services, now);
-      if (admission.ok) {
-        if (this.laneRefusal.get(lane) !== undefined) this.laneRefusal.set(lane, undefined);
-        started++;
-        loop.start(id, services, now);
-        return true;
-      }
-      if (admission.kind === 'rate-limited') {
-        wakeAt = Math.min(wakeAt ?? Infinity, admission.until);
-        this.laneRefusal.set(lane, {
-          kind: 'rate_limited',
-          service: admission.service,
-          until: admission.until,
-          message: `${admission.service} rate limit reached; next start at ${new Date(admission.until).toISOString()}`,
-        });
-      } else {
-        this.laneRefusal.set(lane, this.fullReason(admission.service));
-      }
+    // A pass started from inside another (not done by the scheduler, whose loop does not
+    // re-enter) gets its own state, and gives the outer one back.
+    const outer = this.pass.loop === undefined ? undefined : this.pass;
+    if (outer) this.pass = { loop: undefined, wakeAt: undefined, started: 0 };
+    const pass = this.pass;
+    pass.loop = loop;
+    pass.wakeAt = undefined;
+    pass.started = 0;
+    try {
+      queue.drain(this.offer);
+    } finally {
+      pass.loop = undefined;
+      if (outer) this.pass = outer;
+    }
+    return { started: pass.started, wakeAt: pass.wakeAt };
+  }
+
+  /** Offers the unit at the head of its lane a start; false when its lane must wait. */
+  private tryStart(id: string, services: readonly string[]): boolean {
+    const pass = this.pass;
+    const loop = pass.loop as AdmissionLoop;
+    // One clock reading per unit, shared by the limiter and unit:start: starting a burst of
+    // units takes real time, and a stale reading would let the window admit too many.
+    const now = this.o.clock.now();
+    const lane = this.laneOf(services);
+    const paused = this.paused(services, now);
+    if (paused) {
+      pass.wakeAt = Math.min(pass.wakeAt ?? Infinity, paused.until);
+      this.laneRefusal.set(lane, paused);
       return false;
-    });
-    return { started, wakeAt };
+    }
+    // A full service refuses before the unit is looked at: the loop frees a slot and comes
+    // back after each unit that ends, so a look per refusal (a stat of its outputs) doubled
+    // the look per start.
+    const full = this.o.limiter.full(services);
+    if (full) {
+      this.laneRefusal.set(lane, this.fullReason(full.service));
+      return false;
+    }
+    if (loop.divert(id)) return true;
+    const admission = this.o.limiter.tryAcquire(services, now);
+    if (admission.ok) {
+      if (this.laneRefusal.get(lane) !== undefined) this.laneRefusal.set(lane, undefined);
+      pass.started++;
+      loop.start(id, services, now);
+      return true;
+    }
+    if (admission.kind === 'rate-limited') {
+      pass.wakeAt = Math.min(pass.wakeAt ?? Infinity, admission.until);
+      this.laneRefusal.set(lane, {
+        kind: 'rate_limited',
+        service: admission.service,
+        until: admission.until,
+        message: `${admission.service} rate limit reached; next start at ${new Date(admission.until).toISOString()}`,
+      });
+    } else {
+      this.laneRefusal.set(lane, this.fullReason(admission.service));
+    }
+    return false;
   }
 
   private laneOf(services: readonly string[]): string {
