@@ -70,8 +70,9 @@ describe('in-flight records', () => {
   });
 
   it('a zombie (a killed runcue its parent never reaped) holds nothing', async () => {
-    // `sleep 0` becomes a zombie: its parent execs `sleep 5`, which never reaps it.
-    const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    // `sleep 0.3` becomes a zombie: its parent execs `sleep 5`, which never reaps it. (With
+    // `sleep 0`, a loaded machine let it end before the exec, and sh reaped it: no zombie.)
+    const parent = spawn('sh', ['-c', 'sleep 0.3 & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] });
     const pid = await new Promise<number>((resolve) => parent.stdout.once('data', (c: Buffer) => resolve(Number(c.toString().trim()))));
     try {
       const zombie = (): boolean => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z') ?? false;
