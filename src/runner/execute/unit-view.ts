@@ -94,7 +94,8 @@ class View implements UnitView {
       this.named = task.named;
       this.described = task.described;
     } else {
-      this.run = runOf(task, unit, () => this.byName());
+      // The view itself, not a closure over it: one of these per unit checked stale.
+      this.run = runOf(task, unit, this);
       this.env = task.env;
       this.timeoutMs = task.timeoutMs;
       this.keepFailedOutputs = task.keepFailedOutputs;
@@ -110,15 +111,16 @@ class View implements UnitView {
     return new View(this.unit, this.inputs, this, fingerprint);
   }
 
-  private byName(): Record<string, string[]> {
+  /** Its inputs by name (made when first asked). */
+  byName(): Record<string, string[]> {
     return (this.named ??= inputsByName(this.unit, this.inputs));
   }
 }
 
-function runOf(task: ResolvedTask, unit: Unit, named: () => Record<string, string[]>): UnitView['run'] {
+function runOf(task: ResolvedTask, unit: Unit, view: View): UnitView['run'] {
   if (task.run.kind === 'function') return { kind: 'function', fn: task.run.fn };
   if (task.run.kind === 'worker') return { kind: 'worker', text: workerText(task.run) };
-  return constantCommand(task, unit) ?? renderCommand(task, unit, named());
+  return constantCommand(task, unit) ?? renderCommand(task, unit, view.byName());
 }
 
 /** Commands without placeholders, rendered once: the same for every unit (`runcue sim`'s scenarios). */
