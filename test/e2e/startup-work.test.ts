@@ -1,0 +1,48 @@
+/**
+ * What `runcue build` does before it has a unit to run, watched from inside the real CLI's
+ * process (a hook loaded with --import records it): work that start-up once paid for and does
+ * not need must not come back unnoticed. bench/ measures the time; this checks the work.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { Rig } from '../rig/index.ts';
+
+let rig: Rig;
+afterEach(() => rig.cleanup());
+
+/** Records, and prints at exit, the file of the first frame of every stack trace formatted. */
+const HOOK = [
+  'const stacks = [];',
+  'const prior = Error.prepareStackTrace;',
+  'Error.prepareStackTrace = (error, frames) => {',
+  "  stacks.push(String(frames[0]?.getFileName() ?? '?'));",
+  "  return prior ? prior(error, frames) : String(error) + frames.map((f) => '\\n    at ' + String(f)).join('');",
+  '};',
+  "process.on('exit', () => process.stderr.write('startup-work: ' + JSON.stringify({ stacks }) + '\\n'));",
+].join('\n');
+
+interface Work {
+  readonly stacks: readonly string[];
+}
+
+/** Runs `runcue build` with the hook in a project whose one task has no unit, and returns what it saw. */
+async function buildWithNoUnits(config: string): Promise<Work> {
+  rig = new Rig();
+  rig.write({
+    [config]: `export default { tasks: { copy: { input: 'src/{n}.in', output: 'out/{n}.out', run: 'cp {input} {output}' } } };`,
+  });
+  const options = `--import data:text/javascript,${encodeURIComponent(HOOK)}`;
+  const run = await rig.run(['build', '--reporter', 'silent'], { env: { NODE_OPTIONS: options } });
+  expect(run.code).toBe(0);
+  const line = /^startup-work: (.*)$/m.exec(run.stderr)?.[1];
+  expect(line).toBeDefined();
+  return JSON.parse(line ?? '{}') as Work;
+}
+
+describe('a build with no units', () => {
+  it('formats no stack trace (numbering the lines of the bundled engine is a scan of all 600 KB of it)', async () => {
+    for (const config of ['runcue.config.mjs', 'runcue.config.ts']) {
+      expect((await buildWithNoUnits(config)).stacks).toEqual([]);
+      rig.cleanup();
+    }
+  });
+});
