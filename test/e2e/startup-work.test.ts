@@ -9,19 +9,37 @@ import { Rig } from '../rig/index.ts';
 let rig: Rig;
 afterEach(() => rig.cleanup());
 
-/** Records, and prints at exit, the file of the first frame of every stack trace formatted. */
+/**
+ * Records, and prints at exit: the file of the first frame of every stack trace formatted, every
+ * package.json read through node:fs, and how often Date's toISOString was called.
+ */
 const HOOK = [
   'const stacks = [];',
+  'const manifests = [];',
+  'let isoDates = 0;',
   'const prior = Error.prepareStackTrace;',
   'Error.prepareStackTrace = (error, frames) => {',
   "  stacks.push(String(frames[0]?.getFileName() ?? '?'));",
   "  return prior ? prior(error, frames) : String(error) + frames.map((f) => '\\n    at ' + String(f)).join('');",
   '};',
-  "process.on('exit', () => process.stderr.write('startup-work: ' + JSON.stringify({ stacks }) + '\\n'));",
+  "const fs = process.getBuiltinModule('node:fs');",
+  'const readFileSync = fs.readFileSync;',
+  'fs.readFileSync = function (file, ...rest) {',
+  "  if (String(file).endsWith('package.json')) manifests.push(String(file));",
+  '  return readFileSync.call(this, file, ...rest);',
+  '};',
+  'const toISOString = Date.prototype.toISOString;',
+  'Date.prototype.toISOString = function () {',
+  '  isoDates += 1;',
+  '  return toISOString.call(this);',
+  '};',
+  "process.on('exit', () => process.stderr.write('startup-work: ' + JSON.stringify({ stacks, manifests, isoDates }) + '\\n'));",
 ].join('\n');
 
 interface Work {
   readonly stacks: readonly string[];
+  readonly manifests: readonly string[];
+  readonly isoDates: number;
 }
 
 /** Runs `runcue build` with the hook in a project whose one task has no unit, and returns what it saw. */
@@ -44,5 +62,13 @@ describe('a build with no units', () => {
       expect((await buildWithNoUnits(config)).stacks).toEqual([]);
       rig.cleanup();
     }
+  });
+
+  it("reads no package.json for runcue's version (the build writes it in)", async () => {
+    expect((await buildWithNoUnits('runcue.config.mjs')).manifests).toEqual([]);
+  });
+
+  it('formats no date with toISOString (its first call costs a millisecond)', async () => {
+    expect((await buildWithNoUnits('runcue.config.mjs')).isoDates).toBe(0);
   });
 });
