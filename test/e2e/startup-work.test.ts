@@ -11,12 +11,16 @@ afterEach(() => rig.cleanup());
 
 /**
  * Records, and prints at exit: the file of the first frame of every stack trace formatted, every
- * package.json read through node:fs, and how often Date's toISOString was called.
+ * package.json read through node:fs, how often Date's toISOString was called, and whether
+ * process.stderr was made (the line goes out with writeSync, which makes no stream).
  */
 const HOOK = [
   'const stacks = [];',
   'const manifests = [];',
   'let isoDates = 0;',
+  'let stderrMade = false;',
+  "const stderr = Object.getOwnPropertyDescriptor(process, 'stderr');",
+  "Object.defineProperty(process, 'stderr', { configurable: true, enumerable: stderr.enumerable, get() { stderrMade = true; return stderr.get.call(this); } });",
   'const prior = Error.prepareStackTrace;',
   'Error.prepareStackTrace = (error, frames) => {',
   "  stacks.push(String(frames[0]?.getFileName() ?? '?'));",
@@ -33,13 +37,14 @@ const HOOK = [
   '  isoDates += 1;',
   '  return toISOString.call(this);',
   '};',
-  "process.on('exit', () => process.stderr.write('startup-work: ' + JSON.stringify({ stacks, manifests, isoDates }) + '\\n'));",
+  "process.on('exit', () => fs.writeSync(2, 'startup-work: ' + JSON.stringify({ stacks, manifests, isoDates, stderrMade }) + '\\n'));",
 ].join('\n');
 
 interface Work {
   readonly stacks: readonly string[];
   readonly manifests: readonly string[];
   readonly isoDates: number;
+  readonly stderrMade: boolean;
 }
 
 /** Runs `runcue build` with the hook in a project whose one task has no unit, and returns what it saw. */
@@ -70,5 +75,9 @@ describe('a build with no units', () => {
 
   it('formats no date with toISOString (its first call costs a millisecond)', async () => {
     expect((await buildWithNoUnits('runcue.config.mjs')).isoDates).toBe(0);
+  });
+
+  it('makes no process.stderr with --reporter silent (for a pipe: the net module, a socket, and a handle that keeps runcue from exiting at once)', async () => {
+    expect((await buildWithNoUnits('runcue.config.mjs')).stderrMade).toBe(false);
   });
 });
