@@ -4,6 +4,7 @@
 // only by the commands that use them; small ones on every path are bundled (and tree-shaken).
 // The CLI runs its commands from a second build, one script with a code cache of its own
 // (dist/cli/engine.cjs, see src/cli/engine-script.ts).
+import { readFileSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
 import { defineConfig } from 'rolldown';
 
@@ -71,6 +72,11 @@ function builtins() {
 }
 
 const SRC = `${import.meta.dirname}/src/`;
+
+/** package.json's version, written into src/cli/version.ts, which would otherwise read it at every start. */
+const DEFINE = {
+  __RUNCUE_VERSION__: JSON.stringify(JSON.parse(readFileSync(`${import.meta.dirname}/package.json`, 'utf8')).version),
+};
 const APART = [
   /^index\.ts$/, // the library's entry: it exports watch
   /^cli\/(main|version|exit-codes|engine-script|v8-flags)\.ts$/, // main.js: --version with these alone, loading the engine
@@ -142,6 +148,7 @@ function scriptImports() {
 
 const esm = defineConfig({
   plugins: [builtins()],
+  transform: { define: DEFINE },
   input: {
     // bin/runcue.js
     'cli/main': 'src/cli/main.ts',
@@ -191,6 +198,7 @@ const esm = defineConfig({
  */
 const script = defineConfig({
   plugins: [builtins(), lazyPackages(), scriptImports()],
+  transform: esm.transform,
   input: { 'cli/engine': 'src/cli/engine-entry.ts' },
   platform: 'node',
   external: (id) => !LAZY_PACKAGES.has(id) && esm.external(id),
@@ -200,6 +208,11 @@ const script = defineConfig({
     minify: esm.output.minify,
     entryFileNames: '[name].cjs',
     codeSplitting: false,
+    // The file is the function engine-script.ts compiles (WRAPPER_HEAD there), so the source it
+    // reads is the script as it is: wrapping it at run time made V8 copy all 600 KB once more.
+    // After minification, so the head is exactly engine-script.ts's.
+    postBanner: '(function (exports, require, module, __filename, __dirname, __runcueImport) {',
+    postFooter: '\n})',
   },
 });
 

@@ -10,6 +10,10 @@ export interface CliContext {
   readonly cwd: string;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly stdout: NodeJS.WriteStream;
+  /**
+   * Made on first read (main.ts): read it only to write or to look at it, so that a run with
+   * nothing to say (`--reporter silent`) never makes it.
+   */
   readonly stderr: NodeJS.WriteStream;
   /** Sets the exit code the process ends with; a command never exits the process itself. */
   readonly setExitCode: (code: number) => void;

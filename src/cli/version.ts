@@ -1,13 +1,18 @@
-/** runcue's version, for `--version` and the internal-error line; loads nothing but package.json. */
+/** runcue's version, for `--version` and the internal-error line; loads nothing but package.json, and that only from source. */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** package.json's version, written in by the build (rolldown.config.mjs); not defined in source. */
+declare const __RUNCUE_VERSION__: string | undefined;
+
 /**
- * The package version, from the nearest package.json named runcue above this module: the module
- * is src/cli/version.ts when run from source and a chunk of dist/ when bundled.
+ * The package version: the build's, or from source (src/cli/version.ts), the nearest package.json
+ * named runcue above this module. Looking it up cost every start two failed reads (dist/chunks/,
+ * dist/) and a parse of package.json, once in main.js and again in the engine script.
  */
-export const VERSION: string = readVersion(dirname(fileURLToPath(import.meta.url)));
+export const VERSION: string =
+  typeof __RUNCUE_VERSION__ === 'string' ? __RUNCUE_VERSION__ : readVersion(dirname(fileURLToPath(import.meta.url)));
 
 function readVersion(from: string): string {
   for (let dir = from; ; dir = dirname(dir)) {

@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Rig } from '../rig/index.ts';
+import { REPO, Rig } from '../rig/index.ts';
 
 let rig: Rig;
 afterEach(() => rig.cleanup());
@@ -44,6 +44,9 @@ describe('the engine code cache', () => {
 
     // The first run started units (the header byte says so): it compiled all a no-op needs.
     expect(written[0]).toBe(3);
+    // The header is 8 bytes (the rest of it zeros), so V8's data after it is 8-byte aligned as
+    // read: V8 copies cache data that is not before using it.
+    expect([...written.subarray(1, 8)]).toEqual([0, 0, 0, 0, 0, 0, 0]);
     const outputs = ['out/1.out', 'out/2.out'].map((f) => rig.mtime(f));
     const second = await rig.run(['build', '--reporter', 'silent'], { env: env() });
     expect(second.code).toBe(0);
@@ -116,6 +119,14 @@ describe('the engine code cache', () => {
       .map((url) => url.replace(/^.*\/dist\//, 'dist/').replace(/-[\w-]{8}\.js$/, '.js'));
     expect(loaded).toContain('dist/cli/main.js');
     expect(loaded.filter((url) => url.startsWith('dist/')).sort()).toEqual(['dist/chunks/start.js', 'dist/cli/main.js']);
+  });
+
+  it('is of a script that the build writes as the function it runs, in ASCII (so latin1 reads it as it is)', () => {
+    const script = readFileSync(join(REPO, 'dist', 'cli', 'engine.cjs'));
+    const head = '(function (exports, require, module, __filename, __dirname, __runcueImport) {';
+    expect(script.subarray(0, head.length).toString('latin1')).toBe(head);
+    expect(script.subarray(-3).toString('latin1')).toBe('\n})');
+    expect(script.findIndex((byte) => byte > 0x7f)).toBe(-1);
   });
 
   it('is not written when Node’s compile cache is off, nor under a name the command word chose', async () => {

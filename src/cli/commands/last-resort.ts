@@ -36,8 +36,11 @@ export interface LastResort {
   dispose(): void;
 }
 
-/** Installs the handlers for `uncaughtException` and `unhandledRejection` until `dispose()`. */
-export function installLastResort(stderr: NodeJS.WritableStream): LastResort {
+/**
+ * Installs the handlers for `uncaughtException` and `unhandledRejection` until `dispose()`.
+ * `stderr` is asked for only when there is something to say (see CliContext.stderr).
+ */
+export function installLastResort(stderr: () => NodeJS.WritableStream): LastResort {
   const controller = new AbortController();
   let fatal: { message: string; stack: string | undefined } | undefined;
   const fatalMessage = (verbose: boolean): string | undefined => {
@@ -49,7 +52,7 @@ export function installLastResort(stderr: NodeJS.WritableStream): LastResort {
     const routed = routeEscaped(error, kind);
     if (routed?.handled) return;
     if (routed) {
-      stderr.write(`runcue: ${routed.unit}: ${kind} after the unit had ended: ${describeThrown(error)}\n`);
+      stderr().write(`runcue: ${routed.unit}: ${kind} after the unit had ended: ${describeThrown(error)}\n`);
       return;
     }
     if (fatal !== undefined) return;
@@ -57,7 +60,7 @@ export function installLastResort(stderr: NodeJS.WritableStream): LastResort {
     controller.abort('internal error');
     // The broken part may be the run itself: if it cannot end, the process still must.
     setTimeout(() => {
-      stderr.write(`${fatalMessage(false) ?? ''} (the run did not stop within ${FATAL_EXIT_AFTER_MS / 1000}s)\n`);
+      stderr().write(`${fatalMessage(false) ?? ''} (the run did not stop within ${FATAL_EXIT_AFTER_MS / 1000}s)\n`);
       exitProcess(1);
     }, FATAL_EXIT_AFTER_MS).unref();
   };

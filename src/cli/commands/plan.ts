@@ -22,7 +22,7 @@ export async function planCommand(targets: readonly string[], options: BuildComm
   });
   const log = withDebugLogFromEnv(silent, { env: context.env, cwd: context.cwd, stderr: context.stderr });
   // Custom checks run here too: an error escaping from one fails its unit, not the process.
-  const lastResort = installLastResort(context.stderr);
+  const lastResort = installLastResort(() => context.stderr);
   const outcome = await build({
     signal: lastResort.bind(),
     config: loaded.config,

@@ -28,15 +28,26 @@ function isCI(env: Readonly<Record<string, string | undefined>>): boolean {
 async function reporterFor(options: CommonOptions, context: CliContext, cwd: string): Promise<Reporter> {
   // junit is a file report (written after the run): the display is auto's.
   const requested = options.json ? 'json' : options.reporter === 'junit' ? 'auto' : options.reporter;
-  const kind = chooseReporterKind(requested, { isTTY: context.stderr.isTTY, ci: isCI(context.env) });
+  // stderr is made only for a reporter that writes there, or when there is a warning to print: a
+  // silent run never makes it (for a pipe, that is the net module and a socket, and a handle
+  // that keeps main.ts from exiting at once).
+  const kind = requested === 'auto' ? chooseReporterKind(requested, { isTTY: context.stderr.isTTY, ci: isCI(context.env) }) : requested;
   const chosen = await createReporter(kind, {
     stdout: context.stdout,
-    stderr: context.stderr,
+    get stderr() {
+      return context.stderr;
+    },
     env: context.env,
     verbose: Boolean(options.verbose),
     cwd,
   });
-  return withDebugLogFromEnv(chosen, { env: context.env, cwd: context.cwd, stderr: context.stderr });
+  return withDebugLogFromEnv(chosen, {
+    env: context.env,
+    cwd: context.cwd,
+    get stderr() {
+      return context.stderr;
+    },
+  });
 }
 
 /** What a run's record says the command was, and the file reports written after it. */
@@ -55,7 +66,9 @@ function recorded(reporter: Reporter, recording: Recording, context: CliContext,
     targets: recording.targets,
     pid: process.pid,
     now: () => Date.now(),
-    stderr: context.stderr,
+    get stderr() {
+      return context.stderr;
+    },
     exitCode: (status, interrupted) => interruptedExitCode(interrupted) ?? (status === 'ok' ? EXIT_CODES.ok : EXIT_CODES.failed),
     afterRun: recording.afterRun ?? [],
   });
@@ -112,7 +125,7 @@ export async function runReported<T>(
   recording: Recording,
 ): Promise<{ ok: true; value: T } | { ok: false; exitCode: number }> {
   const reporter = recorded(await reporterFor(options, context, loaded.cwd), recording, context, loaded.config);
-  const lastResort = installLastResort(context.stderr);
+  const lastResort = installLastResort(() => context.stderr);
   const stuckWatch = createStuckWatch();
   const outcome = await withSignals(
     (signal, stopNow) =>

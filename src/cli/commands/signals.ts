@@ -19,19 +19,20 @@ export async function withSignals<T>(
   work: (signal: AbortSignal, stopNow: AbortSignal) => Promise<T>,
   streams: { readonly stdout: NodeJS.WritableStream; readonly stderr: NodeJS.WritableStream },
 ): Promise<T> {
-  const { stdout, stderr } = streams;
+  // stderr is read when there is something to say, not before (see CliContext.stderr).
+  const { stdout } = streams;
   const controller = new AbortController();
   const now = new AbortController();
   let received = 0;
   const say = (text: string): void => {
-    stderr.write(`runcue: ${text}\n`);
+    streams.stderr.write(`runcue: ${text}\n`);
   };
   const onSignal = (name: NodeJS.Signals): void => {
     received++;
     if (name === 'SIGHUP') {
       // The terminal is gone: writing to it fails (EIO), which must not end the cleanup.
       stdout.on('error', () => undefined);
-      stderr.on('error', () => undefined);
+      streams.stderr.on('error', () => undefined);
     }
     if (received === 1 && !controller.signal.aborted) {
       say(`stopping (${name}): waiting for running commands to stop; again to kill them at once`);

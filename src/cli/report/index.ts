@@ -27,6 +27,8 @@ export function chooseReporterKind(
 
 /** Builds a reporter; listr2 is imported only for `tty`. */
 export async function createReporter(kind: ReporterKind, options: ReporterOptions): Promise<Reporter> {
+  // Before the guard, which would ask for options.stderr: silent never does.
+  if (kind === 'silent') return silentReporter;
   const guard = new Guard(options.stderr, kind);
   switch (kind) {
     case 'tty': {
@@ -37,8 +39,6 @@ export async function createReporter(kind: ReporterKind, options: ReporterOption
       return guard.wrap(escapingNames(createCiReporter(options)));
     case 'json':
       return guard.wrap(createJsonReporter(options));
-    case 'silent':
-      return silentReporter;
     default:
       return unreachable(kind);
   }

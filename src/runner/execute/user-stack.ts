@@ -5,10 +5,19 @@
  * they were all there was to see.
  */
 
-/** The directory runcue's own code runs from (`dist/` when built, `src/` from source), as stack frames spell it. */
-const OWN_ROOT = ownRoot();
+/**
+ * The directory runcue's own code runs from (`dist/` when built, `src/` from source), as stack
+ * frames spell it; found on first use. Reading a stack numbers its lines, and a frame in the
+ * bundled engine made V8 scan its whole 600 KB source for line ends: ~2 ms of every start.
+ */
+let ownRootFound: { readonly root: string | undefined } | undefined;
 
 function ownRoot(): string | undefined {
+  ownRootFound ??= { root: findOwnRoot() };
+  return ownRootFound.root;
+}
+
+function findOwnRoot(): string | undefined {
   const here = frameLocation(new Error().stack?.split('\n')[1] ?? '');
   if (here === undefined) return undefined;
   const at = Math.max(here.lastIndexOf('/dist/'), here.lastIndexOf('/src/'));
@@ -25,7 +34,9 @@ function frameLocation(line: string): string | undefined {
 function isMachinery(line: string): boolean {
   const location = frameLocation(line);
   if (location === undefined) return false;
-  return location.startsWith('node:') || (OWN_ROOT !== undefined && location.startsWith(OWN_ROOT));
+  if (location.startsWith('node:')) return true;
+  const root = ownRoot();
+  return root !== undefined && location.startsWith(root);
 }
 
 /** `stack` without its trailing frames of runcue's code and Node's internals (the message and the user's frames stay). */

@@ -19,9 +19,15 @@ const ID = /^\d{8}-\d{6}-\d{3}-p\d+(-c\d+)?$/;
 
 /** The id of a run started at `startedAt` by process `pid` (and its watch `cycle`). */
 export function recordId(startedAt: number, pid: number, cycle?: number): string {
-  const iso = new Date(startedAt).toISOString(); // 2026-12-05T12:22:29.123Z
-  const stamp = `${iso.slice(0, 10).replaceAll('-', '')}-${iso.slice(11, 19).replaceAll(':', '')}-${iso.slice(20, 23)}`;
-  return `${stamp}-p${String(pid)}${cycle !== undefined ? `-c${String(cycle)}` : ''}`;
+  // From the UTC fields, not toISOString(): its first call in a process costs ~1 ms, on every build.
+  const t = new Date(startedAt);
+  const date = `${pad(t.getUTCFullYear(), 4)}${pad(t.getUTCMonth() + 1, 2)}${pad(t.getUTCDate(), 2)}`;
+  const time = `${pad(t.getUTCHours(), 2)}${pad(t.getUTCMinutes(), 2)}${pad(t.getUTCSeconds(), 2)}`;
+  return `${date}-${time}-${pad(t.getUTCMilliseconds(), 3)}-p${String(pid)}${cycle !== undefined ? `-c${String(cycle)}` : ''}`;
+}
+
+function pad(n: number, digits: number): string {
+  return String(n).padStart(digits, '0');
 }
 
 /**

@@ -22,6 +22,12 @@ describe('run record ids', () => {
   it('sort in start order as text, and name the process and the watch cycle', () => {
     expect(recordId(Date.UTC(2026, 11, 5, 9, 3, 7, 45), 123)).toBe('20261205-090307-045-p123');
     expect(recordId(Date.UTC(2026, 11, 5, 9, 3, 7, 45), 123, 4)).toBe('20261205-090307-045-p123-c4');
+    // The UTC time as toISOString spells it, for any date from year 1000 on.
+    for (const t of [0, Date.UTC(2024, 1, 29, 23, 59, 59, 999), Date.UTC(1000, 0, 1), Date.UTC(9999, 11, 31, 12), 1_796_658_220_357]) {
+      const iso = new Date(t).toISOString();
+      const digits = `${iso.slice(0, 10).replaceAll('-', '')}-${iso.slice(11, 19).replaceAll(':', '')}-${iso.slice(20, 23)}`;
+      expect(recordId(t, 7)).toBe(`${digits}-p7`);
+    }
     const ids = [T0 + 1000, T0 + 20, T0 + 3_600_000].map((t) => recordId(t, 1));
     expect([...ids].sort()).toEqual([ids[1], ids[0], ids[2]]);
   });
