@@ -254,8 +254,12 @@ function inputRemoved(fs: FileSystem, view: UnitView, failure: UnitFailure): Uni
 /** The files a successful attempt leaves as its own: those it wrote, and its concrete outputs that exist. */
 function writtenFiles(fs: FileSystem, outputs: readonly UnitPath[], files: readonly string[]): string[] {
   const only = outputs.length === 1 ? outputs[0] : undefined;
-  // One concrete output: what it wrote is that file, if it wrote anything.
-  if (only && !only.isGlob) return fs.stat(only.path)?.isFile() ? [only.path] : [];
+  // One concrete output: what it wrote is that file, if it wrote anything. outputsWritten
+  // statted it a moment ago: a file it found written is there (no second stat per unit).
+  if (only && !only.isGlob) {
+    if (files.length === 1 && files[0] === only.path) return [only.path];
+    return fs.stat(only.path)?.isFile() ? [only.path] : [];
+  }
   const concrete = outputs.filter((o) => !o.isGlob && statPath(fs, o.path)).map((o) => o.path);
   return [...new Set([...files, ...concrete])];
 }
