@@ -6,7 +6,8 @@
  * inline: a rehearsal of 10,000 units made ~30 such calls per unit. `Array.prototype.join` makes
  * one flat string, but costs three `+`, and V8 makes a shorter string flat anyway.
  */
-const CONS_MIN_LENGTH = 13;
+/** The length from which V8 makes `a + b` a cons string. */
+export const CONS_MIN_LENGTH = 13;
 
 /** `parts` as one string, flat whatever its length. */
 export function joinFlat(parts: readonly string[]): string {

@@ -7,7 +7,7 @@
  */
 import { globMatcher } from '../../patterns/glob-match.ts';
 import { expandBraces } from '../../patterns/glob-syntax.ts';
-import { joinFlat } from '../../flat-string.ts';
+import { CONS_MIN_LENGTH } from '../../flat-string.ts';
 import { err, ok, type Result } from '../../result.ts';
 
 /** Literal text around one `*`, nothing else a glob could read as syntax. */
@@ -28,8 +28,13 @@ export function namesFor(glob: string, count: number, stem = 'sim'): Result<stri
   const head = star < 0 ? simple : `${simple.slice(0, star)}${stem === '' ? '' : `${stem}-`}`;
   const tail = star < 0 ? '' : simple.slice(star + 1).replace(/\*/g, 's');
   const names: string[] = new Array<string>(count);
-  // Flat: a cheaper Map key (see flat-string.ts).
-  for (let i = 1; i <= count; i++) names[i - 1] = star < 0 ? simple : joinFlat([head, String(i).padStart(width, '0'), tail]);
+  // Flat: a cheaper Map key (see flat-string.ts). Every name has the same length, so whether
+  // joining is needed is decided once: this runs before anything is optimised, 10,000s of times.
+  const long = head.length + width + tail.length >= CONS_MIN_LENGTH;
+  for (let i = 1; i <= count; i++) {
+    const number = String(i).padStart(width, '0');
+    names[i - 1] = star < 0 ? simple : long ? [head, number, tail].join('') : head + number + tail;
+  }
   const matches = globMatcher(glob);
   // A glob whose only syntax is one `*` (`in/*.txt`) matches the numbered names all alike: the
   // `*` takes the stem and digits whatever they are, so the first name answers for the 10,000s.
