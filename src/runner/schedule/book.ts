@@ -197,7 +197,13 @@ export class Book {
       const unit = plan.graph.units.get(id);
       const st = this.status.get(id);
       if (unit && !isSettled(st)) this.unsettledByTask.set(unit.task, (this.unsettledByTask.get(unit.task) ?? 0) + 1);
-      if (st === undefined || st === 'waiting') this.updateRemaining(id, unit);
+      // A new unit that waits for nothing, with no listener to tell (most units of a first
+      // expansion): checkable at once, one table insert, not a move to waiting and another.
+      const free = st === undefined && unit && !unit.placeholder && this.listeners.length === 0 && !this.remaining.has(id);
+      if (free && (this.graph.deps.get(id)?.size ?? 0) === 0) {
+        this.status.add(id, 'checkable');
+        this.due.push(id);
+      } else if (st === undefined || st === 'waiting') this.updateRemaining(id, unit);
     });
   }
 
