@@ -146,22 +146,27 @@ async function processJob(c: JobContext): Promise<JobResult> {
   const controller = new AbortController();
   c.running.add(controller);
   let outcome: UnitRunOutcome;
+  // When the unit ended: read before its slots are released, so that its end is never later than
+  // the start of the unit that takes its slot next (the events' spans of a `concurrent: 1`
+  // service then never overlap; read after, they did by a few ms).
+  let endedAt: number;
   try {
     outcome = await runUnit(
       { view: view.value, attempt: data.attempt, signal: controller.signal, root: o.config.root },
       o.executorFor(task),
     );
   } finally {
+    endedAt = Date.now();
     c.running.delete(controller);
     // Not waited for: the outcome goes out at once, and a lost release ends with its lease.
     void c.slots.release(held);
   }
   // `time` is on Redis's clock, which may be a little ahead of this machine's.
-  const durationMs = Math.max(0, Date.now() - time);
+  const durationMs = Math.max(0, endedAt - time);
   if (o.signal.aborted) return putBack(c);
   switch (outcome.kind) {
     case 'done':
-      o.onEvent({ type: 'unit:done', time: Date.now(), ...base, durationMs, inputsChanged: outcome.inputsChanged, host: c.host });
+      o.onEvent({ type: 'unit:done', time: endedAt, ...base, durationMs, inputsChanged: outcome.inputsChanged, host: c.host });
       return {
         kind: 'done',
         host: c.host,
@@ -176,7 +181,7 @@ async function processJob(c: JobContext): Promise<JobResult> {
       const { failure, outputTail, removed } = outcome;
       o.onEvent({
         type: 'unit:fail',
-        time: Date.now(),
+        time: endedAt,
         ...base,
         durationMs,
         attempt: data.attempt,
