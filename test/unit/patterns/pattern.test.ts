@@ -242,6 +242,29 @@ describe('properties', () => {
     );
   });
 
+  it('a pattern of one wildcard matches what picomatch does, with a value of one non-empty segment', () => {
+    // Hostile shapes too: dots at segment starts, slashes in the value, the affixes overlapping.
+    const affix = fc.constantFrom('', 'in/', 'a/b-', '.x/', 'p.', 'in/.', 'x');
+    const path = fc
+      .array(fc.constantFrom('a', '.', '/', '-', 'x', 'in', 'p', '.txt', '/out', ' '), { maxLength: 8 })
+      .map((parts) => parts.join(''));
+    const tail = fc.constantFrom('', '.txt', '/out', '-', 'x', '.tar.gz');
+    fc.assert(
+      fc.property(affix, tail, path, fc.boolean(), (head, end, middle, wrap) => {
+        const pattern = p(`${head}{w}${end}`);
+        const candidate = wrap ? head + middle + end : middle;
+        // A listing never gives `.`, `..` or an empty segment (which picomatch never matches).
+        fc.pre(candidate.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..'));
+        const value = candidate.slice(head.length, candidate.length - end.length);
+        // picomatch lets `*` take a trailing slash (`/` ~ `*`); a listed file's path has none.
+        const oneSegment = value !== '' && !value.includes('/');
+        const expected = oneSegment && picomatch.isMatch(candidate, pattern.glob, PICOMATCH_OPTIONS) ? { w: value } : undefined;
+        expect(pattern.match(candidate), candidate).toEqual(expected);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('a concrete match also matches the glob form', () => {
     fc.assert(
       fc.property(fc.array(value, { minLength: 1, maxLength: 3 }), (values) => {
