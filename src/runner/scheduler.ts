@@ -19,13 +19,14 @@ import { RunQueue } from './queue.ts';
 import type { Stall } from './stall-watch.ts';
 import { defaultCheck, type CheckFailure } from './unit-check.ts';
 import { runUnitThen } from './execute/attempt.ts';
+import type { UnitFailure } from './events.ts';
 import type { LogStream } from './execute/executor.ts';
 import { attemptInfo } from './execute/unit-view.ts';
 import { Admission } from './schedule/admission.ts';
 import { Attempts } from './schedule/attempts.ts';
 import { Book } from './schedule/book.ts';
 import { CustomChecks } from './schedule/custom-checks.ts';
-import type { BuildResult, Pending, RunContext, RunState, SchedulerOptions } from './schedule/context.ts';
+import type { BuildResult, RunContext, RunState, SchedulerOptions } from './schedule/context.ts';
 import { blockStuck, diagnose, StallAlarm, type DiagnoseSources } from './schedule/diagnose.ts';
 import { holdOpen, listenAbort } from './schedule/lifetime.ts';
 import { Hooks } from './schedule/hooks.ts';
@@ -54,11 +55,11 @@ export class Scheduler {
   /** Only in a dry run. */
   private readonly recorder: PlanRecorder | undefined;
   private readonly state: RunState = { stopping: false, dirty: false, interrupted: undefined, stalled: undefined, reported: false };
-  private readonly pending = new Map<string, Pending>();
   private readonly queue = new RunQueue();
   private readonly expansions: ExpansionGate;
-  /** Each running unit's controller; an executor with a shared signal (sim) gets `stopAll`, aborted with the others. */
+  /** Each running unit's controller; a shared signal's (sim: `stopAll`) units are only counted. */
   private readonly running = new Map<string, AbortController>();
+  private sharedRunning = 0;
   private readonly stopAll = new AbortController();
   /** Units another runcue process is running: polled until it is done with them. */
   private readonly elsewhere: ElsewhereWaits;
@@ -89,9 +90,10 @@ export class Scheduler {
     this.recorder = options.dryRun ? new PlanRecorder(this.book) : undefined;
     this.elsewhere = new ElsewhereWaits(timers);
     this.checks = new CustomChecks(clock, timers, options.stuckWatch);
-    const busy = (): boolean => this.running.size > 0 || this.checks.count > 0;
+    const busy = (): boolean => this.running.size + this.sharedRunning > 0 || this.checks.count > 0;
     this.expansions = new ExpansionGate({ ...options, queue: this.queue, clock, timers, busy, wake: () => this.pump() });
-    const { book, ledger, hooks, queue, pending, state } = this;
+    const { book, ledger, hooks, queue, state } = this;
+    const { pending } = book;
     const loop = {
       now: () => this.now(),
       pump: () => this.pump(),
@@ -163,6 +165,7 @@ export class Scheduler {
     if (this.finished) return;
     this.state.stopping = true;
     for (const controller of this.running.values()) controller.abort(why);
+    if (this.sharedRunning > 0) this.stopAll.abort(why);
     this.elsewhere.cancelAll();
     this.attempts.cancelRetries();
     this.pump();
@@ -249,22 +252,12 @@ export class Scheduler {
 
   private onCheckFailed(unit: Unit, failure: CheckFailure, durationMs: number): void {
     const { check } = failure;
-    if (failure.why === 'stopped') {
-      // Stopped by a signal: the unit was never checked, so it did not start.
-      if (this.state.stalled === undefined) this.book.transition(unit.id, 'checkable');
-      else
-        this.attempts.fail(
-          unit,
-          { reason: 'stalled', message: `${this.state.stalled}; its ${check}() check had not settled` },
-          { attempt: 1, outputTail: '', removed: [], durationMs },
-        );
-      return;
-    }
-    this.attempts.fail(
-      unit,
-      { reason: 'check-error', check, message: failure.message },
-      { attempt: 1, outputTail: '', removed: [], durationMs },
-    );
+    // Stopped by a signal: the unit was never checked, so it did not start.
+    if (failure.why === 'stopped' && this.state.stalled === undefined) return this.book.transition(unit.id, 'checkable');
+    const stalled = `${this.state.stalled ?? ''}; its ${check}() check had not settled`;
+    const error: UnitFailure =
+      failure.why === 'stopped' ? { reason: 'stalled', message: stalled } : { reason: 'check-error', check, message: failure.message };
+    this.attempts.fail(unit, error, { attempt: 1, outputTail: '', removed: [], durationMs });
   }
 
   private startQueued(): void {
@@ -281,7 +274,7 @@ export class Scheduler {
   private start(id: string, services: readonly string[], startedAt: number): void {
     const unit = this.book.unit(id);
     const task = unit ? this.o.config.tasks.get(unit.task) : undefined;
-    const pending = this.pending.get(id);
+    const pending = this.book.pending.get(id);
     if (!unit || !task || !pending) return;
     const claim = this.o.inflight?.claim(unit);
     if (claim && !claim.ok) {
@@ -291,8 +284,10 @@ export class Scheduler {
     }
     this.book.transition(id, 'running');
     const executor = this.o.executorFor(task);
-    const controller = executor.sharedSignal ? this.stopAll : new AbortController();
-    this.running.set(id, controller);
+    const shared = executor.sharedSignal === true;
+    const controller = shared ? this.stopAll : new AbortController();
+    if (shared) this.sharedRunning++;
+    else this.running.set(id, controller);
     const { view, attempt } = pending;
     const command = view.run.kind === 'function' ? undefined : view.run.text;
     const facts = { task: unit.task, unit: id, attempt, reason: pending.reason, command };
@@ -305,19 +300,13 @@ export class Scheduler {
     // Before its snapshot in runUnit: a dynamic set starts empty of what this unit made last time.
     const cleared = clearRecordedOutputs(this.o.fs, unit);
     for (let i = 0; i < cleared.length; i++) this.ledger.cleared.push(cleared[i] as string);
-    const base = {
-      view,
-      attempt,
-      signal: controller.signal,
-      root: this.o.config.root,
-      fs: this.o.fs,
-      now: this.now,
-      isOrphan: this.isOrphan,
-    };
+    const { fs, config } = this.o;
+    const base = { view, attempt, signal: controller.signal, root: config.root, fs, now: this.now, isOrphan: this.isOrphan };
     const request =
       log || announced.onStart ? { ...base, ...(log ? { log } : {}), ...(announced.onStart ? { onStart: announced.onStart } : {}) } : base;
     runUnitThen(request, executor, (outcome) => {
-      this.running.delete(id);
+      if (shared) this.sharedRunning--;
+      else this.running.delete(id);
       this.o.limiter.release(services);
       // A queued unit's start is on Redis's clock, which may be a little ahead of this one's.
       this.attempts.ended(unit, task, pending, outcome, { durationMs: Math.max(0, this.now() - announced.startedAt()), command });
@@ -352,7 +341,14 @@ export class Scheduler {
   }
 
   private maybeFinish(): void {
-    if (this.finished || this.running.size > 0 || this.checks.count > 0 || this.attempts.backingOff > 0 || this.elsewhere.size > 0) return;
+    if (
+      this.finished ||
+      this.running.size + this.sharedRunning > 0 ||
+      this.checks.count > 0 ||
+      this.attempts.backingOff > 0 ||
+      this.elsewhere.size > 0
+    )
+      return;
     if (this.book.dueCount > 0 && !this.state.stopping) return;
     if (!this.state.stopping && this.queue.size > 0) return;
     if (this.state.dirty && !this.state.stopping) {

@@ -16,6 +16,7 @@ import type { Unit, UnitGraph } from '../../graph/unit.ts';
 import type { UnitPlan } from '../../graph/plan.ts';
 import type { Clock } from '../ports.ts';
 import type { BlockedReason, RunEvent, StaleReason, UnitFailure } from '../events.ts';
+import { Statuses, type PendingTable } from './statuses.ts';
 
 /** Where a unit is in its lifecycle (see the module comment). */
 export type Status =
@@ -77,30 +78,6 @@ const NO_DEPS: ReadonlySet<string> = new Set();
 /** Shared by the moves that say nothing more (most of them: three per unit of a no-op build). */
 const NO_NOTE: MoveNote = Object.freeze({});
 
-/**
- * Each unit's status, in a mutable slot: a move is one table lookup and a field write, not a
- * lookup and a store (five moves per unit that runs).
- */
-class Statuses {
-  private readonly slots = new Map<string, { status: Status }>();
-
-  slot(id: string): { status: Status } | undefined {
-    return this.slots.get(id);
-  }
-
-  get(id: string): Status | undefined {
-    return this.slots.get(id)?.status;
-  }
-
-  add(id: string, status: Status): void {
-    this.slots.set(id, { status });
-  }
-
-  delete(id: string): void {
-    this.slots.delete(id);
-  }
-}
-
 /** Whether a unit in status `st` has settled (its downstream may go on). */
 export function isSettled(st: Status | undefined): boolean {
   return st !== undefined && SETTLED.has(st);
@@ -131,6 +108,8 @@ export class Book {
   private readonly listeners: MoveListener[] = [];
   private readonly o: BookOptions;
   readonly counts = { built: 0, fresh: 0, failed: 0, blocked: 0 };
+  /** Each stale unit's pending record (in its status slot: see statuses.ts). */
+  readonly pending: PendingTable = this.status;
   /** Units a signal stopped while they ran (not counted as failed). */
   interrupted = 0;
   readonly failures: (UnitProblem & { error: UnitFailure })[] = [];
@@ -159,7 +138,7 @@ export class Book {
 
   /** The unit's status; undefined when it has none (not wanted yet, or forgotten). */
   statusOf(id: string): Status | undefined {
-    return this.status.get(id);
+    return this.status.status(id);
   }
 
   /** Listens to every move from now on. */
@@ -187,7 +166,7 @@ export class Book {
    * are counted again, and units without a status start waiting.
    */
   replace(plan: UnitPlan, forget: Iterable<string>): void {
-    for (const id of forget) this.status.delete(id);
+    for (const id of forget) this.status.forget(id);
     this.current = plan;
     this.unsettledByTask = new Map();
     // One pass, forEach, not for-of: run once over 10,000s of units, mostly before the
@@ -195,7 +174,7 @@ export class Book {
     // complete before any unit is checked (checkDue, later).
     plan.wanted.forEach((id) => {
       const unit = plan.graph.units.get(id);
-      const st = this.status.get(id);
+      const st = this.status.status(id);
       if (unit && !isSettled(st)) this.unsettledByTask.set(unit.task, (this.unsettledByTask.get(unit.task) ?? 0) + 1);
       // A new unit that waits for nothing, with no listener to tell (most units of a first
       // expansion): checkable at once, one table insert, not a move to waiting and another.
@@ -228,7 +207,7 @@ export class Book {
     if ((this.graph.deps.get(id)?.size ?? 0) === 0) return 0;
     let count = 0;
     for (const d of this.deps(id)) {
-      const st = this.status.get(d) ?? 'waiting';
+      const st = this.status.status(d) ?? 'waiting';
       if (BAD.has(st)) {
         this.transition(id, 'waiting');
         this.block(id, { kind: 'upstream_failed', upstream: d, message: `upstream ${d} ${st === 'failed' ? 'failed' : 'is blocked'}` });
@@ -249,7 +228,7 @@ export class Book {
   /** (plan) A dep of `id` that would run, if any (no array per checked unit: a no-op checks 100,000s). */
   upstreamWouldRun(id: string): string | undefined {
     if ((this.graph.deps.get(id)?.size ?? 0) === 0) return undefined;
-    for (const d of this.deps(id)) if (this.status.get(d) === 'would-run') return d;
+    for (const d of this.deps(id)) if (this.status.status(d) === 'would-run') return d;
     return undefined;
   }
 
@@ -266,7 +245,7 @@ export class Book {
     let next = 0;
     while (next < this.due.length && go()) {
       const id = this.due[next++] ?? '';
-      if (this.status.get(id) === 'checkable') check(id);
+      if (this.status.status(id) === 'checkable') check(id);
     }
     this.due.splice(0, next);
   }
@@ -286,13 +265,13 @@ export class Book {
   wakeParked(): void {
     // Called as each unit settles: nothing to iterate (or allocate) when nothing is parked.
     if (this.parked.size === 0) return;
-    for (const id of this.parked) if (this.status.get(id) === 'not-ready') this.makeCheckable(id);
+    for (const id of this.parked) if (this.status.status(id) === 'not-ready') this.makeCheckable(id);
     this.parked.clear();
   }
 
   /** Units still parked. */
   stillParked(): string[] {
-    return [...this.parked].filter((id) => this.status.get(id) === 'not-ready');
+    return [...this.parked].filter((id) => this.status.status(id) === 'not-ready');
   }
 
   /** Whether every task `task` runs after has settled. */
@@ -316,7 +295,7 @@ export class Book {
   /** Waiting `dependents` of a unit that settled count one dep less; those left with none are due. */
   private countDown(dependents: ReadonlySet<string>): void {
     for (const d of dependents) {
-      if (this.status.get(d) !== 'waiting' || !this.wanted.has(d)) continue;
+      if (this.status.status(d) !== 'waiting' || !this.wanted.has(d)) continue;
       const left = (this.remaining.get(d) ?? 1) - 1;
       this.remaining.set(d, left);
       if (left === 0) this.makeCheckable(d);
@@ -360,12 +339,12 @@ export class Book {
   private blockDownstream(id: string): void {
     for (const d of this.graph.dependents.get(id) ?? []) {
       if (!this.wanted.has(d)) continue;
-      const st = this.status.get(d);
+      const st = this.status.status(d);
       if (st === 'waiting' || st === 'checkable' || st === 'not-ready') {
         this.block(d, {
           kind: 'upstream_failed',
           upstream: id,
-          message: `upstream ${id} ${this.status.get(id) === 'failed' ? 'failed' : 'is blocked'}`,
+          message: `upstream ${id} ${this.status.status(id) === 'failed' ? 'failed' : 'is blocked'}`,
         });
       }
     }
@@ -381,7 +360,7 @@ export class Book {
   notStarted(): number {
     let n = 0;
     this.wanted.forEach((id) => {
-      const st = this.status.get(id) ?? 'waiting';
+      const st = this.status.status(id) ?? 'waiting';
       // The unit is looked up only for a status that counts (none, mostly, as a run ends).
       if (st === 'fresh' || st === 'done' || st === 'would-run' || st === 'failed' || st === 'blocked' || st === 'running') return;
       if (!this.unit(id)?.placeholder) n++;

@@ -20,6 +20,7 @@ import type { InputRewrite } from '../self-rewrite.ts';
 import type { Book, UnitProblem } from './book.ts';
 import type { Hooks } from './hooks.ts';
 import type { Ledger } from './ledger.ts';
+import type { PendingTable } from './statuses.ts';
 
 /** Everything one run of the scheduler works with. */
 export interface SchedulerOptions extends TargetPlan {
@@ -122,7 +123,7 @@ export interface RunContext {
   readonly ledger: Ledger;
   readonly hooks: Hooks;
   readonly queue: RunQueue;
-  readonly pending: Map<string, Pending>;
+  readonly pending: PendingTable;
   readonly state: RunState;
   now(): number;
   /** Runs the loop again (checks, starts, the end). */
