@@ -44,11 +44,17 @@ interface QueueWorker {
 
 let machines = 0;
 
-/** A worker; each on a "machine" of its own (RUNCUE_HOST) unless `env` says which. */
+/**
+ * A worker; each on a "machine" of its own (RUNCUE_HOST) unless `env` says which. Its job lock
+ * is BullMQ's 10 s (the default): a shorter one may lapse on a loaded machine (3 vitest workers
+ * on 2 cores lapsed a 2 s one), and BullMQ then gives the job to another worker while the first
+ * still runs it (its at-least-once delivery), which these tests would take for a unit run twice.
+ * Only the test of a killed worker shortens it, to see the job redelivered soon.
+ */
 function startWorker(args: readonly string[] = [], env: Record<string, string> = {}): QueueWorker {
   machines += 1;
   const child = rig.spawn(['worker', '--queue', redis.url, '--json', ...args], {
-    env: { RUNCUE_QUEUE_LOCK_MS: '2000', RUNCUE_HOST: `machine-${machines}`, ...env },
+    env: { RUNCUE_QUEUE_LOCK_MS: '10000', RUNCUE_HOST: `machine-${machines}`, ...env },
   });
   started.push(child);
   let out = '';
@@ -117,11 +123,9 @@ describe('runcue build --queue with three runcue workers', () => {
       };`,
       ...inputs(300),
     });
-    // BullMQ's own lock (10 s): a 2 s lock may lapse on a loaded machine, and BullMQ then gives
-    // the job to another worker while the first still runs it (its at-least-once delivery).
     // Two slots per worker, four for the service: whenever more than two units run, as at the
     // start, some run on another worker (one worker once took all 300 at load 8 with four slots).
-    const workers = await startWorkers(3, ['--concurrency', '2'], { RUNCUE_QUEUE_LOCK_MS: '10000' });
+    const workers = await startWorkers(3, ['--concurrency', '2']);
     const result = await rig.run(['build', '--queue', redis.url], { timeoutMs: 120_000 });
     expect(result.stderr).toContain('300 built');
     expect(result.code).toBe(0);
@@ -166,7 +170,8 @@ describe('runcue build --queue with three runcue workers', () => {
       };`,
       ...inputs(9),
     });
-    const workers = await startWorkers(3);
+    // A 2 s lock: the killed worker's job is redelivered about 2 s after, not 10.
+    const workers = await startWorkers(3, [], { RUNCUE_QUEUE_LOCK_MS: '2000' });
     const build = collect(rig.spawn(['build', '--queue', redis.url]), 120_000);
     // The victim: whichever worker starts a unit first (BullMQ may hand one worker nothing).
     const hasStarted = (w: QueueWorker): boolean => w.events().some((e) => e.type === 'unit:start');
