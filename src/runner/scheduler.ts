@@ -35,6 +35,7 @@ import { runOutcome } from './schedule/outcome.ts';
 import { PlanRecorder } from './schedule/plan-recorder.ts';
 import { ExpansionGate, mayFeedUnits, serviceInfo, taskCounts } from './schedule/replan.ts';
 import { replanFromFiles } from './schedule/orphan-inputs.ts';
+import { unmadeMissingInput } from './schedule/plan-inputs.ts';
 import { announceStart } from './schedule/start-event.ts';
 import { Verdicts } from './schedule/verdicts.ts';
 
@@ -231,7 +232,9 @@ export class Scheduler {
     // (plan) An upstream unit that would run makes this one stale, whatever its files say.
     const upstream = this.book.upstreamWouldRun(id);
     if (upstream !== undefined) {
-      this.verdicts.onChecked(unit, { kind: 'stale', reason: { kind: 'upstream', upstream }, inputs: new Map() });
+      const missing = unmadeMissingInput(unit, this.book.deps(id), (d) => this.book.unit(d), this.o.fs, this.isOrphan);
+      const reason = { kind: 'upstream', upstream } as const;
+      this.verdicts.onChecked(unit, missing ? { kind: 'missing-input', input: missing } : { kind: 'stale', reason, inputs: new Map() });
       return;
     }
     const force = this.o.force && this.o.selection.matches(unit);

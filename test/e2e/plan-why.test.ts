@@ -62,6 +62,52 @@ describe('plan', () => {
   });
 });
 
+describe('plan and build agree', () => {
+  it('on a unit whose upstream would run and whose other input exists nowhere: blocked, not "would run"', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: {
+        copy: { input: 'in/{n}.txt', output: 'out/{n}.txt', run: 'cp {input} {output}' },
+        merge: { input: ['out/{n}.txt', 'extra/{n}.cfg'], output: 'fin/{n}.txt', run: 'cat {inputs} > {output}' },
+        last: { input: 'fin/{n}.txt', output: 'z/{n}.txt', run: 'cp {input} {output}' },
+        fanin: { input: ['out/*.txt', 'notes/*.md'], output: 'all.txt', run: 'cat {inputs} > {output}' },
+      } };`,
+      'in/x.txt': 'x',
+    });
+    const plan = JSON.parse((await rig.run(['plan', '--json'])).stdout) as {
+      counts: Record<string, number>;
+      units: { unit: string; verdict: string; reason?: { kind: string; input?: string; message?: string } }[];
+    };
+    const verdicts = Object.fromEntries(plan.units.map((u) => [u.unit, [u.verdict, u.reason?.kind, u.reason?.input]]));
+    expect(verdicts).toEqual({
+      'copy[n=x]': ['run', 'missing-output', undefined],
+      'merge[n=x]': ['blocked', 'not_ready', 'extra/x.cfg'],
+      'last[n=x]': ['blocked', 'upstream_failed', undefined],
+      fanin: ['blocked', 'not_ready', 'notes/*.md'],
+    });
+    expect(plan.units.find((u) => u.unit === 'merge[n=x]')?.reason?.message).toBe(
+      'merge[n=x] waits for extra/x.cfg: no file matches and no task produces it',
+    );
+    const build = await rig.run(['build', '--keep-going', '--json']);
+    expect(build.code).toBe(1);
+    const blocked = build.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; unit?: string })
+      .filter((e) => e.type === 'unit:blocked')
+      .map((e) => e.unit)
+      .sort();
+    expect(blocked).toEqual(['fanin', 'last[n=x]', 'merge[n=x]']);
+    // With the input there, the plan runs them all, each after what it waits for.
+    rig.write({ 'extra/x.cfg': 'c', 'notes/a.md': 'n' });
+    rig.remove('out/x.txt');
+    const again = await rig.run(['plan']);
+    expect(again.stdout).toMatch(/merge\[n=x\]\s+copy\[n=x\] runs first/);
+    expect(again.stdout).toMatch(/fanin\s+copy\[n=x\] runs first/);
+    expect(again.stdout).toContain('plan: 4 to run');
+  });
+});
+
 describe('why', () => {
   it('tells a unit story: inputs, producers, the mtime comparison and the verdict', async () => {
     project();
