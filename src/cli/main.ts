@@ -63,6 +63,10 @@ function setFlags(command: string | undefined): void {
   // more than they gained (single_queue, 10,000 units: 14% fewer instructions beyond a 1-unit
   // run, 1.13x wall; 50,000: 1.13x wall). Maglev still compiles them.
   if (command === 'build' || command === 'watch' || command === 'sim') setV8Flag('turbofan', '--no-turbofan', '--turbofan');
+  // A rehearsal's hot code gets Maglev's code sooner without inlining: Maglev compiles on the
+  // other core, and at 10,000 units its ~200 compiles (150 ms, inlining included) ended after
+  // much of the run had gone by unoptimised (10,000 units 1.05-1.07x wall; 50,000 the same).
+  if (command === 'sim') setV8Flag('maglev-inlining', '--no-maglev-inlining', '--maglev-inlining');
 }
 
 /** Runs runcue with `argv` (as `process.argv`: node, script, then the arguments) and sets the exit code. */
