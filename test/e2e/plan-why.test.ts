@@ -62,6 +62,36 @@ describe('plan', () => {
   });
 });
 
+interface PlanDoc {
+  counts: Record<string, number>;
+  units: { unit: string; verdict: string; reason?: { kind: string; input?: string; message?: string } }[];
+}
+
+/** Each unit's plan verdict and reason kind (`run:upstream`, `blocked:not_ready`, `fresh`). */
+async function planVerdicts(args: readonly string[] = []): Promise<Record<string, string>> {
+  const plan = JSON.parse((await rig.run(['plan', '--json', ...args])).stdout) as PlanDoc;
+  return Object.fromEntries(plan.units.map((u) => [u.unit, u.reason ? `${u.verdict}:${u.reason.kind}` : u.verdict]));
+}
+
+/** What `build --keep-going` did to each unit, in the plan's words (`run`, `fresh`, `blocked:KIND`). */
+async function buildVerdicts(args: readonly string[] = []): Promise<Record<string, string>> {
+  const build = await rig.run(['build', '--keep-going', '--json', ...args]);
+  const story: Record<string, string> = {};
+  for (const line of build.stdout.trim().split('\n')) {
+    const e = JSON.parse(line) as { type: string; unit?: string; reason?: { kind: string } };
+    if (e.unit === undefined) continue;
+    if (e.type === 'unit:start') story[e.unit] = 'run';
+    else if (e.type === 'unit:skip') story[e.unit] = 'fresh';
+    else if (e.type === 'unit:blocked') story[e.unit] = `blocked:${e.reason?.kind ?? ''}`;
+  }
+  return story;
+}
+
+/** A plan's verdicts with the stale reason dropped from `run`: build says only that a unit started. */
+function asBuildSees(plan: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(plan).map(([unit, v]) => [unit, v.startsWith('run:') ? 'run' : v]));
+}
+
 describe('plan and build agree', () => {
   it('on a unit whose upstream would run and whose other input exists nowhere: blocked, not "would run"', async () => {
     rig = new Rig();
@@ -105,6 +135,25 @@ describe('plan and build agree', () => {
     expect(again.stdout).toMatch(/merge\[n=x\]\s+copy\[n=x\] runs first/);
     expect(again.stdout).toMatch(/fanin\s+copy\[n=x\] runs first/);
     expect(again.stdout).toContain('plan: 4 to run');
+  });
+
+  it('on a unit that runs after a task with a blocked unit: upstream_failed in both, whatever settles later', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: {
+        copy: { input: 'in/{n}.txt', output: 'a/{n}.txt', run: 'cp {input} {output}' },
+        merge: { input: ['a/{n}.txt', 'b/{n}.txt'], output: 'm/{n}.txt', run: 'cat {inputs} > {output}' },
+        later: { input: 'in/{n}.txt', output: 'j/{n}.txt', run: 'cp {input} {output}', after: ['merge'] },
+      } };`,
+      'in/x.txt': 'x',
+    });
+    const plan = await planVerdicts();
+    expect(plan).toEqual({
+      'copy[n=x]': 'run:missing-output',
+      'merge[n=x]': 'blocked:not_ready',
+      'later[n=x]': 'blocked:upstream_failed',
+    });
+    expect(await buildVerdicts()).toEqual(asBuildSees(plan));
   });
 });
 
