@@ -155,6 +155,30 @@ describe('plan and build agree', () => {
     });
     expect(await buildVerdicts()).toEqual(asBuildSees(plan));
   });
+
+  it('on a consumer of a dynamic producer that reruns while another producer settles: it waits for its producer, not blocked', async () => {
+    rig = new Rig();
+    // split[n=y] ends only after copy[n=x,p=p1] ran, so the expansion after split[n=x] happens
+    // while split[n=y] runs, having cleared the part it made last time.
+    const waitForX = 'i=0; while [ ! -e f/x/p1.txt ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done';
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: {
+        split: { input: 'in/{n}.txt', output: 'parts/{n}/*.txt', run: 'if [ {n} = y ]; then ${waitForX}; fi; mkdir -p parts/{n}; cp {input} parts/{n}/p1.txt' },
+        copy: { input: 'parts/{n}/{p}.txt', output: 'f/{n}/{p}.txt', run: 'cp {input} {output}' },
+      } };`,
+      'in/x.txt': 'x',
+      'in/y.txt': 'y',
+    });
+    expect((await rig.run(['build'])).code).toBe(0);
+    const plan = await planVerdicts(['--force']);
+    expect(plan).toEqual({
+      'split[n=x]': 'run:forced',
+      'split[n=y]': 'run:forced',
+      'copy[n=x,p=p1]': 'run:upstream',
+      'copy[n=y,p=p1]': 'run:upstream',
+    });
+    expect(await buildVerdicts(['--force'])).toEqual(asBuildSees(plan));
+  });
 });
 
 describe('why', () => {
