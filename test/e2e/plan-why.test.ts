@@ -156,6 +156,37 @@ describe('plan and build agree', () => {
     expect(await buildVerdicts()).toEqual(asBuildSees(plan));
   });
 
+  it('on a unit that runs after a task whose units a dynamic producer will discover: waiting, not blocked', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: {
+        split: { input: 'in/{n}.txt', output: 'parts/{n}/*.txt', run: 'mkdir -p parts/{n}; cp {input} parts/{n}/p1.txt' },
+        copy: { input: 'parts/{n}/{p}.txt', output: 'f/{n}/{p}.txt', run: 'cp {input} {output}' },
+        all: { input: 'f/**/*.txt', output: 'all.txt', run: 'cat {inputs} > {output}' },
+        later: { input: 'in/{n}.txt', output: 'j/{n}.txt', run: 'cp {input} {output}', after: ['all'] },
+        check: { input: 'in/{n}.txt', output: 'k/{n}.txt', run: 'cp {input} {output}', ready: () => false },
+        report: { input: 'in/{n}.txt', output: 'r/{n}.txt', run: 'cp {input} {output}', after: ['check'] },
+      } };`,
+      'in/x.txt': 'x',
+    });
+    const plan = await planVerdicts();
+    expect(plan).toEqual({
+      'split[n=x]': 'run:missing-output',
+      all: 'waiting:not_ready',
+      'later[n=x]': 'waiting:not_ready',
+      'check[n=x]': 'blocked:not_ready',
+      'report[n=x]': 'blocked:upstream_failed',
+    });
+    const text = await rig.run(['plan']);
+    expect(text.stdout).toMatch(/later\[n=x\]\s+later\[n=x\] waits for all \(after\)/);
+    expect(await buildVerdicts()).toEqual({
+      ...asBuildSees(plan),
+      'copy[n=x,p=p1]': 'run',
+      all: 'run',
+      'later[n=x]': 'run',
+    });
+  });
+
   it('on a consumer of a dynamic producer that reruns while another producer settles: it waits for its producer, not blocked', async () => {
     rig = new Rig();
     // split[n=y] ends only after copy[n=x,p=p1] ran, so the expansion after split[n=x] happens
