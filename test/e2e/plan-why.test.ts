@@ -164,8 +164,6 @@ describe('plan and build agree', () => {
         copy: { input: 'parts/{n}/{p}.txt', output: 'f/{n}/{p}.txt', run: 'cp {input} {output}' },
         all: { input: 'f/**/*.txt', output: 'all.txt', run: 'cat {inputs} > {output}' },
         later: { input: 'in/{n}.txt', output: 'j/{n}.txt', run: 'cp {input} {output}', after: ['all'] },
-        check: { input: 'in/{n}.txt', output: 'k/{n}.txt', run: 'cp {input} {output}', ready: () => false },
-        report: { input: 'in/{n}.txt', output: 'r/{n}.txt', run: 'cp {input} {output}', after: ['check'] },
       } };`,
       'in/x.txt': 'x',
     });
@@ -174,8 +172,6 @@ describe('plan and build agree', () => {
       'split[n=x]': 'run:missing-output',
       all: 'waiting:not_ready',
       'later[n=x]': 'waiting:not_ready',
-      'check[n=x]': 'blocked:not_ready',
-      'report[n=x]': 'blocked:upstream_failed',
     });
     const text = await rig.run(['plan']);
     expect(text.stdout).toMatch(/later\[n=x\]\s+later\[n=x\] waits for all \(after\)/);
@@ -185,6 +181,35 @@ describe('plan and build agree', () => {
       all: 'run',
       'later[n=x]': 'run',
     });
+  });
+
+  it('on a unit whose ready() is false while other units would run: waiting (build asks again), blocked when none would', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `import { existsSync } from 'node:fs';
+      import { join } from 'node:path';
+      export default { tasks: {
+        copy: { input: 'in/{n}.txt', output: 'c/{n}.txt', run: 'cp {input} {output}' },
+        gated: { input: 'in/{n}.txt', output: 'g/{n}.txt', run: 'cp {input} {output}',
+          ready: (u) => existsSync(join(import.meta.dirname, 'c', u.wildcards.n + '.txt')) },
+        report: { input: 'in/{n}.txt', output: 'r/{n}.txt', run: 'cp {input} {output}', after: ['gated'] },
+      } };`,
+      'in/x.txt': 'x',
+    });
+    const plan = await planVerdicts();
+    expect(plan).toEqual({ 'copy[n=x]': 'run:missing-output', 'gated[n=x]': 'waiting:not_ready', 'report[n=x]': 'waiting:not_ready' });
+    expect((await rig.run(['plan'])).stdout).toMatch(/gated\[n=x\]\s+gated\[n=x\] is not ready yet: ready\(\) returned false/);
+    expect(await buildVerdicts()).toEqual({ 'copy[n=x]': 'run', 'gated[n=x]': 'run', 'report[n=x]': 'run' });
+    // With nothing left to run first, a ready() that stays false blocks (and what runs after it),
+    // in the plan as in the build.
+    rig.write({ 'in/y.txt': 'y' });
+    const again = await planVerdicts(['report[n=x]']);
+    expect(again).toEqual({
+      'gated[n=x]': 'fresh',
+      'gated[n=y]': 'blocked:not_ready',
+      'report[n=x]': 'blocked:upstream_failed',
+    });
+    expect(await buildVerdicts(['report[n=x]'])).toEqual(again);
   });
 
   it('on a consumer of a dynamic producer that reruns while another producer settles: it waits for its producer, not blocked', async () => {

@@ -51,7 +51,7 @@ function reasonFor(sources: DiagnoseSources, unit: Unit): BlockedReason | undefi
       const task = sources.config.tasks.get(unit.task);
       if (task && !book.afterSettled(task))
         return { kind: 'not_ready', input: '', message: `${id} waits for ${task.after.join(', ')} (after)` };
-      return { kind: 'not_ready', input: '', message: 'waits for its ready() check' };
+      return { kind: 'not_ready', input: '', message: `${id} is not ready yet: ready() returned false` };
     }
     case 'queued': {
       const uses = sources.config.tasks.get(unit.task)?.uses ?? ['cpu'];
@@ -101,12 +101,15 @@ function waitingReason(book: Book, unit: Unit): BlockedReason | undefined {
  * false; that wakes the units parked on `after` their task, so it returns true: check those again
  * (they are blocked as upstream_failed then). Units that still wait on `after` tasks are blocked
  * next, except in a plan (`planning`): there they, like the units behind one that would run,
- * wait on work that would run first, and the plan reports them as waiting.
+ * wait on work that would run first, and the plan reports them as waiting (so are units whose
+ * `ready()` is false while some unit would run: a build asks again as each one finishes).
  */
 export function blockStuck(sources: DiagnoseSources, options: { readonly planning: boolean }): boolean {
   const { book, config } = sources;
   const parked = book.stillParked().map((id) => ({ id, task: config.tasks.get(book.unit(id)?.task ?? '') }));
   const notReady = parked.filter(({ task }) => task && book.afterSettled(task));
+  // A build asks ready() again as each unit finishes: behind units that would run, they wait.
+  if (options.planning && notReady.length > 0 && someWouldRun(book)) return false;
   for (const { id } of notReady) book.block(id, { kind: 'not_ready', input: '', message: `${id} is not ready: ready() returned false` });
   if (notReady.length > 0) return true;
   if (options.planning) return false;
@@ -118,6 +121,11 @@ export function blockStuck(sources: DiagnoseSources, options: { readonly plannin
   for (const b of diagnose(sources)) {
     if (book.statusOf(b.unit) === 'waiting') book.block(b.unit, b.reason);
   }
+  return false;
+}
+
+function someWouldRun(book: Book): boolean {
+  for (const id of book.wanted) if (book.statusOf(id) === 'would-run') return true;
   return false;
 }
 
