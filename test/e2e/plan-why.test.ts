@@ -164,6 +164,7 @@ describe('plan and build agree', () => {
         copy: { input: 'parts/{n}/{p}.txt', output: 'f/{n}/{p}.txt', run: 'cp {input} {output}' },
         all: { input: 'f/**/*.txt', output: 'all.txt', run: 'cat {inputs} > {output}' },
         later: { input: 'in/{n}.txt', output: 'j/{n}.txt', run: 'cp {input} {output}', after: ['all'] },
+        first: { input: ['in/{n}.txt', 'f/{n}/p1.txt'], output: 'w/{n}.txt', run: 'cat {inputs} > {output}' },
       } };`,
       'in/x.txt': 'x',
     });
@@ -172,7 +173,13 @@ describe('plan and build agree', () => {
       'split[n=x]': 'run:missing-output',
       all: 'waiting:not_ready',
       'later[n=x]': 'waiting:not_ready',
+      'first[n=x]': 'waiting:not_ready',
     });
+    // It names the input the undiscovered units would make, not the first input it has.
+    const doc = JSON.parse((await rig.run(['plan', '--json'])).stdout) as PlanDoc;
+    expect(doc.units.find((u) => u.unit === 'first[n=x]')?.reason?.message).toBe(
+      'waits for f/x/p1.txt from the units copy[n=x,p=*] will discover',
+    );
     const text = await rig.run(['plan']);
     expect(text.stdout).toMatch(/later\[n=x\]\s+later\[n=x\] waits for all \(after\)/);
     expect(await buildVerdicts()).toEqual({
@@ -180,6 +187,7 @@ describe('plan and build agree', () => {
       'copy[n=x,p=p1]': 'run',
       all: 'run',
       'later[n=x]': 'run',
+      'first[n=x]': 'run',
     });
   });
 

@@ -10,6 +10,7 @@ import type { BlockedReason, BlockedUnit } from '../events.ts';
 import type { Clock, TimerHandle, Timers } from '../ports.ts';
 import { StallWatch, type Stall, type StallLimits } from '../stall-watch.ts';
 import { isSettled, type Book } from './book.ts';
+import { couldMake } from './plan-inputs.ts';
 
 /** What the diagnosis reads besides the book: the loop's waits, by unit. */
 export interface DiagnoseSources {
@@ -89,7 +90,7 @@ function waitingReason(book: Book, unit: Unit): BlockedReason | undefined {
     const ds = book.statusOf(d) ?? 'waiting';
     if (isSettled(ds)) continue;
     const producer = book.unit(d);
-    const input = unit.inputs.find((i) => producer?.outputs.some((o) => o.path === i.path || o.isGlob || i.isGlob))?.path ?? '';
+    const input = unit.inputs.find((i) => producer?.outputs.some((o) => couldMake(o, i)))?.path ?? '';
     const what = producer?.placeholder ? `the units ${d} will discover` : `${d} (${ds})`;
     return { kind: 'not_ready', input, producer: d, message: `waits for ${input || 'its inputs'} from ${what}` };
   }

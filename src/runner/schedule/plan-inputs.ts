@@ -26,6 +26,7 @@ export function unmadeMissingInput(
   return undefined;
 }
 
-function couldMake(output: UnitPath, input: UnitPath): boolean {
+/** Whether `output` is, or (a glob on either side) could be, the file `input` names. */
+export function couldMake(output: UnitPath, input: UnitPath): boolean {
   return output.isGlob || input.isGlob ? globsIntersect(output.path, input.path) : output.path === input.path;
 }
