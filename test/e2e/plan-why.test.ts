@@ -220,6 +220,22 @@ describe('plan and build agree', () => {
     expect(await buildVerdicts(['report[n=x]'])).toEqual(again);
   });
 
+  it('on a unit reading a file in a directory output that would be rebuilt: it runs after it, not blocked', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: {
+        site: { input: 'src/*.txt', output: 'site', run: 'mkdir -p site && cat {inputs} > site/index.html' },
+        pub: { input: 'site/index.html', output: 'pub.txt', run: 'cp {input} {output}' },
+      } };`,
+      'src/a.txt': 'a',
+      'site/old.html': 'old',
+    });
+    rig.age(['site/old.html', 'site'], -60_000);
+    const plan = await planVerdicts();
+    expect(plan).toEqual({ site: 'run:input-newer', pub: 'run:upstream' });
+    expect(await buildVerdicts()).toEqual(asBuildSees(plan));
+  });
+
   it('on a consumer of a dynamic producer that reruns while another producer settles: it waits for its producer, not blocked', async () => {
     rig = new Rig();
     // split[n=y] ends only after copy[n=x,p=p1] ran, so the expansion after split[n=x] happens
