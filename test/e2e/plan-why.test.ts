@@ -236,6 +236,21 @@ describe('plan and build agree', () => {
     expect(await buildVerdicts()).toEqual(asBuildSees(plan));
   });
 
+  it('on a target that reads a file in a directory output: the directory is built first', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: {
+        site: { input: 'src/*.txt', output: 'site', run: 'mkdir -p site && cat {inputs} > site/index.html' },
+        pub: { input: 'site/index.html', output: 'pub.txt', run: 'cp {input} {output}' },
+      } };`,
+      'src/a.txt': 'a',
+    });
+    const plan = await planVerdicts(['pub']);
+    expect(plan).toEqual({ site: 'run:missing-output', pub: 'run:upstream' });
+    expect(await buildVerdicts(['pub'])).toEqual(asBuildSees(plan));
+    expect((await rig.run(['graph'])).stdout).toContain('"site" -> "pub"');
+  });
+
   it('on a consumer of a dynamic producer that reruns while another producer settles: it waits for its producer, not blocked', async () => {
     rig = new Rig();
     // split[n=y] ends only after copy[n=x,p=p1] ran, so the expansion after split[n=x] happens
