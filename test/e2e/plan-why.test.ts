@@ -251,6 +251,22 @@ describe('plan and build agree', () => {
     expect((await rig.run(['graph'])).stdout).toContain('"site" -> "pub"');
   });
 
+  it('after a unit whose custom check throws: every unit is listed, as build --keep-going takes it', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: {
+        a: { input: 'in/{n}.txt', output: 'a/{n}.txt', run: 'cp {input} {output}', stale: () => { throw new Error('boom'); } },
+        b: { input: 'a/{n}.txt', output: 'b/{n}.txt', run: 'cp {input} {output}' },
+        c: { input: 'in/{n}.txt', output: 'c/{n}.txt', run: 'cp {input} {output}', after: ['a'] },
+      } };`,
+      'in/x.txt': 'x',
+    });
+    const plan = await planVerdicts();
+    expect(plan).toEqual({ 'a[n=x]': 'fails', 'b[n=x]': 'blocked:upstream_failed', 'c[n=x]': 'blocked:upstream_failed' });
+    expect(await buildVerdicts()).toEqual({ 'b[n=x]': 'blocked:upstream_failed', 'c[n=x]': 'blocked:upstream_failed' });
+    expect((await rig.run(['why', 'c[n=x]'])).stdout).toContain('verdict: blocked: a[n=x] (of a task it runs after) did not finish');
+  });
+
   it('on a consumer of a dynamic producer that reruns while another producer settles: it waits for its producer, not blocked', async () => {
     rig = new Rig();
     // split[n=y] ends only after copy[n=x,p=p1] ran, so the expansion after split[n=x] happens
