@@ -57,7 +57,7 @@ function consumes(consumer: ResolvedTask, producer: ResolvedTask): boolean {
 }
 
 /** The directories above what `glob` names: `site`, `site/a` for `site/a/index.html`. */
-function dirsAbove(glob: string): string[] {
+export function dirsAbove(glob: string): string[] {
   const dirs: string[] = [];
   for (let cut = glob.indexOf('/'); cut > 0; cut = glob.indexOf('/', cut + 1)) dirs.push(glob.slice(0, cut));
   return dirs;

@@ -249,6 +249,11 @@ describe('plan and build agree', () => {
     expect(plan).toEqual({ site: 'run:missing-output', pub: 'run:upstream' });
     expect(await buildVerdicts(['pub'])).toEqual(asBuildSees(plan));
     expect((await rig.run(['graph'])).stdout).toContain('"site" -> "pub"');
+    // Without its upstream, it says which task would make the file.
+    rig.remove('site/index.html');
+    expect((await rig.run(['plan', '--no-deps', 'pub'])).stdout).toContain(
+      'pub waits for site/index.html: no file matches; task site would produce it, but --no-deps builds no upstream',
+    );
   });
 
   it('after a unit whose custom check throws: every unit is listed, as build --keep-going takes it', async () => {
