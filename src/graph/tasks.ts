@@ -1,7 +1,7 @@
 /**
  * The task graph: which tasks may consume what other tasks produce. An edge `a -> b` exists when
  * an output pattern of `a` could match an input pattern of `b` (pattern intersection, so it is
- * known before any file exists) or `b` lists `a` in `after`. Pure.
+ * known before any file exists), or a directory above it, or `b` lists `a` in `after`. Pure.
  */
 import { globsIntersect } from '../patterns/glob-intersect.ts';
 import type { ResolvedConfig, ResolvedInput, ResolvedTask } from '../config/resolved.ts';
@@ -47,9 +47,20 @@ function consumes(consumer: ResolvedTask, producer: ResolvedTask): boolean {
     if (glob === undefined) continue;
     for (const output of producer.outputs) {
       if (globsIntersect(output.pattern.glob, glob)) return true;
+      // A concrete output may be a directory above the input (`site` for `site/index.html`), as
+      // unit edges have it (output-index.ts); a task never waits for itself.
+      if (!output.pattern.isGlob && producer !== consumer && dirsAbove(glob).some((dir) => globsIntersect(output.pattern.glob, dir)))
+        return true;
     }
   }
   return false;
+}
+
+/** The directories above what `glob` names: `site`, `site/a` for `site/a/index.html`. */
+export function dirsAbove(glob: string): string[] {
+  const dirs: string[] = [];
+  for (let cut = glob.indexOf('/'); cut > 0; cut = glob.indexOf('/', cut + 1)) dirs.push(glob.slice(0, cut));
+  return dirs;
 }
 
 /** Orders the tasks and finds their edges, or the first cycle among them. */

@@ -156,7 +156,7 @@ export async function build(options: BuildOptions): Promise<Result<BuildResult, 
           store: options.rateStore ?? createWarningRateStore(config.root, runWarning(listener, now)),
         }),
     force: options.force ?? false,
-    keepGoing: options.keepGoing ?? false,
+    keepGoing: (options.keepGoing ?? false) || (options.dryRun ?? false), // a plan tells every unit's fate
     noDeps: options.noDeps ?? false,
     verbose: options.verbose ?? false,
     killGraceMs,

@@ -6,13 +6,18 @@
 import { bindFromGlob, globsIntersect } from '../patterns/glob-intersect.ts';
 import type { ResolvedConfig } from '../config/resolved.ts';
 import type { Unit } from '../graph/unit.ts';
+import { dirsAbove } from '../graph/tasks.ts';
 
 export function missingInputMessage(config: ResolvedConfig, unit: Unit, input: string, noDeps = false): string {
   // An input function that threw or returned no usable path (expand.ts): that is the whole story.
   if (input.startsWith('(input ') && input.endsWith(')')) return `${unit.id} waits for ${input.slice(1, -1)}`;
   for (const task of config.tasks.values()) {
     if (task.name === unit.task) continue;
-    const output = task.outputs.find((o) => globsIntersect(o.pattern.glob, input));
+    // Its output may also be a directory above the input (`site` for `site/index.html`).
+    const output = task.outputs.find(
+      (o) =>
+        globsIntersect(o.pattern.glob, input) || (!o.pattern.isGlob && dirsAbove(input).some((d) => globsIntersect(o.pattern.glob, d))),
+    );
     if (!output) continue;
     // Its units were left out on purpose: whether it has one for this input is not known here.
     if (noDeps)

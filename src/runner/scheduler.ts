@@ -358,7 +358,8 @@ export class Scheduler {
       this.pump();
       return;
     }
-    if (!this.state.stopping) blockStuck(this.diagnosis, { planning: this.recorder !== undefined });
+    // Blocking units parked on ready() wakes those parked on `after` them: check those first.
+    if (!this.state.stopping && blockStuck(this.diagnosis, { planning: this.recorder !== undefined })) return this.pump();
     if (this.recorder) this.recorder.finish(diagnose(this.diagnosis).filter((b) => this.book.statusOf(b.unit) !== 'blocked'));
     this.finished = true;
     // Units stopped between attempts (a retry's backoff, a push-back) still hold their records.

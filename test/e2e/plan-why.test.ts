@@ -62,6 +62,36 @@ describe('plan', () => {
   });
 });
 
+interface PlanDoc {
+  counts: Record<string, number>;
+  units: { unit: string; verdict: string; reason?: { kind: string; input?: string; message?: string } }[];
+}
+
+/** Each unit's plan verdict and reason kind (`run:upstream`, `blocked:not_ready`, `fresh`). */
+async function planVerdicts(args: readonly string[] = []): Promise<Record<string, string>> {
+  const plan = JSON.parse((await rig.run(['plan', '--json', ...args])).stdout) as PlanDoc;
+  return Object.fromEntries(plan.units.map((u) => [u.unit, u.reason ? `${u.verdict}:${u.reason.kind}` : u.verdict]));
+}
+
+/** What `build --keep-going` did to each unit, in the plan's words (`run`, `fresh`, `blocked:KIND`). */
+async function buildVerdicts(args: readonly string[] = []): Promise<Record<string, string>> {
+  const build = await rig.run(['build', '--keep-going', '--json', ...args]);
+  const story: Record<string, string> = {};
+  for (const line of build.stdout.trim().split('\n')) {
+    const e = JSON.parse(line) as { type: string; unit?: string; reason?: { kind: string } };
+    if (e.unit === undefined) continue;
+    if (e.type === 'unit:start') story[e.unit] = 'run';
+    else if (e.type === 'unit:skip') story[e.unit] = 'fresh';
+    else if (e.type === 'unit:blocked') story[e.unit] = `blocked:${e.reason?.kind ?? ''}`;
+  }
+  return story;
+}
+
+/** A plan's verdicts with the stale reason dropped from `run`: build says only that a unit started. */
+function asBuildSees(plan: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(plan).map(([unit, v]) => [unit, v.startsWith('run:') ? 'run' : v]));
+}
+
 describe('plan and build agree', () => {
   it('on a unit whose upstream would run and whose other input exists nowhere: blocked, not "would run"', async () => {
     rig = new Rig();
@@ -105,6 +135,165 @@ describe('plan and build agree', () => {
     expect(again.stdout).toMatch(/merge\[n=x\]\s+copy\[n=x\] runs first/);
     expect(again.stdout).toMatch(/fanin\s+copy\[n=x\] runs first/);
     expect(again.stdout).toContain('plan: 4 to run');
+  });
+
+  it('on a unit that runs after a task with a blocked unit: upstream_failed in both, whatever settles later', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: {
+        copy: { input: 'in/{n}.txt', output: 'a/{n}.txt', run: 'cp {input} {output}' },
+        merge: { input: ['a/{n}.txt', 'b/{n}.txt'], output: 'm/{n}.txt', run: 'cat {inputs} > {output}' },
+        later: { input: 'in/{n}.txt', output: 'j/{n}.txt', run: 'cp {input} {output}', after: ['merge'] },
+      } };`,
+      'in/x.txt': 'x',
+    });
+    const plan = await planVerdicts();
+    expect(plan).toEqual({
+      'copy[n=x]': 'run:missing-output',
+      'merge[n=x]': 'blocked:not_ready',
+      'later[n=x]': 'blocked:upstream_failed',
+    });
+    expect(await buildVerdicts()).toEqual(asBuildSees(plan));
+  });
+
+  it('on a unit that runs after a task whose units a dynamic producer will discover: waiting, not blocked', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: {
+        split: { input: 'in/{n}.txt', output: 'parts/{n}/*.txt', run: 'mkdir -p parts/{n}; cp {input} parts/{n}/p1.txt' },
+        copy: { input: 'parts/{n}/{p}.txt', output: 'f/{n}/{p}.txt', run: 'cp {input} {output}' },
+        all: { input: 'f/**/*.txt', output: 'all.txt', run: 'cat {inputs} > {output}' },
+        later: { input: 'in/{n}.txt', output: 'j/{n}.txt', run: 'cp {input} {output}', after: ['all'] },
+        first: { input: ['in/{n}.txt', 'f/{n}/p1.txt'], output: 'w/{n}.txt', run: 'cat {inputs} > {output}' },
+      } };`,
+      'in/x.txt': 'x',
+    });
+    const plan = await planVerdicts();
+    expect(plan).toEqual({
+      'split[n=x]': 'run:missing-output',
+      all: 'waiting:not_ready',
+      'later[n=x]': 'waiting:not_ready',
+      'first[n=x]': 'waiting:not_ready',
+    });
+    // It names the input the undiscovered units would make, not the first input it has.
+    const doc = JSON.parse((await rig.run(['plan', '--json'])).stdout) as PlanDoc;
+    expect(doc.units.find((u) => u.unit === 'first[n=x]')?.reason?.message).toBe(
+      'waits for f/x/p1.txt from the units copy[n=x,p=*] will discover',
+    );
+    const text = await rig.run(['plan']);
+    expect(text.stdout).toMatch(/later\[n=x\]\s+later\[n=x\] waits for all \(after\)/);
+    expect(await buildVerdicts()).toEqual({
+      ...asBuildSees(plan),
+      'copy[n=x,p=p1]': 'run',
+      all: 'run',
+      'later[n=x]': 'run',
+      'first[n=x]': 'run',
+    });
+  });
+
+  it('on a unit whose ready() is false while other units would run: waiting (build asks again), blocked when none would', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `import { existsSync } from 'node:fs';
+      import { join } from 'node:path';
+      export default { tasks: {
+        copy: { input: 'in/{n}.txt', output: 'c/{n}.txt', run: 'cp {input} {output}' },
+        gated: { input: 'in/{n}.txt', output: 'g/{n}.txt', run: 'cp {input} {output}',
+          ready: (u) => existsSync(join(import.meta.dirname, 'c', u.wildcards.n + '.txt')) },
+        report: { input: 'in/{n}.txt', output: 'r/{n}.txt', run: 'cp {input} {output}', after: ['gated'] },
+      } };`,
+      'in/x.txt': 'x',
+    });
+    const plan = await planVerdicts();
+    expect(plan).toEqual({ 'copy[n=x]': 'run:missing-output', 'gated[n=x]': 'waiting:not_ready', 'report[n=x]': 'waiting:not_ready' });
+    expect((await rig.run(['plan'])).stdout).toMatch(/gated\[n=x\]\s+gated\[n=x\] is not ready yet: ready\(\) returned false/);
+    expect(await buildVerdicts()).toEqual({ 'copy[n=x]': 'run', 'gated[n=x]': 'run', 'report[n=x]': 'run' });
+    // With nothing left to run first, a ready() that stays false blocks (and what runs after it),
+    // in the plan as in the build.
+    rig.write({ 'in/y.txt': 'y' });
+    const again = await planVerdicts(['report[n=x]']);
+    expect(again).toEqual({
+      'gated[n=x]': 'fresh',
+      'gated[n=y]': 'blocked:not_ready',
+      'report[n=x]': 'blocked:upstream_failed',
+    });
+    expect(await buildVerdicts(['report[n=x]'])).toEqual(again);
+  });
+
+  it('on a unit reading a file in a directory output that would be rebuilt: it runs after it, not blocked', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: {
+        site: { input: 'src/*.txt', output: 'site', run: 'mkdir -p site && cat {inputs} > site/index.html' },
+        pub: { input: 'site/index.html', output: 'pub.txt', run: 'cp {input} {output}' },
+      } };`,
+      'src/a.txt': 'a',
+      'site/old.html': 'old',
+    });
+    rig.age(['site/old.html', 'site'], -60_000);
+    const plan = await planVerdicts();
+    expect(plan).toEqual({ site: 'run:input-newer', pub: 'run:upstream' });
+    expect(await buildVerdicts()).toEqual(asBuildSees(plan));
+  });
+
+  it('on a target that reads a file in a directory output: the directory is built first', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: {
+        site: { input: 'src/*.txt', output: 'site', run: 'mkdir -p site && cat {inputs} > site/index.html' },
+        pub: { input: 'site/index.html', output: 'pub.txt', run: 'cp {input} {output}' },
+      } };`,
+      'src/a.txt': 'a',
+    });
+    const plan = await planVerdicts(['pub']);
+    expect(plan).toEqual({ site: 'run:missing-output', pub: 'run:upstream' });
+    expect(await buildVerdicts(['pub'])).toEqual(asBuildSees(plan));
+    expect((await rig.run(['graph'])).stdout).toContain('"site" -> "pub"');
+    // Without its upstream, it says which task would make the file.
+    rig.remove('site/index.html');
+    expect((await rig.run(['plan', '--no-deps', 'pub'])).stdout).toContain(
+      'pub waits for site/index.html: no file matches; task site would produce it, but --no-deps builds no upstream',
+    );
+  });
+
+  it('after a unit whose custom check throws: every unit is listed, as build --keep-going takes it', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: {
+        a: { input: 'in/{n}.txt', output: 'a/{n}.txt', run: 'cp {input} {output}', stale: () => { throw new Error('boom'); } },
+        b: { input: 'a/{n}.txt', output: 'b/{n}.txt', run: 'cp {input} {output}' },
+        c: { input: 'in/{n}.txt', output: 'c/{n}.txt', run: 'cp {input} {output}', after: ['a'] },
+      } };`,
+      'in/x.txt': 'x',
+    });
+    const plan = await planVerdicts();
+    expect(plan).toEqual({ 'a[n=x]': 'fails', 'b[n=x]': 'blocked:upstream_failed', 'c[n=x]': 'blocked:upstream_failed' });
+    expect(await buildVerdicts()).toEqual({ 'b[n=x]': 'blocked:upstream_failed', 'c[n=x]': 'blocked:upstream_failed' });
+    expect((await rig.run(['why', 'c[n=x]'])).stdout).toContain('verdict: blocked: a[n=x] (of a task it runs after) did not finish');
+  });
+
+  it('on a consumer of a dynamic producer that reruns while another producer settles: it waits for its producer, not blocked', async () => {
+    rig = new Rig();
+    // split[n=y] ends only after copy[n=x,p=p1] ran, so the expansion after split[n=x] happens
+    // while split[n=y] runs, having cleared the part it made last time.
+    const waitForX = 'i=0; while [ ! -e f/x/p1.txt ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done';
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: {
+        split: { input: 'in/{n}.txt', output: 'parts/{n}/*.txt', run: 'if [ {n} = y ]; then ${waitForX}; fi; mkdir -p parts/{n}; cp {input} parts/{n}/p1.txt' },
+        copy: { input: 'parts/{n}/{p}.txt', output: 'f/{n}/{p}.txt', run: 'cp {input} {output}' },
+      } };`,
+      'in/x.txt': 'x',
+      'in/y.txt': 'y',
+    });
+    expect((await rig.run(['build'])).code).toBe(0);
+    const plan = await planVerdicts(['--force']);
+    expect(plan).toEqual({
+      'split[n=x]': 'run:forced',
+      'split[n=y]': 'run:forced',
+      'copy[n=x,p=p1]': 'run:upstream',
+      'copy[n=y,p=p1]': 'run:upstream',
+    });
+    expect(await buildVerdicts(['--force'])).toEqual(asBuildSees(plan));
   });
 });
 

@@ -314,6 +314,8 @@ export class Book {
       this.o.emit({ type: 'unit:blocked', time: this.o.clock.now(), task: unit.task, unit: id, reason });
     }
     this.blockDownstream(id);
+    // Units parked on `after` this task are blocked now, not only once something else settles.
+    this.wakeParked();
   }
 
   /** Why `id` was blocked. */

@@ -10,6 +10,7 @@ import type { BlockedReason, BlockedUnit } from '../events.ts';
 import type { Clock, TimerHandle, Timers } from '../ports.ts';
 import { StallWatch, type Stall, type StallLimits } from '../stall-watch.ts';
 import { isSettled, type Book } from './book.ts';
+import { couldMake } from './plan-inputs.ts';
 
 /** What the diagnosis reads besides the book: the loop's waits, by unit. */
 export interface DiagnoseSources {
@@ -47,8 +48,12 @@ function reasonFor(sources: DiagnoseSources, unit: Unit): BlockedReason | undefi
       return book.blockedReason(id);
     case 'waiting':
       return waitingReason(book, unit);
-    case 'not-ready':
-      return { kind: 'not_ready', input: '', message: 'waits for `after` tasks or its ready() check' };
+    case 'not-ready': {
+      const task = sources.config.tasks.get(unit.task);
+      if (task && !book.afterSettled(task))
+        return { kind: 'not_ready', input: '', message: `${id} waits for ${task.after.join(', ')} (after)` };
+      return { kind: 'not_ready', input: '', message: `${id} is not ready yet: ready() returned false` };
+    }
     case 'queued': {
       const uses = sources.config.tasks.get(unit.task)?.uses ?? ['cpu'];
       return (
@@ -85,7 +90,7 @@ function waitingReason(book: Book, unit: Unit): BlockedReason | undefined {
     const ds = book.statusOf(d) ?? 'waiting';
     if (isSettled(ds)) continue;
     const producer = book.unit(d);
-    const input = unit.inputs.find((i) => producer?.outputs.some((o) => o.path === i.path || o.isGlob || i.isGlob))?.path ?? '';
+    const input = unit.inputs.find((i) => producer?.outputs.some((o) => couldMake(o, i)))?.path ?? '';
     const what = producer?.placeholder ? `the units ${d} will discover` : `${d} (${ds})`;
     return { kind: 'not_ready', input, producer: d, message: `waits for ${input || 'its inputs'} from ${what}` };
   }
@@ -93,22 +98,36 @@ function waitingReason(book: Book, unit: Unit): BlockedReason | undefined {
 }
 
 /**
- * Nothing can progress: whatever still waits is blocked (a `ready` that stays false, say). A
- * plan (`planning`) leaves units behind one that would run waiting: it reports them as such.
+ * Nothing can progress: whatever still waits is blocked. First the units whose `ready()` stays
+ * false; that wakes the units parked on `after` their task, so it returns true: check those again
+ * (they are blocked as upstream_failed then). Units that still wait on `after` tasks are blocked
+ * next, except in a plan (`planning`): there they, like the units behind one that would run,
+ * wait on work that would run first, and the plan reports them as waiting (so are units whose
+ * `ready()` is false while some unit would run: a build asks again as each one finishes).
  */
-export function blockStuck(sources: DiagnoseSources, options: { readonly planning: boolean }): void {
+export function blockStuck(sources: DiagnoseSources, options: { readonly planning: boolean }): boolean {
   const { book, config } = sources;
-  for (const id of book.stillParked()) {
-    const task = config.tasks.get(book.unit(id)?.task ?? '');
-    const message = task?.ready ? `${id} is not ready: ready() returned false` : `${id} waits for ${task?.after.join(', ') ?? ''} (after)`;
-    book.block(id, { kind: 'not_ready', input: '', message });
-  }
+  const parked = book.stillParked().map((id) => ({ id, task: config.tasks.get(book.unit(id)?.task ?? '') }));
+  const notReady = parked.filter(({ task }) => task && book.afterSettled(task));
+  // A build asks ready() again as each unit finishes: behind units that would run, they wait.
+  if (options.planning && notReady.length > 0 && someWouldRun(book)) return false;
+  for (const { id } of notReady) book.block(id, { kind: 'not_ready', input: '', message: `${id} is not ready: ready() returned false` });
+  if (notReady.length > 0) return true;
+  if (options.planning) return false;
+  for (const { id, task } of parked)
+    book.block(id, { kind: 'not_ready', input: '', message: `${id} waits for ${task?.after.join(', ') ?? ''} (after)` });
   // Anything still waiting now waits for something that cannot happen (say, a cycle that only
   // unit-level edges reveal): report it rather than end silently.
-  if (options.planning || book.finishedCount >= book.wanted.size) return;
+  if (book.finishedCount >= book.wanted.size) return false;
   for (const b of diagnose(sources)) {
     if (book.statusOf(b.unit) === 'waiting') book.block(b.unit, b.reason);
   }
+  return false;
+}
+
+function someWouldRun(book: Book): boolean {
+  for (const id of book.wanted) if (book.statusOf(id) === 'would-run') return true;
+  return false;
 }
 
 /** What a {@link StallAlarm} watches, and whom it tells. */

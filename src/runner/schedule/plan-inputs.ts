@@ -26,6 +26,11 @@ export function unmadeMissingInput(
   return undefined;
 }
 
-function couldMake(output: UnitPath, input: UnitPath): boolean {
+/**
+ * Whether `output` is, or (a glob on either side) could be, the file `input` names, or a directory
+ * above it (`site` makes `site/index.html` and `site/**\/*.html`, as the graph's edges say).
+ */
+export function couldMake(output: UnitPath, input: UnitPath): boolean {
+  if (!output.isGlob && input.path.startsWith(`${output.path}/`)) return true;
   return output.isGlob || input.isGlob ? globsIntersect(output.path, input.path) : output.path === input.path;
 }

@@ -6,7 +6,7 @@
 import type { ResolvedConfig, ResolvedTask } from '../../config/resolved.ts';
 import { planUnits, type PlanUnitsOptions, type UnitPlan } from '../../graph/plan.ts';
 import type { TaskGraph } from '../../graph/tasks.ts';
-import type { Unit } from '../../graph/unit.ts';
+import type { Unit, UnitGraph } from '../../graph/unit.ts';
 import type { Clock, TimerHandle, Timers } from '../ports.ts';
 import { isSettled, type Status } from './book.ts';
 
@@ -51,8 +51,25 @@ export function replan(options: ReplanOptions): Replan {
     }
   }
   if (kept.length === 0) return { plan: { graph, wanted }, forget };
+  return { plan: { graph: withKept(graph, kept, previous.graph), wanted: new Set([...wanted, ...kept.map((u) => u.id)]) }, forget };
+}
+
+/**
+ * `graph` with the `kept` units and their edges to units still in it: a kept unit still waits for
+ * a producer that is running (a dynamic producer that cleared its files before it reran), rather
+ * than being checked at once and blocked on a file that producer is about to make again.
+ */
+function withKept(graph: UnitGraph, kept: readonly Unit[], previous: UnitGraph): UnitGraph {
   const units = new Map([...graph.units, ...kept.map((u) => [u.id, u] as const)]);
-  return { plan: { graph: { ...graph, units }, wanted: new Set([...wanted, ...kept.map((u) => u.id)]) }, forget };
+  const deps = new Map(graph.deps);
+  const dependents = new Map(graph.dependents);
+  for (const unit of kept) {
+    const from = [...(previous.deps.get(unit.id) ?? [])].filter((d) => units.has(d));
+    if (from.length === 0) continue;
+    deps.set(unit.id, new Set(from));
+    for (const d of from) dependents.set(d, new Set([...(dependents.get(d) ?? []), unit.id]));
+  }
+  return { ...graph, units, deps, dependents };
 }
 
 /**

@@ -14,6 +14,7 @@ import { missingInputMessage } from '../missing-input.ts';
 import { rewriteWarning, unchangedSinceRewrite } from '../self-rewrite.ts';
 import { inputSignature, type CheckOutcome, type ClockSkew } from '../staleness.ts';
 import type { RunContext } from './context.ts';
+import { couldMake } from './plan-inputs.ts';
 
 /** A unit another process holds: its record, and whether that process died and is being stopped. */
 export interface Held {
@@ -98,9 +99,7 @@ export class Verdicts {
     if (outcome.kind !== 'missing-input' && outcome.skew) this.warnSkew(unit, outcome.skew);
     switch (outcome.kind) {
       case 'missing-input': {
-        const producer = [...ctx.book.deps(unit.id)].find((d) =>
-          ctx.book.unit(d)?.outputs.some((o) => o.path === outcome.input.path || o.isGlob),
-        );
+        const producer = [...ctx.book.deps(unit.id)].find((d) => ctx.book.unit(d)?.outputs.some((o) => couldMake(o, outcome.input)));
         const message = producer
           ? `${unit.id} waits for ${outcome.input.path}: ${producer} did not produce it`
           : missingInputMessage(ctx.o.config, unit, outcome.input.path, ctx.o.noDeps);
