@@ -31,6 +31,14 @@ const FORCED_FILES = SPAWN_FILES.filter((f) => !/build|outputs|quota|edge-cases/
  */
 const MOCKING_FILES = globSync('test/unit/**/*.test.ts').filter((f) => /\bvi\.(?:do)?[mM]ock\(/.test(readFileSync(f, 'utf8')));
 
+/**
+ * Unit test files that change what a module reads once per process (TMPDIR: runTempDir() in
+ * unit-view.ts): in a shared worker, a file run after one of these got its retry-after and
+ * `{inputs_file}` paths under a TMPDIR that is a file, and failed. They run isolated too.
+ */
+const PROCESS_STATE_FILES = ['test/unit/runner/execute/spawner-tmpdir.test.ts'];
+const ISOLATED_UNIT_FILES = [...MOCKING_FILES, ...PROCESS_STATE_FILES];
+
 export default defineConfig({
   test: {
     testTimeout: 60_000,
@@ -38,12 +46,12 @@ export default defineConfig({
     // End-to-end tests spawn real processes; two cores are shared by all of them.
     maxWorkers: 2,
     projects: [
-      { extends: true, test: { name: 'default', include: ['test/e2e/**/*.test.ts', ...MOCKING_FILES] } },
+      { extends: true, test: { name: 'default', include: ['test/e2e/**/*.test.ts', ...ISOLATED_UNIT_FILES] } },
       // Unit test files share their workers (no fork and no module reload per file: about a third
       // less CPU for them). Projects run in name order, so these fill in after the slow e2e files.
       {
         extends: true,
-        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/e2e/**', ...MOCKING_FILES], isolate: false },
+        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/e2e/**', ...ISOLATED_UNIT_FILES], isolate: false },
       },
       { extends: true, test: { name: 'spawn-direct', include: FORCED_FILES, env: { RUNCUE_SPAWN: 'direct' } } },
       { extends: true, test: { name: 'spawn-pool', include: FORCED_FILES, env: { RUNCUE_SPAWN: 'pool' } } },
