@@ -104,10 +104,7 @@ describe('plan and build agree', () => {
       } };`,
       'in/x.txt': 'x',
     });
-    const plan = JSON.parse((await rig.run(['plan', '--json'])).stdout) as {
-      counts: Record<string, number>;
-      units: { unit: string; verdict: string; reason?: { kind: string; input?: string; message?: string } }[];
-    };
+    const plan = JSON.parse((await rig.run(['plan', '--json'])).stdout) as PlanDoc;
     const verdicts = Object.fromEntries(plan.units.map((u) => [u.unit, [u.verdict, u.reason?.kind, u.reason?.input]]));
     expect(verdicts).toEqual({
       'copy[n=x]': ['run', 'missing-output', undefined],
