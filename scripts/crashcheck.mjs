@@ -17,7 +17,7 @@
 //
 // (RUNCUE_BIN=path/to/bin/runcue.js runs another build of runcue.) --mode picks the scenario of
 // every run: build (the default mix is mostly build), watch, clean, touch, again (kill -9 and at
-// once a second build). Exit code 1 when something was found; each finding is printed with the
+// once a second build), chain (one to three more builds, each killed too). Exit code 1 when something was found; each finding is printed with the
 // project directory (kept).
 import { spawn, spawnSync } from 'node:child_process';
 import {
@@ -371,7 +371,7 @@ function exitProblem(result, sig, finished, endedBefore) {
 }
 
 const KILLS = ['kill9', 'kill9', 'kill9group', 'int', 'intgroup', 'int2', 'term', 'hup', 'int-kill9', 'int-kill9'];
-const MODES = ['build', 'build', 'build', 'build', 'build', 'build', 'watch', 'clean', 'touch', 'again'];
+const MODES = ['build', 'build', 'build', 'build', 'build', 'watch', 'clean', 'touch', 'again', 'chain'];
 
 async function check(runIndex) {
   const seed = SEED * 100_003 + runIndex;
@@ -451,9 +451,19 @@ async function check(runIndex) {
   const exitIssue =
     mode === 'watch' && endedBefore
       ? undefined
-      : exitProblem(result, sig, mode === 'build' || mode === 'again' ? finished : [0], endedBefore);
+      : exitProblem(result, sig, mode === 'build' || mode === 'again' || mode === 'chain' ? finished : [0], endedBefore);
   if (exitIssue && result.code !== 'hung') problems.push(exitIssue);
 
+  if (mode === 'chain') {
+    // More builds, each killed at once or after a while (kill -9 or Ctrl-C), before the checks.
+    for (let k = 1 + Math.floor(r() * 3); k > 0; k--) {
+      const next = start(dir, buildArgs, marker);
+      await sleep(Math.floor(r() * 1200));
+      await kill(next, pick(r, ['kill9', 'kill9', 'int', 'int-kill9']));
+      const end = await Promise.race([next.done, timeout(60_000).then(() => ({ code: 'hung' }))]);
+      if (end.code === 'hung') problems.push(`a chained build did not exit within 60 s`);
+    }
+  }
   if (mode === 'again') {
     // kill -9 (or whatever was sent) and at once a second build: it must still get it right.
     const second = cli(
