@@ -107,6 +107,10 @@ const POOL = {
   Z: {
     src: `{ input: 'in/{n}.txt', output: 'z/{n}.txt', run: async ({ input, output }, { signal }) => { await execFileP('sh', ['-c', 'printf Z: > "$1"; sleep 0.DD; cat "$2" >> "$1"', 'sh', output, input], { cwd: import.meta.dirname, signal }); } }`,
   },
+  // The same, whose command leaves a background job that writes the second piece.
+  Q: {
+    src: `{ input: 'in/{n}.txt', output: 'q/{n}.txt', run: async ({ input, output }, { signal }) => { await execFileP('sh', ['-c', 'printf Q: > "$1"; (sleep 0.DD; cat "$2" >> "$1") & wait', 'sh', output, input], { cwd: import.meta.dirname, signal }); } }`,
+  },
   // Ignores SIGTERM (so does its sleep).
   I: {
     src: `{ input: 'in/{n}.txt', output: 'i/{n}.txt', run: "trap '' TERM; printf 'I:' > {output}; sleep 0.DD; cat {input} >> {output}" }`,
@@ -334,6 +338,13 @@ async function kill(run, how) {
       await sleep(30 + Math.random() * 200);
       send(pid, 'SIGINT');
       return 'SIGINT';
+    case 'int3':
+      // A third Ctrl-C exits at once: the watchdog stops what is left, as after kill -9.
+      for (let i = 0; i < 3; i++) {
+        send(pid, 'SIGINT');
+        await sleep(20 + Math.random() * 150);
+      }
+      return 'SIGINT';
     case 'int-kill9':
       // Ctrl-C, then kill -9 while runcue stops its units and removes their partial outputs.
       send(pid, 'SIGINT');
@@ -370,7 +381,7 @@ function exitProblem(result, sig, finished, endedBefore) {
   return `exit ${result.code}/${result.signal} after ${sig} (want ${want})`;
 }
 
-const KILLS = ['kill9', 'kill9', 'kill9group', 'int', 'intgroup', 'int2', 'term', 'hup', 'int-kill9', 'int-kill9'];
+const KILLS = ['kill9', 'kill9', 'kill9group', 'int', 'intgroup', 'int2', 'term', 'hup', 'int-kill9', 'int-kill9', 'int3'];
 const MODES = ['build', 'build', 'build', 'build', 'build', 'watch', 'clean', 'touch', 'again', 'chain'];
 
 async function check(runIndex) {
