@@ -459,10 +459,7 @@ async function check(runIndex) {
   if (how === 'int-kill9' && result.signal !== 'SIGKILL') sig = 'SIGINT';
   // A signal that lands after the run ended (its record written: all work done) may not change its exit code.
   endedBefore ||= recordedEnd(dir, run.child.pid, result.code);
-  const exitIssue =
-    mode === 'watch' && endedBefore
-      ? undefined
-      : exitProblem(result, sig, mode === 'build' || mode === 'again' || mode === 'chain' ? finished : [0], endedBefore);
+  const exitIssue = mode === 'watch' && endedBefore ? undefined : exitProblem(result, sig, mode === 'clean' ? [0] : finished, endedBefore);
   if (exitIssue && result.code !== 'hung') problems.push(exitIssue);
 
   if (mode === 'chain') {
