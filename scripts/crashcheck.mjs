@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Randomised crash check: makes small random projects (seeded), starts `runcue build` (or
-// `watch`, `clean`, `touch`) in each, kills it at a random moment (SIGKILL of runcue alone or of
-// its process group, SIGINT once or twice, SIGTERM, SIGHUP), then checks what SPEC §2 promises:
+// `watch`, `clean`, `touch`) in each, kills it at a random moment within the time a clean build
+// takes (SIGKILL of runcue alone or of its process group, SIGINT one to three times, SIGINT then
+// SIGKILL, SIGTERM, SIGHUP), then checks what SPEC §2 promises:
 //   1. no process of the run survives a short grace (spawner helper, watchdog, workers, every
 //      command and grandchild: found by a marker in PATH that each of them inherits, or a working
 //      directory inside the project);
@@ -390,7 +391,8 @@ async function check(runIndex) {
   const project = makeProject(r);
   const mode = MODE ?? pick(r, MODES);
   const how = pick(r, KILLS);
-  const at = Math.floor(r() * 1500);
+  // A fraction of the time a clean build takes (measured below), so that most kills land mid-run.
+  const atFraction = r();
   const marker = `/nonexistent/crashcheck-${seed}-${process.pid}`;
   const root = mkdtempSync(join(tmpdir(), `crashcheck-${seed}-`));
   const dir = join(root, 'p');
@@ -407,7 +409,9 @@ async function check(runIndex) {
     ...(r() < 0.6 ? ['--jobs', String(1 + Math.floor(r() * 4))] : []),
   ];
 
+  const refStart = Date.now();
   const refBuild = cli(ref, ['build', '--keep-going'], marker);
+  const at = Math.floor(atFraction * Math.min(3000, Date.now() - refStart));
   if (refBuild.code !== (project.fails ? 1 : 0)) problems.push(`clean build exit ${refBuild.code}: ${refBuild.stderr.slice(-800)}`);
 
   // Scenarios: what runs (and is killed), after what preparation.
