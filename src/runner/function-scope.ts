@@ -19,6 +19,8 @@ export interface FunctionScope {
    * behind, and can only be reported.
    */
   readonly fail: (error: unknown, kind: EscapeKind) => boolean;
+  /** `NAME=value` entries the child processes it starts carry (see execute/child-env.ts). */
+  readonly environment?: readonly string[];
 }
 
 const scopes = new AsyncLocalStorage<FunctionScope>();
@@ -37,4 +39,9 @@ export function routeEscaped(error: unknown, kind: EscapeKind): { readonly unit:
   const scope = scopes.getStore();
   if (scope === undefined) return undefined;
   return { unit: scope.unit, handled: scope.fail(error, kind) };
+}
+
+/** The environment entries of the scope the caller runs in, if any. */
+export function scopeEnvironment(): readonly string[] | undefined {
+  return scopes.getStore()?.environment;
 }

@@ -362,17 +362,6 @@ export function processRunning(pid: number): boolean {
   return state !== undefined && state !== 'Z';
 }
 
-/** The process group of `pid` (Linux: /proc); undefined when it cannot be read. */
-export function processGroupOf(pid: number | 'self'): number | undefined {
-  const group = procStatFields(String(pid))?.[2];
-  return group === undefined ? undefined : Number(group);
-}
-
-/** This process's own process group (Linux: /proc); undefined when it cannot be read. */
-export function ownGroup(): number | undefined {
-  return processGroupOf('self');
-}
-
 function procStat(pid: number): { state: string; started: string } | undefined {
   const fields = procStatFields(String(pid));
   return fields && { state: fields[0] ?? '', started: fields[19] ?? '' };

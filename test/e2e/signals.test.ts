@@ -47,40 +47,67 @@ describe.each([
   });
 });
 
+/**
+ * A function task that runs a command with node:child_process and passes its signal on, which
+ * stops `sh` alone: the background job sh started would go on and append to the output after
+ * runcue removed it. `extra`: more keys of the task (a timeout).
+ */
+function functionWithCommand(extra = ''): void {
+  rig = new Rig();
+  rig.write({
+    'runcue.config.mjs': `import { spawn } from 'node:child_process';
+    export default {
+      killGrace: '1s',
+      tasks: {
+        f: {
+          input: 'in/{n}.txt',
+          output: 'out/{n}.txt',${extra}
+          run: ({ output }, { signal }) => new Promise((resolve, reject) => {
+            const script = ${JSON.stringify(`echo partial > "$1"; [ -e fast ] && exit 0; { while [ ! -e release ]; do sleep 0.05; done; echo late >> "$1"; } & echo $$ $! >> pids.txt; wait`)};
+            const child = spawn('sh', ['-c', script, 'sh', output], { cwd: import.meta.dirname, signal, stdio: 'ignore' });
+            child.on('error', reject);
+            child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error('exit ' + code))));
+          }),
+        },
+      },
+    };`,
+    'in/a.txt': 'a',
+  });
+  rig.age(['in/a.txt'], -60_000);
+}
+
+/** The pids of pids.txt still running (killed, so that none outlives the test). */
+function stillRunning(): number[] {
+  const left = pids().filter((pid) => runsIn(rig.dir, pid));
+  for (const pid of left) process.kill(pid, 'SIGKILL');
+  return left;
+}
+
 describe('Ctrl-C while a function task runs a command of its own', () => {
   it('stops what that command left in the background before removing the partial output: nothing writes it back', async () => {
-    rig = new Rig();
-    // The function passes its signal to node:child_process, which stops `sh` alone: the
-    // background job sh started would go on and append to the output after runcue removed it.
-    rig.write({
-      'runcue.config.mjs': `import { spawn } from 'node:child_process';
-      export default {
-        killGrace: '1s',
-        tasks: {
-          f: {
-            input: 'in/{n}.txt',
-            output: 'out/{n}.txt',
-            run: ({ output }, { signal }) => new Promise((resolve, reject) => {
-              const script = ${JSON.stringify(`echo partial > "$1"; { while [ ! -e release ]; do sleep 0.05; done; echo late >> "$1"; } & echo $$ $! >> pids.txt; wait`)};
-              const child = spawn('sh', ['-c', script, 'sh', output], { cwd: import.meta.dirname, signal, stdio: 'ignore' });
-              child.on('error', reject);
-              child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error('exit ' + code))));
-            }),
-          },
-        },
-      };`,
-      'in/a.txt': 'a',
-    });
-    rig.age(['in/a.txt'], -60_000);
+    functionWithCommand();
     const child = rig.spawn(['build']);
     const done = collect(child);
     await waitFor(() => pids().length === 2 && rig.exists('out/a.txt'), 20_000, 'the unit to start its command');
     child.kill('SIGINT');
     const result = await done;
     expect(result.code).toBe(130);
-    const stillRunning = pids().filter((pid) => runsIn(rig.dir, pid));
-    for (const pid of stillRunning) process.kill(pid, 'SIGKILL');
-    expect(stillRunning).toEqual([]);
+    expect(stillRunning()).toEqual([]);
     expect(rig.exists('out/a.txt')).toBe(false);
+  });
+});
+
+describe('a function task that times out while a command it started left a background job', () => {
+  it('stops that job before removing the output, so the next build does not call a late write fresh', async () => {
+    functionWithCommand(`\n          timeout: '2s',`);
+    const result = await rig.run(['build']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('timed out');
+    expect(pids()).toHaveLength(2);
+    expect(stillRunning()).toEqual([]);
+    expect(rig.exists('out/a.txt')).toBe(false);
+    rig.write({ release: '', fast: '' });
+    const again = await rig.run(['build']);
+    expect(again.stderr).toContain('1 built');
   });
 });

@@ -7,7 +7,7 @@
  * SIGKILL at the deadline, and the unit's outputs are removed after they are gone.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { ownGroup, processGroupOf, processRunning, signalProcess } from '../process-groups.ts';
+import { processRunning, signalProcess } from '../process-groups.ts';
 
 /**
  * Stops every process whose environment holds all of `entries` (`NAME=value`); resolves once
@@ -30,27 +30,6 @@ export async function stopEscaped(entries: readonly string[], since: number, dea
   // Read again before a signal: a pid of the shared scan may have been reused since.
   await stopAll(
     [...environs].filter(([pid, environ]) => carries(environ) && carries(environOf(pid))).map(([pid]) => pid),
-    deadline,
-  );
-}
-
-/**
- * Stops the processes of runcue's own process group whose environment holds `entry` (the run's
- * marker): what function tasks started with node:child_process (commands run in groups of their
- * own), and what those left in the background, which stopping the function does not reach. For
- * a stopped run (Ctrl-C, SIGTERM), before the outputs are removed; `since` as for {@link stopEscaped}.
- */
-export async function stopFunctionCommands(entry: string, since: number, deadline: number): Promise<void> {
-  const group = ownGroup();
-  if (group === undefined) return;
-  if (!lastScan || lastScan.time < since) lastScan = { time: Date.now(), environs: scanEnvirons(0) };
-  const wanted = Buffer.from(`${entry}\0`);
-  const carries = (environ: Buffer | undefined): boolean => environ !== undefined && holds(environ, wanted);
-  const pids = [...lastScan.environs].filter(
-    ([pid, environ]) => carries(environ) && processGroupOf(pid) === group && carries(environOf(pid)),
-  );
-  await stopAll(
-    pids.map(([pid]) => pid),
     deadline,
   );
 }

@@ -16,7 +16,8 @@ import { attemptInfo } from './unit-view.ts';
 import { userStack } from './user-stack.ts';
 import { timerMs } from '../ports.ts';
 import type { ProcessGroups } from '../process-groups.ts';
-import { stopFunctionCommands } from './escaped.ts';
+import { tagChildProcesses } from './child-env.ts';
+import { stopEscaped } from './escaped.ts';
 
 /** What every function attempt of a run shares. */
 export interface FunctionContext {
@@ -95,7 +96,8 @@ export async function runFunction(req: AttemptRequest, context: FunctionContext)
   };
   const info = attemptInfo(view, req.attempt);
   // An async wrapper turns a synchronous throw into a rejection like any other.
-  const work: Promise<Settled> = runInScope({ unit: view.unit.id, fail: escaped }, async () =>
+  const environment = attemptEnvironment(context, view.unit.id, req.attempt);
+  const work: Promise<Settled> = runInScope({ unit: view.unit.id, fail: escaped, environment }, async () =>
     fn(info, { signal: controller.signal, log }),
   ).then(
     () => ({ ok: true }),
@@ -119,23 +121,34 @@ export async function runFunction(req: AttemptRequest, context: FunctionContext)
   if (timer) clearTimeout(timer);
   if (graceTimer) clearTimeout(graceTimer);
   req.signal.removeEventListener('abort', onAbort);
+  if (cause !== undefined || (end !== 'abandoned' && !end.ok)) await stopCommandsOf(context, environment, stoppedAt || Date.now());
   if (cause === undefined) return settledAttempt(end === 'abandoned' ? { ok: true } : end, tail);
-  if (cause.kind === 'stopped') await stopCommandsOf(context, stoppedAt);
   const failure = stopFailure(cause);
   if (end !== 'abandoned') return { kind: 'failed', failure, outputTail: tail.text() };
   return { kind: 'failed', failure, outputTail: tail.text(), abandoned: work.then(() => undefined) };
 }
 
 /**
- * The run is stopped: what the function started with node:child_process (it carries the run's
- * marker) may outlive it, or leave a background job, that would write an output back after it
- * was removed. Stopped as command trees are: SIGTERM, SIGKILL after the grace period.
+ * The entries the processes an attempt starts with node:child_process carry (child-env.ts): the
+ * run's marker, the unit and the attempt, as a command's processes do. None without process
+ * groups (nothing would look for them).
  */
-async function stopCommandsOf(context: FunctionContext, stoppedAt: number): Promise<void> {
-  const marker = context.groups?.environment;
-  if (marker === undefined) return;
-  const deadline = context.stopNow?.aborted ? Date.now() : stoppedAt + context.killGraceMs;
-  await stopFunctionCommands(`RUNCUE_RUN=${marker.RUNCUE_RUN}`, stoppedAt, deadline);
+function attemptEnvironment(context: FunctionContext, unit: string, attempt: number): readonly string[] | undefined {
+  const marker = context.groups?.environment.RUNCUE_RUN;
+  if (marker === undefined) return undefined;
+  tagChildProcesses();
+  return [`RUNCUE_RUN=${marker}`, `RUNCUE_UNIT=${unit}`, `RUNCUE_ATTEMPT=${String(attempt)}`];
+}
+
+/**
+ * The attempt failed, timed out or was stopped: what it started with node:child_process may
+ * outlive it, or have left a background job, and write an output back after it was removed.
+ * Stopped as a command's escaped processes are: SIGTERM, SIGKILL after the grace period.
+ */
+async function stopCommandsOf(context: FunctionContext, environment: readonly string[] | undefined, since: number): Promise<void> {
+  if (environment === undefined) return;
+  const deadline = context.stopNow?.aborted ? Date.now() : since + context.killGraceMs;
+  await stopEscaped(environment, since, deadline);
 }
 
 function settledAttempt(end: Settled, tail: OutputTail): ExecutorOutcome {
