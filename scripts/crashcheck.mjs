@@ -463,6 +463,8 @@ async function check(runIndex) {
   if (how === 'int-kill9' && result.signal !== 'SIGKILL') sig = 'SIGINT';
   // A signal that lands after the run ended (its record written: all work done) may not change its exit code.
   endedBefore ||= recordedEnd(dir, run.child.pid, result.code);
+  // touch and clean keep no record: their last line says they were done.
+  endedBefore ||= (mode === 'touch' || mode === 'clean') && /runcue: (touched|removed) /.test(run.stdout + run.stderr);
   const exitIssue = mode === 'watch' && endedBefore ? undefined : exitProblem(result, sig, mode === 'clean' ? [0] : finished, endedBefore);
   if (exitIssue && result.code !== 'hung') problems.push(exitIssue);
 
