@@ -19,8 +19,16 @@ export interface FunctionScope {
    * behind, and can only be reported.
    */
   readonly fail: (error: unknown, kind: EscapeKind) => boolean;
-  /** `NAME=value` entries the child processes it starts carry (see execute/child-env.ts). */
-  readonly environment?: readonly string[];
+  /** How the child processes it starts are tagged (see execute/child-env.ts). */
+  readonly children?: ChildTags;
+}
+
+/** The tags of a function attempt's child processes, and whether it started any. */
+export interface ChildTags {
+  /** `NAME=value` entries each child process carries. */
+  readonly environment: readonly string[];
+  /** The pid of the first child process it started (set by child-env.ts), if any. */
+  first?: number;
 }
 
 const scopes = new AsyncLocalStorage<FunctionScope>();
@@ -41,7 +49,7 @@ export function routeEscaped(error: unknown, kind: EscapeKind): { readonly unit:
   return { unit: scope.unit, handled: scope.fail(error, kind) };
 }
 
-/** The environment entries of the scope the caller runs in, if any. */
-export function scopeEnvironment(): readonly string[] | undefined {
-  return scopes.getStore()?.environment;
+/** The child tags of the scope the caller runs in, if any. */
+export function scopeChildTags(): ChildTags | undefined {
+  return scopes.getStore()?.children;
 }

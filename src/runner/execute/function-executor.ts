@@ -8,7 +8,7 @@
  */
 import { describeThrown } from '../../describe-thrown.ts';
 import type { UnitFailure } from '../events.ts';
-import { runInScope, type EscapeKind } from '../function-scope.ts';
+import { runInScope, type ChildTags, type EscapeKind } from '../function-scope.ts';
 import { asRateLimited } from '../push-back.ts';
 import type { AttemptRequest, Executor, ExecutorOutcome } from './executor.ts';
 import { OutputTail } from './output-tail.ts';
@@ -96,8 +96,8 @@ export async function runFunction(req: AttemptRequest, context: FunctionContext)
   };
   const info = attemptInfo(view, req.attempt);
   // An async wrapper turns a synchronous throw into a rejection like any other.
-  const environment = attemptEnvironment(context, view.unit.id, req.attempt);
-  const work: Promise<Settled> = runInScope({ unit: view.unit.id, fail: escaped, environment }, async () =>
+  const children = childTags(context, view.unit.id, req.attempt);
+  const work: Promise<Settled> = runInScope({ unit: view.unit.id, fail: escaped, children }, async () =>
     fn(info, { signal: controller.signal, log }),
   ).then(
     () => ({ ok: true }),
@@ -121,7 +121,7 @@ export async function runFunction(req: AttemptRequest, context: FunctionContext)
   if (timer) clearTimeout(timer);
   if (graceTimer) clearTimeout(graceTimer);
   req.signal.removeEventListener('abort', onAbort);
-  if (cause !== undefined || (end !== 'abandoned' && !end.ok)) await stopCommandsOf(context, environment, stoppedAt || Date.now());
+  if (cause !== undefined || (end !== 'abandoned' && !end.ok)) await stopChildren(context, children, stoppedAt || Date.now());
   if (cause === undefined) return settledAttempt(end === 'abandoned' ? { ok: true } : end, tail);
   const failure = stopFailure(cause);
   if (end !== 'abandoned') return { kind: 'failed', failure, outputTail: tail.text() };
@@ -129,26 +129,27 @@ export async function runFunction(req: AttemptRequest, context: FunctionContext)
 }
 
 /**
- * The entries the processes an attempt starts with node:child_process carry (child-env.ts): the
- * run's marker, the unit and the attempt, as a command's processes do. None without process
+ * How the processes an attempt starts with node:child_process are tagged (child-env.ts): the
+ * run's marker, the unit and the attempt, as a command's processes are. None without process
  * groups (nothing would look for them).
  */
-function attemptEnvironment(context: FunctionContext, unit: string, attempt: number): readonly string[] | undefined {
+function childTags(context: FunctionContext, unit: string, attempt: number): ChildTags | undefined {
   const marker = context.groups?.environment.RUNCUE_RUN;
   if (marker === undefined) return undefined;
   tagChildProcesses();
-  return [`RUNCUE_RUN=${marker}`, `RUNCUE_UNIT=${unit}`, `RUNCUE_ATTEMPT=${String(attempt)}`];
+  return { environment: [`RUNCUE_RUN=${marker}`, `RUNCUE_UNIT=${unit}`, `RUNCUE_ATTEMPT=${String(attempt)}`] };
 }
 
 /**
  * The attempt failed, timed out or was stopped: what it started with node:child_process may
  * outlive it, or have left a background job, and write an output back after it was removed.
- * Stopped as a command's escaped processes are: SIGTERM, SIGKILL after the grace period.
+ * Stopped as a command's escaped processes are: SIGTERM, SIGKILL after the grace period. Only
+ * processes started since its first child are read.
  */
-async function stopCommandsOf(context: FunctionContext, environment: readonly string[] | undefined, since: number): Promise<void> {
-  if (environment === undefined) return;
+async function stopChildren(context: FunctionContext, children: ChildTags | undefined, since: number): Promise<void> {
+  if (children?.first === undefined) return;
   const deadline = context.stopNow?.aborted ? Date.now() : since + context.killGraceMs;
-  await stopEscaped(environment, since, deadline);
+  await stopEscaped(children.environment, since, deadline, children.first - 1);
 }
 
 function settledAttempt(end: Settled, tail: OutputTail): ExecutorOutcome {
