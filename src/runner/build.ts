@@ -208,8 +208,11 @@ function onStopNow(stopNow: AbortSignal | undefined, groups: ProcessGroups, work
   return () => stopNow?.removeEventListener('abort', killNow);
 }
 
-/** The watchdog a unit's in-flight record names: its command's, its worker's, or none (a function). */
+/**
+ * The watchdog a unit's in-flight record names: its command's, its worker's, or, for a function,
+ * the one that stops the commands it starts itself.
+ */
 function watchdogOf(kind: RunSpec['kind'] | undefined, groups: ProcessGroups, workers: WorkerPools): ProcessIdentity | undefined {
-  if (kind === 'function') return undefined;
+  if (kind === 'function') return groups.forFunctions();
   return kind === 'worker' ? workers.watchdog() : groups.prepare();
 }

@@ -36,6 +36,12 @@ export interface ProcessGroups {
    */
   prepare(): ProcessIdentity | undefined;
   /**
+   * A function unit is about to run: {@link prepare}, and put the run's marker in this process's
+   * environment (until {@link close}), so that what the function starts with node:child_process
+   * carries it and the watchdog stops it when runcue dies.
+   */
+  forFunctions(): ProcessIdentity | undefined;
+  /**
    * A command started as process group `pgid`. `quiet`: its starter (the spawner helper) stops it
    * if runcue dies, so the watchdog is not told of it (two pipe writes, and the watchdog's reads,
    * per unit) until that starter goes first ({@link handOver}) or the run ends with it alive.
@@ -65,6 +71,11 @@ const MARKER = 'RUNCUE_RUN';
  */
 const WATCHDOG = `trap '' HUP INT
 grace=$1 marker="${MARKER}=$2"
+# runcue's own process group (the watchdog's parent is runcue): what a function task starts with
+# node:child_process is in it, and so may be the rest of the user's shell job (a pipe into tee).
+# Marked processes in it are stopped one by one, never as a group.
+own=
+{ read -r s; } <"/proc/$PPID/stat" 2>/dev/null && { set -- \${s##*')'}; own=$3; }
 # A group is gone when its members are all zombies: a command orphaned by runcue's death may never
 # be reaped (pid 1 in some containers), and kill -0 succeeds on a zombie. Without /proc, kill -0.
 live() {
@@ -78,7 +89,13 @@ live() {
   done
   return 1
 }
-groups=' ' orderly=
+running() {
+  kill -s 0 "$1" 2>/dev/null || return 1
+  { read -r s; } <"/proc/$1/stat" 2>/dev/null || return 0
+  set -- \${s##*')'}
+  [ "$1" != Z ]
+}
+groups=' ' orderly= pids=
 while read -r op pg; do
   case $op in
     +) groups="$groups$pg " ;;
@@ -88,23 +105,27 @@ while read -r op pg; do
 done
 if [ -z "$orderly" ]; then
   for f in $(grep -lzxF -e "$marker" /proc/[0-9]*/environ 2>/dev/null); do
-    p=\${f#/proc/}
-    { read -r s; } <"/proc/\${p%/environ}/stat" 2>/dev/null || continue
+    p=\${f#/proc/} && p=\${p%/environ}
+    { read -r s; } <"/proc/$p/stat" 2>/dev/null || continue
     set -- \${s##*')'}
+    [ "$3" = "$own" ] && pids="$pids$p " && continue
     case $groups in *" $3 "*) ;; *) [ "$3" -gt 1 ] 2>/dev/null && groups="$groups$3 " ;; esac
   done
 fi
-[ "$groups" = ' ' ] && exit 0
+[ "$groups" = ' ' ] && [ -z "$pids" ] && exit 0
 for g in $groups; do kill -s TERM -- "-$g" 2>/dev/null; done
+for p in $pids; do kill -s TERM "$p" 2>/dev/null; done
 t=0
 while [ "$t" -lt "$grace" ]; do
   left=
   for g in $groups; do live "$g" && left=1 && break; done
+  for p in $pids; do [ -z "$left" ] && running "$p" && left=1; done
   [ -z "$left" ] && exit 0
   sleep 0.1
   t=$((t + 1))
 done
-for g in $groups; do kill -s KILL -- "-$g" 2>/dev/null; done`;
+for g in $groups; do kill -s KILL -- "-$g" 2>/dev/null; done
+for p in $pids; do kill -s KILL "$p" 2>/dev/null; done`;
 
 export function createProcessGroups(options: { readonly graceMs: number }): ProcessGroups {
   const live = new Set<number>();
@@ -118,20 +139,7 @@ export function createProcessGroups(options: { readonly graceMs: number }): Proc
   const marker = (): string => (drawn ??= randomBytes(8).toString('hex'));
   const prepare = (): ProcessIdentity | undefined => {
     if (!watchdog && !broken) {
-      // A runcue run by a command of another runcue inherits that run's marker; its watchdog must
-      // not carry it, or the outer watchdog would stop it and orphan this run's commands.
-      const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== MARKER));
-      watchdog = spawn('/bin/sh', ['-c', WATCHDOG, 'runcue-watchdog', String(Math.ceil(options.graceMs / 100)), marker()], {
-        // Its own group: a Ctrl-C or hangup sent to runcue's group must not reach it.
-        detached: true,
-        env,
-        stdio: ['pipe', 'ignore', 'ignore'],
-      });
-      watchdog.on('error', () => (broken = true));
-      watchdog.stdin?.on('error', () => (broken = true));
-      watchdog.unref();
-      // The pipe must not keep runcue alive; it closes when runcue exits.
-      (watchdog.stdin as Socket | null)?.unref();
+      watchdog = startWatchdog(options.graceMs, marker(), () => (broken = true));
       if (watchdog.pid !== undefined) {
         const started = processStartTime(watchdog.pid);
         identity = { pid: watchdog.pid, host: hostname(), ...(started !== undefined ? { started } : {}) };
@@ -139,6 +147,7 @@ export function createProcessGroups(options: { readonly graceMs: number }): Proc
     }
     return broken ? undefined : identity;
   };
+  const exported = markerExport(marker);
   const tell = (line: string): void => {
     if (broken) return;
     prepare();
@@ -149,6 +158,11 @@ export function createProcessGroups(options: { readonly graceMs: number }): Proc
       return { [MARKER]: marker() };
     },
     prepare,
+    forFunctions() {
+      const identity = prepare();
+      exported.put();
+      return identity;
+    },
     add(pgid, silent = false) {
       live.add(pgid);
       if (silent) quiet.add(pgid);
@@ -171,6 +185,7 @@ export function createProcessGroups(options: { readonly graceMs: number }): Proc
     },
     close() {
       closed = true;
+      exported.remove();
       for (const pgid of live) {
         if (groupAlive(pgid)) {
           // The watchdog sends the SIGKILL after the grace period (runcue may be gone by then).
@@ -182,6 +197,46 @@ export function createProcessGroups(options: { readonly graceMs: number }): Proc
       quiet.clear();
       if (watchdog && !broken) watchdog.stdin?.write('.\n');
       watchdog?.stdin?.end();
+    },
+  };
+}
+
+/** Starts a run's watchdog; `broken` is called when it cannot be started or told anything. */
+function startWatchdog(graceMs: number, marker: string, broken: () => void): ChildProcess {
+  // A runcue run by a command of another runcue inherits that run's marker; its watchdog must
+  // not carry it, or the outer watchdog would stop it and orphan this run's commands.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== MARKER));
+  const watchdog = spawn('/bin/sh', ['-c', WATCHDOG, 'runcue-watchdog', String(Math.ceil(graceMs / 100)), marker], {
+    // Its own group: a Ctrl-C or hangup sent to runcue's group must not reach it.
+    detached: true,
+    env,
+    stdio: ['pipe', 'ignore', 'ignore'],
+  });
+  watchdog.on('error', broken);
+  watchdog.stdin?.on('error', broken);
+  watchdog.unref();
+  // The pipe must not keep runcue alive; it closes when runcue exits.
+  (watchdog.stdin as Socket | null)?.unref();
+  return watchdog;
+}
+
+/**
+ * The run's marker in this process's environment, for what function tasks start: `put` once,
+ * `remove` restores what was there before (another run's marker, or none) unless another run
+ * has put its own since.
+ */
+function markerExport(marker: () => string): { put(): void; remove(): void } {
+  let exported: { readonly marker: string; readonly before: string | undefined } | undefined;
+  return {
+    put() {
+      if (exported !== undefined) return;
+      exported = { marker: marker(), before: process.env[MARKER] };
+      process.env[MARKER] = exported.marker;
+    },
+    remove() {
+      if (exported === undefined || process.env[MARKER] !== exported.marker) return;
+      if (exported.before === undefined) Reflect.deleteProperty(process.env, MARKER);
+      else process.env[MARKER] = exported.before;
     },
   };
 }
@@ -305,6 +360,17 @@ function processStartTime(pid: number): string | undefined {
 export function processRunning(pid: number): boolean {
   const state = procStat(pid)?.state;
   return state !== undefined && state !== 'Z';
+}
+
+/** The process group of `pid` (Linux: /proc); undefined when it cannot be read. */
+export function processGroupOf(pid: number | 'self'): number | undefined {
+  const group = procStatFields(String(pid))?.[2];
+  return group === undefined ? undefined : Number(group);
+}
+
+/** This process's own process group (Linux: /proc); undefined when it cannot be read. */
+export function ownGroup(): number | undefined {
+  return processGroupOf('self');
 }
 
 function procStat(pid: number): { state: string; started: string } | undefined {

@@ -181,3 +181,46 @@ describe("a build right after kill -9, while the dead run's command is still bei
     expect(inflightRecords()).toEqual([]);
   });
 });
+
+describe('kill -9 of runcue while a function task runs a command of its own', () => {
+  it("stops that command too (the run's marker is in its environment), and the record names the watchdog", async () => {
+    rig = new Rig();
+    // The function starts `sh` with node:child_process, as function tasks do (not detached: it is
+    // in runcue's own process group); it writes part of its output and waits.
+    rig.write({
+      'runcue.config.mjs': `import { spawn } from 'node:child_process';
+      export default {
+        killGrace: '1s',
+        tasks: {
+          f: {
+            input: 'in/{n}.txt',
+            output: 'out/{n}.txt',
+            run: ({ output }, { signal }) => new Promise((resolve, reject) => {
+              const script = ${JSON.stringify(`echo partial > "$1"; [ -e fast ] || { sleep 60 & echo $$ $! >> pids.txt; wait; }; echo complete > "$1"`)};
+              const child = spawn('sh', ['-c', script, 'sh', output], { cwd: import.meta.dirname, signal, stdio: 'ignore' });
+              child.on('error', reject);
+              child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error('exit ' + code))));
+            }),
+          },
+        },
+      };`,
+      'in/a.txt': 'a',
+    });
+    rig.age(['in/a.txt'], -60_000);
+    const child = rig.spawn(['build']);
+    const done = collect(child);
+    await waitFor(() => pids().length === 2, 20_000, 'the unit to start its command');
+    const [record] = inflightRecords();
+    expect(JSON.parse(rig.read(`.runcue/inflight/${record ?? ''}`))).toHaveProperty('watchdog');
+    child.kill('SIGKILL');
+    await done;
+    await waitFor(() => pids().every((pid) => !running(pid)), 30_000, "the function's command to die with runcue");
+    await waitFor(watchdogsGone, 30_000, 'the watchdog to exit');
+
+    rig.write({ fast: '' });
+    const rerun = await rig.runJson(['build']);
+    expect(rerun.code).toBe(0);
+    expect(rerun.events.find((e) => e.type === 'unit:start')?.reason).toMatchObject({ kind: 'interrupted', pid: child.pid });
+    expect(rig.read('out/a.txt')).toBe('complete\n');
+  });
+});

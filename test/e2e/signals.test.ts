@@ -46,3 +46,41 @@ describe.each([
     expect(rig.exists('in/a.txt')).toBe(true);
   });
 });
+
+describe('Ctrl-C while a function task runs a command of its own', () => {
+  it('stops what that command left in the background before removing the partial output: nothing writes it back', async () => {
+    rig = new Rig();
+    // The function passes its signal to node:child_process, which stops `sh` alone: the
+    // background job sh started would go on and append to the output after runcue removed it.
+    rig.write({
+      'runcue.config.mjs': `import { spawn } from 'node:child_process';
+      export default {
+        killGrace: '1s',
+        tasks: {
+          f: {
+            input: 'in/{n}.txt',
+            output: 'out/{n}.txt',
+            run: ({ output }, { signal }) => new Promise((resolve, reject) => {
+              const script = ${JSON.stringify(`echo partial > "$1"; { while [ ! -e release ]; do sleep 0.05; done; echo late >> "$1"; } & echo $$ $! >> pids.txt; wait`)};
+              const child = spawn('sh', ['-c', script, 'sh', output], { cwd: import.meta.dirname, signal, stdio: 'ignore' });
+              child.on('error', reject);
+              child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error('exit ' + code))));
+            }),
+          },
+        },
+      };`,
+      'in/a.txt': 'a',
+    });
+    rig.age(['in/a.txt'], -60_000);
+    const child = rig.spawn(['build']);
+    const done = collect(child);
+    await waitFor(() => pids().length === 2 && rig.exists('out/a.txt'), 20_000, 'the unit to start its command');
+    child.kill('SIGINT');
+    const result = await done;
+    expect(result.code).toBe(130);
+    const stillRunning = pids().filter((pid) => runsIn(rig.dir, pid));
+    for (const pid of stillRunning) process.kill(pid, 'SIGKILL');
+    expect(stillRunning).toEqual([]);
+    expect(rig.exists('out/a.txt')).toBe(false);
+  });
+});

@@ -7,7 +7,7 @@
  * SIGKILL at the deadline, and the unit's outputs are removed after they are gone.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { processRunning, signalProcess } from '../process-groups.ts';
+import { ownGroup, processGroupOf, processRunning, signalProcess } from '../process-groups.ts';
 
 /**
  * Stops every process whose environment holds all of `entries` (`NAME=value`); resolves once
@@ -28,14 +28,43 @@ export async function stopEscaped(entries: readonly string[], since: number, dea
   const wanted = entries.map((e) => Buffer.from(`${e}\0`));
   const carries = (environ: Buffer | undefined): boolean => environ !== undefined && wanted.every((w) => holds(environ, w));
   // Read again before a signal: a pid of the shared scan may have been reused since.
-  let pids = [...environs].filter(([pid, environ]) => carries(environ) && carries(environOf(pid))).map(([pid]) => pid);
+  await stopAll(
+    [...environs].filter(([pid, environ]) => carries(environ) && carries(environOf(pid))).map(([pid]) => pid),
+    deadline,
+  );
+}
+
+/**
+ * Stops the processes of runcue's own process group whose environment holds `entry` (the run's
+ * marker): what function tasks started with node:child_process (commands run in groups of their
+ * own), and what those left in the background, which stopping the function does not reach. For
+ * a stopped run (Ctrl-C, SIGTERM), before the outputs are removed; `since` as for {@link stopEscaped}.
+ */
+export async function stopFunctionCommands(entry: string, since: number, deadline: number): Promise<void> {
+  const group = ownGroup();
+  if (group === undefined) return;
+  if (!lastScan || lastScan.time < since) lastScan = { time: Date.now(), environs: scanEnvirons(0) };
+  const wanted = Buffer.from(`${entry}\0`);
+  const carries = (environ: Buffer | undefined): boolean => environ !== undefined && holds(environ, wanted);
+  const pids = [...lastScan.environs].filter(
+    ([pid, environ]) => carries(environ) && processGroupOf(pid) === group && carries(environOf(pid)),
+  );
+  await stopAll(
+    pids.map(([pid]) => pid),
+    deadline,
+  );
+}
+
+/** SIGTERM to each, SIGKILL to those still running at the deadline. */
+async function stopAll(pids: readonly number[], deadline: number): Promise<void> {
   if (pids.length === 0) return;
   for (const pid of pids) signalProcess(pid, 'SIGTERM');
-  while (pids.length > 0 && Date.now() < deadline) {
+  let left = pids;
+  while (left.length > 0 && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 25));
-    pids = pids.filter(processRunning);
+    left = left.filter(processRunning);
   }
-  for (const pid of pids) signalProcess(pid, 'SIGKILL');
+  for (const pid of left) signalProcess(pid, 'SIGKILL');
 }
 
 let lastScan: { readonly time: number; readonly environs: ReadonlyMap<number, Buffer> } | undefined;

@@ -15,6 +15,8 @@ import { OutputTail } from './output-tail.ts';
 import { attemptInfo } from './unit-view.ts';
 import { userStack } from './user-stack.ts';
 import { timerMs } from '../ports.ts';
+import type { ProcessGroups } from '../process-groups.ts';
+import { stopFunctionCommands } from './escaped.ts';
 
 /** What every function attempt of a run shares. */
 export interface FunctionContext {
@@ -24,6 +26,8 @@ export interface FunctionContext {
   readonly stopNow?: AbortSignal;
   /** Watches attempts with a timeout for a function that never yields the thread (see StuckWatch). */
   readonly stuckWatch?: StuckWatch;
+  /** The run's process groups: their marker finds the commands a stopped function started itself. */
+  readonly groups?: ProcessGroups;
 }
 
 /**
@@ -55,10 +59,12 @@ export async function runFunction(req: AttemptRequest, context: FunctionContext)
   const tail = new OutputTail();
   const controller = new AbortController();
   let cause: StopCause | undefined;
+  let stoppedAt = 0;
   let over = false;
   const stop = (why: StopCause, reason: unknown): void => {
     if (cause !== undefined || over) return;
     cause = why;
+    stoppedAt = Date.now();
     controller.abort(reason);
   };
   const onAbort = (): void => stop({ kind: 'stopped' }, req.signal.reason);
@@ -114,9 +120,22 @@ export async function runFunction(req: AttemptRequest, context: FunctionContext)
   if (graceTimer) clearTimeout(graceTimer);
   req.signal.removeEventListener('abort', onAbort);
   if (cause === undefined) return settledAttempt(end === 'abandoned' ? { ok: true } : end, tail);
+  if (cause.kind === 'stopped') await stopCommandsOf(context, stoppedAt);
   const failure = stopFailure(cause);
   if (end !== 'abandoned') return { kind: 'failed', failure, outputTail: tail.text() };
   return { kind: 'failed', failure, outputTail: tail.text(), abandoned: work.then(() => undefined) };
+}
+
+/**
+ * The run is stopped: what the function started with node:child_process (it carries the run's
+ * marker) may outlive it, or leave a background job, that would write an output back after it
+ * was removed. Stopped as command trees are: SIGTERM, SIGKILL after the grace period.
+ */
+async function stopCommandsOf(context: FunctionContext, stoppedAt: number): Promise<void> {
+  const marker = context.groups?.environment;
+  if (marker === undefined) return;
+  const deadline = context.stopNow?.aborted ? Date.now() : stoppedAt + context.killGraceMs;
+  await stopFunctionCommands(`RUNCUE_RUN=${marker.RUNCUE_RUN}`, stoppedAt, deadline);
 }
 
 function settledAttempt(end: Settled, tail: OutputTail): ExecutorOutcome {
