@@ -338,7 +338,13 @@ function compareWithClean(ctx) {
   const built = cli(clean, ['build', '--keep-going', '--json']);
   if (built.code !== 0 && built.code !== 1) return [`clean build exit ${built.code}: ${built.stderr.trim()}`];
   const cleanEvents = parse(built.stdout);
-  const failed = new Set(cleanEvents.filter((e) => e.type === 'unit:fail').map((e) => e.unit));
+  // Units that fail in the clean build, and those after them (blocked upstream_failed): watch
+  // leaves their older outputs (stale, as make does), and `plan` would run them.
+  const failed = new Set(
+    cleanEvents
+      .filter((e) => e.type === 'unit:fail' || (e.type === 'unit:blocked' && e.reason.kind === 'upstream_failed'))
+      .map((e) => e.unit),
+  );
   const cleanFiles = new Set(listFiles(clean));
   const watchFiles = new Set(listFiles(ctx.dir));
   for (const path of cleanFiles) {
