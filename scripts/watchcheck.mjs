@@ -137,11 +137,11 @@ function writeFile(dir, path, text) {
 
 /** A `runcue watch --json` process, its events (with when each arrived) and how it ended. */
 class Watch {
-  constructor(dir) {
+  constructor(dir, targets) {
     this.events = [];
     this.started = this.lastAt = Date.now();
     this.stderr = '';
-    this.child = spawn(process.execPath, [BIN, 'watch', '--json'], { cwd: dir, env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(process.execPath, [BIN, 'watch', '--json', ...targets], { cwd: dir, env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
     let buffer = '';
     this.child.stdout.on('data', (chunk) => {
       buffer += chunk.toString();
@@ -227,6 +227,15 @@ async function edit(r, ctx) {
     const path = sourcePath(r, files, false);
     set(path, content(r, path));
     return { what: `add ${path}`, touched };
+  }
+  if (roll < 0.52) {
+    // A whole source directory (a watched root, for `in/`) goes, and its files with it.
+    const top = pick(r, ['in', 'in', 'in2', 'in2/x', 'cfg']);
+    const gone = [...files.keys()].filter((p) => p.startsWith(`${top}/`));
+    rmSync(join(dir, top), { recursive: true, force: true });
+    for (const p of gone) files.delete(p);
+    ctx.removed.push(...gone);
+    return { what: `delete directory ${top}/`, touched: gone };
   }
   if (roll < 0.55) {
     const path = sourcePath(r, files, true);
@@ -335,7 +344,7 @@ function compareWithClean(ctx) {
   mkdirSync(clean);
   writeFileSync(join(clean, CONFIG), ctx.good);
   for (const [path, text] of ctx.files) writeFile(clean, path, text);
-  const built = cli(clean, ['build', '--keep-going', '--json']);
+  const built = cli(clean, ['build', '--keep-going', '--json', ...ctx.targets]);
   if (built.code !== 0 && built.code !== 1) return [`clean build exit ${built.code}: ${built.stderr.trim()}`];
   const cleanEvents = parse(built.stdout);
   // Units that fail in the clean build, and those after them (blocked upstream_failed): watch
@@ -367,7 +376,7 @@ function compareWithClean(ctx) {
   }
   // Watch has stopped: a config left broken is the last good one again for `plan`.
   if (ctx.broken) writeFileSync(join(ctx.dir, CONFIG), ctx.good);
-  const plan = cli(ctx.dir, ['plan', '--json']);
+  const plan = cli(ctx.dir, ['plan', '--json', ...ctx.targets]);
   if (plan.code !== 0) problems.push(`plan after watch: exit ${plan.code} ${plan.stderr.trim()}`);
   else {
     for (const u of JSON.parse(plan.stdout).units) {
@@ -419,8 +428,10 @@ async function runOne(seed) {
     writeFile(dir, path, text);
     utimesSync(join(dir, path), old, old);
   }
-  const w = new Watch(dir);
-  const ctx = { dir, files, project, w, config, good: config, broken: false, removed: [], touched: new Set([CONFIG]), steps: [] };
+  // Some runs watch one task (and what it needs), as `runcue watch TASK`.
+  const targets = r() < 0.2 ? [pick(r, project.tasks)] : [];
+  const w = new Watch(dir, targets);
+  const ctx = { dir, files, project, w, targets, config, good: config, broken: false, removed: [], touched: new Set([CONFIG]), steps: [] };
   ctx.spaced = r() < 0.3;
   const count = 1 + Math.floor(r() * 8);
   const problems = [];
@@ -466,6 +477,7 @@ for (let run = first; run < last; run++) {
     const label = held.length > 0 ? `known: held as a rewriter of its inputs: ${held.join(', ')}` : '';
     console.log(`\n== run ${run} seed ${seed}${ctx.spaced ? ' spaced' : ''} ${label} dir ${dir} (clean build: ${dir}.clean)`);
     console.log(ctx.good);
+    if (ctx.targets.length > 0) console.log(`targets: ${ctx.targets.join(' ')}`);
     console.log(`edits: ${ctx.steps.map((s) => `${s.what} (at ${s.from - w.started}-${s.to - w.started} ms)`).join('; ')}`);
     console.log(
       `cycles: ${w
