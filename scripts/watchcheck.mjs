@@ -386,6 +386,24 @@ function compareWithClean(ctx) {
   return problems;
 }
 
+/**
+ * A failed unit is not retried until one of its inputs changes (README): E[n] fails on an input
+ * of 0 (no parts), P[n] when a/n.txt starts with 0. E's input changes when a cycle names
+ * in/n.txt, P's when A[n] builds it again.
+ */
+function retriedFailures(w) {
+  const problems = [];
+  const failed = new Set();
+  for (const e of w.events) {
+    if (e.type === 'watch:cycle' && e.phase === 'start') {
+      for (const path of e.changed) failed.delete(`E[n=${path.replace(/^in\/(\w+)\.txt$/, '$1')}]`);
+    } else if (e.type === 'unit:done' && e.task === 'A') failed.delete(e.unit.replace('A[', 'P['));
+    else if (e.type === 'unit:fail') failed.add(e.unit);
+    else if (e.type === 'unit:start' && failed.has(e.unit)) problems.push(`${e.unit} failed and was retried with no input changed`);
+  }
+  return problems;
+}
+
 /** Checks on the event stream: cycles name only touched files, no unit twice a cycle, spaced edits. */
 function checkEvents(w, ctx) {
   const problems = [];
@@ -393,6 +411,7 @@ function checkEvents(w, ctx) {
     for (const path of c.changed)
       if (!ctx.touched.has(path)) problems.push(`cycle ${c.cycle} names ${path}, which nothing outside touched`);
   }
+  problems.push(...retriedFailures(w));
   let cycle = 0;
   const started = new Set();
   for (const e of w.events) {
