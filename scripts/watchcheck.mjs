@@ -386,18 +386,25 @@ function compareWithClean(ctx) {
   return problems;
 }
 
+/** The wildcard values of a unit id (`G[n=x]` gives ['x']). */
+const valuesOf = (unit) => (unit.match(/=([^,\]]+)/g) ?? []).map((v) => v.slice(1));
+
 /**
- * A failed unit is not retried until one of its inputs changes (README): E[n] fails on an input
- * of 0 (no parts), P[n] when a/n.txt starts with 0. E's input changes when a cycle names
- * in/n.txt, P's when A[n] builds it again.
+ * A failed unit is not retried until one of its inputs changes (README). Its inputs changed, as
+ * far as this script can tell, when a cycle names a file with all of its wildcard values in the
+ * path, or a unit with those values built (its upstream wrote again); a unit with no wildcard
+ * (a fan-in over everything) after any change.
  */
 function retriedFailures(w) {
   const problems = [];
   const failed = new Set();
+  const clear = (stems) => {
+    for (const unit of failed) if (valuesOf(unit).every((v) => stems.includes(v))) failed.delete(unit);
+  };
   for (const e of w.events) {
     if (e.type === 'watch:cycle' && e.phase === 'start') {
-      for (const path of e.changed) failed.delete(`E[n=${path.replace(/^in\/(\w+)\.txt$/, '$1')}]`);
-    } else if (e.type === 'unit:done' && e.task === 'A') failed.delete(e.unit.replace('A[', 'P['));
+      for (const path of e.changed) clear(path.replace(/\.\w+$/, '').split('/'));
+    } else if (e.type === 'unit:done') clear(valuesOf(e.unit));
     else if (e.type === 'unit:fail') failed.add(e.unit);
     else if (e.type === 'unit:start' && failed.has(e.unit)) problems.push(`${e.unit} failed and was retried with no input changed`);
   }
