@@ -5,8 +5,9 @@ import { unitId, type UnitGraph } from './unit.ts';
 
 /**
  * The part of `wanted` a set of changed paths can affect: units that read or write one of them,
- * everything downstream of those, and what those need (their upstream, which is cheap to confirm
- * fresh). A watch cycle checks this instead of every unit.
+ * everything downstream of those, and what those need (their upstream and the units of the tasks
+ * they run `after`, which are cheap to confirm fresh, or blocked as a build finds them). A watch
+ * cycle checks this instead of every unit.
  */
 export function affectedUnits(
   graph: UnitGraph,
@@ -14,7 +15,8 @@ export function affectedUnits(
   changedPaths: ReadonlySet<string>,
   tasks: Iterable<ResolvedTask>,
 ): Set<string> {
-  const changed = withVanishedOutputs(graph, changedPaths, [...tasks]);
+  const taskList = [...tasks];
+  const changed = withVanishedOutputs(graph, changedPaths, taskList);
   const paths = [...changed];
   const touches = (p: { readonly path: string; readonly isGlob: boolean }): boolean =>
     p.isGlob ? paths.some(globMatcher(p.path)) : changed.has(p.path);
@@ -35,21 +37,47 @@ export function affectedUnits(
       }
     }
   }
-  const result = new Set(down);
-  const up = [...down];
-  while (up.length > 0) {
-    for (const d of graph.deps.get(up.pop() ?? '') ?? []) {
-      if (wanted.has(d) && !result.has(d)) {
-        result.add(d);
-        up.push(d);
-      }
-    }
-  }
+  const result = withUpstream(graph, wanted, down, taskList);
   // In the plan's order, not the walk's (which reverses siblings): the units an expansion makes
   // due at once (the pages of several splits) queue in this order, first come first.
   const ordered = new Set<string>();
   for (const id of wanted) if (result.has(id)) ordered.add(id);
   return ordered;
+}
+
+/** `down` and every wanted unit it needs: data upstream and the units of the tasks it runs `after`, transitively. */
+function withUpstream(
+  graph: UnitGraph,
+  wanted: ReadonlySet<string>,
+  down: ReadonlySet<string>,
+  tasks: readonly ResolvedTask[],
+): Set<string> {
+  const after = new Map(tasks.map((t) => [t.name, t.after]));
+  const byTask = new Map<string, string[]>();
+  for (const id of wanted) {
+    const task = graph.units.get(id)?.task ?? '';
+    let list = byTask.get(task);
+    if (!list) byTask.set(task, (list = []));
+    list.push(id);
+  }
+  const result = new Set(down);
+  const up = [...down];
+  const tasksDone = new Set<string>();
+  const add = (id: string): void => {
+    if (wanted.has(id) && !result.has(id)) {
+      result.add(id);
+      up.push(id);
+    }
+  };
+  while (up.length > 0) {
+    const id = up.pop() ?? '';
+    for (const d of graph.deps.get(id) ?? []) add(d);
+    const task = graph.units.get(id)?.task ?? '';
+    if (tasksDone.has(task)) continue;
+    tasksDone.add(task);
+    for (const before of after.get(task) ?? []) for (const d of byTask.get(before) ?? []) add(d);
+  }
+  return result;
 }
 
 /**

@@ -43,7 +43,7 @@ export async function startListr(specs: readonly ListrTaskSpec[], options: Listr
   // listr2 writes "stdout" output to the first stream: both go to our stream, so stdout stays free.
   // It only calls write() and reads columns/rows/isTTY, which any ReportStream has.
   // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment
-  const stream = options.stream as NodeJS.WriteStream;
+  const stream = sized(options.stream) as NodeJS.WriteStream;
   const processOutput = new ProcessOutput(stream, stream);
   const tasks = specs.map((spec) => ({
     title: spec.title,
@@ -93,6 +93,27 @@ export async function startListr(specs: readonly ListrTaskSpec[], options: Listr
     fallbackRendererOptions: { logger },
   });
   await listr.run();
+}
+
+/**
+ * A terminal that reports no size (a pseudo-terminal opened without one, as `script` does under a
+ * parent without a terminal) is drawn as 80 x 24: listr2 truncates every line to the width it
+ * reads, and a width of 0 drew nothing at all.
+ */
+function sized(stream: ReportStream): ReportStream {
+  if ((stream.columns ?? 0) > 0) return stream;
+  const sizedStream = {
+    isTTY: stream.isTTY,
+    get columns(): number {
+      return stream.columns || 80;
+    },
+    get rows(): number {
+      const { rows } = stream as { rows?: number };
+      return rows || 24;
+    },
+    write: (...args: Parameters<ReportStream['write']>): boolean => stream.write(...args),
+  };
+  return sizedStream as unknown as ReportStream;
 }
 
 /** listr2 colors by process.stdout; ours follow the stream we draw on and NO_COLOR. */

@@ -117,11 +117,16 @@ export class TaskProgress {
     return this.running.size === 0 && this.queued.size === 0 && this.outcomes.size >= this.shownTotal;
   }
 
-  /** `extract  37/120 ✓  5 ▸  3 queued  1 ✗  2 ⊘`, the name padded to `width`. */
-  title(width: number, palette: Palette): string {
+  /**
+   * `extract  37/120 ✓ 5 ▸ ocr 60/min (42 in the last minute), 5/5 running  3 queued  1 ✗  2 ⊘`
+   * (SPEC's progress line, `extract  37/120 ✓ 5 ▸ ocr 60/min`), the name padded to `width`;
+   * `services` is {@link serviceText}'s, or '' where the services are not shown.
+   */
+  title(width: number, palette: Palette, services = ''): string {
     const finished = this.counts.done + this.counts.fresh;
     let title = `${this.name.padEnd(width)}  ${finished}/${this.shownTotal} ${SYMBOLS.done}`;
-    if (this.running.size > 0) title += `  ${palette.cyan(`${this.running.size} ${SYMBOLS.start}`)}`;
+    if (this.running.size > 0) title += ` ${palette.cyan(`${this.running.size} ${SYMBOLS.start}`)}`;
+    if (services !== '') title += ` ${services}`;
     if (this.queued.size > 0) title += `  ${palette.dim(`${this.queued.size} queued`)}`;
     if (this.counts.failed > 0) title += `  ${palette.red(`${this.counts.failed} ${SYMBOLS.fail}`)}`;
     if (this.counts.blocked > 0) title += `  ${palette.yellow(`${this.counts.blocked} ${SYMBOLS.blocked}`)}`;
@@ -130,7 +135,7 @@ export class TaskProgress {
   }
 
   /**
-   * `ocr 42/60 per min, 5/5 running` for each service it uses, while it has work left ('' after).
+   * `ocr 60/min (42 in the last minute), 5/5 running` for each service it uses, while it has work left ('' after).
    * `cpu` only when it is the task's one service and has units running: elsewhere it is noise.
    */
   serviceText(palette: Palette): string {

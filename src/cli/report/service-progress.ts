@@ -84,17 +84,33 @@ export class ServiceProgress {
   }
 
   /**
-   * `ocr 42/60 per min, 5/5 running` (rate part only with a rate, `/5` only with a cap), and
-   * `, paused until 12:03:05 (pushed back by extract[page=3])` while a push-back pauses it.
+   * `ocr 60/min (42 in the last minute), 5/5 running`: the rate as SPEC's progress line writes it
+   * (`▸ ocr 60/min`) with its starts in the window, then the units running (`/5` only with a
+   * cap), and `, paused until 12:03:05 (pushed back by extract[page=3])` while a push-back
+   * pauses it. Without a rate: `ocr 5/5 running`.
    */
   text(palette: Palette): string {
     const parts: string[] = [];
-    if (this.rate !== undefined) parts.push(`${this.recentStarts}/${this.rate.count} ${formatPerWindow(this.rate.windowMs)}`);
     parts.push(this.concurrent === null ? `${this.running} running` : `${this.running}/${this.concurrent} running`);
     if (this.pause !== undefined) parts.push(`paused until ${formatTimeOfDay(this.pause.until)} (pushed back by ${this.pause.unit})`);
-    const text = `${this.name} ${parts.join(', ')}`;
+    const rate =
+      this.rate === undefined
+        ? ''
+        : `${formatRate(this.rate.count, this.rate.windowMs)} (${this.recentStarts} in the last ${formatWindow(this.rate.windowMs)}), `;
+    const text = `${this.name} ${rate}${parts.join(', ')}`;
     return this.full || this.paused ? palette.yellow(text) : palette.dim(text);
   }
+}
+
+/** `60/min`, `5/s`, `5000/hour`, `100/10s`: a rate the way the config writes it. */
+function formatRate(count: number, windowMs: number): string {
+  return `${count}/${formatPerWindow(windowMs).slice('per '.length)}`;
+}
+
+/** `second`, `minute`, `hour`, `day`; `10s`, `5min`, `1500ms` for other windows. */
+function formatWindow(windowMs: number): string {
+  const long: Record<number, string> = { 1000: 'second', 60_000: 'minute', 3_600_000: 'hour', 86_400_000: 'day' };
+  return long[windowMs] ?? formatPerWindow(windowMs).slice('per '.length);
 }
 
 /** Window lengths by name: one of them reads `per min`, several `per 5min`. */

@@ -101,9 +101,9 @@ class Session {
     this.options = options;
     this.watching = watching;
     this.format = formatOptionsFor(options.stderr, options);
-    // A pseudo-terminal that reports no width (`script` without a size) gets nothing from the
-    // redrawing renderer: use the line-based one there.
-    this.live = options.stderr.isTTY === true && (options.stderr.columns ?? 0) > 0;
+    // A pseudo-terminal that reports no width (`script` without a size) is drawn 80 columns wide
+    // (listr.ts).
+    this.live = options.stderr.isTTY === true;
   }
 
   apply(event: RunEvent): void {
@@ -160,10 +160,8 @@ class Session {
 
   /** The task's counts; on a terminal, also the state of the services it uses. */
   private title(task: TaskProgress, width: number): string {
-    const title = task.title(width, this.format.palette);
-    if (!this.live) return title;
-    const services = task.serviceText(this.format.palette);
-    return services === '' ? title : `${title}  ${services}`;
+    const { palette } = this.format;
+    return task.title(width, palette, this.live ? task.serviceText(palette) : '');
   }
 
   private startTicking(): void {

@@ -9,6 +9,7 @@ import { statsOf, type FileStat } from '../files.ts';
 import { needsRecord, recordOutputs } from '../output-record.ts';
 import { rewriteAfterRun, type InputRewrite } from '../self-rewrite.ts';
 import { inputSignature } from '../staleness.ts';
+import { listFiles } from '../walk.ts';
 
 /** What a successful run of a unit reported about its files. */
 export interface RunFiles {
@@ -79,8 +80,19 @@ export class Ledger {
       // One concrete output (most units): its stat as it is, no snapshot map and callback per unit.
       const st = this.fs.stat(only.path);
       if (st?.isFile()) this.written.set(only.path, st.mtimeMs);
+      else if (st?.isDirectory()) this.noteDirectory(only.path);
       return;
     }
-    statsOf(this.fs, unit.outputs).forEach((st, file) => this.written.set(file, st.mtimeMs));
+    const files = statsOf(this.fs, unit.outputs);
+    files.forEach((st, file) => this.written.set(file, st.mtimeMs));
+    for (const o of unit.outputs) if (!o.isGlob && !files.has(o.path) && this.fs.stat(o.path)?.isDirectory()) this.noteDirectory(o.path);
+  }
+
+  /** The files beneath a directory output (`site/index.html` of `site`): another task may read them. */
+  private noteDirectory(dir: string): void {
+    for (const file of listFiles(this.fs, dir)) {
+      const st = this.fs.stat(file);
+      if (st?.isFile()) this.written.set(file, st.mtimeMs);
+    }
   }
 }

@@ -16,7 +16,7 @@ import { createPalette, formatTimeOfDay, shortCommand } from '../../../src/cli/r
 import type { RunEvent, StaleReason } from '../../../src/runner/events.ts';
 
 /** An in-memory stream that records what was written. */
-function sink(isTTY = false): { stream: Writable & { isTTY?: boolean; columns?: number }; text: () => string } {
+function sink(isTTY = false, columns = 100): { stream: Writable & { isTTY?: boolean; columns?: number }; text: () => string } {
   const chunks: string[] = [];
   const stream: Writable & { isTTY?: boolean; columns?: number } = new Writable({
     write(chunk: Buffer | string, _encoding, callback) {
@@ -25,7 +25,7 @@ function sink(isTTY = false): { stream: Writable & { isTTY?: boolean; columns?: 
     },
   });
   stream.isTTY = isTTY;
-  stream.columns = 100;
+  stream.columns = columns;
   return { stream, text: () => chunks.join('') };
 }
 
@@ -37,10 +37,10 @@ interface Harness {
 
 async function harness(
   kind: ReporterKind,
-  overrides: { env?: Record<string, string>; verbose?: boolean; tty?: boolean } = {},
+  overrides: { env?: Record<string, string>; verbose?: boolean; tty?: boolean; columns?: number } = {},
 ): Promise<Harness> {
   const out = sink();
-  const err = sink(overrides.tty ?? false);
+  const err = sink(overrides.tty ?? false, overrides.columns);
   const options: ReporterOptions = {
     stdout: out.stream,
     stderr: err.stream,
@@ -358,7 +358,7 @@ describe('a queue build', () => {
     expect(ocr?.title(progress.nameWidth, plain)).toBe('ocr  0/2 ✓  2 queued');
     expect(ocr?.allSettled).toBe(false);
     progress.apply(queued[3] as RunEvent);
-    expect(ocr?.title(progress.nameWidth, plain)).toBe('ocr  0/2 ✓  1 ▸  1 queued');
+    expect(ocr?.title(progress.nameWidth, plain)).toBe('ocr  0/2 ✓ 1 ▸  1 queued');
     expect(ocr?.runningLines(false, plain)).toEqual(['ocr[n=1]']);
     progress.apply(queued[4] as RunEvent);
     expect(ocr?.title(progress.nameWidth, plain)).toBe('ocr  1/2 ✓  1 queued');
@@ -435,7 +435,7 @@ describe('task progress', () => {
       removed: [],
     });
     const extract = progress.tasks.get('extract');
-    expect(extract?.title(progress.nameWidth, plain)).toBe('extract  37/120 ✓  6 ▸  1 ■');
+    expect(extract?.title(progress.nameWidth, plain)).toBe('extract  37/120 ✓ 6 ▸  1 ■');
     expect(extract?.runningLines(true, plain)).toEqual(['e37 │ half way', 'e38', 'e39', 'e40', 'e41', '+1 more']);
     expect(progress.takeDirty().map((task) => task.name)).toEqual(['extract', 'ocr']);
     expect(progress.takeDirty()).toEqual([]);
@@ -571,10 +571,10 @@ describe('service progress', () => {
     const both = new ServiceProgress('ocr', { concurrent: 5, rates: [{ count: 60, windowMs: 60_000 }] });
     for (let i = 0; i < 42; i += 1) both.start(T + i);
     both.running = 5;
-    expect(both.text(plain)).toBe('ocr 42/60 per min, 5/5 running');
+    expect(both.text(plain)).toBe('ocr 60/min (42 in the last minute), 5/5 running');
     const uncapped = new ServiceProgress('api', { concurrent: null, rates: [{ count: 100, windowMs: 10_000 }] });
     uncapped.running = 3;
-    expect(uncapped.text(plain)).toBe('api 0/100 per 10s, 3 running');
+    expect(uncapped.text(plain)).toBe('api 100/10s (0 in the last 10s), 3 running');
     const capped = new ServiceProgress('gpu', { concurrent: 2, rates: [] });
     capped.start(T);
     expect(capped.recentStarts).toBe(0);
@@ -589,17 +589,17 @@ describe('service progress', () => {
           { count: 900, windowMs: 60_000 },
         ],
       }).text(plain),
-    ).toBe('x 0/900 per min, 0 running');
+    ).toBe('x 900/min (0 in the last minute), 0 running');
   });
 
   it('highlights a service at its limit', () => {
     const colors = createPalette(true);
     const ocr = new ServiceProgress('ocr', { concurrent: 5, rates: [{ count: 2, windowMs: 1000 }] });
-    expect(ocr.text(colors)).toBe(colors.dim('ocr 0/2 per s, 0/5 running'));
+    expect(ocr.text(colors)).toBe(colors.dim('ocr 2/s (0 in the last second), 0/5 running'));
     ocr.start(T);
     ocr.start(T + 1);
     expect(ocr.full).toBe(true);
-    expect(ocr.text(colors)).toBe(colors.yellow('ocr 2/2 per s, 0/5 running'));
+    expect(ocr.text(colors)).toBe(colors.yellow('ocr 2/s (2 in the last second), 0/5 running'));
   });
 
   it('counts starts in the window by event time, dropping them as later events move time on', () => {
@@ -632,7 +632,7 @@ describe('service progress', () => {
     progress.apply(start('pack', 'p0', T + 5000));
     const extract = progress.tasks.get('extract');
     const pack = progress.tasks.get('pack');
-    expect(extract?.serviceText(plain)).toBe('ocr 5/60 per min, 5/5 running');
+    expect(extract?.serviceText(plain)).toBe('ocr 60/min (5 in the last minute), 5/5 running');
     expect(pack?.serviceText(plain)).toBe('cpu 6/8 running');
 
     progress.apply(done('extract', 'e0', T + 6000));
@@ -657,11 +657,11 @@ describe('service progress', () => {
       outputTail: '',
       removed: [],
     });
-    expect(extract?.serviceText(plain)).toBe('ocr 5/60 per min, 2/5 running');
+    expect(extract?.serviceText(plain)).toBe('ocr 60/min (5 in the last minute), 2/5 running');
     // the retry is a new start for the window; a second done for the same unit changes nothing
     progress.apply(start('extract', 'e1', T + 7000));
     progress.apply(done('extract', 'e0', T + 7001));
-    expect(extract?.serviceText(plain)).toBe('ocr 6/60 per min, 3/5 running');
+    expect(extract?.serviceText(plain)).toBe('ocr 60/min (6 in the last minute), 3/5 running');
     // a unit that fails a check without starting was never running
     progress.apply({
       type: 'unit:fail',
@@ -674,8 +674,8 @@ describe('service progress', () => {
       outputTail: '',
       removed: [],
     });
-    expect(extract?.serviceText(plain)).toBe('ocr 6/60 per min, 3/5 running');
-    expect(extract?.title(progress.nameWidth, plain)).toBe('extract  1/120 ✓  3 ▸  1 ✗  1 ■');
+    expect(extract?.serviceText(plain)).toBe('ocr 60/min (6 in the last minute), 3/5 running');
+    expect(extract?.title(progress.nameWidth, plain)).toBe('extract  1/120 ✓ 3 ▸  1 ✗  1 ■');
   });
 
   it('shows cpu only as a task’s one service with units running, and nothing once a task settled', () => {
@@ -689,7 +689,7 @@ describe('service progress', () => {
     expect(pack?.allSettled).toBe(true);
     expect(pack?.serviceText(plain)).toBe('');
     // a task with no running unit still shows the services it waits on
-    expect(progress.tasks.get('extract')?.serviceText(plain)).toBe('ocr 0/60 per min, 0/5 running');
+    expect(progress.tasks.get('extract')?.serviceText(plain)).toBe('ocr 60/min (0 in the last minute), 0/5 running');
   });
 
   it('marks every task sharing a service dirty, and trims windows on render by event time or advance()', () => {
@@ -719,7 +719,7 @@ describe('service progress', () => {
         .map((task) => task.name)
         .sort(),
     ).toEqual(['a', 'b', 'c']);
-    expect(progress.tasks.get('b')?.serviceText(plain)).toBe('ocr 0/10 per s, 1 running');
+    expect(progress.tasks.get('b')?.serviceText(plain)).toBe('ocr 10/s (0 in the last second), 1 running');
     progress.apply(start('b', 'b0', T + 1200));
     progress.takeDirty();
     // no events: only advance() (the periodic redraw) empties the window
@@ -731,7 +731,7 @@ describe('service progress', () => {
         .map((task) => task.name)
         .sort(),
     ).toEqual(['a', 'b']);
-    expect(progress.tasks.get('a')?.serviceText(plain)).toBe('ocr 0/10 per s, 2 running');
+    expect(progress.tasks.get('a')?.serviceText(plain)).toBe('ocr 10/s (0 in the last second), 2 running');
     expect(progress.changesWithTime).toBe(true);
   });
 
@@ -742,15 +742,15 @@ describe('service progress', () => {
     progress.apply(worker({ type: 'worker:start', worker: 1, pid: 10 }));
     progress.apply(worker({ type: 'worker:start', worker: 2, pid: 11 }));
     const extract = progress.tasks.get('extract');
-    expect(extract?.serviceText(plain)).toBe('ocr 1/60 per min, 1/5 running  workers 2 starting');
+    expect(extract?.serviceText(plain)).toBe('ocr 60/min (1 in the last minute), 1/5 running  workers 2 starting');
     progress.apply(worker({ type: 'worker:ready', worker: 1, loadMs: 900 }));
     progress.apply(worker({ type: 'worker:busy', worker: 1, unit: 'e1' }));
-    expect(extract?.serviceText(plain)).toBe('ocr 1/60 per min, 1/5 running  workers 1 busy, 1 starting');
+    expect(extract?.serviceText(plain)).toBe('ocr 60/min (1 in the last minute), 1/5 running  workers 1 busy, 1 starting');
     progress.apply(done('extract', 'e1', T + 10));
-    expect(extract?.serviceText(plain)).toBe('ocr 1/60 per min, 0/5 running  workers 1 idle, 1 starting');
+    expect(extract?.serviceText(plain)).toBe('ocr 60/min (1 in the last minute), 0/5 running  workers 1 idle, 1 starting');
     progress.apply(worker({ type: 'worker:exit', worker: 2, reason: 'crashed', code: 1, signal: null }));
     progress.apply(worker({ type: 'worker:start', worker: 3, pid: 12, replaces: 2 }));
-    expect(extract?.serviceText(plain)).toBe('ocr 1/60 per min, 0/5 running  workers 1 idle, 1 starting, 1 restarted');
+    expect(extract?.serviceText(plain)).toBe('ocr 60/min (1 in the last minute), 0/5 running  workers 1 idle, 1 starting, 1 restarted');
   });
 
   it('shows a push-back pause with its end and the unit that caused it, until it ends', () => {
@@ -771,7 +771,7 @@ describe('service progress', () => {
     progress.apply(pushBack('e1', T + 1000, 4000));
     const until = formatTimeOfDay(T + 5000);
     const extract = progress.tasks.get('extract');
-    expect(extract?.serviceText(plain)).toBe(`ocr 1/60 per min, 0/5 running, paused until ${until} (pushed back by e1)`);
+    expect(extract?.serviceText(plain)).toBe(`ocr 60/min (1 in the last minute), 0/5 running, paused until ${until} (pushed back by e1)`);
     expect(progress.changesWithTime).toBe(true);
     // a shorter pause asked later does not shorten it
     progress.apply(pushBack('e2', T + 2000, 1000));
@@ -779,7 +779,7 @@ describe('service progress', () => {
     progress.takeDirty();
     progress.advance(T + 5000);
     expect(progress.takeDirty().map((task) => task.name)).toContain('extract');
-    expect(extract?.serviceText(plain)).toBe('ocr 1/60 per min, 0/5 running');
+    expect(extract?.serviceText(plain)).toBe('ocr 60/min (1 in the last minute), 0/5 running');
   });
 
   it('draws a push-back pause in the live frame, and the push-back count in the summary', async () => {
@@ -840,11 +840,16 @@ describe('service progress', () => {
     ];
     const live = await harness('tty', { tty: true, env: { NO_COLOR: '1' } });
     await live.run(events);
-    expect(live.stderr()).toContain('extract  1/10 ✓  2 ▸  ocr 3/60 per min, 2/5 running');
+    expect(live.stderr()).toContain('extract  1/10 ✓ 2 ▸ ocr 60/min (3 in the last minute), 2/5 running');
     const lines = await harness('tty');
     await lines.run(events);
     expect(lines.stderr()).toContain('extract  1/10 ✓');
-    expect(lines.stderr()).not.toContain('per min');
+    expect(lines.stderr()).not.toContain('in the last minute');
+    // A pseudo-terminal opened without a size (`script` under a parent with no terminal) reports
+    // 0 columns: it gets the live frame, 80 columns wide, not the line renderer (nor nothing).
+    const sizeless = await harness('tty', { tty: true, columns: 0, env: { NO_COLOR: '1' } });
+    await sizeless.run(events);
+    expect(sizeless.stderr()).toContain('extract  1/10 ✓ 2 ▸ ocr 60/min (3 in the last minute), 2/5 running');
   });
 });
 

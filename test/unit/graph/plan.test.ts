@@ -60,3 +60,26 @@ describe('planUnits', () => {
     ]);
   });
 });
+
+describe('planUnits: changed paths and `after`', () => {
+  // `late` runs after `gate`, which reads nothing that changes: a watch cycle for in/b.txt must
+  // still check gate, or late[n=b] would run although gate is blocked (as a build finds it).
+  const afterConfig = configOf({
+    gate: { input: 'site/index.html', output: 'gate.txt' },
+    late: { input: 'in/{n}.txt', output: 'late/{n}.txt', after: ['gate'] },
+  });
+
+  it('wants the units of the tasks a changed unit runs after', () => {
+    const plan = planTargets(afterConfig, []);
+    if (!plan.ok) throw new Error(plan.error.message);
+    const { wanted } = planUnits({
+      ...plan.value,
+      config: afterConfig,
+      files: memoryFiles(['in/a.txt', 'in/b.txt', 'site/index.html']),
+      isSettled: () => false,
+      noDeps: false,
+      affected: new Set(['in/b.txt']),
+    });
+    expect([...wanted].sort()).toEqual(['gate', 'late[n=b]']);
+  });
+});
