@@ -18,7 +18,8 @@
 //
 // (RUNCUE_BIN=path/to/bin/runcue.js runs another build of runcue.) --mode picks the scenario of
 // every run: build (the default mix is mostly build), watch, clean, touch, again (kill -9 and at
-// once a second build), chain (one to three more builds, each killed too). Exit code 1 when something was found; each finding is printed with the
+// once a second build), chain (one to three more builds, each killed too), rebuild (built once,
+// some inputs changed, then the killed build). Exit code 1 when something was found; each finding is printed with the
 // project directory (kept).
 import { spawn, spawnSync } from 'node:child_process';
 import {
@@ -138,6 +139,15 @@ const POOL = {
   },
   // A persistent worker that writes its output in two pieces.
   W: { src: `{ input: 'in/{n}.txt', output: 'w/{n}.txt', worker: ['python3', 'worker.py'] }` },
+  // Keeps what it wrote when it fails or is stopped (dated back to 1970, so never fresh).
+  P: {
+    src: `{ input: 'in/{n}.txt', output: 'p/{n}.txt', keepFailedOutputs: true, run: "printf 'P:' > {output}; sleep 0.0D; cat {input} >> {output}" }`,
+  },
+  // Two outputs, written one after the other.
+  M: {
+    needs: ['A'],
+    src: `{ input: 'a/{n}.txt', output: ['m/{n}.a', 'm/{n}.b'], run: "cat {input} > m/{n}.a; sleep 0.0D; cat {input} > m/{n}.b" }`,
+  },
   // Rate-limited (services.api): each start is logged (log/ is not compared) to check the window.
   R: {
     src: `{ uses: 'api', input: 'in/{n}.txt', output: 'r/{n}.txt', run: "date +%s%N >> log/api.starts; printf 'R:' > {output}; sleep 0.0D; cat {input} >> {output}" }`,
@@ -383,7 +393,7 @@ function exitProblem(result, sig, finished, endedBefore) {
 }
 
 const KILLS = ['kill9', 'kill9', 'kill9group', 'int', 'intgroup', 'int2', 'term', 'hup', 'int-kill9', 'int-kill9', 'int3'];
-const MODES = ['build', 'build', 'build', 'build', 'build', 'watch', 'clean', 'touch', 'again', 'chain'];
+const MODES = ['build', 'build', 'build', 'build', 'rebuild', 'rebuild', 'watch', 'clean', 'touch', 'again', 'chain'];
 
 async function check(runIndex) {
   const seed = SEED * 100_003 + runIndex;
@@ -427,6 +437,15 @@ async function check(runIndex) {
     }
   } else if (mode === 'watch') {
     argv = ['watch', ...buildArgs.slice(1).filter((a) => a !== '--keep-going')];
+  } else if (mode === 'rebuild') {
+    // Built once, then some inputs change (same number of parts): the killed build rewrites
+    // outputs that were there, and the clean build to compare with is made from the new inputs.
+    cli(dir, ['build', '--keep-going'], marker);
+    for (const path of Object.keys(project.files).filter((p) => p.startsWith('in/'))) {
+      if (r() < 0.5) continue;
+      const text = `${project.files[path].slice(0, 1)}new${path}\n`;
+      for (const root of [dir, ref]) writeFileSync(join(root, path), text);
+    }
   }
   const touchedTree = tree(dir);
   const inputsBefore = new Map([...tree(dir)].filter(([p]) => p.startsWith('in/') || p === 'runcue.config.mjs' || p === 'worker.py'));
@@ -522,7 +541,13 @@ async function check(runIndex) {
   const rebuild = cli(dir, finalArgs, marker);
   if (rebuild.code !== (project.fails ? 1 : 0))
     problems.push(`${finalArgs.join(' ')} after the kill: exit ${rebuild.code}: ${rebuild.stderr.slice(-800)}`);
-  if (mode === 'watch' || changedInput) cli(ref, ['build', '--keep-going'], marker);
+  if (mode === 'watch' || mode === 'rebuild') {
+    // The clean build, again from scratch with the inputs as they are now.
+    for (const [path] of tree(ref))
+      if (!path.startsWith('in/') && path !== 'runcue.config.mjs' && path !== 'worker.py') rmSync(join(ref, path));
+    rmSync(join(ref, '.runcue'), { recursive: true, force: true });
+    cli(ref, ['build', '--keep-going'], marker);
+  }
   for (const d of diff(tree(ref), tree(dir))) problems.push(`tree: ${d}`);
   const breach = rateBreach(dir);
   if (breach) problems.push(breach);
