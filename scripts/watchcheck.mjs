@@ -42,8 +42,9 @@ const ENV = { PATH: `${dirname(process.execPath)}:${process.env.PATH}`, HOME: pr
 const CONFIG = 'runcue.config.mjs';
 
 function rng(seed) {
-  let s = seed >>> 0 || 1;
-  return () => {
+  // Seeds of one batch are consecutive: mixed, so their first draws (the first task) differ.
+  let s = Math.imul(seed ^ (seed >>> 16), 0x45d9f3b) >>> 0 || 1;
+  const next = () => {
     s ^= s << 13;
     s >>>= 0;
     s ^= s >>> 17;
@@ -51,6 +52,8 @@ function rng(seed) {
     s >>>= 0;
     return s / 4294967296;
   };
+  for (let i = 0; i < 8; i++) next();
+  return next;
 }
 const pick = (r, list) => list[Math.floor(r() * list.length)];
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
