@@ -84,8 +84,15 @@ const WHOLE = new Set(['d/all.txt', 'l.txt', 'site/index.html', 't.txt']);
 const NAMES = ['x', 'y', 'z', 'w'];
 const GROUPS = ['x', 'q'];
 
+/** A task's command edited so it writes other bytes (for a hash task, a reload must rerun it). */
+const edited = (fields) =>
+  fields
+    .replace('cp {input} {output}', '{ cat {input}; echo v2; } > {output}')
+    .replace('cat {inputs} > {output}', '{ cat {inputs}; echo v2; } > {output}');
+
 function taskSource(t, project) {
-  const fields = POOL[t].replace('S;', `sleep ${project.sleeps[t]};`).replace('AFTER', `'${project.after}'`);
+  const plain = POOL[t].replace('S;', `sleep ${project.sleeps[t]};`).replace('AFTER', `'${project.after}'`);
+  const fields = project.edited.has(t) ? edited(plain) : plain;
   return `    ${t}: { ${fields}${project.hashed.has(t) ? ", freshness: 'hash'" : ''} },`;
 }
 
@@ -104,6 +111,7 @@ function makeProject(r) {
   const sleeps = Object.fromEntries(keys.map((k) => [k, pick(r, ['0', '0.05', '0.1', '0.2', '0.3'])]));
   const hashed = new Set(keys.filter(() => r() < 0.15));
   const project = {
+    edited: new Set(),
     tasks,
     sleeps,
     hashed,
@@ -214,6 +222,17 @@ async function edit(r, ctx) {
       ctx.broken = true;
       writeFile(dir, CONFIG, `${ctx.good}\nexport const oops = {;\n`);
       return { what: 'config: broken', touched: [CONFIG] };
+    }
+    // A hash task's command changes (with mtimes, by Make's rule, an edited command reruns nothing).
+    const hashTasks = project.tasks.filter(
+      (t) => (project.hash || project.hashed.has(t)) && !project.edited.has(t) && edited(POOL[t]) !== POOL[t],
+    );
+    if (r() < 0.4 && hashTasks.length > 0) {
+      const task = pick(r, hashTasks);
+      project.edited.add(task);
+      ctx.config = ctx.good = configText(project);
+      writeFile(dir, CONFIG, ctx.config);
+      return { what: `config: edited the command of ${task}`, touched: [CONFIG] };
     }
     const added = pick(r, spare);
     project.tasks.push(added);
