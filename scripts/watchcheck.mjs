@@ -345,6 +345,9 @@ function orphanAllowed(path, ctx, cleanFiles, failed) {
     const values = binding === '' ? [] : binding.split(',').map((kv) => kv.split('=')[1]);
     if (stems[0] === TOP[task]?.replace(/\.\w+$/, '') && values.every((v) => stems.includes(v))) return true;
   }
+  // A page a shorter re-split cleared: F's unit for it vanished, its output stays (as for a removed input).
+  const page = /^f\/(\w+)\/(p\d+)\.txt$/.exec(path);
+  if (page && !existsSync(join(ctx.dir, `parts/${page[1]}/${page[2]}.txt`))) return true;
   if (ctx.removed.length === 0) return false;
   const values = new Set(
     ctx.removed.flatMap((p) =>
