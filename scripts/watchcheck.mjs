@@ -146,6 +146,13 @@ function writeFile(dir, path, text) {
   writeFileSync(join(dir, path), text);
 }
 
+/** Writes the config in place, or as an editor saves (a temp file renamed over it). */
+function saveConfig(r, dir, text) {
+  if (r() < 0.5) return writeFile(dir, CONFIG, text);
+  writeFile(dir, `${CONFIG}.tmp~`, text);
+  renameSync(join(dir, `${CONFIG}.tmp~`), join(dir, CONFIG));
+}
+
 /** A `runcue watch --json` process, its events (with when each arrived) and how it ended. */
 class Watch {
   constructor(dir, targets) {
@@ -215,12 +222,12 @@ async function edit(r, ctx) {
     if (ctx.broken || spare.length === 0) {
       ctx.config = ctx.good;
       ctx.broken = false;
-      writeFile(dir, CONFIG, ctx.config);
+      saveConfig(r, dir, ctx.config);
       return { what: 'config: fixed', touched: [CONFIG] };
     }
     if (r() < 0.5 && before === ctx.good) {
       ctx.broken = true;
-      writeFile(dir, CONFIG, `${ctx.good}\nexport const oops = {;\n`);
+      saveConfig(r, dir, `${ctx.good}\nexport const oops = {;\n`);
       return { what: 'config: broken', touched: [CONFIG] };
     }
     // A hash task's command changes (with mtimes, by Make's rule, an edited command reruns nothing).
@@ -231,13 +238,13 @@ async function edit(r, ctx) {
       const task = pick(r, hashTasks);
       project.edited.add(task);
       ctx.config = ctx.good = configText(project);
-      writeFile(dir, CONFIG, ctx.config);
+      saveConfig(r, dir, ctx.config);
       return { what: `config: edited the command of ${task}`, touched: [CONFIG] };
     }
     const added = pick(r, spare);
     project.tasks.push(added);
     ctx.config = ctx.good = configText(project);
-    writeFile(dir, CONFIG, ctx.config);
+    saveConfig(r, dir, ctx.config);
     return { what: `config: added ${added}`, touched: [CONFIG] };
   }
   if (roll < 0.35) {
