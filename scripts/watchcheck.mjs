@@ -488,6 +488,8 @@ async function runOne(seed) {
   }
   // Some runs watch one task (and what it needs), as `runcue watch TASK`.
   const targets = r() < 0.2 ? [pick(r, project.tasks)] : [];
+  // Some runs one unit at a time: a unit queued behind another sees edits made meanwhile.
+  if (r() < 0.2) targets.unshift('--jobs', '1');
   const w = new Watch(dir, targets);
   const ctx = { dir, files, project, w, targets, config, good: config, broken: false, removed: [], touched: new Set([CONFIG]), steps: [] };
   ctx.spaced = r() < 0.3;
@@ -535,7 +537,7 @@ for (let run = first; run < last; run++) {
     const label = held.length > 0 ? `known: held as a rewriter of its inputs: ${held.join(', ')}` : '';
     console.log(`\n== run ${run} seed ${seed}${ctx.spaced ? ' spaced' : ''} ${label} dir ${dir} (clean build: ${dir}.clean)`);
     console.log(ctx.good);
-    if (ctx.targets.length > 0) console.log(`targets: ${ctx.targets.join(' ')}`);
+    if (ctx.targets.length > 0) console.log(`arguments: ${ctx.targets.join(' ')}`);
     console.log(`edits: ${ctx.steps.map((s) => `${s.what} (at ${s.from - w.started}-${s.to - w.started} ms)`).join('; ')}`);
     console.log(
       `cycles: ${w
