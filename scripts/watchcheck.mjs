@@ -42,8 +42,9 @@ const ENV = { PATH: `${dirname(process.execPath)}:${process.env.PATH}`, HOME: pr
 const CONFIG = 'runcue.config.mjs';
 
 function rng(seed) {
-  let s = seed >>> 0 || 1;
-  return () => {
+  // Seeds of one batch are consecutive: mixed, so their first draws (the first task) differ.
+  let s = Math.imul(seed ^ (seed >>> 16), 0x45d9f3b) >>> 0 || 1;
+  const next = () => {
     s ^= s << 13;
     s >>>= 0;
     s ^= s >>> 17;
@@ -51,6 +52,8 @@ function rng(seed) {
     s >>>= 0;
     return s / 4294967296;
   };
+  for (let i = 0; i < 8; i++) next();
+  return next;
 }
 const pick = (r, list) => list[Math.floor(r() * list.length)];
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -81,8 +84,15 @@ const WHOLE = new Set(['d/all.txt', 'l.txt', 'site/index.html', 't.txt']);
 const NAMES = ['x', 'y', 'z', 'w'];
 const GROUPS = ['x', 'q'];
 
+/** A task's command edited so it writes other bytes (for a hash task, a reload must rerun it). */
+const edited = (fields) =>
+  fields
+    .replace('cp {input} {output}', '{ cat {input}; echo v2; } > {output}')
+    .replace('cat {inputs} > {output}', '{ cat {inputs}; echo v2; } > {output}');
+
 function taskSource(t, project) {
-  const fields = POOL[t].replace('S;', `sleep ${project.sleeps[t]};`).replace('AFTER', `'${project.after}'`);
+  const plain = POOL[t].replace('S;', `sleep ${project.sleeps[t]};`).replace('AFTER', `'${project.after}'`);
+  const fields = project.edited.has(t) ? edited(plain) : plain;
   return `    ${t}: { ${fields}${project.hashed.has(t) ? ", freshness: 'hash'" : ''} },`;
 }
 
@@ -101,6 +111,7 @@ function makeProject(r) {
   const sleeps = Object.fromEntries(keys.map((k) => [k, pick(r, ['0', '0.05', '0.1', '0.2', '0.3'])]));
   const hashed = new Set(keys.filter(() => r() < 0.15));
   const project = {
+    edited: new Set(),
     tasks,
     sleeps,
     hashed,
@@ -133,6 +144,13 @@ const content = (r, path) => (path.startsWith('in/') ? String(Math.floor(r() * 4
 function writeFile(dir, path, text) {
   mkdirSync(dirname(join(dir, path)), { recursive: true });
   writeFileSync(join(dir, path), text);
+}
+
+/** Writes the config in place, or as an editor saves (a temp file renamed over it). */
+function saveConfig(r, dir, text) {
+  if (r() < 0.5) return writeFile(dir, CONFIG, text);
+  writeFile(dir, `${CONFIG}.tmp~`, text);
+  renameSync(join(dir, `${CONFIG}.tmp~`), join(dir, CONFIG));
 }
 
 /** A `runcue watch --json` process, its events (with when each arrived) and how it ended. */
@@ -204,18 +222,29 @@ async function edit(r, ctx) {
     if (ctx.broken || spare.length === 0) {
       ctx.config = ctx.good;
       ctx.broken = false;
-      writeFile(dir, CONFIG, ctx.config);
+      saveConfig(r, dir, ctx.config);
       return { what: 'config: fixed', touched: [CONFIG] };
     }
     if (r() < 0.5 && before === ctx.good) {
       ctx.broken = true;
-      writeFile(dir, CONFIG, `${ctx.good}\nexport const oops = {;\n`);
+      saveConfig(r, dir, `${ctx.good}\nexport const oops = {;\n`);
       return { what: 'config: broken', touched: [CONFIG] };
+    }
+    // A hash task's command changes (with mtimes, by Make's rule, an edited command reruns nothing).
+    const hashTasks = project.tasks.filter(
+      (t) => (project.hash || project.hashed.has(t)) && !project.edited.has(t) && edited(POOL[t]) !== POOL[t],
+    );
+    if (r() < 0.4 && hashTasks.length > 0) {
+      const task = pick(r, hashTasks);
+      project.edited.add(task);
+      ctx.config = ctx.good = configText(project);
+      saveConfig(r, dir, ctx.config);
+      return { what: `config: edited the command of ${task}`, touched: [CONFIG] };
     }
     const added = pick(r, spare);
     project.tasks.push(added);
     ctx.config = ctx.good = configText(project);
-    writeFile(dir, CONFIG, ctx.config);
+    saveConfig(r, dir, ctx.config);
     return { what: `config: added ${added}`, touched: [CONFIG] };
   }
   if (roll < 0.35) {
@@ -323,6 +352,9 @@ function orphanAllowed(path, ctx, cleanFiles, failed) {
     const values = binding === '' ? [] : binding.split(',').map((kv) => kv.split('=')[1]);
     if (stems[0] === TOP[task]?.replace(/\.\w+$/, '') && values.every((v) => stems.includes(v))) return true;
   }
+  // A page a shorter re-split cleared: F's unit for it vanished, its output stays (as for a removed input).
+  const page = /^f\/(\w+)\/(p\d+)\.txt$/.exec(path);
+  if (page && !existsSync(join(ctx.dir, `parts/${page[1]}/${page[2]}.txt`))) return true;
   if (ctx.removed.length === 0) return false;
   const values = new Set(
     ctx.removed.flatMap((p) =>
@@ -456,6 +488,8 @@ async function runOne(seed) {
   }
   // Some runs watch one task (and what it needs), as `runcue watch TASK`.
   const targets = r() < 0.2 ? [pick(r, project.tasks)] : [];
+  // Some runs one unit at a time: a unit queued behind another sees edits made meanwhile.
+  if (r() < 0.2) targets.unshift('--jobs', '1');
   const w = new Watch(dir, targets);
   const ctx = { dir, files, project, w, targets, config, good: config, broken: false, removed: [], touched: new Set([CONFIG]), steps: [] };
   ctx.spaced = r() < 0.3;
@@ -503,7 +537,7 @@ for (let run = first; run < last; run++) {
     const label = held.length > 0 ? `known: held as a rewriter of its inputs: ${held.join(', ')}` : '';
     console.log(`\n== run ${run} seed ${seed}${ctx.spaced ? ' spaced' : ''} ${label} dir ${dir} (clean build: ${dir}.clean)`);
     console.log(ctx.good);
-    if (ctx.targets.length > 0) console.log(`targets: ${ctx.targets.join(' ')}`);
+    if (ctx.targets.length > 0) console.log(`arguments: ${ctx.targets.join(' ')}`);
     console.log(`edits: ${ctx.steps.map((s) => `${s.what} (at ${s.from - w.started}-${s.to - w.started} ms)`).join('; ')}`);
     console.log(
       `cycles: ${w
