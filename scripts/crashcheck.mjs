@@ -421,7 +421,8 @@ async function check(runIndex) {
 
   const refStart = Date.now();
   const refBuild = cli(ref, ['build', '--keep-going'], marker);
-  const at = Math.floor(atFraction * Math.min(3000, Date.now() - refStart));
+  // touch and clean take about as long as runcue takes to start.
+  const at = Math.floor(atFraction * (mode === 'clean' || mode === 'touch' ? 400 : Math.min(3000, Date.now() - refStart)));
   if (refBuild.code !== (project.fails ? 1 : 0)) problems.push(`clean build exit ${refBuild.code}: ${refBuild.stderr.slice(-800)}`);
 
   // Scenarios: what runs (and is killed), after what preparation.
@@ -549,6 +550,11 @@ async function check(runIndex) {
     cli(ref, ['build', '--keep-going'], marker);
   }
   for (const d of diff(tree(ref), tree(dir))) problems.push(`tree: ${d}`);
+  // After a build that ran to its end, no unit is in flight and no spare record file is left.
+  for (const sub of ['inflight', 'inflight-spares']) {
+    const left = existsSync(join(dir, '.runcue', sub)) ? readdirSync(join(dir, '.runcue', sub)) : [];
+    if (left.length > 0) problems.push(`.runcue/${sub} after the last build: ${left.join(' ')}`);
+  }
   const breach = rateBreach(dir);
   if (breach) problems.push(breach);
   await waitGone(dir, marker, 8000);
