@@ -36,31 +36,11 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { BIN, commonFlags, flag, rng } from './lib/check-cli.mjs';
 
-const BIN = process.env.RUNCUE_BIN ?? join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'runcue.js');
-const args = process.argv.slice(2);
-const flag = (name, fallback) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : fallback;
-};
-const SEED = Number(flag('--seed', 1));
-const RUNS = Number(flag('--runs', 30));
-const ONLY = Number(flag('--only', -1));
-const KEEP = args.includes('--keep');
+const { SEED, RUNS, ONLY, KEEP } = commonFlags(30);
 const MODE = flag('--mode', undefined);
 
-function rng(seed) {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296;
-  };
-}
 const pick = (r, list) => list[Math.floor(r() * list.length)];
 const sleep = (ms) => new Promise((res) => setTimeout(res, ms));
 const timeout = (ms) => new Promise((res) => setTimeout(res, ms).unref());

@@ -20,30 +20,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { BIN, commonFlags, rng } from './lib/check-cli.mjs';
 
-const BIN = process.env.RUNCUE_BIN ?? join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'runcue.js');
-const args = process.argv.slice(2);
-const flag = (name, fallback) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
-const SEED = flag('--seed', 1);
-const RUNS = flag('--runs', 50);
-const KEEP = args.includes('--keep');
-const ONLY = flag('--only', -1);
-
-function rng(seed) {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296;
-  };
-}
+const { SEED, RUNS, KEEP, ONLY } = commonFlags(50);
 
 // The pool: each task's source, and the output paths of a unit given a name and a group.
 const POOL = {

@@ -21,40 +21,17 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { BIN, commonFlags, rng } from './lib/check-cli.mjs';
 
 if (Number(process.versions.node.split('.')[0]) < 22) {
   console.error(`watchcheck runs runcue with this Node (${process.version}); it needs >= 22.22 (put node_modules/.bin first on PATH)`);
   process.exit(2);
 }
-const BIN = process.env.RUNCUE_BIN ?? join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'runcue.js');
-const args = process.argv.slice(2);
-const flag = (name, fallback) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
-const SEED = flag('--seed', 1);
-const RUNS = flag('--runs', 20);
-const KEEP = args.includes('--keep');
-const ONLY = flag('--only', -1);
+const { SEED, RUNS, KEEP, ONLY } = commonFlags(20);
 // The PATH of this process: run it with the project's Node (24) first on it.
 const ENV = { PATH: `${dirname(process.execPath)}:${process.env.PATH}`, HOME: process.env.HOME, CI: 'true' };
 const CONFIG = 'runcue.config.mjs';
 
-function rng(seed) {
-  // Seeds of one batch are consecutive: mixed, so their first draws (the first task) differ.
-  let s = Math.imul(seed ^ (seed >>> 16), 0x45d9f3b) >>> 0 || 1;
-  const next = () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296;
-  };
-  for (let i = 0; i < 8; i++) next();
-  return next;
-}
 const pick = (r, list) => list[Math.floor(r() * list.length)];
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -476,7 +453,7 @@ function checkEvents(w, ctx) {
 }
 
 async function runOne(seed) {
-  const r = rng(seed);
+  const r = rng(seed, true);
   const { project, files } = makeProject(r);
   const dir = mkdtempSync(join(tmpdir(), `watchcheck-${seed}-`));
   const config = configText(project);
