@@ -2,6 +2,7 @@
 import type { ResolvedTask } from '../config/resolved.ts';
 import { globMatcher } from '../patterns/glob-match.ts';
 import { unitId, type UnitGraph } from './unit.ts';
+import { withUpstream } from './upstream.ts';
 
 /**
  * The part of `wanted` a set of changed paths can affect: units that read or write one of them,
@@ -37,47 +38,12 @@ export function affectedUnits(
       }
     }
   }
-  const result = withUpstream(graph, wanted, down, taskList);
+  const result = withUpstream(graph, down, new Map(taskList.map((t) => [t.name, t.after])), wanted);
   // In the plan's order, not the walk's (which reverses siblings): the units an expansion makes
   // due at once (the pages of several splits) queue in this order, first come first.
   const ordered = new Set<string>();
   for (const id of wanted) if (result.has(id)) ordered.add(id);
   return ordered;
-}
-
-/** `down` and every wanted unit it needs: data upstream and the units of the tasks it runs `after`, transitively. */
-function withUpstream(
-  graph: UnitGraph,
-  wanted: ReadonlySet<string>,
-  down: ReadonlySet<string>,
-  tasks: readonly ResolvedTask[],
-): Set<string> {
-  const after = new Map(tasks.map((t) => [t.name, t.after]));
-  const byTask = new Map<string, string[]>();
-  for (const id of wanted) {
-    const task = graph.units.get(id)?.task ?? '';
-    let list = byTask.get(task);
-    if (!list) byTask.set(task, (list = []));
-    list.push(id);
-  }
-  const result = new Set(down);
-  const up = [...down];
-  const tasksDone = new Set<string>();
-  const add = (id: string): void => {
-    if (wanted.has(id) && !result.has(id)) {
-      result.add(id);
-      up.push(id);
-    }
-  };
-  while (up.length > 0) {
-    const id = up.pop() ?? '';
-    for (const d of graph.deps.get(id) ?? []) add(d);
-    const task = graph.units.get(id)?.task ?? '';
-    if (tasksDone.has(task)) continue;
-    tasksDone.add(task);
-    for (const before of after.get(task) ?? []) for (const d of byTask.get(before) ?? []) add(d);
-  }
-  return result;
 }
 
 /**

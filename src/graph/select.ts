@@ -11,6 +11,7 @@ import { didYouMean } from '../suggest.ts';
 import { err, ok, type Result } from '../result.ts';
 import type { TaskGraph } from './tasks.ts';
 import { KeySet } from './key-set.ts';
+import { withUpstream } from './upstream.ts';
 import type { Unit, UnitGraph } from './unit.ts';
 
 /** The parsed targets of a command: which units it acts on. */
@@ -205,32 +206,11 @@ export function selectUnits(
   const selected = new Set<string>();
   for (const unit of graph.units.values()) if (selection.matches(unit)) selected.add(unit.id);
   if (options.noDeps) return selected;
-  const byTask = new Map<string, string[]>();
-  for (const unit of graph.units.values()) {
-    let list = byTask.get(unit.task);
-    if (!list) byTask.set(unit.task, (list = []));
-    list.push(unit.id);
-  }
-  const tasksDone = new Set<string>();
-  const stack = [...selected];
-  const add = (id: string): void => {
-    if (!selected.has(id)) {
-      selected.add(id);
-      stack.push(id);
-    }
-  };
-  while (stack.length > 0) {
-    const id = stack.pop() ?? '';
-    for (const d of graph.deps.get(id) ?? []) add(d);
-    const task = graph.units.get(id)?.task ?? '';
-    if (tasksDone.has(task)) continue;
-    tasksDone.add(task);
-    for (const before of options.after.get(task) ?? []) for (const u of byTask.get(before) ?? []) add(u);
-  }
+  const needed = withUpstream(graph, selected, options.after);
   // In the graph's order, as with no target, not the walk's (which reversed the upstream of
   // siblings): units due at once start in this order, so `build extract` ran split c, b, a.
   const ordered = new Set<string>();
-  for (const id of graph.units.keys()) if (selected.has(id)) ordered.add(id);
+  for (const id of graph.units.keys()) if (needed.has(id)) ordered.add(id);
   return ordered;
 }
 
