@@ -420,6 +420,28 @@ describe('late writes after a unit failed', () => {
     expect(plan.units).toContainEqual(expect.objectContaining({ unit: 'g[n=a]', verdict: 'run' }));
   });
 
+  it('a function whose execSync left a background job, then threw: the job is stopped before its outputs are removed', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `import { execSync } from 'node:child_process';
+      export default { tasks: {
+        g: { input: 'src/{n}.txt', output: 'out/{n}.g', run: async ({ output }) => {
+          execSync('(sleep 0.5; echo late > "$OUT"; touch late-written) > /dev/null 2>&1 &', { env: { ...process.env, OUT: output } });
+          throw new Error('nope');
+        } },
+        slow: { input: 'src/{n}.txt', output: 'out/{n}.s', run: 'sleep 1.5; cp {input} {output}' },
+      } };`,
+      'src/a.txt': 'a',
+    });
+    const result = await rig.run(['build', '-k', '--json'], { timeoutMs: 30_000 });
+    expect(result.code).toBe(1);
+    expect(rig.read('out/a.s')).toBe('a');
+    expect(rig.exists('out/a.g')).toBe(false);
+    expect(rig.exists('late-written')).toBe(false);
+    const plan = JSON.parse((await rig.run(['plan', '--json'])).stdout) as { units: { unit: string; verdict: string }[] };
+    expect(plan.units).toContainEqual(expect.objectContaining({ unit: 'g[n=a]', verdict: 'run' }));
+  });
+
   it('a shell command that fails leaving a background job: the job is stopped before its outputs are removed', async () => {
     rig = new Rig();
     rig.write({

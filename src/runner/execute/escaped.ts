@@ -55,14 +55,18 @@ let lastScan: { readonly time: number; readonly environs: ReadonlyMap<number, Bu
  * last pid is unknown.
  */
 function newerThan(after: number): (pid: number) => boolean {
-  let last = 0;
-  try {
-    if (after > 0) last = Number(readFileSync('/proc/loadavg', 'latin1').trim().split(' ').pop()) || 0;
-  } catch {
-    // Unknown: every pid may be newer.
-  }
+  const last = after > 0 ? lastPid() : 0;
   if (last === 0) return () => true;
   return last >= after ? (pid) => pid > after : (pid) => pid > after || pid <= last;
+}
+
+/** The pid handed out last (/proc/loadavg's last field, per pid namespace); 0 when unknown. */
+export function lastPid(): number {
+  try {
+    return Number(readFileSync('/proc/loadavg', 'latin1').trim().split(' ').pop()) || 0;
+  } catch {
+    return 0;
+  }
 }
 
 /** Each readable process's environment block (of the pids handed out after `after`, when not 0). */
