@@ -459,4 +459,22 @@ describe('late writes after a unit failed', () => {
     const plan = JSON.parse((await rig.run(['plan', '--json'])).stdout) as { units: { unit: string; verdict: string }[] };
     expect(plan.units).toContainEqual(expect.objectContaining({ unit: 't[n=a]', verdict: 'run' }));
   });
+  it('a job that left its group and, as it is stopped, starts another: that one is stopped too', async () => {
+    rig = new Rig();
+    // Its output goes elsewhere: a write to the unit's closed pipe would end it before its trap ran.
+    const run =
+      'setsid sh -c \'trap "(sleep 0.5; echo late > $0; touch late-written) & exit 0" TERM; while :; do sleep 0.1; done\' {output} > /dev/null 2>&1 & sleep 0.3; exit 1';
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: {
+        t: { input: 'src/{n}.txt', output: 'out/{n}.x', run: ${JSON.stringify(run)} },
+        slow: { input: 'src/{n}.txt', output: 'out/{n}.s', run: 'sleep 2; cp {input} {output}' },
+      } };`,
+      'src/a.txt': 'a',
+    });
+    const result = await rig.run(['build', '-k', '--json'], { timeoutMs: 30_000 });
+    expect(result.code).toBe(1);
+    expect(rig.read('out/a.s')).toBe('a');
+    expect(rig.exists('late-written')).toBe(false);
+    expect(rig.exists('out/a.x')).toBe(false);
+  });
 });
