@@ -23,6 +23,7 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { hostname } from 'node:os';
+import { outsideFunctionScope } from './function-scope.ts';
 
 /** The groups of one run's commands. */
 export interface ProcessGroups {
@@ -223,12 +224,14 @@ function startWatchdog(graceMs: number, marker: string, broken: () => void): Chi
   // A runcue run by a command of another runcue inherits that run's marker; its watchdog must
   // not carry it, or the outer watchdog would stop it and orphan this run's commands.
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== MARKER));
-  const watchdog = spawn('/bin/sh', ['-c', WATCHDOG, 'runcue-watchdog', String(Math.ceil(graceMs / 100)), marker], {
-    // Its own group: a Ctrl-C or hangup sent to runcue's group must not reach it.
-    detached: true,
-    env,
-    stdio: ['pipe', 'ignore', 'ignore'],
-  });
+  const watchdog = outsideFunctionScope(() =>
+    spawn('/bin/sh', ['-c', WATCHDOG, 'runcue-watchdog', String(Math.ceil(graceMs / 100)), marker], {
+      // Its own group: a Ctrl-C or hangup sent to runcue's group must not reach it.
+      detached: true,
+      env,
+      stdio: ['pipe', 'ignore', 'ignore'],
+    }),
+  );
   watchdog.on('error', broken);
   watchdog.stdin?.on('error', broken);
   watchdog.unref();

@@ -478,3 +478,31 @@ describe('late writes after a unit failed', () => {
     expect(rig.exists('out/a.x')).toBe(false);
   });
 });
+
+describe('a function task that runs a build in-process', () => {
+  it("gives the inner build's commands their own run's tags, not the function's", async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `import { writeFileSync } from 'node:fs';
+      import { build, loadConfig } from 'runcue';
+      export default { tasks: {
+        nest: { output: 'outer.txt', run: async ({ output }) => {
+          const inner = await loadConfig({ cwd: import.meta.dirname + '/sub' });
+          const result = await build({ config: inner.value });
+          writeFileSync(output, String(result.ok && result.value.counts.built) + ' ' + process.env.RUNCUE_RUN);
+        } },
+      } };`,
+      'sub/runcue.config.mjs': `export default { tasks: {
+        t: { output: 'inner.txt', run: 'echo "$RUNCUE_UNIT $RUNCUE_RUN" > inner.txt' },
+      } };`,
+    });
+    const result = await rig.run(['build']);
+    expect(result.code).toBe(0);
+    const [built, outerRun] = rig.read('outer.txt').split(' ');
+    const [unit, innerRun] = rig.read('sub/inner.txt').trim().split(' ');
+    expect(built).toBe('1');
+    expect(unit).toBe('t');
+    expect(innerRun).toMatch(/^[0-9a-f]{16}$/);
+    expect(innerRun).not.toBe(outerRun);
+  });
+});

@@ -17,14 +17,16 @@ import { syncBuiltinESMExports } from 'node:module';
 import { scopeChildTags, type ChildTags } from '../function-scope.ts';
 import { lastPid } from './escaped.ts';
 
-let installed = false;
+/** Set once per process (on the global object: the CLI and the package each bundle this module). */
+const INSTALLED = Symbol.for('runcue.child-env');
 
 type Spawn = (this: ChildProcess, options: unknown) => unknown;
 
 /** Puts the scope's entries into the environment of every child process started from now on (once per process). */
 export function tagChildProcesses(): void {
-  if (installed) return;
-  installed = true;
+  const global = globalThis as { [INSTALLED]?: true };
+  if (global[INSTALLED]) return;
+  global[INSTALLED] = true;
   const proto = ChildProcess.prototype as unknown as { spawn?: Spawn };
   const original = proto.spawn;
   if (typeof original !== 'function') return;
