@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import picomatch from 'picomatch';
 import { bindFromGlob } from '../../../src/patterns/glob-bind.ts';
 import { globsIntersect } from '../../../src/patterns/glob-intersect.ts';
+import { globMatcher } from '../../../src/patterns/glob-match.ts';
 import { PICOMATCH_OPTIONS } from '../../../src/patterns/glob-syntax.ts';
 import { parsePattern, type Pattern } from '../../../src/patterns/pattern.ts';
 
@@ -213,6 +214,33 @@ describe('bindFromGlob', () => {
         }
       }),
       { numRuns: 2000 },
+    );
+  });
+});
+
+describe('globMatcher of plain names around one star', () => {
+  const name = fc.stringMatching(/^[a.-]{0,3}$/);
+  const oneStar = fc
+    .tuple(fc.array(name, { maxLength: 3 }), name, name, fc.array(name, { maxLength: 2 }))
+    .map(([dirs, before, after, below]) => [...dirs, `${before}*${after}`, ...below].join('/'));
+  const anyPath = fc.array(fc.constantFrom('a', '.', '/', '-', 'b'), { maxLength: 10 }).map((cs) => cs.join(''));
+
+  it('answers as picomatch does, for any path', () => {
+    fc.assert(
+      fc.property(oneStar, anyPath, (glob, p) => {
+        expect(globMatcher(glob)(p)).toBe(picomatch(glob, PICOMATCH_OPTIONS)(p));
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it('answers as picomatch does for paths made from the glob itself', () => {
+    fc.assert(
+      fc.property(oneStar, fc.array(fc.constantFrom('a', '.', '/', ''), { maxLength: 3 }), (glob, fill) => {
+        const p = glob.replace('*', fill.join(''));
+        expect(globMatcher(glob)(p)).toBe(picomatch(glob, PICOMATCH_OPTIONS)(p));
+      }),
+      { numRuns: 20_000 },
     );
   });
 });
