@@ -38,6 +38,14 @@ const GLOBSTAR = 'globstar';
 /** `literal`: the one name it matches, when it has no glob syntax (most segments of most paths). */
 type Segment = { readonly text: string; readonly tokens: readonly SegToken[]; readonly literal?: string } | typeof GLOBSTAR;
 
+/** One shared token per character: the parsed globs kept (up to 100,000) are mostly literal paths. */
+const LITERALS = new Map<number, SegToken>();
+function lit(code: number): SegToken {
+  let token = LITERALS.get(code);
+  if (token === undefined) LITERALS.set(code, (token = { kind: 'lit', code }));
+  return token;
+}
+
 function tokenizeSegment(text: string): Segment {
   if (text === '**') return GLOBSTAR;
   const tokens: SegToken[] = [];
@@ -55,10 +63,10 @@ function tokenizeSegment(text: string): Segment {
       if (parsed) tokens.push({ kind: 'class', cls: parsed.cls });
       j = parsed?.end ?? j + 1;
     } else if (c === '\\' && j + 1 < text.length) {
-      tokens.push({ kind: 'lit', code: text.charCodeAt(j + 1) });
+      tokens.push(lit(text.charCodeAt(j + 1)));
       j += 2;
     } else {
-      tokens.push({ kind: 'lit', code: text.charCodeAt(j) });
+      tokens.push(lit(text.charCodeAt(j)));
       j++;
     }
   }

@@ -8,11 +8,17 @@ const cache = new Map<string, (path: string) => boolean>();
 export function globMatcher(glob: string): (path: string) => boolean {
   let m = cache.get(glob);
   if (!m) {
-    const isMatch = picomatch(glob, PICOMATCH_OPTIONS);
+    // Compiled when first asked: a glob of plain names around one star seldom needs it.
+    let isMatch: picomatch.Matcher | undefined;
     // Unary on purpose: picomatch's second parameter returns a (truthy) object, and
     // `array.filter(matcher)` would pass the index there.
-    const slow = (path: string): boolean => isMatch(path);
-    m = oneStarMatcher(glob, slow) ?? slow;
+    const slow = (path: string): boolean => (isMatch ??= picomatch(glob, PICOMATCH_OPTIONS))(path);
+    m = oneStarMatcher(glob, slow);
+    if (m === undefined) {
+      // Now: a glob picomatch cannot read fails here, where it is named.
+      isMatch = picomatch(glob, PICOMATCH_OPTIONS);
+      m = slow;
+    }
     cache.set(glob, m);
   }
   return m;
