@@ -14,6 +14,7 @@ import { SCENARIO_DESCRIPTIONS, SCENARIOS, type ScenarioName } from '../../runne
 import type { SyntheticFiles } from '../../runner/sim/seed.ts';
 import type { SimEvent } from '../../runner/sim/simulate.ts';
 import { traceOf } from '../../runner/records/trace.ts';
+import { describeThrown } from '../../describe-thrown.ts';
 import { didYouMean } from '../../suggest.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import type { CliContext, SimCommandOptions } from '../options.ts';
@@ -134,8 +135,14 @@ export async function simCommand(targets: string[], options: SimCommandOptions, 
   const stopped = interruptedExitCode(interrupted);
   if (stopped !== undefined) return stopped;
   if (options.trace !== undefined && record) {
-    const file = resolve(context.cwd, options.trace);
-    writeFileSync(file, `${JSON.stringify(traceOf(record))}\n`);
+    // Relative to --cwd, as build's --report-file and report's --trace are.
+    const file = resolve(context.cwd, options.cwd ?? '.', options.trace);
+    try {
+      writeFileSync(file, `${JSON.stringify(traceOf(record))}\n`);
+    } catch (error) {
+      context.stderr.write(`runcue sim: --trace ${options.trace}: cannot write ${file}: ${describeThrown(error)}\n`);
+      return EXIT_CODES.usage;
+    }
   }
   if (options.json === true) {
     context.stdout.write(`${JSON.stringify({ version: 1, seed: options.seed, summary })}\n`);

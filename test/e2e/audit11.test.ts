@@ -1,0 +1,27 @@
+/** Fixes from the eleventh audit of the built CLI: each test failed on the code before its fix. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { Rig } from '../rig/index.ts';
+
+let rig: Rig;
+afterEach(() => rig.cleanup());
+
+const COPY = `export default { tasks: { copy: { input: 'in/{n}.txt', output: 'out/{n}.txt', run: 'cp {input} {output}' } } };`;
+
+describe('sim --trace', () => {
+  it('writes a relative trace file under --cwd, as report --trace and build --report-file do (it wrote it in the shell directory)', async () => {
+    rig = new Rig();
+    rig.write({ 'project/runcue.config.mjs': COPY, 'project/in/a.txt': 'a' });
+    const result = await rig.run(['sim', '--cwd', 'project', '--trace', 'trace.json']);
+    expect(result.code).toBe(0);
+    expect(rig.exists('project/trace.json')).toBe(true);
+    expect(rig.exists('trace.json')).toBe(false);
+  });
+
+  it('a trace file it cannot write is a usage error naming the file, exit 2 (it was an internal error, exit 1)', async () => {
+    rig = new Rig();
+    const result = await rig.run(['sim', '--scenario', 'single_queue', '--count', '3', '--trace', 'no-such-dir/trace.json']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`runcue sim: --trace no-such-dir/trace.json: cannot write ${rig.path('no-such-dir/trace.json')}`);
+    expect(result.stderr).not.toContain('internal error');
+  });
+});
