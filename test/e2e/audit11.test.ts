@@ -25,3 +25,17 @@ describe('sim --trace', () => {
     expect(result.stderr).not.toContain('internal error');
   });
 });
+
+describe('sim, names in human text', () => {
+  it('shows a control character in a unit id escaped in the -v log and the summary, as build does (it printed it raw)', async () => {
+    rig = new Rig();
+    rig.write({ 'runcue.config.mjs': COPY, 'in/a\nFORGED \x1b[2J.txt': 'a' });
+    const result = await rig.run(['sim', '-v']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).not.toContain('\x1b');
+    const lines = result.stdout.split('\n').filter((l) => l.includes('FORGED'));
+    // The start and done lines of the log and the critical path.
+    expect(lines).toHaveLength(3);
+    for (const line of lines) expect(line).toContain('copy[n=a\\nFORGED \\x1b[2J]');
+  });
+});

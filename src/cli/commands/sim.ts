@@ -18,6 +18,7 @@ import { describeThrown } from '../../describe-thrown.ts';
 import { didYouMean } from '../../suggest.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import type { CliContext, SimCommandOptions } from '../options.ts';
+import { escapedEvent, escapeName } from '../report/escape-names.ts';
 import { logHeader, logLine, renderSummary } from '../report/sim-text.ts';
 import { describeBuildFailure, loadForCommand, resolveTargets } from './load.ts';
 import { interruptedExitCode, withSignals } from './signals.ts';
@@ -99,7 +100,7 @@ export async function simCommand(targets: string[], options: SimCommandOptions, 
   if (verbose) context.stdout.write(`${logHeader()}\n`);
   const onEvent = verbose
     ? (event: SimEvent): void => {
-        const line = logLine(event, start);
+        const line = logLine(escapedEvent(event), start);
         if (line !== undefined) context.stdout.write(`${line}\n`);
       }
     : undefined;
@@ -148,7 +149,7 @@ export async function simCommand(targets: string[], options: SimCommandOptions, 
     context.stdout.write(`${JSON.stringify({ version: 1, seed: options.seed, summary })}\n`);
   } else {
     if (verbose) context.stdout.write('\n');
-    context.stdout.write(renderSummary(summary, source.title));
+    context.stdout.write(renderSummary(escapedEvent(summary), escapeName(source.title)));
   }
   return summary.ok ? EXIT_CODES.ok : EXIT_CODES.failed;
 }
