@@ -39,3 +39,19 @@ describe('sim, names in human text', () => {
     for (const line of lines) expect(line).toContain('copy[n=a\\nFORGED \\x1b[2J]');
   });
 });
+
+describe('sim, the critical path', () => {
+  it('goes back through an `after` dependency: a 10 s lint bounds the tests that run after it (it said the tests did)', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { tasks: {
+        lint: { input: 'src/*.ts', output: 'lint.ok', run: 'true' },
+        test: { input: 'src/{n}.ts', output: 'test/{n}.ok', run: 'true', after: 'lint' } } };`,
+    });
+    const result = await rig.run(['sim', '--files', 'src/*.ts=3', '--latency', 'lint=10s,100ms', '--json']);
+    expect(result.code).toBe(0);
+    const { summary } = JSON.parse(result.stdout) as { summary: { criticalPath: { task: string }[]; boundingTask: string } };
+    expect(summary.criticalPath.map((s) => s.task)).toEqual(['lint', 'test']);
+    expect(summary.boundingTask).toBe('lint');
+  });
+});

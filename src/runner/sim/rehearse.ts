@@ -118,6 +118,7 @@ export async function rehearse(request: RehearsalRequest): Promise<Result<Rehear
     start: request.start,
     end,
     graph: last?.graph,
+    after: new Map([...config.tasks].map(([name, task]) => [name, task.after])),
     ok: passes.every((p) => p.ok),
     blocked,
   });
