@@ -55,3 +55,21 @@ describe('sim, the critical path', () => {
     expect(summary.boundingTask).toBe('lint');
   });
 });
+
+describe('sim -v, a stall', () => {
+  it('lists what was waiting and why under the stall line, as build does (it printed only "nothing finished")', async () => {
+    rig = new Rig();
+    rig.write({
+      'runcue.config.mjs': `export default { stallTimeout: '2s', services: { cpu: { concurrent: 2 } }, tasks: {
+        slow: { input: 'in/{n}.txt', output: 'out/{n}.txt', run: 'sleep 60' } } };`,
+      'in/1.txt': '',
+      'in/2.txt': '',
+      'in/3.txt': '',
+    });
+    const result = await rig.run(['sim', '--latency', '1m', '-v']);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(
+      /^2\.000s +stall +nothing finished for 2000 ms \(stallTimeout 2000 ms\)\n2\.000s +waiting +slow +slow\[n=3\] +service_full: cpu is full \(2 running\)$/m,
+    );
+  });
+});

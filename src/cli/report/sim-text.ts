@@ -50,7 +50,11 @@ export function logLine(event: SimEvent, origin: number): string | undefined {
     case 'unit:blocked':
       return row([at, 'blocked', event.task, event.unit, describeBlocked(event.reason)]);
     case 'run:stall':
-      return row([at, 'stall', '', '', event.message]);
+      // What was waiting and why, as build's stall diagnostic lists it.
+      return [
+        row([at, 'stall', '', '', event.message]),
+        ...event.blocked.map((b) => row([at, 'waiting', b.task, b.unit, `${b.reason.kind}: ${b.reason.message}`])),
+      ].join('\n');
     case 'sim:edit':
       return row([
         at,
