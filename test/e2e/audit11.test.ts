@@ -73,3 +73,20 @@ describe('sim -v, a stall', () => {
     );
   });
 });
+
+describe('sim --scenario, --cwd and --config', () => {
+  it('a --cwd that is no directory is a usage error, as for every command (the scenario ran and exited 0)', async () => {
+    rig = new Rig();
+    const result = await rig.run(['sim', '--scenario', 'single_queue', '--count', '2', '--cwd', 'no-such-dir']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe('runcue sim: --cwd no-such-dir: no such directory\n');
+  });
+
+  it('--config with --scenario is a usage error (the config was silently not read)', async () => {
+    rig = new Rig();
+    rig.write({ 'runcue.config.mjs': COPY });
+    const result = await rig.run(['sim', '--scenario', 'single_queue', '--count', '2', '--config', 'runcue.config.mjs']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--config runcue.config.mjs: a --scenario runs without your config');
+  });
+});

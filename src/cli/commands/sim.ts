@@ -20,7 +20,7 @@ import { EXIT_CODES } from '../exit-codes.ts';
 import type { CliContext, SimCommandOptions } from '../options.ts';
 import { escapedEvent, escapeName } from '../report/escape-names.ts';
 import { logHeader, logLine, renderSummary } from '../report/sim-text.ts';
-import { describeBuildFailure, loadForCommand, resolveTargets } from './load.ts';
+import { badPlace, describeBuildFailure, loadForCommand, resolveTargets } from './load.ts';
 import { interruptedExitCode, withSignals } from './signals.ts';
 
 interface Source {
@@ -31,7 +31,11 @@ interface Source {
   readonly describe: (error: { readonly reason: string; readonly message: string }) => string;
 }
 
-function scenarioSource(name: string, targets: readonly string[], options: SimCommandOptions): Result<Source, string> {
+function scenarioSource(name: string, targets: readonly string[], options: SimCommandOptions, context: CliContext): Result<Source, string> {
+  // A scenario reads no config, but --cwd still places a relative --trace: both are checked as for any command.
+  if (options.config !== undefined) return err(`--config ${options.config}: a --scenario runs without your config; leave one of them out`);
+  const place = badPlace(options, resolve(context.cwd, options.cwd ?? '.'));
+  if (place !== undefined) return err(place);
   if (!(SCENARIOS as readonly string[]).includes(name)) {
     const near = didYouMean(name, SCENARIOS);
     return err(`--scenario ${name}: no such scenario${near ? ` (did you mean ${near}?)` : ''}; scenarios: ${SCENARIOS.join(', ')}`);
@@ -84,7 +88,7 @@ export async function simCommand(targets: string[], options: SimCommandOptions, 
   if (options.listScenarios) return listScenarios(context);
   let source: Source;
   if (options.scenario !== undefined) {
-    const chosen = scenarioSource(options.scenario, targets, options);
+    const chosen = scenarioSource(options.scenario, targets, options, context);
     if (!chosen.ok) {
       context.stderr.write(`runcue sim: ${chosen.error}\n`);
       return EXIT_CODES.usage;
