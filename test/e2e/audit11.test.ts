@@ -90,3 +90,13 @@ describe('sim --scenario, --cwd and --config', () => {
     expect(result.stderr).toContain('--config runcue.config.mjs: a --scenario runs without your config');
   });
 });
+
+describe('sim, the units line', () => {
+  it('says "1 attempt" for one (it said "1 attempts")', async () => {
+    rig = new Rig();
+    rig.write({ 'runcue.config.mjs': COPY, 'in/a.txt': 'a' });
+    const result = await rig.run(['sim']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('units      1 run (1 attempt), 1 built, 0 failed');
+  });
+});

@@ -124,7 +124,7 @@ export function renderSummary(summary: SimSummary, title: string): string {
   const lines = [
     title,
     `makespan   ${simTime(summary.makespanMs)} simulated (${formatDuration(summary.makespanMs)})`,
-    `units      ${u.run} run (${u.attempts} attempts), ${u.built} built, ${u.failed} failed, ${u.retried} retried, ${u.blocked} blocked, ${u.fresh} fresh` +
+    `units      ${u.run} run (${u.attempts} attempt${u.attempts === 1 ? '' : 's'}), ${u.built} built, ${u.failed} failed, ${u.retried} retried, ${u.blocked} blocked, ${u.fresh} fresh` +
       (u.rebuilt > 0 ? `, ${u.rebuilt} rebuilt after an edit` : '') +
       (u.notStarted > 0 ? `, ${u.notStarted} not started` : ''),
   ];
