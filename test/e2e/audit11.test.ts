@@ -1,4 +1,5 @@
 /** Fixes from the eleventh audit of the built CLI: each test failed on the code before its fix. */
+import { hash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Rig } from '../rig/index.ts';
 
@@ -98,5 +99,23 @@ describe('sim, the units line', () => {
     const result = await rig.run(['sim']);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('units      1 run (1 attempt), 1 built, 0 failed');
+  });
+});
+
+describe('sim, a unit an earlier run left interrupted', () => {
+  it('is stale, as build finds it, and its record stays (sim called it fresh by its mtimes)', async () => {
+    rig = new Rig();
+    rig.write({ 'runcue.config.mjs': COPY, 'in/a.txt': 'a' });
+    expect((await rig.run(['build'])).code).toBe(0);
+    // The record a run leaves when it dies mid-write, here cut short: the output is newer than its input.
+    const record = `.runcue/inflight/${hash('sha1', 'copy[n=a]')}.json`;
+    rig.write({ [record]: '{' });
+    const plan = await rig.run(['plan']);
+    expect(plan.stdout).toContain('copy[n=a]  was interrupted while running in an earlier run');
+    const result = await rig.run(['sim', '-v']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/start +copy +copy\[n=a\] +attempt 1: was interrupted while running in an earlier run/);
+    expect(result.stdout).toContain('units      1 run (1 attempt), 1 built, 0 failed, 0 retried, 0 blocked, 0 fresh');
+    expect(rig.read(record)).toBe('{');
   });
 });
