@@ -119,3 +119,15 @@ describe('sim, a unit an earlier run left interrupted', () => {
     expect(rig.read(record)).toBe('{');
   });
 });
+
+describe('sim with the config, --count and --concurrent', () => {
+  it('are usage errors, as --rate is (they were silently ignored)', async () => {
+    rig = new Rig();
+    rig.write({ 'runcue.config.mjs': COPY, 'in/a.txt': 'a' });
+    for (const flag of ['--count', '--concurrent']) {
+      const result = await rig.run(['sim', flag, '50']);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(`runcue sim: ${flag} applies to a --scenario`);
+    }
+  });
+});

@@ -45,15 +45,22 @@ function scenarioSource(name: string, targets: readonly string[], options: SimCo
     if (!rate.ok) return err(`--rate ${options.rate}: ${rate.error}`);
   }
   if (options.files.length > 0) return err('--files adds inputs to your config: it does not apply to a --scenario');
-  const limits = { count: options.count, rate: options.rate, concurrent: options.concurrent };
+  const limits = { count: options.count ?? 100, rate: options.rate, concurrent: options.concurrent ?? 5 };
   const rate = options.rate === undefined ? 'no rate' : options.rate;
-  const title = `runcue sim: scenario ${name}, ${options.count} units, api ${rate}, ${options.concurrent ?? 'no cap'} at once, seed ${options.seed} (virtual time: nothing ran)`;
+  const title = `runcue sim: scenario ${name}, ${limits.count} units, api ${rate}, ${limits.concurrent} at once, seed ${options.seed} (virtual time: nothing ran)`;
   return ok({ source: { kind: 'scenario', name: name as ScenarioName, limits }, title, targets, describe: (e) => `runcue: ${e.message}` });
 }
 
 async function configSource(targets: readonly string[], options: SimCommandOptions, context: CliContext): Promise<Result<Source, number>> {
   if (options.rate !== undefined) {
     context.stderr.write('runcue sim: --rate applies to a --scenario; set rates in your config (or use --latency per task)\n');
+    return err(EXIT_CODES.usage);
+  }
+  const scenarioOnly = options.count !== undefined ? '--count' : options.concurrent !== undefined ? '--concurrent' : undefined;
+  if (scenarioOnly !== undefined) {
+    context.stderr.write(
+      `runcue sim: ${scenarioOnly} applies to a --scenario; your config sets its services' limits and its files make the units\n`,
+    );
     return err(EXIT_CODES.usage);
   }
   const files: SyntheticFiles[] = [];
