@@ -93,12 +93,13 @@ describe('sim --scenario, --cwd and --config', () => {
 });
 
 describe('sim, the units line', () => {
-  it('says "1 attempt" for one (it said "1 attempts")', async () => {
+  it('says "1 attempt" and "1 unit planned" for one (it said "1 attempts", "1 units planned")', async () => {
     rig = new Rig();
     rig.write({ 'runcue.config.mjs': COPY, 'in/a.txt': 'a' });
     const result = await rig.run(['sim']);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('units      1 run (1 attempt), 1 built, 0 failed');
+    expect((await rig.run(['sim', '-v'])).stdout).toMatch(/^0\.000s +run +1 unit planned$/m);
   });
 });
 

@@ -22,6 +22,12 @@ function row(cells: readonly string[]): string {
     .trimEnd();
 }
 
+/** `1 unit`, `12 units`: the units of every task. */
+function units(tasks: Readonly<Record<string, number>>): string {
+  const n = Object.values(tasks).reduce((a, b) => a + b, 0);
+  return `${n} unit${n === 1 ? '' : 's'}`;
+}
+
 /** The header of the `-v` log. */
 export function logHeader(): string {
   return row(['TIME', 'EVENT', 'TASK', 'UNIT', 'DETAILS']);
@@ -64,9 +70,9 @@ export function logLine(event: SimEvent, origin: number): string | undefined {
         `rewrote ${event.files.length} input(s): ${event.files.slice(0, 3).join(', ')}${event.files.length > 3 ? ', ...' : ''}`,
       ]);
     case 'run:start':
-      return row([at, 'run', '', '', `${Object.values(event.tasks).reduce((a, b) => a + b, 0)} units planned`]);
+      return row([at, 'run', '', '', `${units(event.tasks)} planned`]);
     case 'plan:update':
-      return row([at, 'plan', '', '', `now ${Object.values(event.tasks).reduce((a, b) => a + b, 0)} units (dynamic outputs found)`]);
+      return row([at, 'plan', '', '', `now ${units(event.tasks)} (dynamic outputs found)`]);
     case 'run:done':
       return row([at, 'end', '', '', event.ok ? 'ok' : 'failed']);
     default:
