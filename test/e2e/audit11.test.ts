@@ -132,3 +132,17 @@ describe('sim with the config, --count and --concurrent', () => {
     }
   });
 });
+
+describe('sim --files outside the config directory', () => {
+  it('is a usage error, as such a pattern in the config is (the files were silently added where no task reads)', async () => {
+    rig = new Rig();
+    rig.write({ 'runcue.config.mjs': COPY });
+    for (const glob of ['/abs/*.txt=2', '../in/*.txt=2']) {
+      const result = await rig.run(['sim', '--files', glob]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toBe(
+        `runcue sim: --files ${glob}: the glob is relative to the config directory (no leading / and no .. segment)\n`,
+      );
+    }
+  });
+});
