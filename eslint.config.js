@@ -53,8 +53,9 @@ export default tseslint.config(
     },
   },
   {
-    // Spawning and signalling process groups is the executor's job (and its watchdog's).
-    files: ['src/runner/execute/spawn.ts', 'src/runner/process-groups.ts'],
+    // Spawning and signalling process groups is the executor's job (and its watchdog's); tagging
+    // what function tasks start wraps node:child_process, whose default environment is process.env.
+    files: ['src/runner/execute/spawn.ts', 'src/runner/process-groups.ts', 'src/runner/execute/child-env.ts'],
     rules: { 'no-restricted-globals': 'off' },
   },
   {

@@ -8,7 +8,7 @@
  * will make; its consumers get a *placeholder* unit (unbound wildcards shown as `*`) that keeps
  * fan-in consumers waiting until the graph is expanded again after the producer settles.
  */
-import { bindFromGlob } from '../patterns/glob-intersect.ts';
+import { bindFromGlob } from '../patterns/glob-bind.ts';
 import { isGlobPath } from '../patterns/glob-syntax.ts';
 import type { Pattern } from '../patterns/pattern.ts';
 import type { ResolvedConfig, ResolvedTask } from '../config/resolved.ts';

@@ -9,13 +9,9 @@
  * brace ranges (`{1..3}`) are not supported: they are read as literal text. One picomatch quirk is
  * not copied: there, a trailing `**` segment right after a segment with a star needs one more
  * segment, while here `**` always matches zero or more, so such a pair may report an extra edge.
- *
- * Also `bindFromGlob`, which binds a pattern's wildcards from a producer's output.
  */
 import { unreachable } from '../result.ts';
-import type { Wildcards } from './wildcards.ts';
-import { classToRegex, expandBraces, hexEscape, isGlobPath, parseClass, SLASH, type CharClass } from './glob-syntax.ts';
-import type { Pattern } from './pattern.ts';
+import { expandBraces, parseClass, SLASH, type CharClass } from './glob-syntax.ts';
 
 // ---- per-segment automata ----
 
@@ -39,7 +35,8 @@ type SegToken =
   | { readonly kind: 'class'; readonly cls: CharClass };
 
 const GLOBSTAR = 'globstar';
-type Segment = { readonly text: string; readonly tokens: readonly SegToken[] } | typeof GLOBSTAR;
+/** `literal`: the one name it matches, when it has no glob syntax (most segments of most paths). */
+type Segment = { readonly text: string; readonly tokens: readonly SegToken[]; readonly literal?: string } | typeof GLOBSTAR;
 
 function tokenizeSegment(text: string): Segment {
   if (text === '**') return GLOBSTAR;
@@ -65,7 +62,12 @@ function tokenizeSegment(text: string): Segment {
       j++;
     }
   }
-  return { text, tokens };
+  let literal = '';
+  for (const token of tokens) {
+    if (token.kind !== 'lit') return { text, tokens };
+    literal += String.fromCharCode(token.code);
+  }
+  return { text, tokens, literal };
 }
 
 const DOT = 46;
@@ -144,7 +146,8 @@ function tokensIntersect(a: readonly SegToken[], b: readonly SegToken[]): boolea
     const i = Math.floor(key / 4 / width);
     const j = Math.floor(key / 4) % width;
     if (read === MORE && i === a.length && j === b.length) return true;
-    for (const code of reps) {
+    for (let r = 0; r < reps.length; r++) {
+      const code = reps[r] as number;
       const ni = step(a, i, code, read);
       const nj = ni < 0 ? -1 : step(b, j, code, read);
       if (nj >= 0) closeAndVisit(ni, nj, advance(read, code));
@@ -153,15 +156,23 @@ function tokensIntersect(a: readonly SegToken[], b: readonly SegToken[]): boolea
   return false;
 }
 
+/**
+ * Entries kept by each table below before it starts again: a build of 1,000s of documents, each
+ * split into pages, has a few distinct globs per document, and replans ask about them again and
+ * again (a smaller table, cleared over and over, made most of that build's garbage).
+ */
+const MAX_MEMO = 100_000;
 const segmentMemo = new Map<string, boolean>();
 const ANY_SEGMENT: readonly SegToken[] = [{ kind: 'star' }];
 
 function segmentsIntersect(a: Exclude<Segment, typeof GLOBSTAR>, b: Exclude<Segment, typeof GLOBSTAR>): boolean {
+  // Two names: the same name or none (no automaton, and no memo entry for each pair of documents).
+  if (a.literal !== undefined && b.literal !== undefined) return a.literal === b.literal;
   const key = `${a.text}\u0000${b.text}`;
   let verdict = segmentMemo.get(key);
   if (verdict === undefined) {
     verdict = tokensIntersect(a.tokens, b.tokens);
-    if (segmentMemo.size > 10_000) segmentMemo.clear();
+    if (segmentMemo.size > MAX_MEMO) segmentMemo.clear();
     segmentMemo.set(key, verdict);
   }
   return verdict;
@@ -182,7 +193,7 @@ interface ParsedGlob {
 const globCache = new Map<string, ParsedGlob>();
 
 /** Splits a normalised glob into segments: drops `.` and empty segments, merges `**` runs. */
-function globSegments(glob: string): string[] {
+export function globSegments(glob: string): string[] {
   const out: string[] = [];
   for (const seg of glob.split('/')) {
     if (seg === '' || seg === '.') continue;
@@ -202,7 +213,7 @@ function parseGlob(glob: string): ParsedGlob {
         .map((alt) => globSegments(alt).map(tokenizeSegment))
         .filter((segments) => segments.length > 0),
     };
-    if (globCache.size > 4_096) globCache.clear();
+    if (globCache.size > MAX_MEMO) globCache.clear();
     globCache.set(glob, parsed);
   }
   return parsed;
@@ -243,153 +254,4 @@ export function globsIntersect(a: string, b: string): boolean {
   const pb = parseGlob(b);
   if (pa.absolute !== pb.absolute) return false;
   return pa.alternatives.some((x) => pb.alternatives.some((y) => pathsIntersect(x, y)));
-}
-
-// ---- binding a pattern's wildcards from a producer's output ----
-
-const WILDCARD_GROUP = /^\{([A-Za-z_][A-Za-z0-9_]*)\}/;
-
-interface SegmentCapture {
-  readonly re: RegExp;
-  /** Per capture group: the wildcard it binds, or undefined for a `*` (captured for its span). */
-  readonly groups: readonly (string | undefined)[];
-}
-
-const captureCache = new Map<string, SegmentCapture | undefined>();
-
-/** A regex over one pattern segment capturing its wildcards and stars (undefined: no wildcard). */
-function segmentCapture(seg: string): SegmentCapture | undefined {
-  if (captureCache.has(seg)) return captureCache.get(seg);
-  const groups: (string | undefined)[] = [];
-  let src = '';
-  let j = 0;
-  while (j < seg.length) {
-    const c = seg[j] ?? '';
-    const wildcard = c === '{' ? WILDCARD_GROUP.exec(seg.slice(j)) : null;
-    const cls = c === '[' ? parseClass(seg, j) : undefined;
-    if (wildcard) {
-      const name = wildcard[1] ?? '';
-      const seen = groups.indexOf(name);
-      src += seen >= 0 ? `\\${seen + 1}` : `${j === 0 ? '(?!\\.)' : ''}([^/]+)`;
-      if (seen < 0) groups.push(name);
-      j += wildcard[0].length;
-    } else if (cls) {
-      src += classToRegex(cls.cls);
-      j = cls.end;
-    } else if (c === '*') {
-      src += '([^/]*)';
-      groups.push(undefined);
-      while (seg[j] === '*') j++;
-    } else {
-      src += c === '?' ? '[^/]' : hexEscape(seg.charCodeAt(j));
-      j++;
-    }
-  }
-  const capture = groups.some((g) => g !== undefined) ? { re: new RegExp(`^${src}$`, 'd'), groups } : undefined;
-  if (captureCache.size > 4_096) captureCache.clear();
-  captureCache.set(seg, capture);
-  return capture;
-}
-
-/** A glob segment with its `\\` escapes resolved (literal text, as a filled value), and its glob tokens' spans in it. */
-function literalView(seg: string): { readonly text: string; readonly spans: [number, number][] } {
-  const spans: [number, number][] = [];
-  let text = '';
-  for (let j = 0; j < seg.length; j++) {
-    const escaped = seg[j] === '\\' && j + 1 < seg.length;
-    const cls = seg[j] === '[' ? parseClass(seg, j) : undefined;
-    const raw = escaped ? seg.slice(++j, j + 1) : seg.slice(j, cls?.end ?? j + 1);
-    if (cls || (!escaped && (raw === '*' || raw === '?'))) spans.push([text.length, text.length + raw.length]);
-    text += raw;
-    j += raw.length - 1;
-  }
-  return { text, spans };
-}
-
-/** Index pairs of the segments that must face each other: from both ends up to a `**`. */
-function alignedSegments(p: readonly string[], g: readonly string[]): [number, number][] {
-  const pairs: [number, number][] = [];
-  let front = 0;
-  while (front < p.length && front < g.length && p[front] !== '**' && g[front] !== '**') {
-    pairs.push([front, front]);
-    front++;
-  }
-  for (let back = 1; back <= Math.min(p.length, g.length) - front; back++) {
-    const pi = p.length - back;
-    const gi = g.length - back;
-    if (p[pi] === '**' || g[gi] === '**') break;
-    pairs.push([pi, gi]);
-  }
-  return pairs;
-}
-
-/**
- * Wildcards of one pattern alternative fixed by one glob alternative; null when two occurrences
- * of a wildcard are fixed to different values (then no path matches both).
- *
- * Each pattern segment is matched against the glob segment's text. A capture counts when that is
- * exact: the glob segment is literal, or every glob token in it falls inside what a wildcard or
- * `*` of the pattern captured (greedy, they absorb whatever the token matches in a real path)
- * and the capture lies after the last glob token (literal text in every matching path).
- */
-function bindAligned(patternAlt: string, globAlt: string): Record<string, string> | null {
-  const p = globSegments(patternAlt);
-  const g = globSegments(globAlt);
-  const bound: Record<string, string> = {};
-  for (const [pi, gi] of alignedSegments(p, g)) {
-    const capture = segmentCapture(p[pi] ?? '');
-    const { text, spans: tokens } = literalView(g[gi] ?? '');
-    const m = capture?.re.exec(text);
-    if (!capture || !m?.indices) continue;
-    const spans = m.indices;
-    const absorbed = tokens.every(([from, to]) => spans.some((span, k) => k > 0 && span !== undefined && span[0] <= from && to <= span[1]));
-    if (!absorbed) continue;
-    const literalFrom = tokens.at(-1)?.[1] ?? 0;
-    for (let k = 0; k < capture.groups.length; k++) {
-      const name = capture.groups[k];
-      const span = spans[k + 1];
-      if (name === undefined || !span || span[0] < literalFrom) continue;
-      const value = text.slice(span[0], span[1]);
-      if (bound[name] !== undefined && bound[name] !== value) return null;
-      bound[name] = value;
-    }
-  }
-  return bound;
-}
-
-/**
- * A pattern alternative as a glob: bound wildcards as escaped literals, the others as `?*` (one
- * character or more, and no leading `.` at a segment start, like a wildcard).
- */
-function strictGlob(patternAlt: string, bound: Readonly<Record<string, string>>): string {
-  return patternAlt.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
-    const value = bound[name];
-    return value === undefined ? '?*' : value.replace(/[*?[\]{}\\]/g, '\\$&');
-  });
-}
-
-function agreeing(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(a)) if (b[name] === value) out[name] = value;
-  return out;
-}
-
-/**
- * When a producer output (a concrete path, or a glob such as `work/a/pages/*.png`) may match
- * `pattern` (`work/{doc}/pages/{page}.png`), the wildcards it determines (`{ doc: 'a' }`; `page`
- * stays open); undefined when no path can match both. For a concrete path: `pattern.match(path)`.
- */
-export function bindFromGlob(pattern: Pattern, pathOrGlob: string): Wildcards | undefined {
-  if (!isGlobPath(pathOrGlob)) return pattern.match(pathOrGlob);
-  let common: Record<string, string> | undefined;
-  for (const patternAlt of expandBraces(pattern.source)) {
-    for (const globAlt of expandBraces(pathOrGlob)) {
-      if (!globsIntersect(strictGlob(patternAlt, {}), globAlt)) continue;
-      const bound = bindAligned(patternAlt, globAlt);
-      // With the bound values in, repeated wildcards must still fit (`{d}/{d}.txt` vs `a/b.*`).
-      if (bound === null || !globsIntersect(strictGlob(patternAlt, bound), globAlt)) continue;
-      common = common === undefined ? bound : agreeing(common, bound);
-    }
-  }
-  return common;
 }

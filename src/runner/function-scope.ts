@@ -31,7 +31,13 @@ export interface ChildTags {
   first?: number;
 }
 
-const scopes = new AsyncLocalStorage<FunctionScope>();
+/**
+ * One per process, on the global object: the CLI's bundle and the package's entry (`import {
+ * build } from 'runcue'` in a config) each hold a copy of this module, and a build that a
+ * function runs in-process must see the function's scope, and leave it, in the same store.
+ */
+const SCOPES = Symbol.for('runcue.function-scopes');
+const scopes = ((globalThis as { [SCOPES]?: AsyncLocalStorage<FunctionScope> })[SCOPES] ??= new AsyncLocalStorage<FunctionScope>());
 
 /** Runs user code so that errors escaping from anything it starts are traced back to `scope`. */
 export function runInScope<T>(scope: FunctionScope, fn: () => T): T {
@@ -47,6 +53,15 @@ export function routeEscaped(error: unknown, kind: EscapeKind): { readonly unit:
   const scope = scopes.getStore();
   if (scope === undefined) return undefined;
   return { unit: scope.unit, handled: scope.fail(error, kind) };
+}
+
+/**
+ * Runs `fn` outside any function's scope: for the processes runcue starts itself (commands,
+ * helpers, watchdogs, workers), which carry their own run's identity, and must not be tagged as
+ * a function's children when a function runs a build in-process.
+ */
+export function outsideFunctionScope<T>(fn: () => T): T {
+  return scopes.exit(fn);
 }
 
 /** The child tags of the scope the caller runs in, if any. */

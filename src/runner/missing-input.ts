@@ -3,7 +3,8 @@
  * task produces it" is only true when no task's output pattern could match it; when one could,
  * the truth is that the producing task has no unit for it, and why: its own input matches nothing.
  */
-import { bindFromGlob, globsIntersect } from '../patterns/glob-intersect.ts';
+import { bindFromGlob } from '../patterns/glob-bind.ts';
+import { globsIntersect } from '../patterns/glob-intersect.ts';
 import type { ResolvedConfig } from '../config/resolved.ts';
 import type { Unit } from '../graph/unit.ts';
 import { dirsAbove } from '../graph/tasks.ts';

@@ -23,6 +23,7 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { hostname } from 'node:os';
+import { outsideFunctionScope } from './function-scope.ts';
 
 /** The groups of one run's commands. */
 export interface ProcessGroups {
@@ -95,7 +96,25 @@ running() {
   set -- \${s##*')'}
   [ "$1" != Z ]
 }
-groups=' ' orderly= pids=
+# Marked processes not known yet: their groups, or themselves when in runcue's group. Sets new.
+scan() {
+  new=
+  for f in $(grep -lzxF -e "$marker" /proc/[0-9]*/environ 2>/dev/null); do
+    p=\${f#/proc/} && p=\${p%/environ}
+    { read -r s; } <"/proc/$p/stat" 2>/dev/null || continue
+    set -- \${s##*')'}
+    if [ "$3" = "$own" ]; then
+      case $pids in *" $p "*) ;; *) pids="$pids$p " new=1 ;; esac
+      continue
+    fi
+    case $groups in *" $3 "*) ;; *) [ "$3" -gt 1 ] 2>/dev/null && groups="$groups$3 " new=1 ;; esac
+  done
+}
+term() {
+  for g in $groups; do kill -s TERM -- "-$g" 2>/dev/null; done
+  for p in $pids; do kill -s TERM "$p" 2>/dev/null; done
+}
+groups=' ' orderly= pids=' '
 while read -r op pg; do
   case $op in
     +) groups="$groups$pg " ;;
@@ -103,27 +122,26 @@ while read -r op pg; do
     .) orderly=1 ;;
   esac
 done
-if [ -z "$orderly" ]; then
-  for f in $(grep -lzxF -e "$marker" /proc/[0-9]*/environ 2>/dev/null); do
-    p=\${f#/proc/} && p=\${p%/environ}
-    { read -r s; } <"/proc/$p/stat" 2>/dev/null || continue
-    set -- \${s##*')'}
-    [ "$3" = "$own" ] && pids="$pids$p " && continue
-    case $groups in *" $3 "*) ;; *) [ "$3" -gt 1 ] 2>/dev/null && groups="$groups$3 " ;; esac
-  done
-fi
-[ "$groups" = ' ' ] && [ -z "$pids" ] && exit 0
-for g in $groups; do kill -s TERM -- "-$g" 2>/dev/null; done
-for p in $pids; do kill -s TERM "$p" 2>/dev/null; done
+[ -z "$orderly" ] && scan
+[ "$groups" = ' ' ] && [ "$pids" = ' ' ] && exit 0
+term
 t=0
 while [ "$t" -lt "$grace" ]; do
   left=
   for g in $groups; do live "$g" && left=1 && break; done
   for p in $pids; do [ -z "$left" ] && running "$p" && left=1; done
-  [ -z "$left" ] && exit 0
+  if [ -z "$left" ]; then
+    # All gone, unless one forked a marked process after the scan (a trap on SIGTERM that starts
+    # a job, a daemon that leaves its group): look again before believing it.
+    [ -n "$orderly" ] && exit 0
+    scan
+    [ -z "$new" ] && exit 0
+    term
+  fi
   sleep 0.1
   t=$((t + 1))
 done
+[ -z "$orderly" ] && scan
 for g in $groups; do kill -s KILL -- "-$g" 2>/dev/null; done
 for p in $pids; do kill -s KILL "$p" 2>/dev/null; done`;
 
@@ -206,12 +224,14 @@ function startWatchdog(graceMs: number, marker: string, broken: () => void): Chi
   // A runcue run by a command of another runcue inherits that run's marker; its watchdog must
   // not carry it, or the outer watchdog would stop it and orphan this run's commands.
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== MARKER));
-  const watchdog = spawn('/bin/sh', ['-c', WATCHDOG, 'runcue-watchdog', String(Math.ceil(graceMs / 100)), marker], {
-    // Its own group: a Ctrl-C or hangup sent to runcue's group must not reach it.
-    detached: true,
-    env,
-    stdio: ['pipe', 'ignore', 'ignore'],
-  });
+  const watchdog = outsideFunctionScope(() =>
+    spawn('/bin/sh', ['-c', WATCHDOG, 'runcue-watchdog', String(Math.ceil(graceMs / 100)), marker], {
+      // Its own group: a Ctrl-C or hangup sent to runcue's group must not reach it.
+      detached: true,
+      env,
+      stdio: ['pipe', 'ignore', 'ignore'],
+    }),
+  );
   watchdog.on('error', broken);
   watchdog.stdin?.on('error', broken);
   watchdog.unref();

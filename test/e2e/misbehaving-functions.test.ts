@@ -397,44 +397,84 @@ describe('a function that ignores its abort signal', () => {
   });
 });
 
+/**
+ * A project of a unit `t[n=a]` that fails (`run`, its task's run, with `imports` above the
+ * config) beside a slow one that keeps the run going: builds it with --keep-going, checks that the
+ * slow unit was built, the failing one's output is gone and `plan` would run it again, and says
+ * whether something wrote late (the file `late-written`).
+ */
+async function lateWrite(run: string, { imports = '', slowSeconds = 1.5 } = {}): Promise<boolean> {
+  rig = new Rig();
+  rig.write({
+    'runcue.config.mjs': `${imports}
+    export default { tasks: {
+      t: { input: 'src/{n}.txt', output: 'out/{n}.x', run: ${run} },
+      slow: { input: 'src/{n}.txt', output: 'out/{n}.s', run: 'sleep ${slowSeconds}; cp {input} {output}' },
+    } };`,
+    'src/a.txt': 'a',
+  });
+  const result = await rig.run(['build', '-k', '--json'], { timeoutMs: 30_000 });
+  expect(result.code).toBe(1);
+  expect(rig.read('out/a.s')).toBe('a');
+  expect(rig.exists('out/a.x')).toBe(false);
+  const plan = JSON.parse((await rig.run(['plan', '--json'])).stdout) as { units: { unit: string; verdict: string }[] };
+  expect(plan.units).toContainEqual(expect.objectContaining({ unit: 't[n=a]', verdict: 'run' }));
+  return rig.exists('late-written');
+}
+
 describe('late writes after a unit failed', () => {
   it('a function that throws but left a timer: what the timer writes during the run is removed, and plan says it would run', async () => {
-    rig = new Rig();
-    rig.write({
-      'runcue.config.mjs': `import { writeFileSync } from 'node:fs';
-      export default { tasks: {
-        g: { input: 'src/{n}.txt', output: 'out/{n}.g', run: async ({ output }) => {
-          setTimeout(() => { writeFileSync(output, 'late'); writeFileSync('late-written', ''); }, 300);
-          throw new Error('nope');
-        } },
-        slow: { input: 'src/{n}.txt', output: 'out/{n}.s', run: 'sleep 1.5; cp {input} {output}' },
-      } };`,
-      'src/a.txt': 'a',
-    });
-    const result = await rig.run(['build', '-k', '--json'], { timeoutMs: 30_000 });
-    expect(result.code).toBe(1);
-    expect(rig.exists('late-written')).toBe(true);
-    expect(rig.exists('out/a.g')).toBe(false);
-    expect(rig.read('out/a.s')).toBe('a');
-    const plan = JSON.parse((await rig.run(['plan', '--json'])).stdout) as { units: { unit: string; verdict: string }[] };
-    expect(plan.units).toContainEqual(expect.objectContaining({ unit: 'g[n=a]', verdict: 'run' }));
+    const run = `async ({ output }) => {
+      setTimeout(() => { writeFileSync(output, 'late'); writeFileSync('late-written', ''); }, 300);
+      throw new Error('nope');
+    }`;
+    expect(await lateWrite(run, { imports: "import { writeFileSync } from 'node:fs';" })).toBe(true);
+  });
+
+  it('a function whose execSync left a background job, then threw: the job is stopped before its outputs are removed', async () => {
+    const run = `async ({ output }) => {
+      execSync('(sleep 0.5; echo late > "$OUT"; touch late-written) > /dev/null 2>&1 &', { env: { ...process.env, OUT: output } });
+      throw new Error('nope');
+    }`;
+    expect(await lateWrite(run, { imports: "import { execSync } from 'node:child_process';" })).toBe(false);
   });
 
   it('a shell command that fails leaving a background job: the job is stopped before its outputs are removed', async () => {
+    expect(await lateWrite(JSON.stringify('(sleep 0.5; echo late > {output}; touch late-written) & exit 1'))).toBe(false);
+  });
+
+  it('a job that left its group and, as it is stopped, starts another: that one is stopped too', async () => {
+    // Its output goes elsewhere: a write to the unit's closed pipe would end it before its trap ran.
+    const run =
+      'setsid sh -c \'trap "(sleep 0.5; echo late > $0; touch late-written) & exit 0" TERM; while :; do sleep 0.1; done\' {output} > /dev/null 2>&1 & sleep 0.3; exit 1';
+    expect(await lateWrite(JSON.stringify(run), { slowSeconds: 2 })).toBe(false);
+  });
+});
+
+describe('a function task that runs a build in-process', () => {
+  it("gives the inner build's commands their own run's tags, not the function's", async () => {
     rig = new Rig();
     rig.write({
-      'runcue.config.mjs': `export default { tasks: {
-        t: { input: 'src/{n}.txt', output: 'out/{n}.x', run: 'mkdir -p out; (sleep 0.5; echo late > {output}; touch late-written) & exit 1' },
-        slow: { input: 'src/{n}.txt', output: 'out/{n}.s', run: 'sleep 1.5; cp {input} {output}' },
+      'runcue.config.mjs': `import { writeFileSync } from 'node:fs';
+      import { build, loadConfig } from 'runcue';
+      export default { tasks: {
+        nest: { output: 'outer.txt', run: async ({ output }) => {
+          const inner = await loadConfig({ cwd: import.meta.dirname + '/sub' });
+          const result = await build({ config: inner.value });
+          writeFileSync(output, String(result.ok && result.value.counts.built) + ' ' + process.env.RUNCUE_RUN);
+        } },
       } };`,
-      'src/a.txt': 'a',
+      'sub/runcue.config.mjs': `export default { tasks: {
+        t: { output: 'inner.txt', run: 'echo "$RUNCUE_UNIT $RUNCUE_RUN" > inner.txt' },
+      } };`,
     });
-    const result = await rig.run(['build', '-k', '--json'], { timeoutMs: 30_000 });
-    expect(result.code).toBe(1);
-    expect(rig.read('out/a.s')).toBe('a');
-    expect(rig.exists('out/a.x')).toBe(false);
-    expect(rig.exists('late-written')).toBe(false);
-    const plan = JSON.parse((await rig.run(['plan', '--json'])).stdout) as { units: { unit: string; verdict: string }[] };
-    expect(plan.units).toContainEqual(expect.objectContaining({ unit: 't[n=a]', verdict: 'run' }));
+    const result = await rig.run(['build']);
+    expect(result.code).toBe(0);
+    const [built, outerRun] = rig.read('outer.txt').split(' ');
+    const [unit, innerRun] = rig.read('sub/inner.txt').trim().split(' ');
+    expect(built).toBe('1');
+    expect(unit).toBe('t');
+    expect(innerRun).toMatch(/^[0-9a-f]{16}$/);
+    expect(innerRun).not.toBe(outerRun);
   });
 });

@@ -150,6 +150,13 @@ describe('runcue report', () => {
     const list = (await rig.run(['report', '--list'])).stdout.trimEnd().split('\n');
     expect(list).toHaveLength(2);
     expect(list[0]).toMatch(new RegExp(`^ {2}1 {2}${latest.id} .* ok {2}0 built, 5 fresh, 0 failed, 0 blocked in \\S+$`));
+    const listed = JSON.parse((await rig.run(['report', '--list', '--json'])).stdout) as { version: number; runs: Partial<RunRecord>[] };
+    expect(listed.version).toBe(1);
+    expect(listed.runs.map((r) => [r.id, r.command, r.status, r.exitCode, r.counts])).toEqual([
+      [latest.id, 'build', 'ok', 0, latest.counts],
+      [older.id, 'build', 'ok', 0, older.counts],
+    ]);
+    expect(listed.runs[0]).not.toHaveProperty('units');
     const missing = await rig.run(['report', '3']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('runcue report: run 3: expected 1 (the latest) to 2');

@@ -266,3 +266,18 @@ describe('runcue sim agrees with a real build', () => {
     expect(Math.abs(realMs - rehearsed.makespanMs) / realMs).toBeLessThan(0.1);
   }, 30_000);
 });
+
+describe('runcue sim --trace', () => {
+  it('names a file relative to --cwd; one it cannot write is a usage error after the summary, not a crash', async () => {
+    const r = newRig();
+    r.write({ 'sub/.keep': '' });
+    const written = await r.run(['sim', '--scenario', 'single_queue', '--count', '3', '--cwd', 'sub', '--trace', 't.json']);
+    expect(written.code).toBe(0);
+    expect(JSON.parse(r.read('sub/t.json'))).toHaveProperty('traceEvents');
+    const bad = await r.run(['sim', '--scenario', 'single_queue', '--count', '3', '--trace', 'missing/dir/t.json']);
+    expect(bad.code).toBe(2);
+    expect(bad.stdout).toContain('makespan');
+    expect(bad.stderr).toMatch(/^runcue sim: --trace missing\/dir\/t\.json: cannot write .*ENOENT/m);
+    expect(bad.stderr).not.toContain('internal error');
+  });
+});

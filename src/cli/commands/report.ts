@@ -6,6 +6,7 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { readRunRecords, selectRunRecord } from '../../runner/records/store.ts';
+import type { RunRecord } from '../../runner/records/record.ts';
 import { traceOf } from '../../runner/records/trace.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import type { CliContext, ReportCommandOptions } from '../options.ts';
@@ -22,7 +23,9 @@ export async function reportCommand(run: string | undefined, options: ReportComm
   const style = formatOptionsFor(context.stdout, { env: context.env, cwd: loaded.cwd });
   if (options.list) {
     if (records.length === 0) context.stderr.write('runcue report: no runs recorded yet (runcue build and runcue watch record each run)\n');
-    for (const line of renderRunList(records, { palette: style.palette, color: style.color === true })) context.stdout.write(`${line}\n`);
+    if (options.json) context.stdout.write(`${JSON.stringify({ version: 1, runs: records.map(listEntry) })}\n`);
+    else
+      for (const line of renderRunList(records, { palette: style.palette, color: style.color === true })) context.stdout.write(`${line}\n`);
     return EXIT_CODES.ok;
   }
   const chosen = selectRunRecord(records, run);
@@ -51,4 +54,21 @@ export async function reportCommand(run: string | undefined, options: ReportComm
       context.stdout.write(`${line}\n`);
   }
   return EXIT_CODES.ok;
+}
+
+/** A kept run as `--list --json` lists it: the record without its units, services and tasks. */
+function listEntry(r: RunRecord): Record<string, unknown> {
+  return {
+    id: r.id,
+    command: r.command,
+    targets: r.targets,
+    ...(r.cycle !== undefined ? { cycle: r.cycle, trigger: r.trigger } : {}),
+    startedAt: r.startedAt,
+    endedAt: r.endedAt,
+    durationMs: r.durationMs,
+    status: r.status,
+    ...(r.interrupted !== undefined ? { interrupted: r.interrupted } : {}),
+    exitCode: r.exitCode,
+    counts: r.counts,
+  };
 }

@@ -14,7 +14,7 @@ import { SCENARIO_DESCRIPTIONS, SCENARIOS, type ScenarioName } from '../../runne
 import type { SyntheticFiles } from '../../runner/sim/seed.ts';
 import type { SimEvent } from '../../runner/sim/simulate.ts';
 import { traceOf } from '../../runner/records/trace.ts';
-import { describeThrown } from '../../describe-thrown.ts';
+import type { RunRecord } from '../../runner/records/record.ts';
 import { didYouMean } from '../../suggest.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import type { CliContext, SimCommandOptions } from '../options.ts';
@@ -146,21 +146,28 @@ export async function simCommand(targets: string[], options: SimCommandOptions, 
   const { summary, record, interrupted } = outcome.value;
   const stopped = interruptedExitCode(interrupted);
   if (stopped !== undefined) return stopped;
-  if (options.trace !== undefined && record) {
-    // Relative to --cwd, as build's --report-file and report's --trace are.
-    const file = resolve(context.cwd, options.cwd ?? '.', options.trace);
-    try {
-      writeFileSync(file, `${JSON.stringify(traceOf(record))}\n`);
-    } catch (error) {
-      context.stderr.write(`runcue sim: --trace ${options.trace}: cannot write ${file}: ${describeThrown(error)}\n`);
-      return EXIT_CODES.usage;
-    }
-  }
+  const traceProblem = options.trace !== undefined && record ? writeTrace(options.trace, record, options, context) : undefined;
   if (options.json === true) {
     context.stdout.write(`${JSON.stringify({ version: 1, seed: options.seed, summary })}\n`);
   } else {
     if (verbose) context.stdout.write('\n');
     context.stdout.write(renderSummary(escapedEvent(summary), escapeName(source.title)));
   }
+  // After the summary: the rehearsal itself is worth seeing. As `runcue report --trace`: exit 2.
+  if (traceProblem !== undefined) {
+    context.stderr.write(`runcue sim: ${traceProblem}\n`);
+    return EXIT_CODES.usage;
+  }
   return summary.ok ? EXIT_CODES.ok : EXIT_CODES.failed;
+}
+
+/** Writes the Chrome trace to `name` (relative to `--cwd`, as other files named by a flag); says why it could not. */
+function writeTrace(name: string, record: RunRecord, options: SimCommandOptions, context: CliContext): string | undefined {
+  const file = resolve(context.cwd, options.cwd ?? '.', name);
+  try {
+    writeFileSync(file, `${JSON.stringify(traceOf(record))}\n`);
+    return undefined;
+  } catch (error) {
+    return `--trace ${name}: cannot write ${file}: ${error instanceof Error ? error.message : String(error)}`;
+  }
 }

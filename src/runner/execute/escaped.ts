@@ -28,10 +28,15 @@ export async function stopEscaped(entries: readonly string[], since: number, dea
   const wanted = entries.map((e) => Buffer.from(`${e}\0`));
   const carries = (environ: Buffer | undefined): boolean => environ !== undefined && wanted.every((w) => holds(environ, w));
   // Read again before a signal: a pid of the shared scan may have been reused since.
-  await stopAll(
-    [...environs].filter(([pid, environ]) => carries(environ) && carries(environOf(pid))).map(([pid]) => pid),
-    deadline,
-  );
+  let pids = [...environs].filter(([pid, environ]) => carries(environ) && carries(environOf(pid))).map(([pid]) => pid);
+  // One that is stopped may start another as it goes (a trap on SIGTERM that starts a job in a
+  // session of its own): once they are gone, look again, a few times at most.
+  const stopped = new Set<number>();
+  for (let round = 0; pids.length > 0 && round < 4; round++) {
+    await stopAll(pids, deadline);
+    for (const pid of pids) stopped.add(pid);
+    pids = [...scanEnvirons(after ?? 0)].filter(([pid, environ]) => !stopped.has(pid) && carries(environ)).map(([pid]) => pid);
+  }
 }
 
 /** SIGTERM to each, SIGKILL to those still running at the deadline. */
@@ -55,14 +60,18 @@ let lastScan: { readonly time: number; readonly environs: ReadonlyMap<number, Bu
  * last pid is unknown.
  */
 function newerThan(after: number): (pid: number) => boolean {
-  let last = 0;
-  try {
-    if (after > 0) last = Number(readFileSync('/proc/loadavg', 'latin1').trim().split(' ').pop()) || 0;
-  } catch {
-    // Unknown: every pid may be newer.
-  }
+  const last = after > 0 ? lastPid() : 0;
   if (last === 0) return () => true;
   return last >= after ? (pid) => pid > after : (pid) => pid > after || pid <= last;
+}
+
+/** The pid handed out last (/proc/loadavg's last field, per pid namespace); 0 when unknown. */
+export function lastPid(): number {
+  try {
+    return Number(readFileSync('/proc/loadavg', 'latin1').trim().split(' ').pop()) || 0;
+  } catch {
+    return 0;
+  }
 }
 
 /** Each readable process's environment block (of the pids handed out after `after`, when not 0). */

@@ -11,6 +11,7 @@ import { describeEnd, GroupStop, spawnErrorMessage, type ChildEnd, type ExecOpti
 import { OutputTail } from './output-tail.ts';
 import { execPooled } from './pooled.ts';
 import { spawnerFor } from './spawner.ts';
+import { outsideFunctionScope } from '../function-scope.ts';
 
 /** How long output may still arrive after the direct child exited. */
 const PIPE_DRAIN_MS = 200;
@@ -81,7 +82,7 @@ function supervise(child: Child, options: ExecOptions, done: (end: ChildEnd) => 
 /** Some exec errors (E2BIG: arguments and environment over the OS limit) throw instead of emitting 'error'. */
 function trySpawn(file: string, args: readonly string[], env: ExecOptions['env'], options: ExecOptions) {
   try {
-    return spawn(file, args, { cwd: options.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    return outsideFunctionScope(() => spawn(file, args, { cwd: options.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] }));
   } catch (error) {
     return error instanceof Error ? error : new Error(String(error));
   }

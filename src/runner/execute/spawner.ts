@@ -16,6 +16,7 @@ import { constants } from 'node:os';
 import type { Socket } from 'node:net';
 import type { ProcessGroups } from '../process-groups.ts';
 import { SPAWNER_SOURCE } from './spawner-helper.ts';
+import { outsideFunctionScope } from '../function-scope.ts';
 
 export type SpawnMode = 'auto' | 'pool' | 'direct';
 
@@ -73,12 +74,14 @@ class Spawner {
 
   constructor(graceMs: number, tmp: string, env: Readonly<Record<string, string | undefined>>, onDeath: () => void) {
     const path = env['PATH'];
-    this.child = spawn(pythonPath(env), ['-I', '-S', '-c', SPAWNER_SOURCE, String(graceMs), tmp], {
-      // Its own group: a Ctrl-C sent to runcue's group must not end it while runcue stops the units.
-      detached: true,
-      env: path === undefined ? {} : { PATH: path },
-      stdio: ['pipe', 'pipe', 'ignore'],
-    });
+    this.child = outsideFunctionScope(() =>
+      spawn(pythonPath(env), ['-I', '-S', '-c', SPAWNER_SOURCE, String(graceMs), tmp], {
+        // Its own group: a Ctrl-C sent to runcue's group must not end it while runcue stops the units.
+        detached: true,
+        env: path === undefined ? {} : { PATH: path },
+        stdio: ['pipe', 'pipe', 'ignore'],
+      }),
+    );
     const die = (why: string): void => {
       if (this.dead) return;
       this.dead = true;

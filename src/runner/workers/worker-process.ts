@@ -11,6 +11,7 @@ import { reapGroup } from '../execute/exec-end.ts';
 import { OutputTail } from '../execute/output-tail.ts';
 import { parseWorkerLine, requestLine, type WorkerAnswer, type WorkerRequest } from './protocol.ts';
 import { timerMs } from '../ports.ts';
+import { outsideFunctionScope } from '../function-scope.ts';
 
 /** How a worker's start ended. */
 export type WorkerStart =
@@ -94,7 +95,9 @@ export class WorkerProcess {
     options.groups.prepare();
     try {
       const env = { ...options.env, ...options.groups.environment };
-      const child = spawn(file, args, { cwd: options.cwd, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = outsideFunctionScope(() =>
+        spawn(file, args, { cwd: options.cwd, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] }),
+      );
       return new WorkerProcess(child, options);
     } catch (error) {
       return error instanceof Error ? error : new Error(String(error));

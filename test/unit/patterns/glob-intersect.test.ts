@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import picomatch from 'picomatch';
-import { bindFromGlob, globsIntersect } from '../../../src/patterns/glob-intersect.ts';
+import { bindFromGlob } from '../../../src/patterns/glob-bind.ts';
+import { globsIntersect } from '../../../src/patterns/glob-intersect.ts';
 import { PICOMATCH_OPTIONS } from '../../../src/patterns/glob-syntax.ts';
 import { parsePattern, type Pattern } from '../../../src/patterns/pattern.ts';
 

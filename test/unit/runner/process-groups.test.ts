@@ -4,7 +4,8 @@
  * the watchdog of it (here: never told at all).
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { alive, collect, REPO, waitFor } from '../../rig/index.ts';
@@ -68,6 +69,35 @@ describe('the watchdog', () => {
       await waitFor(() => !alive(watchdog) || zombie(watchdog), 30_000, 'the watchdog to exit');
     });
   }
+
+  it('looks again once all seems gone: a command that starts a marked job in a session of its own on SIGTERM does not escape', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'runcue-watchdog-'));
+    const pidFile = join(dir, 'escapee');
+    // On SIGTERM the command starts a job in a session of its own, carrying the marker, and exits:
+    // its group is empty at once, and the job was not there when the watchdog first looked.
+    const script = `trap 'setsid sleep 60 & echo $! > "$0"; exit 0' TERM; while :; do sleep 0.1; done`;
+    const { child, pids } = ownerProcess(`
+      const groups = createProcessGroups({ graceMs: 20000 });
+      const watchdog = groups.prepare();
+      const command = spawn('sh', ['-c', ${JSON.stringify(script)}, ${JSON.stringify(pidFile)}], { detached: true, stdio: 'ignore', env: { ...process.env, ...groups.environment } });
+      groups.add(command.pid);
+    `);
+    try {
+      await waitFor(() => pids().length === 2, 20_000, 'the owner to start');
+      const [watchdog = 0, command = 0] = pids();
+      started.push(watchdog, command);
+      const done = collect(child);
+      child.kill('SIGKILL');
+      await done;
+      await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '', 30_000, 'the command to start its job');
+      const escapee = Number(readFileSync(pidFile, 'utf8').trim());
+      started.push(escapee);
+      await waitFor(() => !alive(escapee) || zombie(escapee), 30_000, 'the job to be stopped');
+      await waitFor(() => !alive(watchdog) || zombie(watchdog), 30_000, 'the watchdog to exit');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('takes over the quiet groups of a spawner helper that died, and stops them when its owner is killed with SIGKILL', async () => {
     // Without the run's marker: only the handover can tell the watchdog of it.

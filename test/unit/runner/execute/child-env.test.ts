@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync, execSync, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { tagChildProcesses } from '../../../../src/runner/execute/child-env.ts';
@@ -17,6 +17,27 @@ describe('tagChildProcesses', () => {
     );
     expect(inside.stdout).toBe('t[n=a] kept\n');
     expect(children.first).toBeGreaterThan(0);
+  });
+
+  it('tags the synchronous starters as well, imported by name before they were wrapped', () => {
+    tagChildProcesses();
+    const children: ChildTags = { environment: ['RUNCUE_UNIT=t[n=b]'] };
+    const scope = { unit: 't[n=b]', fail: () => false, children };
+    const env = { PATH: process.env['PATH'], RUNCUE_UNIT: 'mine', OTHER: 'kept' };
+    const seen = runInScope(scope, () => [
+      execSync(printEnv[1] as string, { env, encoding: 'utf8' }),
+      spawnSync('sh', printEnv, { encoding: 'utf8' }).stdout,
+      execFileSync('sh', printEnv, { env, encoding: 'utf8' }),
+      // Options where the list of arguments may stand.
+      execFileSync('printenv', { env, encoding: 'utf8' })
+        .split('\n')
+        .filter((line) => line.startsWith('RUNCUE_UNIT=') || line.startsWith('OTHER='))
+        .join(' '),
+    ]);
+    expect(seen).toEqual(['t[n=b] kept\n', 't[n=b] unset\n', 't[n=b] kept\n', 'RUNCUE_UNIT=t[n=b] OTHER=kept']);
+    expect(children.first).toBeGreaterThan(0);
+    // Outside a scope, untouched.
+    expect(execSync(printEnv[1] as string, { env, encoding: 'utf8' })).toBe('mine kept\n');
   });
 
   it('leaves child processes started outside a scope alone', async () => {
