@@ -146,3 +146,16 @@ describe('sim --files outside the config directory', () => {
     }
   });
 });
+
+describe('sim --files that no task reads', () => {
+  it('says so (a typo in the glob added files silently to no effect)', async () => {
+    rig = new Rig();
+    rig.write({ 'runcue.config.mjs': COPY });
+    const typo = await rig.run(['sim', '--files', 'inn/*.txt=3']);
+    expect(typo.code).toBe(0);
+    expect(typo.stderr).toBe('runcue sim: note: --files inn/*.txt=3: no pattern of any task matches these files\n');
+    const right = await rig.run(['sim', '--files', 'in/*.txt=3']);
+    expect(right.stderr).toBe('');
+    expect(right.stdout).toContain('units      3 run (3 attempts), 3 built');
+  });
+});

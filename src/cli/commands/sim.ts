@@ -11,7 +11,7 @@ import { err, ok, type Result } from '../../result.ts';
 import { parseFilesFlag } from '../../runner/sim/model.ts';
 import { rehearse, type RehearsalSource } from '../../runner/sim/rehearse.ts';
 import { SCENARIO_DESCRIPTIONS, SCENARIOS, type ScenarioName } from '../../runner/sim/scenarios.ts';
-import type { SyntheticFiles } from '../../runner/sim/seed.ts';
+import { unreadSynthetic, type SyntheticFiles } from '../../runner/sim/seed.ts';
 import type { SimEvent } from '../../runner/sim/simulate.ts';
 import { traceOf } from '../../runner/records/trace.ts';
 import type { RunRecord } from '../../runner/records/record.ts';
@@ -75,6 +75,8 @@ async function configSource(targets: readonly string[], options: SimCommandOptio
   const loaded = await loadForCommand(options, context);
   if (!loaded.ok) return err(loaded.exitCode);
   const { config, cwd } = loaded;
+  for (const spec of unreadSynthetic(config, files))
+    context.stderr.write(`runcue sim: note: --files ${spec.glob}=${spec.count}: no pattern of any task matches these files\n`);
   const title = `runcue sim: ${resolve(cwd) === config.root ? config.file.slice(config.root.length + 1) : config.file}, seed ${options.seed} (virtual time: nothing ran, nothing written)`;
   return ok({
     source: { kind: 'config', config, files },
