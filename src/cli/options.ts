@@ -94,11 +94,13 @@ export interface SimCommandOptions {
   readonly verbose?: boolean;
   readonly scenario?: string;
   readonly listScenarios?: boolean;
-  readonly count: number;
+  /** (scenario) Default 100; an error with the config. */
+  readonly count?: number;
   readonly latency?: string;
   readonly jitter?: string;
   readonly errorRate?: string;
   readonly rate?: string;
+  /** (scenario) Default 5; an error with the config. */
   readonly concurrent?: number;
   readonly seed: string;
   readonly retries?: number;

@@ -8,7 +8,7 @@ import type { RunEvent, RunEventListener } from './events.ts';
 import type { ExecutorFor } from './execute/executor.ts';
 import { localExecutors } from './execute/local.ts';
 import type { StuckWatch } from './execute/function-executor.ts';
-import { createInflightRecords } from './inflight.ts';
+import { createInflightRecords, type InflightRecords } from './inflight.ts';
 import { systemPorts, type RunnerPorts } from './ports.ts';
 import { createProcessGroups, type ProcessGroups, type ProcessIdentity } from './process-groups.ts';
 import { WorkerPools } from './workers/pools.ts';
@@ -75,6 +75,8 @@ export interface BuildOptions {
    * real runs, so nothing can be left half-written). Default true.
    */
   readonly inflightRecords?: boolean;
+  /** Records of units in flight to use instead of `.runcue/inflight`'s own (`runcue sim`: a read-only view of them). */
+  readonly inflight?: InflightRecords;
   /**
    * No other runcue process builds these files (`runcue sim`: they are in memory), so a queued
    * unit's outputs are not statted again before it starts to see whether one did. Default false.
@@ -110,6 +112,36 @@ export function runWarning(listener: RunEventListener | undefined, now: () => nu
 /** Why a build could not start: a dependency cycle, an unknown target, or an output two tasks claim. */
 export type BuildFailure = CycleFailure | TargetFailure | OutputConflictFailure;
 
+/**
+ * The records of units in flight the build keeps: the ones it was given, else `.runcue/inflight`'s.
+ * Remote units need none here: their job id keeps them from running twice, and a unit a dead
+ * worker left half-written has no fingerprint (queue builds judge by content hashes). Simulated
+ * units neither: nothing real runs.
+ */
+function inflightOf(
+  options: BuildOptions,
+  run: {
+    readonly now: () => number;
+    readonly emit: (event: RunEvent) => void;
+    readonly groups: ProcessGroups;
+    readonly workers: WorkerPools;
+  },
+): InflightRecords | undefined {
+  if (options.inflight) return options.inflight;
+  if (options.remote || options.inflightRecords === false) return undefined;
+  const { config } = options;
+  return createInflightRecords({
+    root: config.root,
+    now: run.now,
+    // Started before the first record is written, so every command unit's record names it.
+    watchdog: (unit) => watchdogOf(config.tasks.get(unit.task)?.run.kind, run.groups, run.workers),
+    onError: (error) => {
+      const text = `cannot record units in flight under .runcue/inflight (${error.message}): if runcue is killed, outputs it was writing may look fresh`;
+      run.emit({ type: 'unit:log', time: run.now(), task: '', unit: '(run)', stream: 'warning', text });
+    },
+  });
+}
+
 /** Plans the targets and runs what is stale; the result says how it went, never rejects for a unit. */
 export async function build(options: BuildOptions): Promise<Result<BuildResult, BuildFailure>> {
   checkJobs(options.jobs);
@@ -125,22 +157,7 @@ export async function build(options: BuildOptions): Promise<Result<BuildResult, 
   const groups = createProcessGroups({ graceMs: killGraceMs });
   const workers = options.workers ?? new WorkerPools(options.env ?? {});
   workers.begin(config, emit, options.verbose ?? false);
-  // Remote units need no record here: their job id keeps them from running twice, and a unit a
-  // dead worker left half-written has no fingerprint (queue builds judge by content hashes).
-  // Simulated units neither: nothing real runs.
-  const inflight =
-    options.remote || options.inflightRecords === false
-      ? undefined
-      : createInflightRecords({
-          root: config.root,
-          now,
-          // Started before the first record is written, so every command unit's record names it.
-          watchdog: (unit) => watchdogOf(config.tasks.get(unit.task)?.run.kind, groups, workers),
-          onError: (error) => {
-            const text = `cannot record units in flight under .runcue/inflight (${error.message}): if runcue is killed, outputs it was writing may look fresh`;
-            emit({ type: 'unit:log', time: now(), task: '', unit: '(run)', stream: 'warning', text });
-          },
-        });
+  const inflight = inflightOf(options, { now, emit, groups, workers });
   const fs = options.fs ?? nodeFileSystem(config.root, options.workingDirectory);
   const scheduler = new Scheduler({
     config,

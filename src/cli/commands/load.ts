@@ -79,7 +79,8 @@ function enter(dir: string): void {
  * What is wrong with `--cwd` or `--config`, if anything: an empty value was taken as no flag at
  * all, a file as `--cwd` searched its directory, and a directory as `--config` failed with EISDIR.
  */
-function badPlace(options: Pick<CommonOptions, 'config' | 'cwd'>, cwd: string): string | undefined {
+/** Why `--cwd` (resolved: `cwd`) or `--config` cannot be used, or undefined when they can. */
+export function badPlace(options: Pick<CommonOptions, 'config' | 'cwd'>, cwd: string): string | undefined {
   if (options.cwd === '') return '--cwd: expected a directory, got an empty string';
   const dir = statSync(cwd, { throwIfNoEntry: false });
   if (!dir) return `--cwd ${options.cwd ?? cwd}: no such directory`;

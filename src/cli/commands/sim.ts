@@ -11,15 +11,16 @@ import { err, ok, type Result } from '../../result.ts';
 import { parseFilesFlag } from '../../runner/sim/model.ts';
 import { rehearse, type RehearsalSource } from '../../runner/sim/rehearse.ts';
 import { SCENARIO_DESCRIPTIONS, SCENARIOS, type ScenarioName } from '../../runner/sim/scenarios.ts';
-import type { SyntheticFiles } from '../../runner/sim/seed.ts';
+import { unreadSynthetic, type SyntheticFiles } from '../../runner/sim/seed.ts';
 import type { SimEvent } from '../../runner/sim/simulate.ts';
 import { traceOf } from '../../runner/records/trace.ts';
 import type { RunRecord } from '../../runner/records/record.ts';
 import { didYouMean } from '../../suggest.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import type { CliContext, SimCommandOptions } from '../options.ts';
+import { escapedEvent, escapeName } from '../report/escape-names.ts';
 import { logHeader, logLine, renderSummary } from '../report/sim-text.ts';
-import { describeBuildFailure, loadForCommand, resolveTargets } from './load.ts';
+import { badPlace, describeBuildFailure, loadForCommand, resolveTargets } from './load.ts';
 import { interruptedExitCode, withSignals } from './signals.ts';
 
 interface Source {
@@ -30,7 +31,11 @@ interface Source {
   readonly describe: (error: { readonly reason: string; readonly message: string }) => string;
 }
 
-function scenarioSource(name: string, targets: readonly string[], options: SimCommandOptions): Result<Source, string> {
+function scenarioSource(name: string, targets: readonly string[], options: SimCommandOptions, context: CliContext): Result<Source, string> {
+  // A scenario reads no config, but --cwd still places a relative --trace: both are checked as for any command.
+  if (options.config !== undefined) return err(`--config ${options.config}: a --scenario runs without your config; leave one of them out`);
+  const place = badPlace(options, resolve(context.cwd, options.cwd ?? '.'));
+  if (place !== undefined) return err(place);
   if (!(SCENARIOS as readonly string[]).includes(name)) {
     const near = didYouMean(name, SCENARIOS);
     return err(`--scenario ${name}: no such scenario${near ? ` (did you mean ${near}?)` : ''}; scenarios: ${SCENARIOS.join(', ')}`);
@@ -40,15 +45,22 @@ function scenarioSource(name: string, targets: readonly string[], options: SimCo
     if (!rate.ok) return err(`--rate ${options.rate}: ${rate.error}`);
   }
   if (options.files.length > 0) return err('--files adds inputs to your config: it does not apply to a --scenario');
-  const limits = { count: options.count, rate: options.rate, concurrent: options.concurrent };
+  const limits = { count: options.count ?? 100, rate: options.rate, concurrent: options.concurrent ?? 5 };
   const rate = options.rate === undefined ? 'no rate' : options.rate;
-  const title = `runcue sim: scenario ${name}, ${options.count} units, api ${rate}, ${options.concurrent ?? 'no cap'} at once, seed ${options.seed} (virtual time: nothing ran)`;
+  const title = `runcue sim: scenario ${name}, ${limits.count} units, api ${rate}, ${limits.concurrent} at once, seed ${options.seed} (virtual time: nothing ran)`;
   return ok({ source: { kind: 'scenario', name: name as ScenarioName, limits }, title, targets, describe: (e) => `runcue: ${e.message}` });
 }
 
 async function configSource(targets: readonly string[], options: SimCommandOptions, context: CliContext): Promise<Result<Source, number>> {
   if (options.rate !== undefined) {
     context.stderr.write('runcue sim: --rate applies to a --scenario; set rates in your config (or use --latency per task)\n');
+    return err(EXIT_CODES.usage);
+  }
+  const scenarioOnly = options.count !== undefined ? '--count' : options.concurrent !== undefined ? '--concurrent' : undefined;
+  if (scenarioOnly !== undefined) {
+    context.stderr.write(
+      `runcue sim: ${scenarioOnly} applies to a --scenario; your config sets its services' limits and its files make the units\n`,
+    );
     return err(EXIT_CODES.usage);
   }
   const files: SyntheticFiles[] = [];
@@ -63,6 +75,8 @@ async function configSource(targets: readonly string[], options: SimCommandOptio
   const loaded = await loadForCommand(options, context);
   if (!loaded.ok) return err(loaded.exitCode);
   const { config, cwd } = loaded;
+  for (const spec of unreadSynthetic(config, files))
+    context.stderr.write(`runcue sim: note: --files ${spec.glob}=${spec.count}: no pattern of any task matches these files\n`);
   const title = `runcue sim: ${resolve(cwd) === config.root ? config.file.slice(config.root.length + 1) : config.file}, seed ${options.seed} (virtual time: nothing ran, nothing written)`;
   return ok({
     source: { kind: 'config', config, files },
@@ -83,7 +97,7 @@ export async function simCommand(targets: string[], options: SimCommandOptions, 
   if (options.listScenarios) return listScenarios(context);
   let source: Source;
   if (options.scenario !== undefined) {
-    const chosen = scenarioSource(options.scenario, targets, options);
+    const chosen = scenarioSource(options.scenario, targets, options, context);
     if (!chosen.ok) {
       context.stderr.write(`runcue sim: ${chosen.error}\n`);
       return EXIT_CODES.usage;
@@ -99,7 +113,7 @@ export async function simCommand(targets: string[], options: SimCommandOptions, 
   if (verbose) context.stdout.write(`${logHeader()}\n`);
   const onEvent = verbose
     ? (event: SimEvent): void => {
-        const line = logLine(event, start);
+        const line = logLine(escapedEvent(event), start);
         if (line !== undefined) context.stdout.write(`${line}\n`);
       }
     : undefined;
@@ -139,7 +153,7 @@ export async function simCommand(targets: string[], options: SimCommandOptions, 
     context.stdout.write(`${JSON.stringify({ version: 1, seed: options.seed, summary })}\n`);
   } else {
     if (verbose) context.stdout.write('\n');
-    context.stdout.write(renderSummary(summary, source.title));
+    context.stdout.write(renderSummary(escapedEvent(summary), escapeName(source.title)));
   }
   // After the summary: the rehearsal itself is worth seeing. As `runcue report --trace`: exit 2.
   if (traceProblem !== undefined) {

@@ -22,6 +22,12 @@ function row(cells: readonly string[]): string {
     .trimEnd();
 }
 
+/** `1 unit`, `12 units`: the units of every task. */
+function units(tasks: Readonly<Record<string, number>>): string {
+  const n = Object.values(tasks).reduce((a, b) => a + b, 0);
+  return `${n} unit${n === 1 ? '' : 's'}`;
+}
+
 /** The header of the `-v` log. */
 export function logHeader(): string {
   return row(['TIME', 'EVENT', 'TASK', 'UNIT', 'DETAILS']);
@@ -50,7 +56,11 @@ export function logLine(event: SimEvent, origin: number): string | undefined {
     case 'unit:blocked':
       return row([at, 'blocked', event.task, event.unit, describeBlocked(event.reason)]);
     case 'run:stall':
-      return row([at, 'stall', '', '', event.message]);
+      // What was waiting and why, as build's stall diagnostic lists it.
+      return [
+        row([at, 'stall', '', '', event.message]),
+        ...event.blocked.map((b) => row([at, 'waiting', b.task, b.unit, `${b.reason.kind}: ${b.reason.message}`])),
+      ].join('\n');
     case 'sim:edit':
       return row([
         at,
@@ -60,9 +70,9 @@ export function logLine(event: SimEvent, origin: number): string | undefined {
         `rewrote ${event.files.length} input(s): ${event.files.slice(0, 3).join(', ')}${event.files.length > 3 ? ', ...' : ''}`,
       ]);
     case 'run:start':
-      return row([at, 'run', '', '', `${Object.values(event.tasks).reduce((a, b) => a + b, 0)} units planned`]);
+      return row([at, 'run', '', '', `${units(event.tasks)} planned`]);
     case 'plan:update':
-      return row([at, 'plan', '', '', `now ${Object.values(event.tasks).reduce((a, b) => a + b, 0)} units (dynamic outputs found)`]);
+      return row([at, 'plan', '', '', `now ${units(event.tasks)} (dynamic outputs found)`]);
     case 'run:done':
       return row([at, 'end', '', '', event.ok ? 'ok' : 'failed']);
     default:
@@ -120,7 +130,7 @@ export function renderSummary(summary: SimSummary, title: string): string {
   const lines = [
     title,
     `makespan   ${simTime(summary.makespanMs)} simulated (${formatDuration(summary.makespanMs)})`,
-    `units      ${u.run} run (${u.attempts} attempts), ${u.built} built, ${u.failed} failed, ${u.retried} retried, ${u.blocked} blocked, ${u.fresh} fresh` +
+    `units      ${u.run} run (${u.attempts} attempt${u.attempts === 1 ? '' : 's'}), ${u.built} built, ${u.failed} failed, ${u.retried} retried, ${u.blocked} blocked, ${u.fresh} fresh` +
       (u.rebuilt > 0 ? `, ${u.rebuilt} rebuilt after an edit` : '') +
       (u.notStarted > 0 ? `, ${u.notStarted} not started` : ''),
   ];

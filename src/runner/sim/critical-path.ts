@@ -1,6 +1,7 @@
 /**
  * The critical path of a rehearsal: from the attempt that ended last, back through the
- * dependency that ended last before that attempt started, to a unit with none (a unit rebuilt
+ * dependency that ended last before that attempt started (a unit it reads from, or any unit of
+ * a task it runs `after`), to a unit with none (a unit rebuilt
  * after an edit is followed from its last attempt). Each step is
  * charged the time from its predecessor's end (or the run's start) to its own end, waits for a
  * slot or the rate included; the task charged most is the one that bounds the makespan.
@@ -66,18 +67,52 @@ function lastAttempt(log: Attempts): Last | undefined {
   return last;
 }
 
-export function criticalPath(log: Attempts, graph: UnitGraph): CriticalPath {
+/** The units of each task in `log`, by number: the units an `after` dependency waits for. */
+function unitsByTask(log: Attempts): Map<string, number[]> {
+  const byTask = new Map<string, number[]>();
+  for (let i = 0; i < log.size; i++) {
+    const task = log.task(i);
+    const list = byTask.get(task);
+    if (list) list.push(i);
+    else byTask.set(task, [i]);
+  }
+  return byTask;
+}
+
+interface PathContext {
+  readonly log: Attempts;
+  readonly graph: UnitGraph;
+  /** Task -> the tasks it runs `after`. */
+  readonly after: ReadonlyMap<string, readonly string[]>;
+  /** Made on the first `after` step. */
+  byTask?: Map<string, number[]>;
+}
+
+/** The numbers of the units `at` waited for: its data dependencies, and every unit of the tasks its task runs after. */
+function* dependencies(at: Last, ctx: PathContext): Generator<number> {
+  for (const dep of ctx.graph.deps.get(at.unit) ?? []) {
+    const i = ctx.log.indexOf(dep);
+    if (i !== undefined) yield i;
+  }
+  const tasks = ctx.after.get(at.task) ?? [];
+  if (tasks.length === 0) return;
+  const byTask = (ctx.byTask ??= unitsByTask(ctx.log));
+  for (const task of tasks) yield* byTask.get(task) ?? [];
+}
+
+/** `after`: each task's `after` list (units of those tasks are dependencies too). */
+export function criticalPath(log: Attempts, graph: UnitGraph, after: ReadonlyMap<string, readonly string[]> = new Map()): CriticalPath {
   const last = lastAttempt(log);
   const chain: Last[] = [];
   const seen = new Set<string>();
+  const ctx: PathContext = { log, graph, after };
   for (let at = last; at && !seen.has(at.unit);) {
     seen.add(at.unit);
     chain.unshift(at);
     const started = at.start;
     let before: Last | undefined;
-    for (const dep of graph.deps.get(at.unit) ?? []) {
-      const i = log.indexOf(dep);
-      const d = i === undefined ? undefined : lastOf(log, i);
+    for (const i of dependencies(at, ctx)) {
+      const d = lastOf(log, i);
       if (d && d.end <= started && (!before || d.end > before.end)) before = d;
     }
     at = before;

@@ -99,5 +99,9 @@ export function parseFilesFlag(text: string): Result<{ glob: string; count: numb
   const eq = text.lastIndexOf('=');
   const n = eq < 0 ? Number.NaN : Number(text.slice(eq + 1));
   if (eq <= 0 || !Number.isInteger(n) || n < 1) return err(`--files ${text}: expected GLOB=COUNT, such as 'docs/*.pdf=20'`);
-  return ok({ glob: text.slice(0, eq), count: n });
+  const glob = text.slice(0, eq);
+  // As for the config's patterns: files outside its directory could feed no task.
+  if (glob.startsWith('/') || glob.split('/').includes('..'))
+    return err(`--files ${text}: the glob is relative to the config directory (no leading / and no .. segment)`);
+  return ok({ glob, count: n });
 }

@@ -7,7 +7,9 @@ import type { ResolvedConfig } from '../../config/resolved.ts';
 import { err, ok, type Result } from '../../result.ts';
 import type { BuildFailure } from '../build.ts';
 import type { BlockedUnit } from '../events.ts';
+import type { InflightRecords } from '../inflight.ts';
 import type { RunRecord } from '../records/record.ts';
+import { interruptedRecords } from './interrupted.ts';
 import { modelOf, type ModelFlags } from './model.ts';
 import { scenario, type ScenarioLimits, type ScenarioName, type SimEdit } from './scenarios.ts';
 import { MemoryFileSystem } from './memory-file-system.ts';
@@ -57,6 +59,8 @@ interface Prepared {
   readonly config: ResolvedConfig;
   readonly edits: readonly SimEdit[];
   readonly fanout: number | undefined;
+  /** (the user's config) Units an earlier run left interrupted are stale, as for `build`. */
+  readonly inflight?: InflightRecords;
 }
 
 /** Where a scenario's project lives: a directory that exists only in memory. */
@@ -76,7 +80,8 @@ function prepare(request: RehearsalRequest, clock: VirtualClock): Result<Prepare
   seedFromProject(source.config, fs);
   const written = writeSynthetic(fs, source.files, inputsAt);
   if (!written.ok) return err(written.error);
-  return ok({ fs, config: simConfig(source.config), edits: [], fanout: undefined });
+  const inflight = interruptedRecords(source.config.root, () => clock.now());
+  return ok({ fs, config: simConfig(source.config), edits: [], fanout: undefined, inflight });
 }
 
 function withRetries(config: ResolvedConfig, retries: number | undefined): ResolvedConfig {
@@ -100,6 +105,7 @@ export async function rehearse(request: RehearsalRequest): Promise<Result<Rehear
     model: model.value,
     seed: request.seed,
     edits: prepared.value.edits,
+    ...(prepared.value.inflight ? { inflight: prepared.value.inflight } : {}),
     ...(request.force ? { force: true } : {}),
     ...(request.keepGoing ? { keepGoing: true } : {}),
     ...(request.jobs ? { jobs: request.jobs } : {}),
@@ -118,6 +124,7 @@ export async function rehearse(request: RehearsalRequest): Promise<Result<Rehear
     start: request.start,
     end,
     graph: last?.graph,
+    after: new Map([...config.tasks].map(([name, task]) => [name, task.after])),
     ok: passes.every((p) => p.ok),
     blocked,
   });

@@ -5,6 +5,7 @@
  * fresh); for any source, synthetic inputs. The real project is only read.
  */
 import type { ResolvedConfig, ResolvedTask } from '../../config/resolved.ts';
+import type { Pattern } from '../../patterns/pattern.ts';
 import { err, ok, type Result } from '../../result.ts';
 import { nodeFileSystem } from '../file-system.ts';
 import { statPath } from '../files.ts';
@@ -84,4 +85,25 @@ export function simConfig(config: ResolvedConfig): ResolvedConfig {
   const tasks = new Map<string, ResolvedTask>();
   for (const [name, task] of config.tasks) tasks.set(name, { ...task, ready: undefined, stale: undefined, freshness: 'mtime' });
   return { ...config, tasks, hooks: {} };
+}
+
+/**
+ * The synthetic files no task would see: their first name matches no pattern of any task (a
+ * typo such as `doc/*.pdf` for `docs/*.pdf`). None when a task has an input function (its paths
+ * are known per unit only).
+ */
+export function unreadSynthetic(config: ResolvedConfig, specs: readonly SyntheticFiles[]): SyntheticFiles[] {
+  const patterns: Pattern[] = [];
+  for (const task of config.tasks.values()) {
+    for (const input of task.inputs) {
+      if (input.kind !== 'pattern') return [];
+      patterns.push(input.pattern);
+    }
+    for (const output of task.outputs) patterns.push(output.pattern);
+  }
+  return specs.filter((spec) => {
+    const names = namesFor(spec.glob, 1, spec.stem ?? 'file');
+    const first = names.ok ? names.value[0] : undefined;
+    return first !== undefined && !patterns.some((p) => p.match(first) !== undefined);
+  });
 }

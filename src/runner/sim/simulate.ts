@@ -12,6 +12,7 @@ import type { ResolvedConfig, ResolvedTask } from '../../config/resolved.ts';
 import { err, ok, type Result } from '../../result.ts';
 import { build, type BuildFailure, type BuildResult } from '../build.ts';
 import type { RunEvent } from '../events.ts';
+import type { InflightRecords } from '../inflight.ts';
 import type { RunnerPorts } from '../ports.ts';
 import { createRecordAccumulator } from '../records/accumulate.ts';
 import type { RunRecord } from '../records/record.ts';
@@ -44,6 +45,8 @@ export interface SimulateOptions {
   readonly signal?: AbortSignal;
   /** Keep the run record too (`--trace` draws it); the summary needs only the attempts. */
   readonly keepRecord?: boolean;
+  /** The project's records of units in flight, read-only (interrupted.ts); none for a scenario. */
+  readonly inflight?: InflightRecords;
 }
 
 /** How a rehearsal went: its events counted, each pass's result, its attempts and (when kept) the run record of them all. */
@@ -116,6 +119,7 @@ export async function simulate(options: SimulateOptions): Promise<Result<SimRun,
       executorFor,
       rateStore,
       inflightRecords: false,
+      ...(options.inflight ? { inflight: options.inflight } : {}),
       alone: true,
       outputRecords: 'read-back',
       keepWritten: false,

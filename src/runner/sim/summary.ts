@@ -114,12 +114,14 @@ export function summarize(options: {
   readonly start: number;
   readonly end: number;
   readonly graph: UnitGraph | undefined;
+  /** Task -> the tasks it runs `after`: dependencies of the critical path too. */
+  readonly after?: ReadonlyMap<string, readonly string[]>;
   readonly ok: boolean;
   readonly blocked: readonly BlockedUnit[];
 }): SimSummary {
   const { counts, attempts } = options;
   const makespanMs = options.end - options.start;
-  const path = options.graph ? criticalPath(attempts, options.graph) : { steps: [], boundingTask: undefined };
+  const path = options.graph ? criticalPath(attempts, options.graph, options.after) : { steps: [], boundingTask: undefined };
   return {
     ok: options.ok,
     makespanMs,

@@ -164,6 +164,17 @@ describe('criticalPath', () => {
     expect(path.boundingTask).toBe('c');
   });
 
+  it('follows `after`: every unit of a task the unit runs after is a dependency', () => {
+    const graph = { units: new Map(), deps: new Map(), dependents: new Map() } as unknown as UnitGraph;
+    const record = recordOf(unitRecord('lint', [0, 10_000]), unitRecord('test[n=1]', [10_000, 10_100]));
+    const path = criticalPath(record, graph, new Map([['test', ['lint']]]));
+    expect(path.steps.map((s) => [s.unit, s.chargedMs])).toEqual([
+      ['lint', 10_000],
+      ['test[n=1]', 100],
+    ]);
+    expect(path.boundingTask).toBe('lint');
+  });
+
   it('on a tie for the last end, starts from the unit whose first attempt started first', () => {
     const graph = { units: new Map(), deps: new Map(), dependents: new Map() } as unknown as UnitGraph;
     const path = criticalPath(recordOf(unitRecord('p', [100, 500]), unitRecord('q', [0, 200], [300, 500])), graph);
