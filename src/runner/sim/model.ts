@@ -49,10 +49,14 @@ function parseKeyed<T>(flag: string, text: string, parse: Parse<T>, names: Reado
     const raw = eq < 0 ? part : part.slice(eq + 1).trim();
     const value = parse(raw);
     if (!value.ok) return err(`${flag} ${key === undefined ? '' : `${key}=`}${raw}: ${value.error}`);
+    // Given twice, one of the two would be dropped without a word.
     if (key === undefined) {
+      if (fallback !== undefined)
+        return err(`${flag} ${text}: more than one value without a name; name the tasks or services (extract=2s)`);
       fallback = value.value;
       continue;
     }
+    if (byName.has(key)) return err(`${flag} ${text}: ${key} is given more than once`);
     if (!names.has(key)) {
       const near = didYouMean(key, names);
       const hint = near ? ` (did you mean "${near}"?)` : ` (tasks and services: ${[...names].sort().join(', ')})`;

@@ -106,6 +106,15 @@ describe('sim model flags', () => {
       ok: false,
       error: expect.stringContaining("--latency fast: expected a duration like '30s'"),
     });
+    // A value given twice is not dropped without a word.
+    expect(modelOf(config, { latency: 'extract=1.5s,extract=2s' })).toEqual({
+      ok: false,
+      error: '--latency extract=1.5s,extract=2s: extract is given more than once',
+    });
+    expect(modelOf(config, { errorRate: '0.1,0.2' })).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('--error-rate 0.1,0.2: more than one value without a name'),
+    });
     expect(parseFilesFlag('docs/*.pdf')).toEqual({ ok: false, error: "--files docs/*.pdf: expected GLOB=COUNT, such as 'docs/*.pdf=20'" });
     expect(parseFilesFlag('docs/*.pdf=20')).toEqual({ ok: true, value: { glob: 'docs/*.pdf', count: 20 } });
   });
