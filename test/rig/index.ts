@@ -25,6 +25,13 @@ export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** The CLI entry point the e2e tests run (it loads dist: build first). */
 export const BIN = join(REPO, 'bin', 'runcue.js');
 
+/**
+ * Whether this file runs in a project that forces a way of starting commands (spawn-pool,
+ * spawn-direct in vitest.config.ts). A test whose commands runcue does not start (a function
+ * task, or the child_process of one) runs the same there as in the default project: it skips.
+ */
+export const spawnForced = process.env['RUNCUE_SPAWN'] !== undefined;
+
 /** How a CLI run ended and what it printed. */
 export interface RunResult {
   readonly code: number | null;
