@@ -24,6 +24,11 @@ import { fileURLToPath } from 'node:url';
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** The CLI entry point the e2e tests run (it loads dist: build first). */
 export const BIN = join(REPO, 'bin', 'runcue.js');
+/**
+ * The system's python3 for tests that start it themselves, by its path: a version manager's shim
+ * first on PATH (pyenv's) is a shell script that costs ~0.3 s of CPU a start. Else python3 on PATH.
+ */
+export const PYTHON3 = ['/usr/bin/python3', '/usr/local/bin/python3'].find((p) => existsSync(p)) ?? 'python3';
 
 /**
  * Whether this file runs in a project that forces a way of starting commands (spawn-pool,

@@ -13,7 +13,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { existsSync } from 'node:fs';
+import { PYTHON3 } from './index.ts';
 
 /** The quota to enforce. */
 export interface QuotaOptions {
@@ -103,13 +103,11 @@ export interface QuotaClient {
  * The client a unit runs, `COMMAND INPUT OUTPUT`: one GET (the input's content is the path)
  * saying when its process started, the body written to OUTPUT on 200, and on 429 Retry-After
  * written to `$RUNCUE_RETRY_AFTER_FILE` (when set) and exit 75, runcue's "the service pushed
- * back". A python3 script where the system has one (by its path: a version manager's shim first
- * on PATH is a shell script), else a Node one: a unit's Node start-up cost ~0.1 s of CPU, two to
+ * back". A python3 script where the system has one (PYTHON3), else a Node one: a unit's Node start-up cost ~0.1 s of CPU, two to
  * three times python3's, and the quota tests run 145 units.
  */
 export function quotaClient(url: string): QuotaClient {
-  const python = ['/usr/bin/python3', '/usr/local/bin/python3'].find((p) => existsSync(p));
-  if (python) return { files: { 'client.py': pythonClient(url) }, command: `${python} -I -S client.py` };
+  if (PYTHON3 !== 'python3') return { files: { 'client.py': pythonClient(url) }, command: `${PYTHON3} -I -S client.py` };
   return { files: { 'client.mjs': nodeClient(url) }, command: 'node client.mjs' };
 }
 
