@@ -182,7 +182,7 @@ describe("a build right after kill -9, while the dead run's command is still bei
   });
 });
 
-describe.skipIf(spawnForced)('kill -9 of runcue while a function task runs a command of its own', () => {
+describe.skipIf(spawnForced())('kill -9 of runcue while a function task runs a command of its own', () => {
   it("stops that command too (the run's marker is in its environment), and the record names the watchdog", async () => {
     rig = new Rig();
     // The function starts `sh` with node:child_process, as function tasks do (not detached: it is

@@ -35,7 +35,10 @@ export const PYTHON3 = ['/usr/bin/python3', '/usr/local/bin/python3'].find((p) =
  * spawn-direct in vitest.config.ts). A test whose commands runcue does not start (a function
  * task, or the child_process of one) runs the same there as in the default project: it skips.
  */
-export const spawnForced = process.env['RUNCUE_SPAWN'] !== undefined;
+export function spawnForced(): boolean {
+  // Read when a file is collected: a worker that runs files of several projects keeps this module.
+  return process.env['RUNCUE_SPAWN'] !== undefined;
+}
 
 /** How a CLI run ended and what it printed. */
 export interface RunResult {
