@@ -17,7 +17,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The repository root. */
@@ -142,6 +142,18 @@ export class Rig {
   run(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
     const child = this.spawn(args, options);
     return collect(child, options.timeoutMs ?? 60_000);
+  }
+
+  /**
+   * An environment for configs that run `python3` by name (the examples): a PATH whose first
+   * `python3` is PYTHON3, ahead of a version manager's shim.
+   */
+  systemPythonPath(): Record<string, string | undefined> {
+    if (PYTHON3 === 'python3') return {};
+    const bin = this.path('node_modules/.bin');
+    mkdirSync(bin, { recursive: true });
+    if (!existsSync(join(bin, 'python3'))) symlinkSync(PYTHON3, join(bin, 'python3'));
+    return { PATH: `${bin}${delimiter}${process.env['PATH'] ?? ''}` };
   }
 
   /** Runs the CLI with `--json` added and parses the event stream it prints. */
