@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BIN, collect, Rig, runsIn, waitFor } from '../rig/index.ts';
+import { BIN, collect, PYTHON3, Rig, runsIn, waitFor } from '../rig/index.ts';
 
 let rig: Rig;
 afterEach(() => rig.cleanup());
@@ -30,7 +30,7 @@ sys.exit(os.waitstatus_to_exitcode(status))`;
         'in/a': 'a',
         'in/b': 'b',
       });
-      const child = spawn('python3', ['-c', UNDER_A_LAZY_REAPER, process.execPath, BIN, 'build'], {
+      const child = spawn(PYTHON3, ['-c', UNDER_A_LAZY_REAPER, process.execPath, BIN, 'build'], {
         cwd: rig.dir,
         env: { PATH: process.env['PATH'], HOME: process.env['HOME'], CI: 'true', RUNCUE_SPAWN: mode },
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -310,10 +310,11 @@ describe('examples/worker-python', () => {
     'labels every text through at most two workers (one model load each), as the spawned variant does, then rebuilds nothing',
     async () => {
       const r = copyExample('worker-python');
+      const env = r.systemPythonPath();
       const texts = names(r);
       expect(texts).toHaveLength(30);
 
-      const first = await r.run(['build', 'classify', '--json']);
+      const first = await r.run(['build', 'classify', '--json'], { env });
       expect(first.code, first.stderr).toBe(0);
       expect(started(first.stdout)).toEqual(texts.map((name) => `classify[name=${name}]`).sort());
       // The service admits 2 at once: at most two workers, each loading the model once.
@@ -325,13 +326,13 @@ describe('examples/worker-python', () => {
         expect(labels.label, name).toBe(name.split('-')[0]);
       }
 
-      const again = await r.run(['build', 'classify', '--json']);
+      const again = await r.run(['build', 'classify', '--json'], { env });
       expect(again.code, again.stderr).toBe(0);
       expect(started(again.stdout)).toEqual([]);
 
       // The same handler spawned per unit gives the same labels (a subset: each spawn loads the model).
       const weather = texts.filter((name) => name.startsWith('weather-'));
-      const spawned = await r.run(['build', 'classify-spawned[name=weather-*]', '--json']);
+      const spawned = await r.run(['build', 'classify-spawned[name=weather-*]', '--json'], { env });
       expect(spawned.code, spawned.stderr).toBe(0);
       expect(started(spawned.stdout)).toEqual(weather.map((name) => `classify-spawned[name=${name}]`).sort());
       expect(events(spawned.stdout).filter((e) => e.type === 'worker:start')).toEqual([]);

@@ -1,10 +1,10 @@
 /**
- * Rate limits end to end: the real binary drives 100+ units, each a `node` process doing one
- * HTTP request to a real server that enforces the same quota and answers 429 past it.
+ * Rate limits end to end: the real binary drives 100+ units, each a process (python3, else node)
+ * doing one HTTP request to a real server that enforces the same quota and answers 429 past it.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { collect, Rig, waitFor } from '../rig/index.ts';
-import { clientScript, startQuotaServer, type QuotaServer } from '../rig/quota-server.ts';
+import { quotaClient, startQuotaServer, type QuotaServer } from '../rig/quota-server.ts';
 
 let rig: Rig | undefined;
 let server: QuotaServer | undefined;
@@ -23,12 +23,13 @@ afterEach(async () => {
 const SLACK_MS = 1000;
 
 function project(r: Rig, s: QuotaServer, units: number, service: string): void {
+  const client = quotaClient(s.url);
   const files: Record<string, string> = {
-    'client.mjs': clientScript(s.url),
+    ...client.files,
     'runcue.config.mjs': `export default {
       services: { api: ${service} },
       tasks: {
-        fetch: { uses: 'api', input: 'in/{n}.txt', output: 'out/{n}.txt', run: 'node client.mjs {input} {output}' },
+        fetch: { uses: 'api', input: 'in/{n}.txt', output: 'out/{n}.txt', run: '${client.command} {input} {output}' },
       },
     };`,
   };
@@ -129,13 +130,14 @@ describe('rate limits against a real quota', () => {
   it('two runcue processes in one project share the quota', async () => {
     server = await startQuotaServer({ limit: 10, windowMs: 2000, slackMs: SLACK_MS });
     rig = new Rig();
+    const client = quotaClient(server.url);
     const files: Record<string, string> = {
-      'client.mjs': clientScript(server.url),
+      ...client.files,
       'runcue.config.mjs': `export default {
         services: { api: { rate: '10/2s', burst: 10 } },
         tasks: {
-          a: { uses: 'api', input: 'in/a/{n}.txt', output: 'out/a/{n}.txt', run: 'node client.mjs {input} {output}' },
-          b: { uses: 'api', input: 'in/b/{n}.txt', output: 'out/b/{n}.txt', run: 'node client.mjs {input} {output}' },
+          a: { uses: 'api', input: 'in/a/{n}.txt', output: 'out/a/{n}.txt', run: '${client.command} {input} {output}' },
+          b: { uses: 'api', input: 'in/b/{n}.txt', output: 'out/b/{n}.txt', run: '${client.command} {input} {output}' },
         },
       };`,
     };

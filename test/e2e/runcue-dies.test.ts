@@ -5,7 +5,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { collect, Rig, runsIn, waitFor } from '../rig/index.ts';
+import { collect, Rig, runsIn, spawnForced, waitFor } from '../rig/index.ts';
 
 let rig: Rig;
 afterEach(() => {
@@ -182,7 +182,7 @@ describe("a build right after kill -9, while the dead run's command is still bei
   });
 });
 
-describe('kill -9 of runcue while a function task runs a command of its own', () => {
+describe.skipIf(spawnForced())('kill -9 of runcue while a function task runs a command of its own', () => {
   it("stops that command too (the run's marker is in its environment), and the record names the watchdog", async () => {
     rig = new Rig();
     // The function starts `sh` with node:child_process, as function tasks do (not detached: it is

@@ -1,6 +1,6 @@
 /** Ctrl-C and SIGTERM: every child tree stopped, partial outputs removed, exit 130 / 143. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { collect, Rig, runsIn, waitFor } from '../rig/index.ts';
+import { collect, Rig, runsIn, spawnForced, waitFor } from '../rig/index.ts';
 
 let rig: Rig;
 afterEach(() => rig.cleanup());
@@ -83,7 +83,7 @@ function stillRunning(): number[] {
   return left;
 }
 
-describe('Ctrl-C while a function task runs a command of its own', () => {
+describe.skipIf(spawnForced())('Ctrl-C while a function task runs a command of its own', () => {
   it('stops what that command left in the background before removing the partial output: nothing writes it back', async () => {
     functionWithCommand();
     const child = rig.spawn(['build']);
@@ -97,7 +97,7 @@ describe('Ctrl-C while a function task runs a command of its own', () => {
   });
 });
 
-describe('a function task that times out while a command it started left a background job', () => {
+describe.skipIf(spawnForced())('a function task that times out while a command it started left a background job', () => {
   it('stops that job before removing the output, so the next build does not call a late write fresh', async () => {
     functionWithCommand(`\n          timeout: '2s',`);
     const result = await rig.run(['build']);

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { collect, processesIn, REPO, Rig, waitFor, type JsonEvent } from '../rig/index.ts';
+import { collect, processesIn, PYTHON3, REPO, Rig, waitFor, type JsonEvent } from '../rig/index.ts';
 
 /** The stand-in for runqy's Python SDK (`from runqy_python import task, load, run`). */
 const RUNQY = join(REPO, 'examples', 'worker-python');
@@ -34,7 +34,7 @@ function project(worker: string, task = '', options: { count?: number; top?: str
     'runcue.config.mjs': `export default {
   ${options.top ?? ''}
   services: { api: { concurrent: ${options.concurrent ?? 1} } },
-  tasks: { w: { uses: 'api', input: 'in/{n}.txt', output: 'out/{n}.txt', worker: ['python3', 'worker.py'], ${task} } },
+  tasks: { w: { uses: 'api', input: 'in/{n}.txt', output: 'out/{n}.txt', worker: [${JSON.stringify(PYTHON3)}, 'worker.py'], ${task} } },
 };`,
   };
   for (let i = 1; i <= (options.count ?? 3); i++) files[`in/${i}.txt`] = `text ${i}`;

@@ -17,13 +17,28 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The repository root. */
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** The CLI entry point the e2e tests run (it loads dist: build first). */
 export const BIN = join(REPO, 'bin', 'runcue.js');
+/**
+ * The system's python3 for tests that start it themselves, by its path: a version manager's shim
+ * first on PATH (pyenv's) is a shell script that costs ~0.3 s of CPU a start. Else python3 on PATH.
+ */
+export const PYTHON3 = ['/usr/bin/python3', '/usr/local/bin/python3'].find((p) => existsSync(p)) ?? 'python3';
+
+/**
+ * Whether this file runs in a project that forces a way of starting commands (spawn-pool,
+ * spawn-direct in vitest.config.ts). A test whose commands runcue does not start (a function
+ * task, or the child_process of one) runs the same there as in the default project: it skips.
+ */
+export function spawnForced(): boolean {
+  // Read when a file is collected: a worker that runs files of several projects keeps this module.
+  return process.env['RUNCUE_SPAWN'] !== undefined;
+}
 
 /** How a CLI run ended and what it printed. */
 export interface RunResult {
@@ -127,6 +142,18 @@ export class Rig {
   run(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
     const child = this.spawn(args, options);
     return collect(child, options.timeoutMs ?? 60_000);
+  }
+
+  /**
+   * An environment for configs that run `python3` by name (the examples): a PATH whose first
+   * `python3` is PYTHON3, ahead of a version manager's shim.
+   */
+  systemPythonPath(): Record<string, string | undefined> {
+    if (PYTHON3 === 'python3') return {};
+    const bin = this.path('node_modules/.bin');
+    mkdirSync(bin, { recursive: true });
+    if (!existsSync(join(bin, 'python3'))) symlinkSync(PYTHON3, join(bin, 'python3'));
+    return { PATH: `${bin}${delimiter}${process.env['PATH'] ?? ''}` };
   }
 
   /** Runs the CLI with `--json` added and parses the event stream it prints. */

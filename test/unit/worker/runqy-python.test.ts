@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseWorkerLine, requestLine, type WorkerLine, type WorkerPayload } from '../../../src/runner/workers/protocol.ts';
-import { collect, REPO, type RunResult } from '../../rig/index.ts';
+import { collect, PYTHON3, REPO, type RunResult } from '../../rig/index.ts';
 
 const SDK_DIR = join(REPO, 'examples', 'worker-python');
-const python = spawnable('python3');
+const python = PYTHON3 !== 'python3' || spawnable('python3');
 
 function spawnable(command: string): boolean {
   return (process.env['PATH'] ?? '').split(delimiter).some((entry) => entry !== '' && existsSync(join(entry, command)));
@@ -45,7 +45,7 @@ async function runHandler(script: string, ids: readonly string[]): Promise<RunRe
   dir = mkdtempSync(join(tmpdir(), 'runcue-runqy-'));
   const file = join(dir, 'handler.py');
   writeFileSync(file, script);
-  const child = spawn('python3', [file], { env: { ...process.env, PYTHONPATH: SDK_DIR }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(PYTHON3, [file], { env: { ...process.env, PYTHONPATH: SDK_DIR }, stdio: ['pipe', 'pipe', 'pipe'] });
   const done = collect(child, 30_000);
   child.stdin.end(ids.map((id) => requestLine({ task_id: id, payload: payload(id) })).join(''));
   const result = await done;

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { execProcess } from '../../../../src/runner/execute/spawn.ts';
 import { SPAWNER_SOURCE } from '../../../../src/runner/execute/spawner-helper.ts';
+import { PYTHON3 } from '../../../rig/index.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'runcue-spawner-helper-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -44,7 +45,7 @@ describe('the spawner helper', () => {
   it('never signals the group id of a command that exited and whose group is gone when runcue exits', async () => {
     const source = SPAWNER_SOURCE.replace(/\nmain\(\)\n$/, '\n') + REUSED_GROUPS;
     expect(source).not.toBe(SPAWNER_SOURCE + REUSED_GROUPS);
-    const child = spawn('python3', ['-I', '-S', '-c', source, '300', dir], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(PYTHON3, ['-I', '-S', '-c', source, '300', dir], { stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -66,7 +67,7 @@ describe('the spawner helper', () => {
 
 /** Runs `argv` through a helper made of `source`; the tail of output it reports for it. */
 async function outputOf(source: string, argv: string[]): Promise<string> {
-  const child = spawn('python3', ['-I', '-S', '-c', source, '300', dir], { stdio: ['pipe', 'pipe', 'ignore'] });
+  const child = spawn(PYTHON3, ['-I', '-S', '-c', source, '300', dir], { stdio: ['pipe', 'pipe', 'ignore'] });
   let stdout = Buffer.alloc(0);
   const tail = new Promise<string>((resolve) =>
     child.stdout.on('data', (chunk: Buffer) => {
