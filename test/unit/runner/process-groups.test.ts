@@ -47,13 +47,28 @@ function ownerProcess(setup: string) {
   return { child, pids: () => out.trim().split(/\s+/).filter(Boolean).map(Number) };
 }
 
+type Owner = ReturnType<typeof ownerProcess>;
+
+/** The pids the owner printed once it is up (killed after the test if still running). */
+async function ownerStarted({ pids }: Owner): Promise<{ watchdog: number; command: number }> {
+  await waitFor(() => pids().length === 2, 20_000, 'the owner to start');
+  const [watchdog = 0, command = 0] = pids();
+  started.push(watchdog, command);
+  return { watchdog, command };
+}
+
+/** Kills the owner with SIGKILL, as a kill -9 of runcue, and waits until it is gone. */
+async function killOwner({ child }: Owner): Promise<void> {
+  const done = collect(child);
+  child.kill('SIGKILL');
+  await done;
+}
+
 describe('the watchdog', () => {
   for (const register of [true, false]) {
     it(`stops a command ${register ? 'it was told of' : 'started but not yet registered'} when its owner is killed with SIGKILL`, async () => {
-      const { child, pids } = owner(register);
-      await waitFor(() => pids().length === 2, 20_000, 'the owner to start');
-      const [watchdog = 0, command = 0] = pids();
-      started.push(watchdog, command);
+      const run = owner(register);
+      const { watchdog, command } = await ownerStarted(run);
       // A nested runcue inherits the outer run's marker; its own watchdog must not carry it.
       expect(readFileSync(`/proc/${watchdog}/environ`, 'utf8').split('\0')).not.toContain('RUNCUE_RUN=outer-run');
       expect(
@@ -62,9 +77,7 @@ describe('the watchdog', () => {
           .filter((v) => v.startsWith('RUNCUE_RUN=')),
       ).toHaveLength(1);
       expect(alive(command)).toBe(true);
-      const done = collect(child);
-      child.kill('SIGKILL');
-      await done;
+      await killOwner(run);
       await waitFor(() => !alive(command) || zombie(command), 30_000, 'the command to be stopped');
       await waitFor(() => !alive(watchdog) || zombie(watchdog), 30_000, 'the watchdog to exit');
     });
@@ -76,19 +89,15 @@ describe('the watchdog', () => {
     // On SIGTERM the command starts a job in a session of its own, carrying the marker, and exits:
     // its group is empty at once, and the job was not there when the watchdog first looked.
     const script = `trap 'setsid sleep 60 & echo $! > "$0"; exit 0' TERM; while :; do sleep 0.1; done`;
-    const { child, pids } = ownerProcess(`
+    const run = ownerProcess(`
       const groups = createProcessGroups({ graceMs: 20000 });
       const watchdog = groups.prepare();
       const command = spawn('sh', ['-c', ${JSON.stringify(script)}, ${JSON.stringify(pidFile)}], { detached: true, stdio: 'ignore', env: { ...process.env, ...groups.environment } });
       groups.add(command.pid);
     `);
     try {
-      await waitFor(() => pids().length === 2, 20_000, 'the owner to start');
-      const [watchdog = 0, command = 0] = pids();
-      started.push(watchdog, command);
-      const done = collect(child);
-      child.kill('SIGKILL');
-      await done;
+      const { watchdog } = await ownerStarted(run);
+      await killOwner(run);
       await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '', 30_000, 'the command to start its job');
       const escapee = Number(readFileSync(pidFile, 'utf8').trim());
       started.push(escapee);
@@ -101,23 +110,18 @@ describe('the watchdog', () => {
 
   it('takes over the quiet groups of a spawner helper that died, and stops them when its owner is killed with SIGKILL', async () => {
     // Without the run's marker: only the handover can tell the watchdog of it.
-    const { child, pids } = quietOwner(`groups.add(command.pid, true); groups.handOver();`, 500);
-    await waitFor(() => pids().length === 2, 20_000, 'the owner to start');
-    const [watchdog = 0, command = 0] = pids();
-    started.push(watchdog, command);
-    const done = collect(child);
-    child.kill('SIGKILL');
-    await done;
+    const run = quietOwner(`groups.add(command.pid, true); groups.handOver();`, 500);
+    const { command } = await ownerStarted(run);
+    await killOwner(run);
     await waitFor(() => !alive(command) || zombie(command), 30_000, 'the command to be stopped');
   });
 
   it('a quiet group that ignores SIGTERM at the end of the run gets SIGKILL from the watchdog', async () => {
-    const { child, pids } = quietOwner(`groups.add(command.pid, true); setTimeout(() => groups.close(), 300);`, 300);
-    await waitFor(() => pids().length === 2, 20_000, 'the owner to start');
-    const [watchdog = 0, command = 0] = pids();
-    started.push(watchdog, command, child.pid ?? 0);
+    const run = quietOwner(`groups.add(command.pid, true); setTimeout(() => groups.close(), 300);`, 300);
+    const { command } = await ownerStarted(run);
+    started.push(run.child.pid ?? 0);
     await waitFor(() => !alive(command) || zombie(command), 30_000, 'the command to be stopped');
-    child.kill('SIGKILL');
+    run.child.kill('SIGKILL');
   });
 });
 
