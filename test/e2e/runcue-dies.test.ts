@@ -5,6 +5,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { functionRunningSh } from '../rig/fixtures.ts';
 import { collect, Rig, runsIn, spawnForced, waitFor } from '../rig/index.ts';
 
 let rig: Rig;
@@ -188,22 +189,9 @@ describe.skipIf(spawnForced())('kill -9 of runcue while a function task runs a c
     // The function starts `sh` with node:child_process, as function tasks do (not detached: it is
     // in runcue's own process group); it writes part of its output and waits.
     rig.write({
-      'runcue.config.mjs': `import { spawn } from 'node:child_process';
-      export default {
-        killGrace: '1s',
-        tasks: {
-          f: {
-            input: 'in/{n}.txt',
-            output: 'out/{n}.txt',
-            run: ({ output }, { signal }) => new Promise((resolve, reject) => {
-              const script = ${JSON.stringify(`echo partial > "$1"; [ -e fast ] || { sleep 60 & echo $$ $! >> pids.txt; wait; }; echo complete > "$1"`)};
-              const child = spawn('sh', ['-c', script, 'sh', output], { cwd: import.meta.dirname, signal, stdio: 'ignore' });
-              child.on('error', reject);
-              child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error('exit ' + code))));
-            }),
-          },
-        },
-      };`,
+      'runcue.config.mjs': functionRunningSh(
+        `echo partial > "$1"; [ -e fast ] || { sleep 60 & echo $$ $! >> pids.txt; wait; }; echo complete > "$1"`,
+      ),
       'in/a.txt': 'a',
     });
     rig.age(['in/a.txt'], -60_000);

@@ -1,5 +1,6 @@
 /** Ctrl-C and SIGTERM: every child tree stopped, partial outputs removed, exit 130 / 143. */
 import { afterEach, describe, expect, it } from 'vitest';
+import { functionRunningSh } from '../rig/fixtures.ts';
 import { collect, Rig, runsIn, spawnForced, waitFor } from '../rig/index.ts';
 
 let rig: Rig;
@@ -55,22 +56,10 @@ describe.each([
 function functionWithCommand(extra = ''): void {
   rig = new Rig();
   rig.write({
-    'runcue.config.mjs': `import { spawn } from 'node:child_process';
-    export default {
-      killGrace: '1s',
-      tasks: {
-        f: {
-          input: 'in/{n}.txt',
-          output: 'out/{n}.txt',${extra}
-          run: ({ output }, { signal }) => new Promise((resolve, reject) => {
-            const script = ${JSON.stringify(`echo partial > "$1"; [ -e fast ] && exit 0; { while [ ! -e release ]; do sleep 0.05; done; echo late >> "$1"; } & echo $$ $! >> pids.txt; wait`)};
-            const child = spawn('sh', ['-c', script, 'sh', output], { cwd: import.meta.dirname, signal, stdio: 'ignore' });
-            child.on('error', reject);
-            child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error('exit ' + code))));
-          }),
-        },
-      },
-    };`,
+    'runcue.config.mjs': functionRunningSh(
+      `echo partial > "$1"; [ -e fast ] && exit 0; { while [ ! -e release ]; do sleep 0.05; done; echo late >> "$1"; } & echo $$ $! >> pids.txt; wait`,
+      extra,
+    ),
     'in/a.txt': 'a',
   });
   rig.age(['in/a.txt'], -60_000);
